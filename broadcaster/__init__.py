@@ -1,0 +1,1 @@
+"""Broadcaster: one approved outage statement, said verbatim on every channel."""

@@ -1,0 +1,22 @@
+class BroadcasterError(Exception):
+    """A problem the user can fix; its message says what is wrong and where."""
+
+
+class InvalidInput(BroadcasterError):
+    pass
+
+
+class NotFound(BroadcasterError):
+    pass
+
+
+class IllegalTransition(BroadcasterError):
+    pass
+
+
+class NotAllowed(BroadcasterError):
+    """The actor lacks the role, or the rule forbids it (e.g. approving one's own statement)."""
+
+
+class LimitExceeded(BroadcasterError):
+    pass

@@ -1,0 +1,23 @@
+"""The content hash: what an approval is bound to.
+
+SHA-256 over a canonical JSON form of the statement's fields and every channel
+rendition. Canonical means: keys sorted, no insignificant whitespace, UTF-8, so
+the same content gives the same hash on any machine, in any run.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sha256_of(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def content_hash(statement_fields: Mapping[str, Any], renditions: Mapping[str, Mapping[str, Any]]) -> str:
+    return sha256_of({"statement": statement_fields, "renditions": renditions})

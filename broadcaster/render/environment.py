@@ -1,0 +1,132 @@
+"""The one Jinja environment, and rendering a statement through every channel's templates.
+
+A channel is a folder in ``templates/``; each file in it is one field of that
+channel's rendition (``email/subject.txt`` → ``email["subject"]``). Plain-text
+fields render first, so markup fields can wrap them: ``ivr/twiml.xml`` says
+``{{ this.script }}``, escaped for XML. Only ``.html`` and ``.xml`` autoescape:
+an SMS must show ``<script>`` as the customer typed it, a web page must not run it.
+"""
+
+import re
+import sys
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+    select_autoescape,
+)
+
+from ..domain.errors import BroadcasterError
+
+MARKUP_SUFFIXES = (".html", ".xml")
+
+
+class TemplateProblem(BroadcasterError):
+    def __init__(self, template: str, message: str, line: int | None = None):
+        where = f"template {template}" + (f", line {line}" if line else "")
+        super().__init__(f"{where}: {message}")
+        self.template = template
+        self.line = line
+
+
+def clock(value: datetime | None) -> str:
+    return value.strftime("%H:%M") if value else ""
+
+
+def sentence(value: str) -> str:
+    """End a phrase with a full stop unless it already ends a sentence."""
+    value = value.strip()
+    return value if not value or value[-1] in ".!?" else value + "."
+
+
+def spoken_clock(value: datetime | None) -> str:
+    """'2:30 PM': how a voice reads a time, without a leading zero."""
+    return value.strftime("%I:%M %p").lstrip("0") if value else ""
+
+
+@lru_cache(maxsize=8)
+def environment(templates_dir: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir)),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clock"] = clock
+    env.filters["spoken_clock"] = spoken_clock
+    env.filters["sentence"] = sentence
+    return env
+
+
+@lru_cache(maxsize=8)
+def channel_templates(templates_dir: Path) -> dict[str, list[str]]:
+    """{channel: [template names]}, plain text first, from the folders in templates_dir."""
+    channels: dict[str, list[str]] = {}
+    for folder in sorted(p for p in templates_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        files = [f for f in folder.iterdir() if f.is_file() and not f.name.startswith((".", "_"))]
+        files.sort(key=lambda f: (f.suffix in MARKUP_SUFFIXES, f.name))
+        channels[folder.name] = [f"{folder.name}/{f.name}" for f in files]
+    return channels
+
+
+def channel_names(templates_dir: Path) -> list[str]:
+    return list(channel_templates(templates_dir))
+
+
+def render_statement(templates_dir: Path, context: dict[str, Any]) -> dict[str, dict[str, str]]:
+    env = environment(templates_dir)
+    renditions: dict[str, dict[str, str]] = {}
+    for channel, names in channel_templates(templates_dir).items():
+        fields: dict[str, str] = {}
+        for name in names:
+            fields[Path(name).stem] = _render_one(env, name, {**context, "this": dict(fields)})
+        renditions[channel] = fields
+    return renditions
+
+
+def _render_one(env: Environment, name: str, context: dict[str, Any]) -> str:
+    try:
+        text = env.get_template(name).render(context)
+    except UndefinedError as exc:
+        raise TemplateProblem(name, f"undefined variable '{_undefined_name(exc)}'", _template_line(env, name)) from None
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(exc.name or name, f"syntax error: {exc.message}", exc.lineno) from None
+    except TemplateNotFound as exc:
+        raise TemplateProblem(name, f"includes {exc.name}, which does not exist") from None
+    return _tidy(text)
+
+
+def _undefined_name(exc: UndefinedError) -> str:
+    message = str(exc)
+    for pattern in (r"^'([^']+)' is undefined", r"has no attribute '([^']+)'", r"no element '?([^']+?)'?$"):
+        match = re.search(pattern, message)
+        if match:
+            return match.group(1)
+    return message
+
+
+def _template_line(env: Environment, name: str) -> int | None:
+    """The line of the template where rendering stopped, from the traceback Jinja rewrites."""
+    filename = env.get_template(name).filename
+    tb = sys.exc_info()[2]
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _tidy(text: str) -> str:
+    """Trailing spaces and runs of blank lines are template artefacts, not wording."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))

@@ -1,0 +1,27 @@
+"""What an approval covers, read back from the stored rows."""
+
+from ..domain.hashing import content_hash
+from .models import Statement
+
+
+def hashed_fields(statement: Statement) -> dict:
+    """Every statement field an approval covers."""
+    return {
+        "incident_id": statement.incident_id, "incident_title": statement.incident.title,
+        "version": statement.version, "status": statement.status, "impact": statement.impact,
+        "components": list(statement.components), "headline": statement.headline, "body": statement.body,
+        "workaround": statement.workaround,
+        "next_update_at": statement.next_update_at.isoformat() if statement.next_update_at else None,
+    }
+
+
+def stored_renditions(statement: Statement) -> dict[str, dict[str, str]]:
+    return {r.channel: dict(r.fields) for r in statement.renditions}
+
+
+def stored_content_hash(statement: Statement) -> str:
+    return content_hash(hashed_fields(statement), stored_renditions(statement))
+
+
+def approved_hashes(statement: Statement) -> set[str]:
+    return {a.content_hash for a in statement.approvals if a.decision == "approve"}

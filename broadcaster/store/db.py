@@ -1,0 +1,84 @@
+"""Engines, sessions and migrations."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..domain.errors import BroadcasterError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@lru_cache(maxsize=16)
+def engine_for(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets the web app read while a worker writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@lru_cache(maxsize=16)
+def _session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[Session]:
+    """One unit of work: committed if the block finishes, rolled back if it raises."""
+    with _session_factory(url)() as session, session.begin():
+        yield session
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(url: str) -> str:
+    """Bring the schema to the newest migration; returns the revision now in force."""
+    command.upgrade(alembic_config(url), "head")
+    return current_revision(url) or ""
+
+
+def current_revision(url: str) -> str | None:
+    with engine_for(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current_schema(url: str) -> None:
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    current = current_revision(url)
+    if current is None:
+        raise BroadcasterError(f"no Broadcaster database at {safe_url(url)}: run `broadcaster init` first")
+    if current != head:
+        raise BroadcasterError(
+            f"the database at {safe_url(url)} is at schema {current}, this version needs {head}: "
+            "run `broadcaster init` to migrate it"
+        )
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, fit for an error message."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
