@@ -11,6 +11,7 @@ import typer
 import yaml
 from rich.columns import Columns
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -39,14 +40,15 @@ As = Annotated[Optional[str], typer.Option("--as", envvar="BROADCASTER_USER", he
 AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     try:
-        app()
+        app(args=argv, prog_name="broadcaster")
     except BroadcasterError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except OperationalError as exc:
-        err.print(f"[bold red]error:[/] cannot use the database: {exc.orig}", highlight=False)
+        err.print(f"[bold red]error:[/] cannot use the database: {escape(str(exc.orig))}", highlight=False,
+                  soft_wrap=True)
         sys.exit(1)
 
 
@@ -231,7 +233,8 @@ def _channel_panel(name: str, channel: dict) -> Panel:
         if lim["detail"]:
             body.append(f"\n  {lim['detail']}", style="dim")
         body.append("\n")
-    return Panel(body, title=f"{name} {'✓' if channel['ok'] else '✗'}", border_style="green" if channel["ok"] else "red")
+    mark, colour = ("✓", "green") if channel["ok"] else ("✗", "red")
+    return Panel(body, title=f"{name} {mark}", border_style=colour)
 
 
 def _n(value: float) -> str:

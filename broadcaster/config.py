@@ -32,6 +32,7 @@ class Settings(BaseSettings):
 
     # Channel limits, checked on the rendered text before a statement can be submitted.
     sms_max_segments: int = 3
+    sms_max_chars: int = 320
     x_max_weighted_length: int = 280
     ivr_max_seconds: float = 45.0
     ivr_words_per_minute: int = 150

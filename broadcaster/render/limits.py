@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 import smsutil
-from twitter_text import parse_tweet
 
 from ..config import Settings
 
@@ -66,9 +65,13 @@ def check_sms(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck
     if culprit:
         detail += f"; UCS-2 because of {culprit!r} (U+{ord(culprit):04X})"
     yield LimitCheck("sms", "segments", len(split.parts), settings.sms_max_segments, "segments", detail)
+    # Carriers filter long concatenated messages; Twilio advises 320 characters at most.
+    yield LimitCheck("sms", "length", len(text), settings.sms_max_chars, "characters", "deliverability")
 
 
 def check_x(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck]:
+    from twitter_text import parse_tweet  # half a second to import: only pay it when checking a post
+
     weighted = parse_tweet(fields["text"]).weightedLength
     yield LimitCheck(
         "x", "weighted length", weighted, settings.x_max_weighted_length, "characters",

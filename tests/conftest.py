@@ -1,0 +1,87 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, and settings pointing at it.
+
+Store and use-case tests take ``settings`` and run once per backend. PostgreSQL is the
+server named by BROADCASTER_TEST_POSTGRES_URL (default: the local one, database `test`);
+each pytest worker gets a database of its own, migrated once and truncated between tests.
+"""
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from broadcaster.config import Settings
+from broadcaster.store.db import engine_for, migrate
+from broadcaster.store.models import Base
+
+POSTGRES_URL = os.environ.get("BROADCASTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def make_settings(database_url: str, **overrides) -> Settings:
+    return Settings(_env_file=None, database_url=database_url, **overrides)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file; each test copies it (a migration per test would be slow)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    engine_for(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database(worker_id) -> str:
+    admin_url = make_url(POSTGRES_URL)
+    name = f"broadcaster_test_{worker_id}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the server is down or refuses us
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {admin_url.render_as_string()}: {exc}")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    engine_for(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_id(request) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+def fresh_database_url(backend: str, request, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "broadcaster.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_database")
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine_for(url).begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, request, tmp_path) -> str:
+    return fresh_database_url(backend, request, tmp_path)
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return make_settings(database_url)
