@@ -334,3 +334,39 @@ def audit(as_json: AsJson = False) -> None:
             out.print("no published statements yet")
         out.print("[bold red]drift: some channels are behind[/]" if report["drift"] else "all channels current")
     raise typer.Exit(1 if report["drift"] else 0)
+
+
+# --- the five-minute tour -----------------------------------------------------------------
+
+
+@app.command()
+def demo() -> None:
+    """Run the whole flow once on this database: users, an incident, a statement, approval, publish, audit."""
+    settings = get_settings()
+    publishing.init(settings)
+    existing = {u["name"] for u in publishing.list_users(settings)}
+    for name, role, contact in (("alice", "author", {"email": "alice@example.com"}),
+                                ("bob", "approver", {"phone": "+14155550100"})):
+        if name not in existing:
+            publishing.add_user(settings, name, [role], **contact)
+    if not publishing.list_incidents(settings):
+        publishing.add_subscriber(settings, email="customer@example.com", phone="+14155550123")
+    incident = publishing.open_incident(settings, "alice", "Login failures", "major", ["Login", "API"])
+    out.print(f"[dim]$ broadcaster incident open --title 'Login failures' --impact major --as alice[/]\n"
+              f"incident {incident['id']}")
+    statement = publishing.draft(settings, "alice", incident["id"], StatementInput(
+        status="investigating", headline="Some customers cannot log in",
+        body="Since 14:05 UTC about 1 in 5 login attempts fail. We are investigating.",
+        workaround="If you are logged in, stay logged in; the mobile app is not affected", next_update="30m"))
+    sid = statement["id"]
+    out.print(f"[dim]$ broadcaster statement draft {incident['id']} --as alice ...[/]\nstatement {sid}")
+    out.print(f"[dim]$ broadcaster preview {sid}[/]")
+    preview(sid, as_json=False)
+    out.print(f"[dim]$ broadcaster submit {sid} --as alice[/]")
+    submit(sid, "alice")
+    out.print(f"[dim]$ broadcaster approve {sid} --as bob[/]")
+    approve(sid, "bob", None, "")
+    out.print(f"[dim]$ broadcaster publish {sid} --as alice[/]")
+    publish(sid, "alice")
+    out.print("[dim]$ broadcaster audit[/]")
+    audit(as_json=False)

@@ -16,3 +16,9 @@ def test_migrations_create_exactly_the_models_tables(database_url):
 
 def test_migrate_twice_is_harmless(database_url):
     assert migrate(database_url) == SCHEMA_REVISION
+
+
+def test_models_and_migrations_agree(database_url):
+    from alembic import command
+
+    command.check(alembic_config(database_url))  # raises if autogenerate would write a migration

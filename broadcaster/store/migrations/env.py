@@ -5,6 +5,10 @@ from broadcaster.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+if not config.get_main_option("sqlalchemy.url"):  # run from the alembic command line
+    from broadcaster.config import get_settings
+
+    config.set_main_option("sqlalchemy.url", get_settings().database_url.replace("%", "%%"))
 
 
 def run_migrations_offline() -> None:

@@ -1,0 +1,81 @@
+"""Render and check every channel of one statement, over 1,000 different statements.
+
+    python bench/render.py [--statements N]
+
+Prints p50 and p99 per statement in milliseconds, and the same for the floor: the
+bare Jinja templates rendered with no tidying and no limit checks, in the same run
+(BENCHMARKS.md: figures are ratios measured side by side, never absolute times alone).
+"""
+
+import argparse
+import random
+import statistics
+import string
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from broadcaster.config import Settings
+from broadcaster.render import check_limits, render_statement
+from broadcaster.render.environment import channel_templates, environment
+
+WORDS = ["login", "payments", "delayed", "customers", "error", "mobile", "app", "region", "investigating",
+         "some", "cannot", "access", "their", "accounts", "we", "are", "working", "on", "a", "fix", "🔥", "é"]
+
+
+def random_statement(rng: random.Random, i: int) -> dict:
+    def words(n: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(n))
+
+    when = datetime(2026, 11, 23, 14, 0, tzinfo=UTC) + timedelta(minutes=rng.randint(15, 240))
+    return {
+        "incident_id": i, "incident_title": words(3), "version": rng.randint(1, 9),
+        "status": rng.choice(["investigating", "identified", "monitoring", "resolved"]),
+        "impact": rng.choice(["minor", "major", "critical"]), "components": rng.sample(["API", "Login", "Web"], 2),
+        "headline": words(rng.randint(4, 10)), "body": words(rng.randint(10, 60)) + " <b>" +
+        "".join(rng.choices(string.ascii_letters, k=8)) + "</b>",
+        "workaround": words(rng.randint(0, 12)), "next_update_at": when.isoformat(), "next_update": when,
+        "company": "Example Co", "status_url": "https://status.example.com", "support_url": "https://help.example.com",
+        "ivr_support_hint": "our website", "tz": "UTC",
+    }
+
+
+def percentile(samples: list[float], p: float) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(p) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--statements", type=int, default=1000)
+    args = parser.parse_args()
+    settings = Settings(_env_file=None)
+    templates: Path = settings.templates_dir
+    rng = random.Random(7)
+    statements = [random_statement(rng, i) for i in range(args.statements)]
+
+    # Warm up: template compilation and the lazy twitter-text import are one-off costs.
+    check_limits(render_statement(templates, statements[0]), settings)
+    env = environment(templates)
+    names = [n for ns in channel_templates(templates).values() for n in ns]
+
+    ours, floor, violations = [], [], 0
+    for ctx in statements:
+        start = time.perf_counter()
+        violations += sum(not c.ok for c in check_limits(render_statement(templates, ctx), settings))
+        ours.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        for name in names:
+            env.get_template(name).render({**ctx, "this": {"script": ""}})
+        floor.append((time.perf_counter() - start) * 1000)
+
+    p50, p99 = percentile(ours, 50), percentile(ours, 99)
+    f50, f99 = percentile(floor, 50), percentile(floor, 99)
+    print(f"statements: {len(statements)}, channels: {len(channel_templates(templates))}, "
+          f"templates: {len(names)}, limit violations found: {violations}")
+    print(f"floor (bare jinja): p50 {f50:.3f} ms  p99 {f99:.3f} ms")
+    print(f"render: {len(statements)} statements; p50 {p50:.3f} ms; p99 {p99:.3f} ms; "
+          f"{p50 / f50:.1f}x the bare-jinja floor at p50")
+
+
+if __name__ == "__main__":
+    main()
