@@ -40,6 +40,58 @@ class Settings(BaseSettings):
 
     templates_dir: Path = PROJECT_ROOT / "templates"
 
+    # Delivery. "memory://" is the embedded default: an in-process worker, no Redis needed.
+    broker_url: str = "memory://"
+    public_url: str | None = None  # where providers reach our callbacks, e.g. https://status-admin.example.com
+    send_chunk_size: int = 500  # delivery ids per Celery task
+    send_threads: int = 8  # concurrent provider calls inside one task (SMS is one call a message)
+    quick_retries: int = 3  # tenacity attempts inside one claim, for blips
+    quick_retry_max_wait_seconds: float = 10.0
+    max_attempts: int = 8  # claims before a delivery is failed for good
+    backoff_base_seconds: float = 30.0
+    backoff_cap_seconds: float = 3600.0
+    lease_seconds: float = 300.0  # a claim older than this means the worker died mid-call
+    sweep_interval_seconds: float = 15.0
+
+    # Twilio (SMS). Without an account SID and token, SMS uses the log provider.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: str | None = None  # regional edge, proxy or mock; unset: the SDK default
+    twilio_rate: str = "100/second"  # messages, per account, across all workers
+
+    # SendGrid (email).
+    sendgrid_api_key: str | None = None
+    sendgrid_host: str | None = None
+    email_from: str = "status@example.com"
+    email_batch_size: int = 1000  # personalizations per request (SendGrid's maximum)
+    sendgrid_rate: str = "10/second"  # requests, per API key
+
+    # X (social), OAuth 1.0a user context.
+    x_consumer_key: str | None = None
+    x_consumer_secret: str | None = None
+    x_access_token: str | None = None
+    x_access_token_secret: str | None = None
+    x_api_base: str | None = None
+    x_rate: str = "100/15minutes"
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def sendgrid_configured(self) -> bool:
+        return bool(self.sendgrid_api_key)
+
+    @property
+    def x_configured(self) -> bool:
+        return all((self.x_consumer_key, self.x_consumer_secret, self.x_access_token, self.x_access_token_secret))
+
+    @property
+    def embedded(self) -> bool:
+        return self.broker_url.startswith("memory://")
+
 
 @lru_cache
 def get_settings() -> Settings:

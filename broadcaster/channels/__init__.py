@@ -1,17 +1,56 @@
-"""One module per channel: who the targets are and how a stored rendition reaches them.
+"""One module per channel: how a stored rendition reaches its targets.
 
-Every channel can fall back to the ``log`` provider (see ``log.py``), which
-records the exact payload it would send with status ``simulated``. That is the
-embedded default, so the whole flow runs with no accounts.
+``transport_for`` picks each channel's provider from the settings: the real SDK when
+its credentials are set, else the ``log`` provider (status ``simulated``, never
+``sent``), so the whole flow runs on a laptop with no accounts. The banner, status
+page and IVR message are built in (``live.py``).
 """
 
-from .base import LIVE_CHANNELS, RECIPIENT_CHANNELS, SendResult, Transport, TransportError
+import threading
+
+from ..config import Settings
+from .base import (
+    LIVE_CHANNELS,
+    RECIPIENT_CHANNELS,
+    SendContext,
+    SendResult,
+    Target,
+    Transport,
+    TransportError,
+)
+from .live import LiveSurface
 from .log import LogTransport
 
-__all__ = ["LIVE_CHANNELS", "RECIPIENT_CHANNELS", "LogTransport", "SendResult", "Transport", "TransportError",
-           "transport_for"]
+__all__ = ["LIVE_CHANNELS", "RECIPIENT_CHANNELS", "SendContext", "SendResult", "Target", "Transport",
+           "TransportError", "transport_for"]
+
+BUILT_IN = ("banner", "status_page", "ivr")
+
+# SDK clients hold HTTP sessions: one per thread, reused across sends.
+_local = threading.local()
 
 
-def transport_for(channel: str) -> Transport:
-    """The transport a channel sends through. Real providers arrive with the delivery engine."""
-    return LogTransport(channel)
+def transport_for(channel: str, settings: Settings) -> Transport:
+    cache = _local.__dict__.setdefault("transports", {})
+    key = (channel, id(settings))
+    if key not in cache:
+        cache[key] = _make(channel, settings)
+    return cache[key]
+
+
+def _make(channel: str, settings: Settings) -> Transport:
+    if channel in BUILT_IN:
+        return LiveSurface(channel)
+    if channel == "sms" and settings.twilio_configured:
+        from .sms import TwilioSms
+
+        return TwilioSms(settings)
+    if channel == "email" and settings.sendgrid_configured:
+        from .email import SendGridEmail
+
+        return SendGridEmail(settings)
+    if channel == "x" and settings.x_configured:
+        from .x import XPosts
+
+        return XPosts(settings)
+    return LogTransport(channel, batch_size=settings.email_batch_size if channel == "email" else 1)

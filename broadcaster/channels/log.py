@@ -1,20 +1,26 @@
-"""The `log` provider: says what it would send and sends nothing."""
+"""The `log` provider: records exactly what it would send, and sends nothing."""
 
 import logging
 
 from ..domain.hashing import canonical_json
-from .base import SendResult
+from .base import SendContext, SendResult, Target
 
 logger = logging.getLogger("broadcaster.send")
 
 
 class LogTransport:
     provider = "log"
+    account = "log"
 
-    def __init__(self, channel: str):
+    def __init__(self, channel: str, batch_size: int = 1):
         self.channel = channel
+        self.batch_size = batch_size
 
-    def notify(self, fields: dict[str, str], target: str, delivery_id: int) -> SendResult:
-        payload = canonical_json({"channel": self.channel, "to": target, "delivery": delivery_id, **fields})
-        logger.info("simulated %s to %s: %s", self.channel, target, payload.decode())
-        return SendResult("simulated", self.provider, f"log-{delivery_id}", payload.decode())
+    def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
+        results = []
+        for target in targets:
+            payload = canonical_json({"channel": self.channel, "to": target.address,
+                                      "delivery": target.delivery_id, **fields}).decode()
+            logger.info("simulated %s to %s: %s", self.channel, target.address, payload)
+            results.append(SendResult(target.delivery_id, "simulated", f"log-{target.delivery_id}", payload))
+        return results
