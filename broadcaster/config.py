@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     lease_seconds: float = 300.0  # a claim older than this means the worker died mid-call
     sweep_interval_seconds: float = 15.0
 
+    secret_key: str = "change-me"  # signs unsubscribe links; set a long random value in production
+    default_phone_region: str | None = None  # e.g. "US": lets imports accept national numbers
+    worker_metrics_port: int | None = None  # Prometheus endpoint of each worker process
+
     # Twilio (SMS). Without an account SID and token, SMS uses the log provider.
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -67,6 +71,7 @@ class Settings(BaseSettings):
     email_from: str = "status@example.com"
     email_batch_size: int = 1000  # personalizations per request (SendGrid's maximum)
     sendgrid_rate: str = "10/second"  # requests, per API key
+    sendgrid_webhook_public_key: str | None = None  # verifies the signed event webhook
 
     # X (social), OAuth 1.0a user context.
     x_consumer_key: str | None = None

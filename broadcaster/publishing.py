@@ -292,7 +292,8 @@ def publish(settings: Settings, actor_name: str, statement_id: int,
             dispatch: Dispatcher | None = None) -> dict:
     """Make the approved words live: in one transaction the statement becomes published, the
     previous version superseded (its unsent deliveries cancelled) and one delivery row is written
-    per target. Only after commit are the deliveries handed to ``dispatch`` (the outbox)."""
+    per target. Only after commit are the deliveries handed to ``dispatch`` (the outbox): the CLI
+    and API pass the Celery enqueue; without one they are sent in this process."""
     with _unit_of_work(settings) as s:
         actor = _actor(s, actor_name)
         require_role(actor, "publish")
@@ -304,7 +305,7 @@ def publish(settings: Settings, actor_name: str, statement_id: int,
         statement.state = new_state.value
         statement.published_at = utcnow()
         _update_incident(statement)
-        delivery_ids = _write_deliveries(s, statement)
+        delivery_ids = _write_deliveries(settings, s, statement)
         _audit(s, actor, "publish", f"statement:{statement.id}",
                {"content_hash": statement.content_hash, "deliveries": len(delivery_ids), "cancelled": cancelled})
         result = {**_statement_view(statement), "deliveries": len(delivery_ids), "cancelled": cancelled}
@@ -341,10 +342,10 @@ def _update_incident(statement: Statement) -> None:
     incident.resolved_at = utcnow() if statement.status == IncidentStatus.RESOLVED.value else None
 
 
-def _write_deliveries(s: Session, statement: Statement) -> list[int]:
+def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
     deliveries = [
         Delivery(statement=statement, channel=rendition.channel, target=target,
-                 provider=transport_for(rendition.channel).provider, status="pending")
+                 provider=transport_for(rendition.channel, settings).provider, status="pending")
         for rendition in statement.renditions
         for target in _targets(s, rendition.channel, statement.components)
     ]

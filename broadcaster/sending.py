@@ -1,33 +1,60 @@
-"""Claim → check → send → record, for one delivery at a time.
+"""Claim → check → send → record, a chunk of deliveries at a time; and the sweep.
 
-A delivery is sent only by whoever claims it with one conditional UPDATE
-(pending/retry → sending). The claim is committed before the provider call, so a
-crash mid-call leaves a ``sending`` row with an expired lease, never a silent gap.
-Before the call the stored rendition is re-hashed against the approved hash: a row
-edited behind the app's back is refused and logged, not sent.
+- A delivery is sent only by whoever **claims** it: one conditional UPDATE moves it
+  pending/retry → sending, attempt + 1, with a lease. The claim commits before any
+  provider call, so a worker that dies mid-call leaves a ``sending`` row whose lease
+  expires, never a silent gap; and a redelivered task finds nothing left to claim.
+- Before the call the stored renditions are **re-hashed** against the approval: a row
+  edited behind the app's back is refused and logged, not sent.
+- The call runs inside **tenacity** for blips (connection errors, 5xx, 429 with a short
+  Retry-After). Once that budget is spent the delivery goes to ``retry`` with an
+  exponential backoff and jitter stored in the row; the **sweep** picks it up when due.
+  Long waits live in the row, never in a broker ETA (Redis redelivers long ETAs twice).
+- A shared **rate limiter** (the `limits` library; Redis when the broker is Redis) keeps
+  the whole fleet at each provider account's rate.
 """
 
-from datetime import timedelta
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from .channels import SendResult, TransportError, transport_for
+from . import metrics
+from .channels import SendContext, SendResult, Target, Transport, TransportError, transport_for
 from .config import Settings
 from .domain.hashing import sha256_of
 from .store.content import approved_hashes, stored_content_hash
 from .store.db import transaction
 from .store.models import Delivery, DeliveryEvent, Rendition, Statement, utcnow
 
-LEASE = timedelta(minutes=5)
+logger = logging.getLogger("broadcaster.sending")
+
 UNSENT = ("pending", "retry")
+DONE = ("sent", "simulated", "delivered")
+FINAL = (*DONE, "failed", "bounced", "undelivered", "cancelled")
+
+Enqueue = Callable[[Settings, list[int]], None]
 
 
 def event_for(delivery: Delivery, status: str, detail: str = "", content_hash: str | None = None) -> DeliveryEvent:
-    return DeliveryEvent(delivery_id=delivery.id, statement_id=delivery.statement_id, channel=delivery.channel,
-                         target=delivery.target, provider=delivery.provider, status=status,
-                         attempt=delivery.attempts, provider_message_id=delivery.provider_message_id,
-                         content_hash=content_hash, detail=detail)
+    return DeliveryEvent(**_event_row(delivery, status, detail, content_hash))
+
+
+def _event_row(delivery: Delivery, status: str, detail: str = "", content_hash: str | None = None,
+               **overrides) -> dict:
+    return {"delivery_id": delivery.id, "statement_id": delivery.statement_id, "channel": delivery.channel,
+            "target": delivery.target, "provider": delivery.provider, "status": status,
+            "attempt": delivery.attempts, "provider_message_id": delivery.provider_message_id,
+            "content_hash": content_hash, "detail": detail, "created_at": utcnow(), **overrides}
 
 
 def cancel_unsent(s: Session, statement_id: int) -> int:
@@ -40,43 +67,84 @@ def cancel_unsent(s: Session, statement_id: int) -> int:
     return len(rows)
 
 
-def send_now(settings: Settings, delivery_ids: list[int]) -> None:
-    """Send in this process, one after another (the embedded default and the CLI)."""
-    for delivery_id in delivery_ids:
-        send_one(settings, delivery_id)
+# --- one chunk ------------------------------------------------------------------------------
 
 
-def claim(s: Session, delivery_id: int) -> bool:
+@dataclass
+class Outcome:
+    delivery: Delivery
+    status: str
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    detail: str = ""
+    next_attempt_at: datetime | None = None
+
+
+def send_chunk(settings: Settings, delivery_ids: Iterable[int]) -> dict[str, int]:
+    """Claim what is still claimable of these deliveries, send it, record every outcome.
+    Returns how many ended in each status (nothing, if another worker had them all)."""
+    claimed = claim(settings, list(delivery_ids))
+    if not claimed:
+        return {}
+    outcomes: list[Outcome] = []
+    groups = _group(claimed)
+    with ThreadPoolExecutor(max_workers=settings.send_threads) as pool:
+        futures = [pool.submit(_send_batch, settings, batch, fields, context)
+                   for batch, fields, context in _batches(settings, groups, outcomes)]
+        for future in futures:
+            outcomes.extend(future.result())
+    record(settings, outcomes)
+    tally: dict[str, int] = defaultdict(int)
+    for outcome in outcomes:
+        tally[outcome.status] += 1
+    return dict(tally)
+
+
+def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
+    """Deliveries this worker now owns (status sending, lease set), with their statements loaded."""
     now = utcnow()
-    claimed = s.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status.in_(UNSENT))
-        .values(status="sending", attempts=Delivery.attempts + 1, lease_until=now + LEASE, updated_at=now)
-    ).rowcount
-    return claimed == 1
+    with transaction(settings.database_url) as s:
+        ids = s.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(delivery_ids), Delivery.status.in_(UNSENT),
+                   or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+            .values(status="sending", attempts=Delivery.attempts + 1, updated_at=now,
+                    lease_until=now + timedelta(seconds=settings.lease_seconds))
+            .returning(Delivery.id),
+        ).all()
+        if not ids:
+            return []
+        deliveries = s.scalars(
+            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
+            .options(selectinload(Delivery.statement).selectinload(Statement.renditions),
+                     selectinload(Delivery.statement).selectinload(Statement.approvals),
+                     selectinload(Delivery.statement).selectinload(Statement.incident))
+        ).all()
+        s.execute(insert(DeliveryEvent), [_event_row(d, "sending") for d in deliveries])
+        return list(deliveries)
 
 
-def send_one(settings: Settings, delivery_id: int) -> str | None:
-    """Returns the delivery's new status, or None if someone else had it."""
-    url = settings.database_url
-    with transaction(url) as s:
-        if not claim(s, delivery_id):
-            return None
-        delivery = s.get(Delivery, delivery_id)
-        rendition = s.scalar(select(Rendition).where(Rendition.statement_id == delivery.statement_id,
-                                                     Rendition.channel == delivery.channel))
-        s.add(event_for(delivery, "sending", content_hash=rendition.content_hash))
-        fields, target, channel = dict(rendition.fields), delivery.target, delivery.channel
-        tampering = _tampering(s.get(Statement, delivery.statement_id), rendition)
+def _group(deliveries: list[Delivery]) -> dict[tuple[int, str], list[Delivery]]:
+    groups: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        groups[(delivery.statement_id, delivery.channel)].append(delivery)
+    return groups
 
-    if tampering:
-        return _record(url, delivery_id, "failed", error=("tampered", tampering))
-    try:
-        result = transport_for(channel).notify(fields, target, delivery_id)
-    except TransportError as exc:
-        status = "failed" if exc.permanent else "retry"
-        return _record(url, delivery_id, status, error=(exc.code or "error", str(exc)))
-    return _record(url, delivery_id, result.status, result=result)
+
+def _batches(settings: Settings, groups: dict[tuple[int, str], list[Delivery]], outcomes: list[Outcome]):
+    """(deliveries, approved fields, context) per provider call; refused groups go straight to outcomes."""
+    for (_statement_id, channel), deliveries in groups.items():
+        statement = deliveries[0].statement
+        rendition = next(r for r in statement.renditions if r.channel == channel)
+        problem = _tampering(statement, rendition)
+        if problem:
+            logger.error("refusing to send statement %s on %s: %s", statement.id, channel, problem)
+            outcomes.extend(Outcome(d, "failed", error_code="tampered", detail=problem) for d in deliveries)
+            continue
+        context = _context(settings, statement, channel)
+        size = transport_for(channel, settings).batch_size
+        for start in range(0, len(deliveries), size):
+            yield deliveries[start:start + size], dict(rendition.fields), context
 
 
 def _tampering(statement: Statement, rendition: Rendition) -> str | None:
@@ -88,15 +156,234 @@ def _tampering(statement: Statement, rendition: Rendition) -> str | None:
     return None
 
 
-def _record(url: str, delivery_id: int, status: str, result: SendResult | None = None,
-            error: tuple[str, str] | None = None) -> str:
-    with transaction(url) as s:
-        delivery = s.get(Delivery, delivery_id)
-        delivery.status = status
-        delivery.lease_until = None
-        if result is not None:
-            delivery.provider_message_id = result.provider_message_id
-        if error is not None:
-            delivery.error_code, delivery.error_message = error
-        s.add(event_for(delivery, status, result.detail if result else f"{error[0]}: {error[1]}"))
-    return status
+def _context(settings: Settings, statement: Statement, channel: str) -> SendContext:
+    public = settings.public_url.rstrip("/") if settings.public_url else None
+    return SendContext(
+        statement_id=statement.id, incident_id=statement.incident_id, version=statement.version,
+        reply_to=_previous_post(settings, statement) if channel == "x" else None,
+        unsubscribe_url=f"{public}/unsubscribe" if public else None,
+        status_callback_url=f"{public}/webhooks/twilio/status" if public else None,
+    )
+
+
+def _previous_post(settings: Settings, statement: Statement) -> str | None:
+    """Later updates of one incident are posted as replies to the previous post: a thread."""
+    with transaction(settings.database_url) as s:
+        return s.scalar(
+            select(Delivery.provider_message_id).join(Statement, Statement.id == Delivery.statement_id)
+            .where(Statement.incident_id == statement.incident_id, Statement.version < statement.version,
+                   Delivery.channel == "x", Delivery.status == "sent", Delivery.provider == "x")
+            .order_by(Statement.version.desc()).limit(1))
+
+
+def _send_batch(settings: Settings, deliveries: list[Delivery], fields: dict[str, str],
+                context: SendContext) -> list[Outcome]:
+    transport = transport_for(deliveries[0].channel, settings)
+    targets = [Target(d.id, d.target) for d in deliveries]
+    by_id = {d.id: d for d in deliveries}
+    try:
+        results = _call_with_quick_retries(settings, transport, fields, targets, context)
+    except TransportError as exc:
+        return [_failure(settings, d, exc) for d in deliveries]
+    except Exception as exc:  # noqa: BLE001 - an SDK surprise: we cannot know whether it went out
+        logger.exception("unexpected error sending %s", deliveries[0].channel)
+        return [Outcome(d, "unknown", detail=f"unexpected error, not resent until reconciled: {exc!r}")
+                for d in deliveries]
+    return [_success(by_id[r.delivery_id], r) for r in results]
+
+
+def _call_with_quick_retries(settings: Settings, transport: Transport, fields: dict[str, str],
+                             targets: list[Target], context: SendContext) -> list[SendResult]:
+    def worth_retrying_now(exc: BaseException) -> bool:
+        return (isinstance(exc, TransportError) and not exc.permanent
+                and (exc.retry_after or 0) <= settings.quick_retry_max_wait_seconds)
+
+    backoff = wait_exponential_jitter(multiplier=0.2, max=settings.quick_retry_max_wait_seconds)
+
+    def wait(state: RetryCallState) -> float:
+        hint = getattr(state.outcome.exception(), "retry_after", None)
+        return hint if hint is not None else backoff(state)
+
+    for attempt in Retrying(retry=retry_if_exception(worth_retrying_now), wait=wait, reraise=True,
+                            stop=stop_after_attempt(settings.quick_retries)):
+        with attempt:
+            limiter_wait(settings, transport, cost=len(targets) if transport.batch_size == 1 else 1)
+            started = time.perf_counter()
+            try:
+                return transport.notify(fields, targets, context)
+            finally:
+                metrics.observe_latency(transport.provider, time.perf_counter() - started)
+    raise AssertionError("unreachable: tenacity reraises")
+
+
+def _success(delivery: Delivery, result: SendResult) -> Outcome:
+    return Outcome(delivery, result.status, provider_message_id=result.provider_message_id, detail=result.detail)
+
+
+def _failure(settings: Settings, delivery: Delivery, exc: TransportError) -> Outcome:
+    code = exc.code or ("permanent" if exc.permanent else "transient")
+    if exc.permanent:
+        return Outcome(delivery, "failed", error_code=code, detail=f"{code}: {exc}")
+    if delivery.attempts >= settings.max_attempts:
+        return Outcome(delivery, "failed", error_code=code,
+                       detail=f"gave up after {delivery.attempts} attempts; last error {code}: {exc}")
+    delay = backoff_seconds(settings, delivery.attempts, exc.retry_after)
+    return Outcome(delivery, "retry", error_code=code, next_attempt_at=utcnow() + timedelta(seconds=delay),
+                   detail=f"{code}: {exc}; next attempt in {delay:.0f} s")
+
+
+def backoff_seconds(settings: Settings, attempts: int, retry_after: float | None = None) -> float:
+    """Exponential, capped, with jitter so a thousand retries do not land in the same second."""
+    ceiling = min(settings.backoff_cap_seconds, settings.backoff_base_seconds * 2 ** max(attempts - 1, 0))
+    return max(random.uniform(ceiling / 2, ceiling), retry_after or 0)
+
+
+def record(settings: Settings, outcomes: list[Outcome]) -> None:
+    """Write every outcome and its log line; one transaction per few hundred rows."""
+    for start in range(0, len(outcomes), 500):
+        part = outcomes[start:start + 500]
+        with transaction(settings.database_url) as s:
+            now = utcnow()
+            s.execute(update(Delivery), [
+                {"id": o.delivery.id, "status": o.status, "lease_until": None, "updated_at": now,
+                 "provider_message_id": o.provider_message_id or o.delivery.provider_message_id,
+                 "error_code": o.error_code, "error_message": o.detail if o.error_code else None,
+                 "next_attempt_at": o.next_attempt_at}
+                for o in part])
+            s.execute(insert(DeliveryEvent), [
+                _event_row(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id)
+                for o in part])
+        for o in part:
+            metrics.count_delivery(o.delivery.channel, o.delivery.provider, o.status)
+
+
+# --- the shared rate limiter ------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _limiter(storage_uri: str):
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    return MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+
+def _rate_for(settings: Settings, provider: str) -> str | None:
+    return {"twilio": settings.twilio_rate, "sendgrid": settings.sendgrid_rate, "x": settings.x_rate}.get(provider)
+
+
+def limiter_wait(settings: Settings, transport: Transport, cost: int = 1) -> None:
+    """Block until the provider account has room for `cost` more requests, fleet-wide."""
+    rate = _rate_for(settings, transport.provider)
+    if rate is None:
+        return
+    from limits import parse
+
+    item = parse(rate)
+    storage = settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
+    limiter = _limiter(storage)
+    while not limiter.hit(item, transport.provider, transport.account, cost=cost):
+        reset_at = limiter.get_window_stats(item, transport.provider, transport.account).reset_time
+        time.sleep(min(max(reset_at - time.time(), 0.001), 1.0))
+
+
+# --- the sweep and reconciliation --------------------------------------------------------
+
+
+def sweep(settings: Settings, enqueue: Enqueue) -> dict[str, int]:
+    """Beat's periodic job: expired leases → unknown, reconcile unknowns, re-enqueue what is due.
+    The broker is only the wake-up call: whatever it lost is found here, in the database."""
+    expired = expire_leases(settings)
+    reconciled = reconcile(settings)
+    due = due_deliveries(settings)
+    if due:
+        enqueue(settings, due)
+    return {"expired": expired, "reconciled": reconciled, "requeued": len(due)}
+
+
+def expire_leases(settings: Settings) -> int:
+    now = utcnow()
+    with transaction(settings.database_url) as s:
+        rows = s.scalars(select(Delivery).where(Delivery.status == "sending", Delivery.lease_until < now)
+                         .with_for_update(skip_locked=True)).all()
+        for delivery in rows:
+            delivery.status = "unknown"
+            s.add(event_for(delivery, "unknown", "lease expired: the worker died during the provider call"))
+        return len(rows)
+
+
+def reconcile(settings: Settings) -> int:
+    """Decide unknown deliveries before any resend: sending one SMS twice is worse than late.
+    Idempotent surfaces are simply retried; Twilio is asked whether the message exists; the rest
+    wait for an operator (`broadcaster retry --unknown`)."""
+    with transaction(settings.database_url) as s:
+        unknown = s.scalars(select(Delivery).where(Delivery.status == "unknown")
+                            .options(selectinload(Delivery.statement).selectinload(Statement.renditions))).all()
+    outcomes = []
+    for delivery in unknown:
+        transport = transport_for(delivery.channel, settings)
+        if getattr(transport, "idempotent", False):
+            outcomes.append(Outcome(delivery, "retry", detail="resending: this surface is idempotent"))
+        elif hasattr(transport, "find_sent"):
+            outcome = _ask_provider(transport, delivery)
+            if outcome:
+                outcomes.append(outcome)
+    record(settings, outcomes)
+    return len(outcomes)
+
+
+def _ask_provider(transport, delivery: Delivery) -> Outcome | None:
+    fields = next(r.fields for r in delivery.statement.renditions if r.channel == delivery.channel)
+    since = (delivery.updated_at - timedelta(seconds=5)).isoformat()
+    try:
+        sid = transport.find_sent(fields, Target(delivery.id, delivery.target), since)
+    except TransportError as exc:
+        logger.warning("cannot reconcile delivery %s yet: %s", delivery.id, exc)
+        return None
+    if sid:
+        return Outcome(delivery, "sent", provider_message_id=sid, detail="reconciled: the provider has it")
+    return Outcome(delivery, "retry", detail="reconciled: the provider never got it; resending")
+
+
+def due_deliveries(settings: Settings, limit: int = 100_000) -> list[int]:
+    """Pending/retry rows that are due and were not touched in the last sweep interval
+    (fresh ones are already on the broker)."""
+    now = utcnow()
+    quiet_since = now - timedelta(seconds=settings.sweep_interval_seconds)
+    with transaction(settings.database_url) as s:
+        return list(s.scalars(
+            select(Delivery.id).where(Delivery.status.in_(UNSENT), Delivery.updated_at < quiet_since,
+                                      or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+            .order_by(Delivery.id).limit(limit)))
+
+
+def requeue(settings: Settings, statement_id: int, statuses: tuple[str, ...], actor: str) -> list[int]:
+    """An operator's decision to resend failed or unknown deliveries of a statement."""
+    now = utcnow()
+    with transaction(settings.database_url) as s:
+        rows = s.scalars(select(Delivery).where(Delivery.statement_id == statement_id,
+                                                Delivery.status.in_(statuses)).with_for_update()).all()
+        for delivery in rows:
+            delivery.status, delivery.next_attempt_at, delivery.updated_at = "retry", None, now
+            s.add(event_for(delivery, "retry", f"requeued by {actor}"))
+        return [d.id for d in rows]
+
+
+def send_now(settings: Settings, delivery_ids: list[int]) -> None:
+    """Send in this process, no broker (tests and tools)."""
+    for start in range(0, len(delivery_ids), settings.send_chunk_size):
+        send_chunk(settings, delivery_ids[start:start + settings.send_chunk_size])
+
+
+def progress(settings: Settings, statement_id: int) -> dict[str, dict[str, int]]:
+    """{channel: {status: count}} for one statement's deliveries."""
+    from sqlalchemy import func
+
+    with transaction(settings.database_url) as s:
+        rows = s.execute(select(Delivery.channel, Delivery.status, func.count())
+                         .where(Delivery.statement_id == statement_id)
+                         .group_by(Delivery.channel, Delivery.status)).all()
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    for channel, status, count in rows:
+        result[channel][status] = count
+    return dict(result)

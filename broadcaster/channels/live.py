@@ -11,6 +11,7 @@ from .base import SendContext, SendResult, Target
 class LiveSurface:
     provider = "builtin"
     batch_size = 1
+    idempotent = True  # showing the same version twice is harmless: resend after a crash
 
     def __init__(self, channel: str):
         self.channel = channel

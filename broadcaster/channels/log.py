@@ -11,6 +11,7 @@ logger = logging.getLogger("broadcaster.send")
 class LogTransport:
     provider = "log"
     account = "log"
+    idempotent = True  # nothing leaves the building
 
     def __init__(self, channel: str, batch_size: int = 1):
         self.channel = channel

@@ -39,11 +39,12 @@ def test_draft_submit_approve_publish_records_a_delivery_per_target(settings, wo
     # banner, status page, x, ivr + email and sms for c1; c2 only wants Billing incidents.
     assert result["state"] == "published"
     assert result["deliveries"] == 6
-    final = [e for e in publishing.send_log(settings, statement_id=sid) if e["status"] == "simulated"]
-    assert sorted((e["channel"], e["target"]) for e in final) == [
-        ("banner", "banner"), ("email", "c1@example.com"), ("ivr", "ivr"), ("sms", "+14155550123"),
-        ("status_page", "status_page"), ("x", "x")]
-    assert all(e["provider"] == "log" and e["attempt"] == 1 for e in final)
+    final = [e for e in publishing.send_log(settings, statement_id=sid) if e["status"] in ("simulated", "sent")]
+    assert sorted((e["channel"], e["target"], e["provider"], e["status"]) for e in final) == [
+        ("banner", "banner", "builtin", "sent"), ("email", "c1@example.com", "log", "simulated"),
+        ("ivr", "ivr", "builtin", "sent"), ("sms", "+14155550123", "log", "simulated"),
+        ("status_page", "status_page", "builtin", "sent"), ("x", "x", "log", "simulated")]
+    assert all(e["attempt"] == 1 for e in final)
 
 
 def test_the_log_provider_records_the_exact_approved_words(settings, world):
@@ -162,7 +163,7 @@ def test_rendition_tampered_after_publish_is_refused_at_send_time(settings, worl
     from broadcaster.sending import send_now
     send_now(settings, held)
     statuses = {e["channel"]: e for e in publishing.send_log(settings, statement_id=sid)
-                if e["status"] in ("failed", "simulated")}
+                if e["status"] in ("failed", "simulated", "sent")}
     assert statuses["sms"]["status"] == "failed"
     assert "no longer matches the approval" in statuses["sms"]["detail"]
     assert all(e["status"] == "failed" for e in statuses.values())  # the statement hash covers every channel
@@ -179,6 +180,7 @@ def test_a_newer_version_cancels_the_unsent_deliveries_of_the_older(settings, wo
         v1_statuses = set(s.scalars(select(Delivery.status).where(Delivery.statement_id == v1)))
     assert v1_statuses == {"cancelled"}
     assert publishing.send_log(settings, statement_id=v1, status="simulated") == []
+    assert publishing.send_log(settings, statement_id=v1, status="sent") == []
 
 
 def test_an_update_starts_from_the_latest_version(settings, world):
