@@ -4,6 +4,8 @@ is one clear line on stderr and a non-zero exit, never a traceback."""
 import csv
 import json
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -274,16 +276,161 @@ def withdraw(statement_id: int, actor: As = None) -> None:
 
 
 @app.command()
-def publish(statement_id: int, actor: As = None) -> None:
+def publish(statement_id: int, actor: As = None,
+            wait: Annotated[bool, typer.Option(help="Show progress until the fan-out is done.")] = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
     settings = get_settings()
-    st = publishing.publish(settings, actor, statement_id)
-    out.print(f"statement {st['id']} published: {st['deliveries']} deliveries"
-              + (f", {st['cancelled']} unsent deliveries of the previous version cancelled" if st["cancelled"] else ""))
-    counts: dict[str, int] = {}
-    for event in publishing.send_log(settings, statement_id=st["id"]):
-        counts[event["status"]] = counts.get(event["status"], 0) + 1
-    out.print("send log: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    with delivery_engine(settings) as dispatch:
+        st = publishing.publish(settings, actor, statement_id, dispatch=dispatch)
+        out.print(f"statement {st['id']} published: {st['deliveries']} deliveries"
+                  + (f", {st['cancelled']} unsent deliveries of the previous version cancelled"
+                     if st["cancelled"] else ""))
+        if wait or settings.embedded:
+            watch(settings, st["id"])
+
+
+@app.command()
+def retry(statement_id: int, actor: As = None,
+          failed: Annotated[bool, typer.Option("--failed", help="Resend failed deliveries.")] = False,
+          unknown: Annotated[bool, typer.Option("--unknown", help="Resend deliveries whose fate is unknown "
+                                                "(the worker died mid-call and the provider could not say).")] = False,
+          ) -> None:
+    """Re-queue what an operator decides to resend."""
+    statuses = tuple(name for name, chosen in (("failed", failed), ("unknown", unknown)) if chosen)
+    settings = get_settings()
+    with delivery_engine(settings) as dispatch:
+        count = publishing.retry(settings, actor, statement_id, statuses, dispatch=dispatch)
+        out.print(f"statement {statement_id}: {count} deliveries re-queued")
+        watch(settings, statement_id)
+
+
+@app.command()
+def sweep() -> None:
+    """Run the periodic sweep once now: expired leases, reconciliation, due retries."""
+    from broadcaster import sending
+
+    settings = get_settings()
+    with delivery_engine(settings) as dispatch:
+        result = sending.sweep(settings, dispatch)
+        out.print(", ".join(f"{n} {what}" for what, n in result.items()))
+        if settings.embedded and result["requeued"]:
+            _drain(settings)
+
+
+@app.command()
+def worker(queues: Annotated[str, typer.Option(help="Comma-separated: live, bulk.")] = "live,bulk",
+           concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2) -> None:
+    """Start a Celery worker (needs BROADCASTER_BROKER_URL, e.g. redis://localhost:6379/0)."""
+    settings = _shared_broker_settings("worker")
+    from broadcaster.metrics import start_worker_metrics
+    from workers.app import celery_app
+
+    start_worker_metrics(settings)
+    celery_app.worker_main(["worker", "-Q", queues, "--concurrency", str(concurrency), "--loglevel", "INFO",
+                            "--without-gossip", "--without-mingle"])
+
+
+@app.command()
+def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state.")] = Path(
+        ".broadcaster-beat")) -> None:
+    """Start the sweep schedule (one per installation)."""
+    _shared_broker_settings("beat")
+    from workers.app import celery_app
+
+    celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", "INFO"])
+
+
+def _shared_broker_settings(what: str):
+    settings = get_settings()
+    if settings.embedded:
+        raise InvalidInput(f"{what}: a separate {what} needs a broker it can share; set BROADCASTER_BROKER_URL, "
+                           "e.g. redis://127.0.0.1:6379/0 (the embedded default runs its worker inside "
+                           "`broadcaster publish`)")
+    return settings
+
+
+@contextmanager
+def delivery_engine(settings):
+    """The Celery enqueue, with an in-process worker on the memory broker when embedded."""
+    from workers.app import celery_app
+    from workers.enqueue import enqueue
+
+    if not settings.embedded:
+        yield enqueue
+        return
+    from workers.embedded import in_process_worker
+
+    with in_process_worker(celery_app):
+        yield enqueue
+
+
+STATUS_STYLE = {"sent": "green", "simulated": "green", "delivered": "green", "failed": "red", "retry": "yellow",
+                "unknown": "magenta", "pending": "dim", "sending": "cyan", "cancelled": "dim"}
+
+
+def watch(settings, statement_id: int, poll: float = 0.3) -> None:
+    """Live progress per channel until nothing is in flight; Ctrl-C stops watching, not sending."""
+    from rich.live import Live
+
+    try:
+        with Live(_progress_table(settings, statement_id), console=out, refresh_per_second=4) as live:
+            while True:
+                counts = _progress(settings, statement_id)
+                live.update(_progress_table(settings, statement_id, counts))
+                if not any(c.get("pending", 0) + c.get("sending", 0) for c in counts.values()):
+                    break
+                time.sleep(poll)
+    except KeyboardInterrupt:
+        out.print("stopped watching; the fan-out goes on" if not settings.embedded else
+                  "stopped: the rest waits in the database; `broadcaster sweep` sends it")
+        return
+    waiting = sum(c.get("retry", 0) for c in counts.values())
+    unknown = sum(c.get("unknown", 0) for c in counts.values())
+    if waiting:
+        out.print(f"{waiting} deliveries wait for a retry; "
+                  + ("the beat sweep will send them" if not settings.embedded else "run `broadcaster sweep` later"))
+    if unknown:
+        out.print(f"{unknown} deliveries have an unknown fate: `broadcaster retry {statement_id} --unknown` "
+                  "resends them after you check")
+
+
+def _drain(settings) -> None:
+    from sqlalchemy import func, select
+
+    from broadcaster.sending import UNSENT
+    from broadcaster.store.db import transaction
+    from broadcaster.store.models import Delivery
+
+    while True:
+        with transaction(settings.database_url) as s:
+            busy = s.scalar(select(func.count()).where(Delivery.status == "sending")) or 0
+            ready = s.scalar(select(func.count()).where(Delivery.status.in_(UNSENT),
+                                                        Delivery.next_attempt_at.is_(None))) or 0
+        if not busy and not ready:
+            return
+        time.sleep(0.2)
+
+
+def _progress(settings, statement_id: int) -> dict[str, dict[str, int]]:
+    from broadcaster.sending import progress
+
+    return progress(settings, statement_id)
+
+
+def _progress_table(settings, statement_id: int, counts: dict | None = None) -> Table:
+    counts = counts if counts is not None else _progress(settings, statement_id)
+    table = Table("channel", "total", "done", "failed", "retrying", "unknown", "pending", "", title=(
+        f"statement {statement_id} fan-out"))
+    for channel, by_status in sorted(counts.items()):
+        total = sum(by_status.values())
+        done = sum(by_status.get(k, 0) for k in ("sent", "simulated", "delivered"))
+        bar_width = 20
+        filled = int(bar_width * done / total) if total else 0
+        table.add_row(channel, str(total), Text(str(done), "green"), Text(str(by_status.get("failed", 0)), "red"),
+                      Text(str(by_status.get("retry", 0)), "yellow"), str(by_status.get("unknown", 0)),
+                      str(by_status.get("pending", 0) + by_status.get("sending", 0)),
+                      Text("█" * filled + "░" * (bar_width - filled), "green"))
+    return table
 
 
 # --- the record ---------------------------------------------------------------------------
@@ -367,6 +514,6 @@ def demo() -> None:
     out.print(f"[dim]$ broadcaster approve {sid} --as bob[/]")
     approve(sid, "bob", None, "")
     out.print(f"[dim]$ broadcaster publish {sid} --as alice[/]")
-    publish(sid, "alice")
+    publish(sid, "alice", wait=True)
     out.print("[dim]$ broadcaster audit[/]")
     audit(as_json=False)

@@ -12,3 +12,10 @@ def count_delivery(channel: str, provider: str, status: str, n: int = 1) -> None
 
 def observe_latency(provider: str, seconds: float) -> None:
     LATENCY.labels(provider).observe(seconds)
+
+
+def start_worker_metrics(settings) -> None:
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port)

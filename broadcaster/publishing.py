@@ -313,6 +313,24 @@ def publish(settings: Settings, actor_name: str, statement_id: int,
     return result
 
 
+def retry(settings: Settings, actor_name: str, statement_id: int, statuses: tuple[str, ...],
+          dispatch: Dispatcher | None = None) -> int:
+    """An operator resends what failed, or what crashed mid-call and could not be reconciled."""
+    allowed = {"failed", "unknown"}
+    if not statuses or not set(statuses) <= allowed:
+        raise InvalidInput(f"retry: choose among {', '.join(sorted(allowed))}")
+    with _unit_of_work(settings) as s:
+        actor = _actor(s, actor_name)
+        require_role(actor, "publish")
+        statement = _get(s, Statement, statement_id)
+        if statement.state != State.PUBLISHED.value:
+            raise NotAllowed(f"cannot retry {_label(statement)}: it is {statement.state}, not the live version")
+        _audit(s, actor, "retry", f"statement:{statement.id}", {"statuses": list(statuses)})
+    ids = sending.requeue(settings, statement_id, statuses, actor.name)
+    (dispatch or sending.send_now)(settings, ids)
+    return len(ids)
+
+
 def _refuse_void_approval(settings: Settings, statement: Statement) -> None:
     hash_now = _verified_hash(statement)
     valid = [a for a in statement.approvals if a.decision == "approve" and a.content_hash == hash_now]

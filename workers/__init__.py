@@ -1,1 +1,2 @@
-"""Celery app and tasks (fan-out, send chunk, sweep, reconcile): arrives with the delivery engine."""
+"""The Celery side: the app (``app.py``), its tasks (``tasks.py``), and how deliveries are
+put on the broker (``enqueue``). Tasks are thin: the work lives in ``broadcaster.sending``."""

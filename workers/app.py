@@ -1,0 +1,37 @@
+"""The Celery app, configured from broadcaster.config and nothing else."""
+
+from celery import Celery
+
+from broadcaster.config import Settings, get_settings
+
+LIVE, BULK = "live", "bulk"
+
+
+def make_app(settings: Settings) -> Celery:
+    app = Celery("broadcaster", broker=settings.broker_url, include=["workers.tasks"])
+    app.conf.update(
+        # A task is acknowledged only once done, and re-queued if its worker dies: the claim in
+        # the database makes a second run harmless.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_default_queue=BULK,
+        task_queues=None,
+        task_routes={"broadcaster.sweep": {"queue": LIVE}},
+        # Publishing to a dead broker must not hang `publish`: the outbox rows are committed and
+        # the sweep will enqueue them once the broker is back.
+        task_publish_retry=True,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
+        broker_connection_timeout=3,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "sweep": {"task": "broadcaster.sweep", "schedule": settings.sweep_interval_seconds},
+        },
+    )
+    return app
+
+
+celery_app = make_app(get_settings())

@@ -1,0 +1,33 @@
+"""One task per kind of work, each a line over broadcaster.sending.
+
+Zulip-style: the base class owns the time limits and retry counting, so each task is
+a few lines. Failures inside a send are recorded in the database by sending itself;
+a task fails only on infrastructure trouble (database down), and then the broker
+redelivers it and the claim decides again.
+"""
+
+from celery import Task
+
+from broadcaster import sending
+from broadcaster.config import get_settings
+
+from .app import celery_app
+from .enqueue import enqueue
+
+
+class BroadcasterTask(Task):
+    soft_time_limit = 600  # a chunk is at most a few hundred provider calls
+    time_limit = 660
+    autoretry_for = (ConnectionError, OSError)
+    retry_backoff = True
+    max_retries = 5
+
+
+@celery_app.task(name="broadcaster.send_chunk", base=BroadcasterTask)
+def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
+    return sending.send_chunk(get_settings(), delivery_ids)
+
+
+@celery_app.task(name="broadcaster.sweep", base=BroadcasterTask)
+def sweep() -> dict[str, int]:
+    return sending.sweep(get_settings(), enqueue)
