@@ -282,9 +282,12 @@ def limiter_wait(settings: Settings, transport: Transport, cost: int = 1) -> Non
     item = parse(rate)
     storage = settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
     limiter = _limiter(storage)
-    while not limiter.hit(item, transport.provider, transport.account, cost=cost):
-        reset_at = limiter.get_window_stats(item, transport.provider, transport.account).reset_time
-        time.sleep(min(max(reset_at - time.time(), 0.001), 1.0))
+    try:
+        while not limiter.hit(item, transport.provider, transport.account, cost=cost):
+            reset_at = limiter.get_window_stats(item, transport.provider, transport.account).reset_time
+            time.sleep(min(max(reset_at - time.time(), 0.001), 1.0))
+    except Exception as exc:  # noqa: BLE001 - the limiter's Redis is down: wait, never send unthrottled
+        raise TransportError(f"rate limiter unavailable: {exc}", code="limiter") from exc
 
 
 # --- the sweep and reconciliation --------------------------------------------------------

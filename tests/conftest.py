@@ -85,3 +85,25 @@ def database_url(backend, request, tmp_path) -> str:
 @pytest.fixture
 def settings(database_url) -> Settings:
     return make_settings(database_url)
+
+
+REDIS_URL = os.environ.get("BROADCASTER_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+@pytest.fixture
+def redis_broker(worker_id) -> str:
+    """A Redis database of this pytest worker's own, emptied: the broker and the rate limiter."""
+    import redis
+
+    index = {"main": 1}.get(worker_id) or 2 + int(worker_id.removeprefix("gw") or 0)
+    url = f"{REDIS_URL}/{index}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    except redis.ConnectionError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis not reachable at {url}: {exc}")
+    yield url
+    client.flushdb()
+    client.close()

@@ -35,3 +35,11 @@ def make_app(settings: Settings) -> Celery:
 
 
 celery_app = make_app(get_settings())
+_apps = {get_settings().broker_url: celery_app}
+
+
+def app_for(settings: Settings) -> Celery:
+    """The app for these settings' broker (the process's own app when they agree)."""
+    if settings.broker_url not in _apps:
+        _apps[settings.broker_url] = make_app(settings)
+    return _apps[settings.broker_url]

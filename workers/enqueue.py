@@ -14,19 +14,18 @@ from broadcaster.config import Settings
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery
 
-from .app import BULK, LIVE
+from .app import BULK, LIVE, app_for
 
 logger = logging.getLogger("broadcaster.enqueue")
 
 
 def enqueue(settings: Settings, delivery_ids: list[int]) -> int:
     """Returns how many tasks went on the broker."""
-    from .tasks import send_chunk
-
+    app = app_for(settings)
     sent = 0
     for queue, chunk in plan(settings, delivery_ids):
         try:
-            send_chunk.apply_async(args=[chunk], queue=queue)
+            app.send_task("broadcaster.send_chunk", args=[chunk], queue=queue)
             sent += 1
         except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep has the rows
             logger.warning("broker unavailable (%s): %d deliveries wait for the sweep", exc, len(chunk))
