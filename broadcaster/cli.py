@@ -280,12 +280,11 @@ def publish(statement_id: int, actor: As = None,
             wait: Annotated[bool, typer.Option(help="Show progress until the fan-out is done.")] = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
     settings = get_settings()
-    with delivery_engine(settings) as dispatch:
-        st = publishing.publish(settings, actor, statement_id, dispatch=dispatch)
-        out.print(f"statement {st['id']} published: {st['deliveries']} deliveries"
-                  + (f", {st['cancelled']} unsent deliveries of the previous version cancelled"
-                     if st["cancelled"] else ""))
-        if wait or settings.embedded:
+    st = publishing.publish(settings, actor, statement_id, dispatch=enqueue_for(settings))
+    out.print(f"statement {st['id']} published: {st['deliveries']} deliveries"
+              + (f", {st['cancelled']} unsent deliveries of the previous version cancelled" if st["cancelled"] else ""))
+    if wait or settings.embedded:
+        with embedded_worker(settings):
             watch(settings, st["id"])
 
 
@@ -298,9 +297,9 @@ def retry(statement_id: int, actor: As = None,
     """Re-queue what an operator decides to resend."""
     statuses = tuple(name for name, chosen in (("failed", failed), ("unknown", unknown)) if chosen)
     settings = get_settings()
-    with delivery_engine(settings) as dispatch:
-        count = publishing.retry(settings, actor, statement_id, statuses, dispatch=dispatch)
-        out.print(f"statement {statement_id}: {count} deliveries re-queued")
+    count = publishing.retry(settings, actor, statement_id, statuses, dispatch=enqueue_for(settings))
+    out.print(f"statement {statement_id}: {count} deliveries re-queued")
+    with embedded_worker(settings):
         watch(settings, statement_id)
 
 
@@ -310,10 +309,10 @@ def sweep() -> None:
     from broadcaster import sending
 
     settings = get_settings()
-    with delivery_engine(settings) as dispatch:
-        result = sending.sweep(settings, dispatch)
-        out.print(", ".join(f"{n} {what}" for what, n in result.items()))
-        if settings.embedded and result["requeued"]:
+    result = sending.sweep(settings, enqueue_for(settings))
+    out.print(", ".join(f"{n} {what}" for what, n in result.items()))
+    if settings.embedded and result["requeued"]:
+        with embedded_worker(settings):
             _drain(settings)
 
 
@@ -349,19 +348,24 @@ def _shared_broker_settings(what: str):
     return settings
 
 
-@contextmanager
-def delivery_engine(settings):
-    """The Celery enqueue, with an in-process worker on the memory broker when embedded."""
-    from workers.app import celery_app
+def enqueue_for(settings):
     from workers.enqueue import enqueue
 
+    return enqueue
+
+
+@contextmanager
+def embedded_worker(settings):
+    """Embedded default: a worker in this process drains what was put on the memory broker.
+    With a real broker the fleet's workers do it, and this does nothing."""
     if not settings.embedded:
-        yield enqueue
+        yield
         return
+    from workers.app import celery_app
     from workers.embedded import in_process_worker
 
     with in_process_worker(celery_app):
-        yield enqueue
+        yield
 
 
 STATUS_STYLE = {"sent": "green", "simulated": "green", "delivered": "green", "failed": "red", "retry": "yellow",

@@ -25,7 +25,9 @@ def make_app(settings: Settings) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
         broker_connection_timeout=3,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options={"visibility_timeout": 3600,
+                                  # the embedded memory broker is polled: keep the banner fast
+                                  **({"polling_interval": 0.05} if settings.embedded else {})},
         worker_hijack_root_logger=False,
         beat_schedule={
             "sweep": {"task": "broadcaster.sweep", "schedule": settings.sweep_interval_seconds},

@@ -31,3 +31,4 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
 @celery_app.task(name="broadcaster.sweep", base=BroadcasterTask)
 def sweep() -> dict[str, int]:
     return sending.sweep(get_settings(), enqueue)
+
