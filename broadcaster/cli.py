@@ -339,6 +339,48 @@ def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state
     celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", "INFO"])
 
 
+@app.command()
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000) -> None:
+    """Run the web app: provider callbacks, unsubscribe links, /metrics, /healthz. Embedded, it also
+    runs the worker and the sweep in this process."""
+    import uvicorn
+
+    from broadcaster.api.app import create_app
+
+    settings = get_settings()
+    if settings.embedded:
+        publishing.init(settings)  # the laptop default needs no separate set-up step
+    with embedded_worker(settings), embedded_sweep(settings):
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@contextmanager
+def embedded_sweep(settings):
+    """Beat's job, in a thread, for the embedded default."""
+    if not settings.embedded:
+        yield
+        return
+    import threading
+
+    from broadcaster import sending
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(settings.sweep_interval_seconds):
+            try:
+                sending.sweep(settings, enqueue_for(settings))
+            except Exception as exc:  # noqa: BLE001 - keep sweeping; say why this round failed
+                err.print(f"sweep failed: {escape(str(exc))}")
+
+    thread = threading.Thread(target=loop, name="broadcaster-sweep", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
 def _shared_broker_settings(what: str):
     settings = get_settings()
     if settings.embedded:

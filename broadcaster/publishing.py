@@ -6,13 +6,13 @@ loads rows, lets ``domain`` decide, stores the outcome and appends an audit
 event. Results come back as plain dicts, safe to print or serialise.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from . import sending
@@ -44,6 +44,7 @@ from .store.models import (
     Statement,
     Subscriber,
     User,
+    UTCDateTime,
     utcnow,
 )
 
@@ -361,26 +362,46 @@ def _update_incident(statement: Statement) -> None:
 
 
 def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
-    deliveries = [
-        Delivery(statement=statement, channel=rendition.channel, target=target,
-                 provider=transport_for(rendition.channel, settings).provider, status="pending")
-        for rendition in statement.renditions
-        for target in _targets(s, rendition.channel, statement.components)
-    ]
-    s.add_all(deliveries)
-    s.flush()
-    s.add_all(sending.event_for(d, "pending") for d in deliveries)
-    return [d.id for d in deliveries]
+    """One delivery row per target, and its `pending` line in the send log. Core inserts in
+    batches: a million subscribers must not become a million ORM objects."""
+    now = utcnow()
+    for rendition in statement.renditions:
+        provider = transport_for(rendition.channel, settings).provider
+        for batch in _batched(_targets(s, rendition.channel, statement.components), 5000):
+            s.execute(insert(Delivery), [
+                {"statement_id": statement.id, "channel": rendition.channel, "target": target, "provider": provider,
+                 "status": "pending", "attempts": 0, "created_at": now, "updated_at": now} for target in batch])
+    s.execute(insert(DeliveryEvent).from_select(
+        ["delivery_id", "statement_id", "channel", "target", "provider", "status", "attempt", "detail", "created_at"],
+        select(Delivery.id, Delivery.statement_id, Delivery.channel, Delivery.target, Delivery.provider,
+               literal("pending"), literal(0), literal(""), literal(now, UTCDateTime()))
+        .where(Delivery.statement_id == statement.id)))
+    return list(s.scalars(select(Delivery.id).where(Delivery.statement_id == statement.id).order_by(Delivery.id)))
 
 
-def _targets(s: Session, channel: str, components: list[str]) -> list[str]:
+def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _targets(s: Session, channel: str, components: list[str]) -> Iterator[str]:
     """Who a channel reaches: one live surface, or every subscriber who wants this incident."""
     if channel not in RECIPIENT_CHANNELS:
-        return [channel]
+        yield channel
+        return
     column = Subscriber.email if channel == "email" else Subscriber.phone
     rows = s.execute(select(column, Subscriber.components)
-                     .where(column.is_not(None), Subscriber.opted_out_at.is_(None)).order_by(Subscriber.id))
-    return [address for address, wanted in rows if not wanted or not components or set(wanted) & set(components)]
+                     .where(column.is_not(None), Subscriber.opted_out_at.is_(None)).order_by(Subscriber.id)
+                     .execution_options(yield_per=5000))
+    for address, wanted in rows:
+        if not wanted or not components or set(wanted) & set(components):
+            yield address
 
 
 # --- the send log and the consistency audit ---------------------------------------------
