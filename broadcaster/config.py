@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # Delivery. "memory://" is the embedded default: an in-process worker, no Redis needed.
     broker_url: str = "memory://"
     public_url: str | None = None  # where providers reach our callbacks, e.g. https://status-admin.example.com
-    send_chunk_size: int = 500  # delivery ids per Celery task
+    send_chunk_size: int = 1000  # delivery ids per Celery task: one full SendGrid batch
     send_threads: int = 8  # concurrent provider calls inside one task (SMS is one call a message)
     quick_retries: int = 3  # tenacity attempts inside one claim, for blips
     quick_retry_max_wait_seconds: float = 10.0

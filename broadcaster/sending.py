@@ -367,8 +367,8 @@ def requeue(settings: Settings, statement_id: int, statuses: tuple[str, ...], ac
         rows = s.scalars(select(Delivery).where(Delivery.statement_id == statement_id,
                                                 Delivery.status.in_(statuses)).with_for_update()).all()
         for delivery in rows:
-            delivery.status, delivery.next_attempt_at, delivery.updated_at = "retry", None, now
-            s.add(event_for(delivery, "retry", f"requeued by {actor}"))
+            delivery.status, delivery.next_attempt_at, delivery.updated_at = "pending", None, now
+            s.add(event_for(delivery, "pending", f"requeued by {actor}"))
         return [d.id for d in rows]
 
 

@@ -143,7 +143,7 @@ class Delivery(Base):
     provider: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)  # callbacks find by it
     error_code: Mapped[str | None] = mapped_column(String(50))
     error_message: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]

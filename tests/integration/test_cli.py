@@ -48,7 +48,7 @@ def run(database_url, tmp_path, monkeypatch, capsys):
         captured = capsys.readouterr()
         result = Result(code, captured.out, captured.err)
         if ok:
-            assert code == 0, result.stderr
+            assert code == 0, (args, result.stdout[-2000:], result.stderr)
         return result
 
     yield run_
@@ -149,3 +149,45 @@ def test_a_statement_over_the_sms_limit_is_refused_at_submit_with_the_numbers(ru
     proc = run("submit", "1", "--as", "alice", ok=False)
     assert proc.returncode == 1
     assert "x: weighted length is" in proc.stderr and "over by" in proc.stderr and "sms: length is" in proc.stderr
+
+
+def _published_statement(run, dispatch_held=False):
+    run("init")
+    run("user", "add", "alice", "--role", "author")
+    run("user", "add", "bob", "--role", "approver")
+    run("subscribers", "add", "--phone", "+14155550123")
+    run("incident", "open", "--title", "Outage", "--impact", "minor", "--as", "alice")
+    run("statement", "draft", "1", "--headline", "Slow pages", "--body", "Pages load slowly.", user="alice")
+    run("submit", "1", user="alice")
+    run("approve", "1", user="bob")
+
+
+def test_sweep_sends_what_the_broker_lost(run, database_url, monkeypatch):
+    from broadcaster import publishing
+    from tests.conftest import make_settings
+
+    _published_statement(run)
+    publishing.publish(make_settings(database_url), "alice", 1, dispatch=lambda *_: None)  # never enqueued
+    monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
+    out = run("sweep").stdout
+    assert "5 requeued" in out  # banner, status page, ivr, x, one SMS
+    audit = json.loads(run("audit", "--json").stdout)
+    assert audit["drift"] is False
+
+
+def test_retry_failed_resends_after_an_operator_decides(run, database_url):
+    _published_statement(run)
+    run("publish", "1", "--as", "alice")
+    with engine_for(database_url).begin() as connection:  # say the SMS provider refused it
+        connection.execute(update(Delivery).where(Delivery.channel == "sms").values(status="failed"))
+    assert run("audit", ok=False).returncode == 1
+    assert "1 deliveries re-queued" in run("retry", "1", "--failed", "--as", "alice").stdout
+    assert run("audit").returncode == 0
+    log = json.loads(run("log", "--channel", "sms", "--json").stdout)
+    assert [e["status"] for e in log][-3:] == ["pending", "sending", "simulated"]
+    assert "requeued by alice" in log[-3]["detail"]
+
+
+def test_worker_without_a_shared_broker_says_what_to_set(run):
+    proc = run("worker", ok=False)
+    assert proc.returncode == 1 and "set BROADCASTER_BROKER_URL" in proc.stderr

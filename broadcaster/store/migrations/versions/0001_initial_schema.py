@@ -121,6 +121,7 @@ def upgrade() -> None:
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_statement_id'), ['statement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_provider_message_id'), ['provider_message_id'], unique=False)
 
     op.create_table('renditions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -186,6 +187,7 @@ def downgrade() -> None:
     op.drop_table('renditions')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliveries_statement_id'))
+        batch_op.drop_index(batch_op.f('ix_deliveries_provider_message_id'))
         batch_op.drop_index('ix_deliveries_due')
 
     op.drop_table('deliveries')
