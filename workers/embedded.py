@@ -34,8 +34,10 @@ def in_process_worker(app: Celery, timeout: float = 10.0) -> Iterator[WorkContro
     try:
         yield worker
     finally:
+        # Asked from outside, the worker notices only after its 2-second poll; a task that
+        # asks from inside stops it at once (see workers.tasks.stop_embedded_worker).
+        app.send_task("broadcaster.stop_embedded_worker", queue=LIVE)
+        thread.join(timeout)
         from celery.worker import state
 
-        state.should_terminate = 0
-        thread.join(timeout)
         state.should_terminate = None

@@ -11,7 +11,7 @@ from celery import Task
 from broadcaster import sending
 from broadcaster.config import get_settings
 
-from .app import celery_app
+from .app import LIVE, celery_app
 from .enqueue import enqueue
 
 
@@ -32,3 +32,17 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
 def sweep() -> dict[str, int]:
     return sending.sweep(get_settings(), enqueue)
 
+
+@celery_app.task(name="broadcaster.stop_embedded_worker")
+def stop_embedded_worker() -> None:
+    """Runs inside the embedded worker's thread and asks it to stop after this task. The worker
+    polls the broker once more before it stops (up to 2 s): a no-op message ends that poll."""
+    from celery.worker import state
+
+    state.should_terminate = 0
+    celery_app.send_task("broadcaster.wake", queue=LIVE)
+
+
+@celery_app.task(name="broadcaster.wake")
+def wake() -> None:
+    """Nothing: its arrival is what matters."""
