@@ -16,19 +16,21 @@
 
 import logging
 import random
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from . import metrics
+from . import links, metrics
 from .channels import SendContext, SendResult, Target, Transport, TransportError, transport_for
 from .config import Settings
 from .domain.hashing import sha256_of
@@ -88,7 +90,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int]) -> dict[str, int
         return {}
     outcomes: list[Outcome] = []
     groups = _group(claimed)
-    with ThreadPoolExecutor(max_workers=settings.send_threads) as pool:
+    with _lease_kept(settings, [d.id for d in claimed]), ThreadPoolExecutor(settings.send_threads) as pool:
         futures = [pool.submit(_send_batch, settings, batch, fields, context)
                    for batch, fields, context in _batches(settings, groups, outcomes)]
         for future in futures:
@@ -124,6 +126,30 @@ def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
         return list(deliveries)
 
 
+@contextmanager
+def _lease_kept(settings: Settings, delivery_ids: list[int]) -> Iterator[None]:
+    """Renew the claim while this worker is alive and working: a slow, rate-limited chunk must not
+    look like a dead worker, or the sweep would let a second worker send the same messages."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(settings.lease_seconds / 3):
+            try:
+                with transaction(settings.database_url) as s:
+                    s.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
+                              .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds)))
+            except Exception:  # noqa: BLE001 - a missed renewal only risks an early reconcile
+                logger.exception("could not renew the lease of %d deliveries", len(delivery_ids))
+
+    thread = threading.Thread(target=renew, name="lease-renewal", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _group(deliveries: list[Delivery]) -> dict[tuple[int, str], list[Delivery]]:
     groups: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
@@ -157,13 +183,8 @@ def _tampering(statement: Statement, rendition: Rendition) -> str | None:
 
 
 def _context(settings: Settings, statement: Statement, channel: str) -> SendContext:
-    public = settings.public_url.rstrip("/") if settings.public_url else None
-    return SendContext(
-        statement_id=statement.id, incident_id=statement.incident_id, version=statement.version,
-        reply_to=_previous_post(settings, statement) if channel == "x" else None,
-        unsubscribe_url=f"{public}/unsubscribe" if public else None,
-        status_callback_url=f"{public}/webhooks/twilio/status" if public else None,
-    )
+    return SendContext(statement_id=statement.id, incident_id=statement.incident_id, version=statement.version,
+                       reply_to=_previous_post(settings, statement) if channel == "x" else None)
 
 
 def _previous_post(settings: Settings, statement: Statement) -> str | None:
@@ -179,7 +200,8 @@ def _previous_post(settings: Settings, statement: Statement) -> str | None:
 def _send_batch(settings: Settings, deliveries: list[Delivery], fields: dict[str, str],
                 context: SendContext) -> list[Outcome]:
     transport = transport_for(deliveries[0].channel, settings)
-    targets = [Target(d.id, d.target) for d in deliveries]
+    targets = [Target(d.id, d.target, links.unsubscribe_url(settings, d.id), links.status_callback_url(settings, d.id))
+               for d in deliveries]
     by_id = {d.id: d for d in deliveries}
     try:
         results = _call_with_quick_retries(settings, transport, fields, targets, context)
@@ -238,17 +260,23 @@ def backoff_seconds(settings: Settings, attempts: int, retry_after: float | None
     return max(random.uniform(ceiling / 2, ceiling), retry_after or 0)
 
 
-def record(settings: Settings, outcomes: list[Outcome]) -> None:
-    """Write every outcome and its log line; one transaction per few hundred rows."""
+def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sending") -> None:
+    """Write every outcome and its log line; one transaction per few hundred rows. Only rows still
+    in `claimed_as` change: a provider callback (delivered, bounced) that landed first stays."""
+    table = Delivery.__table__
+    move = (update(table).where(table.c.id == bindparam("b_id"), table.c.status == claimed_as)
+            .values(status=bindparam("b_status"), lease_until=None, updated_at=bindparam("b_now"),
+                    provider_message_id=func.coalesce(bindparam("b_message_id"), table.c.provider_message_id),
+                    error_code=bindparam("b_code"), error_message=bindparam("b_error"),
+                    next_attempt_at=bindparam("b_next")))
     for start in range(0, len(outcomes), 500):
         part = outcomes[start:start + 500]
         with transaction(settings.database_url) as s:
             now = utcnow()
-            s.execute(update(Delivery), [
-                {"id": o.delivery.id, "status": o.status, "lease_until": None, "updated_at": now,
-                 "provider_message_id": o.provider_message_id or o.delivery.provider_message_id,
-                 "error_code": o.error_code, "error_message": o.detail if o.error_code else None,
-                 "next_attempt_at": o.next_attempt_at}
+            s.execute(move, [
+                {"b_id": o.delivery.id, "b_status": o.status, "b_now": now, "b_message_id": o.provider_message_id,
+                 "b_code": o.error_code, "b_error": o.detail if o.error_code else None,
+                 "b_next": o.next_attempt_at}
                 for o in part])
             s.execute(insert(DeliveryEvent), [
                 _event_row(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id)
@@ -322,22 +350,28 @@ def reconcile(settings: Settings) -> int:
     with transaction(settings.database_url) as s:
         unknown = s.scalars(select(Delivery).where(Delivery.status == "unknown")
                             .options(selectinload(Delivery.statement).selectinload(Statement.renditions))).all()
+        first_claims = dict(s.execute(
+            select(DeliveryEvent.delivery_id, func.min(DeliveryEvent.created_at))
+            .where(DeliveryEvent.delivery_id.in_([d.id for d in unknown]), DeliveryEvent.status == "sending")
+            .group_by(DeliveryEvent.delivery_id)).all()) if unknown else {}
     outcomes = []
     for delivery in unknown:
         transport = transport_for(delivery.channel, settings)
         if getattr(transport, "idempotent", False):
             outcomes.append(Outcome(delivery, "retry", detail="resending: this surface is idempotent"))
         elif hasattr(transport, "find_sent"):
-            outcome = _ask_provider(transport, delivery)
+            outcome = _ask_provider(transport, delivery, first_claims.get(delivery.id) or delivery.created_at)
             if outcome:
                 outcomes.append(outcome)
-    record(settings, outcomes)
+    record(settings, outcomes, claimed_as="unknown")
     return len(outcomes)
 
 
-def _ask_provider(transport, delivery: Delivery) -> Outcome | None:
+def _ask_provider(transport, delivery: Delivery, first_claimed_at: datetime) -> Outcome | None:
+    """Has the provider got this message since we first tried? The margin covers clock skew
+    between us and the provider; the body must match exactly."""
     fields = next(r.fields for r in delivery.statement.renditions if r.channel == delivery.channel)
-    since = (delivery.updated_at - timedelta(seconds=5)).isoformat()
+    since = (first_claimed_at - timedelta(seconds=60)).isoformat()
     try:
         sid = transport.find_sent(fields, Target(delivery.id, delivery.target), since)
     except TransportError as exc:
@@ -380,8 +414,6 @@ def send_now(settings: Settings, delivery_ids: list[int]) -> None:
 
 def progress(settings: Settings, statement_id: int) -> dict[str, dict[str, int]]:
     """{channel: {status: count}} for one statement's deliveries."""
-    from sqlalchemy import func
-
     with transaction(settings.database_url) as s:
         rows = s.execute(select(Delivery.channel, Delivery.status, func.count())
                          .where(Delivery.statement_id == statement_id)

@@ -21,6 +21,9 @@ RECIPIENT_CHANNELS = ("email", "sms")
 class Target:
     delivery_id: int
     address: str  # an email address, an E.164 number, or the channel's own name for live surfaces
+    # Transport fields outside the approved text, per recipient (None without a public URL):
+    unsubscribe_url: str | None = None  # RFC 8058 one-click link, signed
+    status_callback_url: str | None = None  # where the provider reports delivery
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,6 @@ class SendContext:
     incident_id: int
     version: int
     reply_to: str | None = None  # provider id of this incident's previous post (X threads)
-    unsubscribe_url: str | None = None  # per-recipient links are built from it by the email channel
-    status_callback_url: str | None = None  # where the provider reports delivery (Twilio)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The web side: provider webhooks, unsubscribe links, /metrics and /healthz (`create_app`)."""

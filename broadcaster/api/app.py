@@ -1,0 +1,42 @@
+"""The FastAPI application: routes are thin, the use cases live in the package."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from .. import metrics
+from ..config import Settings, get_settings
+from ..store.db import engine_for
+from . import webhooks
+
+logger = logging.getLogger("broadcaster.api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if settings.secret_key == "change-me" and settings.public_url:
+        # Anyone who knows the default can forge unsubscribe links for every delivery.
+        logger.warning("BROADCASTER_SECRET_KEY is the default: set a long random value before sending real email")
+    app = FastAPI(title="Broadcaster", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.include_router(webhooks.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics(request: Request) -> Response:
+        body, content_type = await run_in_threadpool(metrics.exposition, settings.database_url)
+        return Response(body, media_type=content_type)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        try:
+            with engine_for(settings.database_url).connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", and says why
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return JSONResponse({"ok": False, "database": reason}, status_code=503)
+        return JSONResponse({"ok": True, "database": "ok"})
+
+    return app

@@ -1,0 +1,113 @@
+"""Provider callbacks and unsubscribe links. Each handler gathers the request's parts, has the
+signature checked and hands over to `broadcaster.callbacks`; a refused request changes nothing."""
+
+import json
+from html import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from .. import callbacks
+from ..config import Settings
+from ..domain.errors import InvalidInput, NotAllowed, NotFound
+
+router = APIRouter()
+
+TWILIO_SIGNATURE = "X-Twilio-Signature"
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _signed_url(settings: Settings, request: Request) -> str:
+    """The URL Twilio signed: the public one it was told, not the one a proxy forwarded to us."""
+    if not settings.public_url:
+        return str(request.url)  # no proxy in between (a laptop with a tunnel): what we got is what was signed
+    query = f"?{request.url.query}" if request.url.query else ""
+    return settings.public_url.rstrip("/") + request.url.path + query
+
+
+def _refused(exc: Exception, status: int = 403) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+@router.post("/webhooks/twilio/status")
+async def twilio_status(request: Request) -> JSONResponse:
+    settings = _settings(request)
+    form = await request.form()
+    try:
+        callbacks.verify_twilio_signature(settings, _signed_url(settings, request), form,
+                                          request.headers.get(TWILIO_SIGNATURE))
+    except NotAllowed as exc:
+        return _refused(exc)
+    delivery_id = request.query_params.get("d")
+    outcome = await run_in_threadpool(callbacks.twilio_status, settings, dict(form),
+                                      int(delivery_id) if delivery_id and delivery_id.isdigit() else None)
+    return JSONResponse({"outcome": outcome})
+
+
+@router.post("/webhooks/sendgrid/events")
+async def sendgrid_events(request: Request) -> JSONResponse:
+    from sendgrid.helpers.eventwebhook import EventWebhookHeader
+
+    settings = _settings(request)
+    body = await request.body()
+    try:
+        callbacks.verify_sendgrid_signature(settings, body, request.headers.get(EventWebhookHeader.SIGNATURE),
+                                            request.headers.get(EventWebhookHeader.TIMESTAMP))
+    except NotAllowed as exc:
+        return _refused(exc)
+    try:
+        events = json.loads(body)
+        counts = await run_in_threadpool(callbacks.sendgrid_events, settings, events)
+    except ValueError as exc:
+        return _refused(f"SendGrid event webhook: the body is not JSON: {exc}", 400)
+    except InvalidInput as exc:
+        return _refused(exc, 400)
+    return JSONResponse(counts)
+
+
+# --- unsubscribe links (RFC 8058 one-click: GET shows a page, only POST acts) ---------------
+
+
+@router.get("/unsubscribe", response_class=HTMLResponse)
+def unsubscribe_page(request: Request, d: str = "", t: str = "") -> HTMLResponse:
+    # GET never unsubscribes: mail scanners and link previews fetch every link in a message.
+    settings = _settings(request)
+    try:
+        callbacks.check_unsubscribe_link(settings, d, t)
+    except NotAllowed as exc:
+        return _page(settings, "Link not valid", f"<p>{escape(str(exc))}.</p>", 403)
+    action = escape(f"?{request.url.query}", quote=True)  # relative: right behind a path-prefix proxy too
+    return _page(settings, "Unsubscribe", f"""<p>Stop receiving status updates from {escape(settings.company_name)}?</p>
+<form method="post" action="{action}">
+  <input type="hidden" name="List-Unsubscribe" value="One-Click">
+  <button type="submit">Unsubscribe</button>
+</form>""")
+
+
+@router.post("/unsubscribe", response_class=HTMLResponse)
+def unsubscribe(request: Request, d: str = "", t: str = "") -> HTMLResponse:
+    settings = _settings(request)
+    try:
+        callbacks.unsubscribe(settings, d, t)
+    except NotAllowed as exc:
+        return _page(settings, "Link not valid", f"<p>{escape(str(exc))}.</p>", 403)
+    except NotFound as exc:
+        return _page(settings, "Link not valid", f"<p>{escape(str(exc))}.</p>", 404)
+    except InvalidInput as exc:
+        return _page(settings, "Link not valid", f"<p>{escape(str(exc))}.</p>", 400)
+    return _page(settings, "Unsubscribed",
+                 f"<p>You will get no more status updates from {escape(settings.company_name)}.</p>")
+
+
+def _page(settings: Settings, title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="robots" content="noindex"><title>{escape(title)} · {escape(settings.company_name)}</title></head>
+<body><main><h1>{escape(title)}</h1>
+{body}
+</main></body></html>
+""", status_code=status)

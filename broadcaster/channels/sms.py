@@ -1,0 +1,84 @@
+"""SMS through Twilio's Programmable Messaging API: one request per recipient."""
+
+from datetime import UTC, datetime
+
+import requests
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from ..config import Settings
+from .base import SendContext, SendResult, Target, TransportError
+
+
+class _HttpClient(TwilioHttpClient):
+    # The SDK's exceptions carry status and code but not the response headers, and the
+    # client's own copy is named _test_only_last_response; keep ours to read Retry-After.
+    # One transport per thread (see transport_for), so this is never shared mid-call.
+    last_response = None
+
+    def request(self, *args, **kwargs):
+        self.last_response = None
+        self.last_response = super().request(*args, **kwargs)
+        return self.last_response
+
+
+class TwilioSms:
+    provider = "twilio"
+    batch_size = 1
+
+    def __init__(self, settings: Settings):
+        self.account = settings.twilio_account_sid
+        self.http = _HttpClient(timeout=10)
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=self.http)
+        if settings.twilio_api_base:
+            self.client.api.base_url = settings.twilio_api_base.rstrip("/")
+        # A messaging service picks the sender from its pool; a plain number is the fallback.
+        if settings.twilio_messaging_service_sid:
+            self.sender = {"messaging_service_sid": settings.twilio_messaging_service_sid}
+        else:
+            self.sender = {"from_": settings.twilio_from}
+
+    def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
+        results = []
+        for target in targets:
+            extra = {"status_callback": target.status_callback_url} if target.status_callback_url else {}
+            try:
+                message = self.client.messages.create(to=target.address, body=fields["text"], **self.sender, **extra)
+            except (TwilioException, requests.RequestException) as e:
+                raise self._error(e) from e
+            results.append(SendResult(target.delivery_id, "sent", message.sid))
+        return results
+
+    def find_sent(self, fields: dict[str, str], target: Target, since_iso: str) -> str | None:
+        # Filter on date_created here, not DateSent on the server: a message still queued
+        # at Twilio has no date_sent yet, and missing it would mean texting twice.
+        since = datetime.fromisoformat(since_iso)
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)  # we store UTC
+        try:
+            for message in self.client.messages.page(to=target.address, page_size=50):
+                created = message.date_created
+                if message.body == fields["text"] and (created is None or created >= since):
+                    return message.sid
+        except (TwilioException, requests.RequestException) as e:
+            raise TransportError(f"twilio: could not list messages: {e}") from e
+        return None
+
+    def _error(self, e: Exception) -> TransportError:
+        status = getattr(e, "status", None)
+        if not isinstance(status, int):  # connection errors, timeouts, a client-side TwilioException
+            return TransportError(f"twilio: {e}")
+        code = str(e.code if getattr(e, "code", None) is not None else status)
+        text = getattr(e, "msg", None) or getattr(e, "detail", None) or getattr(e, "title", "")
+        message = f"twilio {status} ({code}): {text}"
+        if status == 429:
+            headers = self.http.last_response.headers if self.http.last_response else {}
+            return TransportError(message, code=code, retry_after=_seconds(headers.get("Retry-After")))
+        return TransportError(message, permanent=400 <= status < 500, code=code)
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(float(value), 1.0) if value else None
+    except ValueError:  # an HTTP date: leave the wait to our own backoff
+        return None

@@ -1,0 +1,135 @@
+"""The web app's own surfaces: /metrics, /healthz and the unsubscribe link, on a real database."""
+
+import html
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
+
+from broadcaster import callbacks
+from broadcaster.api.app import create_app
+from tests.conftest import make_settings
+from tests.integration.rows import delivery, make_delivery, make_statement, make_subscriber, subscriber
+
+SID = "SM" + "b" * 32
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_metrics_expose_the_outcome_counter_and_the_fleet_state_from_the_database(client, settings):
+    statement = make_statement(settings)
+    make_delivery(settings, statement, provider_message_id=SID)
+    for _ in range(2):
+        make_delivery(settings, statement, channel="email", target="c@example.com", provider="sendgrid",
+                      status="pending")
+    labels = {"channel": "sms", "provider": "twilio", "status": "delivered"}
+    before = REGISTRY.get_sample_value("broadcaster_deliveries_total", labels) or 0
+    callbacks.twilio_status(settings, {"MessageSid": SID, "MessageStatus": "delivered"})
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    exposed = samples(response.text)  # parsing it proves the scrape is well formed
+    assert exposed[("broadcaster_deliveries_total", tuple(sorted(labels.items())))] == before + 1
+    assert exposed[("broadcaster_deliveries_by_status", (("channel", "sms"), ("status", "delivered")))] == 1
+    assert exposed[("broadcaster_deliveries_by_status", (("channel", "email"), ("status", "pending")))] == 2
+    assert exposed[("broadcaster_metrics_database_up", ())] == 1
+    assert re.search(r"^# TYPE broadcaster_provider_latency_seconds histogram$", response.text, re.M)
+
+
+def test_metrics_still_answer_when_the_database_is_down(tmp_path):
+    settings = make_settings(f"sqlite:///{tmp_path}/missing/dir/broadcaster.db")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert samples(response.text)[("broadcaster_metrics_database_up", ())] == 0
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+
+    assert (response.status_code, response.json()) == (200, {"ok": True, "database": "ok"})
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
+    settings = make_settings(f"sqlite:///{tmp_path}/missing/dir/broadcaster.db")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["ok"] is False
+    assert "unable to open database file" in response.json()["database"]
+
+
+@pytest.fixture
+def link(settings) -> tuple[int, int, str]:
+    """(subscriber id, delivery id, the unsubscribe URL's path and query)."""
+    person = make_subscriber(settings, email="c1@example.com", phone="+14155550123")
+    d = make_delivery(settings, make_statement(settings), channel="email", target="c1@example.com",
+                      provider="sendgrid")
+    return person, d, f"/unsubscribe?d={d}&t={callbacks.unsubscribe_token(settings, d)}"
+
+
+def test_unsubscribe_page_asks_first_and_changes_nothing(client, settings, link):
+    person, _, url = link
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert 'method="post"' in response.text and 'value="One-Click"' in response.text
+    assert subscriber(settings, person).opted_out_at is None  # link scanners GET every link
+
+
+def test_the_pages_button_unsubscribes(client, settings, link):
+    person, _, url = link
+    action = html.unescape(re.search(r'action="([^"]*)"', client.get(url).text).group(1))
+
+    response = client.post("/unsubscribe" + action, data={"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    assert subscriber(settings, person).opted_out_at is not None
+
+
+def test_one_click_post_unsubscribes(client, settings, link):
+    person, _, url = link
+
+    response = client.post(url, data={"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    assert "no more status updates" in response.text
+    assert subscriber(settings, person).opted_out_at is not None
+
+
+def test_one_click_post_cancels_the_subscribers_unsent_sms(client, settings, link):
+    _, d, url = link
+    pending = make_delivery(settings, delivery(settings, d).statement_id, status="pending")
+
+    client.post(url, data={"List-Unsubscribe": "One-Click"})
+
+    assert delivery(settings, pending).status == "cancelled"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("query", ["t=0123456789abcdef0123456789abcdef", "", "d=x&t=abc"])
+def test_bad_unsubscribe_link_is_403_and_changes_nothing(client, settings, link, method, query):
+    person, d, _ = link
+    url = f"/unsubscribe?d={d}&{query}" if query.startswith("t=") else f"/unsubscribe?{query}"
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 403
+    assert "unsubscribe link is not valid" in response.text
+    assert subscriber(settings, person).opted_out_at is None

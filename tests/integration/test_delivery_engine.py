@@ -1,0 +1,208 @@
+"""The delivery engine with real parts: Redis, `celery worker` processes, SQLite and
+PostgreSQL, the official SDKs against the fast fake provider (which counts what each
+recipient receives)."""
+
+import time
+
+import pytest
+from sqlalchemy import select, update
+
+from broadcaster import publishing, sending
+from broadcaster.store.db import transaction
+from broadcaster.store.models import Delivery, Subscriber, utcnow
+from tests.conftest import make_settings
+from tests.fakes.server import running_fake
+from tests.integration.engine import (
+    Workers,
+    add_subscribers,
+    approved_statement,
+    as_env,
+    provider_settings,
+    settled,
+    status_counts,
+    wait_until,
+)
+from workers.enqueue import enqueue
+
+
+@pytest.fixture
+def fake():
+    with running_fake() as server:
+        yield server
+
+
+@pytest.fixture
+def engine_values(database_url, redis_broker, fake) -> dict:
+    return {"database_url": database_url, "broker_url": redis_broker, **provider_settings(fake.url),
+            "lease_seconds": 4, "sweep_interval_seconds": 1, "backoff_base_seconds": 0.5,
+            "backoff_cap_seconds": 2, "quick_retries": 2, "quick_retry_max_wait_seconds": 2}
+
+
+@pytest.fixture
+def settings(engine_values):
+    return make_settings(**engine_values)
+
+
+@pytest.fixture
+def workers(engine_values, tmp_path):
+    pool = Workers(as_env(engine_values), tmp_path)
+    yield pool
+    pool.stop_all()
+
+
+def publish_and_wait(settings, statement_id, timeout=60, sweep=True):
+    publishing.publish(settings, "alice", statement_id, dispatch=enqueue)
+
+    def done():
+        if sweep:
+            sending.sweep(settings, enqueue)  # what beat does every interval
+        return settled(settings, statement_id)
+
+    wait_until(done, timeout, "the fan-out to settle", poll=0.5)
+
+
+def test_publish_fans_out_through_celery_workers_to_every_channel(settings, workers, fake):
+    workers.start()
+    add_subscribers(settings, 30)
+    sid = approved_statement(settings)
+    publish_and_wait(settings, sid)
+    counts = fake.counts()
+    assert status_counts(settings, sid) == {"sent": 3 + 1 + 60}  # banner, status page, ivr; x; 30 email + 30 sms
+    assert sorted(counts["sms"].values()) == [1] * 30
+    assert sorted(counts["email"].values()) == [1] * 30
+    assert len(counts["x"]) == 1
+    events = publishing.send_log(settings, statement_id=sid, channel="sms", status="sent")
+    assert len(events) == 30 and all(e["provider"] == "twilio" and e["provider_message_id"] for e in events)
+
+
+def test_worker_killed_mid_fanout_every_recipient_gets_exactly_one_sms(settings, workers, fake):
+    add_subscribers(settings, 2000, email=False)
+    fake.faults(delay_ms=2)  # slow enough that the kill lands mid fan-out
+    first = workers.start(concurrency=2)
+    sid = approved_statement(settings)
+    publishing.publish(settings, "alice", sid, dispatch=enqueue)
+    wait_until(lambda: 200 <= sum(fake.counts()["sms"].values()), 60, "some SMS to go out")
+    workers.kill(first)
+    sent_before_restart = sum(fake.counts()["sms"].values())
+    assert sent_before_restart < 2000, "the kill came too late to test anything"
+    workers.start(concurrency=2)
+    wait_until(lambda: sending.sweep(settings, enqueue) is not None and settled(settings, sid), 120,
+               "every SMS to settle after the crash", poll=0.5)
+    counts = fake.counts()["sms"]
+    twice = [to for to, n in counts.items() if n > 1]
+    history = [(e["status"], e["attempt"], e["detail"][:80]) for e in publishing.send_log(settings, statement_id=sid)
+               if twice and e["target"] == twice[0]]
+    assert len(counts) == 2000 and not twice, (len(twice), history)
+    assert status_counts(settings, sid).get("sent") == 2000 + 4  # + banner, status page, ivr, x
+    log = publishing.send_log(settings, statement_id=sid, channel="sms", status="sent")
+    assert len({e["target"] for e in log}) == 2000 and len(log) == 2000
+
+
+def test_provider_500s_for_a_while_then_everything_is_delivered(settings, workers, fake):
+    workers.start()
+    add_subscribers(settings, 20, email=False)
+    fake.faults(fail_next=30, status=500)
+    sid = approved_statement(settings)
+    publish_and_wait(settings, sid)
+    counts = fake.counts()
+    assert sorted(counts["sms"].values()) == [1] * 20
+    assert counts["status_counts"].get("500", 0) == 30
+    retried = [e for e in publishing.send_log(settings, statement_id=sid, channel="sms") if e["status"] == "retry"]
+    assert retried, "some deliveries had to wait for a later attempt"
+
+
+def test_429_retry_after_is_honoured(settings, workers, fake):
+    workers.start()
+    add_subscribers(settings, 1, email=False)
+    fake.faults(fail_next=1, status=429, retry_after=1)
+    sid = approved_statement(settings)
+    started = time.monotonic()
+    publish_and_wait(settings, sid)
+    counts = fake.counts()
+    assert counts["status_counts"].get("429") == 1
+    assert list(counts["sms"].values()) == [1]
+    assert time.monotonic() - started >= 1.0
+
+
+def test_invalid_number_fails_with_twilios_code_and_is_not_retried(settings, workers, fake):
+    workers.start()
+    add_subscribers(settings, 3, email=False)
+    bad = "+14152000001"
+    fake.faults(invalid_numbers=[bad])
+    sid = approved_statement(settings)
+    publish_and_wait(settings, sid)
+    with transaction(settings.database_url) as s:
+        failed = s.scalar(select(Delivery).where(Delivery.target == bad))
+    assert (failed.status, failed.error_code, failed.attempts) == ("failed", "21211", 1)
+    assert fake.counts()["status_counts"].get("400") == 1
+
+
+def test_opted_out_and_cancelled_deliveries_are_never_sent(settings, workers, fake):
+    add_subscribers(settings, 3, email=False)
+    with transaction(settings.database_url) as s:
+        s.execute(update(Subscriber).where(Subscriber.phone == "+14152000002").values(opted_out_at=utcnow()))
+    v1 = approved_statement(settings)
+    publishing.publish(settings, "alice", v1, dispatch=lambda *_: None)  # lost on the way to the broker
+    incident_id = publishing.get_statement(settings, v1)["incident_id"]
+    v2 = approved_statement(settings, headline="Logins work again for most customers", incident_id=incident_id)
+    workers.start()
+    publish_and_wait(settings, v2)
+    sms = fake.counts()["sms"]
+    assert "+14152000002" not in sms
+    assert sorted(sms.values()) == [1, 1]  # only v2, once each: v1's were cancelled before going out
+    assert status_counts(settings, v1) == {"cancelled": 2 + 4}
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of this test's own, to stop and restart without touching anyone else's."""
+    import socket
+    import subprocess
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", str(tmp_path)]
+
+    def start():
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis
+
+        wait_until(lambda: _pings(redis.Redis(port=port)), 10, "redis to start")
+        return proc
+
+    server = {"proc": start()}
+    yield {"url": f"redis://127.0.0.1:{port}/0", "start": lambda: server.update(proc=start()),
+           "stop": lambda: (server["proc"].terminate(), server["proc"].wait(10))}
+    server["proc"].terminate()
+    server["proc"].wait(10)
+
+
+def _pings(client) -> bool:
+    try:
+        return client.ping()
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def test_redis_restart_mid_fanout_loses_nothing(engine_values, own_redis, tmp_path, fake):
+    values = {**engine_values, "broker_url": own_redis["url"]}
+    settings = make_settings(**values)
+    pool = Workers(as_env(values), tmp_path)
+    try:
+        add_subscribers(settings, 600, email=False)
+        fake.faults(delay_ms=3)
+        pool.start(concurrency=2)
+        sid = approved_statement(settings)
+        publishing.publish(settings, "alice", sid, dispatch=enqueue)
+        wait_until(lambda: sum(fake.counts()["sms"].values()) >= 50, 60, "the fan-out to start")
+        own_redis["stop"]()  # every queued task is gone with it
+        time.sleep(2)
+        own_redis["start"]()
+        wait_until(lambda: sending.sweep(settings, enqueue) is not None and settled(settings, sid), 120,
+                   "the sweep to finish the fan-out", poll=1)
+    finally:
+        pool.stop_all()
+    sms = fake.counts()["sms"]
+    assert len(sms) == 600 and set(sms.values()) == {1}

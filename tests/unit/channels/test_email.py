@@ -1,0 +1,138 @@
+"""SendGridEmail against a scripted stub of SendGrid's v3 API, through the real sendgrid SDK."""
+
+import time
+
+import pytest
+
+from broadcaster.channels.base import SendContext, Target, TransportError
+from broadcaster.channels.email import SendGridEmail
+from broadcaster.config import Settings
+
+from .stub_http import Scripted, StubServer, closed_port_url
+
+FIELDS = {"subject": "[Investigating] Some customers cannot log in",
+          "body_text": "Since 14:05 UTC about 1 in 5 login attempts fail.",
+          "body_html": "<p>Since 14:05 UTC about 1 in 5 login attempts fail.</p>"}
+TARGETS = [Target(101, "ann@example.com"), Target(102, "bob@example.org"), Target(103, "cy@example.net")]
+UNSUBSCRIBE = "https://status.example.com/unsubscribe"
+CONTEXT = SendContext(statement_id=7, incident_id=3, version=2)
+
+
+@pytest.fixture
+def stub(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with StubServer(default=Scripted(202, b"", {"X-Message-Id": "batch-abc123"})) as server:
+        yield server
+
+
+def email(host: str, **overrides) -> SendGridEmail:
+    values = dict(sendgrid_api_key="SG.test", sendgrid_host=host + "/", email_from="status@example.com",
+                  company_name="Example Co")
+    return SendGridEmail(Settings(_env_file=None, **(values | overrides)))
+
+
+def test_one_request_carries_the_approved_content_to_every_recipient(stub):
+    email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    [request] = stub.requests
+    assert (request.method, request.path) == ("POST", "/v3/mail/send")
+    assert request.headers["Authorization"] == "Bearer SG.test"
+    body = request.json()
+    assert body["from"] == {"email": "status@example.com", "name": "Example Co"}
+    assert body["subject"] == FIELDS["subject"]
+    assert body["content"] == [{"type": "text/plain", "value": FIELDS["body_text"]},
+                               {"type": "text/html", "value": FIELDS["body_html"]}]
+
+
+def test_recipients_never_see_each_other(stub):
+    email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    tos = [p["to"] for p in stub.requests[0].json()["personalizations"]]
+    assert tos == [[{"email": t.address}] for t in TARGETS]
+
+
+def test_addresses_are_sent_verbatim_for_sendgrid_to_judge(stub):
+    email(stub.url).notify(FIELDS, [Target(1, "no-at-sign"), Target(2, "Ann <ann@example.com>")], CONTEXT)
+
+    tos = [p["to"] for p in stub.requests[0].json()["personalizations"]]
+    assert tos == [[{"email": "no-at-sign"}], [{"email": "Ann <ann@example.com>"}]]
+
+
+def test_every_recipient_carries_its_delivery_id_in_custom_args(stub):
+    email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    by_address = {p["to"][0]["email"]: p["custom_args"] for p in stub.requests[0].json()["personalizations"]}
+    assert by_address == {t.address: {"delivery_id": str(t.delivery_id)} for t in TARGETS}
+
+
+def test_each_recipient_gets_its_own_one_click_unsubscribe_link(stub):
+    targets = [Target(t.delivery_id, t.address, f"{UNSUBSCRIBE}?d={t.delivery_id}&t=tok") for t in TARGETS]
+    email(stub.url).notify(FIELDS, targets, CONTEXT)
+
+    headers = [p["headers"] for p in stub.requests[0].json()["personalizations"]]
+    assert headers == [{"List-Unsubscribe": f"<{UNSUBSCRIBE}?d={t.delivery_id}&t=tok>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} for t in TARGETS]
+
+
+def test_no_unsubscribe_headers_without_an_unsubscribe_url(stub):
+    email(stub.url).notify(FIELDS, TARGETS[:1], SendContext(7, 3, 2))
+
+    assert "headers" not in stub.requests[0].json()["personalizations"][0]
+
+
+def test_accepted_batch_marks_every_recipient_sent_with_the_batch_message_id(stub):
+    results = email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    assert [(r.delivery_id, r.status, r.provider_message_id) for r in results] == [
+        (101, "sent", "batch-abc123"), (102, "sent", "batch-abc123"), (103, "sent", "batch-abc123")]
+
+
+def test_429_honours_retry_after(stub):
+    stub.reply(429, {"errors": [{"message": "too many requests"}]}, {"Retry-After": "12"})
+    with pytest.raises(TransportError) as raised:
+        email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    assert (raised.value.permanent, raised.value.retry_after) == (False, 12.0)
+
+
+def test_429_without_retry_after_waits_until_the_rate_limit_resets(stub):
+    stub.reply(429, {"errors": [{"message": "too many requests"}]}, {"X-RateLimit-Reset": str(int(time.time()) + 30)})
+    with pytest.raises(TransportError) as raised:
+        email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    assert not raised.value.permanent
+    assert 25 <= raised.value.retry_after <= 31
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_retried(stub, status):
+    stub.reply(status, "bad gateway")
+    with pytest.raises(TransportError) as raised:
+        email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    assert not raised.value.permanent
+    assert raised.value.code == str(status)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 413])
+def test_rejected_request_is_permanent_and_says_why(stub, status):
+    stub.reply(status, {"errors": [{"message": "The from address does not match a verified Sender Identity.",
+                                    "field": "from"}, {"message": "second"}]})
+    with pytest.raises(TransportError) as raised:
+        email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    assert (raised.value.permanent, raised.value.code) == (True, str(status))
+    assert "does not match a verified Sender Identity" in str(raised.value)
+    assert "second" not in str(raised.value)
+
+
+def test_refused_connection_is_retried():
+    with pytest.raises(TransportError) as raised:
+        email(closed_port_url()).notify(FIELDS, TARGETS, CONTEXT)
+
+    assert not raised.value.permanent
+
+
+def test_batch_size_follows_settings_but_never_exceeds_sendgrids_limit(stub):
+    assert email(stub.url, email_batch_size=250).batch_size == 250
+    assert email(stub.url, email_batch_size=5000).batch_size == 1000

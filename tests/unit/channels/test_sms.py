@@ -1,0 +1,154 @@
+"""TwilioSms against a scripted stub of Twilio's REST API, through the real twilio SDK."""
+
+import pytest
+
+from broadcaster.channels.base import SendContext, Target, TransportError
+from broadcaster.channels.sms import TwilioSms
+from broadcaster.config import Settings
+
+from .stub_http import StubServer, closed_port_url
+
+SID = "AC" + "0123456789abcdef" * 2
+TEXT = "Example Co: some customers cannot log in. Next update 14:30 UTC."
+CONTEXT = SendContext(statement_id=7, incident_id=3, version=2)
+
+
+@pytest.fixture
+def stub(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with StubServer() as server:
+        yield server
+
+
+def sms(base: str, **overrides) -> TwilioSms:
+    values = dict(twilio_account_sid=SID, twilio_auth_token="token", twilio_from="+15005550006",
+                  twilio_api_base=base + "/")
+    return TwilioSms(Settings(_env_file=None, **(values | overrides)))
+
+
+def created(sid="SM" + "1" * 32):
+    return {"sid": sid, "status": "queued", "body": TEXT}
+
+
+def test_sends_the_approved_text_verbatim_from_our_number(stub):
+    stub.reply(201, created())
+    [result] = sms(stub.url).notify({"text": TEXT}, [Target(41, "+14155550123")], CONTEXT)
+
+    assert (result.delivery_id, result.status, result.provider_message_id) == (41, "sent", "SM" + "1" * 32)
+    request = stub.requests[0]
+    assert (request.method, request.path) == ("POST", f"/2010-04-01/Accounts/{SID}/Messages.json")
+    assert request.form() == {"To": ["+14155550123"], "Body": [TEXT], "From": ["+15005550006"]}
+
+
+def test_messaging_service_picks_the_sender_instead_of_a_from_number(stub):
+    stub.reply(201, created())
+    transport = sms(stub.url, twilio_messaging_service_sid="MG" + "a" * 32)
+    transport.notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
+
+    form = stub.requests[0].form()
+    assert form["MessagingServiceSid"] == ["MG" + "a" * 32]
+    assert "From" not in form
+
+
+def test_status_callback_is_requested_only_when_we_have_a_public_url(stub):
+    stub.reply(201, created())
+    stub.reply(201, created())
+    transport = sms(stub.url)
+    transport.notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
+    callback = "https://admin.example.com/callbacks/twilio/1"
+    transport.notify({"text": TEXT}, [Target(1, "+14155550123", status_callback_url=callback)], CONTEXT)
+
+    assert "StatusCallback" not in stub.requests[0].form()
+    assert stub.requests[1].form()["StatusCallback"] == [callback]
+
+
+@pytest.mark.parametrize("code", [21211, 21610])  # invalid 'To' number; recipient replied STOP
+def test_invalid_number_is_a_permanent_failure_with_twilios_code(stub, code):
+    stub.reply(400, {"code": code, "message": "The 'To' number is not valid", "status": 400})
+    with pytest.raises(TransportError) as raised:
+        sms(stub.url).notify({"text": TEXT}, [Target(1, "+1415")], CONTEXT)
+
+    assert raised.value.permanent
+    assert raised.value.code == str(code)
+    assert "not valid" in str(raised.value)
+
+
+def test_problem_details_errors_are_classified_like_legacy_ones(stub):
+    # RFC 9457 bodies become TwilioServiceException, which is not a TwilioRestException.
+    stub.reply(400, {"type": "https://www.twilio.com/docs/errors/21211", "title": "Invalid 'To' Phone Number",
+                     "status": 400, "code": 21211})
+    with pytest.raises(TransportError) as raised:
+        sms(stub.url).notify({"text": TEXT}, [Target(1, "+1415")], CONTEXT)
+
+    assert (raised.value.permanent, raised.value.code) == (True, "21211")
+
+
+def test_429_honours_retry_after(stub):
+    stub.reply(429, {"code": 20429, "message": "Too Many Requests", "status": 429}, {"Retry-After": "7"})
+    with pytest.raises(TransportError) as raised:
+        sms(stub.url).notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
+
+    assert not raised.value.permanent
+    assert raised.value.retry_after == 7.0
+
+
+def test_429_without_retry_after_leaves_the_wait_to_our_backoff(stub):
+    stub.reply(429, {"code": 20429, "message": "Too Many Requests", "status": 429})
+    with pytest.raises(TransportError) as raised:
+        sms(stub.url).notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
+
+    assert (raised.value.permanent, raised.value.retry_after) == (False, None)
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_are_retried(stub, status):
+    stub.reply(status, "<html>upstream trouble</html>")
+    with pytest.raises(TransportError) as raised:
+        sms(stub.url).notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
+
+    assert not raised.value.permanent
+    assert raised.value.code == str(status)
+
+
+def test_refused_connection_is_retried():
+    with pytest.raises(TransportError) as raised:
+        sms(closed_port_url()).notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
+
+    assert not raised.value.permanent
+
+
+def test_account_is_the_account_sid_so_the_rate_limit_is_shared_per_account(stub):
+    transport = sms(stub.url)
+    assert (transport.provider, transport.batch_size, transport.account) == ("twilio", 1, SID)
+
+
+def listing(*messages):
+    return {"messages": list(messages), "page": 0, "page_size": 50, "next_page_uri": None,
+            "uri": f"/2010-04-01/Accounts/{SID}/Messages.json"}
+
+
+def message(sid, body, created_at="Mon, 23 Nov 2026 14:06:00 +0000"):
+    return {"sid": sid, "body": body, "to": "+14155550123", "date_created": created_at, "date_sent": None}
+
+
+def test_find_sent_returns_the_sid_of_the_same_text_sent_since_the_claim(stub):
+    stub.reply(200, listing(message("SMother", "an older statement"), message("SMsame", TEXT)))
+    found = sms(stub.url).find_sent({"text": TEXT}, Target(1, "+14155550123"), "2026-11-23T14:05:00+00:00")
+
+    assert found == "SMsame"
+    assert stub.requests[0].query["To"] == ["+14155550123"]
+
+
+def test_find_sent_ignores_the_same_text_sent_before_the_claim(stub):
+    stub.reply(200, listing(message("SMold", TEXT, "Mon, 23 Nov 2026 13:00:00 +0000")))
+    found = sms(stub.url).find_sent({"text": TEXT}, Target(1, "+14155550123"), "2026-11-23T14:05:00")
+
+    assert found is None
+
+
+def test_find_sent_failure_is_transient(stub):
+    stub.reply(503, "unavailable")
+    with pytest.raises(TransportError) as raised:
+        sms(stub.url).find_sent({"text": TEXT}, Target(1, "+14155550123"), "2026-11-23T14:05:00Z")
+
+    assert not raised.value.permanent
