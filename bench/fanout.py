@@ -8,11 +8,14 @@ provider (tests/fakes, on 127.0.0.1), measured side by side (shared/BENCHMARKS.m
 1. Broadcaster: a fresh PostgreSQL database, Redis db 15 as broker, W `celery worker -c 2`
    processes; timed from `publish` until every delivery is settled in the database.
 2. Apprise at its best: its Twilio and SendGrid plugins, the pause between requests off
-   (`request_rate_per_sec = 0`), targets spread over as many services as Broadcaster has
-   concurrent senders, run by Apprise's own thread pool (its concurrent mode).
+   (`request_rate_per_sec = 0`), the targets spread over as many services as its own shared
+   thread pool has threads (its concurrent mode: services, not targets, run in parallel).
 3. Naive Celery: one task per message (bench/naive_tasks.py), the same W workers.
 4. The floor: the same HTTP requests Broadcaster makes (N Twilio posts, ceil(N/1000) SendGrid
-   posts of 1000 personalizations), keep-alive httpx, the same processes x concurrency.
+   posts of 1000 personalizations), keep-alive httpx, the same processes x threads (W x 2 x 8).
+
+Each result line also gives CPU milliseconds per message by process kind (senders, the fake,
+PostgreSQL backends): the machine is small and shared, and this says where the time went.
 
 Apprise and naive Celery run on a sample of min(N, S) recipients when N is larger; their rates
 are per message, which is what the ratios compare. The last line is the summary:
@@ -199,6 +202,8 @@ def worker_pool() -> Iterator[Workers]:
         pool = Workers(Path(logs))
         try:
             yield pool
+        except PublishFailed:
+            raise
         except BaseException:
             sys.stderr.write(pool.log_tail()[-6000:] + "\n")
             raise
@@ -410,9 +415,7 @@ def requests_redirected(to: str) -> Iterator[None]:
         requests.Session.request = original
 
 
-def run_apprise(fake, sample: int, fields: dict, concurrency: int) -> dict:
-    import concurrent.futures
-
+def run_apprise(fake, sample: int, fields: dict) -> dict:
     import apprise
     import apprise.apprise as core
     from apprise.plugins.sendgrid import NotifySendGrid
@@ -420,16 +423,17 @@ def run_apprise(fake, sample: int, fields: dict, concurrency: int) -> dict:
 
     from tests.integration.engine import ACCOUNT_SID
 
-    # Apprise sleeps 0.2 s between two requests of a Twilio or SendGrid service by default (url.py
-    # throttle(): no pause when request_rate_per_sec <= 0): switch that off.
+    # Apprise sleeps between two requests of one Twilio or SendGrid service (request_rate_per_sec = 0.2;
+    # URLBase.throttle() returns at once when it is <= 0): switch that off.
     NotifyTwilio.request_rate_per_sec = 0
     NotifySendGrid.request_rate_per_sec = 0
-    # Its concurrent mode: services (not targets) run in a shared thread pool; give that pool as
-    # many threads as Broadcaster has concurrent senders, and split the targets over that many services.
-    core._shared_executor = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency)
+    # Its concurrent mode: services (not the targets of one service) run in Apprise's shared thread pool
+    # (async_mode, on by default). Split the targets over as many services as that pool has threads.
+    # (Tried 4 to 64 threads here: all within noise; Apprise is CPU-bound in one process.)
+    threads = core.get_shared_executor()._max_workers
 
     def split(items: list[str]) -> list[list[str]]:
-        return [items[i::concurrency] for i in range(concurrency) if items[i::concurrency]]
+        return [items[i::threads] for i in range(threads) if items[i::threads]]
 
     numbers = [phone(i) for i in range(sample)]
     emails = [email_address(i) for i in range(sample)]
@@ -439,14 +443,14 @@ def run_apprise(fake, sample: int, fields: dict, concurrency: int) -> dict:
     for part in split(emails):
         mails.add(NotifySendGrid(apikey="SG.test", from_email="status@example.com", targets=part))
     fake.reset()
+    fake_cpu = cpu_seconds(fake.process.pid)
     with requests_redirected(fake.url):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         ok_sms = texts.notify(body=fields["sms"]["text"])
         ok_mail = mails.notify(title=fields["email"]["subject"], body=fields["email"]["body_html"],
                                body_format=apprise.NotifyFormat.HTML)
-        elapsed = time.perf_counter() - started
-    core._shared_executor.shutdown(wait=True)
-    core._shared_executor = None
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    fake_cpu = cpu_seconds(fake.process.pid) - fake_cpu
     received = fake.counts()
     problems = []
     if not (ok_sms and ok_mail):
@@ -455,8 +459,8 @@ def run_apprise(fake, sample: int, fields: dict, concurrency: int) -> dict:
         problems.append(f"SMS: {len(received['sms'])} numbers got {sum(received['sms'].values())}")
     if len(received["email"]) != sample or set(received["email"].values()) != {1}:
         problems.append(f"email: {len(received['email'])} addresses got {sum(received['email'].values())}")
-    return {"messages": 2 * sample, "seconds": elapsed, "rate": 2 * sample / elapsed,
-            "requests": received["requests"], "problems": problems}
+    return {"messages": 2 * sample, "seconds": elapsed, "rate": 2 * sample / elapsed, "threads": threads,
+            "requests": received["requests"], "problems": problems, "cpu": {"apprise": cpu, "fake": fake_cpu}}
 
 
 # --- 3. Naive Celery -----------------------------------------------------------------------
@@ -476,6 +480,8 @@ def run_naive(fake, sample: int, fields: dict, workers: int) -> dict:
         queue = redis.Redis.from_url(broker)
         sms, email = fields["sms"], fields["email"]
         total = 2 * sample
+        cpu = {"workers": sum(tree_cpu(p.pid) for p in pool.processes), "fake": cpu_seconds(fake.process.pid),
+               "enqueue": time.process_time()}
         started = time.perf_counter()
         for i in range(sample):
             naive_tasks.sms.apply_async((phone(i), sms["text"]))
@@ -495,6 +501,8 @@ def run_naive(fake, sample: int, fields: dict, workers: int) -> dict:
                                    f"{time.perf_counter() - started:.0f} s")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
+        cpu = {"workers": sum(tree_cpu(p.pid) for p in pool.processes) - cpu["workers"],
+               "enqueue": time.process_time() - cpu["enqueue"], "fake": cpu_seconds(fake.process.pid) - cpu["fake"]}
         queue.close()
     problems = []
     if len(received["sms"]) != sample or set(received["sms"].values()) != {1}:
@@ -502,7 +510,7 @@ def run_naive(fake, sample: int, fields: dict, workers: int) -> dict:
     if len(received["email"]) != sample or set(received["email"].values()) != {1}:
         problems.append(f"email: {len(received['email'])} addresses got {sum(received['email'].values())}")
     return {"messages": total, "seconds": elapsed, "rate": total / elapsed, "enqueued": enqueued,
-            "problems": problems}
+            "problems": problems, "cpu": cpu}
 
 
 # --- 4. The floor --------------------------------------------------------------------------
@@ -542,7 +550,7 @@ def _floor_process(url: str, jobs: list[tuple], threads: int, ready, go, results
     ready.put(os.getpid())
     for thread in pool:
         thread.join()
-    results.put(sum(failures))
+    results.put((os.getpid(), sum(failures), time.process_time()))
 
 
 def run_floor(fake, n: int, fields: dict, processes: int, concurrency: int) -> dict:
@@ -569,10 +577,16 @@ def run_floor(fake, n: int, fields: dict, processes: int, concurrency: int) -> d
     try:
         for _ in procs:
             ready.get(timeout=60)
+        cpu = {"client": sum(cpu_seconds(p.pid) for p in procs), "fake": cpu_seconds(fake.process.pid)}
         started = time.perf_counter()
         go.set()
-        failures = sum(results.get(timeout=120 + n / 100) for _ in procs)
+        failures = 0
+        for _ in procs:
+            pid, bad, spent = results.get(timeout=120 + n / 100)
+            failures += bad
+            cpu["client"] -= spent  # each process reports its own CPU time before it exits
         elapsed = time.perf_counter() - started
+        cpu = {"client": -cpu["client"], "fake": cpu_seconds(fake.process.pid) - cpu["fake"]}
     finally:
         for proc in procs:
             proc.join(10)
@@ -583,7 +597,7 @@ def run_floor(fake, n: int, fields: dict, processes: int, concurrency: int) -> d
     if len(received["sms"]) != n or len(received["email"]) != n:
         problems.append(f"fake counted {len(received['sms'])} SMS, {len(received['email'])} emails")
     return {"messages": 2 * n, "requests": n + batches, "seconds": elapsed, "rate": 2 * n / elapsed,
-            "problems": problems}
+            "problems": problems, "cpu": cpu}
 
 
 # --- runs ---------------------------------------------------------------------------------
@@ -594,7 +608,14 @@ def describe_broadcaster(r: dict) -> str:
                         for i, (main, kids) in enumerate(r["workers_rss"]))
     return (f"broadcaster: N={r['n']}: {r['deliveries']} deliveries ({r['requests']} provider requests) in "
             f"{r['seconds']:.2f} s = {r['rate']:.0f}/s; publish returned after {r['published']:.2f} s; "
-            f"peak rss MB per process: {workers}; publisher {r['publisher_rss']:.0f} MB")
+            f"peak rss MB per worker main+[pool]: {workers}; publisher {r['publisher_rss']:.0f} MB; "
+            + cpu_note(r["cpu"], r["deliveries"]))
+
+
+def cpu_note(cpu: dict[str, float], messages: int) -> str:
+    """CPU per message, by process kind: on a shared 2-core machine this says where the time went."""
+    parts = ", ".join(f"{name} {1000 * seconds / messages:.2f}" for name, seconds in cpu.items())
+    return f"cpu ms/message: {parts}"
 
 
 def check(name: str, result: dict) -> None:
@@ -602,67 +623,85 @@ def check(name: str, result: dict) -> None:
         print(f"  WARNING {name}: {problem}")
 
 
-def main_comparison(args) -> None:
+def main_comparison(args) -> int:
     from tests.fakes.server import running_fake
 
     n, w = args.recipients, args.workers
-    concurrency = w * POOL * SEND_THREADS
     sample = min(n, args.sample)
+    on = f" (sample: {sample} of the {n} recipients; rates are per message)" if sample < n else ""
     with running_fake() as fake:
         log(f"broadcaster: N={n}, {w} workers x {POOL} pool processes x {SEND_THREADS} send threads")
-        ours = run_broadcaster(fake, n, w)
+        try:
+            ours = run_broadcaster(fake, n, w)
+        except PublishFailed as exc:
+            print(f"broadcaster: N={n}: FAILED: {exc}")
+            print(f"fanout: FAILED at N={n}: {exc}")
+            return 1
         print(describe_broadcaster(ours))
         check("broadcaster", ours)
         fields = ours["fields"]
 
-        log(f"apprise: {sample} SMS + {sample} emails, {concurrency} services in a {concurrency}-thread pool")
-        theirs = run_apprise(fake, sample, fields, concurrency)
-        on = f" (sample of {sample} recipients)" if sample < n else ""
-        print(f"apprise: {theirs['messages']} messages{on} ({theirs['requests']} requests, one per message, "
-              f"{concurrency} concurrent services, no pause) in {theirs['seconds']:.2f} s = {theirs['rate']:.0f}/s")
+        log(f"apprise: {sample} SMS + {sample} emails")
+        theirs = run_apprise(fake, sample, fields)
+        print(f"apprise: {theirs['messages']} messages{on} in {theirs['requests']} requests (one per message, new "
+              f"connection each; {theirs['threads']} services in its {theirs['threads']}-thread pool, pause off) in "
+              f"{theirs['seconds']:.2f} s = {theirs['rate']:.0f}/s; {cpu_note(theirs['cpu'], theirs['messages'])}")
         check("apprise", theirs)
 
         log(f"naive celery: {2 * sample} tasks on {w} workers x {POOL}")
         naive = run_naive(fake, sample, fields, w)
-        print(f"naive celery: {naive['messages']} messages{on} (one task each, {w} workers x -c {POOL}; enqueue "
-              f"took {naive['enqueued']:.2f} s) in {naive['seconds']:.2f} s = {naive['rate']:.0f}/s")
+        print(f"naive celery: {naive['messages']} messages{on}, one task each on {w} workers x -c {POOL} (enqueue "
+              f"took {naive['enqueued']:.2f} s), in {naive['seconds']:.2f} s = {naive['rate']:.0f}/s; "
+              f"{cpu_note(naive['cpu'], naive['messages'])}")
         check("naive celery", naive)
 
         processes = w * POOL
-        log(f"floor: {n} + {math.ceil(n / 1000)} requests, {processes} processes x {SEND_THREADS} in flight")
+        log(f"floor: {n} + {math.ceil(n / 1000)} requests, {processes} processes x {SEND_THREADS} threads")
         floor = run_floor(fake, n, fields, processes, SEND_THREADS)
         print(f"floor: {floor['messages']} messages in {floor['requests']} requests (httpx keep-alive, "
-              f"{processes} processes x {SEND_THREADS} in flight) in {floor['seconds']:.2f} s = {floor['rate']:.0f}/s")
+              f"{processes} processes x {SEND_THREADS} threads) in {floor['seconds']:.2f} s = {floor['rate']:.0f}/s; "
+              f"{cpu_note(floor['cpu'], floor['messages'])}")
         check("floor", floor)
 
     print(f"fanout: {ours['deliveries']} deliveries in {ours['seconds']:.1f} s ({ours['rate']:.0f}/s); "
           f"vs apprise {ours['rate'] / theirs['rate']:.1f}x; vs naive celery {ours['rate'] / naive['rate']:.1f}x; "
           f"of floor {100 * ours['rate'] / floor['rate']:.0f}%; peak rss {ours['peak_rss']:.0f} MB")
+    problems = ours["problems"] + theirs["problems"] + naive["problems"] + floor["problems"]
+    return 1 if problems else 0
 
 
-def main_scaling(args) -> None:
+def main_scaling(args) -> int:
     from tests.fakes.server import running_fake
 
     sizes = [s for s in SCALING_SIZES if s <= args.recipients]
     if args.recipients not in sizes:
         sizes.append(args.recipients)
-    rows = []
+    rows, failed = [], []
     with running_fake() as fake:
         for n in sizes:
             log(f"scaling: N={n}")
-            r = run_broadcaster(fake, n, args.workers)
+            try:
+                r = run_broadcaster(fake, n, args.workers)
+            except PublishFailed as exc:
+                print(f"broadcaster: N={n}: FAILED: {exc}")
+                failed.append((n, exc))
+                continue
             print(describe_broadcaster(r))
             check(f"broadcaster N={n}", r)
+            failed += [(n, problem) for problem in r["problems"]]
             rows.append(r)
-    base = rows[0]
     for r in rows:
-        print(f"scaling: N={r['n']:>7}: {r['deliveries']:>7} deliveries in {r['seconds']:7.2f} s "
-              f"({r['rate']:.0f}/s, {1e6 * r['seconds'] / r['deliveries']:.0f} us each, "
+        base = rows[0]
+        print(f"scaling: N={r['n']:>6}: {r['deliveries']:>6} deliveries in {r['seconds']:6.1f} s "
+              f"({r['rate']:.0f}/s, {1e6 * r['seconds'] / r['deliveries']:.0f} us each; "
               f"x{r['seconds'] / base['seconds']:.1f} time for x{r['deliveries'] / base['deliveries']:.0f} "
               f"deliveries); worker peak rss {r['peak_rss']:.0f} MB; publisher {r['publisher_rss']:.0f} MB")
+    for n, why in failed:
+        print(f"scaling: N={n:>6}: FAILED: {why}")
+    return 1 if failed else 0
 
 
-def main_rate_limited(args) -> None:
+def main_rate_limited(args) -> int:
     from tests.fakes.server import running_fake
 
     limit = args.rate_limit
@@ -670,8 +709,12 @@ def main_rate_limited(args) -> None:
     workers = 4
     with running_fake(rate_limit=limit) as fake:
         log(f"rate limit {limit}/s: {n} SMS, {workers} workers, BROADCASTER_TWILIO_RATE={limit}/second")
-        r = run_broadcaster(fake, n, workers, email=False, worker_values={"twilio_rate": f"{limit}/second"},
-                            timeout=120 + 3 * n / limit)
+        try:
+            r = run_broadcaster(fake, n, workers, email=False, worker_values={"twilio_rate": f"{limit}/second"},
+                                timeout=120 + 3 * n / limit)
+        except PublishFailed as exc:
+            print(f"rate-limited: FAILED: {exc}")
+            return 1
     print(describe_broadcaster(r))
     check("broadcaster", r)
     received = r["received"]
@@ -682,9 +725,10 @@ def main_rate_limited(args) -> None:
           f"max {max(steady, default=0)}; busiest sliding second at the fake: {received['peak_window_1s']['twilio']}")
     print(f"rate-limited: {n} SMS in {r['seconds']:.1f} s; achieved {achieved:.1f}/s = {100 * achieved / limit:.1f}% "
           f"of the {limit}/s limit; 429s: {received['rejected_429']}")
+    return 1 if r["problems"] else 0
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=None, help="N (default 100000)")
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes (default 2)")
@@ -706,12 +750,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("fanout: terminated"))
     signal.alarm(int(budget))
     if args.rate_limit:
-        main_rate_limited(args)
-    elif args.scaling:
-        main_scaling(args)
-    else:
-        main_comparison(args)
+        return main_rate_limited(args)
+    if args.scaling:
+        return main_scaling(args)
+    return main_comparison(args)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -59,10 +59,19 @@ class Workers:
         assert proc.poll() is None, log.read_text()[-3000:]
         return proc
 
+    def restart_dead(self) -> int:
+        """What a supervisor (compose's `restart: unless-stopped`) does for a worker that exited."""
+        dead = [p for p in self.processes if p.poll() is not None and not getattr(p, "replaced", False)]
+        for proc in dead:
+            proc.replaced = True
+            self.start()
+        return len(dead)
+
     def kill(self, proc: subprocess.Popen) -> None:
         """SIGKILL the worker and its pool children: no goodbye, mid-call."""
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        proc.replaced = True
 
     def stop_all(self) -> None:
         for proc in self.processes:
