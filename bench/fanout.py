@@ -702,6 +702,9 @@ def main_scaling(args) -> int:
 
 
 def main_rate_limited(args) -> int:
+    from collections import Counter
+    from email.utils import parsedate_to_datetime
+
     from tests.fakes.server import running_fake
 
     limit = args.rate_limit
@@ -715,14 +718,18 @@ def main_rate_limited(args) -> int:
         except PublishFailed as exc:
             print(f"rate-limited: FAILED: {exc}")
             return 1
+        # Accepted messages per second (the fake's per_second counts arrivals, refused ones included).
+        accepted = Counter(int(parsedate_to_datetime(m["date_created"]).timestamp()) for m in fake.messages()["sms"])
     print(describe_broadcaster(r))
     check("broadcaster", r)
     received = r["received"]
-    seconds = sorted((int(k), v) for k, v in received["per_second_by_provider"]["twilio"].items())
+    seconds = sorted(accepted.items())
     steady = [v for _, v in seconds[1:-1]]  # the first and last second are partial
     achieved = sum(steady) / len(steady) if steady else float("nan")
-    print(f"rate limit: twilio requests per second over the steady {len(steady)} s: min {min(steady, default=0)}, "
-          f"max {max(steady, default=0)}; busiest sliding second at the fake: {received['peak_window_1s']['twilio']}")
+    arrivals = sorted(received["per_second_by_provider"]["twilio"].items())
+    print(f"rate limit: SMS accepted per second over the steady {len(steady)} s: min {min(steady, default=0)}, "
+          f"max {max(steady, default=0)}; Twilio requests arriving per second (429s included): max "
+          f"{max((v for _, v in arrivals), default=0)}; busiest sliding second: {received['peak_window_1s']['twilio']}")
     print(f"rate-limited: {n} SMS in {r['seconds']:.1f} s; achieved {achieved:.1f}/s = {100 * achieved / limit:.1f}% "
           f"of the {limit}/s limit; 429s: {received['rejected_429']}")
     return 1 if r["problems"] else 0

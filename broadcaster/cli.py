@@ -103,6 +103,24 @@ def subscribers_add(
     out.print(f"subscriber {sub['id']}: {sub['email'] or ''} {sub['phone'] or ''}".rstrip())
 
 
+@subscribers_app.command("import")
+def subscribers_import(
+    file: Annotated[Path, typer.Argument(help="CSV with a header: email, phone, locale, components.")],
+    region: Annotated[Optional[str], typer.Option(help="Country for numbers without +code, e.g. US.")] = None,
+) -> None:
+    """Load subscribers from a CSV file: good rows are imported, bad rows reported by line (exit 1)."""
+    from broadcaster.subscribers import import_csv
+
+    if not file.is_file():
+        raise InvalidInput(f"{file}: no such file")
+    report = import_csv(get_settings(), file, region)
+    out.print(f"{report.imported} imported, {report.updated} updated, {len(report.errors)} rejected")
+    for _line, message in report.errors:
+        err.print(f"{file}: {escape(message)}", highlight=False, soft_wrap=True)
+    if report.errors:
+        raise typer.Exit(1)
+
+
 # --- incidents and statements -------------------------------------------------------------
 
 

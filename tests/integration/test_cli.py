@@ -191,3 +191,17 @@ def test_retry_failed_resends_after_an_operator_decides(run, database_url):
 def test_worker_without_a_shared_broker_says_what_to_set(run):
     proc = run("worker", ok=False)
     assert proc.returncode == 1 and "set BROADCASTER_BROKER_URL" in proc.stderr
+
+
+def test_subscribers_import_reports_bad_rows_by_line_and_keeps_the_good(run, tmp_path):
+    run("init")
+    (tmp_path / "subs.csv").write_text("email,phone,components\n"
+                                       "ann@example.com,+14155550123,Login\n"
+                                       "not-an-email,,\n"
+                                       ",+1 555,\n"
+                                       "bob@example.com,,\n")
+    proc = run("subscribers", "import", "subs.csv", ok=False)
+    assert proc.returncode == 1
+    assert proc.stdout.strip() == "2 imported, 0 updated, 2 rejected"
+    assert "subs.csv: line 3: email: 'not-an-email'" in proc.stderr
+    assert "subs.csv: line 4: phone: '+1 555'" in proc.stderr
