@@ -378,25 +378,11 @@ def embedded_sweep(settings):
     if not settings.embedded:
         yield
         return
-    import threading
-
     from broadcaster import sending
+    from broadcaster.background import every
 
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(settings.sweep_interval_seconds):
-            try:
-                sending.sweep(settings, enqueue_for(settings))
-            except Exception as exc:  # noqa: BLE001 - keep sweeping; say why this round failed
-                err.print(f"sweep failed: {escape(str(exc))}")
-
-    thread = threading.Thread(target=loop, name="broadcaster-sweep", daemon=True)
-    thread.start()
-    try:
+    with every(settings.sweep_interval_seconds, lambda: sending.sweep(settings, enqueue_for(settings)), "sweep"):
         yield
-    finally:
-        stop.set()
 
 
 def _shared_broker_settings(what: str):

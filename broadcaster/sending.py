@@ -16,12 +16,10 @@
 
 import logging
 import random
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -31,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from . import links, metrics
+from .background import every
 from .channels import SendContext, SendResult, Target, Transport, TransportError, transport_for
 from .config import Settings
 from .domain.hashing import sha256_of
@@ -126,28 +125,15 @@ def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
         return list(deliveries)
 
 
-@contextmanager
-def _lease_kept(settings: Settings, delivery_ids: list[int]) -> Iterator[None]:
+def _lease_kept(settings: Settings, delivery_ids: list[int]):
     """Renew the claim while this worker is alive and working: a slow, rate-limited chunk must not
     look like a dead worker, or the sweep would let a second worker send the same messages."""
-    stop = threading.Event()
-
     def renew() -> None:
-        while not stop.wait(settings.lease_seconds / 3):
-            try:
-                with transaction(settings.database_url) as s:
-                    s.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
-                              .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds)))
-            except Exception:  # noqa: BLE001 - a missed renewal only risks an early reconcile
-                logger.exception("could not renew the lease of %d deliveries", len(delivery_ids))
+        with transaction(settings.database_url) as s:
+            s.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
+                      .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds)))
 
-    thread = threading.Thread(target=renew, name="lease-renewal", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+    return every(settings.lease_seconds / 3, renew, "lease renewal")
 
 
 def _group(deliveries: list[Delivery]) -> dict[tuple[int, str], list[Delivery]]:
