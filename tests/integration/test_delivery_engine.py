@@ -212,3 +212,16 @@ def test_redis_restart_mid_fanout_loses_nothing(engine_values, own_redis, tmp_pa
         pool.stop_all()
     sms = fake.counts()["sms"]
     assert len(sms) == 600 and set(sms.values()) == {1}
+
+
+def test_later_updates_of_an_incident_are_posted_as_a_thread_on_x(settings, workers, fake):
+    workers.start()
+    v1 = approved_statement(settings)
+    publish_and_wait(settings, v1)
+    incident_id = publishing.get_statement(settings, v1)["incident_id"]
+    v2 = approved_statement(settings, headline="We found the cause", incident_id=incident_id)
+    publish_and_wait(settings, v2)
+    first, second = fake.counts()["x"]
+    assert first["in_reply_to_tweet_id"] is None
+    assert second["in_reply_to_tweet_id"] == first["id"]
+    assert "We found the cause" in second["text"]
