@@ -530,11 +530,13 @@ def _floor_process(url: str, jobs: list[tuple], threads: int, ready, go, results
     basic = {"Authorization": "Basic " + base64.b64encode(f"{ACCOUNT_SID}:token".encode()).decode()}
     bearer = {"Authorization": "Bearer SG.test", "Content-Type": "application/json"}
     failures = []
+    connected = threading.Barrier(threads + 1)
 
     def sender(part: list[tuple]) -> None:
         bad = 0
         with httpx.Client(base_url=url, trust_env=False, timeout=30) as client:
             client.get("/_faults")  # connect before the clock starts: keep-alive from the first request
+            connected.wait(60)
             go.wait()
             for kind, payload in part:
                 if kind == "sms":
@@ -547,6 +549,7 @@ def _floor_process(url: str, jobs: list[tuple], threads: int, ready, go, results
     pool = [threading.Thread(target=sender, args=(jobs[t::threads],)) for t in range(threads)]
     for thread in pool:
         thread.start()
+    connected.wait(60)
     ready.put(os.getpid())
     for thread in pool:
         thread.join()

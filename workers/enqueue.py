@@ -6,6 +6,7 @@ broker outage delays sends but never fails a publish.
 """
 
 import logging
+from collections.abc import Iterator
 
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from broadcaster.store.models import Delivery
 from .app import BULK, LIVE, app_for
 
 logger = logging.getLogger("broadcaster.enqueue")
+LOOKUP_SLICE = 10_000
 
 
 def enqueue(settings: Settings, delivery_ids: list[int]) -> int:
@@ -32,13 +34,16 @@ def enqueue(settings: Settings, delivery_ids: list[int]) -> int:
     return sent
 
 
-def plan(settings: Settings, delivery_ids: list[int]) -> list[tuple[str, list[int]]]:
-    with transaction(settings.database_url) as s:
-        rows = s.execute(select(Delivery.id, Delivery.channel).where(Delivery.id.in_(delivery_ids))
-                         .order_by(Delivery.id)).all()
-    live = [i for i, channel in rows if channel in LIVE_CHANNELS]
-    bulk = [i for i, channel in rows if channel not in LIVE_CHANNELS]
+def plan(settings: Settings, delivery_ids: list[int]) -> Iterator[tuple[str, list[int]]]:
+    """(queue, chunk of ids) in id order. Looked up a slice at a time: a million ids would pass
+    PostgreSQL's limit on query parameters, and a million rows need not sit in memory at once."""
     size = settings.send_chunk_size
-    # The banner goes live within seconds: one small task per live delivery, ahead of any fan-out.
-    return ([(LIVE, [i]) for i in live]
-            + [(BULK, bulk[start:start + size]) for start in range(0, len(bulk), size)])
+    for start in range(0, len(delivery_ids), LOOKUP_SLICE):
+        with transaction(settings.database_url) as s:
+            rows = s.execute(select(Delivery.id, Delivery.channel)
+                             .where(Delivery.id.in_(delivery_ids[start:start + LOOKUP_SLICE]))
+                             .order_by(Delivery.id)).all()
+        # The banner goes live within seconds: one small task per live delivery, ahead of any fan-out.
+        yield from ((LIVE, [i]) for i, channel in rows if channel in LIVE_CHANNELS)
+        bulk = [i for i, channel in rows if channel not in LIVE_CHANNELS]
+        yield from ((BULK, bulk[at:at + size]) for at in range(0, len(bulk), size))

@@ -1,5 +1,6 @@
 """SMS through Twilio's Programmable Messaging API: one request per recipient."""
 
+import logging
 from datetime import UTC, datetime
 
 import requests
@@ -9,6 +10,10 @@ from twilio.rest import Client
 
 from ..config import Settings
 from .base import SendContext, SendResult, Target, TransportError
+
+# The SDK logs every request at INFO, phone numbers and message bodies included: customers'
+# numbers do not belong in worker logs (the send log has what is needed), and it costs CPU.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
 class _HttpClient(TwilioHttpClient):
