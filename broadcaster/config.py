@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     backoff_cap_seconds: float = 3600.0
     lease_seconds: float = 300.0  # a claim older than this means the worker died mid-call
     sweep_interval_seconds: float = 15.0
+    # Sends are paced this far under each provider rate: the provider counts arrivals, and a
+    # busy worker host delays some requests by tens of milliseconds, bunching them. Raise it if
+    # a provider still answers 429; the cost is this share of throughput.
+    rate_headroom: float = Field(default=0.02, ge=0.0, lt=0.5)
 
     secret_key: str = "change-me"  # signs unsubscribe links; set a long random value in production
     default_phone_region: str | None = None  # e.g. "US": lets imports accept national numbers

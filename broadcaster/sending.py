@@ -284,52 +284,88 @@ def _limiter(storage_uri: str):
 
 
 @lru_cache(maxsize=16)
-def _with_headroom(rate: str):
-    """The configured rate less 1 %: grants are counted here, arrivals at the provider, and the few
-    milliseconds between them would otherwise put rate + 1 requests in some second (a 429)."""
+def _window_cap(rate: str):
+    """The hard cap: the configured rate less 1 %. Grants are counted here, arrivals at the
+    provider, and the few milliseconds between them would otherwise put rate + 1 in some second."""
     from limits import parse
 
     item = parse(rate)
     return type(item)(max(1, item.amount - max(1, item.amount // 100)) if item.amount > 1 else 1, item.multiples)
 
 
+def _interval(rate: str) -> float:
+    """Seconds between two requests at exactly the configured rate."""
+    from limits import parse
+
+    item = parse(rate)
+    return item.get_expiry() / item.amount
+
+
 def _rate_for(settings: Settings, provider: str) -> str | None:
     return {"twilio": settings.twilio_rate, "sendgrid": settings.sendgrid_rate, "x": settings.x_rate}.get(provider)
 
 
-class _Pacer:
-    """Spaces this process's sends to one per 1/rate seconds. The shared window alone lets every
-    waiting thread go the instant a slot frees, and those bursts reach the provider as more than
-    the rate in some second (429s); paced, the fleet's requests arrive evenly."""
+class _LocalPacer:
+    """Spaces one process's sends (the embedded default has no shared store)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.next_at = 0.0
 
-    def wait(self, interval: float) -> None:
+    def delay(self, interval: float) -> float:
         with self.lock:
             now = time.monotonic()
             at = max(now, self.next_at)
             self.next_at = at + interval
-        if at > now:
-            time.sleep(at - now)
+        return at - now
 
 
-_pacers: dict[tuple[str, str], _Pacer] = defaultdict(_Pacer)
+# The next free slot, fleet-wide, on Redis' own clock; returns how long the caller must wait.
+_NEXT_SLOT = """
+local now_s, now_us = unpack(redis.call('TIME'))
+local now = tonumber(now_s) + tonumber(now_us) / 1000000
+local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], tostring(at + tonumber(ARGV[1])), 'EX', 3600)
+return tostring(at - now)
+"""
+
+
+@lru_cache(maxsize=4)
+def _redis_pacer(url: str):
+    import redis
+
+    return redis.Redis.from_url(url).register_script(_NEXT_SLOT)
+
+
+_local_pacers: dict[tuple[str, str], _LocalPacer] = defaultdict(_LocalPacer)
+
+
+def _pace(settings: Settings, transport: Transport, interval: float) -> None:
+    """Space grants evenly, one per interval across the whole fleet. The shared window alone lets
+    every waiting worker go the instant a slot frees; those bursts arrive at the provider as more
+    than the rate in some second (429s). Paced, requests arrive evenly."""
+    if settings.broker_url.startswith("redis"):
+        key = f"broadcaster:pace:{transport.provider}:{transport.account}"
+        wait = float(_redis_pacer(settings.broker_url)(keys=[key], args=[interval]))
+    else:
+        wait = _local_pacers[(transport.provider, transport.account)].delay(interval)
+    if wait > 0:
+        time.sleep(wait)
 
 
 def limiter_wait(settings: Settings, transport: Transport, cost: int = 1) -> None:
-    """Block until the provider account has room for `cost` more requests, fleet-wide."""
+    """Block until the provider account has room for `cost` more requests, fleet-wide: paced
+    grants, and the `limits` moving window as the hard cap."""
     rate = _rate_for(settings, transport.provider)
     if rate is None:
         return
-    item = _with_headroom(rate)
-    _pacers[(transport.provider, transport.account)].wait(cost * item.get_expiry() / item.amount)
+    cap = _window_cap(rate)
     storage = settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
     limiter = _limiter(storage)
     try:
-        while not limiter.hit(item, transport.provider, transport.account, cost=cost):
-            reset_at = limiter.get_window_stats(item, transport.provider, transport.account).reset_time
+        _pace(settings, transport, cost * _interval(rate) / (1 - settings.rate_headroom))
+        while not limiter.hit(cap, transport.provider, transport.account, cost=cost):
+            reset_at = limiter.get_window_stats(cap, transport.provider, transport.account).reset_time
             time.sleep(min(max(reset_at - time.time(), 0.001), 1.0))
     except Exception as exc:  # noqa: BLE001 - the limiter's Redis is down: wait, never send unthrottled
         raise TransportError(f"rate limiter unavailable: {exc}", code="limiter") from exc

@@ -1,0 +1,102 @@
+"""The shared rate limiter: grants paced evenly under the provider's rate, fleet-wide on Redis."""
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from broadcaster.channels.base import TransportError
+from broadcaster.config import Settings
+from broadcaster.sending import _window_cap, limiter_wait
+
+
+@dataclass
+class Account:
+    """Just what the limiter reads of a transport; a fresh account per test keeps state apart."""
+
+    provider: str = "twilio"
+    account: str = ""
+
+    def __post_init__(self):
+        self.account = self.account or uuid.uuid4().hex
+
+
+def grant_times(settings: Settings, transport: Account, grants: int, threads: int) -> list[float]:
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def take(n: int) -> None:
+        for _ in range(n):
+            limiter_wait(settings, transport)
+            with lock:
+                times.append(time.monotonic())
+
+    workers = [threading.Thread(target=take, args=(grants // threads,)) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return sorted(times)
+
+
+def test_the_hard_cap_is_one_percent_under_the_configured_rate():
+    assert _window_cap("100/second").amount == 99
+    assert _window_cap("10/second").amount == 9
+    assert _window_cap("1/second").amount == 1
+
+
+def test_grants_are_spaced_evenly_under_the_rate_not_released_in_bursts():
+    settings = Settings(twilio_rate="200/second", rate_headroom=0.02)
+    times = grant_times(settings, Account(), grants=40, threads=8)
+
+    interval = 1 / (200 * 0.98)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    # Eight threads all waiting would, unpaced, go together; paced, the first 40 take 39 intervals.
+    assert times[-1] - times[0] >= 39 * interval * 0.95
+    assert sorted(gaps)[len(gaps) // 2] >= interval * 0.5
+
+
+def test_headroom_is_a_setting_that_slows_the_pace():
+    fast = grant_times(Settings(twilio_rate="400/second", rate_headroom=0.0), Account(), grants=40, threads=4)
+    slow = grant_times(Settings(twilio_rate="400/second", rate_headroom=0.4), Account(), grants=40, threads=4)
+    assert (slow[-1] - slow[0]) > 1.4 * (fast[-1] - fast[0])
+
+
+def test_a_provider_without_a_configured_rate_is_not_throttled():
+    settings = Settings()
+    started = time.monotonic()
+    for _ in range(200):
+        limiter_wait(settings, Account(provider="builtin"))
+    assert time.monotonic() - started < 0.5
+
+
+def test_pacing_is_shared_by_every_process_through_redis(redis_broker):
+    # Two settings objects stand for two worker hosts; the pace is on Redis, so they share it.
+    transport = Account()
+    settings = Settings(broker_url=redis_broker, twilio_rate="100/second", rate_headroom=0.02)
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def host() -> None:
+        for _ in range(10):
+            limiter_wait(settings.model_copy(), transport)
+            with lock:
+                times.append(time.monotonic())
+
+    hosts = [threading.Thread(target=host) for _ in range(2)]
+    for h in hosts:
+        h.start()
+    for h in hosts:
+        h.join()
+    times.sort()
+    assert times[-1] - times[0] >= 19 * (1 / 98) * 0.9
+
+
+def test_an_unreachable_limiter_stops_the_send_instead_of_sending_unthrottled():
+    settings = Settings(broker_url="redis://127.0.0.1:1/0", twilio_rate="100/second")
+    with pytest.raises(TransportError) as error:
+        limiter_wait(settings, Account())
+    assert error.value.code == "limiter"
+    assert not error.value.permanent
