@@ -2,7 +2,6 @@
 signature checked and hands over to `broadcaster.callbacks`; a refused request changes nothing."""
 
 import json
-from html import escape
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -11,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import callbacks
 from ..config import Settings
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
+from ..render.environment import environment
 
 router = APIRouter()
 
@@ -79,13 +79,9 @@ def unsubscribe_page(request: Request, d: str = "", t: str = "") -> HTMLResponse
     try:
         callbacks.check_unsubscribe_link(settings, d, t)
     except NotAllowed as exc:
-        return _page(settings, "Link not valid", f"<p>{escape(str(exc))}.</p>", 403)
-    action = escape(f"?{request.url.query}", quote=True)  # relative: right behind a path-prefix proxy too
-    return _page(settings, "Unsubscribe", f"""<p>Stop receiving status updates from {escape(settings.company_name)}?</p>
-<form method="post" action="{action}">
-  <input type="hidden" name="List-Unsubscribe" value="One-Click">
-  <button type="submit">Unsubscribe</button>
-</form>""")
+        return _page(settings, "link_not_valid", 403, problem=str(exc))
+    # Relative: right behind a path-prefix proxy too.
+    return _page(settings, "unsubscribe", action=f"?{request.url.query}")
 
 
 @router.post("/unsubscribe", response_class=HTMLResponse)
@@ -93,21 +89,13 @@ def unsubscribe(request: Request, d: str = "", t: str = "") -> HTMLResponse:
     settings = _settings(request)
     try:
         callbacks.unsubscribe(settings, d, t)
-    except NotAllowed as exc:
-        return _page(settings, "Link not valid", f"<p>{escape(str(exc))}.</p>", 403)
-    except NotFound as exc:
-        return _page(settings, "Link not valid", f"<p>{escape(str(exc))}.</p>", 404)
-    except InvalidInput as exc:
-        return _page(settings, "Link not valid", f"<p>{escape(str(exc))}.</p>", 400)
-    return _page(settings, "Unsubscribed",
-                 f"<p>You will get no more status updates from {escape(settings.company_name)}.</p>")
+    except (NotAllowed, NotFound, InvalidInput) as exc:
+        status = {NotAllowed: 403, NotFound: 404}.get(type(exc), 400)
+        return _page(settings, "link_not_valid", status, problem=str(exc))
+    return _page(settings, "unsubscribed")
 
 
-def _page(settings: Settings, title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="robots" content="noindex"><title>{escape(title)} · {escape(settings.company_name)}</title></head>
-<body><main><h1>{escape(title)}</h1>
-{body}
-</main></body></html>
-""", status_code=status)
+def _page(settings: Settings, name: str, status: int = 200, **context) -> HTMLResponse:
+    """One of the customer pages in templates/_web/ (autoescaped: they are HTML)."""
+    template = environment(settings.templates_dir).get_template(f"_web/{name}.html")
+    return HTMLResponse(template.render(company_name=settings.company_name, **context), status_code=status)

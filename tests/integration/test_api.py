@@ -93,6 +93,15 @@ def test_unsubscribe_page_asks_first_and_changes_nothing(client, settings, link)
     assert subscriber(settings, person).opted_out_at is None  # link scanners GET every link
 
 
+def test_unsubscribe_pages_come_from_templates_and_escape_what_they_show(settings, link):
+    _, _, url = link
+    with TestClient(create_app(settings.model_copy(update={"company_name": "Acme <b>Cloud</b>"}))) as client:
+        page = client.get(url).text
+
+    assert "<title>Unsubscribe · Acme &lt;b&gt;Cloud&lt;/b&gt;</title>" in page
+    assert "<b>Cloud</b>" not in page
+
+
 def test_the_pages_button_unsubscribes(client, settings, link):
     person, _, url = link
     action = html.unescape(re.search(r'action="([^"]*)"', client.get(url).text).group(1))
