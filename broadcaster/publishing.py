@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from . import sending
@@ -44,7 +44,6 @@ from .store.models import (
     Statement,
     Subscriber,
     User,
-    UTCDateTime,
     utcnow,
 )
 
@@ -371,11 +370,7 @@ def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> l
             s.execute(insert(Delivery), [
                 {"statement_id": statement.id, "channel": rendition.channel, "target": target, "provider": provider,
                  "status": "pending", "attempts": 0, "created_at": now, "updated_at": now} for target in batch])
-    s.execute(insert(DeliveryEvent).from_select(
-        ["delivery_id", "statement_id", "channel", "target", "provider", "status", "attempt", "detail", "created_at"],
-        select(Delivery.id, Delivery.statement_id, Delivery.channel, Delivery.target, Delivery.provider,
-               literal("pending"), literal(0), literal(""), literal(now, UTCDateTime()))
-        .where(Delivery.statement_id == statement.id)))
+    sending.log_current_state(s, Delivery.statement_id == statement.id)
     return list(s.scalars(select(Delivery.id).where(Delivery.statement_id == statement.id).order_by(Delivery.id)))
 
 

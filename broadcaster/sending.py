@@ -15,17 +15,18 @@
 """
 
 import logging
+import os
 import random
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -36,7 +37,7 @@ from .config import Settings
 from .domain.hashing import sha256_of
 from .store.content import approved_hashes, stored_content_hash
 from .store.db import transaction
-from .store.models import Delivery, DeliveryEvent, Rendition, Statement, utcnow
+from .store.models import Delivery, DeliveryEvent, Rendition, Statement, UTCDateTime, utcnow
 
 logger = logging.getLogger("broadcaster.sending")
 
@@ -49,6 +50,17 @@ Enqueue = Callable[[Settings, list[int]], None]
 
 def event_for(delivery: Delivery, status: str, detail: str = "", content_hash: str | None = None) -> DeliveryEvent:
     return DeliveryEvent(**_event_row(delivery, status, detail, content_hash))
+
+
+def log_current_state(s: Session, where, detail: str = "") -> None:
+    """Append one send-log line per delivery matching `where`, copying its state as it now is.
+    One INSERT ... SELECT in the database: a chunk of a thousand never becomes Python objects."""
+    s.execute(insert(DeliveryEvent.__table__).from_select(
+        ["delivery_id", "statement_id", "channel", "target", "provider", "status", "attempt",
+         "provider_message_id", "detail", "created_at"],
+        select(Delivery.id, Delivery.statement_id, Delivery.channel, Delivery.target, Delivery.provider,
+               Delivery.status, Delivery.attempts, Delivery.provider_message_id, literal(detail),
+               literal(utcnow(), UTCDateTime())).where(where)))
 
 
 def _event_row(delivery: Delivery, status: str, detail: str = "", content_hash: str | None = None,
@@ -90,9 +102,10 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int]) -> dict[str, int
         return {}
     outcomes: list[Outcome] = []
     groups = _group(claimed)
-    with _lease_kept(settings, [d.id for d in claimed]), ThreadPoolExecutor(settings.send_threads) as pool:
-        futures = [pool.submit(_send_batch, settings, batch, fields, context)
+    with _lease_kept(settings, [d.id for d in claimed]):
+        futures = [_send_pool(settings.send_threads).submit(_send_batch, settings, batch, fields, context)
                    for batch, fields, context in _batches(settings, groups, outcomes)]
+        wait(futures)  # all of them, even if one raised: nothing may still be sending once we record
         for future in futures:
             outcomes.extend(future.result())
     record(settings, outcomes)
@@ -100,6 +113,20 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int]) -> dict[str, int
     for outcome in outcomes:
         tally[outcome.status] += 1
     return dict(tally)
+
+
+_send_pools: dict[int, ThreadPoolExecutor] = {}
+_send_pools_lock = threading.Lock()
+os.register_at_fork(after_in_child=_send_pools.clear)  # a pool's threads do not survive a fork
+
+
+def _send_pool(threads: int) -> ThreadPoolExecutor:
+    """The process's send threads. They live as long as the process, so each keeps its SDK
+    clients and their open connections from one chunk to the next."""
+    with _send_pools_lock:
+        if threads not in _send_pools:
+            _send_pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="send")
+        return _send_pools[threads]
 
 
 def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
@@ -122,7 +149,7 @@ def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
                      selectinload(Delivery.statement).selectinload(Statement.approvals),
                      selectinload(Delivery.statement).selectinload(Statement.incident))
         ).all()
-        s.execute(insert(DeliveryEvent), [_event_row(d, "sending") for d in deliveries])
+        log_current_state(s, Delivery.id.in_(ids))
         return list(deliveries)
 
 
@@ -265,7 +292,7 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
                  "b_code": o.error_code, "b_error": o.detail if o.error_code else None,
                  "b_next": o.next_attempt_at}
                 for o in part])
-            s.execute(insert(DeliveryEvent), [
+            s.execute(insert(DeliveryEvent.__table__), [
                 _event_row(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id)
                 for o in part])
         for o in part:

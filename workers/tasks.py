@@ -7,12 +7,21 @@ redelivers it and the claim decides again.
 """
 
 from celery import Task
+from celery.signals import worker_init
 
 from broadcaster import sending
 from broadcaster.config import get_settings
 
 from .app import LIVE, celery_app
 from .enqueue import enqueue
+
+
+@worker_init.connect
+def _load_provider_sdks(**_) -> None:
+    # In the parent, before the pool forks: every pool process starts with the SDKs imported.
+    from broadcaster.channels import warm_up
+
+    warm_up(get_settings())
 
 
 class BroadcasterTask(Task):
