@@ -305,9 +305,11 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
 @lru_cache(maxsize=4)
 def _limiter(storage_uri: str):
     from limits.storage import storage_from_string
-    from limits.strategies import MovingWindowRateLimiter
+    from limits.strategies import SlidingWindowCounterRateLimiter
 
-    return MovingWindowRateLimiter(storage_from_string(storage_uri))
+    # Two counters a key, whatever the rate: a moving window keeps one entry per request, and
+    # at thousands a second its bookkeeping on Redis would cost more than the sends.
+    return SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
 
 
 @lru_cache(maxsize=16)
@@ -382,7 +384,7 @@ def _pace(settings: Settings, transport: Transport, interval: float) -> None:
 
 def limiter_wait(settings: Settings, transport: Transport, cost: int = 1) -> None:
     """Block until the provider account has room for `cost` more requests, fleet-wide: paced
-    grants, and the `limits` moving window as the hard cap."""
+    grants, and a `limits` sliding window as the hard cap."""
     rate = _rate_for(settings, transport.provider)
     if rate is None:
         return
