@@ -327,7 +327,7 @@ def sweep() -> None:
     from broadcaster import sending
 
     settings = get_settings()
-    result = sending.sweep(settings, enqueue_for(settings))
+    result = sending.sweep(settings, _sweep_enqueue())
     out.print(", ".join(f"{n} {what}" for what, n in result.items()))
     if settings.embedded and result["requeued"]:
         with embedded_worker(settings):
@@ -381,7 +381,7 @@ def embedded_sweep(settings):
     from broadcaster import sending
     from broadcaster.background import every
 
-    with every(settings.sweep_interval_seconds, lambda: sending.sweep(settings, enqueue_for(settings)), "sweep"):
+    with every(settings.sweep_interval_seconds, lambda: sending.sweep(settings, _sweep_enqueue()), "sweep"):
         yield
 
 
@@ -398,6 +398,12 @@ def enqueue_for(settings):
     from workers.enqueue import enqueue
 
     return enqueue
+
+
+def _sweep_enqueue():
+    from workers.enqueue import enqueue_lost
+
+    return enqueue_lost
 
 
 @contextmanager

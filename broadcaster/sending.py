@@ -45,7 +45,7 @@ UNSENT = ("pending", "retry")
 DONE = ("sent", "simulated", "delivered")
 FINAL = (*DONE, "failed", "bounced", "undelivered", "cancelled")
 
-Enqueue = Callable[[Settings, list[int]], None]
+Enqueue = Callable[[Settings, list[int]], int]  # returns how many went on the broker
 
 
 def event_for(delivery: Delivery, status: str, detail: str = "", content_hash: str | None = None) -> DeliveryEvent:
@@ -409,9 +409,8 @@ def sweep(settings: Settings, enqueue: Enqueue) -> dict[str, int]:
     expired = expire_leases(settings)
     reconciled = reconcile(settings)
     due = due_deliveries(settings)
-    if due:
-        enqueue(settings, due)
-    return {"expired": expired, "reconciled": reconciled, "requeued": len(due)}
+    requeued = enqueue(settings, due) if due else 0
+    return {"expired": expired, "reconciled": reconciled, "requeued": requeued, "queued already": len(due) - requeued}
 
 
 def expire_leases(settings: Settings) -> int:

@@ -21,17 +21,38 @@ logger = logging.getLogger("broadcaster.enqueue")
 LOOKUP_SLICE = 10_000
 
 
-def enqueue(settings: Settings, delivery_ids: list[int]) -> int:
-    """Returns how many tasks went on the broker."""
+def enqueue(settings: Settings, delivery_ids: list[int], skip_queues: frozenset[str] = frozenset()) -> int:
+    """Returns how many deliveries went on the broker."""
     app = app_for(settings)
     sent = 0
     for queue, chunk in plan(settings, delivery_ids):
+        if queue in skip_queues:
+            continue
         try:
             app.send_task("broadcaster.send_chunk", args=[chunk], queue=queue)
-            sent += 1
+            sent += len(chunk)
         except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep has the rows
             logger.warning("broker unavailable (%s): %d deliveries wait for the sweep", exc, len(chunk))
     return sent
+
+
+def enqueue_lost(settings: Settings, delivery_ids: list[int]) -> int:
+    """The sweep's enqueue: due deliveries go back on the broker unless their queue still has a
+    backlog. A delivery waiting behind a backlog is almost surely in it: a rate-limited fan-out
+    to a million takes hours, and putting it all back every sweep would only grow the queue (the
+    claim makes the copies harmless, not free). Once the queue has drained, whatever is still
+    due was lost (a restarted Redis), and goes back."""
+    app = app_for(settings)
+    return enqueue(settings, delivery_ids, skip_queues=frozenset(q for q in (LIVE, BULK) if queued(app, q)))
+
+
+def queued(app, queue: str) -> int:
+    """Messages waiting on a queue (not those a worker has taken); 0 if the broker cannot say."""
+    try:
+        with app.connection_for_read() as connection:
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception:  # noqa: BLE001 - an absent (empty) queue or a broker that is down: nothing waits
+        return 0
 
 
 def plan(settings: Settings, delivery_ids: list[int]) -> Iterator[tuple[str, list[int]]]:

@@ -13,7 +13,7 @@ from broadcaster import sending
 from broadcaster.config import get_settings
 
 from .app import LIVE, celery_app
-from .enqueue import enqueue
+from .enqueue import enqueue_lost
 
 
 @worker_init.connect
@@ -39,7 +39,7 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
 
 @celery_app.task(name="broadcaster.sweep", base=BroadcasterTask)
 def sweep() -> dict[str, int]:
-    return sending.sweep(get_settings(), enqueue)
+    return sending.sweep(get_settings(), enqueue_lost)
 
 
 @celery_app.task(name="broadcaster.stop_embedded_worker")

@@ -3,6 +3,7 @@ PostgreSQL, the official SDKs against the fast fake provider (which counts what 
 recipient receives)."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -22,7 +23,8 @@ from tests.integration.engine import (
     status_counts,
     wait_until,
 )
-from workers.enqueue import enqueue
+from workers.app import app_for
+from workers.enqueue import enqueue, enqueue_lost, queued
 
 
 @pytest.fixture
@@ -55,7 +57,7 @@ def publish_and_wait(settings, statement_id, timeout=60, sweep=True):
 
     def done():
         if sweep:
-            sending.sweep(settings, enqueue)  # what beat does every interval
+            sending.sweep(settings, enqueue_lost)  # what beat does every interval
         return settled(settings, statement_id)
 
     wait_until(done, timeout, "the fan-out to settle", poll=0.5)
@@ -86,7 +88,7 @@ def test_worker_killed_mid_fanout_every_recipient_gets_exactly_one_sms(settings,
     sent_before_restart = sum(fake.counts()["sms"].values())
     assert sent_before_restart < 2000, "the kill came too late to test anything"
     workers.start(concurrency=2)
-    wait_until(lambda: sending.sweep(settings, enqueue) is not None and settled(settings, sid), 120,
+    wait_until(lambda: sending.sweep(settings, enqueue_lost) is not None and settled(settings, sid), 120,
                "every SMS to settle after the crash", poll=0.5)
     counts = fake.counts()["sms"]
     twice = [to for to, n in counts.items() if n > 1]
@@ -204,7 +206,7 @@ def test_redis_restart_mid_fanout_loses_nothing(engine_values, own_redis, tmp_pa
         def recovered() -> bool:
             # kombu may crash a worker that acks on a dead connection; the supervisor restarts it.
             pool.restart_dead()
-            sending.sweep(settings, enqueue)
+            sending.sweep(settings, enqueue_lost)
             return settled(settings, sid)
 
         wait_until(recovered, 120, "the sweep to finish the fan-out", poll=1)
@@ -212,6 +214,29 @@ def test_redis_restart_mid_fanout_loses_nothing(engine_values, own_redis, tmp_pa
         pool.stop_all()
     sms = fake.counts()["sms"]
     assert len(sms) == 600 and set(sms.values()) == {1}
+
+
+def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(settings):
+    add_subscribers(settings, 30, email=False)
+    sid = approved_statement(settings)
+    publishing.publish(settings, "alice", sid, dispatch=enqueue)  # no worker: all of it waits on the broker
+    with transaction(settings.database_url) as s:  # ... for longer than a sweep interval
+        s.execute(update(Delivery).values(updated_at=utcnow() - timedelta(minutes=5)))
+    app = app_for(settings)
+    backlog = (queued(app, "live"), queued(app, "bulk"))
+
+    waiting = sending.sweep(settings, enqueue_lost)
+
+    assert backlog == (4, 1)  # banner, status page, IVR, X; 30 SMS in one chunk
+    assert (queued(app, "live"), queued(app, "bulk")) == backlog
+    assert waiting["requeued"] == 0 and waiting["queued already"] == 34
+    channel = app.connection_for_write().default_channel
+    channel.queue_purge("bulk")  # what a restarted Redis forgets
+
+    lost = sending.sweep(settings, enqueue_lost)
+
+    assert lost["requeued"] == 30 and lost["queued already"] == 4
+    assert (queued(app, "live"), queued(app, "bulk")) == (4, 1)
 
 
 def test_later_updates_of_an_incident_are_posted_as_a_thread_on_x(settings, workers, fake):
