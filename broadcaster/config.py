@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     public_url: str | None = None  # where providers reach our callbacks, e.g. https://status-admin.example.com
     send_chunk_size: int = 1000  # delivery ids per Celery task: one full SendGrid batch
     send_threads: int = 8  # concurrent provider calls inside one task (SMS is one call a message)
+    # A chunk starts no sends after this long and puts the rest back on the queue: under a slow
+    # rate limit (1 SMS a second) a full chunk would otherwise outlast the task's time limit.
+    chunk_seconds: float = 300.0
     quick_retries: int = 3  # tenacity attempts inside one claim, for blips
     quick_retry_max_wait_seconds: float = 10.0
     max_attempts: int = 8  # claims before a delivery is failed for good

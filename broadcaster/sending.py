@@ -22,6 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -42,6 +43,7 @@ from .store.models import Delivery, DeliveryEvent, Rendition, Statement, UTCDate
 logger = logging.getLogger("broadcaster.sending")
 
 UNSENT = ("pending", "retry")
+RELEASED = "not sent: the chunk ran out of time; back in the queue"
 DONE = ("sent", "simulated", "delivered")
 FINAL = (*DONE, "failed", "bounced", "undelivered", "cancelled")
 
@@ -94,25 +96,51 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
 
-def send_chunk(settings: Settings, delivery_ids: Iterable[int]) -> dict[str, int]:
+def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue | None = None) -> dict[str, int]:
     """Claim what is still claimable of these deliveries, send it, record every outcome.
-    Returns how many ended in each status (nothing, if another worker had them all)."""
+    Returns how many ended in each status (nothing, if another worker had them all).
+
+    A chunk stops starting sends after `chunk_seconds` (a slow rate limit can make a thousand
+    SMS take hours): what it did not start goes back to pending and, with `requeue`, back on
+    the broker. The same happens when the task's time limit interrupts it, and then the sends
+    in flight finish and are recorded first, so nothing is left sending behind a failed task."""
     claimed = claim(settings, list(delivery_ids))
     if not claimed:
         return {}
     outcomes: list[Outcome] = []
     groups = _group(claimed)
-    with _lease_kept(settings, [d.id for d in claimed]):
-        futures = [_send_pool(settings.send_threads).submit(_send_batch, settings, batch, fields, context)
+    stop = threading.Event()
+    with _lease_kept(settings, [d.id for d in claimed]), _deadline(settings.chunk_seconds, stop):
+        futures = [_send_pool(settings.send_threads).submit(_send_batch, settings, batch, fields, context, stop)
                    for batch, fields, context in _batches(settings, groups, outcomes)]
-        wait(futures)  # all of them, even if one raised: nothing may still be sending once we record
+        try:
+            wait(futures)
+        except BaseException:
+            stop.set()
+            wait(futures)
+            record(settings, [*outcomes, *(o for f in futures for o in f.result())])
+            raise
         for future in futures:
             outcomes.extend(future.result())
     record(settings, outcomes)
+    released = [o.delivery.id for o in outcomes if o.status == "pending"]
+    if released and requeue:
+        requeue(settings, released)
     tally: dict[str, int] = defaultdict(int)
     for outcome in outcomes:
         tally[outcome.status] += 1
     return dict(tally)
+
+
+@contextmanager
+def _deadline(seconds: float, stop: threading.Event):
+    timer = threading.Timer(seconds, stop.set)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 _send_pools: dict[int, ThreadPoolExecutor] = {}
@@ -212,7 +240,9 @@ def _previous_post(settings: Settings, statement: Statement) -> str | None:
 
 
 def _send_batch(settings: Settings, deliveries: list[Delivery], fields: dict[str, str],
-                context: SendContext) -> list[Outcome]:
+                context: SendContext, stop: threading.Event) -> list[Outcome]:
+    if stop.is_set():
+        return [Outcome(d, "pending", detail=RELEASED) for d in deliveries]
     transport = transport_for(deliveries[0].channel, settings)
     targets = [Target(d.id, d.target, links.unsubscribe_url(settings, d.id), links.status_callback_url(settings, d.id))
                for d in deliveries]
@@ -280,6 +310,7 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
     table = Delivery.__table__
     move = (update(table).where(table.c.id == bindparam("b_id"), table.c.status == claimed_as)
             .values(status=bindparam("b_status"), lease_until=None, updated_at=bindparam("b_now"),
+                    attempts=table.c.attempts - bindparam("b_undo"),  # a released row was not attempted
                     provider_message_id=func.coalesce(bindparam("b_message_id"), table.c.provider_message_id),
                     error_code=bindparam("b_code"), error_message=bindparam("b_error"),
                     next_attempt_at=bindparam("b_next")))
@@ -289,11 +320,13 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
             now = utcnow()
             s.execute(move, [
                 {"b_id": o.delivery.id, "b_status": o.status, "b_now": now, "b_message_id": o.provider_message_id,
+                 "b_undo": 1 if o.status == "pending" else 0,
                  "b_code": o.error_code, "b_error": o.detail if o.error_code else None,
                  "b_next": o.next_attempt_at}
                 for o in part])
             s.execute(insert(DeliveryEvent.__table__), [
-                _event_row(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id)
+                _event_row(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id,
+                           attempt=o.delivery.attempts - (o.status == "pending"))
                 for o in part])
         for o in part:
             metrics.count_delivery(o.delivery.channel, o.delivery.provider, o.status)

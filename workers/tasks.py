@@ -13,7 +13,7 @@ from broadcaster import sending
 from broadcaster.config import get_settings
 
 from .app import LIVE, celery_app
-from .enqueue import enqueue_lost
+from .enqueue import enqueue, enqueue_lost
 
 
 @worker_init.connect
@@ -34,7 +34,7 @@ class BroadcasterTask(Task):
 
 @celery_app.task(name="broadcaster.send_chunk", base=BroadcasterTask)
 def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
-    return sending.send_chunk(get_settings(), delivery_ids)
+    return sending.send_chunk(get_settings(), delivery_ids, requeue=enqueue)
 
 
 @celery_app.task(name="broadcaster.sweep", base=BroadcasterTask)

@@ -23,6 +23,7 @@ from tests.integration.engine import (
     status_counts,
     wait_until,
 )
+from tests.integration.rows import delivery
 from workers.app import app_for
 from workers.enqueue import enqueue, enqueue_lost, queued
 
@@ -237,6 +238,51 @@ def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(se
 
     assert lost["requeued"] == 30 and lost["queued already"] == 4
     assert (queued(app, "live"), queued(app, "bulk")) == (4, 1)
+
+
+def test_a_chunk_out_of_time_puts_what_it_did_not_start_back_in_the_queue(engine_values, fake):
+    settings = make_settings(**{**engine_values, "twilio_rate": "20/second", "chunk_seconds": 0.5,
+                                "send_threads": 2})
+    add_subscribers(settings, 40, email=False)
+    sid = approved_statement(settings)
+    ids: list[int] = []
+    publishing.publish(settings, "alice", sid, dispatch=lambda _, d: ids.extend(d))
+    sms = [d for d in ids if delivery(settings, d).channel == "sms"]
+    requeued: list[int] = []
+
+    tally = sending.send_chunk(settings, sms, requeue=lambda _, d: requeued.extend(d) or len(d))
+
+    sent = fake.counts()["sms"]
+    assert 0 < tally["sent"] < 40 and tally["sent"] + tally["pending"] == 40
+    assert sum(sent.values()) == tally["sent"] and set(sent.values()) == {1}
+    assert sorted(requeued) == sorted(d for d in sms if delivery(settings, d).status == "pending")
+    assert {delivery(settings, d).attempts for d in requeued} == {0}  # released, not attempted
+    unhurried = settings.model_copy(update={"chunk_seconds": 60, "twilio_rate": "1000/second"})
+    assert sending.send_chunk(unhurried, requeued) == {"sent": len(requeued)}
+    assert len(fake.counts()["sms"]) == 40 and set(fake.counts()["sms"].values()) == {1}
+
+
+def test_a_chunk_interrupted_by_its_time_limit_leaves_nothing_sending(engine_values, fake, monkeypatch):
+    settings = make_settings(**{**engine_values, "twilio_rate": "20/second", "send_threads": 2})
+    add_subscribers(settings, 20, email=False)
+    ids: list[int] = []
+    publishing.publish(settings, "alice", approved_statement(settings), dispatch=lambda _, d: ids.extend(d))
+    sms = [d for d in ids if delivery(settings, d).channel == "sms"]
+    real_wait = sending.wait
+
+    def interrupted_once(futures):  # what Celery's soft time limit does to the waiting task
+        monkeypatch.setattr(sending, "wait", real_wait)
+        time.sleep(0.3)
+        raise TimeoutError("soft time limit")
+
+    monkeypatch.setattr(sending, "wait", interrupted_once)
+    with pytest.raises(TimeoutError):
+        sending.send_chunk(settings, sms)
+
+    statuses = [delivery(settings, d).status for d in sms]
+    assert "sending" not in statuses and 0 < statuses.count("sent") < 20
+    assert statuses.count("sent") + statuses.count("pending") == 20
+    assert sum(fake.counts()["sms"].values()) == statuses.count("sent")  # in-flight sends were recorded
 
 
 def test_later_updates_of_an_incident_are_posted_as_a_thread_on_x(settings, workers, fake):
