@@ -335,6 +335,10 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
 # --- the shared rate limiter ------------------------------------------------------------
 
 
+# A Redis that stops answering must fail a send (it is retried), not hang its thread for ever.
+_REDIS_TIMEOUTS = {"socket_timeout": 5, "socket_connect_timeout": 5}
+
+
 @lru_cache(maxsize=4)
 def _limiter(storage_uri: str):
     from limits.storage import storage_from_string
@@ -342,7 +346,8 @@ def _limiter(storage_uri: str):
 
     # Two counters a key, whatever the rate: a moving window keeps one entry per request, and
     # at thousands a second its bookkeeping on Redis would cost more than the sends.
-    return SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
+    options = _REDIS_TIMEOUTS if storage_uri.startswith("redis") else {}
+    return SlidingWindowCounterRateLimiter(storage_from_string(storage_uri, **options))
 
 
 @lru_cache(maxsize=16)
@@ -396,7 +401,7 @@ return tostring(at - now)
 def _redis_pacer(url: str):
     import redis
 
-    return redis.Redis.from_url(url).register_script(_NEXT_SLOT)
+    return redis.Redis.from_url(url, **_REDIS_TIMEOUTS).register_script(_NEXT_SLOT)
 
 
 _local_pacers: dict[tuple[str, str], _LocalPacer] = defaultdict(_LocalPacer)
