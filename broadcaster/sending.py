@@ -21,7 +21,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -108,21 +108,25 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
     if not claimed:
         return {}
     outcomes: list[Outcome] = []
-    groups = _group(claimed)
     stop = threading.Event()
     with _lease_kept(settings, [d.id for d in claimed]), _deadline(settings.chunk_seconds, stop):
-        futures = [_send_pool(settings.send_threads).submit(_send_batch, settings, batch, fields, context, stop)
-                   for batch, fields, context in _batches(settings, groups, outcomes)]
         try:
-            wait(futures)
+            batches = list(_batches(settings, _group(claimed), outcomes))  # all of it before any send starts
         except BaseException:
-            stop.set()
-            wait(futures)
-            record(settings, [*outcomes, *(o for f in futures for o in f.result())])
+            record(settings, [Outcome(d, "pending", detail=RELEASED) for d in claimed])
             raise
-        for future in futures:
-            outcomes.extend(future.result())
-    record(settings, outcomes)
+        pool = _send_pool(settings.send_threads)
+        sends = [(batch, pool.submit(_send_batch, settings, batch, fields, context, stop))
+                 for batch, fields, context in batches]
+        try:
+            wait([future for _, future in sends])
+        finally:
+            # Also when interrupted (the task's time limit): start nothing more, let the sends in
+            # flight finish, and record every one before giving up.
+            stop.set()
+            wait([future for _, future in sends])
+            outcomes.extend(_outcomes_of(sends))
+            record(settings, outcomes)
     released = [o.delivery.id for o in outcomes if o.status == "pending"]
     if released and requeue:
         requeue(settings, released)
@@ -130,6 +134,17 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
     for outcome in outcomes:
         tally[outcome.status] += 1
     return dict(tally)
+
+
+def _outcomes_of(sends: list[tuple[list[Delivery], Future]]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for batch, future in sends:
+        if future.exception() is None:
+            outcomes.extend(future.result())
+        else:  # the send thread itself died: whether it went out is unknown
+            outcomes.extend(Outcome(d, "unknown", detail=f"send thread failed, not resent until reconciled: "
+                                    f"{future.exception()!r}") for d in batch)
+    return outcomes
 
 
 @contextmanager
@@ -145,7 +160,15 @@ def _deadline(seconds: float, stop: threading.Event):
 
 _send_pools: dict[int, ThreadPoolExecutor] = {}
 _send_pools_lock = threading.Lock()
-os.register_at_fork(after_in_child=_send_pools.clear)  # a pool's threads do not survive a fork
+
+
+def _forget_send_pools() -> None:  # a pool's threads (and a lock one of them held) do not survive a fork
+    global _send_pools_lock
+    _send_pools.clear()
+    _send_pools_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_send_pools)
 
 
 def _send_pool(threads: int) -> ThreadPoolExecutor:
@@ -352,12 +375,10 @@ def _limiter(storage_uri: str):
 
 @lru_cache(maxsize=16)
 def _window_cap(rate: str):
-    """The hard cap: the configured rate less 1 %. Grants are counted here, arrivals at the
-    provider, and the few milliseconds between them would otherwise put rate + 1 in some second."""
+    """The hard cap: the configured rate itself (the pace keeps grants under it)."""
     from limits import parse
 
-    item = parse(rate)
-    return type(item)(max(1, item.amount - max(1, item.amount // 100)) if item.amount > 1 else 1, item.multiples)
+    return parse(rate)
 
 
 def _interval(rate: str) -> float:
@@ -448,7 +469,8 @@ def sweep(settings: Settings, enqueue: Enqueue) -> dict[str, int]:
     reconciled = reconcile(settings)
     due = due_deliveries(settings)
     requeued = enqueue(settings, due) if due else 0
-    return {"expired": expired, "reconciled": reconciled, "requeued": requeued, "queued already": len(due) - requeued}
+    # Left: pending rows behind a backlog (most likely in it), or a broker that is down.
+    return {"expired": expired, "reconciled": reconciled, "requeued": requeued, "left for later": len(due) - requeued}
 
 
 def expire_leases(settings: Settings) -> int:

@@ -30,7 +30,10 @@ def make_app(settings: Settings) -> Celery:
                                   **({"polling_interval": 0.05} if settings.embedded else {})},
         worker_hijack_root_logger=False,
         beat_schedule={
-            "sweep": {"task": "broadcaster.sweep", "schedule": settings.sweep_interval_seconds},
+            # A sweep that waited longer than an interval (every worker busy) is dropped, not run
+            # back to back with the ones queued behind it.
+            "sweep": {"task": "broadcaster.sweep", "schedule": settings.sweep_interval_seconds,
+                      "options": {"expires": settings.sweep_interval_seconds}},
         },
     )
     return app

@@ -21,13 +21,11 @@ logger = logging.getLogger("broadcaster.enqueue")
 LOOKUP_SLICE = 10_000
 
 
-def enqueue(settings: Settings, delivery_ids: list[int], skip_queues: frozenset[str] = frozenset()) -> int:
+def enqueue(settings: Settings, delivery_ids: list[int], skip_pending_on: frozenset[str] = frozenset()) -> int:
     """Returns how many deliveries went on the broker."""
     app = app_for(settings)
     sent = 0
-    for queue, chunk in plan(settings, delivery_ids):
-        if queue in skip_queues:
-            continue
+    for queue, chunk in plan(settings, delivery_ids, skip_pending_on):
         try:
             app.send_task("broadcaster.send_chunk", args=[chunk], queue=queue)
             sent += len(chunk)
@@ -37,13 +35,13 @@ def enqueue(settings: Settings, delivery_ids: list[int], skip_queues: frozenset[
 
 
 def enqueue_lost(settings: Settings, delivery_ids: list[int]) -> int:
-    """The sweep's enqueue: due deliveries go back on the broker unless their queue still has a
-    backlog. A delivery waiting behind a backlog is almost surely in it: a rate-limited fan-out
-    to a million takes hours, and putting it all back every sweep would only grow the queue (the
-    claim makes the copies harmless, not free). Once the queue has drained, whatever is still
-    due was lost (a restarted Redis), and goes back."""
+    """The sweep's enqueue. A due `retry` row was never on the broker: it always goes. A
+    `pending` row was put there when it was written, and while its queue still has a backlog it
+    is almost surely in it: a rate-limited fan-out to a million takes hours, and putting it all
+    back every sweep would only grow the queue (the claim makes copies harmless, not free). Once
+    the queue has drained, a pending row still due was lost (a restarted Redis), and goes back."""
     app = app_for(settings)
-    return enqueue(settings, delivery_ids, skip_queues=frozenset(q for q in (LIVE, BULK) if queued(app, q)))
+    return enqueue(settings, delivery_ids, skip_pending_on=frozenset(q for q in (LIVE, BULK) if queued(app, q)))
 
 
 def queued(app, queue: str) -> int:
@@ -55,16 +53,23 @@ def queued(app, queue: str) -> int:
         return 0
 
 
-def plan(settings: Settings, delivery_ids: list[int]) -> Iterator[tuple[str, list[int]]]:
+def plan(settings: Settings, delivery_ids: list[int],
+         skip_pending_on: frozenset[str] = frozenset()) -> Iterator[tuple[str, list[int]]]:
     """(queue, chunk of ids) in id order. Looked up a slice at a time: a million ids would pass
     PostgreSQL's limit on query parameters, and a million rows need not sit in memory at once."""
     size = settings.send_chunk_size
     for start in range(0, len(delivery_ids), LOOKUP_SLICE):
         with transaction(settings.database_url) as s:
-            rows = s.execute(select(Delivery.id, Delivery.channel)
+            rows = s.execute(select(Delivery.id, Delivery.channel, Delivery.status)
                              .where(Delivery.id.in_(delivery_ids[start:start + LOOKUP_SLICE]))
                              .order_by(Delivery.id)).all()
+        routed = [(_queue_of(channel), i) for i, channel, status in rows
+                  if not (status == "pending" and _queue_of(channel) in skip_pending_on)]
         # The banner goes live within seconds: one small task per live delivery, ahead of any fan-out.
-        yield from ((LIVE, [i]) for i, channel in rows if channel in LIVE_CHANNELS)
-        bulk = [i for i, channel in rows if channel not in LIVE_CHANNELS]
+        yield from ((LIVE, [i]) for queue, i in routed if queue == LIVE)
+        bulk = [i for queue, i in routed if queue == BULK]
         yield from ((BULK, bulk[at:at + size]) for at in range(0, len(bulk), size))
+
+
+def _queue_of(channel: str) -> str:
+    return LIVE if channel in LIVE_CHANNELS else BULK

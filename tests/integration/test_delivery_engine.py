@@ -220,7 +220,9 @@ def test_redis_restart_mid_fanout_loses_nothing(engine_values, own_redis, tmp_pa
 def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(settings):
     add_subscribers(settings, 30, email=False)
     sid = approved_statement(settings)
-    publishing.publish(settings, "alice", sid, dispatch=enqueue)  # no worker: all of it waits on the broker
+    ids: list[int] = []
+    # No worker: all of it waits on the broker.
+    publishing.publish(settings, "alice", sid, dispatch=lambda st, d: ids.extend(d) or enqueue(st, d))
     with transaction(settings.database_url) as s:  # ... for longer than a sweep interval
         s.execute(update(Delivery).values(updated_at=utcnow() - timedelta(minutes=5)))
     app = app_for(settings)
@@ -230,13 +232,21 @@ def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(se
 
     assert backlog == (4, 1)  # banner, status page, IVR, X; 30 SMS in one chunk
     assert (queued(app, "live"), queued(app, "bulk")) == backlog
-    assert waiting["requeued"] == 0 and waiting["queued already"] == 34
+    assert waiting["requeued"] == 0 and waiting["left for later"] == 34
+    failed_once = sorted(d for d in ids if delivery(settings, d).channel == "sms")[0]
+    with transaction(settings.database_url) as s:  # a retry row was never on the broker: it goes
+        s.execute(update(Delivery).where(Delivery.id == failed_once)
+                  .values(status="retry", updated_at=utcnow() - timedelta(minutes=5)))
+
+    retried = sending.sweep(settings, enqueue_lost)
+
+    assert retried["requeued"] == 1 and queued(app, "bulk") == 2
     channel = app.connection_for_write().default_channel
     channel.queue_purge("bulk")  # what a restarted Redis forgets
 
     lost = sending.sweep(settings, enqueue_lost)
 
-    assert lost["requeued"] == 30 and lost["queued already"] == 4
+    assert lost["requeued"] == 30 and lost["left for later"] == 4
     assert (queued(app, "live"), queued(app, "bulk")) == (4, 1)
 
 
