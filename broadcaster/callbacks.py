@@ -24,15 +24,14 @@ from . import metrics
 from .config import Settings
 from .domain.errors import InvalidInput, NotAllowed, NotFound
 from .links import unsubscribe_token
-from .sending import event_for
+from .sending import FAILED, cancel_unsent, event_for
 from .store.db import transaction
 from .store.models import AuditEvent, Delivery, Subscriber, utcnow
 
 logger = logging.getLogger("broadcaster.callbacks")
 
 # States no callback may leave. "cancelled" was never sent, so a receipt for it is a stray.
-FINAL = ("delivered", "undelivered", "failed", "bounced", "cancelled")
-UNSENT = ("pending", "retry")
+FINAL = ("delivered", *FAILED, "cancelled")
 
 TWILIO_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "failed"}
 SENDGRID_STATUSES = {"delivered": "delivered", "bounce": "bounced", "dropped": "undelivered"}
@@ -264,10 +263,5 @@ def _opt_out(s: Session, subscriber: Subscriber, why: str) -> None:
                          detail={"via": why}, created_at=utcnow()))
     targets = [(Delivery.channel == channel) & (Delivery.target == address)
                for channel, address in (("email", subscriber.email), ("sms", subscriber.phone)) if address]
-    if not targets:
-        return
-    unsent = s.scalars(select(Delivery).where(Delivery.status.in_(UNSENT), or_(*targets))
-                       .order_by(Delivery.id).with_for_update()).all()
-    for delivery in unsent:
-        delivery.status = "cancelled"
-        s.add(event_for(delivery, "cancelled", f"the subscriber opted out ({why})"))
+    if targets:
+        cancel_unsent(s, or_(*targets), f"the subscriber opted out ({why})")

@@ -474,12 +474,14 @@ def _progress(settings, statement_id: int) -> dict[str, dict[str, int]]:
 
 
 def _progress_table(settings, statement_id: int, counts: dict | None = None) -> Table:
+    from broadcaster.sending import DONE
+
     counts = counts if counts is not None else _progress(settings, statement_id)
     table = Table("channel", "total", "done", "failed", "retrying", "unknown", "pending", "", title=(
         f"statement {statement_id} fan-out"))
     for channel, by_status in sorted(counts.items()):
         total = sum(by_status.values())
-        done = sum(by_status.get(k, 0) for k in ("sent", "simulated", "delivered"))
+        done = sum(by_status.get(k, 0) for k in DONE)
         bar_width = 20
         filled = int(bar_width * done / total) if total else 0
         table.add_row(channel, str(total), Text(str(done), "green"), Text(str(by_status.get("failed", 0)), "red"),

@@ -47,9 +47,6 @@ from .store.models import (
     utcnow,
 )
 
-DONE = ("sent", "simulated", "delivered")
-
-
 # --- input ------------------------------------------------------------------------------
 
 
@@ -351,7 +348,7 @@ def _supersede_live_version(s: Session, incident_id: int) -> int:
     if live is None:
         return 0
     live.state = next_state(State(live.state), Action.SUPERSEDE, _label(live)).value
-    return sending.cancel_unsent(s, live.id)
+    return sending.cancel_unsent(s, Delivery.statement_id == live.id, "a newer version was published")
 
 
 def _update_incident(statement: Statement) -> None:
@@ -454,12 +451,11 @@ def audit(settings: Settings) -> dict:
 def _audit_channel(s: Session, incident_id: int, live: Statement, channel: str) -> ChannelAudit:
     shown = s.scalar(select(func.max(Statement.version)).join(Delivery, Delivery.statement_id == Statement.id)
                      .where(Statement.incident_id == incident_id, Delivery.channel == channel,
-                            Delivery.status.in_(DONE)))
+                            Delivery.status.in_(sending.DONE)))
     counts = dict(s.execute(select(Delivery.status, func.count()).where(
         Delivery.statement_id == live.id, Delivery.channel == channel).group_by(Delivery.status)).all())
-    outstanding = sum(n for status, n in counts.items() if status not in DONE and status not in ("failed", "bounced",
-                                                                                                  "undelivered"))
-    failed = sum(counts.get(status, 0) for status in ("failed", "bounced", "undelivered"))
+    outstanding = sum(n for status, n in counts.items() if status not in (*sending.DONE, *sending.FAILED))
+    failed = sum(counts.get(status, 0) for status in sending.FAILED)
     return ChannelAudit(channel, shown, outstanding, failed)
 
 

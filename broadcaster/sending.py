@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -43,10 +43,11 @@ from .store.models import Delivery, DeliveryEvent, Rendition, Statement, UTCDate
 
 logger = logging.getLogger("broadcaster.sending")
 
+# Delivery statuses by what they mean; "sending" and "unknown" are in flight, "cancelled" never goes.
 UNSENT = ("pending", "retry")
-RELEASED = "not sent: the chunk ran out of time; back in the queue"
 DONE = ("sent", "simulated", "delivered")
-FINAL = (*DONE, "failed", "bounced", "undelivered", "cancelled")
+FAILED = ("failed", "bounced", "undelivered")
+RELEASED = "not sent: the chunk ran out of time; back in the queue"
 
 Enqueue = Callable[[Settings, list[int]], int]  # returns how many went on the broker
 
@@ -74,13 +75,14 @@ def _event_row(delivery: Delivery, status: str, detail: str = "", content_hash: 
             "content_hash": content_hash, "detail": detail, "created_at": utcnow(), **overrides}
 
 
-def cancel_unsent(s: Session, statement_id: int) -> int:
-    """A newer version is live: what of this one has not gone out yet never will."""
-    rows = s.scalars(select(Delivery).where(Delivery.statement_id == statement_id,
-                                            Delivery.status.in_(UNSENT)).with_for_update()).all()
+def cancel_unsent(s: Session, which, why: str) -> int:
+    """What has not gone out yet of the deliveries matching `which` never will (a newer version
+    is live, or the recipient opted out)."""
+    rows = s.scalars(select(Delivery).where(which, Delivery.status.in_(UNSENT))
+                     .order_by(Delivery.id).with_for_update()).all()
     for delivery in rows:
         delivery.status = "cancelled"
-        s.add(event_for(delivery, "cancelled", "a newer version was published"))
+        s.add(event_for(delivery, "cancelled", why))
     return len(rows)
 
 
@@ -95,6 +97,11 @@ class Outcome:
     error_code: str | None = None
     detail: str = ""
     next_attempt_at: datetime | None = None
+    attempted: bool = True  # False: released untried, so its claim does not count as an attempt
+
+
+def _released(delivery: Delivery) -> Outcome:
+    return Outcome(delivery, "pending", detail=RELEASED, attempted=False)
 
 
 def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue | None = None) -> dict[str, int]:
@@ -114,7 +121,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
         try:
             batches = list(_batches(settings, _group(claimed), outcomes))  # all of it before any send starts
         except BaseException:
-            record(settings, [Outcome(d, "pending", detail=RELEASED) for d in claimed])
+            record(settings, [_released(d) for d in claimed])
             raise
         pool = _send_pool(settings.send_threads)
         sends = [(batch, pool.submit(_send_batch, settings, batch, fields, context, stop))
@@ -128,7 +135,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
             wait([future for _, future in sends])
             outcomes.extend(_outcomes_of(sends))
             record(settings, outcomes)
-    released = [o.delivery.id for o in outcomes if o.status == "pending"]
+    released = [o.delivery.id for o in outcomes if not o.attempted]
     if released and requeue:
         requeue(settings, released)
     tally: dict[str, int] = defaultdict(int)
@@ -159,26 +166,14 @@ def _deadline(seconds: float, stop: threading.Event):
         timer.cancel()
 
 
-_send_pools: dict[int, ThreadPoolExecutor] = {}
-_send_pools_lock = threading.Lock()
-
-
-def _forget_send_pools() -> None:  # a pool's threads (and a lock one of them held) do not survive a fork
-    global _send_pools_lock
-    _send_pools.clear()
-    _send_pools_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_send_pools)
-
-
+@cache
 def _send_pool(threads: int) -> ThreadPoolExecutor:
     """The process's send threads. They live as long as the process, so each keeps its SDK
     clients and their open connections from one chunk to the next."""
-    with _send_pools_lock:
-        if threads not in _send_pools:
-            _send_pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="send")
-        return _send_pools[threads]
+    return ThreadPoolExecutor(threads, thread_name_prefix="send")
+
+
+os.register_at_fork(after_in_child=_send_pool.cache_clear)  # a pool's threads do not survive a fork
 
 
 def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
@@ -266,7 +261,7 @@ def _previous_post(settings: Settings, statement: Statement) -> str | None:
 def _send_batch(settings: Settings, deliveries: list[Delivery], fields: dict[str, str],
                 context: SendContext, stop: threading.Event) -> list[Outcome]:
     if stop.is_set():
-        return [Outcome(d, "pending", detail=RELEASED) for d in deliveries]
+        return [_released(d) for d in deliveries]
     transport = transport_for(deliveries[0].channel, settings)
     targets = [Target(d.id, d.target, links.unsubscribe_url(settings, d.id), links.status_callback_url(settings, d.id))
                for d in deliveries]
@@ -334,7 +329,7 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
     table = Delivery.__table__
     move = (update(table).where(table.c.id == bindparam("b_id"), table.c.status == claimed_as)
             .values(status=bindparam("b_status"), lease_until=None, updated_at=bindparam("b_now"),
-                    attempts=table.c.attempts - bindparam("b_undo"),  # a released row was not attempted
+                    attempts=table.c.attempts - bindparam("b_undo"),
                     provider_message_id=func.coalesce(bindparam("b_message_id"), table.c.provider_message_id),
                     error_code=bindparam("b_code"), error_message=bindparam("b_error"),
                     next_attempt_at=bindparam("b_next")))
@@ -344,13 +339,13 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
             now = utcnow()
             s.execute(move, [
                 {"b_id": o.delivery.id, "b_status": o.status, "b_now": now, "b_message_id": o.provider_message_id,
-                 "b_undo": 1 if o.status == "pending" else 0,
+                 "b_undo": 0 if o.attempted else 1,
                  "b_code": o.error_code, "b_error": o.detail if o.error_code else None,
                  "b_next": o.next_attempt_at}
                 for o in part])
             s.execute(insert(DeliveryEvent.__table__), [
                 _event_row(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id,
-                           attempt=o.delivery.attempts - (o.status == "pending"))
+                           attempt=o.delivery.attempts - (not o.attempted))
                 for o in part])
         for o in part:
             metrics.count_delivery(o.delivery.channel, o.delivery.provider, o.status)
@@ -378,19 +373,12 @@ def _limiter(storage_uri: str):
 
 
 @lru_cache(maxsize=16)
-def _window_cap(rate: str):
-    """The hard cap: the configured rate itself (the pace keeps grants under it)."""
+def _parsed(rate: str):
+    """A rate such as "100/second" as a `limits` item: the hard cap itself (the pace keeps grants
+    under it), and the interval between two requests at exactly that rate."""
     from limits import parse
 
     return parse(rate)
-
-
-def _interval(rate: str) -> float:
-    """Seconds between two requests at exactly the configured rate."""
-    from limits import parse
-
-    item = parse(rate)
-    return item.get_expiry() / item.amount
 
 
 def _rate_for(settings: Settings, provider: str) -> str | None:
@@ -451,11 +439,11 @@ def limiter_wait(settings: Settings, transport: Transport, cost: int = 1) -> Non
     rate = _rate_for(settings, transport.provider)
     if rate is None:
         return
-    cap = _window_cap(rate)
+    cap = _parsed(rate)
     storage = settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
     limiter = _limiter(storage)
     try:
-        _pace(settings, transport, cost * _interval(rate) / (1 - settings.rate_headroom))
+        _pace(settings, transport, cost * cap.get_expiry() / cap.amount / (1 - settings.rate_headroom))
         while not limiter.hit(cap, transport.provider, transport.account, cost=cost):
             reset_at = limiter.get_window_stats(cap, transport.provider, transport.account).reset_time
             time.sleep(min(max(reset_at - time.time(), 0.001), 1.0))

@@ -54,7 +54,7 @@ def import_csv(settings: Settings, path: str | Path, default_region: str | None 
     A subscriber whose email or phone matches a row is updated: a non-empty locale and, when the
     file has the column, the components are replaced, and an email or phone the row adds is filled in.
     Rows that meet the same subscriber twice count once."""
-    region = default_region or getattr(settings, "default_phone_region", None)
+    region = default_region or settings.default_phone_region
     report = ImportReport()
     created: set[int] = set()
     updated: set[int] = set()

@@ -42,6 +42,15 @@ class SendResult:
     detail: str = ""
 
 
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds (at least 1), or None: absent, or an HTTP date, which
+    leaves the wait to our own backoff."""
+    try:
+        return max(float(value), 1.0) if value else None
+    except ValueError:
+        return None
+
+
 class TransportError(Exception):
     def __init__(self, message: str, permanent: bool = False, code: str | None = None,
                  retry_after: float | None = None):

@@ -9,7 +9,7 @@ from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, From, Header, Mail, Personalization, To
 
 from ..config import Settings
-from .base import SendContext, SendResult, Target, TransportError
+from .base import SendContext, SendResult, Target, TransportError, retry_after_seconds
 
 
 class SendGridEmail:
@@ -66,9 +66,9 @@ def _first_error(body: bytes | str | None) -> str:
 
 
 def _retry_after(headers) -> float | None:
+    if headers.get("Retry-After"):
+        return retry_after_seconds(headers["Retry-After"])
     try:
-        if headers.get("Retry-After"):
-            return max(float(headers["Retry-After"]), 1.0)
         if headers.get("X-RateLimit-Reset"):  # an epoch second
             return max(float(headers["X-RateLimit-Reset"]) - time.time(), 1.0)
     except ValueError:

@@ -9,7 +9,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ..config import Settings
-from .base import SendContext, SendResult, Target, TransportError
+from .base import SendContext, SendResult, Target, TransportError, retry_after_seconds
 
 # The SDK logs every request at INFO, phone numbers and message bodies included: customers'
 # numbers do not belong in worker logs (the send log has what is needed), and it costs CPU.
@@ -89,12 +89,5 @@ class TwilioSms:
         message = f"twilio {status} ({code}): {text}"
         if status == 429:
             headers = self.http.last_response.headers if self.http.last_response else {}
-            return TransportError(message, code=code, retry_after=_seconds(headers.get("Retry-After")))
+            return TransportError(message, code=code, retry_after=retry_after_seconds(headers.get("Retry-After")))
         return TransportError(message, permanent=400 <= status < 500, code=code)
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(float(value), 1.0) if value else None
-    except ValueError:  # an HTTP date: leave the wait to our own backoff
-        return None
