@@ -454,7 +454,9 @@ def _audit_channel(s: Session, incident_id: int, live: Statement, channel: str) 
                             Delivery.status.in_(sending.DONE)))
     counts = dict(s.execute(select(Delivery.status, func.count()).where(
         Delivery.statement_id == live.id, Delivery.channel == channel).group_by(Delivery.status)).all())
-    outstanding = sum(n for status, n in counts.items() if status not in (*sending.DONE, *sending.FAILED))
+    # Cancelled deliveries never go (a newer version, an opt-out): they are not outstanding.
+    outstanding = sum(n for status, n in counts.items()
+                      if status not in (*sending.DONE, *sending.FAILED, "cancelled"))
     failed = sum(counts.get(status, 0) for status in sending.FAILED)
     return ChannelAudit(channel, shown, outstanding, failed)
 

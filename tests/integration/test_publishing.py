@@ -217,6 +217,26 @@ def test_audit_flags_a_channel_that_is_behind(settings, world):
     assert publishing.audit(settings)["drift"] is False
 
 
+def test_a_delivery_cancelled_by_an_opt_out_is_not_drift(settings, world):
+    from broadcaster import callbacks
+    from broadcaster.sending import send_now
+
+    publishing.add_subscriber(settings, email="c3@example.com")
+    held: list[int] = []
+    publishing.publish(settings, "alice", approved_statement(settings, world),
+                       dispatch=lambda _s, ids: held.extend(ids))
+    with transaction(settings.database_url) as s:
+        email = s.scalar(select(Delivery.id).where(Delivery.id.in_(held), Delivery.target == "c1@example.com"))
+    callbacks.unsubscribe(settings, email, callbacks.unsubscribe_token(settings, email))  # before it went out
+    send_now(settings, held)
+
+    report = publishing.audit(settings)
+
+    channels = report["incidents"][0]["channels"]
+    assert channels["email"]["state"] == "current" and channels["email"]["outstanding"] == 0
+    assert report["drift"] is False
+
+
 def test_the_send_log_is_append_only_in_the_database_itself(settings, world):
     sid = approved_statement(settings, world)
     publishing.publish(settings, "alice", sid)
