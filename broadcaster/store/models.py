@@ -186,15 +186,16 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-
 class Subscriber(Base):
-    """A customer who asked for email and/or SMS updates."""
+    """A customer who asked for updates by email, SMS and/or a signed webhook."""
 
     __tablename__ = "subscribers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))  # https URL that receives signed updates
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))  # "whsec_...", shared with the receiver
     locale: Mapped[str] = mapped_column(String(20), default="en")
     components: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: all
     opted_out_at: Mapped[datetime | None]
