@@ -259,14 +259,14 @@ def _publisher(env: dict[str, str], statement_id: int, conn) -> None:
     Stays alive until told to go, so its CPU time can be read after the fan-out settles."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    from broadcaster import publishing
+    from broadcaster import publish as publish_uc
     from broadcaster.config import Settings
     from workers.enqueue import enqueue
 
     settings = Settings(_env_file=None)
     conn.send(("start", time.time()))
     try:
-        result = publishing.publish(settings, "alice", statement_id, dispatch=enqueue)
+        result = publish_uc.publish(settings, actor(settings, "alice"), statement_id, dispatch=enqueue)
     except Exception as exc:  # noqa: BLE001 - reported by the bench, not as a traceback
         conn.send(("error", time.time(), f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"))
     else:

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from broadcaster.config import Settings
-from broadcaster.render import check_limits, render_statement
+from broadcaster.channels import check_limits
+from broadcaster.render import render_statement
 from broadcaster.render.environment import channel_templates, environment
 
 WORDS = ["login", "payments", "delayed", "customers", "error", "mobile", "app", "region", "investigating",

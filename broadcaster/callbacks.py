@@ -17,21 +17,19 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import metrics
 from .config import Settings
+from .delivery.records import event_for, opt_out, subscriber_of
+from .delivery.status import TERMINAL
 from .domain.errors import InvalidInput, NotAllowed, NotFound
 from .links import unsubscribe_token
-from .sending import FAILED, cancel_unsent, event_for
 from .store.db import transaction
-from .store.models import AuditEvent, Delivery, Subscriber, utcnow
+from .store.models import Delivery, Subscriber
 
 logger = logging.getLogger("broadcaster.callbacks")
-
-# States no callback may leave. "cancelled" was never sent, so a receipt for it is a stray.
-FINAL = ("delivered", *FAILED, "cancelled")
 
 TWILIO_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "failed"}
 SENDGRID_STATUSES = {"delivered": "delivered", "bounce": "bounced", "dropped": "undelivered"}
@@ -104,7 +102,7 @@ def twilio_status(settings: Settings, params, delivery_id: int | None = None) ->
         if delivery is None:
             logger.info("twilio callback for unknown message %s (%s)", sid, reported)
             return "unknown"
-        if new_status is None or delivery.status in FINAL:
+        if new_status is None or delivery.status in TERMINAL:
             return "ignored"
         error_code = params.get("ErrorCode") or None
         if delivery.provider_message_id is None:
@@ -116,12 +114,12 @@ def twilio_status(settings: Settings, params, delivery_id: int | None = None) ->
 
 def _twilio_delivery(s: Session, sid: str, delivery_id: int | None) -> Delivery | None:
     if sid:
-        delivery = s.scalar(select(Delivery).where(Delivery.provider_message_id == sid, Delivery.channel == "sms")
+        delivery = s.scalar(select(Delivery).where(Delivery.provider_message_id == sid, Delivery.provider == "twilio")
                             .with_for_update())
         if delivery is not None:
             return delivery
     if delivery_id is not None:
-        delivery = s.scalar(select(Delivery).where(Delivery.id == delivery_id, Delivery.channel == "sms")
+        delivery = s.scalar(select(Delivery).where(Delivery.id == delivery_id, Delivery.provider == "twilio")
                             .with_for_update())
         # A delivery that already has another sid is a different message (e.g. a resend).
         if delivery is not None and delivery.provider_message_id in (None, sid):
@@ -172,14 +170,14 @@ def _sendgrid_event(s: Session, event, deliveries: dict[int, Delivery]) -> str:
         subscriber = _subscriber_by_email(s, addresses)
         if subscriber is None:
             return "unknown"
-        _opt_out(s, subscriber, f"sendgrid {kind}")
+        opt_out(s, subscriber, f"sendgrid {kind}")
         return "opted_out"
     new_status = SENDGRID_STATUSES.get(kind)
     if new_status is None:
         return "ignored"
-    if delivery is None or delivery.channel != "email":
+    if delivery is None or delivery.provider != "sendgrid":
         return "unknown"
-    if delivery.status in FINAL:
+    if delivery.status in TERMINAL:
         return "ignored"
     code = str(event.get("status") or event.get("type") or kind)  # SMTP status of a bounce, e.g. 5.1.1
     reason = str(event.get("reason") or "")
@@ -231,14 +229,11 @@ def unsubscribe(settings: Settings, delivery_id, token: str | None) -> Unsubscri
         delivery = s.get(Delivery, delivery_id)
         if delivery is None:
             raise NotFound(f"delivery {delivery_id} does not exist")
-        column = {"email": Subscriber.email, "sms": Subscriber.phone}.get(delivery.channel)
-        if column is None:
-            raise InvalidInput(f"delivery {delivery_id} is a {delivery.channel} delivery: it has no subscriber")
-        subscriber = s.scalar(select(Subscriber).where(column == delivery.target))
+        subscriber = subscriber_of(s, delivery)
         if subscriber is None:
             return Unsubscribed(None, delivery.target, already=True)
         already = subscriber.opted_out_at is not None
-        _opt_out(s, subscriber, f"unsubscribe link of delivery {delivery_id}")
+        opt_out(s, subscriber, f"unsubscribe link of delivery {delivery_id}")
         return Unsubscribed(subscriber.id, delivery.target, already)
 
 
@@ -253,15 +248,3 @@ def _move(s: Session, delivery: Delivery, status: str, detail: str, error_code: 
     delivery.lease_until = None
     s.add(event_for(delivery, status, detail))
     metrics.count_delivery(delivery.channel, delivery.provider, status)
-
-
-def _opt_out(s: Session, subscriber: Subscriber, why: str) -> None:
-    """Opted out for good: keep the first time they asked, and cancel what has not gone out yet."""
-    if subscriber.opted_out_at is None:
-        subscriber.opted_out_at = utcnow()
-        s.add(AuditEvent(actor_id=None, action="opt out", subject=f"subscriber:{subscriber.id}",
-                         detail={"via": why}, created_at=utcnow()))
-    targets = [(Delivery.channel == channel) & (Delivery.target == address)
-               for channel, address in (("email", subscriber.email), ("sms", subscriber.phone)) if address]
-    if targets:
-        cancel_unsent(s, or_(*targets), f"the subscriber opted out ({why})")

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
 
     templates_dir: Path = PROJECT_ROOT / "templates"
 
+    # Every channel on the `log` provider whatever credentials are set (the demo; a staging copy).
+    simulate: bool = False
+
     # Delivery. "memory://" is the embedded default: an in-process worker, no Redis needed.
     broker_url: str = "memory://"
     public_url: str | None = None  # where providers reach our callbacks, e.g. https://status-admin.example.com
@@ -87,18 +90,6 @@ class Settings(BaseSettings):
     x_access_token_secret: str | None = None
     x_api_base: str | None = None
     x_rate: str = "100/15minutes"
-
-    @property
-    def twilio_configured(self) -> bool:
-        return bool(self.twilio_account_sid and self.twilio_auth_token)
-
-    @property
-    def sendgrid_configured(self) -> bool:
-        return bool(self.sendgrid_api_key)
-
-    @property
-    def x_configured(self) -> bool:
-        return all((self.x_consumer_key, self.x_consumer_secret, self.x_access_token, self.x_access_token_secret))
 
     @property
     def embedded(self) -> bool:

@@ -107,3 +107,10 @@ def redis_broker(worker_id) -> str:
     yield url
     client.flushdb()
     client.close()
+
+
+def actor(settings: Settings, name: str):
+    """The user `name` as the actor a use case takes (the CLI and web app authenticate their own)."""
+    from broadcaster.people import actor_named
+
+    return actor_named(settings, name)

@@ -1,50 +1,9 @@
-"""The Celery app, configured from broadcaster.config and nothing else."""
+"""The worker side's Celery app: the producer's app (``broadcaster.delivery.broker``) for the
+configured broker, with this package's tasks registered on it."""
 
-from celery import Celery
+from broadcaster.config import get_settings
+from broadcaster.delivery.broker import BULK, LIVE, make_app, register
 
-from broadcaster.config import Settings, get_settings
+__all__ = ["BULK", "LIVE", "celery_app"]
 
-LIVE, BULK = "live", "bulk"
-
-
-def make_app(settings: Settings) -> Celery:
-    app = Celery("broadcaster", broker=settings.broker_url, include=["workers.tasks"])
-    app.conf.update(
-        # A task is acknowledged only once done, and re-queued if its worker dies: the claim in
-        # the database makes a second run harmless.
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_ignore_result=True,
-        task_default_queue=BULK,
-        task_queues=None,
-        task_routes={"broadcaster.sweep": {"queue": LIVE}},
-        # Publishing to a dead broker must not hang `publish`: the outbox rows are committed and
-        # the sweep will enqueue them once the broker is back.
-        task_publish_retry=True,
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
-        broker_connection_timeout=3,
-        broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600,
-                                  # the embedded memory broker is polled: keep the banner fast
-                                  **({"polling_interval": 0.05} if settings.embedded else {})},
-        worker_hijack_root_logger=False,
-        beat_schedule={
-            # A sweep that waited longer than an interval (every worker busy) is dropped, not run
-            # back to back with the ones queued behind it.
-            "sweep": {"task": "broadcaster.sweep", "schedule": settings.sweep_interval_seconds,
-                      "options": {"expires": settings.sweep_interval_seconds}},
-        },
-    )
-    return app
-
-
-celery_app = make_app(get_settings())
-_apps = {get_settings().broker_url: celery_app}
-
-
-def app_for(settings: Settings) -> Celery:
-    """The app for these settings' broker (the process's own app when they agree)."""
-    if settings.broker_url not in _apps:
-        _apps[settings.broker_url] = make_app(settings)
-    return _apps[settings.broker_url]
+celery_app = register(get_settings(), make_app(get_settings()))

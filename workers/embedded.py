@@ -1,6 +1,6 @@
 """The embedded default: a Celery worker in a thread of this process, on the memory broker.
 
-With no Redis, `broadcaster publish` (and later the web app) still deliver through the same
+With no Redis, `broadcaster publish` and `broadcaster serve` still deliver through the same
 tasks. What the memory broker loses when the process exits, the sweep finds in the database.
 """
 

@@ -1,19 +1,20 @@
-"""One task per kind of work, each a line over broadcaster.sending.
+"""One task per kind of work, each a line over broadcaster.delivery.
 
 Zulip-style: the base class owns the time limits and retry counting, so each task is
-a few lines. Failures inside a send are recorded in the database by sending itself;
-a task fails only on infrastructure trouble (database down), and then the broker
-redelivers it and the claim decides again.
+a few lines. Failures inside a send are recorded in the database by the delivery code
+itself; a task fails only on infrastructure trouble (database down), and then Celery
+retries it with backoff. A worker that dies mid-task loses its message only until the
+sweep finds the rows still pending (or their lease expired) in the database.
 """
 
 from celery import Task
 from celery.signals import worker_init
 
-from broadcaster import sending
 from broadcaster.config import get_settings
+from broadcaster.delivery import chunk, sweep as sweeping
+from broadcaster.delivery.enqueue import enqueue, enqueue_due
 
 from .app import LIVE, celery_app
-from .enqueue import enqueue, enqueue_lost
 
 
 @worker_init.connect
@@ -34,12 +35,12 @@ class BroadcasterTask(Task):
 
 @celery_app.task(name="broadcaster.send_chunk", base=BroadcasterTask)
 def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
-    return sending.send_chunk(get_settings(), delivery_ids, requeue=enqueue)
+    return chunk.send_chunk(get_settings(), delivery_ids, requeue=enqueue)
 
 
 @celery_app.task(name="broadcaster.sweep", base=BroadcasterTask)
 def sweep() -> dict[str, int]:
-    return sending.sweep(get_settings(), enqueue_lost)
+    return sweeping.sweep(get_settings(), enqueue_due)
 
 
 @celery_app.task(name="broadcaster.stop_embedded_worker")

@@ -1,30 +1,81 @@
-"""One module per channel: how a stored rendition reaches its targets.
+"""The channel registry: every module in this package that declares ``CHANNEL`` is a channel.
 
-``transport_for`` picks each channel's provider from the settings: the real SDK when
-its credentials are set, else the ``log`` provider (status ``simulated``, never
-``sent``), so the whole flow runs on a laptop with no accounts. The banner, status
-page and IVR message are built in (``live.py``).
+Adding a channel is one module here (its ``Channel`` declaration and transport), one template
+folder in ``templates/`` and, if it needs a new subscriber address, a migration. Everything
+else (rendering, limits, publishing, queues, rates, opt-outs) asks this registry.
+
+``transport_for`` picks each channel's provider from the settings: the real one when
+configured, else the ``log`` provider (status ``simulated``, never ``sent``), so the whole
+flow runs on a laptop with no accounts.
 """
 
+import importlib
+import pkgutil
 import threading
+from functools import cache
 
 from ..config import Settings
+from ..render.limits import LimitCheck
 from .base import (
-    LIVE_CHANNELS,
-    RECIPIENT_CHANNELS,
+    Channel,
+    Kind,
+    Reconcilable,
     SendContext,
     SendResult,
     Target,
     Transport,
     TransportError,
 )
-from .live import LiveSurface
 from .log import LogTransport
 
-__all__ = ["LIVE_CHANNELS", "RECIPIENT_CHANNELS", "SendContext", "SendResult", "Target", "Transport",
-           "TransportError", "transport_for", "warm_up"]
+__all__ = ["Channel", "Kind", "Reconcilable", "SendContext", "SendResult", "Target", "Transport",
+           "TransportError", "all_channels", "channel", "check_limits", "names", "recipient_channels",
+           "transport_for", "warm_up"]
 
-BUILT_IN = ("banner", "status_page", "ivr")
+@cache
+def _registry() -> dict[str, Channel]:
+    # Found on first use, not at import: the provider SDKs take half a second to import,
+    # and `broadcaster --help` should not pay for them. Modules without CHANNEL are helpers.
+    found: dict[str, Channel] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        declared = getattr(importlib.import_module(f"{__name__}.{module_info.name}"), "CHANNEL", None)
+        for ch in declared if isinstance(declared, tuple) else (declared,) if declared else ():
+            if ch.name in found:
+                raise RuntimeError(f"channel {ch.name!r} is declared twice")
+            found[ch.name] = ch
+    return found
+
+
+def all_channels() -> list[Channel]:
+    return list(_registry().values())
+
+
+def names() -> list[str]:
+    return list(_registry())
+
+
+def channel(name: str) -> Channel:
+    try:
+        return _registry()[name]
+    except KeyError:
+        raise KeyError(f"no channel {name!r}; registered: {', '.join(_registry())}") from None
+
+
+def recipient_channels() -> list[Channel]:
+    return [ch for ch in _registry().values() if ch.kind is Kind.RECIPIENT]
+
+
+def check_limits(renditions: dict[str, dict[str, str]], settings: Settings) -> list[LimitCheck]:
+    """Every limit of every rendered channel, measured on the rendered text."""
+    checks: list[LimitCheck] = []
+    for name, fields in renditions.items():
+        limits = _registry()[name].limits if name in _registry() else None
+        if limits:
+            checks.extend(limits(fields, settings))
+    return checks
+
 
 # SDK clients hold HTTP sessions: one per thread, reused across sends (send threads live as
 # long as their process). An entry keeps its settings alive, so their id cannot be reused by
@@ -33,36 +84,24 @@ _local = threading.local()
 _CACHED_PER_THREAD = 32
 
 
-def transport_for(channel: str, settings: Settings) -> Transport:
-    cache = _local.__dict__.setdefault("transports", {})
-    key = (channel, id(settings))
-    if key not in cache:
-        if len(cache) >= _CACHED_PER_THREAD:
-            cache.clear()
-        cache[key] = (settings, _make(channel, settings))
-    return cache[key][1]
+def transport_for(name: str, settings: Settings) -> Transport:
+    cache_ = _local.__dict__.setdefault("transports", {})
+    key = (name, id(settings))
+    if key not in cache_:
+        if len(cache_) >= _CACHED_PER_THREAD:
+            cache_.clear()
+        cache_[key] = (settings, _make(channel(name), settings))
+    return cache_[key][1]
 
 
 def warm_up(settings: Settings) -> None:
     """Build each channel's transport once and drop it: the SDKs import their modules lazily, and
     a worker's pool processes, forked after this, then start with them loaded."""
-    for channel in (*LIVE_CHANNELS, *RECIPIENT_CHANNELS):
-        _make(channel, settings)
+    for ch in all_channels():
+        _make(ch, settings)
 
 
-def _make(channel: str, settings: Settings) -> Transport:
-    if channel in BUILT_IN:
-        return LiveSurface(channel)
-    if channel == "sms" and settings.twilio_configured:
-        from .sms import TwilioSms
-
-        return TwilioSms(settings)
-    if channel == "email" and settings.sendgrid_configured:
-        from .email import SendGridEmail
-
-        return SendGridEmail(settings)
-    if channel == "x" and settings.x_configured:
-        from .x import XPosts
-
-        return XPosts(settings)
-    return LogTransport(channel, batch_size=settings.email_batch_size if channel == "email" else 1)
+def _make(ch: Channel, settings: Settings) -> Transport:
+    if ch.configured(settings) and not settings.simulate:
+        return ch.transport(settings)
+    return LogTransport(ch.name, batch_size=ch.batch_size(settings))

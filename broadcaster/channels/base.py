@@ -1,5 +1,10 @@
-"""What every channel shares: targets, the send context, results, and the error that says
-whether to retry.
+"""What every channel shares: the channel declaration, targets, the send context, results, and
+the error that says whether to retry.
+
+A channel module declares one ``CHANNEL = Channel(...)``: its name, whether it is a live
+surface or goes to each subscriber, the subscriber field holding its address, its limits,
+its rate, whether its provider is configured, and its transport. The registry
+(``broadcaster.channels``) finds the declarations; nothing outside a channel's module names it.
 
 A transport is one short class with one ``notify`` method. It receives the stored,
 approved rendition fields (never re-rendered) and a batch of targets (at most its
@@ -8,22 +13,29 @@ A failure of the whole call is a TransportError: ``permanent`` says never retry
 (invalid number, 4xx other than 429), ``retry_after`` honours the provider's hint.
 """
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
-# Single-target channels go live within seconds on the `live` queue; recipient
-# channels fan out on `bulk` (see DESIGN.md, "Delivery").
-LIVE_CHANNELS = ("banner", "status_page", "ivr", "x")
-RECIPIENT_CHANNELS = ("email", "sms")
+from ..config import Settings
+from ..render.limits import LimitCheck
+
+
+class Kind(StrEnum):
+    LIVE = "live"  # one target, the surface itself; goes live within seconds on the `live` queue
+    RECIPIENT = "recipient"  # one target per subscriber; fans out on the `bulk` queue
 
 
 @dataclass(frozen=True)
 class Target:
     delivery_id: int
-    address: str  # an email address, an E.164 number, or the channel's own name for live surfaces
+    address: str  # an email address, an E.164 number, a URL, or the channel's own name for live surfaces
     # Transport fields outside the approved text, per recipient (None without a public URL):
     unsubscribe_url: str | None = None  # RFC 8058 one-click link, signed
     status_callback_url: str | None = None  # where the provider reports delivery
+    # The subscriber fields the channel asked for in `Channel.target_details` (e.g. a signing secret).
+    details: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -31,7 +43,8 @@ class SendContext:
     statement_id: int
     incident_id: int
     version: int
-    reply_to: str | None = None  # provider id of this incident's previous post (X threads)
+    reply_to: str | None = None  # provider id of this incident's previous post, for channels that thread
+    content_hash: str | None = None  # the approved hash, for channels that tell the receiver
 
 
 @dataclass(frozen=True)
@@ -53,24 +66,70 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 class TransportError(Exception):
     def __init__(self, message: str, permanent: bool = False, code: str | None = None,
-                 retry_after: float | None = None):
+                 retry_after: float | None = None, opted_out: bool = False):
         super().__init__(message)
         self.permanent = permanent
         self.code = code
         self.retry_after = retry_after
+        self.opted_out = opted_out  # the receiver said "never again": the subscriber is opted out too
 
 
 class Transport(Protocol):
-    provider: str  # "twilio", "sendgrid", "x", "builtin", "log"
+    provider: str  # "twilio", "sendgrid", "x", "builtin", "webhook", "log"
     batch_size: int  # targets one notify() call can carry
     account: str  # the provider account a shared rate limit applies to
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]: ...
 
 
+@runtime_checkable
 class Reconcilable(Protocol):
     """A transport that can tell, after a crash, whether a message went out."""
 
     def find_sent(self, fields: dict[str, str], target: Target, since_iso: str) -> str | None:
         """The provider message id if the provider has this message, else None."""
         ...
+
+
+LimitChecker = Callable[[dict[str, str], Settings], Iterable[LimitCheck]]
+
+
+def _always(_: Settings) -> bool:
+    return True
+
+
+def _no_rate(_: Settings) -> None:
+    return None
+
+
+def _one(_: Settings) -> int:
+    return 1
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One channel, as its module declares it. Only registered channels have renditions: a
+    template folder without a channel module is not a channel."""
+
+    name: str
+    kind: Kind
+    transport: Callable[[Settings], Transport]  # the real provider, used when `configured`
+    configured: Callable[[Settings], bool] = _always  # else the `log` provider stands in
+    address: str | None = None  # the Subscriber attribute holding a recipient's address
+    normalise: Callable[[str], str] = str.strip  # checks an address; raises InvalidInput saying why
+    new_subscriber: Callable[[], dict[str, str]] | None = None  # fields a new address gets (a secret)
+    target_details: tuple[str, ...] = ()  # further Subscriber attributes the transport needs
+    limits: LimitChecker | None = None  # checked on the rendered text before submit
+    rate: Callable[[Settings], str | None] = _no_rate  # "100/second", fleet-wide per provider account
+    batch_size: Callable[[Settings], int] = _one  # targets per provider call (also for the log provider)
+    idempotent: bool = False  # a resend is harmless, so an unknown outcome is simply sent again
+    threads_updates: bool = False  # later versions of an incident reply to the previous post
+
+    def __post_init__(self) -> None:
+        if (self.kind is Kind.RECIPIENT) != (self.address is not None):
+            raise ValueError(f"channel {self.name}: a recipient channel names its subscriber address, "
+                             "a live surface does not")
+
+    @property
+    def is_live(self) -> bool:
+        return self.kind is Kind.LIVE

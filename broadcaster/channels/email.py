@@ -3,13 +3,16 @@
 import http.client
 import json
 import time
+from collections.abc import Iterator
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, From, Header, Mail, Personalization, To
 
 from ..config import Settings
-from .base import SendContext, SendResult, Target, TransportError, retry_after_seconds
+from ..contacts import normalise_email
+from ..render.limits import LimitCheck
+from .base import Channel, Kind, SendContext, SendResult, Target, TransportError, retry_after_seconds
 
 
 class SendGridEmail:
@@ -17,7 +20,7 @@ class SendGridEmail:
     account = "sendgrid"
 
     def __init__(self, settings: Settings):
-        self.batch_size = min(settings.email_batch_size, 1000)  # SendGrid rejects more personalizations
+        self.batch_size = CHANNEL.batch_size(settings)
         self.sender = From(settings.email_from, settings.company_name)
         kwargs = {"host": settings.sendgrid_host.rstrip("/")} if settings.sendgrid_host else {}
         self.client = SendGridAPIClient(settings.sendgrid_api_key, **kwargs)
@@ -74,3 +77,14 @@ def _retry_after(headers) -> float | None:
     except ValueError:
         pass
     return None
+
+
+def check_email(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck]:
+    yield LimitCheck("email", "subject length", len(fields["subject"]), settings.email_subject_max_chars, "characters")
+
+
+CHANNEL = Channel(
+    "email", Kind.RECIPIENT, SendGridEmail, address="email", normalise=normalise_email, limits=check_email,
+    configured=lambda s: bool(s.sendgrid_api_key), rate=lambda s: s.sendgrid_rate,
+    batch_size=lambda s: min(s.email_batch_size, 1000),  # SendGrid rejects more personalizations
+)

@@ -1,17 +1,17 @@
-"""Built-in live surfaces: the banner, the status page, the IVR message.
+"""What the built-in live surfaces (banner, status page, IVR message) share.
 
 "Sent" means the public state switched: the surfaces serve the newest statement whose
 delivery to them is ``sent`` (the database is the truth), so switching is recording
 that delivery. The commit that records it is the atomic switch.
 """
 
-from .base import SendContext, SendResult, Target
+from ..config import Settings
+from .base import Channel, Kind, LimitChecker, SendContext, SendResult, Target
 
 
 class LiveSurface:
     provider = "builtin"
     batch_size = 1
-    idempotent = True  # showing the same version twice is harmless: resend after a crash
 
     def __init__(self, channel: str):
         self.channel = channel
@@ -21,3 +21,12 @@ class LiveSurface:
         return [SendResult(t.delivery_id, "sent", f"{self.channel}-v{context.version}",
                            f"{self.channel} now shows statement {context.statement_id} v{context.version}")
                 for t in targets]
+
+
+def live_surface(name: str, limits: LimitChecker | None = None) -> Channel:
+    """A built-in surface: always configured, and showing the same version twice is harmless,
+    so after a crash it is simply shown again."""
+    def transport(_: Settings) -> LiveSurface:
+        return LiveSurface(name)
+
+    return Channel(name, Kind.LIVE, transport, limits=limits, idempotent=True)

@@ -11,7 +11,6 @@ logger = logging.getLogger("broadcaster.send")
 class LogTransport:
     provider = "log"
     account = "log"
-    idempotent = True  # nothing leaves the building
 
     def __init__(self, channel: str, batch_size: int = 1):
         self.channel = channel
@@ -25,3 +24,6 @@ class LogTransport:
             logger.info("simulated %s to %s: %s", self.channel, target.address, payload)
             results.append(SendResult(target.delivery_id, "simulated", f"log-{target.delivery_id}", payload))
         return results
+
+    def find_sent(self, fields: dict[str, str], target: Target, since_iso: str) -> str | None:
+        return None  # nothing was sent, so simulating it again costs nothing

@@ -1,15 +1,19 @@
 """SMS through Twilio's Programmable Messaging API: one request per recipient."""
 
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import requests
+import smsutil
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ..config import Settings
-from .base import SendContext, SendResult, Target, TransportError, retry_after_seconds
+from ..contacts import normalise_phone
+from ..render.limits import LimitCheck
+from .base import Channel, Kind, SendContext, SendResult, Target, TransportError, retry_after_seconds
 
 # The SDK logs every request at INFO, phone numbers and message bodies included: customers'
 # numbers do not belong in worker logs (the send log has what is needed), and it costs CPU.
@@ -91,3 +95,30 @@ class TwilioSms:
             headers = self.http.last_response.headers if self.http.last_response else {}
             return TransportError(message, code=code, retry_after=retry_after_seconds(headers.get("Retry-After")))
         return TransportError(message, permanent=400 <= status < 500, code=code)
+
+
+def sms_encoding(text: str) -> tuple[str, str | None]:
+    """('GSM-7', None) or ('UCS-2', the first character GSM-7 cannot carry)."""
+    if smsutil.split(text).encoding == "gsm0338":
+        return "GSM-7", None
+    culprit = next(ch for ch in text if smsutil.split(ch).encoding != "gsm0338")
+    return "UCS-2", culprit
+
+
+def check_sms(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck]:
+    text = fields["text"]
+    split = smsutil.split(text)
+    encoding, culprit = sms_encoding(text)
+    detail = f"{encoding}, {len(text)} characters"
+    if culprit:
+        detail += f"; UCS-2 because of {culprit!r} (U+{ord(culprit):04X})"
+    yield LimitCheck("sms", "segments", len(split.parts), settings.sms_max_segments, "segments", detail)
+    # Carriers filter long concatenated messages; Twilio advises 320 characters at most.
+    yield LimitCheck("sms", "length", len(text), settings.sms_max_chars, "characters", "deliverability")
+
+
+CHANNEL = Channel(
+    "sms", Kind.RECIPIENT, TwilioSms, address="phone", normalise=normalise_phone, limits=check_sms,
+    configured=lambda s: bool(s.twilio_account_sid and s.twilio_auth_token),
+    rate=lambda s: s.twilio_rate,
+)

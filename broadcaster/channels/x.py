@@ -2,12 +2,14 @@
 later versions of an incident posted as replies so the updates read as one thread."""
 
 import time
+from collections.abc import Iterator
 
 import requests
 import tweepy
 
 from ..config import Settings
-from .base import SendContext, SendResult, Target, TransportError
+from ..render.limits import LimitCheck
+from .base import Channel, Kind, SendContext, SendResult, Target, TransportError
 
 X_ORIGIN = "https://api.twitter.com"
 
@@ -53,3 +55,19 @@ class XPosts:
                 raise TransportError(f"x: {e}") from e
             results.append(SendResult(target.delivery_id, "sent", str(response.data["id"])))
         return results
+
+
+def check_x(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck]:
+    from twitter_text import parse_tweet  # half a second to import: only pay it when checking a post
+
+    weighted = parse_tweet(fields["text"]).weightedLength
+    yield LimitCheck(
+        "x", "weighted length", weighted, settings.x_max_weighted_length, "characters",
+        "URLs count 23, CJK and emoji count 2",
+    )
+
+
+CHANNEL = Channel(
+    "x", Kind.LIVE, XPosts, limits=check_x, rate=lambda s: s.x_rate, threads_updates=True,
+    configured=lambda s: all((s.x_consumer_key, s.x_consumer_secret, s.x_access_token, s.x_access_token_secret)),
+)

@@ -1,6 +1,6 @@
-"""Turn a statement into one rendition per channel, and check each against its limits."""
+"""Turn a statement into one rendition per channel; what a limit check says."""
 
-from .environment import TemplateProblem, channel_names, render_statement
-from .limits import LimitCheck, check_limits
+from .environment import TemplateProblem, render_statement
+from .limits import LimitCheck
 
-__all__ = ["LimitCheck", "TemplateProblem", "channel_names", "check_limits", "render_statement"]
+__all__ = ["LimitCheck", "TemplateProblem", "render_statement"]

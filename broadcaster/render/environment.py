@@ -1,6 +1,6 @@
 """The one Jinja environment, and rendering a statement through every channel's templates.
 
-A channel is a folder in ``templates/``; each file in it is one field of that
+Each registered channel has a folder in ``templates/``; each file in it is one field of that
 channel's rendition (``email/subject.txt`` → ``email["subject"]``). Plain-text
 fields render first, so markup fields can wrap them: ``ivr/twiml.xml`` says
 ``{{ this.script }}``, escaped for XML. Only ``.html`` and ``.xml`` autoescape:
@@ -78,14 +78,17 @@ def channel_templates(templates_dir: Path) -> dict[str, list[str]]:
     return channels
 
 
-def channel_names(templates_dir: Path) -> list[str]:
-    return list(channel_templates(templates_dir))
-
-
-def render_statement(templates_dir: Path, context: dict[str, Any]) -> dict[str, dict[str, str]]:
+def render_statement(templates_dir: Path, context: dict[str, Any],
+                     channels: list[str] | None = None) -> dict[str, dict[str, str]]:
+    """{channel: {field: text}} for the named channels (default: every template folder)."""
     env = environment(templates_dir)
+    folders = channel_templates(templates_dir)
+    missing = [name for name in channels or () if not folders.get(name)]
+    if missing:
+        raise TemplateProblem(f"{missing[0]}/", f"channel {missing[0]!r} has no templates in {templates_dir}")
     renditions: dict[str, dict[str, str]] = {}
-    for channel, names in channel_templates(templates_dir).items():
+    for channel in channels if channels is not None else list(folders):
+        names = folders[channel]
         fields: dict[str, str] = {}
         for name in names:
             fields[Path(name).stem] = _render_one(env, name, {**context, "this": dict(fields)})

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from broadcaster import publishing
+from tests.conftest import actor
+from broadcaster import people, statements
 from broadcaster.config import Settings
-from broadcaster.publishing import StatementInput
+from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, Subscriber
 
@@ -106,15 +107,15 @@ def approved_statement(settings: Settings, headline: str = "Some customers canno
                        incident_id: int | None = None) -> int:
     """A statement ready to publish; with incident_id, the next version of that incident."""
     for name, role in (("alice", "author"), ("bob", "approver")):
-        if name not in {u["name"] for u in publishing.list_users(settings)}:
-            publishing.add_user(settings, name, [role])
+        if name not in {u["name"] for u in people.list_users(settings)}:
+            people.add_user(settings, name, [role])
     if incident_id is None:
-        incident_id = publishing.open_incident(settings, "alice", "Login failures", "major", ["Login"])["id"]
-    statement = publishing.draft(settings, "alice", incident_id, StatementInput(
+        incident_id = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])["id"]
+    statement = statements.draft(settings, actor(settings, "alice"), incident_id, StatementInput(
         status="investigating", headline=headline, body="About 1 in 5 logins fail.",
         workaround="Use the mobile app", next_update="30m"))
-    publishing.submit(settings, "alice", statement["id"])
-    publishing.approve(settings, "bob", statement["id"])
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
+    statements.approve(settings, actor(settings, "bob"), statement["id"])
     return statement["id"]
 
 

@@ -9,7 +9,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from broadcaster import callbacks
-from broadcaster.api.app import create_app
+from broadcaster.web.app import create_app
 from tests.conftest import make_settings
 from tests.integration.rows import delivery, make_delivery, make_statement, make_subscriber, subscriber
 

@@ -2,29 +2,31 @@
 
 from datetime import UTC, datetime
 
-from broadcaster import publishing
-from broadcaster.publishing import StatementInput
+from tests.conftest import actor
+from broadcaster import audit as auditing, people, publish as publish_uc, statements
+from broadcaster.delivery.chunk import send_now
+from broadcaster.statements import StatementInput
 from tests.conftest import fresh_database_url, make_settings
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
 def scenario(settings) -> dict:
-    publishing.add_user(settings, "alice", ["author"])
-    publishing.add_user(settings, "bob", ["approver"])
-    publishing.add_user(settings, "carol", ["approver"])
-    publishing.add_subscriber(settings, email="ünïcode@example.com", phone="+447911123456")
-    incident = publishing.open_incident(settings, "alice", "Payments failing", "critical", ["Payments"])
+    people.add_user(settings, "alice", ["author"])
+    people.add_user(settings, "bob", ["approver"])
+    people.add_user(settings, "carol", ["approver"])
+    people.add_subscriber(settings, email="ünïcode@example.com", phone="+447911123456")
+    incident = statements.open_incident(settings, actor(settings, "alice"), "Payments failing", "critical", ["Payments"])
     fields = StatementInput(status="identified", headline="Card payments fail 🔥", body="A <b>bad</b> deploy.",
                             workaround="Pay by bank transfer", next_update="2026-11-23T15:00:00+00:00")
-    statement = publishing.draft(settings, "alice", incident["id"], fields, now=NOW)
-    publishing.submit(settings, "alice", statement["id"])
-    publishing.approve(settings, "bob", statement["id"])
-    publishing.approve(settings, "carol", statement["id"], comment="ok")
-    publishing.publish(settings, "alice", statement["id"])
-    log = [{k: v for k, v in e.items() if k != "at"} for e in publishing.send_log(settings)]
-    return {"preview": publishing.preview(settings, statement["id"]), "log": log,
-            "audit": publishing.audit(settings), "statement": publishing.get_statement(settings, statement["id"])}
+    statement = statements.draft(settings, actor(settings, "alice"), incident["id"], fields, now=NOW)
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
+    statements.approve(settings, actor(settings, "bob"), statement["id"])
+    statements.approve(settings, actor(settings, "carol"), statement["id"], comment="ok")
+    publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
+    log = [{k: v for k, v in e.items() if k != "at"} for e in auditing.send_log(settings)]
+    return {"preview": statements.preview(settings, statement["id"]), "log": log,
+            "audit": auditing.consistency_report(settings), "statement": statements.get_statement(settings, statement["id"])}
 
 
 def test_sqlite_and_postgresql_give_the_same_results(request, tmp_path):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import update
 
+from tests.conftest import actor
 from broadcaster.cli import main
 from broadcaster.config import get_settings
 from broadcaster.store.db import engine_for
@@ -78,7 +79,7 @@ def test_walkthrough_from_the_readme(run, tmp_path):
     assert out.startswith("statement 1: incident 1 v1 (draft)")
 
     preview = json.loads(run("preview", "1", "--json").stdout)
-    assert set(preview["channels"]) == {"banner", "status_page", "x", "email", "sms", "ivr"}
+    assert set(preview["channels"]) == {"banner", "status_page", "x", "email", "sms", "ivr", "webhook"}
     assert all(channel["ok"] for channel in preview["channels"].values())
     assert preview["channels"]["sms"]["limits"][0]["name"] == "segments"
     assert "sms" in run("preview", "1").stdout
@@ -163,11 +164,11 @@ def _published_statement(run, dispatch_held=False):
 
 
 def test_sweep_sends_what_the_broker_lost(run, database_url, monkeypatch):
-    from broadcaster import publishing
+    from broadcaster import publish as publish_uc
     from tests.conftest import make_settings
 
     _published_statement(run)
-    publishing.publish(make_settings(database_url), "alice", 1, dispatch=lambda *_: None)  # never enqueued
+    publish_uc.publish(make_settings(database_url), actor(make_settings(database_url), "alice"), 1, dispatch=lambda *_: None)  # never enqueued
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
     out = run("sweep").stdout
     assert "5 requeued" in out  # banner, status page, ivr, x, one SMS

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from broadcaster import publishing, sending
+from tests.conftest import actor
+from broadcaster import audit as auditing, publish as publish_uc, statements
+from broadcaster.delivery import chunk, sweep as sweeping
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, Subscriber, utcnow
 from tests.conftest import make_settings
@@ -24,8 +26,8 @@ from tests.integration.engine import (
     wait_until,
 )
 from tests.integration.rows import delivery
-from workers.app import app_for
-from workers.enqueue import enqueue, enqueue_lost, queued
+from broadcaster.delivery.broker import app_for
+from broadcaster.delivery.enqueue import enqueue, enqueue_due, queued
 
 
 @pytest.fixture
@@ -54,11 +56,11 @@ def workers(engine_values, tmp_path):
 
 
 def publish_and_wait(settings, statement_id, timeout=60, sweep=True):
-    publishing.publish(settings, "alice", statement_id, dispatch=enqueue)
+    publish_uc.publish(settings, actor(settings, "alice"), statement_id, dispatch=enqueue)
 
     def done():
         if sweep:
-            sending.sweep(settings, enqueue_lost)  # what beat does every interval
+            sweeping.sweep(settings, enqueue_due)  # what beat does every interval
         return settled(settings, statement_id)
 
     wait_until(done, timeout, "the fan-out to settle", poll=0.5)
@@ -74,7 +76,7 @@ def test_publish_fans_out_through_celery_workers_to_every_channel(settings, work
     assert sorted(counts["sms"].values()) == [1] * 30
     assert sorted(counts["email"].values()) == [1] * 30
     assert len(counts["x"]) == 1
-    events = publishing.send_log(settings, statement_id=sid, channel="sms", status="sent")
+    events = auditing.send_log(settings, statement_id=sid, channel="sms", status="sent")
     assert len(events) == 30 and all(e["provider"] == "twilio" and e["provider_message_id"] for e in events)
 
 
@@ -83,21 +85,21 @@ def test_worker_killed_mid_fanout_every_recipient_gets_exactly_one_sms(settings,
     fake.faults(delay_ms=2)  # slow enough that the kill lands mid fan-out
     first = workers.start(concurrency=2)
     sid = approved_statement(settings)
-    publishing.publish(settings, "alice", sid, dispatch=enqueue)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
     wait_until(lambda: 200 <= sum(fake.counts()["sms"].values()), 60, "some SMS to go out")
     workers.kill(first)
     sent_before_restart = sum(fake.counts()["sms"].values())
     assert sent_before_restart < 2000, "the kill came too late to test anything"
     workers.start(concurrency=2)
-    wait_until(lambda: sending.sweep(settings, enqueue_lost) is not None and settled(settings, sid), 120,
+    wait_until(lambda: sweeping.sweep(settings, enqueue_due) is not None and settled(settings, sid), 120,
                "every SMS to settle after the crash", poll=0.5)
     counts = fake.counts()["sms"]
     twice = [to for to, n in counts.items() if n > 1]
-    history = [(e["status"], e["attempt"], e["detail"][:80]) for e in publishing.send_log(settings, statement_id=sid)
+    history = [(e["status"], e["attempt"], e["detail"][:80]) for e in auditing.send_log(settings, statement_id=sid)
                if twice and e["target"] == twice[0]]
     assert len(counts) == 2000 and not twice, (len(twice), history)
     assert status_counts(settings, sid).get("sent") == 2000 + 4  # + banner, status page, ivr, x
-    log = publishing.send_log(settings, statement_id=sid, channel="sms", status="sent")
+    log = auditing.send_log(settings, statement_id=sid, channel="sms", status="sent")
     assert len({e["target"] for e in log}) == 2000 and len(log) == 2000
 
 
@@ -110,7 +112,7 @@ def test_provider_500s_for_a_while_then_everything_is_delivered(settings, worker
     counts = fake.counts()
     assert sorted(counts["sms"].values()) == [1] * 20
     assert counts["status_counts"].get("500", 0) == 30
-    retried = [e for e in publishing.send_log(settings, statement_id=sid, channel="sms") if e["status"] == "retry"]
+    retried = [e for e in auditing.send_log(settings, statement_id=sid, channel="sms") if e["status"] == "retry"]
     assert retried, "some deliveries had to wait for a later attempt"
 
 
@@ -145,8 +147,8 @@ def test_opted_out_and_cancelled_deliveries_are_never_sent(settings, workers, fa
     with transaction(settings.database_url) as s:
         s.execute(update(Subscriber).where(Subscriber.phone == "+14152000002").values(opted_out_at=utcnow()))
     v1 = approved_statement(settings)
-    publishing.publish(settings, "alice", v1, dispatch=lambda *_: None)  # lost on the way to the broker
-    incident_id = publishing.get_statement(settings, v1)["incident_id"]
+    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=lambda *_: None)  # lost on the way to the broker
+    incident_id = statements.get_statement(settings, v1)["incident_id"]
     v2 = approved_statement(settings, headline="Logins work again for most customers", incident_id=incident_id)
     workers.start()
     publish_and_wait(settings, v2)
@@ -198,7 +200,7 @@ def test_redis_restart_mid_fanout_loses_nothing(engine_values, own_redis, tmp_pa
         fake.faults(delay_ms=3)
         pool.start(concurrency=2)
         sid = approved_statement(settings)
-        publishing.publish(settings, "alice", sid, dispatch=enqueue)
+        publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
         wait_until(lambda: sum(fake.counts()["sms"].values()) >= 50, 60, "the fan-out to start")
         own_redis["stop"]()  # every queued task is gone with it
         time.sleep(2)
@@ -207,7 +209,7 @@ def test_redis_restart_mid_fanout_loses_nothing(engine_values, own_redis, tmp_pa
         def recovered() -> bool:
             # kombu may crash a worker that acks on a dead connection; the supervisor restarts it.
             pool.restart_dead()
-            sending.sweep(settings, enqueue_lost)
+            sweeping.sweep(settings, enqueue_due)
             return settled(settings, sid)
 
         wait_until(recovered, 120, "the sweep to finish the fan-out", poll=1)
@@ -222,13 +224,13 @@ def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(se
     sid = approved_statement(settings)
     ids: list[int] = []
     # No worker: all of it waits on the broker.
-    publishing.publish(settings, "alice", sid, dispatch=lambda st, d: ids.extend(d) or enqueue(st, d))
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda st, d: ids.extend(d) or enqueue(st, d))
     with transaction(settings.database_url) as s:  # ... for longer than a sweep interval
         s.execute(update(Delivery).values(updated_at=utcnow() - timedelta(minutes=5)))
     app = app_for(settings)
     backlog = (queued(app, "live"), queued(app, "bulk"))
 
-    waiting = sending.sweep(settings, enqueue_lost)
+    waiting = sweeping.sweep(settings, enqueue_due)
 
     assert backlog == (4, 1)  # banner, status page, IVR, X; 30 SMS in one chunk
     assert (queued(app, "live"), queued(app, "bulk")) == backlog
@@ -238,13 +240,13 @@ def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(se
         s.execute(update(Delivery).where(Delivery.id == failed_once)
                   .values(status="retry", updated_at=utcnow() - timedelta(minutes=5)))
 
-    retried = sending.sweep(settings, enqueue_lost)
+    retried = sweeping.sweep(settings, enqueue_due)
 
     assert retried["requeued"] == 1 and queued(app, "bulk") == 2
     channel = app.connection_for_write().default_channel
     channel.queue_purge("bulk")  # what a restarted Redis forgets
 
-    lost = sending.sweep(settings, enqueue_lost)
+    lost = sweeping.sweep(settings, enqueue_due)
 
     assert lost["requeued"] == 30 and lost["left for later"] == 4
     assert (queued(app, "live"), queued(app, "bulk")) == (4, 1)
@@ -256,11 +258,11 @@ def test_a_chunk_out_of_time_puts_what_it_did_not_start_back_in_the_queue(engine
     add_subscribers(settings, 40, email=False)
     sid = approved_statement(settings)
     ids: list[int] = []
-    publishing.publish(settings, "alice", sid, dispatch=lambda _, d: ids.extend(d))
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
     sms = [d for d in ids if delivery(settings, d).channel == "sms"]
     requeued: list[int] = []
 
-    tally = sending.send_chunk(settings, sms, requeue=lambda _, d: requeued.extend(d) or len(d))
+    tally = chunk.send_chunk(settings, sms, requeue=lambda _, d: requeued.extend(d) or len(d))
 
     sent = fake.counts()["sms"]
     assert 0 < tally["sent"] < 40 and tally["sent"] + tally["pending"] == 40
@@ -268,7 +270,7 @@ def test_a_chunk_out_of_time_puts_what_it_did_not_start_back_in_the_queue(engine
     assert sorted(requeued) == sorted(d for d in sms if delivery(settings, d).status == "pending")
     assert {delivery(settings, d).attempts for d in requeued} == {0}  # released, not attempted
     unhurried = settings.model_copy(update={"chunk_seconds": 60, "twilio_rate": "1000/second"})
-    assert sending.send_chunk(unhurried, requeued) == {"sent": len(requeued)}
+    assert chunk.send_chunk(unhurried, requeued) == {"sent": len(requeued)}
     assert len(fake.counts()["sms"]) == 40 and set(fake.counts()["sms"].values()) == {1}
 
 
@@ -276,18 +278,19 @@ def test_a_chunk_interrupted_by_its_time_limit_leaves_nothing_sending(engine_val
     settings = make_settings(**{**engine_values, "twilio_rate": "20/second", "send_threads": 2})
     add_subscribers(settings, 20, email=False)
     ids: list[int] = []
-    publishing.publish(settings, "alice", approved_statement(settings), dispatch=lambda _, d: ids.extend(d))
+    sid = approved_statement(settings)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
     sms = [d for d in ids if delivery(settings, d).channel == "sms"]
-    real_wait = sending.wait
+    real_wait = chunk.wait
 
     def interrupted_once(futures):  # what Celery's soft time limit does to the waiting task
-        monkeypatch.setattr(sending, "wait", real_wait)
+        monkeypatch.setattr(chunk, "wait", real_wait)
         time.sleep(0.3)
         raise TimeoutError("soft time limit")
 
-    monkeypatch.setattr(sending, "wait", interrupted_once)
+    monkeypatch.setattr(chunk, "wait", interrupted_once)
     with pytest.raises(TimeoutError):
-        sending.send_chunk(settings, sms)
+        chunk.send_chunk(settings, sms)
 
     statuses = [delivery(settings, d).status for d in sms]
     assert "sending" not in statuses and 0 < statuses.count("sent") < 20
@@ -299,7 +302,7 @@ def test_later_updates_of_an_incident_are_posted_as_a_thread_on_x(settings, work
     workers.start()
     v1 = approved_statement(settings)
     publish_and_wait(settings, v1)
-    incident_id = publishing.get_statement(settings, v1)["incident_id"]
+    incident_id = statements.get_statement(settings, v1)["incident_id"]
     v2 = approved_statement(settings, headline="We found the cause", incident_id=incident_id)
     publish_and_wait(settings, v2)
     first, second = fake.counts()["x"]

@@ -4,9 +4,11 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from broadcaster import publishing
+from tests.conftest import actor
+from broadcaster import audit as auditing, people, publish as publish_uc, statements
+from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import IllegalTransition, InvalidInput, LimitExceeded, NotAllowed, NotFound
-from broadcaster.publishing import StatementInput
+from broadcaster.statements import StatementInput
 from broadcaster.store.db import engine_for, transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, Rendition
 
@@ -16,30 +18,30 @@ FIELDS = StatementInput(status="investigating", headline="Some customers cannot 
 
 @pytest.fixture
 def world(settings):
-    publishing.add_user(settings, "alice", ["author"], email="alice@example.com")
-    publishing.add_user(settings, "bob", ["approver"], phone="+14155550100")
-    publishing.add_user(settings, "carol", ["approver"])
-    publishing.add_subscriber(settings, email="c1@example.com", phone="+14155550123")
-    publishing.add_subscriber(settings, email="c2@example.com", components=["Billing"])
-    incident = publishing.open_incident(settings, "alice", "Login failures", "major", ["Login", "API"])
+    people.add_user(settings, "alice", ["author"], email="alice@example.com")
+    people.add_user(settings, "bob", ["approver"], phone="+14155550100")
+    people.add_user(settings, "carol", ["approver"])
+    people.add_subscriber(settings, email="c1@example.com", phone="+14155550123")
+    people.add_subscriber(settings, email="c2@example.com", components=["Billing"])
+    incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login", "API"])
     return incident["id"]
 
 
 def approved_statement(settings, incident_id, approvers=("bob",), fields=FIELDS) -> int:
-    statement = publishing.draft(settings, "alice", incident_id, fields)
-    publishing.submit(settings, "alice", statement["id"])
+    statement = statements.draft(settings, actor(settings, "alice"), incident_id, fields)
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
     for approver in approvers:
-        publishing.approve(settings, approver, statement["id"])
+        statements.approve(settings, actor(settings, approver), statement["id"])
     return statement["id"]
 
 
 def test_draft_submit_approve_publish_records_a_delivery_per_target(settings, world):
     sid = approved_statement(settings, world)
-    result = publishing.publish(settings, "alice", sid)
+    result = publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
     # banner, status page, x, ivr + email and sms for c1; c2 only wants Billing incidents.
     assert result["state"] == "published"
     assert result["deliveries"] == 6
-    final = [e for e in publishing.send_log(settings, statement_id=sid) if e["status"] in ("simulated", "sent")]
+    final = [e for e in auditing.send_log(settings, statement_id=sid) if e["status"] in ("simulated", "sent")]
     assert sorted((e["channel"], e["target"], e["provider"], e["status"]) for e in final) == [
         ("banner", "banner", "builtin", "sent"), ("email", "c1@example.com", "log", "simulated"),
         ("ivr", "ivr", "builtin", "sent"), ("sms", "+14155550123", "log", "simulated"),
@@ -49,120 +51,119 @@ def test_draft_submit_approve_publish_records_a_delivery_per_target(settings, wo
 
 def test_the_log_provider_records_the_exact_approved_words(settings, world):
     sid = approved_statement(settings, world)
-    preview = publishing.preview(settings, sid)
-    publishing.publish(settings, "alice", sid)
-    (sms,) = publishing.send_log(settings, statement_id=sid, channel="sms", status="simulated")
+    preview = statements.preview(settings, sid)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
+    (sms,) = auditing.send_log(settings, statement_id=sid, channel="sms", status="simulated")
     assert preview["channels"]["sms"]["text"] in sms["detail"]
     assert '"to":"+14155550123"' in sms["detail"]
 
 
 def test_self_approval_is_refused(settings, world):
-    publishing.add_user(settings, "dana", ["author", "approver"])
-    statement = publishing.draft(settings, "dana", world, FIELDS)
-    publishing.submit(settings, "dana", statement["id"])
+    people.add_user(settings, "dana", ["author", "approver"])
+    statement = statements.draft(settings, actor(settings, "dana"), world, FIELDS)
+    statements.submit(settings, actor(settings, "dana"), statement["id"])
     with pytest.raises(NotAllowed, match="dana wrote this statement and cannot approve it"):
-        publishing.approve(settings, "dana", statement["id"])
+        statements.approve(settings, actor(settings, "dana"), statement["id"])
 
 
 def test_author_without_approver_role_cannot_approve(settings, world):
-    publishing.add_user(settings, "erin", ["author"])
-    statement = publishing.draft(settings, "alice", world, FIELDS)
-    publishing.submit(settings, "alice", statement["id"])
+    people.add_user(settings, "erin", ["author"])
+    statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
     with pytest.raises(NotAllowed, match="erin cannot approve: needs role approver"):
-        publishing.approve(settings, "erin", statement["id"])
+        statements.approve(settings, actor(settings, "erin"), statement["id"])
 
 
 def test_approving_a_draft_is_an_illegal_transition(settings, world):
-    statement = publishing.draft(settings, "alice", world, FIELDS)
+    statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
     with pytest.raises(IllegalTransition, match="cannot approve statement .* it is draft"):
-        publishing.approve(settings, "bob", statement["id"])
+        statements.approve(settings, actor(settings, "bob"), statement["id"])
 
 
 def test_edit_after_approval_voids_it(settings, world):
     sid = approved_statement(settings, world)
-    new = publishing.edit(settings, "alice", sid, StatementInput(body="About 1 in 4 logins fail."))
+    new = statements.edit(settings, actor(settings, "alice"), sid, StatementInput(body="About 1 in 4 logins fail."))
     assert new["id"] != sid and new["version"] == 2 and new["state"] == "draft"
-    assert publishing.get_statement(settings, sid)["state"] == "withdrawn"
+    assert statements.get_statement(settings, sid)["state"] == "withdrawn"
     with pytest.raises(IllegalTransition, match="it is withdrawn"):
-        publishing.publish(settings, "alice", sid)
+        publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
     with pytest.raises(IllegalTransition, match="it is draft"):
-        publishing.publish(settings, "alice", new["id"])
+        publish_uc.publish(settings, actor(settings, "alice"), new["id"], dispatch=send_now)
 
 
 def test_edit_of_a_draft_changes_it_in_place(settings, world):
-    statement = publishing.draft(settings, "alice", world, FIELDS)
-    edited = publishing.edit(settings, "alice", statement["id"], StatementInput(headline="Logins fail"))
+    statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
+    edited = statements.edit(settings, actor(settings, "alice"), statement["id"], StatementInput(headline="Logins fail"))
     assert (edited["id"], edited["version"], edited["headline"]) == (statement["id"], 1, "Logins fail")
 
 
 def test_approval_of_a_previewed_hash_that_changed_is_refused(settings, world):
-    statement = publishing.draft(settings, "alice", world, FIELDS)
-    seen = publishing.preview(settings, statement["id"])["content_hash"]
-    publishing.edit(settings, "alice", statement["id"], StatementInput(body="Worse than we thought."))
-    publishing.submit(settings, "alice", statement["id"])
+    statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
+    seen = statements.preview(settings, statement["id"])["content_hash"]
+    statements.edit(settings, actor(settings, "alice"), statement["id"], StatementInput(body="Worse than we thought."))
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
     with pytest.raises(NotAllowed, match=f"approval is for content {seen[:12]}"):
-        publishing.approve(settings, "bob", statement["id"], seen_hash=seen)
-    publishing.approve(settings, "bob", statement["id"],
-                       seen_hash=publishing.preview(settings, statement["id"])["content_hash"][:12])
+        statements.approve(settings, actor(settings, "bob"), statement["id"], seen_hash=seen)
+    statements.approve(settings, actor(settings, "bob"), statement["id"],
+                       seen_hash=statements.preview(settings, statement["id"])["content_hash"][:12])
 
 
 def test_critical_incident_needs_two_approvals(settings, world):
-    incident = publishing.open_incident(settings, "alice", "Everything is down", "critical")
-    statement = publishing.draft(settings, "alice", incident["id"], FIELDS)
-    publishing.submit(settings, "alice", statement["id"])
-    first = publishing.approve(settings, "bob", statement["id"])
+    incident = statements.open_incident(settings, actor(settings, "alice"), "Everything is down", "critical")
+    statement = statements.draft(settings, actor(settings, "alice"), incident["id"], FIELDS)
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
+    first = statements.approve(settings, actor(settings, "bob"), statement["id"])
     assert (first["state"], first["approvals"], first["approvals_needed"]) == ("pending_approval", 1, 2)
     with pytest.raises(IllegalTransition, match="it is pending approval"):
-        publishing.publish(settings, "alice", statement["id"])
+        publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
     with pytest.raises(NotAllowed, match="already approved"):
-        publishing.approve(settings, "bob", statement["id"])
-    assert publishing.approve(settings, "carol", statement["id"])["state"] == "approved"
-    assert publishing.publish(settings, "alice", statement["id"])["state"] == "published"
+        statements.approve(settings, actor(settings, "bob"), statement["id"])
+    assert statements.approve(settings, actor(settings, "carol"), statement["id"])["state"] == "approved"
+    assert publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)["state"] == "published"
 
 
 def test_rejection_needs_a_reason_and_sends_the_statement_back(settings, world):
-    statement = publishing.draft(settings, "alice", world, FIELDS)
-    publishing.submit(settings, "alice", statement["id"])
+    statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
     with pytest.raises(InvalidInput, match="reason"):
-        publishing.reject(settings, "bob", statement["id"], " ")
-    assert publishing.reject(settings, "bob", statement["id"], "Say which app")["state"] == "rejected"
-    again = publishing.edit(settings, "alice", statement["id"], StatementInput(workaround="Use the iOS app."))
+        statements.reject(settings, actor(settings, "bob"), statement["id"], " ")
+    assert statements.reject(settings, actor(settings, "bob"), statement["id"], "Say which app")["state"] == "rejected"
+    again = statements.edit(settings, actor(settings, "alice"), statement["id"], StatementInput(workaround="Use the iOS app."))
     assert again["version"] == 2 and again["state"] == "draft"
 
 
 def test_statement_breaking_a_limit_cannot_be_submitted_and_says_by_how_much(settings, world):
-    statement = publishing.draft(settings, "alice", world,
+    statement = statements.draft(settings, actor(settings, "alice"), world,
                                  FIELDS.model_copy(update={"headline": "H" * 300}))
     with pytest.raises(LimitExceeded) as excinfo:
-        publishing.submit(settings, "alice", statement["id"])
+        statements.submit(settings, actor(settings, "alice"), statement["id"])
     message = str(excinfo.value)
     assert "x: weighted length is" in message and "limit 280, over by" in message
     assert "sms: length is" in message
-    assert publishing.get_statement(settings, statement["id"])["state"] == "draft"
+    assert statements.get_statement(settings, statement["id"])["state"] == "draft"
 
 
 def test_tampered_rendition_is_refused_at_approval_and_publish(settings, world):
-    statement = publishing.draft(settings, "alice", world, FIELDS)
-    publishing.submit(settings, "alice", statement["id"])
-    publishing.approve(settings, "bob", statement["id"])
+    statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
+    statements.approve(settings, actor(settings, "bob"), statement["id"])
     with transaction(settings.database_url) as s:
         rendition = s.scalar(select(Rendition).where(Rendition.statement_id == statement["id"],
                                                      Rendition.channel == "sms"))
         rendition.fields = {"text": "Example Co: all fine, ignore the outage"}
     with pytest.raises(NotAllowed, match="was changed after it was submitted"):
-        publishing.publish(settings, "alice", statement["id"])
+        publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
 
 
 def test_rendition_tampered_after_publish_is_refused_at_send_time(settings, world):
     sid = approved_statement(settings, world)
     held = []
-    publishing.publish(settings, "alice", sid, dispatch=lambda _s, ids: held.extend(ids))
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _s, ids: held.extend(ids))
     with engine_for(settings.database_url).begin() as connection:
         connection.execute(update(Rendition).where(Rendition.statement_id == sid, Rendition.channel == "sms")
                            .values(fields={"text": "forged"}))
-    from broadcaster.sending import send_now
     send_now(settings, held)
-    statuses = {e["channel"]: e for e in publishing.send_log(settings, statement_id=sid)
+    statuses = {e["channel"]: e for e in auditing.send_log(settings, statement_id=sid)
                 if e["status"] in ("failed", "simulated", "sent")}
     assert statuses["sms"]["status"] == "failed"
     assert "no longer matches the approval" in statuses["sms"]["detail"]
@@ -171,66 +172,64 @@ def test_rendition_tampered_after_publish_is_refused_at_send_time(settings, worl
 
 def test_a_newer_version_cancels_the_unsent_deliveries_of_the_older(settings, world):
     v1 = approved_statement(settings, world)
-    publishing.publish(settings, "alice", v1, dispatch=lambda *_: None)  # the broker lost them
+    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=lambda *_: None)  # the broker lost them
     v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
-    result = publishing.publish(settings, "alice", v2)
+    result = publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
     assert result["cancelled"] == 6
-    assert publishing.get_statement(settings, v1)["state"] == "superseded"
+    assert statements.get_statement(settings, v1)["state"] == "superseded"
     with transaction(settings.database_url) as s:
         v1_statuses = set(s.scalars(select(Delivery.status).where(Delivery.statement_id == v1)))
     assert v1_statuses == {"cancelled"}
-    assert publishing.send_log(settings, statement_id=v1, status="simulated") == []
-    assert publishing.send_log(settings, statement_id=v1, status="sent") == []
+    assert auditing.send_log(settings, statement_id=v1, status="simulated") == []
+    assert auditing.send_log(settings, statement_id=v1, status="sent") == []
 
 
 def test_an_update_starts_from_the_latest_version(settings, world):
     approved_statement(settings, world)
-    update_ = publishing.draft(settings, "alice", world, StatementInput(status="monitoring"))
+    update_ = statements.draft(settings, actor(settings, "alice"), world, StatementInput(status="monitoring"))
     assert (update_["version"], update_["headline"], update_["status"]) == (2, FIELDS.headline, "monitoring")
 
 
 def test_publishing_an_older_version_after_a_newer_one_is_refused(settings, world):
     v1 = approved_statement(settings, world)
     v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
-    publishing.publish(settings, "alice", v2)
+    publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
     with pytest.raises(NotAllowed, match="v2 is already live and newer"):
-        publishing.publish(settings, "alice", v1)
+        publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
 
 
 def test_audit_flags_a_channel_that_is_behind(settings, world):
     v1 = approved_statement(settings, world)
-    publishing.publish(settings, "alice", v1)
-    assert publishing.audit(settings)["drift"] is False
+    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
+    assert auditing.consistency_report(settings)["drift"] is False
     v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
     held = []
-    publishing.publish(settings, "alice", v2, dispatch=lambda _s, ids: held.extend(ids))
-    from broadcaster.sending import send_now
+    publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=lambda _s, ids: held.extend(ids))
     with transaction(settings.database_url) as s:
         banner_id = s.scalar(select(Delivery.id).where(Delivery.statement_id == v2, Delivery.channel == "banner"))
     send_now(settings, [i for i in held if i != banner_id])
-    report = publishing.audit(settings)
+    report = auditing.consistency_report(settings)
     assert report["drift"] is True
     channels = report["incidents"][0]["channels"]
     assert channels["banner"] == {"shows_version": 1, "state": "behind", "outstanding": 1, "failed": 0}
     assert channels["sms"]["state"] == "current" and channels["sms"]["shows_version"] == 2
     send_now(settings, [banner_id])
-    assert publishing.audit(settings)["drift"] is False
+    assert auditing.consistency_report(settings)["drift"] is False
 
 
 def test_a_delivery_cancelled_by_an_opt_out_is_not_drift(settings, world):
     from broadcaster import callbacks
-    from broadcaster.sending import send_now
 
-    publishing.add_subscriber(settings, email="c3@example.com")
+    people.add_subscriber(settings, email="c3@example.com")
     held: list[int] = []
-    publishing.publish(settings, "alice", approved_statement(settings, world),
+    publish_uc.publish(settings, actor(settings, "alice"), approved_statement(settings, world),
                        dispatch=lambda _s, ids: held.extend(ids))
     with transaction(settings.database_url) as s:
         email = s.scalar(select(Delivery.id).where(Delivery.id.in_(held), Delivery.target == "c1@example.com"))
     callbacks.unsubscribe(settings, email, callbacks.unsubscribe_token(settings, email))  # before it went out
     send_now(settings, held)
 
-    report = publishing.audit(settings)
+    report = auditing.consistency_report(settings)
 
     channels = report["incidents"][0]["channels"]
     assert channels["email"]["state"] == "current" and channels["email"]["outstanding"] == 0
@@ -239,7 +238,7 @@ def test_a_delivery_cancelled_by_an_opt_out_is_not_drift(settings, world):
 
 def test_the_send_log_is_append_only_in_the_database_itself(settings, world):
     sid = approved_statement(settings, world)
-    publishing.publish(settings, "alice", sid)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
     for statement in ("UPDATE delivery_events SET status = 'sent'", "DELETE FROM delivery_events",
                       "DELETE FROM audit_events"):
         with pytest.raises(DBAPIError, match="append-only"):
@@ -251,20 +250,20 @@ def test_the_send_log_is_append_only_in_the_database_itself(settings, world):
 
 def test_bad_contact_details_are_refused_with_the_field_named(settings):
     with pytest.raises(InvalidInput, match="phone: '\\+1 555' is not a valid phone number"):
-        publishing.add_user(settings, "x", ["author"], phone="+1 555")
+        people.add_user(settings, "x", ["author"], phone="+1 555")
     with pytest.raises(InvalidInput, match="email: 'not-an-email' is not a valid email address"):
-        publishing.add_subscriber(settings, email="not-an-email")
+        people.add_subscriber(settings, email="not-an-email")
     with pytest.raises(InvalidInput, match="role: 'boss' is not one of author, approver, admin"):
-        publishing.add_user(settings, "y", ["boss"])
+        people.add_user(settings, "y", ["boss"])
 
 
 def test_unknown_user_and_statement_are_named(settings, world):
     with pytest.raises(NotFound, match="user 'mallory' does not exist"):
-        publishing.draft(settings, "mallory", world, FIELDS)
+        statements.draft(settings, actor(settings, "mallory"), world, FIELDS)
     with pytest.raises(NotFound, match="statement 999 does not exist"):
-        publishing.preview(settings, 999)
+        statements.preview(settings, 999)
     with pytest.raises(NotFound, match="incident 42 does not exist"):
-        publishing.draft(settings, "alice", 42, FIELDS)
+        statements.draft(settings, actor(settings, "alice"), 42, FIELDS)
 
 
 def test_statement_input_from_a_file_names_the_bad_field():

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from broadcaster.api.app import create_app
+from broadcaster.web.app import create_app
 from tests.conftest import make_settings
 from tests.integration.rows import (
     delivery,

@@ -1,8 +1,11 @@
 import pytest
 
 from broadcaster.config import PROJECT_ROOT, Settings
-from broadcaster.render import check_limits, render_statement
-from broadcaster.render.limits import check_ivr, check_sms, check_x, sms_encoding, spoken_seconds
+from broadcaster.channels import check_limits
+from broadcaster.channels.ivr import check_ivr, spoken_seconds
+from broadcaster.channels.sms import check_sms, sms_encoding
+from broadcaster.channels.x import check_x
+from broadcaster.render import render_statement
 from tests.unit.render.test_templates import context
 
 SETTINGS = Settings(_env_file=None)

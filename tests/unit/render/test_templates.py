@@ -25,7 +25,7 @@ def context(**overrides):
 
 def test_every_channel_of_the_design_has_a_rendition():
     rendered = render_statement(TEMPLATES, context())
-    assert set(rendered) == {"banner", "status_page", "x", "email", "sms", "ivr"}
+    assert set(rendered) == {"banner", "status_page", "x", "email", "sms", "ivr", "webhook"}
     assert set(rendered["email"]) == {"subject", "body_text", "body_html"}
     assert set(rendered["ivr"]) == {"script", "twiml", "ssml"}
     assert rendered["banner"]["severity"] == "major"

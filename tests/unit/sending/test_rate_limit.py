@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from broadcaster import sending
+from broadcaster.delivery import ratelimit
 from broadcaster.channels.base import TransportError
 from broadcaster.config import Settings
-from broadcaster.sending import limiter_wait
+from broadcaster.delivery.ratelimit import limiter_wait
 
 
 @dataclass
@@ -30,7 +30,7 @@ def grant_times(settings: Settings, transport: Account, grants: int, threads: in
 
     def take(n: int) -> None:
         for _ in range(n):
-            limiter_wait(settings, transport)
+            limiter_wait(settings, transport, settings.twilio_rate)
             with lock:
                 times.append(time.monotonic())
 
@@ -70,14 +70,14 @@ def test_a_provider_without_a_configured_rate_is_not_throttled():
     settings = Settings()
     started = time.monotonic()
     for _ in range(200):
-        limiter_wait(settings, Account(provider="builtin"))
+        limiter_wait(settings, Account(provider="builtin"), None)
     assert time.monotonic() - started < 0.5
 
 
 def test_pacing_is_shared_by_every_process_through_redis(redis_broker, monkeypatch):
     # Two settings objects stand for two worker hosts; the pace is on Redis, so they share it
     # (a process's own pacer must not be what spaces them).
-    monkeypatch.setattr(sending, "_local_pacers", None)
+    monkeypatch.setattr(ratelimit, "_local_pacers", None)
     transport = Account()
     settings = Settings(broker_url=redis_broker, twilio_rate="100/second", rate_headroom=0.02)
     times: list[float] = []
@@ -85,7 +85,7 @@ def test_pacing_is_shared_by_every_process_through_redis(redis_broker, monkeypat
 
     def host() -> None:
         for _ in range(10):
-            limiter_wait(settings.model_copy(), transport)
+            limiter_wait(settings.model_copy(), transport, settings.twilio_rate)
             with lock:
                 times.append(time.monotonic())
 
@@ -101,6 +101,6 @@ def test_pacing_is_shared_by_every_process_through_redis(redis_broker, monkeypat
 def test_an_unreachable_limiter_stops_the_send_instead_of_sending_unthrottled():
     settings = Settings(broker_url="redis://127.0.0.1:1/0", twilio_rate="100/second")
     with pytest.raises(TransportError) as error:
-        limiter_wait(settings, Account())
+        limiter_wait(settings, Account(), settings.twilio_rate)
     assert error.value.code == "limiter"
     assert not error.value.permanent

@@ -4,7 +4,7 @@ import pytest
 
 from broadcaster.channels import SendContext, SendResult, Target, TransportError
 from broadcaster.config import Settings
-from broadcaster.sending import _call_with_quick_retries, _failure, backoff_seconds
+from broadcaster.delivery.chunk import _call_with_quick_retries, _failure, backoff_seconds
 from broadcaster.store.models import Delivery, utcnow
 
 SETTINGS = Settings(_env_file=None, backoff_base_seconds=30, backoff_cap_seconds=3600, max_attempts=5,

@@ -10,12 +10,11 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from broadcaster.channels import LIVE_CHANNELS
-from broadcaster.config import Settings
-from broadcaster.store.db import transaction
-from broadcaster.store.models import Delivery
-
-from .app import BULK, LIVE, app_for
+from .. import channels
+from ..config import Settings
+from ..store.db import transaction
+from ..store.models import Delivery
+from .broker import BULK, LIVE, app_for
 
 logger = logging.getLogger("broadcaster.enqueue")
 LOOKUP_SLICE = 10_000
@@ -34,7 +33,7 @@ def enqueue(settings: Settings, delivery_ids: list[int], skip_pending_on: frozen
     return sent
 
 
-def enqueue_lost(settings: Settings, delivery_ids: list[int]) -> int:
+def enqueue_due(settings: Settings, delivery_ids: list[int]) -> int:
     """The sweep's enqueue. A due `retry` row was never on the broker: it always goes. A
     `pending` row was put there when it was written, and while its queue still has a backlog it
     is almost surely in it: a rate-limited fan-out to a million takes hours, and putting it all
@@ -71,5 +70,5 @@ def plan(settings: Settings, delivery_ids: list[int],
         yield from ((BULK, bulk[at:at + size]) for at in range(0, len(bulk), size))
 
 
-def _queue_of(channel: str) -> str:
-    return LIVE if channel in LIVE_CHANNELS else BULK
+def _queue_of(name: str) -> str:
+    return LIVE if channels.channel(name).is_live else BULK

@@ -1,0 +1,25 @@
+"""The `broadcaster` command, one module per command group. Every command calls use cases;
+an error is one clear line on stderr and a non-zero exit, never a traceback."""
+
+import sys
+
+from rich.markup import escape
+from sqlalchemy.exc import OperationalError
+
+from ..domain.errors import BroadcasterError
+from . import delivery, demo, people, run, statements  # noqa: F401 - each registers its commands
+from .common import app, err
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, prog_name="broadcaster")
+    except BroadcasterError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except OperationalError as exc:
+        err.print(f"[bold red]error:[/] cannot use the database: {escape(str(exc.orig))}", highlight=False,
+                  soft_wrap=True)
+        sys.exit(1)

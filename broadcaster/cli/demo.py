@@ -1,0 +1,59 @@
+"""`broadcaster demo`: the whole flow once, in a database of its own, with every channel on the
+`log` provider whatever credentials are set: a demo never messages a real customer and never
+touches the live banner."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import audit, people, publish, statements
+from ..config import get_settings
+from ..delivery import progress
+from ..delivery.chunk import send_now
+from ..statements import StatementInput
+from ..store.db import migrate
+from .common import app, out
+from .views import print_audit, print_preview, progress_table
+
+DEMO_DATABASE = Path("broadcaster-demo.db")
+
+
+@app.command()
+def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file.")] = DEMO_DATABASE) -> None:
+    """Run the whole flow once: users, an incident, a statement, approval, publish, audit."""
+    settings = get_settings().model_copy(update={
+        "database_url": f"sqlite:///{database}", "broker_url": "memory://", "simulate": True})
+    migrate(settings.database_url)
+    out.print(f"[dim]demo database: {database} (every channel simulated; nothing leaves this machine)[/]")
+    existing = {u["name"] for u in people.list_users(settings)}
+    for name, role, contact in (("alice", "author", {"email": "alice@example.com"}),
+                                ("bob", "approver", {"phone": "+14155550100"})):
+        if name not in existing:
+            people.add_user(settings, name, [role], **contact)
+    alice, bob = people.actor_named(settings, "alice"), people.actor_named(settings, "bob")
+    if not statements.list_incidents(settings):
+        people.add_subscriber(settings, email="customer@example.com", phone="+14155550123")
+    incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login", "API"])
+    out.print(f"[dim]$ broadcaster incident open --title 'Login failures' --impact major --as alice[/]\n"
+              f"incident {incident['id']}")
+    statement = statements.draft(settings, alice, incident["id"], StatementInput(
+        status="investigating", headline="Some customers cannot log in",
+        body="Since 14:05 UTC about 1 in 5 login attempts fail. We are investigating.",
+        workaround="If you are logged in, stay logged in; the mobile app is not affected", next_update="30m"))
+    sid = statement["id"]
+    out.print(f"[dim]$ broadcaster statement draft {incident['id']} --as alice ...[/]\nstatement {sid}")
+    out.print(f"[dim]$ broadcaster preview {sid}[/]")
+    print_preview(out, statements.preview(settings, sid))
+    out.print(f"[dim]$ broadcaster submit {sid} --as alice[/]")
+    submitted = statements.submit(settings, alice, sid)
+    out.print(f"statement {sid} submitted: content hash {submitted['content_hash'][:12]}")
+    out.print(f"[dim]$ broadcaster approve {sid} --as bob[/]")
+    statements.approve(settings, bob, sid)
+    out.print(f"[dim]$ broadcaster publish {sid} --as alice[/]")
+    # Sent in this process: the worker a broker would feed reads the configured database, not the demo's.
+    published = publish.publish(settings, alice, sid, dispatch=send_now)
+    out.print(f"statement {sid} published: {published['deliveries']} deliveries")
+    out.print(progress_table(sid, progress.progress(settings, sid)))
+    out.print("[dim]$ broadcaster audit[/]")
+    print_audit(out, audit.consistency_report(settings))

@@ -1,0 +1,95 @@
+"""Running Broadcaster: `init`, `worker`, `beat`, `serve`, and the `demo` tour."""
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..config import get_settings
+from ..domain.errors import InvalidInput
+from ..store.db import migrate, safe_url
+from .common import app, out
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or migrate it to this version's schema."""
+    settings = get_settings()
+    revision = migrate(settings.database_url)
+    out.print(f"database ready at schema {revision}: {safe_url(settings.database_url)}")
+
+
+@app.command()
+def worker(queues: Annotated[str, typer.Option(help="Comma-separated: live, bulk.")] = "live,bulk",
+           concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2) -> None:
+    """Start a Celery worker (needs BROADCASTER_BROKER_URL, e.g. redis://localhost:6379/0)."""
+    settings = _shared_broker_settings("worker")
+    from broadcaster.metrics import start_worker_metrics
+    from workers.app import celery_app
+
+    start_worker_metrics(settings)
+    celery_app.worker_main(["worker", "-Q", queues, "--concurrency", str(concurrency), "--loglevel", "INFO",
+                            "--without-gossip", "--without-mingle"])
+
+
+@app.command()
+def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state.")] = Path(
+        ".broadcaster-beat")) -> None:
+    """Start the sweep schedule (one per installation)."""
+    _shared_broker_settings("beat")
+    from workers.app import celery_app
+
+    celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", "INFO"])
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000) -> None:
+    """Run the web app: provider callbacks, unsubscribe links, /metrics, /healthz. Embedded, it also
+    runs the worker and the sweep in this process."""
+    import uvicorn
+
+    from broadcaster.web.app import create_app
+
+    settings = get_settings()
+    if settings.embedded:
+        migrate(settings.database_url)  # the laptop default needs no separate set-up step
+    with embedded_worker(settings), embedded_sweep(settings):
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@contextmanager
+def embedded_sweep(settings):
+    """Beat's job, in a thread, for the embedded default."""
+    if not settings.embedded:
+        yield
+        return
+    from broadcaster.background import every
+    from broadcaster.delivery.enqueue import enqueue_due
+    from broadcaster.delivery.sweep import sweep
+
+    with every(settings.sweep_interval_seconds, lambda: sweep(settings, enqueue_due), "sweep"):
+        yield
+
+
+def _shared_broker_settings(what: str):
+    settings = get_settings()
+    if settings.embedded:
+        raise InvalidInput(f"{what}: a separate {what} needs a broker it can share; set BROADCASTER_BROKER_URL, "
+                           "e.g. redis://127.0.0.1:6379/0 (the embedded default runs its worker inside "
+                           "`broadcaster publish`)")
+    return settings
+
+
+@contextmanager
+def embedded_worker(settings):
+    """Embedded default: a worker in this process drains what was put on the memory broker.
+    With a real broker the fleet's workers do it, and this does nothing."""
+    if not settings.embedded:
+        yield
+        return
+    from workers.app import celery_app
+    from workers.embedded import in_process_worker
+
+    with in_process_worker(celery_app):
+        yield

@@ -1,0 +1,74 @@
+"""How the CLI shows things: rich panels and tables over the use cases' plain dicts."""
+
+from rich.columns import Columns
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..delivery.status import REACHED
+
+
+def channel_panel(name: str, channel: dict) -> Panel:
+    body = Text()
+    for field, value in channel.items():
+        if field in ("limits", "ok"):
+            continue
+        body.append(f"{field}\n", style="dim")
+        body.append(f"{value}\n\n")
+    for lim in channel["limits"]:
+        usage = lim["measured"] / lim["limit"] if lim["limit"] else 0
+        style = "green" if lim["ok"] else "bold red"
+        body.append(f"{lim['name']}: {_n(lim['measured'])}/{_n(lim['limit'])} {lim['unit']} ({usage:.0%})", style)
+        if not lim["ok"]:
+            body.append(f" over by {_n(lim['excess'])}", style)
+        if lim["detail"]:
+            body.append(f"\n  {lim['detail']}", style="dim")
+        body.append("\n")
+    mark, colour = ("✓", "green") if channel["ok"] else ("✗", "red")
+    return Panel(body, title=f"{name} {mark}", border_style=colour)
+
+
+def _n(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def progress_table(statement_id: int, counts: dict[str, dict[str, int]]) -> Table:
+    table = Table("channel", "total", "done", "failed", "retrying", "unknown", "pending", "", title=(
+        f"statement {statement_id} fan-out"))
+    for channel, by_status in sorted(counts.items()):
+        total = sum(by_status.values())
+        done = sum(by_status.get(k, 0) for k in REACHED)
+        bar_width = 20
+        filled = int(bar_width * done / total) if total else 0
+        table.add_row(channel, str(total), Text(str(done), "green"), Text(str(by_status.get("failed", 0)), "red"),
+                      Text(str(by_status.get("retry", 0)), "yellow"), str(by_status.get("unknown", 0)),
+                      str(by_status.get("pending", 0) + by_status.get("sending", 0)),
+                      Text("█" * filled + "░" * (bar_width - filled), "green"))
+    return table
+
+
+def print_preview(out: Console, result: dict) -> None:
+    st = result["statement"]
+    out.print(f"[bold]statement {st['id']}[/] incident {st['incident_id']} v{st['version']} ({st['state']}) "
+              f"content hash [cyan]{result['content_hash'][:12]}[/]")
+    panels = [channel_panel(name, channel) for name, channel in result["channels"].items()]
+    out.print(Columns(panels, equal=True, expand=True))
+    broken = [lim for ch in result["channels"].values() for lim in ch["limits"] if not lim["ok"]]
+    if broken:
+        out.print(f"[bold red]{len(broken)} limit(s) broken: this statement cannot be submitted.[/]")
+
+
+def print_audit(out: Console, report: dict) -> None:
+    for incident in report["incidents"]:
+        table = Table("channel", "shows", "state", "outstanding", "failed",
+                      title=f"incident {incident['incident_id']}: {incident['title']} "
+                            f"(live: v{incident['live_version']})")
+        for name, ch in incident["channels"].items():
+            shows = f"v{ch['shows_version']}" if ch["shows_version"] else "-"
+            style = "red" if ch["state"] == "behind" else ""
+            table.add_row(name, shows, Text(ch["state"], style=style), str(ch["outstanding"]), str(ch["failed"]))
+        out.print(table)
+    if not report["incidents"]:
+        out.print("no published statements yet")
+    out.print("[bold red]drift: some channels are behind[/]" if report["drift"] else "all channels current")

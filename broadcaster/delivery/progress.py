@@ -1,0 +1,29 @@
+"""How far a fan-out has got: what the CLI and the dashboard show while it runs."""
+
+from collections import defaultdict
+
+from sqlalchemy import func, or_, select
+
+from ..config import Settings
+from ..store.db import transaction
+from ..store.models import Delivery
+from .status import UNSENT
+
+
+def progress(settings: Settings, statement_id: int) -> dict[str, dict[str, int]]:
+    """{channel: {status: count}} for one statement's deliveries."""
+    with transaction(settings.database_url) as s:
+        rows = s.execute(select(Delivery.channel, Delivery.status, func.count())
+                         .where(Delivery.statement_id == statement_id)
+                         .group_by(Delivery.channel, Delivery.status)).all()
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    for channel, status, count in rows:
+        result[channel][status] = count
+    return dict(result)
+
+
+def work_left(settings: Settings) -> int:
+    """Deliveries being sent, or waiting for a first send (not those waiting out a backoff)."""
+    with transaction(settings.database_url) as s:
+        return s.scalar(select(func.count()).where(or_(
+            Delivery.status == "sending", Delivery.status.in_(UNSENT) & Delivery.next_attempt_at.is_(None)))) or 0

@@ -1,0 +1,135 @@
+"""Publishing: the approved words go live, and an operator's resend.
+
+``publish`` is a transactional outbox. In one transaction the statement becomes published,
+the previous version superseded (its unsent deliveries cancelled) and one delivery row is
+written per target; only after commit are the deliveries handed to ``dispatch``, which by
+default puts them on the broker. Nothing is ever sent inside the caller's request.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from . import channels
+from .channels import transport_for
+from .config import Settings
+from .delivery import enqueue as broker
+from .delivery.records import cancel_unsent, log_state_of
+from .delivery.sweep import reset_for_resend
+from .domain.approval import Actor
+from .domain.errors import InvalidInput, NotAllowed
+from .domain.incident import IncidentStatus
+from .domain.lifecycle import Action, State, next_state
+from .statements import policy, verified_hash
+from .store.models import Delivery, Statement, Subscriber, utcnow
+from .usecase import acting, log_action, get, label, live_statement
+from .views import statement_view
+
+Dispatcher = Callable[[Settings, list[int]], None]
+
+
+def publish(settings: Settings, actor: Actor, statement_id: int,
+            dispatch: Dispatcher | None = None) -> dict:
+    """Make the approved words live. Only after commit are the deliveries handed to ``dispatch``
+    (default: the broker; tests pass ``send_now`` to send in this process)."""
+    with acting(settings, actor, "publish", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id, lock=True)
+        new_state = next_state(State(statement.state), Action.PUBLISH, label(statement))
+        _refuse_void_approval(settings, statement)
+        _refuse_older_than_live(s, statement)
+        cancelled = _supersede_live_version(s, statement.incident_id)
+        statement.state = new_state.value
+        statement.published_at = utcnow()
+        _update_incident(statement)
+        delivery_ids = _write_deliveries(settings, s, statement)
+        log_action(s, actor, "publish", f"statement:{statement.id}",
+               {"content_hash": statement.content_hash, "deliveries": len(delivery_ids), "cancelled": cancelled})
+        result = {**statement_view(statement), "deliveries": len(delivery_ids), "cancelled": cancelled}
+    (dispatch or broker.enqueue)(settings, delivery_ids)
+    return result
+
+
+def retry(settings: Settings, actor: Actor, statement_id: int, statuses: tuple[str, ...],
+          dispatch: Dispatcher | None = None) -> int:
+    """An operator resends what failed, or what crashed mid-call and could not be reconciled."""
+    allowed = {"failed", "unknown"}
+    if not statuses or not set(statuses) <= allowed:
+        raise InvalidInput(f"retry: choose among {', '.join(sorted(allowed))}")
+    with acting(settings, actor, "publish", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id)
+        if statement.state != State.PUBLISHED.value:
+            raise NotAllowed(f"cannot retry {label(statement)}: it is {statement.state}, not the live version")
+        log_action(s, actor, "retry", f"statement:{statement.id}", {"statuses": list(statuses)})
+    ids = reset_for_resend(settings, statement_id, statuses, actor.name)
+    (dispatch or broker.enqueue)(settings, ids)
+    return len(ids)
+
+
+def _refuse_void_approval(settings: Settings, statement: Statement) -> None:
+    hash_now = verified_hash(statement)
+    valid = [a for a in statement.approvals if a.decision == "approve" and a.content_hash == hash_now]
+    needed = policy(settings).required(statement.impact)
+    if len(valid) < needed:
+        raise NotAllowed(f"{label(statement)} has {len(valid)} valid approval(s) of content {hash_now[:12]}, "
+                         f"needs {needed}")
+
+
+def _refuse_older_than_live(s: Session, statement: Statement) -> None:
+    live = live_statement(s, statement.incident_id)
+    if live is not None and live.version > statement.version:
+        raise NotAllowed(f"cannot publish {label(statement)}: v{live.version} is already live and newer")
+
+
+def _supersede_live_version(s: Session, incident_id: int) -> int:
+    live = live_statement(s, incident_id)
+    if live is None:
+        return 0
+    live.state = next_state(State(live.state), Action.SUPERSEDE, label(live)).value
+    return cancel_unsent(s, Delivery.statement_id == live.id, "a newer version was published")
+
+
+def _update_incident(statement: Statement) -> None:
+    incident = statement.incident
+    incident.status, incident.impact, incident.components = statement.status, statement.impact, statement.components
+    incident.resolved_at = utcnow() if statement.status == IncidentStatus.RESOLVED.value else None
+
+
+def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
+    """One delivery row per target, and its `pending` line in the send log. Core inserts in
+    batches: a million subscribers must not become a million ORM objects."""
+    now = utcnow()
+    for rendition in statement.renditions:
+        provider = transport_for(rendition.channel, settings).provider
+        for batch in _batched(_targets(s, rendition.channel, statement.components), 5000):
+            s.execute(insert(Delivery), [
+                {"statement_id": statement.id, "channel": rendition.channel, "target": target, "provider": provider,
+                 "status": "pending", "attempts": 0, "created_at": now, "updated_at": now} for target in batch])
+    log_state_of(s, Delivery.statement_id == statement.id)
+    return list(s.scalars(select(Delivery.id).where(Delivery.statement_id == statement.id).order_by(Delivery.id)))
+
+
+def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _targets(s: Session, name: str, components: list[str]) -> Iterator[str]:
+    """Who a channel reaches: one live surface, or every subscriber who wants this incident."""
+    ch = channels.channel(name)
+    if ch.is_live:
+        yield name
+        return
+    column = getattr(Subscriber, ch.address)
+    rows = s.execute(select(column, Subscriber.components)
+                     .where(column.is_not(None), Subscriber.opted_out_at.is_(None)).order_by(Subscriber.id)
+                     .execution_options(yield_per=5000))
+    for address, wanted in rows:
+        if not wanted or not components or set(wanted) & set(components):
+            yield address

@@ -1,0 +1,275 @@
+"""Incidents and their statements: draft, edit, preview, submit, approve, reject, withdraw.
+
+Each use case is one transaction over an authenticated actor (``usecase.acting``): it loads
+rows, lets ``domain`` decide, stores the outcome and appends an audit event. Results come back
+as plain dicts (``views``).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from sqlalchemy import select
+
+from . import channels
+from .config import Settings
+from .domain.approval import Actor, ApprovalPolicy, check_can_approve, is_fully_approved
+from .domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from .domain.hashing import content_hash, sha256_of
+from .domain.incident import Impact, IncidentStatus, parse_choice, parse_next_update
+from .domain.lifecycle import Action, State, edit_makes_new_version, next_state, state_after_edit
+from .render import LimitCheck, render_statement
+from .store.content import hashed_fields, stored_content_hash, stored_renditions
+from .store.models import Approval, Incident, Rendition, Statement, utcnow
+from .usecase import acting, log_action, get, label, next_version, unit_of_work
+from .views import incident_view, statement_view
+
+class StatementInput(BaseModel):
+    """What an author gives for a statement (CLI flags, a YAML file, the API). All optional:
+    an update starts from the incident's latest version."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: str | None = None
+    impact: str | None = None
+    components: list[str] | None = None
+    headline: str | None = None
+    body: str | None = None
+    workaround: str | None = None
+    next_update: str | None = None
+
+    @field_validator("next_update", mode="before")
+    @classmethod
+    def _times_as_text(cls, value: Any) -> Any:
+        # YAML turns an unquoted 2026-11-23T14:30 into a datetime: keep it as given.
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    @classmethod
+    def parse(cls, data: Any, source: str) -> "StatementInput":
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{source}: expected a mapping of statement fields, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'statement'}: {err['msg']}" for err in exc.errors()
+            )
+            raise InvalidInput(f"{source}: {problems}") from None
+
+    def merged_over(self, other: "StatementInput") -> "StatementInput":
+        """These values where given, the other's elsewhere (CLI flags over a file)."""
+        return other.model_copy(update=self.model_dump(exclude_none=True))
+
+
+def open_incident(settings: Settings, actor: Actor, title: str, impact: str,
+                  components: Iterable[str] = ()) -> dict:
+    if not title.strip():
+        raise InvalidInput("title: must not be empty")
+    with acting(settings, actor, "open incident") as s:
+        incident = Incident(title=title.strip(), impact=parse_choice(Impact, impact, "impact").value,
+                            status=IncidentStatus.INVESTIGATING.value, components=list(components),
+                            opened_by_id=actor.id)
+        s.add(incident)
+        s.flush()
+        log_action(s, actor, "open incident", f"incident:{incident.id}", {"title": incident.title})
+        return incident_view(incident)
+
+
+def draft(settings: Settings, actor: Actor, incident_id: int, given: StatementInput,
+          now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    with acting(settings, actor, "draft", f"incident:{incident_id}") as s:
+        incident = get(s, Incident, incident_id)
+        latest = incident.statements[-1] if incident.statements else None
+        statement = Statement(incident=incident, version=next_version(s, incident.id), state=State.DRAFT.value,
+                              author_id=actor.id, **_statement_values(given, incident, latest, now))
+        s.add(statement)
+        s.flush()
+        log_action(s, actor, "draft", f"statement:{statement.id}", {"version": statement.version})
+        return statement_view(statement)
+
+
+def edit(settings: Settings, actor: Actor, statement_id: int, changes: StatementInput,
+         now: datetime | None = None) -> dict:
+    """A draft changes in place; a submitted version is immutable, so the edit becomes a new
+    draft version and the old one's approvals are void."""
+    now = now or utcnow()
+    with acting(settings, actor, "edit", f"statement:{statement_id}") as s:
+        old = get(s, Statement, statement_id, lock=True)
+        values = _statement_values(changes, old.incident, old, now)
+        if not edit_makes_new_version(State(old.state)):
+            for key, value in values.items():
+                setattr(old, key, value)
+            log_action(s, actor, "edit", f"statement:{old.id}", {"version": old.version})
+            return statement_view(old)
+        new = Statement(incident=old.incident, version=next_version(s, old.incident_id), state=State.DRAFT.value,
+                        author_id=actor.id, based_on_id=old.id, **values)
+        s.add(new)
+        voided = old.state != state_after_edit(State(old.state)).value
+        old.state = state_after_edit(State(old.state)).value
+        s.flush()
+        log_action(s, actor, "edit", f"statement:{new.id}",
+               {"version": new.version, "based_on": old.id, "voided": voided})
+        return statement_view(new)
+
+
+def preview(settings: Settings, statement_id: int) -> dict:
+    """Every channel's words for this statement, with each limit and how close it is.
+    A draft is rendered now; a submitted statement shows exactly what was stored."""
+    with unit_of_work(settings) as s:
+        statement = get(s, Statement, statement_id)
+        if statement.state == State.DRAFT.value:
+            renditions = _render(settings, statement)
+        else:
+            renditions = stored_renditions(statement)
+        checks = channels.check_limits(renditions, settings)
+        return {
+            "statement": statement_view(statement),
+            "content_hash": content_hash(hashed_fields(statement), renditions),
+            "channels": {
+                channel: {**fields,
+                          "limits": [c.as_dict() for c in checks if c.channel == channel],
+                          "ok": all(c.ok for c in checks if c.channel == channel)}
+                for channel, fields in renditions.items()
+            },
+        }
+
+
+def submit(settings: Settings, actor: Actor, statement_id: int) -> dict:
+    with acting(settings, actor, "submit", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id, lock=True)
+        new_state = next_state(State(statement.state), Action.SUBMIT, label(statement))
+        renditions = _render(settings, statement)
+        _refuse_limit_violations(statement, channels.check_limits(renditions, settings))
+        for channel, fields in renditions.items():
+            s.add(Rendition(statement=statement, channel=channel, fields=fields, content_hash=sha256_of(fields)))
+        statement.content_hash = content_hash(hashed_fields(statement), renditions)
+        statement.state = new_state.value
+        statement.submitted_at = utcnow()
+        log_action(s, actor, "submit", f"statement:{statement.id}", {"content_hash": statement.content_hash})
+        return {**statement_view(statement), "approvals_needed": policy(settings).required(statement.impact)}
+
+
+def approve(settings: Settings, actor: Actor, statement_id: int, seen_hash: str | None = None,
+            comment: str = "") -> dict:
+    """Record one approval of exactly the content ``seen_hash`` names (default: what is stored)."""
+    with acting(settings, actor, "approve", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id, lock=True)
+        next_state(State(statement.state), Action.APPROVE, label(statement))
+        hash_now = verified_hash(statement)
+        approved_by = [a.approver_id for a in statement.approvals if a.decision == "approve"]
+        check_can_approve(actor, statement.author_id, approved_by, _expand(seen_hash, hash_now), hash_now)
+        s.add(Approval(statement=statement, approver_id=actor.id, decision="approve", content_hash=hash_now,
+                       comment=comment))
+        count, needed = len(approved_by) + 1, policy(settings).required(statement.impact)
+        if is_fully_approved(policy(settings), statement.impact, count):
+            statement.state = State.APPROVED.value
+        log_action(s, actor, "approve", f"statement:{statement.id}",
+               {"content_hash": hash_now, "approvals": count, "needed": needed, "comment": comment})
+        return {**statement_view(statement), "approvals": count, "approvals_needed": needed}
+
+
+def reject(settings: Settings, actor: Actor, statement_id: int, reason: str) -> dict:
+    if not reason.strip():
+        raise InvalidInput("reason: say why, so the author can fix it")
+    with acting(settings, actor, "reject", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id, lock=True)
+        statement.state = next_state(State(statement.state), Action.REJECT, label(statement)).value
+        s.add(Approval(statement=statement, approver_id=actor.id, decision="reject",
+                       content_hash=statement.content_hash or "", comment=reason))
+        log_action(s, actor, "reject", f"statement:{statement.id}", {"reason": reason})
+        return statement_view(statement)
+
+
+def withdraw(settings: Settings, actor: Actor, statement_id: int) -> dict:
+    with acting(settings, actor, "withdraw", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id, lock=True)
+        statement.state = next_state(State(statement.state), Action.WITHDRAW, label(statement)).value
+        log_action(s, actor, "withdraw", f"statement:{statement.id}", {})
+        return statement_view(statement)
+
+
+def list_incidents(settings: Settings) -> list[dict]:
+    with unit_of_work(settings) as s:
+        return [incident_view(i) for i in s.scalars(select(Incident).order_by(Incident.id))]
+
+
+def list_statements(settings: Settings, incident_id: int | None = None) -> list[dict]:
+    with unit_of_work(settings) as s:
+        query = select(Statement).order_by(Statement.id)
+        if incident_id is not None:
+            query = query.where(Statement.incident_id == incident_id)
+        return [statement_view(st) for st in s.scalars(query)]
+
+
+def get_statement(settings: Settings, statement_id: int) -> dict:
+    with unit_of_work(settings) as s:
+        statement = get(s, Statement, statement_id)
+        return {**statement_view(statement),
+                "approvals": [{"by": a.approver.name, "decision": a.decision, "content_hash": a.content_hash,
+                               "comment": a.comment, "at": a.created_at.isoformat()} for a in statement.approvals]}
+
+
+def policy(settings: Settings) -> ApprovalPolicy:
+    return ApprovalPolicy(default=settings.approvals_default, by_impact=settings.approvals_by_impact)
+
+
+def _statement_values(given: StatementInput, incident: Incident, base: Statement | None, now: datetime) -> dict:
+    """The full field set of a version: what was given, else the base version's, else the incident's."""
+    def pick(name: str, fallback: Any) -> Any:
+        value = getattr(given, name)
+        return value if value is not None else fallback
+
+    headline = pick("headline", base.headline if base else None)
+    body = pick("body", base.body if base else None)
+    for name, value in (("headline", headline), ("body", body)):
+        if not value:
+            raise InvalidInput(f"{name}: required (say what customers see, in one line for the headline)")
+    status = parse_choice(IncidentStatus, pick("status", base.status if base else incident.status), "status")
+    impact = parse_choice(Impact, pick("impact", base.impact if base else incident.impact), "impact")
+    if given.next_update:
+        next_update = parse_next_update(given.next_update, now)
+    else:
+        kept = base.next_update_at if base else None
+        next_update = kept if kept and kept > now else None
+    return {
+        "status": status.value, "impact": impact.value,
+        "components": list(pick("components", base.components if base else incident.components)),
+        "headline": headline, "body": body, "workaround": pick("workaround", base.workaround if base else ""),
+        "next_update_at": None if status == IncidentStatus.RESOLVED else next_update,
+    }
+
+
+def _render(settings: Settings, statement: Statement) -> dict[str, dict[str, str]]:
+    context = {
+        **hashed_fields(statement),
+        "next_update": statement.next_update_at,
+        "company": settings.company_name, "status_url": settings.status_page_url,
+        "support_url": settings.support_url, "ivr_support_hint": settings.ivr_support_hint,
+        "tz": settings.timezone_label,
+    }
+    return render_statement(settings.templates_dir, context, channels.names())
+
+
+def verified_hash(statement: Statement) -> str:
+    """Re-hash what is stored; refuse if it no longer matches what was submitted."""
+    hash_now = stored_content_hash(statement)
+    if hash_now != statement.content_hash:
+        raise NotAllowed(f"{label(statement)} was changed after it was submitted (stored content hashes to "
+                         f"{hash_now[:12]}, submitted as {(statement.content_hash or '')[:12]}): refusing")
+    return hash_now
+
+
+def _expand(seen_hash: str | None, hash_now: str) -> str:
+    """Accept the 12-character prefix people copy from the preview."""
+    if seen_hash is None:
+        return hash_now
+    seen_hash = seen_hash.strip().lower()
+    return hash_now if len(seen_hash) >= 8 and hash_now.startswith(seen_hash) else seen_hash
+
+
+def _refuse_limit_violations(statement: Statement, checks: list[LimitCheck]) -> None:
+    broken = [c.describe() for c in checks if not c.ok]
+    if broken:
+        raise LimitExceeded(f"cannot submit {label(statement)}: " + "; ".join(broken))

@@ -1,0 +1,73 @@
+"""What every use case shares: who is acting, one unit of work, and the audit trail.
+
+A use case takes an authenticated ``Actor`` (the CLI looks one up by name, the web app gets
+one from a session or token) and runs in one transaction:
+
+    with acting(settings, actor, "submit") as s:
+        ...
+        log_action(s, actor, "submit", f"statement:{statement.id}", {...})
+
+A refusal (a missing role, a rule, an illegal transition) rolls the work back but is itself
+written to the audit trail, in a transaction of its own: who tried what, and why it was refused.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .config import Settings
+from .domain.approval import Actor, require_role
+from .domain.errors import IllegalTransition, NotAllowed, NotFound
+from .domain.lifecycle import State
+from .store.db import require_current_schema, transaction
+from .store.models import AuditEvent, Statement
+
+_schema_checked: set[str] = set()
+
+
+def unit_of_work(settings: Settings):
+    """A transaction on the settings' database; its schema is checked once per process."""
+    if settings.database_url not in _schema_checked:
+        require_current_schema(settings.database_url)
+        _schema_checked.add(settings.database_url)
+    return transaction(settings.database_url)
+
+
+@contextmanager
+def acting(settings: Settings, actor: Actor, action: str, subject: str = "") -> Iterator[Session]:
+    """The role check and one unit of work; a refusal is audited before it propagates."""
+    try:
+        require_role(actor, action)
+        with unit_of_work(settings) as s:
+            yield s
+    except (NotAllowed, IllegalTransition) as exc:
+        with unit_of_work(settings) as s:
+            log_action(s, actor, f"refused: {action}", subject, {"reason": str(exc)})
+        raise
+
+
+def log_action(s: Session, actor: Actor | None, action: str, subject: str, detail: dict) -> None:
+    s.add(AuditEvent(actor_id=actor.id if actor else None, action=action[:40], subject=subject, detail=detail))
+
+
+def get(s: Session, model: type, id_: int, lock: bool = False):
+    query = select(model).where(model.id == id_)
+    row = s.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise NotFound(f"{model.__tablename__[:-1]} {id_} does not exist")
+    return row
+
+
+def label(statement: Statement) -> str:
+    return f"statement {statement.id} (incident {statement.incident_id} v{statement.version})"
+
+
+def live_statement(s: Session, incident_id: int) -> Statement | None:
+    return s.scalar(select(Statement).where(Statement.incident_id == incident_id,
+                                            Statement.state == State.PUBLISHED.value))
+
+
+def next_version(s: Session, incident_id: int) -> int:
+    return (s.scalar(select(func.max(Statement.version)).where(Statement.incident_id == incident_id)) or 0) + 1
