@@ -36,11 +36,11 @@ def _aware(value: datetime) -> datetime:
 
 
 def abbreviation(value: datetime, zone: tzinfo) -> str:
-    """The zone's abbreviation for that instant. Zones without letters (Asia/Dubai says '+04')
-    become 'UTC+4', 'UTC+5:30', which nobody mistakes for a number."""
+    """The zone's abbreviation for that instant. Zones without letters (Asia/Dubai says '+04',
+    a fixed offset 'UTC+01:00') become 'UTC+4', 'UTC+5:30', which nobody mistakes for a number."""
     local = _aware(value).astimezone(zone)
     name = local.tzname() or ""
-    if name and name[0] not in "+-":
+    if name.isalpha():
         return name
     offset = local.utcoffset() or timedelta(0)
     sign = "-" if offset < timedelta(0) else "+"
