@@ -113,7 +113,8 @@ RESOLVED_WORDS = {
     ("x", "text"): "Resolved: ", ("email", "subject"): "[Resolved] ",
     ("email", "body_text"): "This issue is resolved.", ("email", "body_html"): "This issue is resolved.",
     ("sms", "text"): "Example Co - Resolved: ", ("ivr", "script"): "The problem with Login has been fixed.",
-    ("ivr", "twiml"): "The problem with Login has been fixed.", ("ivr", "ssml"): "The problem with Login has been fixed.",
+    ("ivr", "twiml"): "The problem with Login has been fixed.",
+    ("ivr", "ssml"): "The problem with Login has been fixed.",
 }
 
 
