@@ -92,3 +92,17 @@ def refuse_stale_next_update(next_update_at: datetime | None, now: datetime, zon
     if next_update_at is not None and next_update_at <= now:
         raise NotAllowed(f"the next update time {clock(next_update_at, zone, now)} has passed: set a new one with "
                          "--next-update before publishing; customers must never read a promise already broken")
+
+
+
+def refuse_next_update_day_changed(next_update_at: datetime | None, rendered_at: datetime, now: datetime,
+                                   zone: tzinfo = UTC) -> None:
+    """Raise NotAllowed if the time as rendered at `rendered_at` no longer reads true `now`
+    ('tomorrow 09:00 EST' written yesterday means today). Renditions are frozen at submit, so a
+    statement published on a later local day must be edited and approved again."""
+    if next_update_at is None:
+        return
+    written, true_now = clock(next_update_at, zone, rendered_at), clock(next_update_at, zone, now)
+    if written != true_now:
+        raise NotAllowed(f"the statement says the next update is '{written}', but today that time is "
+                         f"'{true_now}': edit the statement (a new version) and have it approved again")

@@ -10,6 +10,7 @@ from broadcaster.domain.incident import (
     choose_next_update,
     parse_choice,
     parse_next_update,
+    refuse_next_update_day_changed,
     refuse_stale_next_update,
 )
 
@@ -94,3 +95,19 @@ def test_a_next_update_still_ahead_or_absent_may_be_published():
     refuse_stale_next_update(None, PROMISED)
     with pytest.raises(NotAllowed):
         refuse_stale_next_update(PROMISED, PROMISED)  # due now is already too late to promise
+
+
+def test_a_tomorrow_written_yesterday_is_refused_at_publish():
+    written = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # 17:00 EST on Monday
+    promised = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 09:00 EST on Tuesday: "tomorrow" when written
+    with pytest.raises(NotAllowed, match=r"says the next update is 'tomorrow 09:00 EST', but today that time is "
+                                         r"'09:00 EST': edit the statement"):
+        refuse_next_update_day_changed(promised, written, datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+                                       ZoneInfo("America/New_York"))
+
+
+def test_a_next_update_that_reads_the_same_today_may_be_published():
+    written = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
+    refuse_next_update_day_changed(datetime(2026, 11, 24, 14, 0, tzinfo=UTC), written,
+                                   written + timedelta(hours=1), ZoneInfo("America/New_York"))
+    refuse_next_update_day_changed(None, written, written + timedelta(days=2))
