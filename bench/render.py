@@ -37,7 +37,7 @@ def random_statement(rng: random.Random, i: int) -> dict:
         "".join(rng.choices(string.ascii_letters, k=8)) + "</b>",
         "workaround": words(rng.randint(0, 12)), "next_update_at": when.isoformat(), "next_update": when,
         "company": "Example Co", "status_url": "https://status.example.com", "support_url": "https://help.example.com",
-        "ivr_support_hint": "our website", "tz": "UTC",
+        "ivr_support_hint": "our website", "tz": "UTC", "now": datetime(2026, 11, 23, 14, 0, tzinfo=UTC),
     }
 
 

@@ -6,9 +6,12 @@ Nothing else in the code base reads ``os.environ``.
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .domain.errors import InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +27,8 @@ class Settings(BaseSettings):
     status_page_url: str = "https://status.example.com"
     support_url: str = "https://help.example.com"
     ivr_support_hint: str = "our website or our help centre"
-    timezone_label: str = "UTC"
+    # The IANA zone every channel shows times in, with that instant's abbreviation (EST/EDT).
+    timezone: str = "UTC"
 
     # Approval policy: how many distinct approvers each impact needs (others: default).
     approvals_default: int = 1
@@ -90,6 +94,21 @@ class Settings(BaseSettings):
     x_access_token_secret: str | None = None
     x_api_base: str | None = None
     x_rate: str = "100/15minutes"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # InvalidInput, not ValueError: pydantic lets it through, so the CLI prints one line.
+            raise InvalidInput(f"BROADCASTER_TIMEZONE: {value!r} is not an IANA time zone; use a name such as "
+                               "'America/New_York', 'Europe/London' or 'UTC'") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def embedded(self) -> bool:

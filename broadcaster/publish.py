@@ -19,7 +19,7 @@ from .delivery.records import cancel_unsent, log_state_of
 from .delivery.sweep import reset_for_resend
 from .domain.approval import Actor
 from .domain.errors import InvalidInput, NotAllowed
-from .domain.incident import IncidentStatus
+from .domain.incident import IncidentStatus, refuse_next_update_day_changed, refuse_stale_next_update
 from .domain.lifecycle import Action, State, next_state
 from .statements import policy, verified_hash
 from .store.models import Delivery, Statement, Subscriber, utcnow
@@ -37,6 +37,9 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
         statement = get(s, Statement, statement_id, lock=True)
         new_state = next_state(State(statement.state), Action.PUBLISH, label(statement))
         _refuse_void_approval(settings, statement)
+        # A customer must never read a promise already broken, or a "tomorrow" that is today.
+        refuse_stale_next_update(statement.next_update_at, utcnow(), settings.zone)
+        refuse_next_update_day_changed(statement.next_update_at, statement.submitted_at, utcnow(), settings.zone)
         _refuse_older_than_live(s, statement)
         cancelled = _supersede_live_version(s, statement.incident_id)
         statement.state = new_state.value

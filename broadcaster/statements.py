@@ -17,7 +17,7 @@ from .config import Settings
 from .domain.approval import Actor, ApprovalPolicy, check_can_approve, is_fully_approved
 from .domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from .domain.hashing import content_hash, sha256_of
-from .domain.incident import Impact, IncidentStatus, parse_choice, parse_next_update
+from .domain.incident import Impact, IncidentStatus, choose_next_update, parse_choice
 from .domain.lifecycle import Action, State, edit_makes_new_version, next_state, state_after_edit
 from .render import LimitCheck, render_statement
 from .store.content import hashed_fields, stored_content_hash, stored_renditions
@@ -228,16 +228,12 @@ def _statement_values(given: StatementInput, incident: Incident, base: Statement
             raise InvalidInput(f"{name}: required (say what customers see, in one line for the headline)")
     status = parse_choice(IncidentStatus, pick("status", base.status if base else incident.status), "status")
     impact = parse_choice(Impact, pick("impact", base.impact if base else incident.impact), "impact")
-    if given.next_update:
-        next_update = parse_next_update(given.next_update, now)
-    else:
-        kept = base.next_update_at if base else None
-        next_update = kept if kept and kept > now else None
+    next_update = choose_next_update(given.next_update, base.next_update_at if base else None, status, now)
     return {
         "status": status.value, "impact": impact.value,
         "components": list(pick("components", base.components if base else incident.components)),
         "headline": headline, "body": body, "workaround": pick("workaround", base.workaround if base else ""),
-        "next_update_at": None if status == IncidentStatus.RESOLVED else next_update,
+        "next_update_at": next_update,
     }
 
 
@@ -247,7 +243,7 @@ def _render(settings: Settings, statement: Statement) -> dict[str, dict[str, str
         "next_update": statement.next_update_at,
         "company": settings.company_name, "status_url": settings.status_page_url,
         "support_url": settings.support_url, "ivr_support_hint": settings.ivr_support_hint,
-        "tz": settings.timezone_label,
+        "tz": settings.zone, "now": utcnow(),  # for the clock filters: the zone, and what "today" is
     }
     return render_statement(settings.templates_dir, context, channels.names())
 

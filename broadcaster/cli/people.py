@@ -75,7 +75,8 @@ def subscribers_import(
     if not file.is_file():
         raise InvalidInput(f"{file}: no such file")
     report = import_csv(get_settings(), file, region)
-    out.print(f"{report.imported} imported, {report.updated} updated, {len(report.errors)} rejected")
+    out.print(f"{report.imported} imported, {report.updated} updated, {report.unchanged} unchanged, "
+              f"{report.rejected} rejected")
     for _line, message in report.errors:
         err.print(f"{file}: {escape(message)}", highlight=False, soft_wrap=True)
     if report.errors:

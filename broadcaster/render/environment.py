@@ -9,10 +9,12 @@ an SMS must show ``<script>`` as the customer typed it, a web page must not run 
 
 import re
 import sys
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import (
     Environment,
@@ -20,10 +22,14 @@ from jinja2 import (
     StrictUndefined,
     TemplateNotFound,
     TemplateSyntaxError,
+    Undefined,
     UndefinedError,
+    pass_context,
     select_autoescape,
 )
+from jinja2.runtime import Context
 
+from ..domain import clock as domain_clock
 from ..domain.errors import BroadcasterError
 
 MARKUP_SUFFIXES = (".html", ".xml")
@@ -37,19 +43,30 @@ class TemplateProblem(BroadcasterError):
         self.line = line
 
 
-def clock(value: datetime | None) -> str:
-    return value.strftime("%H:%M") if value else ""
-
-
 def sentence(value: str) -> str:
     """End a phrase with a full stop unless it already ends a sentence."""
     value = value.strip()
     return value if not value or value[-1] in ".!?" else value + "."
 
 
-def spoken_clock(value: datetime | None) -> str:
-    """'2:30 PM': how a voice reads a time, without a leading zero."""
-    return value.strftime("%I:%M %p").lstrip("0") if value else ""
+def _zone(value: Any) -> tzinfo:
+    """The context's ``tz``: a ZoneInfo, or its key ('America/New_York')."""
+    return value if isinstance(value, tzinfo) else ZoneInfo(str(value))
+
+
+def _time_filter(format_time: Callable[[datetime, tzinfo, datetime], str]) -> Callable:
+    """A filter that formats a datetime in the context's zone (``tz``), relative to its ``now``.
+    A context without them is an undefined-variable error naming the one missing."""
+    @pass_context
+    def time_filter(context: Context, value: datetime | None) -> str:
+        if not value:
+            return ""
+        zone, now = context.resolve("tz"), context.resolve("now")
+        for name, given in (("tz", zone), ("now", now)):
+            if isinstance(given, Undefined):
+                raise UndefinedError(f"'{name}' is undefined")
+        return format_time(value, _zone(zone), now)
+    return time_filter
 
 
 @lru_cache(maxsize=8)
@@ -61,8 +78,8 @@ def environment(templates_dir: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["clock"] = clock
-    env.filters["spoken_clock"] = spoken_clock
+    env.filters["clock"] = _time_filter(domain_clock.clock)  # '13:25 EST', 'tomorrow 13:25 EST'
+    env.filters["spoken_clock"] = _time_filter(domain_clock.spoken_clock)  # '1:25 PM EST tomorrow'
     env.filters["sentence"] = sentence
     return env
 

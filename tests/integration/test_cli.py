@@ -203,6 +203,6 @@ def test_subscribers_import_reports_bad_rows_by_line_and_keeps_the_good(run, tmp
                                        "bob@example.com,,\n")
     proc = run("subscribers", "import", "subs.csv", ok=False)
     assert proc.returncode == 1
-    assert proc.stdout.strip() == "2 imported, 0 updated, 2 rejected"
+    assert proc.stdout.strip() == "2 imported, 0 updated, 0 unchanged, 2 rejected"
     assert "subs.csv: line 3: email: 'not-an-email'" in proc.stderr
     assert "subs.csv: line 4: phone: '+1 555'" in proc.stderr

@@ -90,7 +90,7 @@ def test_duplicate_rows_in_one_file_count_once(settings, tmp_path):
                                                   "ann@example.com,+14155550100\n"
                                                   ",+1 415 555 0100\n"))
 
-    assert (report.imported, report.updated, report.errors) == (1, 0, [])
+    assert (report.imported, report.updated, report.unchanged, report.errors) == (1, 0, 2, [])
     assert len(everyone(settings)) == 1
 
 
@@ -138,6 +138,142 @@ def test_a_file_longer_than_one_batch_is_imported_whole_and_counts_repeats_once(
 
     report = import_csv(settings, path)
 
-    assert (report.imported, report.updated, report.errors) == (2500, 0, [])
+    assert (report.imported, report.updated, report.unchanged, report.errors) == (2500, 0, 1, [])
     with transaction(settings.database_url) as s:
         assert s.scalar(select(func.count()).select_from(Subscriber)) == 2500
+
+
+def count(settings) -> int:
+    with transaction(settings.database_url) as s:
+        return s.scalar(select(func.count()).select_from(Subscriber))
+
+
+def many_rows(n: int) -> str:
+    return "".join(f"user{i}@example.com,+1415555{i % 10000:04d}\n" for i in range(n))
+
+
+def test_a_latin1_byte_deep_in_the_file_is_one_line_naming_it_and_nothing_is_imported(settings, tmp_path):
+    path = tmp_path / "latin1.csv"
+    rows = "".join(f"user{i}@example.com\n" for i in range(1, 20000)) + "zoë@example.com\n"
+    path.write_bytes(("email\n" + rows + "last@example.com\n").encode("latin-1"))
+
+    with pytest.raises(InvalidInput) as excinfo:
+        import_csv(settings, path)
+
+    assert str(excinfo.value) == (
+        f"{path}, line 20001: the file is not UTF-8 (byte 0xEB; Latin-1 or Windows-1252, perhaps): "
+        "save it as UTF-8 (in Excel: Save As > 'CSV UTF-8') and import it again; nothing was imported")
+    assert count(settings) == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_with_a_byte_order_mark_is_read(settings, tmp_path, encoding):
+    path = tmp_path / "excel.csv"
+    bom = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff"}.get(encoding, "")  # "utf-16" writes its own
+    path.write_bytes((bom + "email,components\nzoë@example.com,Login;Überweisung\n").encode(encoding))
+
+    report = import_csv(settings, path)
+
+    assert (report.imported, report.errors) == (1, [])
+    assert everyone(settings) == {"zoë@example.com": ("zoë@example.com", None, "en", ["Login", "Überweisung"], False)}
+
+
+def test_a_utf8_file_with_a_byte_order_mark_is_read(settings, tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffemail\nann@example.com\n".encode())
+
+    assert import_csv(settings, path).imported == 1
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_as_not_utf8(settings, tmp_path):
+    path = tmp_path / "nobom.csv"
+    path.write_bytes("email\nann@example.com\n".encode("utf-16-le"))
+
+    with pytest.raises(InvalidInput, match=r"nobom.csv: the file has NUL bytes, so it is not UTF-8 text .*save it "
+                                           r"as UTF-8"):
+        import_csv(settings, path)
+    assert count(settings) == 0
+
+
+def test_a_file_that_breaks_after_the_first_batch_leaves_nothing_behind(settings, tmp_path):
+    # Row 1,500 holds a field longer than the csv module reads: the first 1,000 rows were already
+    # written when it is reached; they must not stay.
+    path = write(tmp_path, "email,phone\n" + many_rows(1500) + '"' + "x" * 200_000 + '",\n' + many_rows(10))
+
+    with pytest.raises(InvalidInput, match=r"subscribers.csv, line 1502: cannot read the CSV .*nothing was imported"):
+        import_csv(settings, path)
+
+    assert count(settings) == 0
+
+
+def test_a_missing_file_is_one_line_not_a_traceback(settings, tmp_path):
+    with pytest.raises(InvalidInput, match=r"nowhere.csv: cannot read the file: No such file or directory"):
+        import_csv(settings, tmp_path / "nowhere.csv")
+
+
+def test_two_rows_sharing_a_phone_with_different_emails_are_a_conflict_by_line(settings, tmp_path):
+    report = import_csv(settings, write(tmp_path, "email,phone\n"
+                                                  "ann@example.com,+14155550100\n"
+                                                  "bob@example.com,+1 415 555 0100\n"))
+
+    assert report.errors == [(3, "line 3: phone +14155550100 is also on line 2, with email ann@example.com there "
+                                 "and bob@example.com here; give each subscriber one row, or rows that agree")]
+    assert everyone(settings) == {"ann@example.com": ("ann@example.com", "+14155550100", "en", [], False)}
+
+
+def test_two_rows_sharing_an_email_with_different_locales_or_components_are_a_conflict(settings, tmp_path):
+    report = import_csv(settings, write(tmp_path, "email,locale,components\n"
+                                                  "ann@example.com,de,Login\n"
+                                                  "ann@example.com,fr,Login\n"
+                                                  "ann@example.com,,API\n"
+                                                  "ann@example.com,,Login\n"))  # agrees: no locale given
+
+    assert [message for _, message in report.errors] == [
+        "line 3: email ann@example.com is also on line 2, with locale de there and fr here; "
+        "give each subscriber one row, or rows that agree",
+        "line 4: email ann@example.com is also on line 2, with components Login there and API here; "
+        "give each subscriber one row, or rows that agree",
+    ]
+    assert (report.imported, report.unchanged) == (1, 1)
+    assert everyone(settings)["ann@example.com"] == ("ann@example.com", None, "de", ["Login"], False)
+
+
+def test_a_row_joining_two_subscribers_added_by_the_same_file_names_their_lines(settings, tmp_path):
+    report = import_csv(settings, write(tmp_path, "email,phone\nann@example.com,\n,+14155550100\n"
+                                                  "ann@example.com,+14155550100\n"))
+
+    assert report.errors == [(4, "line 4: email ann@example.com belongs to the subscriber added on line 2 but "
+                                 "phone +14155550100 to the subscriber added on line 3; put them on separate rows "
+                                 "or fix one")]
+
+
+def test_counts_add_up_to_the_rows_of_the_file(settings, tmp_path):
+    import_csv(settings, write(tmp_path, "email,locale\nann@example.com,en\nbob@example.com,en\n", "before.csv"))
+    path = write(tmp_path, "email,locale\n"
+                           "ann@example.com,en\n"  # unchanged
+                           "bob@example.com,fr\n"  # updated
+                           "cy@example.com,\n"  # imported
+                           "cy@example.com,de\n"  # updates what the row before added
+                           "not-an-email,\n"  # rejected
+                           "cy@example.com,es\n"  # conflicts with line 5: rejected
+                           "\n")  # blank: not a row
+
+    report = import_csv(settings, path)
+
+    assert (report.imported, report.updated, report.unchanged, report.rejected) == (1, 2, 1, 2)
+    assert report.rows == 6
+    assert report.errors[1] == (7, "line 7: email cy@example.com is also on line 5, with locale de there and es "
+                                   "here; give each subscriber one row, or rows that agree")
+    assert everyone(settings)["cy@example.com"][2] == "de"
+
+
+def test_reimporting_an_unchanged_file_reports_unchanged_not_updated(settings, tmp_path):
+    path = write(tmp_path, "email,phone,locale,components\n"
+                           "ann@example.com,+14155550100,de,Login;API\n"
+                           "bob@example.com,,,\n"
+                           ",+442079460958,fr,\n")
+    assert import_csv(settings, path).imported == 3
+
+    again = import_csv(settings, path)
+
+    assert (again.imported, again.updated, again.unchanged, again.errors) == (0, 0, 3, [])
