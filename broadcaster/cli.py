@@ -23,6 +23,7 @@ from . import publishing
 from .config import get_settings
 from .domain.errors import BroadcasterError, InvalidInput
 from .publishing import StatementInput
+from .surfaces_cli import export, serve_public
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Broadcaster: approve one outage statement, say it verbatim on every channel.")
@@ -34,6 +35,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(incident_app, name="incident")
 app.add_typer(statement_app, name="statement")
 app.add_typer(subscribers_app, name="subscribers")
+app.command("export")(export)
 
 out = Console()
 err = Console(stderr=True)
@@ -358,9 +360,12 @@ def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000) -> None:
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000,
+          public: Annotated[bool, typer.Option("--public", help="Only the public status surfaces.")] = False) -> None:
     """Run the web app: provider callbacks, unsubscribe links, /metrics, /healthz. Embedded, it also
-    runs the worker and the sweep in this process."""
+    runs the worker and the sweep in this process. --public: only the status surfaces, nothing else."""
+    if public:
+        return serve_public(host, port)
     import uvicorn
 
     from broadcaster.api.app import create_app

@@ -1,0 +1,1 @@
+"""The web layer: routers by caller (public surfaces, phone)."""
