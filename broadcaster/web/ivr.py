@@ -90,6 +90,9 @@ async def gather(request: Request, incident: int = 0) -> Response:
     response = VoiceResponse()
     digit = form.get("Digits", "")
     if digit == "1":
+        if not incident:  # a menu without the incident (an older TwiML): the one live now
+            message = phone.live_message(await run_in_threadpool(surface_cache(request).snapshot))
+            incident = message.incident_id if message else 0
         outcome = await run_in_threadpool(phone.request_callback, settings, incident, form.get("From"))
         if outcome in ("recorded", "already"):
             _say(settings, response, _words(settings, "ivr/callback_recorded.txt"))
