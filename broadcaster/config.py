@@ -95,6 +95,15 @@ class Settings(BaseSettings):
     x_api_base: str | None = None
     x_rate: str = "100/15minutes"
 
+    # What customers see and hear (banner, status page, Statuspage JSON, feeds, IVR). The wording
+    # itself lives in templates/_web/; these only say where and how.
+    static_dir: Path | None = None  # also write the public surfaces here as static files (a CDN's origin)
+    public_cache_seconds: int = Field(default=5, ge=0)  # in-process snapshot age and HTTP max-age
+    ivr_voice: str = "Polly.Joanna"  # TwiML <Say voice>
+    ivr_language: str = "en-US"  # TwiML <Say language> and <Gather language>
+    ivr_greeting: str | None = None  # said when nothing is live; unset: templates/_web/ivr/greeting.txt
+    ivr_forward_number: str | None = None  # E.164; when nothing is live, callers are put through here instead
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

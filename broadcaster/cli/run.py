@@ -8,7 +8,7 @@ import typer
 
 from ..config import get_settings
 from ..domain.errors import InvalidInput
-from ..store.db import migrate, safe_url
+from ..store.db import migrate, require_current_schema, safe_url
 from .common import app, out
 
 
@@ -44,14 +44,21 @@ def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000) -> None:
-    """Run the web app: provider callbacks, unsubscribe links, /metrics, /healthz. Embedded, it also
-    runs the worker and the sweep in this process."""
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000,
+          public: Annotated[bool, typer.Option("--public", help="Only the public status surfaces.")] = False) -> None:
+    """Run the web app: status surfaces, the phone line, provider callbacks, unsubscribe links, /metrics,
+    /healthz. Embedded, it also runs the worker and the sweep in this process. --public: only what
+    customers read (banner, status page, Statuspage JSON, feeds), in a process of its own."""
     import uvicorn
 
     from broadcaster.web.app import create_app
+    from broadcaster.web.public import create_public_app
 
     settings = get_settings()
+    if public:
+        require_current_schema(settings.database_url)
+        uvicorn.run(create_public_app(settings), host=host, port=port, log_level="info")
+        return
     if settings.embedded:
         migrate(settings.database_url)  # the laptop default needs no separate set-up step
     with embedded_worker(settings), embedded_sweep(settings):
@@ -93,3 +100,15 @@ def embedded_worker(settings):
 
     with in_process_worker(celery_app):
         yield
+
+
+@app.command()
+def export(directory: Annotated[Path, typer.Argument(help="Where to write the files (created if missing).")]) -> None:
+    """Write the public surfaces as static files (banner.json, banner.js, status/index.html, feeds,
+    api/v2/*.json) for a CDN or any web server: the same bytes `serve --public` answers with."""
+    from broadcaster.surfaces import export_static
+
+    settings = get_settings()
+    require_current_schema(settings.database_url)
+    written = export_static(settings, directory)
+    out.print(f"wrote {len(written)} files to {directory}")

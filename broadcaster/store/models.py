@@ -202,4 +202,24 @@ class Subscriber(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CallbackRequest(Base):
+    """A caller who pressed 1 on the IVR: call them back when this incident is fixed."""
+
+    __tablename__ = "callback_requests"
+    __table_args__ = (UniqueConstraint("incident_id", "phone"),)  # one call-back per number and incident
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164, as Twilio reports the caller
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None]
+
+
+# The public surfaces ask "did a live surface switch?" on every cache refresh. Partial, so the
+# millions of email/SMS deliveries neither sit in it nor pay to maintain it.
+LIVE_SURFACE_CHANNELS = ("banner", "status_page", "ivr")
+Index("ix_deliveries_live_surfaces", Delivery.channel, Delivery.status,
+      postgresql_where=Delivery.channel.in_(LIVE_SURFACE_CHANNELS),
+      sqlite_where=Delivery.channel.in_(LIVE_SURFACE_CHANNELS))
+
 APPEND_ONLY_TABLES = ("delivery_events", "audit_events")

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import metrics
 from ..config import Settings, get_settings
 from ..store.db import engine_for
+from ..web.public import every_router
 from . import webhooks
 
 logger = logging.getLogger("broadcaster.api")
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Broadcaster", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.include_router(webhooks.router)
+    app.include_router(every_router())  # the public surfaces and the phone line (broadcaster.web)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:

@@ -1,5 +1,6 @@
 """Properties of rendering that must hold for any statement an author can write."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,8 @@ from markupsafe import escape
 
 from broadcaster.config import PROJECT_ROOT, Settings
 from broadcaster.domain.hashing import content_hash
-from broadcaster.render import check_limits, render_statement
+from broadcaster.channels import check_limits
+from broadcaster.render import render_statement
 from broadcaster.render.environment import MARKUP_SUFFIXES, channel_templates
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -20,7 +22,8 @@ STATUSES = ("investigating", "identified", "monitoring", "resolved")
 ZONES = ("UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Sydney", "Asia/Dubai")
 # (channel, field) of each plain-text and each markup field, as the templates folder defines them.
 PLAIN = [(c, Path(n).stem) for c, names in channel_templates(TEMPLATES).items() for n in names
-         if not n.endswith(MARKUP_SUFFIXES)]
+         if n.endswith(".txt")]
+DATA = [(c, Path(n).stem) for c, names in channel_templates(TEMPLATES).items() for n in names if n.endswith(".json")]
 MARKUP = [(c, Path(n).stem) for c, names in channel_templates(TEMPLATES).items() for n in names
           if n.endswith(MARKUP_SUFFIXES)]
 # Plain-text fields that carry the headline (the banner's severity carries only the impact).
@@ -58,7 +61,7 @@ def statements(draw, headline=short_line, body=None, workaround=None):
 @given(statements())
 def test_any_statement_of_ordinary_length_renders_on_every_channel_within_its_limits(context):
     rendered = render_statement(TEMPLATES, context)
-    assert {(c, f) for c, fields in rendered.items() for f in fields} == set(PLAIN) | set(MARKUP)
+    assert {(c, f) for c, fields in rendered.items() for f in fields} == set(PLAIN) | set(MARKUP) | set(DATA)
     assert all(text.strip() for fields in rendered.values() for text in fields.values())
     broken = [c.describe() for c in check_limits(rendered, Settings(_env_file=None)) if not c.ok]
     assert broken == []
@@ -79,6 +82,8 @@ def test_plain_text_fields_show_the_headline_as_typed(context):
     rendered = render_statement(TEMPLATES, context)
     for channel, field in PLAIN_WITH_HEADLINE:
         assert context["headline"] in rendered[channel][field], (channel, field)
+    for channel, field in DATA:  # JSON documents: valid, and the headline exact once parsed
+        assert json.loads(rendered[channel][field])["headline"] == context["headline"], (channel, field)
 
 
 @fast

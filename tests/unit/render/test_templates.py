@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from broadcaster.config import PROJECT_ROOT, Settings
-from broadcaster.render import TemplateProblem, check_limits, render_statement
+from broadcaster.channels import check_limits
+from broadcaster.render import TemplateProblem, render_statement
 from broadcaster.render.environment import channel_templates, environment
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -115,6 +116,7 @@ RESOLVED_WORDS = {
     ("sms", "text"): "Example Co - Resolved: ", ("ivr", "script"): "The problem with Login has been fixed.",
     ("ivr", "twiml"): "The problem with Login has been fixed.",
     ("ivr", "ssml"): "The problem with Login has been fixed.",
+    ("webhook", "body"): '"status": "resolved"',
 }
 
 

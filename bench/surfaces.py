@@ -1,0 +1,142 @@
+"""Requests per second for the public surfaces against the same bytes as static files, in one run.
+
+One uvicorn process serves `create_public_app` with a Starlette StaticFiles mount at /static of
+the static export (`broadcaster export`): the same server, the same bytes, so the ratio says what
+the cached snapshot costs over a file. A small asyncio client on keep-alive connections (raw
+HTTP/1.1, so the client is cheaper than the server) hammers one path at a time; the paths take
+turns over several rounds, since this shared machine's speed drifts. Loopback only; every round
+is bounded in time and in requests.
+
+    python bench/surfaces.py [--seconds 2] [--rounds 3] [--connections 8]
+"""
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PAIRS = [("/api/v2/summary.json", "/static/api/v2/summary.json"), ("/banner.json", "/static/banner.json")]
+MAX_REQUESTS_PER_ROUND = 200_000
+
+
+def prepare(workdir: Path) -> tuple[str, Path]:
+    """A SQLite database with one published incident (two versions), and its static export."""
+    from broadcaster.surfaces import export_static
+    from tests.conftest import make_settings
+    from tests.integration.surfaces_data import open_incident, publish_update
+
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    settings = make_settings(url)
+    from broadcaster.store.db import migrate
+
+    migrate(url)
+    incident = open_incident(settings, "Login failures", "major", ("Login", "API"))
+    publish_update(settings, incident)
+    publish_update(settings, incident, status="identified", headline="We found the cause of the login failures")
+    export_static(settings, workdir / "site")
+    return url, workdir / "site"
+
+
+def serve(port: int, url: str, site: str) -> None:
+    """The server process: the public app and, in the same app, the static export."""
+    import uvicorn
+    from starlette.staticfiles import StaticFiles
+
+    from broadcaster.web.public import create_public_app
+    from tests.conftest import make_settings
+
+    app = create_public_app(make_settings(url))
+    app.mount("/static", StaticFiles(directory=site), name="static")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def one_connection(port: int, path: str, deadline: float, budget: list[int]) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    done = 0
+    try:
+        while time.monotonic() < deadline and budget[0] > 0:
+            budget[0] -= 1
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"{path}: {head.splitlines()[0].decode()}")
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+            done += 1
+    finally:
+        writer.close()
+    return done
+
+
+async def measure(port: int, path: str, seconds: float, connections: int) -> float:
+    budget = [MAX_REQUESTS_PER_ROUND]
+    started = time.monotonic()
+    counts = await asyncio.gather(*(one_connection(port, path, started + seconds, budget)
+                                    for _ in range(connections)))
+    return sum(counts) / (time.monotonic() - started)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(port: int, server: subprocess.Popen, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("the server exited")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="per path per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--serve", nargs=3, metavar=("PORT", "URL", "SITE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        return serve(int(args.serve[0]), args.serve[1], args.serve[2])
+    with tempfile.TemporaryDirectory(prefix="bench-surfaces-") as tmp:
+        url, site = prepare(Path(tmp))
+        port = free_port()
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), url, str(site)], cwd=ROOT,
+                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            wait_for(port, server)
+            rates: dict[str, list[float]] = {path: [] for pair in PAIRS for path in pair}
+            asyncio.run(measure(port, PAIRS[0][0], 0.5, args.connections))  # warm up: cache filled, imports done
+            for _ in range(args.rounds):
+                for path in rates:
+                    rates[path].append(asyncio.run(measure(port, path, args.seconds, args.connections)))
+        finally:
+            server.terminate()
+            server.wait(10)
+    print(f"{args.rounds} rounds x {args.seconds:g} s per path, {args.connections} keep-alive connections, "
+          "one uvicorn process; median requests/s")
+    for app_path, static_path in PAIRS:
+        app_rate, static_rate = statistics.median(rates[app_path]), statistics.median(rates[static_path])
+        print(f"{app_path:24} {app_rate:8.0f}/s   static {static_rate:8.0f}/s   "
+              f"{100 * app_rate / static_rate:5.0f} % of static")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""What the public surfaces show right now, read from the database in one go.
+
+A surface (banner, status page, IVR) shows the newest version of an incident whose delivery to
+that surface is done: the worker that "sends" to a live surface only records that delivery, so
+its commit is the switch. Each surface is read on its own: the banner may still show v2 for a
+moment while the status page already shows v3, exactly as the send log says.
+
+The snapshot holds the stored renditions as they are: nothing is rendered again here.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ..domain.incident import Impact, IncidentStatus
+from ..store.db import transaction
+from ..store.models import LIVE_SURFACE_CHANNELS, Delivery, Incident, Rendition, Statement, utcnow
+
+# A delivery in one of these states means the surface shows that version ("simulated" is the
+# log provider's "sent"; a surface is never "delivered", but the word means done everywhere).
+SHOWN = ("sent", "simulated", "delivered")
+HISTORY_DAYS = 90
+SEVERITY = {impact.value: rank for rank, impact in enumerate(Impact)}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One version of an incident as one surface shows it: the statement and its stored words."""
+
+    statement_id: int
+    version: int
+    status: str
+    impact: str
+    components: tuple[str, ...]
+    headline: str
+    published_at: datetime
+    fields: Mapping[str, str]  # the stored rendition for this surface, byte for byte
+
+    @property
+    def resolved(self) -> bool:
+        return self.status == IncidentStatus.RESOLVED.value
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: int
+    title: str
+    created_at: datetime
+    shown: Mapping[str, tuple[Shown, ...]]  # surface → every version it has shown, newest first
+
+    def history(self, surface: str) -> tuple[Shown, ...]:
+        return self.shown.get(surface, ())
+
+    def live(self, surface: str) -> Shown | None:
+        versions = self.history(surface)
+        return versions[0] if versions else None
+
+    def unresolved_on(self, surface: str) -> bool:
+        live = self.live(surface)
+        return live is not None and not live.resolved
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    incidents: tuple[IncidentView, ...]  # newest first
+    switched_at: datetime | None  # when a surface last switched: the page's "updated at"
+    marker: tuple = field(default=())  # what `switch_marker` said when this was read
+
+    def with_surface(self, surface: str) -> list[IncidentView]:
+        return [i for i in self.incidents if i.live(surface) is not None]
+
+    def unresolved(self, surface: str) -> list[IncidentView]:
+        """Incidents this surface shows as ongoing, the most severe (then the newest) first."""
+        ongoing = [i for i in self.incidents if i.unresolved_on(surface)]
+        return sorted(ongoing, key=lambda i: (-SEVERITY.get(i.live(surface).impact, 0), -i.id))
+
+    def most_severe(self, surface: str) -> IncidentView | None:
+        ongoing = self.unresolved(surface)
+        return ongoing[0] if ongoing else None
+
+
+def switch_marker(settings) -> tuple:
+    """Cheap (a partial index of a few rows per published version): changes whenever a live
+    surface switches, so a cached snapshot is read again only when there is something new."""
+    with transaction(settings.database_url) as s:
+        return _switch_marker(s)
+
+
+def _switch_marker(s: Session) -> tuple:
+    row = s.execute(select(func.count(), func.max(Delivery.id))
+                    .where(Delivery.channel.in_(LIVE_SURFACE_CHANNELS), Delivery.status.in_(SHOWN))).one()
+    return tuple(row)
+
+
+def take_snapshot(settings, now: datetime | None = None) -> Snapshot:
+    """Every incident a surface has shown, unresolved or resolved in the last 90 days."""
+    cutoff = (now or utcnow()) - timedelta(days=HISTORY_DAYS)
+    with transaction(settings.database_url) as s:
+        marker = _switch_marker(s)  # first: a switch while we read makes the next check read again
+        rows = s.execute(
+            select(Delivery.channel, Delivery.updated_at, Statement, Rendition.fields, Incident)
+            .join(Statement, Statement.id == Delivery.statement_id)
+            .join(Rendition, (Rendition.statement_id == Statement.id) & (Rendition.channel == Delivery.channel))
+            .join(Incident, Incident.id == Statement.incident_id)
+            .where(Delivery.channel.in_(LIVE_SURFACE_CHANNELS), Delivery.status.in_(SHOWN),
+                   or_(Incident.resolved_at.is_(None), Incident.resolved_at >= cutoff))
+        ).all()
+        return _assemble(rows, marker)
+
+
+def _assemble(rows, marker: tuple) -> Snapshot:
+    incidents: dict[int, Incident] = {}
+    shown: dict[int, dict[str, dict[int, Shown]]] = {}
+    switched_at = None
+    for channel, updated_at, statement, fields, incident in rows:
+        incidents[incident.id] = incident
+        versions = shown.setdefault(incident.id, {}).setdefault(channel, {})
+        versions[statement.version] = _shown(statement, fields)
+        switched_at = updated_at if switched_at is None else max(switched_at, updated_at)
+    views = [IncidentView(id=i.id, title=i.title, created_at=i.created_at,
+                          shown={channel: tuple(v for _, v in sorted(versions.items(), reverse=True))
+                                 for channel, versions in shown[i.id].items()})
+             for i in incidents.values()]
+    views.sort(key=lambda view: view.id, reverse=True)
+    return Snapshot(incidents=tuple(views), switched_at=switched_at, marker=marker)
+
+
+def _shown(statement: Statement, fields: Mapping[str, str]) -> Shown:
+    return Shown(statement_id=statement.id, version=statement.version, status=statement.status,
+                 impact=statement.impact, components=tuple(statement.components or ()),
+                 headline=statement.headline, published_at=statement.published_at or statement.created_at,
+                 fields=dict(fields))

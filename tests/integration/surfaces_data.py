@@ -1,0 +1,51 @@
+"""Published statements for the public-surface tests, made through the real use cases: drafted,
+submitted (rendered through templates/), approved and published, the live surfaces switched."""
+
+from sqlalchemy import select
+
+from broadcaster import people, publish as publish_uc, statements
+from broadcaster.delivery.chunk import send_now
+from broadcaster.config import Settings
+from tests.conftest import actor
+from broadcaster.statements import StatementInput
+from broadcaster.store.db import transaction
+from broadcaster.store.models import Rendition
+
+USERS = (("alice", "author"), ("bob", "approver"), ("carol", "approver"))
+
+
+def ensure_users(settings: Settings) -> None:
+    existing = {u["name"] for u in people.list_users(settings)}
+    for name, role in USERS:
+        if name not in existing:
+            people.add_user(settings, name, [role])
+
+
+def open_incident(settings: Settings, title: str = "Login failures", impact: str = "major",
+                  components: tuple[str, ...] = ("Login",)) -> int:
+    ensure_users(settings)
+    return statements.open_incident(settings, actor(settings, "alice"), title, impact, list(components))["id"]
+
+
+def publish_update(settings: Settings, incident_id: int, status: str = "investigating",
+                   headline: str = "Some customers cannot log in", body: str = "About 1 in 5 logins fail.",
+                   dispatch=None, **fields) -> int:
+    """Draft → submit → approve (twice when critical) → publish; returns the statement id.
+    Without `dispatch` the deliveries are sent in this process, so the live surfaces switch."""
+    ensure_users(settings)
+    statement = statements.draft(settings, actor(settings, "alice"), incident_id, StatementInput(
+        status=status, headline=headline, body=body, workaround=fields.pop("workaround", "Use the mobile app"),
+        next_update=None if status == "resolved" else fields.pop("next_update", "30m"), **fields))
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
+    statements.approve(settings, actor(settings, "bob"), statement["id"])
+    if statements.get_statement(settings, statement["id"])["state"] != "approved":
+        statements.approve(settings, actor(settings, "carol"), statement["id"])
+    publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=dispatch or send_now)
+    return statement["id"]
+
+
+def rendition(settings: Settings, statement_id: int, channel: str) -> dict[str, str]:
+    """The stored words of one channel, as approved."""
+    with transaction(settings.database_url) as s:
+        return dict(s.scalar(select(Rendition.fields).where(Rendition.statement_id == statement_id,
+                                                            Rendition.channel == channel)))
