@@ -261,7 +261,8 @@ def _publisher(env: dict[str, str], statement_id: int, conn) -> None:
     sys.path.insert(0, str(ROOT))
     from broadcaster import publish as publish_uc
     from broadcaster.config import Settings
-    from workers.enqueue import enqueue
+    from broadcaster.delivery.enqueue import enqueue
+    from broadcaster.people import actor_named as actor
 
     settings = Settings(_env_file=None)
     conn.send(("start", time.time()))
