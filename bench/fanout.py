@@ -62,46 +62,11 @@ SEND_THREADS = 8  # Broadcaster's default send_threads, per pool process
 POOL = 2  # `celery worker -c 2`
 
 
+from tests.harness import Workers, add_subscribers, children, email_address, peak_rss_mb, phone, wait_until  # noqa: E402
+
+
 def log(message: str) -> None:
     print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(poll)
-
-
-# --- memory ------------------------------------------------------------------------------
-
-
-def _status_kb(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    kids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-                kids.append(int(entry.name))
-    return kids
-
-
-def peak_rss_mb(pid: int) -> float:
-    return _status_kb(pid, "VmHWM") / 1024
 
 
 # --- services: database, broker, workers ---------------------------------------------------
@@ -144,62 +109,10 @@ def clean_redis() -> Iterator[str]:
         client.close()
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: the worker gets SIGTERM if the bench itself is killed (PR_SET_PDEATHSIG)."""
-    import ctypes
-
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-
-
-class Workers:
-    """`celery worker` subprocesses, each in its own process group; stopped by their ids only."""
-
-    def __init__(self, logs: Path):
-        self.logs = logs
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, app: str, env: dict[str, str], queues: str, concurrency: int = POOL,
-              loglevel: str = "INFO", ready: str = "ready.") -> subprocess.Popen:
-        n = len(self.processes)
-        path = self.logs / f"{app.replace('.', '_')}{n}.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queues, "-c", str(concurrency),
-             "-n", f"bench{n}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "--loglevel", loglevel],
-            cwd=ROOT, env={**os.environ, **env}, stdout=path.open("w"), stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
-        self.processes.append(proc)
-        wait_until(lambda: ready in path.read_text() or proc.poll() is not None, 60, f"worker {n} to start")
-        if proc.poll() is not None:
-            raise RuntimeError(f"worker {n} exited at start:\n{path.read_text()[-3000:]}")
-        return proc
-
-    def peak_rss(self) -> list[tuple[float, list[float]]]:
-        """Per worker: (main process VmHWM, [pool children's VmHWM]) in MB; read while they run."""
-        return [(peak_rss_mb(p.pid), [peak_rss_mb(c) for c in _children(p.pid)]) for p in self.processes]
-
-    def stop_all(self) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.processes:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-        self.processes.clear()
-
-    def log_tail(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted(self.logs.glob("*.log")))
-
-
 @contextlib.contextmanager
 def worker_pool() -> Iterator[Workers]:
     with tempfile.TemporaryDirectory(prefix="fanout-bench-") as logs:
-        pool = Workers(Path(logs))
+        pool = Workers({}, Path(logs))
         try:
             yield pool
         except PublishFailed:
@@ -212,28 +125,6 @@ def worker_pool() -> Iterator[Workers]:
 
 
 # --- the same recipients and words for everyone ------------------------------------------
-
-
-def phone(i: int) -> str:
-    return f"+1415{2000000 + i:07d}"
-
-
-def email_address(i: int) -> str:
-    return f"customer{i}@example.com"
-
-
-def add_subscribers(settings, n: int, email: bool = True) -> None:
-    """Streamed in chunks: the bench never holds N rows at once either."""
-    from sqlalchemy import insert
-
-    from broadcaster.store.db import transaction
-    from broadcaster.store.models import Subscriber
-
-    for start in range(0, n, 5000):
-        rows = [{"email": email_address(i) if email else None, "phone": phone(i), "locale": "en", "components": []}
-                for i in range(start, min(n, start + 5000))]
-        with transaction(settings.database_url) as s:
-            s.execute(insert(Subscriber), rows)
 
 
 def renditions(settings, statement_id: int) -> dict[str, dict[str, str]]:
@@ -286,7 +177,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def tree_cpu(pid: int) -> float:
-    return cpu_seconds(pid) + sum(cpu_seconds(c) for c in _children(pid))
+    return cpu_seconds(pid) + sum(cpu_seconds(c) for c in children(pid))
 
 
 def database_backends_cpu(settings) -> float:
@@ -316,7 +207,7 @@ def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_value
         statement_id = approved_statement(settings)
         fields = renditions(settings, statement_id)
         for _ in range(workers):
-            pool.start("workers.app", env, "live,bulk")
+            pool.start(POOL, "live,bulk", env=env)
 
         expected = n * (2 if email else 1) + LIVE_DELIVERIES
         timeout = timeout or 120 + expected / 100
@@ -477,7 +368,8 @@ def run_naive(fake, sample: int, fields: dict, workers: int) -> dict:
         from bench import naive_tasks
 
         for _ in range(workers):
-            pool.start("bench.naive_tasks", env, naive_tasks.QUEUE, loglevel="WARNING", ready="naive worker ready.")
+            pool.start(POOL, naive_tasks.QUEUE, app="bench.naive_tasks", env=env, loglevel="WARNING",
+                       ready="naive worker ready.")
         queue = redis.Redis.from_url(broker)
         sms, email = fields["sms"], fields["email"]
         total = 2 * sample

@@ -29,7 +29,7 @@ from .base import (
 from .log import LogTransport
 
 __all__ = ["Channel", "Kind", "Reconcilable", "SendContext", "SendResult", "Target", "Transport",
-           "TransportError", "all_channels", "channel", "check_limits", "names", "recipient_channels",
+           "TransportError", "all_channels", "channel", "check_limits", "names", "rate_for", "recipient_channels",
            "transport_for", "warm_up"]
 
 @cache
@@ -101,7 +101,17 @@ def warm_up(settings: Settings) -> None:
         _make(ch, settings)
 
 
+def rate_for(name: str, settings: Settings) -> str | None:
+    """The provider rate a channel's sends are held to; None when simulated (nothing leaves)."""
+    ch = channel(name)
+    return ch.rate(settings) if _uses_provider(ch, settings) else None
+
+
+def _uses_provider(ch: Channel, settings: Settings) -> bool:
+    return ch.configured(settings) and not settings.simulate
+
+
 def _make(ch: Channel, settings: Settings) -> Transport:
-    if ch.configured(settings) and not settings.simulate:
+    if _uses_provider(ch, settings):
         return ch.transport(settings)
     return LogTransport(ch.name, batch_size=ch.batch_size(settings))

@@ -206,7 +206,7 @@ def _send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Ta
     transport = transport_for(deliveries[0].channel, settings)
     by_id = {d.id: d for d in deliveries}
     try:
-        rate = channels.channel(deliveries[0].channel).rate(settings)
+        rate = channels.rate_for(deliveries[0].channel, settings)
         results = _call_with_quick_retries(settings, transport, fields, targets, context, rate)
     except TransportError as exc:
         return [_failure(settings, d, exc) for d in deliveries]

@@ -1,25 +1,19 @@
 """Real parts for delivery tests: `celery worker` processes on a real Redis, the official SDKs
-talking HTTP to the fast fake provider, a real database. Nothing of ours is faked."""
+talking HTTP to the fast fake provider, a real database. Nothing of ours is faked. The process
+machinery (`Workers`, `wait_until`, `add_subscribers`) is `tests/harness.py`, shared with bench/."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from sqlalchemy import func, select
 
-from sqlalchemy import func, insert, select
-
-from tests.conftest import actor
 from broadcaster import people, statements
 from broadcaster.config import Settings
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Delivery, Subscriber
+from broadcaster.store.models import Delivery
+from tests.conftest import actor
+from tests.harness import ROOT, Workers, add_subscribers, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["ROOT", "Workers", "add_subscribers", "approved_statement", "as_env", "provider_settings", "settled",
+           "status_counts", "wait_until"]
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 
 
@@ -36,71 +30,6 @@ def provider_settings(fake_url: str) -> dict:
 
 def as_env(values: dict) -> dict[str, str]:
     return {f"BROADCASTER_{key.upper()}": str(value) for key, value in values.items() if value is not None}
-
-
-@dataclass
-class Workers:
-    """`celery worker` processes started with the same settings the test uses."""
-
-    env: dict[str, str]
-    logs: Path
-    processes: list[subprocess.Popen] = field(default_factory=list)
-
-    def start(self, concurrency: int = 2, queues: str = "live,bulk") -> subprocess.Popen:
-        n = len(self.processes)
-        log = self.logs / f"worker{n}.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-Q", queues, "-c", str(concurrency),
-             "-n", f"w{n}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "--loglevel", "INFO"],
-            cwd=ROOT, env={**os.environ, **self.env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True)
-        self.processes.append(proc)
-        wait_until(lambda: "ready." in log.read_text() or proc.poll() is not None, 30, f"worker {n} to start")
-        assert proc.poll() is None, log.read_text()[-3000:]
-        return proc
-
-    def restart_dead(self) -> int:
-        """What a supervisor (compose's `restart: unless-stopped`) does for a worker that exited."""
-        dead = [p for p in self.processes if p.poll() is not None and not getattr(p, "replaced", False)]
-        for proc in dead:
-            proc.replaced = True
-            self.start()
-        return len(dead)
-
-    def kill(self, proc: subprocess.Popen) -> None:
-        """SIGKILL the worker and its pool children: no goodbye, mid-call."""
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        proc.replaced = True
-
-    def stop_all(self) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.processes:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def add_subscribers(settings: Settings, n: int, email: bool = True, phone: bool = True, start: int = 0) -> None:
-    rows = [{"email": f"customer{i}@example.com" if email else None,
-             "phone": f"+1415{2000000 + i:07d}" if phone else None, "locale": "en", "components": []}
-            for i in range(start, start + n)]
-    with transaction(settings.database_url) as s:
-        for part in range(0, len(rows), 1000):
-            s.execute(insert(Subscriber), rows[part:part + 1000])
 
 
 def approved_statement(settings: Settings, headline: str = "Some customers cannot log in",

@@ -2,13 +2,16 @@
 
 from datetime import UTC, datetime
 
-from tests.conftest import actor
-from broadcaster import audit as auditing, people, publish as publish_uc, statements
+from broadcaster import audit as auditing
+from broadcaster import people, statements
+from broadcaster import publish as publish_uc
 from broadcaster.delivery.chunk import send_now
 from broadcaster.statements import StatementInput
-from tests.conftest import fresh_database_url, make_settings
+from tests.conftest import actor, fresh_database_url, make_settings
 
-NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+# Now, to the minute: a fixed date would fall into the past, and publish refuses a next update
+# that has already passed.
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
 
 def scenario(settings) -> dict:
@@ -18,7 +21,7 @@ def scenario(settings) -> dict:
     people.add_subscriber(settings, email="ünïcode@example.com", phone="+447911123456")
     incident = statements.open_incident(settings, actor(settings, "alice"), "Payments failing", "critical", ["Payments"])
     fields = StatementInput(status="identified", headline="Card payments fail 🔥", body="A <b>bad</b> deploy.",
-                            workaround="Pay by bank transfer", next_update="2026-11-23T15:00:00+00:00")
+                            workaround="Pay by bank transfer", next_update="2h")
     statement = statements.draft(settings, actor(settings, "alice"), incident["id"], fields, now=NOW)
     statements.submit(settings, actor(settings, "alice"), statement["id"])
     statements.approve(settings, actor(settings, "bob"), statement["id"])
