@@ -316,7 +316,7 @@ def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_value
         statement_id = approved_statement(settings)
         fields = renditions(settings, statement_id)
         for _ in range(workers):
-            pool.start("workers.app", env, "live,bulk")
+            pool.start("workers.app", env, "live,bulk,reconcile")
 
         expected = n * (2 if email else 1) + LIVE_DELIVERIES
         timeout = timeout or 120 + expected / 100

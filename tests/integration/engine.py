@@ -46,7 +46,7 @@ class Workers:
     logs: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
 
-    def start(self, concurrency: int = 2, queues: str = "live,bulk") -> subprocess.Popen:
+    def start(self, concurrency: int = 2, queues: str = "live,bulk,reconcile") -> subprocess.Popen:
         n = len(self.processes)
         log = self.logs / f"worker{n}.log"
         proc = subprocess.Popen(
