@@ -11,11 +11,12 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..config import Settings
 from ..store.db import transaction
-from ..store.models import ChannelPause, utcnow
+from ..store.models import ChannelPause, Delivery, utcnow
 
 logger = logging.getLogger("broadcaster.pause")
 _CACHE_SECONDS = 1.0
@@ -25,19 +26,23 @@ _lock = threading.Lock()
 
 def pause(settings: Settings, channel: str, reason: str) -> None:
     """Pause the channel (or note that the probe failed again, which restarts its wait)."""
+    if channel not in _cached(settings):
+        logger.error("channel %s paused: %s", channel, reason)
+    # An upsert: several send threads may hit the refused key at the same moment.
+    dialect = sqlite if settings.database_url.startswith("sqlite") else postgresql
+    values = {"channel": channel, "reason": reason, "since": utcnow()}
     with transaction(settings.database_url) as s:
-        row = s.get(ChannelPause, channel, with_for_update=True)
-        if row is None:
-            logger.error("channel %s paused: %s", channel, reason)
-            s.add(ChannelPause(channel=channel, reason=reason, since=utcnow()))
-        else:
-            row.reason, row.since = reason, utcnow()
+        s.execute(dialect.insert(ChannelPause).values(**values).on_conflict_do_update(
+            index_elements=["channel"], set_={"reason": values["reason"], "since": values["since"]}))
     _forget(settings)
 
 
 def resume(settings: Settings, channel: str) -> None:
     with transaction(settings.database_url) as s:
         gone = s.execute(delete(ChannelPause).where(ChannelPause.channel == channel)).rowcount
+        # What waited for the credentials is due now, not at the end of its pause interval.
+        s.execute(update(Delivery).where(Delivery.channel == channel, Delivery.status == "retry",
+                                         Delivery.error_code == "paused").values(next_attempt_at=None))
     if gone:
         logger.warning("channel %s resumed: the provider accepts our credentials again", channel)
     _forget(settings)
