@@ -110,3 +110,46 @@ def test_cancelling_a_superseded_versions_unsent_rows_logs_each_once(settings):
     cancelled = auditing.send_log(settings, statement_id=v1, status="cancelled")
     assert len(cancelled) == 64 and len({e["delivery_id"] for e in cancelled}) == 64
     assert status_counts(settings, v1) == {"cancelled": 64}
+
+
+def cli(database_url, monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    from broadcaster.cli import main
+    from broadcaster.config import get_settings
+
+    monkeypatch.setenv("BROADCASTER_DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    finally:
+        get_settings.cache_clear()
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_status_and_audit_say_a_channel_is_paused_and_exit_non_zero(settings, monkeypatch, capsys, tmp_path):
+    from broadcaster.delivery.pause import pause
+
+    monkeypatch.chdir(tmp_path)
+    assert cli(settings.database_url, monkeypatch, capsys, "status")[0] == 0
+    pause(settings, "email", "sendgrid 401: The provided authorization grant is invalid")
+    code, out, _ = cli(settings.database_url, monkeypatch, capsys, "status")
+    assert code == 1 and "email paused" in out and "authorization grant is invalid" in out
+    assert cli(settings.database_url, monkeypatch, capsys, "audit")[0] == 1
+
+
+def test_log_verify_exits_non_zero_on_a_difference(settings, monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    sid = approved_statement(settings)
+    publish(settings, sid)
+    code, _, err = cli(settings.database_url, monkeypatch, capsys, "log", "--verify")
+    assert code == 0 and "differ" not in err
+    with engine_for(settings.database_url).begin() as connection:
+        connection.execute(update(Rendition).where(Rendition.statement_id == sid, Rendition.channel == "banner")
+                           .values(fields={"text": "forged"}))
+    code, _, err = cli(settings.database_url, monkeypatch, capsys, "log", "--verify", "--limit", "3")
+    assert code == 1 and "3 differ" in err
