@@ -43,7 +43,7 @@ def log_state_of(s: Session, where, detail: str = "") -> None:
         select(Delivery.id, Delivery.statement_id, Delivery.channel, Delivery.target, Delivery.provider,
                Delivery.status, Delivery.attempts, Delivery.provider_message_id, Statement.content_hash,
                literal(detail), literal(utcnow(), UTCDateTime()))
-        .join(Statement, Statement.id == Delivery.statement_id).where(where)))
+        .join(Statement, Statement.id == Delivery.statement_id).where(where).order_by(Delivery.id)))
 
 
 def _event_row(delivery: Delivery, status: str, detail: str = "", content_hash: str | None = None,
