@@ -62,7 +62,8 @@ SEND_THREADS = 8  # Broadcaster's default send_threads, per pool process
 POOL = 2  # `celery worker -c 2`
 
 
-from tests.harness import Workers, add_subscribers, children, email_address, peak_rss_mb, phone, wait_until  # noqa: E402
+from tests.harness import (  # noqa: E402
+    Workers, add_subscribers, children, email_address, peak_rss_mb, phone_number, wait_until)
 
 
 def log(message: str) -> None:
@@ -207,7 +208,7 @@ def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_value
         statement_id = approved_statement(settings)
         fields = renditions(settings, statement_id)
         for _ in range(workers):
-            pool.start(POOL, "live,bulk", env=env)
+            pool.start(POOL, "live,bulk,reconcile", env=env)
 
         expected = n * (2 if email else 1) + LIVE_DELIVERIES
         timeout = timeout or 120 + expected / 100
@@ -327,7 +328,7 @@ def run_apprise(fake, sample: int, fields: dict) -> dict:
     def split(items: list[str]) -> list[list[str]]:
         return [items[i::threads] for i in range(threads) if items[i::threads]]
 
-    numbers = [phone(i) for i in range(sample)]
+    numbers = [phone_number(i) for i in range(sample)]
     emails = [email_address(i) for i in range(sample)]
     texts, mails = apprise.Apprise(), apprise.Apprise()
     for part in split(numbers):
@@ -377,7 +378,7 @@ def run_naive(fake, sample: int, fields: dict, workers: int) -> dict:
                "enqueue": time.process_time()}
         started = time.perf_counter()
         for i in range(sample):
-            naive_tasks.sms.apply_async((phone(i), sms["text"]))
+            naive_tasks.sms.apply_async((phone_number(i), sms["text"]))
             naive_tasks.email.apply_async((email_address(i), email["subject"], email["body_text"], email["body_html"]))
         enqueued = time.perf_counter() - started
         deadline = started + 120 + total / 50
@@ -453,7 +454,7 @@ def run_floor(fake, n: int, fields: dict, processes: int, concurrency: int) -> d
     sms, email = fields["sms"], fields["email"]
     jobs: list[list[tuple]] = [[] for _ in range(processes)]
     for i in range(n):
-        jobs[i % processes].append(("sms", {"To": phone(i), "Body": sms["text"], "From": "+15005550006"}))
+        jobs[i % processes].append(("sms", {"To": phone_number(i), "Body": sms["text"], "From": "+15005550006"}))
     batches = math.ceil(n / 1000)
     for b in range(batches):
         body = {"from": {"email": "status@example.com", "name": "Example Co"}, "subject": email["subject"],

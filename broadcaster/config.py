@@ -60,7 +60,15 @@ class Settings(BaseSettings):
     max_attempts: int = 8  # claims before a delivery is failed for good
     backoff_base_seconds: float = 30.0
     backoff_cap_seconds: float = 3600.0
-    lease_seconds: float = 300.0  # a claim older than this means the worker died mid-call
+    # A claim not renewed for this long means the worker died; a live worker renews it every third.
+    lease_seconds: float = 30.0
+    provider_timeout_seconds: float = 10.0  # connect and read timeout of every provider call
+    # Reconciliation of unknown outcomes: threads asking the provider, rows per slice, and how
+    # long one run may take (it runs on its own `reconcile` queue, one run at a time fleet-wide).
+    reconcile_threads: int = 4
+    reconcile_slice: int = 200
+    reconcile_seconds: float = 60.0
+    channel_pause_seconds: float = 60.0  # a paused channel (refused credentials) is tried again this often
     sweep_interval_seconds: float = 15.0
     # Sends are paced this far under each provider rate: the provider counts arrivals, and a
     # busy worker host delays some requests by tens of milliseconds, bunching them. Raise it if

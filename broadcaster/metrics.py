@@ -23,6 +23,7 @@ LATENCY = Histogram("broadcaster_provider_latency_seconds", "Provider call laten
 # strips "_total"), and two TYPE lines for one name make the whole scrape unparseable.
 DELIVERY_STATE = "broadcaster_deliveries_by_status"
 DATABASE_UP = "broadcaster_metrics_database_up"
+CHANNEL_PAUSED = "broadcaster_channel_paused"
 
 
 def count_delivery(channel: str, provider: str, status: str, n: int = 1) -> None:
@@ -54,7 +55,7 @@ class DeliveryStateCollector:
 
     def collect(self):
         from .store.db import engine_for
-        from .store.models import Delivery
+        from .store.models import ChannelPause, Delivery
 
         gauge = GaugeMetricFamily(DELIVERY_STATE, "Deliveries in the database, by channel and status",
                                   labels=["channel", "status"])
@@ -63,6 +64,7 @@ class DeliveryStateCollector:
             with engine_for(self.database_url).connect() as connection:
                 rows = connection.execute(select(Delivery.channel, Delivery.status, func.count())
                                           .group_by(Delivery.channel, Delivery.status)).all()
+                paused = connection.execute(select(ChannelPause.channel, ChannelPause.reason)).all()
         except Exception as exc:  # noqa: BLE001 - a scrape that fails loses the process counters too
             logger.warning("metrics: cannot count deliveries in the database: %s", exc)
             up.add_metric([], 0)
@@ -73,6 +75,12 @@ class DeliveryStateCollector:
         up.add_metric([], 1)
         yield gauge
         yield up
+        # A channel whose provider refused our credentials: its deliveries wait, and this says why.
+        pauses = GaugeMetricFamily(CHANNEL_PAUSED, "1 while a channel is paused (credentials refused)",
+                                   labels=["channel", "reason"])
+        for channel, reason in paused:
+            pauses.add_metric([channel, reason[:200]], 1)
+        yield pauses
 
 
 class _Exposition:

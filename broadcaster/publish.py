@@ -22,7 +22,7 @@ from .domain.errors import InvalidInput, NotAllowed
 from .domain.incident import IncidentStatus, refuse_next_update_day_changed, refuse_stale_next_update
 from .domain.lifecycle import Action, State, next_state
 from .statements import policy, verified_hash
-from .store.models import Delivery, Statement, Subscriber, utcnow
+from .store.models import Delivery, Incident, Statement, Subscriber, utcnow
 from .usecase import acting, log_action, get, label, live_statement
 from .views import statement_view
 
@@ -34,7 +34,7 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
     """Make the approved words live. Only after commit are the deliveries handed to ``dispatch``
     (default: the broker; tests pass ``send_now`` to send in this process)."""
     with acting(settings, actor, "publish", f"statement:{statement_id}") as s:
-        statement = get(s, Statement, statement_id, lock=True)
+        statement = _locked_for_publish(s, statement_id)
         new_state = next_state(State(statement.state), Action.PUBLISH, label(statement))
         _refuse_void_approval(settings, statement)
         # A customer must never read a promise already broken, or a "tomorrow" that is today.
@@ -69,6 +69,21 @@ def retry(settings: Settings, actor: Actor, statement_id: int, statuses: tuple[s
     return len(ids)
 
 
+def _locked_for_publish(s: Session, statement_id: int) -> Statement:
+    """The statement, read after taking its incident's lock: publishes of one incident run one at
+    a time (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE, the database's write lock, on
+    SQLite), so two of them never both see the same live version. The partial unique index on
+    statements(incident_id) WHERE state = 'published' is the database's own guarantee behind it."""
+    if s.bind.dialect.name == "sqlite" and not s.connection().connection.dbapi_connection.in_transaction:
+        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    incident_id = s.scalar(select(Statement.incident_id).where(Statement.id == statement_id))
+    if incident_id is not None:
+        s.scalar(select(Incident.id).where(Incident.id == incident_id).with_for_update())
+    statement = get(s, Statement, statement_id, lock=True)
+    s.refresh(statement)  # what another publish committed while we waited for the lock
+    return statement
+
+
 def _refuse_void_approval(settings: Settings, statement: Statement) -> None:
     hash_now = verified_hash(statement)
     valid = [a for a in statement.approvals if a.decision == "approve" and a.content_hash == hash_now]
@@ -89,7 +104,9 @@ def _supersede_live_version(s: Session, incident_id: int) -> int:
     if live is None:
         return 0
     live.state = next_state(State(live.state), Action.SUPERSEDE, label(live)).value
-    return cancel_unsent(s, Delivery.statement_id == live.id, "a newer version was published")
+    # Unknown rows too: never resent now; reconciliation may still find they went out.
+    s.flush()
+    return cancel_unsent(s, Delivery.statement_id == live.id, "a newer version was published", include_unknown=True)
 
 
 def _update_incident(statement: Statement) -> None:

@@ -24,7 +24,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str, poll: f
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def phone(i: int) -> str:
+def phone_number(i: int) -> str:
     return f"+1415{2000000 + i:07d}"
 
 
@@ -32,7 +32,7 @@ def email_address(i: int) -> str:
     return f"customer{i}@example.com"
 
 
-def add_subscribers(settings, n: int, email: bool = True, phone_numbers: bool = True, start: int = 0) -> None:
+def add_subscribers(settings, n: int, email: bool = True, phone: bool = True, start: int = 0) -> None:
     """Written 5,000 at a time: a benchmark of a million never holds a million rows."""
     from sqlalchemy import insert
 
@@ -40,7 +40,7 @@ def add_subscribers(settings, n: int, email: bool = True, phone_numbers: bool = 
     from broadcaster.store.models import Subscriber
 
     for first in range(start, start + n, 5000):
-        rows = [{"email": email_address(i) if email else None, "phone": phone(i) if phone_numbers else None,
+        rows = [{"email": email_address(i) if email else None, "phone": phone_number(i) if phone else None,
                  "locale": "en", "components": []} for i in range(first, min(start + n, first + 5000))]
         with transaction(settings.database_url) as s:
             s.execute(insert(Subscriber), rows)
@@ -89,7 +89,7 @@ class Workers:
     app: str = "workers.app"
     processes: list[subprocess.Popen] = field(default_factory=list)
 
-    def start(self, concurrency: int = 2, queues: str = "live,bulk", app: str | None = None,
+    def start(self, concurrency: int = 2, queues: str = "live,bulk,reconcile", app: str | None = None,
               loglevel: str = "INFO", ready: str = "ready.", timeout: float = 60,
               env: dict[str, str] | None = None) -> subprocess.Popen:
         n, app = len(self.processes), app or self.app

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from celery import Celery
 from celery.worker import WorkController
 
-from .app import BULK, LIVE
+from .app import BULK, LIVE, RECONCILE
 
 
 class _Controller(WorkController):
@@ -25,7 +25,7 @@ class _Controller(WorkController):
 
 @contextmanager
 def in_process_worker(app: Celery, timeout: float = 10.0) -> Iterator[WorkController]:
-    worker = _Controller(app=app, pool="solo", concurrency=1, queues=[LIVE, BULK], loglevel="WARNING",
+    worker = _Controller(app=app, pool="solo", concurrency=1, queues=[LIVE, BULK, RECONCILE], loglevel="WARNING",
                          without_heartbeat=True, without_mingle=True, without_gossip=True, hostname="embedded@local")
     thread = threading.Thread(target=worker.start, name="broadcaster-worker", daemon=True)
     thread.start()

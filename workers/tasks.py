@@ -40,7 +40,17 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
 
 @celery_app.task(name="broadcaster.sweep", base=BroadcasterTask)
 def sweep() -> dict[str, int]:
-    return sweeping.sweep(get_settings(), enqueue_due)
+    return sweeping.sweep(get_settings(), enqueue_due, reconciler=_reconcile_elsewhere)
+
+
+def _reconcile_elsewhere(_settings) -> None:
+    # On its own queue: slow provider lists must never hold up the sweep or the live queue.
+    reconcile.apply_async(expires=get_settings().sweep_interval_seconds)
+
+
+@celery_app.task(name="broadcaster.reconcile", base=BroadcasterTask)
+def reconcile() -> dict[str, int]:
+    return sweeping.reconcile(get_settings())
 
 
 @celery_app.task(name="broadcaster.stop_embedded_worker")

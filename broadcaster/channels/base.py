@@ -9,8 +9,11 @@ its rate, whether its provider is configured, and its transport. The registry
 A transport is one short class with one ``notify`` method. It receives the stored,
 approved rendition fields (never re-rendered) and a batch of targets (at most its
 ``batch_size``), makes the provider call(s) and returns one SendResult per target.
-A failure of the whole call is a TransportError: ``permanent`` says never retry
-(invalid number, 4xx other than 429), ``retry_after`` honours the provider's hint.
+A failure of the whole call is a TransportError, as the channel's own error table maps it:
+``permanent`` says never retry (invalid number), ``retry_after`` honours the provider's hint,
+``ambiguous`` says the provider may have accepted the message all the same (a read timeout, a
+dropped connection after the request was written, a 5xx): never resent blindly, reconciled
+first; ``credentials`` says the provider refused our key: the channel is paused, nothing failed.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -50,9 +53,15 @@ class SendContext:
 @dataclass(frozen=True)
 class SendResult:
     delivery_id: int
-    status: str  # "sent", or "simulated" for the log provider
+    status: str  # "sent", or "simulated" for the log provider; "error": see `error`
     provider_message_id: str | None = None
     detail: str = ""
+    # For one target of a batch that partly went out (a SendGrid batch split around a bad address).
+    error: "TransportError | None" = None
+
+
+def error_results(targets: "Iterable[Target]", error: "TransportError") -> list[SendResult]:
+    return [SendResult(t.delivery_id, "error", detail=str(error), error=error) for t in targets]
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -66,12 +75,44 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 class TransportError(Exception):
     def __init__(self, message: str, permanent: bool = False, code: str | None = None,
-                 retry_after: float | None = None, opted_out: bool = False):
+                 retry_after: float | None = None, opted_out: bool = False, ambiguous: bool = False,
+                 credentials: bool = False):
         super().__init__(message)
         self.permanent = permanent
         self.code = code
         self.retry_after = retry_after
         self.opted_out = opted_out  # the receiver said "never again": the subscriber is opted out too
+        self.ambiguous = ambiguous  # it may have gone out: `unknown`, reconciled, never retried at once
+        self.credentials = credentials  # our key was refused: pause the channel until it works again
+        self.field: str | None = None  # the request field the provider blamed, when it says
+
+
+def request_never_left(exc: BaseException) -> bool:
+    """True when a requests/urllib error proves the provider never saw the request: the
+    connection was refused, the name did not resolve, or connecting timed out. Anything else
+    (a read timeout, a connection dropped after the request was written) may come after the
+    provider accepted it."""
+    import requests
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        text = repr(exc)
+        return any(sign in text for sign in _NEVER_CONNECTED)
+    return _never_connected_os_error(exc)
+
+
+_NEVER_CONNECTED = ("NewConnectionError", "NameResolutionError", "ConnectionRefusedError",
+                    "Failed to resolve", "Name or service not known", "Connection refused")
+
+
+def _never_connected_os_error(exc: BaseException) -> bool:
+    import socket
+    from urllib.error import URLError
+
+    reason = exc.reason if isinstance(exc, URLError) else exc
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror) or (
+        isinstance(reason, str) and any(sign in reason for sign in _NEVER_CONNECTED))
 
 
 class Transport(Protocol):
@@ -80,6 +121,31 @@ class Transport(Protocol):
     account: str  # the provider account a shared rate limit applies to
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]: ...
+
+
+class ErrorTable:
+    """One channel's provider error codes and what each means, in that channel's module."""
+
+    def __init__(self, permanent: set[str] = frozenset(), opted_out: set[str] = frozenset(),
+                 transient: set[str] = frozenset(), credentials: set[str] = frozenset()):
+        self.permanent, self.opted_out = frozenset(permanent), frozenset(opted_out)
+        self.transient, self.credentials = frozenset(transient), frozenset(credentials)
+
+    def error(self, message: str, code: str, status: int, retry_after: float | None = None) -> TransportError:
+        """The TransportError for a provider answer with this HTTP status and error code. Codes
+        the table does not name fall back on the status: 429 retry, other 4xx permanent (the
+        provider documents them as not accepted), 5xx ambiguous (it may have accepted)."""
+        if code in self.credentials:
+            return TransportError(message, code=code, credentials=True)
+        if code in self.opted_out:
+            return TransportError(message, permanent=True, code=code, opted_out=True)
+        if code in self.permanent:
+            return TransportError(message, permanent=True, code=code)
+        if code in self.transient or status == 429:
+            return TransportError(message, code=code, retry_after=retry_after)
+        if status >= 500:
+            return TransportError(message, code=code, ambiguous=True)
+        return TransportError(message, permanent=400 <= status < 500, code=code)
 
 
 @runtime_checkable

@@ -12,7 +12,18 @@ from sendgrid.helpers.mail import CustomArg, From, Header, Mail, Personalization
 from ..config import Settings
 from ..contacts import normalise_email
 from ..render.limits import LimitCheck
-from .base import Channel, Kind, SendContext, SendResult, Target, TransportError, retry_after_seconds
+from .base import (
+    Channel,
+    ErrorTable,
+    Kind,
+    SendContext,
+    SendResult,
+    Target,
+    TransportError,
+    error_results,
+    request_never_left,
+    retry_after_seconds,
+)
 
 
 class SendGridEmail:
@@ -24,11 +35,29 @@ class SendGridEmail:
         self.sender = From(settings.email_from, settings.company_name)
         kwargs = {"host": settings.sendgrid_host.rstrip("/")} if settings.sendgrid_host else {}
         self.client = SendGridAPIClient(settings.sendgrid_api_key, **kwargs)
-        self.client.client.timeout = 10  # urllib waits forever otherwise
+        self.client.client.timeout = settings.provider_timeout_seconds  # urllib waits forever otherwise
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
         if not targets:  # a mail without personalizations is a 400
             return []
+        try:
+            return self._send(fields, targets)
+        except TransportError as e:
+            if not (e.code == "400" and e.field and e.field.startswith("personalizations") and len(targets) > 1):
+                raise
+        # SendGrid refuses a whole batch for one bad address: split it and resend the halves, so
+        # one bad address costs a few requests instead of failing every good one with it.
+        half = len(targets) // 2
+        return self._part(fields, targets[:half]) + self._part(fields, targets[half:])
+
+    def _part(self, fields: dict[str, str], targets: list[Target]) -> list[SendResult]:
+        """Results for part of a split batch: an error here is that part's, the rest went out."""
+        try:
+            return self.notify(fields, targets, None)  # type: ignore[arg-type]
+        except TransportError as e:
+            return error_results(targets, e)
+
+    def _send(self, fields: dict[str, str], targets: list[Target]) -> list[SendResult]:
         mail = Mail(from_email=self.sender, subject=fields["subject"],
                     plain_text_content=fields["body_text"], html_content=fields["body_html"])
         # One personalization per recipient: nobody sees the others' addresses, and each
@@ -48,24 +77,37 @@ class SendGridEmail:
         except HTTPError as e:
             raise _error(e) from e
         except (OSError, http.client.HTTPException) as e:  # URLError, refused, timeout, dropped
-            raise TransportError(f"sendgrid: {e}") from e
+            if request_never_left(e):
+                raise TransportError(f"sendgrid: not sent, the request never reached SendGrid: {e}") from e
+            # Written, then no answer: the batch may have gone out. Resending it would mail every
+            # recipient twice; an operator checks SendGrid's activity for this batch first.
+            raise TransportError(f"sendgrid: no answer after the batch of {len(targets)} was sent "
+                                 f"(delivery ids {targets[0].delivery_id}..{targets[-1].delivery_id}); it may "
+                                 f"have gone out: {e!r}", code="no answer", ambiguous=True) from e
         batch_id = response.headers.get("X-Message-Id")
         return [SendResult(t.delivery_id, "sent", batch_id) for t in targets]
 
 
+# https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send#responses
+SENDGRID_ERRORS = ErrorTable(credentials={"401", "403"}, transient={"429"})
+
+
 def _error(e: HTTPError) -> TransportError:
     status, headers = e.status_code, e.headers or {}
-    message = f"sendgrid {status}: {_first_error(e.body)}"
-    if status == 429:
-        return TransportError(message, code="429", retry_after=_retry_after(headers))
-    return TransportError(message, permanent=400 <= status < 500, code=str(status))
+    text, field = _first_error(e.body)
+    error = SENDGRID_ERRORS.error(f"sendgrid {status}: {text}", str(status), status,
+                                  _retry_after(headers) if status == 429 else None)
+    error.field = field
+    return error
 
 
-def _first_error(body: bytes | str | None) -> str:
+def _first_error(body: bytes | str | None) -> tuple[str, str | None]:
+    """SendGrid's first error message, and the request field it names (if any)."""
     try:
-        return json.loads(body)["errors"][0]["message"]
+        first = json.loads(body)["errors"][0]
+        return first["message"], first.get("field")
     except (ValueError, TypeError, KeyError, IndexError):
-        return (body.decode(errors="replace") if isinstance(body, bytes) else str(body or ""))[:200]
+        return (body.decode(errors="replace") if isinstance(body, bytes) else str(body or ""))[:200], None
 
 
 def _retry_after(headers) -> float | None:

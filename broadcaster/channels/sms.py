@@ -13,7 +13,17 @@ from twilio.rest import Client
 from ..config import Settings
 from ..contacts import normalise_phone
 from ..render.limits import LimitCheck
-from .base import Channel, Kind, SendContext, SendResult, Target, TransportError, retry_after_seconds
+from .base import (
+    Channel,
+    ErrorTable,
+    Kind,
+    SendContext,
+    SendResult,
+    Target,
+    TransportError,
+    request_never_left,
+    retry_after_seconds,
+)
 
 # The SDK logs every request at INFO, phone numbers and message bodies included: customers'
 # numbers do not belong in worker logs (the send log has what is needed), and it costs CPU.
@@ -42,6 +52,15 @@ class _HttpClient(TwilioHttpClient):
         return self.last_response
 
 
+# https://www.twilio.com/docs/api/errors: what each code means for the delivery.
+TWILIO_ERRORS = ErrorTable(
+    permanent={"21211", "21614", "21612", "21408"},  # invalid / not a mobile / unreachable / region not enabled
+    opted_out={"21610"},  # the recipient replied STOP: Twilio will refuse every message to them
+    transient={"21611", "20429", "14107"},  # the sender's queue is full; too many requests
+    credentials={"20003", "20005", "20008"},  # authentication failed; account suspended
+)
+
+
 class TwilioSms:
     provider = "twilio"
     batch_size = 1
@@ -49,7 +68,7 @@ class TwilioSms:
     def __init__(self, settings: Settings):
         self.account = settings.twilio_account_sid
         base_url = (settings.twilio_api_base or "https://api.twilio.com").rstrip("/")
-        self.http = _HttpClient(base_url, timeout=10)
+        self.http = _HttpClient(base_url, timeout=settings.provider_timeout_seconds)
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=self.http)
         self.client.api.base_url = base_url
         self.messages = self.client.messages  # resolves (and imports) the SDK's lazy chain once
@@ -86,15 +105,18 @@ class TwilioSms:
 
     def _error(self, e: Exception) -> TransportError:
         status = getattr(e, "status", None)
-        if not isinstance(status, int):  # connection errors, timeouts, a client-side TwilioException
+        if isinstance(e, requests.RequestException):
+            if request_never_left(e):
+                return TransportError(f"twilio: not sent, the request never reached Twilio: {e}")
+            return TransportError(f"twilio: no answer after the request was sent, it may have gone out: {e}",
+                                  code="no answer", ambiguous=True)
+        if not isinstance(status, int):  # a client-side TwilioException: raised before any request
             return TransportError(f"twilio: {e}")
         code = str(e.code if getattr(e, "code", None) is not None else status)
         text = getattr(e, "msg", None) or getattr(e, "detail", None) or getattr(e, "title", "")
         message = f"twilio {status} ({code}): {text}"
-        if status == 429:
-            headers = self.http.last_response.headers if self.http.last_response else {}
-            return TransportError(message, code=code, retry_after=retry_after_seconds(headers.get("Retry-After")))
-        return TransportError(message, permanent=400 <= status < 500, code=code)
+        headers = self.http.last_response.headers if self.http.last_response else {}
+        return TWILIO_ERRORS.error(message, code, status, retry_after_seconds(headers.get("Retry-After")))
 
 
 def sms_encoding(text: str) -> tuple[str, str | None]:

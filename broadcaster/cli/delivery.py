@@ -14,7 +14,8 @@ from .. import publish as publishing
 from ..config import get_settings
 from ..delivery import progress, sweep as sweeping
 from ..delivery.enqueue import enqueue_due
-from .common import As, AsJson, app, out, print_json, who
+from ..delivery.pause import paused_channels
+from .common import As, AsJson, app, err, out, print_json, who
 from .run import embedded_worker
 from .views import print_audit, progress_table
 
@@ -94,10 +95,17 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
          channel: Annotated[Optional[str], typer.Option()] = None,
          status: Annotated[Optional[str], typer.Option()] = None,
          recipient: Annotated[Optional[str], typer.Option(help="An email address or phone number.")] = None,
+         limit: Annotated[Optional[int], typer.Option(help="At most this many events (a page).")] = None,
+         after: Annotated[Optional[int], typer.Option(help="Events after this event id (the next page).")] = None,
+         verify: Annotated[bool, typer.Option("--verify", help="Recompute each statement's content hash from "
+                                              "its stored renditions; exit 1 on any difference.")] = False,
          as_json: AsJson = False,
          as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False) -> None:
     """The send log: every state change of every delivery."""
-    events = auditing.send_log(get_settings(), statement, channel, status, recipient)
+    events = auditing.send_log(get_settings(), statement, channel, status, recipient, limit=limit, after=after,
+                               verify=verify)
+    if verify:
+        _print_verification(events)
     if as_json:
         return print_json(events)
     if as_csv:
@@ -107,11 +115,40 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
             writer.writerows(events)
         return
     # The payload and error detail are in --json / --csv; the table is for scanning.
-    table = Table("at (UTC)", "stmt", "channel", "target", "status", "try", "provider", "message id")
+    table = Table("id", "at (UTC)", "stmt", "channel", "target", "status", "try", "provider", "message id")
     for e in events:
-        table.add_row(e["at"][11:19], f"{e['statement_id']} v{e['version']}", e["channel"], e["target"],
-                      e["status"], str(e["attempt"]), e["provider"], e["provider_message_id"] or "")
+        table.add_row(str(e["id"]), e["at"][11:19], f"{e['statement_id']} v{e['version']}", e["channel"],
+                      e["target"], e["status"], str(e["attempt"]), e["provider"], e["provider_message_id"] or "")
     out.print(table)
+    if limit and len(events) == limit:
+        out.print(f"more: --after {events[-1]['id']}")
+    if verify and any(not e["verified"] for e in events):
+        raise typer.Exit(1)
+
+
+def _print_verification(events: list[dict]) -> None:
+    bad = [e for e in events if not e["verified"]]
+    for e in bad[:20]:
+        err.print(f"event {e['id']} (statement {e['statement_id']} {e['channel']} {e['target']} {e['status']}): "
+                  f"content hash {(e['content_hash'] or 'missing')[:12]} is not the hash of the stored words")
+    err.print(f"{len(events) - len(bad)} of {len(events)} events carry the hash of the words stored now"
+              + (f"; {len(bad)} differ" if bad else ""))
+
+
+@app.command()
+def status(as_json: AsJson = False) -> None:
+    """Delivery health: paused channels (and why), and deliveries by status. Exit 1 if any channel is paused."""
+    settings = get_settings()
+    report = {"paused": paused_channels(settings), "deliveries": progress.totals(settings)}
+    if as_json:
+        print_json(report)
+    else:
+        for name, pause in report["paused"].items():
+            out.print(f"[bold red]{name} paused[/] since {pause['since']}: {pause['reason']}", highlight=False)
+        if not report["paused"]:
+            out.print("no channel paused")
+        out.print(", ".join(f"{n} {what}" for what, n in report["deliveries"].items()) or "no deliveries yet")
+    raise typer.Exit(1 if report["paused"] else 0)
 
 
 @app.command()

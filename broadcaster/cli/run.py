@@ -21,7 +21,7 @@ def init() -> None:
 
 
 @app.command()
-def worker(queues: Annotated[str, typer.Option(help="Comma-separated: live, bulk.")] = "live,bulk",
+def worker(queues: Annotated[str, typer.Option(help="Comma-separated: live, bulk, reconcile.")] = "live,bulk,reconcile",
            concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2) -> None:
     """Start a Celery worker (needs BROADCASTER_BROKER_URL, e.g. redis://localhost:6379/0)."""
     settings = _shared_broker_settings("worker")

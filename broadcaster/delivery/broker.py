@@ -5,7 +5,7 @@ from celery import Celery
 
 from ..config import Settings
 
-LIVE, BULK = "live", "bulk"
+LIVE, BULK, RECONCILE = "live", "bulk", "reconcile"
 
 
 def make_app(settings: Settings) -> Celery:
@@ -19,7 +19,7 @@ def make_app(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_default_queue=BULK,
         task_queues=None,
-        task_routes={"broadcaster.sweep": {"queue": LIVE}},
+        task_routes={"broadcaster.sweep": {"queue": LIVE}, "broadcaster.reconcile": {"queue": RECONCILE}},
         # Publishing to a dead broker must not hang `publish`: the outbox rows are committed and
         # the sweep will enqueue them once the broker is back.
         task_publish_retry=True,

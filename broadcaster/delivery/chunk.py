@@ -2,10 +2,16 @@
 
 - Before the call the stored renditions are **re-hashed** against the approval: a row
   edited behind the app's back is refused and logged, not sent.
-- The call runs inside **tenacity** for blips (connection errors, 5xx, 429 with a short
-  Retry-After). Once that budget is spent the delivery goes to ``retry`` with an
-  exponential backoff and jitter stored in the row; the **sweep** picks it up when due.
-  Long waits live in the row, never in a broker ETA (Redis redelivers long ETAs twice).
+- Before each batch the statement must still be the live version (a newer one cancels the
+  rest of the chunk) and the channel must not be paused (refused credentials).
+- The call runs inside **tenacity**, but only for errors that prove nothing was sent
+  (connection refused, DNS, a 429, a documented "not accepted"). An error that may come after
+  the provider accepted the message (read timeout, dropped connection, 5xx) makes the delivery
+  ``unknown``: reconciled with the provider, never resent blindly. Once the quick budget is
+  spent the delivery goes to ``retry`` with an exponential backoff and jitter stored in the
+  row; the **sweep** picks it up when due. Long waits live in the row, never in a broker ETA.
+- Outcomes are recorded as the batches finish (a worker killed mid-chunk leaves only the
+  batches in flight to reconcile), and only while this worker's claim holds.
 - Sends run on the process's long-lived send threads, so SDK clients keep their connections.
 """
 
@@ -16,7 +22,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
@@ -32,8 +38,10 @@ from ..domain.hashing import sha256_of
 from ..store.content import approved_hashes, stored_content_hash
 from ..store.db import transaction
 from ..store.models import Delivery, Rendition, Statement, Subscriber, utcnow
+from . import pause as pausing
 from .ratelimit import limiter_wait
 from .records import Outcome, claim, record
+from .status import CANCELLED
 
 logger = logging.getLogger("broadcaster.sending")
 
@@ -57,33 +65,88 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
     claimed = claim(settings, list(delivery_ids))
     if not claimed:
         return {}
-    outcomes: list[Outcome] = []
+    recorder = _Recorder(settings)
     stop = threading.Event()
-    with _lease_kept(settings, [d.id for d in claimed]), _deadline(settings.chunk_seconds, stop):
+    with _lease_kept(settings, claimed[0].claim_token), _deadline(settings.chunk_seconds, stop):
         try:
-            batches = list(_batches(settings, _group(claimed), outcomes))  # all of it before any send starts
+            refused: list[Outcome] = []
+            batches = list(_batches(settings, _group(claimed), refused))  # all of it before any send starts
         except BaseException:
             record(settings, [_released(d) for d in claimed])
             raise
+        recorder.add(refused)
+        live = _LiveCheck(settings)
         pool = _send_pool(settings.send_threads)
-        sends = [(batch, pool.submit(_send_batch, settings, batch, targets, fields, context, stop))
-                 for batch, targets, fields, context in batches]
+        sends = {pool.submit(_send_batch, settings, batch, targets, fields, context, stop, live): batch
+                 for batch, targets, fields, context in batches}
+        done: set[Future] = set()
         try:
-            wait([future for _, future in sends])
+            for future in as_completed(sends):
+                recorder.add(_outcomes_of([(sends[future], future)]))
+                done.add(future)
         finally:
             # Also when interrupted (the task's time limit): start nothing more, let the sends in
             # flight finish, and record every one before giving up.
             stop.set()
-            wait([future for _, future in sends])
-            outcomes.extend(_outcomes_of(sends))
-            record(settings, outcomes)
-    released = [o.delivery.id for o in outcomes if not o.attempted]
+            wait(list(sends))
+            recorder.add(_outcomes_of([(batch, f) for f, batch in sends.items() if f not in done]))
+            recorder.flush()
+    outcomes = recorder.outcomes
+    released = [o.delivery.id for o in outcomes if not o.attempted and o.status == "pending"]
     if released and requeue:
         requeue(settings, released)
     tally: dict[str, int] = defaultdict(int)
     for outcome in outcomes:
         tally[outcome.status] += 1
     return dict(tally)
+
+
+class _Recorder:
+    """Records outcomes as batches finish: at once for a provider batch of many (an email batch),
+    gathered for at most `FLUSH_SECONDS` for one-message calls (SMS), so a worker killed mid-chunk
+    leaves only a moment's sends to reconcile, and a thousand SMS are not a thousand commits."""
+
+    FLUSH_SECONDS, FLUSH_ROWS = 0.25, 200
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.outcomes: list[Outcome] = []
+        self._unrecorded = 0
+        self._last = time.monotonic()
+
+    def add(self, outcomes: list[Outcome]) -> None:
+        self.outcomes.extend(outcomes)
+        self._unrecorded += len(outcomes)
+        if self._unrecorded >= self.FLUSH_ROWS or time.monotonic() - self._last >= self.FLUSH_SECONDS \
+                or len(outcomes) > 1:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._unrecorded:
+            record(self.settings, self.outcomes[len(self.outcomes) - self._unrecorded:])
+        self._unrecorded, self._last = 0, time.monotonic()
+
+
+class _LiveCheck:
+    """Is the statement still the live version? Asked before every batch, answered from the
+    database at most every `SECONDS` (a chunk of a thousand SMS is a thousand batches)."""
+
+    SECONDS = 0.2
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.lock = threading.Lock()
+        self.known: dict[int, tuple[float, bool]] = {}
+
+    def __call__(self, statement_id: int) -> bool:
+        with self.lock:
+            at, live = self.known.get(statement_id, (0.0, True))
+            if time.monotonic() - at < self.SECONDS:
+                return live
+            with transaction(self.settings.database_url) as s:
+                live = s.scalar(select(Statement.state).where(Statement.id == statement_id)) == "published"
+            self.known[statement_id] = (time.monotonic(), live)
+            return live
 
 
 def _outcomes_of(sends: list[tuple[list[Delivery], Future]]) -> list[Outcome]:
@@ -118,12 +181,13 @@ def _send_pool(threads: int) -> ThreadPoolExecutor:
 os.register_at_fork(after_in_child=_send_pool.cache_clear)  # a pool's threads do not survive a fork
 
 
-def _lease_kept(settings: Settings, delivery_ids: list[int]):
-    """Renew the claim while this worker is alive and working: a slow, rate-limited chunk must not
-    look like a dead worker, or the sweep would let a second worker send the same messages."""
+def _lease_kept(settings: Settings, token: str):
+    """Renew the claim while this worker is alive and working (a heartbeat every third of the
+    lease): a slow, rate-limited chunk must not look like a dead worker, or the sweep would let a
+    second worker send the same messages. A dead worker stops renewing, and its lease runs out."""
     def renew() -> None:
         with transaction(settings.database_url) as s:
-            s.execute(update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
+            s.execute(update(Delivery).where(Delivery.claim_token == token, Delivery.status == "sending")
                       .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds)))
 
     return every(settings.lease_seconds / 3, renew, "lease renewal")
@@ -200,28 +264,54 @@ def _previous_post(settings: Settings, statement: Statement, name: str) -> str |
 
 
 def _send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Target], fields: dict[str, str],
-                context: SendContext, stop: threading.Event) -> list[Outcome]:
+                context: SendContext, stop: threading.Event, live: Callable[[int], bool] | None = None
+                ) -> list[Outcome]:
     if stop.is_set():
         return [_released(d) for d in deliveries]
-    transport = transport_for(deliveries[0].channel, settings)
+    if live is not None and not live(context.statement_id):
+        return [Outcome(d, CANCELLED, detail=STALE, attempted=False) for d in deliveries]
+    name = deliveries[0].channel
+    waiting = pausing.held_back(settings, name)
+    if waiting:
+        return [_paused(settings, d, waiting) for d in deliveries]
+    transport = transport_for(name, settings)
     by_id = {d.id: d for d in deliveries}
     try:
-        rate = channels.rate_for(deliveries[0].channel, settings)
+        rate = channels.rate_for(name, settings)
         results = _call_with_quick_retries(settings, transport, fields, targets, context, rate)
     except TransportError as exc:
-        return [_failure(settings, d, exc) for d in deliveries]
+        if exc.credentials:
+            pausing.pause(settings, name, str(exc))
+        outcomes = [_failure(settings, d, exc) for d in deliveries]
+        if exc.ambiguous and len(deliveries) > 1:  # the exact batch an operator checks with the provider
+            note = f" [one provider batch of {len(deliveries)}: delivery ids {deliveries[0].id}..{deliveries[-1].id}]"
+            for outcome in outcomes:
+                outcome.detail += note
+        return outcomes
     except Exception as exc:  # noqa: BLE001 - an SDK surprise: we cannot know whether it went out
-        logger.exception("unexpected error sending %s", deliveries[0].channel)
+        logger.exception("unexpected error sending %s", name)
         return [Outcome(d, "unknown", detail=f"unexpected error, not resent until reconciled: {exc!r}")
                 for d in deliveries]
-    return [_success(by_id[r.delivery_id], r) for r in results]
+    if transport.provider != "log":
+        pausing.resume_if_paused(settings, name)
+    return [_success(settings, by_id[r.delivery_id], r) for r in results]
+
+
+STALE = "not sent: a newer version of the statement is live"
+
+
+def _paused(settings: Settings, delivery: Delivery, why: str) -> Outcome:
+    """Waits for the channel's credentials to work again; the attempt is not counted."""
+    return Outcome(delivery, "retry", error_code="paused", detail=f"{why}; waiting, not failed",
+                   next_attempt_at=pausing.retry_at(settings), attempted=False)
 
 
 def _call_with_quick_retries(settings: Settings, transport: Transport, fields: dict[str, str],
                              targets: list[Target], context: SendContext, rate: str | None = None
                              ) -> list[SendResult]:
     def worth_retrying_now(exc: BaseException) -> bool:
-        return (isinstance(exc, TransportError) and not exc.permanent
+        # Only an error proving nothing was sent: an ambiguous one may have reached the customer.
+        return (isinstance(exc, TransportError) and not (exc.permanent or exc.ambiguous or exc.credentials)
                 and (exc.retry_after or 0) <= settings.quick_retry_max_wait_seconds)
 
     backoff = wait_exponential_jitter(multiplier=0.2, max=settings.quick_retry_max_wait_seconds)
@@ -242,12 +332,19 @@ def _call_with_quick_retries(settings: Settings, transport: Transport, fields: d
     raise AssertionError("unreachable: tenacity reraises")
 
 
-def _success(delivery: Delivery, result: SendResult) -> Outcome:
+def _success(settings: Settings, delivery: Delivery, result: SendResult) -> Outcome:
+    if result.error is not None:  # this target's part of a batch that partly went out
+        return _failure(settings, delivery, result.error)
     return Outcome(delivery, result.status, provider_message_id=result.provider_message_id, detail=result.detail)
 
 
 def _failure(settings: Settings, delivery: Delivery, exc: TransportError) -> Outcome:
     code = exc.code or ("permanent" if exc.permanent else "transient")
+    if exc.credentials:
+        return _paused(settings, delivery, f"channel {delivery.channel} is paused: {exc}")
+    if exc.ambiguous:
+        return Outcome(delivery, "unknown", error_code=code,
+                       detail=f"{code}: {exc}; it may have gone out: reconciled before any resend")
     if exc.permanent:
         return Outcome(delivery, "failed", error_code=code, detail=f"{code}: {exc}", opted_out=exc.opted_out)
     if delivery.attempts >= settings.max_attempts:

@@ -27,3 +27,13 @@ def work_left(settings: Settings) -> int:
     with transaction(settings.database_url) as s:
         return s.scalar(select(func.count()).where(or_(
             Delivery.status == "sending", Delivery.status.in_(UNSENT) & Delivery.next_attempt_at.is_(None)))) or 0
+
+
+def totals(settings: Settings) -> dict[str, int]:
+    """{status: count} of every delivery of the live versions (what is going out now)."""
+    from .records import live_statements
+
+    with transaction(settings.database_url) as s:
+        rows = s.execute(select(Delivery.status, func.count()).where(Delivery.statement_id.in_(live_statements()))
+                         .group_by(Delivery.status).order_by(Delivery.status)).all()
+    return dict(rows)

@@ -1,12 +1,20 @@
 """The sweep (beat's periodic job) and reconciliation; an operator's resend.
 
 The broker is only the wake-up call: whatever it lost is found here, in the database.
+Reconciliation asks providers about deliveries whose outcome is unknown, before anything is
+resent. It is bounded (`reconcile_seconds`), parallel (`reconcile_threads`), works in slices
+(`reconcile_slice`), runs one at a time across the fleet (a Redis lock) and, on workers, on a
+queue of its own (`reconcile`), so slow provider lists never delay the live queue.
 """
 
 import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import channels
@@ -15,56 +23,137 @@ from ..config import Settings
 from ..store.db import transaction
 from ..store.models import Delivery, DeliveryEvent, Statement, utcnow
 from .chunk import Enqueue
-from .records import Outcome, event_for, record
-from .status import UNSENT
+from .records import CANCELLED_UNKNOWN, Outcome, event_for, live_statements, log_state_of, record
+from .status import CANCELLED, UNSENT
 
 logger = logging.getLogger("broadcaster.sweep")
+LEASE_EXPIRED = "lease expired: the worker died during the provider call"
 
 
-def sweep(settings: Settings, enqueue: Enqueue) -> dict[str, int]:
-    """Beat's periodic job: expired leases → unknown, reconcile unknowns, re-enqueue what is due.
-    The broker is only the wake-up call: whatever it lost is found here, in the database."""
+def sweep(settings: Settings, enqueue: Enqueue,
+          reconciler: Callable[[Settings], object] | None = None) -> dict[str, int]:
+    """Beat's periodic job: expired leases → unknown, re-enqueue what is due, then reconcile
+    unknowns (inline, or handed to `reconciler`: the workers put it on the `reconcile` queue)."""
     expired = expire_leases(settings)
-    reconciled = reconcile(settings)
     due = due_deliveries(settings)
     requeued = enqueue(settings, due) if due else 0
+    if reconciler is not None:
+        reconciler(settings)
+        reconciled = 0
+    else:
+        reconciled = reconcile(settings).get("reconciled", 0)
     # Left: pending rows behind a backlog (most likely in it), or a broker that is down.
     return {"expired": expired, "reconciled": reconciled, "requeued": requeued, "left for later": len(due) - requeued}
 
 
 def expire_leases(settings: Settings) -> int:
+    """A `sending` row whose lease ran out belongs to a dead worker: unknown, to be reconciled.
+    One UPDATE; a lease renewed meanwhile by a live worker no longer matches."""
     now = utcnow()
     with transaction(settings.database_url) as s:
-        rows = s.scalars(select(Delivery).where(Delivery.status == "sending", Delivery.lease_until < now)
-                         .with_for_update(skip_locked=True)).all()
-        for delivery in rows:
-            delivery.status = "unknown"
-            s.add(event_for(delivery, "unknown", "lease expired: the worker died during the provider call"))
-        return len(rows)
+        ids = s.scalars(update(Delivery).where(Delivery.status == "sending", Delivery.lease_until < now)
+                        .values(status="unknown", lease_until=None, updated_at=now)
+                        .returning(Delivery.id).execution_options(synchronize_session=False)).all()
+        if ids:
+            log_state_of(s, Delivery.id.in_(ids), LEASE_EXPIRED)
+        return len(ids)
 
 
-def reconcile(settings: Settings) -> int:
+_local_lock = threading.Lock()
+
+
+def _fleet_lock(settings: Settings):
+    """One reconciliation at a time across every worker (a Redis lock with a timeout, so a
+    killed holder frees it), or in this process for the embedded default."""
+    if settings.broker_url.startswith("redis"):
+        import redis
+
+        client = redis.Redis.from_url(settings.broker_url, socket_connect_timeout=5)
+        return client.lock("broadcaster:reconcile", timeout=settings.reconcile_seconds + 30, blocking=False)
+    return _local_lock
+
+
+def reconcile(settings: Settings) -> dict[str, int]:
     """Decide unknown deliveries before any resend: sending one SMS twice is worse than late.
-    Idempotent surfaces are simply retried; Twilio is asked whether the message exists; the rest
-    wait for an operator (`broadcaster retry --unknown`)."""
+    Idempotent surfaces are simply retried; providers that can list what they sent (Twilio, X)
+    are asked; the rest (email) wait for an operator, with their batch in the send log
+    (`broadcaster log --status unknown`, then `broadcaster retry --unknown`).
+    Returns {"reconciled": n} or {"skipped": 1} when another sweep is reconciling."""
+    lock = _fleet_lock(settings)
+    if not lock.acquire(blocking=False):
+        return {"reconciled": 0, "skipped": 1}
+    try:
+        return {"reconciled": _reconcile_slices(settings)}
+    finally:
+        try:
+            lock.release()
+        except Exception:  # noqa: BLE001 - the Redis lock timed out first: nothing left to free
+            logger.warning("the reconcile lock had already expired")
+
+
+def _reconcile_slices(settings: Settings) -> int:
+    deadline = time.monotonic() + settings.reconcile_seconds
+    askable = _askable_channels(settings)
+    if not askable:
+        return 0
+    seen: set[int] = set()
+    done = 0
+    with ThreadPoolExecutor(settings.reconcile_threads, thread_name_prefix="reconcile") as pool:
+        while time.monotonic() < deadline:
+            rows, first_claims = _next_slice(settings, askable, seen)
+            if not rows:
+                break
+            seen.update(d.id for d in rows)
+            decided = [o for o in pool.map(lambda d: _decide(settings, d, first_claims, deadline), rows) if o]
+            for held_as in ("unknown", CANCELLED):
+                done += record(settings, [o for o in decided if o.held_as == held_as], claimed_as=held_as)
+    return done
+
+
+def _askable_channels(settings: Settings) -> list[str]:
+    return [ch.name for ch in channels.all_channels()
+            if ch.idempotent or isinstance(transport_for(ch.name, settings), Reconcilable)]
+
+
+def _next_slice(settings: Settings, askable: list[str], seen: set[int]):
+    """The next slice of undecided rows: unknown ones, and unknown ones a newer version cancelled
+    (never resent, but the log must say `sent` if they went out)."""
     with transaction(settings.database_url) as s:
-        unknown = s.scalars(select(Delivery).where(Delivery.status == "unknown")
-                            .options(selectinload(Delivery.statement).selectinload(Statement.renditions))).all()
+        rows = s.scalars(
+            select(Delivery).where(
+                Delivery.channel.in_(askable), Delivery.id.not_in(seen) if seen else True,
+                or_(Delivery.status == "unknown",
+                    and_(Delivery.status == CANCELLED, Delivery.error_code == CANCELLED_UNKNOWN)))
+            .order_by(Delivery.id).limit(settings.reconcile_slice)
+            .options(selectinload(Delivery.statement).selectinload(Statement.renditions))).all()
         first_claims = dict(s.execute(
             select(DeliveryEvent.delivery_id, func.min(DeliveryEvent.created_at))
-            .where(DeliveryEvent.delivery_id.in_([d.id for d in unknown]), DeliveryEvent.status == "sending")
-            .group_by(DeliveryEvent.delivery_id)).all()) if unknown else {}
-    outcomes = []
-    for delivery in unknown:
-        transport = transport_for(delivery.channel, settings)
-        if channels.channel(delivery.channel).idempotent:
-            outcomes.append(Outcome(delivery, "retry", detail="resending: this surface is idempotent"))
-        elif isinstance(transport, Reconcilable):
-            outcome = _ask_provider(transport, delivery, first_claims.get(delivery.id) or delivery.created_at)
-            if outcome:
-                outcomes.append(outcome)
-    record(settings, outcomes, claimed_as="unknown")
-    return len(outcomes)
+            .where(DeliveryEvent.delivery_id.in_([d.id for d in rows]), DeliveryEvent.status == "sending")
+            .group_by(DeliveryEvent.delivery_id)).all()) if rows else {}
+        live = set(s.scalars(select(Statement.id).where(Statement.state == "published",
+                                                        Statement.id.in_({d.statement_id for d in rows}))))
+    for d in rows:
+        d.live = d.statement_id in live
+    return rows, first_claims
+
+
+def _decide(settings: Settings, delivery: Delivery, first_claims: dict, deadline: float) -> Outcome | None:
+    if time.monotonic() >= deadline:
+        return None
+    held_as = delivery.status
+    if channels.channel(delivery.channel).idempotent:
+        outcome = (Outcome(delivery, "retry", detail="resending: this surface is idempotent") if delivery.live
+                   else Outcome(delivery, CANCELLED, detail="not resent: a newer version is live"))
+    else:
+        outcome = _ask_provider(transport_for(delivery.channel, settings), delivery,
+                                first_claims.get(delivery.id) or delivery.created_at)
+    if outcome is None:
+        return None
+    if outcome.status == "retry" and (held_as == CANCELLED or not delivery.live):
+        outcome = Outcome(delivery, CANCELLED, detail="reconciled: the provider never got it; not resent, "
+                                                      "a newer version is live")
+    outcome.held_as = held_as
+    return outcome
 
 
 def _ask_provider(transport, delivery: Delivery, first_claimed_at: datetime) -> Outcome | None:
@@ -83,14 +172,16 @@ def _ask_provider(transport, delivery: Delivery, first_claimed_at: datetime) -> 
 
 
 def due_deliveries(settings: Settings, limit: int = 100_000) -> list[int]:
-    """Pending/retry rows that are due and were not touched in the last sweep interval
-    (fresh ones are already on the broker)."""
+    """Due rows of live statements: every due `retry` row (never on the broker), and `pending`
+    rows not touched in the last sweep interval (fresh ones are already on the broker)."""
     now = utcnow()
     quiet_since = now - timedelta(seconds=settings.sweep_interval_seconds)
     with transaction(settings.database_url) as s:
         return list(s.scalars(
-            select(Delivery.id).where(Delivery.status.in_(UNSENT), Delivery.updated_at < quiet_since,
-                                      or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+            select(Delivery.id).where(
+                Delivery.status.in_(UNSENT), Delivery.statement_id.in_(live_statements()),
+                or_(Delivery.status == "retry", Delivery.updated_at < quiet_since),
+                or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
             .order_by(Delivery.id).limit(limit)))
 
 

@@ -12,7 +12,7 @@ from ..domain.errors import BroadcasterError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision; a test checks it against Alembic's head.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 
 @lru_cache(maxsize=16)
@@ -42,6 +42,17 @@ def _session_factory(url: str) -> sessionmaker[Session]:
 def transaction(url: str) -> Iterator[Session]:
     """One unit of work: committed if the block finishes, rolled back if it raises."""
     with _session_factory(url)() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def write_transaction(url: str) -> Iterator[Session]:
+    """A transaction that holds the write lock from its first statement, so what it reads stays
+    true until it commits: BEGIN IMMEDIATE on SQLite (whose default transaction takes the lock only
+    at the first write); PostgreSQL locks the rows it selects FOR UPDATE."""
+    with _session_factory(url)() as session, session.begin():
+        if url.startswith("sqlite"):
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         yield session
 
 

@@ -7,7 +7,7 @@ said, where, when and by whom.
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -69,7 +69,10 @@ class Incident(Base):
 
 class Statement(Base):
     __tablename__ = "statements"
-    __table_args__ = (UniqueConstraint("incident_id", "version"),)
+    __table_args__ = (UniqueConstraint("incident_id", "version"),
+                      # One live version per incident, enforced by the database (migration 0004).
+                      Index("uq_statements_one_live", "incident_id", unique=True,
+                            postgresql_where=text("state = 'published'"), sqlite_where=text("state = 'published'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
@@ -134,7 +137,9 @@ class Delivery(Base):
     """One target of one published statement: the banner, the IVR line, one SMS recipient..."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),
+                      Index("uq_deliveries_target", "statement_id", "channel", "target", unique=True),
+                      Index("ix_deliveries_statement_channel_status", "statement_id", "channel", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
@@ -148,6 +153,7 @@ class Delivery(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))  # whose claim this is; only its holder records
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -171,6 +177,16 @@ class DeliveryEvent(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelPause(Base):
+    """A channel whose provider refused our credentials: its deliveries wait, nothing is failed."""
+
+    __tablename__ = "channel_pauses"
+
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(Base):

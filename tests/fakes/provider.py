@@ -7,7 +7,8 @@ Point the official SDKs at it:
 * twilio: ``client.api.base_url = url`` (``POST``/``GET /2010-04-01/Accounts/{sid}/Messages.json``,
   ``GET .../Messages/{MessageSid}.json``);
 * sendgrid: ``SendGridAPIClient(api_key, host=url)`` (``POST /v3/mail/send``);
-* tweepy: rewrite ``https://api.twitter.com`` to ``url`` in ``client.session`` (``POST /2/tweets``).
+* tweepy: rewrite ``https://api.twitter.com`` to ``url`` in ``client.session`` (``POST /2/tweets``,
+  ``GET /2/users/me``, ``GET /2/users/{id}/tweets`` newest first, ``start_time`` honoured).
 
 It remembers every message it accepted, per recipient, and answers control requests:
 
@@ -20,7 +21,11 @@ It remembers every message it accepted, per recipient, and answers control reque
 * ``POST /_faults`` (JSON; ``GET`` shows them): ``{"fail_next": N, "status": 500, "retry_after": S,
   "provider": "twilio"|"sendgrid"|"x", "deliver": false}`` makes the next N provider requests (of that provider,
   if given) fail with that status (default 500; a 429 or ``retry_after`` adds ``Retry-After``); with
-  ``"deliver": true`` the message is recorded all the same, as when a provider fails after accepting.
+  ``"deliver": true`` the message is recorded all the same, as when a provider fails after accepting;
+  ``{"fail_next": N, "hang": true}`` accepts the message and never answers (the client's read timeout fires).
+  ``{"twilio_codes": {"+1...": 21610}}`` makes Twilio refuse those numbers with that error code (400,
+  or 429 for 21611 and 20429); ``{"x_duplicates": true}`` makes X refuse a post whose text it already has
+  (403, "duplicate content"), as X does.
   ``{"invalid_numbers": [...]}`` makes Twilio refuse those ``To`` numbers (400, code 21211);
   ``{"invalid_emails": [...]}`` makes SendGrid refuse requests naming them (400); ``{"delay_ms": 20}`` adds
   latency to every provider request; ``{"rate_limit": N}`` (or null) changes the rate limit;
@@ -51,6 +56,7 @@ PROVIDERS = ("twilio", "sendgrid", "x")
 TWILIO_PREFIX = "/2010-04-01/Accounts/"
 TWILIO_DOCS = "https://www.twilio.com/docs/errors/"
 SENDGRID_MAX_PERSONALIZATIONS = 1000
+X_USER_ID = "1500000000000000001"
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _JSON = (b"content-type", b"application/json; charset=utf-8")
@@ -115,8 +121,8 @@ def provider_error(provider: str, status: int, retry_after: float | None = None,
         if provider == "x":
             headers.append((b"x-rate-limit-reset", str(int(time.time() + float(retry_after)) + 1).encode()))
             headers.append((b"x-rate-limit-remaining", b"0"))
-    if provider == "twilio":
-        return twilio_error(status, message=detail, headers=headers)
+    if provider == "twilio":  # 401 is Twilio's 20003, "Authenticate"
+        return twilio_error(status, 20003 if status == 401 else None, message=detail, headers=headers)
     if provider == "sendgrid":
         return sendgrid_error(status, message=detail, headers=headers)
     return x_error(status, detail=detail, headers=headers)
@@ -154,18 +160,24 @@ def sms_segments(body: str) -> int:
 
 
 class Rule:
-    __slots__ = ("remaining", "status", "retry_after", "provider", "deliver")
+    __slots__ = ("remaining", "status", "retry_after", "provider", "deliver", "hang")
 
-    def __init__(self, remaining: int, status: int, retry_after, provider: str | None, deliver: bool):
+    def __init__(self, remaining: int, status: int, retry_after, provider: str | None, deliver: bool,
+                 hang: bool = False):
         self.remaining = remaining
         self.status = status
         self.retry_after = retry_after
         self.provider = provider
-        self.deliver = deliver
+        self.deliver = deliver or hang
+        self.hang = hang
 
     def as_dict(self) -> dict:
         return {"fail_next": self.remaining, "status": self.status, "retry_after": self.retry_after,
-                "provider": self.provider, "deliver": self.deliver}
+                "provider": self.provider, "deliver": self.deliver, "hang": self.hang}
+
+
+class Hang(Exception):
+    """The request was accepted; the answer never comes."""
 
 
 class Sms:
@@ -258,6 +270,8 @@ class FakeProvider:
         self.rules: list[Rule] = []
         self.invalid_numbers: set[str] = set()
         self.invalid_emails: set[str] = set()
+        self.twilio_codes: dict[str, int] = {}
+        self.x_duplicates = False
         self.delay = 0.0
         self.rate_limit = self.default_rate_limit
 
@@ -270,7 +284,7 @@ class FakeProvider:
             "sms": self.sms,
             "email": self.email,
             "email_delivery_ids": self.email_delivery_ids,
-            "x": self.x,
+            "x": [{k: post[k] for k in ("id", "text", "in_reply_to_tweet_id")} for post in self.x],
             "requests": self.requests,
             "requests_by_provider": self.by_provider,
             "status_counts": {str(k): v for k, v in sorted(self.status_counts.items())},
@@ -289,6 +303,8 @@ class FakeProvider:
             "rules": [r.as_dict() for r in self.rules],
             "invalid_numbers": sorted(self.invalid_numbers),
             "invalid_emails": sorted(self.invalid_emails),
+            "twilio_codes": self.twilio_codes,
+            "x_duplicates": self.x_duplicates,
             "delay_ms": self.delay * 1000,
             "rate_limit": self.rate_limit,
         }
@@ -296,8 +312,8 @@ class FakeProvider:
     def set_faults(self, spec: dict) -> None:
         if not isinstance(spec, dict):
             raise ValueError("faults must be a JSON object")
-        known = {"clear", "fail_next", "status", "retry_after", "provider", "deliver", "invalid_numbers",
-                 "invalid_emails", "delay_ms", "rate_limit"}
+        known = {"clear", "fail_next", "status", "retry_after", "provider", "deliver", "hang", "invalid_numbers",
+                 "invalid_emails", "delay_ms", "rate_limit", "twilio_codes", "x_duplicates"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError(f"unknown fault keys: {sorted(unknown)}")
@@ -309,9 +325,14 @@ class FakeProvider:
         if spec.get("fail_next"):
             status = int(spec.get("status", 500))
             retry_after = spec.get("retry_after", 1 if status == 429 else None)
-            self.rules.append(Rule(int(spec["fail_next"]), status, retry_after, provider, bool(spec.get("deliver"))))
-        elif "status" in spec or "retry_after" in spec or "deliver" in spec:
-            raise ValueError("status/retry_after/deliver go with fail_next")
+            self.rules.append(Rule(int(spec["fail_next"]), status, retry_after, provider, bool(spec.get("deliver")),
+                                   bool(spec.get("hang"))))
+        elif "status" in spec or "retry_after" in spec or "deliver" in spec or "hang" in spec:
+            raise ValueError("status/retry_after/deliver/hang go with fail_next")
+        if "twilio_codes" in spec:
+            self.twilio_codes.update({k: int(v) for k, v in spec["twilio_codes"].items()})
+        if "x_duplicates" in spec:
+            self.x_duplicates = bool(spec["x_duplicates"])
         if "invalid_numbers" in spec:
             self.invalid_numbers.update(spec["invalid_numbers"])
         if "invalid_emails" in spec:
@@ -346,7 +367,11 @@ class FakeProvider:
         if path.startswith("/_"):
             reply = self.control(method, path, body)
         else:
-            reply, provider = self.route(scope, method, path, body)
+            try:
+                reply, provider = self.route(scope, method, path, body)
+            except Hang:
+                await asyncio.sleep(3600)  # accepted; the client gives up first
+                return
             if provider is not None and self.delay:
                 await asyncio.sleep(self.delay)
         headers = reply.headers
@@ -377,7 +402,7 @@ class FakeProvider:
             provider = "twilio"
         elif path == "/v3/mail/send":
             provider = "sendgrid"
-        elif path.startswith("/2/tweets"):
+        elif path.startswith(("/2/tweets", "/2/users/")):
             provider = "x"
         else:
             return _json(404, {"error": f"the fake provider has no {method} {path}"}), None
@@ -429,6 +454,8 @@ class FakeProvider:
             self.faults_injected += 1
             if rule.deliver:
                 self.handle(provider, scope, method, path, body)
+            if rule.hang:
+                raise Hang()
             return provider_error(provider, rule.status, rule.retry_after)
         return self.handle(provider, scope, method, path, body)
 
@@ -440,6 +467,10 @@ class FakeProvider:
                 if method != "POST":
                     return sendgrid_error(405, "method not allowed")
                 return self.sendgrid(body)
+            if method == "GET" and path == "/2/users/me":
+                return _json(200, {"data": {"id": X_USER_ID, "name": "Example Co", "username": "exampleco"}})
+            if method == "GET" and path == f"/2/users/{X_USER_ID}/tweets":
+                return self.user_tweets(scope.get("query_string", b"").decode("latin-1"))
             if method != "POST" or path != "/2/tweets":
                 return x_error(404)
             return self.tweet(body)
@@ -477,6 +508,9 @@ class FakeProvider:
             return twilio_error(400, 21602, "Message body is required.")
         if to in self.invalid_numbers:
             return twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if to in self.twilio_codes:
+            code = self.twilio_codes[to]
+            return twilio_error(429 if code in (21611, 20429) else 400, code, f"Twilio error {code} for {to}")
         text = text or ""
         text = self._bodies.setdefault(text, text)
         ts = time.time()
@@ -618,9 +652,23 @@ class FakeProvider:
         if not text and not (payload.get("media") or {}).get("media_ids"):
             return x_error(400, "One or more parameters to your request was invalid: text or media is required.")
         reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
+        if self.x_duplicates and any(post["text"] == text for post in self.x):
+            return x_error(403, "You are not allowed to create a Tweet with duplicate content.")
         tweet_id = str(self._tweet_base + self._next())
-        self.x.append({"id": tweet_id, "text": text, "in_reply_to_tweet_id": reply_to})
+        self.x.append({"id": tweet_id, "text": text, "in_reply_to_tweet_id": reply_to,
+                       "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")})
         return _json(201, {"data": {"edit_history_tweet_ids": [tweet_id], "id": tweet_id, "text": text}})
+
+
+    def user_tweets(self, query: str) -> Reply:
+        params = parse_qs(query)
+        since = params.get("start_time", [""])[0]
+        posts = [{"id": p["id"], "text": p["text"], "edit_history_tweet_ids": [p["id"]]}
+                 for p in reversed(self.x) if not since or p["created_at"][:19] >= since[:19]]
+        posts = posts[:int(params.get("max_results", ["10"])[0])]
+        meta = {"result_count": len(posts), **({"newest_id": posts[0]["id"], "oldest_id": posts[-1]["id"]}
+                                                if posts else {})}
+        return _json(200, {"data": posts, "meta": meta} if posts else {"meta": meta})
 
 
 # --- running it -----------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def test_metrics_expose_the_outcome_counter_and_the_fleet_state_from_the_databas
     statement = make_statement(settings)
     make_delivery(settings, statement, provider_message_id=SID)
     for _ in range(2):
-        make_delivery(settings, statement, channel="email", target="c@example.com", provider="sendgrid",
+        make_delivery(settings, statement, channel="email", target=f"c{_}@example.com", provider="sendgrid",
                       status="pending")
     labels = {"channel": "sms", "provider": "twilio", "status": "delivered"}
     before = REGISTRY.get_sample_value("broadcaster_deliveries_total", labels) or 0

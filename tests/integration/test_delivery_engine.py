@@ -281,14 +281,14 @@ def test_a_chunk_interrupted_by_its_time_limit_leaves_nothing_sending(engine_val
     sid = approved_statement(settings)
     publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
     sms = [d for d in ids if delivery(settings, d).channel == "sms"]
-    real_wait = chunk.wait
+    real_as_completed = chunk.as_completed
 
     def interrupted_once(futures):  # what Celery's soft time limit does to the waiting task
-        monkeypatch.setattr(chunk, "wait", real_wait)
+        monkeypatch.setattr(chunk, "as_completed", real_as_completed)
         time.sleep(0.3)
         raise TimeoutError("soft time limit")
 
-    monkeypatch.setattr(chunk, "wait", interrupted_once)
+    monkeypatch.setattr(chunk, "as_completed", interrupted_once)
     with pytest.raises(TimeoutError):
         chunk.send_chunk(settings, sms)
 

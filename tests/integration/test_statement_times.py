@@ -8,9 +8,8 @@ import pytest
 from broadcaster import people, statements
 from broadcaster.domain.errors import InvalidInput
 from broadcaster.statements import StatementInput
-from tests.conftest import actor
 from broadcaster.store.models import utcnow
-from tests.conftest import make_settings
+from tests.conftest import actor, make_settings
 
 FIELDS = StatementInput(status="investigating", headline="Some customers cannot log in",
                         body="About 1 in 5 logins fail.", next_update="30m")

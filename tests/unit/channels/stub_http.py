@@ -7,6 +7,7 @@ Queue responses with ``reply(status, body, headers)``; each request takes the ne
 import json
 import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,7 @@ class Scripted:
 class StubServer:
     def __init__(self, default: Scripted | None = None):
         self.requests: list[Recorded] = []
+        self.hang_next = False  # the next request is recorded, then answered only after 2 s
         self.default = default or Scripted(200, b"{}", {"Content-Type": "application/json"})
         self._queue: deque[Scripted] = deque()
         self._lock = threading.Lock()
@@ -81,6 +83,9 @@ class StubServer:
                 stub.requests.append(Recorded(self.command, parts.path, parse_qs(parts.query),
                                               dict(self.headers.items()), self.rfile.read(length)))
                 scripted = stub._next()
+                if stub.hang_next:  # accepted, but the answer comes too late for the client
+                    stub.hang_next = False
+                    time.sleep(2)
                 self.send_response(scripted.status)
                 for name, value in scripted.headers.items():
                     self.send_header(name, value)

@@ -105,16 +105,61 @@ def test_429_without_retry_after_waits_until_the_rate_limit_resets(stub):
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_server_errors_are_retried(stub, status):
+def test_server_errors_are_ambiguous_never_retried_blindly(stub, status):
     stub.reply(status, "bad gateway")
     with pytest.raises(TransportError) as raised:
         email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
 
-    assert not raised.value.permanent
+    assert (raised.value.permanent, raised.value.ambiguous) == (False, True)
     assert raised.value.code == str(status)
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 413])
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_pause_the_channel_instead_of_failing(stub, status):
+    stub.reply(status, {"errors": [{"message": "The provided authorization grant is invalid", "field": None}]})
+    with pytest.raises(TransportError) as raised:
+        email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    assert (raised.value.credentials, raised.value.permanent, raised.value.ambiguous) == (True, False, False)
+    assert "authorization grant is invalid" in str(raised.value)
+
+
+def test_one_bad_address_in_a_batch_fails_alone_and_the_others_go(stub):
+    bad = {"errors": [{"message": "Does not contain a valid address.", "field": "personalizations.0.to.0.email"}]}
+    targets = [Target(i, f"customer{i}@example.com") for i in range(1, 6)]
+    # 5 → [1,2] ok, [3,4,5] refused → [3] refused alone, [4,5] ok
+    for status, body in ((400, bad), (202, ""), (400, bad), (400, bad), (202, "")):
+        stub.reply(status, body, {"X-Message-Id": "batch"} if status == 202 else None)
+
+    results = email(stub.url).notify(FIELDS, targets, CONTEXT)
+
+    assert [(r.delivery_id, r.status) for r in results] == [(1, "sent"), (2, "sent"), (3, "error"), (4, "sent"),
+                                                            (5, "sent")]
+    failed = results[2].error
+    assert failed.permanent and failed.code == "400" and "Does not contain a valid address" in str(failed)
+    assert [len(r.json()["personalizations"]) for r in stub.requests] == [5, 2, 3, 1, 2]
+
+
+def test_a_batch_refused_for_its_content_is_not_split(stub):
+    stub.reply(400, {"errors": [{"message": "The subject is required.", "field": "subject"}]})
+    with pytest.raises(TransportError) as raised:
+        email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
+
+    assert raised.value.permanent and len(stub.requests) == 1
+
+
+def test_no_answer_after_the_batch_was_sent_is_ambiguous_and_names_the_batch(stub):
+    stub.reply(202, "", {"X-Message-Id": "x"})
+    transport = email(stub.url, provider_timeout_seconds=0.5)
+    stub.hang_next = True
+    with pytest.raises(TransportError) as raised:
+        transport.notify(FIELDS, TARGETS, CONTEXT)
+
+    assert raised.value.ambiguous and not raised.value.permanent
+    assert f"delivery ids {TARGETS[0].delivery_id}..{TARGETS[-1].delivery_id}" in str(raised.value)
+
+
+@pytest.mark.parametrize("status", [400, 413])
 def test_rejected_request_is_permanent_and_says_why(stub, status):
     stub.reply(status, {"errors": [{"message": "The from address does not match a verified Sender Identity.",
                                     "field": "from"}, {"message": "second"}]})

@@ -62,6 +62,24 @@ def test_status_callback_is_requested_only_when_we_have_a_public_url(stub):
     assert stub.requests[1].form()["StatusCallback"] == [callback]
 
 
+# Twilio's error table, case by case: (code, HTTP status) → what happens to the delivery.
+@pytest.mark.parametrize(("code", "status", "meaning"), [
+    (21211, 400, "failed"),  # invalid 'To' number
+    (21610, 400, "failed, opted out"),  # the recipient replied STOP
+    (21611, 429, "retry"),  # the sender's queue is full: later, not failed
+    (20003, 401, "paused"),  # authentication failed: a rotated key
+])
+def test_twilio_error_table(stub, code, status, meaning):
+    stub.reply(status, {"code": code, "message": f"error {code}", "status": status})
+    with pytest.raises(TransportError) as raised:
+        sms(stub.url).notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
+
+    e = raised.value
+    found = ("paused" if e.credentials else "unknown" if e.ambiguous else
+             "failed, opted out" if e.permanent and e.opted_out else "failed" if e.permanent else "retry")
+    assert (found, e.code) == (meaning, str(code))
+
+
 @pytest.mark.parametrize("code", [21211, 21610])  # invalid 'To' number; recipient replied STOP
 def test_invalid_number_is_a_permanent_failure_with_twilios_code(stub, code):
     stub.reply(400, {"code": code, "message": "The 'To' number is not valid", "status": 400})
@@ -100,21 +118,29 @@ def test_429_without_retry_after_leaves_the_wait_to_our_backoff(stub):
     assert (raised.value.permanent, raised.value.retry_after) == (False, None)
 
 
-@pytest.mark.parametrize("status", [500, 503])
-def test_server_errors_are_retried(stub, status):
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_ambiguous_the_message_may_have_gone(stub, status):
     stub.reply(status, "<html>upstream trouble</html>")
     with pytest.raises(TransportError) as raised:
         sms(stub.url).notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
 
-    assert not raised.value.permanent
+    assert (raised.value.permanent, raised.value.ambiguous) == (False, True)
     assert raised.value.code == str(status)
 
 
-def test_refused_connection_is_retried():
+def test_no_answer_after_the_request_was_sent_is_ambiguous(stub):
+    stub.hang_next = True
+    with pytest.raises(TransportError) as raised:
+        sms(stub.url, provider_timeout_seconds=0.5).notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
+
+    assert raised.value.ambiguous and not raised.value.permanent
+
+
+def test_refused_connection_is_retried_it_proves_nothing_was_sent():
     with pytest.raises(TransportError) as raised:
         sms(closed_port_url()).notify({"text": TEXT}, [Target(1, "+14155550123")], CONTEXT)
 
-    assert not raised.value.permanent
+    assert not raised.value.permanent and not raised.value.ambiguous
 
 
 def test_account_is_the_account_sid_so_the_rate_limit_is_shared_per_account(stub):

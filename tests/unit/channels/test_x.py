@@ -72,39 +72,65 @@ def test_429_with_a_reset_already_past_still_waits_a_second(stub):
     assert raised.value.retry_after == 1.0
 
 
-def test_duplicate_content_is_a_permanent_failure(stub):
+def test_duplicate_content_means_the_post_is_already_shown_not_failed(stub):
     stub.reply(403, {"detail": "You are not allowed to create a Tweet with duplicate content.", "status": 403,
                      "title": "Forbidden"})
+    stub.reply(200, {"data": {"id": "42", "name": "Example Co", "username": "exampleco"}})
+    stub.reply(200, {"data": [{"id": "77", "text": "something else", "edit_history_tweet_ids": ["77"]},
+                              {"id": "78", "text": TEXT, "edit_history_tweet_ids": ["78"]}],
+                     "meta": {"result_count": 2}})
+
+    [result] = x(stub.url).notify({"text": TEXT}, [TARGET], FIRST)
+
+    assert (result.status, result.provider_message_id) == ("sent", "78")
+    assert "duplicate" in result.detail
+    assert [r.path for r in stub.requests] == ["/2/tweets", "/2/users/me", "/2/users/42/tweets"]
+
+
+def test_reconciliation_finds_the_accounts_own_post_with_exactly_this_text(stub):
+    stub.reply(200, {"data": {"id": "42", "name": "Example Co", "username": "exampleco"}})
+    stub.reply(200, {"data": [{"id": "78", "text": TEXT + " (edited)", "edit_history_tweet_ids": ["78"]}],
+                     "meta": {"result_count": 1}})
+    stub.reply(200, {"data": [{"id": "79", "text": TEXT, "edit_history_tweet_ids": ["79"]}],
+                     "meta": {"result_count": 1}})
+    transport = x(stub.url)
+
+    assert transport.find_sent({"text": TEXT}, TARGET, "2026-11-23T10:00:00+00:00") is None
+    assert transport.find_sent({"text": TEXT}, TARGET, "2026-11-23T10:00:00+00:00") == "79"
+    assert stub.requests[1].query["start_time"] == ["2026-11-23T10:00:00Z"]
+    assert len(stub.requests) == 3  # the account's id is asked once
+
+
+def test_bad_request_is_permanent(stub):
+    stub.reply(400, {"detail": "nope", "status": 400})
     with pytest.raises(TransportError) as raised:
         x(stub.url).notify({"text": TEXT}, [TARGET], FIRST)
 
-    assert (raised.value.permanent, raised.value.code) == (True, "403")
-    assert "duplicate content" in str(raised.value)
+    assert (raised.value.permanent, raised.value.code) == (True, "400")
 
 
-@pytest.mark.parametrize("status", [400, 401])
-def test_rejected_credentials_or_request_are_permanent(stub, status):
-    stub.reply(status, {"detail": "nope", "status": status})
+def test_rejected_credentials_pause_the_channel(stub):
+    stub.reply(401, {"detail": "Unauthorized", "status": 401})
     with pytest.raises(TransportError) as raised:
         x(stub.url).notify({"text": TEXT}, [TARGET], FIRST)
 
-    assert (raised.value.permanent, raised.value.code) == (True, str(status))
+    assert (raised.value.credentials, raised.value.permanent, raised.value.code) == (True, False, "401")
 
 
 @pytest.mark.parametrize("status", [500, 503])
-def test_server_errors_are_retried(stub, status):
+def test_server_errors_are_ambiguous_the_post_may_be_up(stub, status):
     stub.reply(status, {"detail": "Service Unavailable"})
     with pytest.raises(TransportError) as raised:
         x(stub.url).notify({"text": TEXT}, [TARGET], FIRST)
 
-    assert (raised.value.permanent, raised.value.code) == (False, str(status))
+    assert (raised.value.permanent, raised.value.ambiguous, raised.value.code) == (False, True, str(status))
 
 
 def test_refused_connection_is_retried():
     with pytest.raises(TransportError) as raised:
         x(closed_port_url()).notify({"text": TEXT}, [TARGET], FIRST)
 
-    assert not raised.value.permanent
+    assert not raised.value.permanent and not raised.value.ambiguous
 
 
 def test_without_an_api_base_requests_go_to_x_with_a_timeout(monkeypatch):

@@ -216,3 +216,43 @@ def test_rate_limit_rejects_over_n_per_second():
 
         time.sleep(1.05)
         assert http.post(url, data={"To": "+15005550006", "From": SENDER, "Body": "x"}).status_code == 201
+
+
+def test_hang_accepts_the_message_and_never_answers(fake):
+    fake.faults(fail_next=1, provider="twilio", hang=True)
+    client = twilio_client(fake)
+    client.http_client.timeout = 0.5
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        client.messages.create(to="+14155550123", from_=SENDER, body="hello")
+    assert fake.counts()["sms"] == {"+14155550123": 1}
+
+
+def test_twilio_codes_refuse_a_number_with_that_code(fake):
+    fake.faults(twilio_codes={"+14155550123": 21610, "+14155550124": 21611})
+    client = twilio_client(fake)
+    for to, status, code in (("+14155550123", 400, 21610), ("+14155550124", 429, 21611)):
+        with pytest.raises(TwilioRestException) as raised:
+            client.messages.create(to=to, from_=SENDER, body="hello")
+        assert (raised.value.status, raised.value.code) == (status, code)
+    assert fake.counts()["sms"] == {}
+
+
+def test_x_duplicates_are_refused_and_the_timeline_lists_the_accounts_posts(fake):
+    fake.faults(x_duplicates=True)
+    client = tweepy_client(fake)
+    posted = client.create_tweet(text="Investigating.")
+    with pytest.raises(tweepy.Forbidden, match="duplicate content"):
+        client.create_tweet(text="Investigating.")
+    me = client.get_me(user_auth=True).data
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    timeline = client.get_users_tweets(me.id, user_auth=True, start_time=since).data
+    assert [(t.id, t.text) for t in timeline] == [(int(posted.data["id"]), "Investigating.")]
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert client.get_users_tweets(me.id, user_auth=True, start_time=later).data is None
+
+
+def test_twilio_401_is_error_20003(fake):
+    fake.faults(fail_next=1, provider="twilio", status=401)
+    with pytest.raises(TwilioRestException) as raised:
+        twilio_client(fake).messages.create(to="+14155550123", from_=SENDER, body="hello")
+    assert (raised.value.status, raised.value.code) == (401, 20003)

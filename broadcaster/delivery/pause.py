@@ -1,0 +1,97 @@
+"""Paused channels: the provider refused our credentials (a rotated key, a suspended account).
+
+Failing a million deliveries for good because a key was rotated would be wrong: they wait
+instead. The channel is paused with the provider's reason; its deliveries go back to `retry`
+without spending an attempt; one batch a `channel_pause_seconds` probes the provider, and the
+first call that works resumes the channel. `broadcaster status`, `/metrics` and the audit say so.
+"""
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..config import Settings
+from ..store.db import transaction
+from ..store.models import ChannelPause, Delivery, utcnow
+
+logger = logging.getLogger("broadcaster.pause")
+_CACHE_SECONDS = 1.0
+_cache: dict[str, tuple[float, dict[str, tuple[str, float]]]] = {}
+_lock = threading.Lock()
+
+
+def pause(settings: Settings, channel: str, reason: str) -> None:
+    """Pause the channel (or note that the probe failed again, which restarts its wait)."""
+    if channel not in _cached(settings):
+        logger.error("channel %s paused: %s", channel, reason)
+    # An upsert: several send threads may hit the refused key at the same moment.
+    dialect = sqlite if settings.database_url.startswith("sqlite") else postgresql
+    values = {"channel": channel, "reason": reason, "since": utcnow()}
+    with transaction(settings.database_url) as s:
+        s.execute(dialect.insert(ChannelPause).values(**values).on_conflict_do_update(
+            index_elements=["channel"], set_={"reason": values["reason"], "since": values["since"]}))
+    _forget(settings)
+
+
+def resume(settings: Settings, channel: str) -> None:
+    with transaction(settings.database_url) as s:
+        gone = s.execute(delete(ChannelPause).where(ChannelPause.channel == channel)).rowcount
+        # What waited for the credentials is due now, not at the end of its pause interval.
+        s.execute(update(Delivery).where(Delivery.channel == channel, Delivery.status == "retry",
+                                         Delivery.error_code == "paused").values(next_attempt_at=None))
+    if gone:
+        logger.warning("channel %s resumed: the provider accepts our credentials again", channel)
+    _forget(settings)
+
+
+def paused_channels(settings: Settings) -> dict[str, dict]:
+    """{channel: {"reason", "since"}} of every paused channel."""
+    with transaction(settings.database_url) as s:
+        return {row.channel: {"reason": row.reason, "since": row.since.isoformat()}
+                for row in s.scalars(select(ChannelPause).order_by(ChannelPause.channel))}
+
+
+def held_back(settings: Settings, channel: str) -> str | None:
+    """Why a batch on this channel must wait now, or None to send. A paused channel lets one
+    batch through per `channel_pause_seconds` as its probe."""
+    pauses = _cached(settings)
+    if channel not in pauses:
+        return None
+    reason, since = pauses[channel]
+    if time.time() - since >= settings.channel_pause_seconds:
+        with _lock:  # one probe per process per interval; the others keep waiting
+            pauses[channel] = (reason, time.time())
+        return None
+    return f"channel {channel} is paused: {reason}"
+
+
+def retry_at(settings: Settings):
+    return utcnow() + timedelta(seconds=settings.channel_pause_seconds)
+
+
+def _cached(settings: Settings) -> dict[str, tuple[str, float]]:
+    key = settings.database_url
+    with _lock:
+        hit = _cache.get(key)
+        if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
+            return hit[1]
+    with transaction(settings.database_url) as s:
+        found = {row.channel: (row.reason, row.since.timestamp()) for row in s.scalars(select(ChannelPause))}
+    with _lock:
+        _cache[key] = (time.monotonic(), found)
+    return found
+
+
+def _forget(settings: Settings) -> None:
+    with _lock:
+        _cache.pop(settings.database_url, None)
+
+
+def resume_if_paused(settings: Settings, channel: str) -> None:
+    """A call that worked: resume the channel if it was paused (cached, so this costs nothing)."""
+    if channel in _cached(settings):
+        resume(settings, channel)

@@ -1,0 +1,152 @@
+"""Back within a minute: outcomes recorded per provider batch, a short lease kept by a heartbeat,
+every undelivered message on its way again within 60 s of a SIGKILL with no duplicate, and a
+reconciliation that is bounded, parallel and one at a time across the fleet."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select, update
+
+from broadcaster import publish as publish_uc
+from broadcaster.delivery import chunk, sweep as sweeping
+from broadcaster.delivery.enqueue import enqueue, enqueue_due
+from broadcaster.store.db import transaction
+from broadcaster.store.models import Delivery
+from tests.conftest import actor, make_settings
+from tests.fakes.server import running_fake
+from tests.integration.engine import (
+    Workers,
+    add_subscribers,
+    approved_statement,
+    as_env,
+    provider_settings,
+    settled,
+    status_counts,
+    wait_until,
+)
+
+
+@pytest.fixture
+def fake():
+    with running_fake() as server:
+        yield server
+
+
+def sms_ids(settings, sid):
+    with transaction(settings.database_url) as s:
+        return list(s.scalars(select(Delivery.id).where(Delivery.statement_id == sid, Delivery.channel == "sms")
+                              .order_by(Delivery.id)))
+
+
+def test_outcomes_are_recorded_as_batches_finish_not_when_the_chunk_ends(database_url, fake):
+    settings = make_settings(database_url, **provider_settings(fake.url), send_threads=1)
+    add_subscribers(settings, 40, email=False)
+    fake.faults(delay_ms=50)
+    sid = approved_statement(settings)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
+    sending = threading.Thread(target=chunk.send_chunk, args=(settings, sms_ids(settings, sid)))
+    sending.start()
+    try:
+        wait_until(lambda: status_counts(settings, sid).get("sent", 0) >= 5, 10, "sent rows while the chunk runs")
+        assert sending.is_alive(), "the chunk finished before anything could be seen"
+    finally:
+        sending.join(30)
+    assert status_counts(settings, sid).get("sent") == 40
+
+
+def test_a_heartbeat_keeps_a_slow_chunks_short_lease(database_url, fake):
+    settings = make_settings(database_url, **provider_settings(fake.url), send_threads=1, lease_seconds=1.5)
+    add_subscribers(settings, 30, email=False)
+    fake.faults(delay_ms=100)  # 3 s of sends: twice the lease
+    sid = approved_statement(settings)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
+    sending = threading.Thread(target=chunk.send_chunk, args=(settings, sms_ids(settings, sid)))
+    sending.start()
+    expired = 0
+    while sending.is_alive():
+        expired += sweeping.expire_leases(settings)
+        time.sleep(0.2)
+    assert expired == 0
+    assert status_counts(settings, sid).get("sent") == 30 and sum(fake.counts()["sms"].values()) == 30
+
+
+def test_after_a_sigkill_mid_fanout_every_sms_is_out_within_a_minute_and_none_twice(
+        database_url, redis_broker, fake, tmp_path):
+    values = {"database_url": database_url, "broker_url": redis_broker, **provider_settings(fake.url),
+              "lease_seconds": 30, "sweep_interval_seconds": 5}
+    settings = make_settings(**values)
+    workers = Workers(as_env(values), tmp_path)
+    try:
+        add_subscribers(settings, 1500, email=False)
+        fake.faults(delay_ms=3)
+        first = workers.start(concurrency=2)
+        sid = approved_statement(settings)
+        publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
+        wait_until(lambda: sum(fake.counts()["sms"].values()) >= 200, 60, "some SMS to go out")
+        workers.kill(first)
+        killed_at = time.monotonic()
+        assert sum(fake.counts()["sms"].values()) < 1500, "the kill came too late to test anything"
+        workers.start(concurrency=2)
+
+        def all_out() -> bool:
+            sweeping.sweep(settings, enqueue_due)  # what beat does every interval
+            return settled(settings, sid)
+
+        wait_until(all_out, 60, "every SMS to go out again after the SIGKILL", poll=1.0)
+        recovered_in = time.monotonic() - killed_at
+    finally:
+        workers.stop_all()
+    counts = fake.counts()["sms"]
+    assert len(counts) == 1500 and max(counts.values()) == 1, "someone got an SMS twice"
+    assert status_counts(settings, sid).get("sent") == 1500 + 4
+    assert recovered_in < 60
+
+
+def unknown_sms(settings, n, fake):
+    add_subscribers(settings, n, email=False)
+    sid = approved_statement(settings)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
+    with transaction(settings.database_url) as s:
+        s.execute(update(Delivery).where(Delivery.channel == "sms").values(status="unknown", attempts=1))
+    return sid
+
+
+def test_reconciliation_is_parallel_and_bounded_at_real_provider_latency(database_url, fake):
+    settings = make_settings(database_url, **provider_settings(fake.url), reconcile_threads=4,
+                             reconcile_slice=20, reconcile_seconds=2.0)
+    sid = unknown_sms(settings, 80, fake)
+    fake.faults(delay_ms=200)
+
+    started = time.monotonic()
+    done = sweeping.reconcile(settings)["reconciled"]
+    took = time.monotonic() - started
+
+    assert took < 3.5, f"the reconciliation outlasted its budget: {took:.1f} s"
+    assert done >= 25, f"only {done} reconciled in {took:.1f} s: not parallel"  # one at a time: 10
+    assert status_counts(settings, sid).get("retry") == done  # the provider never got them: resend
+
+
+def test_only_one_reconciliation_runs_at_a_time_across_the_fleet(database_url, redis_broker, fake):
+    settings = make_settings(database_url, broker_url=redis_broker, **provider_settings(fake.url),
+                             reconcile_threads=2, reconcile_seconds=3.0)
+    unknown_sms(settings, 20, fake)
+    fake.faults(delay_ms=200)
+    results = []
+    first = threading.Thread(target=lambda: results.append(sweeping.reconcile(settings)))
+    first.start()
+    time.sleep(0.5)
+    second = sweeping.reconcile(settings)
+    first.join(30)
+    assert second == {"reconciled": 0, "skipped": 1}
+    assert results[0]["reconciled"] == 20
+
+
+def test_the_sweep_hands_reconciliation_to_its_own_queue(database_url, redis_broker, fake):
+    settings = make_settings(database_url, broker_url=redis_broker, **provider_settings(fake.url))
+    handed = []
+    result = sweeping.sweep(settings, enqueue_due, reconciler=handed.append)
+    assert handed == [settings] and result["reconciled"] == 0
+    from workers.app import celery_app
+
+    assert celery_app.amqp.router.route({}, "broadcaster.reconcile")["queue"].name == "reconcile"
