@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from tests.conftest import actor
+from tests.conftest import add_user, TEST_SECRET_KEY, actor
 from broadcaster import people, statements
 from broadcaster.config import Settings
 from broadcaster.statements import StatementInput
@@ -53,7 +53,7 @@ class Workers:
             [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-Q", queues, "-c", str(concurrency),
              "-n", f"w{n}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
              "--loglevel", "INFO"],
-            cwd=ROOT, env={**os.environ, **self.env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**os.environ, "BROADCASTER_SECRET_KEY": TEST_SECRET_KEY, **self.env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
             start_new_session=True)
         self.processes.append(proc)
         wait_until(lambda: "ready." in log.read_text() or proc.poll() is not None, 30, f"worker {n} to start")
@@ -108,7 +108,7 @@ def approved_statement(settings: Settings, headline: str = "Some customers canno
     """A statement ready to publish; with incident_id, the next version of that incident."""
     for name, role in (("alice", "author"), ("bob", "approver")):
         if name not in {u["name"] for u in people.list_users(settings)}:
-            people.add_user(settings, name, [role])
+            add_user(settings, name, [role])
     if incident_id is None:
         incident_id = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])["id"]
     statement = statements.draft(settings, actor(settings, "alice"), incident_id, StatementInput(

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from tests.conftest import actor
+from tests.conftest import add_user, actor
 from broadcaster import audit as auditing, people, publish as publish_uc, statements
 from broadcaster.delivery.chunk import send_now
 from broadcaster.statements import StatementInput
@@ -12,9 +12,9 @@ NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
 def scenario(settings) -> dict:
-    people.add_user(settings, "alice", ["author"])
-    people.add_user(settings, "bob", ["approver"])
-    people.add_user(settings, "carol", ["approver"])
+    add_user(settings, "alice", ["author"])
+    add_user(settings, "bob", ["approver"])
+    add_user(settings, "carol", ["approver"])
     people.add_subscriber(settings, email="ünïcode@example.com", phone="+447911123456")
     incident = statements.open_incident(settings, actor(settings, "alice"), "Payments failing", "critical", ["Payments"])
     fields = StatementInput(status="identified", headline="Card payments fail 🔥", body="A <b>bad</b> deploy.",

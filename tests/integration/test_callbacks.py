@@ -142,7 +142,7 @@ def test_sendgrid_unsubscribe_opts_the_subscriber_out_and_cancels_what_is_unsent
 def test_unsubscribe_link_opts_out_the_recipient_once(settings, statement):
     person = make_subscriber(settings, email="c1@example.com")
     d = make_delivery(settings, statement, channel="email", target="c1@example.com", provider="sendgrid")
-    token = callbacks.unsubscribe_token(settings, d)
+    token = callbacks.token_of_delivery(settings, d)
 
     first = callbacks.unsubscribe(settings, d, token)
     opted_out_at = subscriber(settings, person).opted_out_at
@@ -170,4 +170,4 @@ def test_one_deliverys_token_does_not_open_another(settings, statement):
     other = make_delivery(settings, statement, channel="email", target="c2@example.com", provider="sendgrid")
 
     with pytest.raises(NotAllowed):
-        callbacks.unsubscribe(settings, other, callbacks.unsubscribe_token(settings, first))
+        callbacks.unsubscribe(settings, other, callbacks.token_of_delivery(settings, first))

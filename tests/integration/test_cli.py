@@ -117,7 +117,7 @@ def test_audit_exits_1_when_a_channel_is_behind(run, database_url):
 @pytest.mark.parametrize(("args", "message"), [
     (["approve", "1", "--as", "alice"], "error: alice wrote this statement and cannot approve it"),
     (["approve", "1"], "error: who: say who you are with --as NAME or BROADCASTER_USER"),
-    (["publish", "1", "--as", "alice"], "error: cannot publish statement 1 (incident 1 v1): it is pending approval"),
+    (["publish", "1", "--as", "alice"], "error: cannot publish statement 1 (incident 1 v1): it is waiting for approval"),
     (["preview", "7"], "error: statement 7 does not exist"),
     (["user", "add", "zed", "--role", "author", "--phone", "+1 555 0100"], "error: phone: '+1 555 0100' is not a"),
     (["incident", "open", "--title", "x", "--impact", "huge", "--as", "alice"],

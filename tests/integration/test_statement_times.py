@@ -9,7 +9,7 @@ from broadcaster import publishing
 from broadcaster.domain.errors import InvalidInput
 from broadcaster.publishing import StatementInput
 from broadcaster.store.models import utcnow
-from tests.conftest import make_settings
+from tests.conftest import add_user, make_settings
 
 FIELDS = StatementInput(status="investigating", headline="Some customers cannot log in",
                         body="About 1 in 5 logins fail.", next_update="30m")
@@ -17,7 +17,7 @@ FIELDS = StatementInput(status="investigating", headline="Some customers cannot 
 
 @pytest.fixture
 def incident(settings):
-    publishing.add_user(settings, "alice", ["author"])
+    add_user(settings, "alice", ["author"])
     return publishing.open_incident(settings, "alice", "Login failures", "major", ["Login"])["id"]
 
 
