@@ -125,10 +125,12 @@ def add_subscriber(settings: Settings, components: Iterable[str] = (), **address
         values[name] = fields[name].normalise(value)
         values.update(fields[name].new_subscriber() if fields[name].new_subscriber else {})
     with unit_of_work(settings) as s:
-        taken = [name for name, value in values.items() if name in fields
-                 and s.scalar(select(Subscriber.id).where(getattr(Subscriber, name) == value))]
+        taken = [(name, found) for name, value in values.items() if name in fields
+                 and (found := s.scalar(select(Subscriber.id).where(getattr(Subscriber, name) == value)))]
         if taken:
-            raise InvalidInput(f"{taken[0]}: {values[taken[0]]} is already a subscriber")
+            name, found = taken[0]
+            raise InvalidInput(f"{name}: {values[name]} is already subscriber {found}; nothing was added "
+                               "(`broadcaster subscribers import` updates existing subscribers from a CSV file)")
         subscriber = Subscriber(components=list(components), **values)
         s.add(subscriber)
         s.flush()

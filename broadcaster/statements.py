@@ -263,6 +263,7 @@ def list_statements(settings: Settings, incident_id: int | None = None) -> list[
     with unit_of_work(settings) as s:
         query = select(Statement).order_by(Statement.id)
         if incident_id is not None:
+            get(s, Incident, incident_id)  # a clear error for an id that is not one, or not there
             query = query.where(Statement.incident_id == incident_id)
         return [statement_view(st) for st in s.scalars(query)]
 

@@ -287,3 +287,12 @@ def test_editing_a_published_statement_makes_a_new_draft_and_the_live_one_stays_
 
     assert (v2["version"], v2["state"], v2["voided"], v2["live"]) == (2, "draft", [], {"id": v1, "version": 1})
     assert state_of(world, v1) == "published"
+
+
+def test_published_deliveries_each_carry_a_random_link_nonce(world):
+    sid = approved(world, incident(world))
+    people.add_subscriber(world, email="c2@example.com")
+    publish_uc.publish(world, actor(world, "alice"), sid, dispatch=lambda _s, ids: None)
+    with transaction(world.database_url) as s:
+        nonces = list(s.scalars(select(Delivery.link_nonce).where(Delivery.statement_id == sid)))
+    assert len(nonces) >= 4 and None not in nonces and len(set(nonces)) == len(nonces)
