@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.errors import InvalidInput
@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     # from `secret_file`, which `broadcaster init` creates (random, readable only by its owner).
     secret_key: str = ""
     secret_file: Path = Path(".broadcaster-secret")
+    _key_from_file: bool = PrivateAttr(default=False)
     default_phone_region: str | None = None  # e.g. "US": lets imports accept national numbers
     worker_metrics_port: int | None = None  # Prometheus endpoint of each worker process
 
@@ -123,7 +124,15 @@ class Settings(BaseSettings):
         # BROADCASTER_SECRET_KEY wins; the file is the laptop and single-host default.
         if not self.secret_key:
             self.secret_key = read_secret_file(self.secret_file)
+            self._key_from_file = bool(self.secret_key)
         return self
+
+    @property
+    def secret_source(self) -> str:
+        """Where the secret key came from, for `init` to say: the file, the setting, or nowhere."""
+        if not self.secret_key:
+            return ""
+        return str(self.secret_file) if self._key_from_file else "BROADCASTER_SECRET_KEY"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -140,7 +149,13 @@ SECRET_ADVICE = ("run `broadcaster init` (it writes a random key to .broadcaster
 
 
 def read_secret_file(path: Path) -> str:
+    """The key in `path` ("" if there is no such file). A file others can read is refused: the
+    key is worth as much as every approval."""
     try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            raise InvalidInput(f"{path}: the secret key file can be read by others (mode {mode & 0o777:o}); "
+                               f"make it yours alone with `chmod 600 {path}`")
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return ""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import create_secret_file, get_settings, read_secret_file, require_real_secret
+from ..config import create_secret_file, get_settings, require_real_secret
 from ..domain.errors import InvalidInput
 from ..store.db import migrate, require_current_schema, safe_url
 from .common import app, out
@@ -24,9 +24,9 @@ def init() -> None:
 def _secret_key_status(settings) -> str:
     """Where the secret key comes from; a new random one in the secret file if there is none."""
     if settings.secret_key and settings.secret_key != "change-me":
-        if settings.secret_key == read_secret_file(settings.secret_file):
-            return f"secret key: {settings.secret_file} (kept)"
-        return "secret key: from BROADCASTER_SECRET_KEY"
+        if settings.secret_source == "BROADCASTER_SECRET_KEY":
+            return "secret key: from BROADCASTER_SECRET_KEY"
+        return f"secret key: {settings.secret_file} (kept)"
     if create_secret_file(settings.secret_file):
         get_settings.cache_clear()
         return (f"secret key: created {settings.secret_file} (readable only by you; keep it out of the database "

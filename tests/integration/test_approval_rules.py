@@ -296,3 +296,40 @@ def test_published_deliveries_each_carry_a_random_link_nonce(world):
     with transaction(world.database_url) as s:
         nonces = list(s.scalars(select(Delivery.link_nonce).where(Delivery.statement_id == sid)))
     assert len(nonces) >= 4 and None not in nonces and len(set(nonces)) == len(nonces)
+
+
+def test_the_readme_role_may_insert_and_select_the_evidence_but_not_change_it(world, backend):
+    """The GRANTs of the README's "A database role for the app", run as written."""
+    import re
+    import uuid
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    if backend != "postgresql":
+        pytest.skip("roles are PostgreSQL's")
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    sql = re.search(r"### A database role for the app.*?```sql\n(.*?)```", readme, re.S).group(1)
+    role, url = f"app_{uuid.uuid4().hex[:8]}", make_url(world.database_url)
+    sql = sql.replace("broadcaster_app", role).replace("DATABASE broadcaster", f'DATABASE "{url.database}"')
+    approved(world, incident(world))
+    with engine_for(world.database_url).begin() as connection:
+        for statement in filter(str.strip, re.sub(r"--[^\n]*", "", sql).split(";")):
+            connection.execute(text(statement.replace("'...'", "'pw'")))
+    app = engine_for(url.set(username=role, password="pw").render_as_string(hide_password=False))
+    try:
+        with app.begin() as connection:
+            connection.execute(text("INSERT INTO audit_events (actor_id, action, subject, detail, created_at) "
+                                    "VALUES (1, 'probe', 'x', '{}', now())"))
+            assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar() > 1
+            connection.execute(text("UPDATE statements SET body = body"))  # the working tables stay writable
+        for forbidden in ("UPDATE audit_events SET action = 'x'", "DELETE FROM delivery_events",
+                          "TRUNCATE audit_events", "DROP TRIGGER audit_events_no_truncate ON audit_events"):
+            with pytest.raises(DBAPIError, match="permission denied|must be owner"):
+                with app.begin() as connection:
+                    connection.execute(text(forbidden))
+    finally:
+        app.dispose()
+        with engine_for(world.database_url).begin() as connection:
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
