@@ -18,7 +18,7 @@ from .domain.approval import Actor, ApprovalPolicy, check_can_approve, seal, sea
 from .domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from .domain.hashing import content_hash, sha256_of
 from .domain.incident import Impact, IncidentStatus, choose_next_update, parse_choice
-from .domain.lifecycle import Action, State, edit_makes_new_version, next_state, state_after_edit
+from .domain.lifecycle import Action, State, edit_makes_new_version, next_state
 from .render import LimitCheck, render_statement
 from .store.content import hashed_fields, stored_content_hash, stored_renditions
 from .store.models import Approval, Incident, Rendition, Statement, StatementEditor, utcnow

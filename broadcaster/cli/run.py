@@ -18,7 +18,7 @@ def init() -> None:
     settings = get_settings()
     revision = migrate(settings.database_url)
     out.print(f"database ready at schema {revision}: {safe_url(settings.database_url)}")
-    out.print(_secret_key_status(settings), highlight=False)
+    out.print(_secret_key_status(settings), highlight=False, soft_wrap=True)
 
 
 def _secret_key_status(settings) -> str:

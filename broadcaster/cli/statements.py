@@ -96,7 +96,7 @@ def statement_edit(statement_id: int, actor: As = None, status: Status = None, i
         out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']}), edited")
     else:
         out.print(f"statement {st['id']}: a new draft, incident {st['incident_id']} v{st['version']}, made from "
-                  f"statement {statement_id} (a submitted version never changes)")
+                  f"statement {statement_id} (a submitted version never changes)", soft_wrap=True)
     _say_what_else_changed(st)
 
 
@@ -104,11 +104,11 @@ def _say_what_else_changed(st: dict) -> None:
     """Versions the new draft made void, and what customers still see meanwhile."""
     for old in st["voided"]:
         out.print(f"statement {old['id']} (v{old['version']}, was {old['was'].replace('_', ' ')}) is void: "
-                  f"only the newest version can be published")
+                  f"only the newest version can be published", soft_wrap=True)
     live = st["live"]
     if live and live["id"] != st["id"]:
         out.print(f"statement {live['id']} (v{live['version']}) stays live until v{st['version']} is approved "
-                  "and published")
+                  "and published", soft_wrap=True)
 
 
 @statement_app.command("show", context_settings=ID_ARGUMENT)
