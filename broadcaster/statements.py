@@ -21,7 +21,7 @@ from .domain.incident import Impact, IncidentStatus, choose_next_update, parse_c
 from .domain.lifecycle import Action, State, edit_makes_new_version, next_state
 from .render import LimitCheck, render_statement
 from .store.content import hashed_fields, stored_content_hash, stored_renditions
-from .store.models import Approval, Incident, Rendition, Statement, StatementEditor, utcnow
+from .store.models import Approval, Incident, Rendition, Statement, StatementEditor, User, utcnow
 from .usecase import acting, log_action, get, label, next_version, unit_of_work
 from .views import incident_view, statement_view
 
@@ -271,7 +271,8 @@ def list_statements(settings: Settings, incident_id: int | None = None) -> list[
 def get_statement(settings: Settings, statement_id: int) -> dict:
     with unit_of_work(settings) as s:
         statement = get(s, Statement, statement_id)
-        return {**statement_view(statement),
+        writers = s.scalars(select(User.name).where(User.id.in_(statement.contributors)).order_by(User.name))
+        return {**statement_view(statement), "written_or_edited_by": list(writers),
                 "approvals": [{"by": a.approver.name, "decision": a.decision, "content_hash": a.content_hash,
                                "comment": a.comment, "at": a.created_at.isoformat()} for a in statement.approvals]}
 

@@ -121,6 +121,8 @@ def statement_show(statement_id: int, as_json: AsJson = False) -> None:
                 "content_hash"):
         value = (", ".join(st[key]) or "(none named)") if key == "components" else st[key]
         out.print(f"  {key}: {escape(str(value if value is not None else ''))}", highlight=False)
+    out.print(f"  written or edited by (cannot approve it): {escape(', '.join(st['written_or_edited_by']))}",
+              highlight=False)
     for a in st["approvals"]:
         out.print(f"  {a['decision']} by {a['by']} of {a['content_hash'][:12]} at {a['at']} {a['comment']}")
 

@@ -62,6 +62,7 @@ def test_whoever_edited_someone_elses_draft_cannot_approve_it(world):
 
     with pytest.raises(NotAllowed, match="carol wrote or edited this statement and cannot approve it"):
         statements.approve(world, actor(world, "carol"), sid)
+    assert statements.get_statement(world, sid)["written_or_edited_by"] == ["alice", "carol"]
     statements.approve(world, actor(world, "bob"), sid)
     assert state_of(world, sid) == "approved"
 
