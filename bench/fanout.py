@@ -201,7 +201,8 @@ def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_value
 
     fake.reset()
     with fresh_database() as url, clean_redis() as broker, worker_pool() as pool:
-        values = {"database_url": url, "broker_url": broker, **provider_settings(fake.url), **(worker_values or {})}
+        values = {"database_url": url, "broker_url": broker, "secret_key": "bench-secret-key",
+                  **provider_settings(fake.url), **(worker_values or {})}
         settings = Settings(_env_file=None, **values)
         env = as_env(values)
         add_subscribers(settings, n, email=email)

@@ -14,6 +14,7 @@ layer only gathers headers and bodies.
 import binascii
 import hmac
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -58,9 +59,15 @@ def verify_twilio_signature(settings: Settings, url: str, params, signature: str
                          f"for {url} (check BROADCASTER_PUBLIC_URL and BROADCASTER_TWILIO_AUTH_TOKEN)")
 
 
+# A signed batch older (or further ahead) than this is refused: a captured request replayed later
+# would otherwise be as good as new. SendGrid posts events within seconds of signing them.
+SENDGRID_MAX_AGE_SECONDS = 300
+
+
 def verify_sendgrid_signature(settings: Settings, body: bytes, signature: str | None,
-                              timestamp: str | None) -> None:
-    """Raise NotAllowed unless `signature` is SendGrid's ECDSA signature of timestamp + body."""
+                              timestamp: str | None, now: float | None = None) -> None:
+    """Raise NotAllowed unless `signature` is SendGrid's ECDSA signature of timestamp + body, and
+    the timestamp is recent (replay)."""
     from sendgrid.helpers.eventwebhook import EventWebhook, EventWebhookHeader
 
     key_text = settings.sendgrid_webhook_public_key
@@ -83,6 +90,21 @@ def verify_sendgrid_signature(settings: Settings, body: bytes, signature: str | 
     if not valid:
         raise NotAllowed(f"SendGrid event webhook refused: {EventWebhookHeader.SIGNATURE} does not match the body "
                          "and timestamp (check BROADCASTER_SENDGRID_WEBHOOK_PUBLIC_KEY)")
+    _refuse_replay(timestamp, time.time() if now is None else now)
+
+
+def _refuse_replay(timestamp: str, now: float) -> None:
+    from sendgrid.helpers.eventwebhook import EventWebhookHeader
+
+    try:
+        age = now - int(timestamp)
+    except ValueError:
+        raise NotAllowed(f"SendGrid event webhook refused: {EventWebhookHeader.TIMESTAMP} is not a Unix time") from None
+    if abs(age) > SENDGRID_MAX_AGE_SECONDS:
+        logger.warning("refused a SendGrid event batch signed %.0f s from now (a replay or a wrong clock)", -age)
+        raise NotAllowed(f"SendGrid event webhook refused: signed {abs(age):.0f} s "
+                         f"{'ago' if age > 0 else 'in the future'}, more than {SENDGRID_MAX_AGE_SECONDS} s "
+                         "(a replayed request, or this server's clock is wrong)")
 
 
 # --- Twilio --------------------------------------------------------------------------------
@@ -212,28 +234,42 @@ class Unsubscribed:
 
 
 def check_unsubscribe_link(settings: Settings, delivery_id, token: str | None) -> int:
-    """The delivery id of a genuine link; NotAllowed for anything else (a forged or cut-off link)."""
+    """The delivery id of a genuine link; NotAllowed for anything else (a forged or cut-off link,
+    or one for a delivery that does not exist: a stranger learns nothing from the answer)."""
+    with transaction(settings.database_url) as s:
+        return _genuine_link(s, settings, delivery_id, token).id
+
+
+def _genuine_link(s: Session, settings: Settings, delivery_id, token: str | None) -> Delivery:
     try:
         delivery_id = int(delivery_id)
     except (TypeError, ValueError):
         raise NotAllowed("unsubscribe link is not valid") from None
-    if not token or not hmac.compare_digest(unsubscribe_token(settings, delivery_id), str(token)):
+    delivery = s.get(Delivery, delivery_id) if 1 <= delivery_id < 2**63 else None
+    if delivery is None or not token or not hmac.compare_digest(
+            unsubscribe_token(settings, delivery.id, delivery.link_nonce), str(token)):
         raise NotAllowed("unsubscribe link is not valid")
-    return delivery_id
+    return delivery
 
 
-def unsubscribe(settings: Settings, delivery_id, token: str | None) -> Unsubscribed:
-    """Opt out the recipient of the delivery whose link this is. Bad token → NotAllowed."""
-    delivery_id = check_unsubscribe_link(settings, delivery_id, token)
+def token_of_delivery(settings: Settings, delivery_id: int) -> str:
+    """The token in a delivery's unsubscribe link (its nonce is in the database)."""
     with transaction(settings.database_url) as s:
         delivery = s.get(Delivery, delivery_id)
         if delivery is None:
             raise NotFound(f"delivery {delivery_id} does not exist")
+        return unsubscribe_token(settings, delivery.id, delivery.link_nonce)
+
+
+def unsubscribe(settings: Settings, delivery_id, token: str | None) -> Unsubscribed:
+    """Opt out the recipient of the delivery whose link this is. Bad token → NotAllowed."""
+    with transaction(settings.database_url) as s:
+        delivery = _genuine_link(s, settings, delivery_id, token)
         subscriber = subscriber_of(s, delivery)
         if subscriber is None:
             return Unsubscribed(None, delivery.target, already=True)
         already = subscriber.opted_out_at is not None
-        opt_out(s, subscriber, f"unsubscribe link of delivery {delivery_id}")
+        opt_out(s, subscriber, f"unsubscribe link of delivery {delivery.id}")
         return Unsubscribed(subscriber.id, delivery.target, already)
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.errors import InvalidInput
@@ -75,7 +75,11 @@ class Settings(BaseSettings):
     # a provider still answers 429; the cost is this share of throughput.
     rate_headroom: float = Field(default=0.02, ge=0.0, lt=0.5)
 
-    secret_key: str = "change-me"  # signs unsubscribe links; set a long random value in production
+    # Seals approvals and signs unsubscribe links; never stored in the database. Unset, it is read
+    # from `secret_file`, which `broadcaster init` creates (random, readable only by its owner).
+    secret_key: str = ""
+    secret_file: Path = Path(".broadcaster-secret")
+    _key_from_file: bool = PrivateAttr(default=False)
     default_phone_region: str | None = None  # e.g. "US": lets imports accept national numbers
     worker_metrics_port: int | None = None  # Prometheus endpoint of each worker process
 
@@ -123,6 +127,21 @@ class Settings(BaseSettings):
                                "'America/New_York', 'Europe/London' or 'UTC'") from None
         return value
 
+    @model_validator(mode="after")
+    def _secret_from_file(self) -> "Settings":
+        # BROADCASTER_SECRET_KEY wins; the file is the laptop and single-host default.
+        if not self.secret_key:
+            self.secret_key = read_secret_file(self.secret_file)
+            self._key_from_file = bool(self.secret_key)
+        return self
+
+    @property
+    def secret_source(self) -> str:
+        """Where the secret key came from, for `init` to say: the file, the setting, or nowhere."""
+        if not self.secret_key:
+            return ""
+        return str(self.secret_file) if self._key_from_file else "BROADCASTER_SECRET_KEY"
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -130,6 +149,48 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.broker_url.startswith("memory://")
+
+
+DEFAULT_SECRETS = ("", "change-me")
+SECRET_ADVICE = ("run `broadcaster init` (it writes a random key to .broadcaster-secret, readable only by you) "
+                 "or set BROADCASTER_SECRET_KEY to a long random value")
+
+
+def read_secret_file(path: Path) -> str:
+    """The key in `path` ("" if there is no such file). A file others can read is refused: the
+    key is worth as much as every approval."""
+    try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            raise InvalidInput(f"{path}: the secret key file can be read by others (mode {mode & 0o777:o}); "
+                               f"make it yours alone with `chmod 600 {path}`")
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read the secret key ({exc}); {SECRET_ADVICE}") from None
+
+
+def require_real_secret(settings: "Settings", what: str) -> None:
+    """A long-running process refuses the default or an empty key: anyone who knows it could
+    forge unsubscribe links and approval seals."""
+    if settings.secret_key in DEFAULT_SECRETS:
+        which = "empty" if not settings.secret_key else f"the default {settings.secret_key!r}"
+        raise InvalidInput(f"{what}: the secret key is {which}; {SECRET_ADVICE}")
+
+
+def create_secret_file(path: Path) -> bool:
+    """A new random key in `path`, mode 0600 from the first byte. False if it already exists."""
+    import os
+    import secrets
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(secrets.token_urlsafe(48) + "\n")
+    return True
 
 
 @lru_cache

@@ -6,17 +6,19 @@ import hmac
 from .config import Settings
 
 
-def unsubscribe_token(settings: Settings, delivery_id: int) -> str:
-    """The token of one delivery's unsubscribe link. The message is prefixed so the same secret
-    can sign other links (approval links) without one ever being valid as the other."""
-    digest = hmac.new(settings.secret_key.encode(), f"unsubscribe:{int(delivery_id)}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
+def unsubscribe_token(settings: Settings, delivery_id: int, nonce: str | None) -> str:
+    """The token of one delivery's unsubscribe link: an HMAC under the secret key over the
+    delivery id and the random nonce stored with that delivery, so knowing one link (or that ids
+    are sequential) forges no other. The message is prefixed so the same secret can sign other
+    things (approval seals) without one ever being valid as the other."""
+    message = f"unsubscribe:{int(delivery_id)}:{nonce or ''}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def unsubscribe_url(settings: Settings, delivery_id: int) -> str | None:
+def unsubscribe_url(settings: Settings, delivery_id: int, nonce: str | None) -> str | None:
     if not settings.public_url:
         return None
-    token = unsubscribe_token(settings, delivery_id)
+    token = unsubscribe_token(settings, delivery_id, nonce)
     return f"{settings.public_url.rstrip('/')}/unsubscribe?d={delivery_id}&t={token}"
 
 

@@ -2,16 +2,17 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from . import channels
 from .config import Settings
 from .contacts import normalise_email, normalise_phone
 from .domain.approval import Actor, Role
-from .domain.errors import InvalidInput, NotFound
+from .domain.errors import InvalidInput, NotAllowed, NotFound
 from .domain.incident import parse_choice
 from .store.models import Subscriber, User
-from .usecase import log_action, unit_of_work
+from .usecase import acting, log_action, unit_of_work
 from .views import subscriber_view, user_view
 
 
@@ -26,23 +27,81 @@ def actor_named(settings: Settings, name: str | None) -> Actor:
         return Actor(user.id, user.name, frozenset(Role(r) for r in user.role_list))
 
 
-def add_user(settings: Settings, name: str, roles: Iterable[str], email: str | None = None,
+def add_user(settings: Settings, actor: Actor | None, name: str, roles: Iterable[str], email: str | None = None,
              phone: str | None = None) -> dict:
+    """Add a user. Only an admin may, once there is one: granting roles is granting the power to
+    approve. The very first user may be added by anyone (there is no one to ask) and must be an
+    admin; that row's audit event names the new admin as its own actor."""
+    role_values = _roles(roles)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name: must not be empty")
+    with unit_of_work(settings) as s:
+        first = not s.scalar(select(func.count()).select_from(User))
+    if first:
+        return _add_first_admin(settings, name, role_values, email, phone)
+    if actor is None:
+        raise NotAllowed("only an admin can add users: say who you are with --as ADMIN")
+    with acting(settings, actor, "manage users", f"user:{name}") as s:
+        if s.scalar(select(User).where(User.name == name)):
+            raise InvalidInput(f"name: user {name!r} already exists; `broadcaster user roles {name} --role ...` "
+                               "changes their roles")
+        user = _new_user(s, name, role_values, email, phone)
+        log_action(s, actor, "add user", f"user:{user.id}", {"name": user.name, "roles": role_values})
+        return user_view(user)
+
+
+def set_roles(settings: Settings, actor: Actor, name: str, roles: Iterable[str]) -> dict:
+    """Change a user's roles (admins only). The last admin cannot stop being one."""
+    role_values = _roles(roles)
+    with acting(settings, actor, "manage users", f"user:{name}") as s:
+        user = s.scalar(select(User).where(User.name == name).with_for_update())
+        if user is None:
+            raise NotFound(f"user {name!r} does not exist: `broadcaster user list` shows who does")
+        if Role.ADMIN.value in user.role_list and Role.ADMIN.value not in role_values and _admins(s) == 1:
+            raise NotAllowed(f"{name} is the last admin: make someone else admin first")
+        before = user.role_list
+        user.roles = ",".join(role_values)
+        log_action(s, actor, "set roles", f"user:{user.id}", {"name": name, "from": before, "to": role_values})
+        return user_view(user)
+
+
+def _add_first_admin(settings: Settings, name: str, role_values: list[str], email: str | None,
+                     phone: str | None) -> dict:
+    if Role.ADMIN.value not in role_values:
+        raise InvalidInput(f"the first user must be an admin (only an admin can add the others): "
+                           f"add {name} with --role admin")
+    with unit_of_work(settings) as s:
+        if s.scalar(select(func.count()).select_from(User)):  # someone was quicker
+            raise NotAllowed("only an admin can add users: say who you are with --as ADMIN")
+        user = _new_user(s, name, role_values, email, phone)
+        log_action(s, Actor(user.id, user.name, frozenset(Role(r) for r in role_values)), "add first admin",
+                   f"user:{user.id}", {"name": user.name, "roles": role_values})
+        return user_view(user)
+
+
+def _new_user(s: Session, name: str, role_values: list[str], email: str | None, phone: str | None) -> User:
+    user = User(name=name, roles=",".join(role_values), email=normalise_email(email) if email else None,
+                phone=normalise_phone(phone) if phone else None)
+    s.add(user)
+    s.flush()
+    return user
+
+
+def _roles(roles: Iterable[str]) -> list[str]:
     role_values = sorted({parse_choice(Role, role, "role").value for role in roles})
     if not role_values:
         raise InvalidInput("role: give at least one of author, approver, admin")
-    if not name.strip():
-        raise InvalidInput("name: must not be empty")
+    return role_values
+
+
+def _admins(s: Session) -> int:
+    return sum(Role.ADMIN.value in u.role_list for u in s.scalars(select(User)))
+
+
+def has_users(settings: Settings) -> bool:
     with unit_of_work(settings) as s:
-        if s.scalar(select(User).where(User.name == name)):
-            raise InvalidInput(f"name: user {name!r} already exists")
-        user = User(name=name.strip(), roles=",".join(role_values),
-                    email=normalise_email(email) if email else None,
-                    phone=normalise_phone(phone) if phone else None)
-        s.add(user)
-        s.flush()
-        log_action(s, None, "add user", f"user:{user.id}", {"name": user.name, "roles": role_values})
-        return user_view(user)
+        return bool(s.scalar(select(func.count()).select_from(User)))
 
 
 def list_users(settings: Settings) -> list[dict]:
@@ -66,10 +125,12 @@ def add_subscriber(settings: Settings, components: Iterable[str] = (), **address
         values[name] = fields[name].normalise(value)
         values.update(fields[name].new_subscriber() if fields[name].new_subscriber else {})
     with unit_of_work(settings) as s:
-        taken = [name for name, value in values.items() if name in fields
-                 and s.scalar(select(Subscriber.id).where(getattr(Subscriber, name) == value))]
+        taken = [(name, found) for name, value in values.items() if name in fields
+                 and (found := s.scalar(select(Subscriber.id).where(getattr(Subscriber, name) == value)))]
         if taken:
-            raise InvalidInput(f"{taken[0]}: {values[taken[0]]} is already a subscriber")
+            name, found = taken[0]
+            raise InvalidInput(f"{name}: {values[name]} is already subscriber {found}; nothing was added "
+                               "(`broadcaster subscribers import` updates existing subscribers from a CSV file)")
         subscriber = Subscriber(components=list(components), **values)
         s.add(subscriber)
         s.flush()

@@ -21,7 +21,8 @@ from .domain.approval import Actor
 from .domain.errors import InvalidInput, NotAllowed
 from .domain.incident import IncidentStatus, refuse_next_update_day_changed, refuse_stale_next_update
 from .domain.lifecycle import Action, State, next_state
-from .statements import policy, verified_hash
+from .domain.approval import highest_impact_of
+from .statements import approvals_needed, sealed_approvals, verified_hash
 from .store.models import Delivery, Incident, Statement, Subscriber, utcnow
 from .usecase import acting, log_action, get, label, live_statement
 from .views import statement_view
@@ -86,8 +87,8 @@ def _locked_for_publish(s: Session, statement_id: int) -> Statement:
 
 def _refuse_void_approval(settings: Settings, statement: Statement) -> None:
     hash_now = verified_hash(statement)
-    valid = [a for a in statement.approvals if a.decision == "approve" and a.content_hash == hash_now]
-    needed = policy(settings).required(statement.impact)
+    valid = sealed_approvals(settings, statement, hash_now)  # refuses a row without a valid seal
+    needed = approvals_needed(settings, statement)
     if len(valid) < needed:
         raise NotAllowed(f"{label(statement)} has {len(valid)} valid approval(s) of content {hash_now[:12]}, "
                          f"needs {needed}")
@@ -112,6 +113,7 @@ def _supersede_live_version(s: Session, incident_id: int) -> int:
 def _update_incident(statement: Statement) -> None:
     incident = statement.incident
     incident.status, incident.impact, incident.components = statement.status, statement.impact, statement.components
+    incident.highest_impact = highest_impact_of([incident.highest_impact or statement.impact, statement.impact])
     incident.resolved_at = utcnow() if statement.status == IncidentStatus.RESOLVED.value else None
 
 

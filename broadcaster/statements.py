@@ -14,14 +14,14 @@ from sqlalchemy import select
 
 from . import channels
 from .config import Settings
-from .domain.approval import Actor, ApprovalPolicy, check_can_approve, is_fully_approved
+from .domain.approval import Actor, ApprovalPolicy, check_can_approve, seal, seal_is_valid
 from .domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from .domain.hashing import content_hash, sha256_of
 from .domain.incident import Impact, IncidentStatus, choose_next_update, parse_choice
-from .domain.lifecycle import Action, State, edit_makes_new_version, next_state, state_after_edit
+from .domain.lifecycle import Action, State, edit_makes_new_version, next_state
 from .render import LimitCheck, render_statement
 from .store.content import hashed_fields, stored_content_hash, stored_renditions
-from .store.models import Approval, Incident, Rendition, Statement, utcnow
+from .store.models import Approval, Incident, Rendition, Statement, StatementEditor, User, utcnow
 from .usecase import acting, log_action, get, label, next_version, unit_of_work
 from .views import incident_view, statement_view
 
@@ -70,6 +70,7 @@ def open_incident(settings: Settings, actor: Actor, title: str, impact: str,
         incident = Incident(title=title.strip(), impact=parse_choice(Impact, impact, "impact").value,
                             status=IncidentStatus.INVESTIGATING.value, components=list(components),
                             opened_by_id=actor.id)
+        incident.highest_impact = incident.impact
         s.add(incident)
         s.flush()
         log_action(s, actor, "open incident", f"incident:{incident.id}", {"title": incident.title})
@@ -78,6 +79,8 @@ def open_incident(settings: Settings, actor: Actor, title: str, impact: str,
 
 def draft(settings: Settings, actor: Actor, incident_id: int, given: StatementInput,
           now: datetime | None = None) -> dict:
+    """A new version, starting from the incident's latest. Older versions not yet published
+    (draft, pending, approved) are void: only the newest can go out, none is left stranded."""
     now = now or utcnow()
     with acting(settings, actor, "draft", f"incident:{incident_id}") as s:
         incident = get(s, Incident, incident_id)
@@ -86,14 +89,17 @@ def draft(settings: Settings, actor: Actor, incident_id: int, given: StatementIn
                               author_id=actor.id, **_statement_values(given, incident, latest, now))
         s.add(statement)
         s.flush()
-        log_action(s, actor, "draft", f"statement:{statement.id}", {"version": statement.version})
-        return statement_view(statement)
+        _record_contributors(s, statement, actor, latest)
+        voided = _void_unpublished(s, incident, statement)
+        log_action(s, actor, "draft", f"statement:{statement.id}", {"version": statement.version,
+                                                                    "voided": [v["id"] for v in voided]})
+        return {**statement_view(statement), "voided": voided, "live": _live_version(incident)}
 
 
 def edit(settings: Settings, actor: Actor, statement_id: int, changes: StatementInput,
          now: datetime | None = None) -> dict:
-    """A draft changes in place; a submitted version is immutable, so the edit becomes a new
-    draft version and the old one's approvals are void."""
+    """A draft changes in place (and its editor may no longer approve it); a submitted version is
+    immutable, so the edit becomes a new draft version and older unpublished versions are void."""
     now = now or utcnow()
     with acting(settings, actor, "edit", f"statement:{statement_id}") as s:
         old = get(s, Statement, statement_id, lock=True)
@@ -101,17 +107,53 @@ def edit(settings: Settings, actor: Actor, statement_id: int, changes: Statement
         if not edit_makes_new_version(State(old.state)):
             for key, value in values.items():
                 setattr(old, key, value)
+            _add_editor(s, old, actor.id)
             log_action(s, actor, "edit", f"statement:{old.id}", {"version": old.version})
-            return statement_view(old)
+            return {**statement_view(old), "voided": [], "live": _live_version(old.incident)}
         new = Statement(incident=old.incident, version=next_version(s, old.incident_id), state=State.DRAFT.value,
                         author_id=actor.id, based_on_id=old.id, **values)
         s.add(new)
-        voided = old.state != state_after_edit(State(old.state)).value
-        old.state = state_after_edit(State(old.state)).value
         s.flush()
+        _record_contributors(s, new, actor, old)
+        voided = _void_unpublished(s, old.incident, new)
         log_action(s, actor, "edit", f"statement:{new.id}",
-               {"version": new.version, "based_on": old.id, "voided": voided})
-        return statement_view(new)
+                   {"version": new.version, "based_on": old.id, "voided": [v["id"] for v in voided]})
+        return {**statement_view(new), "voided": voided, "live": _live_version(old.incident)}
+
+
+# Versions whose words another person has approved: a draft made from one does not inherit its
+# writers (they are checked already). From anything else, the writers come along.
+_CHECKED = {State.APPROVED.value, State.PUBLISHED.value, State.SUPERSEDED.value}
+
+
+def _record_contributors(s, statement: Statement, actor: Actor, base: Statement | None) -> None:
+    inherited = base.contributors if base is not None and base.state not in _CHECKED else set()
+    for user_id in sorted({actor.id, *inherited}):
+        s.add(StatementEditor(statement=statement, user_id=user_id))
+    s.flush()
+
+
+def _add_editor(s, statement: Statement, user_id: int) -> None:
+    if user_id not in statement.contributors:
+        s.add(StatementEditor(statement=statement, user_id=user_id))
+        s.flush()
+
+
+def _void_unpublished(s, incident: Incident, newest: Statement) -> list[dict]:
+    """Withdraw every older version still waiting to go out; say which."""
+    s.refresh(incident, ["statements"])
+    voided = []
+    for older in incident.statements:
+        if older.id != newest.id and older.state in (State.DRAFT.value, State.PENDING_APPROVAL.value,
+                                                     State.APPROVED.value):
+            voided.append({"id": older.id, "version": older.version, "was": older.state})
+            older.state = State.WITHDRAWN.value
+    return voided
+
+
+def _live_version(incident: Incident) -> dict | None:
+    live = next((st for st in incident.statements if st.state == State.PUBLISHED.value), None)
+    return {"id": live.id, "version": live.version} if live else None
 
 
 def preview(settings: Settings, statement_id: int) -> dict:
@@ -148,26 +190,48 @@ def submit(settings: Settings, actor: Actor, statement_id: int) -> dict:
         statement.state = new_state.value
         statement.submitted_at = utcnow()
         log_action(s, actor, "submit", f"statement:{statement.id}", {"content_hash": statement.content_hash})
-        return {**statement_view(statement), "approvals_needed": policy(settings).required(statement.impact)}
+        return {**statement_view(statement), "approvals_needed": approvals_needed(settings, statement)}
 
 
 def approve(settings: Settings, actor: Actor, statement_id: int, seen_hash: str | None = None,
             comment: str = "") -> dict:
-    """Record one approval of exactly the content ``seen_hash`` names (default: what is stored)."""
+    """Record one approval of exactly the content ``seen_hash`` names (default: what is stored),
+    sealed with the secret key."""
     with acting(settings, actor, "approve", f"statement:{statement_id}") as s:
         statement = get(s, Statement, statement_id, lock=True)
         next_state(State(statement.state), Action.APPROVE, label(statement))
         hash_now = verified_hash(statement)
-        approved_by = [a.approver_id for a in statement.approvals if a.decision == "approve"]
-        check_can_approve(actor, statement.author_id, approved_by, _expand(seen_hash, hash_now), hash_now)
+        approved_by = [a.approver_id for a in sealed_approvals(settings, statement, hash_now)]
+        check_can_approve(actor, statement.contributors, approved_by, _expand(seen_hash, hash_now), hash_now)
+        at = utcnow()
         s.add(Approval(statement=statement, approver_id=actor.id, decision="approve", content_hash=hash_now,
-                       comment=comment))
-        count, needed = len(approved_by) + 1, policy(settings).required(statement.impact)
-        if is_fully_approved(policy(settings), statement.impact, count):
+                       comment=comment, created_at=at,
+                       seal=seal(settings.secret_key, statement.id, hash_now, actor.id, at)))
+        count, needed = len(approved_by) + 1, approvals_needed(settings, statement)
+        if count >= needed:
             statement.state = State.APPROVED.value
         log_action(s, actor, "approve", f"statement:{statement.id}",
-               {"content_hash": hash_now, "approvals": count, "needed": needed, "comment": comment})
+                   {"content_hash": hash_now, "approvals": count, "needed": needed, "comment": comment})
         return {**statement_view(statement), "approvals": count, "approvals_needed": needed}
+
+
+def approvals_needed(settings: Settings, statement: Statement) -> int:
+    """By the incident's highest impact ever, or this version's if higher."""
+    incident = statement.incident
+    return policy(settings).required_for_incident(incident.highest_impact or incident.impact, statement.impact)
+
+
+def sealed_approvals(settings: Settings, statement: Statement, hash_now: str) -> list[Approval]:
+    """The approvals of exactly this content. An approval row whose seal does not verify was not
+    made by Broadcaster with this secret key (inserted or rewritten behind its back): refuse."""
+    approvals = [a for a in statement.approvals if a.decision == "approve"]
+    for approval in approvals:
+        if not seal_is_valid(settings.secret_key, statement.id, approval.content_hash, approval.approver_id,
+                             approval.created_at, approval.seal):
+            raise NotAllowed(f"{label(statement)}: approval {approval.id} has no valid seal (it was not made "
+                             "by Broadcaster with this secret key, or its row was changed); refusing. "
+                             "Edit the statement to make a new version and have it approved again")
+    return [a for a in approvals if a.content_hash == hash_now]
 
 
 def reject(settings: Settings, actor: Actor, statement_id: int, reason: str) -> dict:
@@ -199,6 +263,7 @@ def list_statements(settings: Settings, incident_id: int | None = None) -> list[
     with unit_of_work(settings) as s:
         query = select(Statement).order_by(Statement.id)
         if incident_id is not None:
+            get(s, Incident, incident_id)  # a clear error for an id that is not one, or not there
             query = query.where(Statement.incident_id == incident_id)
         return [statement_view(st) for st in s.scalars(query)]
 
@@ -206,7 +271,8 @@ def list_statements(settings: Settings, incident_id: int | None = None) -> list[
 def get_statement(settings: Settings, statement_id: int) -> dict:
     with unit_of_work(settings) as s:
         statement = get(s, Statement, statement_id)
-        return {**statement_view(statement),
+        writers = s.scalars(select(User.name).where(User.id.in_(statement.contributors)).order_by(User.name))
+        return {**statement_view(statement), "written_or_edited_by": list(writers),
                 "approvals": [{"by": a.approver.name, "decision": a.decision, "content_hash": a.content_hash,
                                "comment": a.comment, "at": a.created_at.isoformat()} for a in statement.approvals]}
 
@@ -250,10 +316,12 @@ def _render(settings: Settings, statement: Statement) -> dict[str, dict[str, str
 
 def verified_hash(statement: Statement) -> str:
     """Re-hash what is stored; refuse if it no longer matches what was submitted."""
+    if not statement.content_hash:
+        raise NotAllowed(f"{label(statement)} has not been submitted: submit it first")
     hash_now = stored_content_hash(statement)
     if hash_now != statement.content_hash:
-        raise NotAllowed(f"{label(statement)} was changed after it was submitted (stored content hashes to "
-                         f"{hash_now[:12]}, submitted as {(statement.content_hash or '')[:12]}): refusing")
+        raise NotAllowed(f"{label(statement)} was changed in the database after it was submitted: its words "
+                         f"now hash to {hash_now[:12]}, not {statement.content_hash[:12]}; refusing")
     return hash_now
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from .config import Settings
 from .domain.approval import Actor, require_role
-from .domain.errors import IllegalTransition, NotAllowed, NotFound
+from .domain.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from .domain.lifecycle import State
 from .store.db import require_current_schema, transaction
 from .store.models import AuditEvent, Statement
@@ -48,11 +48,19 @@ def acting(settings: Settings, actor: Actor, action: str, subject: str = "") -> 
         raise
 
 
-def log_action(s: Session, actor: Actor | None, action: str, subject: str, detail: dict) -> None:
-    s.add(AuditEvent(actor_id=actor.id if actor else None, action=action[:40], subject=subject, detail=detail))
+def log_action(s: Session, actor: Actor, action: str, subject: str, detail: dict) -> None:
+    """Every row names its actor: the trail answers "who", not only "what"."""
+    s.add(AuditEvent(actor_id=actor.id, action=action[:40], subject=subject, detail=detail))
+
+
+MAX_ID = 2**63 - 1  # the largest id any backend stores
 
 
 def get(s: Session, model: type, id_: int, lock: bool = False):
+    what = model.__tablename__[:-1]
+    if isinstance(id_, bool) or not isinstance(id_, int) or not 1 <= id_ <= MAX_ID:
+        hint = f" (`broadcaster {what} list` shows them)" if what in ("incident", "statement") else ""
+        raise InvalidInput(f"{what} id: {id_} is not an id; ids are whole numbers from 1{hint}")
     query = select(model).where(model.id == id_)
     row = s.scalar(query.with_for_update() if lock else query)
     if row is None:

@@ -21,8 +21,11 @@ from broadcaster.store.models import Base
 POSTGRES_URL = os.environ.get("BROADCASTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+from tests.harness import TEST_SECRET_KEY  # noqa: E402 - one key for tests, workers and benchmarks
+
+
 def make_settings(database_url: str, **overrides) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, **overrides)
+    return Settings(_env_file=None, database_url=database_url, **{"secret_key": TEST_SECRET_KEY, **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +71,8 @@ def fresh_database_url(backend: str, request, tmp_path: Path) -> str:
     url = request.getfixturevalue("postgres_database")
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with engine_for(url).begin() as connection:
+        # The append-only tables refuse TRUNCATE (a trigger); a replica session fires no triggers.
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return url
 
@@ -114,3 +119,13 @@ def actor(settings: Settings, name: str):
     from broadcaster.people import actor_named
 
     return actor_named(settings, name)
+
+
+def add_user(settings: Settings, name: str, roles: list[str], **contact) -> dict:
+    """Add a user as the admin `root`, who is added first if there is no user yet (only an admin
+    adds users once one exists)."""
+    from broadcaster import people
+
+    if not people.has_users(settings):
+        people.add_user(settings, None, "root", ["admin"])
+    return people.add_user(settings, actor(settings, "root"), name, roles, **contact)

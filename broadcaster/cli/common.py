@@ -27,3 +27,8 @@ def who(name: str | None) -> Actor:
 
 def print_json(value) -> None:
     out.print_json(json.dumps(value, ensure_ascii=False, default=str))
+
+
+# For commands whose argument is an id: `preview -1` reaches the command (which says ids start at
+# 1) instead of click reading "-1" as an unknown option.
+ID_ARGUMENT = {"ignore_unknown_options": True}

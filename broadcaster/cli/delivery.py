@@ -15,12 +15,12 @@ from ..config import get_settings
 from ..delivery import progress, sweep as sweeping
 from ..delivery.enqueue import enqueue_due
 from ..delivery.pause import paused_channels
-from .common import As, AsJson, app, err, out, print_json, who
+from .common import ID_ARGUMENT, As, AsJson, app, err, out, print_json, who
 from .run import embedded_worker
 from .views import print_audit, progress_table
 
 
-@app.command()
+@app.command(context_settings=ID_ARGUMENT)
 def publish(statement_id: int, actor: As = None,
             wait: Annotated[bool, typer.Option(help="Show progress until the fan-out is done.")] = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
@@ -33,7 +33,7 @@ def publish(statement_id: int, actor: As = None,
             watch(settings, st["id"])
 
 
-@app.command()
+@app.command(context_settings=ID_ARGUMENT)
 def retry(statement_id: int, actor: As = None,
           failed: Annotated[bool, typer.Option("--failed", help="Resend failed deliveries.")] = False,
           unknown: Annotated[bool, typer.Option("--unknown", help="Resend deliveries whose fate is unknown "

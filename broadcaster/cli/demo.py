@@ -2,6 +2,7 @@
 `log` provider whatever credentials are set: a demo never messages a real customer and never
 touches the live banner."""
 
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -22,15 +23,20 @@ DEMO_DATABASE = Path("broadcaster-demo.db")
 @app.command()
 def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file.")] = DEMO_DATABASE) -> None:
     """Run the whole flow once: users, an incident, a statement, approval, publish, audit."""
-    settings = get_settings().model_copy(update={
-        "database_url": f"sqlite:///{database}", "broker_url": "memory://", "simulate": True})
+    base = get_settings()
+    settings = base.model_copy(update={
+        "database_url": f"sqlite:///{database}", "broker_url": "memory://", "simulate": True,
+        # Approvals are sealed: before `broadcaster init` there is no key yet, so the demo makes one.
+        "secret_key": base.secret_key or secrets.token_urlsafe(32)})
     migrate(settings.database_url)
     out.print(f"[dim]demo database: {database} (every channel simulated; nothing leaves this machine)[/]")
     existing = {u["name"] for u in people.list_users(settings)}
+    if "admin" not in existing:
+        people.add_user(settings, None, "admin", ["admin"])  # the first user: only an admin adds others
     for name, role, contact in (("alice", "author", {"email": "alice@example.com"}),
                                 ("bob", "approver", {"phone": "+14155550100"})):
         if name not in existing:
-            people.add_user(settings, name, [role], **contact)
+            people.add_user(settings, people.actor_named(settings, "admin"), name, [role], **contact)
     alice, bob = people.actor_named(settings, "alice"), people.actor_named(settings, "bob")
     if not statements.list_incidents(settings):
         people.add_subscriber(settings, email="customer@example.com", phone="+14155550123")

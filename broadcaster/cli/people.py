@@ -11,7 +11,7 @@ from .. import people
 from ..subscribers import import_csv
 from ..config import get_settings
 from ..domain.errors import InvalidInput
-from .common import AsJson, app, err, out, print_json
+from .common import As, AsJson, app, err, out, print_json, who
 
 user_app = typer.Typer(no_args_is_help=True, help="People who write, approve and publish statements.")
 subscribers_app = typer.Typer(no_args_is_help=True, help="Customers who get updates by email, SMS or webhook.")
@@ -25,9 +25,24 @@ def user_add(
     role: Annotated[list[str], typer.Option("--role", help="author, approver or admin; repeat for several.")],
     email: Annotated[Optional[str], typer.Option()] = None,
     phone: Annotated[Optional[str], typer.Option(help="International format, e.g. +14155550100.")] = None,
+    actor: As = None,
 ) -> None:
-    """Add a person who writes, approves or publishes statements."""
-    user = people.add_user(get_settings(), name, role, email, phone)
+    """Add a person who writes, approves or publishes statements. The first user must be an admin;
+    after that only an admin adds users (--as ADMIN)."""
+    settings = get_settings()
+    by = who(actor) if actor or people.has_users(settings) else None
+    user = people.add_user(settings, by, name, role, email, phone)
+    out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
+
+
+@user_app.command("roles")
+def user_roles(
+    name: str,
+    role: Annotated[list[str], typer.Option("--role", help="The new roles: author, approver, admin; repeatable.")],
+    actor: As = None,
+) -> None:
+    """Change a user's roles (admins only)."""
+    user = people.set_roles(get_settings(), who(actor), name, role)
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import get_settings
+from ..config import create_secret_file, get_settings, require_real_secret
 from ..domain.errors import InvalidInput
 from ..store.db import migrate, require_current_schema, safe_url
 from .common import app, out
@@ -14,10 +14,25 @@ from .common import app, out
 
 @app.command()
 def init() -> None:
-    """Create the database, or migrate it to this version's schema."""
+    """Create the database, or migrate it to this version's schema; create the secret key file."""
     settings = get_settings()
     revision = migrate(settings.database_url)
     out.print(f"database ready at schema {revision}: {safe_url(settings.database_url)}")
+    out.print(_secret_key_status(settings), highlight=False, soft_wrap=True)
+
+
+def _secret_key_status(settings) -> str:
+    """Where the secret key comes from; a new random one in the secret file if there is none."""
+    if settings.secret_key and settings.secret_key != "change-me":
+        if settings.secret_source == "BROADCASTER_SECRET_KEY":
+            return "secret key: from BROADCASTER_SECRET_KEY"
+        return f"secret key: {settings.secret_file} (kept)"
+    if create_secret_file(settings.secret_file):
+        get_settings.cache_clear()
+        return (f"secret key: created {settings.secret_file} (readable only by you; keep it out of the database "
+                "backups and give every Broadcaster process the same file or BROADCASTER_SECRET_KEY)")
+    require_real_secret(settings, "init")
+    return ""
 
 
 @app.command()
@@ -25,6 +40,7 @@ def worker(queues: Annotated[str, typer.Option(help="Comma-separated: live, bulk
            concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2) -> None:
     """Start a Celery worker (needs BROADCASTER_BROKER_URL, e.g. redis://localhost:6379/0)."""
     settings = _shared_broker_settings("worker")
+    require_real_secret(settings, "worker")
     from broadcaster.metrics import start_worker_metrics
     from workers.app import celery_app
 
@@ -37,7 +53,7 @@ def worker(queues: Annotated[str, typer.Option(help="Comma-separated: live, bulk
 def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state.")] = Path(
         ".broadcaster-beat")) -> None:
     """Start the sweep schedule (one per installation)."""
-    _shared_broker_settings("beat")
+    require_real_secret(_shared_broker_settings("beat"), "beat")
     from workers.app import celery_app
 
     celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", "INFO"])
@@ -55,10 +71,11 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     from broadcaster.web.public import create_public_app
 
     settings = get_settings()
-    if public:
+    if public:  # needs no secret: it signs nothing, so the public host never holds the key
         require_current_schema(settings.database_url)
         uvicorn.run(create_public_app(settings), host=host, port=port, log_level="info")
         return
+    require_real_secret(settings, "serve")
     if settings.embedded:
         migrate(settings.database_url)  # the laptop default needs no separate set-up step
     with embedded_worker(settings), embedded_sweep(settings):

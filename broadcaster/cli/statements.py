@@ -6,13 +6,14 @@ from typing import Annotated, Optional
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from .. import statements
 from ..config import get_settings
 from ..domain.errors import InvalidInput
 from ..statements import StatementInput
-from .common import As, AsJson, app, out, print_json, who
+from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
 from .views import print_preview
 
 incident_app = typer.Typer(no_args_is_help=True, help="Incidents: what is broken.")
@@ -52,6 +53,10 @@ def _statement_input(file: Optional[Path], **flags) -> StatementInput:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput(f"{file}: cannot read it: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = file.read_bytes()[:exc.start].count(b"\n") + 1
+        raise InvalidInput(f"{file}: line {line} is not UTF-8 (byte 0x{exc.object[exc.start]:02x}); save the file "
+                           "as UTF-8 and try again") from None
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{file}: not valid YAML: {exc}") from None
     return given.merged_over(StatementInput.parse(data, str(file)))
@@ -67,7 +72,7 @@ NextUpdate = Annotated[Optional[str], typer.Option("--next-update", help="'30m',
 File = Annotated[Optional[Path], typer.Option("--file", help="YAML file with the same fields; options win.")]
 
 
-@statement_app.command("draft")
+@statement_app.command("draft", context_settings=ID_ARGUMENT)
 def statement_draft(incident_id: int, actor: As = None, status: Status = None, impact: Impact = None,
                     components: Components = None, headline: Headline = None, body: Body = None,
                     workaround: Workaround = None, next_update: NextUpdate = None, file: File = None) -> None:
@@ -76,9 +81,10 @@ def statement_draft(incident_id: int, actor: As = None, status: Status = None, i
                              body=body, workaround=workaround, next_update=next_update)
     st = statements.draft(get_settings(), who(actor), incident_id, given)
     out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']})")
+    _say_what_else_changed(st)
 
 
-@statement_app.command("edit")
+@statement_app.command("edit", context_settings=ID_ARGUMENT)
 def statement_edit(statement_id: int, actor: As = None, status: Status = None, impact: Impact = None,
                    components: Components = None, headline: Headline = None, body: Body = None,
                    workaround: Workaround = None, next_update: NextUpdate = None, file: File = None) -> None:
@@ -86,11 +92,26 @@ def statement_edit(statement_id: int, actor: As = None, status: Status = None, i
     given = _statement_input(file, status=status, impact=impact, components=components, headline=headline,
                              body=body, workaround=workaround, next_update=next_update)
     st = statements.edit(get_settings(), who(actor), statement_id, given)
-    note = "" if st["id"] == statement_id else f" (new version; statement {statement_id} is void)"
-    out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']}){note}")
+    if st["id"] == statement_id:
+        out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']}), edited")
+    else:
+        out.print(f"statement {st['id']}: a new draft, incident {st['incident_id']} v{st['version']}, made from "
+                  f"statement {statement_id} (a submitted version never changes)", soft_wrap=True)
+    _say_what_else_changed(st)
 
 
-@statement_app.command("show")
+def _say_what_else_changed(st: dict) -> None:
+    """Versions the new draft made void, and what customers still see meanwhile."""
+    for old in st["voided"]:
+        out.print(f"statement {old['id']} (v{old['version']}, was {old['was'].replace('_', ' ')}) is void: "
+                  f"only the newest version can be published", soft_wrap=True)
+    live = st["live"]
+    if live and live["id"] != st["id"]:
+        out.print(f"statement {live['id']} (v{live['version']}) stays live until v{st['version']} is approved "
+                  "and published", soft_wrap=True)
+
+
+@statement_app.command("show", context_settings=ID_ARGUMENT)
 def statement_show(statement_id: int, as_json: AsJson = False) -> None:
     st = statements.get_statement(get_settings(), statement_id)
     if as_json:
@@ -98,18 +119,21 @@ def statement_show(statement_id: int, as_json: AsJson = False) -> None:
     out.print(f"[bold]statement {st['id']}[/] incident {st['incident_id']} v{st['version']} - {st['state']}")
     for key in ("status", "impact", "components", "headline", "body", "workaround", "next_update_at", "author",
                 "content_hash"):
-        out.print(f"  {key}: {st[key]}", highlight=False)
+        value = (", ".join(st[key]) or "(none named)") if key == "components" else st[key]
+        out.print(f"  {key}: {escape(str(value if value is not None else ''))}", highlight=False)
+    out.print(f"  written or edited by (cannot approve it): {escape(', '.join(st['written_or_edited_by']))}",
+              highlight=False)
     for a in st["approvals"]:
         out.print(f"  {a['decision']} by {a['by']} of {a['content_hash'][:12]} at {a['at']} {a['comment']}")
 
 
 @statement_app.command("list")
 def statement_list(incident: Annotated[Optional[int], typer.Option()] = None, as_json: AsJson = False) -> None:
-    statements = statements.list_statements(get_settings(), incident)
+    found = statements.list_statements(get_settings(), incident)
     if as_json:
-        return print_json(statements)
+        return print_json(found)
     table = Table("id", "incident", "v", "state", "status", "headline", "author")
-    for st in statements:
+    for st in found:
         table.add_row(str(st["id"]), str(st["incident_id"]), str(st["version"]), st["state"], st["status"],
                       st["headline"], st["author"])
     out.print(table)
@@ -118,7 +142,7 @@ def statement_list(incident: Annotated[Optional[int], typer.Option()] = None, as
 # --- the approval flow --------------------------------------------------------------------
 
 
-@app.command()
+@app.command(context_settings=ID_ARGUMENT)
 def preview(statement_id: int, as_json: AsJson = False) -> None:
     """Every channel side by side, with each limit and how close it is."""
     result = statements.preview(get_settings(), statement_id)
@@ -127,7 +151,7 @@ def preview(statement_id: int, as_json: AsJson = False) -> None:
     print_preview(out, result)
 
 
-@app.command()
+@app.command(context_settings=ID_ARGUMENT)
 def submit(statement_id: int, actor: As = None) -> None:
     """Freeze a draft's renditions and ask for approval."""
     st = statements.submit(get_settings(), who(actor), statement_id)
@@ -135,7 +159,7 @@ def submit(statement_id: int, actor: As = None) -> None:
               f"needs {st['approvals_needed']} approval(s)")
 
 
-@app.command()
+@app.command(context_settings=ID_ARGUMENT)
 def approve(statement_id: int, actor: As = None,
             content_hash: Annotated[Optional[str], typer.Option("--hash", help="The hash you previewed.")] = None,
             comment: Annotated[str, typer.Option()] = "") -> None:
@@ -145,14 +169,14 @@ def approve(statement_id: int, actor: As = None,
               f"for {st['content_hash'][:12]} ({st['state']})")
 
 
-@app.command()
+@app.command(context_settings=ID_ARGUMENT)
 def reject(statement_id: int, reason: Annotated[str, typer.Option()], actor: As = None) -> None:
     """Send a statement back to its author, saying why."""
     st = statements.reject(get_settings(), who(actor), statement_id, reason)
     out.print(f"statement {st['id']}: rejected")
 
 
-@app.command()
+@app.command(context_settings=ID_ARGUMENT)
 def withdraw(statement_id: int, actor: As = None) -> None:
     """Take back a draft, a submitted or an approved statement."""
     st = statements.withdraw(get_settings(), who(actor), statement_id)

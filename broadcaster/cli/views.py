@@ -10,7 +10,8 @@ from ..delivery.status import REACHED
 
 
 def channel_panel(name: str, channel: dict) -> Panel:
-    body = Text()
+    # Fold, never crop with "…": the approver approves every character, a long URL included.
+    body = Text(overflow="fold")
     for field, value in channel.items():
         if field in ("limits", "ok"):
             continue

@@ -205,7 +205,7 @@ def _batches(settings: Settings, groups: dict[tuple[int, str], list[Delivery]], 
     for (_statement_id, name), deliveries in groups.items():
         statement = deliveries[0].statement
         rendition = next(r for r in statement.renditions if r.channel == name)
-        problem = _tampering(statement, rendition)
+        problem = _tampering(settings, statement, rendition)
         if problem:
             logger.error("refusing to send statement %s on %s: %s", statement.id, name, problem)
             outcomes.extend(Outcome(d, "failed", error_code="tampered", detail=problem) for d in deliveries)
@@ -220,7 +220,8 @@ def _batches(settings: Settings, groups: dict[tuple[int, str], list[Delivery]], 
 def _targets(settings: Settings, name: str, deliveries: list[Delivery]) -> list[Target]:
     """Where each delivery goes, with the per-recipient fields outside the approved text."""
     details = _target_details(settings, name, [d.target for d in deliveries])
-    return [Target(d.id, d.target, links.unsubscribe_url(settings, d.id), links.status_callback_url(settings, d.id),
+    return [Target(d.id, d.target, links.unsubscribe_url(settings, d.id, d.link_nonce),
+                   links.status_callback_url(settings, d.id),
                    details.get(d.target, {})) for d in deliveries]
 
 
@@ -236,12 +237,13 @@ def _target_details(settings: Settings, name: str, addresses: list[str]) -> dict
     return {row[0]: dict(zip(ch.target_details, row[1:], strict=True)) for row in rows}
 
 
-def _tampering(statement: Statement, rendition: Rendition) -> str | None:
-    """Why the stored words are not the approved words, or None if they are."""
-    hash_now, approved = stored_content_hash(statement), approved_hashes(statement)
+def _tampering(settings: Settings, statement: Statement, rendition: Rendition) -> str | None:
+    """Why the stored words are not the approved words, or None if they are. Only sealed
+    approvals count: hashes recomputed in the database carry no valid seal."""
+    hash_now, approved = stored_content_hash(statement), approved_hashes(statement, settings.secret_key)
     if hash_now not in approved or sha256_of(rendition.fields) != rendition.content_hash:
         return (f"stored {rendition.channel} rendition no longer matches the approval: content hashes to "
-                f"{hash_now[:12]}, approved {', '.join(h[:12] for h in approved) or 'nothing'}; refused")
+                f"{hash_now[:12]}, sealed approvals cover {', '.join(h[:12] for h in approved) or 'nothing'}; refused")
     return None
 
 

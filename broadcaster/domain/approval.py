@@ -4,11 +4,16 @@ An approval names the content hash the approver saw. If the statement now
 hashes differently, the approval is for other words and is refused.
 """
 
-from collections.abc import Collection, Mapping
+import hashlib
+import hmac
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from .errors import InvalidInput, NotAllowed
+from .hashing import canonical_json
+from .incident import Impact
 
 
 class Role(StrEnum):
@@ -28,6 +33,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "open incident": frozenset({Role.AUTHOR, Role.ADMIN}),
     "approve": frozenset({Role.APPROVER}),
     "reject": frozenset({Role.APPROVER}),
+    # Granting roles is granting the power to approve: only an admin does it (once one exists).
+    "manage users": frozenset({Role.ADMIN}),
 }
 
 
@@ -59,18 +66,32 @@ class ApprovalPolicy:
     def required(self, impact: str) -> int:
         return self.by_impact.get(impact, self.default)
 
+    def required_for_incident(self, highest_impact: str, impact: str) -> int:
+        """Approvals a version needs: by the incident's highest impact ever, or the version's own if
+        higher. Drafting `--impact minor` on a critical incident must not halve the approvals."""
+        return self.required(highest_impact_of((highest_impact, impact)))
+
+
+IMPACT_ORDER = [impact.value for impact in Impact]  # none < minor < major < critical
+
+
+def highest_impact_of(impacts: Iterable[str]) -> str:
+    return max(impacts, key=lambda impact: IMPACT_ORDER.index(impact) if impact in IMPACT_ORDER else -1)
+
 
 def check_can_approve(
     approver: Actor,
-    author_id: int,
+    contributors: Collection[int],
     approved_before: Collection[int],
     hash_seen: str,
     hash_now: str,
 ) -> None:
-    """Raise NotAllowed unless this approver may approve this content now."""
+    """Raise NotAllowed unless this approver may approve this content now. `contributors` are
+    everyone who wrote or changed a field of this version or of the drafts it came from."""
     require_role(approver, "approve")
-    if approver.id == author_id:
-        raise NotAllowed(f"{approver.name} wrote this statement and cannot approve it")
+    if approver.id in contributors:
+        raise NotAllowed(f"{approver.name} wrote or edited this statement and cannot approve it: "
+                         "another approver must")
     if approver.id in approved_before:
         raise NotAllowed(f"{approver.name} has already approved this version; another approver must")
     if hash_seen != hash_now:
@@ -82,3 +103,25 @@ def check_can_approve(
 
 def is_fully_approved(policy: ApprovalPolicy, impact: str, approvals: int) -> bool:
     return approvals >= policy.required(impact)
+
+
+def seal(secret_key: str, statement_id: int, content_hash: str, approver_id: int, at: datetime) -> str:
+    """HMAC-SHA256 over what one approval says, keyed by a secret that is not in the database:
+    rows rewritten behind the app's back (hashes recomputed and all) cannot carry a valid seal."""
+    if not secret_key:
+        raise NotAllowed("no secret key to seal approvals with: run `broadcaster init` (it writes "
+                         ".broadcaster-secret) or set BROADCASTER_SECRET_KEY")
+    message = canonical_json(["approval", int(statement_id), content_hash, int(approver_id), _instant(at)])
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def seal_is_valid(secret_key: str, statement_id: int, content_hash: str, approver_id: int, at: datetime,
+                  given: str | None) -> bool:
+    if not secret_key or not given:
+        return False
+    return hmac.compare_digest(seal(secret_key, statement_id, content_hash, approver_id, at), given)
+
+
+def _instant(at: datetime) -> str:
+    # Microseconds are kept by SQLite and PostgreSQL alike; the zone is always UTC once stored.
+    return at.astimezone(UTC).isoformat(timespec="microseconds")

@@ -43,15 +43,15 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.PUBLISHED, Action.SUPERSEDE): State.SUPERSEDED,
 }
 
-# Why nothing but the listed actions can happen in each state; shown with the refusal.
+# Where a version stands, said once, with what to do instead; shown with a refusal.
 WHY_NOT: dict[State, str] = {
-    State.DRAFT: "a draft must be submitted for approval first",
+    State.DRAFT: "it is still a draft; submit it for approval first",
     State.PENDING_APPROVAL: "it is waiting for approval",
-    State.APPROVED: "it is approved and waiting to be published",
+    State.APPROVED: "it is already approved and waiting to be published",
     State.PUBLISHED: "it is live; draft a new version to change what customers see",
-    State.SUPERSEDED: "a newer version has been published since",
+    State.SUPERSEDED: "it was replaced by a newer published version",
     State.REJECTED: "it was rejected; edit it to make a new version",
-    State.WITHDRAWN: "it was withdrawn",
+    State.WITHDRAWN: "it was withdrawn; draft a new version",
 }
 
 # What becomes of a version when its author edits it: a draft changes in place (None),
@@ -71,10 +71,7 @@ def next_state(current: State, action: Action, label: str = "statement") -> Stat
     try:
         return TRANSITIONS[(current, action)]
     except KeyError:
-        raise IllegalTransition(
-            f"cannot {action.value} {label}: it is {current.value.replace('_', ' ')} "
-            f"and {WHY_NOT[current]}"
-        ) from None
+        raise IllegalTransition(f"cannot {action.value} {label}: {WHY_NOT[current]}") from None
 
 
 def edit_makes_new_version(current: State) -> bool:

@@ -1,5 +1,6 @@
 """What an approval covers, read back from the stored rows."""
 
+from ..domain.approval import seal_is_valid
 from ..domain.hashing import content_hash
 from .models import Statement
 
@@ -23,5 +24,8 @@ def stored_content_hash(statement: Statement) -> str:
     return content_hash(hashed_fields(statement), stored_renditions(statement))
 
 
-def approved_hashes(statement: Statement) -> set[str]:
-    return {a.content_hash for a in statement.approvals if a.decision == "approve"}
+def approved_hashes(statement: Statement, secret_key: str) -> set[str]:
+    """The content hashes this statement's approvals cover, counting only approvals whose seal
+    verifies: a row inserted or rewritten in the database approves nothing."""
+    return {a.content_hash for a in statement.approvals if a.decision == "approve"
+            and seal_is_valid(secret_key, statement.id, a.content_hash, a.approver_id, a.created_at, a.seal)}

@@ -5,6 +5,7 @@ triggers that refuse UPDATE and DELETE): together they are the proof of what was
 said, where, when and by whom.
 """
 
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -61,6 +62,9 @@ class Incident(Base):
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    # The highest impact it ever had: the approval policy follows it, so a lower impact in a new
+    # version still needs the approvals of the highest (lowering is itself an approved change).
+    highest_impact: Mapped[str | None] = mapped_column(String(20))
 
     statements: Mapped[list["Statement"]] = relationship(
         back_populates="incident", order_by="Statement.version"
@@ -100,6 +104,23 @@ class Statement(Base):
     approvals: Mapped[list["Approval"]] = relationship(
         back_populates="statement", order_by="Approval.id"
     )
+    editors: Mapped[list["StatementEditor"]] = relationship(back_populates="statement")
+
+    @property
+    def contributors(self) -> set[int]:
+        """Everyone who wrote or changed a field of this version (or of the drafts it came from)."""
+        return {self.author_id, *(e.user_id for e in self.editors)}
+
+
+class StatementEditor(Base):
+    """One person who wrote or changed a version's words: none of them may approve it."""
+
+    __tablename__ = "statement_editors"
+
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+    statement: Mapped[Statement] = relationship(back_populates="editors")
 
 
 class Rendition(Base):
@@ -128,6 +149,9 @@ class Approval(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # HMAC of (statement, content hash, approver, time) under the secret key, which is not in the
+    # database: see domain.approval.seal. None on a rejection.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
     statement: Mapped[Statement] = relationship(back_populates="approvals")
     approver: Mapped[User] = relationship()
@@ -156,6 +180,8 @@ class Delivery(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))  # whose claim this is; only its holder records
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Random per delivery, signed into its unsubscribe link: ids are sequential, links must not be.
+    link_nonce: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     statement: Mapped[Statement] = relationship()
 

@@ -9,7 +9,7 @@ from broadcaster.config import Settings
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery
-from tests.conftest import actor
+from tests.conftest import TEST_SECRET_KEY, actor, add_user
 from tests.harness import ROOT, Workers, add_subscribers, wait_until
 
 __all__ = ["ROOT", "Workers", "add_subscribers", "approved_statement", "as_env", "provider_settings", "settled",
@@ -37,7 +37,7 @@ def approved_statement(settings: Settings, headline: str = "Some customers canno
     """A statement ready to publish; with incident_id, the next version of that incident."""
     for name, role in (("alice", "author"), ("bob", "approver")):
         if name not in {u["name"] for u in people.list_users(settings)}:
-            people.add_user(settings, name, [role])
+            add_user(settings, name, [role])
     if incident_id is None:
         incident_id = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])["id"]
     statement = statements.draft(settings, actor(settings, "alice"), incident_id, StatementInput(

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from broadcaster import people, publish as publish_uc, statements
 from broadcaster.delivery.chunk import send_now
 from broadcaster.config import Settings
-from tests.conftest import actor
+from tests.conftest import add_user, actor
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Rendition
@@ -18,7 +18,7 @@ def ensure_users(settings: Settings) -> None:
     existing = {u["name"] for u in people.list_users(settings)}
     for name, role in USERS:
         if name not in existing:
-            people.add_user(settings, name, [role])
+            add_user(settings, name, [role])
 
 
 def open_incident(settings: Settings, title: str = "Login failures", impact: str = "major",

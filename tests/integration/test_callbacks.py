@@ -142,7 +142,7 @@ def test_sendgrid_unsubscribe_opts_the_subscriber_out_and_cancels_what_is_unsent
 def test_unsubscribe_link_opts_out_the_recipient_once(settings, statement):
     person = make_subscriber(settings, email="c1@example.com")
     d = make_delivery(settings, statement, channel="email", target="c1@example.com", provider="sendgrid")
-    token = callbacks.unsubscribe_token(settings, d)
+    token = callbacks.token_of_delivery(settings, d)
 
     first = callbacks.unsubscribe(settings, d, token)
     opted_out_at = subscriber(settings, person).opted_out_at
@@ -170,4 +170,32 @@ def test_one_deliverys_token_does_not_open_another(settings, statement):
     other = make_delivery(settings, statement, channel="email", target="c2@example.com", provider="sendgrid")
 
     with pytest.raises(NotAllowed):
-        callbacks.unsubscribe(settings, other, callbacks.unsubscribe_token(settings, first))
+        callbacks.unsubscribe(settings, other, callbacks.token_of_delivery(settings, first))
+
+
+def test_an_unsubscribe_link_cannot_be_forged_from_the_delivery_id_alone(settings, statement):
+    """Ids are sequential; the link also signs a random nonce stored with each delivery, so even
+    the secret key (the old default `change-me`, say) and an id make no valid link."""
+    import hashlib
+    import hmac as hmac_
+
+    person = make_subscriber(settings, email="c1@example.com")
+    d = make_delivery(settings, statement, channel="email", target="c1@example.com", provider="sendgrid")
+    by_id_only = hmac_.new(settings.secret_key.encode(), f"unsubscribe:{d}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    with pytest.raises(NotAllowed, match="unsubscribe link is not valid"):
+        callbacks.unsubscribe(settings, d, by_id_only)
+    assert subscriber(settings, person).opted_out_at is None
+
+
+def test_every_delivery_gets_its_own_random_link_nonce(settings, statement):
+    first = make_delivery(settings, statement, channel="email", target="c1@example.com", provider="sendgrid")
+    second = make_delivery(settings, statement, channel="email", target="c2@example.com", provider="sendgrid")
+    nonces = {delivery(settings, first).link_nonce, delivery(settings, second).link_nonce}
+    assert len(nonces) == 2 and all(n and len(n) == 32 for n in nonces)
+
+
+@pytest.mark.parametrize("delivery_id", ["0", "-1", "9223372036854775808", "x"])
+def test_an_unsubscribe_link_with_an_impossible_id_is_simply_not_valid(settings, delivery_id):
+    with pytest.raises(NotAllowed, match="unsubscribe link is not valid"):
+        callbacks.unsubscribe(settings, delivery_id, "0" * 32)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import update
 
-from tests.conftest import actor
+from tests.conftest import TEST_SECRET_KEY, actor
 from broadcaster.cli import main
 from broadcaster.config import get_settings
 from broadcaster.store.db import engine_for
@@ -33,6 +33,7 @@ def run(database_url, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BROADCASTER_DATABASE_URL", database_url)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("BROADCASTER_USER", raising=False)
+    monkeypatch.setenv("BROADCASTER_SECRET_KEY", TEST_SECRET_KEY)
 
     def run_(*args, ok=True, user=None):
         if user:
@@ -67,8 +68,10 @@ def test_the_installed_command_runs_and_fails_cleanly(tmp_path):
 
 def test_walkthrough_from_the_readme(run, tmp_path):
     assert "database ready" in run("init").stdout
-    assert run("user", "add", "alice", "--role", "author", "--email", "alice@example.com").stdout.startswith("user 1")
-    run("user", "add", "bob", "--role", "approver", "--phone", "+14155550100")
+    assert run("user", "add", "root", "--role", "admin").stdout.startswith("user 1")
+    assert run("user", "add", "alice", "--role", "author", "--email", "alice@example.com",
+               "--as", "root").stdout.startswith("user 2")
+    run("user", "add", "bob", "--role", "approver", "--phone", "+14155550100", "--as", "root")
     run("subscribers", "add", "--email", "c@example.com", "--phone", "+14155550123")
     assert run("incident", "open", "--title", "Login failures", "--impact", "major", "--component", "Login",
                "--component", "API", "--as", "alice").stdout.startswith("incident 1:")
@@ -99,8 +102,9 @@ def test_walkthrough_from_the_readme(run, tmp_path):
 
 def test_audit_exits_1_when_a_channel_is_behind(run, database_url):
     run("init")
-    run("user", "add", "alice", "--role", "author")
-    run("user", "add", "bob", "--role", "approver")
+    run("user", "add", "root", "--role", "admin")
+    run("user", "add", "alice", "--role", "author", "--as", "root")
+    run("user", "add", "bob", "--role", "approver", "--as", "root")
     run("incident", "open", "--title", "Outage", "--impact", "minor", "--as", "alice")
     run("statement", "draft", "1", "--headline", "Slow pages", "--body", "Pages load slowly.", user="alice")
     run("submit", "1", user="alice")
@@ -115,17 +119,18 @@ def test_audit_exits_1_when_a_channel_is_behind(run, database_url):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["approve", "1", "--as", "alice"], "error: alice wrote this statement and cannot approve it"),
+    (["approve", "1", "--as", "alice"], "error: alice wrote or edited this statement and cannot approve it"),
     (["approve", "1"], "error: who: say who you are with --as NAME or BROADCASTER_USER"),
-    (["publish", "1", "--as", "alice"], "error: cannot publish statement 1 (incident 1 v1): it is pending approval"),
+    (["publish", "1", "--as", "alice"], "error: cannot publish statement 1 (incident 1 v1): it is waiting for approval"),
     (["preview", "7"], "error: statement 7 does not exist"),
-    (["user", "add", "zed", "--role", "author", "--phone", "+1 555 0100"], "error: phone: '+1 555 0100' is not a"),
+    (["user", "add", "zed", "--role", "author", "--phone", "+1 555 0100", "--as", "root"], "error: phone: '+1 555 0100' is not a"),
     (["incident", "open", "--title", "x", "--impact", "huge", "--as", "alice"],
      "error: impact: 'huge' is not one of none, minor, major, critical"),
 ])
 def test_errors_are_one_clear_line_and_a_non_zero_exit(run, args, message):
     run("init")
-    run("user", "add", "alice", "--role", "author", "--role", "approver")
+    run("user", "add", "root", "--role", "admin")
+    run("user", "add", "alice", "--role", "author", "--role", "approver", "--as", "root")
     run("incident", "open", "--title", "Outage", "--impact", "minor", "--as", "alice")
     run("statement", "draft", "1", "--headline", "Slow pages", "--body", "Pages load slowly.", user="alice")
     run("submit", "1", user="alice")
@@ -144,7 +149,8 @@ def test_a_command_before_init_says_to_run_init(run, monkeypatch, tmp_path):
 
 def test_a_statement_over_the_sms_limit_is_refused_at_submit_with_the_numbers(run):
     run("init")
-    run("user", "add", "alice", "--role", "author")
+    run("user", "add", "root", "--role", "admin")
+    run("user", "add", "alice", "--role", "author", "--as", "root")
     run("incident", "open", "--title", "Outage", "--impact", "minor", "--as", "alice")
     run("statement", "draft", "1", "--headline", "H" * 300, "--body", "b", user="alice")
     proc = run("submit", "1", "--as", "alice", ok=False)
@@ -154,8 +160,9 @@ def test_a_statement_over_the_sms_limit_is_refused_at_submit_with_the_numbers(ru
 
 def _published_statement(run, dispatch_held=False):
     run("init")
-    run("user", "add", "alice", "--role", "author")
-    run("user", "add", "bob", "--role", "approver")
+    run("user", "add", "root", "--role", "admin")
+    run("user", "add", "alice", "--role", "author", "--as", "root")
+    run("user", "add", "bob", "--role", "approver", "--as", "root")
     run("subscribers", "add", "--phone", "+14155550123")
     run("incident", "open", "--title", "Outage", "--impact", "minor", "--as", "alice")
     run("statement", "draft", "1", "--headline", "Slow pages", "--body", "Pages load slowly.", user="alice")
@@ -206,3 +213,159 @@ def test_subscribers_import_reports_bad_rows_by_line_and_keeps_the_good(run, tmp
     assert proc.stdout.strip() == "2 imported, 0 updated, 0 unchanged, 2 rejected"
     assert "subs.csv: line 3: email: 'not-an-email'" in proc.stderr
     assert "subs.csv: line 4: phone: '+1 555'" in proc.stderr
+
+
+# --- issue 9: words, secrets and no tracebacks -----------------------------------------------
+
+LONG_URL = ("https://status.example.com/incidents/2026-11-23/login-failures-affecting-some-customers-in-europe"
+            "-and-asia?utm_source=sms&utm_medium=text")
+
+
+def _people(run):
+    run("init")
+    run("user", "add", "root", "--role", "admin")
+    run("user", "add", "alice", "--role", "author", "--as", "root")
+    run("user", "add", "bob", "--role", "approver", "--as", "root")
+    run("incident", "open", "--title", "Outage", "--impact", "minor", "--component", "Login", "--component", "API",
+        "--as", "alice")
+
+
+def _squeezed(text: str) -> str:
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "│╭╮╰╯─")
+
+
+def test_preview_shows_every_character_of_a_long_url_at_80_columns(run, monkeypatch):
+    from broadcaster.cli import common
+
+    _people(run)
+    run("statement", "draft", "1", "--headline", "Slow pages", "--body", f"See {LONG_URL} for details", user="alice")
+    monkeypatch.setattr(common.out, "_width", 80)
+    shown = run("preview", "1").stdout
+    fields = json.loads(run("preview", "1", "--json").stdout)["channels"]
+
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    assert "…" not in shown
+    for channel in fields.values():
+        for name, value in channel.items():
+            if name not in ("limits", "ok"):
+                assert _squeezed(value) in _squeezed(shown), (name, value)
+
+
+def test_statement_show_prints_components_as_a_list(run):
+    _people(run)
+    run("statement", "draft", "1", "--headline", "Slow pages", "--body", "Pages load slowly.", user="alice")
+    shown = run("statement", "show", "1").stdout
+    assert "  components: Login, API\n" in shown and "['" not in shown
+
+
+def test_drafting_a_new_version_says_which_older_version_is_void(run):
+    _people(run)
+    run("statement", "draft", "1", "--headline", "Slow pages", "--body", "Pages load slowly.", user="alice")
+    run("submit", "1", user="alice")
+    run("approve", "1", user="bob")
+    out = run("statement", "draft", "1", "--status", "identified", user="alice").stdout
+    assert out.splitlines() == ["statement 2: incident 1 v2 (draft)",
+                                "statement 1 (v1, was approved) is void: only the newest version can be published"]
+    assert "it was withdrawn" in run("publish", "1", user="alice", ok=False).stderr
+
+
+def test_editing_a_published_statement_says_a_new_draft_was_made_and_the_live_one_stays_live(run):
+    _people(run)
+    run("statement", "draft", "1", "--headline", "Slow pages", "--body", "Pages load slowly.", user="alice")
+    run("submit", "1", user="alice")
+    run("approve", "1", user="bob")
+    run("publish", "1", user="alice")
+    out = run("statement", "edit", "1", "--status", "monitoring", user="alice").stdout
+    assert out.splitlines() == [
+        "statement 2: a new draft, incident 1 v2, made from statement 1 (a submitted version never changes)",
+        "statement 1 (v1) stays live until v2 is approved and published"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["preview", "9223372036854775808"], "error: statement id: 9223372036854775808 is not an id; ids are whole "
+                                         "numbers from 1 (`broadcaster statement list` shows them)"),
+    (["preview", "-1"], "error: statement id: -1 is not an id; ids are whole numbers from 1"),
+    (["statement", "show", "0"], "error: statement id: 0 is not an id"),
+    (["publish", "-2", "--as", "alice"], "error: statement id: -2 is not an id"),
+    (["statement", "list", "--incident", "-5"], "error: incident id: -5 is not an id"),
+    (["statement", "draft", "99999999999999999999", "--as", "alice"], "error: incident id: 99999999999999999999 is"),
+])
+def test_an_id_that_cannot_be_one_is_a_one_line_error(run, args, message):
+    _people(run)
+    proc = run(*args, ok=False)
+    assert (proc.returncode, proc.stderr.replace("\n", " ").strip()[:len(message)]) == (1, message)
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--email", "c@example.com"], "error: email: c@example.com is already subscriber 1; nothing was added"),
+    (["--phone", "+1 415 555 0123", "--email", "new@example.com"],
+     "error: phone: +14155550123 is already subscriber 1; nothing was added"),
+])
+def test_subscribing_a_taken_email_or_phone_is_one_line_and_adds_nothing(run, args, message):
+    run("init")
+    run("subscribers", "add", "--email", "c@example.com", "--phone", "+14155550123")
+    proc = run("subscribers", "add", *args, ok=False)
+    assert proc.returncode == 1 and proc.stderr.replace("\n", " ").startswith(message), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_latin1_yaml_file_is_one_line_naming_the_line(run, tmp_path):
+    _people(run)
+    (tmp_path / "statement.yaml").write_bytes("headline: Pages slow\nbody: Caf\xe9 menu down\n".encode("latin-1"))
+    proc = run("statement", "draft", "1", "--file", "statement.yaml", user="alice", ok=False)
+    assert proc.returncode == 1
+    assert proc.stderr.replace("\n", " ").strip() == (
+        "error: statement.yaml: line 2 is not UTF-8 (byte 0xe9); save the file as UTF-8 and try again")
+
+
+def test_only_an_admin_adds_users_once_the_first_admin_exists(run):
+    run("init")
+    first = run("user", "add", "alice", "--role", "author", ok=False)
+    assert first.stderr.strip() == ("error: the first user must be an admin (only an admin can add the others): "
+                                    "add alice with --role admin")
+    run("user", "add", "root", "--role", "admin")
+    run("user", "add", "alice", "--role", "author", "--as", "root")
+    anonymous = run("user", "add", "mallory", "--role", "approver", ok=False)
+    assert anonymous.stderr.strip() == "error: who: say who you are with --as NAME or BROADCASTER_USER"
+    by_author = run("user", "add", "mallory", "--role", "approver", "--as", "alice", ok=False)
+    assert by_author.stderr.strip() == "error: alice cannot manage users: needs role admin (has author)"
+    assert "user 2: alice (approver, author)" in run("user", "roles", "alice", "--role", "author", "--role",
+                                                     "approver", "--as", "root").stdout
+
+
+def test_init_creates_a_secret_only_its_owner_can_read_and_keeps_it(run, tmp_path, monkeypatch):
+    monkeypatch.delenv("BROADCASTER_SECRET_KEY")
+    out = run("init").stdout
+    secret = tmp_path / ".broadcaster-secret"
+    assert "secret key: created .broadcaster-secret" in out
+    assert secret.stat().st_mode & 0o777 == 0o600
+    key = secret.read_text().strip()
+    assert len(key) >= 40 and key != "change-me"
+
+    assert "secret key: .broadcaster-secret (kept)" in run("init").stdout
+    assert secret.read_text().strip() == key
+    get_settings.cache_clear()
+    assert get_settings().secret_key == key
+
+
+def test_the_environment_secret_wins_over_the_file(run, tmp_path, monkeypatch):
+    (tmp_path / ".broadcaster-secret").write_text("from-the-file\n")
+    monkeypatch.setenv("BROADCASTER_SECRET_KEY", "from-the-environment")
+    assert "secret key: from BROADCASTER_SECRET_KEY" in run("init").stdout
+    get_settings.cache_clear()
+    assert get_settings().secret_key == "from-the-environment"
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker"], ["beat"]])
+@pytest.mark.parametrize("secret", ["change-me", ""])
+def test_long_running_processes_refuse_the_default_or_an_empty_secret(run, monkeypatch, command, secret):
+    run("init")
+    monkeypatch.setenv("BROADCASTER_SECRET_KEY", secret)
+    monkeypatch.setenv("BROADCASTER_BROKER_URL", "redis://127.0.0.1:1/0")  # never reached
+    proc = run(*command, ok=False)
+    which = "empty" if not secret else "the default 'change-me'"
+    assert proc.returncode == 1
+    assert proc.stderr.replace("\n", " ").strip() == (
+        f"error: {command[0]}: the secret key is {which}; run `broadcaster init` (it writes a random key to "
+        ".broadcaster-secret, readable only by you) or set BROADCASTER_SECRET_KEY to a long random value")

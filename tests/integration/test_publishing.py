@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import actor
+from tests.conftest import add_user, actor
 from broadcaster import audit as auditing, people, publish as publish_uc, statements
 from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import IllegalTransition, InvalidInput, LimitExceeded, NotAllowed, NotFound
@@ -18,9 +18,9 @@ FIELDS = StatementInput(status="investigating", headline="Some customers cannot 
 
 @pytest.fixture
 def world(settings):
-    people.add_user(settings, "alice", ["author"], email="alice@example.com")
-    people.add_user(settings, "bob", ["approver"], phone="+14155550100")
-    people.add_user(settings, "carol", ["approver"])
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"], phone="+14155550100")
+    add_user(settings, "carol", ["approver"])
     people.add_subscriber(settings, email="c1@example.com", phone="+14155550123")
     people.add_subscriber(settings, email="c2@example.com", components=["Billing"])
     incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login", "API"])
@@ -59,15 +59,15 @@ def test_the_log_provider_records_the_exact_approved_words(settings, world):
 
 
 def test_self_approval_is_refused(settings, world):
-    people.add_user(settings, "dana", ["author", "approver"])
+    add_user(settings, "dana", ["author", "approver"])
     statement = statements.draft(settings, actor(settings, "dana"), world, FIELDS)
     statements.submit(settings, actor(settings, "dana"), statement["id"])
-    with pytest.raises(NotAllowed, match="dana wrote this statement and cannot approve it"):
+    with pytest.raises(NotAllowed, match="dana wrote or edited this statement and cannot approve it"):
         statements.approve(settings, actor(settings, "dana"), statement["id"])
 
 
 def test_author_without_approver_role_cannot_approve(settings, world):
-    people.add_user(settings, "erin", ["author"])
+    add_user(settings, "erin", ["author"])
     statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
     statements.submit(settings, actor(settings, "alice"), statement["id"])
     with pytest.raises(NotAllowed, match="erin cannot approve: needs role approver"):
@@ -76,7 +76,7 @@ def test_author_without_approver_role_cannot_approve(settings, world):
 
 def test_approving_a_draft_is_an_illegal_transition(settings, world):
     statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
-    with pytest.raises(IllegalTransition, match="cannot approve statement .* it is draft"):
+    with pytest.raises(IllegalTransition, match="cannot approve statement .* it is still a draft"):
         statements.approve(settings, actor(settings, "bob"), statement["id"])
 
 
@@ -85,9 +85,9 @@ def test_edit_after_approval_voids_it(settings, world):
     new = statements.edit(settings, actor(settings, "alice"), sid, StatementInput(body="About 1 in 4 logins fail."))
     assert new["id"] != sid and new["version"] == 2 and new["state"] == "draft"
     assert statements.get_statement(settings, sid)["state"] == "withdrawn"
-    with pytest.raises(IllegalTransition, match="it is withdrawn"):
+    with pytest.raises(IllegalTransition, match="it was withdrawn"):
         publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
-    with pytest.raises(IllegalTransition, match="it is draft"):
+    with pytest.raises(IllegalTransition, match="it is still a draft"):
         publish_uc.publish(settings, actor(settings, "alice"), new["id"], dispatch=send_now)
 
 
@@ -114,7 +114,7 @@ def test_critical_incident_needs_two_approvals(settings, world):
     statements.submit(settings, actor(settings, "alice"), statement["id"])
     first = statements.approve(settings, actor(settings, "bob"), statement["id"])
     assert (first["state"], first["approvals"], first["approvals_needed"]) == ("pending_approval", 1, 2)
-    with pytest.raises(IllegalTransition, match="it is pending approval"):
+    with pytest.raises(IllegalTransition, match="it is waiting for approval"):
         publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
     with pytest.raises(NotAllowed, match="already approved"):
         statements.approve(settings, actor(settings, "bob"), statement["id"])
@@ -151,7 +151,7 @@ def test_tampered_rendition_is_refused_at_approval_and_publish(settings, world):
         rendition = s.scalar(select(Rendition).where(Rendition.statement_id == statement["id"],
                                                      Rendition.channel == "sms"))
         rendition.fields = {"text": "Example Co: all fine, ignore the outage"}
-    with pytest.raises(NotAllowed, match="was changed after it was submitted"):
+    with pytest.raises(NotAllowed, match="was changed in the database after it was submitted"):
         publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
 
 
@@ -190,11 +190,11 @@ def test_an_update_starts_from_the_latest_version(settings, world):
     assert (update_["version"], update_["headline"], update_["status"]) == (2, FIELDS.headline, "monitoring")
 
 
-def test_publishing_an_older_version_after_a_newer_one_is_refused(settings, world):
+def test_an_approved_older_version_is_void_once_a_newer_one_is_drafted(settings, world):
     v1 = approved_statement(settings, world)
     v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
     publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
-    with pytest.raises(NotAllowed, match="v2 is already live and newer"):
+    with pytest.raises(IllegalTransition, match=r"cannot publish statement \d+ \(incident \d+ v1\): it was withdrawn"):
         publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
 
 
@@ -226,7 +226,7 @@ def test_a_delivery_cancelled_by_an_opt_out_is_not_drift(settings, world):
                        dispatch=lambda _s, ids: held.extend(ids))
     with transaction(settings.database_url) as s:
         email = s.scalar(select(Delivery.id).where(Delivery.id.in_(held), Delivery.target == "c1@example.com"))
-    callbacks.unsubscribe(settings, email, callbacks.unsubscribe_token(settings, email))  # before it went out
+    callbacks.unsubscribe(settings, email, callbacks.token_of_delivery(settings, email))  # before it went out
     send_now(settings, held)
 
     report = auditing.consistency_report(settings)
@@ -250,11 +250,11 @@ def test_the_send_log_is_append_only_in_the_database_itself(settings, world):
 
 def test_bad_contact_details_are_refused_with_the_field_named(settings):
     with pytest.raises(InvalidInput, match="phone: '\\+1 555' is not a valid phone number"):
-        people.add_user(settings, "x", ["author"], phone="+1 555")
+        add_user(settings, "x", ["author"], phone="+1 555")
     with pytest.raises(InvalidInput, match="email: 'not-an-email' is not a valid email address"):
         people.add_subscriber(settings, email="not-an-email")
     with pytest.raises(InvalidInput, match="role: 'boss' is not one of author, approver, admin"):
-        people.add_user(settings, "y", ["boss"])
+        add_user(settings, "y", ["boss"])
 
 
 def test_unknown_user_and_statement_are_named(settings, world):

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from broadcaster import people, statements
+from broadcaster import statements
 from broadcaster.domain.errors import InvalidInput
 from broadcaster.statements import StatementInput
 from broadcaster.store.models import utcnow
-from tests.conftest import actor, make_settings
+from tests.conftest import actor, add_user, make_settings
 
 FIELDS = StatementInput(status="investigating", headline="Some customers cannot log in",
                         body="About 1 in 5 logins fail.", next_update="30m")
@@ -17,7 +17,7 @@ FIELDS = StatementInput(status="investigating", headline="Some customers cannot 
 
 @pytest.fixture
 def incident(settings):
-    people.add_user(settings, "alice", ["author"])
+    add_user(settings, "alice", ["author"])
     return statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])["id"]
 
 

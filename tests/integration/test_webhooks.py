@@ -3,6 +3,7 @@ database. A refused request must leave the delivery and the send log exactly as 
 
 import base64
 import json
+import time
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -127,7 +128,8 @@ def test_twilio_callback_is_refused_without_an_auth_token_configured(database_ur
     assert delivery(settings, d).status == "sent"
 
 
-def signed_sendgrid(key, batch: list[dict], timestamp: str = "1700000000") -> tuple[bytes, dict]:
+def signed_sendgrid(key, batch: list[dict], timestamp: str | None = None) -> tuple[bytes, dict]:
+    timestamp = timestamp or str(int(time.time()))
     body = json.dumps(batch).encode()
     return body, {SIGNATURE_HEADER: sendgrid_signature(key, body, timestamp), TIMESTAMP_HEADER: timestamp,
                   "Content-Type": "application/json"}
@@ -167,7 +169,8 @@ BOUNCE = [{"event": "bounce", "delivery_id": "1", "email": "c1@example.com"}]
     (lambda body, headers: (body, {k: v for k, v in headers.items() if k != TIMESTAMP_HEADER}),
      f"{TIMESTAMP_HEADER} header is missing"),
     (lambda body, headers: (body.replace(b"bounce", b"delivered"), headers), "does not match"),
-    (lambda body, headers: (body, {**headers, TIMESTAMP_HEADER: "1700000001"}), "does not match"),
+    (lambda body, headers: (body, {**headers, TIMESTAMP_HEADER: str(int(headers[TIMESTAMP_HEADER]) + 1)}),
+     "does not match"),
     (lambda body, headers: (body, {**headers, SIGNATURE_HEADER: "not base64!"}), "does not match"),
 ])
 def test_bad_sendgrid_signature_changes_nothing(client, configured, email, sendgrid_key, tamper, says):
@@ -179,6 +182,28 @@ def test_bad_sendgrid_signature_changes_nothing(client, configured, email, sendg
     assert says in response.json()["detail"]
     assert delivery(configured, email).status == "sent"
     assert event_count(configured) == 0
+
+
+@pytest.mark.parametrize("seconds_ago, says", [(301, "ago"), (3600, "ago"), (-400, "in the future")])
+def test_sendgrid_batch_signed_long_ago_is_refused_as_a_replay(client, configured, email, sendgrid_key,
+                                                              seconds_ago, says):
+    body, headers = signed_sendgrid(sendgrid_key, [{**BOUNCE[0], "delivery_id": str(email)}],
+                                    timestamp=str(int(time.time()) - seconds_ago))
+
+    response = client.post(SENDGRID_PATH, content=body, headers=headers)
+
+    assert response.status_code == 403
+    assert f"s {says}, more than 300 s (a replayed request" in response.json()["detail"]
+    assert delivery(configured, email).status == "sent"
+    assert event_count(configured) == 0
+
+
+def test_sendgrid_batch_signed_a_minute_ago_is_accepted(client, configured, email, sendgrid_key):
+    body, headers = signed_sendgrid(sendgrid_key, [{**BOUNCE[0], "delivery_id": str(email)}],
+                                    timestamp=str(int(time.time()) - 60))
+
+    assert client.post(SENDGRID_PATH, content=body, headers=headers).status_code == 200
+    assert delivery(configured, email).status == "bounced"
 
 
 def test_sendgrid_signed_by_another_key_changes_nothing(client, configured, email):

@@ -1,12 +1,17 @@
 import pytest
 
+from datetime import UTC, datetime, timedelta
+
 from broadcaster.domain.approval import (
     Actor,
     ApprovalPolicy,
     Role,
     check_can_approve,
+    highest_impact_of,
     is_fully_approved,
     require_role,
+    seal,
+    seal_is_valid,
 )
 from broadcaster.domain.errors import InvalidInput, NotAllowed
 
@@ -18,28 +23,33 @@ H = "a" * 64
 
 
 def test_approver_may_approve_someone_elses_statement():
-    check_can_approve(BOB, author_id=ALICE.id, approved_before=[], hash_seen=H, hash_now=H)
+    check_can_approve(BOB, contributors={ALICE.id}, approved_before=[], hash_seen=H, hash_now=H)
 
 
 def test_self_approval_is_refused_even_with_the_approver_role():
-    with pytest.raises(NotAllowed, match="carol wrote this statement and cannot approve it"):
-        check_can_approve(CAROL, author_id=CAROL.id, approved_before=[], hash_seen=H, hash_now=H)
+    with pytest.raises(NotAllowed, match="carol wrote or edited this statement and cannot approve it"):
+        check_can_approve(CAROL, contributors={CAROL.id}, approved_before=[], hash_seen=H, hash_now=H)
+
+
+def test_an_editor_who_is_not_the_author_cannot_approve_either():
+    with pytest.raises(NotAllowed, match="carol wrote or edited this statement and cannot approve it: another"):
+        check_can_approve(CAROL, contributors={ALICE.id, CAROL.id}, approved_before=[], hash_seen=H, hash_now=H)
 
 
 @pytest.mark.parametrize("actor", [ALICE, ADMIN])
 def test_approver_role_is_required(actor):
     with pytest.raises(NotAllowed, match=f"{actor.name} cannot approve: needs role approver"):
-        check_can_approve(actor, author_id=99, approved_before=[], hash_seen=H, hash_now=H)
+        check_can_approve(actor, contributors={99}, approved_before=[], hash_seen=H, hash_now=H)
 
 
 def test_the_same_approver_counts_once():
     with pytest.raises(NotAllowed, match="already approved"):
-        check_can_approve(BOB, author_id=ALICE.id, approved_before=[BOB.id], hash_seen=H, hash_now=H)
+        check_can_approve(BOB, contributors={ALICE.id}, approved_before=[BOB.id], hash_seen=H, hash_now=H)
 
 
 def test_approval_for_another_hash_is_refused():
     with pytest.raises(NotAllowed, match="approval is for content aaaaaaaaaaaa but the statement now hashes to bbbb"):
-        check_can_approve(BOB, author_id=ALICE.id, approved_before=[], hash_seen=H, hash_now="b" * 64)
+        check_can_approve(BOB, contributors={ALICE.id}, approved_before=[], hash_seen=H, hash_now="b" * 64)
 
 
 def test_default_policy_needs_one_approval_and_two_for_critical():
@@ -65,3 +75,42 @@ def test_only_authors_and_admins_publish():
     require_role(ADMIN, "publish")
     with pytest.raises(NotAllowed, match="bob cannot publish: needs role admin or author"):
         require_role(BOB, "publish")
+
+
+def test_approvals_follow_the_incidents_highest_impact_not_the_versions():
+    policy = ApprovalPolicy()
+    assert policy.required_for_incident("critical", "minor") == 2
+    assert policy.required_for_incident("minor", "critical") == 2
+    assert policy.required_for_incident("major", "none") == 1
+
+
+def test_highest_impact_orders_none_minor_major_critical():
+    assert highest_impact_of(["minor", "critical", "none"]) == "critical"
+    assert highest_impact_of(["none", "major", "minor"]) == "major"
+
+
+def test_only_admins_manage_users():
+    require_role(ADMIN, "manage users")
+    for actor in (ALICE, BOB, CAROL):
+        with pytest.raises(NotAllowed, match=f"{actor.name} cannot manage users: needs role admin"):
+            require_role(actor, "manage users")
+
+
+AT = datetime(2026, 11, 23, 15, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_a_seal_verifies_only_with_the_same_key_and_the_same_facts():
+    sealed = seal("key", 7, H, BOB.id, AT)
+    assert seal_is_valid("key", 7, H, BOB.id, AT, sealed)
+    assert not seal_is_valid("other key", 7, H, BOB.id, AT, sealed)
+    assert not seal_is_valid("key", 8, H, BOB.id, AT, sealed)
+    assert not seal_is_valid("key", 7, "b" * 64, BOB.id, AT, sealed)
+    assert not seal_is_valid("key", 7, H, CAROL.id, AT, sealed)
+    assert not seal_is_valid("key", 7, H, BOB.id, AT + timedelta(microseconds=1), sealed)
+    assert not seal_is_valid("key", 7, H, BOB.id, AT, None)
+
+
+def test_no_seal_without_a_secret_key():
+    with pytest.raises(NotAllowed, match="no secret key to seal approvals with: run `broadcaster init`"):
+        seal("", 7, H, BOB.id, AT)
+    assert not seal_is_valid("", 7, H, BOB.id, AT, seal("key", 7, H, BOB.id, AT))
