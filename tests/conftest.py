@@ -114,3 +114,12 @@ def actor(settings: Settings, name: str):
     from broadcaster.people import actor_named
 
     return actor_named(settings, name)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_limits():
+    """Each test counts login attempts from zero (the embedded limiter lives in the process)."""
+    from broadcaster.auth import _login_limiter
+
+    _login_limiter.cache_clear()
+    yield

@@ -25,10 +25,23 @@ def user_add(
     role: Annotated[list[str], typer.Option("--role", help="author, approver or admin; repeat for several.")],
     email: Annotated[Optional[str], typer.Option()] = None,
     phone: Annotated[Optional[str], typer.Option(help="International format, e.g. +14155550100.")] = None,
+    password: Annotated[bool, typer.Option("--password", help="Also set a dashboard password (prompted).")] = False,
 ) -> None:
     """Add a person who writes, approves or publishes statements."""
+    from .auth import prompt_password
+
+    from ..auth import check_password
+
+    secret = prompt_password() if password else None  # asked first: a typo must not leave a half-made user
+    if secret is not None:
+        check_password(secret)
     user = people.add_user(get_settings(), name, role, email, phone)
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
+    if secret is not None:
+        from ..auth import set_password
+
+        set_password(get_settings(), user["name"], secret)
+        out.print("password set")
 
 
 @user_app.command("list")

@@ -28,6 +28,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "open incident": frozenset({Role.AUTHOR, Role.ADMIN}),
     "approve": frozenset({Role.APPROVER}),
     "reject": frozenset({Role.APPROVER}),
+    # The web app and API: reading, and running the system.
+    "read": frozenset({Role.AUTHOR, Role.APPROVER, Role.ADMIN}),
+    "read audit": frozenset({Role.APPROVER, Role.ADMIN}),
+    "manage subscribers": frozenset({Role.ADMIN}),
+    "manage users": frozenset({Role.ADMIN}),
+    "manage tokens": frozenset({Role.ADMIN}),
 }
 
 
