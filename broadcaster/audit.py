@@ -13,7 +13,8 @@ from .usecase import live_statement, unit_of_work
 from .views import event_view
 
 def send_log(settings: Settings, statement_id: int | None = None, channel: str | None = None,
-             status: str | None = None, target: str | None = None, limit: int | None = None) -> list[dict]:
+             status: str | None = None, target: str | None = None, limit: int | None = None,
+             offset: int = 0) -> list[dict]:
     with unit_of_work(settings) as s:
         query = select(DeliveryEvent, Statement.version, Statement.incident_id).join(
             Statement, Statement.id == DeliveryEvent.statement_id).order_by(DeliveryEvent.id)
@@ -23,6 +24,8 @@ def send_log(settings: Settings, statement_id: int | None = None, channel: str |
                 query = query.where(column == value)
         if limit:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         return [event_view(event, version, incident_id) for event, version, incident_id in s.execute(query)]
 
 
