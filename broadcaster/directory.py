@@ -58,13 +58,15 @@ def add_user(settings: Settings, actor: Actor, name: str, roles: list[str], emai
 
 
 def audit_trail(settings: Settings, action: str | None = None, actor_name: str | None = None,
-                limit: int = 100, offset: int = 0) -> dict:
+                limit: int = 100, offset: int = 0, subjects: list[str] | None = None) -> dict:
     with unit_of_work(settings) as s:
         query = select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
         if action:
             query = query.where(AuditEvent.action == action)
         if actor_name:
             query = query.where(User.name == actor_name)
+        if subjects is not None:
+            query = query.where(AuditEvent.subject.in_(subjects))
         total = s.scalar(select(func.count()).select_from(query.subquery()))
         rows = s.execute(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))
         items = [{"id": e.id, "at": e.created_at.isoformat(), "actor": name, "action": e.action,

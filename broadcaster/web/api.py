@@ -106,7 +106,7 @@ def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
     # Logged with its traceback for the operator; the caller gets no internals.
-    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "Internal error", "something went wrong on our side; the error is logged")
 
 
