@@ -133,6 +133,10 @@ def submit(statement_id: int, actor: As = None) -> None:
     st = statements.submit(get_settings(), who(actor), statement_id)
     out.print(f"statement {st['id']} submitted: content hash {st['content_hash'][:12]}, "
               f"needs {st['approvals_needed']} approval(s)")
+    from ..phone_approval import notify_approvers
+
+    for sent in notify_approvers(get_settings(), statement_id):  # email links and SMS codes
+        out.print(f"asked {sent.user} by {sent.kind} ({sent.provider})")
 
 
 @app.command()

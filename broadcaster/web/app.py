@@ -51,10 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_web_app(app: FastAPI) -> None:
     """The REST API and the dashboard. `app.state.dispatch` is where publish hands the deliveries
     (None: the broker); `app.state.on_submit` tells the approvers (email link, SMS code)."""
+    from .. import phone_approval
     from . import api, dashboard
 
     app.state.dispatch = None
-    app.state.on_submit = lambda settings, statement_id: None
+    app.state.on_submit = phone_approval.notify_approvers
     api.install_problem_handlers(app)
     app.include_router(api.router())
     dashboard.install(app)

@@ -25,7 +25,7 @@ from .api import SESSION_COOKIE, broadcaster_problem, settings_of
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "broadcaster_login_csrf"
-PAGES = ("/dashboard", "/login", "/logout")
+PAGES = ("/dashboard", "/login", "/logout", "/approve/")
 
 
 class LoginRequired(Exception):
@@ -308,10 +308,11 @@ def _split(text: str) -> list[str]:
 
 def install(app: FastAPI) -> None:
     """The dashboard's routes, and how its refusals look: a login redirect, or a page saying why."""
-    from . import dashboard_admin
+    from . import approval_links, dashboard_admin
 
     app.include_router(router)
     app.include_router(dashboard_admin.router)
+    app.include_router(approval_links.router)
 
     @app.exception_handler(LoginRequired)
     def to_login(_request: Request, exc: LoginRequired) -> RedirectResponse:
