@@ -191,7 +191,7 @@ def approve_by_sms(settings: Settings, sender: str | None, code: str, message_si
             request.used_at = utcnow()
             actor, statement_id, content_hash = actor_of(user), request.statement_id, request.content_hash
         statements.approve(settings, actor, statement_id, content_hash, "approved by SMS")
-    except NotAllowed as exc:
+    except BroadcasterError as exc:  # every refusal, whatever the rule: answered and audited
         with unit_of_work(settings) as s:
             log_action(s, None, "refused: approve by SMS", f"sms:{(message_sid or '?')[:50]}",
                        {"from": sender, "reason": str(exc)})

@@ -25,6 +25,16 @@ def user_passwd(name: str) -> None:
     out.print(f"password set for {name}")
 
 
+@user_app.command("pin")
+def user_pin(name: str) -> None:
+    """Set the PIN a user texts to switch on a holding statement (`HOLD 2 <pin>`); prompted."""
+    from .. import holding
+
+    holding.set_pin(get_settings(), name, typer.prompt("PIN (4 to 10 digits)", hide_input=True,
+                                                       confirmation_prompt=True))
+    out.print(f"PIN set for {name}")
+
+
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Option("--as", help="The user the token acts as.")],

@@ -34,6 +34,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "manage subscribers": frozenset({Role.ADMIN}),
     "manage users": frozenset({Role.ADMIN}),
     "manage tokens": frozenset({Role.ADMIN}),
+    # Holding statements: kept ready in calm times, switched on by an author or approver.
+    "keep holding": frozenset({Role.AUTHOR, Role.ADMIN}),
+    "activate holding": frozenset({Role.AUTHOR, Role.APPROVER, Role.ADMIN}),
 }
 
 

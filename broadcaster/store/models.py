@@ -45,6 +45,7 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None: cannot log in to the web
+    pin_hash: Mapped[str | None] = mapped_column(String(200))  # argon2 of the PIN for `HOLD n PIN` by SMS
 
     @property
     def role_list(self) -> list[str]:
@@ -276,6 +277,19 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HoldingStatement(Base):
+    """An approved statement kept ready for an outage; its id is the number in `HOLD 2 <pin>`."""
+
+    __tablename__ = "holding_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    statement: Mapped[Statement] = relationship()
 
 
 # The public surfaces ask "did a live surface switch?" on every cache refresh. Partial, so the

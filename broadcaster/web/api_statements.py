@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import audit, drafting, publish, statements
+from .. import audit, drafting, holding, publish, statements
 from ..delivery.progress import progress
 from ..domain.approval import Actor
 from ..domain.errors import NotFound
@@ -203,4 +203,29 @@ def consistency(request: Request, _: Actor = Depends(allowed("read"))) -> dict:
     return audit.consistency_report(settings_of(request))
 
 
-routers = [incidents, statements_router, deliveries]
+class KeepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    statement_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+holding_router = APIRouter(prefix="/holding", tags=["holding statements"])
+
+
+@holding_router.get("")
+def list_holding(request: Request, _: Actor = Depends(allowed("read"))) -> list[dict]:
+    """Approved statements kept ready for an outage, by number (the n in `HOLD n <pin>`)."""
+    return holding.ready(settings_of(request))
+
+
+@holding_router.post("", status_code=201)
+def keep_holding(request: Request, body: KeepIn, actor: Actor = Depends(allowed("keep holding"))) -> dict:
+    return holding.keep(settings_of(request), actor, body.statement_id)
+
+
+@holding_router.post("/{number}/activate", status_code=202)
+def activate_holding(request: Request, number: Id, actor: Actor = Depends(allowed("activate holding"))) -> dict:
+    """Switch it on: published on every channel at once (enqueued, as publish)."""
+    return holding.activate(settings_of(request), actor, number, request.app.state.dispatch)
+
+
+routers = [incidents, statements_router, deliveries, holding_router]

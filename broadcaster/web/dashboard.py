@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .. import audit, auth, publish, statements
+from .. import audit, auth, holding, publish, statements
 from ..config import Settings
 from ..directory import audit_trail
 from ..domain.approval import Role
@@ -257,6 +257,27 @@ _statement_action("reject", lambda request, settings, actor, sid, c, h: statemen
                   "/dashboard/inbox?notice=rejected")
 _statement_action("publish", lambda request, settings, actor, sid, c, h: publish.publish(
     settings, actor, sid, dispatch=request.app.state.dispatch), "/dashboard/statements/{id}/progress")
+
+
+@router.post("/dashboard/statements/{statement_id}/keep")
+def keep_holding(request: Request, statement_id: int, csrf_token: str = Form("")) -> Response:
+    """Keep an approved statement ready as a holding statement."""
+    return run_action(request, csrf_token, "keep holding",
+                      lambda settings, actor: holding.keep(settings, actor, statement_id),
+                      "/dashboard/holding?notice=kept+as+a+holding+statement", f"/dashboard/statements/{statement_id}")
+
+
+@router.get("/dashboard/holding")
+def holding_page(request: Request) -> HTMLResponse:
+    _session(request)
+    return page(request, "holding", holdings=holding.ready(settings_of(request)))
+
+
+@router.post("/dashboard/holding/{number}/activate")
+def activate_holding(request: Request, number: int, csrf_token: str = Form("")) -> Response:
+    return run_action(request, csrf_token, "activate holding",
+                      lambda settings, actor: holding.activate(settings, actor, number, request.app.state.dispatch),
+                      "/dashboard/statements/{id}/progress", "/dashboard/holding")
 
 
 @router.get("/dashboard/inbox")

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from .. import callbacks, phone_approval
+from .. import callbacks, holding, phone_approval
 from ..delivery.records import opt_out
 from .webhooks import TWILIO_SIGNATURE, _refused, _settings, _signed_url
 from ..config import Settings
@@ -120,6 +120,11 @@ async def inbound_sms(request: Request) -> Response:
         outcome = await run_in_threadpool(phone_approval.approve_by_sms, settings, form.get("From"), body,
                                           form.get("MessageSid"))
         response.message(_words(settings, f"approval/reply_{outcome}.txt"))
+        return _twiml(response)
+    if holding.is_hold_request(body):  # `HOLD 2 <pin>`: switch on a holding statement
+        outcome = await run_in_threadpool(holding.activate_by_sms, settings, form.get("From"), body,
+                                          form.get("MessageSid"), getattr(request.app.state, "dispatch", None))
+        response.message(_words(settings, f"holding/reply_{outcome}.txt"))
         return _twiml(response)
     keyword = phone.sms_keyword(form.get("Body"))
     if keyword is not None:

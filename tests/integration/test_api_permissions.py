@@ -43,6 +43,9 @@ ENDPOINTS = [
     ("POST", "/tokens", {"user": "alice", "role": "author"}, {ADMIN}),
     ("DELETE", "/tokens/1", None, {ADMIN}),
     ("GET", "/audit", None, {P, ADMIN}),
+    ("GET", "/holding", None, EVERYONE),
+    ("POST", "/holding", {"statement_id": "{s}"}, {A, ADMIN}),
+    ("POST", "/holding/1/activate", None, EVERYONE),
 ]
 
 
@@ -64,7 +67,8 @@ def test_the_table_covers_every_api_route(settings):
     routes = {(method, path.removeprefix("/api/v1"))
               for path, item in install(settings).client.app.openapi()["paths"].items() for method in item}
     table = {(method.lower(), path.replace("{i}", "{incident_id}").replace("{s}", "{statement_id}")
-              .replace("/subscribers/1", "/subscribers/{subscriber_id}").replace("/tokens/1", "/tokens/{token_id}"))
+              .replace("/subscribers/1", "/subscribers/{subscriber_id}").replace("/tokens/1", "/tokens/{token_id}")
+              .replace("/holding/1/", "/holding/{number}/"))
              for method, path, _, _ in ENDPOINTS}
     assert routes == table
 

@@ -151,3 +151,23 @@ def test_the_admin_page_is_for_admins_and_shows_a_new_token_once(site):
     secret = re.search(r"(bct_[\w-]+)", created.text).group(1)
     assert auth.token_actor(site.client.app.state.settings, secret).name == "alice"
     assert secret not in site.client.get("/dashboard/admin").text
+
+
+def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settings):
+    from broadcaster import statements
+    from broadcaster.statements import StatementInput
+    from tests.conftest import actor
+
+    alice = actor(settings, "alice")
+    incident = statements.open_incident(settings, alice, "Login problems", "major")
+    draft = statements.draft(settings, alice, incident["id"], StatementInput(
+        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
+    submitted = statements.submit(settings, alice, draft["id"])
+    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
+    csrf = log_in(site.client, "alice")
+    kept = site.client.post(f"/dashboard/statements/{draft['id']}/keep", data={"csrf_token": csrf})
+    assert "We are aware of problems logging in" in kept.text and "Switch on #1" in kept.text
+    bob = log_in(site.client, "bob")  # an approver may switch it on
+    switched = site.client.post("/dashboard/holding/1/activate", data={"csrf_token": bob})
+    assert switched.url.path == f"/dashboard/statements/{draft['id']}/progress"
+    assert statements.get_statement(settings, draft["id"])["state"] == "published"

@@ -1,5 +1,5 @@
-"""Web app: password hashes, API tokens, dashboard sessions, approval requests (email link and
-SMS code) and the inbound message ids already seen.
+"""Web app: password hashes and PINs, API tokens, dashboard sessions, approval requests (email
+link and SMS code), the inbound message ids already seen, and holding statements.
 
 Revision ID: 0006
 Revises: 0003
@@ -16,6 +16,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('users') as batch:
         batch.add_column(sa.Column('password_hash', sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column('pin_hash', sa.String(length=200), nullable=True))
     op.create_table(
         'api_tokens',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -66,13 +67,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('message_sid'),
     )
+    op.create_table(
+        'holding_statements',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('statement_id', sa.Integer(), nullable=False),
+        sa.Column('created_by_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['statement_id'], ['statements.id'], ),
+        sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('statement_id'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('holding_statements')
     op.drop_table('inbound_messages')
     op.drop_index('ix_approval_requests_user_kind', table_name='approval_requests')
     op.drop_table('approval_requests')
     op.drop_table('web_sessions')
     op.drop_table('api_tokens')
     with op.batch_alter_table('users') as batch:
+        batch.drop_column('pin_hash')
         batch.drop_column('password_hash')
