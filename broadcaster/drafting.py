@@ -9,9 +9,9 @@ from types import SimpleNamespace
 from . import channels
 from .config import Settings
 from .domain.hashing import content_hash
+from .statements import StatementInput, _render, _statement_values
 from .store.content import hashed_fields
 from .store.models import Incident, Statement, utcnow
-from .statements import StatementInput, _render, _statement_values
 from .usecase import get, next_version, unit_of_work
 
 

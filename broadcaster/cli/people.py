@@ -8,9 +8,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import people
-from ..subscribers import import_csv
 from ..config import get_settings
 from ..domain.errors import InvalidInput
+from ..subscribers import import_csv
 from .common import AsJson, app, err, out, print_json
 
 user_app = typer.Typer(no_args_is_help=True, help="People who write, approve and publish statements.")
@@ -28,9 +28,8 @@ def user_add(
     password: Annotated[bool, typer.Option("--password", help="Also set a dashboard password (prompted).")] = False,
 ) -> None:
     """Add a person who writes, approves or publishes statements."""
-    from .auth import prompt_password
-
     from ..auth import check_password
+    from .auth import prompt_password
 
     secret = prompt_password() if password else None  # asked first: a typo must not leave a half-made user
     if secret is not None:

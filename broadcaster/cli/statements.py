@@ -105,11 +105,11 @@ def statement_show(statement_id: int, as_json: AsJson = False) -> None:
 
 @statement_app.command("list")
 def statement_list(incident: Annotated[Optional[int], typer.Option()] = None, as_json: AsJson = False) -> None:
-    statements = statements.list_statements(get_settings(), incident)
+    rows = statements.list_statements(get_settings(), incident)  # not `statements`: that is the module
     if as_json:
-        return print_json(statements)
+        return print_json(rows)
     table = Table("id", "incident", "v", "state", "status", "headline", "author")
-    for st in statements:
+    for st in rows:
         table.add_row(str(st["id"]), str(st["incident_id"]), str(st["version"]), st["state"], st["status"],
                       st["headline"], st["author"])
     out.print(table)

@@ -222,7 +222,8 @@ def save_statement(request: Request, csrf_token: str = Form(""), incident_id: in
     except BroadcasterError as exc:
         current = statements.get_statement(settings, statement_id) if statement_id else None
         return editor(request, _incident(settings, incident_id), current, values, 422, str(exc))
-    return back(f"/dashboard/statements/{saved['id']}", notice="submitted for approval" if then == "submit" else "saved")
+    notice = "submitted for approval" if then == "submit" else "saved"
+    return back(f"/dashboard/statements/{saved['id']}", notice=notice)
 
 
 @router.get("/dashboard/statements/{statement_id}")

@@ -15,13 +15,13 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from .. import callbacks, holding, phone_approval
-from ..delivery.records import opt_out
-from .webhooks import TWILIO_SIGNATURE, _refused, _settings, _signed_url
 from ..config import Settings
+from ..delivery.records import opt_out
 from ..domain.errors import NotAllowed
 from ..render.environment import environment
 from ..surfaces import phone
 from .public import surface_cache
+from .webhooks import TWILIO_SIGNATURE, _refused, _settings, _signed_url
 
 router = APIRouter()
 TWIML = "application/xml"

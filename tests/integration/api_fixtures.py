@@ -27,7 +27,7 @@ class Installation:
 
 def install(settings, **app_state) -> Installation:
     for role, name in USERS.items():
-        people.add_user(settings, name, [role], phone="+1415555010%d" % len(name))
+        people.add_user(settings, name, [role], phone=f"+1415555010{len(name)}")
     tokens = {role: auth.create_token(settings, name, role)["token"] for role, name in USERS.items()}
     alice = actor(settings, "alice")
     incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login"])

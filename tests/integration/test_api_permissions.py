@@ -78,7 +78,8 @@ def test_the_table_covers_every_api_route(settings):
 def test_each_role_is_allowed_or_refused_by_the_table(settings, role, method, path, body, roles):
     installation = install(settings, dispatch=lambda settings, ids: None)
     url = "/api/v1" + _fill(path, installation)
-    response = installation.client.request(method, url, json=_fill(body, installation), headers=installation.as_role(role))
+    response = installation.client.request(method, url, json=_fill(body, installation),
+                                           headers=installation.as_role(role))
     if role in roles:
         # Allowed: whatever the statement's state makes of it (a 409, a rule's 403), never the role check.
         assert response.status_code < 500 and response.status_code != 401, response.text

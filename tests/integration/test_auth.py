@@ -57,7 +57,7 @@ def test_login_attempts_are_limited_per_account_even_with_the_right_password_aft
     settings = alice.model_copy(update={"login_rate_per_account": "3/minute"})
     for n in range(3):
         with pytest.raises(NotAllowed):
-            auth.login(settings, "alice", "guess number %d" % n, f"10.0.1.{n}")
+            auth.login(settings, "alice", f"guess number {n}", f"10.0.1.{n}")
     with pytest.raises(auth.TooManyAttempts, match="too many attempts for this account"):
         auth.login(settings, "alice", PASSWORD, "10.0.1.9")
 
@@ -151,3 +151,4 @@ def test_token_create_shows_the_token_once_and_revoke_stops_it(cli, settings):
     assert cli.invoke(cli_app, ["token", "revoke", "1"]).exit_code == 0
     with pytest.raises(auth.NotAuthenticated):
         auth.token_actor(settings, secret)
+

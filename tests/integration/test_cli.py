@@ -206,3 +206,11 @@ def test_subscribers_import_reports_bad_rows_by_line_and_keeps_the_good(run, tmp
     assert proc.stdout.strip() == "2 imported, 0 updated, 0 unchanged, 2 rejected"
     assert "subs.csv: line 3: email: 'not-an-email'" in proc.stderr
     assert "subs.csv: line 4: phone: '+1 555'" in proc.stderr
+
+
+def test_statement_list_prints_the_statements(run):
+    run("init")
+    run("user", "add", "alice", "--role", "author")
+    run("incident", "open", "--title", "Login failures", "--impact", "major", user="alice")
+    run("statement", "draft", "1", "--headline", "Logins fail", "--body", "B", "--next-update", "30m", user="alice")
+    assert "Logins fail" in run("statement", "list").stdout

@@ -138,8 +138,8 @@ def test_publish_leads_to_the_progress_page(site):
 
 def test_send_log_consistency_and_incident_pages_render(site):
     log_in(site.client, "alice")
-    for path in ("/dashboard/send-log?channel=sms", "/dashboard/consistency", f"/dashboard/incidents/{site.incident_id}",
-                 f"/dashboard/statements/{site.statement_id}"):
+    for path in ("/dashboard/send-log?channel=sms", "/dashboard/consistency",
+                 f"/dashboard/incidents/{site.incident_id}", f"/dashboard/statements/{site.statement_id}"):
         assert site.client.get(path).status_code == 200, path
 
 
