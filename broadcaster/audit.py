@@ -17,7 +17,7 @@ from .views import event_view
 
 def send_log(settings: Settings, statement_id: int | None = None, channel: str | None = None,
              status: str | None = None, target: str | None = None, limit: int | None = None,
-             after: int | None = None, verify: bool = False) -> list[dict]:
+             after: int | None = None, verify: bool = False, offset: int = 0) -> list[dict]:
     """The send log in event order; a page of `limit` events after the event id `after`. With
     `verify`, each event says whether the content hash it carries is the hash of the words stored
     for its statement now, recomputed from the renditions (`verified`: True, or False: a difference)."""
@@ -34,6 +34,8 @@ def send_log(settings: Settings, statement_id: int | None = None, channel: str |
             query = query.where(DeliveryEvent.id > after)
         if limit:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         events = [event_view(event, version, incident_id) for event, version, incident_id in s.execute(query)]
         if verify:
             stored = _stored_hashes(s, {e["statement_id"] for e in events})

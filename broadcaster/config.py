@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     ivr_greeting: str | None = None  # said when nothing is live; unset: templates/_web/ivr/greeting.txt
     ivr_forward_number: str | None = None  # E.164; when nothing is live, callers are put through here instead
 
+    # The web app: dashboard sessions, login rate limits, approval from a phone.
+    session_hours: float = Field(default=12.0, gt=0)  # a dashboard login lasts this long
+    login_rate_per_account: str = "5/minute"  # failed or not: password guessing is slowed per name
+    login_rate_per_address: str = "20/minute"  # and per client address
+    approval_link_hours: float = Field(default=2.0, gt=0)  # emailed links and SMS codes expire after this
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

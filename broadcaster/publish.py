@@ -31,10 +31,11 @@ Dispatcher = Callable[[Settings, list[int]], None]
 
 
 def publish(settings: Settings, actor: Actor, statement_id: int,
-            dispatch: Dispatcher | None = None) -> dict:
+            dispatch: Dispatcher | None = None, action: str = "publish") -> dict:
     """Make the approved words live. Only after commit are the deliveries handed to ``dispatch``
-    (default: the broker; tests pass ``send_now`` to send in this process)."""
-    with acting(settings, actor, "publish", f"statement:{statement_id}") as s:
+    (default: the broker; tests pass ``send_now`` to send in this process). ``action`` is the
+    permission asked for (a holding statement is switched on as "activate holding")."""
+    with acting(settings, actor, action, f"statement:{statement_id}") as s:
         statement = _locked_for_publish(s, statement_id)
         new_state = next_state(State(statement.state), Action.PUBLISH, label(statement))
         _refuse_void_approval(settings, statement)

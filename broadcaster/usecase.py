@@ -48,9 +48,11 @@ def acting(settings: Settings, actor: Actor, action: str, subject: str = "") -> 
         raise
 
 
-def log_action(s: Session, actor: Actor, action: str, subject: str, detail: dict) -> None:
-    """Every row names its actor: the trail answers "who", not only "what"."""
-    s.add(AuditEvent(actor_id=actor.id, action=action[:40], subject=subject, detail=detail))
+def log_action(s: Session, actor: Actor | None, action: str, subject: str, detail: dict) -> None:
+    """Every row names its actor: the trail answers "who", not only "what". The one exception is
+    someone who never proved who they are (a login with an unknown name): None, and the detail
+    says what they claimed and from where."""
+    s.add(AuditEvent(actor_id=actor.id if actor else None, action=action[:40], subject=subject, detail=detail))
 
 
 MAX_ID = 2**63 - 1  # the largest id any backend stores

@@ -129,3 +129,12 @@ def add_user(settings: Settings, name: str, roles: list[str], **contact) -> dict
     if not people.has_users(settings):
         people.add_user(settings, None, "root", ["admin"])
     return people.add_user(settings, actor(settings, "root"), name, roles, **contact)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_limits():
+    """Each test counts login attempts from zero (the embedded limiter lives in the process)."""
+    from broadcaster.auth import _login_limiter
+
+    _login_limiter.cache_clear()
+    yield

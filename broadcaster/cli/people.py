@@ -8,9 +8,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import people
-from ..subscribers import import_csv
 from ..config import get_settings
 from ..domain.errors import InvalidInput
+from ..subscribers import import_csv
 from .common import As, AsJson, app, err, out, print_json, who
 
 user_app = typer.Typer(no_args_is_help=True, help="People who write, approve and publish statements.")
@@ -25,14 +25,26 @@ def user_add(
     role: Annotated[list[str], typer.Option("--role", help="author, approver or admin; repeat for several.")],
     email: Annotated[Optional[str], typer.Option()] = None,
     phone: Annotated[Optional[str], typer.Option(help="International format, e.g. +14155550100.")] = None,
+    password: Annotated[bool, typer.Option("--password", help="Also set a dashboard password (prompted).")] = False,
     actor: As = None,
 ) -> None:
     """Add a person who writes, approves or publishes statements. The first user must be an admin;
     after that only an admin adds users (--as ADMIN)."""
+    from ..auth import check_password
+    from .auth import prompt_password
+
+    secret = prompt_password() if password else None  # asked first: a typo must not leave a half-made user
+    if secret is not None:
+        check_password(secret)
     settings = get_settings()
     by = who(actor) if actor or people.has_users(settings) else None
     user = people.add_user(settings, by, name, role, email, phone)
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
+    if secret is not None:
+        from ..auth import set_password
+
+        set_password(get_settings(), user["name"], secret)
+        out.print("password set")
 
 
 @user_app.command("roles")

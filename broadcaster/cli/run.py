@@ -60,7 +60,7 @@ def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000,
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8080,
           public: Annotated[bool, typer.Option("--public", help="Only the public status surfaces.")] = False) -> None:
     """Run the web app: status surfaces, the phone line, provider callbacks, unsubscribe links, /metrics,
     /healthz. Embedded, it also runs the worker and the sweep in this process. --public: only what

@@ -129,11 +129,11 @@ def statement_show(statement_id: int, as_json: AsJson = False) -> None:
 
 @statement_app.command("list")
 def statement_list(incident: Annotated[Optional[int], typer.Option()] = None, as_json: AsJson = False) -> None:
-    found = statements.list_statements(get_settings(), incident)
+    rows = statements.list_statements(get_settings(), incident)  # not `statements`: that is the module
     if as_json:
-        return print_json(found)
+        return print_json(rows)
     table = Table("id", "incident", "v", "state", "status", "headline", "author")
-    for st in found:
+    for st in rows:
         table.add_row(str(st["id"]), str(st["incident_id"]), str(st["version"]), st["state"], st["status"],
                       st["headline"], st["author"])
     out.print(table)
@@ -157,6 +157,10 @@ def submit(statement_id: int, actor: As = None) -> None:
     st = statements.submit(get_settings(), who(actor), statement_id)
     out.print(f"statement {st['id']} submitted: content hash {st['content_hash'][:12]}, "
               f"needs {st['approvals_needed']} approval(s)")
+    from ..phone_approval import notify_approvers
+
+    for sent in notify_approvers(get_settings(), statement_id):  # email links and SMS codes
+        out.print(f"asked {sent.user} by {sent.kind} ({sent.provider})")
 
 
 @app.command(context_settings=ID_ARGUMENT)

@@ -33,8 +33,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "open incident": frozenset({Role.AUTHOR, Role.ADMIN}),
     "approve": frozenset({Role.APPROVER}),
     "reject": frozenset({Role.APPROVER}),
+    # The web app and API: reading, and running the system.
+    "read": frozenset({Role.AUTHOR, Role.APPROVER, Role.ADMIN}),
+    "read audit": frozenset({Role.APPROVER, Role.ADMIN}),
+    "manage subscribers": frozenset({Role.ADMIN}),
     # Granting roles is granting the power to approve: only an admin does it (once one exists).
     "manage users": frozenset({Role.ADMIN}),
+    "manage tokens": frozenset({Role.ADMIN}),
+    # Holding statements: kept ready in calm times, switched on by an author or approver.
+    "keep holding": frozenset({Role.AUTHOR, Role.ADMIN}),
+    "activate holding": frozenset({Role.AUTHOR, Role.APPROVER, Role.ADMIN}),
 }
 
 

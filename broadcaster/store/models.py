@@ -45,6 +45,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None: cannot log in to the web
+    pin_hash: Mapped[str | None] = mapped_column(String(200))  # argon2 of the PIN for `HOLD n PIN` by SMS
 
     @property
     def role_list(self) -> list[str]:
@@ -255,6 +257,81 @@ class CallbackRequest(Base):
     phone: Mapped[str] = mapped_column(String(20))  # E.164, as Twilio reports the caller
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A script's credential: one role of one user. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class WebSession(Base):
+    """A dashboard login: the cookie holds a random token, the row its SHA-256 and the CSRF token."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class ApprovalRequest(Base):
+    """An approver asked by email (a link) or SMS (a code) to approve one statement's content."""
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (Index("ix_approval_requests_user_kind", "user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # email | sms
+    secret_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the link's nonce or the SMS code
+    content_hash: Mapped[str] = mapped_column(String(64))  # an edit changes the hash: the request is void
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    statement: Mapped[Statement] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class InboundMessage(Base):
+    """Provider message ids already acted on: a replayed inbound SMS is refused."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HoldingStatement(Base):
+    """An approved statement kept ready for an outage; its id is the number in `HOLD 2 <pin>`."""
+
+    __tablename__ = "holding_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    statement: Mapped[Statement] = relationship()
 
 
 # The public surfaces ask "did a live surface switch?" on every cache refresh. Partial, so the

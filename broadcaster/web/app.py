@@ -18,17 +18,21 @@ logger = logging.getLogger("broadcaster.api")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Broadcaster", docs_url=None, redoc_url=None, openapi_url=None)
+    # The OpenAPI document and its docs page describe the REST API only (/api/v1).
+    app = FastAPI(title="Broadcaster", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                  description="Outage statements: draft, approve, publish, and the send log. Authenticate with "
+                              "`Authorization: Bearer <token>` (`broadcaster token create`).")
     app.state.settings = settings
-    app.include_router(webhooks.router)
-    app.include_router(every_router())  # the public surfaces and the phone line (broadcaster.web)
+    app.include_router(webhooks.router, include_in_schema=False)
+    app.include_router(every_router(), include_in_schema=False)  # public surfaces and the phone line
+    _include_web_app(app)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
         body, content_type = await run_in_threadpool(metrics.exposition, settings.database_url)
         return Response(body, media_type=content_type)
 
-    @app.get("/healthz")
+    @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         try:
             with engine_for(settings.database_url).connect() as connection:
@@ -40,3 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"ok": True})
 
     return app
+
+
+def _include_web_app(app: FastAPI) -> None:
+    """The REST API and the dashboard. `app.state.dispatch` is where publish hands the deliveries
+    (None: the broker); `app.state.on_submit` tells the approvers (email link, SMS code)."""
+    from .. import phone_approval
+    from . import api, dashboard
+
+    app.state.dispatch = None
+    app.state.on_submit = phone_approval.notify_approvers
+    api.install_problem_handlers(app)
+    app.include_router(api.router())
+    dashboard.install(app)

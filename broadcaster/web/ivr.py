@@ -14,14 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from .. import callbacks
-from ..delivery.records import opt_out
-from .webhooks import TWILIO_SIGNATURE, _refused, _settings, _signed_url
+from .. import callbacks, holding, phone_approval
 from ..config import Settings
+from ..delivery.records import opt_out
 from ..domain.errors import NotAllowed
 from ..render.environment import environment
 from ..surfaces import phone
 from .public import surface_cache
+from .webhooks import TWILIO_SIGNATURE, _refused, _settings, _signed_url
 
 router = APIRouter()
 TWIML = "application/xml"
@@ -107,13 +107,25 @@ async def gather(request: Request, incident: int = 0) -> Response:
 
 @router.post("/webhooks/twilio/inbound")
 async def inbound_sms(request: Request) -> Response:
-    """A text to our number: STOP / START / HELP and their synonyms; anything else gets no reply."""
+    """A text to our number: STOP / START / HELP and their synonyms; digits only are an approver's
+    approval code (`phone_approval`); anything else gets no reply."""
     try:
         form = await _signed_form(request)
     except NotAllowed as exc:
         return _refused(exc)
     settings = _settings(request)
     response = MessagingResponse()
+    body = (form.get("Body") or "").strip()
+    if body.isdigit() and body.isascii():
+        outcome = await run_in_threadpool(phone_approval.approve_by_sms, settings, form.get("From"), body,
+                                          form.get("MessageSid"))
+        response.message(_words(settings, f"approval/reply_{outcome}.txt"))
+        return _twiml(response)
+    if holding.is_hold_request(body):  # `HOLD 2 <pin>`: switch on a holding statement
+        outcome = await run_in_threadpool(holding.activate_by_sms, settings, form.get("From"), body,
+                                          form.get("MessageSid"), getattr(request.app.state, "dispatch", None))
+        response.message(_words(settings, f"holding/reply_{outcome}.txt"))
+        return _twiml(response)
     keyword = phone.sms_keyword(form.get("Body"))
     if keyword is not None:
         reply = await run_in_threadpool(phone.apply_sms_keyword, settings, form.get("From"), keyword,

@@ -369,3 +369,11 @@ def test_long_running_processes_refuse_the_default_or_an_empty_secret(run, monke
     assert proc.stderr.replace("\n", " ").strip() == (
         f"error: {command[0]}: the secret key is {which}; run `broadcaster init` (it writes a random key to "
         ".broadcaster-secret, readable only by you) or set BROADCASTER_SECRET_KEY to a long random value")
+
+def test_statement_list_prints_the_statements(run):
+    run("init")
+    run("user", "add", "root", "--role", "admin")
+    run("user", "add", "alice", "--role", "author", "--as", "root")
+    run("incident", "open", "--title", "Login failures", "--impact", "major", user="alice")
+    run("statement", "draft", "1", "--headline", "Logins fail", "--body", "B", "--next-update", "30m", user="alice")
+    assert "Logins fail" in run("statement", "list").stdout

@@ -1,0 +1,220 @@
+"""Approval from a phone: on submit, each approver gets an email with a link to a confirm page and
+an SMS with a short code to reply with.
+
+A link or code is bound to one approver, one statement and the content hash it had when sent;
+it is single-use and expires (BROADCASTER_APPROVAL_LINK_HOURS, 2 h by default). An edit makes a
+new version (the old one withdrawn, its hash gone), so every link and code for it is void. The
+link opens a page; only its POST approves, because mail scanners open every link. Links carry
+an HMAC under BROADCASTER_SECRET_KEY, and only the SHA-256 of their nonce is stored; codes are
+digits only (carriers treat words like STOP as opt-outs), also stored hashed, and are accepted
+only from the approver's own number, in a Twilio-signed request whose MessageSid is new.
+
+The messages go out through the email and SMS channels' transports: the `log` provider when no
+credentials are set, which records them and sends nothing.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from . import channels, statements
+from .auth import actor_of, sha256_hex
+from .channels.base import SendContext, Target, TransportError
+from .config import Settings
+from .contacts import normalise_phone
+from .domain.approval import Role
+from .domain.errors import BroadcasterError, InvalidInput, NotAllowed
+from .domain.lifecycle import State
+from .render.environment import environment
+from .store.models import ApprovalRequest, InboundMessage, Statement, User, utcnow
+from .usecase import get, log_action, unit_of_work
+
+logger = logging.getLogger("broadcaster.approval")
+CODE_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one approver was sent (returned to the caller for tests; never over HTTP)."""
+    user: str
+    kind: str  # email | sms
+    secret: str  # the link's URL, or the code
+    provider: str
+
+
+def notify_approvers(settings: Settings, statement_id: int) -> list[Sent]:
+    """Email a link and text a code to every approver who may approve this version."""
+    requests = _create_requests(settings, statement_id)
+    sent = []
+    for user, kind, secret, context in requests:
+        try:
+            provider = _send(settings, kind, user, context)
+        except (TransportError, BroadcasterError) as exc:  # one approver's outage must not stop the others
+            logger.warning("approval %s to %s not sent: %s", kind, user["name"], exc)
+            continue
+        sent.append(Sent(user["name"], kind, secret, provider))
+    return sent
+
+
+def _create_requests(settings: Settings, statement_id: int) -> list[tuple[dict, str, str, dict]]:
+    expires = utcnow() + timedelta(hours=settings.approval_link_hours)
+    out = []
+    with unit_of_work(settings) as s:
+        statement = get(s, Statement, statement_id)
+        if statement.state != State.PENDING_APPROVAL.value or not statement.content_hash:
+            return []
+        base = {"company_name": settings.company_name, "incident_title": statement.incident.title,
+                "version": statement.version, "headline": statement.headline, "hours": settings.approval_link_hours}
+        for user in s.scalars(select(User).where(User.id != statement.author_id).order_by(User.id)):
+            if Role.APPROVER.value not in user.role_list:
+                continue
+            who = {"name": user.name, "email": user.email, "phone": user.phone}
+            if user.email:
+                nonce = secrets.token_urlsafe(24)
+                request = _request(s, statement, user, "email", nonce, expires)
+                url = f"{_site(settings)}/approve/{request.id}?t={nonce}.{_signature(settings, request, nonce)}"
+                out.append((who, "email", url, {**base, "url": url}))
+            if user.phone:
+                code = _fresh_code(s, user)
+                _request(s, statement, user, "sms", code, expires)
+                out.append((who, "sms", code, {**base, "code": code}))
+            log_action(s, None, "request approval", f"statement:{statement.id}",
+                       {"approver": user.name, "by": [k for k, v in (("email", user.email), ("sms", user.phone)) if v]})
+    return out
+
+
+def _request(s, statement: Statement, user: User, kind: str, secret: str, expires) -> ApprovalRequest:
+    request = ApprovalRequest(statement_id=statement.id, user_id=user.id, kind=kind, secret_hash=sha256_hex(secret),
+                              content_hash=statement.content_hash, expires_at=expires)
+    s.add(request)
+    s.flush()
+    return request
+
+
+def _fresh_code(s, user: User) -> str:
+    """Digits only, unique among this approver's live codes (the code says which statement)."""
+    live = set(s.scalars(select(ApprovalRequest.secret_hash).where(
+        ApprovalRequest.user_id == user.id, ApprovalRequest.kind == "sms", ApprovalRequest.used_at.is_(None),
+        ApprovalRequest.expires_at > utcnow())))
+    while True:
+        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+        if sha256_hex(code) not in live:
+            return code
+
+
+def _signature(settings: Settings, request: ApprovalRequest, nonce: str) -> str:
+    message = f"approval:{request.id}:{request.user_id}:{request.content_hash}:{nonce}"
+    return hmac.new(settings.secret_key.encode(), message.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _site(settings: Settings) -> str:
+    return (settings.public_url or "http://127.0.0.1:8080").rstrip("/")
+
+
+def _send(settings: Settings, kind: str, user: dict, context: dict) -> str:
+    env = environment(settings.templates_dir)
+    if kind == "email":
+        channel, address = "email", user["email"]
+        fields = {name: env.get_template(f"_web/approval/{name}{ext}").render(**context).strip()
+                  for name, ext in (("subject", ".txt"), ("body_text", ".txt"), ("body_html", ".html"))}
+    else:
+        channel, address = "sms", user["phone"]
+        fields = {"text": env.get_template("_web/approval/sms.txt").render(**context).strip()}
+    transport = channels.transport_for(channel, settings)
+    transport.notify(fields, [Target(delivery_id=0, address=address)], SendContext(0, 0, context["version"]))
+    return transport.provider
+
+
+# --- the email link ------------------------------------------------------------------------
+
+
+def check_link(settings: Settings, request_id: int, token: str) -> dict:
+    """The statement's preview if the link is valid now; NotAllowed saying why if not."""
+    with unit_of_work(settings) as s:
+        request = _valid_request(s, settings, request_id, token)
+        statement_id, user = request.statement_id, request.user.name
+    return {"request_id": request_id, "approver": user, **statements.preview(settings, statement_id)}
+
+
+def approve_by_link(settings: Settings, request_id: int, token: str, comment: str = "") -> dict:
+    with unit_of_work(settings) as s:
+        request = _valid_request(s, settings, request_id, token, lock=True)
+        actor, statement_id, content_hash = actor_of(request.user), request.statement_id, request.content_hash
+        request.used_at = utcnow()  # claimed first: a second click fails even if this approval does
+    return statements.approve(settings, actor, statement_id, content_hash, comment or "approved by email link")
+
+
+def _valid_request(s, settings: Settings, request_id: int, token: str, lock: bool = False) -> ApprovalRequest:
+    nonce, _, signature = token.partition(".")
+    query = select(ApprovalRequest).where(ApprovalRequest.id == request_id, ApprovalRequest.kind == "email")
+    request = s.scalar(query.with_for_update() if lock else query)
+    if request is None or not nonce or not hmac.compare_digest(sha256_hex(nonce), request.secret_hash) \
+            or not hmac.compare_digest(signature, _signature(settings, request, nonce)):
+        raise NotAllowed("this approval link is not valid: open the dashboard to approve")
+    _refuse_stale(request)
+    return request
+
+
+def _refuse_stale(request: ApprovalRequest) -> None:
+    if request.used_at is not None:
+        raise NotAllowed("this approval link or code has already been used")
+    if request.expires_at <= utcnow():
+        raise NotAllowed("this approval link or code has expired: open the dashboard to approve")
+    statement = request.statement
+    if statement.state != State.PENDING_APPROVAL.value or statement.content_hash != request.content_hash:
+        raise NotAllowed(f"v{statement.version} is no longer waiting for approval of these words "
+                         f"(it is {statement.state.replace('_', ' ')}): open the dashboard")
+
+
+# --- the SMS code --------------------------------------------------------------------------
+
+
+def approve_by_sms(settings: Settings, sender: str | None, code: str, message_sid: str | None) -> str:
+    """Approve with a code texted from the approver's own number; returns the outcome as one of
+    the reply templates' names (templates/_web/approval/reply_*.txt). Refusals are audited."""
+    try:
+        _remember_message(settings, message_sid)
+        with unit_of_work(settings) as s:
+            user = _approver_with_number(s, sender)
+            request = s.scalar(select(ApprovalRequest).where(
+                ApprovalRequest.user_id == user.id, ApprovalRequest.kind == "sms",
+                ApprovalRequest.secret_hash == sha256_hex(code)).order_by(ApprovalRequest.id.desc()))
+            if request is None:
+                raise NotAllowed("wrong code")
+            _refuse_stale(request)
+            request.used_at = utcnow()
+            actor, statement_id, content_hash = actor_of(user), request.statement_id, request.content_hash
+        statements.approve(settings, actor, statement_id, content_hash, "approved by SMS")
+    except BroadcasterError as exc:  # every refusal, whatever the rule: answered and audited
+        with unit_of_work(settings) as s:
+            log_action(s, None, "refused: approve by SMS", f"sms:{(message_sid or '?')[:50]}",
+                       {"from": sender, "reason": str(exc)})
+        return "refused"
+    return "approved"
+
+
+def _remember_message(settings: Settings, message_sid: str | None) -> None:
+    if not message_sid:
+        raise NotAllowed("the message has no MessageSid")
+    try:
+        with unit_of_work(settings) as s:
+            s.add(InboundMessage(message_sid=message_sid[:64]))
+    except IntegrityError:
+        raise NotAllowed(f"message {message_sid} was already handled (a replay)") from None
+
+
+def _approver_with_number(s, sender: str | None) -> User:
+    try:
+        number = normalise_phone(sender or "")
+    except InvalidInput:
+        number = None
+    user = s.scalar(select(User).where(User.phone == number)) if number else None
+    if user is None or Role.APPROVER.value not in user.role_list:
+        raise NotAllowed(f"{sender} is not the number of an approver")
+    return user

@@ -1,0 +1,130 @@
+"""The REST API under /api/v1/: who is calling, what they may do, and errors as problem details.
+
+Every route declares the action it performs (`allowed("publish")`); `auth.authorize` checks it
+against the one permission table (`domain.approval.PERMISSIONS`) and audits a refusal. The
+routes call the same use cases as the CLI, so the API says the same words when it refuses.
+
+Callers authenticate with `Authorization: Bearer <token>` (`broadcaster token create`), or with
+the dashboard's session cookie; a cookie-authenticated request that changes something must also
+carry the session's CSRF token in `X-CSRF-Token`.
+"""
+
+import logging
+import re
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import auth
+from ..config import Settings
+from ..domain.approval import Actor
+from ..domain.errors import BroadcasterError, IllegalTransition, InvalidInput, LimitExceeded, NotAllowed, NotFound
+
+logger = logging.getLogger("broadcaster.api")
+PREFIX = "/api/v1"
+SESSION_COOKIE = "broadcaster_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PROBLEM = "application/problem+json"
+
+bearer = HTTPBearer(auto_error=False, description="An API token from `broadcaster token create`.")
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Actor:
+    """The authenticated actor: a bearer token, else the dashboard session (with CSRF on writes)."""
+    settings = settings_of(request)
+    if credentials is not None:
+        return auth.token_actor(settings, credentials.credentials)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return auth.token_actor(settings, None)  # raises, saying how to authenticate
+    session = auth.session_for(settings, cookie)
+    if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session.csrf_token:
+        raise NotAllowed(f"CSRF: a request with the session cookie must send the session's {CSRF_HEADER} header")
+    return session.actor
+
+
+def allowed(action: str):
+    """A dependency: the caller, if PERMISSIONS lets them take `action`."""
+    def dependency(request: Request, actor: Actor = Depends(caller)) -> Actor:
+        auth.authorize(settings_of(request), actor, action, request.url.path[:60])
+        return actor
+    return dependency
+
+
+# --- errors as RFC 9457 problem details ----------------------------------------------------
+
+STATUS: list[tuple[type[Exception], int, str]] = [
+    (auth.NotAuthenticated, 401, "Not authenticated"),
+    (auth.TooManyAttempts, 429, "Too many attempts"),
+    (NotAllowed, 403, "Not allowed"),
+    (NotFound, 404, "Not found"),
+    (IllegalTransition, 409, "Illegal transition"),
+    (LimitExceeded, 422, "Limit exceeded"),
+    (InvalidInput, 422, "Invalid input"),
+    (BroadcasterError, 400, "Bad request"),
+]
+_FIELD = re.compile(r"^([A-Za-z_][\w.]*): ")
+
+
+def problem(status: int, title: str, detail: str, **extra) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail, **extra},
+                        status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def broadcaster_problem(_request: Request, exc: BroadcasterError) -> JSONResponse:
+    status, title = next((code, title) for kind, code, title in STATUS if isinstance(exc, kind))
+    detail = str(exc)
+    extra = {}
+    if (match := _FIELD.match(detail)) and isinstance(exc, InvalidInput):
+        extra["field"] = match.group(1)  # "headline: required ..." names the field, as the CLI says it
+    if isinstance(exc, LimitExceeded):
+        extra["limits"] = [part.strip() for part in detail.split(":", 1)[-1].split(";")]
+    return problem(status, title, detail, **extra)
+
+
+def validation_problem(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"field": ".".join(str(p) for p in err["loc"] if p != "body") or "body", "message": err["msg"]}
+              for err in exc.errors()]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(422, "Invalid input", detail, field=errors[0]["field"] if errors else None, errors=errors)
+
+
+def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if not request.url.path.startswith(PREFIX):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+
+def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
+    # Logged with its traceback for the operator; the caller gets no internals.
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "Internal error", "something went wrong on our side; the error is logged")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(BroadcasterError, broadcaster_problem)
+    app.add_exception_handler(RequestValidationError, validation_problem)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
+    app.add_exception_handler(Exception, unexpected_problem)
+
+
+def router() -> APIRouter:
+    """Every resource's routes under /api/v1."""
+    from . import api_admin, api_statements
+
+    combined = APIRouter(prefix=PREFIX, responses={
+        401: {"description": "No valid token or session"}, 403: {"description": "The role does not allow it"},
+        422: {"description": "Invalid input, or a channel limit broken"}})
+    for module in (api_statements, api_admin):
+        for sub in module.routers:
+            combined.include_router(sub)
+    return combined

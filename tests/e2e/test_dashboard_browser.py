@@ -1,0 +1,95 @@
+"""The dashboard in a real Chromium: an author drafts and sees the SMS meter go red, fixes it and
+submits; an approver in a second browser context approves; the author publishes and watches the
+fan-out reach 100 % (sent by the embedded worker, as `broadcaster serve` runs it); the send log
+shows every channel. Screenshots go to docs/screenshots/ (the README shows them)."""
+
+from pathlib import Path
+
+import pytest
+
+from broadcaster import auth, people, statements
+from broadcaster.config import get_settings
+from broadcaster.store.db import migrate
+from tests.conftest import TEST_SECRET_KEY, actor, add_user
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def embedded(tmp_path, monkeypatch):
+    """Settings as `broadcaster serve` has them by default, and its in-process worker."""
+    url = f"sqlite:///{tmp_path}/broadcaster.db"
+    monkeypatch.setenv("BROADCASTER_DATABASE_URL", url)
+    monkeypatch.setenv("BROADCASTER_COMPANY_NAME", "Acme")
+    monkeypatch.setenv("BROADCASTER_SECRET_KEY", TEST_SECRET_KEY)  # what `broadcaster init` would have written
+    get_settings.cache_clear()
+    settings = get_settings()
+    migrate(url)
+    from broadcaster.cli.run import embedded_worker
+
+    with embedded_worker(settings):
+        yield settings
+    get_settings.cache_clear()
+
+
+def log_in(page, base: str, name: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard")
+
+
+def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(embedded, browser, serve_app):
+    settings = embedded
+    add_user(settings, "alice", ["author"])
+    add_user(settings, "bob", ["approver"])
+    for name in ("alice", "bob"):
+        auth.set_password(settings, name, PASSWORD)
+    for n in range(3):
+        people.add_subscriber(settings, email=f"c{n}@example.com", phone=f"+1415555012{n}")
+    incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])
+    from broadcaster.web.app import create_app
+
+    base = serve_app(create_app(settings)).url
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    author = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    errors: list[str] = []
+    author.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(author, base, "alice")
+    author.goto(f"{base}/dashboard/incidents/{incident['id']}/new")
+    author.fill("#headline", "Some customers cannot log in")
+    author.fill("#body", "About 1 in 5 logins fail. We are investigating.")
+    author.fill("#workaround", "Use the mobile app, which is not affected, or try again in a few minutes. " * 5)
+    author.wait_for_selector('.meter.broken[data-channel="sms"]')
+    assert author.is_disabled("#submit")
+    assert "sms segments" in author.text_content("#limits-summary")
+    author.screenshot(path=str(SHOTS / "editor.png"))
+
+    author.fill("#workaround", "Use the mobile app.")
+    author.wait_for_selector("#submit:enabled")
+    assert author.query_selector('.meter.broken[data-channel="sms"]') is None
+    author.click("#submit")
+    author.wait_for_selector("text=submitted for approval")
+    assert author.text_content("#state") == "pending_approval"
+
+    approver = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    log_in(approver, base, "bob")
+    approver.goto(f"{base}/dashboard/inbox")
+    assert "Some customers cannot log in" in approver.text_content("main")
+    approver.screenshot(path=str(SHOTS / "inbox.png"), full_page=False)
+    approver.click("button.primary:has-text('Approve')")
+    approver.wait_for_selector("text=Nothing is waiting for approval")
+
+    author.reload()
+    author.click("#publish")
+    author.wait_for_selector("#percent:has-text('100 %')", timeout=30000)
+    author.screenshot(path=str(SHOTS / "progress.png"), full_page=True)
+
+    author.click("text=Send log for this version")
+    shown = {cell.text_content() for cell in author.query_selector_all("#log tr td:nth-child(4)")}
+    assert shown == {"banner", "status_page", "x", "email", "sms", "ivr"}
+    assert errors == []

@@ -1,0 +1,100 @@
+"""Every API endpoint × every role: allowed, or 403 from the permission table. One table."""
+
+import pytest
+from sqlalchemy import select
+
+from broadcaster.store.db import transaction
+from broadcaster.store.models import AuditEvent
+from tests.integration.api_fixtures import install
+
+A, P, ADMIN = "author", "approver", "admin"
+EVERYONE = {A, P, ADMIN}
+
+# (method, path, json body, the roles that may call it). {s}: a statement waiting for approval,
+# {i}: its incident, {h}: its content hash.
+ENDPOINTS = [
+    ("GET", "/incidents", None, EVERYONE),
+    ("POST", "/incidents", {"title": "Checkout down", "impact": "minor"}, {A, ADMIN}),
+    ("GET", "/incidents/{i}", None, EVERYONE),
+    ("POST", "/incidents/{i}/statements", {"headline": "H", "body": "B", "next_update": "30m"}, {A, ADMIN}),
+    ("GET", "/statements", None, EVERYONE),
+    ("POST", "/preview", {"incident_id": "{i}", "headline": "H", "body": "B", "next_update": "30m"}, EVERYONE),
+    ("GET", "/statements/{s}", None, EVERYONE),
+    ("PATCH", "/statements/{s}", {"headline": "Changed"}, {A, ADMIN}),
+    ("GET", "/statements/{s}/preview", None, EVERYONE),
+    ("POST", "/statements/{s}/submit", None, {A, ADMIN}),
+    ("POST", "/statements/{s}/approve", {"content_hash": "{h}"}, {P}),
+    ("POST", "/statements/{s}/reject", {"reason": "Too vague"}, {P}),
+    ("POST", "/statements/{s}/withdraw", None, {A, ADMIN}),
+    ("POST", "/statements/{s}/publish", None, {A, ADMIN}),
+    ("POST", "/statements/{s}/retry", {"statuses": ["failed"]}, {A, ADMIN}),
+    ("GET", "/statements/{s}/progress", None, EVERYONE),
+    ("GET", "/send-log", None, EVERYONE),
+    ("GET", "/send-log.csv", None, EVERYONE),
+    ("GET", "/consistency", None, EVERYONE),
+    ("GET", "/subscribers", None, {ADMIN}),
+    ("POST", "/subscribers", {"email": "new@example.com"}, {ADMIN}),
+    ("DELETE", "/subscribers/1", None, {ADMIN}),
+    ("GET", "/me", None, EVERYONE),
+    ("GET", "/roles", None, EVERYONE),
+    ("GET", "/users", None, {ADMIN}),
+    ("POST", "/users", {"name": "dave", "roles": ["author"]}, {ADMIN}),
+    ("GET", "/tokens", None, {ADMIN}),
+    ("POST", "/tokens", {"user": "alice", "role": "author"}, {ADMIN}),
+    ("DELETE", "/tokens/1", None, {ADMIN}),
+    ("GET", "/audit", None, {P, ADMIN}),
+    ("GET", "/holding", None, EVERYONE),
+    ("POST", "/holding", {"statement_id": "{s}"}, {A, ADMIN}),
+    ("POST", "/holding/1/activate", None, EVERYONE),
+]
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # who may do what does not depend on the database; the flows run on both
+
+
+def _fill(value, installation):
+    if isinstance(value, dict):
+        return {k: _fill(v, installation) for k, v in value.items()}
+    if isinstance(value, str):
+        filled = value.format(s=installation.statement_id, i=installation.incident_id, h=installation.content_hash)
+        return int(filled) if value in ("{s}", "{i}") else filled
+    return value
+
+
+def test_the_table_covers_every_api_route(settings):
+    routes = {(method, path.removeprefix("/api/v1"))
+              for path, item in install(settings).client.app.openapi()["paths"].items() for method in item}
+    table = {(method.lower(), path.replace("{i}", "{incident_id}").replace("{s}", "{statement_id}")
+              .replace("/subscribers/1", "/subscribers/{subscriber_id}").replace("/tokens/1", "/tokens/{token_id}")
+              .replace("/holding/1/", "/holding/{number}/"))
+             for method, path, _, _ in ENDPOINTS}
+    assert routes == table
+
+
+@pytest.mark.parametrize("role", [A, P, ADMIN])
+@pytest.mark.parametrize("method, path, body, roles", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
+def test_each_role_is_allowed_or_refused_by_the_table(settings, role, method, path, body, roles):
+    installation = install(settings, dispatch=lambda settings, ids: None)
+    url = "/api/v1" + _fill(path, installation)
+    response = installation.client.request(method, url, json=_fill(body, installation),
+                                           headers=installation.as_role(role))
+    if role in roles:
+        # Allowed: whatever the statement's state makes of it (a 409, a rule's 403), never the role check.
+        assert response.status_code < 500 and response.status_code != 401, response.text
+        assert "needs role" not in response.text
+    else:
+        assert response.status_code == 403, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "needs role" in response.json()["detail"]
+        with transaction(settings.database_url) as s:
+            assert s.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())).startswith("refused: ")
+
+
+@pytest.mark.parametrize("method, path, body, roles", ENDPOINTS[:3], ids=["list", "open", "get"])
+def test_no_credentials_is_401_saying_how_to_authenticate(settings, method, path, body, roles):
+    installation = install(settings)
+    response = installation.client.request(method, "/api/v1" + _fill(path, installation), json=body)
+    assert response.status_code == 401
+    assert "Authorization: Bearer" in response.json()["detail"]

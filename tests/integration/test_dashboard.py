@@ -1,0 +1,173 @@
+"""The dashboard through HTTP as a browser uses it: login, CSRF on every form, sessions that
+end, the editor, the approval inbox, publish and progress, the send log and the admin page."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from broadcaster import auth
+from broadcaster.store.db import transaction
+from broadcaster.store.models import WebSession, utcnow
+from tests.integration.api_fixtures import install
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # the pages' behaviour does not depend on the database; the API flows run on both
+
+
+@pytest.fixture
+def site(settings):
+    installation = install(settings, dispatch=lambda settings, ids: None)
+    for name in ("alice", "bob", "root"):
+        auth.set_password(settings, name, PASSWORD)
+    return installation
+
+
+def log_in(client, name: str) -> str:
+    """Logs in; returns the session's CSRF token as the pages carry it."""
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token,
+                                           "next": "/dashboard"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return csrf_of(client.get("/dashboard").text)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'<meta name="csrf-token" content="([^"]*)"', html).group(1)
+
+
+def test_pages_need_a_login_and_redirect_back_after_it(site):
+    response = site.client.get("/dashboard/inbox", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/dashboard/inbox"
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(site):
+    form = site.client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    response = site.client.post("/login", data={"name": "alice", "password": PASSWORD, "csrf_token": token},
+                                follow_redirects=False)
+    cookie = response.headers["set-cookie"]
+    assert "broadcaster_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # http://127.0.0.1: a Secure cookie would never come back
+
+
+def test_a_wrong_password_shows_the_login_again_with_why(site):
+    form = site.client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    response = site.client.post("/login", data={"name": "alice", "password": "nope nope nope", "csrf_token": token})
+    assert response.status_code == 403 and "wrong name or password" in response.text
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(site):
+    log_in(site.client, "alice")
+    response = site.client.post("/dashboard/incidents", data={"title": "Sneaky", "impact": "minor"})
+    assert response.status_code == 403 and "security token" in response.text
+    assert "Sneaky" not in site.client.get("/dashboard").text
+
+
+def test_an_api_write_with_only_the_cookie_needs_the_csrf_header(site):
+    csrf = log_in(site.client, "alice")
+    body = {"title": "Checkout down", "impact": "minor"}
+    assert site.client.post("/api/v1/incidents", json=body).status_code == 403
+    assert site.client.post("/api/v1/incidents", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+
+
+def test_logout_ends_the_session(site):
+    csrf = log_in(site.client, "alice")
+    site.client.post("/logout", data={"csrf_token": csrf})
+    assert site.client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_an_expired_session_sends_the_user_to_the_login(site, settings):
+    log_in(site.client, "alice")
+    with transaction(settings.database_url) as s:
+        s.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert site.client.get("/dashboard", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_the_author_drafts_and_submits_from_the_editor(site):
+    csrf = log_in(site.client, "alice")
+    editor = site.client.get(f"/dashboard/incidents/{site.incident_id}/new")
+    assert editor.status_code == 200 and 'id="preview"' in editor.text
+    response = site.client.post("/dashboard/statements", data={
+        "csrf_token": csrf, "incident_id": site.incident_id, "then": "submit", "status": "identified",
+        "impact": "major", "components": "Login", "headline": "We found the cause", "body": "A bad deploy.",
+        "workaround": "", "next_update": "1h"})
+    assert "submitted for approval" in response.text and "pending_approval" in response.text
+
+
+def test_the_editor_keeps_the_text_and_says_which_limit_is_broken(site):
+    csrf = log_in(site.client, "alice")
+    response = site.client.post("/dashboard/statements", data={
+        "csrf_token": csrf, "incident_id": site.incident_id, "then": "submit", "headline": "Down",
+        "body": "B", "workaround": "w " * 300, "next_update": "30m"})
+    assert response.status_code == 422 and "sms:" in response.text and "w w w" in response.text
+
+
+def test_the_approver_sees_the_hash_in_the_inbox_and_approves(site):
+    csrf = log_in(site.client, "bob")
+    inbox = site.client.get("/dashboard/inbox").text
+    assert site.content_hash in inbox and "Some customers cannot log in" in inbox
+    response = site.client.post(f"/dashboard/statements/{site.statement_id}/approve",
+                                data={"csrf_token": csrf, "content_hash": site.content_hash, "comment": "go"})
+    assert "approved" in response.text and "Nothing is waiting for approval" in response.text
+
+
+def test_approving_a_stale_hash_from_the_inbox_is_refused_with_why(site):
+    csrf = log_in(site.client, "bob")
+    response = site.client.post(f"/dashboard/statements/{site.statement_id}/approve",
+                                data={"csrf_token": csrf, "content_hash": "f" * 64})
+    assert "preview it again" in response.text
+
+
+def test_publish_leads_to_the_progress_page(site):
+    bob = log_in(site.client, "bob")
+    site.client.post(f"/dashboard/statements/{site.statement_id}/approve",
+                     data={"csrf_token": bob, "content_hash": site.content_hash})
+    alice = log_in(site.client, "alice")
+    response = site.client.post(f"/dashboard/statements/{site.statement_id}/publish", data={"csrf_token": alice})
+    assert response.url.path == f"/dashboard/statements/{site.statement_id}/progress"
+    assert site.client.get(f"/api/v1/statements/{site.statement_id}/progress").json()["total"] > 0
+
+
+def test_send_log_consistency_and_incident_pages_render(site):
+    log_in(site.client, "alice")
+    for path in ("/dashboard/send-log?channel=sms", "/dashboard/consistency",
+                 f"/dashboard/incidents/{site.incident_id}", f"/dashboard/statements/{site.statement_id}"):
+        assert site.client.get(path).status_code == 200, path
+
+
+def test_the_admin_page_is_for_admins_and_shows_a_new_token_once(site):
+    log_in(site.client, "alice")
+    assert site.client.get("/dashboard/admin").status_code == 403
+    csrf = log_in(site.client, "root")
+    created = site.client.post("/dashboard/admin/tokens", data={"csrf_token": csrf, "user": "alice", "role": "author"})
+    secret = re.search(r"(bct_[\w-]+)", created.text).group(1)
+    assert auth.token_actor(site.client.app.state.settings, secret).name == "alice"
+    assert secret not in site.client.get("/dashboard/admin").text
+
+
+def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settings):
+    from broadcaster import statements
+    from broadcaster.statements import StatementInput
+    from tests.conftest import actor
+
+    alice = actor(settings, "alice")
+    incident = statements.open_incident(settings, alice, "Login problems", "major")
+    draft = statements.draft(settings, alice, incident["id"], StatementInput(
+        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
+    submitted = statements.submit(settings, alice, draft["id"])
+    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
+    csrf = log_in(site.client, "alice")
+    kept = site.client.post(f"/dashboard/statements/{draft['id']}/keep", data={"csrf_token": csrf})
+    assert "We are aware of problems logging in" in kept.text and "Switch on #1" in kept.text
+    bob = log_in(site.client, "bob")  # an approver may switch it on
+    switched = site.client.post("/dashboard/holding/1/activate", data={"csrf_token": bob})
+    assert switched.url.path == f"/dashboard/statements/{draft['id']}/progress"
+    assert statements.get_statement(settings, draft["id"])["state"] == "published"

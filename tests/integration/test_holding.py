@@ -1,0 +1,111 @@
+"""Holding statements: approved in calm times, switched on with one click (API) or by SMS
+`HOLD <number> <pin>` from a registered number; refused otherwise, and audited."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from fastapi.testclient import TestClient
+from twilio.request_validator import RequestValidator
+
+from broadcaster import holding, people, statements
+from broadcaster.domain.errors import InvalidInput, NotAllowed
+from broadcaster.statements import StatementInput
+from broadcaster.web.app import create_app
+from tests.conftest import actor, make_settings
+from tests.conftest import add_user
+
+PUBLIC_URL = "https://broadcaster.example.com"
+TOKEN = "twilio-auth-token"
+BOB = "+14155550142"
+
+
+@pytest.fixture
+def calm(database_url):
+    """Alice wrote a holding statement, Bob approved it; Bob has a PIN."""
+    settings = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TOKEN)
+    add_user(settings, "alice", ["author"], phone="+14155550141")
+    add_user(settings, "bob", ["approver"], phone=BOB)
+    holding.set_pin(settings, "bob", "4821")
+    alice, bob = actor(settings, "alice"), actor(settings, "bob")
+    incident = statements.open_incident(settings, alice, "Login problems", "major", ["Login"])
+    draft = statements.draft(settings, alice, incident["id"], StatementInput(
+        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
+    submitted = statements.submit(settings, alice, draft["id"])
+    statements.approve(settings, bob, draft["id"], submitted["content_hash"])
+    return settings, draft["id"]
+
+
+def test_an_approved_statement_is_kept_and_listed_by_number(calm):
+    settings, sid = calm
+    kept = holding.keep(settings, actor(settings, "alice"), sid)
+    assert [h["number"] for h in holding.ready(settings)] == [kept["number"]]
+
+
+def test_a_statement_with_a_next_update_time_cannot_be_kept(calm):
+    settings, _ = calm
+    alice = actor(settings, "alice")
+    incident = statements.open_incident(settings, alice, "Checkout", "minor")
+    draft = statements.draft(settings, alice, incident["id"], StatementInput(headline="H", body="B", next_update="30m"))
+    submitted = statements.submit(settings, alice, draft["id"])
+    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
+    with pytest.raises(InvalidInput, match="next_update: a holding statement waits"):
+        holding.keep(settings, alice, draft["id"])
+
+
+def test_an_approver_switches_it_on_though_they_cannot_publish_otherwise(calm):
+    settings, sid = calm
+    number = holding.keep(settings, actor(settings, "alice"), sid)["number"]
+    dispatched = []
+    result = holding.activate(settings, actor(settings, "bob"), number, lambda s, ids: dispatched.append(ids))
+    assert result["state"] == "published" and dispatched and holding.ready(settings) == []
+
+
+def sms(client, body: str, sender: str = BOB, sid: str = "SM1"):
+    form = {"From": sender, "Body": body, "MessageSid": sid}
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC_URL + "/webhooks/twilio/inbound", form)
+    answer = client.post("/webhooks/twilio/inbound", data=form, headers={"X-Twilio-Signature": signature})
+    return ET.fromstring(answer.text).find("Message").text
+
+
+@pytest.fixture
+def client(calm):
+    settings, sid = calm
+    holding.keep(settings, actor(settings, "alice"), sid)
+    app = create_app(settings)
+    app.state.dispatch = lambda settings, ids: None
+    with TestClient(app) as client:
+        yield client
+
+
+def test_hold_by_sms_with_the_right_pin_switches_it_on_once(calm, client):
+    settings, sid = calm
+    assert sms(client, "HOLD 1 4821").startswith("Switched on")
+    assert statements.get_statement(settings, sid)["state"] == "published"
+    assert sms(client, "HOLD 1 4821", sid="SM2").startswith("Sorry")  # nothing left to switch on
+
+
+@pytest.mark.parametrize("body, sender, message_sid", [
+    ("HOLD 1 0000", BOB, "SM1"),  # wrong PIN
+    ("HOLD 1 4821", "+14155550199", "SM1"),  # unknown number
+    ("HOLD 1 4821", "+14155550141", "SM1"),  # alice has no PIN
+    ("HOLD 9 4821", BOB, "SM1"),  # no such holding statement
+    ("HOLD one 4821", BOB, "SM1"),  # not the form
+])
+def test_hold_by_sms_is_refused_otherwise(calm, client, body, sender, message_sid):
+    settings, sid = calm
+    assert sms(client, body, sender, message_sid).startswith("Sorry")
+    assert statements.get_statement(settings, sid)["state"] == "approved"
+
+
+def test_a_replayed_hold_message_is_refused(calm, client):
+    settings, sid = calm
+    sms(client, "HOLD 1 0000", sid="SM-same")
+    assert sms(client, "HOLD 1 4821", sid="SM-same").startswith("Sorry")
+    assert statements.get_statement(settings, sid)["state"] == "approved"
+
+
+def test_the_pin_must_be_digits(calm):
+    with pytest.raises(InvalidInput, match="4 to 10 digits"):
+        holding.set_pin(calm[0], "bob", "12ab")
+    with pytest.raises(NotAllowed):
+        holding.keep(calm[0], actor(calm[0], "bob"), calm[1])  # approvers do not keep, they switch on

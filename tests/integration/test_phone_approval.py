@@ -1,0 +1,150 @@
+"""Approval from a phone: emailed links to a confirm page, and SMS codes through the signed
+inbound-SMS webhook. Refused unless right, unused, unexpired, for the current words and sender."""
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from twilio.request_validator import RequestValidator
+
+from broadcaster import people, phone_approval, statements
+from broadcaster.statements import StatementInput
+from broadcaster.store.db import transaction
+from broadcaster.store.models import ApprovalRequest, AuditEvent, utcnow
+from broadcaster.web.app import create_app
+from tests.conftest import actor, make_settings
+from tests.conftest import add_user
+
+PUBLIC_URL = "https://broadcaster.example.com"
+TOKEN = "twilio-auth-token"
+BOB_PHONE = "+14155550142"
+
+
+@pytest.fixture
+def phone_settings(database_url):
+    return make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TOKEN, secret_key="s" * 40)
+
+
+@pytest.fixture
+def pending(phone_settings):
+    """Alice's statement waiting for approval; Bob approves by email or SMS; Carol is an author."""
+    settings = phone_settings
+    add_user(settings, "alice", ["author"], email="alice@example.com", phone="+14155550141")
+    add_user(settings, "bob", ["approver"], email="bob@example.com", phone=BOB_PHONE)
+    add_user(settings, "carol", ["author"], phone="+14155550143")
+    alice = actor(settings, "alice")
+    incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login"])
+    draft = statements.draft(settings, alice, incident["id"], StatementInput(
+        headline="Some customers cannot log in", body="About 1 in 5 logins fail.", next_update="30m"))
+    statements.submit(settings, alice, draft["id"])
+    sent = phone_approval.notify_approvers(settings, draft["id"])
+    return draft["id"], {s.kind: s.secret for s in sent if s.user == "bob"}, sent
+
+
+@pytest.fixture
+def client(phone_settings):
+    with TestClient(create_app(phone_settings)) as client:
+        yield client
+
+
+def state(settings, statement_id: int) -> str:
+    return statements.get_statement(settings, statement_id)["state"]
+
+
+def test_submit_sends_each_approver_a_link_and_a_code_through_the_log_provider(pending):
+    _, secrets, sent = pending
+    assert {(s.user, s.kind, s.provider) for s in sent} == {("bob", "email", "log"), ("bob", "sms", "log")}
+    assert secrets["email"].startswith(f"{PUBLIC_URL}/approve/") and re.fullmatch(r"\d{6}", secrets["sms"])
+
+
+def path_of(url: str) -> str:
+    return url.removeprefix(PUBLIC_URL)
+
+
+def test_the_link_opens_a_page_with_the_words_and_only_the_post_approves(pending, client, phone_settings):
+    sid, secrets, _ = pending
+    shown = client.get(path_of(secrets["email"]))
+    assert shown.status_code == 200 and "Some customers cannot log in" in shown.text
+    assert state(phone_settings, sid) == "pending_approval"  # opening it approved nothing
+    token = secrets["email"].split("t=")[1]
+    approved = client.post(path_of(secrets["email"]).split("?")[0], data={"t": token})
+    assert approved.status_code == 200 and state(phone_settings, sid) == "approved"
+    again = client.post(path_of(secrets["email"]).split("?")[0], data={"t": token})
+    assert again.status_code == 403 and "already been used" in again.text
+
+
+def test_a_forged_or_expired_link_is_refused(pending, client, phone_settings):
+    sid, secrets, _ = pending
+    path, token = path_of(secrets["email"]).split("?t=")
+    forged = client.post(path, data={"t": token[:-4] + "0000"})
+    assert forged.status_code == 403 and "not valid" in forged.text
+    with transaction(phone_settings.database_url) as s:
+        s.execute(update(ApprovalRequest).values(expires_at=utcnow() - timedelta(seconds=1)))
+    expired = client.post(path, data={"t": token})
+    assert expired.status_code == 403 and "expired" in expired.text and state(phone_settings, sid) == "pending_approval"
+
+
+def test_an_edit_voids_the_link_and_the_code(pending, client, phone_settings):
+    sid, secrets, _ = pending
+    statements.edit(phone_settings, actor(phone_settings, "alice"), sid, StatementInput(headline="Logins fail"))
+    path, token = path_of(secrets["email"]).split("?t=")
+    assert "no longer waiting" in client.post(path, data={"t": token}).text
+    assert reply(text(client, secrets["sms"], sid="SM1")) == "refused"
+
+
+def test_a_link_for_someone_no_longer_an_approver_is_refused(pending, client, phone_settings):
+    sid, secrets, _ = pending
+    from broadcaster.store.models import User
+    with transaction(phone_settings.database_url) as s:
+        s.execute(update(User).where(User.name == "bob").values(roles="author"))
+    path, token = path_of(secrets["email"]).split("?t=")
+    assert client.post(path, data={"t": token}).status_code == 403
+    assert state(phone_settings, sid) == "pending_approval"
+
+
+def text(client, body: str, sender: str = BOB_PHONE, sid: str = "SM" + "a" * 32, sign: bool = True):
+    form = {"From": sender, "Body": body, "MessageSid": sid}
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC_URL + "/webhooks/twilio/inbound", form)
+    headers = {"X-Twilio-Signature": signature} if sign else {}
+    return client.post("/webhooks/twilio/inbound", data=form, headers=headers)
+
+
+def reply(response) -> str:
+    message = ET.fromstring(response.text).find("Message")
+    return "approved" if message is not None and message.text.startswith("Approved") else "refused"
+
+
+def test_the_right_code_from_the_approvers_number_approves_once(pending, client, phone_settings):
+    sid, secrets, _ = pending
+    assert reply(text(client, secrets["sms"], sid="SM1")) == "approved"
+    assert state(phone_settings, sid) == "approved"
+    assert reply(text(client, secrets["sms"], sid="SM2")) == "refused"  # used
+
+
+@pytest.mark.parametrize("case", ["unsigned", "unknown sender", "not an approver", "wrong code", "replay"])
+def test_inbound_sms_approval_is_refused_and_logged(pending, client, phone_settings, case):
+    sid, secrets, _ = pending
+    code = secrets["sms"]
+    if case == "unsigned":
+        assert text(client, code, sign=False).status_code == 403
+    elif case == "unknown sender":
+        assert reply(text(client, code, sender="+14155550199")) == "refused"
+    elif case == "not an approver":
+        assert reply(text(client, code, sender="+14155550143")) == "refused"
+    elif case == "wrong code":
+        assert reply(text(client, str((int(code) + 1) % 10**6).zfill(6))) == "refused"
+    else:
+        text(client, "12", sid="SM-replayed")  # a wrong code, but the MessageSid is now seen
+        assert reply(text(client, code, sid="SM-replayed")) == "refused"
+    assert state(phone_settings, sid) == "pending_approval"
+    if case != "unsigned":
+        with transaction(phone_settings.database_url) as s:
+            assert s.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())) == "refused: approve by SMS"
+
+
+def test_stop_still_means_stop(pending, client):
+    response = text(client, "STOP", sid="SM3")
+    assert response.status_code == 200 and "Approved" not in response.text
