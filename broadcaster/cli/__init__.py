@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import BroadcasterError
 from . import delivery, demo, people, run, statements  # noqa: F401 - each registers its commands
+from . import social  # noqa: F401
 from .common import app, err
 
 __all__ = ["app", "main"]

@@ -163,6 +163,8 @@ def _targets(settings: Settings, name: str, deliveries: list[Delivery]) -> list[
 def _target_details(settings: Settings, name: str, addresses: list[str]) -> dict[str, dict]:
     """{address: {field: value}} of the subscriber fields the channel asks for (e.g. a signing secret)."""
     ch = channels.channel(name)
+    if ch.lookup_details:
+        return ch.lookup_details(settings, addresses)
     if not ch.target_details:
         return {}
     address = getattr(Subscriber, ch.address)
@@ -221,7 +223,7 @@ def _call_with_quick_retries(settings: Settings, transport: Transport, fields: d
                              targets: list[Target], context: SendContext, rate: str | None = None
                              ) -> list[SendResult]:
     def worth_retrying_now(exc: BaseException) -> bool:
-        return (isinstance(exc, TransportError) and not exc.permanent
+        return (isinstance(exc, TransportError) and not exc.permanent and exc.attempted
                 and (exc.retry_after or 0) <= settings.quick_retry_max_wait_seconds)
 
     backoff = wait_exponential_jitter(multiplier=0.2, max=settings.quick_retry_max_wait_seconds)
@@ -248,6 +250,10 @@ def _success(delivery: Delivery, result: SendResult) -> Outcome:
 
 def _failure(settings: Settings, delivery: Delivery, exc: TransportError) -> Outcome:
     code = exc.code or ("permanent" if exc.permanent else "transient")
+    if not exc.attempted:  # never reached the provider: wait in the row (the sweep brings it back), no attempt spent
+        delay = exc.retry_after or settings.backoff_base_seconds
+        return Outcome(delivery, "retry", error_code=code, next_attempt_at=utcnow() + timedelta(seconds=delay),
+                       detail=f"{code}: {exc}; not sent, next try in {delay:.1f} s", attempted=False)
     if exc.permanent:
         return Outcome(delivery, "failed", error_code=code, detail=f"{code}: {exc}", opted_out=exc.opted_out)
     if delivery.attempts >= settings.max_attempts:

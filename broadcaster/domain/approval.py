@@ -15,6 +15,7 @@ class Role(StrEnum):
     AUTHOR = "author"
     APPROVER = "approver"
     ADMIN = "admin"
+    SOCIAL = "social"  # answers customers on social media, only with approved words
 
 
 # Which roles may take each action. Approving is for approvers alone: admins run
@@ -28,6 +29,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "open incident": frozenset({Role.AUTHOR, Role.ADMIN}),
     "approve": frozenset({Role.APPROVER}),
     "reject": frozenset({Role.APPROVER}),
+    # The social reply queue: queue approved replies, skip posts, search for the human-only lane.
+    "social reply": frozenset({Role.SOCIAL, Role.ADMIN}),
+    # Free text for one reply is approved like a statement: by an approver, never by its proposer.
+    "approve reply": frozenset({Role.APPROVER}),
 }
 
 

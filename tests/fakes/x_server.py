@@ -49,11 +49,12 @@ class FakeX:
     def __init__(self, window_posts: int = 100, window_seconds: float = 900, day_posts: int = 10_000,
                  duplicate_window: int = 1, delay_ms: float = 0):
         self.window_posts, self.window_seconds, self.day_posts = window_posts, window_seconds, day_posts
+        # duplicate_window: how many of the account's latest posts X compares new text with (0: none)
         self.duplicate_window, self.delay_ms = duplicate_window, delay_ms
         self.lock = threading.Lock()
         self.tweets: dict[str, dict] = {}  # every post, by id
         self.created: list[dict] = []  # posts our account made, in arrival order
-        self.requests: list[tuple[str, str, int]] = []  # (method, path, status)
+        self.requests: list[tuple[str, str, dict, int]] = []  # (method, path, query, status)
         self.rejected_429 = 0
         self.duplicates_403 = 0
         self.forbidden_replies: list[str] = []  # post ids an API reply was refused for
@@ -157,7 +158,7 @@ class FakeX:
                 return 429, _error(429, "Too Many Requests"), self._headers()
             self._window_count += 1
             self._day_count += 1
-            if any(p["text"] == text for p in self.created[-self.duplicate_window:]):
+            if self.duplicate_window and any(p["text"] == text for p in self.created[-self.duplicate_window:]):
                 self.duplicates_403 += 1
                 return 403, _error(403, DUPLICATE), self._headers()
             if reply_to is not None and not self._may_reply_to(reply_to):
@@ -201,7 +202,7 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status, payload, headers = fake.handle(method, url.path, query, body, self.headers.get("Authorization"))
             with fake.lock:
-                fake.requests.append((method, url.path, status))
+                fake.requests.append((method, url.path, query, status))
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
