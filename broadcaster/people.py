@@ -30,7 +30,7 @@ def add_user(settings: Settings, name: str, roles: Iterable[str], email: str | N
              phone: str | None = None) -> dict:
     role_values = sorted({parse_choice(Role, role, "role").value for role in roles})
     if not role_values:
-        raise InvalidInput("role: give at least one of author, approver, admin")
+        raise InvalidInput(f"role: give at least one of {', '.join(r.value for r in Role)}")
     if not name.strip():
         raise InvalidInput("name: must not be empty")
     with unit_of_work(settings) as s:

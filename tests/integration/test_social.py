@@ -1,5 +1,6 @@
 """The social reply queue against the fake X server, through tweepy, on SQLite and PostgreSQL."""
 
+import json
 import multiprocessing
 import time
 
@@ -11,6 +12,7 @@ from broadcaster.channels import _xbudget
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.sweep import sweep
 from broadcaster.domain.errors import InvalidInput, NotAllowed
+from broadcaster.domain.hashing import sha256_of
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, SocialReply
@@ -355,3 +357,78 @@ def _posts_per_window(created: list[dict], seconds: float) -> list[int]:
             start, n = post["at"], 0
         n += 1
     return [*counts, n]
+
+
+# --- the command line and the beat job ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(social_settings, x, tmp_path, monkeypatch, capsys):
+    from broadcaster.cli import main
+    from broadcaster.config import get_settings
+    from tests.integration.engine import as_env
+
+    monkeypatch.chdir(tmp_path)
+    for key, value in as_env({"database_url": social_settings.database_url, **x_settings(x),
+                              "x_rate": "100000/second", "social_page_size": 10}).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("COLUMNS", "250")
+
+    def run(*args) -> tuple[int, str, str]:
+        get_settings.cache_clear()
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_the_social_commands_pull_reply_and_show_the_inbox(cli, social_settings, x):
+    live_incident(social_settings)
+    post, human = x.mention("@acme is login down?"), x.stranger("acme login down")
+
+    assert cli("social", "pull")[1].startswith("1 new post(s) of 1 read in 1 page(s)")
+    assert "1 new post(s) in the human-only lane" in cli("social", "search", "login down", "--as", "sam")[1]
+    code, out, err = cli("social", "reply", human, "--as", "sam")
+    assert code == 1 and err.count("\n") == 1 and "human-only lane" in err and "Traceback" not in err
+    code, out, _ = cli("social", "reply", post, "--as", "sam", "--variant", "3")
+    assert code == 0 and "variant 3" in out
+    code, out, _ = cli("social", "inbox", "--json")
+    listed = json.loads(out)
+    assert {p["id"]: p["state"] for p in listed["posts"]} == {post: "queued", human: "human-only"}
+    assert listed["budget"]["queued"] == 1
+    code, out, _ = cli("social", "inbox")
+    assert "replies that can go now:" in out and f"https://x.com/someone/status/{human}" in out
+    code, out, _ = cli("social", "reply", x.mention("@acme hi"), "--as", "sam", "--text", "Hi there")
+    assert code == 1  # not pulled yet: one line saying so
+    social.pull(social_settings)
+    new = states(social_settings)
+    target = next(p for p, st in new.items() if st == "new")
+    code, out, _ = cli("social", "reply", target, "--as", "sam", "--text", "Hi there")
+    assert code == 0 and "awaiting approval" in out
+    digest = sha256_of("Hi there")[:12]
+    assert cli("social", "approve", target, "--hash", digest, "--as", "sam")[0] == 1
+    assert cli("social", "approve", target, "--hash", digest, "--as", "carol")[0] == 0
+
+
+def test_the_beat_job_pulls_only_while_an_incident_is_open_and_rebases_held_replies(social_settings, x):
+    x.mention()
+    assert social.tick(social_settings) == {"rebased": 0}
+    assert not [r for r in x.requests if r[1].endswith("/mentions")]
+    live_incident(social_settings)
+    result = social.tick(social_settings)
+    assert result["pull"]["new"] == 1
+
+
+def test_beat_schedules_the_social_job():
+    from broadcaster.delivery.broker import make_app
+
+    app = make_app(make_settings("sqlite://", social_pull_interval_seconds=30))
+    assert app.conf.beat_schedule["social"]["task"] == "broadcaster.social_tick"
+    assert app.conf.beat_schedule["social"]["schedule"] == 30
