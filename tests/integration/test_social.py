@@ -404,7 +404,10 @@ def test_the_social_commands_pull_reply_and_show_the_inbox(cli, social_settings,
     assert {p["id"]: p["state"] for p in listed["posts"]} == {post: "queued", human: "human-only"}
     assert listed["budget"]["queued"] == 1
     code, out, _ = cli("social", "inbox")
-    assert "replies that can go now:" in out and f"https://x.com/someone/status/{human}" in out
+    budget = listed["budget"]  # X said 99 of 100 are left; 20 are kept for statements
+    assert (budget["window_remaining"], budget["reserved_for_statements"], budget["replies_now"]) == (99, 20, 79)
+    assert "replies that can go now: 79" in " ".join(out.split()) and human in out  # rich may wrap lines
+    assert [p["url"] for p in listed["posts"] if p["id"] == human] == [f"https://x.com/someone/status/{human}"]
     code, out, _ = cli("social", "reply", x.mention("@acme hi"), "--as", "sam", "--text", "Hi there")
     assert code == 1  # not pulled yet: one line saying so
     social.pull(social_settings)
