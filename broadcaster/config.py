@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     x_api_base: str | None = None
     x_rate: str = "100/15minutes"
 
+    # The social reply queue (broadcaster.social): answering customers' posts on X.
+    # Share of each X posting window (and of the 24-hour allowance) kept for official statement
+    # posts; replies use the rest. X's own headers say the window; until they do, x_rate is assumed.
+    x_statement_reserve: float = Field(default=0.2, ge=0.0, lt=1.0)
+    x_user_id: str | None = None  # the account whose mentions are pulled; unset: asked once (GET /2/users/me)
+    social_page_size: int = Field(default=100, ge=5, le=100)  # posts per page of mentions or search
+    social_max_pages: int = Field(default=50, ge=1)  # pages one pull reads at most (the rest: next pull)
+    social_pull_interval_seconds: float = 60.0  # beat pulls mentions this often while an incident is open
+
     # What customers see and hear (banner, status page, Statuspage JSON, feeds, IVR). The wording
     # itself lives in templates/_web/; these only say where and how.
     static_dir: Path | None = None  # also write the public surfaces here as static files (a CDN's origin)

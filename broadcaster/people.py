@@ -91,7 +91,7 @@ def _new_user(s: Session, name: str, role_values: list[str], email: str | None, 
 def _roles(roles: Iterable[str]) -> list[str]:
     role_values = sorted({parse_choice(Role, role, "role").value for role in roles})
     if not role_values:
-        raise InvalidInput("role: give at least one of author, approver, admin")
+        raise InvalidInput(f"role: give at least one of {', '.join(r.value for r in Role)}")
     return role_values
 
 

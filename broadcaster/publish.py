@@ -123,6 +123,8 @@ def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> l
     batches: a million subscribers must not become a million ORM objects."""
     now = utcnow()
     for rendition in statement.renditions:
+        if not channels.channel(rendition.channel).delivered_at_publish:
+            continue  # approved words for later: its deliveries are created on demand (social replies)
         provider = transport_for(rendition.channel, settings).provider
         for batch in _batched(_targets(s, rendition.channel, statement.components), 5000):
             s.execute(insert(Delivery), [

@@ -53,6 +53,13 @@ def reconcile() -> dict[str, int]:
     return sweeping.reconcile(get_settings())
 
 
+@celery_app.task(name="broadcaster.social_tick", base=BroadcasterTask)
+def social_tick() -> dict:
+    from broadcaster import social
+
+    return social.tick(get_settings())
+
+
 @celery_app.task(name="broadcaster.stop_embedded_worker")
 def stop_embedded_worker() -> None:
     """Runs inside the embedded worker's thread and asks it to stop after this task. The worker

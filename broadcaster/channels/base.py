@@ -28,6 +28,9 @@ from ..render.limits import LimitCheck
 class Kind(StrEnum):
     LIVE = "live"  # one target, the surface itself; goes live within seconds on the `live` queue
     RECIPIENT = "recipient"  # one target per subscriber; fans out on the `bulk` queue
+    # Renditions only (approved with the statement); publishing writes no delivery for it: its
+    # deliveries are created one by one later (the social reply queue), and go on the `live` queue.
+    ON_DEMAND = "on demand"
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,11 @@ def retry_after_seconds(value: str | None) -> float | None:
 class TransportError(Exception):
     def __init__(self, message: str, permanent: bool = False, code: str | None = None,
                  retry_after: float | None = None, opted_out: bool = False, ambiguous: bool = False,
-                 credentials: bool = False):
+                 credentials: bool = False, attempted: bool = True):
         super().__init__(message)
+        # False: the provider was never called (our own budget said "not yet"): no attempt is spent,
+        # and the delivery waits in its row for `retry_after`, never in a worker thread.
+        self.attempted = attempted
         self.permanent = permanent
         self.code = code
         self.retry_after = retry_after
@@ -190,6 +196,9 @@ class Channel:
     batch_size: Callable[[Settings], int] = _one  # targets per provider call (also for the log provider)
     idempotent: bool = False  # a resend is harmless, so an unknown outcome is simply sent again
     threads_updates: bool = False  # later versions of an incident reply to the previous post
+    # {target: {field: value}} the transport needs beyond the subscriber fields, looked up at send time
+    # (an on-demand channel's targets are no subscribers: e.g. which approved variant a reply uses).
+    lookup_details: Callable[[Settings, list[str]], dict[str, dict]] | None = None
 
     def __post_init__(self) -> None:
         if (self.kind is Kind.RECIPIENT) != (self.address is not None):
@@ -199,3 +208,8 @@ class Channel:
     @property
     def is_live(self) -> bool:
         return self.kind is Kind.LIVE
+
+    @property
+    def delivered_at_publish(self) -> bool:
+        """Publishing writes its deliveries (not an on-demand channel)."""
+        return self.kind is not Kind.ON_DEMAND

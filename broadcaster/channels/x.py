@@ -1,8 +1,9 @@
 """Posts on X through API v2 (OAuth 1.0a user context): one post per statement version,
-later versions of an incident posted as replies so the updates read as one thread."""
+later versions of an incident posted as replies so the updates read as one thread. The
+session, the budget and `create_post` are shared with the social reply channel (`reply.py`)."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -10,6 +11,7 @@ import tweepy
 
 from ..config import Settings
 from ..render.limits import LimitCheck
+from . import _xbudget
 from .base import Channel, ErrorTable, Kind, SendContext, SendResult, Target, TransportError, request_never_left
 
 X_ORIGIN = "https://api.twitter.com"
@@ -17,17 +19,42 @@ X_ORIGIN = "https://api.twitter.com"
 
 class _Session(requests.Session):
     # tweepy hard-codes its host and sets no timeout, but sends everything through
-    # client.session: this is the one place to add both.
-    def __init__(self, base_url: str | None, timeout: float = 10.0):
+    # client.session: this is the one place to add both, and to read X's rate headers
+    # (tweepy's responses drop them).
+    def __init__(self, base_url: str | None, timeout: float = 10.0,
+                 on_post_response: Callable[[requests.Response], None] | None = None):
         super().__init__()
         self.base_url = base_url.rstrip("/") if base_url else None
         self.timeout = timeout
+        self.on_post_response = on_post_response
 
     def request(self, method, url, *args, **kwargs):
         if self.base_url and url.startswith(X_ORIGIN):
             url = self.base_url + url[len(X_ORIGIN):]
         kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        response = super().request(method, url, *args, **kwargs)
+        if self.on_post_response and method.upper() == "POST" and url.endswith("/2/tweets"):
+            self.on_post_response(response)
+        return response
+
+
+def client_for(settings: Settings) -> tweepy.Client:
+    """A tweepy client (OAuth 1.0a user context) whose every post reports X's budget headers."""
+    client = tweepy.Client(consumer_key=settings.x_consumer_key, consumer_secret=settings.x_consumer_secret,
+                           access_token=settings.x_access_token, access_token_secret=settings.x_access_token_secret)
+    account = settings.x_access_token or ""
+    client.session = _Session(settings.x_api_base, settings.provider_timeout_seconds,
+                              lambda response: _xbudget.observe(settings, account, response.headers))
+    return client
+
+
+def spend_budget(settings: Settings, account: str, kind: str) -> None:
+    """One post of X's window, or a TransportError saying when (nothing was sent, no attempt spent)."""
+    wait = _xbudget.take(settings, account, kind)
+    if wait:
+        raise TransportError(f"x: the posting window is spent{' for replies' if kind == _xbudget.REPLY else ''}; "
+                             f"waiting {wait:.1f} s for X's reset", code="x-window", retry_after=wait,
+                             attempted=False)
 
 
 # https://docs.x.com/x-api/fundamentals/response-codes-and-errors
@@ -35,31 +62,44 @@ X_ERRORS = ErrorTable(credentials={"401"}, transient={"429"})
 DUPLICATE = "duplicate content"  # X's 403 detail when the account already posted this text
 
 
+class DuplicateContent(TransportError):
+    """X's 403 for words this account has already posted."""
+
+
+def create_post(client: tweepy.Client, text: str, in_reply_to: str | None) -> str:
+    """Post (or reply); the new post's id. Errors as TransportError by X's error table: retried at
+    once only when nothing can have been posted; no answer after the request left is ambiguous."""
+    try:
+        response = client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to)
+    except tweepy.HTTPException as e:
+        if e.response.status_code == 403 and DUPLICATE in str(e).lower():
+            raise DuplicateContent(f"x: {e}", permanent=True, code="403") from e
+        raise _error(e) from e
+    except requests.RequestException as e:
+        raise _connection_error(e) from e
+    return str(response.data["id"])
+
+
 class XPosts:
     provider = "x"
     batch_size = 1
 
     def __init__(self, settings: Settings):
+        self.settings = settings
         self.account = settings.x_access_token
-        self.client = tweepy.Client(consumer_key=settings.x_consumer_key, consumer_secret=settings.x_consumer_secret,
-                                    access_token=settings.x_access_token,
-                                    access_token_secret=settings.x_access_token_secret)
-        self.client.session = _Session(settings.x_api_base, settings.provider_timeout_seconds)
+        self.client = client_for(settings)
         self._user_id: str | None = None
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
         results = []
         for target in targets:
+            spend_budget(self.settings, self.account, _xbudget.STATEMENT)  # statements may use the reserve
             try:
-                response = self.client.create_tweet(text=fields["text"], in_reply_to_tweet_id=context.reply_to)
-            except tweepy.HTTPException as e:
-                if e.response.status_code == 403 and DUPLICATE in str(e).lower():
-                    results.append(self._already_posted(fields, target))
-                    continue
-                raise _error(e) from e
-            except requests.RequestException as e:
-                raise _connection_error(e) from e
-            results.append(SendResult(target.delivery_id, "sent", str(response.data["id"])))
+                post_id = create_post(self.client, fields["text"], context.reply_to)
+            except DuplicateContent:
+                results.append(self._already_posted(fields, target))
+                continue
+            results.append(SendResult(target.delivery_id, "sent", post_id))
         return results
 
     def _already_posted(self, fields: dict[str, str], target: Target) -> SendResult:

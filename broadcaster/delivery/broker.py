@@ -19,7 +19,8 @@ def make_app(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_default_queue=BULK,
         task_queues=None,
-        task_routes={"broadcaster.sweep": {"queue": LIVE}, "broadcaster.reconcile": {"queue": RECONCILE}},
+        task_routes={"broadcaster.sweep": {"queue": LIVE}, "broadcaster.reconcile": {"queue": RECONCILE},
+                     "broadcaster.social_tick": {"queue": LIVE}},
         # Publishing to a dead broker must not hang `publish`: the outbox rows are committed and
         # the sweep will enqueue them once the broker is back.
         task_publish_retry=True,
@@ -35,6 +36,9 @@ def make_app(settings: Settings) -> Celery:
             # back to back with the ones queued behind it.
             "sweep": {"task": "broadcaster.sweep", "schedule": settings.sweep_interval_seconds,
                       "options": {"expires": settings.sweep_interval_seconds}},
+            # Re-bases held replies, and pulls new mentions while an incident is open (the task checks).
+            "social": {"task": "broadcaster.social_tick", "schedule": settings.social_pull_interval_seconds,
+                       "options": {"expires": settings.social_pull_interval_seconds}},
         },
     )
     return app

@@ -228,6 +228,8 @@ def _targets(settings: Settings, name: str, deliveries: list[Delivery]) -> list[
 def _target_details(settings: Settings, name: str, addresses: list[str]) -> dict[str, dict]:
     """{address: {field: value}} of the subscriber fields the channel asks for (e.g. a signing secret)."""
     ch = channels.channel(name)
+    if ch.lookup_details:
+        return ch.lookup_details(settings, addresses)
     if not ch.target_details:
         return {}
     address = getattr(Subscriber, ch.address)
@@ -312,8 +314,10 @@ def _call_with_quick_retries(settings: Settings, transport: Transport, fields: d
                              targets: list[Target], context: SendContext, rate: str | None = None
                              ) -> list[SendResult]:
     def worth_retrying_now(exc: BaseException) -> bool:
-        # Only an error proving nothing was sent: an ambiguous one may have reached the customer.
+        # Only an error proving nothing was sent: an ambiguous one may have reached the customer;
+        # one that never reached the provider (our own budget) waits in its row, not in this thread.
         return (isinstance(exc, TransportError) and not (exc.permanent or exc.ambiguous or exc.credentials)
+                and exc.attempted
                 and (exc.retry_after or 0) <= settings.quick_retry_max_wait_seconds)
 
     backoff = wait_exponential_jitter(multiplier=0.2, max=settings.quick_retry_max_wait_seconds)
@@ -347,6 +351,10 @@ def _failure(settings: Settings, delivery: Delivery, exc: TransportError) -> Out
     if exc.ambiguous:
         return Outcome(delivery, "unknown", error_code=code,
                        detail=f"{code}: {exc}; it may have gone out: reconciled before any resend")
+    if not exc.attempted:  # never reached the provider: wait in the row (the sweep brings it back), no attempt spent
+        delay = exc.retry_after or settings.backoff_base_seconds
+        return Outcome(delivery, "retry", error_code=code, next_attempt_at=utcnow() + timedelta(seconds=delay),
+                       detail=f"{code}: {exc}; not sent, next try in {delay:.1f} s", attempted=False)
     if exc.permanent:
         return Outcome(delivery, "failed", error_code=code, detail=f"{code}: {exc}", opted_out=exc.opted_out)
     if delivery.attempts >= settings.max_attempts:

@@ -71,4 +71,5 @@ def plan(settings: Settings, delivery_ids: list[int],
 
 
 def _queue_of(name: str) -> str:
-    return LIVE if channels.channel(name).is_live else BULK
+    # One target each (a live surface, a reply to one post): the live queue, one task per delivery.
+    return BULK if channels.channel(name).kind is channels.Kind.RECIPIENT else LIVE

@@ -20,6 +20,7 @@ class Role(StrEnum):
     AUTHOR = "author"
     APPROVER = "approver"
     ADMIN = "admin"
+    SOCIAL = "social"  # answers customers on social media, only with approved words
 
 
 # Which roles may take each action. Approving is for approvers alone: admins run
@@ -43,6 +44,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Holding statements: kept ready in calm times, switched on by an author or approver.
     "keep holding": frozenset({Role.AUTHOR, Role.ADMIN}),
     "activate holding": frozenset({Role.AUTHOR, Role.APPROVER, Role.ADMIN}),
+    # The social reply queue: queue approved replies, skip posts, search for the human-only lane.
+    "social reply": frozenset({Role.SOCIAL, Role.ADMIN}),
+    # Free text for one reply is approved like a statement: by an approver, never by its proposer.
+    "approve reply": frozenset({Role.APPROVER}),
 }
 
 

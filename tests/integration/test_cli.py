@@ -82,7 +82,7 @@ def test_walkthrough_from_the_readme(run, tmp_path):
     assert out.startswith("statement 1: incident 1 v1 (draft)")
 
     preview = json.loads(run("preview", "1", "--json").stdout)
-    assert set(preview["channels"]) == {"banner", "status_page", "x", "email", "sms", "ivr", "webhook"}
+    assert set(preview["channels"]) == {"banner", "status_page", "x", "email", "sms", "ivr", "webhook", "reply"}
     assert all(channel["ok"] for channel in preview["channels"].values())
     assert preview["channels"]["sms"]["limits"][0]["name"] == "segments"
     assert "sms" in run("preview", "1").stdout

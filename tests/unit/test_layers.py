@@ -13,7 +13,8 @@ ALLOWED = {
     "domain": set(),
     "render": {"domain", "config"},
     "store": {"domain", "config"},
-    "channels": {"domain", "render", "config", "contacts"},
+    # A channel may read the rows that address it (the reply channel reads the social ledger).
+    "channels": {"domain", "render", "config", "contacts", "store"},
     "delivery": {"domain", "render", "store", "channels", "config", "links", "metrics", "background"},
 }
 

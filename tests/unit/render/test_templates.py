@@ -27,7 +27,7 @@ def context(**overrides):
 
 def test_every_channel_of_the_design_has_a_rendition():
     rendered = render_statement(TEMPLATES, context())
-    assert set(rendered) == {"banner", "status_page", "x", "email", "sms", "ivr", "webhook"}
+    assert set(rendered) == {"banner", "status_page", "x", "email", "sms", "ivr", "webhook", "reply"}
     assert set(rendered["email"]) == {"subject", "body_text", "body_html"}
     assert set(rendered["ivr"]) == {"script", "twiml", "ssml"}
     assert rendered["banner"]["severity"] == "major"
@@ -117,6 +117,8 @@ RESOLVED_WORDS = {
     ("ivr", "twiml"): "The problem with Login has been fixed.",
     ("ivr", "ssml"): "The problem with Login has been fixed.",
     ("webhook", "body"): '"status": "resolved"',
+    ("reply", "variant1"): "Resolved now: ", ("reply", "variant2"): "Resolved, and thanks",
+    ("reply", "variant3"): "Resolved: ",
 }
 
 

@@ -1,0 +1,87 @@
+"""`broadcaster social ...`: the social reply queue (pull, search, inbox, reply, approve, skip)."""
+
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Column, Table
+
+from .. import social
+from ..config import get_settings
+from .common import As, AsJson, app, out, print_json, who
+
+social_app = typer.Typer(no_args_is_help=True, help="Answer customers on X with approved words, one reply per post.")
+app.add_typer(social_app, name="social")
+
+
+@social_app.command("pull")
+def social_pull(as_json: AsJson = False) -> None:
+    """Fetch new mentions of the account (since the last one seen) into the inbox."""
+    result = social.pull(get_settings())
+    if as_json:
+        return print_json(result)
+    out.print(f"{result['new']} new post(s) of {result['fetched']} read in {result['pages']} page(s); "
+              f"incident {result['incident_id'] or '-'}; next pull from id {result['since_id'] or '-'}")
+
+
+@social_app.command("search")
+def social_search(query: str, actor: As = None, as_json: AsJson = False) -> None:
+    """Store recent posts matching QUERY that do not mention the account, for a person to answer by hand."""
+    result = social.search(get_settings(), who(actor), query)
+    if as_json:
+        return print_json(result)
+    out.print(f"{result['new']} new post(s) in the human-only lane; {result['left_to_pull']} mention the account "
+              "(they come with `social pull`)")
+
+
+@social_app.command("inbox")
+def social_inbox(state: Annotated[Optional[str], typer.Option(help="Only posts in this state.")] = None,
+                 incident: Annotated[Optional[int], typer.Option(help="Only posts about this incident.")] = None,
+                 as_json: AsJson = False) -> None:
+    """Posts with their state, who picked them up, the incident, and the reply budget."""
+    result = social.inbox(get_settings(), state, incident)
+    if as_json:
+        return print_json(result)
+    table = Table("author", "text", "state", "by", "incident", "reply", "link / note")
+    table.columns.insert(0, Column("post", no_wrap=True))  # the id people type into `social reply`: never cut
+    for p in result["posts"]:
+        reply = f"v{p['version']} variant {p['variant']}" if p["variant"] else ("free text" if p["free_text"] else "")
+        extra = p["note"] or (p["url"] if p["state"] in ("human-only", "new") else "")
+        table.add_row(p["id"], p["author"] or "", p["text"], p["state"], p["picked_by"] or "",
+                      str(p["incident_id"] or ""), reply, extra)
+    out.print(table)
+    b = result["budget"]
+    rest = (f"; the other {b['after_this_window']} by {b['all_sent_by']}" if b["after_this_window"] else "")
+    out.print(f"replies that can go now: {b['replies_now']} (window {b['window_remaining']}/{b['window_limit']}, "
+              f"{b['reserved_for_statements']} kept for statements, resets {b['window_resets_at']}); "
+              f"queued {b['queued']}{rest}", highlight=False)
+
+
+@social_app.command("reply")
+def social_reply(post_id: str, actor: As = None,
+                 variant: Annotated[Optional[int], typer.Option(help="Which approved variant (default: rotate).")] = None,
+                 text: Annotated[Optional[str], typer.Option(help="Free text: held until an approver approves it.")] = None,
+                 ) -> None:
+    """Queue the one reply to POST_ID from the live statement's approved variants."""
+    if text is not None:
+        result = social.propose(get_settings(), who(actor), post_id, text)
+        out.print(f"post {post_id}: free text awaiting approval (hash {result['hash'][:12]}); an approver runs "
+                  f"`broadcaster social approve {post_id} --hash {result['hash'][:12]} --as NAME`")
+        return
+    result = social.reply(get_settings(), who(actor), post_id, variant)
+    out.print(f"post {post_id}: reply queued from v{result['version']} variant {result['variant']}: "
+              f"{result['text']}", highlight=False)
+
+
+@social_app.command("approve")
+def social_approve(post_id: str, content_hash: Annotated[str, typer.Option("--hash", help="The hash you read.")],
+                   actor: As = None) -> None:
+    """Approve the free text proposed for POST_ID (approvers only, not its proposer)."""
+    result = social.approve_text(get_settings(), who(actor), post_id, content_hash)
+    out.print(f"post {post_id}: free text {result['hash'][:12]} approved and queued")
+
+
+@social_app.command("skip")
+def social_skip(post_id: str, actor: As = None) -> None:
+    """Mark POST_ID as needing no reply (or answered by hand)."""
+    social.skip(get_settings(), who(actor), post_id)
+    out.print(f"post {post_id}: skipped")

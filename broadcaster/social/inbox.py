@@ -1,0 +1,236 @@
+"""The inbox: customers' posts pulled from X, the human-only lane, and what the queue did with each.
+
+``pull`` reads the account's mentions since the last id seen (paged; the cursor moves only once
+every page is stored, so an interrupted pull re-reads rather than skips) and stores each post with
+the incident open at the time. ``search`` stores matches that do not mention the account in the
+human-only lane: the API never answers those (X's self-serve tiers may reply only to posts that
+mention or quote the account, and its rules forbid automated replies to keyword matches); the inbox
+shows them with a link for a person.
+"""
+
+import math
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from ..channels import _xbudget
+from ..config import Settings
+from ..delivery.status import CANCELLED, FAILED, REACHED
+from ..domain.approval import Actor
+from ..domain.errors import InvalidInput, NotAllowed
+from ..domain.lifecycle import State
+from ..store.db import transaction
+from ..store.models import Delivery, Incident, SocialCursor, SocialPost, SocialReply, Statement, User, utcnow
+from ..usecase import acting, get, log_action, unit_of_work
+from .x_reader import Post, XReader
+
+MENTION, HUMAN_ONLY = "mention", "human_only"
+STATES = ("new", "queued", "awaiting approval", "held", "replied", "failed", "skipped", "human-only")
+
+
+def open_incident_id(s: Session) -> int | None:
+    """The incident customers are most likely asking about: the newest unresolved one with words live."""
+    return s.scalar(select(Incident.id).join(Statement, Statement.incident_id == Incident.id)
+                    .where(Incident.resolved_at.is_(None), Statement.state == State.PUBLISHED.value)
+                    .order_by(Incident.id.desc()).limit(1))
+
+
+def pull(settings: Settings) -> dict:
+    """Store the account's new mentions; returns what was read. Beat runs it while an incident is open."""
+    reader = XReader(settings)
+    user_id, _ = reader.account()
+    cursor = f"mentions:{user_id}"
+    result = _read_into_inbox(settings, cursor, reader.mentions(user_id, _since(settings, cursor)),
+                              lambda post: MENTION, "mentions")
+    with unit_of_work(settings) as s:
+        log_action(s, None, "social pull", cursor, result)
+    return result
+
+
+def search(settings: Settings, actor: Actor, query: str) -> dict:
+    """Store recent posts matching `query` that do not mention the account, in the human-only lane.
+    Those that mention it are left to `pull` (they are in the mentions too)."""
+    if not query.strip():
+        raise InvalidInput("query: say what to search for, e.g. 'acme login down'")
+    with acting(settings, actor, "social reply", f"search:{query[:50]}"):
+        pass  # the role check (and its audit on refusal) before anything is asked of X
+    reader = XReader(settings)
+    _, username = reader.account()
+    cursor = f"search:{query.strip()}"[:300]
+    human_only = [0]
+
+    def lane(post: Post) -> str | None:
+        if _mentions(post.text, username):
+            return None
+        human_only[0] += 1
+        return HUMAN_ONLY
+
+    result = _read_into_inbox(settings, cursor, reader.search(query.strip(), _since(settings, cursor)), lane,
+                              f"search: {query.strip()}")
+    with unit_of_work(settings) as s:
+        log_action(s, actor, "social search", cursor, result)
+    return {**result, "human_only": human_only[0], "left_to_pull": result["fetched"] - human_only[0]}
+
+
+def _mentions(text: str, username: str) -> bool:
+    return f"@{username.lower()}" in text.lower()
+
+
+def _read_into_inbox(settings: Settings, cursor: str, pages: Iterable[list[Post]], lane_of, found_by: str) -> dict:
+    fetched = stored = page_count = 0
+    newest = None
+    with unit_of_work(settings) as s:
+        incident_id = open_incident_id(s)
+    for page in pages:
+        page_count += 1
+        fetched += len(page)
+        keep = [(post, lane) for post in page if (lane := lane_of(post))]
+        stored += _store(settings, keep, incident_id, found_by)
+        newest = max([newest, *(int(p.id) for p in page)], key=lambda v: v or 0)
+    if newest is not None:
+        _move_cursor(settings, cursor, str(newest))
+    return {"pages": page_count, "fetched": fetched, "new": stored, "since_id": _since(settings, cursor),
+            "incident_id": incident_id}
+
+
+def _insert(s: Session):
+    return (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(SocialPost)
+
+
+def _store(settings: Settings, posts: list[tuple[Post, str]], incident_id: int | None, found_by: str) -> int:
+    """Insert the posts not stored yet (a post keeps its first lane: a human-only post never becomes
+    answerable by being found again). Returns how many were new."""
+    if not posts:
+        return 0
+    with transaction(settings.database_url) as s:
+        rows = [{"id": p.id, "author_id": p.author_id, "author_username": p.author_username, "text": p.text,
+                 "posted_at": p.posted_at,
+                 "conversation_id": p.conversation_id, "incident_id": incident_id, "lane": lane,
+                 "found_by": found_by[:300], "pulled_at": utcnow()} for p, lane in posts]
+        inserted = s.scalars(_insert(s).values(rows).on_conflict_do_nothing(index_elements=["id"])
+                             .returning(SocialPost.id)).all()
+        return len(inserted)
+
+
+def _since(settings: Settings, cursor: str) -> str | None:
+    with transaction(settings.database_url) as s:
+        return s.scalar(select(SocialCursor.since_id).where(SocialCursor.name == cursor))
+
+
+def _move_cursor(settings: Settings, cursor: str, newest: str) -> None:
+    with transaction(settings.database_url) as s:
+        row = s.get(SocialCursor, cursor, with_for_update=True)
+        if row is None:
+            s.add(SocialCursor(name=cursor, since_id=newest))
+        elif int(newest) > int(row.since_id):
+            row.since_id = newest
+
+
+def skip(settings: Settings, actor: Actor, post_id: str) -> dict:
+    """A person decided this post needs no reply (or answered it by hand)."""
+    with acting(settings, actor, "social reply", f"post:{post_id}") as s:
+        post = get_post(s, post_id)
+        if s.scalar(select(SocialReply.id).where(SocialReply.post_id == post_id)):
+            raise NotAllowed(f"post {post_id} already has a reply queued or sent: it cannot be skipped")
+        post.skipped_by_id, post.skipped_at = actor.id, utcnow()
+        log_action(s, actor, "social skip", f"post:{post_id}", {})
+    return {"post_id": post_id, "state": "skipped"}
+
+
+def get_post(s: Session, post_id: str) -> SocialPost:
+    post = s.get(SocialPost, str(post_id).strip())
+    if post is None:
+        raise InvalidInput(f"post {post_id}: not in the inbox; run `broadcaster social pull` (or search) first")
+    return post
+
+
+def post_url(post: SocialPost) -> str:
+    return f"https://x.com/{post.author_username or 'i/web'}/status/{post.id}"
+
+
+def state_of(post: SocialPost, reply: SocialReply | None, delivery_status: str | None,
+             statement_state: str | None) -> str:
+    if post.lane == HUMAN_ONLY:
+        return "human-only"
+    if reply is None:
+        return "skipped" if post.skipped_at else "new"
+    if reply.delivery_id is None:
+        return "awaiting approval"
+    if delivery_status in REACHED:
+        return "replied"
+    if delivery_status in FAILED:
+        return "failed"
+    if delivery_status == CANCELLED and statement_state != State.PUBLISHED.value:
+        return "held"  # its version was superseded before it went: re-based on the live one next
+    return "queued"
+
+
+def inbox(settings: Settings, state: str | None = None, incident_id: int | None = None) -> dict:
+    """Every post with its state, who picked it up, the incident, and the reply budget."""
+    if state is not None and state not in STATES:
+        raise InvalidInput(f"state: choose among {', '.join(STATES)}")
+    with unit_of_work(settings) as s:
+        picker, skipper = aliased(User), aliased(User)
+        query = (select(SocialPost, SocialReply, Delivery.status, Statement, picker.name, skipper.name)
+                 .outerjoin(SocialReply, SocialReply.post_id == SocialPost.id)
+                 .outerjoin(Delivery, Delivery.id == SocialReply.delivery_id)
+                 .outerjoin(Statement, Statement.id == SocialReply.statement_id)
+                 .outerjoin(picker, picker.id == SocialReply.queued_by_id)
+                 .outerjoin(skipper, skipper.id == SocialPost.skipped_by_id)
+                 .order_by(SocialPost.posted_at.desc(), SocialPost.id.desc()))
+        if incident_id is not None:
+            query = query.where(SocialPost.incident_id == incident_id)
+        posts = []
+        for post, reply, status, statement, picked_by, skipped_by in s.execute(query):
+            row = _post_view(post, reply, status, statement, picked_by or skipped_by)
+            if state is None or row["state"] == state:
+                posts.append(row)
+    return {"posts": posts, "budget": reply_budget(settings, sum(p["state"] == "queued" for p in posts))}
+
+
+def _post_view(post: SocialPost, reply: SocialReply | None, status: str | None, statement: Statement | None,
+               picked_by: str | None) -> dict:
+    return {
+        "id": post.id, "url": post_url(post), "author": post.author_username, "text": post.text,
+        "posted_at": post.posted_at.isoformat() if post.posted_at else None, "incident_id": post.incident_id,
+        "lane": post.lane, "state": state_of(post, reply, status, statement.state if statement else None),
+        "picked_by": picked_by, "delivery_status": status,
+        "version": statement.version if statement else None,
+        "variant": reply.variant if reply else None, "free_text": reply.custom_text if reply else None,
+        "note": reply.note if reply else "",
+    }
+
+
+def reply_budget(settings: Settings, queued: int) -> dict:
+    """How many replies X's window lets go now, and when the queued rest will (statements keep their reserve)."""
+    budget = _xbudget.snapshot(settings, settings.x_access_token or "")
+    now, per_window = time.time(), budget["replies_per_window"]
+    rest = max(queued - budget["replies_now"], 0)
+    if rest and per_window:
+        done_at = budget["window_resets_at"] + (math.ceil(rest / per_window) - 1) * budget["window_seconds"]
+    else:
+        done_at = now if not rest else None
+    return {**budget, "queued": queued, "after_this_window": rest,
+            "window_resets_at": _iso(budget["window_resets_at"]), "all_sent_by": _iso(done_at) if done_at else None}
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+def tick(settings: Settings) -> dict:
+    """Beat's social job: re-base held replies; pull mentions while an incident is open and X is set up."""
+    from .replies import rebase_held
+
+    result: dict = {"rebased": rebase_held(settings)}
+    with unit_of_work(settings) as s:
+        open_now = open_incident_id(s) is not None
+    from ..channels import channel
+
+    if open_now and channel("x").configured(settings) and not settings.simulate:
+        result["pull"] = pull(settings)
+    return result

@@ -1,0 +1,204 @@
+"""Replies: queued from the live statement's approved variants, one per post, ever.
+
+The ledger row (``social_replies``, unique on the post id) is written in the same transaction as the
+reply's delivery and before anything is sent: a double click, two team members or a redelivered
+task find it and stop. The delivery engine sends it (channel ``reply``), retries it and logs it
+like every send. A reply whose version is superseded before it went is cancelled by the publish,
+shown as held, and re-based on the new live version (same variant) by ``rebase_held``. Free text
+goes out only once an approver approved those exact words (``propose`` → ``approve_text``).
+"""
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..channels import channel, transport_for
+from ..channels.reply import variant_numbers
+from ..config import Settings
+from ..delivery import enqueue as broker
+from ..delivery.records import event_for
+from ..delivery.status import CANCELLED, REACHED
+from ..domain.approval import Actor
+from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from ..domain.hashing import sha256_of
+from ..domain.lifecycle import State
+from ..store.db import transaction
+from ..store.models import Delivery, SocialPost, SocialReply, Statement, User, utcnow
+from ..usecase import acting, label, live_statement, log_action
+from .inbox import HUMAN_ONLY, get_post, open_incident_id, post_url
+
+Dispatcher = Callable[[Settings, list[int]], object]
+REPLY = "reply"
+
+
+def reply(settings: Settings, actor: Actor, post_id: str, variant: int | None = None,
+          dispatch: Dispatcher | None = None) -> dict:
+    """Queue the reply to one post: an approved variant of the live statement (default: the next in
+    rotation, so consecutive replies differ and X sees no duplicate content)."""
+    with acting(settings, actor, "social reply", f"post:{post_id}") as s:
+        post = get_post(s, post_id)
+        _refuse_unanswerable(s, post)
+        live = _live_for(s, post)
+        chosen = _choose_variant(s, live, variant)
+        row = _claim(s, SocialReply(post_id=post.id, statement_id=live.id, variant=chosen, queued_by_id=actor.id))
+        row.delivery_id = _new_delivery(settings, s, live, post.id, f"queued by {actor.name}")
+        log_action(s, actor, "social reply", f"post:{post.id}",
+                   {"statement": live.id, "version": live.version, "variant": chosen, "delivery": row.delivery_id})
+        result = {"post_id": post.id, "state": "queued", "statement_id": live.id, "version": live.version,
+                  "variant": chosen, "delivery_id": row.delivery_id, "text": _variant_text(live, chosen)}
+    (dispatch or broker.enqueue)(settings, [result["delivery_id"]])
+    return result
+
+
+def propose(settings: Settings, actor: Actor, post_id: str, text: str) -> dict:
+    """Free text for one reply: held in the ledger until an approver approves these exact words."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput("text: empty; say what the reply should say, or use an approved variant (--variant)")
+    _refuse_too_long(settings, text)
+    with acting(settings, actor, "social reply", f"post:{post_id}") as s:
+        post = get_post(s, post_id)
+        _refuse_unanswerable(s, post)
+        live = _live_for(s, post)
+        digest = sha256_of(text)
+        _claim(s, SocialReply(post_id=post.id, statement_id=live.id, variant=None, custom_text=text,
+                              custom_hash=digest, queued_by_id=actor.id))
+        log_action(s, actor, "social propose", f"post:{post.id}", {"hash": digest, "text": text})
+    return {"post_id": post.id, "state": "awaiting approval", "hash": digest, "text": text}
+
+
+def approve_text(settings: Settings, actor: Actor, post_id: str, seen_hash: str,
+                 dispatch: Dispatcher | None = None) -> dict:
+    """An approver approves the exact free text proposed for a post; only then is it queued."""
+    with acting(settings, actor, "approve reply", f"post:{post_id}") as s:
+        row = s.scalar(select(SocialReply).where(SocialReply.post_id == str(post_id)).with_for_update())
+        if row is None or row.custom_text is None:
+            raise InvalidInput(f"post {post_id}: no free text proposed for it (`broadcaster social reply "
+                               f"{post_id} --text ...` proposes one)")
+        if row.approved_hash:
+            raise NotAllowed(f"post {post_id}: its free text is already approved")
+        if row.queued_by_id == actor.id:
+            raise NotAllowed(f"{actor.name} proposed this text and cannot approve it; another approver must")
+        seen = (seen_hash or "").strip().lower()
+        if len(seen) < 8 or not row.custom_hash.startswith(seen):
+            raise NotAllowed(f"the approval is for text {seen[:12] or '(none)'} but the proposed text hashes to "
+                             f"{row.custom_hash[:12]}: read it again and approve what you see")
+        live = _live_for(s, row.post)
+        row.approved_hash, row.approved_by_id, row.statement_id = row.custom_hash, actor.id, live.id
+        row.delivery_id = _new_delivery(settings, s, live, row.post_id, f"free text approved by {actor.name}")
+        log_action(s, actor, "approve reply", f"post:{row.post_id}", {"hash": row.custom_hash})
+        result = {"post_id": row.post_id, "state": "queued", "hash": row.custom_hash, "delivery_id": row.delivery_id}
+    (dispatch or broker.enqueue)(settings, [result["delivery_id"]])
+    return result
+
+
+def rebase_held(settings: Settings, dispatch: Dispatcher | None = None) -> int:
+    """Replies whose version was superseded before they went: queued again on the live version (the same
+    variant when it still exists), with a note saying so. Returns how many were re-based."""
+    with transaction(settings.database_url) as s:
+        held = s.scalars(select(SocialReply).join(Delivery, Delivery.id == SocialReply.delivery_id)
+                         .join(Statement, Statement.id == SocialReply.statement_id)
+                         .where(Delivery.status == CANCELLED, Statement.state != State.PUBLISHED.value)
+                         .order_by(SocialReply.id).with_for_update(skip_locked=True)).all()
+        ids = []
+        for row in held:
+            live = live_statement(s, row.statement.incident_id)
+            if live is None or _reply_fields(live) is None:
+                continue  # nothing live to re-base on: it stays held, and the inbox says so
+            old = row.statement
+            if row.variant is not None and row.variant not in variant_numbers(_reply_fields(live)):
+                row.variant = variant_numbers(_reply_fields(live))[0]
+            row.rebased_from_id = row.rebased_from_id or old.id
+            row.statement_id = live.id
+            row.note = (f"re-based from v{old.version} to v{live.version}: v{old.version} was superseded before "
+                        "the reply went, so it now says the live words")
+            row.delivery_id = _new_delivery(settings, s, live, row.post_id, row.note)
+            log_action(s, None, "social rebase", f"post:{row.post_id}",
+                       {"from": old.id, "to": live.id, "delivery": row.delivery_id})
+            ids.append(row.delivery_id)
+    if ids:
+        (dispatch or broker.enqueue)(settings, ids)
+    return len(ids)
+
+
+def _refuse_unanswerable(s: Session, post: SocialPost) -> None:
+    if post.lane == HUMAN_ONLY:
+        raise NotAllowed(f"post {post.id} does not mention the account (human-only lane): X allows no API reply "
+                         f"to it and forbids automated replies to keyword matches; answer it by hand at "
+                         f"{post_url(post)}")
+    if post.skipped_at is not None:
+        who = s.get(User, post.skipped_by_id)
+        raise NotAllowed(f"post {post.id} was skipped by {who.name if who else 'someone'}: it gets no reply")
+
+
+def _live_for(s: Session, post: SocialPost) -> Statement:
+    incident_id = post.incident_id or open_incident_id(s)
+    live = live_statement(s, incident_id) if incident_id else None
+    if live is None:
+        raise NotAllowed(f"post {post.id}: no statement is live for "
+                         f"{'incident ' + str(incident_id) if incident_id else 'any open incident'}; replies use "
+                         "the live statement's approved words: publish one first")
+    if _reply_fields(live) is None:
+        raise NotAllowed(f"{label(live)} has no approved reply variants (submitted before replies existed): "
+                         "publish an update, and its replies are approved with it")
+    return live
+
+
+def _reply_fields(statement: Statement) -> dict[str, str] | None:
+    return next((dict(r.fields) for r in statement.renditions if r.channel == REPLY), None)
+
+
+def _variant_text(statement: Statement, number: int) -> str:
+    return (_reply_fields(statement) or {}).get(f"variant{number}", "")
+
+
+def _choose_variant(s: Session, live: Statement, asked: int | None) -> int:
+    numbers = variant_numbers(_reply_fields(live) or {})
+    if asked is not None:
+        if asked not in numbers:
+            raise InvalidInput(f"variant: {label(live)} has variants {', '.join(map(str, numbers))}; got {asked}")
+        return asked
+    used = s.scalar(select(func.count()).select_from(SocialReply).where(SocialReply.statement_id == live.id)) or 0
+    return numbers[used % len(numbers)]
+
+
+def _claim(s: Session, row: SocialReply) -> SocialReply:
+    """The ledger row, or NotAllowed if the post already has one (checked, then enforced by the unique key)."""
+    existing = s.scalar(select(SocialReply).where(SocialReply.post_id == row.post_id))
+    if existing is not None:
+        raise NotAllowed(f"post {row.post_id} already has a reply, queued by {existing.queued_by.name} at "
+                         f"{existing.queued_at.isoformat(timespec='seconds')}: one reply per post")
+    try:  # the unique post id is the real guard: two team members, two processes, a double click
+        s.add(row)
+        s.flush()
+    except IntegrityError:
+        raise NotAllowed(f"post {row.post_id} was answered by someone else a moment ago: one reply per post") from None
+    return row
+
+
+def _new_delivery(settings: Settings, s: Session, statement: Statement, post_id: str, why: str) -> int:
+    """The reply's delivery: one per statement and post (the database's unique key). A row already
+    there that never reached the post (refused, cancelled) is queued again rather than duplicated."""
+    now = utcnow()
+    delivery = s.scalar(select(Delivery).where(Delivery.statement_id == statement.id, Delivery.channel == REPLY,
+                                               Delivery.target == post_id).with_for_update())
+    if delivery is not None and delivery.status in REACHED:
+        raise NotAllowed(f"post {post_id} was already answered with statement {statement.id}: one reply per post")
+    if delivery is None:
+        delivery = Delivery(statement_id=statement.id, channel=REPLY, target=post_id, status="pending", attempts=0,
+                            provider=transport_for(REPLY, settings).provider, created_at=now, updated_at=now)
+        s.add(delivery)
+    else:
+        delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.updated_at = "pending", 0, None, now
+    s.flush()
+    s.add(event_for(delivery, "pending", why, content_hash=statement.content_hash))
+    return delivery.id
+
+
+def _refuse_too_long(settings: Settings, text: str) -> None:
+    checks = list(channel(REPLY).limits({"variant1": text}, settings))
+    broken = [c.describe() for c in checks if not c.ok]
+    if broken:
+        raise LimitExceeded("text: " + "; ".join(broken))

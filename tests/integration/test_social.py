@@ -1,0 +1,437 @@
+"""The social reply queue against the fake X server, through tweepy, on SQLite and PostgreSQL."""
+
+import json
+import multiprocessing
+import time
+
+import pytest
+from sqlalchemy import select
+
+from broadcaster import people, publish, social, statements
+from broadcaster.channels import _xbudget
+from broadcaster.delivery.chunk import send_now
+from broadcaster.delivery.sweep import sweep
+from broadcaster.domain.errors import InvalidInput, NotAllowed
+from broadcaster.domain.hashing import sha256_of
+from broadcaster.statements import StatementInput
+from broadcaster.store.db import transaction
+from broadcaster.store.models import Delivery, DeliveryEvent, SocialReply
+from tests.conftest import actor, add_user, make_settings
+from tests.fakes.x_server import USERNAME, running_x, x_settings
+from tests.integration.engine import approved_statement
+
+
+@pytest.fixture(autouse=True)
+def fresh_budget():
+    _xbudget._memory.states.clear()  # the embedded budget lives in this process: no test inherits another's
+    yield
+    _xbudget._memory.states.clear()
+
+
+@pytest.fixture
+def x():
+    with running_x() as fake:
+        yield fake
+
+
+@pytest.fixture
+def social_settings(database_url, x):
+    settings = make_settings(database_url, **x_settings(x), social_page_size=10, x_rate="100000/second")
+    for name, roles in (("sam", ["social"]), ("tess", ["social"]), ("carol", ["approver"])):
+        add_user(settings, name, roles)
+    return settings
+
+
+def live_incident(settings, headline="Some customers cannot log in") -> tuple[int, int]:
+    """(incident id, live statement id): a statement approved and published (its X post sent)."""
+    sid = approved_statement(settings, headline)
+    publish.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
+    return statements.get_statement(settings, sid)["incident_id"], sid
+
+
+def next_version(settings, incident_id, headline, status="identified") -> int:
+    draft = statements.draft(settings, actor(settings, "alice"), incident_id,
+                             StatementInput(status=status, headline=headline, next_update="1h"))
+    statements.submit(settings, actor(settings, "alice"), draft["id"])
+    statements.approve(settings, actor(settings, "bob"), draft["id"])
+    return draft["id"]
+
+
+def states(settings) -> dict[str, str]:
+    return {p["id"]: p["state"] for p in social.inbox(settings)["posts"]}
+
+
+def no_dispatch(settings, ids):
+    return None
+
+
+# --- the inbox --------------------------------------------------------------------------------------------
+
+
+def test_pull_pages_through_many_mentions_and_resumes_from_since_id(social_settings, x):
+    incident_id, _ = live_incident(social_settings)
+    first = [x.mention(f"@acme is login down? {i}") for i in range(57)]
+    x.stranger("acme login down for me too")
+
+    result = social.pull(social_settings)
+
+    assert (result["pages"], result["fetched"], result["new"]) == (6, 57, 57)
+    assert result["since_id"] == first[-1] and result["incident_id"] == incident_id
+    later = [x.mention(f"@acme still down {i}") for i in range(3)]
+    again = social.pull(social_settings)
+    assert (again["pages"], again["new"], again["since_id"]) == (1, 3, later[-1])
+    last_query = [q for m, path, q, _ in x.requests if path.endswith("/mentions")][-1]
+    assert last_query["since_id"] == first[-1]
+    posts = social.inbox(social_settings)["posts"]
+    assert len(posts) == 60 and {p["state"] for p in posts} == {"new"}
+    assert {p["incident_id"] for p in posts} == {incident_id} and posts[0]["author"] == "customer"
+
+
+def test_a_pull_that_fails_midway_moves_no_cursor_and_the_next_one_reads_everything(social_settings, x):
+    live_incident(social_settings)
+    ids = [x.mention(f"@acme help {i}") for i in range(25)]
+    handle = x.handle
+    calls = []
+
+    def third_page_fails(method, path, query, body, auth):
+        if path.endswith("/mentions"):
+            calls.append(1)
+            if len(calls) == 3:
+                return 503, {"title": "Service Unavailable", "detail": "try later", "status": 503}, {}
+        return handle(method, path, query, body, auth)
+
+    x.handle = third_page_fails
+    with pytest.raises(Exception, match="X refused"):
+        social.pull(social_settings)
+    assert len(social.inbox(social_settings)["posts"]) == 20
+    result = social.pull(social_settings)
+    assert result["new"] == 5 and result["since_id"] == ids[-1]
+
+
+def test_search_keeps_posts_without_a_mention_in_a_human_only_lane_the_api_never_answers(social_settings, x):
+    live_incident(social_settings)
+    stranger = x.stranger("login is down at acme again")
+    x.mention("@acme login is down")
+
+    result = social.search(social_settings, actor(social_settings, "sam"), "login down")
+
+    assert (result["new"], result["human_only"], result["left_to_pull"]) == (1, 1, 1)
+    post = next(p for p in social.inbox(social_settings)["posts"] if p["id"] == stranger)
+    assert post["state"] == "human-only" and post["url"] == f"https://x.com/someone/status/{stranger}"
+    with pytest.raises(NotAllowed, match="human-only lane"):
+        social.reply(social_settings, actor(social_settings, "sam"), stranger, dispatch=send_now)
+    # Even a delivery row written behind the queue's back (ledger and all) is refused by the transport.
+    with transaction(social_settings.database_url) as s:
+        live = s.scalar(select(Delivery.statement_id).limit(1))
+        delivery = Delivery(statement_id=live, channel="reply", target=stranger, provider="x", status="pending")
+        s.add(delivery)
+        s.flush()
+        s.add(SocialReply(post_id=stranger, statement_id=live, variant=1, queued_by_id=1, delivery_id=delivery.id))
+    send_now(social_settings, [delivery.id])
+    with transaction(social_settings.database_url) as s:
+        assert (s.get(Delivery, delivery.id).status, s.get(Delivery, delivery.id).error_code) == ("failed", "human-only")
+    assert x.forbidden_replies == [] and x.replies_to(stranger) == []
+
+
+def test_search_needs_the_social_role_and_the_refusal_is_audited(social_settings, x):
+    with pytest.raises(NotAllowed, match="needs role"):
+        social.search(social_settings, actor(social_settings, "carol"), "login")
+    assert not [r for r in x.requests if "search" in r[1]]
+
+
+# --- replies ----------------------------------------------------------------------------------------------
+
+
+def test_reply_goes_out_once_through_the_delivery_engine_with_the_content_hash_logged(social_settings, x):
+    incident_id, sid = live_incident(social_settings)
+    post = x.mention()
+    social.pull(social_settings)
+
+    queued = social.reply(social_settings, actor(social_settings, "sam"), post, dispatch=send_now)
+
+    [sent] = x.replies_to(post)
+    assert sent["text"] == queued["text"] and "Some customers cannot log in." in sent["text"]
+    with pytest.raises(NotAllowed, match="already has a reply, queued by sam"):
+        social.reply(social_settings, actor(social_settings, "tess"), post, dispatch=send_now)
+    [row] = [p for p in social.inbox(social_settings)["posts"] if p["id"] == post]
+    assert (row["state"], row["picked_by"], row["incident_id"], row["version"]) == ("replied", "sam", incident_id, 1)
+    with transaction(social_settings.database_url) as s:
+        events = s.scalars(select(DeliveryEvent).where(DeliveryEvent.channel == "reply")).all()
+    hash_ = statements.get_statement(social_settings, sid)["content_hash"]
+    assert [e.status for e in events] == ["pending", "sending", "sent"] and events[0].content_hash == hash_
+    assert len(x.replies_to(post)) == 1
+
+
+def test_the_reply_channel_is_approved_with_the_statement_but_gets_no_delivery_at_publish(social_settings, x):
+    _, sid = live_incident(social_settings)
+    preview = statements.preview(social_settings, sid)
+    assert sorted(preview["channels"]["reply"]) == ["limits", "ok", "variant1", "variant2", "variant3"]
+    assert preview["channels"]["reply"]["ok"]
+    with transaction(social_settings.database_url) as s:
+        assert s.scalars(select(Delivery.channel).where(Delivery.channel == "reply")).all() == []
+
+
+def test_consecutive_replies_rotate_variants_and_a_duplicate_403_counts_as_answered(social_settings, x):
+    live_incident(social_settings)
+    posts = [x.mention(f"@acme down {i}") for i in range(4)]
+    social.pull(social_settings)
+    sam = actor(social_settings, "sam")
+    variants = [social.reply(social_settings, sam, p, dispatch=send_now)["variant"] for p in posts[:3]]
+    assert variants == [1, 2, 3] and x.duplicates_403 == 0
+    x.duplicate_window = 10  # X now remembers longer than we rotate: every variant is a duplicate
+    social.reply(social_settings, sam, posts[3], dispatch=send_now)
+    assert x.duplicates_403 == 3 and x.replies_to(posts[3]) == []
+    assert states(social_settings)[posts[3]] == "replied"
+    with transaction(social_settings.database_url) as s:
+        detail = s.scalars(select(DeliveryEvent.detail).where(DeliveryEvent.target == posts[3],
+                                                              DeliveryEvent.status == "sent")).one()
+    assert "treated as already answered" in detail
+
+
+def test_a_duplicate_on_the_first_attempt_goes_out_with_the_next_variant(social_settings, x):
+    live_incident(social_settings)
+    first, second = x.mention("@acme a"), x.mention("@acme b")
+    social.pull(social_settings)
+    sam = actor(social_settings, "sam")
+    social.reply(social_settings, sam, first, variant=1, dispatch=send_now)
+    social.reply(social_settings, sam, second, variant=1, dispatch=send_now)
+
+    [one], [two] = x.replies_to(first), x.replies_to(second)
+    assert x.duplicates_403 == 1 and one["text"] != two["text"]
+    assert two["text"] == statements.preview(social_settings, 1)["channels"]["reply"]["variant2"]
+
+
+def _reply_to_all(database_url: str, x_url: str, user: str, post_ids: list[str]) -> tuple[int, int]:
+    settings = make_settings(database_url, x_consumer_key="ck", x_consumer_secret="cs", x_access_token="at",
+                             x_access_token_secret="ats", x_api_base=x_url, x_rate="100000/second")
+    me, queued, refused = actor(settings, user), 0, 0
+    for post in post_ids:
+        try:
+            social.reply(settings, me, post, dispatch=send_now)
+            queued += 1
+        except NotAllowed:
+            refused += 1
+    return queued, refused
+
+
+def test_one_reply_per_post_under_concurrent_queueing_from_two_processes(social_settings, x):
+    live_incident(social_settings)
+    posts = [x.mention(f"@acme help {i}") for i in range(20)]
+    social.pull(social_settings)
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.starmap(_reply_to_all, [(social_settings.database_url, x.url, user, posts)
+                                               for user in ("sam", "tess")])
+
+    assert sum(q for q, _ in results) == 20 and sum(r for _, r in results) == 20
+    assert {p: len(x.replies_to(p)) for p in posts} == {p: 1 for p in posts}
+    assert set(states(social_settings).values()) == {"replied"}
+
+
+def test_a_reply_queued_on_a_superseded_version_is_held_then_rebased_on_the_live_one(social_settings, x):
+    incident_id, first = live_incident(social_settings)
+    post = x.mention()
+    social.pull(social_settings)
+    social.reply(social_settings, actor(social_settings, "sam"), post, variant=2, dispatch=no_dispatch)
+
+    second = next_version(social_settings, incident_id, "We found the cause of the login failures")
+    publish.publish(social_settings, actor(social_settings, "alice"), second, dispatch=send_now)
+
+    assert states(social_settings)[post] == "held" and x.replies_to(post) == []
+    assert social.rebase_held(social_settings, dispatch=send_now) == 1
+    [row] = [p for p in social.inbox(social_settings)["posts"] if p["id"] == post]
+    assert (row["state"], row["version"], row["variant"]) == ("replied", 2, 2)
+    assert "re-based from v1 to v2" in row["note"]
+    [sent] = x.replies_to(post)
+    assert "We found the cause" in sent["text"] and "cannot log in" not in sent["text"]
+    assert social.rebase_held(social_settings, dispatch=send_now) == 0
+
+
+def test_free_text_without_approval_is_refused(social_settings, x):
+    live_incident(social_settings)
+    post = x.mention()
+    social.pull(social_settings)
+    sam, tess, carol = (actor(social_settings, n) for n in ("sam", "tess", "carol"))
+
+    proposed = social.propose(social_settings, sam, post, "Hi! Try the mobile app while we fix this.")
+
+    assert states(social_settings)[post] == "awaiting approval" and x.created == [x.created[0]]
+    with pytest.raises(NotAllowed, match="needs role approver"):
+        social.approve_text(social_settings, tess, post, proposed["hash"], dispatch=send_now)
+    with pytest.raises(NotAllowed, match="hashes to"):
+        social.approve_text(social_settings, carol, post, "0" * 12, dispatch=send_now)
+    with pytest.raises(NotAllowed, match="already has a reply"):
+        social.reply(social_settings, tess, post, dispatch=send_now)
+    # A delivery written for the unapproved text behind the queue's back: the transport refuses it.
+    with transaction(social_settings.database_url) as s:
+        row = s.scalar(select(SocialReply).where(SocialReply.post_id == post))
+        delivery = Delivery(statement_id=row.statement_id, channel="reply", target=post, provider="x", status="pending")
+        s.add(delivery)
+        s.flush()
+    send_now(social_settings, [delivery.id])
+    assert x.replies_to(post) == []
+
+    social.approve_text(social_settings, carol, post, proposed["hash"][:12], dispatch=send_now)
+    assert [r["text"] for r in x.replies_to(post)] == ["Hi! Try the mobile app while we fix this."]
+
+
+def test_a_reply_needs_a_live_statement_and_a_known_post(social_settings, x):
+    post = x.mention()
+    with pytest.raises(InvalidInput, match="social pull"):
+        social.reply(social_settings, actor(social_settings, "sam"), post)
+    social.pull(social_settings)
+    with pytest.raises(NotAllowed, match="publish one first"):
+        social.reply(social_settings, actor(social_settings, "sam"), post)
+
+
+def test_inbox_shows_each_state_and_who_picked_it_up(social_settings, x):
+    live_incident(social_settings)
+    new, queued, skipped = x.mention("@acme a"), x.mention("@acme b"), x.mention("@acme c")
+    human = x.stranger("acme is down")
+    social.pull(social_settings)
+    social.search(social_settings, actor(social_settings, "sam"), "down")
+    social.reply(social_settings, actor(social_settings, "sam"), queued, dispatch=no_dispatch)
+    social.skip(social_settings, actor(social_settings, "tess"), skipped)
+
+    result = social.inbox(social_settings)
+
+    by_id = {p["id"]: p for p in result["posts"]}
+    assert {k: (by_id[k]["state"], by_id[k]["picked_by"]) for k in (new, queued, skipped, human)} == {
+        new: ("new", None), queued: ("queued", "sam"), skipped: ("skipped", "tess"), human: ("human-only", None)}
+    assert result["budget"]["queued"] == 1 and result["budget"]["replies_now"] >= 1
+    assert [p["id"] for p in social.inbox(social_settings, state="queued")["posts"]] == [queued]
+
+
+# --- limits and priority ----------------------------------------------------------------------------------
+
+
+def test_with_a_window_of_10_posts_50_replies_go_out_without_a_429_behind_the_statement_post(
+        database_url, redis_broker):
+    # Duplicate checks off: eight replies in flight at once can meet every variant posted a moment before
+    # (that case is its own test); this one is about the window.
+    with running_x(window_posts=10, window_seconds=2, duplicate_window=0) as x:
+        settings = make_settings(database_url, **x_settings(x), broker_url=redis_broker, x_rate="10/2seconds",
+                                 x_statement_reserve=0.2, sweep_interval_seconds=0.1, social_page_size=100)
+        add_user(settings, "sam", ["social"])
+        live_incident(settings)
+        other = approved_statement(settings, "Payments are delayed")  # another incident's, published later
+        posts = [x.mention(f"@{USERNAME} is login down? {i}") for i in range(50)]
+        social.pull(settings)
+        queued = [social.reply(settings, actor(settings, "sam"), post, dispatch=no_dispatch)["delivery_id"]
+                  for post in posts]
+        time.sleep(3.6)  # a fresh window: 2 s, X's reset rounded up to the second, and our margin
+
+        send_now(settings, queued)  # at most 8 fit this window: 10 less the 2 kept for statements
+        published_at = time.time()
+        publish.publish(settings, actor(settings, "alice"), other, dispatch=send_now)
+
+        deadline = time.monotonic() + 60
+        while sum(p["in_reply_to_tweet_id"] is not None for p in x.created) < 50:
+            assert time.monotonic() < deadline, (f"{len(x.created)} posts after 60 s", _stuck(settings))
+            time.sleep(0.1)
+            sweep(settings, lambda st, ids: (send_now(st, ids), len(ids))[1])
+
+    assert x.rejected_429 == 0
+    order = ["statement" if p["in_reply_to_tweet_id"] is None else "reply" for p in x.created]
+    at = order.index("statement", 1)
+    # The statement took the reserve of the window the replies had spent: out at once, ahead of the 42+ left.
+    assert "Payments are delayed" in x.created[at]["text"] and x.created[at]["at"] - published_at < 1.0
+    assert order[1:at] == ["reply"] * (at - 1) and at - 1 <= 8 and order.count("reply") == 50
+    assert {p: len(x.replies_to(p)) for p in posts} == {p: 1 for p in posts}
+    windows = _posts_per_window(x.created, 2)
+    assert max(windows) <= 10
+
+
+def _stuck(settings) -> list:
+    with transaction(settings.database_url) as s:
+        return s.execute(select(Delivery.status, Delivery.error_message, Delivery.next_attempt_at)
+                         .where(Delivery.status != "sent")).all()
+
+
+def _posts_per_window(created: list[dict], seconds: float) -> list[int]:
+    counts, start, n = [], None, 0
+    for post in created:
+        if start is None or post["at"] >= start + seconds:
+            if start is not None:
+                counts.append(n)
+            start, n = post["at"], 0
+        n += 1
+    return [*counts, n]
+
+
+# --- the command line and the beat job ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(social_settings, x, tmp_path, monkeypatch, capsys):
+    from broadcaster.cli import main
+    from broadcaster.config import get_settings
+    from tests.integration.engine import as_env
+
+    monkeypatch.chdir(tmp_path)
+    for key, value in as_env({"database_url": social_settings.database_url, **x_settings(x),
+                              "x_rate": "100000/second", "social_page_size": 10}).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("COLUMNS", "250")
+
+    def run(*args) -> tuple[int, str, str]:
+        get_settings.cache_clear()
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_the_social_commands_pull_reply_and_show_the_inbox(cli, social_settings, x):
+    live_incident(social_settings)
+    post, human = x.mention("@acme is login down?"), x.stranger("acme login down")
+
+    assert cli("social", "pull")[1].startswith("1 new post(s) of 1 read in 1 page(s)")
+    assert "1 new post(s) in the human-only lane" in cli("social", "search", "login down", "--as", "sam")[1]
+    code, out, err = cli("social", "reply", human, "--as", "sam")
+    assert code == 1 and err.count("\n") == 1 and "human-only lane" in err and "Traceback" not in err
+    code, out, _ = cli("social", "reply", post, "--as", "sam", "--variant", "3")
+    assert code == 0 and "variant 3" in out
+    code, out, _ = cli("social", "inbox", "--json")
+    listed = json.loads(out)
+    assert {p["id"]: p["state"] for p in listed["posts"]} == {post: "queued", human: "human-only"}
+    assert listed["budget"]["queued"] == 1
+    code, out, _ = cli("social", "inbox")
+    budget = listed["budget"]  # X said 99 of 100 are left; 20 are kept for statements
+    assert (budget["window_remaining"], budget["reserved_for_statements"], budget["replies_now"]) == (99, 20, 79)
+    assert "replies that can go now: 79" in " ".join(out.split()) and human in out  # rich may wrap lines
+    assert [p["url"] for p in listed["posts"] if p["id"] == human] == [f"https://x.com/someone/status/{human}"]
+    code, out, _ = cli("social", "reply", x.mention("@acme hi"), "--as", "sam", "--text", "Hi there")
+    assert code == 1  # not pulled yet: one line saying so
+    social.pull(social_settings)
+    new = states(social_settings)
+    target = next(p for p, st in new.items() if st == "new")
+    code, out, _ = cli("social", "reply", target, "--as", "sam", "--text", "Hi there")
+    assert code == 0 and "awaiting approval" in out
+    digest = sha256_of("Hi there")[:12]
+    assert cli("social", "approve", target, "--hash", digest, "--as", "sam")[0] == 1
+    assert cli("social", "approve", target, "--hash", digest, "--as", "carol")[0] == 0
+
+
+def test_the_beat_job_pulls_only_while_an_incident_is_open_and_rebases_held_replies(social_settings, x):
+    x.mention()
+    assert social.tick(social_settings) == {"rebased": 0}
+    assert not [r for r in x.requests if r[1].endswith("/mentions")]
+    live_incident(social_settings)
+    result = social.tick(social_settings)
+    assert result["pull"]["new"] == 1
+
+
+def test_beat_schedules_the_social_job():
+    from broadcaster.delivery.broker import make_app
+
+    app = make_app(make_settings("sqlite://", social_pull_interval_seconds=30))
+    assert app.conf.beat_schedule["social"]["task"] == "broadcaster.social_tick"
+    assert app.conf.beat_schedule["social"]["schedule"] == 30
