@@ -90,8 +90,10 @@ def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments)
     active = [_incident_context(site, view) for view in snapshot.unresolved(SURFACE)]
     history = [_incident_context(site, view) for view in snapshot.with_surface(SURFACE)
                if not view.unresolved_on(SURFACE)]
+    maintenances = [{**_incident_context(site, view), "starts": view.scheduled_for, "ends": view.scheduled_until}
+                    for view in snapshot.maintenances(SURFACE) if not view.live(SURFACE).resolved]
     template = site.env.get_template("_web/status.html")
-    html = template.render(
+    html = template.render(maintenances=maintenances,
         company_name=site.settings.company_name, zone=site.settings.zone,
         indicator=statuspage.status["indicator"], description=statuspage.status["description"],
         components=statuspage.components(), active=active, history=history,
