@@ -37,6 +37,7 @@ from .records import Outcome, claim, record
 
 logger = logging.getLogger("broadcaster.sending")
 
+SHOWN = ("sent", "simulated")  # a live surface's delivery in one of these shows that version
 RELEASED = "not sent: the chunk ran out of time; back in the queue"
 
 Enqueue = Callable[[Settings, list[int]], int]  # returns how many went on the broker
@@ -77,6 +78,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
             wait([future for _, future in sends])
             outcomes.extend(_outcomes_of(sends))
             record(settings, outcomes)
+    export_if_a_surface_switched(settings, outcomes)
     released = [o.delivery.id for o in outcomes if not o.attempted]
     if released and requeue:
         requeue(settings, released)
@@ -84,6 +86,24 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
     for outcome in outcomes:
         tally[outcome.status] += 1
     return dict(tally)
+
+
+def export_if_a_surface_switched(settings: Settings, outcomes: list[Outcome]) -> bool:
+    """After a live surface's delivery is recorded sent (committed: the switch), rewrite the static
+    export when BROADCASTER_STATIC_DIR is set. The send is done and recorded: a failed export is
+    logged, never a failed send (the next switch, or `broadcaster export`, writes it again)."""
+    if not settings.static_dir or not any(
+            o.status in SHOWN and channels.channel(o.delivery.channel).is_live for o in outcomes):
+        return False
+    from ..surfaces import export_if_configured  # only workers that switch a surface pay for it
+
+    try:
+        export_if_configured(settings)
+    except Exception:  # noqa: BLE001 - a full disk or a bad path must not fail the send
+        logger.exception("static export to %s failed; the live surfaces are switched regardless",
+                         settings.static_dir)
+        return False
+    return True
 
 
 def _outcomes_of(sends: list[tuple[list[Delivery], Future]]) -> list[Outcome]:
