@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     ivr_language: str = "en-US"  # TwiML <Say language> and <Gather language>
     ivr_greeting: str | None = None  # said when nothing is live; unset: templates/_web/ivr/greeting.txt
     ivr_forward_number: str | None = None  # E.164; when nothing is live, callers are put through here instead
+    # On resolve, call back (Twilio Calls API) every caller who pressed 1, besides texting them.
+    ivr_callback_calls: bool = False
 
     @field_validator("timezone")
     @classmethod

@@ -19,8 +19,10 @@ from .delivery.records import cancel_unsent, log_state_of
 from .delivery.sweep import reset_for_resend
 from .domain.approval import Actor
 from .domain.errors import InvalidInput, NotAllowed
-from .domain.incident import IncidentStatus, refuse_next_update_day_changed, refuse_stale_next_update
+from .domain.components import FINAL_STATUSES
+from .domain.incident import refuse_next_update_day_changed, refuse_stale_next_update
 from .domain.lifecycle import Action, State, next_state
+from .followup import follow_up_callers
 from .statements import policy, verified_hash
 from .store.models import Delivery, Statement, Subscriber, utcnow
 from .usecase import acting, log_action, get, label, live_statement
@@ -46,6 +48,7 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
         statement.published_at = utcnow()
         _update_incident(statement)
         delivery_ids = _write_deliveries(settings, s, statement)
+        delivery_ids += follow_up_callers(settings, s, statement)  # resolved: text (and call) IVR callers
         log_action(s, actor, "publish", f"statement:{statement.id}",
                {"content_hash": statement.content_hash, "deliveries": len(delivery_ids), "cancelled": cancelled})
         result = {**statement_view(statement), "deliveries": len(delivery_ids), "cancelled": cancelled}
@@ -95,7 +98,7 @@ def _supersede_live_version(s: Session, incident_id: int) -> int:
 def _update_incident(statement: Statement) -> None:
     incident = statement.incident
     incident.status, incident.impact, incident.components = statement.status, statement.impact, statement.components
-    incident.resolved_at = utcnow() if statement.status == IncidentStatus.RESOLVED.value else None
+    incident.resolved_at = utcnow() if statement.status in FINAL_STATUSES else None  # resolved, completed
 
 
 def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
