@@ -43,6 +43,13 @@ def sweep() -> dict[str, int]:
     return sweeping.sweep(get_settings(), enqueue_due)
 
 
+@celery_app.task(name="broadcaster.maintenance_due", base=BroadcasterTask)
+def maintenance_due() -> list[int]:
+    from broadcaster import maintenance
+
+    return maintenance.publish_due(get_settings())
+
+
 @celery_app.task(name="broadcaster.stop_embedded_worker")
 def stop_embedded_worker() -> None:
     """Runs inside the embedded worker's thread and asks it to stop after this task. The worker

@@ -7,7 +7,7 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import BroadcasterError
-from . import components, delivery, demo, people, run, statements  # noqa: F401 - each registers its commands
+from . import components, delivery, demo, maintenance, people, run, statements  # noqa: F401 - each registers its commands
 from .common import app, err
 
 __all__ = ["app", "main"]

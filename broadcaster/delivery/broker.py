@@ -19,7 +19,7 @@ def make_app(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_default_queue=BULK,
         task_queues=None,
-        task_routes={"broadcaster.sweep": {"queue": LIVE}},
+        task_routes={"broadcaster.sweep": {"queue": LIVE}, "broadcaster.maintenance_due": {"queue": LIVE}},
         # Publishing to a dead broker must not hang `publish`: the outbox rows are committed and
         # the sweep will enqueue them once the broker is back.
         task_publish_retry=True,
@@ -35,6 +35,9 @@ def make_app(settings: Settings) -> Celery:
             # back to back with the ones queued behind it.
             "sweep": {"task": "broadcaster.sweep", "schedule": settings.sweep_interval_seconds,
                       "options": {"expires": settings.sweep_interval_seconds}},
+            # Scheduled maintenance: its approved start and end notices, published at their times.
+            "maintenance": {"task": "broadcaster.maintenance_due", "schedule": settings.sweep_interval_seconds,
+                            "options": {"expires": settings.sweep_interval_seconds}},
         },
     )
     return app
