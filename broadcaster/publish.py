@@ -23,6 +23,7 @@ from .domain.components import FINAL_STATUSES
 from .domain.incident import refuse_next_update_day_changed, refuse_stale_next_update
 from .domain.lifecycle import Action, State, next_state
 from .followup import follow_up_callers
+from .notify_rules import notifies
 from .statements import policy, verified_hash
 from .store.models import Delivery, Statement, Subscriber, utcnow
 from .usecase import acting, log_action, get, label, live_statement
@@ -106,6 +107,8 @@ def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> l
     batches: a million subscribers must not become a million ORM objects."""
     now = utcnow()
     for rendition in statement.renditions:
+        if not notifies(settings, s, statement, rendition.channel):  # e.g. SMS only on open and resolve
+            continue
         provider = transport_for(rendition.channel, settings).provider
         for batch in _batched(_targets(s, rendition.channel, statement.components), 5000):
             s.execute(insert(Delivery), [

@@ -98,7 +98,7 @@ def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments)
         indicator=statuspage.status["indicator"], description=statuspage.status["description"],
         components=statuspage.components(), active=active, history=history,
         updated_at=snapshot.switched_at, feed_url="/feed.atom", rss_url="/feed.rss",
-        subscribe_url=site.settings.support_url)
+        subscribe_url=f"{site.root}/subscribe")
     return html.encode("utf-8")
 
 
