@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .config import Settings
+from .notify_rules import notifies
 from .delivery.status import CANCELLED, FAILED, REACHED
 from .store.models import Delivery, DeliveryEvent, Incident, Statement
 from .usecase import live_statement, unit_of_work
@@ -49,7 +50,9 @@ def consistency_report(settings: Settings) -> dict:
             live = live_statement(s, incident.id)
             if live is None:
                 continue
-            channels = {r.channel: _audit_channel(s, incident.id, live, r.channel) for r in live.renditions}
+            # A channel whose notify rule skipped the live version (SMS on an update) is not behind.
+            channels = {r.channel: _audit_channel(s, incident.id, live, r.channel) for r in live.renditions
+                        if notifies(settings, s, live, r.channel)}
             report = {
                 channel: {"shows_version": a.shows_version, "state": a.state(live.version),
                           "outstanding": a.outstanding, "failed": a.failed}
