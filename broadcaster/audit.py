@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 from . import channels as registry
 from .config import Settings
 from .delivery.pause import paused_channels
+from .notify_rules import notifies
 from .delivery.status import CANCELLED, FAILED, REACHED
 from .domain.errors import InvalidInput
 from .store.content import stored_content_hash
@@ -89,8 +90,10 @@ def consistency_report(settings: Settings) -> dict:
             live = live_statement(s, incident.id)
             if live is None:
                 continue
+            # On demand (social replies): nothing to be behind on. A channel whose notify rule skipped
+            # the live version (SMS on an update) is not behind either.
             channels = {r.channel: _audit_channel(s, incident.id, live, r.channel) for r in live.renditions
-                        if registry.channel(r.channel).delivered_at_publish}  # on demand: nothing to be behind on
+                        if registry.channel(r.channel).delivered_at_publish and notifies(settings, s, live, r.channel)}
             report = {
                 channel: {"shows_version": a.shows_version, "state": a.state(live.version),
                           "outstanding": a.outstanding, "failed": a.failed}

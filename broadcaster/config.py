@@ -124,6 +124,17 @@ class Settings(BaseSettings):
     ivr_language: str = "en-US"  # TwiML <Say language> and <Gather language>
     ivr_greeting: str | None = None  # said when nothing is live; unset: templates/_web/ivr/greeting.txt
     ivr_forward_number: str | None = None  # E.164; when nothing is live, callers are put through here instead
+    # Public sign-ups (double opt-in): at most this many per address, and how long a link lives.
+    signup_rate: str = "3/hour"
+    signup_rate_storage: str = "memory://"  # e.g. redis://...: shared by every public process
+    signup_link_hours: int = Field(default=24, ge=1)
+    # When each recipient channel is notified: "all", or some of open, update, resolved. The
+    # default, like the best status pages: SMS when an incident opens and when it resolves.
+    sms_notify_on: str = "open,resolved"
+    email_notify_on: str = "all"
+    webhook_notify_on: str = "all"
+    # On resolve, call back (Twilio Calls API) every caller who pressed 1, besides texting them.
+    ivr_callback_calls: bool = False
 
     # The web app: dashboard sessions, login rate limits, approval from a phone.
     session_hours: float = Field(default=12.0, gt=0)  # a dashboard login lasts this long
@@ -156,6 +167,15 @@ class Settings(BaseSettings):
         if not self.secret_key:
             return ""
         return str(self.secret_file) if self._key_from_file else "BROADCASTER_SECRET_KEY"
+
+    @field_validator("sms_notify_on", "email_notify_on", "webhook_notify_on")
+    @classmethod
+    def _known_events(cls, value: str, info) -> str:
+        events = {e.strip().lower() for e in value.split(",") if e.strip()}
+        if not events or not events <= {"all", "open", "update", "resolved"}:
+            raise InvalidInput(f"BROADCASTER_{info.field_name.upper()}: {value!r}: give 'all' or some of "
+                               "open, update, resolved, comma-separated (e.g. open,resolved)")
+        return ",".join(sorted(events))
 
     @property
     def zone(self) -> ZoneInfo:

@@ -19,9 +19,12 @@ from .delivery.records import cancel_unsent, log_state_of
 from .delivery.sweep import reset_for_resend
 from .domain.approval import Actor
 from .domain.errors import InvalidInput, NotAllowed
-from .domain.incident import IncidentStatus, refuse_next_update_day_changed, refuse_stale_next_update
+from .domain.components import FINAL_STATUSES
+from .domain.incident import refuse_next_update_day_changed, refuse_stale_next_update
 from .domain.lifecycle import Action, State, next_state
 from .domain.approval import highest_impact_of
+from .followup import follow_up_callers
+from .notify_rules import notifies
 from .statements import approvals_needed, sealed_approvals, verified_hash
 from .store.models import Delivery, Incident, Statement, Subscriber, utcnow
 from .usecase import acting, log_action, get, label, live_statement
@@ -48,6 +51,7 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
         statement.published_at = utcnow()
         _update_incident(statement)
         delivery_ids = _write_deliveries(settings, s, statement)
+        delivery_ids += follow_up_callers(settings, s, statement)  # resolved: text (and call) IVR callers
         log_action(s, actor, "publish", f"statement:{statement.id}",
                {"content_hash": statement.content_hash, "deliveries": len(delivery_ids), "cancelled": cancelled})
         result = {**statement_view(statement), "deliveries": len(delivery_ids), "cancelled": cancelled}
@@ -115,7 +119,7 @@ def _update_incident(statement: Statement) -> None:
     incident = statement.incident
     incident.status, incident.impact, incident.components = statement.status, statement.impact, statement.components
     incident.highest_impact = highest_impact_of([incident.highest_impact or statement.impact, statement.impact])
-    incident.resolved_at = utcnow() if statement.status == IncidentStatus.RESOLVED.value else None
+    incident.resolved_at = utcnow() if statement.status in FINAL_STATUSES else None  # resolved, completed
 
 
 def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
@@ -125,6 +129,8 @@ def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> l
     for rendition in statement.renditions:
         if not channels.channel(rendition.channel).delivered_at_publish:
             continue  # approved words for later: its deliveries are created on demand (social replies)
+        if not notifies(settings, s, statement, rendition.channel):  # e.g. SMS only on open and resolve
+            continue
         provider = transport_for(rendition.channel, settings).provider
         for batch in _batched(_targets(s, rendition.channel, statement.components), 5000):
             s.execute(insert(Delivery), [

@@ -16,7 +16,9 @@ from . import channels
 from .config import Settings
 from .domain.approval import Actor, ApprovalPolicy, check_can_approve, seal, seal_is_valid
 from .domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from .domain.components import component_states
 from .domain.hashing import content_hash, sha256_of
+from .domain.maintenance import KIND as MAINTENANCE, MaintenanceStatus
 from .domain.incident import Impact, IncidentStatus, choose_next_update, parse_choice
 from .domain.lifecycle import Action, State, edit_makes_new_version, next_state
 from .render import LimitCheck, render_statement
@@ -38,6 +40,8 @@ class StatementInput(BaseModel):
     body: str | None = None
     workaround: str | None = None
     next_update: str | None = None
+    # {component: state}; the states not given are derived (domain/components.py)
+    component_states: dict[str, str] | None = None
 
     @field_validator("next_update", mode="before")
     @classmethod
@@ -140,7 +144,10 @@ def _add_editor(s, statement: Statement, user_id: int) -> None:
 
 
 def _void_unpublished(s, incident: Incident, newest: Statement) -> list[dict]:
-    """Withdraw every older version still waiting to go out; say which."""
+    """Withdraw every older version still waiting to go out; say which. Not for a maintenance:
+    its phases (scheduled, in progress, completed) are a series approved up front, each for its time."""
+    if incident.kind == "maintenance":
+        return []
     s.refresh(incident, ["statements"])
     voided = []
     for older in incident.statements:
@@ -292,15 +299,24 @@ def _statement_values(given: StatementInput, incident: Incident, base: Statement
     for name, value in (("headline", headline), ("body", body)):
         if not value:
             raise InvalidInput(f"{name}: required (say what customers see, in one line for the headline)")
-    status = parse_choice(IncidentStatus, pick("status", base.status if base else incident.status), "status")
+    status = parse_choice(_statuses_of(incident), pick("status", base.status if base else incident.status), "status")
     impact = parse_choice(Impact, pick("impact", base.impact if base else incident.impact), "impact")
     next_update = choose_next_update(given.next_update, base.next_update_at if base else None, status, now)
+    components = list(pick("components", base.components if base else incident.components))
     return {
-        "status": status.value, "impact": impact.value,
-        "components": list(pick("components", base.components if base else incident.components)),
+        "status": status.value, "impact": impact.value, "components": components,
+        "component_states": component_states(components, given.component_states, impact.value, status.value),
         "headline": headline, "body": body, "workaround": pick("workaround", base.workaround if base else ""),
         "next_update_at": next_update,
     }
+
+
+# --- components and maintenance (kept apart: see domain/components.py, domain/maintenance.py) ---
+
+
+def _statuses_of(incident: Incident) -> type:
+    """A maintenance speaks in maintenance statuses (scheduled, in_progress, ...)."""
+    return MaintenanceStatus if incident.kind == MAINTENANCE else IncidentStatus
 
 
 def _render(settings: Settings, statement: Statement) -> dict[str, dict[str, str]]:

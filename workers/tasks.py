@@ -10,6 +10,7 @@ sweep finds the rows still pending (or their lease expired) in the database.
 from celery import Task
 from celery.signals import worker_init
 
+import broadcaster.surfaces  # noqa: F401 - registers the static export on every surface switch
 from broadcaster.config import get_settings
 from broadcaster.delivery import chunk, sweep as sweeping
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
@@ -58,6 +59,13 @@ def social_tick() -> dict:
     from broadcaster import social
 
     return social.tick(get_settings())
+
+
+@celery_app.task(name="broadcaster.maintenance_due", base=BroadcasterTask)
+def maintenance_due() -> list[int]:
+    from broadcaster import maintenance
+
+    return maintenance.publish_due(get_settings())
 
 
 @celery_app.task(name="broadcaster.stop_embedded_worker")

@@ -7,7 +7,9 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import BroadcasterError
-from . import auth, delivery, demo, people, run, social, statements  # noqa: F401 - each registers its commands
+from . import (  # noqa: F401 - each registers its commands
+    auth, components, delivery, demo, maintenance, people, run, social, statements,
+)
 from .common import app, err
 
 __all__ = ["app", "main"]

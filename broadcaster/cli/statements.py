@@ -11,6 +11,7 @@ from rich.table import Table
 
 from .. import statements
 from ..config import get_settings
+from ..domain.components import parse_assignments
 from ..domain.errors import InvalidInput
 from ..statements import StatementInput
 from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
@@ -70,15 +71,20 @@ Body = Annotated[Optional[str], typer.Option(help="What is happening and who is 
 Workaround = Annotated[Optional[str], typer.Option(help="What customers can do meanwhile.")]
 NextUpdate = Annotated[Optional[str], typer.Option("--next-update", help="'30m', '2h' or an ISO time.")]
 File = Annotated[Optional[Path], typer.Option("--file", help="YAML file with the same fields; options win.")]
+ComponentStates = Annotated[Optional[list[str]], typer.Option(
+    "--component-state", help="NAME=STATE (operational, degraded_performance, partial_outage, major_outage, "
+                              "under_maintenance); repeatable. Default: from the impact.")]
 
 
 @statement_app.command("draft", context_settings=ID_ARGUMENT)
 def statement_draft(incident_id: int, actor: As = None, status: Status = None, impact: Impact = None,
                     components: Components = None, headline: Headline = None, body: Body = None,
-                    workaround: Workaround = None, next_update: NextUpdate = None, file: File = None) -> None:
+                    workaround: Workaround = None, next_update: NextUpdate = None, file: File = None,
+                    component_state: ComponentStates = None) -> None:
     """Draft a new version for an incident (an update starts from the latest version)."""
     given = _statement_input(file, status=status, impact=impact, components=components, headline=headline,
-                             body=body, workaround=workaround, next_update=next_update)
+                             body=body, workaround=workaround, next_update=next_update,
+                             component_states=parse_assignments(component_state) if component_state else None)
     st = statements.draft(get_settings(), who(actor), incident_id, given)
     out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']})")
     _say_what_else_changed(st)
@@ -87,10 +93,12 @@ def statement_draft(incident_id: int, actor: As = None, status: Status = None, i
 @statement_app.command("edit", context_settings=ID_ARGUMENT)
 def statement_edit(statement_id: int, actor: As = None, status: Status = None, impact: Impact = None,
                    components: Components = None, headline: Headline = None, body: Body = None,
-                   workaround: Workaround = None, next_update: NextUpdate = None, file: File = None) -> None:
+                   workaround: Workaround = None, next_update: NextUpdate = None, file: File = None,
+                   component_state: ComponentStates = None) -> None:
     """Change a statement. A submitted or approved one becomes a new draft version; its approvals are void."""
     given = _statement_input(file, status=status, impact=impact, components=components, headline=headline,
-                             body=body, workaround=workaround, next_update=next_update)
+                             body=body, workaround=workaround, next_update=next_update,
+                             component_states=parse_assignments(component_state) if component_state else None)
     st = statements.edit(get_settings(), who(actor), statement_id, given)
     if st["id"] == statement_id:
         out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']}), edited")
@@ -117,7 +125,7 @@ def statement_show(statement_id: int, as_json: AsJson = False) -> None:
     if as_json:
         return print_json(st)
     out.print(f"[bold]statement {st['id']}[/] incident {st['incident_id']} v{st['version']} - {st['state']}")
-    for key in ("status", "impact", "components", "headline", "body", "workaround", "next_update_at", "author",
+    for key in ("status", "impact", "components", "component_states", "headline", "body", "workaround", "next_update_at", "author",
                 "content_hash"):
         value = (", ".join(st[key]) or "(none named)") if key == "components" else st[key]
         out.print(f"  {key}: {escape(str(value if value is not None else ''))}", highlight=False)

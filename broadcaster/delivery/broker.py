@@ -20,7 +20,7 @@ def make_app(settings: Settings) -> Celery:
         task_default_queue=BULK,
         task_queues=None,
         task_routes={"broadcaster.sweep": {"queue": LIVE}, "broadcaster.reconcile": {"queue": RECONCILE},
-                     "broadcaster.social_tick": {"queue": LIVE}},
+                     "broadcaster.social_tick": {"queue": LIVE}, "broadcaster.maintenance_due": {"queue": LIVE}},
         # Publishing to a dead broker must not hang `publish`: the outbox rows are committed and
         # the sweep will enqueue them once the broker is back.
         task_publish_retry=True,
@@ -39,6 +39,9 @@ def make_app(settings: Settings) -> Celery:
             # Re-bases held replies, and pulls new mentions while an incident is open (the task checks).
             "social": {"task": "broadcaster.social_tick", "schedule": settings.social_pull_interval_seconds,
                        "options": {"expires": settings.social_pull_interval_seconds}},
+            # Scheduled maintenance: its approved start and end notices, published at their times.
+            "maintenance": {"task": "broadcaster.maintenance_due", "schedule": settings.sweep_interval_seconds,
+                            "options": {"expires": settings.sweep_interval_seconds}},
         },
     )
     return app

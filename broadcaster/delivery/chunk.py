@@ -45,6 +45,7 @@ from .status import CANCELLED
 
 logger = logging.getLogger("broadcaster.sending")
 
+SHOWN = ("sent", "simulated")  # a live surface's delivery in one of these shows that version
 RELEASED = "not sent: the chunk ran out of time; back in the queue"
 
 Enqueue = Callable[[Settings, list[int]], int]  # returns how many went on the broker
@@ -92,6 +93,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
             recorder.add(_outcomes_of([(batch, f) for f, batch in sends.items() if f not in done]))
             recorder.flush()
     outcomes = recorder.outcomes
+    export_if_a_surface_switched(settings, outcomes)
     released = [o.delivery.id for o in outcomes if not o.attempted and o.status == "pending"]
     if released and requeue:
         requeue(settings, released)
@@ -147,6 +149,28 @@ class _LiveCheck:
                 live = s.scalar(select(Statement.state).where(Statement.id == statement_id)) == "published"
             self.known[statement_id] = (time.monotonic(), live)
             return live
+
+
+# Called after a live surface's delivery is recorded shown (the switch has committed). The public
+# surfaces register their static export here (`broadcaster.surfaces`): delivery never imports them.
+on_surface_switched: list[Callable[[Settings], object]] = []
+
+
+def export_if_a_surface_switched(settings: Settings, outcomes: list[Outcome]) -> bool:
+    """Run the switch hooks when a live surface now shows a new version and BROADCASTER_STATIC_DIR is
+    set. The send is done and recorded: a failed hook is logged, never a failed send (the next
+    switch, or `broadcaster export`, writes it again)."""
+    if not settings.static_dir or not any(
+            o.status in SHOWN and channels.channel(o.delivery.channel).is_live for o in outcomes):
+        return False
+    try:
+        for hook in on_surface_switched:
+            hook(settings)
+    except Exception:  # noqa: BLE001 - a full disk or a bad path must not fail the send
+        logger.exception("static export to %s failed; the live surfaces are switched regardless",
+                         settings.static_dir)
+        return False
+    return bool(on_surface_switched)
 
 
 def _outcomes_of(sends: list[tuple[list[Delivery], Future]]) -> list[Outcome]:

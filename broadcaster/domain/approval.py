@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "withdraw": frozenset({Role.AUTHOR, Role.ADMIN}),
     "publish": frozenset({Role.AUTHOR, Role.ADMIN}),
     "open incident": frozenset({Role.AUTHOR, Role.ADMIN}),
+    "manage components": frozenset({Role.AUTHOR, Role.ADMIN}),
     "approve": frozenset({Role.APPROVER}),
     "reject": frozenset({Role.APPROVER}),
     # The web app and API: reading, and running the system.

@@ -13,6 +13,8 @@ def hashed_fields(statement: Statement) -> dict:
         "components": list(statement.components), "headline": statement.headline, "body": statement.body,
         "workaround": statement.workaround,
         "next_update_at": statement.next_update_at.isoformat() if statement.next_update_at else None,
+        # Only when set: statements approved before components had states keep their hash.
+        **({"component_states": dict(statement.component_states)} if statement.component_states else {}),
     }
 
 

@@ -67,6 +67,10 @@ class Incident(Base):
     # The highest impact it ever had: the approval policy follows it, so a lower impact in a new
     # version still needs the approvals of the highest (lowering is itself an approved change).
     highest_impact: Mapped[str | None] = mapped_column(String(20))
+    # "incident", or "maintenance": planned work in a window, said ahead of time (maintenance.py)
+    kind: Mapped[str] = mapped_column(String(20), default="incident", server_default="incident")
+    scheduled_for: Mapped[datetime | None]
+    scheduled_until: Mapped[datetime | None]
 
     statements: Mapped[list["Statement"]] = relationship(
         back_populates="incident", order_by="Statement.version"
@@ -91,6 +95,8 @@ class Statement(Base):
     body: Mapped[str] = mapped_column(Text)
     workaround: Mapped[str] = mapped_column(Text, default="")
     next_update_at: Mapped[datetime | None]
+    # {component: operational | degraded_performance | ... }: approved with the words (None before 0008)
+    component_states: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))
     content_hash: Mapped[str | None] = mapped_column(String(64))  # set on submit
@@ -244,6 +250,7 @@ class Subscriber(Base):
     components: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: all
     opted_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    manage_nonce: Mapped[str | None] = mapped_column(String(64))  # changes when a manage link is used
 
 
 class CallbackRequest(Base):
@@ -332,6 +339,34 @@ class HoldingStatement(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     statement: Mapped[Statement] = relationship()
+class Component(Base):
+    """A part of the service customers see on the status page, in its group and order."""
+
+    __tablename__ = "components"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    group_name: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SubscriptionRequest(Base):
+    """A public sign-up waiting for its double opt-in: a link (email, webhook) or a code (SMS)."""
+
+    __tablename__ = "subscription_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30))
+    address: Mapped[str] = mapped_column(String(2000))
+    components: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: all
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the link's token
+    code_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the SMS code
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
 
 
 # The public surfaces ask "did a live surface switch?" on every cache refresh. Partial, so the

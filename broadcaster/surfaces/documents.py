@@ -90,13 +90,15 @@ def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments)
     active = [_incident_context(site, view) for view in snapshot.unresolved(SURFACE)]
     history = [_incident_context(site, view) for view in snapshot.with_surface(SURFACE)
                if not view.unresolved_on(SURFACE)]
+    maintenances = [{**_incident_context(site, view), "starts": view.scheduled_for, "ends": view.scheduled_until}
+                    for view in snapshot.maintenances(SURFACE) if not view.live(SURFACE).resolved]
     template = site.env.get_template("_web/status.html")
-    html = template.render(
+    html = template.render(maintenances=maintenances,
         company_name=site.settings.company_name, zone=site.settings.zone,
         indicator=statuspage.status["indicator"], description=statuspage.status["description"],
         components=statuspage.components(), active=active, history=history,
         updated_at=snapshot.switched_at, feed_url="/feed.atom", rss_url="/feed.rss",
-        subscribe_url=site.settings.support_url)
+        subscribe_url=f"{site.root}/subscribe")
     return html.encode("utf-8")
 
 

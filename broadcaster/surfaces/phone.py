@@ -39,6 +39,19 @@ def live_message(snapshot: Snapshot) -> LiveMessage | None:
     return LiveMessage(view.id, live.version, live.fields.get("script", ""))
 
 
+def resolved_script(settings: Settings, statement_id: int) -> str | None:
+    """The stored IVR script of a published (or since superseded) resolved statement, else None."""
+    from ..domain.incident import IncidentStatus
+    from ..store.models import Rendition, Statement
+
+    with transaction(settings.database_url) as s:
+        fields = s.scalar(select(Rendition.fields).join(Statement, Statement.id == Rendition.statement_id)
+                          .where(Statement.id == statement_id, Rendition.channel == SURFACE,
+                                 Statement.status == IncidentStatus.RESOLVED.value,
+                                 Statement.state.in_(("published", "superseded"))))
+    return fields.get("script") if fields else None
+
+
 def callable_number(raw: str | None) -> str | None:
     """The caller's number in E.164 if it is one we could call back (not withheld or malformed)."""
     try:

@@ -15,9 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.incident import Impact, IncidentStatus
+from ..domain.components import FINAL_STATUSES, MAINTENANCE_ACTIVE
+from ..domain.incident import Impact
+from ..domain.maintenance import KIND as MAINTENANCE
 from ..store.db import transaction
-from ..store.models import LIVE_SURFACE_CHANNELS, Delivery, Incident, Rendition, Statement, utcnow
+from ..store.models import LIVE_SURFACE_CHANNELS, Component, Delivery, Incident, Rendition, Statement, utcnow
 
 # A delivery in one of these states means the surface shows that version ("simulated" is the
 # log provider's "sent"; a surface is never "delivered", but the word means done everywhere).
@@ -38,10 +40,12 @@ class Shown:
     headline: str
     published_at: datetime
     fields: Mapping[str, str]  # the stored rendition for this surface, byte for byte
+    component_states: Mapping[str, str] = field(default_factory=dict)  # as approved; empty before 0008
 
     @property
     def resolved(self) -> bool:
-        return self.status == IncidentStatus.RESOLVED.value
+        """Over: a resolved incident, a completed maintenance."""
+        return self.status in FINAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,13 @@ class IncidentView:
     title: str
     created_at: datetime
     shown: Mapping[str, tuple[Shown, ...]]  # surface → every version it has shown, newest first
+    kind: str = "incident"  # or "maintenance"
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.kind == MAINTENANCE
 
     def history(self, surface: str) -> tuple[Shown, ...]:
         return self.shown.get(surface, ())
@@ -64,17 +75,44 @@ class IncidentView:
 
 
 @dataclass(frozen=True)
+class ComponentInfo:
+    """A row of the components table."""
+
+    name: str
+    description: str
+    group: str | None
+    position: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    incidents: tuple[IncidentView, ...]  # newest first
+    incidents: tuple[IncidentView, ...]  # newest first; maintenances too (see `maintenances`)
     switched_at: datetime | None  # when a surface last switched: the page's "updated at"
     marker: tuple = field(default=())  # what `switch_marker` said when this was read
+    components: tuple[ComponentInfo, ...] = ()  # the components table, in display order
 
     def with_surface(self, surface: str) -> list[IncidentView]:
-        return [i for i in self.incidents if i.live(surface) is not None]
+        """Incidents (not maintenances) this surface has shown."""
+        return [i for i in self.incidents if i.live(surface) is not None and not i.is_maintenance]
+
+    def maintenances(self, surface: str) -> list[IncidentView]:
+        """Maintenances this surface has shown, the soonest window first."""
+        shown = [i for i in self.incidents if i.live(surface) is not None and i.is_maintenance]
+        return sorted(shown, key=lambda i: (i.scheduled_for or i.created_at, i.id))
+
+    def active_maintenances(self, surface: str) -> list[IncidentView]:
+        return [i for i in self.maintenances(surface) if i.live(surface).status == MAINTENANCE_ACTIVE]
+
+    def live_states(self, surface: str) -> list[Shown]:
+        """The live version of everything ongoing that sets component states: unresolved incidents
+        and maintenances in progress."""
+        ongoing = [i.live(surface) for i in self.incidents if i.unresolved_on(surface) and not i.is_maintenance]
+        return ongoing + [i.live(surface) for i in self.active_maintenances(surface)]
 
     def unresolved(self, surface: str) -> list[IncidentView]:
         """Incidents this surface shows as ongoing, the most severe (then the newest) first."""
-        ongoing = [i for i in self.incidents if i.unresolved_on(surface)]
+        ongoing = [i for i in self.incidents if i.unresolved_on(surface) and not i.is_maintenance]
         return sorted(ongoing, key=lambda i: (-SEVERITY.get(i.live(surface).impact, 0), -i.id))
 
     def most_severe(self, surface: str) -> IncidentView | None:
@@ -108,10 +146,14 @@ def take_snapshot(settings, now: datetime | None = None) -> Snapshot:
             .where(Delivery.channel.in_(LIVE_SURFACE_CHANNELS), Delivery.status.in_(SHOWN),
                    or_(Incident.resolved_at.is_(None), Incident.resolved_at >= cutoff))
         ).all()
-        return _assemble(rows, marker)
+        components = tuple(ComponentInfo(c.name, c.description, c.group_name, c.position, c.created_at)
+                           for c in s.scalars(select(Component).order_by(
+                               Component.group_name.is_not(None), Component.group_name, Component.position,
+                               Component.name)))
+        return _assemble(rows, marker, components)
 
 
-def _assemble(rows, marker: tuple) -> Snapshot:
+def _assemble(rows, marker: tuple, components: tuple[ComponentInfo, ...] = ()) -> Snapshot:
     incidents: dict[int, Incident] = {}
     shown: dict[int, dict[str, dict[int, Shown]]] = {}
     switched_at = None
@@ -122,14 +164,15 @@ def _assemble(rows, marker: tuple) -> Snapshot:
         switched_at = updated_at if switched_at is None else max(switched_at, updated_at)
     views = [IncidentView(id=i.id, title=i.title, created_at=i.created_at,
                           shown={channel: tuple(v for _, v in sorted(versions.items(), reverse=True))
-                                 for channel, versions in shown[i.id].items()})
+                                 for channel, versions in shown[i.id].items()},
+                          kind=i.kind, scheduled_for=i.scheduled_for, scheduled_until=i.scheduled_until)
              for i in incidents.values()]
     views.sort(key=lambda view: view.id, reverse=True)
-    return Snapshot(incidents=tuple(views), switched_at=switched_at, marker=marker)
+    return Snapshot(incidents=tuple(views), switched_at=switched_at, marker=marker, components=components)
 
 
 def _shown(statement: Statement, fields: Mapping[str, str]) -> Shown:
     return Shown(statement_id=statement.id, version=statement.version, status=statement.status,
                  impact=statement.impact, components=tuple(statement.components or ()),
                  headline=statement.headline, published_at=statement.published_at or statement.created_at,
-                 fields=dict(fields))
+                 fields=dict(fields), component_states=dict(statement.component_states or {}))

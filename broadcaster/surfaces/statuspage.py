@@ -2,20 +2,22 @@
 with Statuspage's field names and value sets, so existing widgets and aggregators read our page.
 
 Everything comes from the status page surface: the incidents and updates it shows, and the stored
-`status_page` rendition as each update's body. Components are the ones incidents name; each is
-as bad as the worst unresolved incident touching it.
+`status_page` rendition as each update's body. Components are the components table (in its groups
+and order) plus any other a shown incident names; each is in the worst state that a live,
+approved update sets for it (unresolved incidents and maintenances in progress).
 """
 
 import hashlib
 from datetime import UTC, datetime
 
+from ..domain.components import BY_IMPACT, ComponentState, worst
 from ..domain.incident import IncidentStatus
-from .snapshot import SEVERITY, IncidentView, Shown, Snapshot
+from ..domain.maintenance import MaintenanceStatus
+from .snapshot import IncidentView, Shown, Snapshot
 
 SURFACE = "status_page"
-# Statuspage's component states, by the impact of the worst live incident touching one.
-COMPONENT_STATUS = {"none": "operational", "minor": "degraded_performance", "major": "partial_outage",
-                    "critical": "major_outage"}
+UPCOMING = frozenset({MaintenanceStatus.SCHEDULED.value})
+ACTIVE = frozenset({MaintenanceStatus.IN_PROGRESS.value, MaintenanceStatus.VERIFYING.value})
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -32,9 +34,12 @@ def stable_id(*parts: object) -> str:
 
 
 def indicator(snapshot: Snapshot) -> str:
-    """The worst impact among unresolved incidents: none | minor | major | critical."""
-    worst = snapshot.most_severe(SURFACE)
-    return worst.live(SURFACE).impact if worst else "none"
+    """The worst impact among unresolved incidents: none | minor | major | critical; with none,
+    `maintenance` while a maintenance is in progress."""
+    most_severe = snapshot.most_severe(SURFACE)
+    if most_severe is not None:
+        return most_severe.live(SURFACE).impact
+    return "maintenance" if snapshot.active_maintenances(SURFACE) else "none"
 
 
 class StatuspageDocuments:
@@ -57,18 +62,20 @@ class StatuspageDocuments:
 
     def documents(self) -> dict[str, dict]:
         incidents = [self.incident(i) for i in self.snapshot.with_surface(SURFACE)]
-        unresolved = [self.incident(i) for i in self.snapshot.incidents if i.unresolved_on(SURFACE)]
-        maintenances: list[dict] = []  # not modelled yet: always empty, in Statuspage's shape
+        unresolved = [self.incident(i) for i in self.snapshot.unresolved(SURFACE)]
+        maintenances = [self.maintenance(m) for m in self.snapshot.maintenances(SURFACE)]
+        upcoming = [m for m in maintenances if m["status"] in UPCOMING]
+        active = [m for m in maintenances if m["status"] in ACTIVE]
         return {
             "summary.json": {"page": self.page, "components": self.components(), "incidents": unresolved,
-                             "scheduled_maintenances": maintenances, "status": self.status},
+                             "scheduled_maintenances": active + upcoming, "status": self.status},
             "status.json": {"page": self.page, "status": self.status},
             "components.json": {"page": self.page, "components": self.components()},
             "incidents.json": {"page": self.page, "incidents": incidents},
             "incidents/unresolved.json": {"page": self.page, "incidents": unresolved},
             "scheduled-maintenances.json": {"page": self.page, "scheduled_maintenances": maintenances},
-            "scheduled-maintenances/upcoming.json": {"page": self.page, "scheduled_maintenances": maintenances},
-            "scheduled-maintenances/active.json": {"page": self.page, "scheduled_maintenances": maintenances},
+            "scheduled-maintenances/upcoming.json": {"page": self.page, "scheduled_maintenances": upcoming},
+            "scheduled-maintenances/active.json": {"page": self.page, "scheduled_maintenances": active},
         }
 
     def components(self, names: tuple[str, ...] | None = None) -> list[dict]:
@@ -93,6 +100,11 @@ class StatuspageDocuments:
             "incident_updates": [self._update(view, update) for update in updates],
         }
 
+    def maintenance(self, view: IncidentView) -> dict:
+        """A scheduled maintenance in Statuspage's shape: an incident with its window."""
+        return {**self.incident(view), "impact": "maintenance",
+                "scheduled_for": iso(view.scheduled_for), "scheduled_until": iso(view.scheduled_until)}
+
     # --- parts ---
 
     def _update(self, view: IncidentView, update: Shown) -> dict:
@@ -102,26 +114,54 @@ class StatuspageDocuments:
                 "affected_components": None}
 
     def _build_components(self) -> dict[str, dict]:
-        """Every component an incident on the page names, in name order, with its state now."""
+        """The components table in its order, then any other component a shown incident names (by
+        name), each in the worst state a live update sets for it. Groups come first in Statuspage's
+        way: a `group: true` component listing its children, each child naming its `group_id`."""
         first_seen: dict[str, datetime] = {}
         last_change: dict[str, datetime] = {}
-        worst: dict[str, str] = {}
-        for view in self.snapshot.with_surface(SURFACE):
+        for view in self.snapshot.with_surface(SURFACE) + self.snapshot.maintenances(SURFACE):
             for update in view.history(SURFACE):
                 for name in update.components:
                     first_seen[name] = min(first_seen.get(name, view.created_at), view.created_at)
                     last_change[name] = max(last_change.get(name, update.published_at), update.published_at)
-            if view.unresolved_on(SURFACE):
-                live = view.live(SURFACE)
-                for name in live.components:
-                    if SEVERITY.get(live.impact, 0) >= SEVERITY.get(worst.get(name, "none"), 0):
-                        worst[name] = live.impact
-        return {name: self._component(name, position, first_seen[name], last_change[name],
-                                      COMPONENT_STATUS.get(worst.get(name, "none"), "operational"))
-                for position, name in enumerate(sorted(first_seen), start=1)}
+        states: dict[str, list[str]] = {}
+        for live in self.snapshot.live_states(SURFACE):
+            for name in live.components:
+                states.setdefault(name, []).append(_state_of(live, name))
+        table = {c.name: c for c in self.snapshot.components}
+        names = list(table) + sorted(set(first_seen) - set(table))
+        built: dict[str, dict] = {}
+        groups: dict[str, dict] = {}
+        for position, name in enumerate(names, start=1):
+            row = table.get(name)
+            created = min(filter(None, (row.created_at if row else None, first_seen.get(name))))
+            updated = max(filter(None, (row.created_at if row else None, last_change.get(name))))
+            component = self._component(name, position, created, updated, worst(states.get(name, ())))
+            if row is not None:
+                component["description"] = row.description or None
+                if row.group:
+                    group = groups.get(row.group)
+                    if group is None:
+                        group = groups[row.group] = self._component(row.group, position, created, updated,
+                                                                    ComponentState.OPERATIONAL.value)
+                        group.update(group=True, components=[], id=stable_id("group", self.page_url, row.group))
+                        built[f"group:{row.group}"] = group
+                    component["group_id"] = group["id"]
+                    group["components"].append(component["id"])
+                    group["status"] = worst((group["status"], component["status"]))
+                    group["updated_at"] = max(group["updated_at"], component["updated_at"])
+            built[name] = component
+        return built
 
     def _component(self, name: str, position: int, created: datetime, updated: datetime, status: str) -> dict:
         return {"id": stable_id("component", self.page_url, name), "name": name, "status": status,
                 "created_at": iso(created), "updated_at": iso(updated), "position": position,
                 "description": None, "showcase": True, "start_date": None, "group_id": None,
                 "page_id": self.page_id, "group": False, "only_show_if_degraded": False}
+
+
+def _state_of(update: Shown, name: str) -> str:
+    """The approved state of a component; before states were approved, the impact's."""
+    if name in update.component_states:
+        return update.component_states[name]
+    return BY_IMPACT.get(update.impact, ComponentState.PARTIAL_OUTAGE).value

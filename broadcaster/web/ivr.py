@@ -105,6 +105,24 @@ async def gather(request: Request, incident: int = 0) -> Response:
     return _twiml(response)
 
 
+@router.post("/ivr/resolved")
+async def resolved_call(request: Request, statement: int = 0) -> Response:
+    """Twilio fetches this when a caller we call back answers (Calls API `url=`): the resolved
+    statement's stored IVR script, verbatim."""
+    try:
+        await _signed_form(request)
+    except NotAllowed as exc:
+        return _refused(exc)
+    settings = _settings(request)
+    script = await run_in_threadpool(phone.resolved_script, settings, statement)
+    response = VoiceResponse()
+    if script is None:  # not a published resolved statement: say nothing about it
+        _say(settings, response, _words(settings, "ivr/goodbye.txt"))
+    else:
+        _say(settings, response, script)
+    return _twiml(response)
+
+
 @router.post("/webhooks/twilio/inbound")
 async def inbound_sms(request: Request) -> Response:
     """A text to our number: STOP / START / HELP and their synonyms; digits only are an approver's

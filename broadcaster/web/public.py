@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings, get_settings
 from ..surfaces import ROUTES, SurfaceCache
+from . import subscribe
 
 router = APIRouter()
 
@@ -55,6 +56,7 @@ def create_public_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.surface_cache = SurfaceCache(settings)
     app.include_router(router)
+    app.include_router(subscribe.router)  # the subscribe form and its double opt-in
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -70,4 +72,5 @@ def every_router() -> APIRouter:
     combined = APIRouter()
     combined.include_router(router)
     combined.include_router(ivr.router)
+    combined.include_router(subscribe.router)
     return combined

@@ -40,7 +40,8 @@ def fake():
 def engine_values(database_url, redis_broker, fake) -> dict:
     return {"database_url": database_url, "broker_url": redis_broker, **provider_settings(fake.url),
             "lease_seconds": 4, "sweep_interval_seconds": 1, "backoff_base_seconds": 0.5,
-            "backoff_cap_seconds": 2, "quick_retries": 2, "quick_retry_max_wait_seconds": 2}
+            "backoff_cap_seconds": 2, "quick_retries": 2, "quick_retry_max_wait_seconds": 2,
+            "sms_notify_on": "all"}  # the engine under test sends every version by SMS (not only open/resolve)
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ def fake():
 @pytest.fixture
 def settings(database_url, fake):
     fake.reset()
-    return make_settings(database_url, **provider_settings(fake.url), channel_pause_seconds=0.5)
+    return make_settings(database_url, **provider_settings(fake.url), channel_pause_seconds=0.5,
+                         sms_notify_on="all")  # these tests follow SMS through every update
 
 
 def publish(settings, sid, dispatch=send_now):

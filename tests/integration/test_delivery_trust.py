@@ -30,7 +30,8 @@ def fake():
 def settings(database_url, fake):
     fake.reset()
     return make_settings(database_url, **provider_settings(fake.url), quick_retries=3,
-                         quick_retry_max_wait_seconds=1.5, provider_timeout_seconds=1.5)
+                         quick_retry_max_wait_seconds=1.5, provider_timeout_seconds=1.5,
+                         sms_notify_on="all")  # these tests follow SMS through every update
 
 
 def publish(settings, sid, dispatch=send_now):

@@ -23,7 +23,8 @@ CALLER = "+14155550123"
 @pytest.fixture
 def phone_settings(database_url):
     return make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TOKEN, public_cache_seconds=0,
-                         ivr_voice="Polly.Amy", ivr_language="en-GB")
+                         ivr_voice="Polly.Amy", ivr_language="en-GB",
+                         sms_notify_on="all")  # every update texts, so "START: it gets the next one" is an update
 
 
 @pytest.fixture

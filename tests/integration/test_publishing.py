@@ -199,6 +199,7 @@ def test_an_approved_older_version_is_void_once_a_newer_one_is_drafted(settings,
 
 
 def test_audit_flags_a_channel_that_is_behind(settings, world):
+    settings = settings.model_copy(update={"sms_notify_on": "all"})  # v2 goes to SMS too
     v1 = approved_statement(settings, world)
     publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
     assert auditing.consistency_report(settings)["drift"] is False
@@ -269,3 +270,13 @@ def test_unknown_user_and_statement_are_named(settings, world):
 def test_statement_input_from_a_file_names_the_bad_field():
     with pytest.raises(InvalidInput, match="statement.yaml: headlin: Extra inputs are not permitted"):
         StatementInput.parse({"headlin": "typo"}, "statement.yaml")
+
+
+def test_audit_does_not_call_a_channel_behind_when_its_rule_skipped_the_update(settings, world):
+    v1 = approved_statement(settings, world)
+    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
+    v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
+    publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
+    report = auditing.consistency_report(settings)
+    assert report["drift"] is False  # SMS only on open and resolve: v1's text is all SMS should say
+    assert "sms" not in report["incidents"][0]["channels"]

@@ -1,0 +1,41 @@
+"""`broadcaster maintenance schedule` and `publish-due`: planned work, approved like any statement."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from .. import maintenance
+from ..config import get_settings
+from .common import As, app, out, who
+
+maintenance_app = typer.Typer(no_args_is_help=True, help="Scheduled maintenance: said ahead of time.")
+app.add_typer(maintenance_app, name="maintenance")
+
+
+@maintenance_app.command("schedule")
+def maintenance_schedule(
+    title: Annotated[str, typer.Option(help="What the work is, e.g. 'Database upgrade'.")],
+    start: Annotated[str, typer.Option(help="ISO time with zone, e.g. 2026-11-24T02:00+00:00.")],
+    end: Annotated[str, typer.Option(help="ISO time with zone.")],
+    body: Annotated[str, typer.Option(help="What customers will notice during the window.")],
+    component: Annotated[Optional[list[str]], typer.Option(help="Affected component; repeatable.")] = None,
+    actor: As = None,
+) -> None:
+    """Schedule maintenance: three statements (scheduled, in progress, completed) to approve now."""
+    settings = get_settings()
+    result = maintenance.schedule(settings, who(actor), title, maintenance.parse_time(start, "--start"),
+                                  maintenance.parse_time(end, "--end"), component or [], body)
+    ids = result["statements"]
+    out.print(f"maintenance {result['id']}: {result['title']} ({result['scheduled_for']} to "
+              f"{result['scheduled_until']})")
+    out.print(f"  statements to approve: scheduled {ids['scheduled']}, in_progress {ids['in_progress']}, "
+              f"completed {ids['completed']}")
+    out.print(f"  then `broadcaster publish {ids['scheduled']}` to announce it; the worker's beat publishes the "
+              "other two at the start and the end")
+
+
+@maintenance_app.command("publish-due")
+def maintenance_publish_due() -> None:
+    """Publish the approved start/end notices whose time has come (what the beat does)."""
+    published = maintenance.publish_due(get_settings())
+    out.print(f"published {len(published)} maintenance statement(s): {', '.join(map(str, published)) or 'none'}")

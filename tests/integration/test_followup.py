@@ -1,0 +1,114 @@
+"""Follow-up on resolve: IVR callers who pressed 1 get the resolved statement's SMS through the
+delivery engine (logged, opt-outs honoured, once), and with `ivr_callback_calls` a call whose
+`url=` plays the resolved IVR script."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
+from twilio.request_validator import RequestValidator
+
+from broadcaster.channels.base import SendContext, Target
+from broadcaster.channels.ivr import PhoneLine
+from broadcaster.config import Settings
+from broadcaster.store.db import transaction
+from broadcaster.store.models import CallbackRequest, Delivery, DeliveryEvent, Subscriber, utcnow
+from broadcaster.surfaces import phone
+from broadcaster.web.app import create_app
+from tests.conftest import make_settings
+from tests.integration.surfaces_data import open_incident, publish_update, rendition
+from tests.unit.channels.stub_http import StubServer
+
+PUBLIC_URL = "https://status-admin.example.com"
+TOKEN = "twilio-auth-token"
+CALLERS = ("+14155550123", "+14155550124")
+
+
+def deliveries(settings, statement_id: int, channel: str) -> list[tuple[str, str]]:
+    with transaction(settings.database_url) as s:
+        return sorted(s.execute(select(Delivery.target, Delivery.status).where(
+            Delivery.statement_id == statement_id, Delivery.channel == channel, Delivery.target != channel)).all())
+
+
+def notified(settings) -> dict[str, bool]:
+    with transaction(settings.database_url) as s:
+        return {p: n is not None for p, n in s.execute(select(CallbackRequest.phone, CallbackRequest.notified_at))}
+
+
+def callers_of_an_open_incident(settings) -> int:
+    incident = open_incident(settings)
+    publish_update(settings, incident)
+    for number in CALLERS:
+        assert phone.request_callback(settings, incident, number) == "recorded"
+    return incident
+
+
+def test_resolving_texts_every_caller_the_resolved_sms_once(database_url):
+    settings = make_settings(database_url)
+    incident = callers_of_an_open_incident(settings)
+    update = publish_update(settings, incident, status="identified", headline="Found it")
+    assert deliveries(settings, update, "sms") == []  # not fixed yet: nobody is called back
+    resolved = publish_update(settings, incident, status="resolved", headline="Fixed")
+    assert deliveries(settings, resolved, "sms") == [(n, "simulated") for n in CALLERS]
+    assert notified(settings) == {n: True for n in CALLERS}
+    with transaction(settings.database_url) as s:  # in the send log, with the approved words' channel
+        logged = s.scalars(select(DeliveryEvent.detail).where(DeliveryEvent.statement_id == resolved,
+                                                              DeliveryEvent.target == CALLERS[0])).all()
+    assert any("asked to hear when it is fixed" in d for d in logged)
+    assert deliveries(settings, resolved, "ivr") == []  # calls are off by default
+
+
+def test_an_opted_out_caller_gets_nothing_and_a_subscribed_caller_gets_one_text(database_url):
+    settings = make_settings(database_url)
+    with transaction(settings.database_url) as s:
+        s.execute(insert(Subscriber), [{"phone": CALLERS[0], "locale": "en", "components": [],
+                                        "opted_out_at": utcnow()},
+                                       {"phone": CALLERS[1], "locale": "en", "components": []}])
+    incident = callers_of_an_open_incident(settings)
+    resolved = publish_update(settings, incident, status="resolved", headline="Fixed")
+    assert deliveries(settings, resolved, "sms") == [(CALLERS[1], "simulated")]  # once, not twice
+
+
+def test_with_calls_on_each_caller_is_called_with_a_url_that_plays_the_resolved_script(database_url):
+    settings = make_settings(database_url, ivr_callback_calls=True, public_url=PUBLIC_URL)
+    incident = callers_of_an_open_incident(settings)
+    resolved = publish_update(settings, incident, status="resolved", headline="Fixed")
+    assert deliveries(settings, resolved, "ivr") == [(n, "simulated") for n in CALLERS]
+    with transaction(settings.database_url) as s:
+        detail = s.scalar(select(Delivery.error_message).where(Delivery.statement_id == resolved))
+        events = s.scalars(select(DeliveryEvent.detail).where(DeliveryEvent.statement_id == resolved,
+                                                              DeliveryEvent.channel == "ivr",
+                                                              DeliveryEvent.status == "simulated")).all()
+    assert any(f"url={PUBLIC_URL}/ivr/resolved?statement={resolved}" in e for e in events), (detail, events)
+
+    signed = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TOKEN)
+    path = f"/ivr/resolved?statement={resolved}"
+    form = {"CallSid": "CA" + "2" * 32, "To": CALLERS[0]}
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC_URL + path, form)
+    with TestClient(create_app(signed)) as client:
+        answer = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200
+        assert [say.text for say in ET.fromstring(answer.content).iter("Say")] == \
+            [rendition(settings, resolved, "ivr")["script"]]
+        assert client.post(path, data=form).status_code == 403  # unsigned
+
+
+@pytest.fixture
+def stub(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with StubServer() as server:
+        yield server
+
+
+def test_a_call_back_uses_the_twilio_calls_api_with_url_not_inline_twiml(stub):
+    settings = Settings(_env_file=None, twilio_account_sid="AC" + "0" * 32, twilio_auth_token="t",
+                        twilio_from="+15005550006", twilio_api_base=stub.url, public_url=PUBLIC_URL)
+    stub.reply(201, {"sid": "CA" + "9" * 32, "status": "queued"})
+    [result] = PhoneLine(settings).notify({"script": "Fixed."}, [Target(5, CALLERS[0])],
+                                          SendContext(statement_id=12, incident_id=3, version=4))
+    assert (result.status, result.provider_message_id) == ("sent", "CA" + "9" * 32)
+    request = stub.requests[0]
+    assert request.path.endswith("/Calls.json")
+    assert request.form()["Url"] == [f"{PUBLIC_URL}/ivr/resolved?statement=12"]
+    assert "Twiml" not in request.form()

@@ -1,0 +1,89 @@
+"""Scheduled maintenance: approved like any statement, shown ahead of time, its start and end
+notices published at their times."""
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from broadcaster import maintenance, publish as publish_uc, statements
+from broadcaster.delivery.chunk import send_now
+from broadcaster.domain.errors import InvalidInput
+from broadcaster.store.models import utcnow
+from broadcaster.surfaces import render_documents, take_snapshot
+from tests.conftest import actor
+from tests.integration.surfaces_data import ensure_users
+
+
+def api(settings, name):
+    return json.loads(render_documents(settings, take_snapshot(settings))[f"api/v2/{name}"].body)
+
+
+def status_page(settings) -> str:
+    return render_documents(settings, take_snapshot(settings))["status/index.html"].body.decode()
+
+
+def approve_all(settings, ids):
+    for statement_id in ids.values():
+        statements.approve(settings, actor(settings, "bob"), statement_id)
+
+
+def test_a_maintenance_is_shown_ahead_then_in_progress_then_completed(settings):
+    ensure_users(settings)
+    start = utcnow() + timedelta(hours=2)
+    end = start + timedelta(hours=1)
+    scheduled = maintenance.schedule(settings, actor(settings, "alice"), "Database upgrade", start, end,
+                                     ["Database"], "Saving may be slow for a few minutes.")
+    ids = scheduled["statements"]
+    assert maintenance.publish_due(settings, now=end + timedelta(minutes=1), dispatch=send_now) == []  # unapproved
+    approve_all(settings, ids)
+    publish_uc.publish(settings, actor(settings, "alice"), ids["scheduled"], dispatch=send_now)
+
+    upcoming = api(settings, "scheduled-maintenances/upcoming.json")["scheduled_maintenances"]
+    assert [m["name"] for m in upcoming] == ["Database upgrade"]
+    assert upcoming[0]["status"] == "scheduled" and upcoming[0]["impact"] == "maintenance"
+    assert upcoming[0]["scheduled_for"].startswith(start.strftime("%Y-%m-%dT%H:%M"))
+    assert api(settings, "scheduled-maintenances/active.json")["scheduled_maintenances"] == []
+    assert api(settings, "incidents.json")["incidents"] == []  # a maintenance is not an incident
+    assert "Scheduled maintenance" in status_page(settings) and "Database upgrade" in status_page(settings)
+    assert api(settings, "status.json")["status"]["indicator"] == "none"
+
+    assert maintenance.publish_due(settings, now=start - timedelta(minutes=1), dispatch=send_now) == []
+    assert maintenance.publish_due(settings, now=start + timedelta(minutes=1), dispatch=send_now) == \
+        [ids["in_progress"]]
+    active = api(settings, "scheduled-maintenances/active.json")["scheduled_maintenances"]
+    assert [m["status"] for m in active] == ["in_progress"]
+    assert api(settings, "status.json")["status"]["indicator"] == "maintenance"
+    components = {c["name"]: c["status"] for c in api(settings, "components.json")["components"]}
+    assert components == {"Database": "under_maintenance"}
+
+    assert maintenance.publish_due(settings, now=end + timedelta(minutes=1), dispatch=send_now) == [ids["completed"]]
+    assert api(settings, "scheduled-maintenances/upcoming.json")["scheduled_maintenances"] == []
+    assert api(settings, "scheduled-maintenances/active.json")["scheduled_maintenances"] == []
+    assert api(settings, "scheduled-maintenances.json")["scheduled_maintenances"][0]["status"] == "completed"
+    assert {c["name"]: c["status"] for c in api(settings, "components.json")["components"]} == \
+        {"Database": "operational"}
+    assert maintenance.publish_due(settings, now=end + timedelta(hours=1), dispatch=send_now) == []  # once
+
+
+def test_a_window_in_the_past_or_backwards_is_refused(settings):
+    ensure_users(settings)
+    now = utcnow()
+    with pytest.raises(InvalidInput, match="has passed"):
+        maintenance.schedule(settings, actor(settings, "alice"), "X", now - timedelta(hours=1), now, [], "B")
+    with pytest.raises(InvalidInput, match="must come after the start"):
+        maintenance.schedule(settings, actor(settings, "alice"), "X", now + timedelta(hours=2),
+                             now + timedelta(hours=1), [], "B")
+    with pytest.raises(InvalidInput, match="has no zone"):
+        maintenance.parse_time("2026-11-24T02:00", "--start")
+
+
+def test_the_beat_runs_the_maintenance_task_every_sweep_interval():
+    from broadcaster.config import Settings
+    from broadcaster.delivery.broker import make_app
+    from workers.app import celery_app
+    import workers.tasks  # noqa: F401 - registers the tasks
+
+    entry = make_app(Settings(_env_file=None, sweep_interval_seconds=7)).conf.beat_schedule["maintenance"]
+    assert (entry["task"], entry["schedule"]) == ("broadcaster.maintenance_due", 7)
+    assert "broadcaster.maintenance_due" in celery_app.tasks

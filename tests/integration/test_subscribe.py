@@ -1,0 +1,131 @@
+"""The public subscribe form on the public app: double opt-in by email link (subscribes only on
+POST) or SMS code, rate-limited per address, a one-time manage link; and the per-channel rules
+that decide which updates each channel gets."""
+
+import logging
+import re
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from broadcaster import components
+from broadcaster.store.db import transaction
+from broadcaster.store.models import Delivery, Subscriber
+from broadcaster.web.public import create_public_app
+from tests.conftest import actor, make_settings
+from tests.integration.surfaces_data import ensure_users, open_incident, publish_update
+
+SITE = "https://status.example.com"
+
+
+@pytest.fixture
+def signup_settings(database_url):
+    # a limiter of this test's own: the in-memory one lives as long as the process
+    return make_settings(database_url, status_page_url=SITE, signup_rate="2/hour",
+                         signup_rate_storage=f"memory://?{uuid.uuid4().hex}", secret_key="s" * 40)
+
+
+@pytest.fixture
+def client(signup_settings):
+    with TestClient(create_public_app(signup_settings)) as client:
+        yield client
+
+
+def subscribers(settings) -> list[tuple]:
+    with transaction(settings.database_url) as s:
+        return [tuple(r) for r in s.execute(select(Subscriber.email, Subscriber.phone, Subscriber.components,
+                                                   Subscriber.opted_out_at.is_(None)))]
+
+
+def sent_text(caplog) -> str:
+    return "\n".join(r.getMessage() for r in caplog.records if r.name == "broadcaster.send")
+
+
+def test_email_sign_up_subscribes_only_when_the_confirm_page_is_posted(signup_settings, client, caplog):
+    ensure_users(signup_settings)
+    components.add_component(signup_settings, actor(signup_settings, "alice"), "Login")
+    components.add_component(signup_settings, actor(signup_settings, "alice"), "API")
+    assert 'value="Login"' in client.get("/subscribe").text
+    with caplog.at_level(logging.INFO, logger="broadcaster.send"):
+        page = client.post("/subscribe", data={"email": "Ann@Example.com", "component": ["Login"]})
+    assert page.status_code == 200 and "Check your email" in page.text
+    link = re.search(re.escape(SITE) + r"/subscribe/confirm\?token=([\w-]+)", sent_text(caplog))
+    assert link, sent_text(caplog)  # went through the log provider: no credentials are set
+    token = link.group(1)
+    assert "Yes, subscribe me" in client.get(f"/subscribe/confirm?token={token}").text
+    assert subscribers(signup_settings) == []  # following the link (a mail scanner) subscribes nobody
+    done = client.post("/subscribe/confirm", data={"token": token})
+    assert done.status_code == 200 and "You are subscribed" in done.text
+    assert subscribers(signup_settings) == [("Ann@example.com", None, ["Login"], True)]
+    assert client.post("/subscribe/confirm", data={"token": token}).status_code == 403  # once
+
+
+def test_sms_sign_up_is_confirmed_with_the_texted_code(signup_settings, client, caplog):
+    with caplog.at_level(logging.INFO, logger="broadcaster.send"):
+        page = client.post("/subscribe", data={"phone": "+1 415 555 0199"})
+    token = re.search(r'name="token" value="([\w-]+)"', page.text).group(1)
+    code = re.search(r"your code is (\d{6})", sent_text(caplog)).group(1)
+    wrong = client.post("/subscribe/verify", data={"token": token, "code": "000000" if code != "000000" else "1"})
+    assert wrong.status_code == 400 and "not the code we texted" in wrong.text
+    assert subscribers(signup_settings) == []
+    done = client.post("/subscribe/verify", data={"token": token, "code": code})
+    assert done.status_code == 200
+    assert subscribers(signup_settings) == [(None, "+14155550199", [], True)]
+
+
+def test_sign_ups_are_rate_limited_per_address_and_bad_input_is_one_line(client):
+    for _ in range(2):
+        assert client.post("/subscribe", data={"email": "flood@example.com"}).status_code == 200
+    limited = client.post("/subscribe", data={"email": "flood@example.com"})
+    assert limited.status_code == 429 and "too many sign-ups" in limited.text
+    assert client.post("/subscribe", data={"email": "other@example.com"}).status_code == 200  # per address
+    bad = client.post("/subscribe", data={"email": "not-an-address"})
+    assert bad.status_code == 400 and "is not a valid email address" in bad.text
+    assert client.post("/subscribe", data={}).status_code == 400
+
+
+def test_the_manage_link_changes_then_cancels_and_each_link_works_once(signup_settings, client, caplog):
+    with caplog.at_level(logging.INFO, logger="broadcaster.send"):
+        client.post("/subscribe", data={"email": "bo@example.com"})
+    token = re.search(r"confirm\?token=([\w-]+)", sent_text(caplog)).group(1)
+    done = client.post("/subscribe/confirm", data={"token": token})
+    s, t = re.search(r"/subscribe/manage\?s=(\d+)&amp;t=(\w+)", done.text).groups()
+    assert client.get(f"/subscribe/manage?s={s}&t={t}").status_code == 200
+    changed = client.post("/subscribe/manage", data={"s": s, "t": t, "action": "save", "component": ["API"]})
+    assert changed.status_code == 200 and subscribers(signup_settings)[0][2] == ["API"]
+    assert client.post("/subscribe/manage", data={"s": s, "t": t, "action": "cancel"}).status_code == 403  # spent
+    s2, t2 = re.search(r"/subscribe/manage\?s=(\d+)&amp;t=(\w+)", changed.text).groups()
+    cancelled = client.post("/subscribe/manage", data={"s": s2, "t": t2, "action": "cancel"})
+    assert "Subscription cancelled" in cancelled.text
+    assert subscribers(signup_settings)[0][3] is False  # opted out
+
+
+def sms_targets(settings, statement_id) -> list[str]:
+    with transaction(settings.database_url) as s:
+        return list(s.scalars(select(Delivery.channel).where(Delivery.statement_id == statement_id,
+                                                             Delivery.channel.in_(("sms", "email")))))
+
+
+def test_by_default_sms_goes_out_on_open_and_resolve_and_email_on_every_update(database_url):
+    settings = make_settings(database_url)
+    with transaction(settings.database_url) as s:
+        s.add(Subscriber(email="c@example.com", phone="+14155550100", locale="en", components=[]))
+    incident = open_incident(settings)
+    assert sorted(sms_targets(settings, publish_update(settings, incident))) == ["email", "sms"]
+    assert sms_targets(settings, publish_update(settings, incident, status="identified")) == ["email"]
+    assert sorted(sms_targets(settings, publish_update(settings, incident, status="resolved"))) == ["email", "sms"]
+
+
+def test_the_notify_rule_is_a_setting_and_a_bad_one_is_refused(database_url):
+    from broadcaster.domain.errors import InvalidInput
+
+    settings = make_settings(database_url, sms_notify_on="all", email_notify_on="resolved")
+    with transaction(settings.database_url) as s:
+        s.add(Subscriber(email="c@example.com", phone="+14155550100", locale="en", components=[]))
+    incident = open_incident(settings)
+    assert sms_targets(settings, publish_update(settings, incident)) == ["sms"]
+    assert sms_targets(settings, publish_update(settings, incident, status="identified")) == ["sms"]
+    with pytest.raises(InvalidInput, match="some of open, update, resolved"):
+        make_settings(database_url, sms_notify_on="sometimes")
