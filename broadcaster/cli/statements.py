@@ -46,7 +46,10 @@ def incident_list(as_json: AsJson = False) -> None:
     out.print(table)
 
 
-def _statement_input(file: Optional[Path], **flags) -> StatementInput:
+def _statement_input(file: Optional[Path], component_state: Optional[list[str]] = None, **flags) -> StatementInput:
+    """The options given, over the fields of `file` (YAML) when there is one."""
+    if component_state:
+        flags["component_states"] = parse_assignments(component_state)
     given = StatementInput.parse({k: v for k, v in flags.items() if v is not None}, "options")
     if file is None:
         return given
@@ -82,9 +85,8 @@ def statement_draft(incident_id: int, actor: As = None, status: Status = None, i
                     workaround: Workaround = None, next_update: NextUpdate = None, file: File = None,
                     component_state: ComponentStates = None) -> None:
     """Draft a new version for an incident (an update starts from the latest version)."""
-    given = _statement_input(file, status=status, impact=impact, components=components, headline=headline,
-                             body=body, workaround=workaround, next_update=next_update,
-                             component_states=parse_assignments(component_state) if component_state else None)
+    given = _statement_input(file, component_state, status=status, impact=impact, components=components,
+                             headline=headline, body=body, workaround=workaround, next_update=next_update)
     st = statements.draft(get_settings(), who(actor), incident_id, given)
     out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']})")
     _say_what_else_changed(st)
@@ -96,9 +98,8 @@ def statement_edit(statement_id: int, actor: As = None, status: Status = None, i
                    workaround: Workaround = None, next_update: NextUpdate = None, file: File = None,
                    component_state: ComponentStates = None) -> None:
     """Change a statement. A submitted or approved one becomes a new draft version; its approvals are void."""
-    given = _statement_input(file, status=status, impact=impact, components=components, headline=headline,
-                             body=body, workaround=workaround, next_update=next_update,
-                             component_states=parse_assignments(component_state) if component_state else None)
+    given = _statement_input(file, component_state, status=status, impact=impact, components=components,
+                             headline=headline, body=body, workaround=workaround, next_update=next_update)
     st = statements.edit(get_settings(), who(actor), statement_id, given)
     if st["id"] == statement_id:
         out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']}), edited")
