@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     broker_url: str = "memory://"
     public_url: str | None = None  # where providers reach our callbacks, e.g. https://status-admin.example.com
     send_chunk_size: int = 1000  # delivery ids per Celery task: one full SendGrid batch
+    # Subscribers per fan-out slice: one transaction writes their deliveries, then they are enqueued.
+    fan_out_slice: int = Field(default=5000, ge=1)
+    # A fan-out task writes slices for this long, then hands the rest to a fresh task.
+    fan_out_task_seconds: float = 60.0
     send_threads: int = 8  # concurrent provider calls inside one task (SMS is one call a message)
     # A chunk starts no sends after this long and puts the rest back on the queue: under a slow
     # rate limit (1 SMS a second) a full chunk would otherwise outlast the task's time limit.

@@ -1,12 +1,14 @@
 """Publishing: the approved words go live, and an operator's resend.
 
 ``publish`` is a transactional outbox. In one transaction the statement becomes published,
-the previous version superseded (its unsent deliveries cancelled) and one delivery row is
-written per target; only after commit are the deliveries handed to ``dispatch``, which by
-default puts them on the broker. Nothing is ever sent inside the caller's request.
+the previous version superseded (its unsent deliveries cancelled), one delivery row written per
+live surface (banner, status page, IVR, X) and one fan-out job per recipient channel; only after
+commit are the live deliveries handed to ``dispatch`` and the jobs to the workers, which write
+the per-recipient rows in slices (delivery/fanout.py). So publish takes the same time for ten
+subscribers as for a million, and the banner never waits for the email list.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 from . import channels
 from .channels import transport_for
 from .config import Settings
-from .delivery import enqueue as broker
+from .delivery import enqueue as broker, fanout
 from .delivery.records import cancel_unsent, log_state_of
 from .delivery.sweep import reset_for_resend
 from .domain.approval import Actor
@@ -26,7 +28,7 @@ from .domain.approval import highest_impact_of
 from .followup import follow_up_callers
 from .notify_rules import notifies
 from .statements import approvals_needed, sealed_approvals, verified_hash
-from .store.models import Delivery, Incident, Statement, Subscriber, utcnow
+from .store.models import Delivery, Incident, Statement, utcnow
 from .usecase import acting, log_action, get, label, live_statement
 from .views import statement_view
 
@@ -50,13 +52,27 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
         statement.state = new_state.value
         statement.published_at = utcnow()
         _update_incident(statement)
-        delivery_ids = _write_deliveries(settings, s, statement)
+        delivery_ids = _write_live_deliveries(settings, s, statement)
         delivery_ids += follow_up_callers(settings, s, statement)  # resolved: text (and call) IVR callers
+        fanning_out = _recipient_channels(settings, s, statement)
+        jobs = fanout.plan(s, statement, fanning_out)
         log_action(s, actor, "publish", f"statement:{statement.id}",
-               {"content_hash": statement.content_hash, "deliveries": len(delivery_ids), "cancelled": cancelled})
-        result = {**statement_view(statement), "deliveries": len(delivery_ids), "cancelled": cancelled}
+                   {"content_hash": statement.content_hash, "deliveries": len(delivery_ids),
+                    "fan_out": fanning_out, "cancelled": cancelled})
+        result = {**statement_view(statement), "deliveries": len(delivery_ids), "fan_out": fanning_out,
+                  "cancelled": cancelled}
     (dispatch or broker.enqueue)(settings, delivery_ids)
+    _start_fan_outs(settings, jobs, dispatch)
     return result
+
+
+def _start_fan_outs(settings: Settings, jobs: list[int], dispatch: Dispatcher | None) -> None:
+    """On the workers by default; with a `dispatch` of the caller's (tests, the demo), here."""
+    if dispatch is None:
+        broker.enqueue_fan_outs(settings, jobs)
+        return
+    for job in jobs:
+        fanout.fan_out(settings, job, dispatch)
 
 
 def retry(settings: Settings, actor: Actor, statement_id: int, statuses: tuple[str, ...],
@@ -122,45 +138,23 @@ def _update_incident(statement: Statement) -> None:
     incident.resolved_at = utcnow() if statement.status in FINAL_STATUSES else None  # resolved, completed
 
 
-def _write_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
-    """One delivery row per target, and its `pending` line in the send log. Core inserts in
-    batches: a million subscribers must not become a million ORM objects."""
+def _write_live_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
+    """One delivery per live surface, and its `pending` line in the send log."""
     now = utcnow()
-    for rendition in statement.renditions:
-        if not channels.channel(rendition.channel).delivered_at_publish:
-            continue  # approved words for later: its deliveries are created on demand (social replies)
-        if not notifies(settings, s, statement, rendition.channel):  # e.g. SMS only on open and resolve
-            continue
-        provider = transport_for(rendition.channel, settings).provider
-        for batch in _batched(_targets(s, rendition.channel, statement.components), 5000):
-            s.execute(insert(Delivery), [
-                {"statement_id": statement.id, "channel": rendition.channel, "target": target, "provider": provider,
-                 "status": "pending", "attempts": 0, "created_at": now, "updated_at": now} for target in batch])
-    log_state_of(s, Delivery.statement_id == statement.id)
-    return list(s.scalars(select(Delivery.id).where(Delivery.statement_id == statement.id).order_by(Delivery.id)))
+    rows = [{"statement_id": statement.id, "channel": r.channel, "target": r.channel, "status": "pending",
+             "provider": transport_for(r.channel, settings).provider, "attempts": 0, "created_at": now,
+             "updated_at": now}
+            for r in statement.renditions if channels.channel(r.channel).is_live]
+    if not rows:
+        return []
+    ids = list(s.scalars(insert(Delivery).returning(Delivery.id), rows))
+    log_state_of(s, Delivery.id.in_(ids))
+    return sorted(ids)
 
 
-def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _targets(s: Session, name: str, components: list[str]) -> Iterator[str]:
-    """Who a channel reaches: one live surface, or every subscriber who wants this incident."""
-    ch = channels.channel(name)
-    if ch.is_live:
-        yield name
-        return
-    column = getattr(Subscriber, ch.address)
-    rows = s.execute(select(column, Subscriber.components)
-                     .where(column.is_not(None), Subscriber.opted_out_at.is_(None)).order_by(Subscriber.id)
-                     .execution_options(yield_per=5000))
-    for address, wanted in rows:
-        if not wanted or not components or set(wanted) & set(components):
-            yield address
+def _recipient_channels(settings: Settings, s: Session, statement: Statement) -> list[str]:
+    """The channels whose subscribers this version goes to: not the ones sent only on demand
+    (social replies), nor those the notification rules keep quiet (e.g. SMS on open and resolve)."""
+    return [r.channel for r in statement.renditions
+            if channels.channel(r.channel).kind is channels.Kind.RECIPIENT
+            and notifies(settings, s, statement, r.channel)]

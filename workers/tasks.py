@@ -12,8 +12,8 @@ from celery.signals import worker_init
 
 import broadcaster.surfaces  # noqa: F401 - registers the static export on every surface switch
 from broadcaster.config import get_settings
-from broadcaster.delivery import chunk, sweep as sweeping
-from broadcaster.delivery.enqueue import enqueue, enqueue_due
+from broadcaster.delivery import chunk, fanout, sweep as sweeping
+from broadcaster.delivery.enqueue import enqueue, enqueue_due, enqueue_fan_outs
 
 from .app import LIVE, celery_app
 
@@ -37,6 +37,17 @@ class BroadcasterTask(Task):
 @celery_app.task(name="broadcaster.send_chunk", base=BroadcasterTask)
 def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
     return chunk.send_chunk(get_settings(), delivery_ids, requeue=enqueue)
+
+
+@celery_app.task(name="broadcaster.fan_out", base=BroadcasterTask)
+def fan_out(job_id: int) -> bool:
+    """Write a published statement's per-recipient deliveries, a slice at a time, enqueueing
+    each; after `fan_out_task_seconds` the rest goes to a fresh task, behind the chunks queued."""
+    settings = get_settings()
+    finished = fanout.fan_out(settings, job_id, enqueue, seconds=settings.fan_out_task_seconds)
+    if not finished:
+        enqueue_fan_outs(settings, [job_id])
+    return finished
 
 
 @celery_app.task(name="broadcaster.sweep", base=BroadcasterTask)

@@ -17,7 +17,7 @@ from ..delivery.enqueue import enqueue_due
 from ..delivery.pause import paused_channels
 from .common import ID_ARGUMENT, As, AsJson, app, err, out, print_json, who
 from .run import embedded_worker
-from .views import print_audit, progress_table
+from .views import print_audit, progress_table, published_line
 
 
 @app.command(context_settings=ID_ARGUMENT)
@@ -26,8 +26,7 @@ def publish(statement_id: int, actor: As = None,
     """Send the approved renditions, byte for byte, to every channel."""
     settings = get_settings()
     st = publishing.publish(settings, who(actor), statement_id)
-    out.print(f"statement {st['id']} published: {st['deliveries']} deliveries"
-              + (f", {st['cancelled']} unsent deliveries of the previous version cancelled" if st["cancelled"] else ""))
+    out.print(published_line(st))
     if wait or settings.embedded:
         with embedded_worker(settings):
             watch(settings, st["id"])
@@ -68,7 +67,7 @@ def watch(settings, statement_id: int, poll: float = 0.3) -> None:
             while True:
                 counts = progress.progress(settings, statement_id)
                 live.update(progress_table(statement_id, counts))
-                if not any(c.get("pending", 0) + c.get("sending", 0) for c in counts.values()):
+                if not any(c.get("preparing", 0) + c.get("pending", 0) + c.get("sending", 0) for c in counts.values()):
                     break
                 time.sleep(poll)
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ from ..delivery.chunk import send_now
 from ..statements import StatementInput
 from ..store.db import migrate
 from .common import app, out
-from .views import print_audit, print_preview, progress_table
+from .views import print_audit, print_preview, progress_table, published_line
 
 DEMO_DATABASE = Path("broadcaster-demo.db")
 
@@ -59,7 +59,7 @@ def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file
     out.print(f"[dim]$ broadcaster publish {sid} --as alice[/]")
     # Sent in this process: the worker a broker would feed reads the configured database, not the demo's.
     published = publish.publish(settings, alice, sid, dispatch=send_now)
-    out.print(f"statement {sid} published: {published['deliveries']} deliveries")
+    out.print(published_line(published))
     out.print(progress_table(sid, progress.progress(settings, sid)))
     out.print("[dim]$ broadcaster audit[/]")
     print_audit(out, audit.consistency_report(settings))

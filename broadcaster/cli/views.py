@@ -44,7 +44,7 @@ def progress_table(statement_id: int, counts: dict[str, dict[str, int]]) -> Tabl
         filled = int(bar_width * done / total) if total else 0
         table.add_row(channel, str(total), Text(str(done), "green"), Text(str(by_status.get("failed", 0)), "red"),
                       Text(str(by_status.get("retry", 0)), "yellow"), str(by_status.get("unknown", 0)),
-                      str(by_status.get("pending", 0) + by_status.get("sending", 0)),
+                      str(by_status.get("preparing", 0) + by_status.get("pending", 0) + by_status.get("sending", 0)),
                       Text("█" * filled + "░" * (bar_width - filled), "green"))
     return table
 
@@ -73,3 +73,10 @@ def print_audit(out: Console, report: dict) -> None:
     if not report["incidents"]:
         out.print("no published statements yet")
     out.print("[bold red]drift: some channels are behind[/]" if report["drift"] else "all channels current")
+
+
+def published_line(st: dict) -> str:
+    """'statement 3 published: 4 live deliveries; fanning out to email, sms subscribers'."""
+    return (f"statement {st['id']} published: {st['deliveries']} live deliveries"
+            + (f"; fanning out to {', '.join(st['fan_out'])} subscribers" if st["fan_out"] else "")
+            + (f"; {st['cancelled']} unsent deliveries of the previous version cancelled" if st["cancelled"] else ""))

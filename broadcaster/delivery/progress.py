@@ -6,27 +6,34 @@ from sqlalchemy import func, or_, select
 
 from ..config import Settings
 from ..store.db import transaction
-from ..store.models import Delivery
-from .status import UNSENT
+from ..store.models import Delivery, FanOut
+from .fanout import RUNNING, not_yet_written
+from .status import PREPARING, UNSENT
 
 
 def progress(settings: Settings, statement_id: int) -> dict[str, dict[str, int]]:
-    """{channel: {status: count}} for one statement's deliveries."""
+    """{channel: {status: count}} for one statement's deliveries; while a fan-out still writes
+    them, its subscribers not yet reached count as `preparing`."""
     with transaction(settings.database_url) as s:
         rows = s.execute(select(Delivery.channel, Delivery.status, func.count())
                          .where(Delivery.statement_id == statement_id)
                          .group_by(Delivery.channel, Delivery.status)).all()
+        preparing = not_yet_written(s, statement_id)
     result: dict[str, dict[str, int]] = defaultdict(dict)
     for channel, status, count in rows:
         result[channel][status] = count
+    for channel, count in preparing.items():
+        result[channel][PREPARING] = count
     return dict(result)
 
 
 def work_left(settings: Settings) -> int:
-    """Deliveries being sent, or waiting for a first send (not those waiting out a backoff)."""
+    """Deliveries being sent, or waiting for a first send (not those waiting out a backoff), and
+    fan-outs still writing deliveries."""
     with transaction(settings.database_url) as s:
-        return s.scalar(select(func.count()).where(or_(
-            Delivery.status == "sending", Delivery.status.in_(UNSENT) & Delivery.next_attempt_at.is_(None)))) or 0
+        return (s.scalar(select(func.count()).where(or_(
+            Delivery.status == "sending", Delivery.status.in_(UNSENT) & Delivery.next_attempt_at.is_(None)))) or 0) \
+            + (s.scalar(select(func.count()).where(FanOut.status == RUNNING)) or 0)
 
 
 def totals(settings: Settings) -> dict[str, int]:

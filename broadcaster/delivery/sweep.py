@@ -22,7 +22,9 @@ from ..channels import Reconcilable, Target, TransportError, transport_for
 from ..config import Settings
 from ..store.db import transaction
 from ..store.models import Delivery, DeliveryEvent, Statement, utcnow
+from . import fanout
 from .chunk import Enqueue
+from .enqueue import enqueue_fan_outs
 from .records import CANCELLED_UNKNOWN, Outcome, event_for, live_statements, log_state_of, record
 from .status import CANCELLED, UNSENT
 
@@ -31,10 +33,15 @@ LEASE_EXPIRED = "lease expired: the worker died during the provider call"
 
 
 def sweep(settings: Settings, enqueue: Enqueue,
-          reconciler: Callable[[Settings], object] | None = None) -> dict[str, int]:
-    """Beat's periodic job: expired leases → unknown, re-enqueue what is due, then reconcile
-    unknowns (inline, or handed to `reconciler`: the workers put it on the `reconcile` queue)."""
+          reconciler: Callable[[Settings], object] | None = None,
+          resume_fan_outs: Callable[[Settings, list[int]], object] = enqueue_fan_outs) -> dict[str, int]:
+    """Beat's periodic job: expired leases → unknown, hand stalled fan-outs to a worker again,
+    re-enqueue what is due, then reconcile unknowns (inline, or handed to `reconciler`: the
+    workers put it on the `reconcile` queue)."""
     expired = expire_leases(settings)
+    stalled = fanout.stalled(settings)
+    if stalled:
+        resume_fan_outs(settings, stalled)
     due = due_deliveries(settings)
     requeued = enqueue(settings, due) if due else 0
     if reconciler is not None:
@@ -43,7 +50,8 @@ def sweep(settings: Settings, enqueue: Enqueue,
     else:
         reconciled = reconcile(settings).get("reconciled", 0)
     # Left: pending rows behind a backlog (most likely in it), or a broker that is down.
-    return {"expired": expired, "reconciled": reconciled, "requeued": requeued, "left for later": len(due) - requeued}
+    return {"expired": expired, "fan-outs resumed": len(stalled), "reconciled": reconciled, "requeued": requeued,
+            "left for later": len(due) - requeued}
 
 
 def expire_leases(settings: Settings) -> int:

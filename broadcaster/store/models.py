@@ -194,6 +194,24 @@ class Delivery(Base):
     statement: Mapped[Statement] = relationship()
 
 
+class FanOut(Base):
+    """One recipient channel of a published statement, its deliveries still being written: a
+    worker walks the subscribers in id order, a slice at a time, and `cursor` is the last
+    subscriber id done, moved in the same transaction as that slice's rows."""
+
+    __tablename__ = "fan_outs"
+    __table_args__ = (UniqueConstraint("statement_id", "channel"), Index("ix_fan_outs_status", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
+    channel: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running, done, cancelled
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    written: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DeliveryEvent(Base):
     """The send log: one row per state change of a delivery, never updated or deleted."""
 
@@ -339,6 +357,8 @@ class HoldingStatement(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     statement: Mapped[Statement] = relationship()
+
+
 class Component(Base):
     """A part of the service customers see on the status page, in its group and order."""
 

@@ -155,9 +155,9 @@ def fan_out_progress(request: Request, statement_id: Id, _: Actor = Depends(allo
 
 
 def progress_summary(counts: dict[str, dict[str, int]]) -> dict:
-    from ..delivery.status import UNSENT
+    from ..delivery.status import PREPARING, UNSENT
 
-    busy = {*UNSENT, "sending", "unknown"}
+    busy = {PREPARING, *UNSENT, "sending", "unknown"}
     by_channel = {ch: {"statuses": c, "total": sum(c.values()),
                        "done": sum(n for st, n in c.items() if st not in busy)} for ch, c in counts.items()}
     total = sum(c["total"] for c in by_channel.values())

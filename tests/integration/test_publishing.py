@@ -38,9 +38,9 @@ def approved_statement(settings, incident_id, approvers=("bob",), fields=FIELDS)
 def test_draft_submit_approve_publish_records_a_delivery_per_target(settings, world):
     sid = approved_statement(settings, world)
     result = publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
-    # banner, status page, x, ivr + email and sms for c1; c2 only wants Billing incidents.
+    # banner, status page, x, ivr at once; email and sms fanned out: c1 only, c2 wants Billing incidents.
     assert result["state"] == "published"
-    assert result["deliveries"] == 6
+    assert result["deliveries"] == 4 and sorted(result["fan_out"]) == ["email", "sms", "webhook"]
     final = [e for e in auditing.send_log(settings, statement_id=sid) if e["status"] in ("simulated", "sent")]
     assert sorted((e["channel"], e["target"], e["provider"], e["status"]) for e in final) == [
         ("banner", "banner", "builtin", "sent"), ("email", "c1@example.com", "log", "simulated"),

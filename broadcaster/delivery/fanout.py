@@ -1,0 +1,138 @@
+"""Fan-out: a published statement's per-recipient deliveries, written by workers in slices.
+
+Publish writes the live deliveries (banner, status page, IVR, X) and one fan-out job per
+recipient channel, and returns: the banner must never wait for a million rows. A worker then
+walks the subscribers in id order, a slice at a time. Each slice is one transaction that inserts
+its deliveries (the unique key on statement, channel and target makes a rerun harmless), logs
+them `pending` and moves the job's cursor; its ids are handed to `dispatch` only after commit.
+A worker that dies mid-way leaves the cursor at its last committed slice, and the sweep hands a
+job that has made no progress for a lease to the next worker.
+"""
+
+import logging
+import time
+from datetime import timedelta
+from collections.abc import Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .. import channels
+from ..config import Settings
+from ..store.db import transaction, write_transaction
+from ..store.models import Delivery, FanOut, Statement, Subscriber, utcnow
+from .records import PUBLISHED, log_state_of
+
+logger = logging.getLogger("broadcaster.fanout")
+RUNNING, DONE, CANCELLED = "running", "done", "cancelled"
+
+Dispatch = Callable[[Settings, list[int]], object]
+
+
+def plan(s: Session, statement: Statement, channel_names: list[str]) -> list[int]:
+    """One job per recipient channel, in the publish transaction; the rows come later."""
+    jobs = [FanOut(statement_id=statement.id, channel=name, status=RUNNING, cursor=0, written=0)
+            for name in channel_names]
+    s.add_all(jobs)
+    s.flush()
+    return [job.id for job in jobs]
+
+
+def fan_out(settings: Settings, job_id: int, dispatch: Dispatch, seconds: float | None = None) -> bool:
+    """Write and dispatch slice after slice; True once the job is finished. With `seconds`, stop
+    after about that long (a worker task hands the rest to a fresh task, so a fan-out to a
+    million never meets a task time limit and never holds a worker for an hour)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while True:
+        ids = write_next_slice(settings, job_id)
+        if ids is None:
+            return True
+        if ids:
+            dispatch(settings, ids)
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+
+
+def write_next_slice(settings: Settings, job_id: int) -> list[int] | None:
+    """The ids of the next slice's new deliveries (maybe none: all filtered out, or written by a
+    rerun), or None when the job is finished or was cancelled by a newer version."""
+    with write_transaction(settings.database_url) as s:
+        job = s.scalar(select(FanOut).where(FanOut.id == job_id).with_for_update())
+        if job is None or job.status != RUNNING:
+            return None
+        statement = s.get(Statement, job.statement_id)
+        if statement.state != PUBLISHED:  # superseded or withdrawn mid-way: not one more row
+            _finish(job, CANCELLED)
+            return None
+        ch = channels.channel(job.channel)
+        rows = _subscribers_after(s, ch.address, job.cursor, settings.fan_out_slice)
+        if not rows:
+            _finish(job, DONE)
+            return None
+        targets = [address for _id, address, wanted in rows if _wants(wanted, statement.components)]
+        ids = _insert_deliveries(s, statement.id, ch.name, targets, _provider(settings, ch.name))
+        if ids:
+            log_state_of(s, Delivery.id.in_(ids))
+        job.cursor, job.written, job.updated_at = rows[-1][0], job.written + len(ids), utcnow()
+        return ids
+
+
+def _finish(job: FanOut, status: str) -> None:
+    job.status, job.updated_at = status, utcnow()
+
+
+def _subscribers_after(s: Session, address: str, cursor: int, limit: int) -> list[tuple[int, str, list | None]]:
+    column = getattr(Subscriber, address)
+    return s.execute(select(Subscriber.id, column, Subscriber.components)
+                     .where(Subscriber.id > cursor, column.is_not(None), Subscriber.opted_out_at.is_(None))
+                     .order_by(Subscriber.id).limit(limit)).all()
+
+
+def _wants(wanted: list | None, components: list[str]) -> bool:
+    """A subscriber of no component in particular wants every incident; else only theirs."""
+    return not wanted or not components or bool(set(wanted) & set(components))
+
+
+def _provider(settings: Settings, name: str) -> str:
+    return channels.transport_for(name, settings).provider
+
+
+def _insert_deliveries(s: Session, statement_id: int, channel: str, targets: list[str], provider: str) -> list[int]:
+    """Insert what is not there yet; a row a rerun already wrote is skipped by the unique key."""
+    if not targets:
+        return []
+    now = utcnow()
+    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(Delivery).on_conflict_do_nothing(
+        index_elements=["statement_id", "channel", "target"]).returning(Delivery.id))
+    return list(s.scalars(statement, [
+        {"statement_id": statement_id, "channel": channel, "target": target, "provider": provider,
+         "status": "pending", "attempts": 0, "created_at": now, "updated_at": now} for target in targets]))
+
+
+def stalled(settings: Settings) -> list[int]:
+    """Running jobs with no progress for a lease: their worker died, or the broker lost the task.
+    Touched as they are handed out, so the next sweep does not hand them out again at once."""
+    now = utcnow()
+    with transaction(settings.database_url) as s:
+        return list(s.scalars(update(FanOut)
+                              .where(FanOut.status == RUNNING, FanOut.updated_at < now - timedelta(seconds=settings.lease_seconds))
+                              .values(updated_at=now).returning(FanOut.id)
+                              .execution_options(synchronize_session=False)))
+
+
+def running(settings: Settings) -> int:
+    with transaction(settings.database_url) as s:
+        return s.scalar(select(func.count()).where(FanOut.status == RUNNING)) or 0
+
+
+def not_yet_written(s: Session, statement_id: int) -> dict[str, int]:
+    """{channel: subscribers the running jobs have still to walk} (an upper bound: the component
+    filter is applied as rows are written)."""
+    remaining = {}
+    for job in s.scalars(select(FanOut).where(FanOut.statement_id == statement_id, FanOut.status == RUNNING)):
+        column = getattr(Subscriber, channels.channel(job.channel).address)
+        remaining[job.channel] = s.scalar(select(func.count()).where(
+            Subscriber.id > job.cursor, column.is_not(None), Subscriber.opted_out_at.is_(None))) or 0
+    return remaining

@@ -1,0 +1,36 @@
+"""Fan-out jobs: publish writes the live deliveries and one job per recipient channel; workers
+write the per-recipient deliveries in slices, so publish no longer waits for the audience.
+
+Revision ID: 0010
+Revises: 0008
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0010'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'fan_outs',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('statement_id', sa.Integer(), nullable=False),
+        sa.Column('channel', sa.String(length=30), nullable=False),
+        sa.Column('status', sa.String(length=20), nullable=False),
+        sa.Column('cursor', sa.Integer(), nullable=False),
+        sa.Column('written', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['statement_id'], ['statements.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('statement_id', 'channel'),
+    )
+    op.create_index('ix_fan_outs_status', 'fan_outs', ['status'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_fan_outs_status', table_name='fan_outs')
+    op.drop_table('fan_outs')

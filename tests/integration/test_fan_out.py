@@ -1,0 +1,132 @@
+"""Publish writes the live surfaces and one fan-out job per recipient channel; the per-recipient
+deliveries are written afterwards, slice by slice, idempotently. SQLite and PostgreSQL alike."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from broadcaster import publish as publish_uc
+from broadcaster.delivery import fanout, progress, sweep as sweeping
+from broadcaster.delivery.chunk import send_now
+from broadcaster.store.db import transaction
+from broadcaster.store.models import Delivery, DeliveryEvent, FanOut, utcnow
+from tests.conftest import actor
+from tests.harness import add_subscribers
+from tests.integration.test_publishing import FIELDS, approved_statement, world  # noqa: F401 - fixture
+
+
+def count(settings, *where) -> int:
+    with transaction(settings.database_url) as s:
+        return s.scalar(select(func.count()).select_from(Delivery).where(*where))
+
+
+def jobs(settings, statement_id) -> dict[str, FanOut]:
+    with transaction(settings.database_url) as s:
+        rows = s.scalars(select(FanOut).where(FanOut.statement_id == statement_id)).all()
+        s.expunge_all()
+        return {job.channel: job for job in rows}
+
+
+def enqueued_nothing(_settings, _ids):
+    """A broker whose workers are all busy: nothing runs yet."""
+
+
+def test_publish_writes_the_live_surfaces_and_leaves_the_audience_to_the_workers(settings, world):
+    add_subscribers(settings, 3000)
+    sid = approved_statement(settings, world)
+
+    result = _publish_on_a_busy_broker(settings, sid)
+
+    assert result["deliveries"] == 4  # banner, status page, IVR, X
+    assert count(settings, Delivery.statement_id == sid) == 4
+    assert {ch: job.status for ch, job in jobs(settings, sid).items()} == {
+        "email": "running", "sms": "running", "webhook": "running"}
+    counts = progress.progress(settings, sid)
+    assert counts["email"]["preparing"] == 3002 and counts["sms"]["preparing"] == 3001
+    assert progress.work_left(settings) >= 3
+
+
+def _publish_on_a_busy_broker(settings, sid):
+    """Publish as production does (dispatch=None): the jobs go to the broker, where no worker
+    takes them yet (a memory broker nobody consumes)."""
+    settings.broker_url = "memory://"
+    return publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=None)
+
+
+def test_fan_out_writes_every_wanted_subscriber_once_in_slices(settings, world):
+    add_subscribers(settings, 25)
+    settings.fan_out_slice = 4
+    sid = approved_statement(settings, world)
+    dispatched: list[list[int]] = []
+
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _s, ids: dispatched.append(ids))
+
+    # 27 subscribers with an email: 26 want a Login incident (c2 wants only Billing).
+    assert count(settings, Delivery.statement_id == sid, Delivery.channel == "email") == 26
+    assert max(len(ids) for ids in dispatched[1:]) <= 4
+    assert {ch: job.status for ch, job in jobs(settings, sid).items()} == {
+        "email": "done", "sms": "done", "webhook": "done"}
+    with transaction(settings.database_url) as s:
+        pending_lines = s.scalar(select(func.count()).select_from(DeliveryEvent).where(
+            DeliveryEvent.statement_id == sid, DeliveryEvent.status == "pending", DeliveryEvent.channel == "email"))
+    assert pending_lines == 26  # each row's `pending` line in the send log, with the approved hash
+
+
+def test_a_rerun_of_a_fan_out_writes_no_delivery_twice(settings, world):
+    add_subscribers(settings, 10)
+    settings.fan_out_slice = 3
+    sid = approved_statement(settings, world)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=enqueued_nothing)
+    before = count(settings, Delivery.statement_id == sid)
+    job = jobs(settings, sid)["sms"]
+
+    # A worker that died after writing slices but before its cursor moved (or a redelivered task).
+    with transaction(settings.database_url) as s:
+        s.execute(update(FanOut).where(FanOut.id == job.id).values(status="running", cursor=0))
+    again: list[int] = []
+    assert fanout.fan_out(settings, job.id, lambda _s, ids: again.extend(ids)) is True
+
+    assert again == [] and count(settings, Delivery.statement_id == sid) == before
+
+
+def test_a_superseded_version_stops_fanning_out_at_its_next_slice(settings, world):
+    add_subscribers(settings, 10)
+    settings.fan_out_slice = 2
+    v1 = approved_statement(settings, world)
+    _publish_on_a_busy_broker(settings, v1)
+    email = jobs(settings, v1)["email"]
+    assert fanout.write_next_slice(settings, email.id)  # one slice written, then v2 goes live
+
+    v2 = approved_statement(settings, world, fields=FIELDS.model_copy(update={"headline": "Fixed soon"}))
+    publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=enqueued_nothing)
+
+    assert fanout.write_next_slice(settings, email.id) is None
+    assert jobs(settings, v1)["email"].status == "cancelled"
+    assert count(settings, Delivery.statement_id == v1, Delivery.channel == "email") == 1  # c1 (c2: Billing)
+    assert count(settings, Delivery.statement_id == v1, Delivery.status != "cancelled",
+                 Delivery.channel.in_(["email", "sms", "webhook"])) == 0
+
+
+def test_the_sweep_hands_a_stalled_fan_out_to_a_worker_again(settings, world):
+    sid = approved_statement(settings, world)
+    _publish_on_a_busy_broker(settings, sid)  # the broker lost the jobs
+    with transaction(settings.database_url) as s:
+        s.execute(update(FanOut).values(updated_at=utcnow() - timedelta(seconds=settings.lease_seconds + 1)))
+    resumed: list[int] = []
+
+    result = sweeping.sweep(settings, lambda *_: 0, resume_fan_outs=lambda _s, ids: resumed.extend(ids))
+
+    assert sorted(resumed) == sorted(job.id for job in jobs(settings, sid).values())
+    assert result["fan-outs resumed"] == 3
+    assert sweeping.sweep(settings, lambda *_: 0, resume_fan_outs=lambda _s, ids: resumed.extend(ids))[
+        "fan-outs resumed"] == 0  # not again until it stalls again
+
+
+def test_every_subscriber_is_reached_when_the_fan_out_runs_here(settings, world):
+    add_subscribers(settings, 30)
+    settings.fan_out_slice = 7
+    sid = approved_statement(settings, world)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
+    counts = progress.progress(settings, sid)
+    assert counts["sms"] == {"simulated": 31} and counts["email"] == {"simulated": 31}
+    assert progress.work_left(settings) == 0
