@@ -34,7 +34,8 @@ def email_address(i: int) -> str:
     return f"customer{i}@example.com"
 
 
-def add_subscribers(settings, n: int, email: bool = True, phone: bool = True, start: int = 0) -> None:
+def add_subscribers(settings, n: int, email: bool = True, phone: bool = True, start: int = 0,
+                    components: tuple[str, ...] = ()) -> None:
     """Written 5,000 at a time: a benchmark of a million never holds a million rows."""
     from sqlalchemy import insert
 
@@ -43,7 +44,7 @@ def add_subscribers(settings, n: int, email: bool = True, phone: bool = True, st
 
     for first in range(start, start + n, 5000):
         rows = [{"email": email_address(i) if email else None, "phone": phone_number(i) if phone else None,
-                 "locale": "en", "components": []} for i in range(first, min(start + n, first + 5000))]
+                 "locale": "en", "components": list(components)} for i in range(first, min(start + n, first + 5000))]
         with transaction(settings.database_url) as s:
             s.execute(insert(Subscriber), rows)
 
