@@ -25,6 +25,16 @@ def context(**overrides):
     return {**base, **overrides}
 
 
+def test_an_x_update_never_repeats_the_previous_post_word_for_word():
+    # X refuses a post identical to a recent one: the status, the time and the version say what changed.
+    first = render_statement(TEMPLATES, context())["x"]["text"]
+    same_words_later = render_statement(TEMPLATES, context(version=2, now=datetime(2026, 11, 23, 14, 0, tzinfo=UTC)))
+    same_version_other_time = render_statement(TEMPLATES, context(now=datetime(2026, 11, 23, 14, 20, tzinfo=UTC)))
+    assert first.startswith("Investigating (14:00 UTC): Some customers cannot log in.")
+    assert same_words_later["x"]["text"].startswith("Investigating (14:00 UTC, update 2): ")
+    assert len({first, same_words_later["x"]["text"], same_version_other_time["x"]["text"]}) == 3
+
+
 def test_every_channel_of_the_design_has_a_rendition():
     rendered = render_statement(TEMPLATES, context())
     assert set(rendered) == {"banner", "status_page", "x", "email", "sms", "ivr", "webhook", "reply"}
@@ -111,7 +121,7 @@ def test_every_channel_renders_every_status_within_its_limits(channel, field, st
 # Where each channel says the incident is resolved (a customer reads only one of them).
 RESOLVED_WORDS = {
     ("banner", "text"): "Resolved: ", ("status_page", "body"): "<strong>Resolved</strong>",
-    ("x", "text"): "Resolved: ", ("email", "subject"): "[Resolved] ",
+    ("x", "text"): "Resolved (", ("email", "subject"): "[Resolved] ",
     ("email", "body_text"): "This issue is resolved.", ("email", "body_html"): "This issue is resolved.",
     ("sms", "text"): "Example Co - Resolved: ", ("ivr", "script"): "The problem with Login has been fixed.",
     ("ivr", "twiml"): "The problem with Login has been fixed.",
