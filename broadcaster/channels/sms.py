@@ -3,8 +3,10 @@
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 import smsutil
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
@@ -30,6 +32,23 @@ from .base import (
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
+class _PoolKeyCache(requests.adapters.HTTPAdapter):
+    """requests asks the file system whether the CA bundle is a directory on every request (a
+    tenth of an SMS's CPU on a busy worker); the answer does not change while the worker runs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._keys: dict[tuple, tuple[dict, dict]] = {}
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        url = urlsplit(request.url)
+        key = (url.scheme.lower(), url.hostname, url.port, verify, tuple(cert) if isinstance(cert, list) else cert)
+        if key not in self._keys:
+            self._keys[key] = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params, pool_kwargs = self._keys[key]
+        return dict(host_params), dict(pool_kwargs)
+
+
 class _HttpClient(TwilioHttpClient):
     # The SDK's exceptions carry status and code but not the response headers, and the
     # client's own copy is named _test_only_last_response; keep ours to read Retry-After.
@@ -45,6 +64,8 @@ class _HttpClient(TwilioHttpClient):
         self.proxy = found["proxies"]
         self.session.verify = found["verify"]
         self.session.trust_env = False
+        for prefix in ("https://", "http://"):
+            self.session.mount(prefix, _PoolKeyCache())
 
     def request(self, *args, **kwargs):
         self.last_response = None
