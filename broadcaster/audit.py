@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import channels as registry
 from .config import Settings
+from .delivery.fanout import not_yet_written
 from .delivery.pause import paused_channels
 from .notify_rules import notifies
 from .delivery.status import CANCELLED, FAILED, REACHED
@@ -92,7 +93,9 @@ def consistency_report(settings: Settings) -> dict:
                 continue
             # On demand (social replies): nothing to be behind on. A channel whose notify rule skipped
             # the live version (SMS on an update) is not behind either.
-            channels = {r.channel: _audit_channel(s, incident.id, live, r.channel) for r in live.renditions
+            preparing = not_yet_written(s, live.id)  # a fan-out still writing: those are outstanding too
+            channels = {r.channel: _audit_channel(s, incident.id, live, r.channel, preparing.get(r.channel, 0))
+                        for r in live.renditions
                         if registry.channel(r.channel).delivered_at_publish and notifies(settings, s, live, r.channel)}
             report = {
                 channel: {"shows_version": a.shows_version, "state": a.state(live.version),
@@ -108,15 +111,15 @@ def consistency_report(settings: Settings) -> dict:
             "drift": any(i["drift"] for i in incidents) or bool(paused) or unproven > 0}
 
 
-def _audit_channel(s: Session, incident_id: int, live: Statement, channel: str) -> ChannelAudit:
+def _audit_channel(s: Session, incident_id: int, live: Statement, channel: str, preparing: int = 0) -> ChannelAudit:
     shown = s.scalar(select(func.max(Statement.version)).join(Delivery, Delivery.statement_id == Statement.id)
                      .where(Statement.incident_id == incident_id, Delivery.channel == channel,
                             Delivery.status.in_(REACHED)))
     counts = dict(s.execute(select(Delivery.status, func.count()).where(
         Delivery.statement_id == live.id, Delivery.channel == channel).group_by(Delivery.status)).all())
     # Cancelled deliveries never go (a newer version, an opt-out): they are not outstanding.
-    outstanding = sum(n for status, n in counts.items()
-                      if status not in (*REACHED, *FAILED, CANCELLED))
+    outstanding = preparing + sum(n for status, n in counts.items()
+                                  if status not in (*REACHED, *FAILED, CANCELLED))
     failed = sum(counts.get(status, 0) for status in FAILED)
-    targets = sum(n for status, n in counts.items() if status != CANCELLED)
+    targets = preparing + sum(n for status, n in counts.items() if status != CANCELLED)
     return ChannelAudit(channel, shown, outstanding, failed, targets)

@@ -130,3 +130,15 @@ def test_every_subscriber_is_reached_when_the_fan_out_runs_here(settings, world)
     counts = progress.progress(settings, sid)
     assert counts["sms"] == {"simulated": 31} and counts["email"] == {"simulated": 31}
     assert progress.work_left(settings) == 0
+
+
+def test_the_audit_counts_a_running_fan_out_as_outstanding_not_as_no_targets(settings, world):
+    from broadcaster import audit
+
+    sid = approved_statement(settings, world)
+    _publish_on_a_busy_broker(settings, sid)
+
+    [incident] = audit.consistency_report(settings)["incidents"]
+    assert incident["live_statement_id"] == sid
+    assert incident["channels"]["sms"]["state"] == "behind" and incident["channels"]["sms"]["outstanding"] == 1
+    assert incident["drift"] is True
