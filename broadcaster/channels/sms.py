@@ -1,15 +1,18 @@
 """SMS through Twilio's Programmable Messaging API: one request per recipient."""
 
+import json
 import logging
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
-import requests.adapters
 import smsutil
+import urllib3
 from twilio.base.exceptions import TwilioException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http import HttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from ..config import Settings
@@ -32,45 +35,58 @@ from .base import (
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
-class _PoolKeyCache(requests.adapters.HTTPAdapter):
-    """requests asks the file system whether the CA bundle is a directory on every request (a
-    tenth of an SMS's CPU on a busy worker); the answer does not change while the worker runs."""
+class _HttpClient(HttpClient):
+    """The Twilio SDK's requests, sent with urllib3 straight: requests' per-call machinery
+    (preparing, hooks, cookies, re-reading the proxy and CA variables, stat()ing the CA bundle)
+    was half an SMS's CPU. The SDK still builds every request and reads every answer.
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._keys: dict[tuple, tuple[dict, dict]] = {}
-
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
-        url = urlsplit(request.url)
-        key = (url.scheme.lower(), url.hostname, url.port, verify, tuple(cert) if isinstance(cert, list) else cert)
-        if key not in self._keys:
-            self._keys[key] = super().build_connection_pool_key_attributes(request, verify, cert)
-        host_params, pool_kwargs = self._keys[key]
-        return dict(host_params), dict(pool_kwargs)
-
-
-class _HttpClient(TwilioHttpClient):
-    # The SDK's exceptions carry status and code but not the response headers, and the
-    # client's own copy is named _test_only_last_response; keep ours to read Retry-After.
-    # One transport per thread (see transport_for), so this is never shared mid-call.
-    last_response = None
+    Errors come out as the requests exceptions the SDK's own client raises, so `_error` tells a
+    request that never left (retry) from one that may have been accepted (reconcile)."""
 
     def __init__(self, base_url: str, timeout: float):
-        super().__init__(timeout=timeout)
-        # requests re-reads the proxy and CA-bundle variables of the whole environment on every
-        # request, a fifth of an SMS's CPU. They do not change while a worker runs: read them
-        # once, for the one host this client talks to.
-        found = self.session.merge_environment_settings(base_url, {}, None, None, None)
-        self.proxy = found["proxies"]
-        self.session.verify = found["verify"]
-        self.session.trust_env = False
-        for prefix in ("https://", "http://"):
-            self.session.mount(prefix, _PoolKeyCache())
+        super().__init__(logging.getLogger("twilio.http_client"), is_async=False, timeout=timeout)
+        self.last_response: Response | None = None  # the SDK's errors lack headers (Retry-After)
+        self.headers: dict[str, str] = {}  # sent with every request, like a requests session's
+        proxy = requests.utils.get_environ_proxies(base_url).get(urlsplit(base_url).scheme)
+        ca_bundle = requests.utils.extract_zipped_paths(requests.utils.DEFAULT_CA_BUNDLE_PATH)
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ca_bundle
+        options = {"retries": False, "ca_certs": ca_bundle, "cert_reqs": "CERT_REQUIRED", "maxsize": 4}
+        self.pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
 
-    def request(self, *args, **kwargs):
+    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+                allow_redirects=False) -> Response:
         self.last_response = None
-        self.last_response = super().request(*args, **kwargs)
+        headers = {**self.headers, **(headers or {})}
+        if auth:
+            headers["Authorization"] = urllib3.util.make_headers(basic_auth=":".join(auth))["authorization"]
+        if params:
+            url += "?" + urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+        body = None
+        if data and "json" in headers.get("Content-Type", ""):
+            body = json.dumps(data)
+        elif data:
+            body = urlencode({k: v for k, v in data.items() if v is not None}, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        seconds = timeout or self.timeout
+        try:
+            answer = self.pool.request(method.upper(), url, body=body, headers=headers, redirect=allow_redirects,
+                                       timeout=urllib3.Timeout(connect=seconds, read=seconds))
+        except urllib3.exceptions.HTTPError as e:
+            raise _as_requests_error(e) from e
+        self.last_response = Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
         return self.last_response
+
+
+def _as_requests_error(e: urllib3.exceptions.HTTPError) -> requests.RequestException:
+    """What requests' adapter would have raised for this urllib3 error."""
+    if isinstance(e, urllib3.exceptions.ConnectTimeoutError):
+        return requests.ConnectTimeout(e)
+    if isinstance(e, urllib3.exceptions.MaxRetryError) and e.reason is not None:
+        return _as_requests_error(e.reason) if isinstance(e.reason, urllib3.exceptions.HTTPError) \
+            else requests.ConnectionError(e)
+    if isinstance(e, urllib3.exceptions.ReadTimeoutError):
+        return requests.ReadTimeout(e)
+    return requests.ConnectionError(e)
 
 
 # https://www.twilio.com/docs/api/errors: what each code means for the delivery.

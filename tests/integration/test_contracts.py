@@ -113,7 +113,7 @@ def test_sms_reconciliation_query_meets_twilios_contract(mocks):
     transport = TwilioSms(settings())
     # The spec's own example list breaks its "uri" format (Prism answers 500 to that), so ask
     # Prism for a generated, schema-valid page instead: a random body that matches nothing.
-    transport.http.session.headers["Prefer"] = "dynamic=true"
+    transport.http.headers["Prefer"] = "dynamic=true"
     assert transport.find_sent({"text": "Login is failing for some."}, Target(1, "+15558675310"),
                                "2026-11-23T14:05:00Z") is None
 
