@@ -1,8 +1,11 @@
 """The dashboard in a real Chromium: an author drafts and sees the SMS meter go red, fixes it and
 submits; an approver in a second browser context approves; the author publishes and watches the
 fan-out reach 100 % (sent by the embedded worker, as `broadcaster serve` runs it); the send log
-shows every channel. Screenshots go to docs/screenshots/ (the README shows them)."""
+shows every channel. Screenshots are saved as test artifacts; UPDATE_SCREENSHOTS=1 also copies them
+to docs/screenshots/ (the README shows them), so an ordinary test run never dirties the checkout."""
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from broadcaster.store.db import migrate
 from tests.conftest import TEST_SECRET_KEY, actor, add_user
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+README_SHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 
 
@@ -42,7 +45,8 @@ def log_in(page, base: str, name: str) -> None:
     page.wait_for_url(f"{base}/dashboard")
 
 
-def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(embedded, browser, serve_app):
+def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(embedded, browser, serve_app,
+                                                                                  tmp_path):
     settings = embedded
     add_user(settings, "alice", ["author"])
     add_user(settings, "bob", ["approver"])
@@ -54,7 +58,8 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     from broadcaster.web.app import create_app
 
     base = serve_app(create_app(settings)).url
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
 
     author = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     errors: list[str] = []
@@ -67,7 +72,7 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     author.wait_for_selector('.meter.broken[data-channel="sms"]')
     assert author.is_disabled("#submit")
     assert "sms segments" in author.text_content("#limits-summary")
-    author.screenshot(path=str(SHOTS / "editor.png"))
+    author.screenshot(path=str(shots / "editor.png"))
 
     author.fill("#workaround", "Use the mobile app.")
     author.wait_for_selector("#submit:enabled")
@@ -80,16 +85,20 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     log_in(approver, base, "bob")
     approver.goto(f"{base}/dashboard/inbox")
     assert "Some customers cannot log in" in approver.text_content("main")
-    approver.screenshot(path=str(SHOTS / "inbox.png"), full_page=False)
+    approver.screenshot(path=str(shots / "inbox.png"), full_page=False)
     approver.click("button.primary:has-text('Approve')")
     approver.wait_for_selector("text=Nothing is waiting for approval")
 
     author.reload()
     author.click("#publish")
     author.wait_for_selector("#percent:has-text('100 %')", timeout=30000)
-    author.screenshot(path=str(SHOTS / "progress.png"), full_page=True)
+    author.screenshot(path=str(shots / "progress.png"), full_page=True)
 
     author.click("text=Send log for this version")
     shown = {cell.text_content() for cell in author.query_selector_all("#log tr td:nth-child(4)")}
     assert shown == {"banner", "status_page", "x", "email", "sms", "ivr"}
     assert errors == []
+    for name in ("editor.png", "inbox.png", "progress.png"):
+        assert (shots / name).stat().st_size > 10_000
+        if os.environ.get("UPDATE_SCREENSHOTS"):  # refresh the README's pictures on purpose only
+            shutil.copy(shots / name, README_SHOTS / name)
