@@ -40,7 +40,7 @@ from ..store.db import transaction
 from ..store.models import Delivery, Rendition, Statement, Subscriber, utcnow
 from . import pause as pausing
 from .ratelimit import limiter_wait
-from .records import Outcome, claim, record
+from .records import STALE, Outcome, claim, record
 from .status import CANCELLED
 
 logger = logging.getLogger("broadcaster.sending")
@@ -323,9 +323,6 @@ def _send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Ta
     if transport.provider != "log":
         pausing.resume_if_paused(settings, name)
     return [_success(settings, by_id[r.delivery_id], r) for r in results]
-
-
-STALE = "not sent: a newer version of the statement is live"
 
 
 def _paused(settings: Settings, delivery: Delivery, why: str) -> Outcome:

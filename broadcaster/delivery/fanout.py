@@ -11,17 +11,17 @@ job that has made no progress for a lease to the next worker.
 
 import logging
 import time
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import channels
 from ..config import Settings
-from ..store.db import transaction, write_transaction
-from ..store.models import Delivery, FanOut, Statement, Subscriber, utcnow
+from ..store.db import one_of, random_hex_sql, transaction, write_transaction
+from ..store.models import Delivery, FanOut, Statement, Subscriber, UTCDateTime, utcnow
 from .records import PUBLISHED, log_state_of
 
 logger = logging.getLogger("broadcaster.fanout")
@@ -70,10 +70,10 @@ def write_next_slice(settings: Settings, job_id: int) -> list[int] | None:
         if not rows:
             _finish(job, DONE)
             return None
-        targets = [address for _id, address, wanted in rows if _wants(wanted, statement.components)]
-        ids = _insert_deliveries(s, statement.id, ch.name, targets, _provider(settings, ch.name))
+        wanted = [subscriber_id for subscriber_id, components in rows if _wants(components, statement.components)]
+        ids = _insert_deliveries(s, statement.id, ch.name, ch.address, wanted, _provider(settings, ch.name))
         if ids:
-            log_state_of(s, Delivery.id.in_(ids))
+            log_state_of(s, one_of(s, Delivery.id, ids))
         job.cursor, job.written, job.updated_at = rows[-1][0], job.written + len(ids), utcnow()
         return ids
 
@@ -82,9 +82,10 @@ def _finish(job: FanOut, status: str) -> None:
     job.status, job.updated_at = status, utcnow()
 
 
-def _subscribers_after(s: Session, address: str, cursor: int, limit: int) -> list[tuple[int, str, list | None]]:
+def _subscribers_after(s: Session, address: str, cursor: int, limit: int) -> list[tuple[int, list | None]]:
+    """(id, components) of the next subscribers with this address, in id order."""
     column = getattr(Subscriber, address)
-    return s.execute(select(Subscriber.id, column, Subscriber.components)
+    return s.execute(select(Subscriber.id, Subscriber.components)
                      .where(Subscriber.id > cursor, column.is_not(None), Subscriber.opted_out_at.is_(None))
                      .order_by(Subscriber.id).limit(limit)).all()
 
@@ -98,17 +99,23 @@ def _provider(settings: Settings, name: str) -> str:
     return channels.transport_for(name, settings).provider
 
 
-def _insert_deliveries(s: Session, statement_id: int, channel: str, targets: list[str], provider: str) -> list[int]:
-    """Insert what is not there yet; a row a rerun already wrote is skipped by the unique key."""
-    if not targets:
+def _insert_deliveries(s: Session, statement_id: int, channel: str, address: str, subscriber_ids: list[int],
+                       provider: str) -> list[int]:
+    """One INSERT ... SELECT from the subscribers: the addresses never travel through Python, and a
+    row a rerun already wrote is skipped by the unique key (statement, channel, target)."""
+    if not subscriber_ids:
         return []
-    now = utcnow()
+    now = literal(utcnow(), UTCDateTime())
+    rows = (select(literal(statement_id), literal(channel), getattr(Subscriber, address), literal(provider),
+                   literal("pending"), literal(0), now, now, random_hex_sql(s))
+            .where(one_of(s, Subscriber.id, subscriber_ids)).order_by(Subscriber.id))
     dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(Delivery).on_conflict_do_nothing(
-        index_elements=["statement_id", "channel", "target"]).returning(Delivery.id))
-    return list(s.scalars(statement, [
-        {"statement_id": statement_id, "channel": channel, "target": target, "provider": provider,
-         "status": "pending", "attempts": 0, "created_at": now, "updated_at": now} for target in targets]))
+    statement = (dialect.insert(Delivery)
+                 .from_select(["statement_id", "channel", "target", "provider", "status", "attempts", "created_at",
+                               "updated_at", "link_nonce"], rows)
+                 .on_conflict_do_nothing(index_elements=["statement_id", "channel", "target"])
+                 .returning(Delivery.id))
+    return sorted(s.scalars(statement))
 
 
 def stalled(settings: Settings) -> list[int]:
@@ -116,8 +123,9 @@ def stalled(settings: Settings) -> list[int]:
     Touched as they are handed out, so the next sweep does not hand them out again at once."""
     now = utcnow()
     with transaction(settings.database_url) as s:
+        quiet_since = now - timedelta(seconds=settings.lease_seconds)
         return list(s.scalars(update(FanOut)
-                              .where(FanOut.status == RUNNING, FanOut.updated_at < now - timedelta(seconds=settings.lease_seconds))
+                              .where(FanOut.status == RUNNING, FanOut.updated_at < quiet_since)
                               .values(updated_at=now).returning(FanOut.id)
                               .execution_options(synchronize_session=False)))
 

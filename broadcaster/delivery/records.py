@@ -14,15 +14,16 @@
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import channels, metrics
 from ..config import Settings
 from ..domain.errors import InvalidInput
-from ..store.db import transaction, write_transaction
+from ..store.db import one_of, write_transaction
 from ..store.models import AuditEvent, Delivery, DeliveryEvent, Statement, Subscriber, UTCDateTime, utcnow
 from .status import CANCELLED, UNSENT
 
@@ -72,7 +73,7 @@ def cancel_unsent(s: Session, which, why: str, include_unknown: bool = False) ->
                               error_code=_cancel_code())
                       .returning(Delivery.id).execution_options(synchronize_session=False)).all()
     for start in range(0, len(moved), 10_000):
-        log_state_of(s, Delivery.id.in_(moved[start:start + 10_000]), why)
+        log_state_of(s, one_of(s, Delivery.id, moved[start:start + 10_000]), why)
     return len(moved)
 
 
@@ -104,31 +105,52 @@ class Outcome:
 
 def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
     """Deliveries this worker now owns (status sending, lease set, one claim token for them all),
-    with their statements loaded. Deliveries of a statement no longer live are cancelled instead."""
+    with their statements loaded. Deliveries of a statement no longer live are cancelled instead.
+
+    The rows are found and locked by primary key alone, and what may be claimed is decided here:
+    a WHERE that also named the status or the statement let PostgreSQL's planner, misled by a new
+    statement's fresh rows (no statistics yet), walk every pending row of the fan-out through
+    another index for each chunk of a thousand: seconds a claim at a million recipients."""
     now = utcnow()
-    token = uuid.uuid4().hex
-    with transaction(settings.database_url) as s:
-        cancel_unsent(s, Delivery.id.in_(delivery_ids) & Delivery.statement_id.not_in(live_statements()),
-                      "not sent: a newer version of the statement is live")
-        ids = s.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(delivery_ids), Delivery.status.in_(UNSENT),
-                   Delivery.statement_id.in_(live_statements()),
-                   or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
-            .values(status="sending", attempts=Delivery.attempts + 1, updated_at=now, claim_token=token,
-                    lease_until=now + timedelta(seconds=settings.lease_seconds))
-            .returning(Delivery.id),
-        ).all()
-        if not ids:
+    with write_transaction(settings.database_url) as s:
+        rows = s.execute(select(Delivery.id, Delivery.statement_id, Delivery.status, Delivery.next_attempt_at)
+                         .where(one_of(s, Delivery.id, delivery_ids)).with_for_update()).all()
+        unsent = [row for row in rows if row.status in UNSENT]
+        live = _live_among(s, {row.statement_id for row in unsent})
+        stale = [row.id for row in unsent if row.statement_id not in live]
+        if stale:
+            cancel_unsent(s, one_of(s, Delivery.id, stale), STALE)
+        due = [row.id for row in unsent if row.statement_id in live
+               and (row.next_attempt_at is None or row.next_attempt_at <= now)]
+        if not due:
             return []
-        deliveries = s.scalars(
-            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
-            .options(selectinload(Delivery.statement).selectinload(Statement.renditions),
-                     selectinload(Delivery.statement).selectinload(Statement.approvals),
-                     selectinload(Delivery.statement).selectinload(Statement.incident))
-        ).all()
-        log_state_of(s, Delivery.id.in_(ids))
-        return list(deliveries)
+        # The claimed rows come back from the UPDATE itself: no second query to read them.
+        deliveries = sorted(s.scalars(
+            update(Delivery).where(one_of(s, Delivery.id, due))
+            .values(status="sending", attempts=Delivery.attempts + 1, updated_at=now, claim_token=uuid.uuid4().hex,
+                    lease_until=now + timedelta(seconds=settings.lease_seconds))
+            .returning(Delivery).execution_options(synchronize_session=False)).all(), key=lambda d: d.id)
+        statements = {st.id: st for st in _load_statements(s, {d.statement_id for d in deliveries})}
+        for delivery in deliveries:
+            set_committed_value(delivery, "statement", statements[delivery.statement_id])
+        log_state_of(s, one_of(s, Delivery.id, due))
+        return deliveries
+
+
+STALE = "not sent: a newer version of the statement is live"
+
+
+def _live_among(s: Session, statement_ids: set[int]) -> set[int]:
+    if not statement_ids:
+        return set()
+    return set(s.scalars(select(Statement.id).where(Statement.id.in_(statement_ids), Statement.state == PUBLISHED)))
+
+
+def _load_statements(s: Session, ids: set[int]) -> list[Statement]:
+    """The statements with what a send checks and needs (renditions, approvals, incident)."""
+    return list(s.scalars(select(Statement).where(Statement.id.in_(ids))
+                          .options(selectinload(Statement.renditions), selectinload(Statement.approvals),
+                                   selectinload(Statement.incident))))
 
 
 def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sending") -> int:
@@ -137,6 +159,73 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
     A provider callback (delivered, bounced) that landed first stays; an outcome whose claim was
     lost (its lease expired, another worker took it) is dropped and logged, never written as sent.
     Returns how many outcomes were recorded."""
+    written = 0
+    for start in range(0, len(outcomes), 500):
+        part = outcomes[start:start + 500]
+        with write_transaction(settings.database_url) as s:
+            if s.bind.dialect.name == "postgresql":
+                held_ids = _record_set_based(s, part, claimed_as)
+            else:
+                held_ids = _record_row_by_row(s, part, claimed_as)
+            held = [o for o in part if o.delivery.id in held_ids]
+            _warn_lost(part, held)
+            for o in held:
+                if o.opted_out:
+                    opt_out_recipient(s, o.delivery, f"{o.delivery.provider} {o.error_code}")
+        written += len(held)
+        for o in held:
+            metrics.count_delivery(o.delivery.channel, o.delivery.provider, o.status)
+    return written
+
+
+# PostgreSQL: the whole part in one statement. The outcomes arrive as arrays (one parameter per
+# column, however many rows), the UPDATE moves only the rows still held, and the send log gets
+# exactly the rows it moved.
+_RECORD = text("""
+WITH outcome AS (
+    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:undo AS int[]),
+                         CAST(:message_ids AS text[]), CAST(:codes AS text[]), CAST(:errors AS text[]),
+                         CAST(:nexts AS timestamp[]), CAST(:tokens AS text[]), CAST(:details AS text[]))
+        AS o(id, status, undo, message_id, code, error, next_at, token, detail)
+), moved AS (
+    UPDATE deliveries AS d
+    SET status = o.status, lease_until = NULL, updated_at = :now, attempts = d.attempts - o.undo,
+        provider_message_id = COALESCE(o.message_id, d.provider_message_id), error_code = o.code,
+        error_message = o.error, next_attempt_at = o.next_at
+    FROM outcome AS o
+    WHERE d.id = o.id AND d.status = :claimed_as AND (NOT :check_token OR d.claim_token IS NOT DISTINCT FROM o.token)
+    RETURNING d.id, d.statement_id, d.channel, d.target, d.provider, d.status, d.attempts,
+              o.message_id, o.detail
+)
+INSERT INTO delivery_events (delivery_id, statement_id, channel, target, provider, status, attempt,
+                             provider_message_id, content_hash, detail, created_at)
+SELECT m.id, m.statement_id, m.channel, m.target, m.provider, m.status, m.attempts, m.message_id,
+       st.content_hash, m.detail, :now
+FROM moved AS m JOIN statements AS st ON st.id = m.statement_id
+ORDER BY m.id
+RETURNING delivery_id
+""")
+
+
+def _record_set_based(s: Session, outcomes: list[Outcome], claimed_as: str) -> set[int]:
+    def naive_utc(moment: datetime | None) -> datetime | None:
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
+
+    return set(s.scalars(_RECORD, {
+        "ids": [o.delivery.id for o in outcomes], "statuses": [o.status for o in outcomes],
+        "undo": [0 if o.attempted else 1 for o in outcomes],
+        "message_ids": [o.provider_message_id for o in outcomes], "codes": [o.error_code for o in outcomes],
+        "errors": [o.detail if o.error_code else None for o in outcomes],
+        "nexts": [naive_utc(o.next_attempt_at) for o in outcomes],
+        "tokens": [o.delivery.claim_token for o in outcomes], "details": [o.detail for o in outcomes],
+        "now": naive_utc(utcnow()), "claimed_as": claimed_as, "check_token": claimed_as == "sending"}))
+
+
+def _record_row_by_row(s: Session, outcomes: list[Outcome], claimed_as: str) -> set[int]:
+    """SQLite: lock, check, then one UPDATE and one event per row (executemany)."""
+    held = _still_held(s, outcomes, claimed_as)
+    if not held:
+        return set()
     table = Delivery.__table__
     move = (update(table).where(table.c.id == bindparam("b_id"), table.c.status == claimed_as)
             .values(status=bindparam("b_status"), lease_until=None, updated_at=bindparam("b_now"),
@@ -144,47 +233,34 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
                     provider_message_id=func.coalesce(bindparam("b_message_id"), table.c.provider_message_id),
                     error_code=bindparam("b_code"), error_message=bindparam("b_error"),
                     next_attempt_at=bindparam("b_next")))
-    written = 0
-    for start in range(0, len(outcomes), 500):
-        with write_transaction(settings.database_url) as s:
-            part = _still_held(s, outcomes[start:start + 500], claimed_as)
-            written += len(part)
-            if not part:
-                continue
-            now = utcnow()
-            s.execute(move, [
-                {"b_id": o.delivery.id, "b_status": o.status, "b_now": now, "b_message_id": o.provider_message_id,
-                 "b_undo": 0 if o.attempted else 1,
-                 "b_code": o.error_code, "b_error": o.detail if o.error_code else None,
-                 "b_next": o.next_attempt_at}
-                for o in part])
-            s.execute(insert(DeliveryEvent.__table__), [
-                _event_row(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id,
-                           attempt=o.delivery.attempts - (not o.attempted))
-                for o in part])
-            for o in part:
-                if o.opted_out:
-                    opt_out_recipient(s, o.delivery, f"{o.delivery.provider} {o.error_code}")
-        for o in part:
-            metrics.count_delivery(o.delivery.channel, o.delivery.provider, o.status)
-    return written
+    now = utcnow()
+    s.execute(move, [
+        {"b_id": o.delivery.id, "b_status": o.status, "b_now": now, "b_message_id": o.provider_message_id,
+         "b_undo": 0 if o.attempted else 1, "b_code": o.error_code, "b_error": o.detail if o.error_code else None,
+         "b_next": o.next_attempt_at}
+        for o in held])
+    s.execute(insert(DeliveryEvent.__table__), [
+        _event_row(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id,
+                   attempt=o.delivery.attempts - (not o.attempted))
+        for o in held])
+    return {o.delivery.id for o in held}
 
 
 def _still_held(s: Session, outcomes: list[Outcome], claimed_as: str) -> list[Outcome]:
-    """The outcomes whose rows this caller still holds, the rows locked until commit (FOR UPDATE
-    on PostgreSQL; the write transaction's lock on SQLite)."""
-    if not outcomes:
-        return []
+    """The outcomes whose rows this caller still holds (the write transaction holds SQLite's lock)."""
     rows = dict(s.execute(select(Delivery.id, Delivery.claim_token)
                           .where(Delivery.id.in_([o.delivery.id for o in outcomes]), Delivery.status == claimed_as)
-                          .with_for_update()).all())
-    held = [o for o in outcomes if o.delivery.id in rows
+                          ).all())
+    return [o for o in outcomes if o.delivery.id in rows
             and (claimed_as != "sending" or rows[o.delivery.id] == o.delivery.claim_token)]
+
+
+def _warn_lost(outcomes: list[Outcome], held: list[Outcome]) -> None:
     if len(held) < len(outcomes):
-        lost = [o for o in outcomes if o not in held]
+        kept = {o.delivery.id for o in held}
+        lost = [o for o in outcomes if o.delivery.id not in kept]
         logger.warning("%d outcome(s) not recorded: the claim was lost (lease expired or another worker holds "
                        "it): %s", len(lost), ", ".join(f"{o.delivery.id}={o.status}" for o in lost[:10]))
-    return held
 
 
 def opt_out(s: Session, subscriber: Subscriber, why: str) -> None:

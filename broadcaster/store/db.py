@@ -5,7 +5,21 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    inspect,
+    literal_column,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain.errors import BroadcasterError
@@ -54,6 +68,26 @@ def write_transaction(url: str) -> Iterator[Session]:
         if url.startswith("sqlite"):
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         yield session
+
+
+def one_of(s: Session, column, ids) -> ColumnElement[bool]:
+    """`column IN ids`, written as one array parameter on PostgreSQL (`= ANY(:ids)`). With IN, a
+    chunk of a thousand ids is a thousand placeholders: a new statement text each time, which the
+    driver parses and the server plans again on every call, and which was most of a send's
+    bookkeeping CPU. One array keeps the text the same, so both are done once."""
+    ids = list(ids)
+    if s.bind.dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(BigInteger)))
+    return column.in_(ids)
+
+
+def random_hex_sql(s: Session) -> ColumnElement[str]:
+    """32 random hex characters made by the database, for rows written by INSERT ... SELECT
+    (PostgreSQL's gen_random_uuid() uses its strong random source; SQLite's randomblob() a
+    ChaCha20 generator seeded by the operating system)."""
+    if s.bind.dialect.name == "postgresql":
+        return literal_column("replace(gen_random_uuid()::text, '-', '')", String)
+    return func.lower(func.hex(func.randomblob(16)))
 
 
 # Alembic is imported where it is used: every CLI command would otherwise pay for it at start-up.
