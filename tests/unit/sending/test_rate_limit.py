@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from broadcaster.delivery import ratelimit
 from broadcaster.channels.base import TransportError
 from broadcaster.config import Settings
+from broadcaster.delivery import ratelimit
 from broadcaster.delivery.ratelimit import limiter_wait
 
 
@@ -104,3 +104,83 @@ def test_an_unreachable_limiter_stops_the_send_instead_of_sending_unthrottled():
         limiter_wait(settings, Account(), settings.twilio_rate)
     assert error.value.code == "limiter"
     assert not error.value.permanent
+
+
+def counting_pace(monkeypatch) -> list[float]:
+    """Record every reservation a process makes of the fleet's pace (its round trips to Redis)."""
+    reservations: list[float] = []
+    real = ratelimit._pace
+
+    def pace(settings, transport, seconds):
+        reservations.append(seconds)
+        return real(settings, transport, seconds)
+
+    monkeypatch.setattr(ratelimit, "_pace", pace)
+    return reservations
+
+
+def test_a_fast_account_reserves_its_pace_a_block_at_a_time(monkeypatch):
+    # At 100,000/second a round trip per message would cost more than the message.
+    reservations = counting_pace(monkeypatch)
+    settings = Settings(twilio_rate="100000/second", rate_headroom=0.02)
+    times = grant_times(settings, Account(), grants=2000, threads=8)
+    assert len(times) == 2000
+    assert len(reservations) < 200
+    assert times[-1] - times[0] >= 1999 / 98_000 * 0.9  # still paced: never faster than the rate
+
+
+def test_an_account_at_a_usual_rate_reserves_one_slot_at_a_time(monkeypatch):
+    reservations = counting_pace(monkeypatch)
+    settings = Settings(twilio_rate="200/second", rate_headroom=0.02)
+    grant_times(settings, Account(), grants=20, threads=4)
+    assert len(reservations) == 20
+
+
+def test_slots_the_process_cannot_use_in_time_are_dropped_and_it_asks_for_fewer():
+    reserve, interval = ratelimit._Reserve(), 0.00001
+    fetched: list[int] = []
+
+    def fetch(slots: int) -> float:
+        fetched.append(slots)
+        return 0.0
+
+    for _ in range(300):  # used as fast as they come: the block grows to its most
+        reserve.take(1, interval, fetch)
+    assert reserve.block == ratelimit.max_block(interval) == ratelimit.MAX_BLOCK
+    left = len(reserve.slots)
+    assert left > 0
+    time.sleep(ratelimit.STALE_SECONDS + 0.03)  # every thread busy elsewhere: the slots go stale
+    at = reserve.take(1, interval, fetch)
+    assert at >= time.monotonic() - ratelimit.STALE_SECONDS  # a stale slot is never handed out
+    assert reserve.block == ratelimit.MAX_BLOCK // 2
+    assert fetched[-1] == ratelimit.MAX_BLOCK // 2
+
+
+def test_the_first_sends_of_a_fresh_process_all_get_through_the_limiter(redis_broker):
+    # limits loads its Redis client lazily and not thread-safely: eight send threads starting at
+    # once in a new pool process used to see seven "rate limiter unavailable" errors.
+    import subprocess
+    import sys
+
+    script = f"""
+import threading, uuid
+from broadcaster.config import Settings
+from broadcaster.delivery.ratelimit import limiter_wait
+class Account:
+    provider, account = "twilio", uuid.uuid4().hex
+settings = Settings(_env_file=None, broker_url={redis_broker!r}, twilio_rate="1000/second")
+errors, start = [], threading.Barrier(8)
+def send():
+    start.wait()
+    try:
+        limiter_wait(settings, Account, settings.twilio_rate)
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=send) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(len(errors), errors[:1])
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "0", result.stdout
