@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import channels
 from ..config import Settings
-from ..store.db import transaction
+from ..store.db import one_of, transaction
 from ..store.models import Delivery
 from .broker import BULK, LIVE, app_for
 
@@ -73,7 +73,7 @@ def plan(settings: Settings, delivery_ids: list[int],
     for start in range(0, len(delivery_ids), LOOKUP_SLICE):
         with transaction(settings.database_url) as s:
             rows = s.execute(select(Delivery.id, Delivery.channel, Delivery.status)
-                             .where(Delivery.id.in_(delivery_ids[start:start + LOOKUP_SLICE]))
+                             .where(one_of(s, Delivery.id, delivery_ids[start:start + LOOKUP_SLICE]))
                              .order_by(Delivery.id)).all()
         routed = [(_queue_of(channel), i) for i, channel, status in rows
                   if not (status == "pending" and _queue_of(channel) in skip_pending_on)]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from .. import channels
 from ..channels import Reconcilable, Target, TransportError, transport_for
 from ..config import Settings
-from ..store.db import transaction
+from ..store.db import one_of, transaction
 from ..store.models import Delivery, DeliveryEvent, Statement, utcnow
 from . import fanout
 from .chunk import Enqueue
@@ -63,7 +63,7 @@ def expire_leases(settings: Settings) -> int:
                         .values(status="unknown", lease_until=None, updated_at=now)
                         .returning(Delivery.id).execution_options(synchronize_session=False)).all()
         if ids:
-            log_state_of(s, Delivery.id.in_(ids), LEASE_EXPIRED)
+            log_state_of(s, one_of(s, Delivery.id, ids), LEASE_EXPIRED)
         return len(ids)
 
 
@@ -104,14 +104,14 @@ def _reconcile_slices(settings: Settings) -> int:
     askable = _askable_channels(settings)
     if not askable:
         return 0
-    seen: set[int] = set()
+    after = 0  # slices in id order: a row left undecided is not asked again in this run
     done = 0
     with ThreadPoolExecutor(settings.reconcile_threads, thread_name_prefix="reconcile") as pool:
         while time.monotonic() < deadline:
-            rows, first_claims = _next_slice(settings, askable, seen)
+            rows, first_claims = _next_slice(settings, askable, after)
             if not rows:
                 break
-            seen.update(d.id for d in rows)
+            after = rows[-1].id
             decided = [o for o in pool.map(lambda d, first=first_claims: _decide(settings, d, first, deadline), rows)
                        if o]
             for held_as in ("unknown", CANCELLED):
@@ -124,20 +124,20 @@ def _askable_channels(settings: Settings) -> list[str]:
             if ch.idempotent or isinstance(transport_for(ch.name, settings), Reconcilable)]
 
 
-def _next_slice(settings: Settings, askable: list[str], seen: set[int]):
+def _next_slice(settings: Settings, askable: list[str], after: int):
     """The next slice of undecided rows: unknown ones, and unknown ones a newer version cancelled
     (never resent, but the log must say `sent` if they went out)."""
     with transaction(settings.database_url) as s:
         rows = s.scalars(
             select(Delivery).where(
-                Delivery.channel.in_(askable), Delivery.id.not_in(seen) if seen else True,
+                Delivery.channel.in_(askable), Delivery.id > after,
                 or_(Delivery.status == "unknown",
                     and_(Delivery.status == CANCELLED, Delivery.error_code == CANCELLED_UNKNOWN)))
             .order_by(Delivery.id).limit(settings.reconcile_slice)
             .options(selectinload(Delivery.statement).selectinload(Statement.renditions))).all()
         first_claims = dict(s.execute(
             select(DeliveryEvent.delivery_id, func.min(DeliveryEvent.created_at))
-            .where(DeliveryEvent.delivery_id.in_([d.id for d in rows]), DeliveryEvent.status == "sending")
+            .where(one_of(s, DeliveryEvent.delivery_id, [d.id for d in rows]), DeliveryEvent.status == "sending")
             .group_by(DeliveryEvent.delivery_id)).all()) if rows else {}
         live = set(s.scalars(select(Statement.id).where(Statement.state == "published",
                                                         Statement.id.in_({d.statement_id for d in rows}))))
