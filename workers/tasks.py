@@ -7,6 +7,8 @@ retries it with backoff. A worker that dies mid-task loses its message only unti
 sweep finds the rows still pending (or their lease expired) in the database.
 """
 
+import uuid
+
 from celery import Task
 from celery.signals import worker_init
 
@@ -40,13 +42,15 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
 
 
 @celery_app.task(name="broadcaster.fan_out", base=BroadcasterTask)
-def fan_out(job_id: int) -> bool:
+def fan_out(job_id: int, runner: str | None = None) -> bool:
     """Write a published statement's per-recipient deliveries, a slice at a time, enqueueing
-    each; after `fan_out_task_seconds` the rest goes to a fresh task, behind the chunks queued."""
+    each; after `fan_out_task_seconds` the rest goes to a fresh task of the same chain (`runner`),
+    behind the chunks queued."""
     settings = get_settings()
-    finished = fanout.fan_out(settings, job_id, enqueue, seconds=settings.fan_out_task_seconds)
+    runner = runner or uuid.uuid4().hex
+    finished = fanout.fan_out(settings, job_id, enqueue, seconds=settings.fan_out_task_seconds, runner=runner)
     if not finished:
-        enqueue_fan_outs(settings, [job_id])
+        enqueue_fan_outs(settings, [job_id], runner=runner)
     return finished
 
 

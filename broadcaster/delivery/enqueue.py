@@ -33,13 +33,14 @@ def enqueue(settings: Settings, delivery_ids: list[int], skip_pending_on: frozen
     return sent
 
 
-def enqueue_fan_outs(settings: Settings, job_ids: list[int]) -> int:
-    """Hand fan-out jobs to the workers; if the broker is down, the sweep finds them stalled."""
+def enqueue_fan_outs(settings: Settings, job_ids: list[int], runner: str | None = None) -> int:
+    """Hand fan-out jobs to the workers (a continuation carries its chain's `runner` token); if
+    the broker is down, the sweep finds them stalled."""
     app = app_for(settings)
     sent = 0
     for job in job_ids:
         try:
-            app.send_task("broadcaster.fan_out", args=[job], queue=BULK)
+            app.send_task("broadcaster.fan_out", args=[job, runner], queue=BULK)
             sent += 1
         except Exception as exc:  # noqa: BLE001 - any broker failure: the job waits in the database
             logger.warning("broker unavailable (%s): fan-out %d waits for the sweep", exc, job)

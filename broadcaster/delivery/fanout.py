@@ -6,11 +6,15 @@ walks the subscribers in id order, a slice at a time. Each slice is one transact
 its deliveries (the unique key on statement, channel and target makes a rerun harmless), logs
 them `pending` and moves the job's cursor; its ids are handed to `dispatch` only after commit.
 A worker that dies mid-way leaves the cursor at its last committed slice, and the sweep hands a
-job that has made no progress for a lease to the next worker.
+job that has made no progress for a lease to the next worker. One task chain writes a job at a
+time: the job names its runner, and a task finding another runner that made progress within a
+lease leaves it (a continuation that waited on the broker behind the chunks it wrote, while the
+sweep handed the job out again, would otherwise become a second chain holding a second worker).
 """
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -39,13 +43,16 @@ def plan(s: Session, statement: Statement, channel_names: list[str]) -> list[int
     return [job.id for job in jobs]
 
 
-def fan_out(settings: Settings, job_id: int, dispatch: Dispatch, seconds: float | None = None) -> bool:
-    """Write and dispatch slice after slice; True once the job is finished. With `seconds`, stop
-    after about that long (a worker task hands the rest to a fresh task, so a fan-out to a
-    million never meets a task time limit and never holds a worker for an hour)."""
+def fan_out(settings: Settings, job_id: int, dispatch: Dispatch, seconds: float | None = None,
+            runner: str | None = None) -> bool:
+    """Write and dispatch slice after slice as `runner` (a task chain's token); True once the job
+    is finished, or another live runner has it. With `seconds`, stop after about that long (a
+    worker task hands the rest to a fresh task carrying the same token, so a fan-out to a million
+    never meets a task time limit and never holds a worker for an hour)."""
     deadline = None if seconds is None else time.monotonic() + seconds
+    runner = runner or uuid.uuid4().hex
     while True:
-        ids = write_next_slice(settings, job_id)
+        ids = write_next_slice(settings, job_id, runner)
         if ids is None:
             return True
         if ids:
@@ -54,13 +61,18 @@ def fan_out(settings: Settings, job_id: int, dispatch: Dispatch, seconds: float 
             return False
 
 
-def write_next_slice(settings: Settings, job_id: int) -> list[int] | None:
+def write_next_slice(settings: Settings, job_id: int, runner: str | None = None) -> list[int] | None:
     """The ids of the next slice's new deliveries (maybe none: all filtered out, or written by a
-    rerun), or None when the job is finished or was cancelled by a newer version."""
+    rerun), or None when the job is finished, was cancelled by a newer version, or is being
+    written by another runner that is alive (made progress within a lease)."""
     with write_transaction(settings.database_url) as s:
         job = s.scalar(select(FanOut).where(FanOut.id == job_id).with_for_update())
         if job is None or job.status != RUNNING:
             return None
+        if runner is not None:
+            if _written_by_another(settings, job, runner):
+                return None
+            job.runner = runner
         statement = s.get(Statement, job.statement_id)
         if statement.state != PUBLISHED:  # superseded or withdrawn mid-way: not one more row
             _finish(job, CANCELLED)
@@ -76,6 +88,12 @@ def write_next_slice(settings: Settings, job_id: int) -> list[int] | None:
             log_state_of(s, one_of(s, Delivery.id, ids))
         job.cursor, job.written, job.updated_at = rows[-1][0], job.written + len(ids), utcnow()
         return ids
+
+
+def _written_by_another(settings: Settings, job: FanOut, runner: str) -> bool:
+    """Another runner has it and is alive (it moved the job within a lease); a silent one is replaced."""
+    alive_since = utcnow() - timedelta(seconds=settings.lease_seconds)
+    return job.runner not in (None, runner) and job.updated_at > alive_since
 
 
 def _finish(job: FanOut, status: str) -> None:

@@ -208,6 +208,8 @@ class FanOut(Base):
     status: Mapped[str] = mapped_column(String(20), default="running")  # running, done, cancelled
     cursor: Mapped[int] = mapped_column(Integer, default=0)
     written: Mapped[int] = mapped_column(Integer, default=0)
+    # The worker task writing it now (a token its continuations carry): one writer per job.
+    runner: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -142,3 +142,33 @@ def test_the_audit_counts_a_running_fan_out_as_outstanding_not_as_no_targets(set
     assert incident["live_statement_id"] == sid
     assert incident["channels"]["sms"]["state"] == "behind" and incident["channels"]["sms"]["outstanding"] == 1
     assert incident["drift"] is True
+
+
+def test_a_second_task_leaves_a_fan_out_another_live_task_is_writing(settings, world):
+    add_subscribers(settings, 10)
+    settings.fan_out_slice = 3
+    sid = approved_statement(settings, world)
+    _publish_on_a_busy_broker(settings, sid)
+    email = jobs(settings, sid)["email"]
+
+    assert fanout.write_next_slice(settings, email.id, runner="first")
+    assert fanout.write_next_slice(settings, email.id, runner="second") is None  # e.g. the sweep's copy
+    assert jobs(settings, sid)["email"].runner == "first"
+    assert fanout.write_next_slice(settings, email.id, runner="first")
+
+
+def test_a_silent_runner_is_replaced_and_stops_when_it_comes_back(settings, world):
+    add_subscribers(settings, 10)
+    settings.fan_out_slice = 3
+    sid = approved_statement(settings, world)
+    _publish_on_a_busy_broker(settings, sid)
+    email = jobs(settings, sid)["email"]
+    assert fanout.write_next_slice(settings, email.id, runner="first")
+    with transaction(settings.database_url) as s:  # its continuation waited on the broker past a lease
+        s.execute(update(FanOut).values(updated_at=utcnow() - timedelta(seconds=settings.lease_seconds + 1)))
+
+    assert fanout.write_next_slice(settings, email.id, runner="second")
+    assert fanout.write_next_slice(settings, email.id, runner="first") is None
+    assert fanout.fan_out(settings, email.id, lambda *_: None, runner="second") is True
+    assert jobs(settings, sid)["email"].status == "done"
+    assert count(settings, Delivery.statement_id == sid, Delivery.channel == "email") == 11  # each once
