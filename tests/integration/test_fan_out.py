@@ -1,6 +1,7 @@
 """Publish writes the live surfaces and one fan-out job per recipient channel; the per-recipient
 deliveries are written afterwards, slice by slice, idempotently. SQLite and PostgreSQL alike."""
 
+import pytest
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -144,25 +145,26 @@ def test_the_audit_counts_a_running_fan_out_as_outstanding_not_as_no_targets(set
     assert incident["drift"] is True
 
 
-def test_a_second_task_leaves_a_fan_out_another_live_task_is_writing(settings, world):
+@pytest.fixture
+def email_job(settings, world):
+    """A published statement's email fan-out, not started: (statement id, job)."""
     add_subscribers(settings, 10)
     settings.fan_out_slice = 3
     sid = approved_statement(settings, world)
     _publish_on_a_busy_broker(settings, sid)
-    email = jobs(settings, sid)["email"]
+    return sid, jobs(settings, sid)["email"]
 
+
+def test_a_second_task_leaves_a_fan_out_another_live_task_is_writing(settings, email_job):
+    sid, email = email_job
     assert fanout.write_next_slice(settings, email.id, runner="first")
     assert fanout.write_next_slice(settings, email.id, runner="second") is None  # e.g. the sweep's copy
     assert jobs(settings, sid)["email"].runner == "first"
     assert fanout.write_next_slice(settings, email.id, runner="first")
 
 
-def test_a_silent_runner_is_replaced_and_stops_when_it_comes_back(settings, world):
-    add_subscribers(settings, 10)
-    settings.fan_out_slice = 3
-    sid = approved_statement(settings, world)
-    _publish_on_a_busy_broker(settings, sid)
-    email = jobs(settings, sid)["email"]
+def test_a_silent_runner_is_replaced_and_stops_when_it_comes_back(settings, email_job):
+    sid, email = email_job
     assert fanout.write_next_slice(settings, email.id, runner="first")
     with transaction(settings.database_url) as s:  # its continuation waited on the broker past a lease
         s.execute(update(FanOut).values(updated_at=utcnow() - timedelta(seconds=settings.lease_seconds + 1)))
