@@ -18,6 +18,7 @@ from .base import (
     Kind,
     SendContext,
     SendResult,
+    SignUp,
     Target,
     TransportError,
     error_results,
@@ -127,6 +128,7 @@ def check_email(fields: dict[str, str], settings: Settings) -> Iterator[LimitChe
 
 CHANNEL = Channel(
     "email", Kind.RECIPIENT, SendGridEmail, address="email", normalise=normalise_email, limits=check_email,
+    signup=SignUp(by="link"),  # a link to a confirm page that subscribes on POST (a mail scanner only GETs)
     configured=lambda s: bool(s.sendgrid_api_key), rate=lambda s: s.sendgrid_rate,
     batch_size=lambda s: min(s.email_batch_size, 1000),  # SendGrid rejects more personalizations
 )

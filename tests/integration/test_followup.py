@@ -2,6 +2,7 @@
 delivery engine (logged, opt-outs honoured, once), and with `ivr_callback_calls` a call whose
 `url=` plays the resolved IVR script."""
 
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import insert, select
 from twilio.request_validator import RequestValidator
 
 from broadcaster.channels.base import SendContext, Target
-from broadcaster.channels.ivr import PhoneLine
+from broadcaster.channels.ivr import TwilioCall
 from broadcaster.config import Settings
 from broadcaster.store.db import transaction
 from broadcaster.store.models import CallbackRequest, Delivery, DeliveryEvent, Subscriber, utcnow
@@ -56,7 +57,7 @@ def test_resolving_texts_every_caller_the_resolved_sms_once(database_url):
         logged = s.scalars(select(DeliveryEvent.detail).where(DeliveryEvent.statement_id == resolved,
                                                               DeliveryEvent.target == CALLERS[0])).all()
     assert any("asked to hear when it is fixed" in d for d in logged)
-    assert deliveries(settings, resolved, "ivr") == []  # calls are off by default
+    assert deliveries(settings, resolved, "call") == []  # calls are off by default
 
 
 def test_an_opted_out_caller_gets_nothing_and_a_subscribed_caller_gets_one_text(database_url):
@@ -74,13 +75,13 @@ def test_with_calls_on_each_caller_is_called_with_a_url_that_plays_the_resolved_
     settings = make_settings(database_url, ivr_callback_calls=True, public_url=PUBLIC_URL)
     incident = callers_of_an_open_incident(settings)
     resolved = publish_update(settings, incident, status="resolved", headline="Fixed")
-    assert deliveries(settings, resolved, "ivr") == [(n, "simulated") for n in CALLERS]
-    with transaction(settings.database_url) as s:
-        detail = s.scalar(select(Delivery.error_message).where(Delivery.statement_id == resolved))
+    assert deliveries(settings, resolved, "call") == [(n, "simulated") for n in CALLERS]
+    with transaction(settings.database_url) as s:  # the log provider: what the call would play
         events = s.scalars(select(DeliveryEvent.detail).where(DeliveryEvent.statement_id == resolved,
-                                                              DeliveryEvent.channel == "ivr",
+                                                              DeliveryEvent.channel == "call",
                                                               DeliveryEvent.status == "simulated")).all()
-    assert any(f"url={PUBLIC_URL}/ivr/resolved?statement={resolved}" in e for e in events), (detail, events)
+    script = rendition(settings, resolved, "ivr")["script"]
+    assert len(events) == 2 and all(json.loads(e)["script"] == script for e in events), events
 
     signed = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TOKEN)
     path = f"/ivr/resolved?statement={resolved}"
@@ -105,7 +106,7 @@ def test_a_call_back_uses_the_twilio_calls_api_with_url_not_inline_twiml(stub):
     settings = Settings(_env_file=None, twilio_account_sid="AC" + "0" * 32, twilio_auth_token="t",
                         twilio_from="+15005550006", twilio_api_base=stub.url, public_url=PUBLIC_URL)
     stub.reply(201, {"sid": "CA" + "9" * 32, "status": "queued"})
-    [result] = PhoneLine(settings).notify({"script": "Fixed."}, [Target(5, CALLERS[0])],
+    [result] = TwilioCall(settings).notify({"script": "Fixed."}, [Target(5, CALLERS[0])],
                                           SendContext(statement_id=12, incident_id=3, version=4))
     assert (result.status, result.provider_message_id) == ("sent", "CA" + "9" * 32)
     request = stub.requests[0]
