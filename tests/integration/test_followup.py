@@ -113,3 +113,45 @@ def test_a_call_back_uses_the_twilio_calls_api_with_url_not_inline_twiml(stub):
     assert request.path.endswith("/Calls.json")
     assert request.form()["Url"] == [f"{PUBLIC_URL}/ivr/resolved?statement=12"]
     assert "Twiml" not in request.form()
+
+
+def test_a_call_back_answered_502_is_reconciled_and_never_placed_twice(database_url, redis_broker, tmp_path):
+    """Twilio accepts the first call and then answers 502: the delivery is `unknown`, the sweep finds
+    the call in Twilio's call list and records it `sent`. The other caller's call went through. Each
+    number is called exactly once, by real workers, through the official SDK."""
+    from broadcaster.delivery import sweep as sweeping
+    from broadcaster.delivery.enqueue import enqueue, enqueue_due
+    from tests.fakes.server import running_fake
+    from tests.integration.engine import Workers, as_env, provider_settings, settled, wait_until
+
+    with running_fake() as fake:
+        values = {"database_url": database_url, "broker_url": redis_broker, **provider_settings(fake.url),
+                  "public_url": PUBLIC_URL, "ivr_callback_calls": True, "twilio_call_rate": "100/second",
+                  "sweep_interval_seconds": 1}
+        settings = make_settings(**values)
+        workers = Workers(as_env(values), tmp_path)
+        try:
+            workers.start(concurrency=2)
+            incident = callers_of_an_open_incident(settings)
+            fake.faults(fail_next=1, status=502, deliver=True, provider="twilio", path="/Calls.json")
+            resolved = publish_update(settings, incident, status="resolved", headline="Fixed", dispatch=enqueue)
+
+            def all_done() -> bool:
+                sweeping.sweep(settings, enqueue_due)  # what beat does: reconcile, then resend what is due
+                return settled(settings, resolved)
+
+            wait_until(all_done, 60, "every call back to be decided", poll=1.0)
+        finally:
+            workers.stop_all()
+        assert fake.counts()["calls"] == {number: 1 for number in CALLERS}  # a 502 never became a second call
+        assert fake.counts()["faults_injected"] == 1
+        placed = {c["to"]: c for c in fake.messages()["calls"]}
+    assert {c["url"] for c in placed.values()} == {f"{PUBLIC_URL}/ivr/resolved?statement={resolved}"}
+    with transaction(settings.database_url) as s:
+        rows = dict(s.execute(select(Delivery.target, Delivery.provider_message_id).where(
+            Delivery.statement_id == resolved, Delivery.channel == "call", Delivery.status == "sent")).all())
+        reconciled = s.scalars(select(DeliveryEvent.detail).where(
+            DeliveryEvent.statement_id == resolved, DeliveryEvent.channel == "call")).all()
+    assert rows == {number: placed[number]["sid"] for number in CALLERS}
+    assert any("it may have gone out" in d for d in reconciled) and "reconciled: the provider has it" in reconciled
+    assert deliveries(settings, resolved, "sms") == [(n, "sent") for n in CALLERS]  # the texts, once each
