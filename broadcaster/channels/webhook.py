@@ -132,16 +132,24 @@ VERIFY_TIMEOUT_SECONDS = 5.0  # one request; a receiver that cannot answer in 5 
 
 
 def signup_url(settings: Settings, value: str) -> str:
-    """A webhook URL typed on the public form, refused (NotAllowed, audited) unless it is https to
-    a host whose every address is public; checked before any request is made."""
-    url = normalise_url(value)
+    """A webhook URL typed on the public form: https, no user name or password, and a host whose
+    every address is public (else NotAllowed, audited); checked before any request is made. With
+    `webhook_signup_allow_private`, what an operator may add by hand is accepted."""
+    if settings.webhook_signup_allow_private:
+        url = normalise_url(value)
+    else:
+        url = value.strip()
+        if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+            raise InvalidInput(f"webhook_url: {value!r} must be an https:// URL")
     parts = urlsplit(url)
     if parts.username is not None or parts.password is not None:
         raise InvalidInput("webhook_url: give the URL without a user name or password")
+    try:
+        port = _port(parts)
+    except ValueError:
+        raise InvalidInput(f"webhook_url: {value!r} has no valid port") from None
     if not settings.webhook_signup_allow_private:
-        if parts.scheme != "https":
-            raise InvalidInput(f"webhook_url: {value!r} must be an https:// URL")
-        public_addresses(settings, parts.hostname, _port(parts))
+        public_addresses(settings, parts.hostname, port)
     return url
 
 

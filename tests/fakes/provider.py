@@ -12,7 +12,8 @@ Point the official SDKs at it:
 
 It remembers every message it accepted, per recipient, and answers control requests:
 
-* ``GET /_counts``: ``sms`` {to: n}, ``calls`` {to: n}, ``email`` {address: n}, ``email_delivery_ids`` {address: [delivery_id]},
+* ``GET /_counts``: ``sms`` {to: n}, ``calls`` {to: n}, ``email`` {address: n},
+  ``email_delivery_ids`` {address: [delivery_id]},
   ``x`` [{id, text, in_reply_to_tweet_id}], ``requests``, ``requests_by_provider``, ``status_counts``,
   ``rejected_429`` (refused by the rate limit), ``faults_injected``, ``per_second`` {epoch second: n},
   ``per_second_by_provider``, ``peak_window_1s`` {provider: most requests that arrived in any one second};
@@ -317,7 +318,8 @@ class FakeProvider:
     def set_faults(self, spec: dict) -> None:
         if not isinstance(spec, dict):
             raise ValueError("faults must be a JSON object")
-        known = {"clear", "fail_next", "status", "retry_after", "provider", "deliver", "hang", "path", "invalid_numbers",
+        known = {"clear", "fail_next", "status", "retry_after", "provider", "deliver", "hang", "path",
+                 "invalid_numbers",
                  "invalid_emails", "delay_ms", "rate_limit", "twilio_codes", "x_duplicates"}
         unknown = set(spec) - known
         if unknown:
