@@ -4,6 +4,7 @@ notices published at their times."""
 import json
 from datetime import timedelta
 
+import jsonschema
 import pytest
 
 from broadcaster import maintenance, publish as publish_uc, statements
@@ -12,11 +13,16 @@ from broadcaster.domain.errors import InvalidInput
 from broadcaster.store.models import utcnow
 from broadcaster.surfaces import render_documents, take_snapshot
 from tests.conftest import actor
+from tests.integration.statuspage_schema import SCHEMAS
 from tests.integration.surfaces_data import ensure_users
 
 
 def api(settings, name):
-    return json.loads(render_documents(settings, take_snapshot(settings))[f"api/v2/{name}"].body)
+    """One Statuspage document; every one of them is checked against Statuspage's schema first."""
+    documents = render_documents(settings, take_snapshot(settings))
+    for path, schema in SCHEMAS.items():
+        jsonschema.validate(json.loads(documents[f"api/v2/{path}"].body), schema)
+    return json.loads(documents[f"api/v2/{name}"].body)
 
 
 def status_page(settings) -> str:
