@@ -45,6 +45,7 @@ from .base import (
 )
 
 MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_URL_LENGTH = 2000  # what subscribers.webhook_url holds
 
 
 class SignedWebhook:
@@ -107,7 +108,7 @@ def check_payload(fields: dict[str, str], settings: Settings) -> Iterator[LimitC
 def normalise_url(value: str) -> str:
     """An https URL (http only to this machine, for a receiver under test), never one that
     points a signed request at a private address by its IP."""
-    url = value.strip()
+    url = _stripped(value)
     parts = urlsplit(url)
     local = parts.hostname in ("localhost", "127.0.0.1", "::1")
     if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local):
@@ -118,6 +119,13 @@ def normalise_url(value: str) -> str:
         return url
     if not local and (address.is_private or address.is_link_local or address.is_reserved):
         raise InvalidInput(f"webhook_url: {value!r} points at a private address")
+    return url
+
+
+def _stripped(value: str) -> str:
+    url = value.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(f"webhook_url: the URL is {len(url)} characters long; at most {MAX_URL_LENGTH}")
     return url
 
 
@@ -138,7 +146,7 @@ def signup_url(settings: Settings, value: str) -> str:
     if settings.webhook_signup_allow_private:
         url = normalise_url(value)
     else:
-        url = value.strip()
+        url = _stripped(value)
         if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
             raise InvalidInput(f"webhook_url: {value!r} must be an https:// URL")
     parts = urlsplit(url)

@@ -151,7 +151,8 @@ def test_a_url_on_a_private_address_is_refused_before_any_request_and_audited(da
 @pytest.mark.parametrize("url, says", [("http://example.com/hook", "must be an https:// URL"),
                                        ("https://user:secret@example.com/hook", "without a user name or password"),
                                        ("ftp://example.com/", "must be an https:// URL"),
-                                       ("https://example.invalid/hook", "does not resolve")])
+                                       ("https://example.invalid/hook", "does not resolve"),
+                                       ("https://example.com/" + "a" * 2000, "at most 2000")])
 def test_a_url_that_cannot_be_a_public_webhook_is_one_line_on_the_form(database_url, url, says):
     with client_for(signup_settings(database_url)) as client:
         page = client.post("/subscribe", data={"webhook_url": url})
