@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from broadcaster.web.app import create_app
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, CallbackRequest, Delivery, Subscriber
+from broadcaster.web.app import create_app
 from tests.conftest import make_settings
 from tests.integration.surfaces_data import open_incident, publish_update, rendition
 
