@@ -41,6 +41,11 @@ class SendGridEmail:
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
         if not targets:  # a mail without personalizations is a 400
             return []
+        if context is not None and context.statement_id and not all(t.unsubscribe_url for t in targets):
+            # Every statement email carries its one-click unsubscribe link (RFC 8058; mailbox providers
+            # require it of bulk senders). Paused, not failed: they go once the setting is there.
+            raise TransportError("email: no unsubscribe link for the List-Unsubscribe header: set "
+                                 "BROADCASTER_PUBLIC_URL on the workers", code="no unsubscribe link", credentials=True)
         try:
             return self._send(fields, targets)
         except TransportError as e:
