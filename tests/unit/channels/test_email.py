@@ -53,7 +53,8 @@ def test_recipients_never_see_each_other(stub):
 
 
 def test_addresses_are_sent_verbatim_for_sendgrid_to_judge(stub):
-    email(stub.url).notify(FIELDS, [Target(1, "no-at-sign", UNSUBSCRIBE), Target(2, "Ann <ann@example.com>", UNSUBSCRIBE)], CONTEXT)
+    targets = [Target(1, "no-at-sign", UNSUBSCRIBE), Target(2, "Ann <ann@example.com>", UNSUBSCRIBE)]
+    email(stub.url).notify(FIELDS, targets, CONTEXT)
 
     tos = [p["to"] for p in stub.requests[0].json()["personalizations"]]
     assert tos == [[{"email": "no-at-sign"}], [{"email": "Ann <ann@example.com>"}]]
