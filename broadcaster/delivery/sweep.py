@@ -112,8 +112,7 @@ def _reconcile_slices(settings: Settings) -> int:
             if not rows:
                 break
             seen.update(d.id for d in rows)
-            decided = [o for o in pool.map(lambda d, first=first_claims: _decide(settings, d, first, deadline), rows)
-                       if o]
+            decided = [o for o in pool.map(lambda d: _decide(settings, d, first_claims, deadline), rows) if o]
             for held_as in ("unknown", CANCELLED):
                 done += record(settings, [o for o in decided if o.held_as == held_as], claimed_as=held_as)
     return done
