@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_api_base: str | None = None  # regional edge, proxy or mock; unset: the SDK default
     twilio_rate: str = "100/second"  # messages, per account, across all workers
+    # Calls back to IVR callers, per account: Twilio's default is one call a second (CPS).
+    twilio_call_rate: str = "1/second"
 
     # SendGrid (email).
     sendgrid_api_key: str | None = None
@@ -132,6 +134,11 @@ class Settings(BaseSettings):
     signup_rate: str = "3/hour"
     signup_rate_storage: str = "memory://"  # e.g. redis://...: shared by every public process
     signup_link_hours: int = Field(default=24, ge=1)
+    # A webhook sign-up POSTs one signed verification event to the URL. However many URLs are
+    # given, one host gets at most this many; and only public addresses are accepted unless this
+    # is set (an intranet status page, or a test receiver on this machine).
+    webhook_signup_rate_per_host: str = "30/hour"
+    webhook_signup_allow_private: bool = False
     # When each recipient channel is notified: "all", or some of open, update, resolved. The
     # default, like the best status pages: SMS when an incident opens and when it resolves.
     sms_notify_on: str = "open,resolved"

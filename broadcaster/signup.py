@@ -1,19 +1,22 @@
 """Public sign-ups with double opt-in, and one-time links to manage or cancel a subscription.
 
-- `request_signup`: an email address gets a link to a confirm page that subscribes only on POST
-  (a mail scanner that follows links subscribes nobody); a phone number gets a six-digit code.
-  Sign-ups are rate-limited per address with the `limits` library, so the form cannot be used to
-  flood someone's inbox or phone. Only hashes of the link token and code are stored.
-- `confirm_link` / `confirm_code`: create (or renew) the subscriber.
+The form offers every channel that declares a `SignUp` (channels/base.py); nothing here names one.
+- `request_signup`: checks the address as the channel says (a webhook URL before any request is
+  made), counts it against the sign-up rate per address (and the channel's own keys: a webhook's
+  host) with the `limits` library, so the form cannot be used to flood someone's inbox, phone or
+  server, stores the request and sends the channel's confirmation: a link to a confirm page that
+  subscribes only on POST (a mail scanner that follows links subscribes nobody), or a one-time
+  code typed back. Only hashes of the token and code are stored. Refusals are audited.
+- `confirm_link` / `confirm_code`: create (or renew) the subscriber; a channel's credentials (a
+  webhook's signing secret) come back once, for the confirmation page.
 - `manage_url` / `manage` : a signed link, valid once (its nonce changes when used), to change the
   components or cancel.
-Confirmation messages go through the channel's transport: the `log` provider without credentials.
+Confirmation messages are worded in templates/<channel>/signup/message/ and go through the channel
+(its transport: the `log` provider without credentials), never through the statement fan-out.
 """
 
 import hashlib
 import hmac
-import html
-import json
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -26,17 +29,17 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 
 from . import channels
-from .channels import SendContext, Target, transport_for
+from .channels import Channel, Confirmation, SendContext, Target, TransportError, transport_for
 from .config import Settings
-from .contacts import normalise_email, normalise_phone
 from .delivery.records import opt_out
 from .domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from .render.environment import render_folder
 from .store.models import AuditEvent, Subscriber, SubscriptionRequest, utcnow
-from .usecase import unit_of_work
+from .usecase import log_action, unit_of_work
 
 logger = logging.getLogger("broadcaster.signup")
 MAX_CODE_ATTEMPTS = 5
-KINDS = {"email": "email", "phone": "sms"}  # the form's field → the channel that confirms it
+REFUSED = "refused: subscribe"
 
 
 @cache
@@ -48,45 +51,82 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def normalise(settings: Settings, kind: str, address: str) -> str:
-    if kind == "email":
-        return normalise_email(address)
-    if kind == "phone":
-        return normalise_phone(address, default_region=settings.default_phone_region)
-    raise InvalidInput(f"subscribe: {kind!r} is not one of email, phone")
+def signup_channel(name: str) -> Channel:
+    """A channel the form offers, or InvalidInput naming those it does."""
+    offered = {ch.name: ch for ch in channels.signup_channels()}
+    if name not in offered:
+        raise InvalidInput(f"subscribe: {name!r} is not one of {', '.join(offered)}")
+    return offered[name]
 
 
-def request_signup(settings: Settings, kind: str, address: str, components: list[str],
+def request_signup(settings: Settings, channel: str, address: str, components: list[str],
                    now: datetime | None = None) -> dict:
-    """Store the sign-up and send its confirmation; returns {"request": token, "by": "link"|"code"}.
-    The token is what the SMS code form posts back with the code."""
+    """Check the address, count it, store the sign-up and send its confirmation. Returns {"request":
+    token, "by": "link"|"code", "channel", "address", "page": what the channel's sent page shows};
+    the token is what the code form posts back with the code."""
     now = now or utcnow()
-    address = normalise(settings, kind, address)
-    if not _limiter(settings.signup_rate_storage).hit(parse(settings.signup_rate), "signup", _hash(address.lower())):
-        raise LimitExceeded(f"too many sign-ups for this address (at most {settings.signup_rate}): try later")
+    ch = signup_channel(channel)
+    try:
+        address = ch.signup.check(settings, address) if ch.signup.check else ch.normalise(address)
+        _count(settings, ch, address)
+    except (NotAllowed, LimitExceeded) as exc:
+        _audit_refusal(settings, ch, address, exc)
+        raise
     token = secrets.token_urlsafe(24)
-    code = f"{secrets.randbelow(10**6):06d}" if kind == "phone" else None
+    code = f"{secrets.randbelow(10**6):06d}" if ch.signup.by == "code" else None
+    link = (f"{settings.status_page_url.rstrip('/')}/subscribe/confirm?" + urlencode({"token": token})
+            if ch.signup.by == "link" else None)
     with unit_of_work(settings) as s:
-        s.add(SubscriptionRequest(channel=KINDS[kind], address=address, components=sorted(set(components)),
+        s.add(SubscriptionRequest(channel=ch.name, address=address, components=sorted(set(components)),
                                   token_hash=_hash(token), code_hash=_hash(f"{token}:{code}") if code else None,
                                   created_at=now, expires_at=now + timedelta(hours=settings.signup_link_hours)))
-    if code:
-        _send(settings, "sms", address, f"{settings.company_name} status: your code is {code}. "
-                                        "If you did not ask for updates, ignore this text.")
-        return {"request": token, "by": "code"}
-    link = f"{settings.status_page_url.rstrip('/')}/subscribe/confirm?" + urlencode({"token": token})
-    _send(settings, "email", address, f"Confirm that you want status updates from {settings.company_name}: "
-                                      f"{link}\nIf you did not ask, ignore this email: nothing happens.",
-          subject=f"Confirm your {settings.company_name} status updates")
-    return {"request": token, "by": "link"}
+    fields = render_folder(settings.templates_dir, f"{ch.name}/signup/message", {
+        "company_name": settings.company_name, "status_url": settings.status_page_url, "address": address,
+        "components": sorted(set(components)), "link": link, "code": code})
+    try:
+        page = _deliver(settings, ch, Confirmation(address, fields, token))
+    except NotAllowed as exc:  # the address changed between the check and the send (DNS)
+        _audit_refusal(settings, ch, address, exc)
+        raise
+    return {"request": token, "by": ch.signup.by, "channel": ch.name, "address": address, "page": page}
+
+
+def _count(settings: Settings, ch: Channel, address: str) -> None:
+    """One sign-up against the rate per address and the channel's own keys; LimitExceeded if over."""
+    limiter = _limiter(settings.signup_rate_storage)
+    counted = (("this address", settings.signup_rate, _hash(address.lower())),
+               *((f"this {key.split(':')[0]}", rate, key) for rate, key in ch.signup.rate_keys(settings, address)))
+    for what, rate, key in counted:
+        if not limiter.hit(parse(rate), "signup", ch.name, key):
+            raise LimitExceeded(f"too many sign-ups for {what} (at most {rate}): try later")
+
+
+def _audit_refusal(settings: Settings, ch: Channel, address: str, exc: Exception) -> None:
+    with unit_of_work(settings) as s:
+        log_action(s, None, REFUSED, f"{ch.name}:{_hash(address.strip().lower())[:12]}",
+                   {"channel": ch.name, "address": address.strip()[:300], "reason": str(exc)})
+
+
+def _deliver(settings: Settings, ch: Channel, confirmation: Confirmation) -> dict:
+    """The channel sends its confirmation (its own way, or through its transport); what its page shows."""
+    if ch.signup.send is not None:
+        return ch.signup.send(settings, confirmation)
+    try:
+        transport_for(ch.name, settings).notify(confirmation.fields, [Target(0, confirmation.address)],
+                                                SendContext(0, 0, 0))
+    except TransportError as exc:
+        logger.warning("could not send the %s confirmation: %s", ch.name, exc)
+        raise InvalidInput(f"{ch.address}: we could not send the confirmation just now: check the address, "
+                           "or try again in a few minutes") from None
+    return {}
 
 
 def confirm_link(settings: Settings, token: str, now: datetime | None = None) -> dict:
     with unit_of_work(settings) as s:
         request = _pending(s, token, now or utcnow())
         if request.code_hash is not None:
-            raise NotAllowed("this sign-up is confirmed with the code we texted, not a link")
-        return _subscribe(s, settings, request, now or utcnow())
+            raise NotAllowed("this sign-up is confirmed with the code we sent, not a link")
+        return _subscribe(s, settings, request, token, now or utcnow())
 
 
 def confirm_code(settings: Settings, token: str, code: str, now: datetime | None = None) -> dict:
@@ -98,10 +138,23 @@ def confirm_code(settings: Settings, token: str, code: str, now: datetime | None
         if request.code_hash is None or not hmac.compare_digest(request.code_hash, _hash(f"{token}:{code.strip()}")):
             request.attempts += 1
             s.flush()
-            wrong = InvalidInput("code: that is not the code we texted; check it and try again")
+            wrong = InvalidInput("code: that is not the code we sent; check it and try again")
+            if request.attempts >= MAX_CODE_ATTEMPTS:
+                log_action(s, None, REFUSED, f"{request.channel}:{_hash(request.address.lower())[:12]}",
+                           {"channel": request.channel, "address": request.address[:300],
+                            "reason": f"{MAX_CODE_ATTEMPTS} wrong codes"})
         else:
-            return _subscribe(s, settings, request, now)
+            return _subscribe(s, settings, request, token, now)
     raise wrong
+
+
+def pending_signup(settings: Settings, token: str) -> dict | None:
+    """{"channel", "address"} of a sign-up still waiting for its code (to show its page again)."""
+    with unit_of_work(settings) as s:
+        row = s.execute(select(SubscriptionRequest.channel, SubscriptionRequest.address)
+                        .where(SubscriptionRequest.token_hash == _hash(token or ""),
+                               SubscriptionRequest.confirmed_at.is_(None))).first()
+    return {"channel": row.channel, "address": row.address} if row else None
 
 
 def _pending(s, token: str, now: datetime) -> SubscriptionRequest:
@@ -112,22 +165,30 @@ def _pending(s, token: str, now: datetime) -> SubscriptionRequest:
     return request
 
 
-def _subscribe(s, settings: Settings, request: SubscriptionRequest, now: datetime) -> dict:
-    column = channels.channel(request.channel).address
-    subscriber = s.scalar(select(Subscriber).where(getattr(Subscriber, column) == request.address))
+def _subscribe(s, settings: Settings, request: SubscriptionRequest, token: str, now: datetime) -> dict:
+    ch = channels.channel(request.channel)
+    column = ch.address
+    subscriber = s.scalar(select(Subscriber).where(getattr(Subscriber, column) == request.address)
+                          .order_by(Subscriber.id).limit(1))
+    # Credentials derived from the sign-up (a webhook's secret, which signed its verification) win
+    # over fresh ones, and replace an earlier subscriber's: whoever confirmed controls the address.
+    credentials = ch.signup.credentials(token) if ch.signup and ch.signup.credentials else {}
     if subscriber is None:
-        extra = channels.channel(request.channel).new_subscriber
-        subscriber = Subscriber(**{column: request.address}, locale="en", components=[], **(extra() if extra else {}))
+        extra = {} if credentials or not ch.new_subscriber else ch.new_subscriber()
+        subscriber = Subscriber(**{column: request.address}, locale="en", components=[], **extra)
         s.add(subscriber)
+    for name, value in credentials.items():
+        setattr(subscriber, name, value)
     subscriber.components = list(request.components)
     subscriber.opted_out_at = None  # a confirmed sign-up is fresh consent
     subscriber.manage_nonce = secrets.token_hex(16)
     request.confirmed_at = now
     s.flush()
     s.add(AuditEvent(actor_id=None, action="subscribe", subject=f"subscriber:{subscriber.id}",
-                     detail={"channel": request.channel, "components": list(request.components)}, created_at=now))
-    return {"subscriber": subscriber.id, "components": list(subscriber.components),
-            "manage_url": manage_url(settings, subscriber)}
+                     detail={"channel": request.channel, "components": list(request.components),
+                             "credentials": sorted(credentials)}, created_at=now))
+    return {"subscriber": subscriber.id, "components": list(subscriber.components), "channel": ch.name,
+            "credentials": credentials, "manage_url": manage_url(settings, subscriber)}
 
 
 # --- managing a subscription -------------------------------------------------------------------
@@ -171,15 +232,3 @@ def manage(settings: Settings, subscriber_id: int, token: str, cancel: bool, com
                          detail={"components": subscriber.components}, created_at=utcnow()))
         return {"cancelled": False, "components": subscriber.components,
                 "manage_url": manage_url(settings, subscriber)}
-
-
-def _send(settings: Settings, channel: str, address: str, text: str, subject: str = "") -> None:
-    """A confirmation is not an approved statement: it goes straight to the channel's transport
-    (the `log` provider without credentials), never through the statement fan-out."""
-    fields = {"text": text, "subject": subject or text[:70], "body_text": text,
-              "body_html": f"<p>{html.escape(text)}</p>", "body": json.dumps({"text": text})}
-    try:
-        transport_for(channel, settings).notify(fields, [Target(0, address)], SendContext(0, 0, 0))
-    except Exception:  # noqa: BLE001 - the sign-up is stored; they can ask again
-        logger.exception("could not send the %s confirmation", channel)
-        raise

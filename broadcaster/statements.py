@@ -327,7 +327,7 @@ def _render(settings: Settings, statement: Statement) -> dict[str, dict[str, str
         "support_url": settings.support_url, "ivr_support_hint": settings.ivr_support_hint,
         "tz": settings.zone, "now": utcnow(),  # for the clock filters: the zone, and what "today" is
     }
-    return render_statement(settings.templates_dir, context, channels.names())
+    return render_statement(settings.templates_dir, context, channels.rendered_names())
 
 
 def verified_hash(statement: Statement) -> str:

@@ -18,19 +18,21 @@ from ..config import Settings
 from ..render.limits import LimitCheck
 from .base import (
     Channel,
+    Confirmation,
     Kind,
     Reconcilable,
     SendContext,
     SendResult,
+    SignUp,
     Target,
     Transport,
     TransportError,
 )
 from .log import LogTransport
 
-__all__ = ["Channel", "Kind", "Reconcilable", "SendContext", "SendResult", "Target", "Transport",
-           "TransportError", "all_channels", "channel", "check_limits", "names", "rate_for", "recipient_channels",
-           "transport_for", "warm_up"]
+__all__ = ["Channel", "Confirmation", "Kind", "Reconcilable", "SendContext", "SendResult", "SignUp", "Target",
+           "Transport", "TransportError", "all_channels", "channel", "check_limits", "names", "rate_for",
+           "recipient_channels", "rendered_names", "signup_channels", "transport_for", "warm_up"]
 
 @cache
 def _registry() -> dict[str, Channel]:
@@ -65,6 +67,16 @@ def channel(name: str) -> Channel:
 
 def recipient_channels() -> list[Channel]:
     return [ch for ch in _registry().values() if ch.kind is Kind.RECIPIENT]
+
+
+def rendered_names() -> list[str]:
+    """The channels with renditions of their own (a template folder each), rendered at submit."""
+    return [ch.name for ch in _registry().values() if ch.renditions_of is None]
+
+
+def signup_channels() -> list[Channel]:
+    """The channels the public subscribe form offers, in registry order."""
+    return [ch for ch in _registry().values() if ch.signup is not None]
 
 
 def check_limits(renditions: dict[str, dict[str, str]], settings: Settings) -> list[LimitCheck]:

@@ -178,6 +178,44 @@ def _one(_: Settings) -> int:
     return 1
 
 
+def _no_keys(_: Settings, __: str) -> tuple[tuple[str, str], ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A sign-up's confirmation message on its way to the address that signed up: the fields
+    rendered from ``templates/<channel>/signup/message/`` (with the link or the code in them)."""
+
+    address: str
+    fields: dict[str, str]
+    token: str  # the sign-up's own secret token (a channel may derive the subscriber's credentials from it)
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """How the public subscribe form signs up an address on this channel, with a double opt-in
+    that proves the address belongs to whoever typed it. The form's field, the message and the
+    pages' words are in ``templates/<channel>/signup/`` (see ``broadcaster/signup.py``)."""
+
+    # "link": the message carries a link to a confirm page, which subscribes on POST only;
+    # "code": the message carries a one-time code, typed back on the form.
+    by: str
+    # The address as typed by anyone on the internet: stricter than `Channel.normalise` where it
+    # must be (a webhook URL is checked before any request). InvalidInput: a typo; NotAllowed: a
+    # refusal, audited. None: `Channel.normalise`.
+    check: Callable[[Settings, str], str] | None = None
+    # Delivers the message; returns what the "check your ..." page may say about it ({} if
+    # nothing); raises InvalidInput when it could not. None: the channel's transport sends the fields.
+    send: Callable[[Settings, Confirmation], dict] | None = None
+    # ((rate, key), ...) that a sign-up of this address also counts against, besides the address
+    # itself (a webhook's host, so the form cannot make us hammer one server through many URLs).
+    rate_keys: Callable[[Settings, str], tuple[tuple[str, str], ...]] = _no_keys
+    # The subscriber's credentials, derived from the sign-up's token (a webhook's signing secret):
+    # set when it is confirmed, and shown once on the confirmation page.
+    credentials: Callable[[str], dict[str, str]] | None = None
+
+
 @dataclass(frozen=True)
 class Channel:
     """One channel, as its module declares it. Only registered channels have renditions: a
@@ -199,6 +237,16 @@ class Channel:
     # {target: {field: value}} the transport needs beyond the subscriber fields, looked up at send time
     # (an on-demand channel's targets are no subscribers: e.g. which approved variant a reply uses).
     lookup_details: Callable[[Settings, list[str]], dict[str, dict]] | None = None
+    signup: SignUp | None = None  # the public subscribe form offers this channel (recipient channels)
+    # Sends another channel's stored rendition and has none of its own (the calls back to IVR
+    # callers play the `ivr` script): nothing extra is rendered, hashed or approved for it.
+    renditions_of: str | None = None
+    # On the bulk queue though not fanned out to subscribers: slow, paced sends (a call a second)
+    # that must never hold up the live surfaces.
+    bulk: bool = False
+    # Whether a caller who asked the IVR for a call-back hears back on this channel, to their
+    # number, when the incident is resolved (see followup.py); None: never.
+    follows_up: Callable[[Settings], bool] | None = None
 
     def __post_init__(self) -> None:
         if (self.kind is Kind.RECIPIENT) != (self.address is not None):
@@ -208,6 +256,15 @@ class Channel:
     @property
     def is_live(self) -> bool:
         return self.kind is Kind.LIVE
+
+    @property
+    def rendition(self) -> str:
+        """The channel whose stored rendition this one sends: its own, unless `renditions_of`."""
+        return self.renditions_of or self.name
+
+    @property
+    def on_bulk_queue(self) -> bool:
+        return self.kind is Kind.RECIPIENT or self.bulk
 
     @property
     def delivered_at_publish(self) -> bool:

@@ -18,6 +18,7 @@ from .base import (
     Kind,
     SendContext,
     SendResult,
+    SignUp,
     Target,
     TransportError,
     error_results,
@@ -40,6 +41,11 @@ class SendGridEmail:
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
         if not targets:  # a mail without personalizations is a 400
             return []
+        if context is not None and context.statement_id and not all(t.unsubscribe_url for t in targets):
+            # Every statement email carries its one-click unsubscribe link (RFC 8058; mailbox providers
+            # require it of bulk senders). Paused, not failed: they go once the setting is there.
+            raise TransportError("email: no unsubscribe link for the List-Unsubscribe header: set "
+                                 "BROADCASTER_PUBLIC_URL on the workers", code="no unsubscribe link", credentials=True)
         try:
             return self._send(fields, targets)
         except TransportError as e:
@@ -127,6 +133,7 @@ def check_email(fields: dict[str, str], settings: Settings) -> Iterator[LimitChe
 
 CHANNEL = Channel(
     "email", Kind.RECIPIENT, SendGridEmail, address="email", normalise=normalise_email, limits=check_email,
+    signup=SignUp(by="link"),  # a link to a confirm page that subscribes on POST (a mail scanner only GETs)
     configured=lambda s: bool(s.sendgrid_api_key), rate=lambda s: s.sendgrid_rate,
     batch_size=lambda s: min(s.email_batch_size, 1000),  # SendGrid rejects more personalizations
 )

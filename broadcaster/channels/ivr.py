@@ -1,27 +1,41 @@
-"""The phone line's message: what callers hear (TwiML `<Say>`), switched like the banner; and
-the calls back to callers who asked to hear when it is fixed (`followup.py`).
+"""The phone line's message: what callers hear (TwiML `<Say>`), switched like the banner; and the
+calls back to callers who asked to hear when it is fixed (`followup.py`).
 
-A delivery whose target is the channel's own name switches the line's message. A delivery whose
-target is a phone number is a call back: the Twilio Calls API is given a `url=` (our signed
-`/ivr/resolved` endpoint), which answers with the statement's stored IVR script. Without Twilio
-credentials and a public URL, the call is only logged (`simulated`).
+Two channels. `ivr` is a live surface: its delivery switches the line's message, and showing a
+version twice is harmless. `call` phones one caller back: the Twilio Calls API is given a `url=`
+(our signed `/ivr/resolved` endpoint), which answers with the statement's stored `ivr` script.
+A second call is not harmless, so a call whose outcome is unknown (a 5xx, a read timeout) is
+looked up in Twilio's call list before anything is placed again, as an SMS is. Without Twilio
+credentials and a public URL, a call is only logged (`simulated`).
 """
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from ..config import Settings
 from ..render.limits import LimitCheck
+from ._twilio import SDK_ERRORS, transport_error, twilio_client
 from .base import Channel, Kind, SendContext, SendResult, Target, TransportError
-from .live import LiveSurface
+from .live import live_surface
 
 NAME = "ivr"
+CALL = "call"
+
+# What one <Say> may hold, by text-to-speech engine (Twilio error 13521), in UTF-8 bytes.
+SAY_LIMITS = {"Polly.": 3000, "Google.": 5000}
+BASIC_SAY_LIMIT = 4096
 
 
 def spoken_seconds(script: str, words_per_minute: int) -> float:
     words = len(re.findall(r"\w+", script))
     return round(words * 60.0 / words_per_minute, 1)
+
+
+def say_limit(voice: str) -> int:
+    """The length one <Say> may have for this voice: Polly 3,000, Google 5,000, basic 4,096."""
+    return next((limit for prefix, limit in SAY_LIMITS.items() if voice.startswith(prefix)), BASIC_SAY_LIMIT)
 
 
 def check_ivr(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck]:
@@ -30,59 +44,64 @@ def check_ivr(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck
         "ivr", "spoken length", seconds, settings.ivr_max_seconds, "seconds",
         f"at {settings.ivr_words_per_minute} words per minute",
     )
+    # Words per minute cannot see a long token (a URL, a reference): the engine counts characters.
+    yield LimitCheck("ivr", "text-to-speech length", len(fields["script"].encode("utf-8")),
+                     say_limit(settings.ivr_voice), "bytes", f"one <Say> for {settings.ivr_voice}")
 
 
 def calls_configured(settings: Settings) -> bool:
     return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
-                and settings.public_url and not settings.simulate)
-
-
-def call_provider(settings: Settings) -> str:
-    return "twilio" if calls_configured(settings) else "log"
+                and settings.public_url)
 
 
 def resolved_script_url(settings: Settings, statement_id: int) -> str:
     return f"{(settings.public_url or '').rstrip('/')}/ivr/resolved?" + urlencode({"statement": statement_id})
 
 
-class PhoneLine(LiveSurface):
-    """The line's message switches like any surface; a phone-number target is a call back."""
+class TwilioCall:
+    """A call back, placed with Twilio's Calls API; the answered call fetches `url=`."""
+
+    provider = "twilio"
+    batch_size = 1
 
     def __init__(self, settings: Settings):
-        super().__init__(NAME)
         self.settings = settings
-        self._calls = None
+        # Calls have their own pace (Twilio's calls per second), apart from the account's SMS.
+        self.account = f"{settings.twilio_account_sid}:calls"
+        client, self.http = twilio_client(settings)
+        self.calls = client.calls
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
-        switches = [t for t in targets if t.address == NAME]
-        return super().notify(fields, switches, context) + [self.call(t, context) for t in targets
-                                                            if t.address != NAME]
-
-    def call(self, target: Target, context: SendContext) -> SendResult:
         url = resolved_script_url(self.settings, context.statement_id)
-        if not calls_configured(self.settings):
-            return SendResult(target.delivery_id, "simulated", None, f"log provider: would call with url={url}")
-        from twilio.base.exceptions import TwilioException, TwilioRestException
+        results = []
+        for target in targets:
+            try:
+                call = self.calls.create(to=target.address, from_=self.settings.twilio_from, url=url, method="POST")
+            except SDK_ERRORS as e:
+                raise transport_error(e, self.http) from e
+            results.append(SendResult(target.delivery_id, "sent", call.sid, f"calling back with url={url}"))
+        return results
 
+    def find_sent(self, fields: dict[str, str], target: Target, since_iso: str) -> str | None:
+        """A call from our number to this one created since the first attempt. Twilio keeps nothing
+        of ours on a call to tell two apart, so two call-backs to one number whose attempts overlap
+        count as one: calling once too few, never once too many."""
+        since = datetime.fromisoformat(since_iso)
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)  # we store UTC
         try:
-            call = self.calls().create(to=target.address, from_=self.settings.twilio_from, url=url, method="POST")
-        except TwilioRestException as exc:
-            raise TransportError(f"Twilio refused the call: {exc.msg}", permanent=400 <= exc.status < 500
-                                 and exc.status != 429, code=str(exc.code or exc.status)) from None
-        except (TwilioException, OSError) as exc:
-            raise TransportError(f"cannot reach Twilio: {exc}") from None
-        return SendResult(target.delivery_id, "sent", call.sid, f"calling back with url={url}")
-
-    def calls(self):
-        if self._calls is None:
-            from twilio.rest import Client
-
-            client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token)
-            if self.settings.twilio_api_base:
-                client.api.base_url = self.settings.twilio_api_base.rstrip("/")
-            self._calls = client.calls
-        return self._calls
+            # By date_created here: a call still queued has no start time yet.
+            for call in self.calls.page(to=target.address, from_=self.settings.twilio_from, page_size=50):
+                if call.date_created is None or call.date_created >= since:
+                    return call.sid
+        except SDK_ERRORS as e:
+            raise TransportError(f"twilio: could not list calls: {e}") from e
+        return None
 
 
-# A live surface like the others (see live.live_surface), with the line's own transport.
-CHANNEL = Channel(NAME, Kind.LIVE, PhoneLine, limits=check_ivr, idempotent=True)
+CHANNEL = (
+    live_surface(NAME, limits=check_ivr),
+    # Written by the follow-up on resolve, one per caller; sends the `ivr` rendition (the script
+    # `/ivr/resolved` plays), never resent while its outcome is unknown.
+    Channel(CALL, Kind.ON_DEMAND, TwilioCall, configured=calls_configured, rate=lambda s: s.twilio_call_rate,
+            renditions_of=NAME, bulk=True, follows_up=lambda s: s.ivr_callback_calls),
+)

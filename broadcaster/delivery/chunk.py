@@ -228,7 +228,7 @@ def _batches(settings: Settings, groups: dict[tuple[int, str], list[Delivery]], 
     """(targets, approved fields, context) per provider call; refused groups go straight to outcomes."""
     for (_statement_id, name), deliveries in groups.items():
         statement = deliveries[0].statement
-        rendition = next(r for r in statement.renditions if r.channel == name)
+        rendition = next(r for r in statement.renditions if r.channel == channels.channel(name).rendition)
         problem = _tampering(settings, statement, rendition)
         if problem:
             logger.error("refusing to send statement %s on %s: %s", statement.id, name, problem)

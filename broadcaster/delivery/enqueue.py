@@ -86,4 +86,4 @@ def plan(settings: Settings, delivery_ids: list[int],
 
 def _queue_of(name: str) -> str:
     # One target each (a live surface, a reply to one post): the live queue, one task per delivery.
-    return BULK if channels.channel(name).kind is channels.Kind.RECIPIENT else LIVE
+    return BULK if channels.channel(name).on_bulk_queue else LIVE

@@ -168,7 +168,8 @@ def _decide(settings: Settings, delivery: Delivery, first_claims: dict, deadline
 def _ask_provider(transport, delivery: Delivery, first_claimed_at: datetime) -> Outcome | None:
     """Has the provider got this message since we first tried? The margin covers clock skew
     between us and the provider; the body must match exactly."""
-    fields = next(r.fields for r in delivery.statement.renditions if r.channel == delivery.channel)
+    sends = channels.channel(delivery.channel).rendition
+    fields = next(r.fields for r in delivery.statement.renditions if r.channel == sends)
     since = (first_claimed_at - timedelta(seconds=60)).isoformat()
     try:
         sid = transport.find_sent(fields, Target(delivery.id, delivery.target), since)

@@ -87,12 +87,15 @@ def environment(templates_dir: Path) -> Environment:
 @lru_cache(maxsize=8)
 def channel_templates(templates_dir: Path) -> dict[str, list[str]]:
     """{channel: [template names]}, plain text first, from the folders in templates_dir."""
-    channels: dict[str, list[str]] = {}
-    for folder in sorted(p for p in templates_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
-        files = [f for f in folder.iterdir() if f.is_file() and not f.name.startswith((".", "_"))]
-        files.sort(key=lambda f: (f.suffix in MARKUP_SUFFIXES, f.name))
-        channels[folder.name] = [f"{folder.name}/{f.name}" for f in files]
-    return channels
+    folders = sorted(p for p in templates_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    return {folder.name: _field_templates(templates_dir, folder.name) for folder in folders}
+
+
+def _field_templates(templates_dir: Path, folder: str) -> list[str]:
+    """The templates directly in a folder (not its subfolders), plain text first."""
+    files = [f for f in (templates_dir / folder).iterdir() if f.is_file() and not f.name.startswith((".", "_"))]
+    files.sort(key=lambda f: (f.suffix in MARKUP_SUFFIXES, f.name))
+    return [f"{folder}/{f.name}" for f in files]
 
 
 def render_statement(templates_dir: Path, context: dict[str, Any],
@@ -103,14 +106,21 @@ def render_statement(templates_dir: Path, context: dict[str, Any],
     missing = [name for name in channels or () if not folders.get(name)]
     if missing:
         raise TemplateProblem(f"{missing[0]}/", f"channel {missing[0]!r} has no templates in {templates_dir}")
-    renditions: dict[str, dict[str, str]] = {}
-    for channel in channels if channels is not None else list(folders):
-        names = folders[channel]
-        fields: dict[str, str] = {}
-        for name in names:
-            fields[Path(name).stem] = _render_one(env, name, {**context, "this": dict(fields)})
-        renditions[channel] = fields
-    return renditions
+    return {channel: _render_fields(env, folders[channel], context)
+            for channel in (channels if channels is not None else list(folders))}
+
+
+def render_folder(templates_dir: Path, folder: str, context: dict[str, Any]) -> dict[str, str]:
+    """{field: text} from every template in one folder (e.g. ``email/signup/message``), rendered as
+    a channel's rendition is: plain text first, markup fields can wrap it as ``this``."""
+    return _render_fields(environment(templates_dir), _field_templates(templates_dir, folder), context)
+
+
+def _render_fields(env: Environment, names: list[str], context: dict[str, Any]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for name in names:
+        fields[Path(name).stem] = _render_one(env, name, {**context, "this": dict(fields)})
+    return fields
 
 
 def _render_one(env: Environment, name: str, context: dict[str, Any]) -> str:

@@ -2,13 +2,16 @@
 with Statuspage's field names and value sets, so existing widgets and aggregators read our page.
 
 Everything comes from the status page surface: the incidents and updates it shows, and the stored
-`status_page` rendition as each update's body. Components are the components table (in its groups
+`status_page` rendition as each update's body: as plain text, as Statuspage's `body` is (widgets
+show it as text; the approved HTML fragment would show its tags). Components are the components table (in its groups
 and order) plus any other a shown incident names; each is in the worst state that a live,
 approved update sets for it (unresolved incidents and maintenances in progress).
 """
 
 import hashlib
+import re
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 from ..domain.components import BY_IMPACT, ComponentState, worst
 from ..domain.incident import IncidentStatus
@@ -109,7 +112,8 @@ class StatuspageDocuments:
 
     def _update(self, view: IncidentView, update: Shown) -> dict:
         at = iso(update.published_at)
-        return {"id": str(update.statement_id), "status": update.status, "body": update.fields.get("body", ""),
+        return {"id": str(update.statement_id), "status": update.status,
+                "body": plain_text(update.fields.get("body", "")),
                 "incident_id": str(view.id), "created_at": at, "updated_at": at, "display_at": at,
                 "affected_components": None}
 
@@ -165,3 +169,31 @@ def _state_of(update: Shown, name: str) -> str:
     if name in update.component_states:
         return update.component_states[name]
     return BY_IMPACT.get(update.impact, ComponentState.PARTIAL_OUTAGE).value
+
+
+class _Text(HTMLParser):
+    BLOCKS = frozenset({"article", "section", "div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "tr"})
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def plain_text(fragment: str) -> str:
+    """The words of an HTML fragment, one line per block, entities decoded: what the approved
+    status_page rendition says, without its markup (the same every time for the same bytes)."""
+    parser = _Text()
+    parser.feed(fragment)
+    parser.close()
+    lines = (re.sub(r"\s+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
+    return "\n".join(line for line in lines if line)

@@ -21,7 +21,7 @@ from ..domain.errors import NotAllowed
 from ..render.environment import environment
 from ..surfaces import phone
 from .public import surface_cache
-from .webhooks import TWILIO_SIGNATURE, _refused, _settings, _signed_url
+from .webhooks import TWILIO_SIGNATURE, _settings, _signed_url, refused_unsigned
 
 router = APIRouter()
 TWIML = "application/xml"
@@ -56,7 +56,7 @@ async def voice(request: Request) -> Response:
     try:
         await _signed_form(request)
     except NotAllowed as exc:
-        return _refused(exc)
+        return await refused_unsigned(request, exc)
     settings = _settings(request)
     snapshot = await run_in_threadpool(surface_cache(request).snapshot)
     return _twiml(live_call(settings, phone.live_message(snapshot)))
@@ -86,7 +86,7 @@ async def gather(request: Request, incident: int = 0) -> Response:
     try:
         form = await _signed_form(request)
     except NotAllowed as exc:
-        return _refused(exc)
+        return await refused_unsigned(request, exc)
     settings = _settings(request)
     response = VoiceResponse()
     digit = form.get("Digits", "")
@@ -112,7 +112,7 @@ async def resolved_call(request: Request, statement: int = 0) -> Response:
     try:
         await _signed_form(request)
     except NotAllowed as exc:
-        return _refused(exc)
+        return await refused_unsigned(request, exc)
     settings = _settings(request)
     script = await run_in_threadpool(phone.resolved_script, settings, statement)
     response = VoiceResponse()
@@ -130,7 +130,7 @@ async def inbound_sms(request: Request) -> Response:
     try:
         form = await _signed_form(request)
     except NotAllowed as exc:
-        return _refused(exc)
+        return await refused_unsigned(request, exc)
     settings = _settings(request)
     response = MessagingResponse()
     body = (form.get("Body") or "").strip()

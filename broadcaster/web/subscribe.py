@@ -1,31 +1,55 @@
 """The public subscribe form, its double opt-in and the one-time manage link (on the public app).
 
-Every page is a plain server-rendered form: no JavaScript, works on a phone. Bad input is one
-line on the page (status 400), an invalid or spent link a page saying so (403), never a trace.
+Every page is a plain server-rendered form: no JavaScript, works on a phone. The form offers one
+field per channel that takes sign-ups (`channels.signup_channels()`), each worded in
+templates/<channel>/signup/; nothing here names a channel. Bad input is one line on the page
+(status 400), too many sign-ups 429, an invalid or spent link a page saying so (403), never a
+trace. The pages carry tokens, links and once a signing secret: they are never cached, never
+framed and send no referrer.
 """
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from .. import signup
+from .. import channels, signup
 from ..components import list_components
 from ..config import Settings, get_settings
 from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from ..render.environment import environment
 
 router = APIRouter()
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+           "Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
 
 
 def _settings(request: Request) -> Settings:
     return getattr(request.app.state, "settings", None) or get_settings()
 
 
-def _page(settings: Settings, name: str, status: int = 200, **context) -> HTMLResponse:
-    template = environment(settings.templates_dir).get_template(f"_web/subscribe/{name}.html")
-    defaults = {"error": None, "components": [], "chosen": [], "manage_url": None, "cancelled": False}
+def _page(settings: Settings, names: str | list[str], status: int = 200, **context) -> HTMLResponse:
+    """The first of `names` that exists (a channel's own page, then the generic one)."""
+    template = environment(settings.templates_dir).select_template(
+        [f"_web/subscribe/{n}.html" if "/" not in n else n for n in ([names] if isinstance(names, str) else names)])
+    defaults = {"error": None, "components": [], "chosen": [], "manage_url": None, "cancelled": False,
+                "channels": [], "given": {}, "credentials": {}}
     return HTMLResponse(template.render(company_name=settings.company_name, **(defaults | context)),
-                        status_code=status)
+                        status_code=status, headers=PRIVATE)
+
+
+def _form(settings: Settings, status: int = 200, **context) -> HTMLResponse:
+    offered = [{"name": ch.name, "field": ch.address} for ch in channels.signup_channels()]
+    return _page(settings, "form", status, channels=offered, **context)
+
+
+def _sent(settings: Settings, status: int = 200, **context) -> HTMLResponse:
+    """The channel's "check your ..." page (it extends _web/subscribe/sent.html)."""
+    return _page(settings, f"{context['channel']}/signup/sent.html", status, **context)
+
+
+def _done(settings: Settings, **context) -> HTMLResponse:
+    channel = context.get("channel")
+    return _page(settings, [f"{channel}/signup/done.html", "done"] if channel else "done", **context)
 
 
 def _component_names(settings: Settings) -> list[str]:
@@ -35,25 +59,29 @@ def _component_names(settings: Settings) -> list[str]:
 @router.get("/subscribe", include_in_schema=False)
 async def form(request: Request) -> HTMLResponse:
     settings = _settings(request)
-    return _page(settings, "form", components=await run_in_threadpool(_component_names, settings))
+    return _form(settings, components=await run_in_threadpool(_component_names, settings))
 
 
 @router.post("/subscribe", include_in_schema=False)
 async def subscribe(request: Request) -> HTMLResponse:
     settings = _settings(request)
     data = await request.form()
-    given = [(kind, str(data.get(kind) or "").strip()) for kind in ("email", "phone")]
-    given = [(kind, value) for kind, value in given if value]
+    offered = channels.signup_channels()
+    typed = {ch.address: str(data.get(ch.address) or "").strip() for ch in offered}
+    given = [(ch.name, typed[ch.address]) for ch in offered if typed[ch.address]]
     names = await run_in_threadpool(_component_names, settings)
-    if len(given) != 1:
-        return _page(settings, "form", 400, components=names, error="Give an email address or a mobile number.")
     chosen = [str(c) for c in data.getlist("component") if str(c) in names]
+    again = {"components": names, "chosen": chosen, "given": typed}
+    if len(given) != 1:
+        return _form(settings, 400, error="Give one address to send updates to (only one).", **again)
     try:
         sent = await run_in_threadpool(signup.request_signup, settings, *given[0], chosen)
-    except (InvalidInput, LimitExceeded) as exc:
-        return _page(settings, "form", 429 if isinstance(exc, LimitExceeded) else 400, components=names,
-                     error=str(exc))
-    return _page(settings, "sent", by=sent["by"], token=sent["request"])
+    except LimitExceeded as exc:
+        return _form(settings, 429, error=str(exc), **again)
+    except (InvalidInput, NotAllowed) as exc:
+        return _form(settings, 400, error=str(exc), **again)
+    return _sent(settings, by=sent["by"], token=sent["request"], channel=sent["channel"], address=sent["address"],
+                 **sent["page"])
 
 
 @router.get("/subscribe/confirm", include_in_schema=False)
@@ -70,7 +98,7 @@ async def confirm(request: Request) -> HTMLResponse:
         done = await run_in_threadpool(signup.confirm_link, settings, token)
     except NotAllowed as exc:
         return _page(settings, "invalid", 403, error=str(exc))
-    return _page(settings, "done", cancelled=False, **done)
+    return _done(settings, **done)
 
 
 @router.post("/subscribe/verify", include_in_schema=False)
@@ -81,19 +109,22 @@ async def verify(request: Request) -> HTMLResponse:
     try:
         done = await run_in_threadpool(signup.confirm_code, settings, token, code)
     except InvalidInput as exc:
-        return _page(settings, "sent", 400, by="code", token=token, error=str(exc))
+        pending = await run_in_threadpool(signup.pending_signup, settings, token)
+        if pending is None:  # confirmed or gone meanwhile
+            return _page(settings, "invalid", 403, error=str(exc))
+        return _sent(settings, 400, by="code", token=token, error=str(exc), **pending)
     except NotAllowed as exc:
         return _page(settings, "invalid", 403, error=str(exc))
-    return _page(settings, "done", cancelled=False, **done)
+    return _done(settings, **done)
 
 
 @router.get("/subscribe/manage", include_in_schema=False)
-async def manage_page(request: Request, s: int = 0, t: str = "") -> HTMLResponse:
+async def manage_page(request: Request, s: str = "", t: str = "") -> HTMLResponse:
     settings = _settings(request)
     try:
-        current = await run_in_threadpool(signup.show_subscription, settings, s, t)
-    except NotAllowed as exc:
-        return _page(settings, "invalid", 403, error=str(exc))
+        current = await run_in_threadpool(signup.show_subscription, settings, int(s or "0"), t)
+    except (NotAllowed, ValueError) as exc:
+        return _page(settings, "invalid", 403, error=str(exc) if isinstance(exc, NotAllowed) else "Bad link.")
     return _page(settings, "manage", subscriber=s, token=t, chosen=current["components"],
                  components=await run_in_threadpool(_component_names, settings))
 
@@ -108,4 +139,4 @@ async def manage(request: Request) -> HTMLResponse:
                                        data.get("action") == "cancel", [str(c) for c in data.getlist("component")])
     except (NotAllowed, ValueError) as exc:
         return _page(settings, "invalid", 403, error=str(exc) if isinstance(exc, NotAllowed) else "Bad link.")
-    return _page(settings, "done", **done)
+    return _done(settings, **done)

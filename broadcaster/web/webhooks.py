@@ -33,6 +33,13 @@ def _refused(exc: Exception, status: int = 403) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
+async def refused_unsigned(request: Request, exc: NotAllowed) -> JSONResponse:
+    """403 for a callback whose signature does not verify, and the refusal audited."""
+    client = request.client.host if request.client else "?"
+    await run_in_threadpool(callbacks.record_refused_callback, _settings(request), request.url.path, client, str(exc))
+    return _refused(exc)
+
+
 @router.post("/webhooks/twilio/status")
 async def twilio_status(request: Request) -> JSONResponse:
     settings = _settings(request)
@@ -41,7 +48,7 @@ async def twilio_status(request: Request) -> JSONResponse:
         callbacks.verify_twilio_signature(settings, _signed_url(settings, request), form,
                                           request.headers.get(TWILIO_SIGNATURE))
     except NotAllowed as exc:
-        return _refused(exc)
+        return await refused_unsigned(request, exc)
     delivery_id = request.query_params.get("d")
     outcome = await run_in_threadpool(callbacks.twilio_status, settings, dict(form),
                                       int(delivery_id) if delivery_id and delivery_id.isdigit() else None)
@@ -58,7 +65,7 @@ async def sendgrid_events(request: Request) -> JSONResponse:
         callbacks.verify_sendgrid_signature(settings, body, request.headers.get(EventWebhookHeader.SIGNATURE),
                                             request.headers.get(EventWebhookHeader.TIMESTAMP))
     except NotAllowed as exc:
-        return _refused(exc)
+        return await refused_unsigned(request, exc)
     try:
         events = json.loads(body)
         counts = await run_in_threadpool(callbacks.sendgrid_events, settings, events)

@@ -5,24 +5,26 @@ Run it with ``python -m tests.fakes.provider --port N [--rate-limit PER_SECOND]`
 Point the official SDKs at it:
 
 * twilio: ``client.api.base_url = url`` (``POST``/``GET /2010-04-01/Accounts/{sid}/Messages.json``,
-  ``GET .../Messages/{MessageSid}.json``);
+  ``GET .../Messages/{MessageSid}.json``; ``POST``/``GET .../Calls.json``, newest first, ``To``/``From`` honoured);
 * sendgrid: ``SendGridAPIClient(api_key, host=url)`` (``POST /v3/mail/send``);
 * tweepy: rewrite ``https://api.twitter.com`` to ``url`` in ``client.session`` (``POST /2/tweets``,
   ``GET /2/users/me``, ``GET /2/users/{id}/tweets`` newest first, ``start_time`` honoured).
 
 It remembers every message it accepted, per recipient, and answers control requests:
 
-* ``GET /_counts``: ``sms`` {to: n}, ``email`` {address: n}, ``email_delivery_ids`` {address: [delivery_id]},
+* ``GET /_counts``: ``sms`` {to: n}, ``calls`` {to: n}, ``email`` {address: n},
+  ``email_delivery_ids`` {address: [delivery_id]},
   ``x`` [{id, text, in_reply_to_tweet_id}], ``requests``, ``requests_by_provider``, ``status_counts``,
   ``rejected_429`` (refused by the rate limit), ``faults_injected``, ``per_second`` {epoch second: n},
   ``per_second_by_provider``, ``peak_window_1s`` {provider: most requests that arrived in any one second};
-* ``GET /_messages``: the full records (``sms``, ``email``, ``x``);
+* ``GET /_messages``: the full records (``sms``, ``email``, ``x``, ``calls`` with the ``url`` each was given);
 * ``POST /_reset``: forget everything, faults included (the ``--rate-limit`` given at start stays);
 * ``POST /_faults`` (JSON; ``GET`` shows them): ``{"fail_next": N, "status": 500, "retry_after": S,
   "provider": "twilio"|"sendgrid"|"x", "deliver": false}`` makes the next N provider requests (of that provider,
   if given) fail with that status (default 500; a 429 or ``retry_after`` adds ``Retry-After``); with
   ``"deliver": true`` the message is recorded all the same, as when a provider fails after accepting;
-  ``{"fail_next": N, "hang": true}`` accepts the message and never answers (the client's read timeout fires).
+  ``{"fail_next": N, "hang": true}`` accepts the message and never answers (the client's read timeout fires);
+  ``"path": "/Calls.json"`` limits such a rule to requests whose path contains it (a call, not an SMS).
   ``{"twilio_codes": {"+1...": 21610}}`` makes Twilio refuse those numbers with that error code (400,
   or 429 for 21611 and 20429); ``{"x_duplicates": true}`` makes X refuse a post whose text it already has
   (403, "duplicate content"), as X does.
@@ -160,10 +162,11 @@ def sms_segments(body: str) -> int:
 
 
 class Rule:
-    __slots__ = ("remaining", "status", "retry_after", "provider", "deliver", "hang")
+    __slots__ = ("remaining", "status", "retry_after", "provider", "deliver", "hang", "path")
 
     def __init__(self, remaining: int, status: int, retry_after, provider: str | None, deliver: bool,
-                 hang: bool = False):
+                 hang: bool = False, path: str | None = None):
+        self.path = path
         self.remaining = remaining
         self.status = status
         self.retry_after = retry_after
@@ -173,7 +176,7 @@ class Rule:
 
     def as_dict(self) -> dict:
         return {"fail_next": self.remaining, "status": self.status, "retry_after": self.retry_after,
-                "provider": self.provider, "deliver": self.deliver, "hang": self.hang}
+                "provider": self.provider, "deliver": self.deliver, "hang": self.hang, "path": self.path}
 
 
 class Hang(Exception):
@@ -249,6 +252,8 @@ class FakeProvider:
         self.sms_log: dict[str, list[Sms]] = {}
         self.sms_all: list[Sms] = []
         self.sms_by_sid: dict[str, Sms] = {}
+        self.calls: dict[str, int] = {}
+        self.calls_log: list[dict] = []  # Twilio's call resources, oldest first
         self._bodies: dict[str, str] = {}  # one copy of each distinct body
         self.email: dict[str, int] = {}
         self.email_log: list[dict] = []
@@ -282,6 +287,7 @@ class FakeProvider:
     def counts(self) -> dict:
         return {
             "sms": self.sms,
+            "calls": self.calls,
             "email": self.email,
             "email_delivery_ids": self.email_delivery_ids,
             "x": [{k: post[k] for k in ("id", "text", "in_reply_to_tweet_id")} for post in self.x],
@@ -312,7 +318,8 @@ class FakeProvider:
     def set_faults(self, spec: dict) -> None:
         if not isinstance(spec, dict):
             raise ValueError("faults must be a JSON object")
-        known = {"clear", "fail_next", "status", "retry_after", "provider", "deliver", "hang", "invalid_numbers",
+        known = {"clear", "fail_next", "status", "retry_after", "provider", "deliver", "hang", "path",
+                 "invalid_numbers",
                  "invalid_emails", "delay_ms", "rate_limit", "twilio_codes", "x_duplicates"}
         unknown = set(spec) - known
         if unknown:
@@ -326,9 +333,9 @@ class FakeProvider:
             status = int(spec.get("status", 500))
             retry_after = spec.get("retry_after", 1 if status == 429 else None)
             self.rules.append(Rule(int(spec["fail_next"]), status, retry_after, provider, bool(spec.get("deliver")),
-                                   bool(spec.get("hang"))))
-        elif "status" in spec or "retry_after" in spec or "deliver" in spec or "hang" in spec:
-            raise ValueError("status/retry_after/deliver/hang go with fail_next")
+                                   bool(spec.get("hang")), spec.get("path")))
+        elif "status" in spec or "retry_after" in spec or "deliver" in spec or "hang" in spec or "path" in spec:
+            raise ValueError("status/retry_after/deliver/hang/path go with fail_next")
         if "twilio_codes" in spec:
             self.twilio_codes.update({k: int(v) for k, v in spec["twilio_codes"].items()})
         if "x_duplicates" in spec:
@@ -384,7 +391,7 @@ class FakeProvider:
             return _json(200, self.counts())
         if path == "/_messages" and method == "GET":
             sms = [dict(m.resource(), status_callback=m.callback) for m in self.sms_all]
-            return _json(200, {"sms": sms, "email": self.email_log, "x": self.x})
+            return _json(200, {"sms": sms, "email": self.email_log, "x": self.x, "calls": self.calls_log})
         if path == "/_reset" and method == "POST":
             self.reset()
             return _json(200, {"ok": True})
@@ -444,7 +451,8 @@ class FakeProvider:
 
         rule = None
         for candidate in self.rules:
-            if candidate.provider is None or candidate.provider == provider:
+            if (candidate.provider is None or candidate.provider == provider) and \
+                    (candidate.path is None or candidate.path in path):
                 rule = candidate
                 candidate.remaining -= 1
                 if candidate.remaining <= 0:
@@ -487,6 +495,11 @@ class FakeProvider:
                 return self.twilio_create(account, body)
             if method == "GET":
                 return self.twilio_list(account, scope.get("query_string", b"").decode("latin-1"))
+        elif resource == "Calls.json":
+            if method == "POST":
+                return self.twilio_call(account, body)
+            if method == "GET":
+                return self.twilio_calls(account, scope.get("query_string", b"").decode("latin-1"))
         elif resource.startswith("Messages/") and resource.endswith(".json") and method == "GET":
             sid = resource[len("Messages/"):-len(".json")]
             message = self.sms_by_sid.get(sid)
@@ -522,6 +535,33 @@ class FakeProvider:
         self.sms_all.append(message)
         self.sms_by_sid[sid] = message
         return _json(201, message.resource(sent=False))
+
+    def twilio_call(self, account: str, body: bytes) -> Reply:
+        """An outbound call (Calls API): To, From and the Url Twilio fetches when it is answered."""
+        form = parse_qs(body.decode(), keep_blank_values=True)
+        to, sender = form.get("To", [""])[0], form.get("From", [""])[0]
+        if not to or not sender:
+            return twilio_error(400, 21201 if not to else 21213, "'To' and 'From' are required.")
+        if not form.get("Url") and not form.get("Twiml") and not form.get("ApplicationSid"):
+            return twilio_error(400, 21205, "Url, Twiml or ApplicationSid is required.")
+        sid = f"CA{self._prefix}{self._next():024x}"
+        call = {"sid": sid, "account_sid": account, "to": to, "from": sender, "status": "queued",
+                "direction": "outbound-api", "date_created": rfc2822(time.time()), "start_time": None,
+                "url": form.get("Url", [None])[0], "uri": f"{TWILIO_PREFIX}{account}/Calls/{sid}.json"}
+        self.calls[to] = self.calls.get(to, 0) + 1
+        self.calls_log.append(call)
+        return _json(201, {k: v for k, v in call.items() if k != "url"})  # Twilio does not echo the Url
+
+    def twilio_calls(self, account: str, query: str) -> Reply:
+        params = parse_qs(query, keep_blank_values=True)
+        to, sender = params.get("To", [None])[0], params.get("From", [None])[0]
+        matched = [{k: v for k, v in c.items() if k != "url"} for c in reversed(self.calls_log)
+                   if c["account_sid"] == account and (not to or c["to"] == to) and (not sender or c["from"] == sender)]
+        size = min(max(int(params.get("PageSize", ["50"])[0]), 1), 1000)
+        uri = f"{TWILIO_PREFIX}{account}/Calls.json"
+        return _json(200, {"calls": matched[:size], "end": min(size, len(matched)) - 1, "first_page_uri": uri,
+                           "next_page_uri": None, "page": 0, "page_size": size, "previous_page_uri": None,
+                           "start": 0, "uri": uri})
 
     def twilio_list(self, account: str, query: str) -> Reply:
         params = parse_qs(query, keep_blank_values=True)

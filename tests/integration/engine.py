@@ -25,6 +25,7 @@ def provider_settings(fake_url: str) -> dict:
         "x_consumer_key": "ck", "x_consumer_secret": "cs", "x_access_token": "at", "x_access_token_secret": "ats",
         "x_api_base": fake_url, "twilio_rate": "100000/second", "sendgrid_rate": "100000/second",
         "x_rate": "100000/second",
+        "public_url": "https://status-admin.example.test",  # every email carries its unsubscribe link
     }
 
 

@@ -55,10 +55,15 @@ INCIDENT = {
         "incident_updates": {"type": "array", "minItems": 1, "items": INCIDENT_UPDATE},
     },
 }
-MAINTENANCE = {  # none are modelled yet; the shape is still Statuspage's
+MAINTENANCE = {  # Statuspage's scheduled maintenance: an incident's fields, its window and its own statuses
     "type": "object",
-    "required": ["id", "name", "status", "impact", "scheduled_for", "scheduled_until", "incident_updates"],
-    "properties": {"status": {"enum": ["scheduled", "in_progress", "verifying", "completed"]}},
+    "required": [*INCIDENT["required"], "scheduled_for", "scheduled_until"],
+    "properties": {
+        **INCIDENT["properties"],
+        "status": {"enum": ["scheduled", "in_progress", "verifying", "completed"]},
+        "impact": {"enum": ["none", "maintenance", "minor", "major", "critical"]},
+        "scheduled_for": TIME, "scheduled_until": TIME,
+    },
 }
 
 

@@ -127,7 +127,8 @@ def test_email_batch_with_custom_args_and_unsubscribe_headers_meets_sendgrids_co
 
 def test_email_request_sendgrid_would_reject_is_a_permanent_failure(mocks):
     with pytest.raises(TransportError) as raised:
-        SendGridEmail(settings()).notify(EMAIL, [Target(1, "not-an-email-address")], CONTEXT)
+        SendGridEmail(settings()).notify(EMAIL, [Target(1, "not-an-email-address", "https://status.example.com/u")],
+                                         CONTEXT)
     assert raised.value.permanent and raised.value.code.startswith("4")
 
 

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from broadcaster.web.app import create_app
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, CallbackRequest, Delivery, Subscriber
+from broadcaster.web.app import create_app
 from tests.conftest import make_settings
 from tests.integration.surfaces_data import open_incident, publish_update, rendition
 
@@ -104,10 +104,16 @@ def test_with_nothing_live_a_set_greeting_or_forward_number_is_used(database_url
 
 
 @pytest.mark.parametrize("path", ["/ivr/voice", "/ivr/gather?incident=1", "/webhooks/twilio/inbound"])
-def test_unsigned_or_forged_requests_are_refused(phone_settings, client, path):
+def test_unsigned_or_forged_requests_are_refused_and_audited(phone_settings, client, path):
     form = {"From": CALLER, "Digits": "1", "Body": "STOP"}
     assert client.post(path, data=form).status_code == 403
     assert signed_post(client, path, form, token="someone-elses-token").status_code == 403
+    with transaction(phone_settings.database_url) as s:
+        refused = s.execute(select(AuditEvent.subject, AuditEvent.detail)
+                            .where(AuditEvent.action == "refused: provider callback")).all()
+    assert [subject for subject, _ in refused] == [path.split("?")[0]] * 2
+    assert "header is missing" in refused[0][1]["reason"] and "does not match" in refused[1][1]["reason"]
+    assert callbacks(phone_settings) == []  # and nothing changed
 
 
 # --- pressing a key ----------------------------------------------------------------------------

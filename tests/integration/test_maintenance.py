@@ -4,19 +4,26 @@ notices published at their times."""
 import json
 from datetime import timedelta
 
+import jsonschema
 import pytest
 
-from broadcaster import maintenance, publish as publish_uc, statements
+from broadcaster import maintenance, statements
+from broadcaster import publish as publish_uc
 from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import InvalidInput
 from broadcaster.store.models import utcnow
 from broadcaster.surfaces import render_documents, take_snapshot
 from tests.conftest import actor
+from tests.integration.statuspage_schema import SCHEMAS
 from tests.integration.surfaces_data import ensure_users
 
 
 def api(settings, name):
-    return json.loads(render_documents(settings, take_snapshot(settings))[f"api/v2/{name}"].body)
+    """One Statuspage document; every one of them is checked against Statuspage's schema first."""
+    documents = render_documents(settings, take_snapshot(settings))
+    for path, schema in SCHEMAS.items():
+        jsonschema.validate(json.loads(documents[f"api/v2/{path}"].body), schema)
+    return json.loads(documents[f"api/v2/{name}"].body)
 
 
 def status_page(settings) -> str:
@@ -79,10 +86,10 @@ def test_a_window_in_the_past_or_backwards_is_refused(settings):
 
 
 def test_the_beat_runs_the_maintenance_task_every_sweep_interval():
+    import workers.tasks  # noqa: F401 - registers the tasks
     from broadcaster.config import Settings
     from broadcaster.delivery.broker import make_app
     from workers.app import celery_app
-    import workers.tasks  # noqa: F401 - registers the tasks
 
     entry = make_app(Settings(_env_file=None, sweep_interval_seconds=7)).conf.beat_schedule["maintenance"]
     assert (entry["task"], entry["schedule"]) == ("broadcaster.maintenance_due", 7)

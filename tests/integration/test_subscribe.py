@@ -68,7 +68,7 @@ def test_sms_sign_up_is_confirmed_with_the_texted_code(signup_settings, client, 
     token = re.search(r'name="token" value="([\w-]+)"', page.text).group(1)
     code = re.search(r"your code is (\d{6})", sent_text(caplog)).group(1)
     wrong = client.post("/subscribe/verify", data={"token": token, "code": "000000" if code != "000000" else "1"})
-    assert wrong.status_code == 400 and "not the code we texted" in wrong.text
+    assert wrong.status_code == 400 and "not the code we sent" in wrong.text
     assert subscribers(signup_settings) == []
     done = client.post("/subscribe/verify", data={"token": token, "code": code})
     assert done.status_code == 200

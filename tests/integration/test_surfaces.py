@@ -19,6 +19,7 @@ from broadcaster.delivery.chunk import send_now
 from broadcaster.web.app import create_app
 from broadcaster.store.db import engine_for
 from broadcaster.surfaces import ROUTES, SurfaceCache, export_static
+from broadcaster.surfaces.statuspage import plain_text
 from broadcaster.web.public import create_public_app
 from tests.conftest import make_settings
 from tests.integration.statuspage_schema import SCHEMAS
@@ -114,7 +115,7 @@ def test_every_statuspage_document_matches_its_schema(live, client):
     assert [i["id"] for i in client.get("/api/v2/incidents.json").json()["incidents"]] == [str(over), str(ongoing)]
 
 
-def test_incident_updates_carry_the_stored_status_page_bodies_newest_first(live, client):
+def test_incident_updates_carry_the_stored_status_page_words_as_plain_text_newest_first(live, client):
     incident = open_incident(live, "Login failures", "critical", ("Login",))
     first = publish_update(live, incident, body="Logins fail <b>for everyone</b>.")
     second = publish_update(live, incident, status="monitoring", headline="Fixed; watching")
@@ -122,9 +123,11 @@ def test_incident_updates_carry_the_stored_status_page_bodies_newest_first(live,
     (shown,) = client.get("/api/v2/incidents.json").json()["incidents"]
     assert [u["id"] for u in shown["incident_updates"]] == [str(third), str(second), str(first)]
     assert [u["status"] for u in shown["incident_updates"]] == ["resolved", "monitoring", "investigating"]
+    # Statuspage's body is text: the approved fragment's words without its markup, as typed
     assert [u["body"] for u in shown["incident_updates"]] == [
-        rendition(live, sid, "status_page")["body"] for sid in (third, second, first)]
-    assert "&lt;b&gt;for everyone&lt;/b&gt;" in shown["incident_updates"][2]["body"]  # escaped once, at render
+        plain_text(rendition(live, sid, "status_page")["body"]) for sid in (third, second, first)]
+    assert "Logins fail <b>for everyone</b>." in shown["incident_updates"][2]["body"].splitlines()
+    assert not any("<article" in u["body"] or "&lt;" in u["body"] for u in shown["incident_updates"])
     assert shown["status"] == "resolved" and shown["resolved_at"] == shown["updated_at"]
     assert shown["monitoring_at"] == shown["incident_updates"][1]["created_at"]
     assert client.get("/api/v2/incidents/unresolved.json").json()["incidents"] == []

@@ -13,8 +13,9 @@ from .stub_http import Scripted, StubServer, closed_port_url
 FIELDS = {"subject": "[Investigating] Some customers cannot log in",
           "body_text": "Since 14:05 UTC about 1 in 5 login attempts fail.",
           "body_html": "<p>Since 14:05 UTC about 1 in 5 login attempts fail.</p>"}
-TARGETS = [Target(101, "ann@example.com"), Target(102, "bob@example.org"), Target(103, "cy@example.net")]
 UNSUBSCRIBE = "https://status.example.com/unsubscribe"
+TARGETS = [Target(i, address, f"{UNSUBSCRIBE}?d={i}&t=tok")
+           for i, address in ((101, "ann@example.com"), (102, "bob@example.org"), (103, "cy@example.net"))]
 CONTEXT = SendContext(statement_id=7, incident_id=3, version=2)
 
 
@@ -52,7 +53,8 @@ def test_recipients_never_see_each_other(stub):
 
 
 def test_addresses_are_sent_verbatim_for_sendgrid_to_judge(stub):
-    email(stub.url).notify(FIELDS, [Target(1, "no-at-sign"), Target(2, "Ann <ann@example.com>")], CONTEXT)
+    targets = [Target(1, "no-at-sign", UNSUBSCRIBE), Target(2, "Ann <ann@example.com>", UNSUBSCRIBE)]
+    email(stub.url).notify(FIELDS, targets, CONTEXT)
 
     tos = [p["to"] for p in stub.requests[0].json()["personalizations"]]
     assert tos == [[{"email": "no-at-sign"}], [{"email": "Ann <ann@example.com>"}]]
@@ -66,16 +68,23 @@ def test_every_recipient_carries_its_delivery_id_in_custom_args(stub):
 
 
 def test_each_recipient_gets_its_own_one_click_unsubscribe_link(stub):
-    targets = [Target(t.delivery_id, t.address, f"{UNSUBSCRIBE}?d={t.delivery_id}&t=tok") for t in TARGETS]
-    email(stub.url).notify(FIELDS, targets, CONTEXT)
+    email(stub.url).notify(FIELDS, TARGETS, CONTEXT)
 
     headers = [p["headers"] for p in stub.requests[0].json()["personalizations"]]
     assert headers == [{"List-Unsubscribe": f"<{UNSUBSCRIBE}?d={t.delivery_id}&t=tok>",
                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} for t in TARGETS]
 
 
-def test_no_unsubscribe_headers_without_an_unsubscribe_url(stub):
-    email(stub.url).notify(FIELDS, TARGETS[:1], SendContext(7, 3, 2))
+def test_a_statement_email_without_an_unsubscribe_link_is_never_sent_and_pauses_the_channel(stub):
+    with pytest.raises(TransportError) as raised:  # no BROADCASTER_PUBLIC_URL: no link to put in the header
+        email(stub.url).notify(FIELDS, [*TARGETS[:1], Target(104, "dee@example.com")], CONTEXT)
+
+    assert raised.value.credentials and "BROADCASTER_PUBLIC_URL" in str(raised.value)
+    assert stub.requests == []
+
+
+def test_a_message_that_is_no_statement_goes_without_unsubscribe_headers(stub):
+    email(stub.url).notify(FIELDS, [Target(0, "ann@example.com")], SendContext(0, 0, 0))  # a sign-up's confirmation
 
     assert "headers" not in stub.requests[0].json()["personalizations"][0]
 
@@ -126,7 +135,7 @@ def test_refused_credentials_pause_the_channel_instead_of_failing(stub, status):
 
 def test_one_bad_address_in_a_batch_fails_alone_and_the_others_go(stub):
     bad = {"errors": [{"message": "Does not contain a valid address.", "field": "personalizations.0.to.0.email"}]}
-    targets = [Target(i, f"customer{i}@example.com") for i in range(1, 6)]
+    targets = [Target(i, f"customer{i}@example.com", UNSUBSCRIBE) for i in range(1, 6)]
     # 5 → [1,2] ok, [3,4,5] refused → [3] refused alone, [4,5] ok
     for status, body in ((400, bad), (202, ""), (400, bad), (400, bad), (202, "")):
         stub.reply(status, body, {"X-Message-Id": "batch"} if status == 202 else None)

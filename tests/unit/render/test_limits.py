@@ -77,3 +77,12 @@ def test_email_subject_length(subject_len, ok):
     rendered = {"email": {"subject": "s" * subject_len, "body_text": "", "body_html": ""}}
     (check,) = check_limits(rendered, SETTINGS)
     assert check.ok is ok
+
+
+def test_ivr_script_must_fit_one_say_of_the_configured_voice():
+    token = "x" * 3500  # one "word": words per minute cannot see it, the engine's length limit can
+    polly = {c.name: c for c in check_ivr({"script": token}, Settings(_env_file=None, ivr_voice="Polly.Joanna"))}
+    assert not polly["text-to-speech length"].ok and polly["text-to-speech length"].limit == 3000
+    assert polly["spoken length"].ok
+    basic = {c.name: c for c in check_ivr({"script": token}, Settings(_env_file=None, ivr_voice="woman"))}
+    assert basic["text-to-speech length"].ok and basic["text-to-speech length"].limit == 4096

@@ -52,8 +52,7 @@ def test_resolved_incident_has_monitoring_and_resolved_times(settings):
     over = incidents["1"]
     assert (over["status"], over["monitoring_at"], over["resolved_at"]) == (
         "resolved", "2026-03-01T14:15:00.000Z", "2026-03-01T14:25:00.000Z")
-    assert [u["body"] for u in over["incident_updates"]] == [
-        "<p>v3 &amp; more</p>", "<p>v2 &amp; more</p>", "<p>v1 &amp; more</p>"]
+    assert [u["body"] for u in over["incident_updates"]] == ["v3 & more", "v2 & more", "v1 & more"]  # text
     assert incidents["2"]["shortlink"] == "https://status.example.com/status#incident-2"
 
 

@@ -1,0 +1,115 @@
+"""What the Twilio channels share (SMS, and the calls back to IVR callers): the SDK's HTTP client,
+Twilio's error table, and what an SDK error means for a delivery. A helper, not a channel (its
+name starts with "_")."""
+
+import json
+import logging
+import os
+from urllib.parse import urlencode, urlsplit
+
+import requests
+import urllib3
+from twilio.base.exceptions import TwilioException
+from twilio.http import HttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from ..config import Settings
+from .base import ErrorTable, TransportError, request_never_left, retry_after_seconds
+
+# The SDK logs every request at INFO, phone numbers and message bodies included: customers'
+# numbers do not belong in worker logs (the send log has what is needed), and it costs CPU.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+
+
+class TwilioHttpClient(HttpClient):
+    """The Twilio SDK's requests, sent with urllib3 straight: requests' per-call machinery
+    (preparing, hooks, cookies, re-reading the proxy and CA variables, stat()ing the CA bundle)
+    was half an SMS's CPU. The SDK still builds every request and reads every answer.
+
+    Errors come out as the requests exceptions the SDK's own client raises, so `transport_error` tells a
+    request that never left (retry) from one that may have been accepted (reconcile)."""
+
+    def __init__(self, base_url: str, timeout: float):
+        super().__init__(logging.getLogger("twilio.http_client"), is_async=False, timeout=timeout)
+        self.last_response: Response | None = None  # the SDK's errors lack headers (Retry-After)
+        self.headers: dict[str, str] = {}  # sent with every request, like a requests session's
+        proxy = requests.utils.get_environ_proxies(base_url).get(urlsplit(base_url).scheme)
+        ca_bundle = requests.utils.extract_zipped_paths(requests.utils.DEFAULT_CA_BUNDLE_PATH)
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ca_bundle
+        options = {"retries": False, "ca_certs": ca_bundle, "cert_reqs": "CERT_REQUIRED", "maxsize": 4}
+        self.pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+                allow_redirects=False) -> Response:
+        self.last_response = None
+        headers = {**self.headers, **(headers or {})}
+        if auth:
+            headers["Authorization"] = urllib3.util.make_headers(basic_auth=":".join(auth))["authorization"]
+        if params:
+            url += "?" + urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+        body = None
+        if data and "json" in headers.get("Content-Type", ""):
+            body = json.dumps(data)
+        elif data:
+            body = urlencode({k: v for k, v in data.items() if v is not None}, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        seconds = timeout or self.timeout
+        try:
+            answer = self.pool.request(method.upper(), url, body=body, headers=headers, redirect=allow_redirects,
+                                       timeout=urllib3.Timeout(connect=seconds, read=seconds))
+        except urllib3.exceptions.HTTPError as e:
+            raise _as_requests_error(e) from e
+        self.last_response = Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
+        return self.last_response
+
+
+def _as_requests_error(e: urllib3.exceptions.HTTPError) -> requests.RequestException:
+    """What requests' adapter would have raised for this urllib3 error."""
+    if isinstance(e, urllib3.exceptions.ConnectTimeoutError):
+        return requests.ConnectTimeout(e)
+    if isinstance(e, urllib3.exceptions.MaxRetryError) and e.reason is not None:
+        return _as_requests_error(e.reason) if isinstance(e.reason, urllib3.exceptions.HTTPError) \
+            else requests.ConnectionError(e)
+    if isinstance(e, urllib3.exceptions.ReadTimeoutError):
+        return requests.ReadTimeout(e)
+    return requests.ConnectionError(e)
+
+
+# https://www.twilio.com/docs/api/errors: what each code means for the delivery.
+TWILIO_ERRORS = ErrorTable(
+    permanent={"21211", "21614", "21612", "21408"},  # invalid / not a mobile / unreachable / region not enabled
+    opted_out={"21610"},  # the recipient replied STOP: Twilio will refuse every message to them
+    transient={"21611", "20429", "14107"},  # the sender's queue is full; too many requests
+    credentials={"20003", "20005", "20008"},  # authentication failed; account suspended
+)
+
+
+def twilio_client(settings: Settings) -> tuple[Client, TwilioHttpClient]:
+    """The SDK's client on our HTTP client (timeouts, errors we can read), at the configured base."""
+    base_url = (settings.twilio_api_base or "https://api.twilio.com").rstrip("/")
+    http = TwilioHttpClient(base_url, timeout=settings.provider_timeout_seconds)
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+    client.api.base_url = base_url
+    return client, http
+
+
+def transport_error(e: Exception, http: TwilioHttpClient) -> TransportError:
+    """What a Twilio SDK error means: never sent (retry), maybe accepted (reconcile), or the code's
+    meaning in TWILIO_ERRORS."""
+    status = getattr(e, "status", None)
+    if isinstance(e, requests.RequestException):
+        if request_never_left(e):
+            return TransportError(f"twilio: not sent, the request never reached Twilio: {e}")
+        return TransportError(f"twilio: no answer after the request was sent, it may have gone out: {e}",
+                              code="no answer", ambiguous=True)
+    if not isinstance(status, int):  # a client-side TwilioException: raised before any request
+        return TransportError(f"twilio: {e}")
+    code = str(e.code if getattr(e, "code", None) is not None else status)
+    text = getattr(e, "msg", None) or getattr(e, "detail", None) or getattr(e, "title", "")
+    message = f"twilio {status} ({code}): {text}"
+    headers = http.last_response.headers if http.last_response else {}
+    return TWILIO_ERRORS.error(message, code, status, retry_after_seconds(headers.get("Retry-After")))
+
+
+SDK_ERRORS = (TwilioException, requests.RequestException)  # what a call through the SDK may raise
