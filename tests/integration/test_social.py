@@ -7,11 +7,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from broadcaster import people, publish, social, statements
-from broadcaster.channels import _xbudget
+from broadcaster import publish, social, statements
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.sweep import sweep
-from broadcaster.domain.errors import InvalidInput, NotAllowed
+from broadcaster.domain.errors import NotAllowed, NotFound
 from broadcaster.domain.hashing import sha256_of
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
@@ -19,19 +18,6 @@ from broadcaster.store.models import Delivery, DeliveryEvent, SocialReply
 from tests.conftest import actor, add_user, make_settings
 from tests.fakes.x_server import USERNAME, running_x, x_settings
 from tests.integration.engine import approved_statement
-
-
-@pytest.fixture(autouse=True)
-def fresh_budget():
-    _xbudget._memory.states.clear()  # the embedded budget lives in this process: no test inherits another's
-    yield
-    _xbudget._memory.states.clear()
-
-
-@pytest.fixture
-def x():
-    with running_x() as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -129,7 +115,8 @@ def test_search_keeps_posts_without_a_mention_in_a_human_only_lane_the_api_never
         s.add(SocialReply(post_id=stranger, statement_id=live, variant=1, queued_by_id=1, delivery_id=delivery.id))
     send_now(social_settings, [delivery.id])
     with transaction(social_settings.database_url) as s:
-        assert (s.get(Delivery, delivery.id).status, s.get(Delivery, delivery.id).error_code) == ("failed", "human-only")
+        refused = s.get(Delivery, delivery.id)
+        assert (refused.status, refused.error_code) == ("failed", "human-only")
     assert x.forbidden_replies == [] and x.replies_to(stranger) == []
 
 
@@ -277,7 +264,7 @@ def test_free_text_without_approval_is_refused(social_settings, x):
 
 def test_a_reply_needs_a_live_statement_and_a_known_post(social_settings, x):
     post = x.mention()
-    with pytest.raises(InvalidInput, match="social pull"):
+    with pytest.raises(NotFound, match="social pull"):
         social.reply(social_settings, actor(social_settings, "sam"), post)
     social.pull(social_settings)
     with pytest.raises(NotAllowed, match="publish one first"):
