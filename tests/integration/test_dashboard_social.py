@@ -78,9 +78,9 @@ def test_queueing_a_chosen_variant_from_the_page_sends_one_reply_and_lists_it_as
     assert answer.status_code == 200 and f"reply to {post} queued: v1 variant 3" in answer.text
     [sent] = x.replies_to(post)
     assert sent["text"] == variants(site)[2]
-    table = re.search(r'<table id="sent-replies">(.*?)</table>', answer.text, re.S).group(1)
-    assert f'href="https://x.com/i/web/status/{sent["id"]}"' in table and html.escape(sent["text"]) in table
-    assert f'href="https://x.com/customer/status/{post}"' in table
+    card = re.search(rf'<article class="card"[^>]*id="sent-{post}">(.*?)</article>', answer.text, re.S).group(1)
+    assert f'href="https://x.com/i/web/status/{sent["id"]}"' in card and html.escape(sent["text"]) in card
+    assert f'href="https://x.com/customer/status/{post}"' in card and "v1 variant 3 · by sam" in card
     again = site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
     assert "already has a reply, queued by sam" in html.unescape(again.text) and len(x.replies_to(post)) == 1
 
