@@ -186,12 +186,16 @@ def inbox(settings: Settings, state: str | None = None, incident_id: int | None 
         every = _post_views(s)
     about = [p for p in every if incident_id is None or p["incident_id"] == incident_id]
     shown = [p for p in about if (state is None or p["state"] == state) and (lane is None or p["lane"] == lane)]
-    page = shown[offset:offset + limit] if limit is not None else shown[offset:]
-    more = limit is not None and offset + limit < len(shown)
-    return {"posts": page, "total": len(shown), "limit": limit, "offset": offset,
-            "next_offset": offset + limit if more else None,
+    return {**page_of(shown, "posts", limit, offset),
             "counts": {name: sum(p["state"] == name for p in about) for name in STATES},
             "budget": reply_budget(settings, _queued(every))}
+
+
+def page_of(rows: list[dict], name: str, limit: int | None, offset: int) -> dict:
+    """One page of `rows` (all from `offset` when `limit` is None), with where the next one starts."""
+    more = limit is not None and offset + limit < len(rows)
+    return {name: rows[offset:offset + limit] if limit is not None else rows[offset:], "total": len(rows),
+            "limit": limit, "offset": offset, "next_offset": offset + limit if more else None}
 
 
 def budget(settings: Settings) -> dict:

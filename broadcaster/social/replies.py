@@ -27,7 +27,7 @@ from ..domain.lifecycle import State
 from ..store.db import transaction
 from ..store.models import Delivery, Incident, SocialPost, SocialReply, Statement, User, utcnow
 from ..usecase import acting, label, live_statement, log_action, unit_of_work
-from .inbox import HUMAN_ONLY, get_post, open_incident_id, post_url, state_of
+from .inbox import HUMAN_ONLY, get_post, open_incident_id, page_of, post_url, state_of
 
 Dispatcher = Callable[[Settings, list[int]], object]
 REPLY = "reply"
@@ -144,11 +144,7 @@ def ledger(settings: Settings, state: str | None = None, limit: int | None = Non
                  .order_by(SocialReply.queued_at.desc(), SocialReply.id.desc()))
         words: dict[int, dict[str, str]] = {}
         rows = [_ledger_view(row, words) for row in s.execute(query)]
-    rows = [r for r in rows if state is None or r["state"] == state]
-    page = rows[offset:offset + limit] if limit is not None else rows[offset:]
-    more = limit is not None and offset + limit < len(rows)
-    return {"replies": page, "total": len(rows), "limit": limit, "offset": offset,
-            "next_offset": offset + limit if more else None}
+    return page_of([r for r in rows if state is None or r["state"] == state], "replies", limit, offset)
 
 
 def _ledger_view(row, words: dict[int, dict[str, str]]) -> dict:

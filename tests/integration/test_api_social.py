@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
-from broadcaster import publish, social, statements
+from broadcaster import publish, social
 from broadcaster.delivery.chunk import send_now
-from broadcaster.statements import StatementInput
 from tests.conftest import actor, make_settings
 from tests.fakes.x_server import x_settings
 from tests.integration.api_fixtures import install
+from tests.integration.engine import approved_statement
 
 PROBLEM = "application/problem+json"
 
@@ -123,11 +123,8 @@ def test_a_held_reply_is_listed_held_then_re_based_on_the_new_version(site, x):
     site.client.app.state.dispatch = lambda settings, ids: None  # queued, not sent yet
     call(site, "POST", f"/posts/{post}/reply", json={"variant": 1})
     settings = site.settings
-    draft = statements.draft(settings, actor(settings, "alice"), site.incident_id,
-                             StatementInput(status="identified", headline="We found the cause", next_update="1h"))
-    submitted = statements.submit(settings, actor(settings, "alice"), draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
-    publish.publish(settings, actor(settings, "alice"), draft["id"], dispatch=send_now)
+    second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
+    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
 
     [held] = call(site, "GET", "/replies", params={"state": "held"}).json()["replies"]
     assert (held["post_id"], held["version"], held["rebased_from_version"]) == (post, 1, None)

@@ -9,12 +9,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from broadcaster import auth, publish, social, statements
+from broadcaster import auth, publish, social
 from broadcaster.delivery.chunk import send_now
-from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent
 from tests.conftest import actor
+from tests.integration.engine import approved_statement
 from tests.integration.test_dashboard import PASSWORD, csrf_of
 
 
@@ -144,11 +144,8 @@ def test_a_held_reply_is_flagged_and_once_re_based_says_the_words_changed(site, 
     csrf = log_in(site.client, "sam")
     site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
     settings = site.settings
-    draft = statements.draft(settings, actor(settings, "alice"), site.incident_id,
-                             StatementInput(status="identified", headline="We found the cause", next_update="1h"))
-    submitted = statements.submit(settings, actor(settings, "alice"), draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
-    publish.publish(settings, actor(settings, "alice"), draft["id"], dispatch=send_now)
+    second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
+    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
 
     held = site.client.get("/dashboard/social").text
     queue = re.search(rf'id="queued-{post}">(.*?)</article>', held, re.S).group(1)
