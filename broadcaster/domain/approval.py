@@ -45,8 +45,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Holding statements: kept ready in calm times, switched on by an author or approver.
     "keep holding": frozenset({Role.AUTHOR, Role.ADMIN}),
     "activate holding": frozenset({Role.AUTHOR, Role.APPROVER, Role.ADMIN}),
-    # The social reply queue: queue approved replies, skip posts, search for the human-only lane.
-    "social reply": frozenset({Role.SOCIAL, Role.ADMIN}),
+    # The social reply queue. Reading it (customers' posts, the queue, the live variants, X's budget) is for
+    # the team that works it, and for admins, who run the system and watch it; authors and approvers do
+    # not work the queue (approvers see the free text waiting for them in their own approval inbox).
+    "read social": frozenset({Role.SOCIAL, Role.ADMIN}),
+    # Pulling mentions and searching fill the inbox and answer no one: running the system (beat pulls on
+    # its own while an incident is open), so admins may too.
+    "social pull": frozenset({Role.SOCIAL, Role.ADMIN}),
+    # Queueing a reply, proposing free text and skipping a post decide what the company says to one
+    # customer: the social team's call alone. Admins run the system; they do not speak for the company.
+    "social reply": frozenset({Role.SOCIAL}),
     # Free text for one reply is approved like a statement: by an approver, never by its proposer.
     "approve reply": frozenset({Role.APPROVER}),
 }

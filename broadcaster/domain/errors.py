@@ -20,3 +20,8 @@ class NotAllowed(BroadcasterError):
 
 class LimitExceeded(BroadcasterError):
     pass
+
+
+class ProviderError(BroadcasterError):
+    """A provider the request needs (X, Twilio, ...) did not answer, or refused: nothing the caller typed
+    is wrong, and trying again later may work."""

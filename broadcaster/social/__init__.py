@@ -1,14 +1,17 @@
 """The social reply queue: customers' posts on X answered with approved words, one reply per post,
 inside X's rules and limits. Use cases for the CLI and the web app (``/api/v1/social/``):
 
-- ``pull(settings)``, ``search(settings, actor, query)``, ``inbox(settings, state=, incident_id=)``,
-  ``skip(settings, actor, post_id)``, ``reply_budget(settings, queued)``, ``tick(settings)`` (beat);
+- ``pull(settings, actor=None)``, ``search(settings, actor, query)``, ``skip(settings, actor, post_id)``,
+  ``inbox(settings, state=, incident_id=, limit=, offset=)``, ``budget(settings)``,
+  ``reply_budget(settings, queued)``, ``tick(settings)`` (beat);
 - ``reply(settings, actor, post_id, variant=)``, ``propose(settings, actor, post_id, text)``,
-  ``approve_text(settings, approver, post_id, seen_hash)``, ``rebase_held(settings)``.
+  ``approve_text(settings, approver, post_id, seen_hash)``, ``rebase_held(settings)``;
+- ``ledger(settings, state=, limit=, offset=)`` (the replies: queued, held and re-based, sent) and
+  ``live_variants(settings, incident_id=)`` (the approved words a reply may use).
 """
 
-from .inbox import inbox, pull, reply_budget, search, skip, tick
-from .replies import approve_text, propose, rebase_held, reply
+from .inbox import budget, inbox, pull, reply_budget, search, skip, tick
+from .replies import LEDGER_STATES, approve_text, ledger, live_variants, propose, rebase_held, reply
 
-__all__ = ["approve_text", "inbox", "propose", "pull", "rebase_held", "reply", "reply_budget", "search", "skip",
-           "tick"]
+__all__ = ["LEDGER_STATES", "approve_text", "budget", "inbox", "ledger", "live_variants", "propose", "pull",
+           "rebase_held", "reply", "reply_budget", "search", "skip", "tick"]

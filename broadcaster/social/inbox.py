@@ -21,14 +21,15 @@ from ..channels import _xbudget
 from ..config import Settings
 from ..delivery.status import CANCELLED, FAILED, REACHED
 from ..domain.approval import Actor
-from ..domain.errors import InvalidInput, NotAllowed
+from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
 from ..store.db import transaction
 from ..store.models import Delivery, Incident, SocialCursor, SocialPost, SocialReply, Statement, User, utcnow
-from ..usecase import acting, get, log_action, unit_of_work
+from ..usecase import acting, log_action, unit_of_work
 from .x_reader import Post, XReader
 
 MENTION, HUMAN_ONLY = "mention", "human_only"
+LANES = (MENTION, HUMAN_ONLY)
 STATES = ("new", "queued", "awaiting approval", "held", "replied", "failed", "skipped", "human-only")
 
 
@@ -39,15 +40,19 @@ def open_incident_id(s: Session) -> int | None:
                     .order_by(Incident.id.desc()).limit(1))
 
 
-def pull(settings: Settings) -> dict:
-    """Store the account's new mentions; returns what was read. Beat runs it while an incident is open."""
+def pull(settings: Settings, actor: Actor | None = None) -> dict:
+    """Store the account's new mentions; returns what was read. Beat runs it while an incident is open
+    (no actor); a person asking for it (the web app) must have the role to."""
+    if actor is not None:
+        with acting(settings, actor, "social pull", "mentions"):
+            pass  # the role check (and its audit on refusal) before anything is asked of X
     reader = XReader(settings)
     user_id, _ = reader.account()
     cursor = f"mentions:{user_id}"
     result = _read_into_inbox(settings, cursor, reader.mentions(user_id, _since(settings, cursor)),
                               lambda post: MENTION, "mentions")
     with unit_of_work(settings) as s:
-        log_action(s, None, "social pull", cursor, result)
+        log_action(s, actor, "social pull", cursor, result)
     return result
 
 
@@ -56,7 +61,7 @@ def search(settings: Settings, actor: Actor, query: str) -> dict:
     Those that mention it are left to `pull` (they are in the mentions too)."""
     if not query.strip():
         raise InvalidInput("query: say what to search for, e.g. 'acme login down'")
-    with acting(settings, actor, "social reply", f"search:{query[:50]}"):
+    with acting(settings, actor, "social pull", f"search:{query[:50]}"):
         pass  # the role check (and its audit on refusal) before anything is asked of X
     reader = XReader(settings)
     _, username = reader.account()
@@ -144,7 +149,7 @@ def skip(settings: Settings, actor: Actor, post_id: str) -> dict:
 def get_post(s: Session, post_id: str) -> SocialPost:
     post = s.get(SocialPost, str(post_id).strip())
     if post is None:
-        raise InvalidInput(f"post {post_id}: not in the inbox; run `broadcaster social pull` (or search) first")
+        raise NotFound(f"post {post_id}: not in the inbox; run `broadcaster social pull` (or search) first")
     return post
 
 
@@ -169,34 +174,61 @@ def state_of(post: SocialPost, reply: SocialReply | None, delivery_status: str |
     return "queued"
 
 
-def inbox(settings: Settings, state: str | None = None, incident_id: int | None = None) -> dict:
-    """Every post with its state, who picked it up, the incident, and the reply budget."""
+def inbox(settings: Settings, state: str | None = None, incident_id: int | None = None, limit: int | None = None,
+          offset: int = 0, lane: str | None = None) -> dict:
+    """Posts newest first with their state, who picked them up and the incident (a page of them when `limit`
+    is given; only one lane's when `lane` is), how many posts are in each state, and the reply budget."""
     if state is not None and state not in STATES:
         raise InvalidInput(f"state: choose among {', '.join(STATES)}")
+    if lane is not None and lane not in LANES:
+        raise InvalidInput(f"lane: choose among {', '.join(LANES)}")
     with unit_of_work(settings) as s:
-        picker, skipper = aliased(User), aliased(User)
-        query = (select(SocialPost, SocialReply, Delivery.status, Statement, picker.name, skipper.name)
-                 .outerjoin(SocialReply, SocialReply.post_id == SocialPost.id)
-                 .outerjoin(Delivery, Delivery.id == SocialReply.delivery_id)
-                 .outerjoin(Statement, Statement.id == SocialReply.statement_id)
-                 .outerjoin(picker, picker.id == SocialReply.queued_by_id)
-                 .outerjoin(skipper, skipper.id == SocialPost.skipped_by_id)
-                 .order_by(SocialPost.posted_at.desc(), SocialPost.id.desc()))
-        if incident_id is not None:
-            query = query.where(SocialPost.incident_id == incident_id)
-        posts = []
-        for post, reply, status, statement, picked_by, skipped_by in s.execute(query):
-            row = _post_view(post, reply, status, statement, picked_by or skipped_by)
-            if state is None or row["state"] == state:
-                posts.append(row)
-    return {"posts": posts, "budget": reply_budget(settings, sum(p["state"] == "queued" for p in posts))}
+        every = _post_views(s)
+    about = [p for p in every if incident_id is None or p["incident_id"] == incident_id]
+    shown = [p for p in about if (state is None or p["state"] == state) and (lane is None or p["lane"] == lane)]
+    return {**page_of(shown, "posts", limit, offset),
+            "counts": {name: sum(p["state"] == name for p in about) for name in STATES},
+            "budget": reply_budget(settings, _queued(every))}
+
+
+def page_of(rows: list[dict], name: str, limit: int | None, offset: int) -> dict:
+    """One page of `rows` (all from `offset` when `limit` is None), with where the next one starts."""
+    more = limit is not None and offset + limit < len(rows)
+    return {name: rows[offset:offset + limit] if limit is not None else rows[offset:], "total": len(rows),
+            "limit": limit, "offset": offset, "next_offset": offset + limit if more else None}
+
+
+def budget(settings: Settings) -> dict:
+    """How many replies can go out now, and by when the queued rest will have gone."""
+    with unit_of_work(settings) as s:
+        return reply_budget(settings, _queued(_post_views(s)))
+
+
+def _queued(posts: list[dict]) -> int:
+    return sum(p["state"] == "queued" for p in posts)
+
+
+def _post_views(s: Session) -> list[dict]:
+    picker, skipper = aliased(User), aliased(User)
+    query = (select(SocialPost, SocialReply, Delivery.status, Statement, picker.name, skipper.name)
+             .outerjoin(SocialReply, SocialReply.post_id == SocialPost.id)
+             .outerjoin(Delivery, Delivery.id == SocialReply.delivery_id)
+             .outerjoin(Statement, Statement.id == SocialReply.statement_id)
+             .outerjoin(picker, picker.id == SocialReply.queued_by_id)
+             .outerjoin(skipper, skipper.id == SocialPost.skipped_by_id)
+             .order_by(SocialPost.posted_at.desc(), SocialPost.id.desc()))
+    open_now = open_incident_id(s)
+    return [_post_view(post, reply, status, statement, picked_by or skipped_by, open_now)
+            for post, reply, status, statement, picked_by, skipped_by in s.execute(query)]
 
 
 def _post_view(post: SocialPost, reply: SocialReply | None, status: str | None, statement: Statement | None,
-               picked_by: str | None) -> dict:
+               picked_by: str | None, open_now: int | None) -> dict:
     return {
         "id": post.id, "url": post_url(post), "author": post.author_username, "text": post.text,
         "posted_at": post.posted_at.isoformat() if post.posted_at else None, "incident_id": post.incident_id,
+        # whose live statement a reply would use: the post's incident, else the one open now (as `reply` does)
+        "reply_incident_id": post.incident_id or open_now,
         "lane": post.lane, "state": state_of(post, reply, status, statement.state if statement else None),
         "picked_by": picked_by, "delivery_status": status,
         "version": statement.version if statement else None,

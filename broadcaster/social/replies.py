@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..channels import channel, transport_for
 from ..channels.reply import variant_numbers
@@ -25,9 +25,9 @@ from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from ..domain.hashing import sha256_of
 from ..domain.lifecycle import State
 from ..store.db import transaction
-from ..store.models import Delivery, SocialPost, SocialReply, Statement, User, utcnow
-from ..usecase import acting, label, live_statement, log_action
-from .inbox import HUMAN_ONLY, get_post, open_incident_id, post_url
+from ..store.models import Delivery, Incident, SocialPost, SocialReply, Statement, User, utcnow
+from ..usecase import acting, label, live_statement, log_action, unit_of_work
+from .inbox import HUMAN_ONLY, get_post, open_incident_id, page_of, post_url, state_of
 
 Dispatcher = Callable[[Settings, list[int]], object]
 REPLY = "reply"
@@ -121,6 +121,81 @@ def rebase_held(settings: Settings, dispatch: Dispatcher | None = None) -> int:
     if ids:
         (dispatch or broker.enqueue)(settings, ids)
     return len(ids)
+
+
+LEDGER_STATES = ("awaiting approval", "queued", "held", "replied", "failed")
+
+
+def ledger(settings: Settings, state: str | None = None, limit: int | None = None, offset: int = 0) -> dict:
+    """Every reply in the ledger, newest first (a page when `limit` is given): its post, the exact words it
+    says or said, who queued (and approved) it, whether it was re-based on a newer version, and once it went,
+    the reply's own post on X."""
+    if state is not None and state not in LEDGER_STATES:
+        raise InvalidInput(f"state: choose among {', '.join(LEDGER_STATES)}")
+    with unit_of_work(settings) as s:
+        queued_by, approved_by, first = aliased(User), aliased(User), aliased(Statement)
+        query = (select(SocialReply, SocialPost, Delivery, Statement, queued_by.name, approved_by.name, first.version)
+                 .join(SocialPost, SocialPost.id == SocialReply.post_id)
+                 .join(Statement, Statement.id == SocialReply.statement_id)
+                 .join(queued_by, queued_by.id == SocialReply.queued_by_id)
+                 .outerjoin(Delivery, Delivery.id == SocialReply.delivery_id)
+                 .outerjoin(approved_by, approved_by.id == SocialReply.approved_by_id)
+                 .outerjoin(first, first.id == SocialReply.rebased_from_id)
+                 .order_by(SocialReply.queued_at.desc(), SocialReply.id.desc()))
+        words: dict[int, dict[str, str]] = {}
+        rows = [_ledger_view(row, words) for row in s.execute(query)]
+    return page_of([r for r in rows if state is None or r["state"] == state], "replies", limit, offset)
+
+
+def _ledger_view(row, words: dict[int, dict[str, str]]) -> dict:
+    reply, post, delivery, statement, queued_by, approved_by, first_version = row
+    if statement.id not in words:
+        words[statement.id] = _reply_fields(statement) or {}
+    status = delivery.status if delivery else None
+    state = state_of(post, reply, status, statement.state)
+    reached = status in REACHED
+    return {
+        "post_id": post.id, "post_url": post_url(post), "author": post.author_username, "post_text": post.text,
+        "incident_id": statement.incident_id, "state": state, "statement_id": statement.id,
+        "version": statement.version, "variant": reply.variant, "free_text": reply.custom_text is not None,
+        "text": reply.custom_text if reply.custom_text is not None else words[statement.id].get(
+            f"variant{reply.variant}", ""),
+        "hash": reply.custom_hash, "queued_by": queued_by,
+        "queued_at": reply.queued_at.isoformat(timespec="seconds"), "approved_by": approved_by,
+        "rebased_from_version": first_version, "note": reply.note or "",
+        "delivery_id": reply.delivery_id, "delivery_status": status,
+        "error": delivery.error_message if delivery is not None and state == "failed" else None,
+        "sent_at": delivery.updated_at.isoformat(timespec="seconds") if reached else None,
+        "reply_id": delivery.provider_message_id if reached else None,
+        "reply_url": f"https://x.com/i/web/status/{delivery.provider_message_id}"
+        if reached and delivery.provider_message_id else None,
+    }
+
+
+def live_variants(settings: Settings, incident_id: int | None = None) -> list[dict]:
+    """The approved reply variants, word for word, of the statement live for each incident a reply may be
+    about (`incident_id`, else every unresolved one and every one a post in the inbox is about); the
+    incident a post without one is answered for (the newest open) comes first."""
+    with unit_of_work(settings) as s:
+        default = open_incident_id(s)
+        if incident_id is not None:
+            ids = {incident_id}
+        else:
+            ids = set(s.scalars(select(Incident.id).where(Incident.resolved_at.is_(None))))
+            ids |= set(s.scalars(select(SocialPost.incident_id).where(SocialPost.incident_id.is_not(None))
+                                 .distinct()))
+        shown = []
+        for number in sorted(ids, key=lambda i: (i != default, -i)):
+            live = live_statement(s, number)
+            if live is None:
+                continue
+            fields = _reply_fields(live) or {}
+            shown.append({"incident_id": number, "incident_title": live.incident.title,
+                          "resolved": live.incident.resolved_at is not None, "default": number == default,
+                          "statement_id": live.id, "version": live.version, "status": live.status,
+                          "content_hash": live.content_hash,
+                          "variants": [{"number": n, "text": fields[f"variant{n}"]} for n in variant_numbers(fields)]})
+    return shown
 
 
 def _refuse_unanswerable(s: Session, post: SocialPost) -> None:

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import requests
 import tweepy
@@ -10,7 +11,7 @@ import tweepy
 from ..channels import channel
 from ..channels.x import client_for
 from ..config import Settings
-from ..domain.errors import BroadcasterError, InvalidInput
+from ..domain.errors import InvalidInput, ProviderError
 
 TWEET_FIELDS = ["author_id", "created_at", "conversation_id"]
 
@@ -58,7 +59,7 @@ class XReader:
     def _pages(self, fetch) -> Iterator[list[Post]]:
         token = None
         for _ in range(self.settings.social_max_pages):
-            page = _call(lambda: fetch(token))
+            page = _call(partial(fetch, token))
             users = {str(u.id): u.username for u in (page.includes or {}).get("users", [])}
             yield [Post(str(t.id), str(t.author_id) if t.author_id else None, users.get(str(t.author_id)), t.text,
                         t.created_at, str(t.conversation_id) if t.conversation_id else None) for t in page.data or []]
@@ -75,8 +76,8 @@ def _call(fetch):
         return fetch()
     except tweepy.TooManyRequests as exc:
         when = datetime.fromtimestamp(exc.reset_time).isoformat(timespec="seconds") if exc.reset_time else "later"
-        raise BroadcasterError(f"X says too many requests for this endpoint: try again after {when}") from None
+        raise ProviderError(f"X says too many requests for this endpoint: try again after {when}") from None
     except tweepy.HTTPException as exc:
-        raise BroadcasterError(f"X refused the request: {exc}") from None
+        raise ProviderError(f"X refused the request: {exc}") from None
     except requests.RequestException as exc:
-        raise BroadcasterError(f"cannot reach X: {exc}") from None
+        raise ProviderError(f"cannot reach X: {exc}") from None

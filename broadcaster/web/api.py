@@ -21,7 +21,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import auth
 from ..config import Settings
 from ..domain.approval import Actor
-from ..domain.errors import BroadcasterError, IllegalTransition, InvalidInput, LimitExceeded, NotAllowed, NotFound
+from ..domain.errors import (
+    BroadcasterError,
+    IllegalTransition,
+    InvalidInput,
+    LimitExceeded,
+    NotAllowed,
+    NotFound,
+    ProviderError,
+)
 
 logger = logging.getLogger("broadcaster.api")
 PREFIX = "/api/v1"
@@ -69,6 +77,7 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (IllegalTransition, 409, "Illegal transition"),
     (LimitExceeded, 422, "Limit exceeded"),
     (InvalidInput, 422, "Invalid input"),
+    (ProviderError, 502, "Provider error"),
     (BroadcasterError, 400, "Bad request"),
 ]
 _FIELD = re.compile(r"^([A-Za-z_][\w.]*): ")
@@ -119,12 +128,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def router() -> APIRouter:
     """Every resource's routes under /api/v1."""
-    from . import api_admin, api_statements
+    from . import api_admin, api_social, api_statements
 
     combined = APIRouter(prefix=PREFIX, responses={
         401: {"description": "No valid token or session"}, 403: {"description": "The role does not allow it"},
         422: {"description": "Invalid input, or a channel limit broken"}})
-    for module in (api_statements, api_admin):
+    for module in (api_statements, api_admin, api_social):
         for sub in module.routers:
             combined.include_router(sub)
     return combined

@@ -20,7 +20,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # The OpenAPI document and its docs page describe the REST API only (/api/v1).
     app = FastAPI(title="Broadcaster", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
-                  description="Outage statements: draft, approve, publish, and the send log. Authenticate with "
+                  description="Outage statements: draft, approve, publish, and the send log; the social reply "
+                              "queue (answers to customers on X with approved words). Authenticate with "
                               "`Authorization: Bearer <token>` (`broadcaster token create`).")
     app.state.settings = settings
     app.include_router(webhooks.router, include_in_schema=False)

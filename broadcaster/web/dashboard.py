@@ -1,4 +1,4 @@
-"""The dashboard: server-rendered pages for authors, approvers and admins (templates in
+"""The dashboard: server-rendered pages for authors, approvers, the social team and admins (templates in
 templates/_web/dashboard/), usable on a phone. No build step: the editor's live preview and the
 fan-out progress are a few lines of vanilla JavaScript over the JSON API, with the session cookie.
 
@@ -12,10 +12,10 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .. import audit, auth, holding, publish, statements
+from .. import audit, auth, holding, publish, social, statements
 from ..config import Settings
 from ..directory import audit_trail
-from ..domain.approval import Role
+from ..domain.approval import PERMISSIONS, Role
 from ..domain.errors import BroadcasterError, NotAllowed
 from ..domain.incident import Impact, IncidentStatus
 from ..render.environment import environment
@@ -42,13 +42,21 @@ def _session(request: Request) -> auth.Session:
     return session
 
 
+def reading(request: Request, action: str = "read") -> auth.Session:
+    """The logged-in session, if the permission table lets it read this page (a refusal is audited)."""
+    session = _session(request)
+    auth.authorize(settings_of(request), session.actor, action, request.url.path[:60])
+    return session
+
+
 def page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
     settings = settings_of(request)
     session = getattr(request.state, "session", None)
     roles = {r.value for r in session.actor.roles} if session else set()
+    may = {action for action, allowed in PERMISSIONS.items() if session and session.actor.roles & allowed}
     template = environment(settings.templates_dir).get_template(f"_web/dashboard/{name}.html")
     return HTMLResponse(template.render(
-        company_name=settings.company_name, me=session.actor.name if session else None, roles=roles,
+        company_name=settings.company_name, me=session.actor.name if session else None, roles=roles, may=may,
         csrf=session.csrf_token if session else "", error=request.query_params.get("error", ""),
         notice=request.query_params.get("notice", ""), **context), status_code=status)
 
@@ -138,9 +146,12 @@ def root() -> RedirectResponse:
 
 
 @router.get("/dashboard")
-def home(request: Request) -> HTMLResponse:
-    _session(request)
+def home(request: Request) -> Response:
+    session = _session(request)
     settings = settings_of(request)
+    if not session.actor.roles & PERMISSIONS["read"] and session.actor.roles & PERMISSIONS["read social"]:
+        return RedirectResponse("/dashboard/social", status_code=303)  # the social team's page is its home
+    auth.authorize(settings, session.actor, "read", "/dashboard")
     pending = [st for st in statements.list_statements(settings) if st["state"] == "pending_approval"]
     return page(request, "home", incidents=list(reversed(statements.list_incidents(settings))),
                 pending=len(pending), impacts=[i.value for i in Impact])
@@ -157,7 +168,7 @@ def open_incident(request: Request, csrf_token: str = Form(""), title: str = For
 
 @router.get("/dashboard/incidents/{incident_id}")
 def incident_page(request: Request, incident_id: int) -> HTMLResponse:
-    _session(request)
+    reading(request)
     settings = settings_of(request)
     incident = _incident(settings, incident_id)
     versions = statements.list_statements(settings, incident_id)
@@ -168,7 +179,7 @@ def incident_page(request: Request, incident_id: int) -> HTMLResponse:
 
 @router.get("/dashboard/incidents/{incident_id}/new")
 def new_statement(request: Request, incident_id: int) -> HTMLResponse:
-    _session(request)
+    reading(request)
     settings = settings_of(request)
     incident = _incident(settings, incident_id)
     versions = statements.list_statements(settings, incident_id)
@@ -183,7 +194,7 @@ def new_statement(request: Request, incident_id: int) -> HTMLResponse:
 
 @router.get("/dashboard/statements/{statement_id}/edit")
 def edit_statement(request: Request, statement_id: int) -> HTMLResponse:
-    _session(request)
+    reading(request)
     settings = settings_of(request)
     st = statements.get_statement(settings, statement_id)
     values = {key: st[key] for key in ("status", "impact", "headline", "body", "workaround")}
@@ -228,7 +239,7 @@ def save_statement(request: Request, csrf_token: str = Form(""), incident_id: in
 
 @router.get("/dashboard/statements/{statement_id}")
 def statement_page(request: Request, statement_id: int) -> HTMLResponse:
-    session = _session(request)
+    session = reading(request)
     settings = settings_of(request)
     shown = statements.preview(settings, statement_id)
     st = statements.get_statement(settings, statement_id)
@@ -270,7 +281,7 @@ def keep_holding(request: Request, statement_id: int, csrf_token: str = Form("")
 
 @router.get("/dashboard/holding")
 def holding_page(request: Request) -> HTMLResponse:
-    _session(request)
+    reading(request)
     return page(request, "holding", holdings=holding.ready(settings_of(request)))
 
 
@@ -283,24 +294,27 @@ def activate_holding(request: Request, number: int, csrf_token: str = Form("")) 
 
 @router.get("/dashboard/inbox")
 def inbox(request: Request) -> HTMLResponse:
-    session = _session(request)
+    session = reading(request)
     settings = settings_of(request)
     waiting = [st for st in statements.list_statements(settings) if st["state"] == "pending_approval"]
     items = [{"st": statements.get_statement(settings, st["id"]), "preview": statements.preview(settings, st["id"])}
              for st in waiting]
-    return page(request, "inbox", items=items, may_approve=Role.APPROVER in session.actor.roles)
+    # Free text for a social reply is approved here too, where approvers already look.
+    free_text = (social.ledger(settings, "awaiting approval")["replies"]
+                 if session.actor.roles & PERMISSIONS["approve reply"] else [])
+    return page(request, "inbox", items=items, may_approve=Role.APPROVER in session.actor.roles, free_text=free_text)
 
 
 @router.get("/dashboard/statements/{statement_id}/progress")
 def progress_page(request: Request, statement_id: int) -> HTMLResponse:
-    _session(request)
+    reading(request)
     return page(request, "progress", st=statements.get_statement(settings_of(request), statement_id))
 
 
 @router.get("/dashboard/send-log")
 def send_log(request: Request, statement_id: str = "", channel: str = "", status: str = "", target: str = "",
              offset: int = 0) -> HTMLResponse:
-    _session(request)
+    reading(request)
     filters = {"statement_id": int(statement_id) if statement_id.isdigit() else None, "channel": channel or None,
                "status": status or None, "target": target or None}
     rows = audit.send_log(settings_of(request), **filters, limit=101, offset=max(offset, 0))
@@ -311,7 +325,7 @@ def send_log(request: Request, statement_id: str = "", channel: str = "", status
 
 @router.get("/dashboard/consistency")
 def consistency(request: Request) -> HTMLResponse:
-    _session(request)
+    reading(request)
     return page(request, "consistency", report=audit.consistency_report(settings_of(request)))
 
 
@@ -330,10 +344,11 @@ def _split(text: str) -> list[str]:
 
 def install(app: FastAPI) -> None:
     """The dashboard's routes, and how its refusals look: a login redirect, or a page saying why."""
-    from . import approval_links, dashboard_admin
+    from . import approval_links, dashboard_admin, dashboard_social
 
     app.include_router(router)
     app.include_router(dashboard_admin.router)
+    app.include_router(dashboard_social.router)
     app.include_router(approval_links.router)
 
     @app.exception_handler(LoginRequired)

@@ -6,6 +6,7 @@ Outside CI a missing Chromium skips these tests; in CI (`CI=true`) it fails them
 import functools
 import http.server
 import os
+import shutil
 import socket
 import threading
 import time
@@ -14,7 +15,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from broadcaster.config import get_settings
+from broadcaster.store.db import migrate
+from tests.conftest import TEST_SECRET_KEY
+
 CHROMIUM = Path("/usr/bin/chromium")
+README_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
@@ -103,3 +110,44 @@ def site(tmp_path):
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
+
+
+@pytest.fixture
+def embedded_env() -> dict[str, str]:
+    """More environment for `embedded` (a test module overrides this fixture to set up a provider)."""
+    return {}
+
+
+@pytest.fixture
+def embedded(tmp_path, monkeypatch, embedded_env):
+    """Settings as `broadcaster serve` has them by default, and its in-process worker."""
+    url = f"sqlite:///{tmp_path}/broadcaster.db"
+    monkeypatch.setenv("BROADCASTER_DATABASE_URL", url)
+    monkeypatch.setenv("BROADCASTER_COMPANY_NAME", "Acme")
+    monkeypatch.setenv("BROADCASTER_SECRET_KEY", TEST_SECRET_KEY)  # what `broadcaster init` would have written
+    for key, value in embedded_env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    settings = get_settings()
+    migrate(url)
+    from broadcaster.cli.run import embedded_worker
+
+    with embedded_worker(settings):
+        yield settings
+    get_settings.cache_clear()
+
+
+def log_in(page, base: str, name: str, lands: str = "/dashboard") -> None:
+    page.goto(f"{base}/login")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{lands}")
+
+
+def keep_screenshots(shots: Path, *names: str) -> None:
+    """Each screenshot is a real picture; UPDATE_SCREENSHOTS=1 also refreshes the README's copy of it."""
+    for name in names:
+        assert (shots / name).stat().st_size > 10_000
+        if os.environ.get("UPDATE_SCREENSHOTS"):  # refresh the README's pictures on purpose only
+            shutil.copy(shots / name, README_SHOTS / name)

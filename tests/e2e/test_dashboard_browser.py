@@ -4,45 +4,9 @@ fan-out reach 100 % (sent by the embedded worker, as `broadcaster serve` runs it
 shows every channel. Screenshots are saved as test artifacts; UPDATE_SCREENSHOTS=1 also copies them
 to docs/screenshots/ (the README shows them), so an ordinary test run never dirties the checkout."""
 
-import os
-import shutil
-from pathlib import Path
-
-import pytest
-
 from broadcaster import auth, people, statements
-from broadcaster.config import get_settings
-from broadcaster.store.db import migrate
-from tests.conftest import TEST_SECRET_KEY, actor, add_user
-
-ROOT = Path(__file__).resolve().parents[2]
-README_SHOTS = ROOT / "docs" / "screenshots"
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def embedded(tmp_path, monkeypatch):
-    """Settings as `broadcaster serve` has them by default, and its in-process worker."""
-    url = f"sqlite:///{tmp_path}/broadcaster.db"
-    monkeypatch.setenv("BROADCASTER_DATABASE_URL", url)
-    monkeypatch.setenv("BROADCASTER_COMPANY_NAME", "Acme")
-    monkeypatch.setenv("BROADCASTER_SECRET_KEY", TEST_SECRET_KEY)  # what `broadcaster init` would have written
-    get_settings.cache_clear()
-    settings = get_settings()
-    migrate(url)
-    from broadcaster.cli.run import embedded_worker
-
-    with embedded_worker(settings):
-        yield settings
-    get_settings.cache_clear()
-
-
-def log_in(page, base: str, name: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#name", name)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
+from tests.conftest import actor, add_user
+from tests.e2e.conftest import PASSWORD, keep_screenshots, log_in
 
 
 def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(embedded, browser, serve_app,
@@ -98,7 +62,4 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     shown = {cell.text_content() for cell in author.query_selector_all("#log tr td:nth-child(4)")}
     assert shown == {"banner", "status_page", "x", "email", "sms", "ivr"}
     assert errors == []
-    for name in ("editor.png", "inbox.png", "progress.png"):
-        assert (shots / name).stat().st_size > 10_000
-        if os.environ.get("UPDATE_SCREENSHOTS"):  # refresh the README's pictures on purpose only
-            shutil.copy(shots / name, README_SHOTS / name)
+    keep_screenshots(shots, "editor.png", "inbox.png", "progress.png")

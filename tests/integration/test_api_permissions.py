@@ -7,11 +7,12 @@ from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent
 from tests.integration.api_fixtures import install
 
-A, P, ADMIN = "author", "approver", "admin"
-EVERYONE = {A, P, ADMIN}
+A, P, ADMIN, S = "author", "approver", "admin", "social"
+EVERYONE = {A, P, ADMIN}  # every role that reads incidents and statements: the social team works its own queue
+ROLES = [A, P, ADMIN, S]
 
 # (method, path, json body, the roles that may call it). {s}: a statement waiting for approval,
-# {i}: its incident, {h}: its content hash.
+# {i}: its incident, {h}: its content hash, {p}: a customer's post id.
 ENDPOINTS = [
     ("GET", "/incidents", None, EVERYONE),
     ("POST", "/incidents", {"title": "Checkout down", "impact": "minor"}, {A, ADMIN}),
@@ -35,7 +36,7 @@ ENDPOINTS = [
     ("GET", "/subscribers", None, {ADMIN}),
     ("POST", "/subscribers", {"email": "new@example.com"}, {ADMIN}),
     ("DELETE", "/subscribers/1", None, {ADMIN}),
-    ("GET", "/me", None, EVERYONE),
+    ("GET", "/me", None, EVERYONE | {S}),
     ("GET", "/roles", None, EVERYONE),
     ("GET", "/users", None, {ADMIN}),
     ("POST", "/users", {"name": "dave", "roles": ["author"]}, {ADMIN}),
@@ -46,7 +47,19 @@ ENDPOINTS = [
     ("GET", "/holding", None, EVERYONE),
     ("POST", "/holding", {"statement_id": "{s}"}, {A, ADMIN}),
     ("POST", "/holding/1/activate", None, EVERYONE),
+    ("GET", "/social/inbox", None, {S, ADMIN}),
+    ("POST", "/social/pull", None, {S, ADMIN}),
+    ("POST", "/social/search", {"query": "login down"}, {S, ADMIN}),
+    ("GET", "/social/variants", None, {S, ADMIN}),
+    ("POST", "/social/posts/{p}/reply", {"variant": 1}, {S}),
+    ("POST", "/social/posts/{p}/skip", None, {S}),
+    ("POST", "/social/posts/{p}/free-text", {"text": "Try the mobile app"}, {S}),
+    ("POST", "/social/posts/{p}/free-text/approve", {"content_hash": "{h}"}, {P}),
+    ("GET", "/social/free-text", None, {P}),
+    ("GET", "/social/replies", None, {S, ADMIN}),
+    ("GET", "/social/budget", None, {S, ADMIN}),
 ]
+POST_ID = "1860000000000000042"
 
 
 @pytest.fixture
@@ -58,7 +71,8 @@ def _fill(value, installation):
     if isinstance(value, dict):
         return {k: _fill(v, installation) for k, v in value.items()}
     if isinstance(value, str):
-        filled = value.format(s=installation.statement_id, i=installation.incident_id, h=installation.content_hash)
+        filled = value.format(s=installation.statement_id, i=installation.incident_id, h=installation.content_hash,
+                              p=POST_ID)
         return int(filled) if value in ("{s}", "{i}") else filled
     return value
 
@@ -68,12 +82,12 @@ def test_the_table_covers_every_api_route(settings):
               for path, item in install(settings).client.app.openapi()["paths"].items() for method in item}
     table = {(method.lower(), path.replace("{i}", "{incident_id}").replace("{s}", "{statement_id}")
               .replace("/subscribers/1", "/subscribers/{subscriber_id}").replace("/tokens/1", "/tokens/{token_id}")
-              .replace("/holding/1/", "/holding/{number}/"))
+              .replace("/holding/1/", "/holding/{number}/").replace("{p}", "{post_id}"))
              for method, path, _, _ in ENDPOINTS}
     assert routes == table
 
 
-@pytest.mark.parametrize("role", [A, P, ADMIN])
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("method, path, body, roles", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
 def test_each_role_is_allowed_or_refused_by_the_table(settings, role, method, path, body, roles):
     installation = install(settings, dispatch=lambda settings, ids: None)

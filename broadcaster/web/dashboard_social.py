@@ -1,0 +1,75 @@
+"""The dashboard's social page: the inbox of customers' posts, the live statement's approved reply
+variants, the queue (held and re-based replies flagged), the sent replies, the human-only lane (a link
+to answer by hand on X, never an API reply) and X's budget. Every form carries the CSRF token; each
+action is the use case `broadcaster social ...` runs."""
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from .. import social
+from ..social.inbox import HUMAN_ONLY, MENTION, STATES
+from .api import settings_of
+from .dashboard import page, reading, run_action
+
+router = APIRouter(include_in_schema=False)
+HOME = "/dashboard/social"
+PAGE_SIZE = 50
+QUEUE_STATES = ("awaiting approval", "held", "queued", "failed")
+
+
+@router.get(HOME)
+def social_page(request: Request, state: str = "", offset: int = 0) -> HTMLResponse:
+    reading(request, "read social")
+    settings = settings_of(request)
+    offset = max(offset, 0)
+    shown = social.inbox(settings, state if state in STATES else None, limit=PAGE_SIZE, offset=offset, lane=MENTION)
+    ledger = social.ledger(settings)["replies"]
+    return page(request, "social", inbox=shown, state=state if state in STATES else "", states=STATES,
+                variants={v["incident_id"]: v for v in social.live_variants(settings)},
+                queue=[r for r in ledger if r["state"] in QUEUE_STATES],
+                sent=social.ledger(settings, "replied", limit=PAGE_SIZE)["replies"],
+                human_only=social.inbox(settings, lane=HUMAN_ONLY, limit=PAGE_SIZE)["posts"],
+                budget=shown["budget"], offset=offset, page_size=PAGE_SIZE)
+
+
+@router.post(f"{HOME}/pull")
+def pull(request: Request, csrf_token: str = Form("")) -> Response:
+    return run_action(request, csrf_token, "social pull", lambda settings, actor: social.pull(settings, actor),
+                      HOME + "?notice={new}+new+post(s)+of+{fetched}+read", HOME)
+
+
+@router.post(f"{HOME}/search")
+def search(request: Request, csrf_token: str = Form(""), query: str = Form("")) -> Response:
+    return run_action(request, csrf_token, "social pull",
+                      lambda settings, actor: social.search(settings, actor, query),
+                      HOME + "?notice={new}+new+post(s)+in+the+human-only+lane#human-only", HOME)
+
+
+@router.post(HOME + "/posts/{post_id}/reply")
+def reply(request: Request, post_id: str, csrf_token: str = Form(""), variant: str = Form("")) -> Response:
+    chosen = int(variant) if variant.isdigit() else None  # "": the next variant in rotation
+    return run_action(request, csrf_token, "social reply", lambda settings, actor: social.reply(
+        settings, actor, post_id, chosen, dispatch=request.app.state.dispatch),
+        HOME + "?notice=reply+to+{post_id}+queued:+v{version}+variant+{variant}#post-{post_id}", HOME)
+
+
+@router.post(HOME + "/posts/{post_id}/skip")
+def skip(request: Request, post_id: str, csrf_token: str = Form("")) -> Response:
+    return run_action(request, csrf_token, "social reply",
+                      lambda settings, actor: social.skip(settings, actor, post_id),
+                      HOME + "?notice=post+{post_id}+skipped", HOME)
+
+
+@router.post(HOME + "/posts/{post_id}/free-text")
+def propose(request: Request, post_id: str, csrf_token: str = Form(""), text: str = Form("")) -> Response:
+    return run_action(request, csrf_token, "social reply",
+                      lambda settings, actor: social.propose(settings, actor, post_id, text),
+                      HOME + "?notice=free+text+for+{post_id}+waits+for+an+approver#queue", HOME)
+
+
+@router.post(HOME + "/posts/{post_id}/free-text/approve")
+def approve_text(request: Request, post_id: str, csrf_token: str = Form(""), content_hash: str = Form("")) -> Response:
+    """From the approvers' inbox, where the free text is shown word for word with its hash."""
+    return run_action(request, csrf_token, "approve reply", lambda settings, actor: social.approve_text(
+        settings, actor, post_id, content_hash, dispatch=request.app.state.dispatch),
+        "/dashboard/inbox?notice=free+text+reply+to+{post_id}+approved+and+queued", "/dashboard/inbox")

@@ -1,0 +1,37 @@
+"""Fixtures of the social queue's tests: the fake X server, and the API tests' installation pointed at it
+with its statement live (the API and dashboard tests)."""
+
+import pytest
+
+from broadcaster import auth, publish, statements
+from broadcaster.channels import _xbudget
+from broadcaster.delivery.chunk import send_now
+from tests.conftest import actor, add_user, make_settings
+from tests.fakes.x_server import running_x, x_settings
+from tests.integration.api_fixtures import install
+
+
+@pytest.fixture
+def x():
+    """The fake X, and X's budget as the embedded default keeps it (in this process) fresh: no test
+    inherits another's window."""
+    _xbudget._memory.states.clear()
+    with running_x() as fake:
+        yield fake
+    _xbudget._memory.states.clear()
+
+
+@pytest.fixture
+def social_site(database_url, x):
+    """The installation of the API tests, pointed at the fake X, with its statement approved and live (its
+    post on X sent) and replies sent as soon as they are queued."""
+    settings = make_settings(database_url, **x_settings(x), x_rate="100000/second", social_page_size=10)
+    installation = install(settings, dispatch=send_now)
+    add_user(settings, "tess", ["social"])
+    installation.tokens["tess"] = auth.create_token(settings, "tess", "social")["token"]
+    statements.approve(settings, actor(settings, "bob"), installation.statement_id, installation.content_hash)
+    publish.publish(settings, actor(settings, "alice"), installation.statement_id, dispatch=send_now)
+    installation.settings = settings
+    return installation
+
+

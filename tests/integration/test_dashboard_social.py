@@ -1,0 +1,177 @@
+"""The dashboard's social page through HTTP as a browser uses it, against the fake X server: the inbox
+with states, the live statement's approved words, queueing with a chosen variant, skipping, the queue
+with held and re-based replies flagged, sent replies with their links, the human-only lane (a link to
+answer by hand, never an API reply), the budget; CSRF on every form; the page only for its roles."""
+
+import html
+import re
+
+import pytest
+from sqlalchemy import select
+
+from broadcaster import auth, publish, social
+from broadcaster.delivery.chunk import send_now
+from broadcaster.store.db import transaction
+from broadcaster.store.models import AuditEvent
+from tests.conftest import actor
+from tests.integration.engine import approved_statement
+from tests.integration.test_dashboard import PASSWORD, csrf_of
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # the pages' behaviour does not depend on the database; the API tests run on both
+
+
+@pytest.fixture
+def site(social_site):
+    for name in ("alice", "bob", "sam", "tess", "root"):
+        auth.set_password(social_site.settings, name, PASSWORD)
+    return social_site
+
+
+def log_in(client, name: str) -> str:
+    """Logs in (each user lands on their home page); returns the session's CSRF token."""
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    landed = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    assert landed.status_code == 200, landed.text
+    return csrf_of(landed.text)
+
+
+def variants(site) -> list[str]:
+    [live] = social.live_variants(site.settings)
+    return [v["text"] for v in live["variants"]]
+
+
+def test_the_social_page_lists_the_inbox_the_approved_words_the_human_only_lane_and_the_budget(site, x):
+    mention = x.mention("@acme is login down for everyone?")
+    stranger = x.stranger("acme login down again, ugh")
+    social.pull(site.settings)
+    social.search(site.settings, actor(site.settings, "sam"), "login down")
+    log_in(site.client, "sam")
+
+    shown = site.client.get("/dashboard/social")
+
+    assert shown.status_code == 200 and shown.url.path == "/dashboard/social"
+    card = re.search(rf'<article class="card"[^>]*id="post-{mention}">(.*?)</article>', shown.text, re.S).group(1)
+    assert "@acme is login down for everyone?" in card and '<span class="state new">new</span>' in card
+    assert f'action="/dashboard/social/posts/{mention}/reply"' in card
+    for words in variants(site):
+        assert html.escape(words) in shown.text  # every approved variant, word for word
+    lane = re.search(rf'<article class="card"[^>]*id="human-{stranger}">(.*?)</article>', shown.text, re.S).group(1)
+    assert "acme login down again, ugh" in lane
+    assert f'href="https://x.com/intent/post?in_reply_to={stranger}"' in lane and "Answer by hand on X" in lane
+    assert f"/dashboard/social/posts/{stranger}/reply" not in shown.text  # never an API reply button there
+    assert re.search(r'Replies that can go now: <strong id="replies-now">79</strong>', shown.text)
+    nav = re.search(r"<header>(.*?)</header>", shown.text, re.S).group(1)
+    assert 'href="/dashboard/social"' in nav and 'href="/dashboard/send-log"' not in nav
+
+
+def test_queueing_a_chosen_variant_from_the_page_sends_one_reply_and_lists_it_as_sent(site, x):
+    post = x.mention()
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+
+    answer = site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "3"})
+
+    assert answer.status_code == 200 and f"reply to {post} queued: v1 variant 3" in answer.text
+    [sent] = x.replies_to(post)
+    assert sent["text"] == variants(site)[2]
+    card = re.search(rf'<article class="card"[^>]*id="sent-{post}">(.*?)</article>', answer.text, re.S).group(1)
+    assert f'href="https://x.com/i/web/status/{sent["id"]}"' in card and html.escape(sent["text"]) in card
+    assert f'href="https://x.com/customer/status/{post}"' in card and "v1 variant 3 · by sam" in card
+    again = site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+    assert "already has a reply, queued by sam" in html.unescape(again.text) and len(x.replies_to(post)) == 1
+
+
+def test_a_queue_form_without_the_csrf_token_is_refused_and_audited(site, x):
+    post = x.mention()
+    social.pull(site.settings)
+    log_in(site.client, "sam")
+
+    answer = site.client.post(f"/dashboard/social/posts/{post}/reply", data={"variant": "1"})
+
+    assert answer.status_code == 403 and "security token" in answer.text
+    assert x.replies_to(post) == []
+    with transaction(site.settings.database_url) as s:
+        assert s.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())) == "refused: form"
+    assert social.inbox(site.settings)["posts"][0]["state"] == "new"
+
+
+def test_a_user_without_the_social_role_gets_403_and_no_social_link(site, x):
+    post = x.mention()
+    social.pull(site.settings)
+    csrf = log_in(site.client, "alice")  # an author
+    assert 'href="/dashboard/social"' not in site.client.get("/dashboard").text
+
+    page = site.client.get("/dashboard/social")
+    queued = site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+
+    assert page.status_code == 403 and "alice cannot read social: needs role admin or social" in page.text
+    assert "needs role social" in html.unescape(queued.text) and x.replies_to(post) == []
+
+
+def test_the_social_team_reads_no_incident_pages_or_send_log(site):
+    log_in(site.client, "sam")
+    for path in ("/dashboard/send-log", "/dashboard/consistency", f"/dashboard/statements/{site.statement_id}"):
+        answer = site.client.get(path)
+        assert answer.status_code == 403 and "sam cannot read: needs role" in answer.text, path
+    assert site.client.get("/dashboard", follow_redirects=False).headers["location"] == "/dashboard/social"
+
+
+def test_skip_from_the_page_and_mark_a_human_only_post_answered_by_hand(site, x):
+    post, stranger = x.mention(), x.stranger("login down at acme")
+    social.pull(site.settings)
+    social.search(site.settings, actor(site.settings, "sam"), "login down")
+    csrf = log_in(site.client, "tess")
+
+    site.client.post(f"/dashboard/social/posts/{post}/skip", data={"csrf_token": csrf})
+    shown = site.client.post(f"/dashboard/social/posts/{stranger}/skip", data={"csrf_token": csrf})
+
+    card = re.search(rf'id="post-{post}">(.*?)</article>', shown.text, re.S).group(1)
+    assert '<span class="state skipped">skipped</span>' in card and "skipped by tess" in card
+    assert f'action="/dashboard/social/posts/{post}/reply"' not in card
+    lane = re.search(rf'id="human-{stranger}">(.*?)</article>', shown.text, re.S).group(1)
+    assert "answered by hand by tess" in lane and "Mark as answered by hand" not in lane
+    assert x.created == [x.created[0]]  # the statement's post only: nothing was answered through the API
+
+
+def test_a_held_reply_is_flagged_and_once_re_based_says_the_words_changed(site, x):
+    post = x.mention()
+    social.pull(site.settings)
+    site.client.app.state.dispatch = lambda settings, ids: None  # queued, not sent yet
+    csrf = log_in(site.client, "sam")
+    site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+    settings = site.settings
+    second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
+    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
+
+    held = site.client.get("/dashboard/social").text
+    queue = re.search(rf'id="queued-{post}">(.*?)</article>', held, re.S).group(1)
+    assert '<span class="state held">held</span>' in queue and "v1 was superseded" in queue
+
+    social.rebase_held(settings)  # beat's job; dispatch: nothing is sent yet
+    rebased = site.client.get("/dashboard/social").text
+    queue = re.search(rf'id="queued-{post}">(.*?)</article>', rebased, re.S).group(1)
+    assert "The words changed: re-based on v2 (queued on v1)." in queue and "We found the cause" in queue
+
+
+def test_free_text_proposed_on_the_page_is_approved_from_the_approvers_inbox(site, x):
+    post = x.mention()
+    social.pull(site.settings)
+    sam = log_in(site.client, "sam")
+    words = "Hi! The mobile app works while we fix logins."
+    proposed = site.client.post(f"/dashboard/social/posts/{post}/free-text", data={"csrf_token": sam, "text": words})
+    assert f"free text for {post} waits for an approver" in proposed.text and x.replies_to(post) == []
+
+    bob = log_in(site.client, "bob")
+    inbox = site.client.get("/dashboard/inbox").text
+    card = re.search(rf'id="free-text-{post}">(.*?)</section>', inbox, re.S).group(1)
+    digest = re.search(r'name="content_hash" value="([0-9a-f]{64})"', card).group(1)
+    assert html.escape(words) in card and digest in card and "sam proposes" in card
+    answer = site.client.post(f"/dashboard/social/posts/{post}/free-text/approve",
+                              data={"csrf_token": bob, "content_hash": digest})
+
+    assert answer.url.path == "/dashboard/inbox" and "approved and queued" in answer.text
+    assert [r["text"] for r in x.replies_to(post)] == [words]
