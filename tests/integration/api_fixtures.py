@@ -11,7 +11,7 @@ from broadcaster.web.app import create_app
 from tests.conftest import actor
 from tests.conftest import add_user
 
-USERS = {"author": "alice", "approver": "bob", "admin": "admin"}
+USERS = {"author": "alice", "approver": "bob", "admin": "admin", "social": "sam"}
 
 
 @dataclass

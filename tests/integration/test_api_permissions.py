@@ -7,8 +7,8 @@ from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent
 from tests.integration.api_fixtures import install
 
-A, P, ADMIN = "author", "approver", "admin"
-EVERYONE = {A, P, ADMIN}
+A, P, ADMIN, SOCIAL = "author", "approver", "admin", "social"
+EVERYONE = {A, P, ADMIN}  # who may read: the social team answers customers, it does not run the incident
 
 # (method, path, json body, the roles that may call it). {s}: a statement waiting for approval,
 # {i}: its incident, {h}: its content hash.
@@ -32,13 +32,15 @@ ENDPOINTS = [
     ("GET", "/send-log", None, EVERYONE),
     ("GET", "/send-log.csv", None, EVERYONE),
     ("GET", "/consistency", None, EVERYONE),
+    ("GET", "/delivery-status", None, EVERYONE),
     ("GET", "/subscribers", None, {ADMIN}),
     ("POST", "/subscribers", {"email": "new@example.com"}, {ADMIN}),
     ("DELETE", "/subscribers/1", None, {ADMIN}),
-    ("GET", "/me", None, EVERYONE),
+    ("GET", "/me", None, EVERYONE | {SOCIAL}),
     ("GET", "/roles", None, EVERYONE),
     ("GET", "/users", None, {ADMIN}),
     ("POST", "/users", {"name": "dave", "roles": ["author"]}, {ADMIN}),
+    ("PUT", "/users/alice/roles", {"roles": ["author"]}, {ADMIN}),
     ("GET", "/tokens", None, {ADMIN}),
     ("POST", "/tokens", {"user": "alice", "role": "author"}, {ADMIN}),
     ("DELETE", "/tokens/1", None, {ADMIN}),
@@ -46,6 +48,9 @@ ENDPOINTS = [
     ("GET", "/holding", None, EVERYONE),
     ("POST", "/holding", {"statement_id": "{s}"}, {A, ADMIN}),
     ("POST", "/holding/1/activate", None, EVERYONE),
+    ("GET", "/holding/1/links", None, EVERYONE),
+    ("POST", "/holding/1/links", {}, EVERYONE),
+    ("DELETE", "/holding/1/links", None, EVERYONE),
 ]
 
 
@@ -68,12 +73,12 @@ def test_the_table_covers_every_api_route(settings):
               for path, item in install(settings).client.app.openapi()["paths"].items() for method in item}
     table = {(method.lower(), path.replace("{i}", "{incident_id}").replace("{s}", "{statement_id}")
               .replace("/subscribers/1", "/subscribers/{subscriber_id}").replace("/tokens/1", "/tokens/{token_id}")
-              .replace("/holding/1/", "/holding/{number}/"))
+              .replace("/holding/1/", "/holding/{number}/").replace("/users/alice/", "/users/{name}/"))
              for method, path, _, _ in ENDPOINTS}
     assert routes == table
 
 
-@pytest.mark.parametrize("role", [A, P, ADMIN])
+@pytest.mark.parametrize("role", [A, P, ADMIN, SOCIAL])
 @pytest.mark.parametrize("method, path, body, roles", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
 def test_each_role_is_allowed_or_refused_by_the_table(settings, role, method, path, body, roles):
     installation = install(settings, dispatch=lambda settings, ids: None)
