@@ -20,7 +20,7 @@ from .config import Settings
 from .domain.approval import Actor, Role
 from .domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
 from .domain.lifecycle import State
-from .phone_approval import _remember_message
+from .phone_approval import _remember_message, user_with_number
 from .store.models import HoldingStatement, Statement, User
 from .usecase import MAX_ID, acting, get, label, live_statement, log_action, unit_of_work
 
@@ -108,14 +108,8 @@ def activate_by_sms(settings: Settings, sender: str | None, text: str, message_s
 
 
 def _holder_with_number(settings: Settings, sender: str | None, pin: str) -> Actor:
-    from .contacts import normalise_phone
-
-    try:
-        number = normalise_phone(sender or "")
-    except InvalidInput:
-        number = None
     with unit_of_work(settings) as s:
-        user = s.scalar(select(User).where(User.phone == number)) if number else None
+        user = user_with_number(s, sender)
         allowed = {Role.AUTHOR.value, Role.APPROVER.value, Role.ADMIN.value}
         if user is None or not set(user.role_list) & allowed or not user.pin_hash:
             raise NotAllowed(f"{sender} is not the number of someone who may switch on a holding statement")

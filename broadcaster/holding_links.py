@@ -33,11 +33,10 @@ from . import holding, statements
 from .auth import actor_of, over_limit, sha256_hex
 from .channels.base import TransportError
 from .config import Settings
-from .contacts import normalise_phone
 from .domain.approval import PERMISSIONS, Actor, require_role
 from .domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
 from .domain.lifecycle import State
-from .phone_approval import _remember_message, link_signature, send_email, site, valid_token
+from .phone_approval import _remember_message, link_signature, send_email, site, user_with_number, valid_token
 from .store.models import HoldingLink, HoldingStatement, User, utcnow
 from .usecase import MAX_ID, acting, log_action, refusal_audited, unit_of_work
 
@@ -97,7 +96,7 @@ def summary(result: dict) -> dict:
 
 def revoke_links(settings: Settings, actor: Actor, number: int) -> dict:
     with acting(settings, actor, ACTION, f"holding:{number}") as s:
-        _holding(s, number, ready=False)  # void links of a used one may be revoked too: it is tidy
+        _holding(s, number, ready=False)  # links of one already switched on are void; revoking them is allowed
         revoked = _revoke(s, number)
         log_action(s, actor, "revoke holding links", f"holding:{number}", {"revoked": revoked})
         return {"number": number, "revoked": revoked}
@@ -206,12 +205,8 @@ def send_link_by_sms(settings: Settings, sender: str | None, text: str, message_
 
 
 def _user_with_number(settings: Settings, sender: str | None) -> User:
-    try:
-        phone = normalise_phone(sender or "")
-    except InvalidInput:
-        phone = None
     with unit_of_work(settings) as s:
-        user = s.scalar(select(User).where(User.phone == phone)) if phone else None
+        user = user_with_number(s, sender)
         if user is None:
             raise NotAllowed(f"{sender} is not the number of a user")
         return user

@@ -231,12 +231,17 @@ def _remember_message(settings: Settings, message_sid: str | None) -> None:
         raise NotAllowed(f"message {message_sid} was already handled (a replay)") from None
 
 
-def _approver_with_number(s, sender: str | None) -> User:
+def user_with_number(s, sender: str | None) -> User | None:
+    """The user whose registered phone sent this text (as Twilio gives it), if any."""
     try:
         number = normalise_phone(sender or "")
     except InvalidInput:
-        number = None
-    user = s.scalar(select(User).where(User.phone == number)) if number else None
+        return None
+    return s.scalar(select(User).where(User.phone == number))
+
+
+def _approver_with_number(s, sender: str | None) -> User:
+    user = user_with_number(s, sender)
     if user is None or Role.APPROVER.value not in user.role_list:
         raise NotAllowed(f"{sender} is not the number of an approver")
     return user

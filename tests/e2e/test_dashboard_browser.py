@@ -109,20 +109,15 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
 def test_a_holding_statement_is_switched_on_from_the_emailed_link_on_a_phone(embedded, browser, serve_app, tmp_path):
     """The standing link opens the words of every channel; the PIN and the button switch it on."""
     from broadcaster import holding, holding_links
-    from broadcaster.statements import StatementInput
     from broadcaster.web.app import create_app
+    from tests.integration.holding_data import HEADLINE, approved_holding_statement
 
     settings = embedded
     add_user(settings, "alice", ["author"], email="alice@example.com")
     add_user(settings, "bob", ["approver"])
     holding.set_pin(settings, "alice", "1357")
-    alice = actor(settings, "alice")
-    incident = statements.open_incident(settings, alice, "Login problems", "major", ["Login"])
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
-    submitted = statements.submit(settings, alice, draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
-    number = holding.keep(settings, alice, draft["id"])["number"]
+    alice, statement_id = actor(settings, "alice"), approved_holding_statement(settings)
+    number = holding.keep(settings, alice, statement_id)["number"]
     url = holding_links.send_links(settings, alice, number)["sent"][0].url
 
     base = serve_app(create_app(settings)).url
@@ -130,10 +125,10 @@ def test_a_holding_statement_is_switched_on_from_the_emailed_link_on_a_phone(emb
     errors: list[str] = []
     phone.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
     phone.goto(base + url.removeprefix("http://127.0.0.1:8080"))
-    assert "We are aware of problems logging in" in phone.text_content("#channel-sms")
+    assert HEADLINE in phone.text_content("#channel-sms")
     phone.screenshot(path=str(tmp_path / "hold.png"), full_page=False)
     phone.fill("#pin", "1357")
     phone.click("button.danger")
     phone.wait_for_selector("text=Switched on")
-    assert statements.get_statement(settings, draft["id"])["state"] == "published"
+    assert statements.get_statement(settings, statement_id)["state"] == "published"
     assert errors == [] and (tmp_path / "hold.png").stat().st_size > 10_000

@@ -8,8 +8,7 @@ from fastapi.testclient import TestClient
 from broadcaster import auth, people, statements
 from broadcaster.statements import StatementInput
 from broadcaster.web.app import create_app
-from tests.conftest import actor
-from tests.conftest import add_user
+from tests.conftest import actor, add_user
 
 USERS = {"author": "alice", "approver": "bob", "admin": "admin", "social": "sam"}
 

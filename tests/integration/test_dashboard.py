@@ -11,6 +11,7 @@ from broadcaster import auth
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, WebSession, utcnow
 from tests.integration.api_fixtures import install
+from tests.integration.holding_data import approved_holding_statement
 
 PASSWORD = "correct horse battery"
 
@@ -214,15 +215,8 @@ def test_the_admin_page_is_for_admins_and_shows_a_new_token_once(site):
 
 def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settings):
     from broadcaster import statements
-    from broadcaster.statements import StatementInput
-    from tests.conftest import actor
 
-    alice = actor(settings, "alice")
-    incident = statements.open_incident(settings, alice, "Login problems", "major")
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
-    submitted = statements.submit(settings, alice, draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
+    draft = {"id": approved_holding_statement(settings)}
     csrf = log_in(site.client, "alice")
     kept = site.client.post(f"/dashboard/statements/{draft['id']}/keep", data={"csrf_token": csrf})
     assert "We are aware of problems logging in" in kept.text and "Switch on #1" in kept.text
@@ -233,22 +227,15 @@ def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settin
 
 
 def test_keeping_a_holding_statement_emails_links_and_the_holding_page_revokes_them(site, settings):
-    from broadcaster import holding, statements
-    from broadcaster.statements import StatementInput
+    from broadcaster import holding
     from broadcaster.store.models import User
-    from tests.conftest import actor
 
     with transaction(settings.database_url) as s:
         s.execute(update(User).where(User.name == "alice").values(email="alice@example.com"))
     holding.set_pin(settings, "alice", "1357")
-    alice = actor(settings, "alice")
-    incident = statements.open_incident(settings, alice, "Login problems", "major")
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
-    submitted = statements.submit(settings, alice, draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
+    statement_id = approved_holding_statement(settings)
     csrf = log_in(site.client, "alice")
-    kept = site.client.post(f"/dashboard/statements/{draft['id']}/keep", data={"csrf_token": csrf})
+    kept = site.client.post(f"/dashboard/statements/{statement_id}/keep", data={"csrf_token": csrf})
     assert "kept as holding statement #1; links emailed to alice (not root: no email address; not bob" in kept.text
     assert re.search(r"<td>alice</td><td>alice@example.com</td>.*?<td[^>]*>valid</td>", kept.text, re.S)
     fresh = site.client.post("/dashboard/holding/1/links", data={"csrf_token": csrf})

@@ -7,12 +7,12 @@ import pytest
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from broadcaster import holding, people, statements
+from broadcaster import holding, statements
 from broadcaster.domain.errors import InvalidInput, NotAllowed
 from broadcaster.statements import StatementInput
 from broadcaster.web.app import create_app
-from tests.conftest import actor, make_settings
-from tests.conftest import add_user
+from tests.conftest import actor, add_user, make_settings
+from tests.integration.holding_data import approved_holding_statement
 
 PUBLIC_URL = "https://broadcaster.example.com"
 TOKEN = "twilio-auth-token"
@@ -26,13 +26,7 @@ def calm(database_url):
     add_user(settings, "alice", ["author"], phone="+14155550141")
     add_user(settings, "bob", ["approver"], phone=BOB)
     holding.set_pin(settings, "bob", "4821")
-    alice, bob = actor(settings, "alice"), actor(settings, "bob")
-    incident = statements.open_incident(settings, alice, "Login problems", "major", ["Login"])
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
-    submitted = statements.submit(settings, alice, draft["id"])
-    statements.approve(settings, bob, draft["id"], submitted["content_hash"])
-    return settings, draft["id"]
+    return settings, approved_holding_statement(settings)
 
 
 def test_an_approved_statement_is_kept_and_listed_by_number(calm):

@@ -19,6 +19,7 @@ from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, Delivery, HoldingLink, Statement, User, utcnow
 from broadcaster.web.app import create_app
 from tests.conftest import actor, add_user, make_settings
+from tests.integration.holding_data import approved_holding_statement
 
 PUBLIC_URL = "https://broadcaster.example.com"
 TWILIO_TOKEN = "twilio-auth-token"
@@ -37,15 +38,10 @@ def calm(database_url):
     holding.set_pin(settings, "alice", "1357")
     holding.set_pin(settings, "bob", "4821")
     people.add_subscriber(settings, email="customer@example.com", phone="+14155550123")
-    alice = actor(settings, "alice")
-    incident = statements.open_incident(settings, alice, "Login problems", "major", ["Login"])
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
-    submitted = statements.submit(settings, alice, draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
-    number = holding.keep(settings, alice, draft["id"])["number"]
+    statement_id, alice = approved_holding_statement(settings), actor(settings, "alice")
+    number = holding.keep(settings, alice, statement_id)["number"]
     sent = holding_links.send_links(settings, alice, number)
-    return settings, draft["id"], number, sent
+    return settings, statement_id, number, sent
 
 
 @pytest.fixture

@@ -10,13 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
-from broadcaster import people, phone_approval, statements
+from broadcaster import phone_approval, statements
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import ApprovalRequest, AuditEvent, utcnow
 from broadcaster.web.app import create_app
-from tests.conftest import actor, make_settings
-from tests.conftest import add_user
+from tests.conftest import actor, add_user, make_settings
 
 PUBLIC_URL = "https://broadcaster.example.com"
 TOKEN = "twilio-auth-token"
