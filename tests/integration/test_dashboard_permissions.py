@@ -124,3 +124,12 @@ def test_no_dashboard_route_answers_5xx_to_an_id_too_large(site, settings):
             assert response.status_code == 422 and "text/html" in response.headers["content-type"], (method, url)
     edited = site.client.get(f"/dashboard/send-log?statement_id={ID_TOO_LARGE}&offset={ID_TOO_LARGE}")
     assert edited.status_code == 422 and "offset" in edited.text
+
+
+def test_every_dashboard_form_refuses_a_post_without_the_csrf_token(site, settings):
+    log_in(site, settings, USERS[ADMIN])
+    forms = [(path, form) for method, path, form, _ in PAGES if method == "POST"] + [("/logout", {})]
+    for path, form in forms:
+        response = site.client.post(_fill(path, site), data={k: _fill(v, site) for k, v in form.items()})
+        assert response.status_code == 403 and "security token" in response.text, path
+    assert site.client.get("/dashboard/admin").status_code == 200  # nothing done, not even the logout

@@ -232,3 +232,14 @@ def test_holding_links_over_the_api_never_contain_the_link(calm, client):
     assert {(link["user"], link["state"]) for link in listed} >= {("bob", "valid"), ("bob", "revoked")}
     revoked = client.delete(f"/api/v1/holding/{number}/links", headers=headers)
     assert revoked.json()["revoked"] == 2 and valid_links(settings, "bob") == 0
+
+
+def test_the_access_log_keeps_no_links_secret(calm, client, caplog):
+    """uvicorn logs every request line; a link's `t=` would let whoever reads the log use it."""
+    import logging
+
+    path, token = link_of(calm[3], "bob")
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+                                                 f"{path}?t={token}&x=1", "1.1", 200)
+    assert token.split(".")[0] not in caplog.text and f"{path}?t=[hidden]&x=1" in caplog.text
