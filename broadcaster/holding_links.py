@@ -102,13 +102,18 @@ def revoke_links(settings: Settings, actor: Actor, number: int) -> dict:
         return {"number": number, "revoked": revoked}
 
 
-def list_links(settings: Settings, number: int | None = None) -> list[dict]:
-    """Every link of holding statement `number` (or of all): who, where, until when, what became of it."""
+def list_links(settings: Settings, numbers: list[int]) -> list[dict]:
+    """Every link of these holding statements: who, where, until when, what became of it."""
     with unit_of_work(settings) as s:
-        query = select(HoldingLink).order_by(HoldingLink.id)
-        if number is not None:
-            query = query.where(HoldingLink.holding_id == number)
+        query = select(HoldingLink).where(HoldingLink.holding_id.in_(numbers)).order_by(HoldingLink.id)
         return [_view(link) for link in s.scalars(query)]
+
+
+def ready_with_links(settings: Settings) -> list[dict]:
+    """The holding statements ready to switch on, each with its links."""
+    ready = holding.ready(settings)
+    links = list_links(settings, [h["number"] for h in ready])
+    return [{**h, "links": [link for link in links if link["number"] == h["number"]]} for h in ready]
 
 
 # --- the confirm page ----------------------------------------------------------------------

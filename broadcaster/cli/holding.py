@@ -19,9 +19,7 @@ app.add_typer(holding_app, name="holding")
 @holding_app.command("list")
 def holding_list(as_json: AsJson = False) -> None:
     """Holding statements ready to switch on, with their emailed links."""
-    settings = get_settings()
-    links = holding_links.list_links(settings)
-    ready = [{**h, "links": [link for link in links if link["number"] == h["number"]]} for h in holding.ready(settings)]
+    ready = holding_links.ready_with_links(get_settings())
     if as_json:
         return print_json(ready)
     for h in ready:

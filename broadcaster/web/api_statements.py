@@ -266,7 +266,7 @@ class LinksIn(BaseModel):
 @holding_router.get("/{number}/links")
 def holding_links_list(request: Request, number: Id, _: Actor = Depends(allowed("activate holding"))) -> list[dict]:
     """The standing emailed links of this holding statement: who, where, until when, and their state."""
-    return holding_links.list_links(settings_of(request), number)
+    return holding_links.list_links(settings_of(request), [number])
 
 
 @holding_router.post("/{number}/links", status_code=201)

@@ -319,10 +319,7 @@ def keep_holding(request: Request, statement_id: Id, csrf_token: str = Form(""))
 @router.get("/dashboard/holding")
 def holding_page(request: Request) -> HTMLResponse:
     _reader(request)
-    settings = settings_of(request)
-    links = holding_links.list_links(settings)
-    return page(request, "holding", holdings=[{**h, "links": [link for link in links if link["number"] == h["number"]]}
-                                              for h in holding.ready(settings)])
+    return page(request, "holding", holdings=holding_links.ready_with_links(settings_of(request)))
 
 
 @router.post("/dashboard/holding/{number}/activate")
