@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import actor, add_user, make_settings
-from broadcaster import audit as auditing, people, publish as publish_uc, statements
+from broadcaster import audit as auditing
+from broadcaster import people, statements
+from broadcaster import publish as publish_uc
 from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from broadcaster.domain.hashing import sha256_of
@@ -15,6 +16,7 @@ from broadcaster.statements import StatementInput
 from broadcaster.store.content import stored_content_hash
 from broadcaster.store.db import engine_for, transaction
 from broadcaster.store.models import Approval, AuditEvent, Delivery, Rendition, Statement, utcnow
+from tests.conftest import actor, add_user, make_settings
 
 FIELDS = StatementInput(status="investigating", headline="Some customers cannot log in",
                         body="About 1 in 5 logins fail.", workaround="Use the mobile app", next_update="30m")

@@ -4,8 +4,8 @@ phone when the dashboard is out of reach (holding_links.py).
 Revision ID: 0012
 Revises: 0010
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0012'
 down_revision = '0010'
