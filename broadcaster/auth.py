@@ -8,12 +8,13 @@ the user takes it from the token too. Every refusal is written to the audit trai
 """
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .config import Settings
 from .domain.approval import Actor, Role, require_role
@@ -75,8 +76,12 @@ def set_password(settings: Settings, name: str, password: str, actor: Actor | No
     with unit_of_work(settings) as s:
         user = _user_named(s, name)
         user.password_hash = _hasher().hash(password)
+        # A new password logs out every browser that had the old one (it may be why it changed).
+        ended = s.execute(update(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+                          .values(ended_at=utcnow())).rowcount
         # From the server's CLI nobody logs in: the row names the user whose password it is.
-        log_action(s, actor or actor_of(user), "set password", f"user:{user.id}", {"name": user.name})
+        log_action(s, actor or actor_of(user), "set password", f"user:{user.id}",
+                   {"name": user.name, "sessions_ended": ended})
 
 
 def login(settings: Settings, name: str, password: str, address: str) -> Actor:
@@ -98,18 +103,23 @@ def login(settings: Settings, name: str, password: str, address: str) -> Actor:
 
 
 def _count_login_attempt(settings: Settings, name: str, address: str) -> None:
-    from limits import parse
-
-    limiter, namespace = _login_limiter(settings.broker_url, settings.database_url)
     checks = ((settings.login_rate_per_account, f"account:{name.lower()}"),
               (settings.login_rate_per_address, f"address:{address}"))
     for rate, key in checks:
-        if not limiter.hit(parse(rate), "broadcaster-login", namespace, key):
+        if over_limit(settings, rate, "login", key):
             with unit_of_work(settings) as s:
                 log_action(s, None, "refused: login", f"user:{name[:50]}",
                            {"address": address, "reason": f"over {rate} for {key.split(':')[0]}"})
             raise TooManyAttempts(f"login: too many attempts for this {key.split(':')[0]} (limit {rate}); "
                                   "wait a minute and try again")
+
+
+def over_limit(settings: Settings, rate: str, scope: str, key: str) -> bool:
+    """Count one attempt of `scope` (login, pin, ...) for `key`; True once `rate` is exceeded."""
+    from limits import parse
+
+    limiter, namespace = _login_limiter(settings.broker_url, settings.database_url)
+    return not limiter.hit(parse(rate), f"broadcaster-{scope}", namespace, key)
 
 
 @lru_cache(maxsize=8)
@@ -150,6 +160,14 @@ def session_for(settings: Settings, cookie: str | None) -> Session:
         if row is None or row.ended_at is not None or row.expires_at <= utcnow():
             raise NotAuthenticated("your session has ended: log in again")
         return Session(actor_of(row.user), row.csrf_token, row.id)
+
+
+def check_csrf(settings: Settings, session: Session, token: str | None, refusal: str) -> None:
+    """A write with the session cookie must carry the session's CSRF token; a refusal is audited."""
+    if not hmac.compare_digest((token or "").encode(), session.csrf_token.encode()):
+        with unit_of_work(settings) as s:
+            log_action(s, session.actor, "refused: form", "csrf", {"reason": "missing or wrong CSRF token"})
+        raise NotAllowed(refusal)
 
 
 def end_session(settings: Settings, cookie: str | None) -> None:

@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     login_rate_per_account: str = "5/minute"  # failed or not: password guessing is slowed per name
     login_rate_per_address: str = "20/minute"  # and per client address
     approval_link_hours: float = Field(default=2.0, gt=0)  # emailed links and SMS codes expire after this
+    # Holding statements from a phone: the standing emailed link lives this long (unless used,
+    # revoked or its words change); PINs (SMS or link) and link requests by SMS are rate-limited.
+    holding_link_days: float = Field(default=30.0, gt=0)
+    pin_rate_per_user: str = "5/hour"
+    holding_link_request_rate: str = "3/hour"
 
     @field_validator("timezone")
     @classmethod

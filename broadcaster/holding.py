@@ -1,6 +1,7 @@
 """Holding statements: written and approved in calm times ("We are aware of problems logging in;
 next update within 30 minutes"), kept with their approved hash, and switched on in an outage
-with one click, or from a phone by texting `HOLD <number> <pin>` from a registered number.
+with one click, or from a phone: by texting `HOLD <number> <pin>` from a registered number, or
+with the standing emailed link to a confirm page (holding_links.py).
 
 A holding statement is version 1 of an incident nobody sees yet (the public surfaces show only
 what was published). Switching it on publishes it on every channel at once; the incident's next
@@ -14,14 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import publish
-from .auth import _hasher, actor_of
+from .auth import _hasher, actor_of, over_limit
 from .config import Settings
 from .domain.approval import Actor, Role
 from .domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
 from .domain.lifecycle import State
-from .phone_approval import _remember_message
+from .phone_approval import _remember_message, user_with_number
 from .store.models import HoldingStatement, Statement, User
-from .usecase import acting, get, label, live_statement, log_action, unit_of_work
+from .usecase import MAX_ID, acting, get, label, live_statement, log_action, unit_of_work
 
 HOLD_SMS = re.compile(r"^\s*HOLD\s+(\d{1,6})\s+(\d{4,10})\s*$", re.IGNORECASE)
 
@@ -57,16 +58,17 @@ def ready(settings: Settings) -> list[dict]:
         return [_view(h) for h in rows]
 
 
-def activate(settings: Settings, actor: Actor, number: int, dispatch=None) -> dict:
-    """Publish holding statement `number` on every channel (authors, approvers and admins)."""
+def activate(settings: Settings, actor: Actor, number: int, dispatch=None, via: str = "dashboard") -> dict:
+    """Publish holding statement `number` on every channel (authors, approvers and admins).
+    `via` says how it was asked for (dashboard, API, CLI, SMS, email link) in the audit trail."""
     with unit_of_work(settings) as s:
-        holding = s.get(HoldingStatement, number)
+        holding = s.get(HoldingStatement, number) if 1 <= number <= MAX_ID else None
         if holding is None:
             raise NotFound(f"holding statement {number} does not exist: see the list of holding statements")
         statement_id = holding.statement_id
     result = publish.publish(settings, actor, statement_id, dispatch, action="activate holding")
     with unit_of_work(settings) as s:
-        log_action(s, actor, "activate holding", f"statement:{statement_id}", {"number": number})
+        log_action(s, actor, "activate holding", f"statement:{statement_id}", {"number": number, "via": via})
     return {**result, "number": number}
 
 
@@ -96,7 +98,7 @@ def activate_by_sms(settings: Settings, sender: str | None, text: str, message_s
         if not match:
             raise NotAllowed("not in the form HOLD <number> <pin>")
         actor = _holder_with_number(settings, sender, match.group(2))
-        activate(settings, actor, int(match.group(1)), dispatch)
+        activate(settings, actor, int(match.group(1)), dispatch, via="sms")
     except BroadcasterError as exc:  # every refusal, whatever the rule: answered and audited
         with unit_of_work(settings) as s:
             log_action(s, None, "refused: activate holding by SMS", f"sms:{(message_sid or '?')[:50]}",
@@ -106,20 +108,23 @@ def activate_by_sms(settings: Settings, sender: str | None, text: str, message_s
 
 
 def _holder_with_number(settings: Settings, sender: str | None, pin: str) -> Actor:
-    from .contacts import normalise_phone
-
-    try:
-        number = normalise_phone(sender or "")
-    except InvalidInput:
-        number = None
     with unit_of_work(settings) as s:
-        user = s.scalar(select(User).where(User.phone == number)) if number else None
+        user = user_with_number(s, sender)
         allowed = {Role.AUTHOR.value, Role.APPROVER.value, Role.ADMIN.value}
         if user is None or not set(user.role_list) & allowed or not user.pin_hash:
             raise NotAllowed(f"{sender} is not the number of someone who may switch on a holding statement")
-        if not _hasher().verify(pin, user.pin_hash):
-            raise NotAllowed(f"wrong PIN for {user.name}")
+        verify_pin(settings, user, pin)
         return actor_of(user)
+
+
+def verify_pin(settings: Settings, user: User, pin: str) -> None:
+    """NotAllowed unless `pin` is the user's. Attempts, right or wrong, are limited per user (by
+    SMS and by link together), so a 4-digit PIN cannot be guessed."""
+    if over_limit(settings, settings.pin_rate_per_user, "pin", f"user:{user.id}"):
+        raise NotAllowed(f"too many PIN attempts for {user.name} (limit {settings.pin_rate_per_user}): "
+                         "wait, or use the dashboard")
+    if not user.pin_hash or not _hasher().verify(pin, user.pin_hash):
+        raise NotAllowed(f"wrong PIN for {user.name}")
 
 
 def _view(holding: HoldingStatement) -> dict:

@@ -13,10 +13,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from . import publish as publishing, statements
+from . import publish as publishing
+from . import statements
 from .config import Settings
 from .domain.approval import Actor
 from .domain.errors import BroadcasterError, InvalidInput
+from .domain.incident import TITLE_MAX_CHARS, refuse_too_long
 from .domain.lifecycle import State
 from .domain.maintenance import KIND, MaintenanceStatus, check_window
 from .people import actor_named
@@ -48,6 +50,7 @@ def schedule(settings: Settings, actor: Actor, title: str, start: datetime, end:
     check_window(start, end, now)
     if not title.strip():
         raise InvalidInput("title: say what the work is, e.g. 'Database upgrade'")
+    refuse_too_long("title", title.strip(), TITLE_MAX_CHARS)
     if not body.strip():
         raise InvalidInput("body: say what customers will notice during the window")
     with acting(settings, actor, "open incident") as s:

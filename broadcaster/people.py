@@ -10,10 +10,12 @@ from .config import Settings
 from .contacts import normalise_email, normalise_phone
 from .domain.approval import Actor, Role
 from .domain.errors import InvalidInput, NotAllowed, NotFound
-from .domain.incident import parse_choice
+from .domain.incident import parse_choice, refuse_too_long
 from .store.models import Subscriber, User
 from .usecase import acting, log_action, unit_of_work
 from .views import subscriber_view, user_view
+
+NAME_MAX_CHARS = 100  # what the users table keeps
 
 
 def actor_named(settings: Settings, name: str | None) -> Actor:
@@ -36,6 +38,7 @@ def add_user(settings: Settings, actor: Actor | None, name: str, roles: Iterable
     name = name.strip()
     if not name:
         raise InvalidInput("name: must not be empty")
+    refuse_too_long("name", name, NAME_MAX_CHARS)
     with unit_of_work(settings) as s:
         first = not s.scalar(select(func.count()).select_from(User))
     if first:

@@ -28,12 +28,12 @@ from .auth import actor_of, sha256_hex
 from .channels.base import SendContext, Target, TransportError
 from .config import Settings
 from .contacts import normalise_phone
-from .domain.approval import Role
+from .domain.approval import Role, require_role
 from .domain.errors import BroadcasterError, InvalidInput, NotAllowed
 from .domain.lifecycle import State
 from .render.environment import environment
 from .store.models import ApprovalRequest, InboundMessage, Statement, User, utcnow
-from .usecase import get, log_action, unit_of_work
+from .usecase import get, log_action, refusal_audited, unit_of_work
 
 logger = logging.getLogger("broadcaster.approval")
 CODE_DIGITS = 6
@@ -78,7 +78,7 @@ def _create_requests(settings: Settings, statement_id: int) -> list[tuple[dict, 
             if user.email:
                 nonce = secrets.token_urlsafe(24)
                 request = _request(s, statement, user, "email", nonce, expires)
-                url = f"{_site(settings)}/approve/{request.id}?t={nonce}.{_signature(settings, request, nonce)}"
+                url = f"{site(settings)}/approve/{request.id}?t={nonce}.{_signature(settings, request, nonce)}"
                 out.append((who, "email", url, {**base, "url": url}))
             if user.phone:
                 code = _fresh_code(s, user)
@@ -109,24 +109,43 @@ def _fresh_code(s, user: User) -> str:
 
 
 def _signature(settings: Settings, request: ApprovalRequest, nonce: str) -> str:
-    message = f"approval:{request.id}:{request.user_id}:{request.content_hash}:{nonce}"
+    return link_signature(settings, "approval", request.id, request.user_id, request.content_hash, nonce)
+
+
+def link_signature(settings: Settings, *parts) -> str:
+    """HMAC under the secret key (never in the database) over what a link is bound to."""
+    message = ":".join(str(part) for part in parts)
     return hmac.new(settings.secret_key.encode(), message.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _site(settings: Settings) -> str:
+def valid_token(settings: Settings, token: str, secret_hash: str, *bound) -> bool:
+    """A link's `t`: the nonce whose SHA-256 is stored, and the signature over what it is bound to."""
+    nonce, _, signature = token.partition(".")
+    return bool(nonce) and hmac.compare_digest(sha256_hex(nonce), secret_hash) \
+        and hmac.compare_digest(signature, link_signature(settings, *bound, nonce))
+
+
+def site(settings: Settings) -> str:
     return (settings.public_url or "http://127.0.0.1:8080").rstrip("/")
 
 
 def _send(settings: Settings, kind: str, user: dict, context: dict) -> str:
-    env = environment(settings.templates_dir)
     if kind == "email":
-        channel, address = "email", user["email"]
-        fields = {name: env.get_template(f"_web/approval/{name}{ext}").render(**context).strip()
-                  for name, ext in (("subject", ".txt"), ("body_text", ".txt"), ("body_html", ".html"))}
-    else:
-        channel, address = "sms", user["phone"]
-        fields = {"text": env.get_template("_web/approval/sms.txt").render(**context).strip()}
-    transport = channels.transport_for(channel, settings)
+        return send_email(settings, "_web/approval", user["email"], context)
+    env = environment(settings.templates_dir)
+    fields = {"text": env.get_template("_web/approval/sms.txt").render(**context).strip()}
+    transport = channels.transport_for("sms", settings)
+    transport.notify(fields, [Target(delivery_id=0, address=user["phone"])], SendContext(0, 0, context["version"]))
+    return transport.provider
+
+
+def send_email(settings: Settings, folder: str, address: str, context: dict) -> str:
+    """One email to one of our own users (subject, text and HTML from `folder`), through the email
+    channel's transport: the `log` provider without credentials. Returns the provider's name."""
+    env = environment(settings.templates_dir)
+    fields = {name: env.get_template(f"{folder}/{name}{ext}").render(**context).strip()
+              for name, ext in (("subject", ".txt"), ("body_text", ".txt"), ("body_html", ".html"))}
+    transport = channels.transport_for("email", settings)
     transport.notify(fields, [Target(delivery_id=0, address=address)], SendContext(0, 0, context["version"]))
     return transport.provider
 
@@ -135,15 +154,18 @@ def _send(settings: Settings, kind: str, user: dict, context: dict) -> str:
 
 
 def check_link(settings: Settings, request_id: int, token: str) -> dict:
-    """The statement's preview if the link is valid now; NotAllowed saying why if not."""
-    with unit_of_work(settings) as s:
+    """The statement's preview if the link is valid now; NotAllowed saying why if not (audited)."""
+    with refusal_audited(settings, "open approval link", f"approval-request:{request_id}"), \
+            unit_of_work(settings) as s:
         request = _valid_request(s, settings, request_id, token)
         statement_id, user = request.statement_id, request.user.name
     return {"request_id": request_id, "approver": user, **statements.preview(settings, statement_id)}
 
 
 def approve_by_link(settings: Settings, request_id: int, token: str, comment: str = "") -> dict:
-    with unit_of_work(settings) as s:
+    # A refusal of the link is audited here; one of the approval itself by `statements.approve`.
+    with refusal_audited(settings, "approve by link", f"approval-request:{request_id}"), \
+            unit_of_work(settings) as s:
         request = _valid_request(s, settings, request_id, token, lock=True)
         actor, statement_id, content_hash = actor_of(request.user), request.statement_id, request.content_hash
         request.used_at = utcnow()  # claimed first: a second click fails even if this approval does
@@ -151,12 +173,12 @@ def approve_by_link(settings: Settings, request_id: int, token: str, comment: st
 
 
 def _valid_request(s, settings: Settings, request_id: int, token: str, lock: bool = False) -> ApprovalRequest:
-    nonce, _, signature = token.partition(".")
     query = select(ApprovalRequest).where(ApprovalRequest.id == request_id, ApprovalRequest.kind == "email")
     request = s.scalar(query.with_for_update() if lock else query)
-    if request is None or not nonce or not hmac.compare_digest(sha256_hex(nonce), request.secret_hash) \
-            or not hmac.compare_digest(signature, _signature(settings, request, nonce)):
+    if request is None or not valid_token(settings, token, request.secret_hash, "approval", request.id,
+                                          request.user_id, request.content_hash):
         raise NotAllowed("this approval link is not valid: open the dashboard to approve")
+    require_role(actor_of(request.user), "approve")  # the page is not shown to someone who lost the role
     _refuse_stale(request)
     return request
 
@@ -209,12 +231,17 @@ def _remember_message(settings: Settings, message_sid: str | None) -> None:
         raise NotAllowed(f"message {message_sid} was already handled (a replay)") from None
 
 
-def _approver_with_number(s, sender: str | None) -> User:
+def user_with_number(s, sender: str | None) -> User | None:
+    """The user whose registered phone sent this text (as Twilio gives it), if any."""
     try:
         number = normalise_phone(sender or "")
     except InvalidInput:
-        number = None
-    user = s.scalar(select(User).where(User.phone == number)) if number else None
+        return None
+    return s.scalar(select(User).where(User.phone == number))
+
+
+def _approver_with_number(s, sender: str | None) -> User:
+    user = user_with_number(s, sender)
     if user is None or Role.APPROVER.value not in user.role_list:
         raise NotAllowed(f"{sender} is not the number of an approver")
     return user

@@ -15,17 +15,19 @@ from sqlalchemy import select
 from . import channels
 from .config import Settings
 from .domain.approval import Actor, ApprovalPolicy, check_can_approve, seal, seal_is_valid
-from .domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from .domain.components import component_states
+from .domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from .domain.hashing import content_hash, sha256_of
-from .domain.maintenance import KIND as MAINTENANCE, MaintenanceStatus
-from .domain.incident import Impact, IncidentStatus, choose_next_update, parse_choice
+from .domain.incident import TITLE_MAX_CHARS, Impact, IncidentStatus, choose_next_update, parse_choice, refuse_too_long
 from .domain.lifecycle import Action, State, edit_makes_new_version, next_state
+from .domain.maintenance import KIND as MAINTENANCE
+from .domain.maintenance import MaintenanceStatus
 from .render import LimitCheck, render_statement
 from .store.content import hashed_fields, stored_content_hash, stored_renditions
 from .store.models import Approval, Incident, Rendition, Statement, StatementEditor, User, utcnow
-from .usecase import acting, log_action, get, label, next_version, unit_of_work
+from .usecase import acting, get, label, log_action, next_version, unit_of_work
 from .views import incident_view, statement_view
+
 
 class StatementInput(BaseModel):
     """What an author gives for a statement (CLI flags, a YAML file, the API). All optional:
@@ -70,6 +72,7 @@ def open_incident(settings: Settings, actor: Actor, title: str, impact: str,
                   components: Iterable[str] = ()) -> dict:
     if not title.strip():
         raise InvalidInput("title: must not be empty")
+    refuse_too_long("title", title.strip(), TITLE_MAX_CHARS)
     with acting(settings, actor, "open incident") as s:
         incident = Incident(title=title.strip(), impact=parse_choice(Impact, impact, "impact").value,
                             status=IncidentStatus.INVESTIGATING.value, components=list(components),

@@ -48,6 +48,18 @@ def acting(settings: Settings, actor: Actor, action: str, subject: str = "") -> 
         raise
 
 
+@contextmanager
+def refusal_audited(settings: Settings, action: str, subject: str, detail: dict | None = None) -> Iterator[None]:
+    """For a caller who has not proved who they are yet (a link, a text message): a refusal is
+    audited, without an actor, saying what was claimed, then propagates."""
+    try:
+        yield
+    except (NotAllowed, IllegalTransition) as exc:
+        with unit_of_work(settings) as s:
+            log_action(s, None, f"refused: {action}", subject, {**(detail or {}), "reason": str(exc)})
+        raise
+
+
 def log_action(s: Session, actor: Actor | None, action: str, subject: str, detail: dict) -> None:
     """Every row names its actor: the trail answers "who", not only "what". The one exception is
     someone who never proved who they are (a login with an unknown name): None, and the detail

@@ -8,7 +8,16 @@ from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import BroadcasterError
 from . import (  # noqa: F401 - each registers its commands
-    auth, components, delivery, demo, maintenance, people, run, social, statements,
+    auth,
+    components,
+    delivery,
+    demo,
+    holding,
+    maintenance,
+    people,
+    run,
+    social,
+    statements,
 )
 from .common import app, err
 

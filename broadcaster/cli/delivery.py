@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from .. import audit as auditing
 from .. import publish as publishing
 from ..config import get_settings
-from ..delivery import progress, sweep as sweeping
+from ..delivery import progress
+from ..delivery import sweep as sweeping
 from ..delivery.enqueue import enqueue_due
 from ..delivery.pause import paused_channels
 from .common import ID_ARGUMENT, As, AsJson, app, err, out, print_json, who
@@ -25,7 +25,11 @@ def publish(statement_id: int, actor: As = None,
             wait: Annotated[bool, typer.Option(help="Show progress until the fan-out is done.")] = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
     settings = get_settings()
-    st = publishing.publish(settings, who(actor), statement_id)
+    follow(settings, publishing.publish(settings, who(actor), statement_id), wait)
+
+
+def follow(settings, st: dict, wait: bool) -> None:
+    """Say what a publish wrote; watch the fan-out (always when embedded: this process sends it)."""
     out.print(published_line(st))
     if wait or settings.embedded:
         with embedded_worker(settings):
@@ -63,7 +67,8 @@ def watch(settings, statement_id: int, poll: float = 0.3) -> None:
     from rich.live import Live
 
     try:
-        with Live(progress_table(statement_id, progress.progress(settings, statement_id)), console=out, refresh_per_second=4) as live:
+        first = progress_table(statement_id, progress.progress(settings, statement_id))
+        with Live(first, console=out, refresh_per_second=4) as live:
             while True:
                 counts = progress.progress(settings, statement_id)
                 live.update(progress_table(statement_id, counts))

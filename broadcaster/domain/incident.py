@@ -27,6 +27,16 @@ class IncidentStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+TITLE_MAX_CHARS = 200  # what the incidents table keeps
+
+
+def refuse_too_long(field: str, value: str, limit: int) -> None:
+    """Bad input is an error naming the field and the limit, not a database error (PostgreSQL
+    refuses what does not fit; SQLite would keep it)."""
+    if len(value) > limit:
+        raise InvalidInput(f"{field}: at most {limit} characters, got {len(value)}")
+
+
 def parse_choice(enum: type[StrEnum], value: str, field: str) -> StrEnum:
     try:
         return enum(value.strip().lower())

@@ -361,6 +361,30 @@ class HoldingStatement(Base):
     statement: Mapped[Statement] = relationship()
 
 
+class HoldingLink(Base):
+    """A standing emailed link with which one user may switch on one holding statement when they
+    cannot reach the dashboard. Bound to the approved content hash and to the address it was sent
+    to; valid until used, revoked, expired, or after MAX_PIN_FAILURES wrong PINs (holding_links.py)."""
+
+    __tablename__ = "holding_links"
+    __table_args__ = (Index("ix_holding_links_holding_user", "holding_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holding_id: Mapped[int] = mapped_column(ForeignKey("holding_statements.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    secret_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the link's nonce
+    content_hash: Mapped[str] = mapped_column(String(64))
+    sent_to: Mapped[str] = mapped_column(String(320))  # the user's address then: a changed address voids it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    holding: Mapped[HoldingStatement] = relationship()
+    user: Mapped[User] = relationship()
+
+
 class Component(Base):
     """A part of the service customers see on the status page, in its group and order."""
 

@@ -54,8 +54,9 @@ def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = 
     if not cookie:
         return auth.token_actor(settings, None)  # raises, saying how to authenticate
     session = auth.session_for(settings, cookie)
-    if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != session.csrf_token:
-        raise NotAllowed(f"CSRF: a request with the session cookie must send the session's {CSRF_HEADER} header")
+    if request.method not in SAFE_METHODS:
+        auth.check_csrf(settings, session, request.headers.get(CSRF_HEADER),
+                        f"CSRF: a request with the session cookie must send the session's {CSRF_HEADER} header")
     return session.actor
 
 

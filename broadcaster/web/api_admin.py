@@ -32,6 +32,11 @@ class UserIn(BaseModel):
     password: Annotated[str | None, Field(max_length=500)] = None
 
 
+class RolesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    roles: list[Annotated[str, Field(max_length=20)]] = Field(max_length=10)
+
+
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user: Annotated[str, Field(min_length=1, max_length=100)]
@@ -84,6 +89,13 @@ def list_users(request: Request, _: Actor = Depends(allowed("manage users"))) ->
 def add_user(request: Request, body: UserIn, actor: Actor = Depends(allowed("manage users"))) -> dict:
     return directory.add_user(settings_of(request), actor, body.name, body.roles, body.email, body.phone,
                               body.password)
+
+
+@users.put("/users/{name}/roles")
+def set_roles(request: Request, name: Annotated[str, Path(min_length=1, max_length=100)], body: RolesIn,
+              actor: Actor = Depends(allowed("manage users"))) -> dict:
+    """Replace a user's roles; the last admin stays one. Their tokens lose any role they lose."""
+    return people.set_roles(settings_of(request), actor, name, body.roles)
 
 
 @users.get("/tokens")

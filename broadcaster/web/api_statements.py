@@ -6,11 +6,12 @@ import io
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import audit, drafting, holding, publish, statements
-from ..delivery.progress import progress
+from .. import audit, drafting, holding, holding_links, publish, statements
+from ..delivery.pause import paused_channels
+from ..delivery.progress import progress, totals
 from ..domain.approval import Actor
 from ..domain.errors import NotFound
 from ..statements import StatementInput
@@ -186,15 +187,39 @@ CSV_COLUMNS = ["id", "at", "incident_id", "statement_id", "version", "delivery_i
                "status", "attempt", "provider_message_id", "content_hash", "detail"]
 
 
+CSV_PAGE = 5000
+
+
 @deliveries.get("/send-log.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def send_log_csv(request: Request, filters: dict = Depends(_send_log_filters),
                  _: Actor = Depends(allowed("read"))) -> Response:
+    """Every matching event, streamed a page at a time: a million-recipient fan-out's log is
+    never held in memory at once."""
+    return StreamingResponse(_csv_pages(settings_of(request), filters), media_type="text/csv",
+                             headers={"Content-Disposition": 'attachment; filename="send-log.csv"'})
+
+
+def _csv_pages(settings, filters: dict):
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(audit.send_log(settings_of(request), **filters))
-    return Response(buffer.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="send-log.csv"'})
+    after = None
+    while True:
+        events = audit.send_log(settings, **filters, limit=CSV_PAGE, after=after)
+        writer.writerows(events)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(events) < CSV_PAGE:
+            return
+        after = events[-1]["id"]
+
+
+@deliveries.get("/delivery-status")
+def delivery_status(request: Request, _: Actor = Depends(allowed("read"))) -> dict:
+    """Paused channels (credentials refused) and why, and deliveries by status: `broadcaster status`."""
+    settings = settings_of(request)
+    return {"paused": paused_channels(settings), "deliveries": totals(settings)}
 
 
 @deliveries.get("/consistency")
@@ -219,13 +244,42 @@ def list_holding(request: Request, _: Actor = Depends(allowed("read"))) -> list[
 
 @holding_router.post("", status_code=201)
 def keep_holding(request: Request, body: KeepIn, actor: Actor = Depends(allowed("keep holding"))) -> dict:
-    return holding.keep(settings_of(request), actor, body.statement_id)
+    """Keep it ready; everyone who may switch it on (with an email address and a PIN) is emailed
+    a standing link to its confirm page (`links` says who, and who not and why)."""
+    settings = settings_of(request)
+    kept = holding.keep(settings, actor, body.statement_id)
+    return {**kept, "links": holding_links.summary(holding_links.send_links(settings, actor, kept["number"]))}
 
 
 @holding_router.post("/{number}/activate", status_code=202)
 def activate_holding(request: Request, number: Id, actor: Actor = Depends(allowed("activate holding"))) -> dict:
     """Switch it on: published on every channel at once (enqueued, as publish)."""
-    return holding.activate(settings_of(request), actor, number, request.app.state.dispatch)
+    return holding.activate(settings_of(request), actor, number, request.app.state.dispatch, via="API")
+
+
+class LinksIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    users: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default=[], max_length=100, description="Whom to send a fresh link; empty: everyone who may switch it on")
+
+
+@holding_router.get("/{number}/links")
+def holding_links_list(request: Request, number: Id, _: Actor = Depends(allowed("activate holding"))) -> list[dict]:
+    """The standing emailed links of this holding statement: who, where, until when, and their state."""
+    return holding_links.list_links(settings_of(request), [number])
+
+
+@holding_router.post("/{number}/links", status_code=201)
+def holding_links_send(request: Request, number: Id, body: LinksIn = Body(default_factory=LinksIn),
+                       actor: Actor = Depends(allowed("activate holding"))) -> dict:
+    """Email fresh links (each revokes that person's older one). The links are never in the answer."""
+    result = holding_links.send_links(settings_of(request), actor, number, body.users or None)
+    return holding_links.summary(result)
+
+
+@holding_router.delete("/{number}/links")
+def holding_links_revoke(request: Request, number: Id, actor: Actor = Depends(allowed("activate holding"))) -> dict:
+    return holding_links.revoke_links(settings_of(request), actor, number)
 
 
 routers = [incidents, statements_router, deliveries, holding_router]

@@ -6,26 +6,33 @@ Every form carries the session's CSRF token; a post without it is refused (403) 
 Every action goes through `auth.authorize` (the one permission table) and then the use case.
 """
 
+import base64
 import hmac
+import json
+import secrets
+from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .. import audit, auth, holding, publish, social, statements
+from .. import audit, auth, holding, holding_links, publish, social, statements
 from ..config import Settings
 from ..directory import audit_trail
 from ..domain.approval import PERMISSIONS, Role
-from ..domain.errors import BroadcasterError, NotAllowed
+from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed
 from ..domain.incident import Impact, IncidentStatus
 from ..render.environment import environment
 from ..statements import StatementInput
-from ..usecase import log_action, unit_of_work
-from .api import SESSION_COOKIE, broadcaster_problem, settings_of
+from .api import SESSION_COOKIE, broadcaster_problem, settings_of, validation_problem
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "broadcaster_login_csrf"
-PAGES = ("/dashboard", "/login", "/logout", "/approve/")
+FLASH_COOKIE = "broadcaster_flash"
+PAGES = ("/dashboard", "/login", "/logout", "/approve/", "/hold/")
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class LoginRequired(Exception):
@@ -33,20 +40,33 @@ class LoginRequired(Exception):
         self.path = path
 
 
-def _session(request: Request) -> auth.Session:
+def _session(request: Request, action: str | None = None) -> auth.Session:
+    """The logged-in session; with `action`, also checked against the permission table (audited)."""
     try:
         session = auth.session_for(settings_of(request), request.cookies.get(SESSION_COOKIE))
     except auth.NotAuthenticated:
         raise LoginRequired(request.url.path) from None
     request.state.session = session
+    if action:
+        auth.authorize(settings_of(request), session.actor, action, request.url.path[:60])
     return session
 
 
 def reading(request: Request, action: str = "read") -> auth.Session:
     """The logged-in session, if the permission table lets it read this page (a refusal is audited)."""
-    session = _session(request)
-    auth.authorize(settings_of(request), session.actor, action, request.url.path[:60])
-    return session
+    return _session(request, action)
+
+
+# Pages run no script but their own (each with this response's nonce), cannot be framed (a
+# confirm button under someone else's page is a click away from being pressed), and send no
+# Referer (an emailed link's token is in the URL); nothing is cached (the back button after a logout).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+                               "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
 
 
 def page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
@@ -55,25 +75,43 @@ def page(request: Request, name: str, status: int = 200, **context) -> HTMLRespo
     roles = {r.value for r in session.actor.roles} if session else set()
     may = {action for action, allowed in PERMISSIONS.items() if session and session.actor.roles & allowed}
     template = environment(settings.templates_dir).get_template(f"_web/dashboard/{name}.html")
-    return HTMLResponse(template.render(
+    flash, nonce = _flash(request), secrets.token_urlsafe(16)
+    response = HTMLResponse(template.render(
         company_name=settings.company_name, me=session.actor.name if session else None, roles=roles, may=may,
-        csrf=session.csrf_token if session else "", error=request.query_params.get("error", ""),
-        notice=request.query_params.get("notice", ""), **context), status_code=status)
+        csrf=session.csrf_token if session else "", error=flash.get("error", ""), notice=flash.get("notice", ""),
+        csp_nonce=nonce, **context), status_code=status)
+    response.headers.update({k: v.format(nonce=nonce) for k, v in SECURITY_HEADERS.items()})
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE)
+    return response
 
 
 def back(path: str, **message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?{urlencode(message)}" if message else path, status_code=303)
+    """A redirect after a form; its message travels in a short-lived cookie, never in the URL
+    (a link such as `/login?error=Call+this+number` must not put someone else's words on our pages)."""
+    response = RedirectResponse(path, status_code=303)
+    if message:
+        value = base64.urlsafe_b64encode(json.dumps({k: v[:1000] for k, v in message.items()}).encode()).decode()
+        response.set_cookie(FLASH_COOKIE, value, max_age=60, httponly=True, samesite="strict")
+    return response
+
+
+def _flash(request: Request) -> dict[str, str]:
+    try:
+        given = json.loads(base64.urlsafe_b64decode(request.cookies.get(FLASH_COOKIE, "").encode()) or b"{}")
+    except ValueError:
+        return {}
+    return {k: str(v) for k, v in given.items() if k in ("error", "notice")} if isinstance(given, dict) else {}
 
 
 def check_csrf(settings: Settings, session: auth.Session, token: str) -> None:
-    if not hmac.compare_digest(token.encode(), session.csrf_token.encode()):
-        with unit_of_work(settings) as s:
-            log_action(s, session.actor, "refused: form", "csrf", {"reason": "missing or wrong CSRF token"})
-        raise NotAllowed("this form is missing its security token or it is stale: reload the page and try again")
+    auth.check_csrf(settings, session, token, "this form is missing its security token or it is stale: "
+                    "reload the page and try again")
 
 
-def run_action(request: Request, csrf_token: str, action: str, do, then: str, failed: str) -> Response:
-    """Check CSRF and the role, run the use case; on a refusal go back to `failed` saying why."""
+def run_action(request: Request, csrf_token: str, action: str, do, then: str, failed: str, notice="") -> Response:
+    """Check CSRF and the role, run the use case, go on to `then` (formatted with the result) saying
+    `notice` (a string, or a function of the result); on a refusal go back to `failed` saying why."""
     settings, session = settings_of(request), _session(request)
     check_csrf(settings, session, csrf_token)
     try:
@@ -81,7 +119,8 @@ def run_action(request: Request, csrf_token: str, action: str, do, then: str, fa
         result = do(settings, session.actor)
     except BroadcasterError as exc:
         return back(failed, error=str(exc))
-    return back(then.format(**result) if isinstance(result, dict) else then)
+    said = notice(result) if callable(notice) else notice
+    return back(then.format(**result) if isinstance(result, dict) else then, **({"notice": said} if said else {}))
 
 
 # --- login and logout ----------------------------------------------------------------------
@@ -89,8 +128,6 @@ def run_action(request: Request, csrf_token: str, action: str, do, then: str, fa
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/dashboard") -> HTMLResponse:
-    import secrets
-
     token = secrets.token_urlsafe(24)  # double-submit: the form's token must match this cookie
     response = page(request, "login", csrf_login=token, next=_local(next))
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request))
@@ -110,6 +147,7 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), csrf
     except NotAllowed as exc:
         status = 429 if isinstance(exc, auth.TooManyAttempts) else 403
         return page(request, "login", status, csrf_login=expected, next=_local(next), problem=str(exc))
+    auth.end_session(settings, request.cookies.get(SESSION_COOKIE))  # a new login never continues an old session
     cookie, _csrf = auth.start_session(settings, actor)
     response = back(_local(next))
     response.set_cookie(SESSION_COOKIE, cookie, max_age=int(settings.session_hours * 3600), httponly=True,
@@ -167,7 +205,7 @@ def open_incident(request: Request, csrf_token: str = Form(""), title: str = For
 
 
 @router.get("/dashboard/incidents/{incident_id}")
-def incident_page(request: Request, incident_id: int) -> HTMLResponse:
+def incident_page(request: Request, incident_id: Id) -> HTMLResponse:
     reading(request)
     settings = settings_of(request)
     incident = _incident(settings, incident_id)
@@ -178,8 +216,8 @@ def incident_page(request: Request, incident_id: int) -> HTMLResponse:
 
 
 @router.get("/dashboard/incidents/{incident_id}/new")
-def new_statement(request: Request, incident_id: int) -> HTMLResponse:
-    reading(request)
+def new_statement(request: Request, incident_id: Id) -> HTMLResponse:
+    _session(request, "draft")
     settings = settings_of(request)
     incident = _incident(settings, incident_id)
     versions = statements.list_statements(settings, incident_id)
@@ -193,8 +231,8 @@ def new_statement(request: Request, incident_id: int) -> HTMLResponse:
 
 
 @router.get("/dashboard/statements/{statement_id}/edit")
-def edit_statement(request: Request, statement_id: int) -> HTMLResponse:
-    reading(request)
+def edit_statement(request: Request, statement_id: Id) -> HTMLResponse:
+    _session(request, "edit")
     settings = settings_of(request)
     st = statements.get_statement(settings, statement_id)
     values = {key: st[key] for key in ("status", "impact", "headline", "body", "workaround")}
@@ -209,9 +247,10 @@ def editor(request: Request, incident: dict, statement: dict | None, values: dic
 
 
 @router.post("/dashboard/statements")
-def save_statement(request: Request, csrf_token: str = Form(""), incident_id: int = Form(...),
-                   statement_id: int | None = Form(None), then: str = Form("save"), status: str = Form(""),
-                   impact: str = Form(""), components: str = Form(""), headline: str = Form(""),
+def save_statement(request: Request, csrf_token: str = Form(""),
+                   incident_id: Annotated[int, Form(ge=1, le=MAX_ID)] = ...,
+                   statement_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None, then: str = Form("save"),
+                   status: str = Form(""), impact: str = Form(""), components: str = Form(""), headline: str = Form(""),
                    body: str = Form(""), workaround: str = Form(""), next_update: str = Form("")) -> Response:
     """Save the draft (new, or an edit), and submit it for approval if asked."""
     settings, session = settings_of(request), _session(request)
@@ -238,7 +277,7 @@ def save_statement(request: Request, csrf_token: str = Form(""), incident_id: in
 
 
 @router.get("/dashboard/statements/{statement_id}")
-def statement_page(request: Request, statement_id: int) -> HTMLResponse:
+def statement_page(request: Request, statement_id: Id) -> HTMLResponse:
     session = reading(request)
     settings = settings_of(request)
     shown = statements.preview(settings, statement_id)
@@ -246,12 +285,12 @@ def statement_page(request: Request, statement_id: int) -> HTMLResponse:
     return page(request, "statement", st=st, preview=shown, mine=st["author"] == session.actor.name)
 
 
-def _statement_action(name: str, do, then: str = "/dashboard/statements/{id}"):
-    def handler(request: Request, statement_id: int, csrf_token: str = Form(""), comment: str = Form(""),
+def _statement_action(name: str, do, then: str = "/dashboard/statements/{id}", notice: str = ""):
+    def handler(request: Request, statement_id: Id, csrf_token: str = Form(""), comment: str = Form(""),
                 content_hash: str = Form("")) -> Response:
         return run_action(request, csrf_token, name,
                           lambda settings, actor: do(request, settings, actor, statement_id, comment, content_hash),
-                          then, f"/dashboard/statements/{statement_id}")
+                          then, f"/dashboard/statements/{statement_id}", notice)
     router.add_api_route(f"/dashboard/statements/{{statement_id}}/{name}", handler, methods=["POST"])
 
 
@@ -264,32 +303,55 @@ def _submit(request, settings, actor, sid, _comment, _hash):
 _statement_action("submit", _submit)
 _statement_action("withdraw", lambda request, settings, actor, sid, c, h: statements.withdraw(settings, actor, sid))
 _statement_action("approve", lambda request, settings, actor, sid, c, h: statements.approve(
-    settings, actor, sid, h or "-", c), "/dashboard/inbox?notice=approved")
+    settings, actor, sid, h or "-", c), "/dashboard/inbox", "approved")
 _statement_action("reject", lambda request, settings, actor, sid, c, h: statements.reject(settings, actor, sid, c),
-                  "/dashboard/inbox?notice=rejected")
+                  "/dashboard/inbox", "rejected")
 _statement_action("publish", lambda request, settings, actor, sid, c, h: publish.publish(
     settings, actor, sid, dispatch=request.app.state.dispatch), "/dashboard/statements/{id}/progress")
 
 
 @router.post("/dashboard/statements/{statement_id}/keep")
-def keep_holding(request: Request, statement_id: int, csrf_token: str = Form("")) -> Response:
-    """Keep an approved statement ready as a holding statement."""
-    return run_action(request, csrf_token, "keep holding",
-                      lambda settings, actor: holding.keep(settings, actor, statement_id),
-                      "/dashboard/holding?notice=kept+as+a+holding+statement", f"/dashboard/statements/{statement_id}")
+def keep_holding(request: Request, statement_id: Id, csrf_token: str = Form("")) -> Response:
+    """Keep an approved statement ready as a holding statement, and email its standing links."""
+    def keep(settings, actor):
+        kept = holding.keep(settings, actor, statement_id)
+        return {**kept, "links": holding_links.send_links(settings, actor, kept["number"])}
+    return run_action(request, csrf_token, "keep holding", keep, "/dashboard/holding",
+                      f"/dashboard/statements/{statement_id}",
+                      lambda kept: f"kept as holding statement #{kept['number']}; " + _links_said(kept["links"]))
 
 
 @router.get("/dashboard/holding")
 def holding_page(request: Request) -> HTMLResponse:
     reading(request)
-    return page(request, "holding", holdings=holding.ready(settings_of(request)))
+    return page(request, "holding", holdings=holding_links.ready_with_links(settings_of(request)))
 
 
 @router.post("/dashboard/holding/{number}/activate")
-def activate_holding(request: Request, number: int, csrf_token: str = Form("")) -> Response:
+def activate_holding(request: Request, number: Id, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "activate holding",
                       lambda settings, actor: holding.activate(settings, actor, number, request.app.state.dispatch),
                       "/dashboard/statements/{id}/progress", "/dashboard/holding")
+
+
+@router.post("/dashboard/holding/{number}/links")
+def send_holding_links(request: Request, number: Id, csrf_token: str = Form("")) -> Response:
+    return run_action(request, csrf_token, "activate holding",
+                      lambda settings, actor: holding_links.send_links(settings, actor, number),
+                      "/dashboard/holding", "/dashboard/holding", _links_said)
+
+
+@router.post("/dashboard/holding/{number}/links/revoke")
+def revoke_holding_links(request: Request, number: Id, csrf_token: str = Form("")) -> Response:
+    return run_action(request, csrf_token, "activate holding",
+                      lambda settings, actor: holding_links.revoke_links(settings, actor, number),
+                      "/dashboard/holding", "/dashboard/holding", lambda r: f"{r['revoked']} link(s) revoked")
+
+
+def _links_said(result: dict) -> str:
+    sent = ", ".join(s.user for s in result["sent"]) or "nobody"
+    skipped = "; ".join(f"not {s['user']}: {s['reason']}" for s in result["skipped"])
+    return f"links emailed to {sent}" + (f" ({skipped})" if skipped else "")
 
 
 @router.get("/dashboard/inbox")
@@ -306,20 +368,24 @@ def inbox(request: Request) -> HTMLResponse:
 
 
 @router.get("/dashboard/statements/{statement_id}/progress")
-def progress_page(request: Request, statement_id: int) -> HTMLResponse:
+def progress_page(request: Request, statement_id: Id) -> HTMLResponse:
     reading(request)
     return page(request, "progress", st=statements.get_statement(settings_of(request), statement_id))
 
 
 @router.get("/dashboard/send-log")
-def send_log(request: Request, statement_id: str = "", channel: str = "", status: str = "", target: str = "",
-             offset: int = 0) -> HTMLResponse:
+def send_log(request: Request, statement_id: str = "", channel: Annotated[str, Query(max_length=30)] = "",
+             status: Annotated[str, Query(max_length=20)] = "", target: Annotated[str, Query(max_length=320)] = "",
+             offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> HTMLResponse:
     reading(request)
-    filters = {"statement_id": int(statement_id) if statement_id.isdigit() else None, "channel": channel or None,
+    statement_id = statement_id.strip()
+    if statement_id and not (statement_id.isdigit() and 1 <= int(statement_id) <= MAX_ID):
+        raise InvalidInput(f"statement id: {statement_id[:20]!r} is not an id; ids are whole numbers from 1")
+    filters = {"statement_id": int(statement_id) if statement_id else None, "channel": channel or None,
                "status": status or None, "target": target or None}
-    rows = audit.send_log(settings_of(request), **filters, limit=101, offset=max(offset, 0))
+    rows = audit.send_log(settings_of(request), **filters, limit=101, offset=offset)
     query = urlencode({k: v for k, v in filters.items() if v is not None})
-    return page(request, "send_log", rows=rows[:100], more=len(rows) > 100, offset=max(offset, 0), query=query,
+    return page(request, "send_log", rows=rows[:100], more=len(rows) > 100, offset=offset, query=query,
                 filters={k: v if v is not None else "" for k, v in filters.items()})
 
 
@@ -360,6 +426,13 @@ def install(app: FastAPI) -> None:
         answer = broadcaster_problem(request, exc)
         if request.url.path.startswith(PAGES):  # a person with a browser: a page saying why
             return error_page(request, answer.status_code, str(exc))
+        return answer
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> Response:
+        answer = validation_problem(request, exc)
+        if request.url.path.startswith(PAGES):  # an edited URL or form: a page saying which part
+            return error_page(request, 422, json.loads(answer.body)["detail"])
         return answer
 
 

@@ -1,19 +1,21 @@
 """The dashboard's admin page: users, API tokens and subscribers."""
 
-from fastapi import APIRouter, Form, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from .. import auth, directory, people
 from ..domain.approval import Role
 from ..domain.errors import BroadcasterError
 from .api import settings_of
-from .dashboard import _session, check_csrf, page, run_action
+from .dashboard import Id, _session, check_csrf, page, run_action
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/dashboard/admin")
-def admin_page(request: Request, q: str = "", created: str = "") -> HTMLResponse:
+def admin_page(request: Request, q: Annotated[str, Query(max_length=320)] = "") -> HTMLResponse:
     session = _session(request)
     settings = settings_of(request)
     auth.authorize(settings, session.actor, "manage users", "dashboard:admin")
@@ -27,7 +29,16 @@ def add_user(request: Request, csrf_token: str = Form(""), name: str = Form(""),
              email: str = Form(""), phone: str = Form(""), password: str = Form("")) -> Response:
     return run_action(request, csrf_token, "manage users", lambda settings, actor: directory.add_user(
         settings, actor, name, roles, email or None, phone or None, password or None),
-        "/dashboard/admin?notice=user+added", "/dashboard/admin")
+        "/dashboard/admin", "/dashboard/admin", lambda user: f"user {user['name']} added")
+
+
+@router.post("/dashboard/admin/users/roles")
+def set_roles(request: Request, csrf_token: str = Form(""), name: str = Form(""),
+              roles: list[str] = Form([])) -> Response:
+    return run_action(request, csrf_token, "manage users",
+                      lambda settings, actor: people.set_roles(settings, actor, name, roles),
+                      "/dashboard/admin", "/dashboard/admin",
+                      lambda user: f"{user['name']} now has the roles {', '.join(user['roles'])}")
 
 
 @router.post("/dashboard/admin/tokens")
@@ -48,10 +59,10 @@ def create_token(request: Request, csrf_token: str = Form(""), user: str = Form(
 
 
 @router.post("/dashboard/admin/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int, csrf_token: str = Form("")) -> Response:
+def revoke_token(request: Request, token_id: Id, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "manage tokens",
                       lambda settings, actor: auth.revoke_token(settings, token_id, actor),
-                      "/dashboard/admin?notice=token+revoked", "/dashboard/admin")
+                      "/dashboard/admin", "/dashboard/admin", lambda token: f"token {token['id']} revoked")
 
 
 @router.post("/dashboard/admin/subscribers")
@@ -59,11 +70,11 @@ def add_subscriber(request: Request, csrf_token: str = Form(""), email: str = Fo
                    phone: str = Form("")) -> Response:
     return run_action(request, csrf_token, "manage subscribers", lambda settings, actor: directory.add_subscriber(
         settings, actor, [], {"email": email or None, "phone": phone or None}),
-        "/dashboard/admin?notice=subscriber+added", "/dashboard/admin")
+        "/dashboard/admin", "/dashboard/admin", lambda sub: f"subscriber {sub['id']} added")
 
 
 @router.post("/dashboard/admin/subscribers/{subscriber_id}/remove")
-def remove_subscriber(request: Request, subscriber_id: int, csrf_token: str = Form("")) -> Response:
+def remove_subscriber(request: Request, subscriber_id: Id, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "manage subscribers",
                       lambda settings, actor: directory.remove_subscriber(settings, actor, subscriber_id),
-                      "/dashboard/admin?notice=subscriber+removed", "/dashboard/admin")
+                      "/dashboard/admin", "/dashboard/admin", f"subscriber {subscriber_id} removed")

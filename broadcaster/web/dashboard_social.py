@@ -35,14 +35,14 @@ def social_page(request: Request, state: str = "", offset: int = 0) -> HTMLRespo
 @router.post(f"{HOME}/pull")
 def pull(request: Request, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "social pull", lambda settings, actor: social.pull(settings, actor),
-                      HOME + "?notice={new}+new+post(s)+of+{fetched}+read", HOME)
+                      HOME, HOME, "{new} new post(s) of {fetched} read".format_map)
 
 
 @router.post(f"{HOME}/search")
 def search(request: Request, csrf_token: str = Form(""), query: str = Form("")) -> Response:
     return run_action(request, csrf_token, "social pull",
                       lambda settings, actor: social.search(settings, actor, query),
-                      HOME + "?notice={new}+new+post(s)+in+the+human-only+lane#human-only", HOME)
+                      HOME + "#human-only", HOME, "{new} new post(s) in the human-only lane".format_map)
 
 
 @router.post(HOME + "/posts/{post_id}/reply")
@@ -50,21 +50,21 @@ def reply(request: Request, post_id: str, csrf_token: str = Form(""), variant: s
     chosen = int(variant) if variant.isdigit() else None  # "": the next variant in rotation
     return run_action(request, csrf_token, "social reply", lambda settings, actor: social.reply(
         settings, actor, post_id, chosen, dispatch=request.app.state.dispatch),
-        HOME + "?notice=reply+to+{post_id}+queued:+v{version}+variant+{variant}#post-{post_id}", HOME)
+        HOME + "#post-{post_id}", HOME, "reply to {post_id} queued: v{version} variant {variant}".format_map)
 
 
 @router.post(HOME + "/posts/{post_id}/skip")
 def skip(request: Request, post_id: str, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "social reply",
                       lambda settings, actor: social.skip(settings, actor, post_id),
-                      HOME + "?notice=post+{post_id}+skipped", HOME)
+                      HOME, HOME, "post {post_id} skipped".format_map)
 
 
 @router.post(HOME + "/posts/{post_id}/free-text")
 def propose(request: Request, post_id: str, csrf_token: str = Form(""), text: str = Form("")) -> Response:
     return run_action(request, csrf_token, "social reply",
                       lambda settings, actor: social.propose(settings, actor, post_id, text),
-                      HOME + "?notice=free+text+for+{post_id}+waits+for+an+approver#queue", HOME)
+                      HOME + "#queue", HOME, "free text for {post_id} waits for an approver".format_map)
 
 
 @router.post(HOME + "/posts/{post_id}/free-text/approve")
@@ -72,4 +72,4 @@ def approve_text(request: Request, post_id: str, csrf_token: str = Form(""), con
     """From the approvers' inbox, where the free text is shown word for word with its hash."""
     return run_action(request, csrf_token, "approve reply", lambda settings, actor: social.approve_text(
         settings, actor, post_id, content_hash, dispatch=request.app.state.dispatch),
-        "/dashboard/inbox?notice=free+text+reply+to+{post_id}+approved+and+queued", "/dashboard/inbox")
+        "/dashboard/inbox", "/dashboard/inbox", "free text reply to {post_id} approved and queued".format_map)

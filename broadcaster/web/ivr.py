@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from .. import callbacks, holding, phone_approval
+from .. import callbacks, holding, holding_links, phone_approval
 from ..config import Settings
 from ..delivery.records import opt_out
 from ..domain.errors import NotAllowed
@@ -126,7 +126,8 @@ async def resolved_call(request: Request, statement: int = 0) -> Response:
 @router.post("/webhooks/twilio/inbound")
 async def inbound_sms(request: Request) -> Response:
     """A text to our number: STOP / START / HELP and their synonyms; digits only are an approver's
-    approval code (`phone_approval`); anything else gets no reply."""
+    approval code (`phone_approval`); `HOLD n <pin>` switches on a holding statement and `HOLD n`
+    asks for its emailed link (`holding`, `holding_links`); anything else gets no reply."""
     try:
         form = await _signed_form(request)
     except NotAllowed as exc:
@@ -138,6 +139,11 @@ async def inbound_sms(request: Request) -> Response:
         outcome = await run_in_threadpool(phone_approval.approve_by_sms, settings, form.get("From"), body,
                                           form.get("MessageSid"))
         response.message(_words(settings, f"approval/reply_{outcome}.txt"))
+        return _twiml(response)
+    if holding_links.is_link_request(body):  # `HOLD 2`: email me a fresh link to switch it on
+        outcome = await run_in_threadpool(holding_links.send_link_by_sms, settings, form.get("From"), body,
+                                          form.get("MessageSid"))
+        response.message(_words(settings, f"holding/reply_{outcome}.txt"))
         return _twiml(response)
     if holding.is_hold_request(body):  # `HOLD 2 <pin>`: switch on a holding statement
         outcome = await run_in_threadpool(holding.activate_by_sms, settings, form.get("From"), body,

@@ -6,6 +6,9 @@ requests never touch the database, and a static export of the same documents say
 webhooks, no /metrics. The router can also be included in the full app.
 """
 
+import logging
+import re
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -48,6 +51,24 @@ def status_slash() -> RedirectResponse:
     return RedirectResponse("/status", status_code=308)
 
 
+class _HideLinkSecrets(logging.Filter):
+    """Emailed links carry their secret in the query (`?t=`, `?token=`: approval, holding,
+    unsubscribe and subscription links): the access log keeps everything but its value."""
+
+    SECRET = re.compile(r"([?&](?:t|token)=)[^&\s]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.SECRET.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def hide_link_secrets_in_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _HideLinkSecrets) for f in access.filters):
+        access.addFilter(_HideLinkSecrets())
+
+
 def create_public_app(settings: Settings | None = None) -> FastAPI:
     """Only the public surfaces: what a traffic spike during an outage reaches. The IVR and inbound
     SMS are provider webhooks: they stay with the full app (`every_router`)."""
@@ -55,6 +76,7 @@ def create_public_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Broadcaster status", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.surface_cache = SurfaceCache(settings)
+    hide_link_secrets_in_access_log()
     app.include_router(router)
     app.include_router(subscribe.router)  # the subscribe form and its double opt-in
 

@@ -28,6 +28,8 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     author = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     errors: list[str] = []
     author.on("pageerror", lambda error: errors.append(str(error)))
+    # A script or style the page's Content-Security-Policy blocks is a console error.
+    author.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
     log_in(author, base, "alice")
     author.goto(f"{base}/dashboard/incidents/{incident['id']}/new")
     author.fill("#headline", "Some customers cannot log in")
@@ -63,3 +65,31 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     assert shown == {"banner", "status_page", "x", "email", "sms", "ivr"}
     assert errors == []
     keep_screenshots(shots, "editor.png", "inbox.png", "progress.png")
+
+
+def test_a_holding_statement_is_switched_on_from_the_emailed_link_on_a_phone(embedded, browser, serve_app, tmp_path):
+    """The standing link opens the words of every channel; the PIN and the button switch it on."""
+    from broadcaster import holding, holding_links
+    from broadcaster.web.app import create_app
+    from tests.integration.holding_data import HEADLINE, approved_holding_statement
+
+    settings = embedded
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"])
+    holding.set_pin(settings, "alice", "1357")
+    alice, statement_id = actor(settings, "alice"), approved_holding_statement(settings)
+    number = holding.keep(settings, alice, statement_id)["number"]
+    url = holding_links.send_links(settings, alice, number)["sent"][0].url
+
+    base = serve_app(create_app(settings)).url
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    errors: list[str] = []
+    phone.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
+    phone.goto(base + url.removeprefix("http://127.0.0.1:8080"))
+    assert HEADLINE in phone.text_content("#channel-sms")
+    phone.screenshot(path=str(tmp_path / "hold.png"), full_page=False)
+    phone.fill("#pin", "1357")
+    phone.click("button.danger")
+    phone.wait_for_selector("text=Switched on")
+    assert statements.get_statement(settings, statement_id)["state"] == "published"
+    assert errors == [] and (tmp_path / "hold.png").stat().st_size > 10_000

@@ -33,6 +33,7 @@ ENDPOINTS = [
     ("GET", "/send-log", None, EVERYONE),
     ("GET", "/send-log.csv", None, EVERYONE),
     ("GET", "/consistency", None, EVERYONE),
+    ("GET", "/delivery-status", None, EVERYONE),
     ("GET", "/subscribers", None, {ADMIN}),
     ("POST", "/subscribers", {"email": "new@example.com"}, {ADMIN}),
     ("DELETE", "/subscribers/1", None, {ADMIN}),
@@ -40,6 +41,7 @@ ENDPOINTS = [
     ("GET", "/roles", None, EVERYONE),
     ("GET", "/users", None, {ADMIN}),
     ("POST", "/users", {"name": "dave", "roles": ["author"]}, {ADMIN}),
+    ("PUT", "/users/alice/roles", {"roles": ["author"]}, {ADMIN}),
     ("GET", "/tokens", None, {ADMIN}),
     ("POST", "/tokens", {"user": "alice", "role": "author"}, {ADMIN}),
     ("DELETE", "/tokens/1", None, {ADMIN}),
@@ -58,6 +60,9 @@ ENDPOINTS = [
     ("GET", "/social/free-text", None, {P}),
     ("GET", "/social/replies", None, {S, ADMIN}),
     ("GET", "/social/budget", None, {S, ADMIN}),
+    ("GET", "/holding/1/links", None, EVERYONE),
+    ("POST", "/holding/1/links", {}, EVERYONE),
+    ("DELETE", "/holding/1/links", None, EVERYONE),
 ]
 POST_ID = "1860000000000000042"
 
@@ -82,7 +87,8 @@ def test_the_table_covers_every_api_route(settings):
               for path, item in install(settings).client.app.openapi()["paths"].items() for method in item}
     table = {(method.lower(), path.replace("{i}", "{incident_id}").replace("{s}", "{statement_id}")
               .replace("/subscribers/1", "/subscribers/{subscriber_id}").replace("/tokens/1", "/tokens/{token_id}")
-              .replace("/holding/1/", "/holding/{number}/").replace("{p}", "{post_id}"))
+              .replace("/holding/1/", "/holding/{number}/").replace("/users/alice/", "/users/{name}/")
+              .replace("{p}", "{post_id}"))
              for method, path, _, _ in ENDPOINTS}
     assert routes == table
 

@@ -5,12 +5,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from broadcaster import auth
 from broadcaster.store.db import transaction
-from broadcaster.store.models import WebSession, utcnow
+from broadcaster.store.models import AuditEvent, WebSession, utcnow
 from tests.integration.api_fixtures import install
+from tests.integration.holding_data import approved_holding_statement
 
 PASSWORD = "correct horse battery"
 
@@ -76,6 +77,65 @@ def test_an_api_write_with_only_the_cookie_needs_the_csrf_header(site):
     body = {"title": "Checkout down", "impact": "minor"}
     assert site.client.post("/api/v1/incidents", json=body).status_code == 403
     assert site.client.post("/api/v1/incidents", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+
+
+def test_an_api_write_refused_for_csrf_is_audited(site, settings):
+    log_in(site.client, "alice")
+    site.client.post("/api/v1/incidents", json={"title": "Checkout down", "impact": "minor"})
+    with transaction(settings.database_url) as s:
+        row = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (row.action, row.subject) == ("refused: form", "csrf")
+
+
+def test_a_login_ends_the_session_the_browser_had_before(site, settings):
+    """Session fixation: a cookie planted before the login (or left by someone else) is not continued."""
+    log_in(site.client, "bob")
+    planted = site.client.cookies.get("broadcaster_session")
+    log_in(site.client, "alice")
+    assert site.client.cookies.get("broadcaster_session") != planted
+    with pytest.raises(auth.NotAuthenticated):
+        auth.session_for(settings, planted)
+
+
+def test_a_new_password_ends_every_session_of_that_user(site, settings):
+    log_in(site.client, "alice")
+    auth.set_password(settings, "alice", "another long password")
+    assert site.client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_messages_after_a_form_come_from_the_app_never_from_the_url(site):
+    assert "Call +1 900" not in site.client.get("/login?error=Call+%2B1+900+now&notice=Call+%2B1+900").text
+    csrf = log_in(site.client, "alice")
+    assert "Call +1 900" not in site.client.get("/dashboard?error=Call+%2B1+900+now").text
+    refused = site.client.post("/dashboard/incidents", data={"csrf_token": csrf, "title": "", "impact": "minor"},
+                               follow_redirects=False)
+    assert "?" not in refused.headers["location"]  # the reason travels in a short-lived cookie
+    shown = site.client.get(refused.headers["location"])
+    assert "title: must not be empty" in shown.text
+    assert "title: must not be empty" not in site.client.get("/dashboard").text  # shown once
+
+
+def test_pages_run_only_their_own_scripts_cannot_be_framed_and_leak_no_referer(site):
+    log_in(site.client, "alice")
+    page = site.client.get(f"/dashboard/incidents/{site.incident_id}/new")
+    policy = page.headers["content-security-policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "frame-ancestors 'none'" in policy and page.headers["x-frame-options"] == "DENY"
+    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+    scripts = re.findall(r"<script([^>]*)>", page.text)
+    assert scripts and all(f'nonce="{nonce}"' in attributes for attributes in scripts)
+    assert not re.search(r"\son[a-z]+=", page.text)  # no inline handlers: the policy would block them
+    assert nonce not in site.client.get(f"/dashboard/incidents/{site.incident_id}/new").text  # one per response
+
+
+def test_an_admin_changes_a_users_roles_from_the_admin_page(site, settings):
+    csrf = log_in(site.client, "root")
+    changed = site.client.post("/dashboard/admin/users/roles",
+                               data={"csrf_token": csrf, "name": "alice", "roles": ["author", "approver"]})
+    assert "alice now has the roles approver, author" in changed.text
+    assert auth.token_actor(settings, site.tokens["author"]).name == "alice"  # her token keeps its one role
+    refused = site.client.post("/dashboard/admin/users/roles", data={"csrf_token": csrf, "name": "alice"})
+    assert "role: give at least one of" in refused.text
 
 
 def test_logout_ends_the_session(site):
@@ -155,15 +215,8 @@ def test_the_admin_page_is_for_admins_and_shows_a_new_token_once(site):
 
 def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settings):
     from broadcaster import statements
-    from broadcaster.statements import StatementInput
-    from tests.conftest import actor
 
-    alice = actor(settings, "alice")
-    incident = statements.open_incident(settings, alice, "Login problems", "major")
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
-    submitted = statements.submit(settings, alice, draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
+    draft = {"id": approved_holding_statement(settings)}
     csrf = log_in(site.client, "alice")
     kept = site.client.post(f"/dashboard/statements/{draft['id']}/keep", data={"csrf_token": csrf})
     assert "We are aware of problems logging in" in kept.text and "Switch on #1" in kept.text
@@ -171,3 +224,21 @@ def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settin
     switched = site.client.post("/dashboard/holding/1/activate", data={"csrf_token": bob})
     assert switched.url.path == f"/dashboard/statements/{draft['id']}/progress"
     assert statements.get_statement(settings, draft["id"])["state"] == "published"
+
+
+def test_keeping_a_holding_statement_emails_links_and_the_holding_page_revokes_them(site, settings):
+    from broadcaster import holding
+    from broadcaster.store.models import User
+
+    with transaction(settings.database_url) as s:
+        s.execute(update(User).where(User.name == "alice").values(email="alice@example.com"))
+    holding.set_pin(settings, "alice", "1357")
+    statement_id = approved_holding_statement(settings)
+    csrf = log_in(site.client, "alice")
+    kept = site.client.post(f"/dashboard/statements/{statement_id}/keep", data={"csrf_token": csrf})
+    assert "kept as holding statement #1; links emailed to alice (not root: no email address; not bob" in kept.text
+    assert re.search(r"<td>alice</td><td>alice@example.com</td>.*?<td[^>]*>valid</td>", kept.text, re.S)
+    fresh = site.client.post("/dashboard/holding/1/links", data={"csrf_token": csrf})
+    assert "links emailed to alice" in fresh.text and fresh.text.count(">revoked</td>") == 1
+    revoked = site.client.post("/dashboard/holding/1/links/revoke", data={"csrf_token": csrf})
+    assert "1 link(s) revoked" in revoked.text and ">valid</td>" not in revoked.text

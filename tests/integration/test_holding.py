@@ -7,12 +7,12 @@ import pytest
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from broadcaster import holding, people, statements
+from broadcaster import holding, statements
 from broadcaster.domain.errors import InvalidInput, NotAllowed
 from broadcaster.statements import StatementInput
 from broadcaster.web.app import create_app
-from tests.conftest import actor, make_settings
-from tests.conftest import add_user
+from tests.conftest import actor, add_user, make_settings
+from tests.integration.holding_data import approved_holding_statement
 
 PUBLIC_URL = "https://broadcaster.example.com"
 TOKEN = "twilio-auth-token"
@@ -26,13 +26,7 @@ def calm(database_url):
     add_user(settings, "alice", ["author"], phone="+14155550141")
     add_user(settings, "bob", ["approver"], phone=BOB)
     holding.set_pin(settings, "bob", "4821")
-    alice, bob = actor(settings, "alice"), actor(settings, "bob")
-    incident = statements.open_incident(settings, alice, "Login problems", "major", ["Login"])
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="We are aware of problems logging in", body="Next update within 30 minutes.", next_update="none"))
-    submitted = statements.submit(settings, alice, draft["id"])
-    statements.approve(settings, bob, draft["id"], submitted["content_hash"])
-    return settings, draft["id"]
+    return settings, approved_holding_statement(settings)
 
 
 def test_an_approved_statement_is_kept_and_listed_by_number(calm):
@@ -109,3 +103,38 @@ def test_the_pin_must_be_digits(calm):
         holding.set_pin(calm[0], "bob", "12ab")
     with pytest.raises(NotAllowed):
         holding.keep(calm[0], actor(calm[0], "bob"), calm[1])  # approvers do not keep, they switch on
+
+
+def test_pin_attempts_by_sms_are_limited_per_user_so_a_pin_cannot_be_guessed(calm, client):
+    settings, sid = calm
+    for n in range(5):
+        assert sms(client, f"HOLD 1 000{n}", sid=f"SM-guess-{n}").startswith("Sorry")
+    assert sms(client, "HOLD 1 4821", sid="SM-right").startswith("Sorry")  # right, but over the limit
+    assert statements.get_statement(settings, sid)["state"] == "approved"
+
+
+def test_the_cli_keeps_emails_links_and_switches_a_holding_statement_on(calm, monkeypatch):
+    from typer.testing import CliRunner
+
+    from broadcaster.cli import app as cli_app
+    from broadcaster.config import get_settings
+
+    settings, sid = calm
+    monkeypatch.setenv("BROADCASTER_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("BROADCASTER_SECRET_KEY", settings.secret_key)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        kept = runner.invoke(cli_app, ["holding", "keep", str(sid), "--as", "alice"])
+        assert kept.exit_code == 0, kept.output
+        assert "holding statement #1" in kept.output and "no link for bob: no email address" in kept.output
+        listed = runner.invoke(cli_app, ["holding", "list"])
+        assert "#1" in listed.output and "We are aware of problems logging in" in listed.output
+        refused = runner.invoke(cli_app, ["holding", "links", "1", "--to", "alice", "--as", "alice"])
+        assert "alice cannot get a link: no email address" in str(refused.exception)
+        switched = runner.invoke(cli_app, ["holding", "activate", "1", "--as", "bob", "--no-wait"])
+        assert switched.exit_code == 0, switched.output
+        assert f"statement {sid} published" in switched.output
+    finally:
+        get_settings.cache_clear()
+    assert statements.get_statement(settings, sid)["state"] == "published"

@@ -10,13 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
-from broadcaster import people, phone_approval, statements
+from broadcaster import phone_approval, statements
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import ApprovalRequest, AuditEvent, utcnow
 from broadcaster.web.app import create_app
-from tests.conftest import actor, make_settings
-from tests.conftest import add_user
+from tests.conftest import actor, add_user, make_settings
 
 PUBLIC_URL = "https://broadcaster.example.com"
 TOKEN = "twilio-auth-token"
@@ -101,8 +100,20 @@ def test_a_link_for_someone_no_longer_an_approver_is_refused(pending, client, ph
     with transaction(phone_settings.database_url) as s:
         s.execute(update(User).where(User.name == "bob").values(roles="author"))
     path, token = path_of(secrets["email"]).split("?t=")
+    assert "bob cannot approve" in client.get(f"{path}?t={token}").text  # not even shown
     assert client.post(path, data={"t": token}).status_code == 403
     assert state(phone_settings, sid) == "pending_approval"
+
+
+def test_a_refused_link_is_audited_whether_opened_or_posted(pending, client, phone_settings):
+    _, secrets, _ = pending
+    path, token = path_of(secrets["email"]).split("?t=")
+    client.get(f"{path}?t=forged.{token.split('.')[1]}")
+    client.post(path, data={"t": "forged"})
+    with transaction(phone_settings.database_url) as s:
+        rows = s.execute(select(AuditEvent.action, AuditEvent.detail).order_by(AuditEvent.id.desc()).limit(2)).all()
+    assert [action for action, _ in rows] == ["refused: approve by link", "refused: open approval link"]
+    assert all("not valid" in detail["reason"] for _, detail in rows)
 
 
 def text(client, body: str, sender: str = BOB_PHONE, sid: str = "SM" + "a" * 32, sign: bool = True):

@@ -46,7 +46,10 @@ def test_draft_submit_approve_publish_through_the_api_enqueues_without_sending(s
     assert progress["done"] == 0 and progress["total"] == sum(map(len, site.dispatched))  # nothing sent
 
 
-def test_send_log_pages_and_exports_csv_with_every_channel(site, settings):
+def test_send_log_pages_and_exports_csv_with_every_channel(site, settings, monkeypatch):
+    from broadcaster.web import api_statements
+
+    monkeypatch.setattr(api_statements, "CSV_PAGE", 2)  # the export streams page after page: no row lost or twice
     sid = site.statement_id
     call(site, "approver", "POST", f"/statements/{sid}/approve", json={"content_hash": site.content_hash})
     site.client.app.state.dispatch = send_now
@@ -122,3 +125,29 @@ def test_the_openapi_document_describes_only_the_api(site):
     paths = site.client.get("/openapi.json").json()["paths"]
     assert paths and all(p.startswith("/api/v1/") for p in paths)
     assert site.client.get("/docs").status_code == 200
+
+
+def test_an_admin_replaces_roles_and_a_token_loses_the_role_its_user_lost(site):
+    changed = call(site, "admin", "PUT", "/users/bob/roles", json={"roles": ["author"]})
+    assert changed.status_code == 200 and changed.json()["roles"] == ["author"]
+    assert call(site, "approver", "GET", "/incidents").status_code == 403  # bob's approver token acts as nobody now
+    unknown = call(site, "admin", "PUT", "/users/nobody/roles", json={"roles": ["author"]})
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == PROBLEM
+
+
+def test_delivery_status_says_which_channels_are_paused_and_counts_deliveries(site):
+    status = call(site, "author", "GET", "/delivery-status")
+    assert status.status_code == 200 and status.json() == {"paused": {}, "deliveries": {}}
+
+
+def test_names_longer_than_the_database_keeps_are_refused_naming_the_field_on_every_backend(site, settings):
+    """The dashboard and the CLI reach the use cases without the API's own limits: PostgreSQL would
+    refuse the row with an error, SQLite would keep it."""
+    from broadcaster import people, statements
+    from broadcaster.domain.errors import InvalidInput
+    from tests.conftest import actor
+
+    with pytest.raises(InvalidInput, match="title: at most 200 characters, got 201"):
+        statements.open_incident(settings, actor(settings, "alice"), "x" * 201, "minor")
+    with pytest.raises(InvalidInput, match="name: at most 100 characters, got 101"):
+        people.add_user(settings, actor(settings, "root"), "n" * 101, ["author"])

@@ -1,13 +1,14 @@
 """Fan-out jobs: publish writes the live deliveries and one job per recipient channel; workers
-write the per-recipient deliveries in slices, so publish no longer waits for the audience.
+write the per-recipient deliveries in slices, so publish no longer waits for the audience. A job
+names the worker task writing it, so one task chain writes it.
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0010'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
@@ -22,6 +23,8 @@ def upgrade() -> None:
         sa.Column('status', sa.String(length=20), nullable=False),
         sa.Column('cursor', sa.Integer(), nullable=False),
         sa.Column('written', sa.Integer(), nullable=False),
+        # The worker task writing it now: one task chain per job (a second one leaves it).
+        sa.Column('runner', sa.String(length=32), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('updated_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['statement_id'], ['statements.id']),

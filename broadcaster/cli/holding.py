@@ -1,0 +1,77 @@
+"""`broadcaster holding ...`: holding statements, kept ready in calm times and switched on in an
+outage, and the standing emailed links to switch them on from a phone."""
+
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from .. import holding, holding_links
+from ..config import get_settings
+from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
+from .delivery import follow
+
+holding_app = typer.Typer(no_args_is_help=True, help="Holding statements: approved in calm times, switched on in "
+                                                     "an outage (here, the dashboard, SMS or an emailed link).")
+app.add_typer(holding_app, name="holding")
+
+
+@holding_app.command("list")
+def holding_list(as_json: AsJson = False) -> None:
+    """Holding statements ready to switch on, with their emailed links."""
+    ready = holding_links.ready_with_links(get_settings())
+    if as_json:
+        return print_json(ready)
+    for h in ready:
+        valid = [link["user"] for link in h["links"] if link["state"] == "valid"]
+        out.print(f"#{h['number']}  statement {h['statement_id']}  {escape(h['incident_title'])}: "
+                  f"{escape(h['headline'])}  (valid links: {', '.join(valid) or 'none'})", highlight=False)
+    if not ready:
+        out.print("no holding statements: approve a statement with next update 'none', then `holding keep ID`")
+
+
+@holding_app.command("keep", context_settings=ID_ARGUMENT)
+def holding_keep(statement_id: int, actor: As = None) -> None:
+    """Keep an approved statement as a holding statement; email each person who may switch it on
+    their standing link."""
+    settings = get_settings()
+    by = who(actor)
+    kept = holding.keep(settings, by, statement_id)
+    out.print(f"holding statement #{kept['number']}: statement {kept['statement_id']} "
+              f"({escape(kept['headline'])})", highlight=False)
+    _print_links(holding_links.send_links(settings, by, kept["number"]))
+
+
+@holding_app.command("links", context_settings=ID_ARGUMENT)
+def holding_links_command(
+    number: int,
+    to: Annotated[Optional[list[str]], typer.Option("--to", help="A user to send a fresh link to (repeatable); "
+                                                    "default: everyone who may switch it on.")] = None,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Revoke every link of this holding statement instead.")]
+    = False,
+    actor: As = None,
+) -> None:
+    """Email fresh standing links (each revokes that person's older one), or revoke them all. Links
+    go only to users' registered addresses, never to an address given here."""
+    settings = get_settings()
+    if revoke:
+        result = holding_links.revoke_links(settings, who(actor), number)
+        out.print(f"holding statement #{number}: {result['revoked']} link(s) revoked")
+        return
+    _print_links(holding_links.send_links(settings, who(actor), number, to or None))
+
+
+@holding_app.command("activate", context_settings=ID_ARGUMENT)
+def holding_activate(number: int, actor: As = None, wait: Annotated[bool, typer.Option(
+        help="Show progress until the fan-out is done.")] = True) -> None:
+    """Switch a holding statement on: published on every channel at once."""
+    settings = get_settings()
+    follow(settings, holding.activate(settings, who(actor), number, via="CLI"), wait)
+
+
+def _print_links(result: dict) -> None:
+    for sent in result["sent"]:
+        out.print(f"link emailed to {sent.user} <{sent.email}> ({sent.provider}), valid until {sent.expires_at[:16]}",
+                  highlight=False)
+    for skipped in result["skipped"]:
+        out.print(f"no link for {skipped['user']}: {escape(skipped['reason'])}", highlight=False)

@@ -1,0 +1,246 @@
+"""Switching on a holding statement from an emailed link: a standing link per person, to a
+confirm page that shows every channel's words; only its POST with the person's PIN switches the
+statement on, once. Expired, reused, revoked, for other words, for someone who lost the role or
+the address, forged, or opened by GET only: refused, answered on the page, and audited."""
+
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from twilio.request_validator import RequestValidator
+
+from broadcaster import audit, holding, holding_links, people, statements
+from broadcaster.delivery.chunk import send_now
+from broadcaster.domain.errors import InvalidInput
+from broadcaster.statements import StatementInput
+from broadcaster.store.db import transaction
+from broadcaster.store.models import AuditEvent, Delivery, HoldingLink, Statement, User, utcnow
+from broadcaster.web.app import create_app
+from tests.conftest import actor, add_user, make_settings
+from tests.integration.holding_data import approved_holding_statement
+
+PUBLIC_URL = "https://broadcaster.example.com"
+TWILIO_TOKEN = "twilio-auth-token"
+BOB_PHONE = "+14155550142"
+
+
+@pytest.fixture
+def calm(database_url):
+    """Alice (author) wrote a holding statement, Bob (approver) approved it; both have a PIN and an
+    email; Carol (author) has an email but no PIN; Sam (social) may not switch anything on."""
+    settings = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TWILIO_TOKEN)
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"], email="bob@example.com", phone=BOB_PHONE)
+    add_user(settings, "carol", ["author"], email="carol@example.com")
+    add_user(settings, "sam", ["social"], email="sam@example.com")
+    holding.set_pin(settings, "alice", "1357")
+    holding.set_pin(settings, "bob", "4821")
+    people.add_subscriber(settings, email="customer@example.com", phone="+14155550123")
+    statement_id, alice = approved_holding_statement(settings), actor(settings, "alice")
+    number = holding.keep(settings, alice, statement_id)["number"]
+    sent = holding_links.send_links(settings, alice, number)
+    return settings, statement_id, number, sent
+
+
+@pytest.fixture
+def client(calm):
+    app = create_app(calm[0])
+    app.state.dispatch = send_now  # the live surfaces and the fan-out, sent in this process
+    with TestClient(app) as client:
+        yield client
+
+
+def link_of(sent: dict, user: str) -> tuple[str, str]:
+    """(path, token) of the link `user` was emailed."""
+    url = next(s.url for s in sent["sent"] if s.user == user)
+    path, token = url.removeprefix(PUBLIC_URL).split("?t=")
+    return path, token
+
+
+def state(settings, statement_id: int) -> str:
+    return statements.get_statement(settings, statement_id)["state"]
+
+
+def last_audit(settings) -> tuple[str, dict]:
+    with transaction(settings.database_url) as s:
+        row = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        return row.action, row.detail
+
+
+def test_each_person_who_may_switch_it_on_gets_a_link_and_the_others_are_told_why_not(calm):
+    _, _, _, sent = calm
+    assert {(s.user, s.email, s.provider) for s in sent["sent"]} == {
+        ("alice", "alice@example.com", "log"), ("bob", "bob@example.com", "log")}
+    reasons = {s["user"]: s["reason"] for s in sent["skipped"]}
+    assert "no PIN yet" in reasons["carol"] and reasons["root"] == "no email address"  # admins may switch it on
+    assert "sam" not in reasons  # the social team is not asked
+
+
+def test_the_link_opens_the_words_of_every_channel_and_only_the_post_with_the_pin_switches_it_on_once(calm, client):
+    settings, sid, number, sent = calm
+    path, token = link_of(sent, "bob")
+    shown = client.get(f"{path}?t={token}")
+    assert shown.status_code == 200 and "We are aware of problems logging in" in shown.text
+    for channel in ("banner", "status_page", "x", "email", "sms", "ivr"):
+        assert f'id="channel-{channel}"' in shown.text
+    assert state(settings, sid) == "approved"  # opening it (a mail scanner, a preview) switched nothing on
+    assert shown.headers["referrer-policy"] == "no-referrer" and "frame-ancestors 'none'" in \
+        shown.headers["content-security-policy"]
+
+    switched = client.post(path, data={"t": token, "pin": "4821"})
+    assert switched.status_code == 200 and "Switched on" in switched.text
+    assert state(settings, sid) == "published"
+    report = audit.consistency_report(settings)["incidents"][0]
+    assert report["live_statement_id"] == sid and not report["drift"]
+    current = {channel for channel, c in report["channels"].items() if c["state"] == "current"}
+    assert current >= {"banner", "status_page", "x", "ivr", "email", "sms"}, report["channels"]
+    with transaction(settings.database_url) as s:  # once on every channel, to every target
+        per_target = s.execute(select(Delivery.channel, Delivery.target, func.count()).where(
+            Delivery.statement_id == sid).group_by(Delivery.channel, Delivery.target)).all()
+        assert {count for _, _, count in per_target} == {1}
+        assert {"banner", "status_page", "ivr", "email", "sms"} <= {channel for channel, _, _ in per_target}
+    assert last_audit(settings)[0] == "activate holding" and last_audit(settings)[1]["via"] == "email link"
+
+    again = client.post(path, data={"t": token, "pin": "4821"})
+    assert again.status_code == 403 and "already been used" in again.text
+    other_path, other_token = link_of(sent, "alice")
+    late = client.post(other_path, data={"t": other_token, "pin": "1357"})
+    assert late.status_code == 403 and "it is published" in late.text
+
+
+def refused(client, settings, path: str, token: str, pin: str, why: str, statement_id: int) -> None:
+    """Both the page and its POST are refused saying `why`, nothing goes live, and it is audited."""
+    for response in (client.get(f"{path}?t={token}"), client.post(path, data={"t": token, "pin": pin})):
+        assert response.status_code == 403 and why in response.text, response.text
+        assert state(settings, statement_id) == "approved"
+        action, detail = last_audit(settings)
+        assert action.startswith("refused: ") and why in detail["reason"]
+
+
+def test_an_expired_link_is_refused(calm, client):
+    settings, sid, _, sent = calm
+    with transaction(settings.database_url) as s:
+        s.execute(update(HoldingLink).values(expires_at=utcnow() - timedelta(seconds=1)))
+    refused(client, settings, *link_of(sent, "bob"), "4821", "expired", sid)
+
+
+def test_a_forged_link_or_one_whose_row_was_rebound_to_other_words_is_refused(calm, client):
+    settings, sid, _, sent = calm
+    path, token = link_of(sent, "bob")
+    refused(client, settings, path, token[:-4] + "0000", "4821", "not valid", sid)
+    refused(client, settings, path.replace(path.rsplit("/", 1)[1], "999"), token, "4821", "not valid", sid)
+    with transaction(settings.database_url) as s:  # the link's bound hash rewritten: its signature breaks
+        s.execute(update(HoldingLink).values(content_hash="0" * 64))
+    refused(client, settings, path, token, "4821", "not valid", sid)
+
+
+def test_a_link_for_words_that_changed_behind_the_apps_back_is_refused(calm, client):
+    settings, sid, _, sent = calm
+    with transaction(settings.database_url) as s:
+        s.execute(update(Statement).where(Statement.id == sid).values(content_hash="f" * 64))
+    refused(client, settings, *link_of(sent, "bob"), "4821", "other words", sid)
+
+
+def test_a_new_version_of_the_incident_voids_the_links(calm, client):
+    settings, sid, _, sent = calm
+    statements.draft(settings, actor(settings, "alice"), statements.get_statement(settings, sid)["incident_id"],
+                     StatementInput(headline="Logins fail for some", next_update="none"))
+    path, token = link_of(sent, "bob")
+    assert "it is withdrawn" in client.get(f"{path}?t={token}").text
+    assert client.post(path, data={"t": token, "pin": "4821"}).status_code == 403
+
+
+def test_a_link_for_someone_who_lost_the_role_is_refused(calm, client):
+    settings, sid, _, sent = calm
+    people.set_roles(settings, actor(settings, "root"), "bob", ["social"])
+    refused(client, settings, *link_of(sent, "bob"), "4821", "bob cannot activate holding", sid)
+
+
+def test_a_link_sent_to_an_address_the_user_no_longer_has_is_refused(calm, client):
+    settings, sid, _, sent = calm
+    with transaction(settings.database_url) as s:
+        s.execute(update(User).where(User.name == "bob").values(email="bob@new.example.com"))
+    refused(client, settings, *link_of(sent, "bob"), "4821", "that is no longer bob", sid)
+
+
+def test_a_wrong_pin_switches_nothing_on_and_three_revoke_the_link(calm, client):
+    settings, sid, _, sent = calm
+    path, token = link_of(sent, "bob")
+    first = client.post(path, data={"t": token, "pin": "0000"})
+    assert first.status_code == 403 and "wrong PIN for bob: 2 tries left" in first.text
+    assert last_audit(settings)[0] == "refused: activate holding by link"
+    client.post(path, data={"t": token, "pin": "0001"})
+    assert "this link is revoked" in client.post(path, data={"t": token, "pin": "0002"}).text
+    assert "revoked" in client.post(path, data={"t": token, "pin": "4821"}).text
+    assert state(settings, sid) == "approved"
+
+
+def test_a_fresh_link_revokes_the_older_one_and_revoke_ends_them_all(calm, client):
+    settings, sid, number, sent = calm
+    old_path, old_token = link_of(sent, "bob")
+    fresh = holding_links.send_links(settings, actor(settings, "bob"), number, ["bob"])
+    assert [s.user for s in fresh["sent"]] == ["bob"]
+    refused(client, settings, old_path, old_token, "4821", "revoked", sid)
+    assert holding_links.revoke_links(settings, actor(settings, "alice"), number)["revoked"] == 2  # alice's, bob's new
+    refused(client, settings, *link_of(fresh, "bob"), "4821", "revoked", sid)
+    assert {link["state"] for link in holding_links.list_links(settings, [number])} == {"revoked"}
+
+
+def test_a_link_is_sent_only_to_someone_who_may_use_it(calm):
+    settings, _, number, _ = calm
+    with pytest.raises(InvalidInput, match="users: carol cannot get a link: no PIN yet"):
+        holding_links.send_links(settings, actor(settings, "alice"), number, ["carol"])
+
+
+def text(client, body: str, sender: str = BOB_PHONE, sid: str = "SM1") -> str:
+    form = {"From": sender, "Body": body, "MessageSid": sid}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL + "/webhooks/twilio/inbound", form)
+    answer = client.post("/webhooks/twilio/inbound", data=form, headers={"X-Twilio-Signature": signature})
+    return ET.fromstring(answer.text).find("Message").text
+
+
+def valid_links(settings, user: str, number: int = 1) -> int:
+    links = holding_links.list_links(settings, [number])
+    return sum(1 for link in links if link["user"] == user and link["state"] == "valid")
+
+
+def test_texting_hold_and_the_number_emails_a_fresh_link_and_says_the_same_to_anyone(calm, client):
+    settings, sid, number, _ = calm
+    with transaction(settings.database_url) as s:
+        before = s.scalar(select(func.max(HoldingLink.id)))
+    reply = text(client, f"HOLD {number}")
+    assert reply.startswith("If this number belongs to someone who may switch on")
+    with transaction(settings.database_url) as s:  # a new link for bob, the old one revoked
+        assert s.scalar(select(func.max(HoldingLink.id))) > before
+    assert valid_links(settings, "bob") == 1
+    assert text(client, f"HOLD {number}", sender="+14155550199", sid="SM2") == reply  # nothing told to a stranger
+    assert last_audit(settings)[0] == "refused: holding link by SMS"
+    assert state(settings, sid) == "approved"  # asking for a link switches nothing on
+
+
+def test_holding_links_over_the_api_never_contain_the_link(calm, client):
+    settings, _, number, _ = calm
+    from broadcaster import auth
+
+    token = auth.create_token(settings, "alice", "author")["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    sent = client.post(f"/api/v1/holding/{number}/links", json={"users": ["bob"]}, headers=headers)
+    assert sent.status_code == 201 and [s["user"] for s in sent.json()["sent"]] == ["bob"]
+    assert "/hold/" not in sent.text and "t=" not in sent.text
+    listed = client.get(f"/api/v1/holding/{number}/links", headers=headers).json()
+    assert {(link["user"], link["state"]) for link in listed} >= {("bob", "valid"), ("bob", "revoked")}
+    revoked = client.delete(f"/api/v1/holding/{number}/links", headers=headers)
+    assert revoked.json()["revoked"] == 2 and valid_links(settings, "bob") == 0
+
+
+def test_the_access_log_keeps_no_links_secret(calm, client, caplog):
+    """uvicorn logs every request line; a link's `t=` would let whoever reads the log use it."""
+    import logging
+
+    path, token = link_of(calm[3], "bob")
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+                                                 f"{path}?t={token}&x=1", "1.1", 200)
+    assert token.split(".")[0] not in caplog.text and f"{path}?t=[hidden]&x=1" in caplog.text
