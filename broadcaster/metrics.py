@@ -7,6 +7,7 @@ Two kinds of numbers, because sends happen in worker processes the web app canno
   scrape of the web app's /metrics shows every delivery's status whichever process sent it.
 """
 
+import functools
 import logging
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
@@ -26,12 +27,18 @@ DATABASE_UP = "broadcaster_metrics_database_up"
 CHANNEL_PAUSED = "broadcaster_channel_paused"
 
 
+# The labelled children, looked up once: `labels()` takes a lock and builds a key on every call,
+# and these are called once a message.
+_counter = functools.cache(DELIVERIES.labels)
+_latency = functools.cache(LATENCY.labels)
+
+
 def count_delivery(channel: str, provider: str, status: str, n: int = 1) -> None:
-    DELIVERIES.labels(channel, provider, status).inc(n)
+    _counter(channel, provider, status).inc(n)
 
 
 def observe_latency(provider: str, seconds: float) -> None:
-    LATENCY.labels(provider).observe(seconds)
+    _latency(provider).observe(seconds)
 
 
 def start_worker_metrics(settings) -> None:

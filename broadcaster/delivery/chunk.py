@@ -20,12 +20,13 @@ import os
 import random
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
+from queue import SimpleQueue
 
 from sqlalchemy import select, update
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
@@ -76,21 +77,27 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
             record(settings, [_released(d) for d in claimed])
             raise
         recorder.add(refused)
+        # The send threads take the batches one by one and hand back each batch's outcomes as it
+        # finishes (one runner a thread, not one future a message: at a thousand SMS a chunk the
+        # futures cost more than the bookkeeping).
+        work, results = deque(batches), SimpleQueue()
         live = _LiveCheck(settings)
         pool = _send_pool(settings.send_threads)
-        sends = {pool.submit(_send_batch, settings, batch, targets, fields, context, stop, live): batch
-                 for batch, targets, fields, context in batches}
-        done: set[Future] = set()
+        runners = [pool.submit(_run_batches, settings, work, results, stop, live)
+                   for _ in range(min(settings.send_threads, len(batches)))]
+        received = 0
         try:
-            for future in as_completed(sends):
-                recorder.add(_outcomes_of([(sends[future], future)]))
-                done.add(future)
+            while received < len(batches):
+                recorder.add(_next_outcomes(results))
+                received += 1
         finally:
-            # Also when interrupted (the task's time limit): start nothing more, let the sends in
-            # flight finish, and record every one before giving up.
+            # Also when interrupted (the task's time limit): start nothing more (what is left is
+            # released), let the sends in flight finish, and record every one before giving up.
             stop.set()
-            wait(list(sends))
-            recorder.add(_outcomes_of([(batch, f) for f, batch in sends.items() if f not in done]))
+            wait(runners)
+            while received < len(batches):
+                recorder.add(results.get_nowait())
+                received += 1
             recorder.flush()
     outcomes = recorder.outcomes
     export_if_a_surface_switched(settings, outcomes)
@@ -173,15 +180,24 @@ def export_if_a_surface_switched(settings: Settings, outcomes: list[Outcome]) ->
     return bool(on_surface_switched)
 
 
-def _outcomes_of(sends: list[tuple[list[Delivery], Future]]) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    for batch, future in sends:
-        if future.exception() is None:
-            outcomes.extend(future.result())
-        else:  # the send thread itself died: whether it went out is unknown
-            outcomes.extend(Outcome(d, "unknown", detail=f"send thread failed, not resent until reconciled: "
-                                    f"{future.exception()!r}") for d in batch)
-    return outcomes
+def _next_outcomes(results: SimpleQueue) -> list[Outcome]:
+    return results.get()
+
+
+def _run_batches(settings: Settings, work: deque, results: SimpleQueue, stop: threading.Event,
+                 live: Callable[[int], bool]) -> None:
+    """One send thread's share of a chunk: batch after batch until none is left, each batch's
+    outcomes handed back as soon as it is done. Every batch taken gets outcomes, whatever happens."""
+    while True:
+        try:
+            batch, targets, fields, context = work.popleft()
+        except IndexError:
+            return
+        try:
+            results.put(_send_batch(settings, batch, targets, fields, context, stop, live))
+        except BaseException as exc:  # noqa: BLE001 - the send itself died: whether it went out is unknown
+            results.put([Outcome(d, "unknown", detail=f"send thread failed, not resent until reconciled: {exc!r}")
+                         for d in batch])
 
 
 @contextmanager

@@ -13,6 +13,7 @@
 
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -173,8 +174,9 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
                 if o.opted_out:
                     opt_out_recipient(s, o.delivery, f"{o.delivery.provider} {o.error_code}")
         written += len(held)
-        for o in held:
-            metrics.count_delivery(o.delivery.channel, o.delivery.provider, o.status)
+        for (channel, provider, status), n in Counter((o.delivery.channel, o.delivery.provider, o.status)
+                                                      for o in held).items():
+            metrics.count_delivery(channel, provider, status, n)
     return written
 
 

@@ -282,14 +282,14 @@ def test_a_chunk_interrupted_by_its_time_limit_leaves_nothing_sending(engine_val
     sid = approved_statement(settings)
     publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
     sms = [d for d in ids if delivery(settings, d).channel == "sms"]
-    real_as_completed = chunk.as_completed
+    real_next_outcomes = chunk._next_outcomes
 
-    def interrupted_once(futures):  # what Celery's soft time limit does to the waiting task
-        monkeypatch.setattr(chunk, "as_completed", real_as_completed)
+    def interrupted_once(results):  # what Celery's soft time limit does to the waiting task
+        monkeypatch.setattr(chunk, "_next_outcomes", real_next_outcomes)
         time.sleep(0.3)
         raise TimeoutError("soft time limit")
 
-    monkeypatch.setattr(chunk, "as_completed", interrupted_once)
+    monkeypatch.setattr(chunk, "_next_outcomes", interrupted_once)
     with pytest.raises(TimeoutError):
         chunk.send_chunk(settings, sms)
 
