@@ -43,11 +43,10 @@ import math
 import multiprocessing
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +64,7 @@ SEND_THREADS = 8  # Broadcaster's default send_threads, per pool process
 POOL = 2  # `celery worker -c 2`
 
 
-from tests.harness import (  # noqa: E402
-    Workers, add_subscribers, children, email_address, peak_rss_mb, phone_number, wait_until)
+from tests.harness import Workers, add_subscribers, children, email_address, peak_rss_mb, phone_number  # noqa: E402
 
 
 def log(message: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench.fanout import POOL, clean_redis, fresh_database, log, worker_pool
 from tests.harness import add_subscribers
@@ -50,7 +50,8 @@ def bulk_left(settings, statement_id: int) -> int:
 
 
 def main_live_during_bulk(args) -> int:
-    from broadcaster import publish as publish_uc, statements
+    from broadcaster import publish as publish_uc
+    from broadcaster import statements
     from broadcaster.config import Settings
     from broadcaster.people import actor_named as actor
     from tests.fakes.server import running_fake
@@ -79,7 +80,7 @@ def main_live_during_bulk(args) -> int:
             update = approved_statement(settings, headline=f"Invoices are late (update {k + 1})",
                                         incident_id=billing)
             running = bulk_left(settings, bulk) > 0
-            wall = datetime.now(timezone.utc)
+            wall = datetime.now(UTC)
             t0 = time.monotonic()
             publish_uc.publish(settings, actor(settings, "alice"), update)
             returned = time.monotonic() - t0
@@ -97,8 +98,8 @@ def main_live_during_bulk(args) -> int:
     print(f"live-during-bulk: bulk publish to {n} subscribers returned in {bulk_publish:.2f} s")
     for name in ("returned", *LIVE):
         values = [r[name] for r in rows]
-        print(f"live-during-bulk: {name:>11}: p50 {statistics.median(values):.2f} s, p99 {percentile(values, 99):.2f} s,"
-              f" max {max(values):.2f} s")
+        print(f"live-during-bulk: {name:>11}: p50 {statistics.median(values):.2f} s, "
+              f"p99 {percentile(values, 99):.2f} s, max {max(values):.2f} s")
     print(f"live-during-bulk: {len(rows)} publishes, {overlapped} while the bulk fan-out to {n} ran"
           f"{'' if not bulk_settled else ' (it had finished by the end)'}; all four live surfaces: "
           f"p50 {statistics.median(every):.2f} s, p99 {percentile(every, 99):.2f} s (aim: under 2 s)")

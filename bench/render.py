@@ -15,8 +15,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from broadcaster.config import Settings
 from broadcaster.channels import check_limits
+from broadcaster.config import Settings
 from broadcaster.render import render_statement
 from broadcaster.render.environment import channel_templates, environment
 

@@ -10,13 +10,14 @@ from . import channels as registry
 from .config import Settings
 from .delivery.fanout import not_yet_written
 from .delivery.pause import paused_channels
-from .notify_rules import notifies
 from .delivery.status import CANCELLED, FAILED, REACHED
 from .domain.errors import InvalidInput
+from .notify_rules import notifies
 from .store.content import stored_content_hash
 from .store.models import Delivery, DeliveryEvent, Incident, Statement
 from .usecase import live_statement, unit_of_work
 from .views import event_view
+
 
 def send_log(settings: Settings, statement_id: int | None = None, channel: str | None = None,
              status: str | None = None, target: str | None = None, limit: int | None = None,

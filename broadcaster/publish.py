@@ -16,20 +16,20 @@ from sqlalchemy.orm import Session
 from . import channels
 from .channels import transport_for
 from .config import Settings
-from .delivery import enqueue as broker, fanout
+from .delivery import enqueue as broker
+from .delivery import fanout
 from .delivery.records import cancel_unsent, log_state_of
 from .delivery.sweep import reset_for_resend
-from .domain.approval import Actor
-from .domain.errors import InvalidInput, NotAllowed
+from .domain.approval import Actor, highest_impact_of
 from .domain.components import FINAL_STATUSES
+from .domain.errors import InvalidInput, NotAllowed
 from .domain.incident import refuse_next_update_day_changed, refuse_stale_next_update
 from .domain.lifecycle import Action, State, next_state
-from .domain.approval import highest_impact_of
 from .followup import follow_up_callers
 from .notify_rules import notifies
 from .statements import approvals_needed, sealed_approvals, verified_hash
 from .store.models import Delivery, Incident, Statement, utcnow
-from .usecase import acting, log_action, get, label, live_statement
+from .usecase import acting, get, label, live_statement, log_action
 from .views import statement_view
 
 Dispatcher = Callable[[Settings, list[int]], None]

@@ -101,7 +101,8 @@ class Workers:
             [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queues, "-c", str(concurrency),
              "-n", f"w{n}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
              "--loglevel", loglevel],
-            cwd=ROOT, env={**os.environ, "BROADCASTER_SECRET_KEY": TEST_SECRET_KEY, **self.env, **(env or {})}, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**os.environ, "BROADCASTER_SECRET_KEY": TEST_SECRET_KEY, **self.env, **(env or {})},
+            stdout=log.open("w"), stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
         self.processes.append(proc)
         wait_until(lambda: ready in log.read_text() or proc.poll() is not None, timeout, f"worker {n} to start")

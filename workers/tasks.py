@@ -14,7 +14,8 @@ from celery.signals import worker_init
 
 import broadcaster.surfaces  # noqa: F401 - registers the static export on every surface switch
 from broadcaster.config import get_settings
-from broadcaster.delivery import chunk, fanout, sweep as sweeping
+from broadcaster.delivery import chunk, fanout
+from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.enqueue import enqueue, enqueue_due, enqueue_fan_outs
 
 from .app import LIVE, celery_app

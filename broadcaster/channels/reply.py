@@ -25,7 +25,8 @@ MENTION = "mention"  # the lane X lets the API answer (the post names the accoun
 
 
 def variant_numbers(fields: dict[str, str]) -> list[int]:
-    return sorted(int(name[len(PREFIX):]) for name in fields if name.startswith(PREFIX) and name[len(PREFIX):].isdigit())
+    return sorted(int(name[len(PREFIX):]) for name in fields
+                  if name.startswith(PREFIX) and name[len(PREFIX):].isdigit())
 
 
 def words_for(fields: dict[str, str], details: dict) -> list[tuple[str, str]]:
@@ -61,7 +62,6 @@ class XReplies:
         self.client = client_for(settings)
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
-        results = []
         return [self._answer(fields, target, context) for target in targets]
 
     def _answer(self, fields: dict[str, str], target: Target, context: SendContext) -> SendResult:

@@ -58,8 +58,10 @@ def social_inbox(state: Annotated[Optional[str], typer.Option(help="Only posts i
 
 @social_app.command("reply")
 def social_reply(post_id: str, actor: As = None,
-                 variant: Annotated[Optional[int], typer.Option(help="Which approved variant (default: rotate).")] = None,
-                 text: Annotated[Optional[str], typer.Option(help="Free text: held until an approver approves it.")] = None,
+                 variant: Annotated[Optional[int],
+                                    typer.Option(help="Which approved variant (default: rotate).")] = None,
+                 text: Annotated[Optional[str],
+                                 typer.Option(help="Free text: held until an approver approves it.")] = None,
                  ) -> None:
     """Queue the one reply to POST_ID from the live statement's approved variants."""
     if text is not None:

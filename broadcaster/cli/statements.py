@@ -126,8 +126,8 @@ def statement_show(statement_id: int, as_json: AsJson = False) -> None:
     if as_json:
         return print_json(st)
     out.print(f"[bold]statement {st['id']}[/] incident {st['incident_id']} v{st['version']} - {st['state']}")
-    for key in ("status", "impact", "components", "component_states", "headline", "body", "workaround", "next_update_at", "author",
-                "content_hash"):
+    for key in ("status", "impact", "components", "component_states", "headline", "body", "workaround",
+                "next_update_at", "author", "content_hash"):
         value = (", ".join(st[key]) or "(none named)") if key == "components" else st[key]
         out.print(f"  {key}: {escape(str(value if value is not None else ''))}", highlight=False)
     out.print(f"  written or edited by (cannot approve it): {escape(', '.join(st['written_or_edited_by']))}",

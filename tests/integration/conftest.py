@@ -35,3 +35,19 @@ def social_site(database_url, x):
     return installation
 
 
+
+
+@pytest.fixture
+def world(settings):
+    """Two authors' worth of people and two subscribers (one only for Billing); returns an open
+    incident's id (Login and API)."""
+    from broadcaster import people
+
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"], phone="+14155550100")
+    add_user(settings, "carol", ["approver"])
+    people.add_subscriber(settings, email="c1@example.com", phone="+14155550123")
+    people.add_subscriber(settings, email="c2@example.com", components=["Billing"])
+    incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major",
+                                        ["Login", "API"])
+    return incident["id"]

@@ -9,7 +9,7 @@ from broadcaster.config import Settings
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery
-from tests.conftest import TEST_SECRET_KEY, actor, add_user
+from tests.conftest import actor, add_user
 from tests.harness import ROOT, Workers, add_subscribers, wait_until
 
 __all__ = ["ROOT", "Workers", "add_subscribers", "approved_statement", "as_env", "provider_settings", "settled",
@@ -40,7 +40,8 @@ def approved_statement(settings: Settings, headline: str = "Some customers canno
         if name not in {u["name"] for u in people.list_users(settings)}:
             add_user(settings, name, [role])
     if incident_id is None:
-        incident_id = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])["id"]
+        incident_id = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major",
+                                               ["Login"])["id"]
     statement = statements.draft(settings, actor(settings, "alice"), incident_id, StatementInput(
         status="investigating", headline=headline, body="About 1 in 5 logins fail.",
         workaround="Use the mobile app", next_update="30m"))

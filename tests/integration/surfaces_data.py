@@ -3,13 +3,14 @@ submitted (rendered through templates/), approved and published, the live surfac
 
 from sqlalchemy import select
 
-from broadcaster import people, publish as publish_uc, statements
-from broadcaster.delivery.chunk import send_now
+from broadcaster import people, statements
+from broadcaster import publish as publish_uc
 from broadcaster.config import Settings
-from tests.conftest import add_user, actor
+from broadcaster.delivery.chunk import send_now
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Rendition
+from tests.conftest import actor, add_user
 
 USERS = (("alice", "author"), ("bob", "approver"), ("carol", "approver"))
 

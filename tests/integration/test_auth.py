@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from broadcaster import auth, people
+from broadcaster import auth
 from broadcaster.cli.common import app as cli_app
 from broadcaster.config import get_settings
 from broadcaster.domain.approval import Role

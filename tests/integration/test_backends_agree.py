@@ -2,11 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import add_user, actor
-from broadcaster import audit as auditing, people, publish as publish_uc, statements
+from broadcaster import audit as auditing
+from broadcaster import people, statements
+from broadcaster import publish as publish_uc
 from broadcaster.delivery.chunk import send_now
 from broadcaster.statements import StatementInput
-from tests.conftest import actor, fresh_database_url, make_settings
+from tests.conftest import actor, add_user, fresh_database_url, make_settings
 
 # Publish refuses a next update already past: the promise is an hour after now, whenever the test runs.
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -17,7 +18,8 @@ def scenario(settings) -> dict:
     add_user(settings, "bob", ["approver"])
     add_user(settings, "carol", ["approver"])
     people.add_subscriber(settings, email="ünïcode@example.com", phone="+447911123456")
-    incident = statements.open_incident(settings, actor(settings, "alice"), "Payments failing", "critical", ["Payments"])
+    incident = statements.open_incident(settings, actor(settings, "alice"), "Payments failing", "critical",
+                                        ["Payments"])
     fields = StatementInput(status="identified", headline="Card payments fail 🔥", body="A <b>bad</b> deploy.",
                             workaround="Pay by bank transfer", next_update=(NOW + timedelta(hours=1)).isoformat())
     statement = statements.draft(settings, actor(settings, "alice"), incident["id"], fields, now=NOW)
@@ -29,7 +31,8 @@ def scenario(settings) -> dict:
     log = sorted(({k: v for k, v in e.items() if k not in ("at", "id")} for e in auditing.send_log(settings)),
                  key=lambda e: (e["delivery_id"], e["attempt"], e["status"]))
     return {"preview": statements.preview(settings, statement["id"]), "log": log,
-            "audit": auditing.consistency_report(settings), "statement": statements.get_statement(settings, statement["id"])}
+            "audit": auditing.consistency_report(settings),
+            "statement": statements.get_statement(settings, statement["id"])}
 
 
 def test_sqlite_and_postgresql_give_the_same_results(request, tmp_path):

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import update
 
-from tests.conftest import TEST_SECRET_KEY, actor
 from broadcaster.cli import main
 from broadcaster.config import get_settings
 from broadcaster.store.db import engine_for
 from broadcaster.store.models import Delivery
+from tests.conftest import TEST_SECRET_KEY, actor
 
 
 @dataclass
@@ -121,9 +121,11 @@ def test_audit_exits_1_when_a_channel_is_behind(run, database_url):
 @pytest.mark.parametrize(("args", "message"), [
     (["approve", "1", "--as", "alice"], "error: alice wrote or edited this statement and cannot approve it"),
     (["approve", "1"], "error: who: say who you are with --as NAME or BROADCASTER_USER"),
-    (["publish", "1", "--as", "alice"], "error: cannot publish statement 1 (incident 1 v1): it is waiting for approval"),
+    (["publish", "1", "--as", "alice"],
+     "error: cannot publish statement 1 (incident 1 v1): it is waiting for approval"),
     (["preview", "7"], "error: statement 7 does not exist"),
-    (["user", "add", "zed", "--role", "author", "--phone", "+1 555 0100", "--as", "root"], "error: phone: '+1 555 0100' is not a"),
+    (["user", "add", "zed", "--role", "author", "--phone", "+1 555 0100", "--as", "root"],
+     "error: phone: '+1 555 0100' is not a"),
     (["incident", "open", "--title", "x", "--impact", "huge", "--as", "alice"],
      "error: impact: 'huge' is not one of none, minor, major, critical"),
 ])
@@ -175,7 +177,8 @@ def test_sweep_sends_what_the_broker_lost(run, database_url, monkeypatch):
     from tests.conftest import make_settings
 
     _published_statement(run)
-    publish_uc.publish(make_settings(database_url), actor(make_settings(database_url), "alice"), 1, dispatch=lambda *_: None)  # never enqueued
+    settings = make_settings(database_url)
+    publish_uc.publish(settings, actor(settings, "alice"), 1, dispatch=lambda *_: None)  # never enqueued
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
     out = run("sweep").stdout
     assert "5 requeued" in out  # banner, status page, ivr, x, one SMS

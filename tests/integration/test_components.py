@@ -87,9 +87,9 @@ def test_states_default_from_the_impact_when_not_given(settings):
 
 
 def test_cli_sets_a_component_state_and_lists_components(database_url, tmp_path, monkeypatch, capsys):
-    from tests.integration.test_cli import Result  # noqa: F401 - same shape
     from broadcaster.cli import main
     from broadcaster.config import get_settings
+    from tests.integration.test_cli import Result  # noqa: F401 - same shape
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BROADCASTER_DATABASE_URL", database_url)

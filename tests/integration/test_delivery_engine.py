@@ -8,12 +8,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import actor
-from broadcaster import audit as auditing, publish as publish_uc, statements
-from broadcaster.delivery import chunk, sweep as sweeping
+from broadcaster import audit as auditing
+from broadcaster import publish as publish_uc
+from broadcaster import statements
+from broadcaster.delivery import chunk
+from broadcaster.delivery import sweep as sweeping
+from broadcaster.delivery.broker import app_for
+from broadcaster.delivery.enqueue import enqueue, enqueue_due, queued
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, Subscriber, utcnow
-from tests.conftest import make_settings
+from tests.conftest import actor, make_settings
 from tests.fakes.server import running_fake
 from tests.integration.engine import (
     Workers,
@@ -26,8 +30,6 @@ from tests.integration.engine import (
     wait_until,
 )
 from tests.integration.rows import delivery
-from broadcaster.delivery.broker import app_for
-from broadcaster.delivery.enqueue import enqueue, enqueue_due, queued
 
 
 @pytest.fixture
@@ -148,7 +150,8 @@ def test_opted_out_and_cancelled_deliveries_are_never_sent(settings, workers, fa
     with transaction(settings.database_url) as s:
         s.execute(update(Subscriber).where(Subscriber.phone == "+14152000002").values(opted_out_at=utcnow()))
     v1 = approved_statement(settings)
-    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=lambda *_: None)  # lost on the way to the broker
+    # Lost on the way to the broker:
+    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=lambda *_: None)
     incident_id = statements.get_statement(settings, v1)["incident_id"]
     v2 = approved_statement(settings, headline="Logins work again for most customers", incident_id=incident_id)
     workers.start()

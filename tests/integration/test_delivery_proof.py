@@ -6,7 +6,9 @@ import time
 import pytest
 from sqlalchemy import select, update
 
-from broadcaster import audit as auditing, metrics, publish as publish_uc, statements
+from broadcaster import audit as auditing
+from broadcaster import metrics, statements
+from broadcaster import publish as publish_uc
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.pause import paused_channels

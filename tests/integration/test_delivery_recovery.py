@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from broadcaster import publish as publish_uc
-from broadcaster.delivery import chunk, sweep as sweeping
+from broadcaster.delivery import chunk
+from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery

@@ -8,8 +8,11 @@ import time
 import pytest
 from sqlalchemy import func, select, update
 
-from broadcaster import audit as auditing, publish as publish_uc, statements
-from broadcaster.delivery import chunk, sweep as sweeping
+from broadcaster import audit as auditing
+from broadcaster import publish as publish_uc
+from broadcaster import statements
+from broadcaster.delivery import chunk
+from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.records import Outcome, claim, record
 from broadcaster.domain.errors import IllegalTransition, NotAllowed

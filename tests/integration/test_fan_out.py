@@ -1,19 +1,20 @@
 """Publish writes the live surfaces and one fan-out job per recipient channel; the per-recipient
 deliveries are written afterwards, slice by slice, idempotently. SQLite and PostgreSQL alike."""
 
-import pytest
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from broadcaster import publish as publish_uc
-from broadcaster.delivery import fanout, progress, sweep as sweeping
+from broadcaster.delivery import fanout, progress
+from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.chunk import send_now
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, FanOut, utcnow
 from tests.conftest import actor
 from tests.harness import add_subscribers
-from tests.integration.test_publishing import FIELDS, approved_statement, world  # noqa: F401 - fixture
+from tests.integration.test_publishing import FIELDS, approved_statement
 
 
 def count(settings, *where) -> int:

@@ -4,27 +4,18 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import add_user, actor
-from broadcaster import audit as auditing, people, publish as publish_uc, statements
+from broadcaster import audit as auditing
+from broadcaster import people, statements
+from broadcaster import publish as publish_uc
 from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import IllegalTransition, InvalidInput, LimitExceeded, NotAllowed, NotFound
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import engine_for, transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, Rendition
+from tests.conftest import actor, add_user
 
 FIELDS = StatementInput(status="investigating", headline="Some customers cannot log in",
                         body="About 1 in 5 logins fail.", workaround="Use the mobile app.", next_update="30m")
-
-
-@pytest.fixture
-def world(settings):
-    add_user(settings, "alice", ["author"], email="alice@example.com")
-    add_user(settings, "bob", ["approver"], phone="+14155550100")
-    add_user(settings, "carol", ["approver"])
-    people.add_subscriber(settings, email="c1@example.com", phone="+14155550123")
-    people.add_subscriber(settings, email="c2@example.com", components=["Billing"])
-    incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login", "API"])
-    return incident["id"]
 
 
 def approved_statement(settings, incident_id, approvers=("bob",), fields=FIELDS) -> int:
@@ -93,7 +84,8 @@ def test_edit_after_approval_voids_it(settings, world):
 
 def test_edit_of_a_draft_changes_it_in_place(settings, world):
     statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
-    edited = statements.edit(settings, actor(settings, "alice"), statement["id"], StatementInput(headline="Logins fail"))
+    edited = statements.edit(settings, actor(settings, "alice"), statement["id"],
+                             StatementInput(headline="Logins fail"))
     assert (edited["id"], edited["version"], edited["headline"]) == (statement["id"], 1, "Logins fail")
 
 
@@ -119,7 +111,8 @@ def test_critical_incident_needs_two_approvals(settings, world):
     with pytest.raises(NotAllowed, match="already approved"):
         statements.approve(settings, actor(settings, "bob"), statement["id"])
     assert statements.approve(settings, actor(settings, "carol"), statement["id"])["state"] == "approved"
-    assert publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)["state"] == "published"
+    published = publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
+    assert published["state"] == "published"
 
 
 def test_rejection_needs_a_reason_and_sends_the_statement_back(settings, world):
@@ -128,7 +121,8 @@ def test_rejection_needs_a_reason_and_sends_the_statement_back(settings, world):
     with pytest.raises(InvalidInput, match="reason"):
         statements.reject(settings, actor(settings, "bob"), statement["id"], " ")
     assert statements.reject(settings, actor(settings, "bob"), statement["id"], "Say which app")["state"] == "rejected"
-    again = statements.edit(settings, actor(settings, "alice"), statement["id"], StatementInput(workaround="Use the iOS app."))
+    again = statements.edit(settings, actor(settings, "alice"), statement["id"],
+                            StatementInput(workaround="Use the iOS app."))
     assert again["version"] == 2 and again["state"] == "draft"
 
 

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from broadcaster.delivery.chunk import send_now
-from broadcaster.web.app import create_app
 from broadcaster.store.db import engine_for
 from broadcaster.surfaces import ROUTES, SurfaceCache, export_static
 from broadcaster.surfaces.statuspage import plain_text
+from broadcaster.web.app import create_app
 from broadcaster.web.public import create_public_app
 from tests.conftest import make_settings
 from tests.integration.statuspage_schema import SCHEMAS

@@ -4,19 +4,18 @@ receiver, which verifies every signature with the Standard Webhooks library."""
 import json
 
 import pytest
-from standardwebhooks import Webhook
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from broadcaster import audit as auditing
 from broadcaster import people
-from broadcaster.store.db import transaction
-from broadcaster.store.models import Subscriber
-from tests.conftest import make_settings
-from tests.integration.engine import Workers, approved_statement, as_env, settled, status_counts, wait_until
-from tests.unit.channels.stub_http import StubServer
 from broadcaster import publish as publish_uc
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.delivery.sweep import sweep
-from tests.conftest import actor
+from broadcaster.store.db import transaction
+from broadcaster.store.models import Subscriber
+from tests.conftest import actor, make_settings
+from tests.integration.engine import Workers, approved_statement, as_env, settled, status_counts, wait_until
+from tests.unit.channels.stub_http import StubServer
 
 
 @pytest.fixture
@@ -57,7 +56,7 @@ def test_every_subscriber_gets_the_update_signed_with_its_own_secret(values, wor
         assert payload["headline"] == "Some customers cannot log in" and payload["version"] == 1
         assert len(payload["content_hash"]) == 64
         others = [s["webhook_secret"] for s in subscribers if s is not subscriber]
-        with pytest.raises(Exception):
+        with pytest.raises(WebhookVerificationError):
             Webhook(others[0]).verify(request.body, {k.lower(): v for k, v in request.headers.items()})
     assert status_counts(settings, sid).get("sent") == 3 + 3  # banner, status page, ivr + 3 webhooks
 

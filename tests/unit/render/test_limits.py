@@ -1,10 +1,10 @@
 import pytest
 
-from broadcaster.config import PROJECT_ROOT, Settings
 from broadcaster.channels import check_limits
 from broadcaster.channels.ivr import check_ivr, spoken_seconds
 from broadcaster.channels.sms import check_sms, sms_encoding
 from broadcaster.channels.x import check_x
+from broadcaster.config import PROJECT_ROOT, Settings
 from broadcaster.render import render_statement
 from tests.unit.render.test_templates import context
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
+from broadcaster.channels import check_limits
 from broadcaster.config import PROJECT_ROOT, Settings
 from broadcaster.domain.hashing import content_hash
-from broadcaster.channels import check_limits
 from broadcaster.render import render_statement
 from broadcaster.render.environment import MARKUP_SUFFIXES, channel_templates
 

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcaster.config import PROJECT_ROOT, Settings
 from broadcaster.channels import check_limits
+from broadcaster.config import PROJECT_ROOT, Settings
 from broadcaster.render import TemplateProblem, render_statement
 from broadcaster.render.environment import channel_templates, environment
 
