@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 
 from sqlalchemy import select, update
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
@@ -88,16 +88,15 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
         received = 0
         try:
             while received < len(batches):
-                recorder.add(_next_outcomes(results))
-                received += 1
+                outcomes = _next_outcomes(results)
+                received += 1  # counted before recording: an outcome taken off the queue is never lost
+                recorder.add(outcomes)
         finally:
-            # Also when interrupted (the task's time limit): start nothing more (what is left is
-            # released), let the sends in flight finish, and record every one before giving up.
+            # Also when interrupted (the task's time limit, a failed write): start nothing more (what
+            # is left is released), let the sends in flight finish, and record every one.
             stop.set()
             wait(runners)
-            while received < len(batches):
-                recorder.add(results.get_nowait())
-                received += 1
+            recorder.take_all(_drain(results))
             recorder.flush()
     outcomes = recorder.outcomes
     export_if_a_surface_switched(settings, outcomes)
@@ -129,6 +128,11 @@ class _Recorder:
         if self._unrecorded >= self.FLUSH_ROWS or time.monotonic() - self._last >= self.FLUSH_SECONDS \
                 or len(outcomes) > 1:
             self.flush()
+
+    def take_all(self, outcomes: list[Outcome]) -> None:
+        """Outcomes to record at the next flush, whatever their number."""
+        self.outcomes.extend(outcomes)
+        self._unrecorded += len(outcomes)
 
     def flush(self) -> None:
         if self._unrecorded:
@@ -182,6 +186,15 @@ def export_if_a_surface_switched(settings: Settings, outcomes: list[Outcome]) ->
 
 def _next_outcomes(results: SimpleQueue) -> list[Outcome]:
     return results.get()
+
+
+def _drain(results: SimpleQueue) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    while True:
+        try:
+            outcomes.extend(results.get_nowait())
+        except Empty:
+            return outcomes
 
 
 def _run_batches(settings: Settings, work: deque, results: SimpleQueue, stop: threading.Event,

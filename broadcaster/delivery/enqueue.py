@@ -6,6 +6,7 @@ broker outage delays sends but never fails a publish.
 """
 
 import logging
+import uuid
 from collections.abc import Iterator
 
 from sqlalchemy import select
@@ -34,13 +35,14 @@ def enqueue(settings: Settings, delivery_ids: list[int], skip_pending_on: frozen
 
 
 def enqueue_fan_outs(settings: Settings, job_ids: list[int], runner: str | None = None) -> int:
-    """Hand fan-out jobs to the workers (a continuation carries its chain's `runner` token); if
-    the broker is down, the sweep finds them stalled."""
+    """Hand fan-out jobs to the workers; if the broker is down, the sweep finds them stalled. Each
+    task carries its chain's `runner` token (a continuation its chain's, a new job a new one), so
+    a task the broker delivers again after its worker died carries on as the same runner."""
     app = app_for(settings)
     sent = 0
     for job in job_ids:
         try:
-            app.send_task("broadcaster.fan_out", args=[job, runner], queue=BULK)
+            app.send_task("broadcaster.fan_out", args=[job, runner or uuid.uuid4().hex], queue=BULK)
             sent += 1
         except Exception as exc:  # noqa: BLE001 - any broker failure: the job waits in the database
             logger.warning("broker unavailable (%s): fan-out %d waits for the sweep", exc, job)

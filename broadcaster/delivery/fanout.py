@@ -138,13 +138,14 @@ def _insert_deliveries(s: Session, statement_id: int, channel: str, address: str
 
 def stalled(settings: Settings) -> list[int]:
     """Running jobs with no progress for a lease: their worker died, or the broker lost the task.
-    Touched as they are handed out, so the next sweep does not hand them out again at once."""
+    Handed out free (no runner: whichever task comes next takes it; the silent one, if it ever
+    comes back, finds it taken), and touched, so the next sweep does not hand them out again at once."""
     now = utcnow()
     with transaction(settings.database_url) as s:
         quiet_since = now - timedelta(seconds=settings.lease_seconds)
         return list(s.scalars(update(FanOut)
                               .where(FanOut.status == RUNNING, FanOut.updated_at < quiet_since)
-                              .values(updated_at=now).returning(FanOut.id)
+                              .values(updated_at=now, runner=None).returning(FanOut.id)
                               .execution_options(synchronize_session=False)))
 
 

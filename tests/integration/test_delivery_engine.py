@@ -302,6 +302,34 @@ def test_a_chunk_interrupted_by_its_time_limit_leaves_nothing_sending(engine_val
     assert sum(fake.counts()["sms"].values()) == statuses.count("sent")  # in-flight sends were recorded
 
 
+def test_a_write_that_fails_mid_chunk_leaves_nothing_sending(engine_values, fake, monkeypatch):
+    # A deadlock or a dropped database connection while one batch's outcomes are written: the task
+    # fails (Celery retries it), but every outcome it has is still written, none left `sending`.
+    settings = make_settings(**{**engine_values, "send_threads": 2})
+    add_subscribers(settings, 20, email=False)
+    ids: list[int] = []
+    sid = approved_statement(settings)
+    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
+    sms = [d for d in ids if delivery(settings, d).channel == "sms"]
+    real_record, calls = chunk.record, []
+
+    def fails_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ConnectionError("server closed the connection unexpectedly")
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(chunk, "record", fails_once)
+    monkeypatch.setattr(chunk._Recorder, "FLUSH_ROWS", 3)
+    with pytest.raises(ConnectionError):
+        chunk.send_chunk(settings, sms)
+
+    statuses = [delivery(settings, d).status for d in sms]
+    assert "sending" not in statuses
+    assert statuses.count("sent") == sum(fake.counts()["sms"].values()) > 0
+    assert statuses.count("sent") + statuses.count("pending") == 20
+
+
 def test_later_updates_of_an_incident_are_posted_as_a_thread_on_x(settings, workers, fake):
     workers.start()
     v1 = approved_statement(settings)

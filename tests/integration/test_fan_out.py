@@ -30,7 +30,8 @@ def jobs(settings, statement_id) -> dict[str, FanOut]:
 
 
 def enqueued_nothing(_settings, _ids):
-    """A broker whose workers are all busy: nothing runs yet."""
+    """A dispatch that sends nothing: publish runs the fan-out here (as it does with any dispatch of
+    the caller's), and the chunks it hands on go nowhere."""
 
 
 def test_publish_writes_the_live_surfaces_and_leaves_the_audience_to_the_workers(settings, world):
@@ -82,13 +83,15 @@ def test_a_rerun_of_a_fan_out_writes_no_delivery_twice(settings, world):
     before = count(settings, Delivery.statement_id == sid)
     job = jobs(settings, sid)["sms"]
 
-    # A worker that died after writing slices but before its cursor moved (or a redelivered task).
+    # A worker that died after writing slices but before its cursor moved, its job handed on.
     with transaction(settings.database_url) as s:
-        s.execute(update(FanOut).where(FanOut.id == job.id).values(status="running", cursor=0))
+        s.execute(update(FanOut).where(FanOut.id == job.id).values(status="running", cursor=0, runner=None))
     again: list[int] = []
     assert fanout.fan_out(settings, job.id, lambda _s, ids: again.extend(ids)) is True
 
-    assert again == [] and count(settings, Delivery.statement_id == sid) == before
+    assert again == [] and count(settings, Delivery.statement_id == sid) == before  # the unique key skipped them
+    rerun = jobs(settings, sid)["sms"]
+    assert rerun.status == "done" and rerun.cursor == job.cursor > 0  # it walked every subscriber again
 
 
 def test_a_superseded_version_stops_fanning_out_at_its_next_slice(settings, world):
@@ -175,3 +178,38 @@ def test_a_silent_runner_is_replaced_and_stops_when_it_comes_back(settings, emai
     assert fanout.fan_out(settings, email.id, lambda *_: None, runner="second") is True
     assert jobs(settings, sid)["email"].status == "done"
     assert count(settings, Delivery.statement_id == sid, Delivery.channel == "email") == 11  # each once
+
+
+def test_a_fan_out_whose_runner_died_is_finished_by_the_task_the_sweep_hands_it_to(settings, email_job):
+    sid, email = email_job
+    assert fanout.write_next_slice(settings, email.id, runner="killed")  # then its worker is SIGKILLed
+    with transaction(settings.database_url) as s:
+        s.execute(update(FanOut).values(updated_at=utcnow() - timedelta(seconds=settings.lease_seconds + 1)))
+    resumed: list[int] = []
+    sweeping.sweep(settings, lambda *_: 0, resume_fan_outs=lambda _s, ids: resumed.extend(ids))
+    assert email.id in resumed
+
+    # The task the sweep enqueued arrives at once, with a token of its own.
+    assert fanout.fan_out(settings, email.id, lambda *_: None, runner="resumed") is True
+    assert jobs(settings, sid)["email"].status == "done"
+    assert count(settings, Delivery.statement_id == sid, Delivery.channel == "email") == 11
+
+
+def test_a_redelivered_fan_out_task_keeps_its_runner(settings, email_job, monkeypatch):
+    """acks_late: a task whose worker died is delivered again with the same arguments, so the
+    token is minted when the job is enqueued, not inside the task."""
+    from broadcaster.delivery import enqueue
+
+    _sid, email = email_job
+    sent: list[list] = []
+
+    class Broker:
+        def send_task(self, name, args, queue):
+            sent.append(args)
+
+    monkeypatch.setattr(enqueue, "app_for", lambda _settings: Broker())
+    enqueue.enqueue_fan_outs(settings, [email.id])
+    [(job_id, runner)] = sent
+    assert job_id == email.id and runner
+    assert fanout.write_next_slice(settings, email.id, runner=runner)
+    assert fanout.write_next_slice(settings, email.id, runner=runner)  # the redelivered copy carries on
