@@ -1,14 +1,16 @@
 """The shared rate limiter: the whole fleet at each provider account's rate.
 
 Sends are paced evenly by one slot counter per provider account (on Redis when the broker
-is Redis), and a `limits` sliding window at the rate itself is the hard cap.
+is Redis), and a `limits` sliding window at the rate itself is the hard cap, counted when a send
+goes out (not when its slot is booked, which may be long before when many threads wait).
 
-A process takes its slots from the fleet's pace a **block** at a time and hands them to its send
-threads one by one, each at its own time: at a few thousand SMS a second, two Redis round trips
-per message were a third of a send's CPU. The block grows while the process uses every slot of
-it and halves when slots go unused (a slow provider, every thread busy), so a process never sits
-on much of the fleet's rate; a block never spans more than `BLOCK_SECONDS`, so at an account's
-usual rate (up to 200 a second) it is one slot, exactly as if there were no blocks.
+A process books its slots of the fleet's pace a **block** at a time and hands them to its send
+threads one by one, each at its own time, and takes its share of the hard cap a block at a time
+too, as the sends go: at a few thousand SMS a second, two Redis round trips per message were a
+third of a send's CPU. The block grows while the process uses every slot of it and halves when
+slots go unused (a slow provider, every thread busy), so a process never sits on much of the
+fleet's rate; a block never spans more than `BLOCK_SECONDS`, so at an account's usual rate (up
+to 200 a second) it is one slot, exactly as if there were no blocks.
 """
 
 import socket
@@ -20,11 +22,14 @@ from functools import lru_cache
 from ..channels import Transport, TransportError
 from ..config import Settings
 
-# A Redis host that goes away must fail a send (it is retried), not hang its thread for ever.
-# TCP keepalive finds a dead peer in about 11 s at no cost per command; a read timeout
-# (socket_timeout) would put a poll() before every read, a fifth of the limiter's CPU.
+# A Redis host that goes away must fail a send (it is retried), not hang its thread for ever, at
+# no cost per command: TCP keepalive finds a dead peer of an idle connection in about 11 s, and
+# TCP_USER_TIMEOUT gives up on a request left unacknowledged for 10 s (without it the kernel
+# retransmits for a quarter of an hour). A read timeout (socket_timeout) would put a poll() before
+# every read.
 _REDIS_TIMEOUTS = {"socket_connect_timeout": 5, "socket_keepalive": True, "socket_keepalive_options": {
-    socket.TCP_KEEPIDLE: 5, socket.TCP_KEEPINTVL: 2, socket.TCP_KEEPCNT: 3}}
+    socket.TCP_KEEPIDLE: 5, socket.TCP_KEEPINTVL: 2, socket.TCP_KEEPCNT: 3,
+    **({socket.TCP_USER_TIMEOUT: 10_000} if hasattr(socket, "TCP_USER_TIMEOUT") else {})}}
 
 
 # limits loads its storage's client library lazily, and not thread-safely: eight send threads of a
@@ -115,15 +120,19 @@ STALE_SECONDS = 0.02  # a slot not used this long after its time is dropped: sen
 
 
 class _Reserve:
-    """One process's slots of one account's pace: (monotonic time) each, in order."""
+    """One process's share of one account's rate: booked pace slots (a monotonic time each, in
+    order) and hard-cap credits (sends the `limits` window has already counted)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.slots: deque[float] = deque()
         self.block = 1
+        self.credits = 0
+        self.credits_until = 0.0
 
-    def take(self, cost: int, interval: float, fetch) -> float:
-        """The time at which the caller may send `cost` requests; fetches a block when short."""
+    def slot(self, cost: int, interval: float, book) -> float:
+        """The time at which the caller may send `cost` requests; `book(n)` books n more slots of
+        the fleet's pace when short and returns the wait until the first."""
         with self.lock:
             now = time.monotonic()
             went_stale = bool(self.slots) and self.slots[0] < now - STALE_SECONDS
@@ -132,15 +141,38 @@ class _Reserve:
                     self.slots.popleft()
                 self.block = max(1, self.block // 2)  # more than this process could use: ask for less
             if len(self.slots) < cost:
-                if not self.slots and not went_stale:  # every slot of the last block was used in time: ask for more
+                if not self.slots and not went_stale:  # every slot of the last block used in time: ask for more
                     self.block = min(self.block * 2, max_block(interval))
                 need = max(cost - len(self.slots), min(self.block, max_block(interval)))
-                start = time.monotonic() + fetch(need)
+                wait = book(need)
+                start = time.monotonic() + wait
                 first = max(start, self.slots[-1] + interval if self.slots else start)
                 self.slots.extend(first + i * interval for i in range(need))
             for _ in range(cost - 1):
                 self.slots.popleft()
             return self.slots.popleft()
+
+    def credit(self, cost: int, hit) -> bool:
+        """Count `cost` sends going out now against the hard cap; `hit(n)` asks the window for n
+        (a block's worth, kept for the next sends for `STALE_SECONDS`). False: the window is full."""
+        with self.lock:
+            if time.monotonic() > self.credits_until:
+                self.credits = 0
+            if self.credits >= cost:
+                self.credits -= cost
+                return True
+            want = max(cost, self.block)
+        # Outside the lock: a second thread asking at the same moment only counts a few sends twice,
+        # which errs on the safe side.
+        if not hit(want) and not (want > cost and hit(want := cost)):
+            return False
+        with self.lock:
+            now = time.monotonic()
+            if now > self.credits_until:
+                self.credits = 0
+            self.credits += want - cost
+            self.credits_until = now + STALE_SECONDS
+        return True
 
 
 def max_block(interval: float) -> int:
@@ -152,27 +184,27 @@ _reserves: dict[tuple[str, str], _Reserve] = defaultdict(_Reserve)
 
 def limiter_wait(settings: Settings, transport: Transport, rate: str | None, cost: int = 1) -> None:
     """Block until the provider account has room for `cost` more requests at `rate` (the
-    channel's rate setting; None: no limit), fleet-wide: paced grants, and a `limits` sliding
-    window as the hard cap."""
+    channel's rate setting; None: no limit), fleet-wide: wait for a paced slot, then count the
+    send against the `limits` window (the hard cap), waiting for it if it is full."""
     if rate is None:
         return
     cap = _parsed(rate)
     storage = settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
     interval = cap.get_expiry() / cap.amount / (1 - settings.rate_headroom)
-
-    def fetch(slots: int) -> float:
-        """Reserve `slots` of the fleet's pace, within the hard cap; returns the wait until the first."""
-        wait = _pace(settings, transport, slots * interval)
+    reserve = _reserves[(transport.provider, transport.account)]
+    try:
+        at = reserve.slot(cost, interval, lambda slots: _pace(settings, transport, slots * interval))
+        _sleep_until(at)
         limiter = _limiter(storage)
-        while not limiter.hit(cap, transport.provider, transport.account, cost=slots):
+        while not reserve.credit(cost, lambda n: limiter.hit(cap, transport.provider, transport.account, cost=n)):
             reset_at = limiter.get_window_stats(cap, transport.provider, transport.account).reset_time
             time.sleep(min(max(reset_at - time.time(), 0.001), 1.0))
-        return wait
-
-    try:
-        at = _reserves[(transport.provider, transport.account)].take(cost, interval, fetch)
     except Exception as exc:  # noqa: BLE001 - the limiter's Redis is down: wait, never send unthrottled
-        raise TransportError(f"rate limiter unavailable: {exc}", code="limiter") from exc
-    wait = at - time.monotonic()
+        # Nothing reached the provider: the delivery waits in its row, its attempt not counted.
+        raise TransportError(f"rate limiter unavailable: {exc}", code="limiter", attempted=False) from exc
+
+
+def _sleep_until(moment: float) -> None:
+    wait = moment - time.monotonic()
     if wait > 0:
         time.sleep(wait)

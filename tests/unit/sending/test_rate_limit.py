@@ -104,6 +104,7 @@ def test_an_unreachable_limiter_stops_the_send_instead_of_sending_unthrottled():
         limiter_wait(settings, Account(), settings.twilio_rate)
     assert error.value.code == "limiter"
     assert not error.value.permanent
+    assert not error.value.attempted  # nothing reached the provider: no attempt is spent waiting for Redis
 
 
 def counting_pace(monkeypatch) -> list[float]:
@@ -145,12 +146,12 @@ def test_slots_the_process_cannot_use_in_time_are_dropped_and_it_asks_for_fewer(
         return 0.0
 
     for _ in range(300):  # used as fast as they come: the block grows to its most
-        reserve.take(1, interval, fetch)
+        reserve.slot(1, interval, fetch)
     assert reserve.block == ratelimit.max_block(interval) == ratelimit.MAX_BLOCK
     left = len(reserve.slots)
     assert left > 0
     time.sleep(ratelimit.STALE_SECONDS + 0.03)  # every thread busy elsewhere: the slots go stale
-    at = reserve.take(1, interval, fetch)
+    at = reserve.slot(1, interval, fetch)
     assert at >= time.monotonic() - ratelimit.STALE_SECONDS  # a stale slot is never handed out
     assert reserve.block == ratelimit.MAX_BLOCK // 2
     assert fetched[-1] == ratelimit.MAX_BLOCK // 2
@@ -184,3 +185,30 @@ print(len(errors), errors[:1])
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "0", result.stdout
+
+
+def test_the_hard_cap_counts_a_send_when_it_goes_not_when_its_slot_is_booked(monkeypatch):
+    # Eight threads waiting on a 50/second pace book slots up to 160 ms ahead; counted at booking,
+    # the window would see sends that leave only later, in another second, and let a burst through.
+    settings = Settings(twilio_rate="50/second", rate_headroom=0.02)
+    transport = Account()
+    hits: list[float] = []
+    real = ratelimit._limiter
+
+    class Counting:
+        def __init__(self, limiter):
+            self.limiter = limiter
+
+        def hit(self, *args, **kwargs):
+            hits.append(time.monotonic())
+            return self.limiter.hit(*args, **kwargs)
+
+        def get_window_stats(self, *args):
+            return self.limiter.get_window_stats(*args)
+
+    monkeypatch.setattr(ratelimit, "_limiter", lambda storage: Counting(real(storage)))
+    grants = grant_times(settings, transport, grants=24, threads=8)
+
+    assert len(hits) == 24  # one slot a block at 50/second: each send counted on its own
+    for granted, hit in zip(grants, sorted(hits), strict=True):
+        assert 0 <= granted - hit < 0.015  # counted just before it goes, never at booking
