@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
@@ -211,7 +211,7 @@ RETURNING delivery_id
 
 def _record_set_based(s: Session, outcomes: list[Outcome], claimed_as: str) -> set[int]:
     def naive_utc(moment: datetime | None) -> datetime | None:
-        return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
+        return UTCDateTime().process_bind_param(moment, s.bind.dialect)  # refuses a naive time, as the column does
 
     return set(s.scalars(_RECORD, {
         "ids": [o.delivery.id for o in outcomes], "statuses": [o.status for o in outcomes],
@@ -282,6 +282,8 @@ def subscriber_of(s: Session, delivery: Delivery) -> Subscriber | None:
     ch = channels.channel(delivery.channel)
     if ch.is_live:
         raise InvalidInput(f"delivery {delivery.id} is a {delivery.channel} delivery: it has no subscriber")
+    if ch.address is None:  # sent on demand (a reply, a call back): its target is no subscriber's address
+        return None
     return s.scalar(select(Subscriber).where(getattr(Subscriber, ch.address) == delivery.target))
 
 

@@ -1,3 +1,6 @@
+import uuid
+
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
@@ -22,3 +25,51 @@ def test_models_and_migrations_agree(database_url):
     from alembic import command
 
     command.check(alembic_config(database_url))  # raises if autogenerate would write a migration
+
+
+@pytest.fixture
+def empty_database_url(backend, tmp_path):
+    """A database with no schema at all, to migrate step by step."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path}/empty.db"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import POSTGRES_URL
+
+    name = f"broadcaster_upgrade_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    engine_for(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrading_turns_unsent_call_backs_into_call_deliveries(empty_database_url):
+    # Before 0009 a call back to an IVR caller was an `ivr` delivery to their number; after it the
+    # `ivr` surface is only switched, so such a row left as `ivr` would be logged sent, never dialled.
+    from alembic import command
+    from sqlalchemy import text
+
+    command.upgrade(alembic_config(empty_database_url), "0008")
+    with engine_for(empty_database_url).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))  # no statement rows needed
+        else:
+            connection.execute(text("PRAGMA foreign_keys = OFF"))
+        for target in ("ivr", "+14155550100"):
+            connection.execute(text(
+                "INSERT INTO deliveries (statement_id, channel, target, provider, status, attempts, created_at, "
+                "updated_at) VALUES (1, 'ivr', :target, 'twilio', 'pending', 0, '2026-11-01', '2026-11-01')"),
+                {"target": target})
+    engine_for(empty_database_url).dispose()
+
+    assert migrate(empty_database_url) == SCHEMA_REVISION
+    with engine_for(empty_database_url).connect() as connection:
+        rows = dict(connection.execute(text("SELECT target, channel FROM deliveries")).all())
+    assert rows == {"ivr": "ivr", "+14155550100": "call"}

@@ -32,8 +32,12 @@ def upgrade() -> None:
         sa.UniqueConstraint('statement_id', 'channel'),
     )
     op.create_index('ix_fan_outs_status', 'fan_outs', ['status'])
+    # Call-backs to IVR callers were `ivr` deliveries with a phone number as target; they are the
+    # `call` channel now (the `ivr` surface is switched, never dialled): unsent ones keep their way.
+    op.execute("UPDATE deliveries SET channel = 'call' WHERE channel = 'ivr' AND target <> 'ivr'")
 
 
 def downgrade() -> None:
+    op.execute("UPDATE deliveries SET channel = 'ivr' WHERE channel = 'call'")
     op.drop_index('ix_fan_outs_status', table_name='fan_outs')
     op.drop_table('fan_outs')
