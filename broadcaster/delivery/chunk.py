@@ -37,7 +37,7 @@ from ..channels import SendContext, SendResult, Target, Transport, TransportErro
 from ..config import Settings
 from ..domain.hashing import sha256_of
 from ..store.content import approved_hashes, stored_content_hash
-from ..store.db import transaction
+from ..store.db import one_of, transaction
 from ..store.models import Delivery, Rendition, Statement, Subscriber, utcnow
 from . import pause as pausing
 from .ratelimit import limiter_wait
@@ -69,7 +69,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
         return {}
     recorder = _Recorder(settings)
     stop = threading.Event()
-    with _lease_kept(settings, claimed[0].claim_token), _deadline(settings.chunk_seconds, stop):
+    with _lease_kept(settings, claimed), _deadline(settings.chunk_seconds, stop):
         try:
             refused: list[Outcome] = []
             batches = list(_batches(settings, _group(claimed), refused))  # all of it before any send starts
@@ -234,14 +234,21 @@ def _send_pool(threads: int) -> ThreadPoolExecutor:
 os.register_at_fork(after_in_child=_send_pool.cache_clear)  # a pool's threads do not survive a fork
 
 
-def _lease_kept(settings: Settings, token: str):
+def _lease_kept(settings: Settings, claimed: list[Delivery]):
     """Renew the claim while this worker is alive and working (a heartbeat every third of the
     lease): a slow, rate-limited chunk must not look like a dead worker, or the sweep would let a
-    second worker send the same messages. A dead worker stops renewing, and its lease runs out."""
+    second worker send the same messages. A dead worker stops renewing, and its lease runs out.
+    The rows are found by id (no scan for the token) and a row being recorded at that moment is
+    skipped, not waited for: it needs no lease any more, and waiting could deadlock the two."""
+    token, ids = claimed[0].claim_token, [d.id for d in claimed]
+
     def renew() -> None:
         with transaction(settings.database_url) as s:
-            s.execute(update(Delivery).where(Delivery.claim_token == token, Delivery.status == "sending")
-                      .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds)))
+            held = select(Delivery.id).where(one_of(s, Delivery.id, ids), Delivery.claim_token == token,
+                                             Delivery.status == "sending").with_for_update(skip_locked=True)
+            s.execute(update(Delivery).where(Delivery.id.in_(held.scalar_subquery()))
+                      .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds))
+                      .execution_options(synchronize_session=False))
 
     return every(settings.lease_seconds / 3, renew, "lease renewal")
 
