@@ -19,6 +19,7 @@ above. Certificates are checked against certifi's bundle, or SSL_CERT_FILE / SSL
 """
 
 import ipaddress
+import re
 import select
 import socket
 import ssl
@@ -107,9 +108,30 @@ def destination(url: str) -> Destination:
         raise ValueError(str(exc) or "not a URL") from None
     if parsed.scheme not in ("http", "https") or not host:
         raise ValueError("not an http(s) URL with a host")
+    host = host.strip("[]")
+    if not (_is_ip(host) or _is_dns_name(host)):
+        raise ValueError(f"{host!r} is not a host name")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise ValueError(f"port {parsed.port} does not exist")
     default = 443 if parsed.scheme == "https" else 80
     target = parsed.raw_path.decode("ascii")
-    return Destination(parsed.scheme, host.strip("[]"), parsed.port or default, target, parsed.port is not None)
+    return Destination(parsed.scheme, host, parsed.port or default, target, parsed.port is not None)
+
+
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
+
+
+def _is_dns_name(host: str) -> bool:
+    name = host[:-1] if host.endswith(".") else host
+    return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    return True
 
 
 class Deadline:
