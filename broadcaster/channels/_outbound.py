@@ -108,7 +108,7 @@ def destination(url: str) -> Destination:
         raise ValueError(str(exc) or "not a URL") from None
     if parsed.scheme not in ("http", "https") or not host:
         raise ValueError("not an http(s) URL with a host")
-    host = host.strip("[]")
+    host = host.strip("[]").rstrip(".")  # `example.com.` is example.com, in SNI and Host too
     if not (_is_ip(host) or _is_dns_name(host)):
         raise ValueError(f"{host!r} is not a host name")
     if parsed.port is not None and not 1 <= parsed.port <= 65535:
@@ -122,8 +122,7 @@ _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
 
 
 def _is_dns_name(host: str) -> bool:
-    name = host[:-1] if host.endswith(".") else host
-    return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
+    return 0 < len(host) <= 253 and all(_LABEL.fullmatch(label) for label in host.split("."))
 
 
 def _is_ip(host: str) -> bool:
