@@ -11,7 +11,6 @@ are the code's own."""
 
 import json
 import re
-import socket
 import uuid
 
 import pytest
