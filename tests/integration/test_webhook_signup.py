@@ -11,6 +11,7 @@ are the code's own."""
 
 import json
 import re
+import time
 import uuid
 
 import pytest
@@ -35,8 +36,8 @@ NAMES = [NAME, "*.example.test", "xn--bcher-kva.de", "a.one.test", "b.two.test",
 
 def signup_settings(database_url, **overrides):
     # a limiter of this test's own: the in-memory one lives as long as the process
-    return make_settings(database_url, status_page_url=SITE, signup_rate="2/hour", secret_key="s" * 40,
-                         signup_rate_storage=f"memory://?{uuid.uuid4().hex}", **overrides)
+    return make_settings(database_url, **{"status_page_url": SITE, "signup_rate": "2/hour", "secret_key": "s" * 40,
+                                          "signup_rate_storage": f"memory://?{uuid.uuid4().hex}", **overrides})
 
 
 @pytest.fixture
@@ -337,3 +338,47 @@ def test_a_webhook_re_pointed_inside_after_it_was_confirmed_is_refused_at_send_a
     assert sends == {f"https://{NAME}/hook": "not-public", "https://inside.example.test/hook": None}
     assert ("10.0.0.5", 443) not in internet.dialled and ("10.0.0.7", 443) in internet.dialled
     assert [r.headers["Host"] for r in tls_receiver.requests] == [NAME, "inside.example.test"]
+
+
+def test_the_status_page_answers_while_forty_sign_ups_hang_on_a_drip_server(database_url, receiver):
+    """The review's scenario under a real uvicorn: 40 sign-ups name a receiver that drips its answer.
+    They run on the webhook channel's own threads (`signup_concurrency`), each cut off at the
+    deadline; the rest wait in the event loop and are told to try again; /status (refreshed on
+    every request: no cache) and /banner.json answer at once all along."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.e2e.conftest import LiveServer
+    from tests.fakes.receivers import DripProxy
+
+    settings = signup_settings(database_url, webhook_signup_allow_private=True, webhook_signup_seconds=1.0,
+                               signup_concurrency=4, signup_queue_seconds=2.0, public_cache_seconds=0,
+                               signup_rate="100/hour", signup_rate_per_client="100/hour",
+                               webhook_signup_rate_per_client="100/hour", webhook_signup_rate_per_server="100/hour",
+                               webhook_signup_rate_per_host="100/hour", webhook_signup_rate="100/hour")
+    with DripProxy(receiver.port, interval=0.2) as drip:
+        server = LiveServer(create_public_app(settings)).start()
+        try:
+            def sign_up(i: int) -> httpx.Response:
+                return httpx.post(f"{server.url}/subscribe", timeout=30,
+                                  data={"webhook_url": f"http://127.0.0.1:{drip.port}/hook/{i}"})
+
+            with ThreadPoolExecutor(40) as pool:
+                signing_up = [pool.submit(sign_up, i) for i in range(40)]
+                time.sleep(0.3)  # all 40 are in
+                waits = []
+                for path in ("/status", "/banner.json") * 5:
+                    started = time.monotonic()
+                    assert httpx.get(server.url + path, timeout=5).status_code == 200
+                    waits.append(time.monotonic() - started)
+                    time.sleep(0.1)
+                answers = [f.result() for f in signing_up]
+        finally:
+            server.stop()
+    assert max(waits) < 0.5, waits
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) == {400, 503} and statuses.count(400) <= 12  # 4 at a time, for about 2 s
+    assert all("did not answer within 1 s" in a.text for a in answers if a.status_code == 400)
+    assert all("try again in a minute" in a.text for a in answers if a.status_code == 503)
+    assert drip.connections == statuses.count(400)
