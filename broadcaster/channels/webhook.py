@@ -294,13 +294,13 @@ def registrable_domain(host: str) -> str:
     return ".".join(labels[-keep:])
 
 
-def self_service_count(settings: Settings) -> int:
+def most_from_the_form(settings: Settings) -> int:
     """Most webhook subscribers the public form may have confirmed (`webhook_signup_max_subscribers`)."""
     return settings.webhook_signup_max_subscribers
 
 
 SIGNUP = SignUp(by="code", check=signup_url, send=send_verification, rate_keys=rate_keys,
-                credentials=secret_from_token, most=self_service_count)
+                credentials=secret_from_token, most=most_from_the_form)
 
 CHANNEL = Channel(
     "webhook", Kind.RECIPIENT, SignedWebhook, address="webhook_url",
