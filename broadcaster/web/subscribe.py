@@ -138,23 +138,20 @@ class _Busy(Exception):
 
 async def _signup_thread(request: Request, channel: str, work):
     """Run one sign-up on its channel's own threads, waiting (in the event loop) for a free one."""
-    settings = _settings(request)
-    limiters = request.app.state.__dict__.setdefault("signup_threads", {})
-    limiter = limiters.get(channel) or limiters.setdefault(channel, anyio.CapacityLimiter(settings.signup_concurrency))
+    settings, state = _settings(request), request.app.state
+    if getattr(state, "signup_threads", None) is None:  # made on first use: in the app's event loop
+        state.signup_threads = {}
+        state.signup_pool = anyio.CapacityLimiter(1000)  # the threads themselves; each channel bounds its own
+    limiter = state.signup_threads.setdefault(channel, anyio.CapacityLimiter(settings.signup_concurrency))
     with anyio.move_on_after(settings.signup_queue_seconds) as waiting:
         await limiter.acquire()
     if waiting.cancelled_caught:
         raise _Busy()
     try:
         # The channel's token is held: the thread comes from anyio's pool, not the pages' share of it.
-        return await anyio.to_thread.run_sync(work, limiter=_unbounded(request))
+        return await anyio.to_thread.run_sync(work, limiter=state.signup_pool)
     finally:
         limiter.release()
-
-
-def _unbounded(request: Request) -> anyio.CapacityLimiter:
-    state = request.app.state.__dict__
-    return state.get("signup_pool") or state.setdefault("signup_pool", anyio.CapacityLimiter(1000))
 
 
 def _subscriber_id(value: str) -> int:
