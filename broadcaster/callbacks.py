@@ -29,7 +29,7 @@ from .domain.errors import InvalidInput, NotAllowed, NotFound
 from .links import unsubscribe_token
 from .store.db import transaction
 from .store.models import Delivery, Subscriber
-from .usecase import log_action, unit_of_work
+from .usecase import audit_unproven
 
 logger = logging.getLogger("broadcaster.callbacks")
 
@@ -43,9 +43,9 @@ SENDGRID_OPT_OUTS = ("unsubscribe", "spamreport", "group_unsubscribe")
 
 def record_refused_callback(settings: Settings, path: str, client: str, reason: str) -> None:
     """A provider webhook refused for its signature, in the audit trail: a forgery, a replay or a
-    wrong BROADCASTER_PUBLIC_URL all show up here, with where the request came from."""
-    with unit_of_work(settings) as s:
-        log_action(s, None, "refused: provider callback", path[:200], {"client": client[:100], "reason": reason[:500]})
+    wrong BROADCASTER_PUBLIC_URL all show up here, with where the request came from (throttled per
+    client: anyone can post unsigned requests in a loop)."""
+    audit_unproven(settings, "refused: provider callback", path[:200], {"reason": reason[:500]}, client)
 
 
 def verify_twilio_signature(settings: Settings, url: str, params, signature: str | None) -> None:

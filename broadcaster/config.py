@@ -130,15 +130,41 @@ class Settings(BaseSettings):
     ivr_language: str = "en-US"  # TwiML <Say language> and <Gather language>
     ivr_greeting: str | None = None  # said when nothing is live; unset: templates/_web/ivr/greeting.txt
     ivr_forward_number: str | None = None  # E.164; when nothing is live, callers are put through here instead
-    # Public sign-ups (double opt-in): at most this many per address, and how long a link lives.
+    # Public sign-ups (double opt-in): at most this many per address and per client (the address
+    # uvicorn reports: behind a proxy, set FORWARDED_ALLOW_IPS), and how long a link lives.
     signup_rate: str = "3/hour"
+    signup_rate_per_client: str = "20/hour"  # every channel together
     signup_rate_storage: str = "memory://"  # e.g. redis://...: shared by every public process
     signup_link_hours: int = Field(default=24, ge=1)
+    # Sign-ups of one channel being checked and sent at once in one public process; more wait (in
+    # the event loop, holding no thread) this long for a turn, then are told to try again.
+    signup_concurrency: int = Field(default=4, ge=1)
+    signup_queue_seconds: float = Field(default=10.0, ge=0)
+    # Each SMS code costs money, and premium-rate numbers pay whoever owns them: codes per client,
+    # per country calling code, and for all numbers together.
+    sms_signup_rate_per_client: str = "5/hour"
+    sms_signup_rate_per_country: str = "50/hour"
+    sms_signup_rate: str = "300/hour"
     # A webhook sign-up POSTs one signed verification event to the URL. However many URLs are
-    # given, one host gets at most this many; and only public addresses are accepted unless this
-    # is set (an intranet status page, or a test receiver on this machine).
+    # given: at most this many per domain (its last two labels, three for names like
+    # example.co.uk), per address it resolves to, per client, and in all; at most this many
+    # confirmed webhook subscribers from the form; only these ports; a DNS lookup and then the
+    # request may take this long each (wall clock). Only public addresses are accepted unless
+    # allowed (an intranet status page, or a test receiver on this machine): then any port too.
     webhook_signup_rate_per_host: str = "30/hour"
+    webhook_signup_rate_per_server: str = "30/hour"
+    webhook_signup_rate_per_client: str = "5/hour"
+    webhook_signup_rate: str = "100/hour"
+    webhook_signup_max_subscribers: int = Field(default=1000, ge=0)
+    webhook_signup_ports: list[int] = Field(default_factory=lambda: [443, 8443])
+    webhook_signup_seconds: float = Field(default=5.0, gt=0)
     webhook_signup_allow_private: bool = False
+    # One POST of a statement to a webhook subscriber, wall clock: DNS, connect, TLS, the status line.
+    webhook_send_seconds: float = Field(default=10.0, gt=0)
+    # Refusals of callers who proved nothing (a link, a sign-up, an unsigned callback) written to
+    # the audit trail in full per client and action each hour; past that one summary row at 10,
+    # 100, 1,000, ... refusals.
+    audit_refusals_per_client: int = Field(default=5, ge=1)
     # When each recipient channel is notified: "all", or some of open, update, resolved. The
     # default, like the best status pages: SMS when an incident opens and when it resolves.
     sms_notify_on: str = "open,resolved"

@@ -2,17 +2,21 @@
 
 The form offers every channel that declares a `SignUp` (channels/base.py); nothing here names one.
 - `request_signup`: checks the address as the channel says (a webhook URL before any request is
-  made), counts it against the sign-up rate per address (and the channel's own keys: a webhook's
-  host) with the `limits` library, so the form cannot be used to flood someone's inbox, phone or
-  server, stores the request and sends the channel's confirmation: a link to a confirm page that
-  subscribes only on POST (a mail scanner that follows links subscribes nobody), or a one-time
-  code typed back. Only hashes of the token and code are stored. Refusals are audited.
+  made), counts it against the sign-up rates per address, per client across channels, and the
+  channel's own keys (a webhook's domain and server, an SMS number's country, the channel as a
+  whole) with the `limits` library, so the form cannot be used to flood someone's inbox, phone or
+  server, or to run up an SMS bill; refuses it once the channel has as many self-service
+  subscribers as it takes (`SignUp.most`); stores the request and sends the channel's
+  confirmation: a link to a confirm page that subscribes only on POST (a mail scanner that
+  follows links subscribes nobody), or a one-time code typed back. Only hashes of the token and
+  code are stored. Refusals are audited, throttled per client (`usecase.audit_unproven`).
 - `confirm_link` / `confirm_code`: create (or renew) the subscriber; a channel's credentials (a
   webhook's signing secret) come back once, for the confirmation page.
 - `manage_url` / `manage` : a signed link, valid once (its nonce changes when used), to change the
   components or cancel.
 Confirmation messages are worded in templates/<channel>/signup/message/ and go through the channel
-(its transport: the `log` provider without credentials), never through the statement fan-out.
+(its transport: the `log` provider without credentials), never through the statement fan-out; what
+the pages say when they refuse, in templates/_web/subscribe/messages.txt.
 """
 
 import hashlib
@@ -26,20 +30,26 @@ from urllib.parse import urlencode
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from . import channels
 from .channels import Channel, Confirmation, SendContext, Target, TransportError, transport_for
 from .config import Settings
 from .delivery.records import opt_out
 from .domain.errors import InvalidInput, LimitExceeded, NotAllowed
-from .render.environment import render_folder
+from .render.environment import render_folder, say
 from .store.models import AuditEvent, Subscriber, SubscriptionRequest, utcnow
-from .usecase import log_action, unit_of_work
+from .usecase import MAX_ID, audit_unproven, log_action, unit_of_work
 
 logger = logging.getLogger("broadcaster.signup")
 MAX_CODE_ATTEMPTS = 5
 REFUSED = "refused: subscribe"
+MESSAGES = "_web/subscribe/messages.txt"
+
+
+def message(settings: Settings, name: str, **values) -> str:
+    """What the subscribe pages say (templates/_web/subscribe/messages.txt)."""
+    return say(settings.templates_dir, MESSAGES, name, **values)
 
 
 @cache
@@ -48,29 +58,31 @@ def _limiter(storage: str) -> MovingWindowRateLimiter:
 
 
 def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+    return hashlib.sha256(value.encode(errors="surrogatepass")).hexdigest()
 
 
-def signup_channel(name: str) -> Channel:
+def signup_channel(settings: Settings, name: str) -> Channel:
     """A channel the form offers, or InvalidInput naming those it does."""
     offered = {ch.name: ch for ch in channels.signup_channels()}
     if name not in offered:
-        raise InvalidInput(f"subscribe: {name!r} is not one of {', '.join(offered)}")
+        raise InvalidInput(message(settings, "not_offered", name=name, offered=list(offered)))
     return offered[name]
 
 
 def request_signup(settings: Settings, channel: str, address: str, components: list[str],
-                   now: datetime | None = None) -> dict:
-    """Check the address, count it, store the sign-up and send its confirmation. Returns {"request":
-    token, "by": "link"|"code", "channel", "address", "page": what the channel's sent page shows};
-    the token is what the code form posts back with the code."""
+                   now: datetime | None = None, client: str = "") -> dict:
+    """Check the address, count it (and `client`, the visitor's IP address), store the sign-up and
+    send its confirmation. Returns {"request": token, "by": "link"|"code", "channel", "address",
+    "page": what the channel's sent page shows}; the token is what the code form posts back with
+    the code."""
     now = now or utcnow()
-    ch = signup_channel(channel)
+    ch = signup_channel(settings, channel)
     try:
         address = ch.signup.check(settings, address) if ch.signup.check else ch.normalise(address)
-        _count(settings, ch, address)
+        _count(settings, ch, address, client)
+        _require_room(settings, ch)
     except (NotAllowed, LimitExceeded) as exc:
-        _audit_refusal(settings, ch, address, exc)
+        _audit_refusal(settings, ch, address, exc, client)
         raise
     token = secrets.token_urlsafe(24)
     code = f"{secrets.randbelow(10**6):06d}" if ch.signup.by == "code" else None
@@ -86,25 +98,40 @@ def request_signup(settings: Settings, channel: str, address: str, components: l
     try:
         page = _deliver(settings, ch, Confirmation(address, fields, token))
     except NotAllowed as exc:  # the address changed between the check and the send (DNS)
-        _audit_refusal(settings, ch, address, exc)
+        _audit_refusal(settings, ch, address, exc, client)
         raise
     return {"request": token, "by": ch.signup.by, "channel": ch.name, "address": address, "page": page}
 
 
-def _count(settings: Settings, ch: Channel, address: str) -> None:
-    """One sign-up against the rate per address and the channel's own keys; LimitExceeded if over."""
+def _count(settings: Settings, ch: Channel, address: str, client: str) -> None:
+    """One sign-up against the rate per address, per client (every channel together) and the
+    channel's own keys; LimitExceeded naming the first limit it is over."""
     limiter = _limiter(settings.signup_rate_storage)
-    counted = (("this address", settings.signup_rate, _hash(address.lower())),
-               *((f"this {key.split(':')[0]}", rate, key) for rate, key in ch.signup.rate_keys(settings, address)))
-    for what, rate, key in counted:
-        if not limiter.hit(parse(rate), "signup", ch.name, key):
-            raise LimitExceeded(f"too many sign-ups for {what} (at most {rate}): try later")
+    own = ch.signup.rate_keys(settings, address, client)
+    counted = (("address", settings.signup_rate, ch.name, _hash(address.lower())),
+               ("client", settings.signup_rate_per_client, "any channel", f"client:{client}"),
+               *((key.split(":")[0], rate, ch.name, key) for rate, key in own))
+    for what, rate, scope, key in counted:
+        if not limiter.hit(parse(rate), "signup", scope, key):
+            raise LimitExceeded(message(settings, "too_many", what=what, rate=rate))
 
 
-def _audit_refusal(settings: Settings, ch: Channel, address: str, exc: Exception) -> None:
+def _require_room(settings: Settings, ch: Channel) -> None:
+    """LimitExceeded once the channel has as many subscribers from the form as it takes."""
+    most = ch.signup.most(settings)
+    if most is None:
+        return
+    column = getattr(Subscriber, ch.address)
     with unit_of_work(settings) as s:
-        log_action(s, None, REFUSED, f"{ch.name}:{_hash(address.strip().lower())[:12]}",
-                   {"channel": ch.name, "address": address.strip()[:300], "reason": str(exc)})
+        taken = s.scalar(select(func.count()).select_from(Subscriber).where(
+            column.is_not(None), Subscriber.signed_up_at.is_not(None), Subscriber.opted_out_at.is_(None)))
+    if taken >= most:
+        raise LimitExceeded(message(settings, "full", channel=ch.name))
+
+
+def _audit_refusal(settings: Settings, ch: Channel, address: str, exc: Exception, client: str | None) -> None:
+    audit_unproven(settings, REFUSED, f"{ch.name}:{_hash(address.strip().lower())[:12]}",
+                   {"channel": ch.name, "address": address.strip()[:300], "reason": str(exc)}, client or None)
 
 
 def _deliver(settings: Settings, ch: Channel, confirmation: Confirmation) -> dict:
@@ -116,33 +143,32 @@ def _deliver(settings: Settings, ch: Channel, confirmation: Confirmation) -> dic
                                                 SendContext(0, 0, 0))
     except TransportError as exc:
         logger.warning("could not send the %s confirmation: %s", ch.name, exc)
-        raise InvalidInput(f"{ch.address}: we could not send the confirmation just now: check the address, "
-                           "or try again in a few minutes") from None
+        raise InvalidInput(message(settings, "not_sent", field=ch.address)) from None
     return {}
 
 
 def confirm_link(settings: Settings, token: str, now: datetime | None = None) -> dict:
     with unit_of_work(settings) as s:
-        request = _pending(s, token, now or utcnow())
+        request = _pending(s, settings, token, now or utcnow())
         if request.code_hash is not None:
-            raise NotAllowed("this sign-up is confirmed with the code we sent, not a link")
+            raise NotAllowed(message(settings, "code_not_link"))
         return _subscribe(s, settings, request, token, now or utcnow())
 
 
 def confirm_code(settings: Settings, token: str, code: str, now: datetime | None = None) -> dict:
     now = now or utcnow()
     with unit_of_work(settings) as s:
-        request = _pending(s, token, now)
+        request = _pending(s, settings, token, now)
         if request.attempts >= MAX_CODE_ATTEMPTS:
-            raise NotAllowed("too many wrong codes: sign up again for a new one")
+            raise NotAllowed(message(settings, "too_many_codes"))
         if request.code_hash is None or not hmac.compare_digest(request.code_hash, _hash(f"{token}:{code.strip()}")):
             request.attempts += 1
             s.flush()
-            wrong = InvalidInput("code: that is not the code we sent; check it and try again")
+            wrong = InvalidInput(message(settings, "wrong_code"))
             if request.attempts >= MAX_CODE_ATTEMPTS:
                 log_action(s, None, REFUSED, f"{request.channel}:{_hash(request.address.lower())[:12]}",
                            {"channel": request.channel, "address": request.address[:300],
-                            "reason": f"{MAX_CODE_ATTEMPTS} wrong codes"})
+                            "reason": message(settings, "wrong_codes", most=MAX_CODE_ATTEMPTS)})
         else:
             return _subscribe(s, settings, request, token, now)
     raise wrong
@@ -157,11 +183,11 @@ def pending_signup(settings: Settings, token: str) -> dict | None:
     return {"channel": row.channel, "address": row.address} if row else None
 
 
-def _pending(s, token: str, now: datetime) -> SubscriptionRequest:
+def _pending(s, settings: Settings, token: str, now: datetime) -> SubscriptionRequest:
     request = s.scalar(select(SubscriptionRequest).where(SubscriptionRequest.token_hash == _hash(token or ""))
                        .with_for_update())
     if request is None or request.confirmed_at is not None or request.expires_at <= now:
-        raise NotAllowed("this confirmation link is not valid (used, expired or mistyped): sign up again")
+        raise NotAllowed(message(settings, "confirmation_not_valid"))
     return request
 
 
@@ -181,6 +207,7 @@ def _subscribe(s, settings: Settings, request: SubscriptionRequest, token: str, 
         setattr(subscriber, name, value)
     subscriber.components = list(request.components)
     subscriber.opted_out_at = None  # a confirmed sign-up is fresh consent
+    subscriber.signed_up_at = now  # from the form: a webhook URL is checked again at every send
     subscriber.manage_nonce = secrets.token_hex(16)
     request.confirmed_at = now
     s.flush()
@@ -205,10 +232,12 @@ def manage_url(settings: Settings, subscriber: Subscriber) -> str:
 
 
 def _managed(s, settings: Settings, subscriber_id: int, token: str) -> Subscriber:
-    subscriber = s.get(Subscriber, subscriber_id, with_for_update=True)
+    subscriber = s.get(Subscriber, subscriber_id, with_for_update=True) if 1 <= subscriber_id <= MAX_ID else None
+    # Bytes: compare_digest refuses a str with characters outside ASCII (a TypeError, not a refusal).
     if (subscriber is None or not subscriber.manage_nonce
-            or not hmac.compare_digest(_manage_token(settings, subscriber.id, subscriber.manage_nonce), token)):
-        raise NotAllowed("this link is not valid (already used, or mistyped): use the newest link we sent")
+            or not hmac.compare_digest(_manage_token(settings, subscriber.id, subscriber.manage_nonce).encode(),
+                                       token.encode(errors="surrogatepass"))):
+        raise NotAllowed(message(settings, "manage_not_valid"))
     return subscriber
 
 

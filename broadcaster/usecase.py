@@ -11,8 +11,11 @@ A refusal (a missing role, a rule, an illegal transition) rolls the work back bu
 written to the audit trail, in a transaction of its own: who tried what, and why it was refused.
 """
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -51,13 +54,57 @@ def acting(settings: Settings, actor: Actor, action: str, subject: str = "") -> 
 @contextmanager
 def refusal_audited(settings: Settings, action: str, subject: str, detail: dict | None = None) -> Iterator[None]:
     """For a caller who has not proved who they are yet (a link, a text message): a refusal is
-    audited, without an actor, saying what was claimed, then propagates."""
+    audited, without an actor, saying what was claimed and from where, then propagates. Such
+    refusals are throttled per client (`audit_unproven`)."""
     try:
         yield
     except (NotAllowed, IllegalTransition) as exc:
-        with unit_of_work(settings) as s:
-            log_action(s, None, f"refused: {action}", subject, {**(detail or {}), "reason": str(exc)})
+        audit_unproven(settings, f"refused: {action}", subject, {**(detail or {}), "reason": str(exc)})
         raise
+
+
+# The client address of the request being served (the web apps set it for each request), for the
+# audit rows of callers who proved nothing: they say where a refusal came from, and are counted by it.
+request_client: ContextVar[str] = ContextVar("request_client", default="")
+HOUR = 3600
+
+
+def audit_unproven(settings: Settings, action: str, subject: str, detail: dict, client: str | None = None) -> bool:
+    """Audit a refusal of someone who proved nothing, throttled: anyone can send these in a loop,
+    and an audit trail grown by millions of rows buries the real refusals. Per client and action,
+    the first `audit_refusals_per_client` of each hour are written in full; after that one summary
+    row at the 10th, 100th, 1,000th, ... ("and 995 more refusals ... (1000 in the last hour)").
+    True if a row was written. The client is the request's (`request_client`) unless given."""
+    client = (client if client is not None else request_client.get()) or "unknown"
+    count = _refusals_this_hour(settings, action, client)
+    most = settings.audit_refusals_per_client
+    if count <= most:
+        row = {**detail, "client": client[:100]}
+    elif count >= 10 and str(count).rstrip("0") == "1":
+        row = {"client": client[:100], "refusals": count, "last": detail,
+               "summary": f"and {count - most:,} more refusals ({action}) from {client[:100]} in the last hour, "
+                          f"{count:,} in all; the first {most} are written in full"}
+        subject = f"client:{client[:100]}"
+    else:
+        return False
+    with unit_of_work(settings) as s:
+        log_action(s, None, action, subject, row)
+    return True
+
+
+def _refusals_this_hour(settings: Settings, action: str, client: str) -> int:
+    storage, namespace = _refusal_counter(settings.broker_url, settings.database_url)
+    return storage.incr(f"broadcaster-refusals/{namespace}/{action}/{client}", HOUR)
+
+
+@lru_cache(maxsize=8)
+def _refusal_counter(broker_url: str, database_url: str):
+    """Counted in the broker's Redis when there is one (every process together), else in memory;
+    namespaced by database: one installation each."""
+    from limits.storage import storage_from_string
+
+    uri = broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"
+    return storage_from_string(uri), hashlib.sha256(database_url.encode()).hexdigest()[:12]
 
 
 def log_action(s: Session, actor: Actor | None, action: str, subject: str, detail: dict) -> None:

@@ -133,8 +133,11 @@ def add_user(settings: Settings, name: str, roles: list[str], **contact) -> dict
 
 @pytest.fixture(autouse=True)
 def _fresh_login_limits():
-    """Each test counts login attempts from zero (the embedded limiter lives in the process)."""
+    """Each test counts login attempts and audited refusals from zero (the embedded counters live
+    in the process)."""
+    from broadcaster import usecase
     from broadcaster.auth import _login_limiter
 
     _login_limiter.cache_clear()
+    usecase._refusal_counter.cache_clear()
     yield

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import phonenumbers
 import smsutil
 
 from ..config import Settings
@@ -77,10 +78,19 @@ def signup_number(settings: Settings, value: str) -> str:
     return normalise_phone(value, default_region=settings.default_phone_region)
 
 
+def signup_rate_keys(settings: Settings, number: str, client: str) -> tuple[tuple[str, str], ...]:
+    """Each code costs money, and a premium-rate number pays whoever owns it: codes are counted per
+    client, per country calling code (a script walks one premium range) and for all numbers."""
+    country = phonenumbers.parse(number).country_code
+    return ((settings.sms_signup_rate_per_client, f"client:{client}"),
+            (settings.sms_signup_rate_per_country, f"country:+{country}"),
+            (settings.sms_signup_rate, "all:sms"))
+
+
 CHANNEL = Channel(
     "sms", Kind.RECIPIENT, TwilioSms, address="phone", normalise=normalise_phone, limits=check_sms,
     configured=lambda s: bool(s.twilio_account_sid and s.twilio_auth_token),
     rate=lambda s: s.twilio_rate,
-    signup=SignUp(by="code", check=signup_number),  # a code texted to the number, typed back
+    signup=SignUp(by="code", check=signup_number, rate_keys=signup_rate_keys),  # a code texted back
     follows_up=lambda _: True,  # IVR callers who asked for a call-back get the resolved text
 )

@@ -160,3 +160,10 @@ def _tidy(text: str) -> str:
     """Trailing spaces and runs of blank lines are template artefacts, not wording."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def say(templates_dir: Path, template: str, message: str, **values: Any) -> str:
+    """One message of a template of messages (``{% macro name(...) %}`` each), on one line: what a
+    public page tells its visitor (which field, which limit) is worded there, not in the code."""
+    macro = getattr(environment(templates_dir).get_template(template).module, message)
+    return " ".join(str(macro(**values)).split())

@@ -271,6 +271,9 @@ class Subscriber(Base):
     opted_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     manage_nonce: Mapped[str | None] = mapped_column(String(64))  # changes when a manage link is used
+    # When a sign-up on the public form was confirmed for it (None: added by an operator): a webhook
+    # URL anyone typed is checked for public addresses at every send.
+    signed_up_at: Mapped[datetime | None]
 
 
 class CallbackRequest(Base):

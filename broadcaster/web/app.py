@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import metrics
 from ..config import Settings, get_settings
 from ..store.db import engine_for
-from ..web.public import every_router, hide_link_secrets_in_access_log
+from ..web.public import RememberClient, every_router, hide_link_secrets_in_access_log
 from . import webhooks
 
 logger = logging.getLogger("broadcaster.api")
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "queue (answers to customers on X with approved words). Authenticate with "
                               "`Authorization: Bearer <token>` (`broadcaster token create`).")
     app.state.settings = settings
+    app.add_middleware(RememberClient)
     hide_link_secrets_in_access_log()
     app.include_router(webhooks.router, include_in_schema=False)
     app.include_router(every_router(), include_in_schema=False)  # public surfaces and the phone line

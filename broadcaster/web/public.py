@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings, get_settings
 from ..surfaces import ROUTES, SurfaceCache
+from ..usecase import request_client
 from . import subscribe
 
 router = APIRouter()
@@ -69,6 +70,24 @@ def hide_link_secrets_in_access_log() -> None:
         access.addFilter(_HideLinkSecrets())
 
 
+class RememberClient:
+    """ASGI middleware: the client's address (as uvicorn reports it: behind a proxy, set
+    FORWARDED_ALLOW_IPS) for the use cases' audit rows of callers who proved nothing
+    (`usecase.audit_unproven` counts refusals per client)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        token = request_client.set((scope.get("client") or ("",))[0] or "")
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            request_client.reset(token)
+
+
 def create_public_app(settings: Settings | None = None) -> FastAPI:
     """Only the public surfaces: what a traffic spike during an outage reaches. The IVR and inbound
     SMS are provider webhooks: they stay with the full app (`every_router`)."""
@@ -76,6 +95,7 @@ def create_public_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Broadcaster status", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.surface_cache = SurfaceCache(settings)
+    app.add_middleware(RememberClient)
     hide_link_secrets_in_access_log()
     app.include_router(router)
     app.include_router(subscribe.router)  # the subscribe form and its double opt-in

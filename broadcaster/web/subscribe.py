@@ -2,12 +2,21 @@
 
 Every page is a plain server-rendered form: no JavaScript, works on a phone. The form offers one
 field per channel that takes sign-ups (`channels.signup_channels()`), each worded in
-templates/<channel>/signup/; nothing here names a channel. Bad input is one line on the page
-(status 400), too many sign-ups 429, an invalid or spent link a page saying so (403), never a
-trace. The pages carry tokens, links and once a signing secret: they are never cached, never
-framed and send no referrer.
+templates/<channel>/signup/; nothing here names a channel, and what the pages say when they refuse
+is in templates/_web/subscribe/messages.txt. Bad input is one line on the page (status 400), too
+many sign-ups 429, too many being checked at once 503, an invalid or spent link a page saying so
+(403), never a trace. The pages carry tokens, links and once a signing secret: they are never
+cached, never framed and send no referrer.
+
+A sign-up may wait on someone else's server (a webhook URL's DNS and its answer, an email or SMS
+provider), so sign-ups never run on the thread pool the status page and banner use: each channel
+has `signup_concurrency` threads of its own, and a sign-up waits for one in the event loop (no
+thread held) for `signup_queue_seconds` at most.
 """
 
+from functools import partial
+
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +26,7 @@ from ..components import list_components
 from ..config import Settings, get_settings
 from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from ..render.environment import environment
+from ..usecase import MAX_ID
 
 router = APIRouter()
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
@@ -73,9 +83,13 @@ async def subscribe(request: Request) -> HTMLResponse:
     chosen = [str(c) for c in data.getlist("component") if str(c) in names]
     again = {"components": names, "chosen": chosen, "given": typed}
     if len(given) != 1:
-        return _form(settings, 400, error="Give one address to send updates to (only one).", **again)
+        return _form(settings, 400, error=signup.message(settings, "one_address"), **again)
+    client = request.client.host if request.client else ""
     try:
-        sent = await run_in_threadpool(signup.request_signup, settings, *given[0], chosen)
+        sent = await _signup_thread(request, given[0][0], partial(signup.request_signup, settings, *given[0], chosen,
+                                                                  client=client))
+    except _Busy:
+        return _form(settings, 503, error=signup.message(settings, "busy"), **again)
     except LimitExceeded as exc:
         return _form(settings, 429, error=str(exc), **again)
     except (InvalidInput, NotAllowed) as exc:
@@ -118,13 +132,44 @@ async def verify(request: Request) -> HTMLResponse:
     return _done(settings, **done)
 
 
+class _Busy(Exception):
+    pass
+
+
+async def _signup_thread(request: Request, channel: str, work):
+    """Run one sign-up on its channel's own threads, waiting (in the event loop) for a free one."""
+    settings, state = _settings(request), request.app.state
+    if getattr(state, "signup_threads", None) is None:  # made on first use: in the app's event loop
+        state.signup_threads = {}
+        state.signup_pool = anyio.CapacityLimiter(1000)  # the threads themselves; each channel bounds its own
+    limiter = state.signup_threads.setdefault(channel, anyio.CapacityLimiter(settings.signup_concurrency))
+    with anyio.move_on_after(settings.signup_queue_seconds) as waiting:
+        await limiter.acquire()
+    if waiting.cancelled_caught:
+        raise _Busy()
+    try:
+        # The channel's token is held: the thread comes from anyio's pool, not the pages' share of it.
+        return await anyio.to_thread.run_sync(work, limiter=state.signup_pool)
+    finally:
+        limiter.release()
+
+
+def _subscriber_id(value: str) -> int:
+    """The manage link's `s`; ValueError unless it is an id any backend could hold."""
+    number = int(value or "0")
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
+
 @router.get("/subscribe/manage", include_in_schema=False)
 async def manage_page(request: Request, s: str = "", t: str = "") -> HTMLResponse:
     settings = _settings(request)
     try:
-        current = await run_in_threadpool(signup.show_subscription, settings, int(s or "0"), t)
+        current = await run_in_threadpool(signup.show_subscription, settings, _subscriber_id(s), t)
     except (NotAllowed, ValueError) as exc:
-        return _page(settings, "invalid", 403, error=str(exc) if isinstance(exc, NotAllowed) else "Bad link.")
+        return _page(settings, "invalid", 403,
+                     error=str(exc) if isinstance(exc, NotAllowed) else signup.message(settings, "bad_link"))
     return _page(settings, "manage", subscriber=s, token=t, chosen=current["components"],
                  components=await run_in_threadpool(_component_names, settings))
 
@@ -134,9 +179,10 @@ async def manage(request: Request) -> HTMLResponse:
     settings = _settings(request)
     data = await request.form()
     try:
-        subscriber = int(str(data.get("s") or "0"))
+        subscriber = _subscriber_id(str(data.get("s") or "0"))
         done = await run_in_threadpool(signup.manage, settings, subscriber, str(data.get("t") or ""),
                                        data.get("action") == "cancel", [str(c) for c in data.getlist("component")])
     except (NotAllowed, ValueError) as exc:
-        return _page(settings, "invalid", 403, error=str(exc) if isinstance(exc, NotAllowed) else "Bad link.")
+        return _page(settings, "invalid", 403,
+                     error=str(exc) if isinstance(exc, NotAllowed) else signup.message(settings, "bad_link"))
     return _done(settings, **done)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from broadcaster import components
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Delivery, Subscriber
+from broadcaster.store.models import AuditEvent, Delivery, Subscriber
 from broadcaster.web.public import create_public_app
 from tests.conftest import actor, make_settings
 from tests.integration.surfaces_data import ensure_users, open_incident, publish_update
@@ -129,3 +129,43 @@ def test_the_notify_rule_is_a_setting_and_a_bad_one_is_refused(database_url):
     assert sms_targets(settings, publish_update(settings, incident, status="identified")) == ["sms"]
     with pytest.raises(InvalidInput, match="some of open, update, resolved"):
         make_settings(database_url, sms_notify_on="sometimes")
+
+
+@pytest.mark.parametrize(("limit", "numbers", "says"), [
+    ({"sms_signup_rate_per_client": "2/hour"}, ["+14155550101", "+447911123456", "+33612345678"],
+     "from your connection"),
+    ({"sms_signup_rate_per_country": "2/hour"}, ["+14155550101", "+14155550102", "+14155550103"],
+     "for numbers in this country"),
+    ({"sms_signup_rate": "2/hour"}, ["+14155550101", "+447911123456", "+33612345678"], "too many sign-ups just now"),
+])
+def test_sms_codes_are_counted_per_client_per_country_and_in_all_and_refusals_audited(
+        database_url, limit, numbers, says):
+    """SMS pumping: a script sending codes to many premium-rate numbers is stopped by the client,
+    the country calling code or the overall cap, whichever comes first."""
+    settings = make_settings(database_url, status_page_url=SITE, signup_rate_storage=f"memory://?{uuid.uuid4().hex}",
+                             secret_key="s" * 40, **limit)
+    with TestClient(create_public_app(settings)) as client:
+        for number in numbers[:2]:
+            assert client.post("/subscribe", data={"phone": number}).status_code == 200
+        third = client.post("/subscribe", data={"phone": numbers[2]})
+        other_country = client.post("/subscribe", data={"phone": "+61412345678"})
+    assert third.status_code == 429 and says in third.text
+    assert other_country.status_code == (200 if "country" in says else 429)
+    with transaction(settings.database_url) as s:
+        refused = list(s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "refused: subscribe")))
+    assert refused[0]["reason"].startswith("too many sign-ups") and refused[0]["client"] == "testclient"
+
+
+@pytest.mark.parametrize("s_value", ["9" * 30, str(2**63), "-1", "0", "1e3", "١٢", " 1"])
+@pytest.mark.parametrize("t_value", ["x", "é" * 40, "\u202e" * 10, "a" * 10000])
+def test_the_manage_link_with_any_s_and_t_is_a_refusal_never_a_500(client, s_value, t_value):
+    for answer in (client.get("/subscribe/manage", params={"s": s_value, "t": t_value}),
+                   client.post("/subscribe/manage", data={"s": s_value, "t": t_value, "action": "cancel"})):
+        assert answer.status_code == 403 and "not valid" in answer.text
+
+
+def test_an_existing_subscribers_manage_link_with_a_non_ascii_token_is_refused(signup_settings, client):
+    with transaction(signup_settings.database_url) as s:
+        s.add(Subscriber(email="m@example.com", locale="en", components=[], manage_nonce="n" * 32))
+    answer = client.get("/subscribe/manage", params={"s": "1", "t": "ü" * 40})
+    assert answer.status_code == 403 and "use the newest link we sent" in answer.text

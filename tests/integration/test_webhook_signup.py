@@ -1,10 +1,17 @@
 """Webhook sign-up on the public form: a double opt-in that proves the person typing the URL can
 read what it receives (one signed verification event with a code, typed back), the signing secret
-shown once, and a form that can be made neither an SSRF nor a way to hammer someone's server."""
+shown once, and a form that can be made neither an SSRF nor a way to hammer someone's server, nor
+a way to tie up the public process.
+
+The production path (public addresses only) runs for real: names resolve to public-looking
+addresses through the fake internet (tests.fakes.receivers), a connection to such an address
+lands on a TLS stub on loopback whose certificate a throwaway CA signed for the name, and the CA
+is trusted with SSL_CERT_FILE: the check, the pinned connection, SNI and certificate verification
+are the code's own."""
 
 import json
 import re
-import socket
+import time
 import uuid
 
 import pytest
@@ -14,19 +21,23 @@ from standardwebhooks import Webhook
 
 from broadcaster.channels import webhook
 from broadcaster.store.db import transaction
-from broadcaster.store.models import AuditEvent, Subscriber, SubscriptionRequest
+from broadcaster.store.models import AuditEvent, Delivery, Subscriber, SubscriptionRequest
 from broadcaster.web.public import create_public_app
 from tests.conftest import make_settings
+from tests.fakes.receivers import FakeInternet, certificate_authority
 from tests.integration.surfaces_data import open_incident, publish_update
 from tests.unit.channels.stub_http import StubServer
 
 SITE = "https://status.example.com"
+NAME, PUBLIC = "hooks.example.test", "93.184.216.34"
+NAMES = [NAME, "*.example.test", "xn--bcher-kva.de", "a.one.test", "b.two.test", "c.three.test",
+         "inside.example.test"]
 
 
 def signup_settings(database_url, **overrides):
     # a limiter of this test's own: the in-memory one lives as long as the process
-    return make_settings(database_url, status_page_url=SITE, signup_rate="2/hour", secret_key="s" * 40,
-                         signup_rate_storage=f"memory://?{uuid.uuid4().hex}", **overrides)
+    return make_settings(database_url, **{"status_page_url": SITE, "signup_rate": "2/hour", "secret_key": "s" * 40,
+                                          "signup_rate_storage": f"memory://?{uuid.uuid4().hex}", **overrides})
 
 
 @pytest.fixture
@@ -34,6 +45,38 @@ def receiver(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     with StubServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dns_answers():
+    webhook._checked.clear()  # a check's answer is kept a minute, within one process
+    yield
+    webhook._checked.clear()
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory):
+    return certificate_authority(tmp_path_factory.mktemp("ca"), NAMES)
+
+
+@pytest.fixture
+def internet(monkeypatch):
+    return FakeInternet(monkeypatch)
+
+
+@pytest.fixture
+def tls_receiver(certificates, internet, monkeypatch):
+    """An HTTPS receiver for NAME, at PUBLIC on port 443 as far as the code can tell."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca_file))
+    with StubServer(tls=certificates.server_context()) as server:
+        internet.host(NAME, PUBLIC, server.port)
+        yield server
+
+
+@pytest.fixture
+def public(database_url):
+    """The production default: public addresses only, ports 443 and 8443."""
+    return signup_settings(database_url)
 
 
 @pytest.fixture
@@ -112,12 +155,12 @@ def test_an_endpoint_that_refuses_the_unsigned_looking_event_can_still_confirm_a
     assert len(receiver.requests) == 2
 
 
-def test_no_answer_within_the_short_timeout_is_one_line_on_the_form(local, receiver, monkeypatch):
-    monkeypatch.setattr(webhook, "VERIFY_TIMEOUT_SECONDS", 0.3)
+def test_no_answer_within_the_deadline_is_one_line_on_the_form(database_url, receiver):
+    settings = signup_settings(database_url, webhook_signup_allow_private=True, webhook_signup_seconds=0.3)
     receiver.hang_next = True
-    with client_for(local) as client:
+    with client_for(settings) as client:
         page = client.post("/subscribe", data={"webhook_url": f"{receiver.url}/slow"})
-    assert page.status_code == 400 and "did not answer within" in page.text
+    assert page.status_code == 400 and "did not answer within 0.3 s" in page.text
     assert len(receiver.requests) == 1  # and it is not asked again
 
 
@@ -132,12 +175,12 @@ def test_sign_ups_are_counted_per_host_however_many_urls(database_url, receiver)
     assert [r["reason"] for r in refusals(settings)] == ["too many sign-ups for this host (at most 2/hour): try later"]
 
 
-@pytest.mark.parametrize("where", ["https://localhost:{port}/hook", "https://127.0.0.1:{port}/hook",
-                                   "https://[::1]:{port}/hook", "https://10.0.0.8/hook",
-                                   "https://169.254.169.254/latest/meta-data", "https://100.64.0.1/x"])
-def test_a_url_on_a_private_address_is_refused_before_any_request_and_audited(database_url, receiver, where):
+@pytest.mark.parametrize("url", ["https://localhost/hook", "https://127.0.0.1/hook", "https://[::1]:8443/hook",
+                                 "https://10.0.0.8/hook", "https://169.254.169.254/latest/meta-data",
+                                 "https://100.64.0.1/x", "https://[64:ff9b::a9fe:a9fe]/latest",
+                                 "https://[::ffff:127.0.0.1]/hook"])
+def test_a_url_on_a_private_address_is_refused_before_any_request_and_audited(database_url, receiver, url):
     settings = signup_settings(database_url)  # the default: public addresses only
-    url = where.format(port=receiver.url.rsplit(":", 1)[1])
     with client_for(settings) as client:
         page = client.post("/subscribe", data={"webhook_url": url})
     assert page.status_code == 400 and "not a public address" in page.text
@@ -159,40 +202,183 @@ def test_a_url_that_cannot_be_a_public_webhook_is_one_line_on_the_form(database_
     assert page.status_code == 400 and says in page.text
 
 
-def test_the_request_goes_to_the_address_that_was_checked_with_the_hosts_name(local, receiver, monkeypatch):
-    """No second lookup between the check and the connection: the name is resolved once per
-    sign-up step and the request dials that address, with the host's own name in Host (and SNI)."""
-    real = socket.getaddrinfo
-    asked = []
-
-    def resolve(host, port, *args, **kwargs):
-        if host == "localhost":
-            asked.append(host)
-            return real("127.0.0.1", port, *args, **kwargs)
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    port = receiver.url.rsplit(":", 1)[1]
-    with client_for(local) as client:
-        assert client.post("/subscribe", data={"webhook_url": f"http://localhost:{port}/h"}).status_code == 200
-    [request] = receiver.requests
-    assert request.headers["host"] == f"localhost:{port}" and request.path == "/h"
-    assert asked == ["localhost"]  # resolved once, by the check at the send; the connection used that answer
+def code_of(request) -> str:
+    return event_of(request)["code"]
 
 
-def test_a_host_that_turns_private_between_the_check_and_the_send_is_refused(database_url, monkeypatch):
-    real = socket.getaddrinfo
-    answers = iter(["93.184.216.34", "127.0.0.1"])  # public for the check, loopback for the send (rebinding)
+def confirm(client, page, request) -> str:
+    """Types the verification event's code back; the signing secret shown."""
+    token = re.search(r'name="token" value="([\w-]+)"', page.text).group(1)
+    done = client.post("/subscribe/verify", data={"token": token, "code": code_of(request)})
+    assert done.status_code == 200, done.text
+    return re.search(r"(whsec_[A-Za-z0-9+/=]+)", done.text).group(1)
 
-    def rebinding(host, port, *args, **kwargs):
-        if host == "rebind.example.test":
-            return real(next(answers), port, *args, **kwargs)
-        return real(host, port, *args, **kwargs)
 
-    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
-    settings = signup_settings(database_url)
+def test_an_https_receiver_on_443_signs_up_in_one_go_through_the_address_that_was_checked(
+        public, internet, tls_receiver):
+    """The production path: every address of the name is checked, the request dials the checked
+    one (the name is looked up once for the whole sign-up: check, rate keys and request), the
+    certificate is verified against the name sent in SNI (the stub's is for NAME only, and the
+    connection is to 127.0.0.1), and Host names it. Each update is checked and dialled again."""
+    with client_for(public) as client:
+        page = client.post("/subscribe", data={"webhook_url": f"https://{NAME}/hooks/status"})
+        assert page.status_code == 200 and "Check your webhook endpoint" in page.text
+        [verification] = tls_receiver.requests
+        assert verification.headers["Host"] == NAME and verification.path == "/hooks/status"
+        assert internet.looked_up == [NAME] and internet.dialled == [(PUBLIC, 443)]
+        secret = confirm(client, page, verification)
+    publish_update(public, open_incident(public), headline="Logins fail")
+    update = tls_receiver.requests[1]
+    assert Webhook(secret).verify(update.body, update.headers)["headline"] == "Logins fail"
+    assert internet.looked_up == [NAME, NAME] and internet.dialled == [(PUBLIC, 443)] * 2
+
+
+def test_a_certificate_for_another_name_is_refused(public, internet, tls_receiver):
+    internet.host("other.example.org", "93.184.216.35", tls_receiver.port)  # not a name the certificate has
+    with client_for(public) as client:
+        page = client.post("/subscribe", data={"webhook_url": "https://other.example.org/hook"})
+    assert page.status_code == 400 and "could not deliver the verification event" in page.text
+    assert "CERTIFICATE_VERIFY_FAILED" in page.text and tls_receiver.requests == []
+
+
+def test_an_idn_host_is_sent_idna_encoded_in_host_and_sni(public, internet, tls_receiver):
+    internet.host("xn--bcher-kva.de", "93.184.216.36", tls_receiver.port)
+    with client_for(public) as client:
+        page = client.post("/subscribe", data={"webhook_url": "https://bücher.de/hook"})
+    assert page.status_code == 200, page.text
+    assert [r.headers["Host"] for r in tls_receiver.requests] == ["xn--bcher-kva.de"]
+
+
+@pytest.mark.parametrize(("url", "says"), [("https://☃.net/hook", "is not a URL we can call"),
+                                           ("https://a..b/hook", "is not a URL we can call"),
+                                           (f"https://{NAME}:22/hook", "uses port 22; give a URL on port 443 or 8443"),
+                                           (f"https://{NAME}:99999/hook", "is not a URL we can call")])
+def test_a_host_idna_cannot_encode_or_a_port_not_allowed_is_one_line_before_anything_is_stored_or_asked(
+        public, internet, tls_receiver, url, says):
+    with client_for(public) as client:
+        page = client.post("/subscribe", data={"webhook_url": url})
+    assert page.status_code == 400 and says in page.text
+    assert internet.looked_up == [] and tls_receiver.requests == []
+    with transaction(public.database_url) as s:
+        assert s.scalar(select(SubscriptionRequest.id)) is None
+
+
+@pytest.mark.parametrize("inside", ["64:ff9b::a00:5", "2002:a00:5::1", "::ffff:10.0.0.5", "::a00:5",
+                                    "64:ff9b::a9fe:a9fe", "64:ff9b:1::808:808"])
+def test_a_name_resolving_to_an_ipv6_address_that_reaches_inside_is_refused_and_audited(public, internet, inside):
+    internet.host(NAME, ["2606:4700::1", inside])
+    with client_for(public) as client:
+        page = client.post("/subscribe", data={"webhook_url": f"https://{NAME}/hook"})
+    assert page.status_code == 400 and "not a public address" in page.text and internet.dialled == []
+    assert [r["reason"] for r in refusals(public)] == [
+        f"webhook_url: '{NAME}' resolves to {inside}, which is not a public address"]
+
+
+def test_sign_ups_are_counted_per_domain_however_the_name_is_spelt(database_url, internet, tls_receiver):
+    settings = signup_settings(database_url, webhook_signup_rate_per_host="2/hour")
+    for i, name in enumerate(("a1.example.test", "a2.example.test", "a3.example.test")):
+        internet.host(name, f"93.184.216.{40 + i}", tls_receiver.port)  # another server each
     with client_for(settings) as client:
-        page = client.post("/subscribe", data={"webhook_url": "https://rebind.example.test/hook"})
-    assert page.status_code == 400 and "not a public address" in page.text
-    assert [r["reason"] for r in refusals(settings)] == [
-        "webhook_url: 'rebind.example.test' resolves to 127.0.0.1, which is not a public address"]
+        for url in ("https://a1.example.test/", "https://A2.EXAMPLE.test./"):
+            assert client.post("/subscribe", data={"webhook_url": url}).status_code == 200
+        third = client.post("/subscribe", data={"webhook_url": "https://a3.example.test/"})
+    assert third.status_code == 429 and "too many sign-ups for this host (at most 2/hour)" in third.text
+    assert len(tls_receiver.requests) == 2
+
+
+def test_wildcard_names_on_one_server_are_counted_per_server(database_url, internet, tls_receiver):
+    settings = signup_settings(database_url, webhook_signup_rate_per_server="2/hour")
+    for name in ("a.one.test", "b.two.test", "c.three.test"):
+        internet.host(name, PUBLIC, tls_receiver.port)
+    with client_for(settings) as client:
+        for name in ("a.one.test", "b.two.test"):
+            assert client.post("/subscribe", data={"webhook_url": f"https://{name}/"}).status_code == 200
+        third = client.post("/subscribe", data={"webhook_url": "https://c.three.test/"})
+    assert third.status_code == 429 and "for the server this URL points at (at most 2/hour)" in third.text
+
+
+@pytest.mark.parametrize(("limit", "says"), [({"webhook_signup_rate_per_client": "2/hour"}, "from your connection"),
+                                             ({"signup_rate_per_client": "2/hour"}, "from your connection"),
+                                             ({"webhook_signup_rate": "2/hour"}, "too many sign-ups just now")])
+def test_sign_ups_are_counted_per_client_and_in_all(database_url, receiver, limit, says):
+    settings = signup_settings(database_url, webhook_signup_allow_private=True, **limit)
+    with client_for(settings) as client:
+        for path in ("/one", "/two"):
+            assert client.post("/subscribe", data={"webhook_url": receiver.url + path}).status_code == 200
+        third = client.post("/subscribe", data={"webhook_url": receiver.url + "/three"})
+    assert third.status_code == 429 and says in third.text and len(receiver.requests) == 2
+
+
+def test_the_form_confirms_no_more_webhooks_than_it_takes(database_url, receiver):
+    settings = signup_settings(database_url, webhook_signup_allow_private=True, webhook_signup_max_subscribers=1)
+    with client_for(settings) as client:
+        page = client.post("/subscribe", data={"webhook_url": receiver.url + "/one"})
+        confirm(client, page, receiver.requests[0])
+        full = client.post("/subscribe", data={"webhook_url": receiver.url + "/two"})
+    assert full.status_code == 429 and "we take no more webhook sign-ups just now" in full.text
+    assert len(receiver.requests) == 1
+
+
+def test_a_webhook_re_pointed_inside_after_it_was_confirmed_is_refused_at_send_an_operators_is_sent(
+        public, internet, tls_receiver):
+    """DNS rebinding after the code came back: every send checks the addresses again and dials a
+    checked one. An operator's own URL to an inside name is trusted (they chose it)."""
+    from broadcaster import people
+
+    with client_for(public) as client:
+        page = client.post("/subscribe", data={"webhook_url": f"https://{NAME}/hook"})
+        confirm(client, page, tls_receiver.requests[0])
+    internet.host(NAME, "10.0.0.5", tls_receiver.port)  # re-pointed at the inside
+    internet.host("inside.example.test", "10.0.0.7", tls_receiver.port)
+    people.add_subscriber(public, webhook_url="https://inside.example.test/hook")
+    sid = publish_update(public, open_incident(public))
+    with transaction(public.database_url) as s:
+        sends = dict(s.execute(select(Delivery.target, Delivery.error_code).where(Delivery.statement_id == sid,
+                                                                                 Delivery.channel == "webhook")).all())
+    assert sends == {f"https://{NAME}/hook": "not-public", "https://inside.example.test/hook": None}
+    assert ("10.0.0.5", 443) not in internet.dialled and ("10.0.0.7", 443) in internet.dialled
+    assert [r.headers["Host"] for r in tls_receiver.requests] == [NAME, "inside.example.test"]
+
+
+def test_the_status_page_answers_while_forty_sign_ups_hang_on_a_drip_server(database_url, receiver):
+    """The review's scenario under a real uvicorn: 40 sign-ups name a receiver that drips its answer.
+    They run on the webhook channel's own threads (`signup_concurrency`), each cut off at the
+    deadline; the rest wait in the event loop and are told to try again; /status (refreshed on
+    every request: no cache) and /banner.json answer at once all along."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.e2e.conftest import LiveServer
+    from tests.fakes.receivers import DripProxy
+
+    settings = signup_settings(database_url, webhook_signup_allow_private=True, webhook_signup_seconds=1.0,
+                               signup_concurrency=4, signup_queue_seconds=2.0, public_cache_seconds=0,
+                               signup_rate="100/hour", signup_rate_per_client="100/hour",
+                               webhook_signup_rate_per_client="100/hour", webhook_signup_rate_per_server="100/hour",
+                               webhook_signup_rate_per_host="100/hour", webhook_signup_rate="100/hour")
+    with DripProxy(receiver.port, interval=0.2) as drip:
+        server = LiveServer(create_public_app(settings)).start()
+        try:
+            def sign_up(i: int) -> httpx.Response:
+                return httpx.post(f"{server.url}/subscribe", timeout=30,
+                                  data={"webhook_url": f"http://127.0.0.1:{drip.port}/hook/{i}"})
+
+            with ThreadPoolExecutor(40) as pool:
+                signing_up = [pool.submit(sign_up, i) for i in range(40)]
+                time.sleep(0.3)  # all 40 are in
+                waits = []
+                for path in ("/status", "/banner.json") * 5:
+                    started = time.monotonic()
+                    assert httpx.get(server.url + path, timeout=5).status_code == 200
+                    waits.append(time.monotonic() - started)
+                    time.sleep(0.1)
+                answers = [f.result() for f in signing_up]
+        finally:
+            server.stop()
+    assert max(waits) < 0.5, waits
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) == {400, 503} and statuses.count(400) <= 12  # 4 at a time, for about 2 s
+    assert all("did not answer within 1 s" in a.text for a in answers if a.status_code == 400)
+    assert all("try again in a minute" in a.text for a in answers if a.status_code == 503)
+    assert drip.connections == statuses.count(400)

@@ -6,6 +6,7 @@ Queue responses with ``reply(status, body, headers)``; each request takes the ne
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -37,18 +38,28 @@ class Scripted:
 
 
 class StubServer:
-    def __init__(self, default: Scripted | None = None):
+    """`tls`: serve HTTPS with this server context (tests.fakes.receivers.certificate_authority)."""
+
+    def __init__(self, default: Scripted | None = None, tls: ssl.SSLContext | None = None):
         self.requests: list[Recorded] = []
         self.hang_next = False  # the next request is recorded, then answered only after 2 s
         self.default = default or Scripted(200, b"{}", {"Content-Type": "application/json"})
         self._queue: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.tls = tls
+        if tls is not None:
+            # The handshake happens in the request's thread, not in the one accepting connections.
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def reply(self, status: int, body: dict | str | bytes = b"", headers: dict[str, str] | None = None) -> None:
         headers = dict(headers or {})

@@ -1,6 +1,7 @@
 """The webhook transport against a scripted local receiver: what it signs, and what each answer means."""
 
 import json
+import time
 
 import pytest
 from standardwebhooks import Webhook
@@ -9,6 +10,7 @@ from broadcaster.channels.base import SendContext, Target, TransportError
 from broadcaster.channels.webhook import CHANNEL, SignedWebhook, check_payload, new_secret, normalise_url
 from broadcaster.config import Settings
 from broadcaster.domain.errors import InvalidInput
+from tests.fakes.receivers import DripProxy, EndlessBody, FakeInternet
 
 from .stub_http import StubServer, closed_port_url
 
@@ -119,3 +121,36 @@ def test_a_template_that_renders_invalid_json_breaks_a_limit():
 def test_the_channel_is_a_recipient_channel_addressed_by_webhook_url():
     assert (CHANNEL.name, CHANNEL.kind.value, CHANNEL.address) == ("webhook", "recipient", "webhook_url")
     assert new_secret()["webhook_secret"].startswith("whsec_") and new_secret() != new_secret()
+
+
+def test_a_receiver_that_drips_costs_one_deadline_and_waits_for_its_next_attempt_in_its_row():
+    settings = Settings(_env_file=None, webhook_send_seconds=0.8)
+    with StubServer() as receiver, DripProxy(receiver.port, interval=0.1) as drip:
+        started = time.monotonic()
+        with pytest.raises(TransportError) as error:
+            SignedWebhook(settings).notify(FIELDS, [target(f"http://127.0.0.1:{drip.port}")], CONTEXT)
+        took = time.monotonic() - started
+    assert 0.7 < took < 1.5 and error.value.code == "timeout" and not error.value.permanent
+    # Past the quick-retry limit: the send thread moves on, the row says when to try again.
+    assert error.value.retry_after > settings.quick_retry_max_wait_seconds and not error.value.ambiguous
+
+
+def test_the_receivers_body_is_never_read():
+    with EndlessBody() as receiver:
+        (result,) = SignedWebhook(Settings(_env_file=None)).notify(
+            FIELDS, [target(f"http://127.0.0.1:{receiver.port}")], CONTEXT)
+        assert receiver.hung_up.wait(5)
+    assert result.status == "sent" and receiver.sent < 20 * 1024 * 1024
+
+
+def test_a_url_from_the_form_that_now_resolves_inside_is_refused_at_send_an_operators_is_not(monkeypatch):
+    internet = FakeInternet(monkeypatch)
+    with StubServer() as receiver:
+        internet.host("hooks.example.test", "10.0.0.5", receiver.port)
+        url = "http://hooks.example.test:443"  # plain http: the TLS path is in test_webhook_signup
+        with pytest.raises(TransportError) as error:
+            send_to = Target(41, url + "/hook", details={"webhook_secret": SECRET, "signed_up_at": "2026-01-01"})
+            SignedWebhook(Settings(_env_file=None)).notify(FIELDS, [send_to], CONTEXT)
+        assert error.value.permanent and error.value.code == "not-public" and internet.dialled == []
+        (result,) = send(url)  # added by an operator: an inside name is theirs to choose
+    assert result.status == "sent" and internet.dialled == [("10.0.0.5", 443)] and len(receiver.requests) == 1
