@@ -2,9 +2,10 @@
 
 - A delivery is sent only by whoever **claims** it: in one transaction its row is locked by
   primary key and, if still pending/retry and due, moved to sending, attempt + 1, with a lease
-  and a **claim token**. Only deliveries of the statement that is live right now are claimed. The claim commits before any provider
-  call, so a worker that dies mid-call leaves a ``sending`` row whose lease expires, never a
-  silent gap; and a redelivered task finds nothing left to claim.
+  and a **claim token**. Only deliveries of the statement that is live right now are claimed.
+  The claim commits before any provider call, so a worker that dies mid-call leaves a
+  ``sending`` row whose lease expires, never a silent gap; and a redelivered task finds nothing
+  left to claim.
 - An outcome is recorded only while its claim holds (same token, still ``sending``): a worker
   whose lease expired and was reclaimed by another writes nothing, and logs nothing as sent.
 - Every state change appends a line to ``delivery_events``, the send log, with the approved

@@ -188,9 +188,9 @@ print(len(errors), errors[:1])
 
 
 def test_the_hard_cap_counts_a_send_when_it_goes_not_when_its_slot_is_booked(monkeypatch):
-    # Eight threads waiting on a 50/second pace book slots up to 160 ms ahead; counted at booking,
+    # Eight threads waiting on a 20/second pace book slots up to 400 ms ahead; counted at booking,
     # the window would see sends that leave only later, in another second, and let a burst through.
-    settings = Settings(twilio_rate="50/second", rate_headroom=0.02)
+    settings = Settings(twilio_rate="20/second", rate_headroom=0.02)
     transport = Account()
     hits: list[float] = []
     real = ratelimit._limiter
@@ -209,6 +209,6 @@ def test_the_hard_cap_counts_a_send_when_it_goes_not_when_its_slot_is_booked(mon
     monkeypatch.setattr(ratelimit, "_limiter", lambda storage: Counting(real(storage)))
     grants = grant_times(settings, transport, grants=24, threads=8)
 
-    assert len(hits) == 24  # one slot a block at 50/second: each send counted on its own
-    for granted, hit in zip(grants, sorted(hits), strict=True):
-        assert 0 <= granted - hit < 0.015  # counted just before it goes, never at booking
+    assert len(hits) == 24  # one slot a block at 20/second: each send counted on its own
+    lags = [granted - hit for granted, hit in zip(grants, sorted(hits), strict=True)]
+    assert min(lags) >= 0 and max(lags) < 0.12  # counted as it goes (booked up to 0.4 s before)
