@@ -21,7 +21,7 @@ from ..delivery import enqueue as broker
 from ..delivery.records import event_for
 from ..delivery.status import CANCELLED, REACHED
 from ..domain.approval import Actor
-from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from ..domain.errors import IllegalTransition, InvalidInput, LimitExceeded, NotAllowed
 from ..domain.hashing import sha256_of
 from ..domain.lifecycle import State
 from ..store.db import transaction
@@ -34,13 +34,16 @@ REPLY = "reply"
 
 
 def reply(settings: Settings, actor: Actor, post_id: str, variant: int | None = None,
-          dispatch: Dispatcher | None = None) -> dict:
+          dispatch: Dispatcher | None = None, statement_id: int | None = None) -> dict:
     """Queue the reply to one post: an approved variant of the live statement (default: the next in
-    rotation, so consecutive replies differ and X sees no duplicate content)."""
+    rotation, so consecutive replies differ and X sees no duplicate content). `statement_id`: the
+    version whose words the caller was shown; if another is live now, nothing is queued and the
+    refusal (IllegalTransition) says the new words."""
     with acting(settings, actor, "social reply", f"post:{post_id}") as s:
         post = get_post(s, post_id)
         _refuse_unanswerable(s, post)
         live = _live_for(s, post)
+        _refuse_other_version(live, statement_id, variant)
         chosen = _choose_variant(s, live, variant)
         row = _claim(s, SocialReply(post_id=post.id, statement_id=live.id, variant=chosen, queued_by_id=actor.id))
         row.delivery_id = _new_delivery(settings, s, live, post.id, f"queued by {actor.name}")
@@ -219,6 +222,19 @@ def _live_for(s: Session, post: SocialPost) -> Statement:
         raise NotAllowed(f"{label(live)} has no approved reply variants (submitted before replies existed): "
                          "publish an update, and its replies are approved with it")
     return live
+
+
+def _refuse_other_version(live: Statement, shown: int | None, variant: int | None) -> None:
+    """The words shown are the words sent: a version published since the caller looked is refused."""
+    if shown is None or shown == live.id:
+        return
+    fields = _reply_fields(live) or {}
+    if variant in variant_numbers(fields):
+        now = f'variant {variant} now says "{fields[f"variant{variant}"]}"'
+    else:
+        now = "its variants now say " + "; ".join(f'{n}: "{fields[f"variant{n}"]}"' for n in variant_numbers(fields))
+    raise IllegalTransition(f"statement_id: the words changed since you looked: {label(live)} is live now, not "
+                            f"statement {shown}; {now}. Nothing was queued: reply again to send these words")
 
 
 def _reply_fields(statement: Statement) -> dict[str, str] | None:

@@ -26,7 +26,7 @@ from ..domain.errors import BroadcasterError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision; a test checks it against Alembic's head.
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0012"
 
 
 @lru_cache(maxsize=16)
@@ -68,6 +68,14 @@ def write_transaction(url: str) -> Iterator[Session]:
         if url.startswith("sqlite"):
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         yield session
+
+
+def lock_for_writing(s: Session) -> None:
+    """Make this transaction the database's one writer from here on, so that what it reads next stays
+    true until it commits: BEGIN IMMEDIATE on SQLite (unless it has written already, and so holds the
+    lock); on PostgreSQL the caller locks the rows it reads (SELECT ... FOR UPDATE)."""
+    if s.bind.dialect.name == "sqlite" and not s.connection().connection.dbapi_connection.in_transaction:
+        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def one_of(s: Session, column, ids) -> ColumnElement[bool]:

@@ -136,6 +136,23 @@ def test_a_held_reply_is_listed_held_then_re_based_on_the_new_version(site, x):
     assert [r["text"] for r in x.replies_to(post)] == [row["text"]]
 
 
+def test_a_reply_naming_a_version_no_longer_live_is_a_409_with_the_new_words(site, x):
+    post = pulled(site, x)
+    [shown] = call(site, "GET", "/variants").json()
+    settings = site.settings
+    second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
+    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
+
+    stale = call(site, "POST", f"/posts/{post}/reply", json={"variant": 1, "statement_id": shown["statement_id"]})
+
+    assert stale.status_code == 409 and stale.headers["content-type"] == PROBLEM, stale.text
+    [live] = call(site, "GET", "/variants").json()
+    assert "the words changed" in stale.json()["detail"] and live["variants"][0]["text"] in stale.json()["detail"]
+    assert x.replies_to(post) == []
+    fresh = call(site, "POST", f"/posts/{post}/reply", json={"variant": 1, "statement_id": live["statement_id"]})
+    assert fresh.status_code == 202 and [r["text"] for r in x.replies_to(post)] == [live["variants"][0]["text"]]
+
+
 def test_the_budget_says_how_many_replies_can_go_now_and_keeps_the_statements_reserve(site, x):
     budget = call(site, "GET", "/budget").json()
     # The statement's post told us the window: 99 of 100 left; 20 are kept for statements.

@@ -226,7 +226,9 @@ def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settin
     assert statements.get_statement(settings, draft["id"])["state"] == "published"
 
 
-def test_keeping_a_holding_statement_emails_links_and_the_holding_page_revokes_them(site, settings):
+def test_keeping_a_holding_statement_with_no_email_provider_says_the_links_were_logged_not_sent(site, settings):
+    """The embedded default has no email provider: the `log` provider records the email and sends
+    nothing, so no page says "emailed"; the Holding page says links cannot be emailed here."""
     from broadcaster import holding
     from broadcaster.store.models import User
 
@@ -236,9 +238,14 @@ def test_keeping_a_holding_statement_emails_links_and_the_holding_page_revokes_t
     statement_id = approved_holding_statement(settings)
     csrf = log_in(site.client, "alice")
     kept = site.client.post(f"/dashboard/statements/{statement_id}/keep", data={"csrf_token": csrf})
-    assert "kept as holding statement #1; links emailed to alice (not root: no email address; not bob" in kept.text
-    assert re.search(r"<td>alice</td><td>alice@example.com</td>.*?<td[^>]*>valid</td>", kept.text, re.S)
+    notice = re.search(r'<div class="flash notice">(.*?)</div>', kept.text, re.S).group(1)
+    assert notice.startswith("kept as holding statement #1; links for alice logged, not sent (no email provider "
+                             "configured") and "(not root: no email address; not bob" in notice
+    assert "emailed to" not in notice and 'id="no-email"' in kept.text
+    assert re.search(r"<td>alice</td><td>alice@example.com <span[^>]*>\(logged, not sent\)</span></td>"
+                     r".*?<td[^>]*>valid</td>", kept.text, re.S)
     fresh = site.client.post("/dashboard/holding/1/links", data={"csrf_token": csrf})
-    assert "links emailed to alice" in fresh.text and fresh.text.count(">revoked</td>") == 1
+    assert "links for alice logged, not sent" in fresh.text
+    assert fresh.text.count(">valid</td>") == 2 and ">revoked</td>" not in fresh.text  # a logged email reached nobody
     revoked = site.client.post("/dashboard/holding/1/links/revoke", data={"csrf_token": csrf})
-    assert "1 link(s) revoked" in revoked.text and ">valid</td>" not in revoked.text
+    assert "2 link(s) revoked" in revoked.text and ">valid</td>" not in revoked.text

@@ -99,6 +99,25 @@ def test_a_queue_form_without_the_csrf_token_is_refused_and_audited(site, x):
     assert social.inbox(site.settings)["posts"][0]["state"] == "new"
 
 
+def test_a_reply_from_a_page_showing_words_no_longer_live_is_refused_and_the_page_shows_the_new_ones(site, x):
+    post = x.mention()
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+    page = site.client.get("/dashboard/social").text
+    form = re.search(rf'action="/dashboard/social/posts/{post}/reply"(.*?)</form>', page, re.S).group(1)
+    shown = re.search(r'name="statement_id" value="(\d+)"', form).group(1)
+    settings = site.settings
+    second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
+    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
+
+    answer = site.client.post(f"/dashboard/social/posts/{post}/reply",
+                              data={"csrf_token": csrf, "variant": "2", "statement_id": shown})
+
+    error = re.search(r'<div class="flash error" role="alert">(.*?)</div>', answer.text, re.S).group(1)
+    assert "the words changed" in error and html.escape(variants(site)[1]) in error
+    assert x.replies_to(post) == [] and f'name="statement_id" value="{second}"' in answer.text
+
+
 def test_a_user_without_the_social_role_gets_403_and_no_social_link(site, x):
     post = x.mention()
     social.pull(site.settings)

@@ -11,7 +11,7 @@ from broadcaster import publish, social, statements
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.delivery.sweep import sweep
-from broadcaster.domain.errors import NotAllowed, NotFound
+from broadcaster.domain.errors import IllegalTransition, NotAllowed, NotFound
 from broadcaster.domain.hashing import sha256_of
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
@@ -270,6 +270,27 @@ def test_free_text_without_approval_is_refused(social_settings, x):
 
     social.approve_text(social_settings, carol, post, proposed["hash"][:12], dispatch=send_now)
     assert [r["text"] for r in x.replies_to(post)] == ["Hi! Try the mobile app while we fix this."]
+
+
+def test_a_reply_for_the_words_of_a_version_no_longer_live_is_refused_and_says_the_new_words(social_settings, x):
+    """The page showed v1's variants; v2 went live before the click: nothing is queued in words the
+    user did not see, and the refusal shows the new ones."""
+    incident_id, first = live_incident(social_settings)
+    post = x.mention()
+    social.pull(social_settings)
+    second = next_version(social_settings, incident_id, "We found the cause of the login failures")
+    publish.publish(social_settings, actor(social_settings, "alice"), second, dispatch=send_now)
+    new_words = statements.preview(social_settings, second)["channels"]["reply"]["variant2"]
+
+    with pytest.raises(IllegalTransition, match="the words changed") as refused:
+        social.reply(social_settings, actor(social_settings, "sam"), post, variant=2, statement_id=first,
+                     dispatch=send_now)
+
+    assert new_words in str(refused.value) and "v2" in str(refused.value)
+    assert states(social_settings)[post] == "new" and x.replies_to(post) == []
+    queued = social.reply(social_settings, actor(social_settings, "sam"), post, variant=2, statement_id=second,
+                          dispatch=send_now)
+    assert queued["version"] == 2 and [r["text"] for r in x.replies_to(post)] == [new_words]
 
 
 def test_a_reply_needs_a_live_statement_and_a_known_post(social_settings, x):
