@@ -23,7 +23,7 @@ from ..delivery.status import CANCELLED, FAILED, REACHED
 from ..domain.approval import Actor
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
-from ..store.db import transaction
+from ..store.db import lock_for_writing, transaction
 from ..store.models import Delivery, Incident, SocialCursor, SocialPost, SocialReply, Statement, User, utcnow
 from ..usecase import acting, log_action, unit_of_work
 from .x_reader import Post, XReader
@@ -136,18 +136,23 @@ def _move_cursor(settings: Settings, cursor: str, newest: str) -> None:
 
 
 def skip(settings: Settings, actor: Actor, post_id: str) -> dict:
-    """A person decided this post needs no reply (or answered it by hand)."""
+    """A person decided this post needs no reply (or answered it by hand). The post row is locked, as a
+    reply locks it: a skip and a reply of one post at the same moment take turns, and the second is refused."""
     with acting(settings, actor, "social reply", f"post:{post_id}") as s:
-        post = get_post(s, post_id)
-        if s.scalar(select(SocialReply.id).where(SocialReply.post_id == post_id)):
-            raise NotAllowed(f"post {post_id} already has a reply queued or sent: it cannot be skipped")
+        post = get_post(s, post_id, lock=True)
+        if s.scalar(select(SocialReply.id).where(SocialReply.post_id == post.id)):
+            raise NotAllowed(f"post {post.id} already has a reply queued or sent: it cannot be skipped")
         post.skipped_by_id, post.skipped_at = actor.id, utcnow()
-        log_action(s, actor, "social skip", f"post:{post_id}", {})
-    return {"post_id": post_id, "state": "skipped"}
+        log_action(s, actor, "social skip", f"post:{post.id}", {})
+    return {"post_id": post.id, "state": "skipped"}
 
 
-def get_post(s: Session, post_id: str) -> SocialPost:
-    post = s.get(SocialPost, str(post_id).strip())
+def get_post(s: Session, post_id: str, lock: bool = False) -> SocialPost:
+    """The post (its id as typed, spaces aside); with `lock`, its row locked until the transaction ends
+    (SQLite: the write lock), for deciding what becomes of it."""
+    if lock:
+        lock_for_writing(s)
+    post = s.get(SocialPost, str(post_id).strip(), with_for_update=lock)
     if post is None:
         raise NotFound(f"post {post_id}: not in the inbox; run `broadcaster social pull` (or search) first")
     return post

@@ -40,7 +40,7 @@ def reply(settings: Settings, actor: Actor, post_id: str, variant: int | None = 
     version whose words the caller was shown; if another is live now, nothing is queued and the
     refusal (IllegalTransition) says the new words."""
     with acting(settings, actor, "social reply", f"post:{post_id}") as s:
-        post = get_post(s, post_id)
+        post = get_post(s, post_id, lock=True)  # a skip of it waits, or is waited for
         _refuse_unanswerable(s, post)
         live = _live_for(s, post)
         _refuse_other_version(live, statement_id, variant)
@@ -62,7 +62,7 @@ def propose(settings: Settings, actor: Actor, post_id: str, text: str) -> dict:
         raise InvalidInput("text: empty; say what the reply should say, or use an approved variant (--variant)")
     _refuse_too_long(settings, text)
     with acting(settings, actor, "social reply", f"post:{post_id}") as s:
-        post = get_post(s, post_id)
+        post = get_post(s, post_id, lock=True)  # a skip of it waits, or is waited for
         _refuse_unanswerable(s, post)
         live = _live_for(s, post)
         digest = sha256_of(text)

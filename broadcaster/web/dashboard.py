@@ -260,19 +260,22 @@ def save_statement(request: Request, csrf_token: str = Form(""),
                    statement_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None, then: str = Form("save"),
                    status: str = Form(""), impact: str = Form(""), components: str = Form(""), headline: str = Form(""),
                    body: str = Form(""), workaround: str = Form(""), next_update: str = Form("")) -> Response:
-    """Save the draft (new, or an edit), and submit it for approval if asked."""
+    """Save the draft (new, or an edit), and submit it for approval if asked. The role is checked
+    first: a refusal re-shows the editor with the incident, which only those who may draft may read."""
     settings, session = settings_of(request), _session(request)
     check_csrf(settings, session, csrf_token)
+    if statement_id:
+        auth.authorize(settings, session.actor, "edit", f"statement:{statement_id}")
+    else:
+        auth.authorize(settings, session.actor, "draft", f"incident:{incident_id}")
     values = {"status": status, "impact": impact, "components": components, "headline": headline, "body": body,
               "workaround": workaround, "next_update": next_update}
     given = StatementInput(status=status or None, impact=impact or None, components=_split(components),
                            headline=headline, body=body, workaround=workaround, next_update=next_update or None)
     try:
         if statement_id:
-            auth.authorize(settings, session.actor, "edit", f"statement:{statement_id}")
             saved = statements.edit(settings, session.actor, statement_id, given)
         else:
-            auth.authorize(settings, session.actor, "draft", f"incident:{incident_id}")
             saved = statements.draft(settings, session.actor, incident_id, given)
         if then == "submit":
             statements.submit(settings, session.actor, saved["id"])

@@ -170,6 +170,38 @@ def test_the_editor_keeps_the_text_and_says_which_limit_is_broken(site):
     assert response.status_code == 422 and "sms:" in response.text and "w w w" in response.text
 
 
+def test_the_social_team_cannot_read_incidents_through_the_editors_refusal(site, settings):
+    """A `social` user posts the editor's form with their own CSRF token: refused (and audited) before
+    anything is read, so the refusal shows no incident title and no version, for any id."""
+    from broadcaster import statements
+    from tests.conftest import actor
+
+    statements.draft(settings, actor(settings, "alice"), site.incident_id,
+                     statements.StatementInput(headline="Second words", next_update="30m"))
+    hidden = statements.open_incident(settings, actor(settings, "alice"), "Payroll export leaks", "minor", [])
+    auth.set_password(settings, "sam", PASSWORD)
+    csrf = log_in_social(site.client, "sam")
+    for form in ({"incident_id": str(hidden["id"])}, {"incident_id": str(site.incident_id),
+                                                      "statement_id": str(site.statement_id)}):
+        refused = site.client.post("/dashboard/statements", data={"csrf_token": csrf, "headline": "x", **form})
+        assert refused.status_code == 403 and "sam cannot" in refused.text
+        assert "Payroll export leaks" not in refused.text and "Login failures" not in refused.text
+        assert 'name="headline"' not in refused.text  # no editor at all
+    with transaction(settings.database_url) as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(
+            ["refused: draft", "refused: edit"]))).all()
+    assert sorted(actions) == ["refused: draft", "refused: edit"]
+
+
+def log_in_social(client, name: str) -> str:
+    """Logs in a user whose home is the social page; returns the session's CSRF token."""
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    landed = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    assert landed.status_code == 200, landed.text
+    return csrf_of(landed.text)
+
+
 def test_the_approver_sees_the_hash_in_the_inbox_and_approves(site):
     csrf = log_in(site.client, "bob")
     inbox = site.client.get("/dashboard/inbox").text
