@@ -255,12 +255,13 @@ def test_skip_and_reply_to_one_post_at_the_same_moment_leave_it_skipped_or_repli
     pairs = list(zip(outcomes["skip"], outcomes["reply"], strict=True))
     assert len(pairs) == len(posts) and all((a == "done") != (b == "done") for a, b in pairs), pairs
     after = states(social_settings)
-    assert all(after[post] == ("skipped" if a == "done" else "queued") for post, (a, _) in zip(posts, pairs))
+    assert all(after[post] == ("skipped" if a == "done" else "queued")
+               for post, (a, _) in zip(posts, pairs, strict=True))
     with transaction(social_settings.database_url) as s:
         replied = set(s.scalars(select(SocialReply.post_id)))
         skipped = set(s.scalars(select(SocialPost.id).where(SocialPost.skipped_at.is_not(None))))
     assert replied.isdisjoint(skipped) and replied | skipped == set(posts)
-    queued = next(post for post, (a, _) in zip(posts, pairs) if a != "done")
+    queued = next(post for post, (a, _) in zip(posts, pairs, strict=True) if a != "done")
     with pytest.raises(NotAllowed, match="already has a reply"):  # the id as a form may send it, spaces and all
         social.skip(social_settings, actor(social_settings, "tess"), f" {queued} ")
 
