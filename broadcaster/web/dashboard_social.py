@@ -5,7 +5,7 @@ action is the use case `broadcaster social ...` runs."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from .. import social
@@ -18,21 +18,24 @@ router = APIRouter(include_in_schema=False)
 HOME = "/dashboard/social"
 PAGE_SIZE = 50
 QUEUE_STATES = ("awaiting approval", "held", "queued", "failed")
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 
 @router.get(HOME)
-def social_page(request: Request, state: str = "", offset: int = 0) -> HTMLResponse:
+def social_page(request: Request, state: Annotated[str, Query(max_length=20)] = "", offset: Offset = 0,
+                queue_offset: Offset = 0, sent_offset: Offset = 0, human_offset: Offset = 0) -> HTMLResponse:
+    """Each section is one page of its own (PAGE_SIZE rows, read and counted by the database): during an
+    outage the inbox holds thousands of posts, and a refresh reads only what it shows."""
     reading(request, "read social")
     settings = settings_of(request)
-    offset = max(offset, 0)
-    shown = social.inbox(settings, state if state in STATES else None, limit=PAGE_SIZE, offset=offset, lane=MENTION)
-    ledger = social.ledger(settings)["replies"]
-    return page(request, "social", inbox=shown, state=state if state in STATES else "", states=STATES,
+    state = state if state in STATES else ""
+    shown = social.inbox(settings, state or None, limit=PAGE_SIZE, offset=offset, lane=MENTION)
+    return page(request, "social", inbox=shown, state=state, states=STATES,
                 variants={v["incident_id"]: v for v in social.live_variants(settings)},
-                queue=[r for r in ledger if r["state"] in QUEUE_STATES],
-                sent=social.ledger(settings, "replied", limit=PAGE_SIZE)["replies"],
-                human_only=social.inbox(settings, lane=HUMAN_ONLY, limit=PAGE_SIZE)["posts"],
-                budget=shown["budget"], offset=offset, page_size=PAGE_SIZE)
+                queue=social.ledger(settings, QUEUE_STATES, limit=PAGE_SIZE, offset=queue_offset),
+                sent=social.ledger(settings, "replied", limit=PAGE_SIZE, offset=sent_offset),
+                human_only=social.posts(settings, lane=HUMAN_ONLY, limit=PAGE_SIZE, offset=human_offset),
+                human_offset=human_offset, budget=shown["budget"], offset=offset, page_size=PAGE_SIZE)
 
 
 @router.post(f"{HOME}/pull")
