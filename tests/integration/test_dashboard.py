@@ -180,7 +180,7 @@ def test_the_social_team_cannot_read_incidents_through_the_editors_refusal(site,
                      statements.StatementInput(headline="Second words", next_update="30m"))
     hidden = statements.open_incident(settings, actor(settings, "alice"), "Payroll export leaks", "minor", [])
     auth.set_password(settings, "sam", PASSWORD)
-    csrf = log_in_social(site.client, "sam")
+    csrf = log_in(site.client, "sam")  # lands on the social page, which carries the CSRF token too
     for form in ({"incident_id": str(hidden["id"])}, {"incident_id": str(site.incident_id),
                                                       "statement_id": str(site.statement_id)}):
         refused = site.client.post("/dashboard/statements", data={"csrf_token": csrf, "headline": "x", **form})
@@ -191,15 +191,6 @@ def test_the_social_team_cannot_read_incidents_through_the_editors_refusal(site,
         actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(
             ["refused: draft", "refused: edit"]))).all()
     assert sorted(actions) == ["refused: draft", "refused: edit"]
-
-
-def log_in_social(client, name: str) -> str:
-    """Logs in a user whose home is the social page; returns the session's CSRF token."""
-    form = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-    landed = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-    assert landed.status_code == 200, landed.text
-    return csrf_of(landed.text)
 
 
 def test_the_approver_sees_the_hash_in_the_inbox_and_approves(site):

@@ -374,3 +374,33 @@ def test_with_no_email_provider_links_are_said_to_be_logged_not_sent_and_no_secr
     assert link_states(settings, "bob") == ["valid", "valid"]
     assert {link["provider"] for link in holding_links.list_links(settings, [number])} == {"log"}
     assert holding_links.summary(first)["sent"][0]["provider"] == "log"
+
+
+def test_with_no_email_provider_the_cli_shows_you_your_own_link_and_nobody_elses(database_url, monkeypatch):
+    """On a laptop (the embedded default) nothing can be emailed: `holding links N --to YOU --as YOU` prints
+    your link in the terminal, never in a log; someone else's link is never printed."""
+    from typer.testing import CliRunner
+
+    from broadcaster.cli import app as cli_app
+    from broadcaster.config import get_settings
+
+    settings = make_settings(database_url, public_url=PUBLIC_URL)
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"], email="bob@example.com")
+    holding.set_pin(settings, "bob", "4821")
+    holding.keep(settings, actor(settings, "alice"), approved_holding_statement(settings))
+    for name, value in (("DATABASE_URL", database_url), ("SECRET_KEY", settings.secret_key),
+                        ("PUBLIC_URL", PUBLIC_URL)):
+        monkeypatch.setenv(f"BROADCASTER_{name}", value)
+    get_settings.cache_clear()
+    try:
+        mine = CliRunner().invoke(cli_app, ["holding", "links", "1", "--to", "bob", "--as", "bob"])
+        theirs = CliRunner().invoke(cli_app, ["holding", "links", "1", "--to", "bob", "--as", "alice"])
+    finally:
+        get_settings.cache_clear()
+    assert mine.exit_code == 0 and "link for bob <bob@example.com> logged, not sent" in mine.output, mine.output
+    url = re.search(r"your link: (\S+)", mine.output).group(1)
+    path, token = url.removeprefix(PUBLIC_URL).split("?t=")
+    with TestClient(create_app(settings)) as client:
+        assert client.get(f"{path}?t={token}").status_code == 200  # the link works
+    assert "logged, not sent" in theirs.output and "your link" not in theirs.output and "?t=" not in theirs.output
