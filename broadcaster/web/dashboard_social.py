@@ -1,7 +1,9 @@
 """The dashboard's social page: the inbox of customers' posts, the live statement's approved reply
 variants, the queue (held and re-based replies flagged), the sent replies, the human-only lane (a link
-to answer by hand on X, never an API reply) and X's budget. Every form carries the CSRF token; each
-action is the use case `broadcaster social ...` runs."""
+to answer by hand on X, never an API reply) and X's budget, each section paged by the database. Every
+form carries the CSRF token; each action is the use case `broadcaster social ...` runs, and a Reply names
+the live statement whose words the page showed (a newer one live by the click: refused, with its words).
+What the page says after a form is worded in templates/_web/dashboard/notices.txt."""
 
 from typing import Annotated
 
