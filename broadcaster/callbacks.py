@@ -254,8 +254,8 @@ def _genuine_link(s: Session, settings: Settings, delivery_id, token: str | None
     except (TypeError, ValueError):
         raise NotAllowed("unsubscribe link is not valid") from None
     delivery = s.get(Delivery, delivery_id) if 1 <= delivery_id < 2**63 else None
-    if delivery is None or not token or not hmac.compare_digest(
-            unsubscribe_token(settings, delivery.id, delivery.link_nonce), str(token)):
+    if delivery is None or not token or not hmac.compare_digest(  # bytes: a str must be ASCII
+            unsubscribe_token(settings, delivery.id, delivery.link_nonce).encode(), str(token).encode()):
         raise NotAllowed("unsubscribe link is not valid")
     return delivery
 

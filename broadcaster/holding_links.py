@@ -11,8 +11,12 @@ email). It lies in their mailbox until the outage, so it is made safe to keep th
 - signed under BROADCASTER_SECRET_KEY; only the SHA-256 of its nonce is stored;
 - bound to the user, the address it was sent to (a changed address voids it), the holding
   statement and its approved content hash (new words are a new statement: the link is void);
-- valid until used, revoked (a fresher link for the same person and statement revokes the older;
-  anyone who may switch it on can revoke them all) or expired (BROADCASTER_HOLDING_LINK_DAYS);
+- valid until used, revoked (a fresher link for the same person and statement revokes the older
+  once the provider has taken its email: a failed email never leaves someone without the link they
+  had; anyone who may switch it on can revoke them all) or expired (BROADCASTER_HOLDING_LINK_DAYS);
+- with the `log` provider (no email provider configured, or BROADCASTER_SIMULATE) nothing is sent:
+  every answer says "logged, not sent", the log keeps the email without the link's secret, and
+  older links stay valid;
 - opening it shows the confirm page with the exact words of every channel: mail scanners and link
   previews open every link, so only the page's POST acts, and only with the user's PIN. The
   mailbox alone (a forwarded email, a URL in a proxy's log) switches nothing on; three wrong PINs
@@ -31,12 +35,22 @@ from sqlalchemy import select, update
 
 from . import holding, statements
 from .auth import actor_of, over_limit, sha256_hex
+from .channels import transport_for
 from .channels.base import TransportError
 from .config import Settings
 from .domain.approval import PERMISSIONS, Actor, require_role
 from .domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
 from .domain.lifecycle import State
-from .phone_approval import _remember_message, link_signature, send_email, site, user_with_number, valid_token
+from .phone_approval import (
+    LOG_PROVIDER,
+    _remember_message,
+    link_signature,
+    send_email,
+    site,
+    user_with_number,
+    valid_token,
+)
+from .store.db import lock_for_writing
 from .store.models import HoldingLink, HoldingStatement, User, utcnow
 from .usecase import MAX_ID, acting, log_action, refusal_audited, unit_of_work
 
@@ -46,8 +60,8 @@ MAX_PIN_FAILURES = 3
 
 @dataclass(frozen=True)
 class Sent:
-    """One link emailed (the URL is returned to the caller for tests and the CLI on the server;
-    never over HTTP)."""
+    """One link whose email the provider took (`log`: recorded without the link's secret, not sent).
+    The URL is returned to the caller for tests and the CLI on the server; never over HTTP."""
     user: str
     email: str
     url: str
@@ -57,12 +71,15 @@ class Sent:
 
 def send_links(settings: Settings, actor: Actor, number: int, names: list[str] | None = None) -> dict:
     """Email a fresh standing link for holding statement `number` to each person who may switch it
-    on (or to those `names`), revoking their older links for it. Says who was skipped and why."""
+    on (or to those `names`). A person's older links are revoked only once the provider has taken the
+    new email: an email that fails (the provider down in the outage) leaves them the link they have,
+    and its own link is revoked at once. `sent` (and the audit row) name only those whose email went;
+    `skipped` says who got none and why. Runs of it for one holding statement take turns (its row is
+    locked), so two at once leave each person one valid link, never two."""
     with acting(settings, actor, ACTION, f"holding:{number}") as s:
-        kept = _holding(s, number)
-        candidates = _people(s, names)
+        kept = _holding(s, number, lock=True)
         chosen, skipped = [], []
-        for user in candidates:
+        for user in _people(s, names):
             reason = _why_no_link(user)
             if reason:
                 skipped.append({"user": user.name, "reason": reason})
@@ -70,33 +87,64 @@ def send_links(settings: Settings, actor: Actor, number: int, names: list[str] |
                 chosen.append(_new_link(s, settings, kept, user))
         if names and skipped:
             raise InvalidInput(f"users: {skipped[0]['user']} cannot get a link: {skipped[0]['reason']}")
-        log_action(s, actor, "send holding links", f"holding:{number}",
-                   {"to": [c[0].name for c in chosen], "skipped": skipped})
         context = {"company_name": settings.company_name, "number": kept.id, "incident_title":
                    kept.statement.incident.title, "headline": kept.statement.headline,
                    "version": kept.statement.version, "days": settings.holding_link_days}
-        outgoing = [(user.name, user.email, url, link.expires_at.isoformat()) for user, link, url in chosen]
-    sent, failed = [], []
-    for name, email, url, expires in outgoing:
-        try:
-            provider = send_email(settings, "_web/holding", email, {**context, "url": url, "expires_at": expires})
-        except (TransportError, BroadcasterError) as exc:  # one person's mailbox must not stop the others
-            failed.append({"user": name, "reason": f"not sent: {exc}"})
-            continue
-        sent.append(Sent(name, email, url, expires, provider))
+        outgoing = [(link.id, user.name, user.email, url, link.expires_at.isoformat()) for user, link, url in chosen]
+    emailed = [(*one, _email(settings, context, *one[1:])) for one in outgoing]
+    with unit_of_work(settings) as s:
+        _holding(s, number, ready=False, lock=True)
+        sent, failed = _record_emails(s, number, emailed)
+        log_action(s, actor, "send holding links", f"holding:{number}",
+                   {"to": [one.user for one in sent], "not_sent": failed, "skipped": skipped})
     return {"number": number, "sent": sent, "skipped": skipped + failed}
 
 
+def _email(settings: Settings, context: dict, name: str, email: str, url: str, expires: str
+           ) -> str | TransportError | BroadcasterError:
+    """The provider that took the email, or why it did not."""
+    try:
+        return send_email(settings, "_web/holding", email, {**context, "url": url, "expires_at": expires})
+    except (TransportError, BroadcasterError) as exc:  # one person's mailbox must not stop the others
+        return exc
+
+
+def _record_emails(s, number: int, emailed: list) -> tuple[list[Sent], list[dict]]:
+    """Each link's email, as it went: taken (the person's older links revoked, unless it was only
+    logged), failed (this link revoked: nobody has it), or unanswered (kept: it may have arrived)."""
+    sent, failed, now = [], [], utcnow()
+    for link_id, name, email, url, expires, outcome in emailed:
+        link = s.get(HoldingLink, link_id)
+        if isinstance(outcome, str):
+            link.sent_at, link.provider = now, outcome
+            if outcome != LOG_PROVIDER:  # a logged email reached nobody: what they have keeps working
+                _revoke(s, number, link.user_id, older_than=link.id)
+            sent.append(Sent(name, email, url, expires, outcome))
+            continue
+        unsure = isinstance(outcome, TransportError) and outcome.ambiguous
+        if not unsure:
+            link.revoked_at = now
+        failed.append({"user": name, "reason": f"not sent{' (it may still arrive)' if unsure else ''}: {outcome}; "
+                                                "any link they had still works"})
+    return sent, failed
+
+
 def summary(result: dict) -> dict:
-    """What an API caller or a page may see of `send_links`: never the URLs."""
+    """What an API caller or a page may see of `send_links`: never the URLs. `provider` `log`: the
+    email was recorded, not sent (no email provider is configured, or BROADCASTER_SIMULATE)."""
     return {"number": result["number"], "skipped": result["skipped"],
             "sent": [{"user": s.user, "email": s.email, "expires_at": s.expires_at, "provider": s.provider}
                      for s in result["sent"]]}
 
 
+def email_provider(settings: Settings) -> str:
+    """Who would carry a link's email now: `log` means nobody (recorded, not sent)."""
+    return transport_for("email", settings).provider
+
+
 def revoke_links(settings: Settings, actor: Actor, number: int) -> dict:
     with acting(settings, actor, ACTION, f"holding:{number}") as s:
-        _holding(s, number, ready=False)  # links of one already switched on are void; revoking them is allowed
+        _holding(s, number, ready=False, lock=True)  # those of one already switched on are void; revoking is allowed
         revoked = _revoke(s, number)
         log_action(s, actor, "revoke holding links", f"holding:{number}", {"revoked": revoked})
         return {"number": number, "revoked": revoked}
@@ -120,8 +168,22 @@ def ready_with_links(settings: Settings) -> list[dict]:
 
 
 def check_link(settings: Settings, link_id: int, token: str) -> dict:
-    """What the confirm page shows if the link is valid now; NotAllowed saying why if not."""
-    with refusal_audited(settings, "open holding link", f"holding-link:{link_id}"), unit_of_work(settings) as s:
+    """What the confirm page shows if the link is valid now; NotAllowed saying why if not (audited)."""
+    with refusal_audited(settings, "open holding link", f"holding-link:{link_id}"):
+        return _confirm_page(settings, link_id, token)
+
+
+def still_usable(settings: Settings, link_id: int, token: str) -> dict | None:
+    """The confirm page again after a refused press (a wrong PIN, a publish rule), if the link can
+    still be used; None if not. Not audited: the refusal that led here was."""
+    try:
+        return _confirm_page(settings, link_id, token)
+    except BroadcasterError:
+        return None
+
+
+def _confirm_page(settings: Settings, link_id: int, token: str) -> dict:
+    with unit_of_work(settings) as s:
         link = _valid_link(s, settings, link_id, token)
         number, statement_id, user = link.holding_id, link.holding.statement_id, link.user.name
         title = link.holding.statement.incident.title
@@ -130,17 +192,26 @@ def check_link(settings: Settings, link_id: int, token: str) -> dict:
 
 
 def activate_by_link(settings: Settings, link_id: int, token: str, pin: str, dispatch=None) -> dict:
-    """The page's POST: the right PIN switches the holding statement on, once."""
+    """The page's POST: the right PIN switches the holding statement on, once. The link is claimed
+    first, so a second press is refused even while this one publishes; if publishing then refuses
+    (a rule the link does not check: an approval whose seal no longer verifies, a newer version
+    live), the claim is released: the link is not used up by a switch-on that did not happen."""
     with refusal_audited(settings, "activate holding by link", f"holding-link:{link_id}"):
         with unit_of_work(settings) as s:
             link = _valid_link(s, settings, link_id, token, lock=True)
             failure = _pin_failure(settings, link, pin)  # counted and committed even when refused
             if failure is None:
-                link.used_at = utcnow()  # claimed first: a second press fails even if this publish does
+                link.used_at = claimed = utcnow()
                 actor, number = actor_of(link.user), link.holding_id
         if failure:
             raise NotAllowed(failure)
-    return holding.activate(settings, actor, number, dispatch, via="email link")
+    try:
+        return holding.activate(settings, actor, number, dispatch, via="email link")
+    except BroadcasterError:  # refused (and audited) by publish: nothing went live
+        with unit_of_work(settings) as s:
+            s.execute(update(HoldingLink).where(HoldingLink.id == link_id, HoldingLink.used_at == claimed)
+                      .values(used_at=None))
+        raise
 
 
 def _valid_link(s, settings: Settings, link_id: int, token: str, lock: bool = False) -> HoldingLink:
@@ -220,8 +291,12 @@ def _user_with_number(settings: Settings, sender: str | None) -> User:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _holding(s, number: int, ready: bool = True) -> HoldingStatement:
-    kept = s.get(HoldingStatement, number) if 1 <= number <= MAX_ID else None
+def _holding(s, number: int, ready: bool = True, lock: bool = False) -> HoldingStatement:
+    """The holding statement; with `lock`, its row locked (SQLite: the write lock) for the rest of the
+    transaction, so that work on its links takes turns."""
+    if lock:
+        lock_for_writing(s)
+    kept = s.get(HoldingStatement, number, with_for_update=lock) if 1 <= number <= MAX_ID else None
     if kept is None:
         raise NotFound(f"holding statement {number} does not exist: see the list of holding statements")
     if ready and kept.statement.state != State.APPROVED.value:
@@ -253,7 +328,7 @@ def _why_no_link(user: User) -> str:
 
 
 def _new_link(s, settings: Settings, kept: HoldingStatement, user: User) -> tuple[User, HoldingLink, str]:
-    _revoke(s, kept.id, user.id)
+    """A link not sent yet: it revokes the person's older ones once its email has gone (`_record_emails`)."""
     nonce = secrets.token_urlsafe(24)
     link = HoldingLink(holding_id=kept.id, user_id=user.id, secret_hash=sha256_hex(nonce),
                        content_hash=kept.statement.content_hash, sent_to=user.email,
@@ -268,17 +343,22 @@ def _bound(link: HoldingLink) -> tuple:
     return ("holding", link.id, link.user_id, link.holding_id, link.content_hash, link.sent_to)
 
 
-def _revoke(s, number: int, user_id: int | None = None) -> int:
+def _revoke(s, number: int, user_id: int | None = None, older_than: int | None = None) -> int:
     query = update(HoldingLink).where(HoldingLink.holding_id == number, HoldingLink.used_at.is_(None),
                                       HoldingLink.revoked_at.is_(None))
     if user_id is not None:
         query = query.where(HoldingLink.user_id == user_id)
+    if older_than is not None:
+        query = query.where(HoldingLink.id < older_than)
     return s.execute(query.values(revoked_at=utcnow())).rowcount
 
 
 def _view(link: HoldingLink) -> dict:
-    state = ("used" if link.used_at else "revoked" if link.revoked_at else
-             "expired" if link.expires_at <= utcnow() else "valid")
+    """`state`: valid, used, revoked, expired, `not sent` (its email failed) or `unconfirmed` (its email is
+    on its way, or the provider never answered); `provider` `log`: recorded, never sent to anyone."""
+    state = ("used" if link.used_at else "not sent" if link.revoked_at and link.sent_at is None else
+             "revoked" if link.revoked_at else "expired" if link.expires_at <= utcnow() else
+             "unconfirmed" if link.sent_at is None else "valid")
     return {"id": link.id, "number": link.holding_id, "user": link.user.name, "sent_to": link.sent_to,
             "created_at": link.created_at.isoformat(), "expires_at": link.expires_at.isoformat(), "state": state,
-            "pin_failures": link.pin_failures}
+            "provider": link.provider, "pin_failures": link.pin_failures}

@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 from . import channels
 from .config import Settings
 from .contacts import normalise_email, normalise_phone
-from .domain.approval import Actor, Role
+from .domain.approval import PERMISSIONS, Actor, Role
 from .domain.errors import InvalidInput, NotAllowed, NotFound
 from .domain.incident import parse_choice, refuse_too_long
+from .store.db import lock_for_writing
 from .store.models import Subscriber, User
 from .usecase import acting, log_action, unit_of_work
 from .views import subscriber_view, user_view
@@ -55,13 +56,20 @@ def add_user(settings: Settings, actor: Actor | None, name: str, roles: Iterable
 
 
 def set_roles(settings: Settings, actor: Actor, name: str, roles: Iterable[str]) -> dict:
-    """Change a user's roles (admins only). The last admin cannot stop being one."""
+    """Change a user's roles (admins only). The last admin cannot stop being one: the admins are
+    counted with every user row locked (SQLite: the write lock), so two admins demoting each other at
+    once take turns, and the second finds one admin left (or that they are no longer one)."""
     role_values = _roles(roles)
     with acting(settings, actor, "manage users", f"user:{name}") as s:
-        user = s.scalar(select(User).where(User.name == name).with_for_update())
+        users = _every_user_locked(s)
+        me = next((u for u in users if u.id == actor.id), None)
+        if me is None or not {r.value for r in PERMISSIONS["manage users"]} & set(me.role_list):
+            raise NotAllowed(f"{actor.name} cannot manage users: their roles changed a moment ago")
+        user = next((u for u in users if u.name == name), None)
         if user is None:
             raise NotFound(f"user {name!r} does not exist: `broadcaster user list` shows who does")
-        if Role.ADMIN.value in user.role_list and Role.ADMIN.value not in role_values and _admins(s) == 1:
+        admins = sum(Role.ADMIN.value in u.role_list for u in users)
+        if Role.ADMIN.value in user.role_list and Role.ADMIN.value not in role_values and admins == 1:
             raise NotAllowed(f"{name} is the last admin: make someone else admin first")
         before = user.role_list
         user.roles = ",".join(role_values)
@@ -98,8 +106,10 @@ def _roles(roles: Iterable[str]) -> list[str]:
     return role_values
 
 
-def _admins(s: Session) -> int:
-    return sum(Role.ADMIN.value in u.role_list for u in s.scalars(select(User)))
+def _every_user_locked(s: Session) -> list[User]:
+    lock_for_writing(s)
+    return list(s.scalars(select(User).order_by(User.id).with_for_update()
+                          .execution_options(populate_existing=True)))  # as committed, not as first read
 
 
 def has_users(settings: Settings) -> bool:

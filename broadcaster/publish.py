@@ -28,6 +28,7 @@ from .domain.lifecycle import Action, State, next_state
 from .followup import follow_up_callers
 from .notify_rules import notifies
 from .statements import approvals_needed, sealed_approvals, verified_hash
+from .store.db import lock_for_writing
 from .store.models import Delivery, Incident, Statement, utcnow
 from .usecase import acting, get, label, live_statement, log_action
 from .views import statement_view
@@ -96,8 +97,7 @@ def _locked_for_publish(s: Session, statement_id: int) -> Statement:
     a time (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE, the database's write lock, on
     SQLite), so two of them never both see the same live version. The partial unique index on
     statements(incident_id) WHERE state = 'published' is the database's own guarantee behind it."""
-    if s.bind.dialect.name == "sqlite" and not s.connection().connection.dbapi_connection.in_transaction:
-        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    lock_for_writing(s)
     incident_id = s.scalar(select(Statement.incident_id).where(Statement.id == statement_id))
     if incident_id is not None:
         s.scalar(select(Incident.id).where(Incident.id == incident_id).with_for_update())

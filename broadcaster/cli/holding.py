@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from .. import holding, holding_links
 from ..config import get_settings
+from ..phone_approval import LOG_PROVIDER
 from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
 from .delivery import follow
 
@@ -39,7 +40,7 @@ def holding_keep(statement_id: int, actor: As = None) -> None:
     kept = holding.keep(settings, by, statement_id)
     out.print(f"holding statement #{kept['number']}: statement {kept['statement_id']} "
               f"({escape(kept['headline'])})", highlight=False)
-    _print_links(holding_links.send_links(settings, by, kept["number"]))
+    _print_links(holding_links.send_links(settings, by, kept["number"]), by.name)
 
 
 @holding_app.command("links", context_settings=ID_ARGUMENT)
@@ -51,14 +52,17 @@ def holding_links_command(
     = False,
     actor: As = None,
 ) -> None:
-    """Email fresh standing links (each revokes that person's older one), or revoke them all. Links
-    go only to users' registered addresses, never to an address given here."""
+    """Email fresh standing links (each revokes that person's older one once its email has gone), or
+    revoke them all. Links go only to users' registered addresses, never to an address given here.
+    With no email provider (the `log` provider) nothing is emailed, and your own link is printed here
+    (never logged), so you can try it on this machine."""
     settings = get_settings()
+    by = who(actor)
     if revoke:
-        result = holding_links.revoke_links(settings, who(actor), number)
+        result = holding_links.revoke_links(settings, by, number)
         out.print(f"holding statement #{number}: {result['revoked']} link(s) revoked")
         return
-    _print_links(holding_links.send_links(settings, who(actor), number, to or None))
+    _print_links(holding_links.send_links(settings, by, number, to or None), by.name)
 
 
 @holding_app.command("activate", context_settings=ID_ARGUMENT)
@@ -69,8 +73,14 @@ def holding_activate(number: int, actor: As = None, wait: Annotated[bool, typer.
     follow(settings, holding.activate(settings, who(actor), number, via="CLI"), wait)
 
 
-def _print_links(result: dict) -> None:
+def _print_links(result: dict, me: str = "") -> None:
     for sent in result["sent"]:
+        if sent.provider == LOG_PROVIDER:
+            out.print(f"link for {sent.user} <{sent.email}> logged, not sent (no email provider configured, or "
+                      f"BROADCASTER_SIMULATE is on), valid until {sent.expires_at[:16]}", highlight=False)
+            if sent.user == me:
+                out.print(f"your link: {sent.url}", highlight=False, soft_wrap=True)
+            continue
         out.print(f"link emailed to {sent.user} <{sent.email}> ({sent.provider}), valid until {sent.expires_at[:16]}",
                   highlight=False)
     for skipped in result["skipped"]:

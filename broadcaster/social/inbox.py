@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -23,7 +23,7 @@ from ..delivery.status import CANCELLED, FAILED, REACHED
 from ..domain.approval import Actor
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
-from ..store.db import transaction
+from ..store.db import lock_for_writing, transaction
 from ..store.models import Delivery, Incident, SocialCursor, SocialPost, SocialReply, Statement, User, utcnow
 from ..usecase import acting, log_action, unit_of_work
 from .x_reader import Post, XReader
@@ -136,18 +136,23 @@ def _move_cursor(settings: Settings, cursor: str, newest: str) -> None:
 
 
 def skip(settings: Settings, actor: Actor, post_id: str) -> dict:
-    """A person decided this post needs no reply (or answered it by hand)."""
+    """A person decided this post needs no reply (or answered it by hand). The post row is locked, as a
+    reply locks it: a skip and a reply of one post at the same moment take turns, and the second is refused."""
     with acting(settings, actor, "social reply", f"post:{post_id}") as s:
-        post = get_post(s, post_id)
-        if s.scalar(select(SocialReply.id).where(SocialReply.post_id == post_id)):
-            raise NotAllowed(f"post {post_id} already has a reply queued or sent: it cannot be skipped")
+        post = get_post(s, post_id, lock=True)
+        if s.scalar(select(SocialReply.id).where(SocialReply.post_id == post.id)):
+            raise NotAllowed(f"post {post.id} already has a reply queued or sent: it cannot be skipped")
         post.skipped_by_id, post.skipped_at = actor.id, utcnow()
-        log_action(s, actor, "social skip", f"post:{post_id}", {})
-    return {"post_id": post_id, "state": "skipped"}
+        log_action(s, actor, "social skip", f"post:{post.id}", {})
+    return {"post_id": post.id, "state": "skipped"}
 
 
-def get_post(s: Session, post_id: str) -> SocialPost:
-    post = s.get(SocialPost, str(post_id).strip())
+def get_post(s: Session, post_id: str, lock: bool = False) -> SocialPost:
+    """The post (its id as typed, spaces aside); with `lock`, its row locked until the transaction ends
+    (SQLite: the write lock), for deciding what becomes of it."""
+    if lock:
+        lock_for_writing(s)
+    post = s.get(SocialPost, str(post_id).strip(), with_for_update=lock)
     if post is None:
         raise NotFound(f"post {post_id}: not in the inbox; run `broadcaster social pull` (or search) first")
     return post
@@ -157,79 +162,110 @@ def post_url(post: SocialPost) -> str:
     return f"https://x.com/{post.author_username or 'i/web'}/status/{post.id}"
 
 
-def state_of(post: SocialPost, reply: SocialReply | None, delivery_status: str | None,
-             statement_state: str | None) -> str:
-    if post.lane == HUMAN_ONLY:
-        return "human-only"
-    if reply is None:
-        return "skipped" if post.skipped_at else "new"
-    if reply.delivery_id is None:
-        return "awaiting approval"
-    if delivery_status in REACHED:
-        return "replied"
-    if delivery_status in FAILED:
-        return "failed"
-    if delivery_status == CANCELLED and statement_state != State.PUBLISHED.value:
-        return "held"  # its version was superseded before it went: re-based on the live one next
-    return "queued"
+def post_state():
+    """A post's state (one of STATES), computed by the database over a post joined to its reply, that
+    reply's delivery and its statement (`with_reply`), so that the inbox filters, counts and pages in SQL."""
+    return case(
+        (SocialPost.lane == HUMAN_ONLY, "human-only"),
+        (SocialReply.id.is_(None), case((SocialPost.skipped_at.is_not(None), "skipped"), else_="new")),
+        (SocialReply.delivery_id.is_(None), "awaiting approval"),
+        (Delivery.status.in_(REACHED), "replied"),
+        (Delivery.status.in_(FAILED), "failed"),
+        # its version was superseded before it went: re-based on the live one next
+        (and_(Delivery.status == CANCELLED, Statement.state != State.PUBLISHED.value), "held"),
+        else_="queued")
+
+
+def with_reply(query):
+    """`query` over posts, joined to each post's reply (if any), its delivery and its statement."""
+    return (query.outerjoin(SocialReply, SocialReply.post_id == SocialPost.id)
+            .outerjoin(Delivery, Delivery.id == SocialReply.delivery_id)
+            .outerjoin(Statement, Statement.id == SocialReply.statement_id))
 
 
 def inbox(settings: Settings, state: str | None = None, incident_id: int | None = None, limit: int | None = None,
           offset: int = 0, lane: str | None = None) -> dict:
     """Posts newest first with their state, who picked them up and the incident (a page of them when `limit`
-    is given; only one lane's when `lane` is), how many posts are in each state, and the reply budget."""
+    is given; only one lane's when `lane` is), how many posts are in each state, and the reply budget. The
+    states are counted, filtered and paged by the database: a page reads its own rows, not the inbox."""
+    _refuse_unknown(state, lane)
+    with unit_of_work(settings) as s:
+        counts = _counts(s, incident_id)
+        queued = counts["queued"] if incident_id is None else _counts(s, None)["queued"]
+        shown = _post_views(s, state, incident_id, lane, limit, offset)
+    total = sum(n for name, n in counts.items() if (state is None or name == state) and _in_lane(name, lane))
+    return {**page_of(shown, "posts", total, limit, offset), "counts": counts, "budget": reply_budget(settings, queued)}
+
+
+def posts(settings: Settings, state: str | None = None, incident_id: int | None = None, limit: int | None = None,
+          offset: int = 0, lane: str | None = None) -> list[dict]:
+    """One page of the inbox's posts, without the counts and the budget `inbox` adds."""
+    _refuse_unknown(state, lane)
+    with unit_of_work(settings) as s:
+        return _post_views(s, state, incident_id, lane, limit, offset)
+
+
+def _refuse_unknown(state: str | None, lane: str | None) -> None:
     if state is not None and state not in STATES:
         raise InvalidInput(f"state: choose among {', '.join(STATES)}")
     if lane is not None and lane not in LANES:
         raise InvalidInput(f"lane: choose among {', '.join(LANES)}")
-    with unit_of_work(settings) as s:
-        every = _post_views(s)
-    about = [p for p in every if incident_id is None or p["incident_id"] == incident_id]
-    shown = [p for p in about if (state is None or p["state"] == state) and (lane is None or p["lane"] == lane)]
-    return {**page_of(shown, "posts", limit, offset),
-            "counts": {name: sum(p["state"] == name for p in about) for name in STATES},
-            "budget": reply_budget(settings, _queued(every))}
 
 
-def page_of(rows: list[dict], name: str, limit: int | None, offset: int) -> dict:
-    """One page of `rows` (all from `offset` when `limit` is None), with where the next one starts."""
-    more = limit is not None and offset + limit < len(rows)
-    return {name: rows[offset:offset + limit] if limit is not None else rows[offset:], "total": len(rows),
-            "limit": limit, "offset": offset, "next_offset": offset + limit if more else None}
+def _in_lane(state: str, lane: str | None) -> bool:
+    return lane is None or (state == "human-only") == (lane == HUMAN_ONLY)  # the lane decides that state
+
+
+def page_of(rows: list[dict], name: str, total: int, limit: int | None, offset: int) -> dict:
+    """One page of `total` rows, with where the next one starts."""
+    more = limit is not None and offset + limit < total
+    return {name: rows, "total": total, "limit": limit, "offset": offset,
+            "next_offset": offset + limit if more else None}
 
 
 def budget(settings: Settings) -> dict:
     """How many replies can go out now, and by when the queued rest will have gone."""
     with unit_of_work(settings) as s:
-        return reply_budget(settings, _queued(_post_views(s)))
+        return reply_budget(settings, _counts(s, None)["queued"])
 
 
-def _queued(posts: list[dict]) -> int:
-    return sum(p["state"] == "queued" for p in posts)
+def _counts(s: Session, incident_id: int | None) -> dict[str, int]:
+    """How many posts (of this incident) are in each state: one GROUP BY."""
+    query = with_reply(select(post_state().label("state")).select_from(SocialPost))
+    if incident_id is not None:
+        query = query.where(SocialPost.incident_id == incident_id)
+    states = query.subquery()
+    found = {state: n for state, n in s.execute(select(states.c.state, func.count()).group_by(states.c.state))}
+    return {name: found.get(name, 0) for name in STATES}
 
 
-def _post_views(s: Session) -> list[dict]:
+def _post_views(s: Session, state: str | None, incident_id: int | None, lane: str | None, limit: int | None,
+                offset: int) -> list[dict]:
     picker, skipper = aliased(User), aliased(User)
-    query = (select(SocialPost, SocialReply, Delivery.status, Statement, picker.name, skipper.name)
-             .outerjoin(SocialReply, SocialReply.post_id == SocialPost.id)
-             .outerjoin(Delivery, Delivery.id == SocialReply.delivery_id)
-             .outerjoin(Statement, Statement.id == SocialReply.statement_id)
+    query = (with_reply(select(SocialPost, SocialReply, Delivery.status, Statement, picker.name, skipper.name,
+                               post_state()))
              .outerjoin(picker, picker.id == SocialReply.queued_by_id)
              .outerjoin(skipper, skipper.id == SocialPost.skipped_by_id)
-             .order_by(SocialPost.posted_at.desc(), SocialPost.id.desc()))
+             .order_by(SocialPost.posted_at.desc(), SocialPost.id.desc()).offset(offset).limit(limit))
+    if state is not None:
+        query = query.where(post_state() == state)
+    if incident_id is not None:
+        query = query.where(SocialPost.incident_id == incident_id)
+    if lane is not None:
+        query = query.where(SocialPost.lane == lane)
     open_now = open_incident_id(s)
-    return [_post_view(post, reply, status, statement, picked_by or skipped_by, open_now)
-            for post, reply, status, statement, picked_by, skipped_by in s.execute(query)]
+    return [_post_view(post, reply, status, statement, picked_by or skipped_by, state_now, open_now)
+            for post, reply, status, statement, picked_by, skipped_by, state_now in s.execute(query)]
 
 
 def _post_view(post: SocialPost, reply: SocialReply | None, status: str | None, statement: Statement | None,
-               picked_by: str | None, open_now: int | None) -> dict:
+               picked_by: str | None, state: str, open_now: int | None) -> dict:
     return {
         "id": post.id, "url": post_url(post), "author": post.author_username, "text": post.text,
         "posted_at": post.posted_at.isoformat() if post.posted_at else None, "incident_id": post.incident_id,
         # whose live statement a reply would use: the post's incident, else the one open now (as `reply` does)
         "reply_incident_id": post.incident_id or open_now,
-        "lane": post.lane, "state": state_of(post, reply, status, statement.state if statement else None),
+        "lane": post.lane, "state": state,
         "picked_by": picked_by, "delivery_status": status,
         "version": statement.version if statement else None,
         "variant": reply.variant if reply else None, "free_text": reply.custom_text if reply else None,

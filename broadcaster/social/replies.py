@@ -21,26 +21,29 @@ from ..delivery import enqueue as broker
 from ..delivery.records import event_for
 from ..delivery.status import CANCELLED, REACHED
 from ..domain.approval import Actor
-from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from ..domain.errors import IllegalTransition, InvalidInput, LimitExceeded, NotAllowed
 from ..domain.hashing import sha256_of
 from ..domain.lifecycle import State
 from ..store.db import transaction
 from ..store.models import Delivery, Incident, SocialPost, SocialReply, Statement, User, utcnow
 from ..usecase import acting, label, live_statement, log_action, unit_of_work
-from .inbox import HUMAN_ONLY, get_post, open_incident_id, page_of, post_url, state_of
+from .inbox import HUMAN_ONLY, get_post, open_incident_id, page_of, post_state, post_url
 
 Dispatcher = Callable[[Settings, list[int]], object]
 REPLY = "reply"
 
 
 def reply(settings: Settings, actor: Actor, post_id: str, variant: int | None = None,
-          dispatch: Dispatcher | None = None) -> dict:
+          dispatch: Dispatcher | None = None, statement_id: int | None = None) -> dict:
     """Queue the reply to one post: an approved variant of the live statement (default: the next in
-    rotation, so consecutive replies differ and X sees no duplicate content)."""
+    rotation, so consecutive replies differ and X sees no duplicate content). `statement_id`: the
+    version whose words the caller was shown; if another is live now, nothing is queued and the
+    refusal (IllegalTransition) says the new words."""
     with acting(settings, actor, "social reply", f"post:{post_id}") as s:
-        post = get_post(s, post_id)
+        post = get_post(s, post_id, lock=True)  # a skip of it waits, or is waited for
         _refuse_unanswerable(s, post)
         live = _live_for(s, post)
+        _refuse_other_version(live, statement_id, variant)
         chosen = _choose_variant(s, live, variant)
         row = _claim(s, SocialReply(post_id=post.id, statement_id=live.id, variant=chosen, queued_by_id=actor.id))
         row.delivery_id = _new_delivery(settings, s, live, post.id, f"queued by {actor.name}")
@@ -59,7 +62,7 @@ def propose(settings: Settings, actor: Actor, post_id: str, text: str) -> dict:
         raise InvalidInput("text: empty; say what the reply should say, or use an approved variant (--variant)")
     _refuse_too_long(settings, text)
     with acting(settings, actor, "social reply", f"post:{post_id}") as s:
-        post = get_post(s, post_id)
+        post = get_post(s, post_id, lock=True)  # a skip of it waits, or is waited for
         _refuse_unanswerable(s, post)
         live = _live_for(s, post)
         digest = sha256_of(text)
@@ -126,33 +129,43 @@ def rebase_held(settings: Settings, dispatch: Dispatcher | None = None) -> int:
 LEDGER_STATES = ("awaiting approval", "queued", "held", "replied", "failed")
 
 
-def ledger(settings: Settings, state: str | None = None, limit: int | None = None, offset: int = 0) -> dict:
-    """Every reply in the ledger, newest first (a page when `limit` is given): its post, the exact words it
-    says or said, who queued (and approved) it, whether it was re-based on a newer version, and once it went,
-    the reply's own post on X."""
-    if state is not None and state not in LEDGER_STATES:
+def ledger(settings: Settings, state: str | tuple[str, ...] | None = None, limit: int | None = None,
+           offset: int = 0) -> dict:
+    """Every reply in the ledger, newest first (a page when `limit` is given; only those in `state`, one
+    or several, when it is): its post, the exact words it says or said, who queued (and approved) it,
+    whether it was re-based on a newer version, and once it went, the reply's own post on X. The state
+    is computed, filtered and paged by the database."""
+    wanted = (state,) if isinstance(state, str) else tuple(state or ())
+    if any(one not in LEDGER_STATES for one in wanted):
         raise InvalidInput(f"state: choose among {', '.join(LEDGER_STATES)}")
+    queued_by, approved_by, first = aliased(User), aliased(User), aliased(Statement)
+    state_now = post_state()
     with unit_of_work(settings) as s:
-        queued_by, approved_by, first = aliased(User), aliased(User), aliased(Statement)
-        query = (select(SocialReply, SocialPost, Delivery, Statement, queued_by.name, approved_by.name, first.version)
-                 .join(SocialPost, SocialPost.id == SocialReply.post_id)
-                 .join(Statement, Statement.id == SocialReply.statement_id)
+        total = s.scalar(_in_ledger(select(func.count()).select_from(SocialReply), state_now, wanted))
+        query = (_in_ledger(select(SocialReply, SocialPost, Delivery, Statement, queued_by.name, approved_by.name,
+                                   first.version, state_now), state_now, wanted)
                  .join(queued_by, queued_by.id == SocialReply.queued_by_id)
-                 .outerjoin(Delivery, Delivery.id == SocialReply.delivery_id)
                  .outerjoin(approved_by, approved_by.id == SocialReply.approved_by_id)
                  .outerjoin(first, first.id == SocialReply.rebased_from_id)
-                 .order_by(SocialReply.queued_at.desc(), SocialReply.id.desc()))
+                 .order_by(SocialReply.queued_at.desc(), SocialReply.id.desc()).offset(offset).limit(limit))
         words: dict[int, dict[str, str]] = {}
         rows = [_ledger_view(row, words) for row in s.execute(query)]
-    return page_of([r for r in rows if state is None or r["state"] == state], "replies", limit, offset)
+    return page_of(rows, "replies", total, limit, offset)
+
+
+def _in_ledger(query, state_now, wanted: tuple[str, ...]):
+    """`query` over replies, joined to what their state is computed from, in the states `wanted`."""
+    query = (query.join(SocialPost, SocialPost.id == SocialReply.post_id)
+             .join(Statement, Statement.id == SocialReply.statement_id)
+             .outerjoin(Delivery, Delivery.id == SocialReply.delivery_id))
+    return query.where(state_now.in_(wanted)) if wanted else query
 
 
 def _ledger_view(row, words: dict[int, dict[str, str]]) -> dict:
-    reply, post, delivery, statement, queued_by, approved_by, first_version = row
+    reply, post, delivery, statement, queued_by, approved_by, first_version, state = row
     if statement.id not in words:
         words[statement.id] = _reply_fields(statement) or {}
     status = delivery.status if delivery else None
-    state = state_of(post, reply, status, statement.state)
     reached = status in REACHED
     return {
         "post_id": post.id, "post_url": post_url(post), "author": post.author_username, "post_text": post.text,
@@ -219,6 +232,19 @@ def _live_for(s: Session, post: SocialPost) -> Statement:
         raise NotAllowed(f"{label(live)} has no approved reply variants (submitted before replies existed): "
                          "publish an update, and its replies are approved with it")
     return live
+
+
+def _refuse_other_version(live: Statement, shown: int | None, variant: int | None) -> None:
+    """The words shown are the words sent: a version published since the caller looked is refused."""
+    if shown is None or shown == live.id:
+        return
+    fields = _reply_fields(live) or {}
+    if variant in variant_numbers(fields):
+        now = f'variant {variant} now says "{fields[f"variant{variant}"]}"'
+    else:
+        now = "its variants now say " + "; ".join(f'{n}: "{fields[f"variant{n}"]}"' for n in variant_numbers(fields))
+    raise IllegalTransition(f"statement_id: the words changed since you looked: {label(live)} is live now, not "
+                            f"statement {shown}; {now}. Nothing was queued: reply again to send these words")
 
 
 def _reply_fields(statement: Statement) -> dict[str, str] | None:

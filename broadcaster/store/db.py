@@ -70,6 +70,14 @@ def write_transaction(url: str) -> Iterator[Session]:
         yield session
 
 
+def lock_for_writing(s: Session) -> None:
+    """Make this transaction the database's one writer from here on, so that what it reads next stays
+    true until it commits: BEGIN IMMEDIATE on SQLite (unless it has written already, and so holds the
+    lock); on PostgreSQL the caller locks the rows it reads (SELECT ... FOR UPDATE)."""
+    if s.bind.dialect.name == "sqlite" and not s.connection().connection.dbapi_connection.in_transaction:
+        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def one_of(s: Session, column, ids) -> ColumnElement[bool]:
     """`column IN ids`, written as one array parameter on PostgreSQL (`= ANY(:ids)`). With IN, a
     chunk of a thousand ids is a thousand placeholders: a new statement text each time, which the

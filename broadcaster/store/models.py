@@ -367,7 +367,9 @@ class HoldingStatement(Base):
 class HoldingLink(Base):
     """A standing emailed link with which one user may switch on one holding statement when they
     cannot reach the dashboard. Bound to the approved content hash and to the address it was sent
-    to; valid until used, revoked, expired, or after MAX_PIN_FAILURES wrong PINs (holding_links.py)."""
+    to; valid until used, revoked, expired, or after MAX_PIN_FAILURES wrong PINs (holding_links.py).
+    `sent_at` is set once the email provider took its email (`provider`; `log`: recorded, not sent);
+    an email that failed revokes it at once, and only a sent one revokes the person's older links."""
 
     __tablename__ = "holding_links"
     __table_args__ = (Index("ix_holding_links_holding_user", "holding_id", "user_id"),)
@@ -383,6 +385,8 @@ class HoldingLink(Base):
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sent_at: Mapped[datetime | None]
+    provider: Mapped[str | None] = mapped_column(String(20))
 
     holding: Mapped[HoldingStatement] = relationship()
     user: Mapped[User] = relationship()

@@ -9,6 +9,7 @@ the dashboard's session cookie; a cookie-authenticated request that changes some
 carry the session's CSRF token in `X-CSRF-Token`.
 """
 
+import json
 import logging
 import re
 
@@ -58,6 +59,33 @@ def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = 
         auth.check_csrf(settings, session, request.headers.get(CSRF_HEADER),
                         f"CSRF: a request with the session cookie must send the session's {CSRF_HEADER} header")
     return session.actor
+
+
+async def refuse_nul(request: Request) -> None:
+    """No value may hold a NUL character: PostgreSQL stores none in text (SQLite would), so it is
+    refused up front on both backends, naming the value, rather than failing in the database."""
+    values = [*request.path_params.items(), *request.query_params.multi_items()]
+    kind = request.headers.get("content-type", "")
+    if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        values += [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+    elif kind.startswith("application/json") and b"\\u0000" in (body := await request.body()):
+        try:
+            values += _strings_of(json.loads(body))
+        except ValueError:
+            pass  # not JSON: the body's own validation says so
+    name = next((name for name, value in values if "\x00" in value), None)
+    if name is not None:
+        raise InvalidInput(f"{name}: contains a NUL character (\\x00), which no value may hold")
+
+
+def _strings_of(value, where: str = "body") -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(where, value)]
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in _strings_of(v, f"{where}.{k}" if where != "body" else k)]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in _strings_of(v, f"{where}.{i}")]
+    return []
 
 
 def allowed(action: str):
@@ -131,7 +159,7 @@ def router() -> APIRouter:
     """Every resource's routes under /api/v1."""
     from . import api_admin, api_social, api_statements
 
-    combined = APIRouter(prefix=PREFIX, responses={
+    combined = APIRouter(prefix=PREFIX, dependencies=[Depends(refuse_nul)], responses={
         401: {"description": "No valid token or session"}, 403: {"description": "The role does not allow it"},
         422: {"description": "Invalid input, or a channel limit broken"}})
     for module in (api_statements, api_admin, api_social):

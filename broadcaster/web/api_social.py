@@ -30,6 +30,9 @@ class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     variant: Annotated[int | None, Field(ge=1, le=100, description="Which approved variant of the live statement "
                                                                    "(default: the next in rotation)")] = None
+    statement_id: Annotated[int | None, Field(ge=1, le=2**31 - 1, description=(
+        "The live statement whose words you were shown (`GET /variants`): if another version went live since, "
+        "the reply is refused with 409 and the new words, and nothing is queued"))] = None
 
 
 class FreeTextIn(BaseModel):
@@ -85,8 +88,10 @@ def variants(request: Request, incident_id: IncidentId = None,
 def reply(request: Request, post_id: PostId, body: ReplyIn = Body(default_factory=ReplyIn),
           actor: Actor = Depends(allowed("social reply"))) -> dict:
     """Queue the one reply to this post from the live statement's approved variants; the delivery engine
-    sends it. A second reply to the same post, a post in the human-only lane or a skipped one is refused."""
-    return social.reply(settings_of(request), actor, post_id, body.variant, dispatch=request.app.state.dispatch)
+    sends it. A second reply to the same post, a post in the human-only lane or a skipped one is refused
+    (403); so is one naming a `statement_id` that is no longer live (409, with the new words)."""
+    return social.reply(settings_of(request), actor, post_id, body.variant, dispatch=request.app.state.dispatch,
+                        statement_id=body.statement_id)
 
 
 @router.post("/posts/{post_id}/skip")

@@ -265,14 +265,18 @@ class LinksIn(BaseModel):
 
 @holding_router.get("/{number}/links")
 def holding_links_list(request: Request, number: Id, _: Actor = Depends(allowed("activate holding"))) -> list[dict]:
-    """The standing emailed links of this holding statement: who, where, until when, and their state."""
+    """The standing emailed links of this holding statement: who, where, until when, their email's provider
+    and their state (valid, used, revoked, expired, `not sent`: its email failed, `unconfirmed`: the
+    provider did not answer)."""
     return holding_links.list_links(settings_of(request), [number])
 
 
 @holding_router.post("/{number}/links", status_code=201)
 def holding_links_send(request: Request, number: Id, body: LinksIn = Body(default_factory=LinksIn),
                        actor: Actor = Depends(allowed("activate holding"))) -> dict:
-    """Email fresh links (each revokes that person's older one). The links are never in the answer."""
+    """Email fresh links; each revokes that person's older one once the provider has taken its email (a
+    failed email leaves them the link they had). `sent` names only those whose email went (`provider`
+    `log`: logged, not sent); `skipped` who got none, and why. The links are never in the answer."""
     result = holding_links.send_links(settings_of(request), actor, number, body.users or None)
     return holding_links.summary(result)
 

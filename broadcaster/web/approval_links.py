@@ -23,7 +23,7 @@ async def confirm_page(request: Request, request_id: Id, t: str = "") -> HTMLRes
         shown = await run_in_threadpool(phone_approval.check_link, settings_of(request), request_id, t)
     except BroadcasterError as exc:
         return _refused(request, exc)
-    return page(request, "approve", preview=shown, approver=shown["approver"], token=t, outcome="")
+    return page(request, "approve", preview=shown, approver=shown["approver"], token=t)
 
 
 @router.post("/approve/{request_id}")
@@ -32,8 +32,7 @@ async def approve(request: Request, request_id: Id, t: str = Form(""), comment: 
         result = await run_in_threadpool(phone_approval.approve_by_link, settings_of(request), request_id, t, comment)
     except BroadcasterError as exc:
         return _refused(request, exc)
-    return page(request, "approve", preview=None, outcome=f"Approved v{result['version']}: "
-                f"{result['approvals']} of {result['approvals_needed']} approval(s)")
+    return page(request, "approve", preview=None, result=result)
 
 
 @router.get("/hold/{link_id}")
@@ -42,21 +41,33 @@ async def hold_page(request: Request, link_id: Id, t: str = "") -> HTMLResponse:
         shown = await run_in_threadpool(holding_links.check_link, settings_of(request), link_id, t)
     except BroadcasterError as exc:
         return _refused(request, exc)
-    return page(request, "hold", preview=shown, number=shown["number"], user=shown["user"],
-                incident_title=shown["incident_title"], token=t, outcome="")
+    return _hold_form(request, shown, t)
 
 
 @router.post("/hold/{link_id}")
 async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form("")) -> HTMLResponse:
+    """A refused press that leaves the link usable (a wrong PIN: "2 tries left") shows the confirm page
+    again with why and the PIN field: on a phone in an outage there is no hunting for Back."""
+    settings = settings_of(request)
     try:
-        result = await run_in_threadpool(holding_links.activate_by_link, settings_of(request), link_id, t, pin,
+        result = await run_in_threadpool(holding_links.activate_by_link, settings, link_id, t, pin,
                                          request.app.state.dispatch)
     except BroadcasterError as exc:
-        return _refused(request, exc)
-    return page(request, "hold", preview=None, outcome=f"Switched on: holding statement #{result['number']} "
-                f"(v{result['version']}) is going out on every channel")
+        shown = await run_in_threadpool(holding_links.still_usable, settings, link_id, t)
+        if shown is None:
+            return _refused(request, exc)
+        return _hold_form(request, shown, t, _status(exc), str(exc))
+    return page(request, "hold", preview=None, result=result)
+
+
+def _hold_form(request: Request, shown: dict, token: str, status: int = 200, problem: str = "") -> HTMLResponse:
+    return page(request, "hold", status, preview=shown, number=shown["number"], user=shown["user"],
+                incident_title=shown["incident_title"], token=token, problem=problem)
 
 
 def _refused(request: Request, exc: BroadcasterError) -> HTMLResponse:
-    status = next(code for kind, code, _ in STATUS if isinstance(exc, kind))
-    return page(request, "error", status, problem=str(exc))
+    return page(request, "error", _status(exc), problem=str(exc))
+
+
+def _status(exc: BroadcasterError) -> int:
+    return next(code for kind, code, _ in STATUS if isinstance(exc, kind))

@@ -13,7 +13,7 @@ import secrets
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -25,7 +25,7 @@ from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed
 from ..domain.incident import Impact, IncidentStatus
 from ..render.environment import environment
 from ..statements import StatementInput
-from .api import SESSION_COOKIE, broadcaster_problem, settings_of, validation_problem
+from .api import SESSION_COOKIE, broadcaster_problem, refuse_nul, settings_of, validation_problem
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "broadcaster_login_csrf"
@@ -109,9 +109,17 @@ def check_csrf(settings: Settings, session: auth.Session, token: str) -> None:
                     "reload the page and try again")
 
 
-def run_action(request: Request, csrf_token: str, action: str, do, then: str, failed: str, notice="") -> Response:
+def said(settings: Settings, notice: str, result=None) -> str:
+    """What a page says once a form went through: the macro `notice` of templates/_web/dashboard/
+    notices.txt (wording lives only in templates), given the use case's result."""
+    notices = environment(settings.templates_dir).get_template("_web/dashboard/notices.txt").module
+    return str(getattr(notices, notice)(result)).strip()
+
+
+def run_action(request: Request, csrf_token: str, action: str, do, then: str, failed: str,
+               notice: str = "") -> Response:
     """Check CSRF and the role, run the use case, go on to `then` (formatted with the result) saying
-    `notice` (a string, or a function of the result); on a refusal go back to `failed` saying why."""
+    the `notice` (a macro of notices.txt, given the result); on a refusal go back to `failed` saying why."""
     settings, session = settings_of(request), _session(request)
     check_csrf(settings, session, csrf_token)
     try:
@@ -119,8 +127,8 @@ def run_action(request: Request, csrf_token: str, action: str, do, then: str, fa
         result = do(settings, session.actor)
     except BroadcasterError as exc:
         return back(failed, error=str(exc))
-    said = notice(result) if callable(notice) else notice
-    return back(then.format(**result) if isinstance(result, dict) else then, **({"notice": said} if said else {}))
+    return back(then.format(**result) if isinstance(result, dict) else then,
+                **({"notice": said(settings, notice, result)} if notice else {}))
 
 
 # --- login and logout ----------------------------------------------------------------------
@@ -161,7 +169,7 @@ def logout(request: Request, csrf_token: str = Form("")) -> Response:
     settings, session = settings_of(request), _session(request)
     check_csrf(settings, session, csrf_token)
     auth.end_session(settings, request.cookies.get(SESSION_COOKIE))
-    response = back("/login", notice="logged out")
+    response = back("/login", notice=said(settings, "logged_out"))
     response.delete_cookie(SESSION_COOKIE)
     return response
 
@@ -252,19 +260,22 @@ def save_statement(request: Request, csrf_token: str = Form(""),
                    statement_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None, then: str = Form("save"),
                    status: str = Form(""), impact: str = Form(""), components: str = Form(""), headline: str = Form(""),
                    body: str = Form(""), workaround: str = Form(""), next_update: str = Form("")) -> Response:
-    """Save the draft (new, or an edit), and submit it for approval if asked."""
+    """Save the draft (new, or an edit), and submit it for approval if asked. The role is checked
+    first: a refusal re-shows the editor with the incident, which only those who may draft may read."""
     settings, session = settings_of(request), _session(request)
     check_csrf(settings, session, csrf_token)
+    if statement_id:
+        auth.authorize(settings, session.actor, "edit", f"statement:{statement_id}")
+    else:
+        auth.authorize(settings, session.actor, "draft", f"incident:{incident_id}")
     values = {"status": status, "impact": impact, "components": components, "headline": headline, "body": body,
               "workaround": workaround, "next_update": next_update}
     given = StatementInput(status=status or None, impact=impact or None, components=_split(components),
                            headline=headline, body=body, workaround=workaround, next_update=next_update or None)
     try:
         if statement_id:
-            auth.authorize(settings, session.actor, "edit", f"statement:{statement_id}")
             saved = statements.edit(settings, session.actor, statement_id, given)
         else:
-            auth.authorize(settings, session.actor, "draft", f"incident:{incident_id}")
             saved = statements.draft(settings, session.actor, incident_id, given)
         if then == "submit":
             statements.submit(settings, session.actor, saved["id"])
@@ -272,8 +283,8 @@ def save_statement(request: Request, csrf_token: str = Form(""),
     except BroadcasterError as exc:
         current = statements.get_statement(settings, statement_id) if statement_id else None
         return editor(request, _incident(settings, incident_id), current, values, 422, str(exc))
-    notice = "submitted for approval" if then == "submit" else "saved"
-    return back(f"/dashboard/statements/{saved['id']}", notice=notice)
+    return back(f"/dashboard/statements/{saved['id']}", notice=said(settings, "submitted" if then == "submit"
+                                                                     else "saved", saved))
 
 
 @router.get("/dashboard/statements/{statement_id}")
@@ -317,14 +328,15 @@ def keep_holding(request: Request, statement_id: Id, csrf_token: str = Form(""))
         kept = holding.keep(settings, actor, statement_id)
         return {**kept, "links": holding_links.send_links(settings, actor, kept["number"])}
     return run_action(request, csrf_token, "keep holding", keep, "/dashboard/holding",
-                      f"/dashboard/statements/{statement_id}",
-                      lambda kept: f"kept as holding statement #{kept['number']}; " + _links_said(kept["links"]))
+                      f"/dashboard/statements/{statement_id}", "kept_holding")
 
 
 @router.get("/dashboard/holding")
 def holding_page(request: Request) -> HTMLResponse:
     reading(request)
-    return page(request, "holding", holdings=holding_links.ready_with_links(settings_of(request)))
+    settings = settings_of(request)
+    return page(request, "holding", holdings=holding_links.ready_with_links(settings),
+                email_provider=holding_links.email_provider(settings))
 
 
 @router.post("/dashboard/holding/{number}/activate")
@@ -338,20 +350,14 @@ def activate_holding(request: Request, number: Id, csrf_token: str = Form("")) -
 def send_holding_links(request: Request, number: Id, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "activate holding",
                       lambda settings, actor: holding_links.send_links(settings, actor, number),
-                      "/dashboard/holding", "/dashboard/holding", _links_said)
+                      "/dashboard/holding", "/dashboard/holding", "links_sent")
 
 
 @router.post("/dashboard/holding/{number}/links/revoke")
 def revoke_holding_links(request: Request, number: Id, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "activate holding",
                       lambda settings, actor: holding_links.revoke_links(settings, actor, number),
-                      "/dashboard/holding", "/dashboard/holding", lambda r: f"{r['revoked']} link(s) revoked")
-
-
-def _links_said(result: dict) -> str:
-    sent = ", ".join(s.user for s in result["sent"]) or "nobody"
-    skipped = "; ".join(f"not {s['user']}: {s['reason']}" for s in result["skipped"])
-    return f"links emailed to {sent}" + (f" ({skipped})" if skipped else "")
+                      "/dashboard/holding", "/dashboard/holding", "links_revoked")
 
 
 @router.get("/dashboard/inbox")
@@ -378,10 +384,7 @@ def send_log(request: Request, statement_id: str = "", channel: Annotated[str, Q
              status: Annotated[str, Query(max_length=20)] = "", target: Annotated[str, Query(max_length=320)] = "",
              offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> HTMLResponse:
     reading(request)
-    statement_id = statement_id.strip()
-    if statement_id and not (statement_id.isdigit() and 1 <= int(statement_id) <= MAX_ID):
-        raise InvalidInput(f"statement id: {statement_id[:20]!r} is not an id; ids are whole numbers from 1")
-    filters = {"statement_id": int(statement_id) if statement_id else None, "channel": channel or None,
+    filters = {"statement_id": _id_filter(statement_id, "statement id"), "channel": channel or None,
                "status": status or None, "target": target or None}
     rows = audit.send_log(settings_of(request), **filters, limit=101, offset=offset)
     query = urlencode({k: v for k, v in filters.items() if v is not None})
@@ -404,6 +407,17 @@ def _incident(settings: Settings, incident_id: int) -> dict:
     return found[0]
 
 
+def _id_filter(text: str, what: str) -> int | None:
+    """A filter's id as typed (blank: no filter). Only ASCII digits: `int()` also reads other scripts'
+    digits and refuses some characters `isdigit()` accepts ('²'), and a 5,000-digit number."""
+    text = text.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)) and 1 <= int(text) <= MAX_ID):
+        raise InvalidInput(f"{what}: {text[:20]!r} is not an id; ids are whole numbers from 1")
+    return int(text)
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -412,10 +426,8 @@ def install(app: FastAPI) -> None:
     """The dashboard's routes, and how its refusals look: a login redirect, or a page saying why."""
     from . import approval_links, dashboard_admin, dashboard_social
 
-    app.include_router(router)
-    app.include_router(dashboard_admin.router)
-    app.include_router(dashboard_social.router)
-    app.include_router(approval_links.router)
+    for pages in (router, dashboard_admin.router, dashboard_social.router, approval_links.router):
+        app.include_router(pages, dependencies=[Depends(refuse_nul)])
 
     @app.exception_handler(LoginRequired)
     def to_login(_request: Request, exc: LoginRequired) -> RedirectResponse:

@@ -29,7 +29,7 @@ def add_user(request: Request, csrf_token: str = Form(""), name: str = Form(""),
              email: str = Form(""), phone: str = Form(""), password: str = Form("")) -> Response:
     return run_action(request, csrf_token, "manage users", lambda settings, actor: directory.add_user(
         settings, actor, name, roles, email or None, phone or None, password or None),
-        "/dashboard/admin", "/dashboard/admin", lambda user: f"user {user['name']} added")
+        "/dashboard/admin", "/dashboard/admin", "user_added")
 
 
 @router.post("/dashboard/admin/users/roles")
@@ -37,8 +37,7 @@ def set_roles(request: Request, csrf_token: str = Form(""), name: str = Form("")
               roles: list[str] = Form([])) -> Response:
     return run_action(request, csrf_token, "manage users",
                       lambda settings, actor: people.set_roles(settings, actor, name, roles),
-                      "/dashboard/admin", "/dashboard/admin",
-                      lambda user: f"{user['name']} now has the roles {', '.join(user['roles'])}")
+                      "/dashboard/admin", "/dashboard/admin", "roles_set")
 
 
 @router.post("/dashboard/admin/tokens")
@@ -62,7 +61,7 @@ def create_token(request: Request, csrf_token: str = Form(""), user: str = Form(
 def revoke_token(request: Request, token_id: Id, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "manage tokens",
                       lambda settings, actor: auth.revoke_token(settings, token_id, actor),
-                      "/dashboard/admin", "/dashboard/admin", lambda token: f"token {token['id']} revoked")
+                      "/dashboard/admin", "/dashboard/admin", "token_revoked")
 
 
 @router.post("/dashboard/admin/subscribers")
@@ -70,11 +69,11 @@ def add_subscriber(request: Request, csrf_token: str = Form(""), email: str = Fo
                    phone: str = Form("")) -> Response:
     return run_action(request, csrf_token, "manage subscribers", lambda settings, actor: directory.add_subscriber(
         settings, actor, [], {"email": email or None, "phone": phone or None}),
-        "/dashboard/admin", "/dashboard/admin", lambda sub: f"subscriber {sub['id']} added")
+        "/dashboard/admin", "/dashboard/admin", "subscriber_added")
 
 
 @router.post("/dashboard/admin/subscribers/{subscriber_id}/remove")
 def remove_subscriber(request: Request, subscriber_id: Id, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "manage subscribers",
                       lambda settings, actor: directory.remove_subscriber(settings, actor, subscriber_id),
-                      "/dashboard/admin", "/dashboard/admin", f"subscriber {subscriber_id} removed")
+                      "/dashboard/admin", "/dashboard/admin", "subscriber_removed")

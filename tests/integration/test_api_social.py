@@ -136,6 +136,68 @@ def test_a_held_reply_is_listed_held_then_re_based_on_the_new_version(site, x):
     assert [r["text"] for r in x.replies_to(post)] == [row["text"]]
 
 
+def test_a_reply_naming_a_version_no_longer_live_is_a_409_with_the_new_words(site, x):
+    post = pulled(site, x)
+    [shown] = call(site, "GET", "/variants").json()
+    settings = site.settings
+    second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
+    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
+
+    stale = call(site, "POST", f"/posts/{post}/reply", json={"variant": 1, "statement_id": shown["statement_id"]})
+
+    assert stale.status_code == 409 and stale.headers["content-type"] == PROBLEM, stale.text
+    [live] = call(site, "GET", "/variants").json()
+    assert "the words changed" in stale.json()["detail"] and live["variants"][0]["text"] in stale.json()["detail"]
+    assert x.replies_to(post) == []
+    fresh = call(site, "POST", f"/posts/{post}/reply", json={"variant": 1, "statement_id": live["statement_id"]})
+    assert fresh.status_code == 202 and [r["text"] for r in x.replies_to(post)] == [live["variants"][0]["text"]]
+
+
+def a_busy_inbox(settings, posts: int, human_only: int) -> list[str]:
+    """An outage's worth of mentions (and search matches), written straight into the inbox."""
+    from datetime import timedelta
+
+    from broadcaster.store.db import transaction
+    from broadcaster.store.models import SocialPost, utcnow
+
+    ids = [str(1870000000000000000 + i) for i in range(posts + human_only)]
+    with transaction(settings.database_url) as s:
+        s.add_all(SocialPost(id=post, author_username="customer", text=f"@acme down? {i}", lane="mention"
+                             if i < posts else "human_only", found_by="mentions", pulled_at=utcnow(),
+                             posted_at=utcnow() - timedelta(seconds=i)) for i, post in enumerate(ids))
+    return ids
+
+
+def test_the_inbox_and_the_replies_are_counted_filtered_and_paged_by_the_database(site, x):
+    """Thousands of mentions in an outage: a page reads its own rows, whatever the inbox holds."""
+    from sqlalchemy import event
+
+    from broadcaster.store.models import SocialPost
+
+    ids = a_busy_inbox(site.settings, 250, 30)
+    site.client.app.state.dispatch = lambda settings, ids: None  # queued, not sent
+    for post in ids[:12]:
+        assert call(site, "POST", f"/posts/{post}/reply", json={}).status_code == 202
+    call(site, "POST", f"/posts/{ids[12]}/skip")
+    loaded = []
+
+    def count(target, _context):
+        loaded.append(target.id)
+
+    event.listen(SocialPost, "load", count)
+    try:
+        page = call(site, "GET", "/inbox", params={"state": "new", "limit": 10, "offset": 20}).json()
+        replies = call(site, "GET", "/replies", params={"state": "queued", "limit": 5, "offset": 10}).json()
+    finally:
+        event.remove(SocialPost, "load", count)
+    assert len(loaded) <= 10 + 5, len(loaded)  # never the whole inbox
+    assert [p["id"] for p in page["posts"]] == ids[13 + 20:13 + 30] and page["total"] == 250 - 13
+    assert (page["next_offset"], page["counts"]["new"], page["counts"]["queued"]) == (30, 237, 12)
+    assert (page["counts"]["skipped"], page["counts"]["human-only"], page["budget"]["queued"]) == (1, 30, 12)
+    assert [r["post_id"] for r in replies["replies"]] == list(reversed(ids[:12]))[10:12]
+    assert (replies["total"], replies["next_offset"]) == (12, None)
+
+
 def test_the_budget_says_how_many_replies_can_go_now_and_keeps_the_statements_reserve(site, x):
     budget = call(site, "GET", "/budget").json()
     # The statement's post told us the window: 99 of 100 left; 20 are kept for statements.

@@ -2,6 +2,8 @@
 highest impact, admins alone grant roles, approvals sealed with a key outside the database,
 an append-only log that TRUNCATE cannot empty, and no version left stranded."""
 
+import threading
+
 import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -167,6 +169,33 @@ def test_only_an_admin_changes_roles_and_the_last_admin_stays_one(world):
 
     assert people.set_roles(world, actor(world, "root"), "alice", ["author", "approver"])["roles"] == [
         "approver", "author"]
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(world, round_):
+    """Each sees two admins if each counts only its own target: both would commit, and no admin would be
+    left to add users or fix roles. The admins are counted with every user row locked: the second is refused."""
+    add_user(world, "ada", ["admin"])
+    together, outcomes = threading.Barrier(2), {}
+
+    def demote(me: str, other: str) -> None:
+        together.wait(timeout=30)
+        try:
+            people.set_roles(world, actor(world, me), other, ["approver"])
+            outcomes[me] = "demoted"
+        except NotAllowed as refusal:
+            outcomes[me] = str(refusal)
+
+    threads = [threading.Thread(target=demote, args=pair) for pair in (("root", "ada"), ("ada", "root"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    admins = [u["name"] for u in people.list_users(world) if "admin" in u["roles"]]
+    assert len(admins) == 1 and list(outcomes.values()).count("demoted") == 1, outcomes
+    [refusal] = [outcome for outcome in outcomes.values() if outcome != "demoted"]
+    assert "last admin" in refusal or "cannot manage users" in refusal  # counted the admins, or had just lost the role
 
 
 def test_every_audit_row_names_its_actor(world):

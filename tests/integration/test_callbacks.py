@@ -199,3 +199,12 @@ def test_every_delivery_gets_its_own_random_link_nonce(settings, statement):
 def test_an_unsubscribe_link_with_an_impossible_id_is_simply_not_valid(settings, delivery_id):
     with pytest.raises(NotAllowed, match="unsubscribe link is not valid"):
         callbacks.unsubscribe(settings, delivery_id, "0" * 32)
+
+
+def test_an_unsubscribe_token_that_is_not_ascii_is_simply_not_valid(settings, statement):
+    """compare_digest refuses a str that is not ASCII with a TypeError (a 500 for an edited link)."""
+    make_subscriber(settings, email="c1@example.com")
+    d = make_delivery(settings, statement, channel="email", target="c1@example.com", provider="sendgrid")
+
+    with pytest.raises(NotAllowed, match="unsubscribe link is not valid"):
+        callbacks.unsubscribe(settings, d, "é" * 32)

@@ -170,6 +170,29 @@ def test_the_editor_keeps_the_text_and_says_which_limit_is_broken(site):
     assert response.status_code == 422 and "sms:" in response.text and "w w w" in response.text
 
 
+def test_the_social_team_cannot_read_incidents_through_the_editors_refusal(site, settings):
+    """A `social` user posts the editor's form with their own CSRF token: refused (and audited) before
+    anything is read, so the refusal shows no incident title and no version, for any id."""
+    from broadcaster import statements
+    from tests.conftest import actor
+
+    statements.draft(settings, actor(settings, "alice"), site.incident_id,
+                     statements.StatementInput(headline="Second words", next_update="30m"))
+    hidden = statements.open_incident(settings, actor(settings, "alice"), "Payroll export leaks", "minor", [])
+    auth.set_password(settings, "sam", PASSWORD)
+    csrf = log_in(site.client, "sam")  # lands on the social page, which carries the CSRF token too
+    for form in ({"incident_id": str(hidden["id"])}, {"incident_id": str(site.incident_id),
+                                                      "statement_id": str(site.statement_id)}):
+        refused = site.client.post("/dashboard/statements", data={"csrf_token": csrf, "headline": "x", **form})
+        assert refused.status_code == 403 and "sam cannot" in refused.text
+        assert "Payroll export leaks" not in refused.text and "Login failures" not in refused.text
+        assert 'name="headline"' not in refused.text  # no editor at all
+    with transaction(settings.database_url) as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(
+            ["refused: draft", "refused: edit"]))).all()
+    assert sorted(actions) == ["refused: draft", "refused: edit"]
+
+
 def test_the_approver_sees_the_hash_in_the_inbox_and_approves(site):
     csrf = log_in(site.client, "bob")
     inbox = site.client.get("/dashboard/inbox").text
@@ -226,7 +249,9 @@ def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settin
     assert statements.get_statement(settings, draft["id"])["state"] == "published"
 
 
-def test_keeping_a_holding_statement_emails_links_and_the_holding_page_revokes_them(site, settings):
+def test_keeping_a_holding_statement_with_no_email_provider_says_the_links_were_logged_not_sent(site, settings):
+    """The embedded default has no email provider: the `log` provider records the email and sends
+    nothing, so no page says "emailed"; the Holding page says links cannot be emailed here."""
     from broadcaster import holding
     from broadcaster.store.models import User
 
@@ -236,9 +261,14 @@ def test_keeping_a_holding_statement_emails_links_and_the_holding_page_revokes_t
     statement_id = approved_holding_statement(settings)
     csrf = log_in(site.client, "alice")
     kept = site.client.post(f"/dashboard/statements/{statement_id}/keep", data={"csrf_token": csrf})
-    assert "kept as holding statement #1; links emailed to alice (not root: no email address; not bob" in kept.text
-    assert re.search(r"<td>alice</td><td>alice@example.com</td>.*?<td[^>]*>valid</td>", kept.text, re.S)
+    notice = re.search(r'<div class="flash notice">(.*?)</div>', kept.text, re.S).group(1)
+    assert notice.startswith("kept as holding statement #1; links for alice logged, not sent (no email provider "
+                             "configured") and "(not root: no email address; not bob" in notice
+    assert "emailed to" not in notice and 'id="no-email"' in kept.text
+    assert re.search(r"<td>alice</td><td>alice@example.com <span[^>]*>\(logged, not sent\)</span></td>"
+                     r".*?<td[^>]*>valid</td>", kept.text, re.S)
     fresh = site.client.post("/dashboard/holding/1/links", data={"csrf_token": csrf})
-    assert "links emailed to alice" in fresh.text and fresh.text.count(">revoked</td>") == 1
+    assert "links for alice logged, not sent" in fresh.text
+    assert fresh.text.count(">valid</td>") == 2 and ">revoked</td>" not in fresh.text  # a logged email reached nobody
     revoked = site.client.post("/dashboard/holding/1/links/revoke", data={"csrf_token": csrf})
-    assert "1 link(s) revoked" in revoked.text and ">valid</td>" not in revoked.text
+    assert "2 link(s) revoked" in revoked.text and ">valid</td>" not in revoked.text

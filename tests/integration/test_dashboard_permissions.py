@@ -1,60 +1,68 @@
 """Every dashboard page and form × every role: allowed, or refused from the permission table (and
 audited), as the API is. One table; a test checks it names every dashboard route. And no
-dashboard route answers 5xx to an id too large for any database."""
+dashboard route answers 5xx to an id too large for any database.
+
+"Allowed" is shown, not assumed: a page answers 200, and a form leaves an audit row of this user's
+that is not a refusal for the role (the use case ran, or refused for one of its own rules: every
+form's target exists). "Refused" is this user's audited refusal of this action for the role."""
 
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from broadcaster import auth
+from broadcaster import auth, holding, publish, social, statements
 from broadcaster.store.db import transaction
-from broadcaster.store.models import AuditEvent
+from broadcaster.store.models import AuditEvent, SocialPost, utcnow
+from tests.conftest import actor, add_user
+from tests.fakes.x_server import running_x, x_settings
 from tests.integration.api_fixtures import USERS, install
+from tests.integration.engine import approved_statement
+from tests.integration.holding_data import approved_holding_statement
 
 A, P, ADMIN, SOCIAL = "author", "approver", "admin", "social"
 READERS = {A, P, ADMIN}
 WRITERS = {A, ADMIN}
 
-# (method, path, form, the roles that may use it). {s}: a statement waiting for approval, {i}: its incident,
-# {p}: a customer's post.
+# (method, path, form, the action in PERMISSIONS, the roles that may use it). {s}: a statement waiting for
+# approval, {i}: its incident, {p}: a customer's post (free text proposed for it), 1: holding statement #1.
 PAGES = [
-    ("GET", "/dashboard", None, READERS | {SOCIAL}),  # the social team lands on its own page
-    ("POST", "/dashboard/incidents", {"title": "Checkout down", "impact": "minor"}, WRITERS),
-    ("GET", "/dashboard/incidents/{i}", None, READERS),
-    ("GET", "/dashboard/incidents/{i}/new", None, WRITERS),
-    ("GET", "/dashboard/statements/{s}/edit", None, WRITERS),
+    ("GET", "/dashboard", None, "read", READERS | {SOCIAL}),  # the social team lands on its own page
+    ("POST", "/dashboard/incidents", {"title": "Checkout down", "impact": "minor"}, "open incident", WRITERS),
+    ("GET", "/dashboard/incidents/{i}", None, "read", READERS),
+    ("GET", "/dashboard/incidents/{i}/new", None, "draft", WRITERS),
+    ("GET", "/dashboard/statements/{s}/edit", None, "edit", WRITERS),
     ("POST", "/dashboard/statements", {"incident_id": "{i}", "headline": "H", "body": "B", "next_update": "30m"},
-     WRITERS),
-    ("GET", "/dashboard/statements/{s}", None, READERS),
-    ("POST", "/dashboard/statements/{s}/submit", {}, WRITERS),
-    ("POST", "/dashboard/statements/{s}/withdraw", {}, WRITERS),
-    ("POST", "/dashboard/statements/{s}/approve", {"content_hash": "0" * 12}, {P}),
-    ("POST", "/dashboard/statements/{s}/reject", {"comment": "Too vague"}, {P}),
-    ("POST", "/dashboard/statements/{s}/publish", {}, WRITERS),
-    ("POST", "/dashboard/statements/{s}/keep", {}, WRITERS),
-    ("GET", "/dashboard/holding", None, READERS),
-    ("POST", "/dashboard/holding/1/activate", {}, READERS),
-    ("POST", "/dashboard/holding/1/links", {}, READERS),
-    ("POST", "/dashboard/holding/1/links/revoke", {}, READERS),
-    ("GET", "/dashboard/inbox", None, READERS),
-    ("GET", "/dashboard/statements/{s}/progress", None, READERS),
-    ("GET", "/dashboard/send-log", None, READERS),
-    ("GET", "/dashboard/consistency", None, READERS),
-    ("GET", "/dashboard/admin", None, {ADMIN}),
-    ("POST", "/dashboard/admin/users", {"name": "dave", "roles": "author"}, {ADMIN}),
-    ("POST", "/dashboard/admin/users/roles", {"name": "alice", "roles": "author"}, {ADMIN}),
-    ("POST", "/dashboard/admin/tokens", {"user": "alice", "role": "author"}, {ADMIN}),
-    ("POST", "/dashboard/admin/tokens/1/revoke", {}, {ADMIN}),
-    ("POST", "/dashboard/admin/subscribers", {"email": "new@example.com"}, {ADMIN}),
-    ("POST", "/dashboard/admin/subscribers/1/remove", {}, {ADMIN}),
-    ("GET", "/dashboard/social", None, {SOCIAL, ADMIN}),
-    ("POST", "/dashboard/social/pull", {}, {SOCIAL, ADMIN}),
-    ("POST", "/dashboard/social/search", {"query": "login down"}, {SOCIAL, ADMIN}),
-    ("POST", "/dashboard/social/posts/{p}/reply", {"variant": "1"}, {SOCIAL}),
-    ("POST", "/dashboard/social/posts/{p}/skip", {}, {SOCIAL}),
-    ("POST", "/dashboard/social/posts/{p}/free-text", {"text": "Try the mobile app"}, {SOCIAL}),
-    ("POST", "/dashboard/social/posts/{p}/free-text/approve", {"content_hash": "0" * 12}, {P}),
+     "draft", WRITERS),
+    ("GET", "/dashboard/statements/{s}", None, "read", READERS),
+    ("POST", "/dashboard/statements/{s}/submit", {}, "submit", WRITERS),
+    ("POST", "/dashboard/statements/{s}/withdraw", {}, "withdraw", WRITERS),
+    ("POST", "/dashboard/statements/{s}/approve", {"content_hash": "0" * 12}, "approve", {P}),
+    ("POST", "/dashboard/statements/{s}/reject", {"comment": "Too vague"}, "reject", {P}),
+    ("POST", "/dashboard/statements/{s}/publish", {}, "publish", WRITERS),
+    ("POST", "/dashboard/statements/{s}/keep", {}, "keep holding", WRITERS),
+    ("GET", "/dashboard/holding", None, "read", READERS),
+    ("POST", "/dashboard/holding/1/activate", {}, "activate holding", READERS),
+    ("POST", "/dashboard/holding/1/links", {}, "activate holding", READERS),
+    ("POST", "/dashboard/holding/1/links/revoke", {}, "activate holding", READERS),
+    ("GET", "/dashboard/inbox", None, "read", READERS),
+    ("GET", "/dashboard/statements/{s}/progress", None, "read", READERS),
+    ("GET", "/dashboard/send-log", None, "read", READERS),
+    ("GET", "/dashboard/consistency", None, "read", READERS),
+    ("GET", "/dashboard/admin", None, "manage users", {ADMIN}),
+    ("POST", "/dashboard/admin/users", {"name": "dave", "roles": "author"}, "manage users", {ADMIN}),
+    ("POST", "/dashboard/admin/users/roles", {"name": "alice", "roles": "author"}, "manage users", {ADMIN}),
+    ("POST", "/dashboard/admin/tokens", {"user": "alice", "role": "author"}, "manage tokens", {ADMIN}),
+    ("POST", "/dashboard/admin/tokens/1/revoke", {}, "manage tokens", {ADMIN}),
+    ("POST", "/dashboard/admin/subscribers", {"email": "new@example.com"}, "manage subscribers", {ADMIN}),
+    ("POST", "/dashboard/admin/subscribers/1/remove", {}, "manage subscribers", {ADMIN}),
+    ("GET", "/dashboard/social", None, "read social", {SOCIAL, ADMIN}),
+    ("POST", "/dashboard/social/pull", {}, "social pull", {SOCIAL, ADMIN}),
+    ("POST", "/dashboard/social/search", {"query": "login down"}, "social pull", {SOCIAL, ADMIN}),
+    ("POST", "/dashboard/social/posts/{p}/reply", {"variant": "1"}, "social reply", {SOCIAL}),
+    ("POST", "/dashboard/social/posts/{p}/skip", {}, "social reply", {SOCIAL}),
+    ("POST", "/dashboard/social/posts/{p}/free-text", {"text": "Try the mobile app"}, "social reply", {SOCIAL}),
+    ("POST", "/dashboard/social/posts/{p}/free-text/approve", {"content_hash": "0" * 12}, "approve reply", {P}),
 ]
 POST_ID = "1860000000000000042"
 
@@ -69,10 +77,32 @@ def site(settings):
     return install(settings, dispatch=lambda settings, ids: None)
 
 
+@pytest.fixture
+def everything(database_url):
+    """The installation with every form's target there: holding statement #1 (approved, with a link for
+    alice), another incident live on a fake X with a customer's post about it (free text proposed for it),
+    and token 1 and subscriber 1 (the installation's)."""
+    from tests.conftest import make_settings
+
+    with running_x() as x:
+        settings = make_settings(database_url, **x_settings(x), x_rate="100000/second")
+        site = install(settings, dispatch=lambda settings, ids: None)
+        add_user(settings, "ally", ["author"], email="ally@example.com")
+        holding.set_pin(settings, "ally", "1357")
+        holding.keep(settings, actor(settings, "alice"), approved_holding_statement(settings, "alice", "bob"))
+        live = approved_statement(settings, "Payments are slow")
+        publish.publish(settings, actor(settings, "alice"), live, dispatch=lambda settings, ids: None)
+        with transaction(settings.database_url) as s:
+            s.add(SocialPost(id=POST_ID, author_username="customer", text="@acme slow?", lane="mention",
+                             found_by="mentions", pulled_at=utcnow(), posted_at=utcnow(),
+                             incident_id=statements.get_statement(settings, live)["incident_id"]))
+        social.propose(settings, actor(settings, "sam"), POST_ID, "We are on it: payments are slow, not lost.")
+        yield site, settings
+
+
 def log_in(site, settings, name: str) -> str:
     """A session for `name` (the login form is tested elsewhere); returns its CSRF token."""
     from broadcaster.web.api import SESSION_COOKIE
-    from tests.conftest import actor
 
     cookie, csrf = auth.start_session(settings, actor(settings, name))
     site.client.cookies.set(SESSION_COOKIE, cookie)
@@ -95,28 +125,45 @@ def test_the_table_covers_every_dashboard_route(site):
     routes = {(method, route.path) for route in page_routes() if route.path.startswith("/dashboard")
               for method in route.methods - {"HEAD"}}
     table = {(method, re.sub(r"/1(/|$)", r"/{id}\1", path).replace("{i}", "{incident_id}")
-              .replace("{s}", "{statement_id}").replace("{p}", "{post_id}")) for method, path, _, _ in PAGES}
+              .replace("{s}", "{statement_id}").replace("{p}", "{post_id}")) for method, path, _, _, _ in PAGES}
     named = {(method, re.sub(r"\{(subscriber_id|token_id|number)\}", "{id}", path)) for method, path in routes}
     assert named == table
 
 
+def _audit_of(settings, user_id: int, after: int) -> list[tuple[str, str]]:
+    """(action, reason) of this user's audit rows after row `after`."""
+    with transaction(settings.database_url) as s:
+        rows = s.execute(select(AuditEvent.action, AuditEvent.detail).where(
+            AuditEvent.actor_id == user_id, AuditEvent.id > after)).all()
+    return [(action, (detail or {}).get("reason", "")) for action, detail in rows]
+
+
 @pytest.mark.parametrize("role", [A, P, ADMIN, SOCIAL])
-@pytest.mark.parametrize("method, path, form, roles", PAGES, ids=[f"{m} {p}" for m, p, _, _ in PAGES])
-def test_each_role_is_allowed_or_refused_by_the_table(site, settings, role, method, path, form, roles):
+@pytest.mark.parametrize("method, path, form, action, roles", PAGES, ids=[f"{m} {p}" for m, p, _, _, _ in PAGES])
+def test_each_role_is_allowed_or_refused_by_the_table(everything, role, method, path, form, action, roles):
+    site, settings = everything
     csrf = log_in(site, settings, USERS[role])
+    me = actor(settings, USERS[role])
+    with transaction(settings.database_url) as s:
+        before = s.scalar(select(func.max(AuditEvent.id))) or 0
     url = _fill(path, site)
     if method == "GET":
         response = site.client.get(url)
     else:
         response = site.client.post(url, data={"csrf_token": csrf, **{k: _fill(v, site) for k, v in form.items()}})
     assert response.status_code < 500, response.text
+    written = _audit_of(settings, me.id, before)
+    role_refusal = (f"refused: {action}", f"{me.name} cannot {action}: needs role")
+    refused_for_role = [(a, why) for a, why in written if a == role_refusal[0] and why.startswith(role_refusal[1])]
     if role in roles:
-        assert "needs role" not in response.text, response.text
+        assert refused_for_role == [], written
+        if method == "GET":
+            assert response.status_code == 200, response.text
+        else:  # the use case ran, or refused for a rule of its own: either way it left this user's audit row
+            assert written, response.text
         return
-    assert "needs role" in response.text
-    with transaction(settings.database_url) as s:
-        refusals = s.scalars(select(AuditEvent.action).where(AuditEvent.action.startswith("refused: "))).all()
-    assert refusals, "a refusal is audited"
+    assert "needs role" in response.text and (method == "POST" or response.status_code == 403)  # a form: a flash
+    assert refused_for_role, written  # this user's refusal of this action, audited
 
 
 ID_TOO_LARGE = "99999999999999999999"
@@ -142,7 +189,7 @@ def test_no_dashboard_route_answers_5xx_to_an_id_too_large(site, settings):
 
 def test_every_dashboard_form_refuses_a_post_without_the_csrf_token(site, settings):
     log_in(site, settings, USERS[ADMIN])
-    forms = [(path, form) for method, path, form, _ in PAGES if method == "POST"] + [("/logout", {})]
+    forms = [(path, form) for method, path, form, _, _ in PAGES if method == "POST"] + [("/logout", {})]
     for path, form in forms:
         response = site.client.post(_fill(path, site), data={k: _fill(v, site) for k, v in form.items()})
         assert response.status_code == 403 and "security token" in response.text, path

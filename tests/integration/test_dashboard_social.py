@@ -99,6 +99,59 @@ def test_a_queue_form_without_the_csrf_token_is_refused_and_audited(site, x):
     assert social.inbox(site.settings)["posts"][0]["state"] == "new"
 
 
+def test_a_reply_from_a_page_showing_words_no_longer_live_is_refused_and_the_page_shows_the_new_ones(site, x):
+    post = x.mention()
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+    page = site.client.get("/dashboard/social").text
+    form = re.search(rf'action="/dashboard/social/posts/{post}/reply"(.*?)</form>', page, re.S).group(1)
+    shown = re.search(r'name="statement_id" value="(\d+)"', form).group(1)
+    settings = site.settings
+    second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
+    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
+
+    answer = site.client.post(f"/dashboard/social/posts/{post}/reply",
+                              data={"csrf_token": csrf, "variant": "2", "statement_id": shown})
+
+    error = re.search(r'<div class="flash error" role="alert">(.*?)</div>', answer.text, re.S).group(1)
+    assert "the words changed" in error and html.escape(variants(site)[1]) in error
+    assert x.replies_to(post) == [] and f'name="statement_id" value="{second}"' in answer.text
+
+
+def test_the_page_reads_one_page_of_each_section_however_many_posts_the_outage_brings(site, x):
+    from sqlalchemy import event
+
+    from broadcaster.store.models import SocialPost
+    from broadcaster.web.dashboard_social import PAGE_SIZE
+    from tests.integration.test_api_social import a_busy_inbox
+
+    ids = a_busy_inbox(site.settings, 300, 60)
+    for post in ids[:PAGE_SIZE + 5]:  # more queued replies than one page holds
+        social.reply(site.settings, actor(site.settings, "sam"), post, dispatch=lambda settings, ids: None)
+    log_in(site.client, "sam")
+    loaded = []
+
+    def count(target, _context):
+        loaded.append(target.id)
+
+    event.listen(SocialPost, "load", count)
+    try:
+        shown = site.client.get("/dashboard/social")
+    finally:
+        event.remove(SocialPost, "load", count)
+
+    assert shown.status_code == 200 and len(loaded) <= 4 * PAGE_SIZE, len(loaded)  # not 2 x 360 posts
+    assert f'href="#queue">Queue ({PAGE_SIZE + 5})' in shown.text
+    assert len(re.findall(r'id="queued-\d', shown.text)) == PAGE_SIZE
+    assert len(re.findall(r'id="human-\d', shown.text)) == PAGE_SIZE
+    assert f'href="?queue_offset={PAGE_SIZE}#queue"' in shown.text
+    assert f'href="?human_offset={PAGE_SIZE}#human-only"' in shown.text
+    older = site.client.get(f"/dashboard/social?queue_offset={PAGE_SIZE}").text
+    assert len(re.findall(r'id="queued-\d', older)) == 5 and f'id="queued-{ids[0]}"' in older  # the oldest queued, last
+    human = site.client.get(f"/dashboard/social?human_offset={PAGE_SIZE}").text
+    assert len(re.findall(r'id="human-\d', human)) == 10 and f'id="human-{ids[-1]}"' in human
+
+
 def test_a_user_without_the_social_role_gets_403_and_no_social_link(site, x):
     post = x.mention()
     social.pull(site.settings)

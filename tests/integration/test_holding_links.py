@@ -1,8 +1,13 @@
-"""Switching on a holding statement from an emailed link: a standing link per person, to a
-confirm page that shows every channel's words; only its POST with the person's PIN switches the
-statement on, once. Expired, reused, revoked, for other words, for someone who lost the role or
-the address, forged, or opened by GET only: refused, answered on the page, and audited."""
+"""Switching on a holding statement from an emailed link: a standing link per person, emailed
+through SendGrid's SDK (to the fake provider, over HTTP), to a confirm page that shows every
+channel's words; only its POST with the person's PIN switches the statement on, once. Expired,
+reused, revoked, for other words, for someone who lost the role or the address, forged, or opened
+by GET only: refused, answered on the page, and audited. An email that fails leaves the person
+the link they had; with no email provider nothing is said to be sent, and no secret is logged."""
 
+import logging
+import re
+import threading
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -16,9 +21,10 @@ from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import InvalidInput
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
-from broadcaster.store.models import AuditEvent, Delivery, HoldingLink, Statement, User, utcnow
+from broadcaster.store.models import Approval, AuditEvent, Delivery, HoldingLink, Statement, User, utcnow
 from broadcaster.web.app import create_app
 from tests.conftest import actor, add_user, make_settings
+from tests.fakes.server import running_fake
 from tests.integration.holding_data import approved_holding_statement
 
 PUBLIC_URL = "https://broadcaster.example.com"
@@ -26,11 +32,20 @@ TWILIO_TOKEN = "twilio-auth-token"
 BOB_PHONE = "+14155550142"
 
 
+@pytest.fixture(scope="module")
+def sendgrid():
+    """The fake provider, for SendGrid (the links' emails go through the official SDK)."""
+    with running_fake() as server:
+        yield server
+
+
 @pytest.fixture
-def calm(database_url):
+def calm(database_url, sendgrid):
     """Alice (author) wrote a holding statement, Bob (approver) approved it; both have a PIN and an
     email; Carol (author) has an email but no PIN; Sam (social) may not switch anything on."""
-    settings = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TWILIO_TOKEN)
+    sendgrid.reset()
+    settings = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TWILIO_TOKEN,
+                             sendgrid_api_key="SG.test", sendgrid_host=sendgrid.url, sendgrid_rate="100000/second")
     add_user(settings, "alice", ["author"], email="alice@example.com")
     add_user(settings, "bob", ["approver"], email="bob@example.com", phone=BOB_PHONE)
     add_user(settings, "carol", ["author"], email="carol@example.com")
@@ -69,10 +84,17 @@ def last_audit(settings) -> tuple[str, dict]:
         return row.action, row.detail
 
 
-def test_each_person_who_may_switch_it_on_gets_a_link_and_the_others_are_told_why_not(calm):
+def mailed_links(sendgrid, address: str) -> list[str]:
+    """The links in the emails the provider took for `address`, oldest first."""
+    return [re.search(r"https://\S+/hold/\d+\?t=[\w.-]+", m["content"][0]["value"]).group(0)
+            for m in sendgrid.messages()["email"] if m["to"] == address]
+
+
+def test_each_person_who_may_switch_it_on_gets_a_link_and_the_others_are_told_why_not(calm, sendgrid):
     _, _, _, sent = calm
     assert {(s.user, s.email, s.provider) for s in sent["sent"]} == {
-        ("alice", "alice@example.com", "log"), ("bob", "bob@example.com", "log")}
+        ("alice", "alice@example.com", "sendgrid"), ("bob", "bob@example.com", "sendgrid")}
+    assert mailed_links(sendgrid, "bob@example.com") == [next(s.url for s in sent["sent"] if s.user == "bob")]
     reasons = {s["user"]: s["reason"] for s in sent["skipped"]}
     assert "no PIN yet" in reasons["carol"] and reasons["root"] == "no email address"  # admins may switch it on
     assert "sam" not in reasons  # the social team is not asked
@@ -165,16 +187,46 @@ def test_a_link_sent_to_an_address_the_user_no_longer_has_is_refused(calm, clien
     refused(client, settings, *link_of(sent, "bob"), "4821", "that is no longer bob", sid)
 
 
-def test_a_wrong_pin_switches_nothing_on_and_three_revoke_the_link(calm, client):
+def pin_form(page: str) -> str | None:
+    """The confirm page's form with its PIN field, if the page has one."""
+    found = re.search(r'<form method="post".*?name="pin".*?</form>', page, re.S)
+    return found.group(0) if found else None
+
+
+def test_a_wrong_pin_switches_nothing_on_shows_the_form_again_and_three_revoke_the_link(calm, client):
     settings, sid, _, sent = calm
     path, token = link_of(sent, "bob")
     first = client.post(path, data={"t": token, "pin": "0000"})
     assert first.status_code == 403 and "wrong PIN for bob: 2 tries left" in first.text
+    form = pin_form(first.text)  # on a phone in an outage: the PIN field again, not a page to go Back from
+    assert form and f'value="{token}"' in form and "autofocus" in form
+    assert "We are aware of problems logging in" in first.text
     assert last_audit(settings)[0] == "refused: activate holding by link"
-    client.post(path, data={"t": token, "pin": "0001"})
-    assert "this link is revoked" in client.post(path, data={"t": token, "pin": "0002"}).text
+    assert pin_form(client.post(path, data={"t": token, "pin": "0001"}).text)
+    third = client.post(path, data={"t": token, "pin": "0002"})
+    assert "this link is revoked" in third.text and pin_form(third.text) is None
     assert "revoked" in client.post(path, data={"t": token, "pin": "4821"}).text
     assert state(settings, sid) == "approved"
+
+
+def test_a_switch_on_that_publishing_refuses_does_not_use_the_link_up(calm, client):
+    """The link's checks pass, the PIN is right, but publish refuses (here: the approval's seal no longer
+    verifies): nothing goes live, the page says why with the PIN field, and the link still works."""
+    settings, sid, _, sent = calm
+    with transaction(settings.database_url) as s:
+        seal = s.scalar(select(Approval.seal).where(Approval.statement_id == sid))
+        s.execute(update(Approval).where(Approval.statement_id == sid).values(seal="0" * 64))
+    path, token = link_of(sent, "bob")
+
+    refused = client.post(path, data={"t": token, "pin": "4821"})
+
+    assert refused.status_code == 403 and "has no valid seal" in refused.text and pin_form(refused.text)
+    assert state(settings, sid) == "approved"
+    assert {link["user"]: link["state"] for link in holding_links.list_links(settings, [1])}["bob"] == "valid"
+    with transaction(settings.database_url) as s:  # the cause fixed: the same link switches it on
+        s.execute(update(Approval).where(Approval.statement_id == sid).values(seal=seal))
+    switched = client.post(path, data={"t": token, "pin": "4821"})
+    assert switched.status_code == 200 and "Switched on" in switched.text and state(settings, sid) == "published"
 
 
 def test_a_fresh_link_revokes_the_older_one_and_revoke_ends_them_all(calm, client):
@@ -237,10 +289,118 @@ def test_holding_links_over_the_api_never_contain_the_link(calm, client):
 
 def test_the_access_log_keeps_no_links_secret(calm, client, caplog):
     """uvicorn logs every request line; a link's `t=` would let whoever reads the log use it."""
-    import logging
-
     path, token = link_of(calm[3], "bob")
     with caplog.at_level(logging.INFO, logger="uvicorn.access"):
         logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
                                                  f"{path}?t={token}&x=1", "1.1", 200)
     assert token.split(".")[0] not in caplog.text and f"{path}?t=[hidden]&x=1" in caplog.text
+
+
+def link_states(settings, user: str, number: int = 1) -> list[str]:
+    """The states of `user`'s links, oldest first."""
+    return [link["state"] for link in holding_links.list_links(settings, [number]) if link["user"] == user]
+
+
+@pytest.mark.parametrize("fault, new_state", [
+    ({"invalid_emails": ["bob@example.com"]}, "not sent"),  # SendGrid refuses it: nobody has that link
+    ({"fail_next": 1, "status": 503, "provider": "sendgrid"}, "unconfirmed"),  # no answer: it may still arrive
+])
+def test_fresh_links_whose_email_fails_leave_each_person_the_link_they_had(calm, client, sendgrid, fault, new_state):
+    """In an outage that degrades SendGrid, "Email fresh links" must not take away the link in someone's
+    mailbox: the older link is revoked only once the new email has gone, and the answer and the audit
+    row say who really got one."""
+    settings, sid, number, sent = calm
+    sendgrid.faults(**fault)
+
+    fresh = holding_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
+
+    assert fresh["sent"] == [] and "not sent" in fresh["skipped"][0]["reason"]
+    assert link_states(settings, "bob") == ["valid", new_state]
+    action, detail = last_audit(settings)
+    assert action == "send holding links" and detail["to"] == [] and detail["not_sent"][0]["user"] == "bob"
+    path, token = link_of(sent, "bob")  # the link in bob's mailbox still works
+    assert client.get(f"{path}?t={token}").status_code == 200
+    sendgrid.faults(clear=True)
+    again = holding_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
+    assert [s.user for s in again["sent"]] == ["bob"] and last_audit(settings)[1]["to"] == ["bob"]
+    assert link_states(settings, "bob")[-1] == "valid" and link_states(settings, "bob").count("valid") == 1
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_fresh_links_asked_for_twice_at_once_leave_one_valid_link(calm, round_):
+    """Two "Email fresh links" at the same moment (two approvers' clicks, a click and a `HOLD 1` text):
+    each person ends with exactly one valid link, never two."""
+    settings, _, number, _ = calm
+    together, errors = threading.Barrier(2), []
+
+    def fresh(name: str) -> None:
+        together.wait(timeout=30)
+        try:
+            holding_links.send_links(settings, actor(settings, name), number, ["bob"])
+        except Exception as exc:  # noqa: BLE001 - reported below, with the other thread's outcome
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fresh, args=(name,)) for name in ("alice", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert link_states(settings, "bob").count("valid") == 1 and len(link_states(settings, "bob")) == 3
+
+
+def test_with_no_email_provider_links_are_said_to_be_logged_not_sent_and_no_secret_is_logged(database_url, caplog):
+    """The embedded default (no SendGrid key) or BROADCASTER_SIMULATE: the `log` provider records the email
+    and sends nothing. Nobody is told a link was emailed, the log holds no link's secret, and the links people
+    already have keep working (a logged email reached nobody)."""
+    settings = make_settings(database_url, public_url=PUBLIC_URL, sendgrid_api_key="SG.test", simulate=True)
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"], email="bob@example.com")
+    holding.set_pin(settings, "bob", "4821")
+    number = holding.keep(settings, actor(settings, "alice"), approved_holding_statement(settings))["number"]
+
+    with caplog.at_level(logging.INFO, logger="broadcaster.send"):
+        first = holding_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
+        second = holding_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
+
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "broadcaster.send")
+    for result in (first, second):
+        [link] = result["sent"]
+        assert link.provider == "log"
+        assert link.url.split("?t=")[1].split(".")[0] not in logged  # neither the nonce nor the signature
+    shown = re.findall(r"/hold/\d+\?t=([^\"\s<\\]*)", logged)
+    assert shown and set(shown) == {"[hidden]"}  # each link is in the log, its secret is not
+    assert link_states(settings, "bob") == ["valid", "valid"]
+    assert {link["provider"] for link in holding_links.list_links(settings, [number])} == {"log"}
+    assert holding_links.summary(first)["sent"][0]["provider"] == "log"
+
+
+def test_with_no_email_provider_the_cli_shows_you_your_own_link_and_nobody_elses(database_url, monkeypatch):
+    """On a laptop (the embedded default) nothing can be emailed: `holding links N --to YOU --as YOU` prints
+    your link in the terminal, never in a log; someone else's link is never printed."""
+    from typer.testing import CliRunner
+
+    from broadcaster.cli import app as cli_app
+    from broadcaster.config import get_settings
+
+    settings = make_settings(database_url, public_url=PUBLIC_URL)
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"], email="bob@example.com")
+    holding.set_pin(settings, "bob", "4821")
+    holding.keep(settings, actor(settings, "alice"), approved_holding_statement(settings))
+    for name, value in (("DATABASE_URL", database_url), ("SECRET_KEY", settings.secret_key),
+                        ("PUBLIC_URL", PUBLIC_URL)):
+        monkeypatch.setenv(f"BROADCASTER_{name}", value)
+    get_settings.cache_clear()
+    try:
+        mine = CliRunner().invoke(cli_app, ["holding", "links", "1", "--to", "bob", "--as", "bob"])
+        theirs = CliRunner().invoke(cli_app, ["holding", "links", "1", "--to", "bob", "--as", "alice"])
+    finally:
+        get_settings.cache_clear()
+    assert mine.exit_code == 0 and "link for bob <bob@example.com> logged, not sent" in mine.output, mine.output
+    url = re.search(r"your link: (\S+)", mine.output).group(1)
+    path, token = url.removeprefix(PUBLIC_URL).split("?t=")
+    with TestClient(create_app(settings)) as client:
+        assert client.get(f"{path}?t={token}").status_code == 200  # the link works
+    assert "logged, not sent" in theirs.output and "your link" not in theirs.output and "?t=" not in theirs.output

@@ -159,3 +159,29 @@ def test_inbound_sms_approval_is_refused_and_logged(pending, client, phone_setti
 def test_stop_still_means_stop(pending, client):
     response = text(client, "STOP", sid="SM3")
     assert response.status_code == 200 and "Approved" not in response.text
+
+
+def test_a_link_whose_signature_is_not_ascii_is_refused_on_the_page(pending, client, phone_settings):
+    """The nonce is right, the signature edited into other characters: a page saying so, never a 500."""
+    sid, secrets, _ = pending
+    path, token = path_of(secrets["email"]).split("?t=")
+    nonce = token.split(".")[0]
+    for response in (client.get(path, params={"t": f"{nonce}.{'é' * 32}"}),
+                     client.post(path, data={"t": f"{nonce}.²"})):
+        assert response.status_code == 403 and "not valid" in response.text
+    assert state(phone_settings, sid) == "pending_approval"
+
+
+def test_the_log_provider_records_the_approval_email_without_the_links_secret(pending, phone_settings, caplog):
+    """No email provider: the email is only logged, and an approval link needs no PIN, so the log must not
+    hold its secret ("reading the server's log approves nothing")."""
+    import logging
+
+    sid, _, _ = pending
+    with caplog.at_level(logging.INFO, logger="broadcaster.send"):
+        sent = phone_approval.notify_approvers(phone_settings, sid)
+    [link] = [s.secret for s in sent if s.kind == "email"]
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "broadcaster.send")
+    nonce, signature = link.split("?t=")[1].split(".")
+    assert "/approve/" in logged and "?t=[hidden]" in logged
+    assert nonce not in logged and signature not in logged

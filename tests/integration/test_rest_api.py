@@ -92,6 +92,17 @@ def test_bad_input_is_a_422_problem_naming_the_field_without_a_traceback(site):
     assert "Traceback" not in domain.text and "impact" in domain.json()["detail"]
 
 
+def test_a_nul_character_in_any_value_is_a_422_problem_naming_it_on_both_backends(site):
+    """PostgreSQL keeps no NUL in text (SQLite would): refused up front, saying where, never a 500."""
+    for answer, field in (
+        (call(site, "admin", "GET", "/send-log", params={"channel": "sms\x00"}), "channel"),
+        (call(site, "author", "POST", "/incidents", json={"title": "Login\u0000down", "impact": "minor"}), "title"),
+        (call(site, "admin", "GET", "/subscribers", params={"q": "\x00"}), "q"),
+    ):
+        assert answer.status_code == 422 and answer.headers["content-type"] == PROBLEM, answer.text
+        assert answer.json()["field"] == field and "NUL" in answer.json()["detail"]
+
+
 def test_approving_other_words_than_stored_is_refused_with_both_hashes(site):
     response = call(site, "approver", "POST", f"/statements/{site.statement_id}/approve",
                     json={"content_hash": "0" * 64})

@@ -2,6 +2,7 @@
 
 import json
 import multiprocessing
+import threading
 import time
 
 import pytest
@@ -11,11 +12,11 @@ from broadcaster import publish, social, statements
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.delivery.sweep import sweep
-from broadcaster.domain.errors import NotAllowed, NotFound
+from broadcaster.domain.errors import IllegalTransition, NotAllowed, NotFound
 from broadcaster.domain.hashing import sha256_of
 from broadcaster.statements import StatementInput
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Delivery, DeliveryEvent, SocialReply
+from broadcaster.store.models import Delivery, DeliveryEvent, SocialPost, SocialReply
 from tests.conftest import actor, add_user, make_settings
 from tests.fakes.x_server import USERNAME, running_x, x_settings
 from tests.integration.engine import Workers, approved_statement, as_env, wait_until
@@ -225,6 +226,46 @@ def test_one_reply_per_post_under_concurrent_queueing_from_two_processes(social_
     assert picked == {post: "sam" if outcome == "queued" else "tess" for post, outcome in zip(posts, sam, strict=True)}
 
 
+def test_skip_and_reply_to_one_post_at_the_same_moment_leave_it_skipped_or_replied_never_both(social_settings, x):
+    """Two team members, one clicks Skip as the other clicks Reply: the post row is locked by both, so
+    whichever comes second is refused."""
+    live_incident(social_settings)
+    posts = [x.mention(f"@acme down? {i}") for i in range(15)]
+    social.pull(social_settings)
+    together, outcomes = threading.Barrier(2), {"skip": [], "reply": []}
+
+    def each(kind: str, act) -> None:
+        for post in posts:
+            together.wait(timeout=60)
+            try:
+                act(post)
+                outcomes[kind].append("done")
+            except NotAllowed as refusal:
+                outcomes[kind].append(str(refusal))
+
+    skipper = threading.Thread(target=each, args=("skip", lambda post: social.skip(
+        social_settings, actor(social_settings, "tess"), post)))
+    replier = threading.Thread(target=each, args=("reply", lambda post: social.reply(
+        social_settings, actor(social_settings, "sam"), post, dispatch=no_dispatch)))
+    for thread in (skipper, replier):
+        thread.start()
+    for thread in (skipper, replier):
+        thread.join(timeout=120)
+
+    pairs = list(zip(outcomes["skip"], outcomes["reply"], strict=True))
+    assert len(pairs) == len(posts) and all((a == "done") != (b == "done") for a, b in pairs), pairs
+    after = states(social_settings)
+    assert all(after[post] == ("skipped" if a == "done" else "queued")
+               for post, (a, _) in zip(posts, pairs, strict=True))
+    with transaction(social_settings.database_url) as s:
+        replied = set(s.scalars(select(SocialReply.post_id)))
+        skipped = set(s.scalars(select(SocialPost.id).where(SocialPost.skipped_at.is_not(None))))
+    assert replied.isdisjoint(skipped) and replied | skipped == set(posts)
+    queued = next(post for post, (a, _) in zip(posts, pairs, strict=True) if a != "done")
+    with pytest.raises(NotAllowed, match="already has a reply"):  # the id as a form may send it, spaces and all
+        social.skip(social_settings, actor(social_settings, "tess"), f" {queued} ")
+
+
 def test_a_reply_queued_on_a_superseded_version_is_held_then_rebased_on_the_live_one(social_settings, x):
     incident_id, first = live_incident(social_settings)
     post = x.mention()
@@ -270,6 +311,27 @@ def test_free_text_without_approval_is_refused(social_settings, x):
 
     social.approve_text(social_settings, carol, post, proposed["hash"][:12], dispatch=send_now)
     assert [r["text"] for r in x.replies_to(post)] == ["Hi! Try the mobile app while we fix this."]
+
+
+def test_a_reply_for_the_words_of_a_version_no_longer_live_is_refused_and_says_the_new_words(social_settings, x):
+    """The page showed v1's variants; v2 went live before the click: nothing is queued in words the
+    user did not see, and the refusal shows the new ones."""
+    incident_id, first = live_incident(social_settings)
+    post = x.mention()
+    social.pull(social_settings)
+    second = next_version(social_settings, incident_id, "We found the cause of the login failures")
+    publish.publish(social_settings, actor(social_settings, "alice"), second, dispatch=send_now)
+    new_words = statements.preview(social_settings, second)["channels"]["reply"]["variant2"]
+
+    with pytest.raises(IllegalTransition, match="the words changed") as refused:
+        social.reply(social_settings, actor(social_settings, "sam"), post, variant=2, statement_id=first,
+                     dispatch=send_now)
+
+    assert new_words in str(refused.value) and "v2" in str(refused.value)
+    assert states(social_settings)[post] == "new" and x.replies_to(post) == []
+    queued = social.reply(social_settings, actor(social_settings, "sam"), post, variant=2, statement_id=second,
+                          dispatch=send_now)
+    assert queued["version"] == 2 and [r["text"] for r in x.replies_to(post)] == [new_words]
 
 
 def test_a_reply_needs_a_live_statement_and_a_known_post(social_settings, x):

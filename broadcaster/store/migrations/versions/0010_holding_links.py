@@ -27,6 +27,10 @@ def upgrade() -> None:
         sa.Column('used_at', sa.DateTime(), nullable=True),
         sa.Column('revoked_at', sa.DateTime(), nullable=True),
         sa.Column('pin_failures', sa.Integer(), server_default='0', nullable=False),
+        # When the email provider took the link's email (`provider` log: recorded, not sent): a
+        # person's older link is revoked only once the new one's email was taken.
+        sa.Column('sent_at', sa.DateTime(), nullable=True),
+        sa.Column('provider', sa.String(length=20), nullable=True),
         sa.ForeignKeyConstraint(['holding_id'], ['holding_statements.id']),
         sa.ForeignKeyConstraint(['user_id'], ['users.id']),
         sa.PrimaryKeyConstraint('id'),
