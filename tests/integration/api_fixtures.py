@@ -1,7 +1,10 @@
 """A small installation for API tests: one user per role with a token, an incident, a statement
-waiting for approval, and a subscriber."""
+waiting for approval, and a subscriber. The permission tables, hundreds of cases on one set of
+rows, seed a SQLite file once per module (`seeded_file`) and give each case a copy of it."""
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -25,7 +28,20 @@ class Installation:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
+@dataclass(frozen=True)
+class Seed:
+    tokens: dict[str, str]
+    incident_id: int
+    statement_id: int
+    content_hash: str
+
+
 def install(settings, **app_state) -> Installation:
+    return serve(settings, seed(settings), **app_state)
+
+
+def seed(settings) -> Seed:
+    """The installation's rows: users and their tokens, an incident, a submitted statement, a subscriber."""
     for role, name in USERS.items():
         add_user(settings, name, [role], phone=f"+1415555010{len(name)}")
     tokens = {role: auth.create_token(settings, name, role)["token"] for role, name in USERS.items()}
@@ -36,8 +52,32 @@ def install(settings, **app_state) -> Installation:
         next_update="30m"))
     submitted = statements.submit(settings, alice, statement["id"])
     people.add_subscriber(settings, email="c1@example.com", phone="+14155550123")
+    return Seed(tokens, incident["id"], statement["id"], submitted["content_hash"])
+
+
+def serve(settings, seeded: Seed, **app_state) -> Installation:
+    """The web app over a seeded database, and a client for it."""
     app = create_app(settings)
     for key, value in app_state.items():
         setattr(app.state, key, value)
-    return Installation(TestClient(app, raise_server_exceptions=False), tokens, incident["id"], statement["id"],
-                        submitted["content_hash"])
+    return Installation(TestClient(app, raise_server_exceptions=False), seeded.tokens, seeded.incident_id,
+                        seeded.statement_id, seeded.content_hash)
+
+
+def seeded_file(tmp_path_factory, sqlite_template: Path, build, **settings) -> tuple[Path, object]:
+    """A migrated SQLite file with `build(settings)` done on it once: (the file, what build returned)."""
+    from broadcaster.store.db import engine_for
+    from tests.conftest import make_settings
+
+    path = tmp_path_factory.mktemp("seeded") / "seeded.db"
+    shutil.copy(sqlite_template, path)
+    built = build(make_settings(f"sqlite:///{path}", **settings))
+    engine_for(f"sqlite:///{path}").dispose()  # every change in the file itself (WAL checkpointed)
+    return path, built
+
+
+def copy_of(path: Path, tmp_path: Path) -> str:
+    """A test's own copy of a seeded file, as a database URL."""
+    copy = tmp_path / "broadcaster.db"
+    shutil.copy(path, copy)
+    return f"sqlite:///{copy}"

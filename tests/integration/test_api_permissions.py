@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent
-from tests.integration.api_fixtures import install
+from tests.conftest import make_settings
+from tests.integration.api_fixtures import copy_of, seed, seeded_file, serve
 
 A, P, ADMIN, S = "author", "approver", "admin", "social"
 EVERYONE = {A, P, ADMIN}  # every role that reads incidents and statements: the social team works its own queue
@@ -72,6 +73,22 @@ def backend() -> str:
     return "sqlite"  # who may do what does not depend on the database; the flows run on both
 
 
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, sqlite_template):
+    return seeded_file(tmp_path_factory, sqlite_template, seed)
+
+
+@pytest.fixture
+def settings(seeded, tmp_path):
+    """A copy of the seeded installation's database for this case (hundreds of cases, one seeding)."""
+    return make_settings(copy_of(seeded[0], tmp_path))
+
+
+@pytest.fixture
+def installation(settings, seeded):
+    return serve(settings, seeded[1], dispatch=lambda settings, ids: None)
+
+
 def _fill(value, installation):
     if isinstance(value, dict):
         return {k: _fill(v, installation) for k, v in value.items()}
@@ -82,9 +99,9 @@ def _fill(value, installation):
     return value
 
 
-def test_the_table_covers_every_api_route(settings):
+def test_the_table_covers_every_api_route(installation):
     routes = {(method, path.removeprefix("/api/v1"))
-              for path, item in install(settings).client.app.openapi()["paths"].items() for method in item}
+              for path, item in installation.client.app.openapi()["paths"].items() for method in item}
     table = {(method.lower(), path.replace("{i}", "{incident_id}").replace("{s}", "{statement_id}")
               .replace("/subscribers/1", "/subscribers/{subscriber_id}").replace("/tokens/1", "/tokens/{token_id}")
               .replace("/holding/1/", "/holding/{number}/").replace("/users/alice/", "/users/{name}/")
@@ -95,8 +112,7 @@ def test_the_table_covers_every_api_route(settings):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("method, path, body, roles", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
-def test_each_role_is_allowed_or_refused_by_the_table(settings, role, method, path, body, roles):
-    installation = install(settings, dispatch=lambda settings, ids: None)
+def test_each_role_is_allowed_or_refused_by_the_table(settings, installation, role, method, path, body, roles):
     url = "/api/v1" + _fill(path, installation)
     response = installation.client.request(method, url, json=_fill(body, installation),
                                            headers=installation.as_role(role))
@@ -113,8 +129,7 @@ def test_each_role_is_allowed_or_refused_by_the_table(settings, role, method, pa
 
 
 @pytest.mark.parametrize("method, path, body, roles", ENDPOINTS[:3], ids=["list", "open", "get"])
-def test_no_credentials_is_401_saying_how_to_authenticate(settings, method, path, body, roles):
-    installation = install(settings)
+def test_no_credentials_is_401_saying_how_to_authenticate(installation, method, path, body, roles):
     response = installation.client.request(method, "/api/v1" + _fill(path, installation), json=body)
     assert response.status_code == 401
     assert "Authorization: Bearer" in response.json()["detail"]

@@ -16,7 +16,7 @@ from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, SocialPost, utcnow
 from tests.conftest import actor, add_user
 from tests.fakes.x_server import running_x, x_settings
-from tests.integration.api_fixtures import USERS, install
+from tests.integration.api_fixtures import USERS, copy_of, install, seed, seeded_file, serve
 from tests.integration.engine import approved_statement
 from tests.integration.holding_data import approved_holding_statement
 
@@ -77,16 +77,23 @@ def site(settings):
     return install(settings, dispatch=lambda settings, ids: None)
 
 
-@pytest.fixture
-def everything(database_url):
+@pytest.fixture(scope="module")
+def module_x():
+    with running_x() as x:
+        yield x
+
+
+def _x_settings(x) -> dict:
+    return {**x_settings(x), "x_rate": "100000/second"}
+
+
+@pytest.fixture(scope="module")
+def seeded_everything(tmp_path_factory, sqlite_template, module_x):
     """The installation with every form's target there: holding statement #1 (approved, with a link for
     alice), another incident live on a fake X with a customer's post about it (free text proposed for it),
-    and token 1 and subscriber 1 (the installation's)."""
-    from tests.conftest import make_settings
-
-    with running_x() as x:
-        settings = make_settings(database_url, **x_settings(x), x_rate="100000/second")
-        site = install(settings, dispatch=lambda settings, ids: None)
+    and token 1 and subscriber 1 (the installation's). Seeded once; each case gets a copy."""
+    def build(settings):
+        seeded = seed(settings)
         add_user(settings, "ally", ["author"], email="ally@example.com")
         holding.set_pin(settings, "ally", "1357")
         holding.keep(settings, actor(settings, "alice"), approved_holding_statement(settings, "alice", "bob"))
@@ -97,7 +104,18 @@ def everything(database_url):
                              found_by="mentions", pulled_at=utcnow(), posted_at=utcnow(),
                              incident_id=statements.get_statement(settings, live)["incident_id"]))
         social.propose(settings, actor(settings, "sam"), POST_ID, "We are on it: payments are slow, not lost.")
-        yield site, settings
+        return seeded
+
+    return seeded_file(tmp_path_factory, sqlite_template, build, **_x_settings(module_x))
+
+
+@pytest.fixture
+def everything(seeded_everything, module_x, tmp_path):
+    from tests.conftest import make_settings
+
+    path, seeded = seeded_everything
+    settings = make_settings(copy_of(path, tmp_path), **_x_settings(module_x))
+    return serve(settings, seeded, dispatch=lambda settings, ids: None), settings
 
 
 def log_in(site, settings, name: str) -> str:
