@@ -21,7 +21,7 @@ from .domain.approval import Actor, Role, require_role
 from .domain.errors import InvalidInput, NotAllowed, NotFound
 from .domain.incident import parse_choice
 from .store.models import ApiToken, User, WebSession, utcnow
-from .usecase import log_action, unit_of_work
+from .usecase import installation_counters, log_action, unit_of_work
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "bct_"
@@ -115,22 +115,13 @@ def _count_login_attempt(settings: Settings, name: str, address: str) -> None:
 
 
 def over_limit(settings: Settings, rate: str, scope: str, key: str) -> bool:
-    """Count one attempt of `scope` (login, pin, ...) for `key`; True once `rate` is exceeded."""
+    """Count one attempt of `scope` (login, pin, ...) for `key`; True once `rate` is exceeded.
+    Counted together by every process of the installation (see installation_counters)."""
     from limits import parse
-
-    limiter, namespace = _login_limiter(settings.broker_url, settings.database_url)
-    return not limiter.hit(parse(rate), f"broadcaster-{scope}", namespace, key)
-
-
-@lru_cache(maxsize=8)
-def _login_limiter(broker_url: str, database_url: str):
-    """Shared through Redis when the broker is Redis (every web process counts together);
-    in memory for the embedded default. Keys are namespaced by database: one installation each."""
-    from limits.storage import storage_from_string
     from limits.strategies import MovingWindowRateLimiter
 
-    uri = broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"
-    return MovingWindowRateLimiter(storage_from_string(uri)), sha256_hex(database_url)[:12]
+    storage, namespace = installation_counters(settings)
+    return not MovingWindowRateLimiter(storage).hit(parse(rate), f"broadcaster-{scope}", namespace, key)
 
 
 # --- dashboard sessions ------------------------------------------------------------------

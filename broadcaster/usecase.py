@@ -93,14 +93,20 @@ def audit_unproven(settings: Settings, action: str, subject: str, detail: dict, 
 
 
 def _refusals_this_hour(settings: Settings, action: str, client: str) -> int:
-    storage, namespace = _refusal_counter(settings.broker_url, settings.database_url)
+    storage, namespace = installation_counters(settings)
     return storage.incr(f"broadcaster-refusals/{namespace}/{action}/{client}", HOUR)
 
 
+def installation_counters(settings: Settings):
+    """The `limits` storage for counts every process of one installation shares, and that
+    installation's namespace for their keys: (storage, namespace)."""
+    return _counters(settings.broker_url, settings.database_url)
+
+
 @lru_cache(maxsize=8)
-def _refusal_counter(broker_url: str, database_url: str):
-    """Counted in the broker's Redis when there is one (every process together), else in memory;
-    namespaced by database: one installation each."""
+def _counters(broker_url: str, database_url: str):
+    # In the broker's Redis when there is one (every web process counts together), in memory for
+    # the embedded default; namespaced by database, since one Redis may serve several installations.
     from limits.storage import storage_from_string
 
     uri = broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"

@@ -136,8 +136,6 @@ def _fresh_login_limits():
     """Each test counts login attempts and audited refusals from zero (the embedded counters live
     in the process)."""
     from broadcaster import usecase
-    from broadcaster.auth import _login_limiter
 
-    _login_limiter.cache_clear()
-    usecase._refusal_counter.cache_clear()
+    usecase._counters.cache_clear()
     yield

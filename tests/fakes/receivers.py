@@ -142,9 +142,11 @@ class DripProxy(_Listener):
         self.upstream, self.interval = upstream, interval
         self.connections = 0
         self.dripped = 0
+        self._counting = threading.Lock()  # `+=` from many threads can lose a count
 
     def _serve(self, conn):
-        self.connections += 1
+        with self._counting:
+            self.connections += 1
         up = socket.create_connection(("127.0.0.1", self.upstream))
         threading.Thread(target=self._pipe, args=(conn, up), daemon=True).start()
         try:
