@@ -124,7 +124,8 @@ def test_reconciliation_is_parallel_and_bounded_at_real_provider_latency(databas
     took = time.monotonic() - started
 
     assert took < 3.5, f"the reconciliation outlasted its budget: {took:.1f} s"
-    assert done >= 25, f"only {done} reconciled in {took:.1f} s: not parallel"  # one at a time: 10
+    # Four threads could do 40 in the budget, one at a time 10; a busy machine has measured 24.
+    assert done >= 20, f"only {done} reconciled in {took:.1f} s: not parallel"
     assert status_counts(settings, sid).get("retry") == done  # the provider never got them: resend
 
 
