@@ -24,6 +24,17 @@ POSTGRES_URL = os.environ.get("BROADCASTER_TEST_POSTGRES_URL", "postgresql+psyco
 from tests.harness import TEST_SECRET_KEY  # noqa: E402 - one key for tests, workers and benchmarks
 
 
+def pytest_configure(config):
+    """argon2id at its smallest cost in this process: the recommended parameters take a quarter of a
+    second a hash and a check, and the suite logs in and sets PINs thousands of times. A stored hash
+    is argon2id all the same, and any process checking it reads the cost from the hash itself."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    PasswordHash.recommended = classmethod(lambda cls: cheap)
+
+
 def make_settings(database_url: str, **overrides) -> Settings:
     return Settings(_env_file=None, database_url=database_url, **{"secret_key": TEST_SECRET_KEY, **overrides})
 
