@@ -1,4 +1,5 @@
-"""Requests per second for the public surfaces against the same bytes as static files, in one run.
+"""Requests per second for the public surfaces against the same bytes as static files, in one run,
+while a fan-out runs.
 
 One uvicorn process serves `create_public_app` with a Starlette StaticFiles mount at /static of
 the static export (`broadcaster export`): the same server, the same bytes, so the ratio says what
@@ -7,11 +8,18 @@ HTTP/1.1, so the client is cheaper than the server) hammers one path at a time; 
 turns over several rounds, since this shared machine's speed drifts. Loopback only; every round
 is bounded in time and in requests.
 
-    python bench/surfaces.py [--seconds 2] [--rounds 3] [--connections 8]
+By default it measures during a fan-out, as an outage has it: PostgreSQL (`broadcaster_bench`),
+Redis db 15, the fake provider and two `celery worker` processes (bench/fanout.py's harness), a
+statement published to `--during-fanout` subscribers (email and SMS each) just before the first
+round; it prints how many rounds ran while that fan-out was still sending. `--during-fanout 0`
+measures a quiet machine on a SQLite file instead.
+
+    python bench/surfaces.py [--during-fanout 20000] [--seconds 2] [--rounds 3] [--connections 8]
 """
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
 import statistics
@@ -28,22 +36,63 @@ PAIRS = [("/api/v2/summary.json", "/static/api/v2/summary.json"), ("/banner.json
 MAX_REQUESTS_PER_ROUND = 200_000
 
 
-def prepare(workdir: Path) -> tuple[str, Path]:
-    """A SQLite database with one published incident (two versions), and its static export."""
+def prepare(workdir: Path, url: str, **values) -> Path:
+    """One published incident (two versions) in the migrated database at `url`, and its static export."""
     from broadcaster.surfaces import export_static
     from tests.conftest import make_settings
     from tests.integration.surfaces_data import open_incident, publish_update
 
-    url = f"sqlite:///{workdir / 'bench.db'}"
-    settings = make_settings(url)
-    from broadcaster.store.db import migrate
-
-    migrate(url)
+    settings = make_settings(url, **{k: v for k, v in values.items() if k != "database_url"})
     incident = open_incident(settings, "Login failures", "major", ("Login", "API"))
     publish_update(settings, incident)
     publish_update(settings, incident, status="identified", headline="We found the cause of the login failures")
     export_static(settings, workdir / "site")
-    return url, workdir / "site"
+    return workdir / "site"
+
+
+class FanOut:
+    """A statement to `n` subscribers, published to two `celery worker` processes on `start`."""
+
+    def __init__(self, values: dict, settings, pool, n: int):
+        self.values, self.settings, self.pool, self.n = values, settings, pool, n
+        self.url = values["database_url"]
+        self.statement_id = 0
+
+    def prepare(self) -> None:
+        """After the surfaces' own incident (sent in this process): the subscribers and the statement."""
+        from tests.harness import add_subscribers
+        from tests.integration.engine import approved_statement
+
+        add_subscribers(self.settings, self.n, components=("Login",))
+        self.statement_id = approved_statement(self.settings)
+
+    def start(self) -> None:
+        from bench.fanout import POOL
+        from broadcaster import publish
+        from broadcaster.people import actor_named
+        from tests.integration.engine import as_env
+
+        for _ in range(2):
+            self.pool.start(POOL, "live,bulk,reconcile", env=as_env(self.values))
+        publish.publish(self.settings, actor_named(self.settings, "alice"), self.statement_id)
+
+    def running(self) -> bool:
+        from bench.live_during_bulk import bulk_left
+
+        return bulk_left(self.settings, self.statement_id) > 0
+
+
+@contextlib.contextmanager
+def fan_out(workdir: Path, n: int):
+    from bench.fanout import clean_redis, fresh_database, worker_pool
+    from broadcaster.config import Settings
+    from tests.fakes.server import running_fake
+    from tests.integration.engine import provider_settings
+
+    with running_fake() as fake, fresh_database() as url, clean_redis() as broker, worker_pool() as pool:
+        values = {"database_url": url, "broker_url": broker, "secret_key": "bench-secret-key",
+                  **provider_settings(fake.url)}
+        yield FanOut(values, Settings(_env_file=None, **values), pool, n)
 
 
 def serve(port: int, url: str, site: str) -> None:
@@ -111,12 +160,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per path per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--during-fanout", type=int, default=20000, metavar="N",
+                        help="subscribers of the fan-out running meanwhile (0: none, SQLite)")
     parser.add_argument("--serve", nargs=3, metavar=("PORT", "URL", "SITE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         return serve(int(args.serve[0]), args.serve[1], args.serve[2])
-    with tempfile.TemporaryDirectory(prefix="bench-surfaces-") as tmp:
-        url, site = prepare(Path(tmp))
+    overlapped = 0
+    with tempfile.TemporaryDirectory(prefix="bench-surfaces-") as tmp, contextlib.ExitStack() as stack:
+        fanning_out = stack.enter_context(fan_out(Path(tmp), args.during_fanout)) if args.during_fanout else None
+        url = fanning_out.url if fanning_out else f"sqlite:///{Path(tmp) / 'bench.db'}"
+        if not fanning_out:
+            from broadcaster.store.db import migrate
+
+            migrate(url)
+        site = prepare(Path(tmp), url, **(fanning_out.values if fanning_out else {}))
+        if fanning_out:
+            fanning_out.prepare()
         port = free_port()
         server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), url, str(site)], cwd=ROOT,
                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -124,14 +184,19 @@ def main() -> None:
             wait_for(port, server)
             rates: dict[str, list[float]] = {path: [] for pair in PAIRS for path in pair}
             asyncio.run(measure(port, PAIRS[0][0], 0.5, args.connections))  # warm up: cache filled, imports done
+            if fanning_out:
+                fanning_out.start()
             for _ in range(args.rounds):
                 for path in rates:
                     rates[path].append(asyncio.run(measure(port, path, args.seconds, args.connections)))
+                overlapped += bool(fanning_out and fanning_out.running())
         finally:
             server.terminate()
             server.wait(10)
     print(f"{args.rounds} rounds x {args.seconds:g} s per path, {args.connections} keep-alive connections, "
-          "one uvicorn process; median requests/s")
+          "one uvicorn process; median requests/s" +
+          (f"; {overlapped} of {args.rounds} rounds ended with the fan-out to {args.during_fanout:,} "
+           "subscribers still sending" if args.during_fanout else "; no fan-out running"))
     for app_path, static_path in PAIRS:
         app_rate, static_rate = statistics.median(rates[app_path]), statistics.median(rates[static_path])
         print(f"{app_path:24} {app_rate:8.0f}/s   static {static_rate:8.0f}/s   "
