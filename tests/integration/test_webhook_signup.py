@@ -388,4 +388,6 @@ def test_the_status_page_answers_while_forty_sign_ups_hang_on_a_drip_server(data
     said = "\n".join(sorted({f"{a.status_code} {_error_shown(a.text)}" for a in answers}))
     assert all("did not answer within 1 s" in a.text for a in answers if a.status_code == 400), said
     assert all("try again in a minute" in a.text for a in answers if a.status_code == 503), said
-    assert drip.connections == statuses.count(400)
+    # Those told to try again never dialled the receiver. A sign-up whose second ran out on a busy
+    # machine before it dialled is a 400 without a connection, so the count is a bound.
+    assert 4 <= drip.connections <= statuses.count(400)
