@@ -40,7 +40,8 @@ def sha256_hex(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _hasher():
+def secret_hasher():
+    """argon2id for what people type and we must never store as given: passwords and PINs."""
     from pwdlib import PasswordHash
 
     return PasswordHash.recommended()  # argon2id
@@ -53,7 +54,7 @@ _DUMMY_HASH = None
 def _dummy_hash() -> str:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = _hasher().hash(secrets.token_urlsafe(16))
+        _DUMMY_HASH = secret_hasher().hash(secrets.token_urlsafe(16))
     return _DUMMY_HASH
 
 
@@ -75,7 +76,7 @@ def set_password(settings: Settings, name: str, password: str, actor: Actor | No
     check_password(password)
     with unit_of_work(settings) as s:
         user = _user_named(s, name)
-        user.password_hash = _hasher().hash(password)
+        user.password_hash = secret_hasher().hash(password)
         # A new password logs out every browser that had the old one (it may be why it changed).
         ended = s.execute(update(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
                           .values(ended_at=utcnow())).rowcount
@@ -91,7 +92,7 @@ def login(settings: Settings, name: str, password: str, address: str) -> Actor:
     with unit_of_work(settings) as s:
         user = s.scalar(select(User).where(User.name == name))
         stored = user.password_hash if user else None
-        valid = _hasher().verify(password, stored or _dummy_hash())
+        valid = secret_hasher().verify(password, stored or _dummy_hash())
         if user is None or stored is None or not valid:
             log_action(s, actor_of(user) if user else None, "refused: login", f"user:{user.id if user else '?'}",
                        {"name": name[:100], "address": address, "reason": "wrong name or password"})

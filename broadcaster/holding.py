@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import publish
-from .auth import _hasher, actor_of, over_limit
+from .auth import actor_of, over_limit, secret_hasher
 from .config import Settings
 from .domain.approval import Actor, Role
 from .domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
@@ -80,7 +80,7 @@ def set_pin(settings: Settings, name: str, pin: str) -> None:
         user = s.scalar(select(User).where(User.name == name))
         if user is None:
             raise NotFound(f"user {name!r} does not exist")
-        user.pin_hash = _hasher().hash(pin)
+        user.pin_hash = secret_hasher().hash(pin)
         log_action(s, None, "set pin", f"user:{user.id}", {})
 
 
@@ -123,7 +123,7 @@ def verify_pin(settings: Settings, user: User, pin: str) -> None:
     if over_limit(settings, settings.pin_rate_per_user, "pin", f"user:{user.id}"):
         raise NotAllowed(f"too many PIN attempts for {user.name} (limit {settings.pin_rate_per_user}): "
                          "wait, or use the dashboard")
-    if not user.pin_hash or not _hasher().verify(pin, user.pin_hash):
+    if not user.pin_hash or not secret_hasher().verify(pin, user.pin_hash):
         raise NotAllowed(f"wrong PIN for {user.name}")
 
 
