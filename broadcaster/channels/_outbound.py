@@ -149,7 +149,10 @@ class Deadline:
 def resolve(host: str, port: int, deadline: Deadline) -> list[str]:
     """The host's addresses, within the deadline. The lookup runs in the resolver pool: a lookup
     that outlives the deadline keeps its resolver thread until the system resolver gives up, but
-    the caller goes on; one still queued is dropped."""
+    the caller goes on; one still queued is dropped. An address literal is its own answer: no
+    lookup, and no wait behind other lookups for a resolver thread."""
+    if _is_ip(host):
+        return [host]
     try:
         future = _resolvers.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
         found = future.result(timeout=deadline.left())

@@ -66,6 +66,25 @@ def test_a_slow_dns_lookup_gives_up_at_the_deadline(monkeypatch):
     assert time.monotonic() - started < 1
 
 
+def test_an_address_literal_needs_no_lookup_while_every_resolver_thread_is_stuck(monkeypatch):
+    """On a busy machine a literal once waited behind other lookups until its deadline passed."""
+    def stuck(*args, **kwargs):
+        time.sleep(0.6)
+        raise OSError("the system resolver gave up")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    busy = [_outbound._resolvers.submit(socket.getaddrinfo, "stuck.example.test", 443)
+            for _ in range(_outbound.RESOLVER_THREADS)]
+    started = time.monotonic()
+    assert _outbound.resolve("127.0.0.1", 443, _outbound.Deadline(0.3)) == ["127.0.0.1"]
+    assert _outbound.resolve("::1", 443, _outbound.Deadline(0.3)) == ["::1"]
+    assert time.monotonic() - started < 0.1
+    with pytest.raises(_outbound.Unresolved, match="did not resolve within 0.2 s"):
+        _outbound.resolve("name.example.test", 443, _outbound.Deadline(0.2))  # a name still waits its turn
+    for lookup in busy:  # the pool is the process's: hand it back free
+        lookup.exception(timeout=5)
+
+
 @pytest.mark.parametrize("address", ["64:ff9b::a00:5", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "2002:a00:5::1",
                                      "2002:a9fe:a9fe::1", "::ffff:10.0.0.5", "::a00:5", "64:ff9b:1::808:808",
                                      "10.0.0.5", "169.254.169.254", "100.64.0.1", "fd00::1", "fe80::1%eth0",
