@@ -65,8 +65,7 @@ def write_transaction(url: str) -> Iterator[Session]:
     true until it commits: BEGIN IMMEDIATE on SQLite (whose default transaction takes the lock only
     at the first write); PostgreSQL locks the rows it selects FOR UPDATE."""
     with _session_factory(url)() as session, session.begin():
-        if url.startswith("sqlite"):
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        lock_for_writing(session)
         yield session
 
 
