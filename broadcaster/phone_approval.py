@@ -38,6 +38,8 @@ from .usecase import get, log_action, refusal_audited, unit_of_work
 
 logger = logging.getLogger("broadcaster.approval")
 CODE_DIGITS = 6
+# ApprovalRequest.kind: an emailed link, or a texted code; the stored values name the channel that carries each.
+BY_LINK, BY_CODE = "email", "sms"
 LOG_PROVIDER = LogTransport.provider  # records what it would send, and sends nothing
 
 
@@ -79,15 +81,16 @@ def _create_requests(settings: Settings, statement_id: int) -> list[tuple[dict, 
             who = {"name": user.name, "email": user.email, "phone": user.phone}
             if user.email:
                 nonce = secrets.token_urlsafe(24)
-                request = _request(s, statement, user, "email", nonce, expires)
+                request = _request(s, statement, user, BY_LINK, nonce, expires)
                 url = f"{site(settings)}/approve/{request.id}?t={nonce}.{_signature(settings, request, nonce)}"
-                out.append((who, "email", url, {**base, "url": url}))
+                out.append((who, BY_LINK, url, {**base, "url": url}))
             if user.phone:
                 code = _fresh_code(s, user)
-                _request(s, statement, user, "sms", code, expires)
-                out.append((who, "sms", code, {**base, "code": code}))
+                _request(s, statement, user, BY_CODE, code, expires)
+                out.append((who, BY_CODE, code, {**base, "code": code}))
             log_action(s, None, "request approval", f"statement:{statement.id}",
-                       {"approver": user.name, "by": [k for k, v in (("email", user.email), ("sms", user.phone)) if v]})
+                       {"approver": user.name,
+                        "by": [k for k, v in ((BY_LINK, user.email), (BY_CODE, user.phone)) if v]})
     return out
 
 
@@ -102,7 +105,7 @@ def _request(s, statement: Statement, user: User, kind: str, secret: str, expire
 def _fresh_code(s, user: User) -> str:
     """Digits only, unique among this approver's live codes (the code says which statement)."""
     live = set(s.scalars(select(ApprovalRequest.secret_hash).where(
-        ApprovalRequest.user_id == user.id, ApprovalRequest.kind == "sms", ApprovalRequest.used_at.is_(None),
+        ApprovalRequest.user_id == user.id, ApprovalRequest.kind == BY_CODE, ApprovalRequest.used_at.is_(None),
         ApprovalRequest.expires_at > utcnow())))
     while True:
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
@@ -133,7 +136,7 @@ def site(settings: Settings) -> str:
 
 
 def _send(settings: Settings, kind: str, user: dict, context: dict) -> str:
-    if kind == "email":
+    if kind == BY_LINK:
         return send_email(settings, "_web/approval", user["email"], context)
     env = environment(settings.templates_dir)
     fields = {"text": env.get_template("_web/approval/sms.txt").render(**context).strip()}
@@ -180,7 +183,7 @@ def approve_by_link(settings: Settings, request_id: int, token: str, comment: st
 
 
 def _valid_request(s, settings: Settings, request_id: int, token: str, lock: bool = False) -> ApprovalRequest:
-    query = select(ApprovalRequest).where(ApprovalRequest.id == request_id, ApprovalRequest.kind == "email")
+    query = select(ApprovalRequest).where(ApprovalRequest.id == request_id, ApprovalRequest.kind == BY_LINK)
     request = s.scalar(query.with_for_update() if lock else query)
     if request is None or not valid_token(settings, token, request.secret_hash, "approval", request.id,
                                           request.user_id, request.content_hash):
@@ -212,7 +215,7 @@ def approve_by_sms(settings: Settings, sender: str | None, code: str, message_si
         with unit_of_work(settings) as s:
             user = _approver_with_number(s, sender)
             request = s.scalar(select(ApprovalRequest).where(
-                ApprovalRequest.user_id == user.id, ApprovalRequest.kind == "sms",
+                ApprovalRequest.user_id == user.id, ApprovalRequest.kind == BY_CODE,
                 ApprovalRequest.secret_hash == sha256_hex(code)).order_by(ApprovalRequest.id.desc()))
             if request is None:
                 raise NotAllowed("wrong code")
