@@ -17,7 +17,7 @@ import statistics
 import time
 from datetime import UTC, datetime
 
-from bench.fanout import POOL, clean_redis, fresh_database, log, worker_pool
+from bench.rig import POOL, clean_redis, fresh_database, log, worker_pool
 from tests.harness import add_subscribers
 
 LIVE = ("banner", "status_page", "ivr", "x")
@@ -50,10 +50,9 @@ def bulk_left(settings, statement_id: int) -> int:
 
 
 def main_live_during_bulk(args) -> int:
-    from broadcaster import publish as publish_uc
-    from broadcaster import statements
     from broadcaster.config import Settings
-    from broadcaster.people import actor_named as actor
+    from broadcaster.incidents import publishing, statements
+    from broadcaster.people.users import actor_named as actor
     from tests.fakes.server import running_fake
     from tests.integration.engine import approved_statement, as_env, provider_settings
 
@@ -72,7 +71,7 @@ def main_live_during_bulk(args) -> int:
         log(f"live during bulk: N={n}, {args.workers} workers x {POOL} on every queue + 1 on `live`")
 
         started = time.monotonic()
-        publish_uc.publish(settings, actor(settings, "alice"), bulk)
+        publishing.publish(settings, actor(settings, "alice"), bulk)
         bulk_publish = time.monotonic() - started
         rows, overlapped = [], 0
         for k in range(args.publishes):
@@ -82,7 +81,7 @@ def main_live_during_bulk(args) -> int:
             running = bulk_left(settings, bulk) > 0
             wall = datetime.now(UTC)
             t0 = time.monotonic()
-            publish_uc.publish(settings, actor(settings, "alice"), update)
+            publishing.publish(settings, actor(settings, "alice"), update)
             returned = time.monotonic() - t0
             deadline = time.monotonic() + 60
             while len(sent := live_sent_at(settings, update)) < len(LIVE) and time.monotonic() < deadline:

@@ -68,13 +68,13 @@ class FanOut:
 
     def start(self) -> None:
         from bench.fanout import POOL
-        from broadcaster import publish
-        from broadcaster.people import actor_named
+        from broadcaster.incidents import publishing
+        from broadcaster.people.users import actor_named
         from tests.integration.engine import as_env
 
         for _ in range(2):
             self.pool.start(POOL, "live,bulk,reconcile", env=as_env(self.values))
-        publish.publish(self.settings, actor_named(self.settings, "alice"), self.statement_id)
+        publishing.publish(self.settings, actor_named(self.settings, "alice"), self.statement_id)
 
     def running(self) -> bool:
         from bench.live_during_bulk import bulk_left

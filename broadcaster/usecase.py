@@ -146,3 +146,10 @@ def live_statement(s: Session, incident_id: int) -> Statement | None:
 
 def next_version(s: Session, incident_id: int) -> int:
     return (s.scalar(select(func.max(Statement.version)).where(Statement.incident_id == incident_id)) or 0) + 1
+
+
+def page(items: list, total: int, limit: int, offset: int) -> dict:
+    """One page of a list, and where the next starts (None: this was the last)."""
+    more = offset + len(items) < total
+    return {"items": items, "total": total, "limit": limit, "offset": offset,
+            "next_offset": offset + len(items) if more else None}

@@ -127,7 +127,7 @@ def redis_broker(worker_id) -> str:
 
 def actor(settings: Settings, name: str):
     """The user `name` as the actor a use case takes (the CLI and web app authenticate their own)."""
-    from broadcaster.people import actor_named
+    from broadcaster.people.users import actor_named
 
     return actor_named(settings, name)
 
@@ -135,11 +135,11 @@ def actor(settings: Settings, name: str):
 def add_user(settings: Settings, name: str, roles: list[str], **contact) -> dict:
     """Add a user as the admin `root`, who is added first if there is no user yet (only an admin
     adds users once one exists)."""
-    from broadcaster import people
+    from broadcaster.people import users
 
-    if not people.has_users(settings):
-        people.add_user(settings, None, "root", ["admin"])
-    return people.add_user(settings, actor(settings, "root"), name, roles, **contact)
+    if not users.has_users(settings):
+        users.add_user(settings, None, "root", ["admin"])
+    return users.add_user(settings, actor(settings, "root"), name, roles, **contact)
 
 
 @pytest.fixture(autouse=True)
@@ -150,3 +150,13 @@ def _fresh_login_limits():
 
     usecase._counters.cache_clear()
     yield
+
+
+def add_subscriber(settings: Settings, components=(), **addresses) -> dict:
+    """Add a subscriber as the admin `root` (added first if there is no user yet)."""
+    from broadcaster.audience import subscribers
+    from broadcaster.people import users
+
+    if not users.has_users(settings):
+        users.add_user(settings, None, "root", ["admin"])
+    return subscribers.add_subscriber(settings, actor(settings, "root"), components, **addresses)

@@ -79,7 +79,7 @@ def social_tick() -> dict:
 
 @celery_app.task(name="broadcaster.maintenance_due", base=BroadcasterTask)
 def maintenance_due() -> list[int]:
-    from broadcaster import maintenance
+    from broadcaster.incidents import maintenance
 
     return maintenance.publish_due(get_settings())
 

@@ -32,7 +32,7 @@ from .log import LogTransport
 
 __all__ = ["Channel", "Confirmation", "Kind", "Reconcilable", "SendContext", "SendResult", "SignUp", "Target",
            "Transport", "TransportError", "all_channels", "channel", "check_limits", "names", "rate_for",
-           "recipient_channels", "rendered_names", "signup_channels", "transport_for", "warm_up"]
+           "recipient_channels", "rendered_names", "signup_channels", "transport_for", "warm_up", "x_budget"]
 
 @cache
 def _registry() -> dict[str, Channel]:
@@ -77,6 +77,14 @@ def rendered_names() -> list[str]:
 def signup_channels() -> list[Channel]:
     """The channels the public subscribe form offers, in registry order."""
     return [ch for ch in _registry().values() if ch.signup is not None]
+
+
+def x_budget(settings: Settings) -> dict:
+    """X's posting window for our account, as the social inbox shows it: how many replies may go now
+    and when the window resets (statements keep their reserve). Spends nothing."""
+    from . import _xbudget
+
+    return _xbudget.snapshot(settings, settings.x_access_token or "")
 
 
 def check_limits(renditions: dict[str, dict[str, str]], settings: Settings) -> list[LimitCheck]:

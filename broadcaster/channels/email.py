@@ -10,7 +10,7 @@ from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, From, Header, Mail, Personalization, To
 
 from ..config import Settings
-from ..contacts import normalise_email
+from ..domain.contacts import normalise_email
 from ..render.limits import LimitCheck
 from .base import (
     Channel,

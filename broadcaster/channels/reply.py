@@ -88,7 +88,8 @@ class XReplies:
 def ledger_details(settings: Settings, post_ids: list[str]) -> dict[str, dict]:
     """{post id: lane, variant, free text and its approval} from the social ledger, read at send time."""
     from ..store.db import transaction
-    from ..store.models import Delivery, SocialPost, SocialReply
+    from ..store.models import Delivery
+    from ..store.social_models import SocialPost, SocialReply
 
     with transaction(settings.database_url) as s:
         rows = s.execute(select(SocialPost.id, SocialPost.lane, SocialReply.variant, SocialReply.custom_text,

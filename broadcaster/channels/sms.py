@@ -7,7 +7,7 @@ import phonenumbers
 import smsutil
 
 from ..config import Settings
-from ..contacts import normalise_phone
+from ..domain.contacts import normalise_phone
 from ..render.limits import LimitCheck
 from ._twilio import SDK_ERRORS, TWILIO_ERRORS, transport_error, twilio_client
 from .base import Channel, Kind, SendContext, SendResult, SignUp, Target, TransportError

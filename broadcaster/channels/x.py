@@ -65,7 +65,6 @@ DUPLICATE = "duplicate content"  # X's 403 detail when the account already poste
 class DuplicateContent(TransportError):
     """X's 403 for words this account has already posted."""
 
-
 def create_post(client: tweepy.Client, text: str, in_reply_to: str | None) -> str:
     """Post (or reply); the new post's id. Errors as TransportError by X's error table: retried at
     once only when nothing can have been posted; no answer after the request left is ambiguous."""

@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import BroadcasterError
 from . import (  # noqa: F401 - each registers its commands
-    auth,
+    audience,
     components,
     delivery,
     demo,

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from ..config import get_settings
 from ..domain.approval import Actor
-from ..people import actor_named
+from ..people.users import actor_named
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Broadcaster: approve one outage statement, say it verbatim on every channel.")

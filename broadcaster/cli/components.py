@@ -5,8 +5,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .. import components
 from ..config import get_settings
+from ..incidents import components
 from .common import As, AsJson, app, out, print_json, who
 
 component_app = typer.Typer(no_args_is_help=True, help="Components: the parts of the service customers see.")

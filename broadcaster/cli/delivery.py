@@ -8,13 +8,12 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .. import audit as auditing
-from .. import publish as publishing
 from ..config import get_settings
-from ..delivery import progress
+from ..delivery import progress, sendlog
 from ..delivery import sweep as sweeping
 from ..delivery.enqueue import enqueue_due
 from ..delivery.pause import paused_channels
+from ..incidents import consistency, publishing
 from .common import ID_ARGUMENT, As, AsJson, app, err, out, print_json, who
 from .run import embedded_worker
 from .views import print_audit, progress_table, published_line
@@ -106,7 +105,7 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
          as_json: AsJson = False,
          as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False) -> None:
     """The send log: every state change of every delivery."""
-    events = auditing.send_log(get_settings(), statement, channel, status, recipient, limit=limit, after=after,
+    events = sendlog.send_log(get_settings(), statement, channel, status, recipient, limit=limit, after=after,
                                verify=verify)
     if verify:
         _print_verification(events)
@@ -158,7 +157,7 @@ def status(as_json: AsJson = False) -> None:
 @app.command()
 def audit(as_json: AsJson = False) -> None:
     """Which version each channel shows, against the live one. Exit 1 if any channel is behind."""
-    report = auditing.consistency_report(get_settings())
+    report = consistency.consistency_report(get_settings())
     if as_json:
         print_json(report)
     else:

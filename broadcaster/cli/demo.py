@@ -8,11 +8,14 @@ from typing import Annotated
 
 import typer
 
-from .. import audit, people, publish, statements
+from ..approvals import decisions
+from ..audience import subscribers
 from ..config import get_settings
 from ..delivery import progress
 from ..delivery.chunk import send_now
-from ..statements import StatementInput
+from ..incidents import consistency, publishing, statements
+from ..incidents.statements import StatementInput
+from ..people import users
 from ..store.db import migrate
 from .common import app, out
 from .views import print_audit, print_preview, progress_table, published_line
@@ -30,16 +33,16 @@ def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file
         "secret_key": base.secret_key or secrets.token_urlsafe(32)})
     migrate(settings.database_url)
     out.print(f"[dim]demo database: {database} (every channel simulated; nothing leaves this machine)[/]")
-    existing = {u["name"] for u in people.list_users(settings)}
+    existing = {u["name"] for u in users.list_users(settings)}
     if "admin" not in existing:
-        people.add_user(settings, None, "admin", ["admin"])  # the first user: only an admin adds others
+        users.add_user(settings, None, "admin", ["admin"])  # the first user: only an admin adds others
     for name, role, contact in (("alice", "author", {"email": "alice@example.com"}),
                                 ("bob", "approver", {"phone": "+14155550100"})):
         if name not in existing:
-            people.add_user(settings, people.actor_named(settings, "admin"), name, [role], **contact)
-    alice, bob = people.actor_named(settings, "alice"), people.actor_named(settings, "bob")
+            users.add_user(settings, users.actor_named(settings, "admin"), name, [role], **contact)
+    alice, bob = users.actor_named(settings, "alice"), users.actor_named(settings, "bob")
     if not statements.list_incidents(settings):
-        people.add_subscriber(settings, email="customer@example.com", phone="+14155550123")
+        subscribers.add_subscriber(settings, email="customer@example.com", phone="+14155550123")
     incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login", "API"])
     out.print(f"[dim]$ broadcaster incident open --title 'Login failures' --impact major --as alice[/]\n"
               f"incident {incident['id']}")
@@ -55,11 +58,11 @@ def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file
     submitted = statements.submit(settings, alice, sid)
     out.print(f"statement {sid} submitted: content hash {submitted['content_hash'][:12]}")
     out.print(f"[dim]$ broadcaster approve {sid} --as bob[/]")
-    statements.approve(settings, bob, sid)
+    decisions.approve(settings, bob, sid)
     out.print(f"[dim]$ broadcaster publish {sid} --as alice[/]")
     # Sent in this process: the worker a broker would feed reads the configured database, not the demo's.
-    published = publish.publish(settings, alice, sid, dispatch=send_now)
+    published = publishing.publish(settings, alice, sid, dispatch=send_now)
     out.print(published_line(published))
     out.print(progress_table(sid, progress.progress(settings, sid)))
     out.print("[dim]$ broadcaster audit[/]")
-    print_audit(out, audit.consistency_report(settings))
+    print_audit(out, consistency.consistency_report(settings))

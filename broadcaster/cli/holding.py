@@ -6,9 +6,9 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from .. import holding, holding_links
+from ..approvals.by_phone import LOG_PROVIDER
 from ..config import get_settings
-from ..phone_approval import LOG_PROVIDER
+from ..holding import emailed_links, holding_statements
 from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
 from .delivery import follow
 
@@ -20,7 +20,7 @@ app.add_typer(holding_app, name="holding")
 @holding_app.command("list")
 def holding_list(as_json: AsJson = False) -> None:
     """Holding statements ready to switch on, with their emailed links."""
-    ready = holding_links.ready_with_links(get_settings())
+    ready = emailed_links.ready_with_links(get_settings())
     if as_json:
         return print_json(ready)
     for h in ready:
@@ -37,10 +37,10 @@ def holding_keep(statement_id: int, actor: As = None) -> None:
     their standing link."""
     settings = get_settings()
     by = who(actor)
-    kept = holding.keep(settings, by, statement_id)
+    kept = holding_statements.keep(settings, by, statement_id)
     out.print(f"holding statement #{kept['number']}: statement {kept['statement_id']} "
               f"({escape(kept['headline'])})", highlight=False)
-    _print_links(holding_links.send_links(settings, by, kept["number"]), by.name)
+    _print_links(emailed_links.send_links(settings, by, kept["number"]), by.name)
 
 
 @holding_app.command("links", context_settings=ID_ARGUMENT)
@@ -59,10 +59,10 @@ def holding_links_command(
     settings = get_settings()
     by = who(actor)
     if revoke:
-        result = holding_links.revoke_links(settings, by, number)
+        result = emailed_links.revoke_links(settings, by, number)
         out.print(f"holding statement #{number}: {result['revoked']} link(s) revoked")
         return
-    _print_links(holding_links.send_links(settings, by, number, to or None), by.name)
+    _print_links(emailed_links.send_links(settings, by, number, to or None), by.name)
 
 
 @holding_app.command("activate", context_settings=ID_ARGUMENT)
@@ -70,7 +70,7 @@ def holding_activate(number: int, actor: As = None, wait: Annotated[bool, typer.
         help="Show progress until the fan-out is done.")] = True) -> None:
     """Switch a holding statement on: published on every channel at once."""
     settings = get_settings()
-    follow(settings, holding.activate(settings, who(actor), number, via="CLI"), wait)
+    follow(settings, holding_statements.activate(settings, who(actor), number, via="CLI"), wait)
 
 
 def _print_links(result: dict, me: str = "") -> None:

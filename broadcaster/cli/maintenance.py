@@ -4,8 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import maintenance
 from ..config import get_settings
+from ..incidents import maintenance
 from .common import As, app, out, who
 
 maintenance_app = typer.Typer(no_args_is_help=True, help="Scheduled maintenance: said ahead of time.")

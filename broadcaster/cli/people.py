@@ -1,22 +1,19 @@
-"""`broadcaster user ...` and `broadcaster subscribers ...`."""
+"""`broadcaster user ...` and `broadcaster token ...`: the people who use Broadcaster, their roles
+and their credentials for the web app and API."""
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from .. import people
 from ..config import get_settings
-from ..domain.errors import InvalidInput
-from ..subscribers import import_csv
-from .common import As, AsJson, app, err, out, print_json, who
+from ..people import auth, users
+from .common import As, AsJson, app, out, print_json, who
 
 user_app = typer.Typer(no_args_is_help=True, help="People who write, approve and publish statements.")
-subscribers_app = typer.Typer(no_args_is_help=True, help="Customers who get updates by email, SMS or webhook.")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens for scripts: one role of one user, revocable.")
 app.add_typer(user_app, name="user")
-app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(token_app, name="token")
 
 
 @user_app.command("add")
@@ -30,20 +27,15 @@ def user_add(
 ) -> None:
     """Add a person who writes, approves or publishes statements. The first user must be an admin;
     after that only an admin adds users (--as ADMIN)."""
-    from ..auth import check_password
-    from .auth import prompt_password
-
     secret = prompt_password() if password else None  # asked first: a typo must not leave a half-made user
     if secret is not None:
-        check_password(secret)
+        auth.check_password(secret)
     settings = get_settings()
-    by = who(actor) if actor or people.has_users(settings) else None
-    user = people.add_user(settings, by, name, role, email, phone)
+    by = who(actor) if actor or users.has_users(settings) else None
+    user = users.add_user(settings, by, name, role, email, phone)
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
     if secret is not None:
-        from ..auth import set_password
-
-        set_password(get_settings(), user["name"], secret)
+        auth.set_password(get_settings(), user["name"], secret)
         out.print("password set")
 
 
@@ -54,57 +46,67 @@ def user_roles(
     actor: As = None,
 ) -> None:
     """Change a user's roles (admins only)."""
-    user = people.set_roles(get_settings(), who(actor), name, role)
+    user = users.set_roles(get_settings(), who(actor), name, role)
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
 
 
 @user_app.command("list")
 def user_list(as_json: AsJson = False) -> None:
-    users = people.list_users(get_settings())
+    people = users.list_users(get_settings())
     if as_json:
-        return print_json(users)
+        return print_json(people)
     table = Table("id", "name", "roles", "email", "phone")
-    for u in users:
+    for u in people:
         table.add_row(str(u["id"]), u["name"], ", ".join(u["roles"]), u["email"] or "", u["phone"] or "")
     out.print(table)
 
 
-@subscribers_app.command("add")
-def subscribers_add(
-    email: Annotated[Optional[str], typer.Option()] = None,
-    phone: Annotated[Optional[str], typer.Option()] = None,
-    address: Annotated[Optional[list[str]], typer.Option(
-        help="FIELD=VALUE for any other channel's address, e.g. webhook_url=https://example.com/hook.")] = None,
-    component: Annotated[Optional[list[str]], typer.Option(help="Only incidents touching these.")] = None,
+def prompt_password() -> str:
+    """Asked twice, never echoed, never a command-line argument (shell history, `ps`)."""
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("passwd")
+def user_passwd(name: str) -> None:
+    """Set a user's dashboard password (prompted, never echoed)."""
+    auth.set_password(get_settings(), name, prompt_password())
+    out.print(f"password set for {name}")
+
+
+@user_app.command("pin")
+def user_pin(name: str) -> None:
+    """Set the PIN a user texts to switch on a holding statement (`HOLD 2 <pin>`); prompted."""
+    from ..holding import holding_statements
+
+    holding_statements.set_pin(get_settings(), name, typer.prompt("PIN (4 to 10 digits)", hide_input=True,
+                                                       confirmation_prompt=True))
+    out.print(f"PIN set for {name}")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option("--as", help="The user the token acts as.")],
+    role: Annotated[str, typer.Option(help="One of that user's roles: author, approver or admin.")],
 ) -> None:
-    """Subscribe one customer to updates: email, SMS, a webhook, or several."""
-    addresses = {"email": email, "phone": phone, **dict(_field_value(a) for a in address or [])}
-    sub = people.add_subscriber(get_settings(), component or [], **addresses)
-    shown = " ".join(f"{k}={v}" for k, v in sub.items() if k != "id" and v)
-    out.print(f"subscriber {sub['id']}: {escape(shown)}", highlight=False)
-    if any(k.endswith("secret") for k in sub):
-        out.print("keep the secret above: it is shown only once, and the receiver needs it to verify signatures")
+    """Create an API token; it is shown once, only its hash is kept."""
+    token = auth.create_token(get_settings(), name, role)
+    out.print(f"token {token['id']} for {token['user']} as {token['role']}:")
+    out.print(token["token"], highlight=False, soft_wrap=True)
+    out.print("keep it now: it is shown only once. Send it as `Authorization: Bearer <token>`.")
 
 
-def _field_value(text: str) -> tuple[str, str]:
-    field, sep, value = text.partition("=")
-    if not sep or not field.strip():
-        raise InvalidInput(f"--address {text!r}: give FIELD=VALUE, e.g. webhook_url=https://example.com/hook")
-    return field.strip(), value.strip()
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke a token at once: the next request with it is refused."""
+    token = auth.revoke_token(get_settings(), token_id)
+    out.print(f"token {token['id']} ({token['user']}, {token['role']}) revoked")
 
 
-@subscribers_app.command("import")
-def subscribers_import(
-    file: Annotated[Path, typer.Argument(help="CSV with a header: email, phone, locale, components.")],
-    region: Annotated[Optional[str], typer.Option(help="Country for numbers without +code, e.g. US.")] = None,
-) -> None:
-    """Load subscribers from a CSV file: good rows are imported, bad rows reported by line (exit 1)."""
-    if not file.is_file():
-        raise InvalidInput(f"{file}: no such file")
-    report = import_csv(get_settings(), file, region)
-    out.print(f"{report.imported} imported, {report.updated} updated, {report.unchanged} unchanged, "
-              f"{report.rejected} rejected")
-    for _line, message in report.errors:
-        err.print(f"{file}: {escape(message)}", highlight=False, soft_wrap=True)
-    if report.errors:
-        raise typer.Exit(1)
+@token_app.command("list")
+def token_list(as_json: AsJson = False) -> None:
+    tokens = auth.list_tokens(get_settings())
+    if as_json:
+        return print_json(tokens)
+    for t in tokens:
+        out.print(f"{t['id']}  {t['user']}  {t['role']}  {'revoked' if t['revoked'] else 'active'}  "
+                  f"last used {t['last_used_at'] or 'never'}")

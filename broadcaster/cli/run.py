@@ -41,7 +41,7 @@ def worker(queues: Annotated[str, typer.Option(help="Comma-separated: live, bulk
     """Start a Celery worker (needs BROADCASTER_BROKER_URL, e.g. redis://localhost:6379/0)."""
     settings = _shared_broker_settings("worker")
     require_real_secret(settings, "worker")
-    from broadcaster.metrics import start_worker_metrics
+    from broadcaster.delivery.metrics import start_worker_metrics
     from workers.app import celery_app
 
     start_worker_metrics(settings)
@@ -88,7 +88,7 @@ def embedded_sweep(settings):
     if not settings.embedded:
         yield
         return
-    from broadcaster.background import every
+    from broadcaster.delivery.background import every
     from broadcaster.delivery.enqueue import enqueue_due
     from broadcaster.delivery.sweep import sweep
 

@@ -9,11 +9,12 @@ import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from .. import statements
+from ..approvals import decisions
 from ..config import get_settings
-from ..domain.components import parse_assignments
+from ..domain.component_states import parse_assignments
 from ..domain.errors import InvalidInput
-from ..statements import StatementInput
+from ..incidents import statements
+from ..incidents.statements import StatementInput
 from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
 from .views import print_preview
 
@@ -166,7 +167,7 @@ def submit(statement_id: int, actor: As = None) -> None:
     st = statements.submit(get_settings(), who(actor), statement_id)
     out.print(f"statement {st['id']} submitted: content hash {st['content_hash'][:12]}, "
               f"needs {st['approvals_needed']} approval(s)")
-    from ..phone_approval import notify_approvers
+    from ..approvals.by_phone import notify_approvers
 
     for sent in notify_approvers(get_settings(), statement_id):  # email links and SMS codes
         out.print(f"asked {sent.user} by {sent.kind} ({sent.provider})")
@@ -177,7 +178,7 @@ def approve(statement_id: int, actor: As = None,
             content_hash: Annotated[Optional[str], typer.Option("--hash", help="The hash you previewed.")] = None,
             comment: Annotated[str, typer.Option()] = "") -> None:
     """Approve exactly the content you previewed."""
-    st = statements.approve(get_settings(), who(actor), statement_id, content_hash, comment)
+    st = decisions.approve(get_settings(), who(actor), statement_id, content_hash, comment)
     out.print(f"statement {st['id']}: approval {st['approvals']} of {st['approvals_needed']} "
               f"for {st['content_hash'][:12]} ({st['state']})")
 
@@ -185,7 +186,7 @@ def approve(statement_id: int, actor: As = None,
 @app.command(context_settings=ID_ARGUMENT)
 def reject(statement_id: int, reason: Annotated[str, typer.Option()], actor: As = None) -> None:
     """Send a statement back to its author, saying why."""
-    st = statements.reject(get_settings(), who(actor), statement_id, reason)
+    st = decisions.reject(get_settings(), who(actor), statement_id, reason)
     out.print(f"statement {st['id']}: rejected")
 
 

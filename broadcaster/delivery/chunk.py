@@ -16,44 +16,34 @@
 """
 
 import logging
-import os
-import random
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
-from datetime import timedelta
-from functools import cache
-from queue import Empty, SimpleQueue
+from concurrent.futures import wait
+from queue import SimpleQueue
 
-from sqlalchemy import select, update
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from sqlalchemy import select
 
-from .. import channels, links, metrics
-from ..background import every
-from ..channels import SendContext, SendResult, Target, Transport, TransportError, transport_for
+from .. import channels
+from ..channels import SendContext, Target, transport_for
 from ..config import Settings
 from ..domain.hashing import sha256_of
 from ..store.content import approved_hashes, stored_content_hash
-from ..store.db import one_of, transaction
-from ..store.models import Delivery, Rendition, Statement, Subscriber, utcnow
-from . import pause as pausing
-from .ratelimit import limiter_wait
-from .records import STALE, Outcome, claim, record
-from .status import CANCELLED
+from ..store.db import transaction
+from ..store.models import Delivery, Rendition, Statement, Subscriber
+from . import links
+from .provider_calls import released
+from .records import Outcome, claim, record
+from .send_threads import Recorder, deadline, drain, lease_kept, next_outcomes, run_batches, send_pool
 
 logger = logging.getLogger("broadcaster.sending")
 
 SHOWN = ("sent", "simulated")  # a live surface's delivery in one of these shows that version
-RELEASED = "not sent: the chunk ran out of time; back in the queue"
 
 Enqueue = Callable[[Settings, list[int]], int]  # returns how many went on the broker
 
 
-def _released(delivery: Delivery) -> Outcome:
-    return Outcome(delivery, "pending", detail=RELEASED, attempted=False)
 
 
 def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue | None = None) -> dict[str, int]:
@@ -67,14 +57,14 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
     claimed = claim(settings, list(delivery_ids))
     if not claimed:
         return {}
-    recorder = _Recorder(settings)
+    recorder = Recorder(settings)
     stop = threading.Event()
-    with _lease_kept(settings, claimed), _deadline(settings.chunk_seconds, stop):
+    with lease_kept(settings, claimed), deadline(settings.chunk_seconds, stop):
         try:
             refused: list[Outcome] = []
             batches = list(_batches(settings, _group(claimed), refused))  # all of it before any send starts
         except BaseException:
-            record(settings, [_released(d) for d in claimed])
+            record(settings, [released(d) for d in claimed])
             raise
         recorder.add(refused)
         # The send threads take the batches one by one and hand back each batch's outcomes as it
@@ -82,13 +72,13 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
         # futures cost more than the bookkeeping).
         work, results = deque(batches), SimpleQueue()
         live = _LiveCheck(settings)
-        pool = _send_pool(settings.send_threads)
-        runners = [pool.submit(_run_batches, settings, work, results, stop, live)
+        pool = send_pool(settings.send_threads)
+        runners = [pool.submit(run_batches, settings, work, results, stop, live)
                    for _ in range(min(settings.send_threads, len(batches)))]
         received = 0
         try:
             while received < len(batches):
-                outcomes = _next_outcomes(results)
+                outcomes = next_outcomes(results)
                 received += 1  # counted before recording: an outcome taken off the queue is never lost
                 recorder.add(outcomes)
         finally:
@@ -96,7 +86,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
             # is left is released), let the sends in flight finish, and record every one.
             stop.set()
             wait(runners)
-            recorder.take_all(_drain(results))
+            recorder.take_all(drain(results))
             recorder.flush()
     outcomes = recorder.outcomes
     export_if_a_surface_switched(settings, outcomes)
@@ -109,35 +99,6 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
     return dict(tally)
 
 
-class _Recorder:
-    """Records outcomes as batches finish: at once for a provider batch of many (an email batch),
-    gathered for at most `FLUSH_SECONDS` for one-message calls (SMS), so a worker killed mid-chunk
-    leaves only a moment's sends to reconcile, and a thousand SMS are not a thousand commits."""
-
-    FLUSH_SECONDS, FLUSH_ROWS = 0.25, 200
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.outcomes: list[Outcome] = []
-        self._unrecorded = 0
-        self._last = time.monotonic()
-
-    def add(self, outcomes: list[Outcome]) -> None:
-        self.outcomes.extend(outcomes)
-        self._unrecorded += len(outcomes)
-        if self._unrecorded >= self.FLUSH_ROWS or time.monotonic() - self._last >= self.FLUSH_SECONDS \
-                or len(outcomes) > 1:
-            self.flush()
-
-    def take_all(self, outcomes: list[Outcome]) -> None:
-        """Outcomes to record at the next flush, whatever their number."""
-        self.outcomes.extend(outcomes)
-        self._unrecorded += len(outcomes)
-
-    def flush(self) -> None:
-        if self._unrecorded:
-            record(self.settings, self.outcomes[len(self.outcomes) - self._unrecorded:])
-        self._unrecorded, self._last = 0, time.monotonic()
 
 
 class _LiveCheck:
@@ -184,73 +145,18 @@ def export_if_a_surface_switched(settings: Settings, outcomes: list[Outcome]) ->
     return bool(on_surface_switched)
 
 
-def _next_outcomes(results: SimpleQueue) -> list[Outcome]:
-    return results.get()
 
 
-def _drain(results: SimpleQueue) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    while True:
-        try:
-            outcomes.extend(results.get_nowait())
-        except Empty:
-            return outcomes
 
 
-def _run_batches(settings: Settings, work: deque, results: SimpleQueue, stop: threading.Event,
-                 live: Callable[[int], bool]) -> None:
-    """One send thread's share of a chunk: batch after batch until none is left, each batch's
-    outcomes handed back as soon as it is done. Every batch taken gets outcomes, whatever happens."""
-    while True:
-        try:
-            batch, targets, fields, context = work.popleft()
-        except IndexError:
-            return
-        try:
-            results.put(_send_batch(settings, batch, targets, fields, context, stop, live))
-        except BaseException as exc:  # noqa: BLE001 - the send itself died: whether it went out is unknown
-            results.put([Outcome(d, "unknown", detail=f"send thread failed, not resent until reconciled: {exc!r}")
-                         for d in batch])
 
 
-@contextmanager
-def _deadline(seconds: float, stop: threading.Event):
-    timer = threading.Timer(seconds, stop.set)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
 
 
-@cache
-def _send_pool(threads: int) -> ThreadPoolExecutor:
-    """The process's send threads. They live as long as the process, so each keeps its SDK
-    clients and their open connections from one chunk to the next."""
-    return ThreadPoolExecutor(threads, thread_name_prefix="send")
 
 
-os.register_at_fork(after_in_child=_send_pool.cache_clear)  # a pool's threads do not survive a fork
 
 
-def _lease_kept(settings: Settings, claimed: list[Delivery]):
-    """Renew the claim while this worker is alive and working (a heartbeat every third of the
-    lease): a slow, rate-limited chunk must not look like a dead worker, or the sweep would let a
-    second worker send the same messages. A dead worker stops renewing, and its lease runs out.
-    The rows are found by id (no scan for the token) and a row being recorded at that moment is
-    skipped, not waited for: it needs no lease any more, and waiting could deadlock the two."""
-    token, ids = claimed[0].claim_token, [d.id for d in claimed]
-
-    def renew() -> None:
-        with transaction(settings.database_url) as s:
-            held = select(Delivery.id).where(one_of(s, Delivery.id, ids), Delivery.claim_token == token,
-                                             Delivery.status == "sending").with_for_update(skip_locked=True)
-            s.execute(update(Delivery).where(Delivery.id.in_(held.scalar_subquery()))
-                      .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds))
-                      .execution_options(synchronize_session=False))
-
-    return every(settings.lease_seconds / 3, renew, "lease renewal")
 
 
 def _group(deliveries: list[Delivery]) -> dict[tuple[int, str], list[Delivery]]:
@@ -327,105 +233,16 @@ def _previous_post(settings: Settings, statement: Statement, name: str) -> str |
             .order_by(Statement.version.desc()).limit(1))
 
 
-def _send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Target], fields: dict[str, str],
-                context: SendContext, stop: threading.Event, live: Callable[[int], bool] | None = None
-                ) -> list[Outcome]:
-    if stop.is_set():
-        return [_released(d) for d in deliveries]
-    if live is not None and not live(context.statement_id):
-        return [Outcome(d, CANCELLED, detail=STALE, attempted=False) for d in deliveries]
-    name = deliveries[0].channel
-    waiting = pausing.held_back(settings, name)
-    if waiting:
-        return [_paused(settings, d, waiting) for d in deliveries]
-    transport = transport_for(name, settings)
-    by_id = {d.id: d for d in deliveries}
-    try:
-        rate = channels.rate_for(name, settings)
-        results = _call_with_quick_retries(settings, transport, fields, targets, context, rate)
-    except TransportError as exc:
-        if exc.credentials:
-            pausing.pause(settings, name, str(exc))
-        outcomes = [_failure(settings, d, exc) for d in deliveries]
-        if exc.ambiguous and len(deliveries) > 1:  # the exact batch an operator checks with the provider
-            note = f" [one provider batch of {len(deliveries)}: delivery ids {deliveries[0].id}..{deliveries[-1].id}]"
-            for outcome in outcomes:
-                outcome.detail += note
-        return outcomes
-    except Exception as exc:  # noqa: BLE001 - an SDK surprise: we cannot know whether it went out
-        logger.exception("unexpected error sending %s", name)
-        return [Outcome(d, "unknown", detail=f"unexpected error, not resent until reconciled: {exc!r}")
-                for d in deliveries]
-    if transport.provider != "log":
-        pausing.resume_if_paused(settings, name)
-    return [_success(settings, by_id[r.delivery_id], r) for r in results]
 
 
-def _paused(settings: Settings, delivery: Delivery, why: str) -> Outcome:
-    """Waits for the channel's credentials to work again; the attempt is not counted."""
-    return Outcome(delivery, "retry", error_code="paused", detail=f"{why}; waiting, not failed",
-                   next_attempt_at=pausing.retry_at(settings), attempted=False)
 
 
-def _call_with_quick_retries(settings: Settings, transport: Transport, fields: dict[str, str],
-                             targets: list[Target], context: SendContext, rate: str | None = None
-                             ) -> list[SendResult]:
-    def worth_retrying_now(exc: BaseException) -> bool:
-        # Only an error proving nothing was sent: an ambiguous one may have reached the customer;
-        # one that never reached the provider (our own budget) waits in its row, not in this thread.
-        return (isinstance(exc, TransportError) and not (exc.permanent or exc.ambiguous or exc.credentials)
-                and exc.attempted
-                and (exc.retry_after or 0) <= settings.quick_retry_max_wait_seconds)
-
-    backoff = wait_exponential_jitter(multiplier=0.2, max=settings.quick_retry_max_wait_seconds)
-
-    def wait(state: RetryCallState) -> float:
-        hint = getattr(state.outcome.exception(), "retry_after", None)
-        return hint if hint is not None else backoff(state)
-
-    for attempt in Retrying(retry=retry_if_exception(worth_retrying_now), wait=wait, reraise=True,
-                            stop=stop_after_attempt(settings.quick_retries)):
-        with attempt:
-            limiter_wait(settings, transport, rate, cost=len(targets) if transport.batch_size == 1 else 1)
-            started = time.perf_counter()
-            try:
-                return transport.notify(fields, targets, context)
-            finally:
-                metrics.observe_latency(transport.provider, time.perf_counter() - started)
-    raise AssertionError("unreachable: tenacity reraises")
 
 
-def _success(settings: Settings, delivery: Delivery, result: SendResult) -> Outcome:
-    if result.error is not None:  # this target's part of a batch that partly went out
-        return _failure(settings, delivery, result.error)
-    return Outcome(delivery, result.status, provider_message_id=result.provider_message_id, detail=result.detail)
 
 
-def _failure(settings: Settings, delivery: Delivery, exc: TransportError) -> Outcome:
-    code = exc.code or ("permanent" if exc.permanent else "transient")
-    if exc.credentials:
-        return _paused(settings, delivery, f"channel {delivery.channel} is paused: {exc}")
-    if exc.ambiguous:
-        return Outcome(delivery, "unknown", error_code=code,
-                       detail=f"{code}: {exc}; it may have gone out: reconciled before any resend")
-    if not exc.attempted:  # never reached the provider: wait in the row (the sweep brings it back), no attempt spent
-        delay = exc.retry_after or settings.backoff_base_seconds
-        return Outcome(delivery, "retry", error_code=code, next_attempt_at=utcnow() + timedelta(seconds=delay),
-                       detail=f"{code}: {exc}; not sent, next try in {delay:.1f} s", attempted=False)
-    if exc.permanent:
-        return Outcome(delivery, "failed", error_code=code, detail=f"{code}: {exc}", opted_out=exc.opted_out)
-    if delivery.attempts >= settings.max_attempts:
-        return Outcome(delivery, "failed", error_code=code,
-                       detail=f"gave up after {delivery.attempts} attempts; last error {code}: {exc}")
-    delay = backoff_seconds(settings, delivery.attempts, exc.retry_after)
-    return Outcome(delivery, "retry", error_code=code, next_attempt_at=utcnow() + timedelta(seconds=delay),
-                   detail=f"{code}: {exc}; next attempt in {delay:.0f} s")
 
 
-def backoff_seconds(settings: Settings, attempts: int, retry_after: float | None = None) -> float:
-    """Exponential, capped, with jitter so a thousand retries do not land in the same second."""
-    ceiling = min(settings.backoff_cap_seconds, settings.backoff_base_seconds * 2 ** max(attempts - 1, 0))
-    return max(random.uniform(ceiling / 2, ceiling), retry_after or 0)
 
 
 def send_now(settings: Settings, delivery_ids: list[int]) -> None:

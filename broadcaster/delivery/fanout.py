@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from .. import channels
 from ..config import Settings
 from ..store.db import one_of, random_hex_sql, transaction, write_transaction
-from ..store.models import Delivery, FanOut, Statement, Subscriber, UTCDateTime, utcnow
+from ..store.models import Delivery, FanOut, Statement, Subscriber, utcnow
+from ..store.orm import UTCDateTime
 from .records import PUBLISHED, log_state_of
 
 logger = logging.getLogger("broadcaster.fanout")

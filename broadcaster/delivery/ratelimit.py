@@ -87,7 +87,6 @@ redis.call('SET', KEYS[1], tostring(at + tonumber(ARGV[1])), 'EX', 3600)
 return tostring(at - now)
 """
 
-
 def _redis_pacer(url: str):
     with _making:
         return _make_redis_pacer(url)

@@ -22,11 +22,13 @@ from sqlalchemy import bindparam, func, insert, literal, or_, select, text, upda
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import channels, metrics
+from .. import channels
 from ..config import Settings
 from ..domain.errors import InvalidInput
 from ..store.db import one_of, write_transaction
-from ..store.models import AuditEvent, Delivery, DeliveryEvent, Statement, Subscriber, UTCDateTime, utcnow
+from ..store.models import AuditEvent, Delivery, DeliveryEvent, Statement, Subscriber, utcnow
+from ..store.orm import UTCDateTime
+from . import metrics
 from .status import CANCELLED, UNSENT
 
 logger = logging.getLogger("broadcaster.records")
@@ -84,7 +86,6 @@ def _cancel_code():
     from sqlalchemy import case
 
     return case((Delivery.status == "unknown", CANCELLED_UNKNOWN), else_=None)
-
 
 
 def live_statements():

@@ -19,5 +19,10 @@ def sha256_of(value: Any) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+def sha256_hex(value: str) -> str:
+    """The SHA-256 of a secret as stored (a token, a link's nonce, a code): never the secret itself."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
 def content_hash(statement_fields: Mapping[str, Any], renditions: Mapping[str, Mapping[str, Any]]) -> str:
     return sha256_of({"statement": statement_fields, "renditions": renditions})

@@ -104,7 +104,6 @@ def refuse_stale_next_update(next_update_at: datetime | None, now: datetime, zon
                          "--next-update before publishing; customers must never read a promise already broken")
 
 
-
 def refuse_next_update_day_changed(next_update_at: datetime | None, rendered_at: datetime, now: datetime,
                                    zone: tzinfo = UTC) -> None:
     """Raise NotAllowed if the time as rendered at `rendered_at` no longer reads true `now`

@@ -12,8 +12,9 @@ inside X's rules and limits. Use cases for the CLI and the web app (``/api/v1/so
   ``live_variants(settings, incident_id=)`` (the approved words a reply may use).
 """
 
-from .inbox import budget, inbox, posts, pull, reply_budget, search, skip, tick
+from .inbox import budget, inbox, posts, pull, reply_budget, search, skip
 from .replies import LEDGER_STATES, approve_text, ledger, live_variants, propose, rebase_held, reply
+from .scheduled import tick
 
 __all__ = ["LEDGER_STATES", "approve_text", "budget", "inbox", "ledger", "live_variants", "posts", "propose", "pull",
            "rebase_held", "reply", "reply_budget", "search", "skip", "tick"]

@@ -17,14 +17,15 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from ..channels import _xbudget
+from ..channels import x_budget
 from ..config import Settings
 from ..delivery.status import CANCELLED, FAILED, REACHED
 from ..domain.approval import Actor
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
 from ..store.db import lock_for_writing, transaction
-from ..store.models import Delivery, Incident, SocialCursor, SocialPost, SocialReply, Statement, User, utcnow
+from ..store.models import Delivery, Incident, Statement, User, utcnow
+from ..store.social_models import SocialCursor, SocialPost, SocialReply
 from ..usecase import acting, log_action, unit_of_work
 from .x_reader import Post, XReader
 
@@ -275,7 +276,7 @@ def _post_view(post: SocialPost, reply: SocialReply | None, status: str | None, 
 
 def reply_budget(settings: Settings, queued: int) -> dict:
     """How many replies X's window lets go now, and when the queued rest will (statements keep their reserve)."""
-    budget = _xbudget.snapshot(settings, settings.x_access_token or "")
+    budget = x_budget(settings)
     now, per_window = time.time(), budget["replies_per_window"]
     rest = max(queued - budget["replies_now"], 0)
     if rest and per_window:
@@ -290,15 +291,3 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
-def tick(settings: Settings) -> dict:
-    """Beat's social job: re-base held replies; pull mentions while an incident is open and X is set up."""
-    from .replies import rebase_held
-
-    result: dict = {"rebased": rebase_held(settings)}
-    with unit_of_work(settings) as s:
-        open_now = open_incident_id(s) is not None
-    from ..channels import channel
-
-    if open_now and channel("x").configured(settings) and not settings.simulate:
-        result["pull"] = pull(settings)
-    return result

@@ -25,7 +25,8 @@ from ..domain.errors import IllegalTransition, InvalidInput, LimitExceeded, NotA
 from ..domain.hashing import sha256_of
 from ..domain.lifecycle import State
 from ..store.db import transaction
-from ..store.models import Delivery, Incident, SocialPost, SocialReply, Statement, User, utcnow
+from ..store.models import Delivery, Incident, Statement, User, utcnow
+from ..store.social_models import SocialPost, SocialReply
 from ..usecase import acting, label, live_statement, log_action, unit_of_work
 from .inbox import HUMAN_ONLY, get_post, open_incident_id, page_of, post_state, post_url
 

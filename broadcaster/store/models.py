@@ -1,4 +1,6 @@
-"""The tables. The database is the truth: every state and every send is here.
+"""The core tables: people, incidents, statements and their approvals, deliveries and the send log,
+subscribers, components. The database is the truth: every state and every send is here. The tables of
+access and of the social queue are in `access_models.py` and `social_models.py`.
 
 ``delivery_events`` and ``audit_events`` are append-only (the migration adds
 triggers that refuse UPDATE and DELETE): together they are the proof of what was
@@ -6,34 +8,12 @@ said, where, when and by whom.
 """
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime: store times in UTC with tzinfo")
-        return value.astimezone(UTC).replace(tzinfo=None) if value is not None else None
-
-    def process_result_value(self, value, dialect):
-        return value.replace(tzinfo=UTC) if value is not None else None
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime()}
+from .orm import Base, utcnow
 
 
 class User(Base):
@@ -289,107 +269,16 @@ class CallbackRequest(Base):
     notified_at: Mapped[datetime | None]
 
 
-class ApiToken(Base):
-    """A script's credential: one role of one user. Only the SHA-256 of the token is stored."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    role: Mapped[str] = mapped_column(String(20))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-
-    user: Mapped[User] = relationship()
 
 
-class WebSession(Base):
-    """A dashboard login: the cookie holds a random token, the row its SHA-256 and the CSRF token."""
-
-    __tablename__ = "web_sessions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
-
-    user: Mapped[User] = relationship()
 
 
-class ApprovalRequest(Base):
-    """An approver asked by email (a link) or SMS (a code) to approve one statement's content."""
-
-    __tablename__ = "approval_requests"
-    __table_args__ = (Index("ix_approval_requests_user_kind", "user_id", "kind"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(10))  # email | sms
-    secret_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the link's nonce or the SMS code
-    content_hash: Mapped[str] = mapped_column(String(64))  # an edit changes the hash: the request is void
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
-
-    statement: Mapped[Statement] = relationship()
-    user: Mapped[User] = relationship()
 
 
-class InboundMessage(Base):
-    """Provider message ids already acted on: a replayed inbound SMS is refused."""
-
-    __tablename__ = "inbound_messages"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class HoldingStatement(Base):
-    """An approved statement kept ready for an outage; its id is the number in `HOLD 2 <pin>`."""
-
-    __tablename__ = "holding_statements"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), unique=True)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    statement: Mapped[Statement] = relationship()
 
 
-class HoldingLink(Base):
-    """A standing emailed link with which one user may switch on one holding statement when they
-    cannot reach the dashboard. Bound to the approved content hash and to the address it was sent
-    to; valid until used, revoked, expired, or after MAX_PIN_FAILURES wrong PINs (holding_links.py).
-    `sent_at` is set once the email provider took its email (`provider`; `log`: recorded, not sent);
-    an email that failed revokes it at once, and only a sent one revokes the person's older links."""
-
-    __tablename__ = "holding_links"
-    __table_args__ = (Index("ix_holding_links_holding_user", "holding_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    holding_id: Mapped[int] = mapped_column(ForeignKey("holding_statements.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    secret_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the link's nonce
-    content_hash: Mapped[str] = mapped_column(String(64))
-    sent_to: Mapped[str] = mapped_column(String(320))  # the user's address then: a changed address voids it
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    sent_at: Mapped[datetime | None]
-    provider: Mapped[str | None] = mapped_column(String(20))
-
-    holding: Mapped[HoldingStatement] = relationship()
-    user: Mapped[User] = relationship()
 
 
 class Component(Base):
@@ -405,21 +294,6 @@ class Component(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SubscriptionRequest(Base):
-    """A public sign-up waiting for its double opt-in: a link (email, webhook) or a code (SMS)."""
-
-    __tablename__ = "subscription_requests"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(30))
-    address: Mapped[str] = mapped_column(String(2000))
-    components: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: all
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the link's token
-    code_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the SMS code
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    confirmed_at: Mapped[datetime | None]
 
 
 # The public surfaces ask "did a live surface switch?" on every cache refresh. Partial, so the
@@ -430,62 +304,3 @@ Index("ix_deliveries_live_surfaces", Delivery.channel, Delivery.status,
       sqlite_where=Delivery.channel.in_(LIVE_SURFACE_CHANNELS))
 
 APPEND_ONLY_TABLES = ("delivery_events", "audit_events")
-
-
-# --- the social reply queue (broadcaster.social) ------------------------------------------------
-
-
-class SocialPost(Base):
-    """A customer's post on X, pulled from the account's mentions or found by a search."""
-
-    __tablename__ = "social_posts"
-
-    id: Mapped[str] = mapped_column(String(30), primary_key=True)  # X's post id
-    author_id: Mapped[str | None] = mapped_column(String(30))
-    author_username: Mapped[str | None] = mapped_column(String(100))
-    text: Mapped[str] = mapped_column(Text)
-    posted_at: Mapped[datetime | None]
-    conversation_id: Mapped[str | None] = mapped_column(String(30))
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)  # open when pulled
-    # "mention": it names the account, the API may answer it; "human_only": a search match, never answered
-    # by the API (X's self-serve tiers refuse it, and its rules forbid auto-replies to keyword matches).
-    lane: Mapped[str] = mapped_column(String(20))
-    found_by: Mapped[str] = mapped_column(String(300))  # "mentions" or "search: QUERY"
-    skipped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    skipped_at: Mapped[datetime | None]
-    pulled_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class SocialReply(Base):
-    """The ledger: at most one reply per post, ever. Written (unique post id) before anything is sent."""
-
-    __tablename__ = "social_replies"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    post_id: Mapped[str] = mapped_column(ForeignKey("social_posts.id"), unique=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))  # the version it goes out on
-    variant: Mapped[int | None] = mapped_column(Integer)  # None: approved free text
-    custom_text: Mapped[str | None] = mapped_column(Text)
-    custom_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of custom_text as proposed
-    approved_hash: Mapped[str | None] = mapped_column(String(64))  # what an approver approved
-    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
-    queued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
-    rebased_from_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))  # first version queued on
-    note: Mapped[str] = mapped_column(Text, default="")
-
-    post: Mapped[SocialPost] = relationship()
-    statement: Mapped[Statement] = relationship(foreign_keys=[statement_id])
-    delivery: Mapped[Delivery | None] = relationship()
-    queued_by: Mapped[User] = relationship(foreign_keys=[queued_by_id])
-
-
-class SocialCursor(Base):
-    """The newest post id seen per source ("mentions:ACCOUNT", "search:QUERY"): the next pull's since_id."""
-
-    __tablename__ = "social_cursors"
-
-    name: Mapped[str] = mapped_column(String(300), primary_key=True)
-    since_id: Mapped[str] = mapped_column(String(30))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

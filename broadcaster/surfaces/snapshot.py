@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.components import FINAL_STATUSES, MAINTENANCE_ACTIVE
+from ..domain.component_states import FINAL_STATUSES, MAINTENANCE_ACTIVE
 from ..domain.incident import Impact
-from ..domain.maintenance import KIND as MAINTENANCE
+from ..domain.maintenance_window import KIND as MAINTENANCE
 from ..store.db import transaction
 from ..store.models import LIVE_SURFACE_CHANNELS, Component, Delivery, Incident, Rendition, Statement, utcnow
 

@@ -13,9 +13,9 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-from ..domain.components import BY_IMPACT, ComponentState, worst
+from ..domain.component_states import BY_IMPACT, ComponentState, worst
 from ..domain.incident import IncidentStatus
-from ..domain.maintenance import MaintenanceStatus
+from ..domain.maintenance_window import MaintenanceStatus
 from .snapshot import IncidentView, Shown, Snapshot
 
 SURFACE = "status_page"

@@ -1,8 +1,9 @@
-"""The web side, routes grouped by who calls them:
+"""The web side, grouped by who calls it:
 
-- ``public``: what customers read (banner, status page, Statuspage JSON, feeds); servable by a
-  process of its own (``create_public_app``, ``broadcaster serve --public``);
-- ``ivr``: the phone line and inbound SMS (Twilio webhooks, signature checked);
+- ``public``: what customers reach (banner, status page, Statuspage JSON, feeds, the subscribe form,
+  the phone line); its own process for the public internet (``create_public_app``);
 - ``webhooks``: provider callbacks and unsubscribe links;
-- ``app``: the full app (all of the above, ``/metrics`` and ``/healthz``).
+- ``api``: the REST API under /api/v1 (one module per resource);
+- ``dashboard``: the server-rendered pages for the team (one module per part);
+- ``app``: the full app, with every router listed once (``routers()``), ``/metrics`` and ``/healthz``.
 """

@@ -1,19 +1,37 @@
-"""The FastAPI application: routes are thin, the use cases live in the package."""
+"""The FastAPI applications: routes are thin, the use cases live in the capability packages.
+
+`create_app` is the full app (public surfaces, phone line, provider webhooks, REST API, dashboard);
+its routers are listed once, in `routers()`. `web.public.create_public_app` is the public process.
+"""
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from .. import metrics
+from ..approvals import by_phone
 from ..config import Settings, get_settings
+from ..delivery import metrics
 from ..store.db import engine_for
-from ..web.public import RememberClient, every_router, hide_link_secrets_in_access_log
-from . import webhooks
+from . import api, dashboard, public, webhooks
+from .api.common import refuse_nul
+from .common import RememberClient, hide_link_secrets_in_access_log
 
 logger = logging.getLogger("broadcaster.api")
+
+
+def routers() -> list[tuple[APIRouter, dict]]:
+    """Every router of the full app, with how it is included: the one list."""
+    pages = {"dependencies": [Depends(refuse_nul)]}  # NUL refused in any value (the API's router has it too)
+    return [
+        *((router, {"include_in_schema": False}) for router in public.ROUTERS),
+        (public.phone.router, {"include_in_schema": False}),
+        (webhooks.router, {"include_in_schema": False}),
+        (api.router(), {}),  # the only routes in the OpenAPI document
+        *((router, pages) for router in dashboard.ROUTERS),
+    ]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,11 +42,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "queue (answers to customers on X with approved words). Authenticate with "
                               "`Authorization: Bearer <token>` (`broadcaster token create`).")
     app.state.settings = settings
+    # Where publish hands the deliveries (None: the broker); who is told of a submitted statement.
+    app.state.dispatch = None
+    app.state.on_submit = by_phone.notify_approvers
     app.add_middleware(RememberClient)
     hide_link_secrets_in_access_log()
-    app.include_router(webhooks.router, include_in_schema=False)
-    app.include_router(every_router(), include_in_schema=False)  # public surfaces and the phone line
-    _include_web_app(app)
+    api.install_problem_handlers(app)
+    dashboard.install_error_pages(app)
+    for router, how in routers():
+        app.include_router(router, **how)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
@@ -47,16 +69,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"ok": True})
 
     return app
-
-
-def _include_web_app(app: FastAPI) -> None:
-    """The REST API and the dashboard. `app.state.dispatch` is where publish hands the deliveries
-    (None: the broker); `app.state.on_submit` tells the approvers (email link, SMS code)."""
-    from .. import phone_approval
-    from . import api, dashboard
-
-    app.state.dispatch = None
-    app.state.on_submit = phone_approval.notify_approvers
-    api.install_problem_handlers(app)
-    app.include_router(api.router())
-    dashboard.install(app)

@@ -1,5 +1,6 @@
 """Provider callbacks and unsubscribe links. Each handler gathers the request's parts, has the
-signature checked and hands over to `broadcaster.callbacks`; a refused request changes nothing."""
+signature checked and hands over to `delivery.receipts` (or `audience.unsubscribe`); a refused
+request changes nothing."""
 
 import json
 
@@ -7,26 +8,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from .. import callbacks
+from ..audience import unsubscribe
 from ..config import Settings
+from ..delivery import receipts
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..render.environment import environment
+from .common import settings_of, signed_url
 
 router = APIRouter()
 
 TWILIO_SIGNATURE = "X-Twilio-Signature"
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def _signed_url(settings: Settings, request: Request) -> str:
-    """The URL Twilio signed: the public one it was told, not the one a proxy forwarded to us."""
-    if not settings.public_url:
-        return str(request.url)  # no proxy in between (a laptop with a tunnel): what we got is what was signed
-    query = f"?{request.url.query}" if request.url.query else ""
-    return settings.public_url.rstrip("/") + request.url.path + query
 
 
 def _refused(exc: Exception, status: int = 403) -> JSONResponse:
@@ -36,21 +27,21 @@ def _refused(exc: Exception, status: int = 403) -> JSONResponse:
 async def refused_unsigned(request: Request, exc: NotAllowed) -> JSONResponse:
     """403 for a callback whose signature does not verify, and the refusal audited."""
     client = request.client.host if request.client else "?"
-    await run_in_threadpool(callbacks.record_refused_callback, _settings(request), request.url.path, client, str(exc))
+    await run_in_threadpool(receipts.record_refused_callback, settings_of(request), request.url.path, client, str(exc))
     return _refused(exc)
 
 
 @router.post("/webhooks/twilio/status")
 async def twilio_status(request: Request) -> JSONResponse:
-    settings = _settings(request)
+    settings = settings_of(request)
     form = await request.form()
     try:
-        callbacks.verify_twilio_signature(settings, _signed_url(settings, request), form,
+        receipts.verify_twilio_signature(settings, signed_url(settings, request), form,
                                           request.headers.get(TWILIO_SIGNATURE))
     except NotAllowed as exc:
         return await refused_unsigned(request, exc)
     delivery_id = request.query_params.get("d")
-    outcome = await run_in_threadpool(callbacks.twilio_status, settings, dict(form),
+    outcome = await run_in_threadpool(receipts.twilio_status, settings, dict(form),
                                       int(delivery_id) if delivery_id and delivery_id.isdigit() else None)
     return JSONResponse({"outcome": outcome})
 
@@ -59,16 +50,16 @@ async def twilio_status(request: Request) -> JSONResponse:
 async def sendgrid_events(request: Request) -> JSONResponse:
     from sendgrid.helpers.eventwebhook import EventWebhookHeader
 
-    settings = _settings(request)
+    settings = settings_of(request)
     body = await request.body()
     try:
-        callbacks.verify_sendgrid_signature(settings, body, request.headers.get(EventWebhookHeader.SIGNATURE),
+        receipts.verify_sendgrid_signature(settings, body, request.headers.get(EventWebhookHeader.SIGNATURE),
                                             request.headers.get(EventWebhookHeader.TIMESTAMP))
     except NotAllowed as exc:
         return await refused_unsigned(request, exc)
     try:
         events = json.loads(body)
-        counts = await run_in_threadpool(callbacks.sendgrid_events, settings, events)
+        counts = await run_in_threadpool(receipts.sendgrid_events, settings, events)
     except ValueError as exc:
         return _refused(f"SendGrid event webhook: the body is not JSON: {exc}", 400)
     except InvalidInput as exc:
@@ -82,9 +73,9 @@ async def sendgrid_events(request: Request) -> JSONResponse:
 @router.get("/unsubscribe", response_class=HTMLResponse)
 def unsubscribe_page(request: Request, d: str = "", t: str = "") -> HTMLResponse:
     # GET never unsubscribes: mail scanners and link previews fetch every link in a message.
-    settings = _settings(request)
+    settings = settings_of(request)
     try:
-        callbacks.check_unsubscribe_link(settings, d, t)
+        unsubscribe.check_unsubscribe_link(settings, d, t)
     except NotAllowed as exc:
         return _page(settings, "link_not_valid", 403, problem=str(exc))
     # Relative: right behind a path-prefix proxy too.
@@ -92,10 +83,10 @@ def unsubscribe_page(request: Request, d: str = "", t: str = "") -> HTMLResponse
 
 
 @router.post("/unsubscribe", response_class=HTMLResponse)
-def unsubscribe(request: Request, d: str = "", t: str = "") -> HTMLResponse:
-    settings = _settings(request)
+def unsubscribe_confirmed(request: Request, d: str = "", t: str = "") -> HTMLResponse:
+    settings = settings_of(request)
     try:
-        callbacks.unsubscribe(settings, d, t)
+        unsubscribe.unsubscribe(settings, d, t)
     except (NotAllowed, NotFound, InvalidInput) as exc:
         status = {NotAllowed: 403, NotFound: 404}.get(type(exc), 400)
         return _page(settings, "link_not_valid", status, problem=str(exc))

@@ -4,8 +4,9 @@ fan-out reach 100 % (sent by the embedded worker, as `broadcaster serve` runs it
 shows every channel. Screenshots are saved as test artifacts; UPDATE_SCREENSHOTS=1 also copies them
 to docs/screenshots/ (the README shows them), so an ordinary test run never dirties the checkout."""
 
-from broadcaster import auth, people, statements
-from tests.conftest import actor, add_user
+from broadcaster.incidents import statements
+from broadcaster.people import auth
+from tests.conftest import actor, add_subscriber, add_user
 from tests.e2e.conftest import PASSWORD, keep_screenshots, log_in
 
 
@@ -17,7 +18,7 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     for name in ("alice", "bob"):
         auth.set_password(settings, name, PASSWORD)
     for n in range(3):
-        people.add_subscriber(settings, email=f"c{n}@example.com", phone=f"+1415555012{n}")
+        add_subscriber(settings, email=f"c{n}@example.com", phone=f"+1415555012{n}")
     incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])
     from broadcaster.web.app import create_app
 
@@ -69,17 +70,17 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
 
 def test_a_holding_statement_is_switched_on_from_the_emailed_link_on_a_phone(embedded, browser, serve_app, tmp_path):
     """The standing link opens the words of every channel; the PIN and the button switch it on."""
-    from broadcaster import holding, holding_links
+    from broadcaster.holding import emailed_links, holding_statements
     from broadcaster.web.app import create_app
     from tests.integration.holding_data import HEADLINE, approved_holding_statement
 
     settings = embedded
     add_user(settings, "alice", ["author"], email="alice@example.com")
     add_user(settings, "bob", ["approver"])
-    holding.set_pin(settings, "alice", "1357")
+    holding_statements.set_pin(settings, "alice", "1357")
     alice, statement_id = actor(settings, "alice"), approved_holding_statement(settings)
-    number = holding.keep(settings, alice, statement_id)["number"]
-    url = holding_links.send_links(settings, alice, number)["sent"][0].url
+    number = holding_statements.keep(settings, alice, statement_id)["number"]
+    url = emailed_links.send_links(settings, alice, number)["sent"][0].url
 
     base = serve_app(create_app(settings)).url
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()

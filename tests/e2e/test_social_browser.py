@@ -5,9 +5,11 @@ screenshot is a test artifact; UPDATE_SCREENSHOTS=1 also copies it to docs/scree
 
 import pytest
 
-from broadcaster import auth, publish, statements
+from broadcaster.approvals import decisions
 from broadcaster.channels import _xbudget
-from broadcaster.statements import StatementInput
+from broadcaster.incidents import publishing, statements
+from broadcaster.incidents.statements import StatementInput
+from broadcaster.people import auth
 from tests.conftest import actor, add_user
 from tests.e2e.conftest import PASSWORD, keep_screenshots, log_in
 from tests.fakes.x_server import running_x, x_settings
@@ -39,8 +41,8 @@ def test_a_social_user_queues_a_reply_to_a_mention_and_sees_it_sent(embedded, br
         headline="Some customers cannot log in", body="About 1 in 5 logins fail.",
         workaround="Use the mobile app", next_update="30m"))
     submitted = statements.submit(settings, alice, draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
-    publish.publish(settings, alice, draft["id"])  # the embedded worker posts it on X
+    decisions.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
+    publishing.publish(settings, alice, draft["id"])  # the embedded worker posts it on X
     wait_until(lambda: len(x.created) == 1, 15, "the statement's post on X")
     post = x.mention("@acme is login down? I can't get in")
     variant2 = statements.preview(settings, draft["id"])["channels"]["reply"]["variant2"]

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from broadcaster import auth, people, statements
-from broadcaster.statements import StatementInput
+from broadcaster.incidents import statements
+from broadcaster.incidents.statements import StatementInput
+from broadcaster.people import auth
 from broadcaster.web.app import create_app
-from tests.conftest import actor, add_user
+from tests.conftest import actor, add_subscriber, add_user
 
 USERS = {"author": "alice", "approver": "bob", "admin": "admin", "social": "sam"}
 
@@ -51,7 +52,7 @@ def seed(settings) -> Seed:
         status="investigating", headline="Some customers cannot log in", body="About 1 in 5 logins fail.",
         next_update="30m"))
     submitted = statements.submit(settings, alice, statement["id"])
-    people.add_subscriber(settings, email="c1@example.com", phone="+14155550123")
+    add_subscriber(settings, email="c1@example.com", phone="+14155550123")
     return Seed(tokens, incident["id"], statement["id"], submitted["content_hash"])
 
 

@@ -3,10 +3,12 @@ with its statement live (the API and dashboard tests)."""
 
 import pytest
 
-from broadcaster import auth, publish, statements
+from broadcaster.approvals import decisions
 from broadcaster.channels import _xbudget
 from broadcaster.delivery.chunk import send_now
-from tests.conftest import actor, add_user, make_settings
+from broadcaster.incidents import publishing, statements
+from broadcaster.people import auth
+from tests.conftest import actor, add_subscriber, add_user, make_settings
 from tests.fakes.x_server import running_x, x_settings
 from tests.integration.api_fixtures import install
 
@@ -29,8 +31,8 @@ def social_site(database_url, x):
     installation = install(settings, dispatch=send_now)
     add_user(settings, "tess", ["social"])
     installation.tokens["tess"] = auth.create_token(settings, "tess", "social")["token"]
-    statements.approve(settings, actor(settings, "bob"), installation.statement_id, installation.content_hash)
-    publish.publish(settings, actor(settings, "alice"), installation.statement_id, dispatch=send_now)
+    decisions.approve(settings, actor(settings, "bob"), installation.statement_id, installation.content_hash)
+    publishing.publish(settings, actor(settings, "alice"), installation.statement_id, dispatch=send_now)
     installation.settings = settings
     return installation
 
@@ -41,13 +43,12 @@ def social_site(database_url, x):
 def world(settings):
     """Two authors' worth of people and two subscribers (one only for Billing); returns an open
     incident's id (Login and API)."""
-    from broadcaster import people
 
     add_user(settings, "alice", ["author"], email="alice@example.com")
     add_user(settings, "bob", ["approver"], phone="+14155550100")
     add_user(settings, "carol", ["approver"])
-    people.add_subscriber(settings, email="c1@example.com", phone="+14155550123")
-    people.add_subscriber(settings, email="c2@example.com", components=["Billing"])
+    add_subscriber(settings, email="c1@example.com", phone="+14155550123")
+    add_subscriber(settings, email="c2@example.com", components=["Billing"])
     incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major",
                                         ["Login", "API"])
     return incident["id"]

@@ -4,9 +4,11 @@ machinery (`Workers`, `wait_until`, `add_subscribers`) is `tests/harness.py`, sh
 
 from sqlalchemy import func, select
 
-from broadcaster import people, statements
+from broadcaster.approvals import decisions
 from broadcaster.config import Settings
-from broadcaster.statements import StatementInput
+from broadcaster.incidents import statements
+from broadcaster.incidents.statements import StatementInput
+from broadcaster.people import users
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery
 from tests.conftest import actor, add_user
@@ -37,7 +39,7 @@ def approved_statement(settings: Settings, headline: str = "Some customers canno
                        incident_id: int | None = None) -> int:
     """A statement ready to publish; with incident_id, the next version of that incident."""
     for name, role in (("alice", "author"), ("bob", "approver")):
-        if name not in {u["name"] for u in people.list_users(settings)}:
+        if name not in {u["name"] for u in users.list_users(settings)}:
             add_user(settings, name, [role])
     if incident_id is None:
         incident_id = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major",
@@ -46,7 +48,7 @@ def approved_statement(settings: Settings, headline: str = "Some customers canno
         status="investigating", headline=headline, body="About 1 in 5 logins fail.",
         workaround="Use the mobile app", next_update="30m"))
     statements.submit(settings, actor(settings, "alice"), statement["id"])
-    statements.approve(settings, actor(settings, "bob"), statement["id"])
+    decisions.approve(settings, actor(settings, "bob"), statement["id"])
     return statement["id"]
 
 

@@ -1,8 +1,9 @@
 """A holding statement as calm times leave it: written by one user, approved by another, with next
 update 'none' (ready to keep)."""
 
-from broadcaster import statements
-from broadcaster.statements import StatementInput
+from broadcaster.approvals import decisions
+from broadcaster.incidents import statements
+from broadcaster.incidents.statements import StatementInput
 from tests.conftest import actor
 
 HEADLINE = "We are aware of problems logging in"
@@ -15,5 +16,5 @@ def approved_holding_statement(settings, author: str = "alice", approver: str = 
     draft = statements.draft(settings, writer, incident["id"], StatementInput(
         headline=HEADLINE, body="Next update within 30 minutes.", next_update="none"))
     submitted = statements.submit(settings, writer, draft["id"])
-    statements.approve(settings, actor(settings, approver), draft["id"], submitted["content_hash"])
+    decisions.approve(settings, actor(settings, approver), draft["id"], submitted["content_hash"])
     return draft["id"]

@@ -3,11 +3,12 @@ submitted (rendered through templates/), approved and published, the live surfac
 
 from sqlalchemy import select
 
-from broadcaster import people, statements
-from broadcaster import publish as publish_uc
+from broadcaster.approvals import decisions
 from broadcaster.config import Settings
 from broadcaster.delivery.chunk import send_now
-from broadcaster.statements import StatementInput
+from broadcaster.incidents import publishing, statements
+from broadcaster.incidents.statements import StatementInput
+from broadcaster.people import users
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Rendition
 from tests.conftest import actor, add_user
@@ -16,7 +17,7 @@ USERS = (("alice", "author"), ("bob", "approver"), ("carol", "approver"))
 
 
 def ensure_users(settings: Settings) -> None:
-    existing = {u["name"] for u in people.list_users(settings)}
+    existing = {u["name"] for u in users.list_users(settings)}
     for name, role in USERS:
         if name not in existing:
             add_user(settings, name, [role])
@@ -38,10 +39,10 @@ def publish_update(settings: Settings, incident_id: int, status: str = "investig
         status=status, headline=headline, body=body, workaround=fields.pop("workaround", "Use the mobile app"),
         next_update=None if status == "resolved" else fields.pop("next_update", "30m"), **fields))
     statements.submit(settings, actor(settings, "alice"), statement["id"])
-    statements.approve(settings, actor(settings, "bob"), statement["id"])
+    decisions.approve(settings, actor(settings, "bob"), statement["id"])
     if statements.get_statement(settings, statement["id"])["state"] != "approved":
-        statements.approve(settings, actor(settings, "carol"), statement["id"])
-    publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=dispatch or send_now)
+        decisions.approve(settings, actor(settings, "carol"), statement["id"])
+    publishing.publish(settings, actor(settings, "alice"), statement["id"], dispatch=dispatch or send_now)
     return statement["id"]
 
 

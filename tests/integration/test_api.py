@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from broadcaster import callbacks
+from broadcaster.audience import unsubscribe
+from broadcaster.delivery import receipts
 from broadcaster.web.app import create_app
 from tests.conftest import make_settings
 from tests.integration.rows import delivery, make_delivery, make_statement, make_subscriber, subscriber
@@ -35,7 +36,7 @@ def test_metrics_expose_the_outcome_counter_and_the_fleet_state_from_the_databas
                       status="pending")
     labels = {"channel": "sms", "provider": "twilio", "status": "delivered"}
     before = REGISTRY.get_sample_value("broadcaster_deliveries_total", labels) or 0
-    callbacks.twilio_status(settings, {"MessageSid": SID, "MessageStatus": "delivered"})
+    receipts.twilio_status(settings, {"MessageSid": SID, "MessageStatus": "delivered"})
 
     response = client.get("/metrics")
 
@@ -79,7 +80,7 @@ def link(settings) -> tuple[int, int, str]:
     person = make_subscriber(settings, email="c1@example.com", phone="+14155550123")
     d = make_delivery(settings, make_statement(settings), channel="email", target="c1@example.com",
                       provider="sendgrid")
-    return person, d, f"/unsubscribe?d={d}&t={callbacks.token_of_delivery(settings, d)}"
+    return person, d, f"/unsubscribe?d={d}&t={unsubscribe.token_of_delivery(settings, d)}"
 
 
 def test_unsubscribe_page_asks_first_and_changes_nothing(client, settings, link):

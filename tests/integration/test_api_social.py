@@ -7,8 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
-from broadcaster import publish, social
+from broadcaster import social
 from broadcaster.delivery.chunk import send_now
+from broadcaster.incidents import publishing
 from tests.conftest import actor, make_settings
 from tests.fakes.x_server import x_settings
 from tests.integration.api_fixtures import install
@@ -124,7 +125,7 @@ def test_a_held_reply_is_listed_held_then_re_based_on_the_new_version(site, x):
     call(site, "POST", f"/posts/{post}/reply", json={"variant": 1})
     settings = site.settings
     second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
-    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
 
     [held] = call(site, "GET", "/replies", params={"state": "held"}).json()["replies"]
     assert (held["post_id"], held["version"], held["rebased_from_version"]) == (post, 1, None)
@@ -141,7 +142,7 @@ def test_a_reply_naming_a_version_no_longer_live_is_a_409_with_the_new_words(sit
     [shown] = call(site, "GET", "/variants").json()
     settings = site.settings
     second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
-    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
 
     stale = call(site, "POST", f"/posts/{post}/reply", json={"variant": 1, "statement_id": shown["statement_id"]})
 
@@ -158,7 +159,8 @@ def a_busy_inbox(settings, posts: int, human_only: int) -> list[str]:
     from datetime import timedelta
 
     from broadcaster.store.db import transaction
-    from broadcaster.store.models import SocialPost, utcnow
+    from broadcaster.store.models import utcnow
+    from broadcaster.store.social_models import SocialPost
 
     ids = [str(1870000000000000000 + i) for i in range(posts + human_only)]
     with transaction(settings.database_url) as s:
@@ -172,7 +174,7 @@ def test_the_inbox_and_the_replies_are_counted_filtered_and_paged_by_the_databas
     """Thousands of mentions in an outage: a page reads its own rows, whatever the inbox holds."""
     from sqlalchemy import event
 
-    from broadcaster.store.models import SocialPost
+    from broadcaster.store.social_models import SocialPost
 
     ids = a_busy_inbox(site.settings, 250, 30)
     site.client.app.state.dispatch = lambda settings, ids: None  # queued, not sent

@@ -8,17 +8,18 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from broadcaster import audit as auditing
-from broadcaster import people, statements
-from broadcaster import publish as publish_uc
+from broadcaster.approvals import decisions
+from broadcaster.delivery import sendlog
 from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from broadcaster.domain.hashing import sha256_of
-from broadcaster.statements import StatementInput
+from broadcaster.incidents import publishing, statements
+from broadcaster.incidents.statements import StatementInput
+from broadcaster.people import users
 from broadcaster.store.content import stored_content_hash
 from broadcaster.store.db import engine_for, transaction
 from broadcaster.store.models import Approval, AuditEvent, Delivery, Rendition, Statement, utcnow
-from tests.conftest import actor, add_user, make_settings
+from tests.conftest import actor, add_subscriber, add_user, make_settings
 
 FIELDS = StatementInput(status="investigating", headline="Some customers cannot log in",
                         body="About 1 in 5 logins fail.", workaround="Use the mobile app", next_update="30m")
@@ -30,7 +31,7 @@ def world(settings):
     add_user(settings, "bob", ["approver"])
     add_user(settings, "carol", ["author", "approver"])
     add_user(settings, "dave", ["approver"])
-    people.add_subscriber(settings, email="c1@example.com", phone="+14155550123")
+    add_subscriber(settings, email="c1@example.com", phone="+14155550123")
     return settings
 
 
@@ -42,7 +43,7 @@ def approved(settings, incident_id, approvers=("bob",), fields=FIELDS) -> int:
     sid = statements.draft(settings, actor(settings, "alice"), incident_id, fields)["id"]
     statements.submit(settings, actor(settings, "alice"), sid)
     for name in approvers:
-        statements.approve(settings, actor(settings, name), sid)
+        decisions.approve(settings, actor(settings, name), sid)
     return sid
 
 
@@ -65,9 +66,9 @@ def test_whoever_edited_someone_elses_draft_cannot_approve_it(world):
     statements.submit(world, actor(world, "alice"), sid)
 
     with pytest.raises(NotAllowed, match="carol wrote or edited this statement and cannot approve it"):
-        statements.approve(world, actor(world, "carol"), sid)
+        decisions.approve(world, actor(world, "carol"), sid)
     assert statements.get_statement(world, sid)["written_or_edited_by"] == ["alice", "carol"]
-    statements.approve(world, actor(world, "bob"), sid)
+    decisions.approve(world, actor(world, "bob"), sid)
     assert state_of(world, sid) == "approved"
 
 
@@ -79,7 +80,7 @@ def test_whoever_edited_the_draft_a_version_came_from_cannot_approve_it(world):
     statements.submit(world, actor(world, "alice"), v2)
 
     with pytest.raises(NotAllowed, match="carol wrote or edited this statement"):
-        statements.approve(world, actor(world, "carol"), v2)
+        decisions.approve(world, actor(world, "carol"), v2)
 
 
 def test_writers_of_an_unapproved_latest_version_carry_over_to_the_next_draft(world):
@@ -89,13 +90,13 @@ def test_writers_of_an_unapproved_latest_version_carry_over_to_the_next_draft(wo
     statements.submit(world, actor(world, "alice"), v2)
 
     with pytest.raises(NotAllowed, match="carol wrote or edited"):
-        statements.approve(world, actor(world, "carol"), v2)
+        decisions.approve(world, actor(world, "carol"), v2)
 
 
 def test_an_approver_who_wrote_nothing_of_a_version_may_approve_the_next(world):
     incident_id = incident(world)
     v1 = approved(world, incident_id, approvers=("carol",))
-    publish_uc.publish(world, actor(world, "alice"), v1, dispatch=send_now)
+    publishing.publish(world, actor(world, "alice"), v1, dispatch=send_now)
     v2 = approved(world, incident_id, approvers=("carol",), fields=StatementInput(status="identified"))
     assert state_of(world, v2) == "approved"
 
@@ -109,19 +110,19 @@ def test_drafting_a_minor_impact_on_a_critical_incident_still_needs_two_approval
         StatementInput(impact="minor")))["id"]
     assert statements.submit(world, actor(world, "alice"), sid)["approvals_needed"] == 2
 
-    assert statements.approve(world, actor(world, "bob"), sid)["state"] == "pending_approval"
+    assert decisions.approve(world, actor(world, "bob"), sid)["state"] == "pending_approval"
     with pytest.raises(IllegalTransition, match="it is waiting for approval"):
-        publish_uc.publish(world, actor(world, "alice"), sid, dispatch=send_now)
-    assert statements.approve(world, actor(world, "dave"), sid)["state"] == "approved"
+        publishing.publish(world, actor(world, "alice"), sid, dispatch=send_now)
+    assert decisions.approve(world, actor(world, "dave"), sid)["state"] == "approved"
 
 
 def test_once_critical_an_incident_needs_two_approvals_after_its_impact_was_lowered(world):
     incident_id = incident(world, "major")
     v1 = approved(world, incident_id, approvers=("bob", "dave"), fields=StatementInput(
         impact="critical", **FIELDS.model_dump(exclude_none=True)))
-    publish_uc.publish(world, actor(world, "alice"), v1, dispatch=send_now)
+    publishing.publish(world, actor(world, "alice"), v1, dispatch=send_now)
     v2 = approved(world, incident_id, approvers=("bob", "dave"), fields=StatementInput(impact="minor"))
-    publish_uc.publish(world, actor(world, "alice"), v2, dispatch=send_now)  # lowering it took two
+    publishing.publish(world, actor(world, "alice"), v2, dispatch=send_now)  # lowering it took two
     assert statements.list_incidents(world)[0]["impact"] == "minor"
 
     v3 = approved(world, incident_id, approvers=("bob",), fields=StatementInput(status="monitoring"))
@@ -137,7 +138,7 @@ def test_publish_counts_approvals_by_the_highest_impact_too(world):
         s.execute(update(Statement).where(Statement.id == sid).values(state="approved"))
 
     with pytest.raises(NotAllowed, match="has 1 valid approval\\(s\\) .*, needs 2"):
-        publish_uc.publish(world, actor(world, "alice"), sid, dispatch=send_now)
+        publishing.publish(world, actor(world, "alice"), sid, dispatch=send_now)
 
 
 # --- who can grant roles ---------------------------------------------------------------------
@@ -145,29 +146,29 @@ def test_publish_counts_approvals_by_the_highest_impact_too(world):
 
 def test_the_first_user_must_be_an_admin(settings):
     with pytest.raises(InvalidInput, match="the first user must be an admin .*: add alice with --role admin"):
-        people.add_user(settings, None, "alice", ["author", "approver"])
-    people.add_user(settings, None, "root", ["admin"])
+        users.add_user(settings, None, "alice", ["author", "approver"])
+    users.add_user(settings, None, "root", ["admin"])
     assert [(row.action, row.actor_id) for row in audit_rows(settings)] == [("add first admin", 1)]
 
 
 def test_once_an_admin_exists_only_an_admin_adds_users(world):
     with pytest.raises(NotAllowed, match="only an admin can add users: say who you are with --as ADMIN"):
-        people.add_user(world, None, "mallory", ["approver"])
+        users.add_user(world, None, "mallory", ["approver"])
     with pytest.raises(NotAllowed, match="alice cannot manage users: needs role admin"):
-        people.add_user(world, actor(world, "alice"), "mallory", ["approver"])
+        users.add_user(world, actor(world, "alice"), "mallory", ["approver"])
 
-    assert "mallory" not in {u["name"] for u in people.list_users(world)}
+    assert "mallory" not in {u["name"] for u in users.list_users(world)}
     refused = [row for row in audit_rows(world) if row.action == "refused: manage users"]
     assert [row.actor_id for row in refused] == [actor(world, "alice").id]
 
 
 def test_only_an_admin_changes_roles_and_the_last_admin_stays_one(world):
     with pytest.raises(NotAllowed, match="alice cannot manage users"):
-        people.set_roles(world, actor(world, "alice"), "alice", ["author", "approver"])
+        users.set_roles(world, actor(world, "alice"), "alice", ["author", "approver"])
     with pytest.raises(NotAllowed, match="root is the last admin: make someone else admin first"):
-        people.set_roles(world, actor(world, "root"), "root", ["approver"])
+        users.set_roles(world, actor(world, "root"), "root", ["approver"])
 
-    assert people.set_roles(world, actor(world, "root"), "alice", ["author", "approver"])["roles"] == [
+    assert users.set_roles(world, actor(world, "root"), "alice", ["author", "approver"])["roles"] == [
         "approver", "author"]
 
 
@@ -181,7 +182,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(world, round_):
     def demote(me: str, other: str) -> None:
         together.wait(timeout=30)
         try:
-            people.set_roles(world, actor(world, me), other, ["approver"])
+            users.set_roles(world, actor(world, me), other, ["approver"])
             outcomes[me] = "demoted"
         except NotAllowed as refusal:
             outcomes[me] = str(refusal)
@@ -192,7 +193,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(world, round_):
     for thread in threads:
         thread.join(timeout=60)
 
-    admins = [u["name"] for u in people.list_users(world) if "admin" in u["roles"]]
+    admins = [u["name"] for u in users.list_users(world) if "admin" in u["roles"]]
     assert len(admins) == 1 and list(outcomes.values()).count("demoted") == 1, outcomes
     [refusal] = [outcome for outcome in outcomes.values() if outcome != "demoted"]
     assert "last admin" in refusal or "cannot manage users" in refusal  # counted the admins, or had just lost the role
@@ -200,7 +201,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(world, round_):
 
 def test_every_audit_row_names_its_actor(world):
     approved(world, incident(world))
-    people.set_roles(world, actor(world, "root"), "alice", ["author"])
+    users.set_roles(world, actor(world, "root"), "alice", ["author"])
     rows = audit_rows(world)
     assert {"add first admin", "add user", "set roles", "draft", "submit", "approve"} <= {r.action for r in rows}
     assert [r.action for r in rows if r.actor_id is None] == []
@@ -229,7 +230,7 @@ def test_rewritten_words_with_every_hash_recomputed_are_refused_at_publish_and_a
     rewrite_sms_and_recompute_every_hash(world, sid)
 
     with pytest.raises(NotAllowed, match=r"approval \d+ has no valid seal"):
-        publish_uc.publish(world, actor(world, "alice"), sid, dispatch=send_now)
+        publishing.publish(world, actor(world, "alice"), sid, dispatch=send_now)
 
     assert state_of(world, sid) == "approved"
     refused = [r for r in audit_rows(world) if r.action == "refused: publish"]
@@ -247,7 +248,7 @@ def test_an_inserted_approval_row_is_refused_at_publish(world):
         statement.state = "approved"
 
     with pytest.raises(NotAllowed, match="no valid seal"):
-        publish_uc.publish(world, actor(world, "alice"), sid, dispatch=send_now)
+        publishing.publish(world, actor(world, "alice"), sid, dispatch=send_now)
 
 
 def test_an_approval_sealed_under_another_key_is_refused(world):
@@ -255,13 +256,13 @@ def test_an_approval_sealed_under_another_key_is_refused(world):
     other_key = make_settings(world.database_url, secret_key="a different key")
 
     with pytest.raises(NotAllowed, match="no valid seal"):
-        publish_uc.publish(other_key, actor(world, "alice"), sid, dispatch=send_now)
+        publishing.publish(other_key, actor(world, "alice"), sid, dispatch=send_now)
 
 
 def test_rewritten_words_with_a_forged_approval_are_refused_at_send(world):
     sid = approved(world, incident(world))
     held: list[int] = []
-    publish_uc.publish(world, actor(world, "alice"), sid, dispatch=lambda _s, ids: held.extend(ids))
+    publishing.publish(world, actor(world, "alice"), sid, dispatch=lambda _s, ids: held.extend(ids))
     forged = rewrite_sms_and_recompute_every_hash(world, sid)
     with transaction(world.database_url) as s:  # and a fresh approval row for the new hash, too
         s.execute(insert(Approval).values(statement_id=sid, approver_id=actor(world, "dave").id, decision="approve",
@@ -273,7 +274,7 @@ def test_rewritten_words_with_a_forged_approval_are_refused_at_send(world):
         sent = dict(s.execute(select(Delivery.channel, Delivery.status).where(Delivery.statement_id == sid)).all())
         codes = set(s.scalars(select(Delivery.error_code).where(Delivery.statement_id == sid)))
     assert set(sent.values()) == {"failed"} and codes == {"tampered"}
-    assert not [e for e in auditing.send_log(world, statement_id=sid) if e["status"] in ("sent", "simulated")]
+    assert not [e for e in sendlog.send_log(world, statement_id=sid) if e["status"] in ("sent", "simulated")]
 
 
 # --- append-only for real --------------------------------------------------------------------
@@ -302,7 +303,7 @@ def test_a_new_draft_voids_older_unpublished_versions_and_says_so(world, approve
     if approvers is not None:
         statements.submit(world, actor(world, "alice"), v1)
         for name in approvers:
-            statements.approve(world, actor(world, name), v1)
+            decisions.approve(world, actor(world, name), v1)
 
     v2 = statements.draft(world, actor(world, "alice"), incident_id, StatementInput(status="identified"))
 
@@ -313,7 +314,7 @@ def test_a_new_draft_voids_older_unpublished_versions_and_says_so(world, approve
 def test_editing_a_published_statement_makes_a_new_draft_and_the_live_one_stays_live(world):
     incident_id = incident(world)
     v1 = approved(world, incident_id)
-    publish_uc.publish(world, actor(world, "alice"), v1, dispatch=send_now)
+    publishing.publish(world, actor(world, "alice"), v1, dispatch=send_now)
 
     v2 = statements.edit(world, actor(world, "alice"), v1, StatementInput(status="identified"))
 
@@ -323,8 +324,8 @@ def test_editing_a_published_statement_makes_a_new_draft_and_the_live_one_stays_
 
 def test_published_deliveries_each_carry_a_random_link_nonce(world):
     sid = approved(world, incident(world))
-    people.add_subscriber(world, email="c2@example.com")
-    publish_uc.publish(world, actor(world, "alice"), sid, dispatch=lambda _s, ids: None)
+    add_subscriber(world, email="c2@example.com")
+    publishing.publish(world, actor(world, "alice"), sid, dispatch=lambda _s, ids: None)
     with transaction(world.database_url) as s:
         nonces = list(s.scalars(select(Delivery.link_nonce).where(Delivery.statement_id == sid)))
     assert len(nonces) >= 4 and None not in nonces and len(set(nonces)) == len(nonces)

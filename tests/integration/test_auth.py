@@ -6,13 +6,14 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from broadcaster import auth
 from broadcaster.cli.common import app as cli_app
 from broadcaster.config import get_settings
 from broadcaster.domain.approval import Role
 from broadcaster.domain.errors import InvalidInput, NotAllowed
+from broadcaster.people import auth
+from broadcaster.store.access_models import WebSession
 from broadcaster.store.db import transaction
-from broadcaster.store.models import AuditEvent, User, WebSession, utcnow
+from broadcaster.store.models import AuditEvent, User, utcnow
 from tests.conftest import add_user
 
 PASSWORD = "correct horse battery"

@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
-from broadcaster import audit as auditing
-from broadcaster import people, statements
-from broadcaster import publish as publish_uc
+from broadcaster.approvals import decisions
+from broadcaster.delivery import sendlog
 from broadcaster.delivery.chunk import send_now
-from broadcaster.statements import StatementInput
-from tests.conftest import actor, add_user, fresh_database_url, make_settings
+from broadcaster.incidents import consistency, publishing, statements
+from broadcaster.incidents.statements import StatementInput
+from tests.conftest import actor, add_subscriber, add_user, fresh_database_url, make_settings
 
 # Publish refuses a next update already past: the promise is an hour after now, whenever the test runs.
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -17,21 +17,21 @@ def scenario(settings) -> dict:
     add_user(settings, "alice", ["author"])
     add_user(settings, "bob", ["approver"])
     add_user(settings, "carol", ["approver"])
-    people.add_subscriber(settings, email="ünïcode@example.com", phone="+447911123456")
+    add_subscriber(settings, email="ünïcode@example.com", phone="+447911123456")
     incident = statements.open_incident(settings, actor(settings, "alice"), "Payments failing", "critical",
                                         ["Payments"])
     fields = StatementInput(status="identified", headline="Card payments fail 🔥", body="A <b>bad</b> deploy.",
                             workaround="Pay by bank transfer", next_update=(NOW + timedelta(hours=1)).isoformat())
     statement = statements.draft(settings, actor(settings, "alice"), incident["id"], fields, now=NOW)
     statements.submit(settings, actor(settings, "alice"), statement["id"])
-    statements.approve(settings, actor(settings, "bob"), statement["id"])
-    statements.approve(settings, actor(settings, "carol"), statement["id"], comment="ok")
-    publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
+    decisions.approve(settings, actor(settings, "bob"), statement["id"])
+    decisions.approve(settings, actor(settings, "carol"), statement["id"], comment="ok")
+    publishing.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
     # Sends finish in any order (each provider batch is recorded as it finishes): compare per delivery.
-    log = sorted(({k: v for k, v in e.items() if k not in ("at", "id")} for e in auditing.send_log(settings)),
+    log = sorted(({k: v for k, v in e.items() if k not in ("at", "id")} for e in sendlog.send_log(settings)),
                  key=lambda e: (e["delivery_id"], e["attempt"], e["status"]))
     return {"preview": statements.preview(settings, statement["id"]), "log": log,
-            "audit": auditing.consistency_report(settings),
+            "audit": consistency.consistency_report(settings),
             "statement": statements.get_statement(settings, statement["id"])}
 
 

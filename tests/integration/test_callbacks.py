@@ -3,7 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from broadcaster import callbacks
+from broadcaster.audience import unsubscribe
+from broadcaster.delivery import receipts
 from broadcaster.domain.errors import NotAllowed
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent
@@ -32,7 +33,7 @@ def twilio(status: str, sid: str = SID, **extra) -> dict:
 def test_twilio_delivered_moves_the_delivery_to_delivered_and_logs_it(settings, statement):
     d = make_delivery(settings, statement, provider_message_id=SID)
 
-    assert callbacks.twilio_status(settings, twilio("delivered")) == "delivered"
+    assert receipts.twilio_status(settings, twilio("delivered")) == "delivered"
 
     assert delivery(settings, d).status == "delivered"
     assert events(settings, d) == ["delivered"]
@@ -41,7 +42,7 @@ def test_twilio_delivered_moves_the_delivery_to_delivered_and_logs_it(settings, 
 def test_twilio_failed_keeps_the_error_code(settings, statement):
     d = make_delivery(settings, statement, provider_message_id=SID)
 
-    assert callbacks.twilio_status(settings, twilio("failed", ErrorCode="30006")) == "failed"
+    assert receipts.twilio_status(settings, twilio("failed", ErrorCode="30006")) == "failed"
 
     row = delivery(settings, d)
     assert (row.status, row.error_code) == ("failed", "30006")
@@ -52,7 +53,7 @@ def test_twilio_failed_keeps_the_error_code(settings, statement):
 def test_twilio_intermediate_statuses_change_nothing(settings, statement, reported):
     d = make_delivery(settings, statement, provider_message_id=SID)
 
-    assert callbacks.twilio_status(settings, twilio(reported)) == "ignored"
+    assert receipts.twilio_status(settings, twilio(reported)) == "ignored"
 
     assert delivery(settings, d).status == "sent"
     assert events(settings, d) == []
@@ -60,10 +61,10 @@ def test_twilio_intermediate_statuses_change_nothing(settings, statement, report
 
 def test_a_final_state_is_never_left(settings, statement):
     d = make_delivery(settings, statement, provider_message_id=SID)
-    callbacks.twilio_status(settings, twilio("delivered"))
+    receipts.twilio_status(settings, twilio("delivered"))
 
-    assert callbacks.twilio_status(settings, twilio("failed", ErrorCode="30003")) == "ignored"
-    assert callbacks.twilio_status(settings, twilio("delivered")) == "ignored"  # Twilio repeats itself
+    assert receipts.twilio_status(settings, twilio("failed", ErrorCode="30003")) == "ignored"
+    assert receipts.twilio_status(settings, twilio("delivered")) == "ignored"  # Twilio repeats itself
 
     assert delivery(settings, d).status == "delivered"
     assert events(settings, d) == ["delivered"]
@@ -72,7 +73,7 @@ def test_a_final_state_is_never_left(settings, statement):
 def test_unknown_twilio_message_is_reported_not_raised(settings, statement):
     make_delivery(settings, statement, provider_message_id=SID)
 
-    assert callbacks.twilio_status(settings, twilio("delivered", sid="SM" + "f" * 32)) == "unknown"
+    assert receipts.twilio_status(settings, twilio("delivered", sid="SM" + "f" * 32)) == "unknown"
     assert event_count(settings) == 0
 
 
@@ -80,7 +81,7 @@ def test_twilio_callback_finds_its_delivery_by_id_before_the_sid_is_stored(setti
     # The worker records sids when its whole chunk is done; the receipt may come first.
     d = make_delivery(settings, statement, status="sending")
 
-    assert callbacks.twilio_status(settings, twilio("delivered"), delivery_id=d) == "delivered"
+    assert receipts.twilio_status(settings, twilio("delivered"), delivery_id=d) == "delivered"
 
     row = delivery(settings, d)
     assert (row.status, row.provider_message_id) == ("delivered", SID)
@@ -89,7 +90,7 @@ def test_twilio_callback_finds_its_delivery_by_id_before_the_sid_is_stored(setti
 def test_twilio_callback_for_another_message_of_the_same_delivery_is_unknown(settings, statement):
     d = make_delivery(settings, statement, provider_message_id="SM" + "1" * 32)
 
-    assert callbacks.twilio_status(settings, twilio("delivered"), delivery_id=d) == "unknown"
+    assert receipts.twilio_status(settings, twilio("delivered"), delivery_id=d) == "unknown"
     assert delivery(settings, d).status == "sent"
 
 
@@ -101,7 +102,7 @@ def sendgrid(kind: str, delivery_id: int | str, email: str = "c1@example.com", *
 def test_sendgrid_bounce_marks_the_delivery_bounced_with_the_smtp_status(settings, statement):
     d = make_delivery(settings, statement, channel="email", target="c1@example.com", provider="sendgrid")
 
-    counts = callbacks.sendgrid_events(settings, [sendgrid("bounce", d, status="5.1.1", reason="no such user")])
+    counts = receipts.sendgrid_events(settings, [sendgrid("bounce", d, status="5.1.1", reason="no such user")])
 
     row = delivery(settings, d)
     assert counts == {"bounced": 1}
@@ -116,7 +117,7 @@ def test_sendgrid_batch_counts_each_outcome(settings, statement):
              sendgrid("dropped", ids[1], reason="Bounced Address"), sendgrid("delivered", ids[1]),
              sendgrid("delivered", 999999), sendgrid("deferred", ids[2]), "not an event"]
 
-    counts = callbacks.sendgrid_events(settings, batch)
+    counts = receipts.sendgrid_events(settings, batch)
 
     assert counts == {"ignored": 5, "delivered": 1, "undelivered": 1, "unknown": 1}
     assert [delivery(settings, i).status for i in ids] == ["delivered", "undelivered", "sent"]
@@ -128,7 +129,7 @@ def test_sendgrid_unsubscribe_opts_the_subscriber_out_and_cancels_what_is_unsent
     sent = make_delivery(settings, statement, channel="email", target="Pat@example.com", provider="sendgrid")
     unsent_sms = make_delivery(settings, statement, channel="sms", target="+14155550123", status="pending")
 
-    counts = callbacks.sendgrid_events(settings, [sendgrid("spamreport", sent, email="pat@example.com")])
+    counts = receipts.sendgrid_events(settings, [sendgrid("spamreport", sent, email="pat@example.com")])
 
     assert counts == {"opted_out": 1}
     assert subscriber(settings, person).opted_out_at is not None
@@ -142,11 +143,11 @@ def test_sendgrid_unsubscribe_opts_the_subscriber_out_and_cancels_what_is_unsent
 def test_unsubscribe_link_opts_out_the_recipient_once(settings, statement):
     person = make_subscriber(settings, email="c1@example.com")
     d = make_delivery(settings, statement, channel="email", target="c1@example.com", provider="sendgrid")
-    token = callbacks.token_of_delivery(settings, d)
+    token = unsubscribe.token_of_delivery(settings, d)
 
-    first = callbacks.unsubscribe(settings, d, token)
+    first = unsubscribe.unsubscribe(settings, d, token)
     opted_out_at = subscriber(settings, person).opted_out_at
-    second = callbacks.unsubscribe(settings, str(d), token)
+    second = unsubscribe.unsubscribe(settings, str(d), token)
 
     assert (first.subscriber_id, first.already, second.already) == (person, False, True)
     assert opted_out_at is not None
@@ -159,7 +160,7 @@ def test_bad_unsubscribe_token_changes_nothing(settings, statement, token):
     d = make_delivery(settings, statement, channel="email", target="c1@example.com", provider="sendgrid")
 
     with pytest.raises(NotAllowed, match="unsubscribe link is not valid"):
-        callbacks.unsubscribe(settings, d, token)
+        unsubscribe.unsubscribe(settings, d, token)
 
     assert subscriber(settings, person).opted_out_at is None
 
@@ -170,7 +171,7 @@ def test_one_deliverys_token_does_not_open_another(settings, statement):
     other = make_delivery(settings, statement, channel="email", target="c2@example.com", provider="sendgrid")
 
     with pytest.raises(NotAllowed):
-        callbacks.unsubscribe(settings, other, callbacks.token_of_delivery(settings, first))
+        unsubscribe.unsubscribe(settings, other, unsubscribe.token_of_delivery(settings, first))
 
 
 def test_an_unsubscribe_link_cannot_be_forged_from_the_delivery_id_alone(settings, statement):
@@ -184,7 +185,7 @@ def test_an_unsubscribe_link_cannot_be_forged_from_the_delivery_id_alone(setting
     by_id_only = hmac_.new(settings.secret_key.encode(), f"unsubscribe:{d}".encode(), hashlib.sha256).hexdigest()[:32]
 
     with pytest.raises(NotAllowed, match="unsubscribe link is not valid"):
-        callbacks.unsubscribe(settings, d, by_id_only)
+        unsubscribe.unsubscribe(settings, d, by_id_only)
     assert subscriber(settings, person).opted_out_at is None
 
 
@@ -198,7 +199,7 @@ def test_every_delivery_gets_its_own_random_link_nonce(settings, statement):
 @pytest.mark.parametrize("delivery_id", ["0", "-1", "9223372036854775808", "x"])
 def test_an_unsubscribe_link_with_an_impossible_id_is_simply_not_valid(settings, delivery_id):
     with pytest.raises(NotAllowed, match="unsubscribe link is not valid"):
-        callbacks.unsubscribe(settings, delivery_id, "0" * 32)
+        unsubscribe.unsubscribe(settings, delivery_id, "0" * 32)
 
 
 def test_an_unsubscribe_token_that_is_not_ascii_is_simply_not_valid(settings, statement):
@@ -207,4 +208,4 @@ def test_an_unsubscribe_token_that_is_not_ascii_is_simply_not_valid(settings, st
     d = make_delivery(settings, statement, channel="email", target="c1@example.com", provider="sendgrid")
 
     with pytest.raises(NotAllowed, match="unsubscribe link is not valid"):
-        callbacks.unsubscribe(settings, d, "é" * 32)
+        unsubscribe.unsubscribe(settings, d, "é" * 32)

@@ -72,7 +72,7 @@ def test_walkthrough_from_the_readme(run, tmp_path):
     assert run("user", "add", "alice", "--role", "author", "--email", "alice@example.com",
                "--as", "root").stdout.startswith("user 2")
     run("user", "add", "bob", "--role", "approver", "--phone", "+14155550100", "--as", "root")
-    run("subscribers", "add", "--email", "c@example.com", "--phone", "+14155550123")
+    run("subscribers", "add", "--email", "c@example.com", "--phone", "+14155550123", "--as", "root")
     assert run("incident", "open", "--title", "Login failures", "--impact", "major", "--component", "Login",
                "--component", "API", "--as", "alice").stdout.startswith("incident 1:")
     (tmp_path / "statement.yaml").write_text(
@@ -165,7 +165,7 @@ def _published_statement(run, dispatch_held=False):
     run("user", "add", "root", "--role", "admin")
     run("user", "add", "alice", "--role", "author", "--as", "root")
     run("user", "add", "bob", "--role", "approver", "--as", "root")
-    run("subscribers", "add", "--phone", "+14155550123")
+    run("subscribers", "add", "--phone", "+14155550123", "--as", "root")
     run("incident", "open", "--title", "Outage", "--impact", "minor", "--as", "alice")
     run("statement", "draft", "1", "--headline", "Slow pages", "--body", "Pages load slowly.", user="alice")
     run("submit", "1", user="alice")
@@ -173,12 +173,12 @@ def _published_statement(run, dispatch_held=False):
 
 
 def test_sweep_sends_what_the_broker_lost(run, database_url, monkeypatch):
-    from broadcaster import publish as publish_uc
+    from broadcaster.incidents import publishing
     from tests.conftest import make_settings
 
     _published_statement(run)
     settings = make_settings(database_url)
-    publish_uc.publish(settings, actor(settings, "alice"), 1, dispatch=lambda *_: None)  # never enqueued
+    publishing.publish(settings, actor(settings, "alice"), 1, dispatch=lambda *_: None)  # never enqueued
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
     out = run("sweep").stdout
     assert "5 requeued" in out  # banner, status page, ivr, x, one SMS
@@ -206,12 +206,13 @@ def test_worker_without_a_shared_broker_says_what_to_set(run):
 
 def test_subscribers_import_reports_bad_rows_by_line_and_keeps_the_good(run, tmp_path):
     run("init")
+    run("user", "add", "root", "--role", "admin")
     (tmp_path / "subs.csv").write_text("email,phone,components\n"
                                        "ann@example.com,+14155550123,Login\n"
                                        "not-an-email,,\n"
                                        ",+1 555,\n"
                                        "bob@example.com,,\n")
-    proc = run("subscribers", "import", "subs.csv", ok=False)
+    proc = run("subscribers", "import", "subs.csv", "--as", "root", ok=False)
     assert proc.returncode == 1
     assert proc.stdout.strip() == "2 imported, 0 updated, 0 unchanged, 2 rejected"
     assert "subs.csv: line 3: email: 'not-an-email'" in proc.stderr
@@ -307,8 +308,9 @@ def test_an_id_that_cannot_be_one_is_a_one_line_error(run, args, message):
 ])
 def test_subscribing_a_taken_email_or_phone_is_one_line_and_adds_nothing(run, args, message):
     run("init")
-    run("subscribers", "add", "--email", "c@example.com", "--phone", "+14155550123")
-    proc = run("subscribers", "add", *args, ok=False)
+    run("user", "add", "root", "--role", "admin")
+    run("subscribers", "add", "--email", "c@example.com", "--phone", "+14155550123", "--as", "root")
+    proc = run("subscribers", "add", *args, "--as", "root", ok=False)
     assert proc.returncode == 1 and proc.stderr.replace("\n", " ").startswith(message), proc.stderr
     assert "Traceback" not in proc.stderr
 

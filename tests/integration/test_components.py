@@ -6,9 +6,10 @@ import json
 import pytest
 from sqlalchemy import update
 
-from broadcaster import components, statements
+from broadcaster.approvals import decisions
 from broadcaster.domain.errors import InvalidInput, NotAllowed
-from broadcaster.statements import StatementInput
+from broadcaster.incidents import components, statements
+from broadcaster.incidents.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Statement
 from broadcaster.surfaces import render_documents, take_snapshot
@@ -76,7 +77,7 @@ def test_component_states_are_covered_by_the_approval(settings):
         s.execute(update(Statement).where(Statement.id == draft["id"])
                   .values(component_states={"Login": "operational"}))
     with pytest.raises(NotAllowed, match="changed in the database after it was submitted"):
-        statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
+        decisions.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
 
 
 def test_states_default_from_the_impact_when_not_given(settings):

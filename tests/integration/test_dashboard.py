@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from broadcaster import auth
+from broadcaster.people import auth
+from broadcaster.store.access_models import WebSession
 from broadcaster.store.db import transaction
-from broadcaster.store.models import AuditEvent, WebSession, utcnow
+from broadcaster.store.models import AuditEvent, utcnow
 from tests.integration.api_fixtures import install
 from tests.integration.holding_data import approved_holding_statement
 
@@ -173,7 +174,7 @@ def test_the_editor_keeps_the_text_and_says_which_limit_is_broken(site):
 def test_the_social_team_cannot_read_incidents_through_the_editors_refusal(site, settings):
     """A `social` user posts the editor's form with their own CSRF token: refused (and audited) before
     anything is read, so the refusal shows no incident title and no version, for any id."""
-    from broadcaster import statements
+    from broadcaster.incidents import statements
     from tests.conftest import actor
 
     statements.draft(settings, actor(settings, "alice"), site.incident_id,
@@ -237,7 +238,7 @@ def test_the_admin_page_is_for_admins_and_shows_a_new_token_once(site):
 
 
 def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settings):
-    from broadcaster import statements
+    from broadcaster.incidents import statements
 
     draft = {"id": approved_holding_statement(settings)}
     csrf = log_in(site.client, "alice")
@@ -252,12 +253,12 @@ def test_a_holding_statement_is_kept_and_switched_on_with_one_click(site, settin
 def test_keeping_a_holding_statement_with_no_email_provider_says_the_links_were_logged_not_sent(site, settings):
     """The embedded default has no email provider: the `log` provider records the email and sends
     nothing, so no page says "emailed"; the Holding page says links cannot be emailed here."""
-    from broadcaster import holding
+    from broadcaster.holding import holding_statements
     from broadcaster.store.models import User
 
     with transaction(settings.database_url) as s:
         s.execute(update(User).where(User.name == "alice").values(email="alice@example.com"))
-    holding.set_pin(settings, "alice", "1357")
+    holding_statements.set_pin(settings, "alice", "1357")
     statement_id = approved_holding_statement(settings)
     csrf = log_in(site.client, "alice")
     kept = site.client.post(f"/dashboard/statements/{statement_id}/keep", data={"csrf_token": csrf})

@@ -11,9 +11,13 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from broadcaster import auth, holding, publish, social, statements
+from broadcaster import social
+from broadcaster.holding import holding_statements
+from broadcaster.incidents import publishing, statements
+from broadcaster.people import auth
 from broadcaster.store.db import transaction
-from broadcaster.store.models import AuditEvent, SocialPost, utcnow
+from broadcaster.store.models import AuditEvent, utcnow
+from broadcaster.store.social_models import SocialPost
 from tests.conftest import actor, add_user
 from tests.fakes.x_server import running_x, x_settings
 from tests.integration.api_fixtures import USERS, copy_of, install, seed, seeded_file, serve
@@ -95,10 +99,11 @@ def seeded_everything(tmp_path_factory, sqlite_template, module_x):
     def build(settings):
         seeded = seed(settings)
         add_user(settings, "ally", ["author"], email="ally@example.com")
-        holding.set_pin(settings, "ally", "1357")
-        holding.keep(settings, actor(settings, "alice"), approved_holding_statement(settings, "alice", "bob"))
+        holding_statements.set_pin(settings, "ally", "1357")
+        holding_statements.keep(settings, actor(settings, "alice"),
+                                approved_holding_statement(settings, "alice", "bob"))
         live = approved_statement(settings, "Payments are slow")
-        publish.publish(settings, actor(settings, "alice"), live, dispatch=lambda settings, ids: None)
+        publishing.publish(settings, actor(settings, "alice"), live, dispatch=lambda settings, ids: None)
         with transaction(settings.database_url) as s:
             s.add(SocialPost(id=POST_ID, author_username="customer", text="@acme slow?", lane="mention",
                              found_by="mentions", pulled_at=utcnow(), posted_at=utcnow(),
@@ -120,7 +125,7 @@ def everything(seeded_everything, module_x, tmp_path):
 
 def log_in(site, settings, name: str) -> str:
     """A session for `name` (the login form is tested elsewhere); returns its CSRF token."""
-    from broadcaster.web.api import SESSION_COOKIE
+    from broadcaster.web.api.common import SESSION_COOKIE
 
     cookie, csrf = auth.start_session(settings, actor(settings, name))
     site.client.cookies.set(SESSION_COOKIE, cookie)
@@ -133,10 +138,9 @@ def _fill(text: str, site) -> str:
 
 def page_routes():
     """The dashboard's routes and the confirm pages behind emailed links (their routers have no prefix)."""
-    from broadcaster.web import approval_links, dashboard, dashboard_admin, dashboard_social
+    from broadcaster.web.dashboard import ROUTERS
 
-    return [route for module in (dashboard, dashboard_admin, dashboard_social, approval_links)
-            for route in module.router.routes]
+    return [route for router in ROUTERS for route in router.routes]
 
 
 def test_the_table_covers_every_dashboard_route(site):

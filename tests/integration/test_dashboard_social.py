@@ -9,8 +9,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from broadcaster import auth, publish, social
+from broadcaster import social
 from broadcaster.delivery.chunk import send_now
+from broadcaster.incidents import publishing
+from broadcaster.people import auth
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent
 from tests.conftest import actor
@@ -108,7 +110,7 @@ def test_a_reply_from_a_page_showing_words_no_longer_live_is_refused_and_the_pag
     shown = re.search(r'name="statement_id" value="(\d+)"', form).group(1)
     settings = site.settings
     second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
-    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
 
     answer = site.client.post(f"/dashboard/social/posts/{post}/reply",
                               data={"csrf_token": csrf, "variant": "2", "statement_id": shown})
@@ -121,8 +123,8 @@ def test_a_reply_from_a_page_showing_words_no_longer_live_is_refused_and_the_pag
 def test_the_page_reads_one_page_of_each_section_however_many_posts_the_outage_brings(site, x):
     from sqlalchemy import event
 
-    from broadcaster.store.models import SocialPost
-    from broadcaster.web.dashboard_social import PAGE_SIZE
+    from broadcaster.store.social_models import SocialPost
+    from broadcaster.web.dashboard.social import PAGE_SIZE
     from tests.integration.test_api_social import a_busy_inbox
 
     ids = a_busy_inbox(site.settings, 300, 60)
@@ -198,7 +200,7 @@ def test_a_held_reply_is_flagged_and_once_re_based_says_the_words_changed(site, 
     site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
     settings = site.settings
     second = approved_statement(settings, "We found the cause", incident_id=site.incident_id)
-    publish.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), second, dispatch=send_now)
 
     held = site.client.get("/dashboard/social").text
     queue = re.search(rf'id="queued-{post}">(.*?)</article>', held, re.S).group(1)

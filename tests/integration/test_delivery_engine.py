@@ -8,13 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from broadcaster import audit as auditing
-from broadcaster import publish as publish_uc
-from broadcaster import statements
-from broadcaster.delivery import chunk
+from broadcaster.delivery import chunk, send_threads, sendlog
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.broker import app_for
 from broadcaster.delivery.enqueue import enqueue, enqueue_due, queued
+from broadcaster.incidents import publishing, statements
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, Subscriber, utcnow
 from tests.conftest import actor, make_settings
@@ -59,7 +57,7 @@ def workers(engine_values, tmp_path):
 
 
 def publish_and_wait(settings, statement_id, timeout=60, sweep=True):
-    publish_uc.publish(settings, actor(settings, "alice"), statement_id, dispatch=enqueue)
+    publishing.publish(settings, actor(settings, "alice"), statement_id, dispatch=enqueue)
 
     def done():
         if sweep:
@@ -79,7 +77,7 @@ def test_publish_fans_out_through_celery_workers_to_every_channel(settings, work
     assert sorted(counts["sms"].values()) == [1] * 30
     assert sorted(counts["email"].values()) == [1] * 30
     assert len(counts["x"]) == 1
-    events = auditing.send_log(settings, statement_id=sid, channel="sms", status="sent")
+    events = sendlog.send_log(settings, statement_id=sid, channel="sms", status="sent")
     assert len(events) == 30 and all(e["provider"] == "twilio" and e["provider_message_id"] for e in events)
 
 
@@ -88,7 +86,7 @@ def test_worker_killed_mid_fanout_every_recipient_gets_exactly_one_sms(settings,
     fake.faults(delay_ms=2)  # slow enough that the kill lands mid fan-out
     first = workers.start(concurrency=2)
     sid = approved_statement(settings)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
     wait_until(lambda: 200 <= sum(fake.counts()["sms"].values()), 60, "some SMS to go out")
     workers.kill(first)
     sent_before_restart = sum(fake.counts()["sms"].values())
@@ -98,11 +96,11 @@ def test_worker_killed_mid_fanout_every_recipient_gets_exactly_one_sms(settings,
                "every SMS to settle after the crash", poll=0.5)
     counts = fake.counts()["sms"]
     twice = [to for to, n in counts.items() if n > 1]
-    history = [(e["status"], e["attempt"], e["detail"][:80]) for e in auditing.send_log(settings, statement_id=sid)
+    history = [(e["status"], e["attempt"], e["detail"][:80]) for e in sendlog.send_log(settings, statement_id=sid)
                if twice and e["target"] == twice[0]]
     assert len(counts) == 2000 and not twice, (len(twice), history)
     assert status_counts(settings, sid).get("sent") == 2000 + 4  # + banner, status page, ivr, x
-    log = auditing.send_log(settings, statement_id=sid, channel="sms", status="sent")
+    log = sendlog.send_log(settings, statement_id=sid, channel="sms", status="sent")
     assert len({e["target"] for e in log}) == 2000 and len(log) == 2000
 
 
@@ -115,7 +113,7 @@ def test_provider_500s_for_a_while_then_everything_is_delivered(settings, worker
     counts = fake.counts()
     assert sorted(counts["sms"].values()) == [1] * 20
     assert counts["status_counts"].get("500", 0) == 30
-    retried = [e for e in auditing.send_log(settings, statement_id=sid, channel="sms") if e["status"] == "retry"]
+    retried = [e for e in sendlog.send_log(settings, statement_id=sid, channel="sms") if e["status"] == "retry"]
     assert retried, "some deliveries had to wait for a later attempt"
 
 
@@ -151,7 +149,7 @@ def test_opted_out_and_cancelled_deliveries_are_never_sent(settings, workers, fa
         s.execute(update(Subscriber).where(Subscriber.phone == "+14152000002").values(opted_out_at=utcnow()))
     v1 = approved_statement(settings)
     # Lost on the way to the broker:
-    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=lambda *_: None)
+    publishing.publish(settings, actor(settings, "alice"), v1, dispatch=lambda *_: None)
     incident_id = statements.get_statement(settings, v1)["incident_id"]
     v2 = approved_statement(settings, headline="Logins work again for most customers", incident_id=incident_id)
     workers.start()
@@ -204,7 +202,7 @@ def test_redis_restart_mid_fanout_loses_nothing(engine_values, own_redis, tmp_pa
         fake.faults(delay_ms=3)
         pool.start(concurrency=2)
         sid = approved_statement(settings)
-        publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
+        publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
         wait_until(lambda: sum(fake.counts()["sms"].values()) >= 50, 60, "the fan-out to start")
         own_redis["stop"]()  # every queued task is gone with it
         time.sleep(2)
@@ -228,7 +226,7 @@ def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(se
     sid = approved_statement(settings)
     ids: list[int] = []
     # No worker: all of it waits on the broker.
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda st, d: ids.extend(d) or enqueue(st, d))
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda st, d: ids.extend(d) or enqueue(st, d))
     with transaction(settings.database_url) as s:  # ... for longer than a sweep interval
         s.execute(update(Delivery).values(updated_at=utcnow() - timedelta(minutes=5)))
     app = app_for(settings)
@@ -262,7 +260,7 @@ def test_a_chunk_out_of_time_puts_what_it_did_not_start_back_in_the_queue(engine
     add_subscribers(settings, 40, email=False)
     sid = approved_statement(settings)
     ids: list[int] = []
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
     sms = [d for d in ids if delivery(settings, d).channel == "sms"]
     requeued: list[int] = []
 
@@ -283,16 +281,16 @@ def test_a_chunk_interrupted_by_its_time_limit_leaves_nothing_sending(engine_val
     add_subscribers(settings, 20, email=False)
     ids: list[int] = []
     sid = approved_statement(settings)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
     sms = [d for d in ids if delivery(settings, d).channel == "sms"]
-    real_next_outcomes = chunk._next_outcomes
+    real_next_outcomes = chunk.next_outcomes
 
     def interrupted_once(results):  # what Celery's soft time limit does to the waiting task
-        monkeypatch.setattr(chunk, "_next_outcomes", real_next_outcomes)
+        monkeypatch.setattr(chunk, "next_outcomes", real_next_outcomes)
         time.sleep(0.3)
         raise TimeoutError("soft time limit")
 
-    monkeypatch.setattr(chunk, "_next_outcomes", interrupted_once)
+    monkeypatch.setattr(chunk, "next_outcomes", interrupted_once)
     with pytest.raises(TimeoutError):
         chunk.send_chunk(settings, sms)
 
@@ -309,9 +307,9 @@ def test_a_write_that_fails_mid_chunk_leaves_nothing_sending(engine_values, fake
     add_subscribers(settings, 20, email=False)
     ids: list[int] = []
     sid = approved_statement(settings)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
     sms = [d for d in ids if delivery(settings, d).channel == "sms"]
-    real_record, calls = chunk.record, []
+    real_record, calls = send_threads.record, []
 
     def fails_once(*args, **kwargs):
         calls.append(1)
@@ -319,8 +317,8 @@ def test_a_write_that_fails_mid_chunk_leaves_nothing_sending(engine_values, fake
             raise ConnectionError("server closed the connection unexpectedly")
         return real_record(*args, **kwargs)
 
-    monkeypatch.setattr(chunk, "record", fails_once)
-    monkeypatch.setattr(chunk._Recorder, "FLUSH_ROWS", 3)
+    monkeypatch.setattr(send_threads, "record", fails_once)  # the recorder's writes
+    monkeypatch.setattr(send_threads.Recorder, "FLUSH_ROWS", 3)
     with pytest.raises(ConnectionError):
         chunk.send_chunk(settings, sms)
 

@@ -6,12 +6,11 @@ import time
 import pytest
 from sqlalchemy import select, update
 
-from broadcaster import audit as auditing
-from broadcaster import metrics, statements
-from broadcaster import publish as publish_uc
+from broadcaster.delivery import metrics, sendlog
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.pause import paused_channels
+from broadcaster.incidents import consistency, publishing, statements
 from broadcaster.store.db import engine_for, transaction
 from broadcaster.store.models import Delivery, Rendition, Subscriber, utcnow
 from tests.conftest import actor, make_settings
@@ -33,7 +32,7 @@ def settings(database_url, fake):
 
 
 def publish(settings, sid, dispatch=send_now):
-    return publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=dispatch)
+    return publishing.publish(settings, actor(settings, "alice"), sid, dispatch=dispatch)
 
 
 def test_a_rotated_twilio_key_pauses_sms_and_nothing_is_failed_until_it_works_again(settings, fake):
@@ -46,7 +45,7 @@ def test_a_rotated_twilio_key_pauses_sms_and_nothing_is_failed_until_it_works_ag
         sms = s.scalars(select(Delivery).where(Delivery.channel == "sms")).all()
     assert {(d.status, d.error_code, d.attempts) for d in sms} == {("retry", "paused", 0)}
     assert "20003" in paused_channels(settings)["sms"]["reason"]
-    report = auditing.consistency_report(settings)
+    report = consistency.consistency_report(settings)
     assert report["drift"] and list(report["paused"]) == ["sms"]
     body, _ = metrics.exposition(settings.database_url)
     assert b'broadcaster_channel_paused{channel="sms"' in body
@@ -65,15 +64,15 @@ def test_every_sent_event_is_verified_against_the_stored_words(settings):
     add_subscribers(settings, 2)
     sid = approved_statement(settings)
     publish(settings, sid)
-    events = auditing.send_log(settings, statement_id=sid, verify=True)
+    events = sendlog.send_log(settings, statement_id=sid, verify=True)
     assert events and all(e["verified"] for e in events)
 
     with engine_for(settings.database_url).begin() as connection:  # behind the app's back
         connection.execute(update(Rendition).where(Rendition.statement_id == sid, Rendition.channel == "sms")
                            .values(fields={"text": "forged"}))
-    events = auditing.send_log(settings, statement_id=sid, verify=True)
+    events = sendlog.send_log(settings, statement_id=sid, verify=True)
     assert events and not any(e["verified"] for e in events)
-    assert auditing.consistency_report(settings)["unproven_sends"] > 0
+    assert consistency.consistency_report(settings)["unproven_sends"] > 0
 
 
 def test_a_live_version_with_no_targets_on_a_channel_is_not_behind(settings):
@@ -86,7 +85,7 @@ def test_a_live_version_with_no_targets_on_a_channel_is_not_behind(settings):
     v2 = approved_statement(settings, headline="Logins work again", incident_id=incident_id)
     publish(settings, v2)
 
-    report = auditing.consistency_report(settings)
+    report = consistency.consistency_report(settings)
     [incident] = report["incidents"]
     assert incident["channels"]["sms"]["state"] == "no targets"
     assert not report["drift"]
@@ -96,9 +95,9 @@ def test_the_log_pages_by_event_id(settings):
     add_subscribers(settings, 3)
     sid = approved_statement(settings)
     publish(settings, sid)
-    everything = auditing.send_log(settings, statement_id=sid)
-    first = auditing.send_log(settings, statement_id=sid, limit=5)
-    second = auditing.send_log(settings, statement_id=sid, limit=5, after=first[-1]["id"])
+    everything = sendlog.send_log(settings, statement_id=sid)
+    first = sendlog.send_log(settings, statement_id=sid, limit=5)
+    second = sendlog.send_log(settings, statement_id=sid, limit=5, after=first[-1]["id"])
     assert [e["id"] for e in first + second] == [e["id"] for e in everything[:10]]
 
 
@@ -110,7 +109,7 @@ def test_cancelling_a_superseded_versions_unsent_rows_logs_each_once(settings):
     result = publish(settings, approved_statement(settings, headline="Fixed", incident_id=incident_id),
                      dispatch=lambda *_: None)
     assert result["cancelled"] == 64
-    cancelled = auditing.send_log(settings, statement_id=v1, status="cancelled")
+    cancelled = sendlog.send_log(settings, statement_id=v1, status="cancelled")
     assert len(cancelled) == 64 and len({e["delivery_id"] for e in cancelled}) == 64
     assert status_counts(settings, v1) == {"cancelled": 64}
 

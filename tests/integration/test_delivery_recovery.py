@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlalchemy import select, update
 
-from broadcaster import publish as publish_uc
 from broadcaster.delivery import chunk
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
+from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery
 from tests.conftest import actor, make_settings
@@ -45,7 +45,7 @@ def test_outcomes_are_recorded_as_batches_finish_not_when_the_chunk_ends(databas
     add_subscribers(settings, 40, email=False)
     fake.faults(delay_ms=50)
     sid = approved_statement(settings)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
     sending = threading.Thread(target=chunk.send_chunk, args=(settings, sms_ids(settings, sid)))
     sending.start()
     try:
@@ -61,7 +61,7 @@ def test_a_heartbeat_keeps_a_slow_chunks_short_lease(database_url, fake):
     add_subscribers(settings, 30, email=False)
     fake.faults(delay_ms=100)  # 3 s of sends: twice the lease
     sid = approved_statement(settings)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
     sending = threading.Thread(target=chunk.send_chunk, args=(settings, sms_ids(settings, sid)))
     sending.start()
     expired = 0
@@ -83,7 +83,7 @@ def test_after_a_sigkill_mid_fanout_every_sms_is_out_within_a_minute_and_none_tw
         fake.faults(delay_ms=3)
         first = workers.start(concurrency=2)
         sid = approved_statement(settings)
-        publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
+        publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
         wait_until(lambda: sum(fake.counts()["sms"].values()) >= 200, 60, "some SMS to go out")
         workers.kill(first)
         killed_at = time.monotonic()
@@ -107,7 +107,7 @@ def test_after_a_sigkill_mid_fanout_every_sms_is_out_within_a_minute_and_none_tw
 def unknown_sms(settings, n, fake):
     add_subscribers(settings, n, email=False)
     sid = approved_statement(settings)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
     with transaction(settings.database_url) as s:
         s.execute(update(Delivery).where(Delivery.channel == "sms").values(status="unknown", attempts=1))
     return sid

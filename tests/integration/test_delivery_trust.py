@@ -8,14 +8,12 @@ import time
 import pytest
 from sqlalchemy import func, select, update
 
-from broadcaster import audit as auditing
-from broadcaster import publish as publish_uc
-from broadcaster import statements
-from broadcaster.delivery import chunk
+from broadcaster.delivery import chunk, sendlog
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.records import Outcome, claim, record
 from broadcaster.domain.errors import IllegalTransition, NotAllowed
+from broadcaster.incidents import publishing, statements
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, Statement, Subscriber
 from tests.conftest import actor, make_settings
@@ -38,7 +36,7 @@ def settings(database_url, fake):
 
 
 def publish(settings, sid, dispatch=send_now):
-    return publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=dispatch)
+    return publishing.publish(settings, actor(settings, "alice"), sid, dispatch=dispatch)
 
 
 def rows(settings, sid, channel):
@@ -77,7 +75,7 @@ def test_an_email_batch_accepted_then_502_goes_out_once_and_waits_for_an_operato
     assert sorted(fake.counts()["email"].values()) == [1, 1, 1]
     emails = rows(settings, sid, "email")
     assert {d.status for d in emails} == {"unknown"}
-    detail = auditing.send_log(settings, statement_id=sid, channel="email", status="unknown")[0]["detail"]
+    detail = sendlog.send_log(settings, statement_id=sid, channel="email", status="unknown")[0]["detail"]
     assert f"delivery ids {emails[0].id}..{emails[-1].id}" in detail  # the batch an operator checks
 
 
@@ -113,7 +111,7 @@ def test_an_outcome_whose_claim_was_lost_is_not_recorded_nor_logged_as_sent(sett
     assert record(settings, [Outcome(mine, "sent", provider_message_id="SM1")]) == 0
     [row] = rows(settings, sid, "sms")
     assert (row.status, row.claim_token, row.provider_message_id) == ("sending", "other-worker", None)
-    assert auditing.send_log(settings, statement_id=sid, channel="sms", status="sent") == []
+    assert sendlog.send_log(settings, statement_id=sid, channel="sms", status="sent") == []
 
 
 def test_every_send_log_line_carries_the_approved_content_hash(settings):

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from broadcaster import publish as publish_uc
 from broadcaster.delivery import fanout, progress
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.chunk import send_now
+from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, FanOut, utcnow
 from tests.conftest import actor
@@ -53,7 +53,7 @@ def _publish_on_a_busy_broker(settings, sid):
     """Publish as production does (dispatch=None): the jobs go to the broker, where no worker
     takes them yet (a memory broker nobody consumes)."""
     settings.broker_url = "memory://"
-    return publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=None)
+    return publishing.publish(settings, actor(settings, "alice"), sid, dispatch=None)
 
 
 def test_fan_out_writes_every_wanted_subscriber_once_in_slices(settings, world):
@@ -62,7 +62,7 @@ def test_fan_out_writes_every_wanted_subscriber_once_in_slices(settings, world):
     sid = approved_statement(settings, world)
     dispatched: list[list[int]] = []
 
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _s, ids: dispatched.append(ids))
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _s, ids: dispatched.append(ids))
 
     # 27 subscribers with an email: 26 want a Login incident (c2 wants only Billing).
     assert count(settings, Delivery.statement_id == sid, Delivery.channel == "email") == 26
@@ -79,7 +79,7 @@ def test_a_rerun_of_a_fan_out_writes_no_delivery_twice(settings, world):
     add_subscribers(settings, 10)
     settings.fan_out_slice = 3
     sid = approved_statement(settings, world)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=enqueued_nothing)
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueued_nothing)
     before = count(settings, Delivery.statement_id == sid)
     job = jobs(settings, sid)["sms"]
 
@@ -103,7 +103,7 @@ def test_a_superseded_version_stops_fanning_out_at_its_next_slice(settings, worl
     assert fanout.write_next_slice(settings, email.id)  # one slice written, then v2 goes live
 
     v2 = approved_statement(settings, world, fields=FIELDS.model_copy(update={"headline": "Fixed soon"}))
-    publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=enqueued_nothing)
+    publishing.publish(settings, actor(settings, "alice"), v2, dispatch=enqueued_nothing)
 
     assert fanout.write_next_slice(settings, email.id) is None
     assert jobs(settings, v1)["email"].status == "cancelled"
@@ -131,19 +131,19 @@ def test_every_subscriber_is_reached_when_the_fan_out_runs_here(settings, world)
     add_subscribers(settings, 30)
     settings.fan_out_slice = 7
     sid = approved_statement(settings, world)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
     counts = progress.progress(settings, sid)
     assert counts["sms"] == {"simulated": 31} and counts["email"] == {"simulated": 31}
     assert progress.work_left(settings) == 0
 
 
 def test_the_audit_counts_a_running_fan_out_as_outstanding_not_as_no_targets(settings, world):
-    from broadcaster import audit
+    from broadcaster.incidents import consistency
 
     sid = approved_statement(settings, world)
     _publish_on_a_busy_broker(settings, sid)
 
-    [incident] = audit.consistency_report(settings)["incidents"]
+    [incident] = consistency.consistency_report(settings)["incidents"]
     assert incident["live_statement_id"] == sid
     assert incident["channels"]["sms"]["state"] == "behind" and incident["channels"]["sms"]["outstanding"] == 1
     assert incident["drift"] is True

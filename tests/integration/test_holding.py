@@ -7,9 +7,11 @@ import pytest
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from broadcaster import holding, statements
+from broadcaster.approvals import decisions
 from broadcaster.domain.errors import InvalidInput, NotAllowed
-from broadcaster.statements import StatementInput
+from broadcaster.holding import holding_statements
+from broadcaster.incidents import statements
+from broadcaster.incidents.statements import StatementInput
 from broadcaster.web.app import create_app
 from tests.conftest import actor, add_user, make_settings
 from tests.integration.holding_data import approved_holding_statement
@@ -25,14 +27,14 @@ def calm(database_url):
     settings = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TOKEN)
     add_user(settings, "alice", ["author"], phone="+14155550141")
     add_user(settings, "bob", ["approver"], phone=BOB)
-    holding.set_pin(settings, "bob", "4821")
+    holding_statements.set_pin(settings, "bob", "4821")
     return settings, approved_holding_statement(settings)
 
 
 def test_an_approved_statement_is_kept_and_listed_by_number(calm):
     settings, sid = calm
-    kept = holding.keep(settings, actor(settings, "alice"), sid)
-    assert [h["number"] for h in holding.ready(settings)] == [kept["number"]]
+    kept = holding_statements.keep(settings, actor(settings, "alice"), sid)
+    assert [h["number"] for h in holding_statements.ready(settings)] == [kept["number"]]
 
 
 def test_a_statement_with_a_next_update_time_cannot_be_kept(calm):
@@ -41,17 +43,18 @@ def test_a_statement_with_a_next_update_time_cannot_be_kept(calm):
     incident = statements.open_incident(settings, alice, "Checkout", "minor")
     draft = statements.draft(settings, alice, incident["id"], StatementInput(headline="H", body="B", next_update="30m"))
     submitted = statements.submit(settings, alice, draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
+    decisions.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
     with pytest.raises(InvalidInput, match="next_update: a holding statement waits"):
-        holding.keep(settings, alice, draft["id"])
+        holding_statements.keep(settings, alice, draft["id"])
 
 
 def test_an_approver_switches_it_on_though_they_cannot_publish_otherwise(calm):
     settings, sid = calm
-    number = holding.keep(settings, actor(settings, "alice"), sid)["number"]
+    number = holding_statements.keep(settings, actor(settings, "alice"), sid)["number"]
     dispatched = []
-    result = holding.activate(settings, actor(settings, "bob"), number, lambda s, ids: dispatched.append(ids))
-    assert result["state"] == "published" and dispatched and holding.ready(settings) == []
+    result = holding_statements.activate(settings, actor(settings, "bob"), number,
+                                         lambda s, ids: dispatched.append(ids))
+    assert result["state"] == "published" and dispatched and holding_statements.ready(settings) == []
 
 
 def sms(client, body: str, sender: str = BOB, sid: str = "SM1"):
@@ -64,7 +67,7 @@ def sms(client, body: str, sender: str = BOB, sid: str = "SM1"):
 @pytest.fixture
 def client(calm):
     settings, sid = calm
-    holding.keep(settings, actor(settings, "alice"), sid)
+    holding_statements.keep(settings, actor(settings, "alice"), sid)
     app = create_app(settings)
     app.state.dispatch = lambda settings, ids: None
     with TestClient(app) as client:
@@ -100,9 +103,9 @@ def test_a_replayed_hold_message_is_refused(calm, client):
 
 def test_the_pin_must_be_digits(calm):
     with pytest.raises(InvalidInput, match="4 to 10 digits"):
-        holding.set_pin(calm[0], "bob", "12ab")
+        holding_statements.set_pin(calm[0], "bob", "12ab")
     with pytest.raises(NotAllowed):
-        holding.keep(calm[0], actor(calm[0], "bob"), calm[1])  # approvers do not keep, they switch on
+        holding_statements.keep(calm[0], actor(calm[0], "bob"), calm[1])  # approvers do not keep, they switch on
 
 
 def test_pin_attempts_by_sms_are_limited_per_user_so_a_pin_cannot_be_guessed(calm, client):

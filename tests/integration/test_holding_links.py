@@ -16,14 +16,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from twilio.request_validator import RequestValidator
 
-from broadcaster import audit, holding, holding_links, people, statements
 from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import InvalidInput
-from broadcaster.statements import StatementInput
+from broadcaster.holding import emailed_links, holding_statements
+from broadcaster.incidents import consistency, statements
+from broadcaster.incidents.statements import StatementInput
+from broadcaster.people import users
+from broadcaster.store.access_models import HoldingLink
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Approval, AuditEvent, Delivery, HoldingLink, Statement, User, utcnow
+from broadcaster.store.models import Approval, AuditEvent, Delivery, Statement, User, utcnow
 from broadcaster.web.app import create_app
-from tests.conftest import actor, add_user, make_settings
+from tests.conftest import actor, add_subscriber, add_user, make_settings
 from tests.fakes.server import running_fake
 from tests.integration.holding_data import approved_holding_statement
 
@@ -50,12 +53,12 @@ def calm(database_url, sendgrid):
     add_user(settings, "bob", ["approver"], email="bob@example.com", phone=BOB_PHONE)
     add_user(settings, "carol", ["author"], email="carol@example.com")
     add_user(settings, "sam", ["social"], email="sam@example.com")
-    holding.set_pin(settings, "alice", "1357")
-    holding.set_pin(settings, "bob", "4821")
-    people.add_subscriber(settings, email="customer@example.com", phone="+14155550123")
+    holding_statements.set_pin(settings, "alice", "1357")
+    holding_statements.set_pin(settings, "bob", "4821")
+    add_subscriber(settings, email="customer@example.com", phone="+14155550123")
     statement_id, alice = approved_holding_statement(settings), actor(settings, "alice")
-    number = holding.keep(settings, alice, statement_id)["number"]
-    sent = holding_links.send_links(settings, alice, number)
+    number = holding_statements.keep(settings, alice, statement_id)["number"]
+    sent = emailed_links.send_links(settings, alice, number)
     return settings, statement_id, number, sent
 
 
@@ -114,7 +117,7 @@ def test_the_link_opens_the_words_of_every_channel_and_only_the_post_with_the_pi
     switched = client.post(path, data={"t": token, "pin": "4821"})
     assert switched.status_code == 200 and "Switched on" in switched.text
     assert state(settings, sid) == "published"
-    report = audit.consistency_report(settings)["incidents"][0]
+    report = consistency.consistency_report(settings)["incidents"][0]
     assert report["live_statement_id"] == sid and not report["drift"]
     current = {channel for channel, c in report["channels"].items() if c["state"] == "current"}
     assert current >= {"banner", "status_page", "x", "ivr", "email", "sms"}, report["channels"]
@@ -176,7 +179,7 @@ def test_a_new_version_of_the_incident_voids_the_links(calm, client):
 
 def test_a_link_for_someone_who_lost_the_role_is_refused(calm, client):
     settings, sid, _, sent = calm
-    people.set_roles(settings, actor(settings, "root"), "bob", ["social"])
+    users.set_roles(settings, actor(settings, "root"), "bob", ["social"])
     refused(client, settings, *link_of(sent, "bob"), "4821", "bob cannot activate holding", sid)
 
 
@@ -222,7 +225,7 @@ def test_a_switch_on_that_publishing_refuses_does_not_use_the_link_up(calm, clie
 
     assert refused.status_code == 403 and "has no valid seal" in refused.text and pin_form(refused.text)
     assert state(settings, sid) == "approved"
-    assert {link["user"]: link["state"] for link in holding_links.list_links(settings, [1])}["bob"] == "valid"
+    assert {link["user"]: link["state"] for link in emailed_links.list_links(settings, [1])}["bob"] == "valid"
     with transaction(settings.database_url) as s:  # the cause fixed: the same link switches it on
         s.execute(update(Approval).where(Approval.statement_id == sid).values(seal=seal))
     switched = client.post(path, data={"t": token, "pin": "4821"})
@@ -232,18 +235,18 @@ def test_a_switch_on_that_publishing_refuses_does_not_use_the_link_up(calm, clie
 def test_a_fresh_link_revokes_the_older_one_and_revoke_ends_them_all(calm, client):
     settings, sid, number, sent = calm
     old_path, old_token = link_of(sent, "bob")
-    fresh = holding_links.send_links(settings, actor(settings, "bob"), number, ["bob"])
+    fresh = emailed_links.send_links(settings, actor(settings, "bob"), number, ["bob"])
     assert [s.user for s in fresh["sent"]] == ["bob"]
     refused(client, settings, old_path, old_token, "4821", "revoked", sid)
-    assert holding_links.revoke_links(settings, actor(settings, "alice"), number)["revoked"] == 2  # alice's, bob's new
+    assert emailed_links.revoke_links(settings, actor(settings, "alice"), number)["revoked"] == 2  # alice's, bob's new
     refused(client, settings, *link_of(fresh, "bob"), "4821", "revoked", sid)
-    assert {link["state"] for link in holding_links.list_links(settings, [number])} == {"revoked"}
+    assert {link["state"] for link in emailed_links.list_links(settings, [number])} == {"revoked"}
 
 
 def test_a_link_is_sent_only_to_someone_who_may_use_it(calm):
     settings, _, number, _ = calm
     with pytest.raises(InvalidInput, match="users: carol cannot get a link: no PIN yet"):
-        holding_links.send_links(settings, actor(settings, "alice"), number, ["carol"])
+        emailed_links.send_links(settings, actor(settings, "alice"), number, ["carol"])
 
 
 def text(client, body: str, sender: str = BOB_PHONE, sid: str = "SM1") -> str:
@@ -254,7 +257,7 @@ def text(client, body: str, sender: str = BOB_PHONE, sid: str = "SM1") -> str:
 
 
 def valid_links(settings, user: str, number: int = 1) -> int:
-    links = holding_links.list_links(settings, [number])
+    links = emailed_links.list_links(settings, [number])
     return sum(1 for link in links if link["user"] == user and link["state"] == "valid")
 
 
@@ -274,7 +277,7 @@ def test_texting_hold_and_the_number_emails_a_fresh_link_and_says_the_same_to_an
 
 def test_holding_links_over_the_api_never_contain_the_link(calm, client):
     settings, _, number, _ = calm
-    from broadcaster import auth
+    from broadcaster.people import auth
 
     token = auth.create_token(settings, "alice", "author")["token"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -298,7 +301,7 @@ def test_the_access_log_keeps_no_links_secret(calm, client, caplog):
 
 def link_states(settings, user: str, number: int = 1) -> list[str]:
     """The states of `user`'s links, oldest first."""
-    return [link["state"] for link in holding_links.list_links(settings, [number]) if link["user"] == user]
+    return [link["state"] for link in emailed_links.list_links(settings, [number]) if link["user"] == user]
 
 
 @pytest.mark.parametrize("fault, new_state", [
@@ -312,7 +315,7 @@ def test_fresh_links_whose_email_fails_leave_each_person_the_link_they_had(calm,
     settings, sid, number, sent = calm
     sendgrid.faults(**fault)
 
-    fresh = holding_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
+    fresh = emailed_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
 
     assert fresh["sent"] == [] and "not sent" in fresh["skipped"][0]["reason"]
     assert link_states(settings, "bob") == ["valid", new_state]
@@ -321,7 +324,7 @@ def test_fresh_links_whose_email_fails_leave_each_person_the_link_they_had(calm,
     path, token = link_of(sent, "bob")  # the link in bob's mailbox still works
     assert client.get(f"{path}?t={token}").status_code == 200
     sendgrid.faults(clear=True)
-    again = holding_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
+    again = emailed_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
     assert [s.user for s in again["sent"]] == ["bob"] and last_audit(settings)[1]["to"] == ["bob"]
     assert link_states(settings, "bob")[-1] == "valid" and link_states(settings, "bob").count("valid") == 1
 
@@ -336,7 +339,7 @@ def test_fresh_links_asked_for_twice_at_once_leave_one_valid_link(calm, round_):
     def fresh(name: str) -> None:
         together.wait(timeout=30)
         try:
-            holding_links.send_links(settings, actor(settings, name), number, ["bob"])
+            emailed_links.send_links(settings, actor(settings, name), number, ["bob"])
         except Exception as exc:  # noqa: BLE001 - reported below, with the other thread's outcome
             errors.append(exc)
 
@@ -357,12 +360,12 @@ def test_with_no_email_provider_links_are_said_to_be_logged_not_sent_and_no_secr
     settings = make_settings(database_url, public_url=PUBLIC_URL, sendgrid_api_key="SG.test", simulate=True)
     add_user(settings, "alice", ["author"], email="alice@example.com")
     add_user(settings, "bob", ["approver"], email="bob@example.com")
-    holding.set_pin(settings, "bob", "4821")
-    number = holding.keep(settings, actor(settings, "alice"), approved_holding_statement(settings))["number"]
+    holding_statements.set_pin(settings, "bob", "4821")
+    number = holding_statements.keep(settings, actor(settings, "alice"), approved_holding_statement(settings))["number"]
 
     with caplog.at_level(logging.INFO, logger="broadcaster.send"):
-        first = holding_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
-        second = holding_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
+        first = emailed_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
+        second = emailed_links.send_links(settings, actor(settings, "alice"), number, ["bob"])
 
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "broadcaster.send")
     for result in (first, second):
@@ -372,8 +375,8 @@ def test_with_no_email_provider_links_are_said_to_be_logged_not_sent_and_no_secr
     shown = re.findall(r"/hold/\d+\?t=([^\"\s<\\]*)", logged)
     assert shown and set(shown) == {"[hidden]"}  # each link is in the log, its secret is not
     assert link_states(settings, "bob") == ["valid", "valid"]
-    assert {link["provider"] for link in holding_links.list_links(settings, [number])} == {"log"}
-    assert holding_links.summary(first)["sent"][0]["provider"] == "log"
+    assert {link["provider"] for link in emailed_links.list_links(settings, [number])} == {"log"}
+    assert emailed_links.summary(first)["sent"][0]["provider"] == "log"
 
 
 def test_with_no_email_provider_the_cli_shows_you_your_own_link_and_nobody_elses(database_url, monkeypatch):
@@ -387,8 +390,8 @@ def test_with_no_email_provider_the_cli_shows_you_your_own_link_and_nobody_elses
     settings = make_settings(database_url, public_url=PUBLIC_URL)
     add_user(settings, "alice", ["author"], email="alice@example.com")
     add_user(settings, "bob", ["approver"], email="bob@example.com")
-    holding.set_pin(settings, "bob", "4821")
-    holding.keep(settings, actor(settings, "alice"), approved_holding_statement(settings))
+    holding_statements.set_pin(settings, "bob", "4821")
+    holding_statements.keep(settings, actor(settings, "alice"), approved_holding_statement(settings))
     for name, value in (("DATABASE_URL", database_url), ("SECRET_KEY", settings.secret_key),
                         ("PUBLIC_URL", PUBLIC_URL)):
         monkeypatch.setenv(f"BROADCASTER_{name}", value)

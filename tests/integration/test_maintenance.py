@@ -7,10 +7,10 @@ from datetime import timedelta
 import jsonschema
 import pytest
 
-from broadcaster import maintenance, statements
-from broadcaster import publish as publish_uc
+from broadcaster.approvals import decisions
 from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import InvalidInput
+from broadcaster.incidents import maintenance, publishing
 from broadcaster.store.models import utcnow
 from broadcaster.surfaces import render_documents, take_snapshot
 from tests.conftest import actor
@@ -32,7 +32,7 @@ def status_page(settings) -> str:
 
 def approve_all(settings, ids):
     for statement_id in ids.values():
-        statements.approve(settings, actor(settings, "bob"), statement_id)
+        decisions.approve(settings, actor(settings, "bob"), statement_id)
 
 
 def test_a_maintenance_is_shown_ahead_then_in_progress_then_completed(settings):
@@ -44,7 +44,7 @@ def test_a_maintenance_is_shown_ahead_then_in_progress_then_completed(settings):
     ids = scheduled["statements"]
     assert maintenance.publish_due(settings, now=end + timedelta(minutes=1), dispatch=send_now) == []  # unapproved
     approve_all(settings, ids)
-    publish_uc.publish(settings, actor(settings, "alice"), ids["scheduled"], dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), ids["scheduled"], dispatch=send_now)
 
     upcoming = api(settings, "scheduled-maintenances/upcoming.json")["scheduled_maintenances"]
     assert [m["name"] for m in upcoming] == ["Database upgrade"]

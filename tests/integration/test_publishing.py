@@ -4,15 +4,16 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from broadcaster import audit as auditing
-from broadcaster import people, statements
-from broadcaster import publish as publish_uc
+from broadcaster.approvals import decisions
+from broadcaster.audience import unsubscribe
+from broadcaster.delivery import sendlog
 from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import IllegalTransition, InvalidInput, LimitExceeded, NotAllowed, NotFound
-from broadcaster.statements import StatementInput
+from broadcaster.incidents import consistency, publishing, statements
+from broadcaster.incidents.statements import StatementInput
 from broadcaster.store.db import engine_for, transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, Rendition
-from tests.conftest import actor, add_user
+from tests.conftest import actor, add_subscriber, add_user
 
 FIELDS = StatementInput(status="investigating", headline="Some customers cannot log in",
                         body="About 1 in 5 logins fail.", workaround="Use the mobile app.", next_update="30m")
@@ -22,17 +23,17 @@ def approved_statement(settings, incident_id, approvers=("bob",), fields=FIELDS)
     statement = statements.draft(settings, actor(settings, "alice"), incident_id, fields)
     statements.submit(settings, actor(settings, "alice"), statement["id"])
     for approver in approvers:
-        statements.approve(settings, actor(settings, approver), statement["id"])
+        decisions.approve(settings, actor(settings, approver), statement["id"])
     return statement["id"]
 
 
 def test_draft_submit_approve_publish_records_a_delivery_per_target(settings, world):
     sid = approved_statement(settings, world)
-    result = publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
+    result = publishing.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
     # banner, status page, x, ivr at once; email and sms fanned out: c1 only, c2 wants Billing incidents.
     assert result["state"] == "published"
     assert result["deliveries"] == 4 and sorted(result["fan_out"]) == ["email", "sms", "webhook"]
-    final = [e for e in auditing.send_log(settings, statement_id=sid) if e["status"] in ("simulated", "sent")]
+    final = [e for e in sendlog.send_log(settings, statement_id=sid) if e["status"] in ("simulated", "sent")]
     assert sorted((e["channel"], e["target"], e["provider"], e["status"]) for e in final) == [
         ("banner", "banner", "builtin", "sent"), ("email", "c1@example.com", "log", "simulated"),
         ("ivr", "ivr", "builtin", "sent"), ("sms", "+14155550123", "log", "simulated"),
@@ -43,8 +44,8 @@ def test_draft_submit_approve_publish_records_a_delivery_per_target(settings, wo
 def test_the_log_provider_records_the_exact_approved_words(settings, world):
     sid = approved_statement(settings, world)
     preview = statements.preview(settings, sid)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
-    (sms,) = auditing.send_log(settings, statement_id=sid, channel="sms", status="simulated")
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
+    (sms,) = sendlog.send_log(settings, statement_id=sid, channel="sms", status="simulated")
     assert preview["channels"]["sms"]["text"] in sms["detail"]
     assert '"to":"+14155550123"' in sms["detail"]
 
@@ -54,7 +55,7 @@ def test_self_approval_is_refused(settings, world):
     statement = statements.draft(settings, actor(settings, "dana"), world, FIELDS)
     statements.submit(settings, actor(settings, "dana"), statement["id"])
     with pytest.raises(NotAllowed, match="dana wrote or edited this statement and cannot approve it"):
-        statements.approve(settings, actor(settings, "dana"), statement["id"])
+        decisions.approve(settings, actor(settings, "dana"), statement["id"])
 
 
 def test_author_without_approver_role_cannot_approve(settings, world):
@@ -62,13 +63,13 @@ def test_author_without_approver_role_cannot_approve(settings, world):
     statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
     statements.submit(settings, actor(settings, "alice"), statement["id"])
     with pytest.raises(NotAllowed, match="erin cannot approve: needs role approver"):
-        statements.approve(settings, actor(settings, "erin"), statement["id"])
+        decisions.approve(settings, actor(settings, "erin"), statement["id"])
 
 
 def test_approving_a_draft_is_an_illegal_transition(settings, world):
     statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
     with pytest.raises(IllegalTransition, match="cannot approve statement .* it is still a draft"):
-        statements.approve(settings, actor(settings, "bob"), statement["id"])
+        decisions.approve(settings, actor(settings, "bob"), statement["id"])
 
 
 def test_edit_after_approval_voids_it(settings, world):
@@ -77,9 +78,9 @@ def test_edit_after_approval_voids_it(settings, world):
     assert new["id"] != sid and new["version"] == 2 and new["state"] == "draft"
     assert statements.get_statement(settings, sid)["state"] == "withdrawn"
     with pytest.raises(IllegalTransition, match="it was withdrawn"):
-        publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
+        publishing.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
     with pytest.raises(IllegalTransition, match="it is still a draft"):
-        publish_uc.publish(settings, actor(settings, "alice"), new["id"], dispatch=send_now)
+        publishing.publish(settings, actor(settings, "alice"), new["id"], dispatch=send_now)
 
 
 def test_edit_of_a_draft_changes_it_in_place(settings, world):
@@ -95,8 +96,8 @@ def test_approval_of_a_previewed_hash_that_changed_is_refused(settings, world):
     statements.edit(settings, actor(settings, "alice"), statement["id"], StatementInput(body="Worse than we thought."))
     statements.submit(settings, actor(settings, "alice"), statement["id"])
     with pytest.raises(NotAllowed, match=f"approval is for content {seen[:12]}"):
-        statements.approve(settings, actor(settings, "bob"), statement["id"], seen_hash=seen)
-    statements.approve(settings, actor(settings, "bob"), statement["id"],
+        decisions.approve(settings, actor(settings, "bob"), statement["id"], seen_hash=seen)
+    decisions.approve(settings, actor(settings, "bob"), statement["id"],
                        seen_hash=statements.preview(settings, statement["id"])["content_hash"][:12])
 
 
@@ -104,14 +105,14 @@ def test_critical_incident_needs_two_approvals(settings, world):
     incident = statements.open_incident(settings, actor(settings, "alice"), "Everything is down", "critical")
     statement = statements.draft(settings, actor(settings, "alice"), incident["id"], FIELDS)
     statements.submit(settings, actor(settings, "alice"), statement["id"])
-    first = statements.approve(settings, actor(settings, "bob"), statement["id"])
+    first = decisions.approve(settings, actor(settings, "bob"), statement["id"])
     assert (first["state"], first["approvals"], first["approvals_needed"]) == ("pending_approval", 1, 2)
     with pytest.raises(IllegalTransition, match="it is waiting for approval"):
-        publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
+        publishing.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
     with pytest.raises(NotAllowed, match="already approved"):
-        statements.approve(settings, actor(settings, "bob"), statement["id"])
-    assert statements.approve(settings, actor(settings, "carol"), statement["id"])["state"] == "approved"
-    published = publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
+        decisions.approve(settings, actor(settings, "bob"), statement["id"])
+    assert decisions.approve(settings, actor(settings, "carol"), statement["id"])["state"] == "approved"
+    published = publishing.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
     assert published["state"] == "published"
 
 
@@ -119,8 +120,8 @@ def test_rejection_needs_a_reason_and_sends_the_statement_back(settings, world):
     statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
     statements.submit(settings, actor(settings, "alice"), statement["id"])
     with pytest.raises(InvalidInput, match="reason"):
-        statements.reject(settings, actor(settings, "bob"), statement["id"], " ")
-    assert statements.reject(settings, actor(settings, "bob"), statement["id"], "Say which app")["state"] == "rejected"
+        decisions.reject(settings, actor(settings, "bob"), statement["id"], " ")
+    assert decisions.reject(settings, actor(settings, "bob"), statement["id"], "Say which app")["state"] == "rejected"
     again = statements.edit(settings, actor(settings, "alice"), statement["id"],
                             StatementInput(workaround="Use the iOS app."))
     assert again["version"] == 2 and again["state"] == "draft"
@@ -140,24 +141,24 @@ def test_statement_breaking_a_limit_cannot_be_submitted_and_says_by_how_much(set
 def test_tampered_rendition_is_refused_at_approval_and_publish(settings, world):
     statement = statements.draft(settings, actor(settings, "alice"), world, FIELDS)
     statements.submit(settings, actor(settings, "alice"), statement["id"])
-    statements.approve(settings, actor(settings, "bob"), statement["id"])
+    decisions.approve(settings, actor(settings, "bob"), statement["id"])
     with transaction(settings.database_url) as s:
         rendition = s.scalar(select(Rendition).where(Rendition.statement_id == statement["id"],
                                                      Rendition.channel == "sms"))
         rendition.fields = {"text": "Example Co: all fine, ignore the outage"}
     with pytest.raises(NotAllowed, match="was changed in the database after it was submitted"):
-        publish_uc.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
+        publishing.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
 
 
 def test_rendition_tampered_after_publish_is_refused_at_send_time(settings, world):
     sid = approved_statement(settings, world)
     held = []
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _s, ids: held.extend(ids))
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _s, ids: held.extend(ids))
     with engine_for(settings.database_url).begin() as connection:
         connection.execute(update(Rendition).where(Rendition.statement_id == sid, Rendition.channel == "sms")
                            .values(fields={"text": "forged"}))
     send_now(settings, held)
-    statuses = {e["channel"]: e for e in auditing.send_log(settings, statement_id=sid)
+    statuses = {e["channel"]: e for e in sendlog.send_log(settings, statement_id=sid)
                 if e["status"] in ("failed", "simulated", "sent")}
     assert statuses["sms"]["status"] == "failed"
     assert "no longer matches the approval" in statuses["sms"]["detail"]
@@ -166,16 +167,16 @@ def test_rendition_tampered_after_publish_is_refused_at_send_time(settings, worl
 
 def test_a_newer_version_cancels_the_unsent_deliveries_of_the_older(settings, world):
     v1 = approved_statement(settings, world)
-    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=lambda *_: None)  # the broker lost them
+    publishing.publish(settings, actor(settings, "alice"), v1, dispatch=lambda *_: None)  # the broker lost them
     v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
-    result = publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
+    result = publishing.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
     assert result["cancelled"] == 6
     assert statements.get_statement(settings, v1)["state"] == "superseded"
     with transaction(settings.database_url) as s:
         v1_statuses = set(s.scalars(select(Delivery.status).where(Delivery.statement_id == v1)))
     assert v1_statuses == {"cancelled"}
-    assert auditing.send_log(settings, statement_id=v1, status="simulated") == []
-    assert auditing.send_log(settings, statement_id=v1, status="sent") == []
+    assert sendlog.send_log(settings, statement_id=v1, status="simulated") == []
+    assert sendlog.send_log(settings, statement_id=v1, status="sent") == []
 
 
 def test_an_update_starts_from_the_latest_version(settings, world):
@@ -187,44 +188,44 @@ def test_an_update_starts_from_the_latest_version(settings, world):
 def test_an_approved_older_version_is_void_once_a_newer_one_is_drafted(settings, world):
     v1 = approved_statement(settings, world)
     v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
-    publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
     with pytest.raises(IllegalTransition, match=r"cannot publish statement \d+ \(incident \d+ v1\): it was withdrawn"):
-        publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
+        publishing.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
 
 
 def test_audit_flags_a_channel_that_is_behind(settings, world):
     settings = settings.model_copy(update={"sms_notify_on": "all"})  # v2 goes to SMS too
     v1 = approved_statement(settings, world)
-    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
-    assert auditing.consistency_report(settings)["drift"] is False
+    publishing.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
+    assert consistency.consistency_report(settings)["drift"] is False
     v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
     held = []
-    publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=lambda _s, ids: held.extend(ids))
+    publishing.publish(settings, actor(settings, "alice"), v2, dispatch=lambda _s, ids: held.extend(ids))
     with transaction(settings.database_url) as s:
         banner_id = s.scalar(select(Delivery.id).where(Delivery.statement_id == v2, Delivery.channel == "banner"))
     send_now(settings, [i for i in held if i != banner_id])
-    report = auditing.consistency_report(settings)
+    report = consistency.consistency_report(settings)
     assert report["drift"] is True
     channels = report["incidents"][0]["channels"]
     assert channels["banner"] == {"shows_version": 1, "state": "behind", "outstanding": 1, "failed": 0}
     assert channels["sms"]["state"] == "current" and channels["sms"]["shows_version"] == 2
     send_now(settings, [banner_id])
-    assert auditing.consistency_report(settings)["drift"] is False
+    assert consistency.consistency_report(settings)["drift"] is False
+
 
 
 def test_a_delivery_cancelled_by_an_opt_out_is_not_drift(settings, world):
-    from broadcaster import callbacks
 
-    people.add_subscriber(settings, email="c3@example.com")
+    add_subscriber(settings, email="c3@example.com")
     held: list[int] = []
-    publish_uc.publish(settings, actor(settings, "alice"), approved_statement(settings, world),
+    publishing.publish(settings, actor(settings, "alice"), approved_statement(settings, world),
                        dispatch=lambda _s, ids: held.extend(ids))
     with transaction(settings.database_url) as s:
         email = s.scalar(select(Delivery.id).where(Delivery.id.in_(held), Delivery.target == "c1@example.com"))
-    callbacks.unsubscribe(settings, email, callbacks.token_of_delivery(settings, email))  # before it went out
+    unsubscribe.unsubscribe(settings, email, unsubscribe.token_of_delivery(settings, email))  # before it went out
     send_now(settings, held)
 
-    report = auditing.consistency_report(settings)
+    report = consistency.consistency_report(settings)
 
     channels = report["incidents"][0]["channels"]
     assert channels["email"]["state"] == "current" and channels["email"]["outstanding"] == 0
@@ -233,7 +234,7 @@ def test_a_delivery_cancelled_by_an_opt_out_is_not_drift(settings, world):
 
 def test_the_send_log_is_append_only_in_the_database_itself(settings, world):
     sid = approved_statement(settings, world)
-    publish_uc.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
     for statement in ("UPDATE delivery_events SET status = 'sent'", "DELETE FROM delivery_events",
                       "DELETE FROM audit_events"):
         with pytest.raises(DBAPIError, match="append-only"):
@@ -247,7 +248,7 @@ def test_bad_contact_details_are_refused_with_the_field_named(settings):
     with pytest.raises(InvalidInput, match="phone: '\\+1 555' is not a valid phone number"):
         add_user(settings, "x", ["author"], phone="+1 555")
     with pytest.raises(InvalidInput, match="email: 'not-an-email' is not a valid email address"):
-        people.add_subscriber(settings, email="not-an-email")
+        add_subscriber(settings, email="not-an-email")
     with pytest.raises(InvalidInput, match="role: 'boss' is not one of author, approver, admin"):
         add_user(settings, "y", ["boss"])
 
@@ -268,9 +269,9 @@ def test_statement_input_from_a_file_names_the_bad_field():
 
 def test_audit_does_not_call_a_channel_behind_when_its_rule_skipped_the_update(settings, world):
     v1 = approved_statement(settings, world)
-    publish_uc.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), v1, dispatch=send_now)
     v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
-    publish_uc.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
-    report = auditing.consistency_report(settings)
+    publishing.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
+    report = consistency.consistency_report(settings)
     assert report["drift"] is False  # SMS only on open and resolve: v1's text is all SMS should say
     assert "sms" not in report["incidents"][0]["channels"]

@@ -47,9 +47,9 @@ def test_draft_submit_approve_publish_through_the_api_enqueues_without_sending(s
 
 
 def test_send_log_pages_and_exports_csv_with_every_channel(site, settings, monkeypatch):
-    from broadcaster.web import api_statements
+    from broadcaster.web.api import deliveries as api_deliveries
 
-    monkeypatch.setattr(api_statements, "CSV_PAGE", 2)  # the export streams page after page: no row lost or twice
+    monkeypatch.setattr(api_deliveries, "CSV_PAGE", 2)  # the export streams page after page: no row lost or twice
     sid = site.statement_id
     call(site, "approver", "POST", f"/statements/{sid}/approve", json={"content_hash": site.content_hash})
     site.client.app.state.dispatch = send_now
@@ -154,11 +154,12 @@ def test_delivery_status_says_which_channels_are_paused_and_counts_deliveries(si
 def test_names_longer_than_the_database_keeps_are_refused_naming_the_field_on_every_backend(site, settings):
     """The dashboard and the CLI reach the use cases without the API's own limits: PostgreSQL would
     refuse the row with an error, SQLite would keep it."""
-    from broadcaster import people, statements
     from broadcaster.domain.errors import InvalidInput
+    from broadcaster.incidents import statements
+    from broadcaster.people import users
     from tests.conftest import actor
 
     with pytest.raises(InvalidInput, match="title: at most 200 characters, got 201"):
         statements.open_incident(settings, actor(settings, "alice"), "x" * 201, "minor")
     with pytest.raises(InvalidInput, match="name: at most 100 characters, got 101"):
-        people.add_user(settings, actor(settings, "root"), "n" * 101, ["author"])
+        users.add_user(settings, actor(settings, "root"), "n" * 101, ["author"])

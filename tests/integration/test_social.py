@@ -8,15 +8,18 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from broadcaster import publish, social, statements
+from broadcaster import social
+from broadcaster.approvals import decisions
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.delivery.sweep import sweep
 from broadcaster.domain.errors import IllegalTransition, NotAllowed, NotFound
 from broadcaster.domain.hashing import sha256_of
-from broadcaster.statements import StatementInput
+from broadcaster.incidents import publishing, statements
+from broadcaster.incidents.statements import StatementInput
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Delivery, DeliveryEvent, SocialPost, SocialReply
+from broadcaster.store.models import Delivery, DeliveryEvent
+from broadcaster.store.social_models import SocialPost, SocialReply
 from tests.conftest import actor, add_user, make_settings
 from tests.fakes.x_server import USERNAME, running_x, x_settings
 from tests.integration.engine import Workers, approved_statement, as_env, wait_until
@@ -33,7 +36,7 @@ def social_settings(database_url, x):
 def live_incident(settings, headline="Some customers cannot log in") -> tuple[int, int]:
     """(incident id, live statement id): a statement approved and published (its X post sent)."""
     sid = approved_statement(settings, headline)
-    publish.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
+    publishing.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
     return statements.get_statement(settings, sid)["incident_id"], sid
 
 
@@ -41,7 +44,7 @@ def next_version(settings, incident_id, headline, status="identified") -> int:
     draft = statements.draft(settings, actor(settings, "alice"), incident_id,
                              StatementInput(status=status, headline=headline, next_update="1h"))
     statements.submit(settings, actor(settings, "alice"), draft["id"])
-    statements.approve(settings, actor(settings, "bob"), draft["id"])
+    decisions.approve(settings, actor(settings, "bob"), draft["id"])
     return draft["id"]
 
 
@@ -274,7 +277,7 @@ def test_a_reply_queued_on_a_superseded_version_is_held_then_rebased_on_the_live
     social.reply(social_settings, actor(social_settings, "sam"), post, variant=2, dispatch=no_dispatch)
 
     second = next_version(social_settings, incident_id, "We found the cause of the login failures")
-    publish.publish(social_settings, actor(social_settings, "alice"), second, dispatch=send_now)
+    publishing.publish(social_settings, actor(social_settings, "alice"), second, dispatch=send_now)
 
     assert states(social_settings)[post] == "held" and x.replies_to(post) == []
     assert social.rebase_held(social_settings, dispatch=send_now) == 1
@@ -321,7 +324,7 @@ def test_a_reply_for_the_words_of_a_version_no_longer_live_is_refused_and_says_t
     post = x.mention()
     social.pull(social_settings)
     second = next_version(social_settings, incident_id, "We found the cause of the login failures")
-    publish.publish(social_settings, actor(social_settings, "alice"), second, dispatch=send_now)
+    publishing.publish(social_settings, actor(social_settings, "alice"), second, dispatch=send_now)
     new_words = statements.preview(social_settings, second)["channels"]["reply"]["variant2"]
 
     with pytest.raises(IllegalTransition, match="the words changed") as refused:
@@ -399,7 +402,7 @@ def _replies_then_a_statement(settings, fleet: Workers, x) -> None:
     wait_until(lambda: not _in_flight(settings, queued), 30, "the replies to go out or wait for X's reset")
     replied_first = sum(p["in_reply_to_tweet_id"] is not None for p in x.created)
     published_at = time.time()
-    publish.publish(settings, actor(settings, "alice"), other, dispatch=enqueue)
+    publishing.publish(settings, actor(settings, "alice"), other, dispatch=enqueue)
 
     def all_replied() -> bool:
         sweep(settings, enqueue_due)  # what beat does: the replies whose wait is over go back on the queue

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from broadcaster import statements
 from broadcaster.domain.errors import InvalidInput
-from broadcaster.statements import StatementInput
+from broadcaster.incidents import statements
+from broadcaster.incidents.statements import StatementInput
 from broadcaster.store.models import utcnow
 from tests.conftest import actor, add_user, make_settings
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from broadcaster import components
+from broadcaster.incidents import components
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, Delivery, Subscriber
 from broadcaster.web.public import create_public_app

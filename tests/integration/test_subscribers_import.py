@@ -3,10 +3,20 @@
 import pytest
 from sqlalchemy import func, select, update
 
+from broadcaster.audience.csv_import import import_csv
 from broadcaster.domain.errors import InvalidInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Subscriber, utcnow
-from broadcaster.subscribers import import_csv
+from tests.conftest import actor
+
+
+def admin(settings):
+    """The admin `root` (added first if there is no user yet): imports are for admins."""
+    from broadcaster.people import users
+
+    if not users.has_users(settings):
+        users.add_user(settings, None, "root", ["admin"])
+    return actor(settings, "root")
 
 
 def write(tmp_path, text: str, name: str = "subscribers.csv"):
@@ -32,7 +42,7 @@ def test_bad_rows_are_reported_by_line_and_the_good_ones_imported(settings, tmp_
                            "carl@example.com,,english please,\n"
                            ",+442079460958,,\n")
 
-    report = import_csv(settings, path)
+    report = import_csv(settings, admin(settings), path)
 
     assert (report.imported, report.updated) == (3, 0)
     assert [line for line, _ in report.errors] == [3, 4, 5, 7]
@@ -48,11 +58,11 @@ def test_bad_rows_are_reported_by_line_and_the_good_ones_imported(settings, tmp_
 
 
 def test_reimport_updates_rather_than_duplicates(settings, tmp_path):
-    import_csv(settings, write(tmp_path, "email,phone,locale,components\n"
+    import_csv(settings, admin(settings), write(tmp_path, "email,phone,locale,components\n"
                                          "ann@example.com,,en,Login\n"
                                          ",+14155550100,en,\n"))
 
-    report = import_csv(settings, write(tmp_path, "email,phone,locale,components\n"
+    report = import_csv(settings, admin(settings), write(tmp_path, "email,phone,locale,components\n"
                                                   "ann@example.com,+14155550199,de,API\n"  # adds a phone
                                                   "bob@example.com,+1 (415) 555-0100,fr,Billing\n"  # adds an email
                                                   "cy@example.com,,,\n", "again.csv"))
@@ -66,26 +76,26 @@ def test_reimport_updates_rather_than_duplicates(settings, tmp_path):
 
 
 def test_import_never_brings_back_someone_who_opted_out(settings, tmp_path):
-    import_csv(settings, write(tmp_path, "email\nann@example.com\n"))
+    import_csv(settings, admin(settings), write(tmp_path, "email\nann@example.com\n"))
     with transaction(settings.database_url) as s:
         s.execute(update(Subscriber).values(opted_out_at=utcnow()))
 
-    report = import_csv(settings, write(tmp_path, "email,locale\nann@example.com,fr\n", "again.csv"))
+    report = import_csv(settings, admin(settings), write(tmp_path, "email,locale\nann@example.com,fr\n", "again.csv"))
 
     assert report.updated == 1
     assert everyone(settings)["ann@example.com"] == ("ann@example.com", None, "fr", [], True)
 
 
 def test_a_file_without_a_column_keeps_what_is_stored(settings, tmp_path):
-    import_csv(settings, write(tmp_path, "email,locale,components\nann@example.com,de,Login\n"))
+    import_csv(settings, admin(settings), write(tmp_path, "email,locale,components\nann@example.com,de,Login\n"))
 
-    import_csv(settings, write(tmp_path, "email,phone\nann@example.com,+14155550100\n", "phones.csv"))
+    import_csv(settings, admin(settings), write(tmp_path, "email,phone\nann@example.com,+14155550100\n", "phones.csv"))
 
     assert everyone(settings)["ann@example.com"] == ("ann@example.com", "+14155550100", "de", ["Login"], False)
 
 
 def test_duplicate_rows_in_one_file_count_once(settings, tmp_path):
-    report = import_csv(settings, write(tmp_path, "email,phone\n"
+    report = import_csv(settings, admin(settings), write(tmp_path, "email,phone\n"
                                                   "ann@example.com,+14155550100\n"
                                                   "ann@example.com,+14155550100\n"
                                                   ",+1 415 555 0100\n"))
@@ -95,9 +105,10 @@ def test_duplicate_rows_in_one_file_count_once(settings, tmp_path):
 
 
 def test_a_row_joining_two_subscribers_is_an_error(settings, tmp_path):
-    import_csv(settings, write(tmp_path, "email,phone\nann@example.com,\n,+14155550100\n"))
+    import_csv(settings, admin(settings), write(tmp_path, "email,phone\nann@example.com,\n,+14155550100\n"))
 
-    report = import_csv(settings, write(tmp_path, "email,phone\nann@example.com,+14155550100\n", "join.csv"))
+    report = import_csv(settings, admin(settings),
+                        write(tmp_path, "email,phone\nann@example.com,+14155550100\n", "join.csv"))
 
     assert report.updated == 0
     assert report.errors == [(2, "line 2: email ann@example.com belongs to subscriber 1 but phone +14155550100 to "
@@ -107,15 +118,15 @@ def test_a_row_joining_two_subscribers_is_an_error(settings, tmp_path):
 def test_national_numbers_need_a_region(settings, tmp_path):
     path = write(tmp_path, "phone\n(415) 555-0100\n")
 
-    assert [line for line, _ in import_csv(settings, path).errors] == [2]
-    assert import_csv(settings, path, default_region="US").imported == 1
+    assert [line for line, _ in import_csv(settings, admin(settings), path).errors] == [2]
+    assert import_csv(settings, admin(settings), path, default_region="US").imported == 1
     assert "+14155550100" in everyone(settings)
 
 
 def test_line_numbers_count_physical_lines_of_quoted_fields(settings, tmp_path):
     path = write(tmp_path, 'email,components\r\n"ann@example.com","Login;\r\nAPI"\r\n\r\nbad,\r\n')
 
-    report = import_csv(settings, path)
+    report = import_csv(settings, admin(settings), path)
 
     assert report.imported == 1
     assert [line for line, _ in report.errors] == [5]
@@ -129,14 +140,14 @@ def test_line_numbers_count_physical_lines_of_quoted_fields(settings, tmp_path):
 ])
 def test_a_bad_header_is_refused_with_its_reason(settings, tmp_path, text, says):
     with pytest.raises(InvalidInput, match=f"subscribers.csv.*{says.replace('(', '.').replace(')', '.')}"):
-        import_csv(settings, write(tmp_path, text))
+        import_csv(settings, admin(settings), write(tmp_path, text))
 
 
 def test_a_file_longer_than_one_batch_is_imported_whole_and_counts_repeats_once(settings, tmp_path):
     rows = "".join(f"user{n}@example.com,+1415555{n:04d}\n" for n in range(2500))
     path = write(tmp_path, "email,phone\n" + rows + "user0@example.com,+14155550000\n")  # a repeat, batches later
 
-    report = import_csv(settings, path)
+    report = import_csv(settings, admin(settings), path)
 
     assert (report.imported, report.updated, report.unchanged, report.errors) == (2500, 0, 1, [])
     with transaction(settings.database_url) as s:
@@ -158,7 +169,7 @@ def test_a_latin1_byte_deep_in_the_file_is_one_line_naming_it_and_nothing_is_imp
     path.write_bytes(("email\n" + rows + "last@example.com\n").encode("latin-1"))
 
     with pytest.raises(InvalidInput) as excinfo:
-        import_csv(settings, path)
+        import_csv(settings, admin(settings), path)
 
     assert str(excinfo.value) == (
         f"{path}, line 20001: the file is not UTF-8 (byte 0xEB; Latin-1 or Windows-1252, perhaps): "
@@ -172,7 +183,7 @@ def test_a_utf16_file_with_a_byte_order_mark_is_read(settings, tmp_path, encodin
     bom = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff"}.get(encoding, "")  # "utf-16" writes its own
     path.write_bytes((bom + "email,components\nzoë@example.com,Login;Überweisung\n").encode(encoding))
 
-    report = import_csv(settings, path)
+    report = import_csv(settings, admin(settings), path)
 
     assert (report.imported, report.errors) == (1, [])
     assert everyone(settings) == {"zoë@example.com": ("zoë@example.com", None, "en", ["Login", "Überweisung"], False)}
@@ -182,7 +193,7 @@ def test_a_utf8_file_with_a_byte_order_mark_is_read(settings, tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes("\ufeffemail\nann@example.com\n".encode())
 
-    assert import_csv(settings, path).imported == 1
+    assert import_csv(settings, admin(settings), path).imported == 1
 
 
 def test_utf16_without_a_byte_order_mark_is_refused_as_not_utf8(settings, tmp_path):
@@ -191,7 +202,7 @@ def test_utf16_without_a_byte_order_mark_is_refused_as_not_utf8(settings, tmp_pa
 
     with pytest.raises(InvalidInput, match=r"nobom.csv: the file has NUL bytes, so it is not UTF-8 text .*save it "
                                            r"as UTF-8"):
-        import_csv(settings, path)
+        import_csv(settings, admin(settings), path)
     assert count(settings) == 0
 
 
@@ -201,18 +212,18 @@ def test_a_file_that_breaks_after_the_first_batch_leaves_nothing_behind(settings
     path = write(tmp_path, "email,phone\n" + many_rows(1500) + '"' + "x" * 200_000 + '",\n' + many_rows(10))
 
     with pytest.raises(InvalidInput, match=r"subscribers.csv, line 1502: cannot read the CSV .*nothing was imported"):
-        import_csv(settings, path)
+        import_csv(settings, admin(settings), path)
 
     assert count(settings) == 0
 
 
 def test_a_missing_file_is_one_line_not_a_traceback(settings, tmp_path):
     with pytest.raises(InvalidInput, match=r"nowhere.csv: cannot read the file: No such file or directory"):
-        import_csv(settings, tmp_path / "nowhere.csv")
+        import_csv(settings, admin(settings), tmp_path / "nowhere.csv")
 
 
 def test_two_rows_sharing_a_phone_with_different_emails_are_a_conflict_by_line(settings, tmp_path):
-    report = import_csv(settings, write(tmp_path, "email,phone\n"
+    report = import_csv(settings, admin(settings), write(tmp_path, "email,phone\n"
                                                   "ann@example.com,+14155550100\n"
                                                   "bob@example.com,+1 415 555 0100\n"))
 
@@ -222,7 +233,7 @@ def test_two_rows_sharing_a_phone_with_different_emails_are_a_conflict_by_line(s
 
 
 def test_two_rows_sharing_an_email_with_different_locales_or_components_are_a_conflict(settings, tmp_path):
-    report = import_csv(settings, write(tmp_path, "email,locale,components\n"
+    report = import_csv(settings, admin(settings), write(tmp_path, "email,locale,components\n"
                                                   "ann@example.com,de,Login\n"
                                                   "ann@example.com,fr,Login\n"
                                                   "ann@example.com,,API\n"
@@ -239,7 +250,7 @@ def test_two_rows_sharing_an_email_with_different_locales_or_components_are_a_co
 
 
 def test_a_row_joining_two_subscribers_added_by_the_same_file_names_their_lines(settings, tmp_path):
-    report = import_csv(settings, write(tmp_path, "email,phone\nann@example.com,\n,+14155550100\n"
+    report = import_csv(settings, admin(settings), write(tmp_path, "email,phone\nann@example.com,\n,+14155550100\n"
                                                   "ann@example.com,+14155550100\n"))
 
     assert report.errors == [(4, "line 4: email ann@example.com belongs to the subscriber added on line 2 but "
@@ -248,7 +259,8 @@ def test_a_row_joining_two_subscribers_added_by_the_same_file_names_their_lines(
 
 
 def test_counts_add_up_to_the_rows_of_the_file(settings, tmp_path):
-    import_csv(settings, write(tmp_path, "email,locale\nann@example.com,en\nbob@example.com,en\n", "before.csv"))
+    import_csv(settings, admin(settings),
+               write(tmp_path, "email,locale\nann@example.com,en\nbob@example.com,en\n", "before.csv"))
     path = write(tmp_path, "email,locale\n"
                            "ann@example.com,en\n"  # unchanged
                            "bob@example.com,fr\n"  # updated
@@ -258,7 +270,7 @@ def test_counts_add_up_to_the_rows_of_the_file(settings, tmp_path):
                            "cy@example.com,es\n"  # conflicts with line 5: rejected
                            "\n")  # blank: not a row
 
-    report = import_csv(settings, path)
+    report = import_csv(settings, admin(settings), path)
 
     assert (report.imported, report.updated, report.unchanged, report.rejected) == (1, 2, 1, 2)
     assert report.rows == 6
@@ -272,8 +284,8 @@ def test_reimporting_an_unchanged_file_reports_unchanged_not_updated(settings, t
                            "ann@example.com,+14155550100,de,Login;API\n"
                            "bob@example.com,,,\n"
                            ",+442079460958,fr,\n")
-    assert import_csv(settings, path).imported == 3
+    assert import_csv(settings, admin(settings), path).imported == 3
 
-    again = import_csv(settings, path)
+    again = import_csv(settings, admin(settings), path)
 
     assert (again.imported, again.updated, again.unchanged, again.errors) == (0, 0, 3, [])

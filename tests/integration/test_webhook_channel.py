@@ -6,14 +6,13 @@ import json
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from broadcaster import audit as auditing
-from broadcaster import people
-from broadcaster import publish as publish_uc
+from broadcaster.delivery import sendlog
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.delivery.sweep import sweep
+from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Subscriber
-from tests.conftest import actor, make_settings
+from tests.conftest import actor, add_subscriber, make_settings
 from tests.integration.engine import Workers, approved_statement, as_env, settled, status_counts, wait_until
 from tests.unit.channels.stub_http import StubServer
 
@@ -33,7 +32,7 @@ def workers(values, tmp_path):
 
 
 def publish_and_settle(settings, statement_id) -> None:
-    publish_uc.publish(settings, actor(settings, "alice"), statement_id, dispatch=enqueue)
+    publishing.publish(settings, actor(settings, "alice"), statement_id, dispatch=enqueue)
     wait_until(lambda: sweep(settings, enqueue_due) is not None and settled(settings, statement_id), 60,
                "the fan-out to settle", poll=0.5)
 
@@ -41,13 +40,13 @@ def publish_and_settle(settings, statement_id) -> None:
 def test_every_subscriber_gets_the_update_signed_with_its_own_secret(values, workers):
     settings = make_settings(**values)
     with StubServer() as receiver:
-        subscribers = [people.add_subscriber(settings, webhook_url=f"{receiver.url}/hook/{i}") for i in range(3)]
+        subscribers = [add_subscriber(settings, webhook_url=f"{receiver.url}/hook/{i}") for i in range(3)]
         sid = approved_statement(settings)
         publish_and_settle(settings, sid)
 
     by_path = {r.path: r for r in receiver.requests}
     assert sorted(by_path) == [f"/hook/{i}" for i in range(3)]
-    preview_hash = auditing.send_log(settings, statement_id=sid, channel="webhook", status="sent")
+    preview_hash = sendlog.send_log(settings, statement_id=sid, channel="webhook", status="sent")
     assert len(preview_hash) == 3
     for i, subscriber in enumerate(subscribers):
         request = by_path[f"/hook/{i}"]
@@ -65,7 +64,7 @@ def test_a_receiver_answering_410_is_unsubscribed_and_gets_nothing_more(values, 
     settings = make_settings(**values)
     with StubServer() as receiver:
         receiver.reply(410)
-        gone = people.add_subscriber(settings, webhook_url=f"{receiver.url}/gone")
+        gone = add_subscriber(settings, webhook_url=f"{receiver.url}/gone")
         first = approved_statement(settings)
         publish_and_settle(settings, first)
         with transaction(settings.database_url) as s:
@@ -73,7 +72,7 @@ def test_a_receiver_answering_410_is_unsubscribed_and_gets_nothing_more(values, 
         incident_id = json.loads(receiver.requests[0].body)["incident"]["id"]
         publish_and_settle(settings, approved_statement(settings, headline="Still down", incident_id=incident_id))
     assert len(receiver.requests) == 1
-    (failed,) = auditing.send_log(settings, statement_id=first, channel="webhook", status="failed")
+    (failed,) = sendlog.send_log(settings, statement_id=first, channel="webhook", status="failed")
     assert "410" in failed["detail"]
 
 
@@ -81,9 +80,9 @@ def test_a_receiver_that_fails_at_first_gets_the_update_on_a_later_attempt(value
     settings = make_settings(**values)
     with StubServer() as receiver:
         receiver.reply(503)
-        people.add_subscriber(settings, webhook_url=f"{receiver.url}/flaky")
+        add_subscriber(settings, webhook_url=f"{receiver.url}/flaky")
         sid = approved_statement(settings)
         publish_and_settle(settings, sid)
-    statuses = [e["status"] for e in auditing.send_log(settings, statement_id=sid, channel="webhook")]
+    statuses = [e["status"] for e in sendlog.send_log(settings, statement_id=sid, channel="webhook")]
     assert statuses[-1] == "sent" and len(receiver.requests) >= 2
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1

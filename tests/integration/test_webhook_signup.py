@@ -20,10 +20,11 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from broadcaster.channels import webhook
+from broadcaster.store.access_models import SubscriptionRequest
 from broadcaster.store.db import transaction
-from broadcaster.store.models import AuditEvent, Delivery, Subscriber, SubscriptionRequest
+from broadcaster.store.models import AuditEvent, Delivery, Subscriber
 from broadcaster.web.public import create_public_app
-from tests.conftest import make_settings
+from tests.conftest import add_subscriber, make_settings
 from tests.fakes.receivers import FakeInternet, certificate_authority
 from tests.integration.surfaces_data import open_incident, publish_update
 from tests.unit.channels.stub_http import StubServer
@@ -323,14 +324,12 @@ def test_a_webhook_re_pointed_inside_after_it_was_confirmed_is_refused_at_send_a
         public, internet, tls_receiver):
     """DNS rebinding after the code came back: every send checks the addresses again and dials a
     checked one. An operator's own URL to an inside name is trusted (they chose it)."""
-    from broadcaster import people
-
     with client_for(public) as client:
         page = client.post("/subscribe", data={"webhook_url": f"https://{NAME}/hook"})
         confirm(client, page, tls_receiver.requests[0])
     internet.host(NAME, "10.0.0.5", tls_receiver.port)  # re-pointed at the inside
     internet.host("inside.example.test", "10.0.0.7", tls_receiver.port)
-    people.add_subscriber(public, webhook_url="https://inside.example.test/hook")
+    add_subscriber(public, webhook_url="https://inside.example.test/hook")
     sid = publish_update(public, open_incident(public))
     with transaction(public.database_url) as s:
         sends = dict(s.execute(select(Delivery.target, Delivery.error_code).where(Delivery.statement_id == sid,

@@ -1,6 +1,6 @@
 import pytest
 
-from broadcaster.domain.components import component_states, parse_assignments, worst
+from broadcaster.domain.component_states import component_states, parse_assignments, worst
 from broadcaster.domain.errors import InvalidInput
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from broadcaster.channels import SendContext, SendResult, Target, TransportError
 from broadcaster.config import Settings
-from broadcaster.delivery.chunk import _call_with_quick_retries, _failure, backoff_seconds
+from broadcaster.delivery.provider_calls import backoff_seconds, call_with_quick_retries, failure_outcome
 from broadcaster.store.models import Delivery, utcnow
 
 SETTINGS = Settings(_env_file=None, backoff_base_seconds=30, backoff_cap_seconds=3600, max_attempts=5,
@@ -46,43 +46,43 @@ def test_backoff_never_undercuts_the_providers_retry_after():
 
 
 def test_permanent_error_fails_at_once_with_the_providers_code():
-    outcome = _failure(SETTINGS, delivery(1), TransportError("not a valid phone number", permanent=True, code="21211"))
+    outcome = failure_outcome(SETTINGS, delivery(1), TransportError("not a valid phone number", permanent=True, code="21211"))
     assert (outcome.status, outcome.error_code, outcome.next_attempt_at) == ("failed", "21211", None)
 
 
 def test_transient_error_waits_in_the_row_for_a_later_attempt():
-    outcome = _failure(SETTINGS, delivery(2), TransportError("HTTP 503", code="503"))
+    outcome = failure_outcome(SETTINGS, delivery(2), TransportError("HTTP 503", code="503"))
     assert outcome.status == "retry"
     assert utcnow() + timedelta(seconds=29) < outcome.next_attempt_at < utcnow() + timedelta(seconds=61)
 
 
 def test_the_last_attempt_gives_up_and_says_so():
-    outcome = _failure(SETTINGS, delivery(5), TransportError("HTTP 503", code="503"))
+    outcome = failure_outcome(SETTINGS, delivery(5), TransportError("HTTP 503", code="503"))
     assert outcome.status == "failed" and "gave up after 5 attempts" in outcome.detail
 
 
 def test_blips_are_retried_quickly_within_one_claim():
     transport = ScriptedTransport(TransportError("connection reset"), TransportError("HTTP 500"))
-    results = _call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT)
+    results = call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT)
     assert transport.calls == 3 and results[0].status == "sent"
 
 
 def test_a_permanent_error_is_not_retried_quickly():
     transport = ScriptedTransport(TransportError("invalid", permanent=True))
     with pytest.raises(TransportError):
-        _call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT)
+        call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT)
     assert transport.calls == 1
 
 
 def test_a_long_retry_after_goes_to_the_row_not_a_sleeping_worker():
     transport = ScriptedTransport(TransportError("slow down", retry_after=60))
     with pytest.raises(TransportError):
-        _call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT)
+        call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT)
     assert transport.calls == 1
 
 
 def test_quick_retries_stop_after_the_budget():
     transport = ScriptedTransport(*[TransportError("HTTP 500")] * 5)
     with pytest.raises(TransportError):
-        _call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT)
+        call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT)
     assert transport.calls == 3

@@ -1,0 +1,30 @@
+"""Which updates each recipient channel gets (BROADCASTER_<CHANNEL>_NOTIFY_ON): by default SMS
+only when an incident opens and when it resolves, email and webhooks on every update. A
+maintenance opens when it is scheduled and resolves when it is completed."""
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import channels
+from ..config import Settings
+from ..domain.component_states import FINAL_STATUSES
+from ..domain.lifecycle import State
+from ..store.models import Statement
+
+
+def event_of(s: Session, statement: Statement) -> str:
+    """open (the incident's first published statement), resolved, or update."""
+    if statement.status in FINAL_STATUSES:
+        return "resolved"
+    earlier = s.scalar(select(func.count()).where(
+        Statement.incident_id == statement.incident_id, Statement.id != statement.id,
+        Statement.state.in_((State.PUBLISHED.value, State.SUPERSEDED.value))))
+    return "update" if earlier else "open"
+
+
+def notifies(settings: Settings, s: Session, statement: Statement, channel: str) -> bool:
+    """Whether this channel's recipients get this statement (live surfaces always do)."""
+    if channels.channel(channel).is_live:
+        return True
+    rule = set(getattr(settings, f"{channel}_notify_on", "all").split(","))
+    return "all" in rule or event_of(s, statement) in rule

@@ -1,0 +1,264 @@
+"""Public sign-ups with double opt-in, and one-time links to manage or cancel a subscription.
+
+The form offers every channel that declares a `SignUp` (channels/base.py); nothing here names one.
+- `request_signup`: checks the address as the channel says (a webhook URL before any request is
+  made), counts it against the sign-up rates per address, per client across channels, and the
+  channel's own keys (a webhook's domain and server, an SMS number's country, the channel as a
+  whole) with the `limits` library, so the form cannot be used to flood someone's inbox, phone or
+  server, or to run up an SMS bill; refuses it once the channel has as many self-service
+  subscribers as it takes (`SignUp.most`); stores the request and sends the channel's
+  confirmation: a link to a confirm page that subscribes only on POST (a mail scanner that
+  follows links subscribes nobody), or a one-time code typed back. Only hashes of the token and
+  code are stored. Refusals are audited, throttled per client (`usecase.audit_unproven`).
+- `confirm_link` / `confirm_code`: create (or renew) the subscriber; a channel's credentials (a
+  webhook's signing secret) come back once, for the confirmation page.
+- `manage_url` / `manage` : a signed link, valid once (its nonce changes when used), to change the
+  components or cancel.
+Confirmation messages are worded in templates/<channel>/signup/message/ and go through the channel
+(its transport: the `log` provider without credentials), never through the statement fan-out; what
+the pages say when they refuse, in templates/_web/subscribe/messages.txt.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+from urllib.parse import urlencode
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import func, select
+
+from .. import channels
+from ..channels import Channel, Confirmation, SendContext, Target, TransportError, transport_for
+from ..config import Settings
+from ..delivery.records import opt_out
+from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from ..render.environment import render_folder, say
+from ..store.access_models import SubscriptionRequest
+from ..store.models import AuditEvent, Subscriber, utcnow
+from ..usecase import MAX_ID, audit_unproven, log_action, unit_of_work
+
+logger = logging.getLogger("broadcaster.audience.signup")
+MAX_CODE_ATTEMPTS = 5
+REFUSED = "refused: subscribe"
+MESSAGES = "_web/subscribe/messages.txt"
+
+
+def message(settings: Settings, name: str, **values) -> str:
+    """What the subscribe pages say (templates/_web/subscribe/messages.txt)."""
+    return say(settings.templates_dir, MESSAGES, name, **values)
+
+
+@cache
+def _limiter(storage: str) -> MovingWindowRateLimiter:
+    return MovingWindowRateLimiter(storage_from_string(storage))
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode(errors="surrogatepass")).hexdigest()
+
+
+def signup_channel(settings: Settings, name: str) -> Channel:
+    """A channel the form offers, or InvalidInput naming those it does."""
+    offered = {ch.name: ch for ch in channels.signup_channels()}
+    if name not in offered:
+        raise InvalidInput(message(settings, "not_offered", name=name, offered=list(offered)))
+    return offered[name]
+
+
+def request_signup(settings: Settings, channel: str, address: str, components: list[str],
+                   now: datetime | None = None, client: str = "") -> dict:
+    """Check the address, count it (and `client`, the visitor's IP address), store the sign-up and
+    send its confirmation. Returns {"request": token, "by": "link"|"code", "channel", "address",
+    "page": what the channel's sent page shows}; the token is what the code form posts back with
+    the code."""
+    now = now or utcnow()
+    ch = signup_channel(settings, channel)
+    try:
+        address = ch.signup.check(settings, address) if ch.signup.check else ch.normalise(address)
+        _count(settings, ch, address, client)
+        _require_room(settings, ch)
+    except (NotAllowed, LimitExceeded) as exc:
+        _audit_refusal(settings, ch, address, exc, client)
+        raise
+    token = secrets.token_urlsafe(24)
+    code = f"{secrets.randbelow(10**6):06d}" if ch.signup.by == "code" else None
+    link = (f"{settings.status_page_url.rstrip('/')}/subscribe/confirm?" + urlencode({"token": token})
+            if ch.signup.by == "link" else None)
+    with unit_of_work(settings) as s:
+        s.add(SubscriptionRequest(channel=ch.name, address=address, components=sorted(set(components)),
+                                  token_hash=_hash(token), code_hash=_hash(f"{token}:{code}") if code else None,
+                                  created_at=now, expires_at=now + timedelta(hours=settings.signup_link_hours)))
+    fields = render_folder(settings.templates_dir, f"{ch.name}/signup/message", {
+        "company_name": settings.company_name, "status_url": settings.status_page_url, "address": address,
+        "components": sorted(set(components)), "link": link, "code": code})
+    try:
+        page = _deliver(settings, ch, Confirmation(address, fields, token))
+    except NotAllowed as exc:  # the address changed between the check and the send (DNS)
+        _audit_refusal(settings, ch, address, exc, client)
+        raise
+    return {"request": token, "by": ch.signup.by, "channel": ch.name, "address": address, "page": page}
+
+
+def _count(settings: Settings, ch: Channel, address: str, client: str) -> None:
+    """One sign-up against the rate per address, per client (every channel together) and the
+    channel's own keys; LimitExceeded naming the first limit it is over."""
+    limiter = _limiter(settings.signup_rate_storage)
+    own = ch.signup.rate_keys(settings, address, client)
+    counted = (("address", settings.signup_rate, ch.name, _hash(address.lower())),
+               ("client", settings.signup_rate_per_client, "any channel", f"client:{client}"),
+               *((key.split(":")[0], rate, ch.name, key) for rate, key in own))
+    for what, rate, scope, key in counted:
+        if not limiter.hit(parse(rate), "signup", scope, key):
+            raise LimitExceeded(message(settings, "too_many", what=what, rate=rate))
+
+
+def _require_room(settings: Settings, ch: Channel) -> None:
+    """LimitExceeded once the channel has as many subscribers from the form as it takes."""
+    most = ch.signup.most(settings)
+    if most is None:
+        return
+    column = getattr(Subscriber, ch.address)
+    with unit_of_work(settings) as s:
+        taken = s.scalar(select(func.count()).select_from(Subscriber).where(
+            column.is_not(None), Subscriber.signed_up_at.is_not(None), Subscriber.opted_out_at.is_(None)))
+    if taken >= most:
+        raise LimitExceeded(message(settings, "full", channel=ch.name))
+
+
+def _audit_refusal(settings: Settings, ch: Channel, address: str, exc: Exception, client: str | None) -> None:
+    audit_unproven(settings, REFUSED, f"{ch.name}:{_hash(address.strip().lower())[:12]}",
+                   {"channel": ch.name, "address": address.strip()[:300], "reason": str(exc)}, client or None)
+
+
+def _deliver(settings: Settings, ch: Channel, confirmation: Confirmation) -> dict:
+    """The channel sends its confirmation (its own way, or through its transport); what its page shows."""
+    if ch.signup.send is not None:
+        return ch.signup.send(settings, confirmation)
+    try:
+        transport_for(ch.name, settings).notify(confirmation.fields, [Target(0, confirmation.address)],
+                                                SendContext(0, 0, 0))
+    except TransportError as exc:
+        logger.warning("could not send the %s confirmation: %s", ch.name, exc)
+        raise InvalidInput(message(settings, "not_sent", field=ch.address)) from None
+    return {}
+
+
+def confirm_link(settings: Settings, token: str, now: datetime | None = None) -> dict:
+    with unit_of_work(settings) as s:
+        request = _pending(s, settings, token, now or utcnow())
+        if request.code_hash is not None:
+            raise NotAllowed(message(settings, "code_not_link"))
+        return _subscribe(s, settings, request, token, now or utcnow())
+
+
+def confirm_code(settings: Settings, token: str, code: str, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    with unit_of_work(settings) as s:
+        request = _pending(s, settings, token, now)
+        if request.attempts >= MAX_CODE_ATTEMPTS:
+            raise NotAllowed(message(settings, "too_many_codes"))
+        if request.code_hash is None or not hmac.compare_digest(request.code_hash, _hash(f"{token}:{code.strip()}")):
+            request.attempts += 1
+            s.flush()
+            wrong = InvalidInput(message(settings, "wrong_code"))
+            if request.attempts >= MAX_CODE_ATTEMPTS:
+                log_action(s, None, REFUSED, f"{request.channel}:{_hash(request.address.lower())[:12]}",
+                           {"channel": request.channel, "address": request.address[:300],
+                            "reason": message(settings, "wrong_codes", most=MAX_CODE_ATTEMPTS)})
+        else:
+            return _subscribe(s, settings, request, token, now)
+    raise wrong
+
+
+def pending_signup(settings: Settings, token: str) -> dict | None:
+    """{"channel", "address"} of a sign-up still waiting for its code (to show its page again)."""
+    with unit_of_work(settings) as s:
+        row = s.execute(select(SubscriptionRequest.channel, SubscriptionRequest.address)
+                        .where(SubscriptionRequest.token_hash == _hash(token or ""),
+                               SubscriptionRequest.confirmed_at.is_(None))).first()
+    return {"channel": row.channel, "address": row.address} if row else None
+
+
+def _pending(s, settings: Settings, token: str, now: datetime) -> SubscriptionRequest:
+    request = s.scalar(select(SubscriptionRequest).where(SubscriptionRequest.token_hash == _hash(token or ""))
+                       .with_for_update())
+    if request is None or request.confirmed_at is not None or request.expires_at <= now:
+        raise NotAllowed(message(settings, "confirmation_not_valid"))
+    return request
+
+
+def _subscribe(s, settings: Settings, request: SubscriptionRequest, token: str, now: datetime) -> dict:
+    ch = channels.channel(request.channel)
+    column = ch.address
+    subscriber = s.scalar(select(Subscriber).where(getattr(Subscriber, column) == request.address)
+                          .order_by(Subscriber.id).limit(1))
+    # Credentials derived from the sign-up (a webhook's secret, which signed its verification) win
+    # over fresh ones, and replace an earlier subscriber's: whoever confirmed controls the address.
+    credentials = ch.signup.credentials(token) if ch.signup and ch.signup.credentials else {}
+    if subscriber is None:
+        extra = {} if credentials or not ch.new_subscriber else ch.new_subscriber()
+        subscriber = Subscriber(**{column: request.address}, locale="en", components=[], **extra)
+        s.add(subscriber)
+    for name, value in credentials.items():
+        setattr(subscriber, name, value)
+    subscriber.components = list(request.components)
+    subscriber.opted_out_at = None  # a confirmed sign-up is fresh consent
+    subscriber.signed_up_at = now  # from the form: a webhook URL is checked again at every send
+    subscriber.manage_nonce = secrets.token_hex(16)
+    request.confirmed_at = now
+    s.flush()
+    s.add(AuditEvent(actor_id=None, action="subscribe", subject=f"subscriber:{subscriber.id}",
+                     detail={"channel": request.channel, "components": list(request.components),
+                             "credentials": sorted(credentials)}, created_at=now))
+    return {"subscriber": subscriber.id, "components": list(subscriber.components), "channel": ch.name,
+            "credentials": credentials, "manage_url": manage_url(settings, subscriber)}
+
+
+# --- managing a subscription -------------------------------------------------------------------
+
+
+def _manage_token(settings: Settings, subscriber_id: int, nonce: str) -> str:
+    message = f"manage:{subscriber_id}:{nonce}".encode()  # prefixed: never valid as another link
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:40]
+
+
+def manage_url(settings: Settings, subscriber: Subscriber) -> str:
+    token = _manage_token(settings, subscriber.id, subscriber.manage_nonce or "")
+    return f"{settings.status_page_url.rstrip('/')}/subscribe/manage?" + urlencode({"s": subscriber.id, "t": token})
+
+
+def _managed(s, settings: Settings, subscriber_id: int, token: str) -> Subscriber:
+    subscriber = s.get(Subscriber, subscriber_id, with_for_update=True) if 1 <= subscriber_id <= MAX_ID else None
+    # Bytes: compare_digest refuses a str with characters outside ASCII (a TypeError, not a refusal).
+    if (subscriber is None or not subscriber.manage_nonce
+            or not hmac.compare_digest(_manage_token(settings, subscriber.id, subscriber.manage_nonce).encode(),
+                                       token.encode(errors="surrogatepass"))):
+        raise NotAllowed(message(settings, "manage_not_valid"))
+    return subscriber
+
+
+def show_subscription(settings: Settings, subscriber_id: int, token: str) -> dict:
+    with unit_of_work(settings) as s:
+        subscriber = _managed(s, settings, subscriber_id, token)
+        return {"components": list(subscriber.components), "active": subscriber.opted_out_at is None}
+
+
+def manage(settings: Settings, subscriber_id: int, token: str, cancel: bool, components: list[str]) -> dict:
+    """Change the components, or cancel. The link is spent: a new one comes back (not for a cancel)."""
+    with unit_of_work(settings) as s:
+        subscriber = _managed(s, settings, subscriber_id, token)
+        if cancel:
+            opt_out(s, subscriber, "manage link")
+            subscriber.manage_nonce = None
+            return {"cancelled": True}
+        subscriber.components = sorted(set(components))
+        subscriber.manage_nonce = secrets.token_hex(16)
+        s.add(AuditEvent(actor_id=None, action="change subscription", subject=f"subscriber:{subscriber.id}",
+                         detail={"components": subscriber.components}, created_at=utcnow()))
+        return {"cancelled": False, "components": subscriber.components,
+                "manage_url": manage_url(settings, subscriber)}

@@ -1,0 +1,59 @@
+"""`broadcaster subscribers ...`: customers who get updates by email, SMS or webhook."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from ..audience import subscribers
+from ..audience.csv_import import import_csv
+from ..config import get_settings
+from ..domain.errors import InvalidInput
+from .common import As, app, err, out, who
+
+subscribers_app = typer.Typer(no_args_is_help=True, help="Customers who get updates by email, SMS or webhook.")
+app.add_typer(subscribers_app, name="subscribers")
+
+
+@subscribers_app.command("add")
+def subscribers_add(
+    email: Annotated[Optional[str], typer.Option()] = None,
+    phone: Annotated[Optional[str], typer.Option()] = None,
+    address: Annotated[Optional[list[str]], typer.Option(
+        help="FIELD=VALUE for any other channel's address, e.g. webhook_url=https://example.com/hook.")] = None,
+    component: Annotated[Optional[list[str]], typer.Option(help="Only incidents touching these.")] = None,
+    actor: As = None,
+) -> None:
+    """Subscribe one customer to updates: email, SMS, a webhook, or several."""
+    addresses = {"email": email, "phone": phone, **dict(_field_value(a) for a in address or [])}
+    sub = subscribers.add_subscriber(get_settings(), who(actor), component or [], **addresses)
+    shown = " ".join(f"{k}={v}" for k, v in sub.items() if k != "id" and v)
+    out.print(f"subscriber {sub['id']}: {escape(shown)}", highlight=False)
+    if any(k.endswith("secret") for k in sub):
+        out.print("keep the secret above: it is shown only once, and the receiver needs it to verify signatures")
+
+
+def _field_value(text: str) -> tuple[str, str]:
+    field, sep, value = text.partition("=")
+    if not sep or not field.strip():
+        raise InvalidInput(f"--address {text!r}: give FIELD=VALUE, e.g. webhook_url=https://example.com/hook")
+    return field.strip(), value.strip()
+
+
+@subscribers_app.command("import")
+def subscribers_import(
+    file: Annotated[Path, typer.Argument(help="CSV with a header: email, phone, locale, components.")],
+    region: Annotated[Optional[str], typer.Option(help="Country for numbers without +code, e.g. US.")] = None,
+    actor: As = None,
+) -> None:
+    """Load subscribers from a CSV file: good rows are imported, bad rows reported by line (exit 1)."""
+    if not file.is_file():
+        raise InvalidInput(f"{file}: no such file")
+    report = import_csv(get_settings(), who(actor), file, region)
+    out.print(f"{report.imported} imported, {report.updated} updated, {report.unchanged} unchanged, "
+              f"{report.rejected} rejected")
+    for _line, message in report.errors:
+        err.print(f"{file}: {escape(message)}", highlight=False, soft_wrap=True)
+    if report.errors:
+        raise typer.Exit(1)

@@ -1,0 +1,135 @@
+"""Holding statements: written and approved in calm times ("We are aware of problems logging in;
+next update within 30 minutes"), kept with their approved hash, and switched on in an outage
+with one click, or from a phone: by texting `HOLD <number> <pin>` from a registered number, or
+with the standing emailed link to a confirm page (holding_links.py).
+
+A holding statement is version 1 of an incident nobody sees yet (the public surfaces show only
+what was published). Switching it on publishes it on every channel at once; the incident's next
+real version supersedes it as any update does. It carries no next-update time of its own: a
+time fixed in calm times would be stale by the outage, so the wording says it in the body.
+"""
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..config import Settings
+from ..delivery.receipts import remember_inbound
+from ..domain.approval import Actor, Role
+from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
+from ..domain.lifecycle import State
+from ..incidents import publishing
+from ..people.auth import actor_of, over_limit, secret_hasher
+from ..people.users import user_with_number
+from ..store.access_models import HoldingStatement
+from ..store.models import Statement, User
+from ..usecase import MAX_ID, acting, get, label, live_statement, log_action, unit_of_work
+
+HOLD_SMS = re.compile(r"^\s*HOLD\s+(\d{1,6})\s+(\d{4,10})\s*$", re.IGNORECASE)
+
+
+def keep(settings: Settings, actor: Actor, statement_id: int) -> dict:
+    """Keep an approved statement ready as a holding statement; returns it with its number."""
+    with acting(settings, actor, "keep holding", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id)
+        if statement.state != State.APPROVED.value:
+            raise NotAllowed(f"{label(statement)} is {statement.state.replace('_', ' ')}: only an approved "
+                             "statement can be kept as a holding statement")
+        if statement.next_update_at is not None:
+            raise InvalidInput("next_update: a holding statement waits for an outage, so a fixed time would be "
+                               "stale; set next update to none and say the timing in the body")
+        if live_statement(s, statement.incident_id) is not None:
+            raise NotAllowed(f"incident {statement.incident_id} is already live: a holding statement is for an "
+                             "incident nobody sees yet")
+        holding = HoldingStatement(statement_id=statement.id, created_by_id=actor.id)
+        s.add(holding)
+        try:
+            s.flush()
+        except IntegrityError:
+            raise InvalidInput(f"{label(statement)} is already a holding statement") from None
+        log_action(s, actor, "keep holding", f"statement:{statement.id}", {"number": holding.id})
+        return _view(holding)
+
+
+def ready(settings: Settings) -> list[dict]:
+    """Holding statements that can still be switched on (approved, not yet published)."""
+    with unit_of_work(settings) as s:
+        rows = s.scalars(select(HoldingStatement).join(Statement).where(Statement.state == State.APPROVED.value)
+                         .order_by(HoldingStatement.id))
+        return [_view(h) for h in rows]
+
+
+def activate(settings: Settings, actor: Actor, number: int, dispatch=None, via: str = "dashboard") -> dict:
+    """Publish holding statement `number` on every channel (authors, approvers and admins).
+    `via` says how it was asked for (dashboard, API, CLI, SMS, email link) in the audit trail."""
+    with unit_of_work(settings) as s:
+        holding = s.get(HoldingStatement, number) if 1 <= number <= MAX_ID else None
+        if holding is None:
+            raise NotFound(f"holding statement {number} does not exist: see the list of holding statements")
+        statement_id = holding.statement_id
+    result = publishing.publish(settings, actor, statement_id, dispatch, action="activate holding")
+    with unit_of_work(settings) as s:
+        log_action(s, actor, "activate holding", f"statement:{statement_id}", {"number": number, "via": via})
+    return {**result, "number": number}
+
+
+def set_pin(settings: Settings, name: str, pin: str) -> None:
+    """The PIN a user texts with `HOLD <number> <pin>`: 4 to 10 digits, stored as an argon2 hash."""
+    if not re.fullmatch(r"\d{4,10}", pin):
+        raise InvalidInput("pin: 4 to 10 digits")
+    with unit_of_work(settings) as s:
+        user = s.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise NotFound(f"user {name!r} does not exist")
+        user.pin_hash = secret_hasher().hash(pin)
+        log_action(s, None, "set pin", f"user:{user.id}", {})
+
+
+def is_hold_request(text: str | None) -> bool:
+    return bool(text and text.strip().upper().startswith("HOLD"))
+
+
+def activate_by_sms(settings: Settings, sender: str | None, text: str, message_sid: str | None,
+                    dispatch=None) -> str:
+    """`HOLD 2 4821` from the number of an author or approver with that PIN: "activated" or
+    "refused" (the reply template's name). Refusals are audited with the reason."""
+    try:
+        remember_inbound(settings, message_sid)
+        match = HOLD_SMS.match(text or "")
+        if not match:
+            raise NotAllowed("not in the form HOLD <number> <pin>")
+        actor = _holder_with_number(settings, sender, match.group(2))
+        activate(settings, actor, int(match.group(1)), dispatch, via="sms")
+    except BroadcasterError as exc:  # every refusal, whatever the rule: answered and audited
+        with unit_of_work(settings) as s:
+            log_action(s, None, "refused: activate holding by SMS", f"sms:{(message_sid or '?')[:50]}",
+                       {"from": sender, "reason": str(exc)})
+        return "refused"
+    return "activated"
+
+
+def _holder_with_number(settings: Settings, sender: str | None, pin: str) -> Actor:
+    with unit_of_work(settings) as s:
+        user = user_with_number(s, sender)
+        allowed = {Role.AUTHOR.value, Role.APPROVER.value, Role.ADMIN.value}
+        if user is None or not set(user.role_list) & allowed or not user.pin_hash:
+            raise NotAllowed(f"{sender} is not the number of someone who may switch on a holding statement")
+        verify_pin(settings, user, pin)
+        return actor_of(user)
+
+
+def verify_pin(settings: Settings, user: User, pin: str) -> None:
+    """NotAllowed unless `pin` is the user's. Attempts, right or wrong, are limited per user (by
+    SMS and by link together), so a 4-digit PIN cannot be guessed."""
+    if over_limit(settings, settings.pin_rate_per_user, "pin", f"user:{user.id}"):
+        raise NotAllowed(f"too many PIN attempts for {user.name} (limit {settings.pin_rate_per_user}): "
+                         "wait, or use the dashboard")
+    if not user.pin_hash or not secret_hasher().verify(pin, user.pin_hash):
+        raise NotAllowed(f"wrong PIN for {user.name}")
+
+
+def _view(holding: HoldingStatement) -> dict:
+    st = holding.statement
+    return {"number": holding.id, "statement_id": st.id, "incident_id": st.incident_id,
+            "incident_title": st.incident.title, "headline": st.headline, "state": st.state}

@@ -1,0 +1,76 @@
+"""The consistency audit: for each incident, the version each channel shows against the live
+(latest approved) version. A channel behind is flagged in the dashboard and by `broadcaster audit`."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import channels as registry
+from ..audience.notify_rules import notifies
+from ..config import Settings
+from ..delivery.fanout import not_yet_written
+from ..delivery.pause import paused_channels
+from ..delivery.sendlog import unproven_sends
+from ..delivery.status import CANCELLED, FAILED, REACHED
+from ..store.models import Delivery, Incident, Statement
+from ..usecase import live_statement, unit_of_work
+
+
+@dataclass
+class ChannelAudit:
+    channel: str
+    shows_version: int | None
+    outstanding: int
+    failed: int
+    targets: int  # the live version's deliveries on this channel that were meant to go (not cancelled)
+
+    def state(self, expected: int) -> str:
+        # A live version with nobody to reach on a channel is not behind, whatever an older one reached.
+        if self.targets == 0:
+            return "no targets"
+        if self.shows_version == expected and self.outstanding == 0:
+            return "current"
+        return "behind"
+
+
+def consistency_report(settings: Settings) -> dict:
+    """For each incident with a live statement: the version each channel shows against it."""
+    with unit_of_work(settings) as s:
+        incidents = []
+        for incident in s.scalars(select(Incident).order_by(Incident.id)):
+            live = live_statement(s, incident.id)
+            if live is None:
+                continue
+            # On demand (social replies): nothing to be behind on. A channel whose notify rule skipped
+            # the live version (SMS on an update) is not behind either.
+            preparing = not_yet_written(s, live.id)  # a fan-out still writing: those are outstanding too
+            channels = {r.channel: _audit_channel(s, incident.id, live, r.channel, preparing.get(r.channel, 0))
+                        for r in live.renditions
+                        if registry.channel(r.channel).delivered_at_publish and notifies(settings, s, live, r.channel)}
+            report = {
+                channel: {"shows_version": a.shows_version, "state": a.state(live.version),
+                          "outstanding": a.outstanding, "failed": a.failed}
+                for channel, a in channels.items()
+            }
+            incidents.append({"incident_id": incident.id, "title": incident.title, "live_version": live.version,
+                              "live_statement_id": live.id, "channels": report,
+                              "drift": any(c["state"] == "behind" for c in report.values())})
+    paused = paused_channels(settings)
+    unproven = unproven_sends(settings)
+    return {"incidents": incidents, "paused": paused, "unproven_sends": unproven,
+            "drift": any(i["drift"] for i in incidents) or bool(paused) or unproven > 0}
+
+
+def _audit_channel(s: Session, incident_id: int, live: Statement, channel: str, preparing: int = 0) -> ChannelAudit:
+    shown = s.scalar(select(func.max(Statement.version)).join(Delivery, Delivery.statement_id == Statement.id)
+                     .where(Statement.incident_id == incident_id, Delivery.channel == channel,
+                            Delivery.status.in_(REACHED)))
+    counts = dict(s.execute(select(Delivery.status, func.count()).where(
+        Delivery.statement_id == live.id, Delivery.channel == channel).group_by(Delivery.status)).all())
+    # Cancelled deliveries never go (a newer version, an opt-out): they are not outstanding.
+    outstanding = preparing + sum(n for status, n in counts.items()
+                                  if status not in (*REACHED, *FAILED, CANCELLED))
+    failed = sum(counts.get(status, 0) for status in FAILED)
+    targets = preparing + sum(n for status, n in counts.items() if status != CANCELLED)
+    return ChannelAudit(channel, shown, outstanding, failed, targets)

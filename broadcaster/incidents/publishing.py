@@ -1,0 +1,160 @@
+"""Publishing: the approved words go live, and an operator's resend.
+
+``publish`` is a transactional outbox. In one transaction the statement becomes published,
+the previous version superseded (its unsent deliveries cancelled), one delivery row written per
+live surface (banner, status page, IVR, X) and one fan-out job per recipient channel; only after
+commit are the live deliveries handed to ``dispatch`` and the jobs to the workers, which write
+the per-recipient rows in slices (delivery/fanout.py). So publish takes the same time for ten
+subscribers as for a million, and the banner never waits for the email list.
+"""
+
+from collections.abc import Callable
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from .. import channels
+from ..approvals.decisions import approvals_needed, sealed_approvals, verified_hash
+from ..audience.followup import follow_up_callers
+from ..audience.notify_rules import notifies
+from ..channels import transport_for
+from ..config import Settings
+from ..delivery import enqueue as broker
+from ..delivery import fanout
+from ..delivery.records import cancel_unsent, log_state_of
+from ..delivery.sweep import reset_for_resend
+from ..domain.approval import Actor, highest_impact_of
+from ..domain.component_states import FINAL_STATUSES
+from ..domain.errors import InvalidInput, NotAllowed
+from ..domain.incident import refuse_next_update_day_changed, refuse_stale_next_update
+from ..domain.lifecycle import Action, State, next_state
+from ..store.db import lock_for_writing
+from ..store.models import Delivery, Incident, Statement, utcnow
+from ..store.row_views import statement_view
+from ..usecase import acting, get, label, live_statement, log_action
+
+Dispatcher = Callable[[Settings, list[int]], None]
+
+
+def publish(settings: Settings, actor: Actor, statement_id: int,
+            dispatch: Dispatcher | None = None, action: str = "publish") -> dict:
+    """Make the approved words live. Only after commit are the deliveries handed to ``dispatch``
+    (default: the broker; tests pass ``send_now`` to send in this process). ``action`` is the
+    permission asked for (a holding statement is switched on as "activate holding")."""
+    with acting(settings, actor, action, f"statement:{statement_id}") as s:
+        statement = _locked_for_publish(s, statement_id)
+        new_state = next_state(State(statement.state), Action.PUBLISH, label(statement))
+        _refuse_void_approval(settings, statement)
+        # A customer must never read a promise already broken, or a "tomorrow" that is today.
+        refuse_stale_next_update(statement.next_update_at, utcnow(), settings.zone)
+        refuse_next_update_day_changed(statement.next_update_at, statement.submitted_at, utcnow(), settings.zone)
+        _refuse_older_than_live(s, statement)
+        cancelled = _supersede_live_version(s, statement.incident_id)
+        statement.state = new_state.value
+        statement.published_at = utcnow()
+        _update_incident(statement)
+        delivery_ids = _write_live_deliveries(settings, s, statement)
+        delivery_ids += follow_up_callers(settings, s, statement)  # resolved: text (and call) IVR callers
+        fanning_out = _recipient_channels(settings, s, statement)
+        jobs = fanout.plan(s, statement, fanning_out)
+        log_action(s, actor, "publish", f"statement:{statement.id}",
+                   {"content_hash": statement.content_hash, "deliveries": len(delivery_ids),
+                    "fan_out": fanning_out, "cancelled": cancelled})
+        result = {**statement_view(statement), "deliveries": len(delivery_ids), "fan_out": fanning_out,
+                  "cancelled": cancelled}
+    (dispatch or broker.enqueue)(settings, delivery_ids)
+    _start_fan_outs(settings, jobs, dispatch)
+    return result
+
+
+def _start_fan_outs(settings: Settings, jobs: list[int], dispatch: Dispatcher | None) -> None:
+    """On the workers by default; with a `dispatch` of the caller's (tests, the demo), here."""
+    if dispatch is None:
+        broker.enqueue_fan_outs(settings, jobs)
+        return
+    for job in jobs:
+        fanout.fan_out(settings, job, dispatch)
+
+
+def retry(settings: Settings, actor: Actor, statement_id: int, statuses: tuple[str, ...],
+          dispatch: Dispatcher | None = None) -> int:
+    """An operator resends what failed, or what crashed mid-call and could not be reconciled."""
+    allowed = {"failed", "unknown"}
+    if not statuses or not set(statuses) <= allowed:
+        raise InvalidInput(f"retry: choose among {', '.join(sorted(allowed))}")
+    with acting(settings, actor, "publish", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id)
+        if statement.state != State.PUBLISHED.value:
+            raise NotAllowed(f"cannot retry {label(statement)}: it is {statement.state}, not the live version")
+        log_action(s, actor, "retry", f"statement:{statement.id}", {"statuses": list(statuses)})
+    ids = reset_for_resend(settings, statement_id, statuses, actor.name)
+    (dispatch or broker.enqueue)(settings, ids)
+    return len(ids)
+
+
+def _locked_for_publish(s: Session, statement_id: int) -> Statement:
+    """The statement, read after taking its incident's lock: publishes of one incident run one at
+    a time (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE, the database's write lock, on
+    SQLite), so two of them never both see the same live version. The partial unique index on
+    statements(incident_id) WHERE state = 'published' is the database's own guarantee behind it."""
+    lock_for_writing(s)
+    incident_id = s.scalar(select(Statement.incident_id).where(Statement.id == statement_id))
+    if incident_id is not None:
+        s.scalar(select(Incident.id).where(Incident.id == incident_id).with_for_update())
+    statement = get(s, Statement, statement_id, lock=True)
+    s.refresh(statement)  # what another publish committed while we waited for the lock
+    return statement
+
+
+def _refuse_void_approval(settings: Settings, statement: Statement) -> None:
+    hash_now = verified_hash(statement)
+    valid = sealed_approvals(settings, statement, hash_now)  # refuses a row without a valid seal
+    needed = approvals_needed(settings, statement)
+    if len(valid) < needed:
+        raise NotAllowed(f"{label(statement)} has {len(valid)} valid approval(s) of content {hash_now[:12]}, "
+                         f"needs {needed}")
+
+
+def _refuse_older_than_live(s: Session, statement: Statement) -> None:
+    live = live_statement(s, statement.incident_id)
+    if live is not None and live.version > statement.version:
+        raise NotAllowed(f"cannot publish {label(statement)}: v{live.version} is already live and newer")
+
+
+def _supersede_live_version(s: Session, incident_id: int) -> int:
+    live = live_statement(s, incident_id)
+    if live is None:
+        return 0
+    live.state = next_state(State(live.state), Action.SUPERSEDE, label(live)).value
+    # Unknown rows too: never resent now; reconciliation may still find they went out.
+    s.flush()
+    return cancel_unsent(s, Delivery.statement_id == live.id, "a newer version was published", include_unknown=True)
+
+
+def _update_incident(statement: Statement) -> None:
+    incident = statement.incident
+    incident.status, incident.impact, incident.components = statement.status, statement.impact, statement.components
+    incident.highest_impact = highest_impact_of([incident.highest_impact or statement.impact, statement.impact])
+    incident.resolved_at = utcnow() if statement.status in FINAL_STATUSES else None  # resolved, completed
+
+
+def _write_live_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
+    """One delivery per live surface, and its `pending` line in the send log."""
+    now = utcnow()
+    rows = [{"statement_id": statement.id, "channel": r.channel, "target": r.channel, "status": "pending",
+             "provider": transport_for(r.channel, settings).provider, "attempts": 0, "created_at": now,
+             "updated_at": now}
+            for r in statement.renditions if channels.channel(r.channel).is_live]
+    if not rows:
+        return []
+    ids = list(s.scalars(insert(Delivery).returning(Delivery.id), rows))
+    log_state_of(s, Delivery.id.in_(ids))
+    return sorted(ids)
+
+
+def _recipient_channels(settings: Settings, s: Session, statement: Statement) -> list[str]:
+    """The channels whose subscribers this version goes to: not the ones sent only on demand
+    (social replies), nor those the notification rules keep quiet (e.g. SMS on open and resolve)."""
+    return [r.channel for r in statement.renditions
+            if channels.channel(r.channel).kind is channels.Kind.RECIPIENT
+            and notifies(settings, s, statement, r.channel)]

@@ -1,0 +1,283 @@
+"""Incidents and their statements: open, draft, edit, preview, submit, withdraw, list.
+
+Each use case is one transaction over an authenticated actor (``usecase.acting``): it loads
+rows, lets ``domain`` decide, stores the outcome and appends an audit event. Results come back
+as plain dicts (``store.row_views``). Approving and rejecting are in ``approvals.decisions``.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from sqlalchemy import select
+
+from .. import channels
+from ..approvals.decisions import approvals_needed
+from ..config import Settings
+from ..domain.approval import Actor
+from ..domain.component_states import component_states
+from ..domain.errors import InvalidInput, LimitExceeded
+from ..domain.hashing import content_hash, sha256_of
+from ..domain.incident import TITLE_MAX_CHARS, Impact, IncidentStatus, choose_next_update, parse_choice, refuse_too_long
+from ..domain.lifecycle import Action, State, edit_makes_new_version, next_state
+from ..domain.maintenance_window import KIND as MAINTENANCE
+from ..domain.maintenance_window import MaintenanceStatus
+from ..render import LimitCheck, render_statement
+from ..store.content import hashed_fields, stored_renditions
+from ..store.models import Incident, Rendition, Statement, StatementEditor, User, utcnow
+from ..store.row_views import incident_view, statement_view
+from ..usecase import acting, get, label, log_action, next_version, unit_of_work
+
+
+class StatementInput(BaseModel):
+    """What an author gives for a statement (CLI flags, a YAML file, the API). All optional:
+    an update starts from the incident's latest version."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: str | None = None
+    impact: str | None = None
+    components: list[str] | None = None
+    headline: str | None = None
+    body: str | None = None
+    workaround: str | None = None
+    next_update: str | None = None
+    # {component: state}; the states not given are derived (domain/components.py)
+    component_states: dict[str, str] | None = None
+
+    @field_validator("next_update", mode="before")
+    @classmethod
+    def _times_as_text(cls, value: Any) -> Any:
+        # YAML turns an unquoted 2026-11-23T14:30 into a datetime: keep it as given.
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    @classmethod
+    def parse(cls, data: Any, source: str) -> "StatementInput":
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{source}: expected a mapping of statement fields, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'statement'}: {err['msg']}" for err in exc.errors()
+            )
+            raise InvalidInput(f"{source}: {problems}") from None
+
+    def merged_over(self, other: "StatementInput") -> "StatementInput":
+        """These values where given, the other's elsewhere (CLI flags over a file)."""
+        return other.model_copy(update=self.model_dump(exclude_none=True))
+
+
+def open_incident(settings: Settings, actor: Actor, title: str, impact: str,
+                  components: Iterable[str] = ()) -> dict:
+    if not title.strip():
+        raise InvalidInput("title: must not be empty")
+    refuse_too_long("title", title.strip(), TITLE_MAX_CHARS)
+    with acting(settings, actor, "open incident") as s:
+        incident = Incident(title=title.strip(), impact=parse_choice(Impact, impact, "impact").value,
+                            status=IncidentStatus.INVESTIGATING.value, components=list(components),
+                            opened_by_id=actor.id)
+        incident.highest_impact = incident.impact
+        s.add(incident)
+        s.flush()
+        log_action(s, actor, "open incident", f"incident:{incident.id}", {"title": incident.title})
+        return incident_view(incident)
+
+
+def draft(settings: Settings, actor: Actor, incident_id: int, given: StatementInput,
+          now: datetime | None = None) -> dict:
+    """A new version, starting from the incident's latest. Older versions not yet published
+    (draft, pending, approved) are void: only the newest can go out, none is left stranded."""
+    now = now or utcnow()
+    with acting(settings, actor, "draft", f"incident:{incident_id}") as s:
+        incident = get(s, Incident, incident_id)
+        latest = incident.statements[-1] if incident.statements else None
+        statement = Statement(incident=incident, version=next_version(s, incident.id), state=State.DRAFT.value,
+                              author_id=actor.id, **statement_values(given, incident, latest, now))
+        s.add(statement)
+        s.flush()
+        _record_contributors(s, statement, actor, latest)
+        voided = _void_unpublished(s, incident, statement)
+        log_action(s, actor, "draft", f"statement:{statement.id}", {"version": statement.version,
+                                                                    "voided": [v["id"] for v in voided]})
+        return {**statement_view(statement), "voided": voided, "live": _live_version(incident)}
+
+
+def edit(settings: Settings, actor: Actor, statement_id: int, changes: StatementInput,
+         now: datetime | None = None) -> dict:
+    """A draft changes in place (and its editor may no longer approve it); a submitted version is
+    immutable, so the edit becomes a new draft version and older unpublished versions are void."""
+    now = now or utcnow()
+    with acting(settings, actor, "edit", f"statement:{statement_id}") as s:
+        old = get(s, Statement, statement_id, lock=True)
+        values = statement_values(changes, old.incident, old, now)
+        if not edit_makes_new_version(State(old.state)):
+            for key, value in values.items():
+                setattr(old, key, value)
+            _add_editor(s, old, actor.id)
+            log_action(s, actor, "edit", f"statement:{old.id}", {"version": old.version})
+            return {**statement_view(old), "voided": [], "live": _live_version(old.incident)}
+        new = Statement(incident=old.incident, version=next_version(s, old.incident_id), state=State.DRAFT.value,
+                        author_id=actor.id, based_on_id=old.id, **values)
+        s.add(new)
+        s.flush()
+        _record_contributors(s, new, actor, old)
+        voided = _void_unpublished(s, old.incident, new)
+        log_action(s, actor, "edit", f"statement:{new.id}",
+                   {"version": new.version, "based_on": old.id, "voided": [v["id"] for v in voided]})
+        return {**statement_view(new), "voided": voided, "live": _live_version(old.incident)}
+
+
+# Versions whose words another person has approved: a draft made from one does not inherit its
+# writers (they are checked already). From anything else, the writers come along.
+_CHECKED = {State.APPROVED.value, State.PUBLISHED.value, State.SUPERSEDED.value}
+
+
+def _record_contributors(s, statement: Statement, actor: Actor, base: Statement | None) -> None:
+    inherited = base.contributors if base is not None and base.state not in _CHECKED else set()
+    for user_id in sorted({actor.id, *inherited}):
+        s.add(StatementEditor(statement=statement, user_id=user_id))
+    s.flush()
+
+
+def _add_editor(s, statement: Statement, user_id: int) -> None:
+    if user_id not in statement.contributors:
+        s.add(StatementEditor(statement=statement, user_id=user_id))
+        s.flush()
+
+
+def _void_unpublished(s, incident: Incident, newest: Statement) -> list[dict]:
+    """Withdraw every older version still waiting to go out; say which. Not for a maintenance:
+    its phases (scheduled, in progress, completed) are a series approved up front, each for its time."""
+    if incident.kind == "maintenance":
+        return []
+    s.refresh(incident, ["statements"])
+    voided = []
+    for older in incident.statements:
+        if older.id != newest.id and older.state in (State.DRAFT.value, State.PENDING_APPROVAL.value,
+                                                     State.APPROVED.value):
+            voided.append({"id": older.id, "version": older.version, "was": older.state})
+            older.state = State.WITHDRAWN.value
+    return voided
+
+
+def _live_version(incident: Incident) -> dict | None:
+    live = next((st for st in incident.statements if st.state == State.PUBLISHED.value), None)
+    return {"id": live.id, "version": live.version} if live else None
+
+
+def preview(settings: Settings, statement_id: int) -> dict:
+    """Every channel's words for this statement, with each limit and how close it is.
+    A draft is rendered now; a submitted statement shows exactly what was stored."""
+    with unit_of_work(settings) as s:
+        statement = get(s, Statement, statement_id)
+        if statement.state == State.DRAFT.value:
+            renditions = render_renditions(settings, statement)
+        else:
+            renditions = stored_renditions(statement)
+        checks = channels.check_limits(renditions, settings)
+        return {
+            "statement": statement_view(statement),
+            "content_hash": content_hash(hashed_fields(statement), renditions),
+            "channels": {
+                channel: {**fields,
+                          "limits": [c.as_dict() for c in checks if c.channel == channel],
+                          "ok": all(c.ok for c in checks if c.channel == channel)}
+                for channel, fields in renditions.items()
+            },
+        }
+
+
+def submit(settings: Settings, actor: Actor, statement_id: int) -> dict:
+    with acting(settings, actor, "submit", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id, lock=True)
+        new_state = next_state(State(statement.state), Action.SUBMIT, label(statement))
+        renditions = render_renditions(settings, statement)
+        _refuse_limit_violations(statement, channels.check_limits(renditions, settings))
+        for channel, fields in renditions.items():
+            s.add(Rendition(statement=statement, channel=channel, fields=fields, content_hash=sha256_of(fields)))
+        statement.content_hash = content_hash(hashed_fields(statement), renditions)
+        statement.state = new_state.value
+        statement.submitted_at = utcnow()
+        log_action(s, actor, "submit", f"statement:{statement.id}", {"content_hash": statement.content_hash})
+        return {**statement_view(statement), "approvals_needed": approvals_needed(settings, statement)}
+
+
+def withdraw(settings: Settings, actor: Actor, statement_id: int) -> dict:
+    with acting(settings, actor, "withdraw", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id, lock=True)
+        statement.state = next_state(State(statement.state), Action.WITHDRAW, label(statement)).value
+        log_action(s, actor, "withdraw", f"statement:{statement.id}", {})
+        return statement_view(statement)
+
+
+def list_incidents(settings: Settings) -> list[dict]:
+    with unit_of_work(settings) as s:
+        return [incident_view(i) for i in s.scalars(select(Incident).order_by(Incident.id))]
+
+
+def list_statements(settings: Settings, incident_id: int | None = None) -> list[dict]:
+    with unit_of_work(settings) as s:
+        query = select(Statement).order_by(Statement.id)
+        if incident_id is not None:
+            get(s, Incident, incident_id)  # a clear error for an id that is not one, or not there
+            query = query.where(Statement.incident_id == incident_id)
+        return [statement_view(st) for st in s.scalars(query)]
+
+
+def get_statement(settings: Settings, statement_id: int) -> dict:
+    with unit_of_work(settings) as s:
+        statement = get(s, Statement, statement_id)
+        writers = s.scalars(select(User.name).where(User.id.in_(statement.contributors)).order_by(User.name))
+        return {**statement_view(statement), "written_or_edited_by": list(writers),
+                "approvals": [{"by": a.approver.name, "decision": a.decision, "content_hash": a.content_hash,
+                               "comment": a.comment, "at": a.created_at.isoformat()} for a in statement.approvals]}
+
+
+def statement_values(given: StatementInput, incident: Incident, base: Statement | None, now: datetime) -> dict:
+    """The full field set of a version: what was given, else the base version's, else the incident's."""
+    def pick(name: str, fallback: Any) -> Any:
+        value = getattr(given, name)
+        return value if value is not None else fallback
+
+    headline = pick("headline", base.headline if base else None)
+    body = pick("body", base.body if base else None)
+    for name, value in (("headline", headline), ("body", body)):
+        if not value:
+            raise InvalidInput(f"{name}: required (say what customers see, in one line for the headline)")
+    status = parse_choice(_statuses_of(incident), pick("status", base.status if base else incident.status), "status")
+    impact = parse_choice(Impact, pick("impact", base.impact if base else incident.impact), "impact")
+    next_update = choose_next_update(given.next_update, base.next_update_at if base else None, status, now)
+    components = list(pick("components", base.components if base else incident.components))
+    return {
+        "status": status.value, "impact": impact.value, "components": components,
+        "component_states": component_states(components, given.component_states, impact.value, status.value),
+        "headline": headline, "body": body, "workaround": pick("workaround", base.workaround if base else ""),
+        "next_update_at": next_update,
+    }
+
+
+# --- components and maintenance (kept apart: see domain/components.py, domain/maintenance.py) ---
+
+
+def _statuses_of(incident: Incident) -> type:
+    """A maintenance speaks in maintenance statuses (scheduled, in_progress, ...)."""
+    return MaintenanceStatus if incident.kind == MAINTENANCE else IncidentStatus
+
+
+def render_renditions(settings: Settings, statement: Statement) -> dict[str, dict[str, str]]:
+    context = {
+        **hashed_fields(statement),
+        "next_update": statement.next_update_at,
+        "company": settings.company_name, "status_url": settings.status_page_url,
+        "support_url": settings.support_url, "ivr_support_hint": settings.ivr_support_hint,
+        "tz": settings.zone, "now": utcnow(),  # for the clock filters: the zone, and what "today" is
+    }
+    return render_statement(settings.templates_dir, context, channels.rendered_names())
+
+
+def _refuse_limit_violations(statement: Statement, checks: list[LimitCheck]) -> None:
+    broken = [c.describe() for c in checks if not c.ok]
+    if broken:
+        raise LimitExceeded(f"cannot submit {label(statement)}: " + "; ".join(broken))

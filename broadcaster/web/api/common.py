@@ -1,0 +1,150 @@
+"""What every API route shares: who is calling (a token, or the dashboard session with CSRF), what
+they may do (`allowed`), values refused up front (NUL), and errors as RFC 9457 problem details."""
+
+import json
+import logging
+import re
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ...domain.approval import Actor
+from ...domain.errors import (
+    BroadcasterError,
+    IllegalTransition,
+    InvalidInput,
+    LimitExceeded,
+    NotAllowed,
+    NotFound,
+    ProviderError,
+)
+from ...people import auth
+from ..common import settings_of
+
+logger = logging.getLogger("broadcaster.api")
+PREFIX = "/api/v1"
+SESSION_COOKIE = "broadcaster_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PROBLEM = "application/problem+json"
+# Ids, page sizes and offsets as every route takes them (ids fit any backend's integer).
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
+
+bearer = HTTPBearer(auto_error=False, description="An API token from `broadcaster token create`.")
+
+
+def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Actor:
+    """The authenticated actor: a bearer token, else the dashboard session (with CSRF on writes)."""
+    settings = settings_of(request)
+    if credentials is not None:
+        return auth.token_actor(settings, credentials.credentials)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return auth.token_actor(settings, None)  # raises, saying how to authenticate
+    session = auth.session_for(settings, cookie)
+    if request.method not in SAFE_METHODS:
+        auth.check_csrf(settings, session, request.headers.get(CSRF_HEADER),
+                        f"CSRF: a request with the session cookie must send the session's {CSRF_HEADER} header")
+    return session.actor
+
+
+async def refuse_nul(request: Request) -> None:
+    """No value may hold a NUL character: PostgreSQL stores none in text (SQLite would), so it is
+    refused up front on both backends, naming the value, rather than failing in the database."""
+    values = [*request.path_params.items(), *request.query_params.multi_items()]
+    kind = request.headers.get("content-type", "")
+    if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        values += [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+    elif kind.startswith("application/json") and b"\\u0000" in (body := await request.body()):
+        try:
+            values += _strings_of(json.loads(body))
+        except ValueError:
+            pass  # not JSON: the body's own validation says so
+    name = next((name for name, value in values if "\x00" in value), None)
+    if name is not None:
+        raise InvalidInput(f"{name}: contains a NUL character (\\x00), which no value may hold")
+
+
+def _strings_of(value, where: str = "body") -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(where, value)]
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in _strings_of(v, f"{where}.{k}" if where != "body" else k)]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in _strings_of(v, f"{where}.{i}")]
+    return []
+
+
+def allowed(action: str):
+    """A dependency: the caller, if PERMISSIONS lets them take `action`."""
+    def dependency(request: Request, actor: Actor = Depends(caller)) -> Actor:
+        auth.authorize(settings_of(request), actor, action, request.url.path[:60])
+        return actor
+    return dependency
+
+
+# --- errors as RFC 9457 problem details ----------------------------------------------------
+
+STATUS: list[tuple[type[Exception], int, str]] = [
+    (auth.NotAuthenticated, 401, "Not authenticated"),
+    (auth.TooManyAttempts, 429, "Too many attempts"),
+    (NotAllowed, 403, "Not allowed"),
+    (NotFound, 404, "Not found"),
+    (IllegalTransition, 409, "Illegal transition"),
+    (LimitExceeded, 422, "Limit exceeded"),
+    (InvalidInput, 422, "Invalid input"),
+    (ProviderError, 502, "Provider error"),
+    (BroadcasterError, 400, "Bad request"),
+]
+_FIELD = re.compile(r"^([A-Za-z_][\w.]*): ")
+
+
+def problem(status: int, title: str, detail: str, **extra) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail, **extra},
+                        status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def broadcaster_problem(_request: Request, exc: BroadcasterError) -> JSONResponse:
+    status, title = next((code, title) for kind, code, title in STATUS if isinstance(exc, kind))
+    detail = str(exc)
+    extra = {}
+    if (match := _FIELD.match(detail)) and isinstance(exc, InvalidInput):
+        extra["field"] = match.group(1)  # "headline: required ..." names the field, as the CLI says it
+    if isinstance(exc, LimitExceeded):
+        extra["limits"] = [part.strip() for part in detail.split(":", 1)[-1].split(";")]
+    return problem(status, title, detail, **extra)
+
+
+def validation_problem(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"field": ".".join(str(p) for p in err["loc"] if p != "body") or "body", "message": err["msg"]}
+              for err in exc.errors()]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(422, "Invalid input", detail, field=errors[0]["field"] if errors else None, errors=errors)
+
+
+def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if not request.url.path.startswith(PREFIX):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+
+def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
+    # Logged with its traceback for the operator; the caller gets no internals.
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "Internal error", "something went wrong on our side; the error is logged")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(BroadcasterError, broadcaster_problem)
+    app.add_exception_handler(RequestValidationError, validation_problem)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
+    app.add_exception_handler(Exception, unexpected_problem)
+
+

@@ -1,0 +1,141 @@
+"""/api/v1/social: the social reply queue, the same use cases as `broadcaster social ...`.
+
+Customers' posts (the inbox, with the human-only lane), pull and search, a reply queued from the live
+statement's approved variants, a skip, free text proposed and then approved by an approver, the
+replies (queued, held and re-based, sent) and X's budget for them. Queueing answers 202: the delivery
+engine sends the reply (one per post, ever) inside X's window, behind the statements' posts."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ... import social
+from ...domain.approval import Actor
+from ...social.inbox import STATES as POST_STATES
+from ..common import settings_of
+from .common import Limit, Offset, allowed
+
+PostId = Annotated[str, Path(pattern=r"^[0-9]{1,25}$", description="X's id of the customer's post")]
+IncidentId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+
+
+class SearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: Annotated[str, Field(min_length=1, max_length=512, description="X's recent search, e.g. 'acme login down'")]
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    variant: Annotated[int | None, Field(ge=1, le=100, description="Which approved variant of the live statement "
+                                                                   "(default: the next in rotation)")] = None
+    statement_id: Annotated[int | None, Field(ge=1, le=2**31 - 1, description=(
+        "The live statement whose words you were shown (`GET /variants`): if another version went live since, "
+        "the reply is refused with 409 and the new words, and nothing is queued"))] = None
+
+
+class FreeTextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[str, Field(min_length=1, max_length=1000, description="The exact words; they go out only "
+                                                                          "once an approver approves them")]
+
+
+class ApproveTextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    content_hash: Annotated[str, Field(min_length=8, max_length=64,
+                                       description="The hash of the text you read (at least 8 characters)")]
+
+
+router = APIRouter(prefix="/social", tags=["social replies"])
+
+
+@router.get("/inbox")
+def inbox(request: Request,
+          state: Annotated[str | None, Query(max_length=20, description=", ".join(POST_STATES))] = None,
+          incident_id: IncidentId = None,
+          lane: Annotated[str | None, Query(max_length=20, description="mention (the API may answer) or "
+                                                                       "human_only (a person answers by hand)")] = None,
+          limit: Limit = 100, offset: Offset = 0, _: Actor = Depends(allowed("read social"))) -> dict:
+    """Customers' posts, newest first: each with its state (new, queued, awaiting approval, held, replied,
+    failed, skipped, human-only), who picked it up, the incident it is about and its link on X; how many
+    posts are in each state; and the reply budget."""
+    return social.inbox(settings_of(request), state, incident_id, limit, offset, lane)
+
+
+@router.post("/pull")
+def pull(request: Request, actor: Actor = Depends(allowed("social pull"))) -> dict:
+    """Fetch the account's new mentions (since the last one seen, page by page) into the inbox."""
+    return social.pull(settings_of(request), actor)
+
+
+@router.post("/search")
+def search(request: Request, body: SearchIn, actor: Actor = Depends(allowed("social pull"))) -> dict:
+    """Store recent posts matching `query` that do not mention the account in the human-only lane: the API
+    never answers those (X allows it no reply, and forbids automated replies to keyword matches)."""
+    return social.search(settings_of(request), actor, body.query)
+
+
+@router.get("/variants")
+def variants(request: Request, incident_id: IncidentId = None,
+             _: Actor = Depends(allowed("read social"))) -> list[dict]:
+    """The approved reply variants, word for word, of the statement live for each incident a reply may be
+    about; the one `default` is used for a post pulled while no incident was open."""
+    return social.live_variants(settings_of(request), incident_id)
+
+
+@router.post("/posts/{post_id}/reply", status_code=202)
+def reply(request: Request, post_id: PostId, body: ReplyIn = Body(default_factory=ReplyIn),
+          actor: Actor = Depends(allowed("social reply"))) -> dict:
+    """Queue the one reply to this post from the live statement's approved variants; the delivery engine
+    sends it. A second reply to the same post, a post in the human-only lane or a skipped one is refused
+    (403); so is one naming a `statement_id` that is no longer live (409, with the new words)."""
+    return social.reply(settings_of(request), actor, post_id, body.variant, dispatch=request.app.state.dispatch,
+                        statement_id=body.statement_id)
+
+
+@router.post("/posts/{post_id}/skip")
+def skip(request: Request, post_id: PostId, actor: Actor = Depends(allowed("social reply"))) -> dict:
+    """This post needs no reply (or a person answered it by hand)."""
+    return social.skip(settings_of(request), actor, post_id)
+
+
+@router.post("/posts/{post_id}/free-text", status_code=201)
+def propose(request: Request, post_id: PostId, body: FreeTextIn,
+            actor: Actor = Depends(allowed("social reply"))) -> dict:
+    """Propose free text for this post's one reply: it waits until an approver (not you) approves its hash."""
+    return social.propose(settings_of(request), actor, post_id, body.text)
+
+
+@router.post("/posts/{post_id}/free-text/approve", status_code=202)
+def approve_text(request: Request, post_id: PostId, body: ApproveTextIn,
+                 actor: Actor = Depends(allowed("approve reply"))) -> dict:
+    """Approve the exact free text proposed for this post (approvers, never its proposer); it is queued."""
+    return social.approve_text(settings_of(request), actor, post_id, body.content_hash,
+                               dispatch=request.app.state.dispatch)
+
+
+@router.get("/free-text")
+def proposals(request: Request, limit: Limit = 100, offset: Offset = 0,
+              _: Actor = Depends(allowed("approve reply"))) -> dict:
+    """Free text waiting for an approver: the exact words, their hash, the post they answer, who proposed them."""
+    return social.ledger(settings_of(request), "awaiting approval", limit, offset)
+
+
+@router.get("/replies")
+def replies(request: Request, state: Annotated[str | None, Query(max_length=20, description=", ".join(
+                social.LEDGER_STATES))] = None,
+            limit: Limit = 100, offset: Offset = 0, _: Actor = Depends(allowed("read social"))) -> dict:
+    """The replies, newest first, with the exact words: `state=held` (its version was superseded; re-based
+    next), `queued` (`rebased_from_version` says the words changed), `replied` (with the reply's link on X),
+    `failed`, `awaiting approval`."""
+    return social.ledger(settings_of(request), state, limit, offset)
+
+
+@router.get("/budget")
+def budget(request: Request, _: Actor = Depends(allowed("read social"))) -> dict:
+    """How many replies can go out now (X's window less the share kept for statements), and by when the
+    queued rest will have gone."""
+    return social.budget(settings_of(request))
+
+
+routes = [router]

@@ -1,0 +1,59 @@
+"""What every part of the web side shares: the app's settings, the URL a provider signed, the client's
+address for the audit trail, and link secrets kept out of the access log."""
+
+import logging
+import re
+
+from fastapi import Request
+
+from ..config import Settings, get_settings
+from ..usecase import request_client
+
+
+def settings_of(request: Request) -> Settings:
+    """The settings the app was made with (the environment's when it was made without)."""
+    return getattr(request.app.state, "settings", None) or get_settings()
+
+
+def signed_url(settings: Settings, request: Request) -> str:
+    """The URL Twilio signed: the public one it was told, not the one a proxy forwarded to us."""
+    if not settings.public_url:
+        return str(request.url)  # no proxy in between (a laptop with a tunnel): what we got is what was signed
+    query = f"?{request.url.query}" if request.url.query else ""
+    return settings.public_url.rstrip("/") + request.url.path + query
+
+
+class _HideLinkSecrets(logging.Filter):
+    """Emailed links carry their secret in the query (`?t=`, `?token=`: approval, holding,
+    unsubscribe and subscription links): the access log keeps everything but its value."""
+
+    SECRET = re.compile(r"([?&](?:t|token)=)[^&\s]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.SECRET.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def hide_link_secrets_in_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _HideLinkSecrets) for f in access.filters):
+        access.addFilter(_HideLinkSecrets())
+
+
+class RememberClient:
+    """ASGI middleware: the client's address (as uvicorn reports it: behind a proxy, set
+    FORWARDED_ALLOW_IPS) for the use cases' audit rows of callers who proved nothing
+    (`usecase.audit_unproven` counts refusals per client)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        token = request_client.set((scope.get("client") or ("",))[0] or "")
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            request_client.reset(token)

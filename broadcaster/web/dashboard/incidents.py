@@ -1,0 +1,184 @@
+"""The dashboard's incident pages: the home page, an incident and its versions, the editor, a
+statement with every channel's words and its actions (submit, approve, reject, publish), the
+approvers' inbox and the fan-out progress page."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ... import social
+from ...approvals import decisions
+from ...domain.approval import PERMISSIONS, Role
+from ...domain.errors import BroadcasterError
+from ...domain.incident import Impact, IncidentStatus
+from ...incidents import publishing, statements
+from ...incidents.statements import StatementInput
+from ...people import auth
+from ...people.audit_trail import audit_trail
+from ..common import settings_of
+from .common import MAX_ID, Id, back, check_csrf, incident_of, logged_in, page, reading, run_action, said, split_list
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse("/dashboard", status_code=307)
+
+
+@router.get("/dashboard")
+def home(request: Request) -> Response:
+    session = logged_in(request)
+    settings = settings_of(request)
+    if not session.actor.roles & PERMISSIONS["read"] and session.actor.roles & PERMISSIONS["read social"]:
+        return RedirectResponse("/dashboard/social", status_code=303)  # the social team's page is its home
+    auth.authorize(settings, session.actor, "read", "/dashboard")
+    pending = [st for st in statements.list_statements(settings) if st["state"] == "pending_approval"]
+    return page(request, "home", incidents=list(reversed(statements.list_incidents(settings))),
+                pending=len(pending), impacts=[i.value for i in Impact])
+
+
+@router.post("/dashboard/incidents")
+def open_incident(request: Request, csrf_token: str = Form(""), title: str = Form(""), impact: str = Form(""),
+                  components: str = Form("")) -> Response:
+    return run_action(request, csrf_token, "open incident",
+                      lambda settings, actor: statements.open_incident(settings, actor, title, impact,
+                                                                       split_list(components)),
+                      "/dashboard/incidents/{id}/new", "/dashboard")
+
+
+@router.get("/dashboard/incidents/{incident_id}")
+def incident_page(request: Request, incident_id: Id) -> HTMLResponse:
+    reading(request)
+    settings = settings_of(request)
+    incident = incident_of(settings, incident_id)
+    versions = statements.list_statements(settings, incident_id)
+    subjects = [f"statement:{st['id']}" for st in versions] + [f"incident:{incident_id}"]
+    events = audit_trail(settings, subjects=subjects, limit=200)["items"]
+    return page(request, "incident", incident=incident, versions=versions, events=events)
+
+
+@router.get("/dashboard/incidents/{incident_id}/new")
+def new_statement(request: Request, incident_id: Id) -> HTMLResponse:
+    logged_in(request, "draft")
+    settings = settings_of(request)
+    incident = incident_of(settings, incident_id)
+    versions = statements.list_statements(settings, incident_id)
+    latest = versions[-1] if versions else None
+    values = {"status": latest["status"] if latest else incident["status"],
+              "impact": latest["impact"] if latest else incident["impact"],
+              "components": ", ".join(latest["components"] if latest else incident["components"]),
+              "headline": latest["headline"] if latest else "", "body": latest["body"] if latest else "",
+              "workaround": latest["workaround"] if latest else "", "next_update": "30m"}
+    return editor(request, incident, None, values)
+
+
+@router.get("/dashboard/statements/{statement_id}/edit")
+def edit_statement(request: Request, statement_id: Id) -> HTMLResponse:
+    logged_in(request, "edit")
+    settings = settings_of(request)
+    st = statements.get_statement(settings, statement_id)
+    values = {key: st[key] for key in ("status", "impact", "headline", "body", "workaround")}
+    values.update(components=", ".join(st["components"]), next_update="")
+    return editor(request, incident_of(settings, st["incident_id"]), st, values)
+
+
+def editor(request: Request, incident: dict, statement: dict | None, values: dict, status: int = 200,
+           problem: str = "") -> HTMLResponse:
+    return page(request, "editor", status, incident=incident, statement=statement, values=values, problem=problem,
+                statuses=[s.value for s in IncidentStatus], impacts=[i.value for i in Impact])
+
+
+@router.post("/dashboard/statements")
+def save_statement(request: Request, csrf_token: str = Form(""),
+                   incident_id: Annotated[int, Form(ge=1, le=MAX_ID)] = ...,
+                   statement_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None, then: str = Form("save"),
+                   status: str = Form(""), impact: str = Form(""), components: str = Form(""), headline: str = Form(""),
+                   body: str = Form(""), workaround: str = Form(""), next_update: str = Form("")) -> Response:
+    """Save the draft (new, or an edit), and submit it for approval if asked. The role is checked
+    first: a refusal re-shows the editor with the incident, which only those who may draft may read."""
+    settings, session = settings_of(request), logged_in(request)
+    check_csrf(settings, session, csrf_token)
+    if statement_id:
+        auth.authorize(settings, session.actor, "edit", f"statement:{statement_id}")
+    else:
+        auth.authorize(settings, session.actor, "draft", f"incident:{incident_id}")
+    values = {"status": status, "impact": impact, "components": components, "headline": headline, "body": body,
+              "workaround": workaround, "next_update": next_update}
+    given = StatementInput(status=status or None, impact=impact or None, components=split_list(components),
+                           headline=headline, body=body, workaround=workaround, next_update=next_update or None)
+    try:
+        if statement_id:
+            saved = statements.edit(settings, session.actor, statement_id, given)
+        else:
+            saved = statements.draft(settings, session.actor, incident_id, given)
+        if then == "submit":
+            statements.submit(settings, session.actor, saved["id"])
+            request.app.state.on_submit(settings, saved["id"])
+    except BroadcasterError as exc:
+        current = statements.get_statement(settings, statement_id) if statement_id else None
+        return editor(request, incident_of(settings, incident_id), current, values, 422, str(exc))
+    return back(f"/dashboard/statements/{saved['id']}", notice=said(settings, "submitted" if then == "submit"
+                                                                     else "saved", saved))
+
+
+@router.get("/dashboard/statements/{statement_id}")
+def statement_page(request: Request, statement_id: Id) -> HTMLResponse:
+    session = reading(request)
+    settings = settings_of(request)
+    shown = statements.preview(settings, statement_id)
+    st = statements.get_statement(settings, statement_id)
+    return page(request, "statement", st=st, preview=shown, mine=st["author"] == session.actor.name)
+
+
+def _statement_action(name: str, do, then: str = "/dashboard/statements/{id}", notice: str = ""):
+    def handler(request: Request, statement_id: Id, csrf_token: str = Form(""), comment: str = Form(""),
+                content_hash: str = Form("")) -> Response:
+        return run_action(request, csrf_token, name,
+                          lambda settings, actor: do(request, settings, actor, statement_id, comment, content_hash),
+                          then, f"/dashboard/statements/{statement_id}", notice)
+    router.add_api_route(f"/dashboard/statements/{{statement_id}}/{name}", handler, methods=["POST"])
+
+
+def _submit(request, settings, actor, sid, _comment, _hash):
+    result = statements.submit(settings, actor, sid)
+    request.app.state.on_submit(settings, sid)
+    return result
+
+
+_statement_action("submit", _submit)
+
+
+_statement_action("withdraw", lambda request, settings, actor, sid, c, h: statements.withdraw(settings, actor, sid))
+
+
+_statement_action("approve", lambda request, settings, actor, sid, c, h: decisions.approve(
+    settings, actor, sid, h or "-", c), "/dashboard/inbox", "approved")
+
+
+_statement_action("reject", lambda request, settings, actor, sid, c, h: decisions.reject(settings, actor, sid, c),
+                  "/dashboard/inbox", "rejected")
+
+
+_statement_action("publish", lambda request, settings, actor, sid, c, h: publishing.publish(
+    settings, actor, sid, dispatch=request.app.state.dispatch), "/dashboard/statements/{id}/progress")
+
+
+@router.get("/dashboard/inbox")
+def inbox(request: Request) -> HTMLResponse:
+    session = reading(request)
+    settings = settings_of(request)
+    waiting = [st for st in statements.list_statements(settings) if st["state"] == "pending_approval"]
+    items = [{"st": statements.get_statement(settings, st["id"]), "preview": statements.preview(settings, st["id"])}
+             for st in waiting]
+    # Free text for a social reply is approved here too, where approvers already look.
+    free_text = (social.ledger(settings, "awaiting approval")["replies"]
+                 if session.actor.roles & PERMISSIONS["approve reply"] else [])
+    return page(request, "inbox", items=items, may_approve=Role.APPROVER in session.actor.roles, free_text=free_text)
+
+
+@router.get("/dashboard/statements/{statement_id}/progress")
+def progress_page(request: Request, statement_id: Id) -> HTMLResponse:
+    reading(request)
+    return page(request, "progress", st=statements.get_statement(settings_of(request), statement_id))

@@ -1,0 +1,75 @@
+"""The confirm pages behind emailed links: an approval (`/approve/...`) and switching on a holding
+statement (`/hold/...`). GET shows the exact words and the hash; only the POST acts (mail
+scanners and link previews open every link)."""
+
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from ...approvals import by_phone
+from ...domain.errors import BroadcasterError
+from ...holding import emailed_links
+from ...incidents import statements
+from ..api.common import STATUS
+from ..common import settings_of
+from .common import Id, page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/approve/{request_id}")
+async def confirm_page(request: Request, request_id: Id, t: str = "") -> HTMLResponse:
+    try:
+        asked = await run_in_threadpool(by_phone.check_link, settings_of(request), request_id, t)
+        shown = {**asked, **await run_in_threadpool(statements.preview, settings_of(request), asked["statement_id"])}
+    except BroadcasterError as exc:
+        return _refused(request, exc)
+    return page(request, "approve", preview=shown, approver=shown["approver"], token=t)
+
+
+@router.post("/approve/{request_id}")
+async def approve(request: Request, request_id: Id, t: str = Form(""), comment: str = Form("")) -> HTMLResponse:
+    try:
+        result = await run_in_threadpool(by_phone.approve_by_link, settings_of(request), request_id, t, comment)
+    except BroadcasterError as exc:
+        return _refused(request, exc)
+    return page(request, "approve", preview=None, result=result)
+
+
+@router.get("/hold/{link_id}")
+async def hold_page(request: Request, link_id: Id, t: str = "") -> HTMLResponse:
+    try:
+        shown = await run_in_threadpool(emailed_links.check_link, settings_of(request), link_id, t)
+    except BroadcasterError as exc:
+        return _refused(request, exc)
+    return _hold_form(request, shown, t)
+
+
+@router.post("/hold/{link_id}")
+async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form("")) -> HTMLResponse:
+    """A refused press that leaves the link usable (a wrong PIN: "2 tries left") shows the confirm page
+    again with why and the PIN field: on a phone in an outage there is no hunting for Back."""
+    settings = settings_of(request)
+    try:
+        result = await run_in_threadpool(emailed_links.activate_by_link, settings, link_id, t, pin,
+                                         request.app.state.dispatch)
+    except BroadcasterError as exc:
+        shown = await run_in_threadpool(emailed_links.still_usable, settings, link_id, t)
+        if shown is None:
+            return _refused(request, exc)
+        return _hold_form(request, shown, t, _status(exc), str(exc))
+    return page(request, "hold", preview=None, result=result)
+
+
+def _hold_form(request: Request, shown: dict, token: str, status: int = 200, problem: str = "") -> HTMLResponse:
+    return page(request, "hold", status, preview=shown, number=shown["number"], user=shown["user"],
+                incident_title=shown["incident_title"], token=token, problem=problem)
+
+
+def _refused(request: Request, exc: BroadcasterError) -> HTMLResponse:
+    return page(request, "error", _status(exc), problem=str(exc))
+
+
+def _status(exc: BroadcasterError) -> int:
+    return next(code for kind, code, _ in STATUS if isinstance(exc, kind))
