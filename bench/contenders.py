@@ -27,6 +27,7 @@ from bench.rig import (  # noqa: E402
     renditions,
     worker_pool,
 )
+from broadcaster.domain.delivery_status import IN_FLIGHT, UNSENT, DeliveryStatus  # noqa: E402
 from tests.harness import add_subscribers, children, email_address, peak_rss_mb, phone_number  # noqa: E402
 
 
@@ -121,7 +122,7 @@ def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_value
                 counts = status_counts(settings, statement_id)
                 now = time.time()
                 total = sum(counts.values())
-                if total == expected and not any(counts.get(k) for k in ("pending", "sending", "retry", "unknown")):
+                if total == expected and not any(counts.get(k) for k in (*UNSENT, *IN_FLIGHT)):
                     elapsed = now - started
                     break
                 if now - started > timeout:
@@ -130,7 +131,7 @@ def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_value
                     raise RuntimeError(f"the publisher died (exit {publisher.exitcode})")
                 if time.monotonic() - last_note > 15:
                     last_note = time.monotonic()
-                    done = total - sum(counts.get(k, 0) for k in ("pending", "sending", "retry", "unknown"))
+                    done = total - sum(counts.get(k, 0) for k in (*UNSENT, *IN_FLIGHT))
                     log(f"broadcaster N={n}: {done}/{expected} settled after {now - started:.0f} s")
                 # Poll often enough that the timing error stays under ~2 %.
                 time.sleep(min(1.0, max(0.05, (now - started) / 50)))
@@ -152,7 +153,7 @@ def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_value
 
     per_process = [mb for main, kids in rss for mb in (main, *kids)]
     problems = []
-    if counts.get("sent") != expected:
+    if counts.get(DeliveryStatus.SENT) != expected:
         problems.append(f"statuses {counts}")
     sms = received["sms"]
     if len(sms) != n or set(sms.values()) != {1}:

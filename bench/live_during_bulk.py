@@ -31,22 +31,23 @@ def percentile(values: list[float], p: float) -> float:
 def live_sent_at(settings, statement_id: int) -> dict[str, datetime]:
     from sqlalchemy import func, select
 
+    from broadcaster.domain.delivery_status import DeliveryStatus
     from broadcaster.store.db import transaction
     from broadcaster.store.models import DeliveryEvent
 
     with transaction(settings.database_url) as s:
         return dict(s.execute(select(DeliveryEvent.channel, func.min(DeliveryEvent.created_at))
-                              .where(DeliveryEvent.statement_id == statement_id, DeliveryEvent.status == "sent",
-                                     DeliveryEvent.channel.in_(LIVE))
+                              .where(DeliveryEvent.statement_id == statement_id,
+                                     DeliveryEvent.status == DeliveryStatus.SENT, DeliveryEvent.channel.in_(LIVE))
                               .group_by(DeliveryEvent.channel)).all())
 
 
 def bulk_left(settings, statement_id: int) -> int:
     from broadcaster.delivery.progress import progress
-    from broadcaster.delivery.status import PREPARING, UNSENT
+    from broadcaster.domain.delivery_status import PREPARING, UNSENT, DeliveryStatus
 
     return sum(n for by_status in progress(settings, statement_id).values() for status, n in by_status.items()
-               if status in (PREPARING, *UNSENT, "sending"))
+               if status in (PREPARING, *UNSENT, DeliveryStatus.SENDING))
 
 
 def main_live_during_bulk(args) -> int:

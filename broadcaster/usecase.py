@@ -75,7 +75,7 @@ def audit_unproven(settings: Settings, action: str, subject: str, detail: dict, 
     the first `audit_refusals_per_client` of each hour are written in full; after that one summary
     row at the 10th, 100th, 1,000th, ... ("and 995 more refusals ... (1000 in the last hour)").
     True if a row was written. The client is the request's (`request_client`) unless given."""
-    client = (client if client is not None else request_client.get()) or "unknown"
+    client = (client if client is not None else request_client.get()) or "unknown client"
     count = _refusals_this_hour(settings, action, client)
     most = settings.audit_refusals_per_client
     if count <= most:

@@ -9,27 +9,30 @@ an HMAC under BROADCASTER_SECRET_KEY, and only the SHA-256 of their nonce is sto
 digits only (carriers treat words like STOP as opt-outs), also stored hashed, and are accepted
 only from the approver's own number, in a Twilio-signed request whose MessageSid is new.
 
-The messages go out through the email and SMS channels' transports: the `log` provider when no
-credentials are set, which records them (an emailed link without its secret) and sends nothing.
+Each request is a message through the delivery engine (`delivery.messages`): logged with its hash,
+retried and reconciled like any send. Its link's token and its code are never stored: the words hold
+a marker, filled in at send time from the secret key and the delivery (`domain.message_secrets`). With the
+`log` provider (no credentials, or BROADCASTER_SIMULATE) the words are recorded with the secrets
+hidden and nothing is sent; `broadcaster approval link` gives an approver a working link locally.
 """
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from .. import channels
-from ..channels.base import SendContext, Target, TransportError
-from ..channels.log import LogTransport
 from ..config import Settings
-from ..delivery.links import link_signature, site, valid_token
+from ..delivery.enqueue import enqueue
+from ..delivery.fanout import Dispatch
+from ..delivery.links import site, valid_token
+from ..delivery.messages import add_message, new_nonce, secrets_of
 from ..delivery.receipts import remember_inbound
 from ..domain.approval import Role, require_role
 from ..domain.errors import BroadcasterError, NotAllowed
 from ..domain.hashing import sha256_hex
 from ..domain.lifecycle import State
+from ..domain.message_secrets import CODE, TOKEN, MessageKind
 from ..people.auth import actor_of
 from ..people.users import user_with_number
 from ..render.environment import environment
@@ -39,38 +42,26 @@ from ..usecase import get, log_action, refusal_audited, unit_of_work
 from . import decisions
 
 logger = logging.getLogger("broadcaster.approval")
-CODE_DIGITS = 6
 # ApprovalRequest.kind: an emailed link, or a texted code; the stored values name the channel that carries each.
 BY_LINK, BY_CODE = "email", "sms"
-LOG_PROVIDER = LogTransport.provider  # records what it would send, and sends nothing
 
 
 @dataclass(frozen=True)
 class Sent:
-    """What one approver was sent (returned to the caller for tests; never over HTTP)."""
+    """What one approver is sent (returned to the caller for tests and the CLI; never over HTTP)."""
     user: str
     kind: str  # email | sms
-    secret: str  # the link's URL, or the code
-    provider: str
+    secret: str  # the link's URL, or the code, as a real provider sends it
+    provider: str  # the provider that will send it (`log`: recorded with the secret hidden, not sent)
+    delivery_id: int
 
 
-def notify_approvers(settings: Settings, statement_id: int) -> list[Sent]:
-    """Email a link and text a code to every approver who may approve this version."""
-    requests = _create_requests(settings, statement_id)
-    sent = []
-    for user, kind, secret, context in requests:
-        try:
-            provider = _send(settings, kind, user, context)
-        except (TransportError, BroadcasterError) as exc:  # one approver's outage must not stop the others
-            logger.warning("approval %s to %s not sent: %s", kind, user["name"], exc)
-            continue
-        sent.append(Sent(user["name"], kind, secret, provider))
-    return sent
-
-
-def _create_requests(settings: Settings, statement_id: int) -> list[tuple[dict, str, str, dict]]:
+def notify_approvers(settings: Settings, statement_id: int, dispatch: Dispatch | None = None) -> list[Sent]:
+    """Email a link and text a code to every approver who may approve this version: each one a
+    message through the delivery engine (logged with its hash, retried, reconciled), handed to
+    `dispatch` (default: the broker) once written."""
     expires = utcnow() + timedelta(hours=settings.approval_link_hours)
-    out = []
+    sent: list[Sent] = []
     with unit_of_work(settings) as s:
         statement = get(s, Statement, statement_id)
         if statement.state != State.PENDING_APPROVAL.value or not statement.content_hash:
@@ -80,68 +71,66 @@ def _create_requests(settings: Settings, statement_id: int) -> list[tuple[dict, 
         for user in s.scalars(select(User).where(User.id != statement.author_id).order_by(User.id)):
             if Role.APPROVER.value not in user.role_list:
                 continue
-            who = {"name": user.name, "email": user.email, "phone": user.phone}
             if user.email:
-                nonce = secrets.token_urlsafe(24)
-                request = _request(s, statement, user, BY_LINK, nonce, expires)
-                url = f"{site(settings)}/approve/{request.id}?t={nonce}.{_signature(settings, request, nonce)}"
-                out.append((who, BY_LINK, url, {**base, "url": url}))
+                sent.append(_ask_by_link(s, settings, statement, user, base, expires))
             if user.phone:
-                code = _fresh_code(s, user)
-                _request(s, statement, user, BY_CODE, code, expires)
-                out.append((who, BY_CODE, code, {**base, "code": code}))
+                sent.append(_ask_by_code(s, settings, statement, user, base, expires))
             log_action(s, None, "request approval", f"statement:{statement.id}",
                        {"approver": user.name,
                         "by": [k for k, v in ((BY_LINK, user.email), (BY_CODE, user.phone)) if v]})
-    return out
+    if sent:
+        (dispatch or enqueue)(settings, [one.delivery_id for one in sent])
+    return sent
 
 
-def _request(s, statement: Statement, user: User, kind: str, secret: str, expires) -> ApprovalRequest:
-    request = ApprovalRequest(statement_id=statement.id, user_id=user.id, kind=kind, secret_hash=sha256_hex(secret),
+def _ask_by_link(s, settings: Settings, statement: Statement, user: User, base: dict, expires) -> Sent:
+    request = _request(s, statement, user, BY_LINK, expires)
+    url = f"{site(settings)}/approve/{request.id}?t={TOKEN}"
+    fields = email_fields(settings, "_web/approval", {**base, "url": url})
+    (delivery,) = add_message(s, settings, MessageKind.APPROVAL_REQUEST, f"statement:{statement.id}", "email",
+                              fields, [user.email], expires, _binding(request))
+    found = secrets_of(settings, delivery)
+    request.secret_hash = sha256_hex(found.nonce)
+    return Sent(user.name, BY_LINK, url.replace(TOKEN, found.token), delivery.provider, delivery.id)
+
+
+def _ask_by_code(s, settings: Settings, statement: Statement, user: User, base: dict, expires) -> Sent:
+    request = _request(s, statement, user, BY_CODE, expires)
+    text = environment(settings.templates_dir).get_template("_web/approval/sms.txt").render(**base, code=CODE)
+    (delivery,) = add_message(s, settings, MessageKind.APPROVAL_REQUEST, f"statement:{statement.id}", "sms",
+                              {"text": text.strip()}, [user.phone], expires, _binding(request))
+    taken = _live_codes(s, user, but=request.id)
+    while sha256_hex(code := secrets_of(settings, delivery).code) in taken:  # the code says which statement
+        new_nonce(s, delivery)
+    request.secret_hash = sha256_hex(code)
+    return Sent(user.name, BY_CODE, code, delivery.provider, delivery.id)
+
+
+def _request(s, statement: Statement, user: User, kind: str, expires) -> ApprovalRequest:
+    request = ApprovalRequest(statement_id=statement.id, user_id=user.id, kind=kind, secret_hash="",
                               content_hash=statement.content_hash, expires_at=expires)
     s.add(request)
     s.flush()
     return request
 
 
-def _fresh_code(s, user: User) -> str:
-    """Digits only, unique among this approver's live codes (the code says which statement)."""
-    live = set(s.scalars(select(ApprovalRequest.secret_hash).where(
+def _binding(request: ApprovalRequest) -> tuple:
+    """What a request's link or code is bound to: its approver and the exact words' hash."""
+    return ("approval", request.id, request.user_id, request.content_hash)
+
+
+def _live_codes(s, user: User, but: int) -> set[str]:
+    """The hashes of this approver's other codes still usable: a new code must differ from them all."""
+    return set(s.scalars(select(ApprovalRequest.secret_hash).where(
         ApprovalRequest.user_id == user.id, ApprovalRequest.kind == BY_CODE, ApprovalRequest.used_at.is_(None),
-        ApprovalRequest.expires_at > utcnow())))
-    while True:
-        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
-        if sha256_hex(code) not in live:
-            return code
+        ApprovalRequest.expires_at > utcnow(), ApprovalRequest.id != but)))
 
 
-def _signature(settings: Settings, request: ApprovalRequest, nonce: str) -> str:
-    return link_signature(settings, "approval", request.id, request.user_id, request.content_hash, nonce)
-
-
-def _send(settings: Settings, kind: str, user: dict, context: dict) -> str:
-    if kind == BY_LINK:
-        return send_email(settings, "_web/approval", user["email"], context)
+def email_fields(settings: Settings, folder: str, context: dict) -> dict[str, str]:
+    """An email to one of our own people (subject, text and HTML from the templates in `folder`)."""
     env = environment(settings.templates_dir)
-    fields = {"text": env.get_template("_web/approval/sms.txt").render(**context).strip()}
-    transport = channels.transport_for("sms", settings)
-    transport.notify(fields, [Target(delivery_id=0, address=user["phone"])], SendContext(0, 0, context["version"]))
-    return transport.provider
-
-
-def send_email(settings: Settings, folder: str, address: str, context: dict) -> str:
-    """One email to one of our own users (subject, text and HTML from `folder`), through the email
-    channel's transport: the `log` provider without credentials (or with BROADCASTER_SIMULATE), which
-    sends nothing and keeps the email in the server's log, so there the link's secret is hidden
-    (`?t=[hidden]`): reading the log approves and switches on nothing. Returns the provider's name."""
-    transport = channels.transport_for("email", settings)
-    if transport.provider == LOG_PROVIDER and "url" in context:
-        context = {**context, "url": context["url"].split("?t=")[0] + "?t=[hidden]"}
-    env = environment(settings.templates_dir)
-    fields = {name: env.get_template(f"{folder}/{name}{ext}").render(**context).strip()
-              for name, ext in (("subject", ".txt"), ("body_text", ".txt"), ("body_html", ".html"))}
-    transport.notify(fields, [Target(delivery_id=0, address=address)], SendContext(0, 0, context["version"]))
-    return transport.provider
+    return {name: env.get_template(f"{folder}/{name}{ext}").render(**context).strip()
+            for name, ext in (("subject", ".txt"), ("body_text", ".txt"), ("body_html", ".html"))}
 
 
 # --- the email link ------------------------------------------------------------------------

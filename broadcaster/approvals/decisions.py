@@ -6,12 +6,16 @@ refuses a row rewritten behind the app's back, `verified_hash` words edited behi
 many approvals a statement needs follows the incident's highest impact (`approvals_needed`).
 """
 
+from sqlalchemy import select
+
 from ..config import Settings
+from ..delivery.messages import withdraw
 from ..domain.approval import Actor, ApprovalPolicy, check_can_approve, seal, seal_is_valid
 from ..domain.errors import InvalidInput, NotAllowed
 from ..domain.lifecycle import Action, State, next_state
+from ..domain.message_secrets import MessageKind
 from ..store.content import stored_content_hash
-from ..store.models import Approval, Statement, utcnow
+from ..store.models import Approval, Message, Statement, utcnow
 from ..store.row_views import statement_view
 from ..usecase import acting, get, label, log_action
 
@@ -33,6 +37,7 @@ def approve(settings: Settings, actor: Actor, statement_id: int, seen_hash: str 
         count, needed = len(approved_by) + 1, approvals_needed(settings, statement)
         if count >= needed:
             statement.state = State.APPROVED.value
+            withdraw_requests(s, statement.id, "not sent: the statement has all its approvals")
         log_action(s, actor, "approve", f"statement:{statement.id}",
                    {"content_hash": hash_now, "approvals": count, "needed": needed, "comment": comment})
         return {**statement_view(statement), "approvals": count, "approvals_needed": needed}
@@ -65,6 +70,7 @@ def reject(settings: Settings, actor: Actor, statement_id: int, reason: str) -> 
         statement.state = next_state(State(statement.state), Action.REJECT, label(statement)).value
         s.add(Approval(statement=statement, approver_id=actor.id, decision="reject",
                        content_hash=statement.content_hash or "", comment=reason))
+        withdraw_requests(s, statement.id, "not sent: the statement was rejected")
         log_action(s, actor, "reject", f"statement:{statement.id}", {"reason": reason})
         return statement_view(statement)
 
@@ -95,3 +101,9 @@ def _expand(seen_hash: str | None, hash_now: str) -> str:
     return hash_now if len(seen_hash) >= 8 and hash_now.startswith(seen_hash) else seen_hash
 
 
+def withdraw_requests(s, statement_id: int, why: str) -> int:
+    """The approval requests of a statement no longer waiting for approval (approved, rejected,
+    withdrawn, replaced by an edit) are never sent if they have not gone yet."""
+    ids = list(s.scalars(select(Message.id).where(Message.kind == MessageKind.APPROVAL_REQUEST.value,
+                                                 Message.subject == f"statement:{statement_id}")))
+    return withdraw(s, ids, why)

@@ -9,13 +9,13 @@ rendition by text and, with `ivr_callback_calls`, a call that plays the resolved
 channel gets that channel's message once.
 """
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import channels
 from ..channels import transport_for
 from ..config import Settings
-from ..delivery.records import log_state_of
+from ..delivery.records import add_deliveries
 from ..domain.incident import IncidentStatus
 from ..store.models import AuditEvent, CallbackRequest, Delivery, Statement, Subscriber, utcnow
 
@@ -57,12 +57,6 @@ def follow_up_callers(settings: Settings, s: Session, statement: Statement) -> l
 
 
 def _insert(settings: Settings, s: Session, statement: Statement, wanted: list[tuple[str, str]]) -> list[int]:
-    if not wanted:
-        return []
-    now = utcnow()
-    rows = [{"statement_id": statement.id, "channel": channel, "target": phone,
-             "provider": transport_for(channel, settings).provider, "status": "pending", "attempts": 0,
-             "created_at": now, "updated_at": now} for channel, phone in wanted]
-    ids = list(s.scalars(insert(Delivery).returning(Delivery.id), rows))
-    log_state_of(s, Delivery.id.in_(ids), "follow-up: this caller asked to hear when it is fixed")
-    return ids
+    return add_deliveries(s, [{"statement_id": statement.id, "channel": channel, "target": phone,
+                               "provider": transport_for(channel, settings).provider} for channel, phone in wanted],
+                          "follow-up: this caller asked to hear when it is fixed")

@@ -14,9 +14,10 @@ The form offers every channel that declares a `SignUp` (channels/base.py); nothi
   webhook's signing secret) come back once, for the confirmation page.
 - `manage_url` / `manage` : a signed link, valid once (its nonce changes when used), to change the
   components or cancel.
-Confirmation messages are worded in templates/<channel>/signup/message/ and go through the channel
-(its transport: the `log` provider without credentials), never through the statement fan-out; what
-the pages say when they refuse, in templates/_web/subscribe/messages.txt.
+Confirmation messages are worded in templates/<channel>/signup/message/ and go through the delivery
+engine as messages (logged, retried; the `log` provider without credentials records them with their
+secrets hidden), never through the statement fan-out; a channel with a check of its own (a webhook's
+verification event) sends its own. What the pages say when they refuse: templates/_web/subscribe/messages.txt.
 """
 
 import hashlib
@@ -33,13 +34,17 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 
 from .. import channels
-from ..channels import Channel, Confirmation, SendContext, Target, TransportError, transport_for
+from ..channels import Channel, Confirmation
 from ..config import Settings
+from ..delivery.chunk import send_now
+from ..delivery.messages import add_message, secrets_of
 from ..delivery.records import opt_out
+from ..domain.delivery_status import FAILED_FOR_GOOD, DeliveryStatus
 from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from ..domain.message_secrets import CODE, TOKEN, MessageKind
 from ..render.environment import render_folder, say
 from ..store.access_models import SubscriptionRequest
-from ..store.models import AuditEvent, Subscriber, utcnow
+from ..store.models import AuditEvent, Delivery, Subscriber, utcnow
 from ..usecase import MAX_ID, audit_unproven, log_action, unit_of_work
 
 logger = logging.getLogger("broadcaster.audience.signup")
@@ -85,23 +90,71 @@ def request_signup(settings: Settings, channel: str, address: str, components: l
     except (NotAllowed, LimitExceeded) as exc:
         _audit_refusal(settings, ch, address, exc, client)
         raise
+    if ch.signup.send is not None:  # the channel's own check-and-send (a webhook's verification event)
+        page = _by_the_channel(settings, ch, address, components, now, client)
+        token = page.pop("token")
+    else:
+        token, page = _through_the_engine(settings, ch, address, components, now)
+    return {"request": token, "by": ch.signup.by, "channel": ch.name, "address": address, "page": page}
+
+
+def _words(settings: Settings, ch: Channel, address: str, components: list[str], link: str | None,
+           code: str | None) -> dict[str, str]:
+    return render_folder(settings.templates_dir, f"{ch.name}/signup/message", {
+        "company_name": settings.company_name, "status_url": settings.status_page_url, "address": address,
+        "components": sorted(set(components)), "link": link, "code": code})
+
+
+def _link(settings: Settings, token: str) -> str:
+    # Tokens are URL-safe as they are (and a marker must stay a marker until it is filled in).
+    return f"{settings.status_page_url.rstrip('/')}/subscribe/confirm?token={token}"
+
+
+def _through_the_engine(settings: Settings, ch: Channel, address: str, components: list[str],
+                        now: datetime) -> tuple[str, dict]:
+    """The confirmation as a message through the delivery engine (logged, retried), sent at once: its
+    link's token and its code are derived from the delivery (`domain.message_secrets`), only their hashes
+    stored. InvalidInput when the provider refused it for good; one it has not taken yet is retried."""
+    expires = now + timedelta(hours=settings.signup_link_hours)
+    with unit_of_work(settings) as s:
+        request = SubscriptionRequest(channel=ch.name, address=address, components=sorted(set(components)),
+                                      token_hash="", created_at=now, expires_at=expires)
+        s.add(request)
+        s.flush()
+        by_link = ch.signup.by == "link"
+        fields = _words(settings, ch, address, components, _link(settings, TOKEN) if by_link else None,
+                        None if by_link else CODE)
+        (delivery,) = add_message(s, settings, MessageKind.SIGNUP_CONFIRMATION, f"signup:{request.id}", ch.name,
+                                  fields, [address], expires, ("signup", request.id, ch.name, address))
+        found = secrets_of(settings, delivery)
+        request.token_hash = _hash(found.token)
+        request.code_hash = None if by_link else _hash(f"{found.token}:{found.code}")
+        delivery_id = delivery.id
+    send_now(settings, [delivery_id])
+    with unit_of_work(settings) as s:
+        delivery = s.get(Delivery, delivery_id)
+        if delivery.status in (*FAILED_FOR_GOOD, DeliveryStatus.CANCELLED):
+            logger.warning("could not send the %s confirmation: %s", ch.name, delivery.error_message)
+            raise InvalidInput(message(settings, "not_sent", field=ch.address))
+    return found.token, {}
+
+
+def _by_the_channel(settings: Settings, ch: Channel, address: str, components: list[str], now: datetime,
+                    client: str) -> dict:
     token = secrets.token_urlsafe(24)
     code = f"{secrets.randbelow(10**6):06d}" if ch.signup.by == "code" else None
-    link = (f"{settings.status_page_url.rstrip('/')}/subscribe/confirm?" + urlencode({"token": token})
-            if ch.signup.by == "link" else None)
+    link = _link(settings, token) if ch.signup.by == "link" else None
     with unit_of_work(settings) as s:
         s.add(SubscriptionRequest(channel=ch.name, address=address, components=sorted(set(components)),
                                   token_hash=_hash(token), code_hash=_hash(f"{token}:{code}") if code else None,
                                   created_at=now, expires_at=now + timedelta(hours=settings.signup_link_hours)))
-    fields = render_folder(settings.templates_dir, f"{ch.name}/signup/message", {
-        "company_name": settings.company_name, "status_url": settings.status_page_url, "address": address,
-        "components": sorted(set(components)), "link": link, "code": code})
+    fields = _words(settings, ch, address, components, link, code)
     try:
-        page = _deliver(settings, ch, Confirmation(address, fields, token))
+        page = ch.signup.send(settings, Confirmation(address, fields, token))
     except NotAllowed as exc:  # the address changed between the check and the send (DNS)
         _audit_refusal(settings, ch, address, exc, client)
         raise
-    return {"request": token, "by": ch.signup.by, "channel": ch.name, "address": address, "page": page}
+    return {**page, "token": token}
 
 
 def _count(settings: Settings, ch: Channel, address: str, client: str) -> None:
@@ -133,19 +186,6 @@ def _require_room(settings: Settings, ch: Channel) -> None:
 def _audit_refusal(settings: Settings, ch: Channel, address: str, exc: Exception, client: str | None) -> None:
     audit_unproven(settings, REFUSED, f"{ch.name}:{_hash(address.strip().lower())[:12]}",
                    {"channel": ch.name, "address": address.strip()[:300], "reason": str(exc)}, client or None)
-
-
-def _deliver(settings: Settings, ch: Channel, confirmation: Confirmation) -> dict:
-    """The channel sends its confirmation (its own way, or through its transport); what its page shows."""
-    if ch.signup.send is not None:
-        return ch.signup.send(settings, confirmation)
-    try:
-        transport_for(ch.name, settings).notify(confirmation.fields, [Target(0, confirmation.address)],
-                                                SendContext(0, 0, 0))
-    except TransportError as exc:
-        logger.warning("could not send the %s confirmation: %s", ch.name, exc)
-        raise InvalidInput(message(settings, "not_sent", field=ch.address)) from None
-    return {}
 
 
 def confirm_link(settings: Settings, token: str, now: datetime | None = None) -> dict:

@@ -46,17 +46,20 @@ class Target:
 
 @dataclass(frozen=True)
 class SendContext:
-    statement_id: int
-    incident_id: int
-    version: int
+    """What the words belong to: a statement (its id, incident and version), or a message (its kind)."""
+
+    statement_id: int | None = None
+    incident_id: int | None = None
+    version: int | None = None
     reply_to: str | None = None  # provider id of this incident's previous post, for channels that thread
-    content_hash: str | None = None  # the approved hash, for channels that tell the receiver
+    content_hash: str | None = None  # the approved hash (a message's own), for channels that tell the receiver
+    kind: str = "statement"  # or the message's kind (domain.message_secrets.MessageKind)
 
 
 @dataclass(frozen=True)
 class SendResult:
     delivery_id: int
-    status: str  # "sent", or "simulated" for the log provider; "error": see `error`
+    status: str  # DeliveryStatus.SENT, or SIMULATED for the log provider; ERROR: see `error`
     provider_message_id: str | None = None
     detail: str = ""
     # For one target of a batch that partly went out (a SendGrid batch split around a bad address).

@@ -11,6 +11,7 @@ from sendgrid.helpers.mail import CustomArg, From, Header, Mail, Personalization
 
 from ..config import Settings
 from ..domain.contacts import normalise_email
+from ..domain.delivery_status import DeliveryStatus
 from ..render.limits import LimitCheck
 from .base import (
     Channel,
@@ -91,7 +92,7 @@ class SendGridEmail:
                                  f"(delivery ids {targets[0].delivery_id}..{targets[-1].delivery_id}); it may "
                                  f"have gone out: {e!r}", code="no answer", ambiguous=True) from e
         batch_id = response.headers.get("X-Message-Id")
-        return [SendResult(t.delivery_id, "sent", batch_id) for t in targets]
+        return [SendResult(t.delivery_id, DeliveryStatus.SENT, batch_id) for t in targets]
 
 
 # https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send#responses

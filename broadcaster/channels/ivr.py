@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from ..render.limits import LimitCheck
 from ._twilio import SDK_ERRORS, transport_error, twilio_client
 from .base import Channel, Kind, SendContext, SendResult, Target, TransportError
@@ -79,7 +80,8 @@ class TwilioCall:
                 call = self.calls.create(to=target.address, from_=self.settings.twilio_from, url=url, method="POST")
             except SDK_ERRORS as e:
                 raise transport_error(e, self.http) from e
-            results.append(SendResult(target.delivery_id, "sent", call.sid, f"calling back with url={url}"))
+            results.append(SendResult(target.delivery_id, DeliveryStatus.SENT, call.sid,
+                                      f"calling back with url={url}"))
         return results
 
     def find_sent(self, fields: dict[str, str], target: Target, since_iso: str) -> str | None:

@@ -6,6 +6,7 @@ that delivery. The commit that records it is the atomic switch.
 """
 
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from .base import Channel, Kind, LimitChecker, SendContext, SendResult, Target
 
 
@@ -18,7 +19,7 @@ class LiveSurface:
         self.account = channel
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
-        return [SendResult(t.delivery_id, "sent", f"{self.channel}-v{context.version}",
+        return [SendResult(t.delivery_id, DeliveryStatus.SENT, f"{self.channel}-v{context.version}",
                            f"{self.channel} now shows statement {context.statement_id} v{context.version}")
                 for t in targets]
 

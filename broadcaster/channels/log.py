@@ -2,14 +2,16 @@
 
 import logging
 
+from ..domain.delivery_status import DeliveryStatus
 from ..domain.hashing import canonical_json
 from .base import SendContext, SendResult, Target
 
 logger = logging.getLogger("broadcaster.send")
+LOG_PROVIDER = "log"  # the provider name of what was recorded, never sent
 
 
 class LogTransport:
-    provider = "log"
+    provider = LOG_PROVIDER
     account = "log"
 
     def __init__(self, channel: str, batch_size: int = 1):
@@ -22,7 +24,8 @@ class LogTransport:
             payload = canonical_json({"channel": self.channel, "to": target.address,
                                       "delivery": target.delivery_id, **fields}).decode()
             logger.info("simulated %s to %s: %s", self.channel, target.address, payload)
-            results.append(SendResult(target.delivery_id, "simulated", f"log-{target.delivery_id}", payload))
+            results.append(SendResult(target.delivery_id, DeliveryStatus.SIMULATED, f"log-{target.delivery_id}",
+                                      payload))
         return results
 
     def find_sent(self, fields: dict[str, str], target: Target, since_iso: str) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from ..domain.hashing import sha256_of
 from ..render.limits import LimitCheck
 from . import _xbudget
@@ -78,9 +79,9 @@ class XReplies:
             except DuplicateContent as exc:
                 if i + 1 < len(candidates):
                     continue
-                return SendResult(target.delivery_id, "sent", None,
+                return SendResult(target.delivery_id, DeliveryStatus.SENT, None,
                                   f"{what}: X says duplicate content; treated as already answered ({exc})")
-            return SendResult(target.delivery_id, "sent", post_id,
+            return SendResult(target.delivery_id, DeliveryStatus.SENT, post_id,
                               f"{what}, sha256 {sha256_of(text)[:12]}, statement {context.content_hash or ''}")
         raise AssertionError("unreachable: words_for returns at least one candidate")
 

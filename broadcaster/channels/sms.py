@@ -8,6 +8,7 @@ import smsutil
 
 from ..config import Settings
 from ..domain.contacts import normalise_phone
+from ..domain.delivery_status import DeliveryStatus
 from ..render.limits import LimitCheck
 from ._twilio import SDK_ERRORS, TWILIO_ERRORS, transport_error, twilio_client
 from .base import Channel, Kind, SendContext, SendResult, SignUp, Target, TransportError
@@ -37,7 +38,7 @@ class TwilioSms:
                 message = self.messages.create(to=target.address, body=fields["text"], **self.sender, **extra)
             except SDK_ERRORS as e:
                 raise transport_error(e, self.http) from e
-            results.append(SendResult(target.delivery_id, "sent", message.sid))
+            results.append(SendResult(target.delivery_id, DeliveryStatus.SENT, message.sid))
         return results
 
     def find_sent(self, fields: dict[str, str], target: Target, since_iso: str) -> str | None:

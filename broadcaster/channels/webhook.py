@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from standardwebhooks import Webhook
 
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from ..domain.errors import InvalidInput, NotAllowed
 from ..render.environment import say
 from ..render.limits import LimitCheck
@@ -80,7 +81,7 @@ class SignedWebhook:
             headers = signed_headers(target.details.get("webhook_secret"), message_id, body)
             answer = self._post(target, body.encode(), headers)
             _raise_for_status(target.address, answer)
-            results.append(SendResult(target.delivery_id, "sent", message_id, f"{answer.status}"))
+            results.append(SendResult(target.delivery_id, DeliveryStatus.SENT, message_id, f"{answer.status}"))
         return results
 
     def _post(self, target: Target, body: bytes, headers: dict[str, str]) -> _outbound.Answer:

@@ -10,6 +10,7 @@ import requests
 import tweepy
 
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from ..render.limits import LimitCheck
 from . import _xbudget
 from .base import Channel, ErrorTable, Kind, SendContext, SendResult, Target, TransportError, request_never_left
@@ -98,7 +99,7 @@ class XPosts:
             except DuplicateContent:
                 results.append(self._already_posted(fields, target))
                 continue
-            results.append(SendResult(target.delivery_id, "sent", post_id))
+            results.append(SendResult(target.delivery_id, DeliveryStatus.SENT, post_id))
         return results
 
     def _already_posted(self, fields: dict[str, str], target: Target) -> SendResult:
@@ -108,7 +109,7 @@ class XPosts:
             post_id = self.find_sent(fields, target, since.isoformat())
         except TransportError:
             post_id = None
-        return SendResult(target.delivery_id, "sent", post_id,
+        return SendResult(target.delivery_id, DeliveryStatus.SENT, post_id,
                           "X says this exact post is already on the account (duplicate): shown, not resent")
 
     def find_sent(self, fields: dict[str, str], target: Target, since_iso: str) -> str | None:

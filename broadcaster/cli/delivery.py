@@ -13,6 +13,7 @@ from ..delivery import progress, sendlog
 from ..delivery import sweep as sweeping
 from ..delivery.enqueue import enqueue_due
 from ..delivery.pause import paused_channels
+from ..domain.delivery_status import PREPARING, DeliveryStatus
 from ..incidents import consistency, publishing
 from .common import ID_ARGUMENT, As, AsJson, app, err, out, print_json, who
 from .run import embedded_worker
@@ -42,7 +43,8 @@ def retry(statement_id: int, actor: As = None,
                                                 "(the worker died mid-call and the provider could not say).")] = False,
           ) -> None:
     """Re-queue what an operator decides to resend."""
-    statuses = tuple(name for name, chosen in (("failed", failed), ("unknown", unknown)) if chosen)
+    statuses = tuple(status for status, chosen in ((DeliveryStatus.FAILED, failed), (DeliveryStatus.UNKNOWN, unknown))
+                     if chosen)
     settings = get_settings()
     count = publishing.retry(settings, who(actor), statement_id, statuses)
     out.print(f"statement {statement_id}: {count} deliveries re-queued")
@@ -71,15 +73,16 @@ def watch(settings, statement_id: int, poll: float = 0.3) -> None:
             while True:
                 counts = progress.progress(settings, statement_id)
                 live.update(progress_table(statement_id, counts))
-                if not any(c.get("preparing", 0) + c.get("pending", 0) + c.get("sending", 0) for c in counts.values()):
+                if not any(c.get(k, 0) for c in counts.values() for k in (PREPARING, DeliveryStatus.PENDING,
+                                                                          DeliveryStatus.SENDING)):
                     break
                 time.sleep(poll)
     except KeyboardInterrupt:
         out.print("stopped watching; the fan-out goes on" if not settings.embedded else
                   "stopped: the rest waits in the database; `broadcaster sweep` sends it")
         return
-    waiting = sum(c.get("retry", 0) for c in counts.values())
-    unknown = sum(c.get("unknown", 0) for c in counts.values())
+    waiting = sum(c.get(DeliveryStatus.RETRY, 0) for c in counts.values())
+    unknown = sum(c.get(DeliveryStatus.UNKNOWN, 0) for c in counts.values())
     if waiting:
         out.print(f"{waiting} deliveries wait for a retry; "
                   + ("the beat sweep will send them" if not settings.embedded else "run `broadcaster sweep` later"))
@@ -100,13 +103,16 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
          recipient: Annotated[Optional[str], typer.Option(help="An email address or phone number.")] = None,
          limit: Annotated[Optional[int], typer.Option(help="At most this many events (a page).")] = None,
          after: Annotated[Optional[int], typer.Option(help="Events after this event id (the next page).")] = None,
-         verify: Annotated[bool, typer.Option("--verify", help="Recompute each statement's content hash from "
-                                              "its stored renditions; exit 1 on any difference.")] = False,
+         kind: Annotated[Optional[str], typer.Option(
+             help="statement, or a message's kind: approval request, signup confirmation, holding link, "
+                  "update reminder.")] = None,
+         verify: Annotated[bool, typer.Option("--verify", help="Recompute each line's content hash from the "
+                                              "stored words; exit 1 on any difference.")] = False,
          as_json: AsJson = False,
          as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False) -> None:
-    """The send log: every state change of every delivery."""
+    """The send log: every state change of every delivery, a statement's or a message's."""
     events = sendlog.send_log(get_settings(), statement, channel, status, recipient, limit=limit, after=after,
-                               verify=verify)
+                              verify=verify, kind=kind)
     if verify:
         _print_verification(events)
     if as_json:
@@ -118,10 +124,11 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
             writer.writerows(events)
         return
     # The payload and error detail are in --json / --csv; the table is for scanning.
-    table = Table("id", "at (UTC)", "stmt", "channel", "target", "status", "try", "provider", "message id")
+    table = Table("id", "at (UTC)", "words", "channel", "target", "status", "try", "provider", "message id")
     for e in events:
-        table.add_row(str(e["id"]), e["at"][11:19], f"{e['statement_id']} v{e['version']}", e["channel"],
-                      e["target"], e["status"], str(e["attempt"]), e["provider"], e["provider_message_id"] or "")
+        words = f"{e['statement_id']} v{e['version']}" if e["statement_id"] else f"{e['kind']} ({e['subject']})"
+        table.add_row(str(e["id"]), e["at"][11:19], words, e["channel"], e["target"], e["status"],
+                      str(e["attempt"]), e["provider"], e["provider_message_id"] or "")
     out.print(table)
     if limit and len(events) == limit:
         out.print(f"more: --after {events[-1]['id']}")
@@ -132,7 +139,7 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
 def _print_verification(events: list[dict]) -> None:
     bad = [e for e in events if not e["verified"]]
     for e in bad[:20]:
-        err.print(f"event {e['id']} (statement {e['statement_id']} {e['channel']} {e['target']} {e['status']}): "
+        err.print(f"event {e['id']} ({e['subject']} {e['channel']} {e['target']} {e['status']}): "
                   f"content hash {(e['content_hash'] or 'missing')[:12]} is not the hash of the stored words")
     err.print(f"{len(events) - len(bad)} of {len(events)} events carry the hash of the words stored now"
               + (f"; {len(bad)} differ" if bad else ""))

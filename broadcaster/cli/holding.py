@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..approvals.by_phone import LOG_PROVIDER
+from ..channels.log import LOG_PROVIDER
 from ..config import get_settings
 from ..holding import emailed_links, holding_statements
 from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who

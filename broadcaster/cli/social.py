@@ -7,6 +7,7 @@ from rich.table import Column, Table
 
 from .. import social
 from ..config import get_settings
+from ..social.inbox import PostState
 from .common import As, AsJson, app, out, print_json, who
 
 social_app = typer.Typer(no_args_is_help=True, help="Answer customers on X with approved words, one reply per post.")
@@ -45,7 +46,7 @@ def social_inbox(state: Annotated[Optional[str], typer.Option(help="Only posts i
     table.columns.insert(0, Column("post", no_wrap=True))  # the id people type into `social reply`: never cut
     for p in result["posts"]:
         reply = f"v{p['version']} variant {p['variant']}" if p["variant"] else ("free text" if p["free_text"] else "")
-        extra = p["note"] or (p["url"] if p["state"] in ("human-only", "new") else "")
+        extra = p["note"] or (p["url"] if p["state"] in (PostState.HUMAN_ONLY, PostState.NEW) else "")
         table.add_row(p["id"], p["author"] or "", p["text"], p["state"], p["picked_by"] or "",
                       str(p["incident_id"] or ""), reply, extra)
     out.print(table)

@@ -6,7 +6,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..delivery.status import REACHED
+from ..domain.delivery_status import PREPARING, REACHED, DeliveryStatus
 
 
 def channel_panel(name: str, channel: dict) -> Panel:
@@ -35,16 +35,19 @@ def _n(value: float) -> str:
 
 
 def progress_table(statement_id: int, counts: dict[str, dict[str, int]]) -> Table:
-    table = Table("channel", "total", "done", "failed", "retrying", "unknown", "pending", "", title=(
+    table = Table("channel", "total", "done", DeliveryStatus.FAILED, "retrying", DeliveryStatus.UNKNOWN, "waiting", "",
+                  title=(
         f"statement {statement_id} fan-out"))
     for channel, by_status in sorted(counts.items()):
         total = sum(by_status.values())
         done = sum(by_status.get(k, 0) for k in REACHED)
         bar_width = 20
         filled = int(bar_width * done / total) if total else 0
-        table.add_row(channel, str(total), Text(str(done), "green"), Text(str(by_status.get("failed", 0)), "red"),
-                      Text(str(by_status.get("retry", 0)), "yellow"), str(by_status.get("unknown", 0)),
-                      str(by_status.get("preparing", 0) + by_status.get("pending", 0) + by_status.get("sending", 0)),
+        waiting = sum(by_status.get(k, 0) for k in (PREPARING, DeliveryStatus.PENDING, DeliveryStatus.SENDING))
+        table.add_row(channel, str(total), Text(str(done), "green"),
+                      Text(str(by_status.get(DeliveryStatus.FAILED, 0)), "red"),
+                      Text(str(by_status.get(DeliveryStatus.RETRY, 0)), "yellow"),
+                      str(by_status.get(DeliveryStatus.UNKNOWN, 0)), str(waiting),
                       Text("█" * filled + "░" * (bar_width - filled), "green"))
     return table
 
@@ -62,13 +65,14 @@ def print_preview(out: Console, result: dict) -> None:
 
 def print_audit(out: Console, report: dict) -> None:
     for incident in report["incidents"]:
-        table = Table("channel", "shows", "state", "outstanding", "failed",
+        table = Table("channel", "shows", "state", "outstanding", DeliveryStatus.FAILED,
                       title=f"incident {incident['incident_id']}: {incident['title']} "
                             f"(live: v{incident['live_version']})")
         for name, ch in incident["channels"].items():
             shows = f"v{ch['shows_version']}" if ch["shows_version"] else "-"
             style = "red" if ch["state"] == "behind" else ""
-            table.add_row(name, shows, Text(ch["state"], style=style), str(ch["outstanding"]), str(ch["failed"]))
+            table.add_row(name, shows, Text(ch["state"], style=style), str(ch["outstanding"]),
+                          str(ch[DeliveryStatus.FAILED]))
         out.print(table)
     if not report["incidents"]:
         out.print("no published statements yet")

@@ -1,9 +1,10 @@
 """One chunk of deliveries: claim → check → send → record.
 
-- Before the call the stored renditions are **re-hashed** against the approval: a row
+- Before the call the stored words are **re-hashed** against the approval (`batches.py`): a row
   edited behind the app's back is refused and logged, not sent.
-- Before each batch the statement must still be the live version (a newer one cancels the
-  rest of the chunk) and the channel must not be paused (refused credentials).
+- Before each batch the statement must still be the live version, or the message still valid (a
+  newer version, or a void message, cancels the rest of the chunk), and the channel must not be
+  paused (refused credentials).
 - The call runs inside **tenacity**, but only for errors that prove nothing was sent
   (connection refused, DNS, a 429, a documented "not accepted"). An error that may come after
   the provider accepted the message (read timeout, dropped connection, 5xx) makes the delivery
@@ -26,20 +27,16 @@ from queue import SimpleQueue
 from sqlalchemy import select
 
 from .. import channels
-from ..channels import SendContext, Target, transport_for
 from ..config import Settings
-from ..domain.hashing import sha256_of
-from ..store.content import approved_hashes, stored_content_hash
+from ..domain.delivery_status import SHOWN, DeliveryStatus
 from ..store.db import transaction
-from ..store.models import Delivery, Rendition, Statement, Subscriber
-from . import links
+from ..store.models import Delivery, Message, Statement, utcnow
+from .batches import batches, group
 from .provider_calls import released
 from .records import Outcome, claim, record
 from .send_threads import Recorder, deadline, drain, lease_kept, next_outcomes, run_batches, send_pool
 
 logger = logging.getLogger("broadcaster.sending")
-
-SHOWN = ("sent", "simulated")  # a live surface's delivery in one of these shows that version
 
 Enqueue = Callable[[Settings, list[int]], int]  # returns how many went on the broker
 
@@ -62,7 +59,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
     with lease_kept(settings, claimed), deadline(settings.chunk_seconds, stop):
         try:
             refused: list[Outcome] = []
-            batches = list(_batches(settings, _group(claimed), refused))  # all of it before any send starts
+            planned = list(batches(settings, group(claimed), refused))  # all of it before any send starts
         except BaseException:
             record(settings, [released(d) for d in claimed])
             raise
@@ -70,14 +67,14 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
         # The send threads take the batches one by one and hand back each batch's outcomes as it
         # finishes (one runner a thread, not one future a message: at a thousand SMS a chunk the
         # futures cost more than the bookkeeping).
-        work, results = deque(batches), SimpleQueue()
+        work, results = deque(planned), SimpleQueue()
         live = _LiveCheck(settings)
         pool = send_pool(settings.send_threads)
         runners = [pool.submit(run_batches, settings, work, results, stop, live)
-                   for _ in range(min(settings.send_threads, len(batches)))]
+                   for _ in range(min(settings.send_threads, len(planned)))]
         received = 0
         try:
-            while received < len(batches):
+            while received < len(planned):
                 outcomes = next_outcomes(results)
                 received += 1  # counted before recording: an outcome taken off the queue is never lost
                 recorder.add(outcomes)
@@ -90,9 +87,9 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
             recorder.flush()
     outcomes = recorder.outcomes
     export_if_a_surface_switched(settings, outcomes)
-    released = [o.delivery.id for o in outcomes if not o.attempted and o.status == "pending"]
-    if released and requeue:
-        requeue(settings, released)
+    untried = [o.delivery.id for o in outcomes if not o.attempted and o.status == DeliveryStatus.PENDING]
+    if untried and requeue:
+        requeue(settings, untried)
     tally: dict[str, int] = defaultdict(int)
     for outcome in outcomes:
         tally[outcome.status] += 1
@@ -102,25 +99,33 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue
 
 
 class _LiveCheck:
-    """Is the statement still the live version? Asked before every batch, answered from the
-    database at most every `SECONDS` (a chunk of a thousand SMS is a thousand batches)."""
+    """Is a delivery still wanted: its statement the live version, its message still valid? Asked
+    before every batch, answered from the database at most every `SECONDS` per statement or message
+    (a chunk of a thousand SMS is a thousand batches)."""
 
     SECONDS = 0.2
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.lock = threading.Lock()
-        self.known: dict[int, tuple[float, bool]] = {}
+        self.known: dict[tuple[str, int], tuple[float, bool]] = {}
 
-    def __call__(self, statement_id: int) -> bool:
+    def __call__(self, delivery: Delivery) -> bool:
+        key = ("message", delivery.message_id) if delivery.message_id else ("statement", delivery.statement_id)
         with self.lock:
-            at, live = self.known.get(statement_id, (0.0, True))
+            at, wanted = self.known.get(key, (0.0, True))
             if time.monotonic() - at < self.SECONDS:
-                return live
+                return wanted
             with transaction(self.settings.database_url) as s:
-                live = s.scalar(select(Statement.state).where(Statement.id == statement_id)) == "published"
-            self.known[statement_id] = (time.monotonic(), live)
-            return live
+                if delivery.message_id:
+                    wanted = s.scalar(select(Message.id).where(
+                        Message.id == delivery.message_id, Message.withdrawn_at.is_(None),
+                        Message.expires_at > utcnow())) is not None
+                else:
+                    wanted = s.scalar(select(Statement.state).where(
+                        Statement.id == delivery.statement_id)) == "published"
+            self.known[key] = (time.monotonic(), wanted)
+            return wanted
 
 
 # Called after a live surface's delivery is recorded shown (the switch has committed). The public
@@ -145,92 +150,6 @@ def export_if_a_surface_switched(settings: Settings, outcomes: list[Outcome]) ->
     return bool(on_surface_switched)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-def _group(deliveries: list[Delivery]) -> dict[tuple[int, str], list[Delivery]]:
-    groups: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
-    for delivery in deliveries:
-        groups[(delivery.statement_id, delivery.channel)].append(delivery)
-    return groups
-
-
-def _batches(settings: Settings, groups: dict[tuple[int, str], list[Delivery]], outcomes: list[Outcome]):
-    """(targets, approved fields, context) per provider call; refused groups go straight to outcomes."""
-    for (_statement_id, name), deliveries in groups.items():
-        statement = deliveries[0].statement
-        rendition = next(r for r in statement.renditions if r.channel == channels.channel(name).rendition)
-        problem = _tampering(settings, statement, rendition)
-        if problem:
-            logger.error("refusing to send statement %s on %s: %s", statement.id, name, problem)
-            outcomes.extend(Outcome(d, "failed", error_code="tampered", detail=problem) for d in deliveries)
-            continue
-        context = _context(settings, statement, name)
-        targets = _targets(settings, name, deliveries)
-        size = transport_for(name, settings).batch_size
-        for start in range(0, len(deliveries), size):
-            yield deliveries[start:start + size], targets[start:start + size], dict(rendition.fields), context
-
-
-def _targets(settings: Settings, name: str, deliveries: list[Delivery]) -> list[Target]:
-    """Where each delivery goes, with the per-recipient fields outside the approved text."""
-    details = _target_details(settings, name, [d.target for d in deliveries])
-    return [Target(d.id, d.target, links.unsubscribe_url(settings, d.id, d.link_nonce),
-                   links.status_callback_url(settings, d.id),
-                   details.get(d.target, {})) for d in deliveries]
-
-
-def _target_details(settings: Settings, name: str, addresses: list[str]) -> dict[str, dict]:
-    """{address: {field: value}} of the subscriber fields the channel asks for (e.g. a signing secret)."""
-    ch = channels.channel(name)
-    if ch.lookup_details:
-        return ch.lookup_details(settings, addresses)
-    if not ch.target_details:
-        return {}
-    address = getattr(Subscriber, ch.address)
-    with transaction(settings.database_url) as s:
-        rows = s.execute(select(address, *(getattr(Subscriber, f) for f in ch.target_details))
-                         .where(address.in_(addresses))).all()
-    return {row[0]: dict(zip(ch.target_details, row[1:], strict=True)) for row in rows}
-
-
-def _tampering(settings: Settings, statement: Statement, rendition: Rendition) -> str | None:
-    """Why the stored words are not the approved words, or None if they are. Only sealed
-    approvals count: hashes recomputed in the database carry no valid seal."""
-    hash_now, approved = stored_content_hash(statement), approved_hashes(statement, settings.secret_key)
-    if hash_now not in approved or sha256_of(rendition.fields) != rendition.content_hash:
-        return (f"stored {rendition.channel} rendition no longer matches the approval: content hashes to "
-                f"{hash_now[:12]}, sealed approvals cover {', '.join(h[:12] for h in approved) or 'nothing'}; refused")
-    return None
-
-
-def _context(settings: Settings, statement: Statement, name: str) -> SendContext:
-    threads = channels.channel(name).threads_updates
-    return SendContext(statement_id=statement.id, incident_id=statement.incident_id, version=statement.version,
-                       reply_to=_previous_post(settings, statement, name) if threads else None,
-                       content_hash=statement.content_hash)
-
-
-def _previous_post(settings: Settings, statement: Statement, name: str) -> str | None:
-    """Later updates of one incident are posted as replies to the previous post: a thread.
-    Only a post the provider really made counts (the log provider's ids are not posts)."""
-    with transaction(settings.database_url) as s:
-        return s.scalar(
-            select(Delivery.provider_message_id).join(Statement, Statement.id == Delivery.statement_id)
-            .where(Statement.incident_id == statement.incident_id, Statement.version < statement.version,
-                   Delivery.channel == name, Delivery.status == "sent", Delivery.provider != "log")
-            .order_by(Statement.version.desc()).limit(1))
 
 
 

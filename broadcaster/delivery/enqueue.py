@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from .. import channels
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from ..store.db import one_of, transaction
 from ..store.models import Delivery
 from .broker import BULK, LIVE, app_for
@@ -79,7 +80,7 @@ def plan(settings: Settings, delivery_ids: list[int],
                              .where(one_of(s, Delivery.id, delivery_ids[start:start + LOOKUP_SLICE]))
                              .order_by(Delivery.id)).all()
         routed = [(_queue_of(channel), i) for i, channel, status in rows
-                  if not (status == "pending" and _queue_of(channel) in skip_pending_on)]
+                  if not (status == DeliveryStatus.PENDING and _queue_of(channel) in skip_pending_on)]
         # The banner goes live within seconds: one small task per live delivery, ahead of any fan-out.
         yield from ((LIVE, [i]) for queue, i in routed if queue == LIVE)
         bulk = [i for queue, i in routed if queue == BULK]

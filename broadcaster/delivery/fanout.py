@@ -17,27 +17,33 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from enum import StrEnum
 
-from sqlalchemy import func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .. import channels
 from ..config import Settings
-from ..store.db import one_of, random_hex_sql, transaction, write_transaction
-from ..store.models import Delivery, FanOut, Statement, Subscriber, utcnow
-from ..store.orm import UTCDateTime
-from .records import PUBLISHED, log_state_of
+from ..store.db import transaction, write_transaction
+from ..store.models import FanOut, Statement, Subscriber, utcnow
+from . import records
+from .records import PUBLISHED
 
 logger = logging.getLogger("broadcaster.fanout")
-RUNNING, DONE, CANCELLED = "running", "done", "cancelled"
+
+
+class FanOutState(StrEnum):
+    RUNNING = "running"  # subscribers still to walk
+    DONE = "done"  # every slice written
+    CANCELLED = "cancelled"  # a newer version was published first: the rest is never written
+
 
 Dispatch = Callable[[Settings, list[int]], object]
 
 
 def plan(s: Session, statement: Statement, channel_names: list[str]) -> list[int]:
     """One job per recipient channel, in the publish transaction; the rows come later."""
-    jobs = [FanOut(statement_id=statement.id, channel=name, status=RUNNING, cursor=0, written=0)
+    jobs = [FanOut(statement_id=statement.id, channel=name, status=FanOutState.RUNNING, cursor=0, written=0)
             for name in channel_names]
     s.add_all(jobs)
     s.flush()
@@ -68,7 +74,7 @@ def write_next_slice(settings: Settings, job_id: int, runner: str | None = None)
     written by another runner that is alive (made progress within a lease)."""
     with write_transaction(settings.database_url) as s:
         job = s.scalar(select(FanOut).where(FanOut.id == job_id).with_for_update())
-        if job is None or job.status != RUNNING:
+        if job is None or job.status != FanOutState.RUNNING:
             return None
         if runner is not None:
             if _written_by_another(settings, job, runner):
@@ -76,17 +82,15 @@ def write_next_slice(settings: Settings, job_id: int, runner: str | None = None)
             job.runner = runner
         statement = s.get(Statement, job.statement_id)
         if statement.state != PUBLISHED:  # superseded or withdrawn mid-way: not one more row
-            _finish(job, CANCELLED)
+            _finish(job, FanOutState.CANCELLED)
             return None
         ch = channels.channel(job.channel)
         rows = _subscribers_after(s, ch.address, job.cursor, settings.fan_out_slice)
         if not rows:
-            _finish(job, DONE)
+            _finish(job, FanOutState.DONE)
             return None
         wanted = [subscriber_id for subscriber_id, components in rows if _wants(components, statement.components)]
-        ids = _insert_deliveries(s, statement.id, ch.name, ch.address, wanted, _provider(settings, ch.name))
-        if ids:
-            log_state_of(s, one_of(s, Delivery.id, ids))
+        ids = records.add_for_subscribers(s, statement.id, ch.name, ch.address, wanted, _provider(settings, ch.name))
         job.cursor, job.written, job.updated_at = rows[-1][0], job.written + len(ids), utcnow()
         return ids
 
@@ -118,25 +122,6 @@ def _provider(settings: Settings, name: str) -> str:
     return channels.transport_for(name, settings).provider
 
 
-def _insert_deliveries(s: Session, statement_id: int, channel: str, address: str, subscriber_ids: list[int],
-                       provider: str) -> list[int]:
-    """One INSERT ... SELECT from the subscribers: the addresses never travel through Python, and a
-    row a rerun already wrote is skipped by the unique key (statement, channel, target)."""
-    if not subscriber_ids:
-        return []
-    now = literal(utcnow(), UTCDateTime())
-    rows = (select(literal(statement_id), literal(channel), getattr(Subscriber, address), literal(provider),
-                   literal("pending"), literal(0), now, now, random_hex_sql(s))
-            .where(one_of(s, Subscriber.id, subscriber_ids)).order_by(Subscriber.id))
-    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(Delivery)
-                 .from_select(["statement_id", "channel", "target", "provider", "status", "attempts", "created_at",
-                               "updated_at", "link_nonce"], rows)
-                 .on_conflict_do_nothing(index_elements=["statement_id", "channel", "target"])
-                 .returning(Delivery.id))
-    return sorted(s.scalars(statement))
-
-
 def stalled(settings: Settings) -> list[int]:
     """Running jobs with no progress for a lease: their worker died, or the broker lost the task.
     Handed out free (no runner: whichever task comes next takes it; the silent one, if it ever
@@ -145,21 +130,22 @@ def stalled(settings: Settings) -> list[int]:
     with transaction(settings.database_url) as s:
         quiet_since = now - timedelta(seconds=settings.lease_seconds)
         return list(s.scalars(update(FanOut)
-                              .where(FanOut.status == RUNNING, FanOut.updated_at < quiet_since)
+                              .where(FanOut.status == FanOutState.RUNNING, FanOut.updated_at < quiet_since)
                               .values(updated_at=now, runner=None).returning(FanOut.id)
                               .execution_options(synchronize_session=False)))
 
 
 def running(settings: Settings) -> int:
     with transaction(settings.database_url) as s:
-        return s.scalar(select(func.count()).where(FanOut.status == RUNNING)) or 0
+        return s.scalar(select(func.count()).where(FanOut.status == FanOutState.RUNNING)) or 0
 
 
 def not_yet_written(s: Session, statement_id: int) -> dict[str, int]:
     """{channel: subscribers the running jobs have still to walk} (an upper bound: the component
     filter is applied as rows are written)."""
     remaining = {}
-    for job in s.scalars(select(FanOut).where(FanOut.statement_id == statement_id, FanOut.status == RUNNING)):
+    running_jobs = select(FanOut).where(FanOut.statement_id == statement_id, FanOut.status == FanOutState.RUNNING)
+    for job in s.scalars(running_jobs):
         column = getattr(Subscriber, channels.channel(job.channel).address)
         remaining[job.channel] = s.scalar(select(func.count()).where(
             Subscriber.id > job.cursor, column.is_not(None), Subscriber.opted_out_at.is_(None))) or 0

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from ..store.db import transaction
 from ..store.models import ChannelPause, Delivery, utcnow
 
@@ -41,7 +42,7 @@ def resume(settings: Settings, channel: str) -> None:
     with transaction(settings.database_url) as s:
         gone = s.execute(delete(ChannelPause).where(ChannelPause.channel == channel)).rowcount
         # What waited for the credentials is due now, not at the end of its pause interval.
-        s.execute(update(Delivery).where(Delivery.channel == channel, Delivery.status == "retry",
+        s.execute(update(Delivery).where(Delivery.channel == channel, Delivery.status == DeliveryStatus.RETRY,
                                          Delivery.error_code == "paused").values(next_attempt_at=None))
     if gone:
         logger.warning("channel %s resumed: the provider accepts our credentials again", channel)

@@ -5,10 +5,10 @@ from collections import defaultdict
 from sqlalchemy import func, or_, select
 
 from ..config import Settings
+from ..domain.delivery_status import PREPARING, UNSENT, DeliveryStatus
 from ..store.db import transaction
 from ..store.models import Delivery, FanOut
-from .fanout import RUNNING, not_yet_written
-from .status import PREPARING, UNSENT
+from .fanout import FanOutState, not_yet_written
 
 
 def progress(settings: Settings, statement_id: int) -> dict[str, dict[str, int]]:
@@ -31,9 +31,10 @@ def work_left(settings: Settings) -> int:
     """Deliveries being sent, or waiting for a first send (not those waiting out a backoff), and
     fan-outs still writing deliveries."""
     with transaction(settings.database_url) as s:
-        return (s.scalar(select(func.count()).where(or_(
-            Delivery.status == "sending", Delivery.status.in_(UNSENT) & Delivery.next_attempt_at.is_(None)))) or 0) \
-            + (s.scalar(select(func.count()).where(FanOut.status == RUNNING)) or 0)
+        sending = s.scalar(select(func.count()).where(or_(
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.status.in_(UNSENT) & Delivery.next_attempt_at.is_(None)))) or 0
+        return sending + (s.scalar(select(func.count()).where(FanOut.status == FanOutState.RUNNING)) or 0)
 
 
 def totals(settings: Settings) -> dict[str, int]:

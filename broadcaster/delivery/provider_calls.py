@@ -15,23 +15,24 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from .. import channels
 from ..channels import SendContext, SendResult, Target, Transport, TransportError, transport_for
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from ..store.models import Delivery, utcnow
 from . import metrics
 from . import pause as pausing
 from .ratelimit import limiter_wait
-from .records import STALE, Outcome
-from .status import CANCELLED
+from .records import STALE, VOID, Outcome
 
 logger = logging.getLogger("broadcaster.sending")
 
 
 def send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Target], fields: dict[str, str],
-                context: SendContext, stop: threading.Event, live: Callable[[int], bool] | None = None
-                ) -> list[Outcome]:
+               context: SendContext, stop: threading.Event, wanted: Callable[[Delivery], bool] | None = None
+               ) -> list[Outcome]:
     if stop.is_set():
         return [released(d) for d in deliveries]
-    if live is not None and not live(context.statement_id):
-        return [Outcome(d, CANCELLED, detail=STALE, attempted=False) for d in deliveries]
+    if wanted is not None and not wanted(deliveries[0]):  # a batch is one statement's or one message's
+        why = VOID if deliveries[0].message_id else STALE
+        return [Outcome(d, DeliveryStatus.CANCELLED, detail=why, attempted=False) for d in deliveries]
     name = deliveries[0].channel
     waiting = pausing.held_back(settings, name)
     if waiting:
@@ -52,7 +53,7 @@ def send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Tar
         return outcomes
     except Exception as exc:  # noqa: BLE001 - an SDK surprise: we cannot know whether it went out
         logger.exception("unexpected error sending %s", name)
-        return [Outcome(d, "unknown", detail=f"unexpected error, not resent until reconciled: {exc!r}")
+        return [Outcome(d, DeliveryStatus.UNKNOWN, detail=f"unexpected error, not resent until reconciled: {exc!r}")
                 for d in deliveries]
     if transport.provider != "log":
         pausing.resume_if_paused(settings, name)
@@ -61,7 +62,7 @@ def send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Tar
 
 def paused_outcome(settings: Settings, delivery: Delivery, why: str) -> Outcome:
     """Waits for the channel's credentials to work again; the attempt is not counted."""
-    return Outcome(delivery, "retry", error_code="paused", detail=f"{why}; waiting, not failed",
+    return Outcome(delivery, DeliveryStatus.RETRY, error_code="paused", detail=f"{why}; waiting, not failed",
                    next_attempt_at=pausing.retry_at(settings), attempted=False)
 
 
@@ -104,19 +105,21 @@ def failure_outcome(settings: Settings, delivery: Delivery, exc: TransportError)
     if exc.credentials:
         return paused_outcome(settings, delivery, f"channel {delivery.channel} is paused: {exc}")
     if exc.ambiguous:
-        return Outcome(delivery, "unknown", error_code=code,
+        return Outcome(delivery, DeliveryStatus.UNKNOWN, error_code=code,
                        detail=f"{code}: {exc}; it may have gone out: reconciled before any resend")
     if not exc.attempted:  # never reached the provider: wait in the row (the sweep brings it back), no attempt spent
         delay = exc.retry_after or settings.backoff_base_seconds
-        return Outcome(delivery, "retry", error_code=code, next_attempt_at=utcnow() + timedelta(seconds=delay),
+        return Outcome(delivery, DeliveryStatus.RETRY, error_code=code,
+                       next_attempt_at=utcnow() + timedelta(seconds=delay),
                        detail=f"{code}: {exc}; not sent, next try in {delay:.1f} s", attempted=False)
     if exc.permanent:
-        return Outcome(delivery, "failed", error_code=code, detail=f"{code}: {exc}", opted_out=exc.opted_out)
+        return Outcome(delivery, DeliveryStatus.FAILED, error_code=code, detail=f"{code}: {exc}",
+                       opted_out=exc.opted_out)
     if delivery.attempts >= settings.max_attempts:
-        return Outcome(delivery, "failed", error_code=code,
+        return Outcome(delivery, DeliveryStatus.FAILED, error_code=code,
                        detail=f"gave up after {delivery.attempts} attempts; last error {code}: {exc}")
     delay = backoff_seconds(settings, delivery.attempts, exc.retry_after)
-    return Outcome(delivery, "retry", error_code=code, next_attempt_at=utcnow() + timedelta(seconds=delay),
+    return Outcome(delivery, DeliveryStatus.RETRY, error_code=code, next_attempt_at=utcnow() + timedelta(seconds=delay),
                    detail=f"{code}: {exc}; next attempt in {delay:.0f} s")
 
 
@@ -130,4 +133,4 @@ RELEASED = "not sent: the chunk ran out of time; back in the queue"
 
 
 def released(delivery: Delivery) -> Outcome:
-    return Outcome(delivery, "pending", detail=RELEASED, attempted=False)
+    return Outcome(delivery, DeliveryStatus.PENDING, detail=RELEASED, attempted=False)

@@ -15,25 +15,36 @@ import binascii
 import logging
 import time
 from collections import Counter
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from ..domain.errors import InvalidInput, NotAllowed
 from ..store.access_models import InboundMessage
 from ..store.db import transaction
 from ..store.models import Delivery, Subscriber
 from ..usecase import audit_unproven, unit_of_work
-from . import metrics
-from .records import event_for, opt_out
-from .status import TERMINAL
+from . import records
+from .records import opt_out
 
 logger = logging.getLogger("broadcaster.callbacks")
 
-TWILIO_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "failed"}
-SENDGRID_STATUSES = {"delivered": "delivered", "bounce": "bounced", "dropped": "undelivered"}
+TWILIO_STATUSES = {"delivered": DeliveryStatus.DELIVERED, "undelivered": DeliveryStatus.UNDELIVERED,
+                   "failed": DeliveryStatus.FAILED}
+SENDGRID_STATUSES = {"delivered": DeliveryStatus.DELIVERED, "bounce": DeliveryStatus.BOUNCED,
+                     "dropped": DeliveryStatus.UNDELIVERED}
+
+
+class Receipt(StrEnum):
+    """What became of a receipt that moved no delivery (one that did answers with the new status)."""
+
+    IGNORED = "ignored"  # an intermediate status, or the delivery is already final
+    NO_SUCH_MESSAGE = "no such message"  # nothing of ours has that id: answered without an error all the same
+    OPTED_OUT = "opted out"  # an unsubscribe or a spam report: the subscriber is opted out
 SENDGRID_OPT_OUTS = ("unsubscribe", "spamreport", "group_unsubscribe")
 
 
@@ -119,7 +130,7 @@ def _refuse_replay(timestamp: str, now: float) -> None:
 
 def twilio_status(settings: Settings, params, delivery_id: int | None = None) -> str:
     """Apply one Twilio status callback. Returns the delivery's new status, "ignored" (an
-    intermediate or stale status) or "unknown" (no such message: answered without an error,
+    intermediate or stale status) or "no such message" (answered without an error,
     since Twilio would otherwise retry a callback we can never match).
 
     `delivery_id` is the optional ``d`` query parameter of the callback URL: it finds the
@@ -130,15 +141,16 @@ def twilio_status(settings: Settings, params, delivery_id: int | None = None) ->
         delivery = _twilio_delivery(s, sid, delivery_id)
         if delivery is None:
             logger.info("twilio callback for unknown message %s (%s)", sid, reported)
-            return "unknown"
-        if new_status is None or delivery.status in TERMINAL:
-            return "ignored"
+            return Receipt.NO_SUCH_MESSAGE
+        if new_status is None:
+            return Receipt.IGNORED
         error_code = params.get("ErrorCode") or None
         if delivery.provider_message_id is None:
             delivery.provider_message_id = sid
         detail = f"twilio: {reported}" + (f", error {error_code}" if error_code else "")
-        _move(s, delivery, new_status, detail, error_code=error_code if new_status != "delivered" else None)
-        return new_status
+        delivered = new_status == DeliveryStatus.DELIVERED
+        moved = records.apply_receipt(s, delivery, new_status, detail, error_code=None if delivered else error_code)
+        return new_status if moved else Receipt.IGNORED
 
 
 def _twilio_delivery(s: Session, sid: str, delivery_id: int | None) -> Delivery | None:
@@ -198,24 +210,23 @@ def _sendgrid_event(s: Session, event, deliveries: dict[int, Delivery]) -> str:
         addresses = {a for a in (event.get("email"), delivery.target if delivery else None) if isinstance(a, str)}
         subscriber = _subscriber_by_email(s, addresses)
         if subscriber is None:
-            return "unknown"
+            return Receipt.NO_SUCH_MESSAGE
         opt_out(s, subscriber, f"sendgrid {kind}")
-        return "opted_out"
+        return Receipt.OPTED_OUT
     new_status = SENDGRID_STATUSES.get(kind)
     if new_status is None:
-        return "ignored"
+        return Receipt.IGNORED
     if delivery is None or delivery.provider != "sendgrid":
-        return "unknown"
-    if delivery.status in TERMINAL:
-        return "ignored"
+        return Receipt.NO_SUCH_MESSAGE
     code = str(event.get("status") or event.get("type") or kind)  # SMTP status of a bounce, e.g. 5.1.1
     reason = str(event.get("reason") or "")
-    detail = f"sendgrid: {kind}" + (f" {code}" if new_status != "delivered" else "") + (f": {reason}" if reason else "")
+    delivered = new_status == DeliveryStatus.DELIVERED
+    detail = f"sendgrid: {kind}" + (f" {code}" if not delivered else "") + (f": {reason}" if reason else "")
     if delivery.provider_message_id is None and event.get("sg_message_id"):
         delivery.provider_message_id = str(event["sg_message_id"])[:100]
-    _move(s, delivery, new_status, detail, error_code=None if new_status == "delivered" else code[:50],
-          error_message=reason or None)
-    return new_status
+    moved = records.apply_receipt(s, delivery, new_status, detail, error_code=None if delivered else code[:50],
+                                  error_message=reason or None)
+    return new_status if moved else Receipt.IGNORED
 
 
 def _subscriber_by_email(s: Session, addresses: set[str]) -> Subscriber | None:
@@ -228,22 +239,6 @@ def _subscriber_by_email(s: Session, addresses: set[str]) -> Subscriber | None:
     lowered = {a.lower() for a in addresses}
     return s.scalar(select(Subscriber).where(func.lower(Subscriber.email).in_(lowered))
                     .order_by(Subscriber.id).limit(1))
-
-
-# --- unsubscribe links ---------------------------------------------------------------------
-
-
-# --- shared --------------------------------------------------------------------------------
-
-
-def _move(s: Session, delivery: Delivery, status: str, detail: str, error_code: str | None = None,
-          error_message: str | None = None) -> None:
-    delivery.status = status
-    delivery.error_code = error_code
-    delivery.error_message = error_message or (detail if error_code else None)
-    delivery.lease_until = None
-    s.add(event_for(delivery, status, detail))
-    metrics.count_delivery(delivery.channel, delivery.provider, status)
 
 
 # --- inbound messages ----------------------------------------------------------------------

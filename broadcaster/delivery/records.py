@@ -1,15 +1,15 @@
-"""Claim and record: the only code that moves a delivery's status, and the send log it writes.
+"""Delivery rows: the only code that creates them and moves their status, each move one the table
+in `domain.delivery_status.MOVES` allows, each one a line in the send log.
 
-- A delivery is sent only by whoever **claims** it: in one transaction its row is locked by
-  primary key and, if still pending/retry and due, moved to sending, attempt + 1, with a lease
-  and a **claim token**. Only deliveries of the statement that is live right now are claimed.
-  The claim commits before any provider call, so a worker that dies mid-call leaves a
-  ``sending`` row whose lease expires, never a silent gap; and a redelivered task finds nothing
-  left to claim.
-- An outcome is recorded only while its claim holds (same token, still ``sending``): a worker
-  whose lease expired and was reclaimed by another writes nothing, and logs nothing as sent.
-- Every state change appends a line to ``delivery_events``, the send log, with the approved
-  content hash of the words it concerns.
+- Rows are created `pending`: a published statement's live surfaces and fan-out slices, the
+  follow-ups to callers, a social reply, a message (an approval request...).
+- A delivery is sent only by whoever **claims** it: its row locked by primary key and, if still
+  pending/retry and due, moved to sending (attempt + 1, a lease, a **claim token**), for the live
+  version or a valid message only. The claim commits before any provider call: a worker dying
+  mid-call leaves a `sending` row whose lease expires; a redelivered task finds nothing to claim.
+- An outcome is recorded only while its claim holds (same token, still `sending`): a worker whose
+  lease expired and was reclaimed by another writes nothing, and logs nothing as sent.
+- Provider receipts, expired leases, cancellations and an operator's resend move rows here too.
 """
 
 import logging
@@ -18,74 +18,96 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, literal, or_, select, text, update
+from sqlalchemy import bindparam, case, func, insert, literal, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import channels
 from ..config import Settings
+from ..domain.delivery_status import UNSENT, DeliveryStatus, Move, check, sources
 from ..domain.errors import InvalidInput
-from ..store.db import one_of, write_transaction
-from ..store.models import AuditEvent, Delivery, DeliveryEvent, Statement, Subscriber, utcnow
+from ..store.db import one_of, random_hex_sql, write_transaction
+from ..store.models import AuditEvent, Delivery, DeliveryEvent, Message, Statement, Subscriber, utcnow
 from ..store.orm import UTCDateTime
 from . import metrics
-from .status import CANCELLED, UNSENT
+from .sendlog import log_line, log_state_of
 
 logger = logging.getLogger("broadcaster.records")
 PUBLISHED = "published"
-
-def event_for(delivery: Delivery, status: str, detail: str = "", content_hash: str | None = None) -> DeliveryEvent:
-    return DeliveryEvent(**_event_row(delivery, status, detail, content_hash))
-
-
-def log_state_of(s: Session, where, detail: str = "") -> None:
-    """Append one send-log line per delivery matching `where`, copying its state as it now is,
-    with its statement's approved content hash. One INSERT ... SELECT in the database: a chunk
-    of a thousand never becomes Python objects."""
-    s.execute(insert(DeliveryEvent.__table__).from_select(
-        ["delivery_id", "statement_id", "channel", "target", "provider", "status", "attempt",
-         "provider_message_id", "content_hash", "detail", "created_at"],
-        select(Delivery.id, Delivery.statement_id, Delivery.channel, Delivery.target, Delivery.provider,
-               Delivery.status, Delivery.attempts, Delivery.provider_message_id, Statement.content_hash,
-               literal(detail), literal(utcnow(), UTCDateTime()))
-        .join(Statement, Statement.id == Delivery.statement_id).where(where).order_by(Delivery.id)))
-
-
-def _event_row(delivery: Delivery, status: str, detail: str = "", content_hash: str | None = None,
-               **overrides) -> dict:
-    if content_hash is None and "statement" in delivery.__dict__:  # loaded: no query to find it
-        content_hash = delivery.statement.content_hash
-    return {"delivery_id": delivery.id, "statement_id": delivery.statement_id, "channel": delivery.channel,
-            "target": delivery.target, "provider": delivery.provider, "status": status,
-            "attempt": delivery.attempts, "provider_message_id": delivery.provider_message_id,
-            "content_hash": content_hash, "detail": detail, "created_at": utcnow(), **overrides}
-
-
+STALE = "not sent: a newer version of the statement is live"
+VOID = "not sent: the message is void (expired, or withdrawn)"
 # An `unknown` row cancelled by a newer version: not resent, but reconciliation may still find
 # it went out, and then the log says `sent`.
 CANCELLED_UNKNOWN = "cancelled while unknown"
+_NEW = ["channel", "target", "provider", "status", "attempts", "created_at", "updated_at", "link_nonce"]
 
 
-def cancel_unsent(s: Session, which, why: str, include_unknown: bool = False) -> int:
-    """What has not gone out yet of the deliveries matching `which` never will (a newer version
-    is live, or the recipient opted out). Set-based: one UPDATE and one INSERT ... SELECT, however
-    many rows. With `include_unknown`, rows whose last send may or may not have gone out are
-    cancelled too (never resent), marked for reconciliation to settle."""
-    statuses = (*UNSENT, "unknown") if include_unknown else UNSENT
-    moved = s.scalars(update(Delivery).where(which, Delivery.status.in_(statuses))
-                      .values(status=CANCELLED, lease_until=None, updated_at=utcnow(), next_attempt_at=None,
-                              error_code=_cancel_code())
-                      .returning(Delivery.id).execution_options(synchronize_session=False)).all()
-    for start in range(0, len(moved), 10_000):
-        log_state_of(s, one_of(s, Delivery.id, moved[start:start + 10_000]), why)
-    return len(moved)
+# --- creating rows ---------------------------------------------------------------------------
 
 
-def _cancel_code():
-    """The error code a cancelled row keeps: the marker when it was `unknown`, else none."""
-    from sqlalchemy import case
+def add_deliveries(s: Session, rows: list[dict], why: str = "") -> list[int]:
+    """New `pending` rows ({"statement_id" or "message_id", "channel", "target", "provider"} each) with
+    their first send-log line; their ids, in order."""
+    if not rows:
+        return []
+    check(Move.CREATE, None, DeliveryStatus.PENDING)
+    now = utcnow()
+    ids = list(s.scalars(insert(Delivery).returning(Delivery.id), [
+        {"statement_id": None, "message_id": None, **row, "status": DeliveryStatus.PENDING, "attempts": 0,
+         "created_at": now, "updated_at": now} for row in rows]))
+    log_state_of(s, one_of(s, Delivery.id, ids), why)
+    return ids
 
-    return case((Delivery.status == "unknown", CANCELLED_UNKNOWN), else_=None)
+
+def add_for_subscribers(s: Session, statement_id: int, channel: str, address: str, subscriber_ids: list[int],
+                        provider: str) -> list[int]:
+    """A fan-out slice: one INSERT ... SELECT from the subscribers (the addresses never travel through
+    Python); a row a rerun already wrote is skipped by the unique key (statement, channel, target)."""
+    if not subscriber_ids:
+        return []
+    now = literal(utcnow(), UTCDateTime())
+    rows = (select(literal(statement_id), literal(channel), getattr(Subscriber, address), literal(provider),
+                   literal(check(Move.CREATE, None, DeliveryStatus.PENDING).value), literal(0), now, now,
+                   random_hex_sql(s))
+            .where(one_of(s, Subscriber.id, subscriber_ids)).order_by(Subscriber.id))
+    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+    ids = sorted(s.scalars(dialect.insert(Delivery).from_select(["statement_id", *_NEW], rows)
+                           .on_conflict_do_nothing(index_elements=["statement_id", "channel", "target"])
+                           .returning(Delivery.id)))
+    if ids:
+        log_state_of(s, one_of(s, Delivery.id, ids))
+    return ids
+
+
+def add_or_requeue(s: Session, statement_id: int, channel: str, target: str, provider: str, why: str) -> Delivery:
+    """The one row of this statement, channel and target, pending: new, or one already there that
+    never reached its target queued again (the unique key allows one row, and the caller has checked
+    it is not one that did reach it)."""
+    delivery = s.scalar(select(Delivery).where(Delivery.statement_id == statement_id, Delivery.channel == channel,
+                                               Delivery.target == target).with_for_update())
+    if delivery is None:
+        (delivery_id,) = add_deliveries(s, [{"statement_id": statement_id, "channel": channel, "target": target,
+                                             "provider": provider}], why)
+        return s.get(Delivery, delivery_id)
+    requeue(s, [delivery], why, fresh_attempts=True)
+    return delivery
+
+
+# --- claim and record ------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    delivery: Delivery
+    status: DeliveryStatus
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    detail: str = ""
+    next_attempt_at: datetime | None = None
+    attempted: bool = True  # False: released untried, so its claim does not count as an attempt
+    opted_out: bool = False  # the receiver said "never again" (a 410 Gone, a STOP): opt the subscriber out
+    held_as: DeliveryStatus = DeliveryStatus.SENDING  # the status the row is in while this outcome is decided
 
 
 def live_statements():
@@ -93,60 +115,65 @@ def live_statements():
     return select(Statement.id).where(Statement.state == PUBLISHED).scalar_subquery()
 
 
-@dataclass
-class Outcome:
-    delivery: Delivery
-    status: str
-    provider_message_id: str | None = None
-    error_code: str | None = None
-    detail: str = ""
-    next_attempt_at: datetime | None = None
-    attempted: bool = True  # False: released untried, so its claim does not count as an attempt
-    opted_out: bool = False  # the receiver said "never again" (a 410 Gone, a STOP): opt the subscriber out
-    held_as: str = "sending"  # the status the row is in while this outcome is decided
+def still_wanted(now: datetime):
+    """A delivery of the live version, or of a message not withdrawn nor expired (a clause)."""
+    valid = select(Message.id).where(Message.withdrawn_at.is_(None), Message.expires_at > now).scalar_subquery()
+    return or_(Delivery.statement_id.in_(live_statements()), Delivery.message_id.in_(valid))
 
 
 def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
     """Deliveries this worker now owns (status sending, lease set, one claim token for them all),
-    with their statements loaded. Deliveries of a statement no longer live are cancelled instead.
+    with their statements or messages loaded. Deliveries no longer wanted (a newer version is live,
+    the message is void) are cancelled instead.
 
-    The rows are found and locked by primary key alone, and what may be claimed is decided here:
-    a WHERE that also named the status or the statement let PostgreSQL's planner, misled by a new
-    statement's fresh rows (no statistics yet), walk every pending row of the fan-out through
-    another index for each chunk of a thousand: seconds a claim at a million recipients."""
+    The rows are found and locked by primary key alone, and what may be claimed is decided here: a
+    WHERE naming the status or statement let PostgreSQL's planner, misled by a new statement's fresh
+    rows (no statistics yet), walk the fan-out's pending rows per chunk: seconds a claim at a million."""
     now = utcnow()
     with write_transaction(settings.database_url) as s:
-        rows = s.execute(select(Delivery.id, Delivery.statement_id, Delivery.status, Delivery.next_attempt_at)
+        rows = s.execute(select(Delivery.id, Delivery.statement_id, Delivery.message_id, Delivery.status,
+                                Delivery.next_attempt_at)
                          .where(one_of(s, Delivery.id, delivery_ids)).with_for_update()).all()
-        unsent = [row for row in rows if row.status in UNSENT]
-        live = _live_among(s, {row.statement_id for row in unsent})
-        stale = [row.id for row in unsent if row.statement_id not in live]
-        if stale:
-            cancel_unsent(s, one_of(s, Delivery.id, stale), STALE)
-        due = [row.id for row in unsent if row.statement_id in live
-               and (row.next_attempt_at is None or row.next_attempt_at <= now)]
+        unsent = [row for row in rows if row.status in sources(Move.CLAIM)]
+        live = _live_among(s, {row.statement_id for row in unsent if row.statement_id})
+        valid = _valid_among(s, {row.message_id for row in unsent if row.message_id}, now)
+        wanted = [row for row in unsent if row.statement_id in live or row.message_id in valid]
+        stale = [row.id for row in unsent if row.statement_id is not None and row.statement_id not in live]
+        void = [row.id for row in unsent if row.message_id is not None and row.message_id not in valid]
+        for ids, why in ((stale, STALE), (void, VOID)):
+            if ids:
+                cancel_unsent(s, one_of(s, Delivery.id, ids), why)
+        due = [row.id for row in wanted if row.next_attempt_at is None or row.next_attempt_at <= now]
         if not due:
             return []
         # The claimed rows come back from the UPDATE itself: no second query to read them.
         deliveries = sorted(s.scalars(
             update(Delivery).where(one_of(s, Delivery.id, due))
-            .values(status="sending", attempts=Delivery.attempts + 1, updated_at=now, claim_token=uuid.uuid4().hex,
+            .values(status=check(Move.CLAIM, DeliveryStatus.PENDING, DeliveryStatus.SENDING),
+                    attempts=Delivery.attempts + 1, updated_at=now, claim_token=uuid.uuid4().hex,
                     lease_until=now + timedelta(seconds=settings.lease_seconds))
             .returning(Delivery).execution_options(synchronize_session=False)).all(), key=lambda d: d.id)
-        statements = {st.id: st for st in _load_statements(s, {d.statement_id for d in deliveries})}
+        statements = {st.id: st for st in _load_statements(s, {d.statement_id for d in deliveries if d.statement_id})}
+        messages = {m.id: m for m in s.scalars(select(Message).where(
+            Message.id.in_({d.message_id for d in deliveries if d.message_id})))}
         for delivery in deliveries:
-            set_committed_value(delivery, "statement", statements[delivery.statement_id])
+            set_committed_value(delivery, "statement", statements.get(delivery.statement_id))
+            set_committed_value(delivery, "message", messages.get(delivery.message_id))
         log_state_of(s, one_of(s, Delivery.id, due))
         return deliveries
-
-
-STALE = "not sent: a newer version of the statement is live"
 
 
 def _live_among(s: Session, statement_ids: set[int]) -> set[int]:
     if not statement_ids:
         return set()
     return set(s.scalars(select(Statement.id).where(Statement.id.in_(statement_ids), Statement.state == PUBLISHED)))
+
+
+def _valid_among(s: Session, message_ids: set[int], now: datetime) -> set[int]:
+    if not message_ids:
+        return set()
+    return set(s.scalars(select(Message.id).where(Message.id.in_(message_ids), Message.withdrawn_at.is_(None),
+                                                  Message.expires_at > now)))
 
 
 def _load_statements(s: Session, ids: set[int]) -> list[Statement]:
@@ -156,12 +183,16 @@ def _load_statements(s: Session, ids: set[int]) -> list[Statement]:
                                    selectinload(Statement.incident))))
 
 
-def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sending") -> int:
+def record(settings: Settings, outcomes: list[Outcome], claimed_as: DeliveryStatus = DeliveryStatus.SENDING) -> int:
     """Write every outcome and its log line; one transaction per few hundred rows. Only rows this
     caller still holds change: still in `claimed_as` and, for a claim, under the same claim token.
     A provider callback (delivered, bounced) that landed first stays; an outcome whose claim was
     lost (its lease expired, another worker took it) is dropped and logged, never written as sent.
+    `claimed_as` sending: a send's outcome; unknown or cancelled: reconciliation's verdict.
     Returns how many outcomes were recorded."""
+    move = Move.OUTCOME if claimed_as == DeliveryStatus.SENDING else Move.RECONCILE
+    for o in outcomes:
+        o.status = check(move, claimed_as, o.status)
     written = 0
     for start in range(0, len(outcomes), 500):
         part = outcomes[start:start + 500]
@@ -184,7 +215,7 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: str = "sendi
 
 # PostgreSQL: the whole part in one statement. The outcomes arrive as arrays (one parameter per
 # column, however many rows), the UPDATE moves only the rows still held, and the send log gets
-# exactly the rows it moved.
+# exactly the rows it moved, with the hash of the words they concern.
 _RECORD = text("""
 WITH outcome AS (
     SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:undo AS int[]),
@@ -198,40 +229,41 @@ WITH outcome AS (
         error_message = o.error, next_attempt_at = o.next_at
     FROM outcome AS o
     WHERE d.id = o.id AND d.status = :claimed_as AND (NOT :check_token OR d.claim_token IS NOT DISTINCT FROM o.token)
-    RETURNING d.id, d.statement_id, d.channel, d.target, d.provider, d.status, d.attempts,
-              o.message_id, o.detail
+    RETURNING d.id, d.statement_id, d.message_id, d.channel, d.target, d.provider, d.status, d.attempts,
+              o.message_id AS sid, o.detail
 )
-INSERT INTO delivery_events (delivery_id, statement_id, channel, target, provider, status, attempt,
+INSERT INTO delivery_events (delivery_id, statement_id, message_id, channel, target, provider, status, attempt,
                              provider_message_id, content_hash, detail, created_at)
-SELECT m.id, m.statement_id, m.channel, m.target, m.provider, m.status, m.attempts, m.message_id,
-       st.content_hash, m.detail, :now
-FROM moved AS m JOIN statements AS st ON st.id = m.statement_id
+SELECT m.id, m.statement_id, m.message_id, m.channel, m.target, m.provider, m.status, m.attempts, m.sid,
+       COALESCE(st.content_hash, ms.content_hash), m.detail, :now
+FROM moved AS m LEFT JOIN statements AS st ON st.id = m.statement_id LEFT JOIN messages AS ms ON ms.id = m.message_id
 ORDER BY m.id
 RETURNING delivery_id
 """)
 
 
-def _record_set_based(s: Session, outcomes: list[Outcome], claimed_as: str) -> set[int]:
+def _record_set_based(s: Session, outcomes: list[Outcome], claimed_as: DeliveryStatus) -> set[int]:
     def naive_utc(moment: datetime | None) -> datetime | None:
         return UTCDateTime().process_bind_param(moment, s.bind.dialect)  # refuses a naive time, as the column does
 
     return set(s.scalars(_RECORD, {
-        "ids": [o.delivery.id for o in outcomes], "statuses": [o.status for o in outcomes],
+        "ids": [o.delivery.id for o in outcomes], "statuses": [o.status.value for o in outcomes],
         "undo": [0 if o.attempted else 1 for o in outcomes],
         "message_ids": [o.provider_message_id for o in outcomes], "codes": [o.error_code for o in outcomes],
         "errors": [o.detail if o.error_code else None for o in outcomes],
         "nexts": [naive_utc(o.next_attempt_at) for o in outcomes],
         "tokens": [o.delivery.claim_token for o in outcomes], "details": [o.detail for o in outcomes],
-        "now": naive_utc(utcnow()), "claimed_as": claimed_as, "check_token": claimed_as == "sending"}))
+        "now": naive_utc(utcnow()), "claimed_as": claimed_as.value,
+        "check_token": claimed_as == DeliveryStatus.SENDING}))
 
 
-def _record_row_by_row(s: Session, outcomes: list[Outcome], claimed_as: str) -> set[int]:
+def _record_row_by_row(s: Session, outcomes: list[Outcome], claimed_as: DeliveryStatus) -> set[int]:
     """SQLite: lock, check, then one UPDATE and one event per row (executemany)."""
     held = _still_held(s, outcomes, claimed_as)
     if not held:
         return set()
     table = Delivery.__table__
-    move = (update(table).where(table.c.id == bindparam("b_id"), table.c.status == claimed_as)
+    move = (update(table).where(table.c.id == bindparam("b_id"), table.c.status == claimed_as.value)
             .values(status=bindparam("b_status"), lease_until=None, updated_at=bindparam("b_now"),
                     attempts=table.c.attempts - bindparam("b_undo"),
                     provider_message_id=func.coalesce(bindparam("b_message_id"), table.c.provider_message_id),
@@ -239,24 +271,24 @@ def _record_row_by_row(s: Session, outcomes: list[Outcome], claimed_as: str) -> 
                     next_attempt_at=bindparam("b_next")))
     now = utcnow()
     s.execute(move, [
-        {"b_id": o.delivery.id, "b_status": o.status, "b_now": now, "b_message_id": o.provider_message_id,
+        {"b_id": o.delivery.id, "b_status": o.status.value, "b_now": now, "b_message_id": o.provider_message_id,
          "b_undo": 0 if o.attempted else 1, "b_code": o.error_code, "b_error": o.detail if o.error_code else None,
          "b_next": o.next_attempt_at}
         for o in held])
     s.execute(insert(DeliveryEvent.__table__), [
-        _event_row(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id,
-                   attempt=o.delivery.attempts - (not o.attempted))
+        log_line(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id,
+                 attempt=o.delivery.attempts - (not o.attempted))
         for o in held])
     return {o.delivery.id for o in held}
 
 
-def _still_held(s: Session, outcomes: list[Outcome], claimed_as: str) -> list[Outcome]:
+def _still_held(s: Session, outcomes: list[Outcome], claimed_as: DeliveryStatus) -> list[Outcome]:
     """The outcomes whose rows this caller still holds (the write transaction holds SQLite's lock)."""
     rows = dict(s.execute(select(Delivery.id, Delivery.claim_token)
                           .where(Delivery.id.in_([o.delivery.id for o in outcomes]), Delivery.status == claimed_as)
                           ).all())
     return [o for o in outcomes if o.delivery.id in rows
-            and (claimed_as != "sending" or rows[o.delivery.id] == o.delivery.claim_token)]
+            and (claimed_as != DeliveryStatus.SENDING or rows[o.delivery.id] == o.delivery.claim_token)]
 
 
 def _warn_lost(outcomes: list[Outcome], held: list[Outcome]) -> None:
@@ -265,6 +297,75 @@ def _warn_lost(outcomes: list[Outcome], held: list[Outcome]) -> None:
         lost = [o for o in outcomes if o.delivery.id not in kept]
         logger.warning("%d outcome(s) not recorded: the claim was lost (lease expired or another worker holds "
                        "it): %s", len(lost), ", ".join(f"{o.delivery.id}={o.status}" for o in lost[:10]))
+
+
+# --- the other moves -------------------------------------------------------------------------
+
+
+def cancel_unsent(s: Session, which, why: str, include_unknown: bool = False) -> int:
+    """What has not gone out yet of the deliveries matching `which` never will (a newer version
+    is live, the recipient opted out, the message is void). Set-based: one UPDATE and one INSERT ...
+    SELECT, however many rows. With `include_unknown`, rows whose last send may or may not have gone
+    out are cancelled too (never resent), marked for reconciliation to settle."""
+    statuses = sources(Move.CANCEL) if include_unknown else UNSENT & sources(Move.CANCEL)
+    cancelled = check(Move.CANCEL, DeliveryStatus.PENDING, DeliveryStatus.CANCELLED)
+    moved = s.scalars(update(Delivery).where(which, Delivery.status.in_(statuses))
+                      .values(status=cancelled, lease_until=None, updated_at=utcnow(), next_attempt_at=None,
+                              error_code=case((Delivery.status == DeliveryStatus.UNKNOWN, CANCELLED_UNKNOWN),
+                                              else_=None))
+                      .returning(Delivery.id).execution_options(synchronize_session=False)).all()
+    for start in range(0, len(moved), 10_000):
+        log_state_of(s, one_of(s, Delivery.id, moved[start:start + 10_000]), why)
+    return len(moved)
+
+
+def expire_leases(s: Session, why: str) -> int:
+    """A `sending` row whose lease ran out belongs to a dead worker: unknown, to be reconciled (a
+    lease renewed meanwhile by a live worker no longer matches)."""
+    now = utcnow()
+    ids = s.scalars(update(Delivery).where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+                    .values(status=check(Move.LEASE_EXPIRED, DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN),
+                            lease_until=None, updated_at=now)
+                    .returning(Delivery.id).execution_options(synchronize_session=False)).all()
+    if ids:
+        log_state_of(s, one_of(s, Delivery.id, ids), why)
+    return len(ids)
+
+
+def apply_receipt(s: Session, delivery: Delivery, status: DeliveryStatus, detail: str,
+                  error_code: str | None = None, error_message: str | None = None) -> bool:
+    """A provider's receipt (delivered, bounced, ...) on a locked row; False, and nothing written, when
+    the row is already final (receipts arrive late, out of order and more than once)."""
+    if delivery.status not in sources(Move.RECEIPT):
+        return False
+    delivery.status = check(Move.RECEIPT, delivery.status, status)
+    delivery.error_code = error_code
+    delivery.error_message = error_message or (detail if error_code else None)
+    delivery.lease_until = None
+    s.add(DeliveryEvent(**log_line(delivery, status, detail)))
+    metrics.count_delivery(delivery.channel, delivery.provider, status)
+    return True
+
+
+def requeue(s: Session, deliveries: list[Delivery], why: str, fresh_attempts: bool = False) -> list[int]:
+    """Send these (locked) rows again: an operator's resend of failed or unknown deliveries (the
+    attempts so far still count), or a social reply queued again (`fresh_attempts`). A row in
+    flight or already sent stays as it is."""
+    now, ids = utcnow(), []
+    for delivery in deliveries:
+        if delivery.status not in sources(Move.REQUEUE):
+            continue
+        delivery.status = check(Move.REQUEUE, delivery.status, DeliveryStatus.PENDING)
+        delivery.next_attempt_at, delivery.updated_at = None, now
+        if fresh_attempts:
+            delivery.attempts = 0
+        s.flush()
+        s.add(DeliveryEvent(**log_line(delivery, DeliveryStatus.PENDING, why)))
+        ids.append(delivery.id)
+    return ids
+
+
+# --- opt-outs --------------------------------------------------------------------------------
 
 
 def opt_out(s: Session, subscriber: Subscriber, why: str) -> None:
@@ -284,7 +385,8 @@ def subscriber_of(s: Session, delivery: Delivery) -> Subscriber | None:
     ch = channels.channel(delivery.channel)
     if ch.is_live:
         raise InvalidInput(f"delivery {delivery.id} is a {delivery.channel} delivery: it has no subscriber")
-    if ch.address is None:  # sent on demand (a reply, a call back): its target is no subscriber's address
+    # No subscriber's address: a reply, a call back, a message.
+    if ch.address is None or delivery.message_id is not None:
         return None
     return s.scalar(select(Subscriber).where(getattr(Subscriber, ch.address) == delivery.target))
 

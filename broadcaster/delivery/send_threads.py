@@ -16,6 +16,7 @@ from queue import Empty, SimpleQueue
 from sqlalchemy import select, update
 
 from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
 from ..store.db import one_of, transaction
 from ..store.models import Delivery, utcnow
 from .background import every
@@ -68,7 +69,7 @@ def drain(results: SimpleQueue) -> list[Outcome]:
 
 
 def run_batches(settings: Settings, work: deque, results: SimpleQueue, stop: threading.Event,
-                 live: Callable[[int], bool]) -> None:
+                 wanted: Callable[[Delivery], bool]) -> None:
     """One send thread's share of a chunk: batch after batch until none is left, each batch's
     outcomes handed back as soon as it is done. Every batch taken gets outcomes, whatever happens."""
     while True:
@@ -77,10 +78,10 @@ def run_batches(settings: Settings, work: deque, results: SimpleQueue, stop: thr
         except IndexError:
             return
         try:
-            results.put(send_batch(settings, batch, targets, fields, context, stop, live))
+            results.put(send_batch(settings, batch, targets, fields, context, stop, wanted))
         except BaseException as exc:  # noqa: BLE001 - the send itself died: whether it went out is unknown
-            results.put([Outcome(d, "unknown", detail=f"send thread failed, not resent until reconciled: {exc!r}")
-                         for d in batch])
+            results.put([Outcome(d, DeliveryStatus.UNKNOWN,
+                                 detail=f"send thread failed, not resent until reconciled: {exc!r}") for d in batch])
 
 
 @contextmanager
@@ -114,8 +115,9 @@ def lease_kept(settings: Settings, claimed: list[Delivery]):
 
     def renew() -> None:
         with transaction(settings.database_url) as s:
-            held = select(Delivery.id).where(one_of(s, Delivery.id, ids), Delivery.claim_token == token,
-                                             Delivery.status == "sending").with_for_update(skip_locked=True)
+            held = (select(Delivery.id).where(one_of(s, Delivery.id, ids), Delivery.claim_token == token,
+                                              Delivery.status == DeliveryStatus.SENDING)
+                    .with_for_update(skip_locked=True))
             s.execute(update(Delivery).where(Delivery.id.in_(held.scalar_subquery()))
                       .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds))
                       .execution_options(synchronize_session=False))

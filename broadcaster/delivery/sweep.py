@@ -14,19 +14,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import channels
 from ..channels import Reconcilable, Target, TransportError, transport_for
+from ..channels.log import LOG_PROVIDER
 from ..config import Settings
+from ..domain.delivery_status import UNSENT, DeliveryStatus, Move, sources
 from ..store.db import one_of, transaction
 from ..store.models import Delivery, DeliveryEvent, Statement, utcnow
-from . import fanout
+from . import fanout, records
+from .batches import words_of
 from .chunk import Enqueue
 from .enqueue import enqueue_fan_outs
-from .records import CANCELLED_UNKNOWN, Outcome, event_for, live_statements, log_state_of, record
-from .status import CANCELLED, UNSENT
+from .records import CANCELLED_UNKNOWN, Outcome, record, still_wanted
 
 logger = logging.getLogger("broadcaster.sweep")
 LEASE_EXPIRED = "lease expired: the worker died during the provider call"
@@ -55,16 +57,9 @@ def sweep(settings: Settings, enqueue: Enqueue,
 
 
 def expire_leases(settings: Settings) -> int:
-    """A `sending` row whose lease ran out belongs to a dead worker: unknown, to be reconciled.
-    One UPDATE; a lease renewed meanwhile by a live worker no longer matches."""
-    now = utcnow()
+    """A `sending` row whose lease ran out belongs to a dead worker: unknown, to be reconciled."""
     with transaction(settings.database_url) as s:
-        ids = s.scalars(update(Delivery).where(Delivery.status == "sending", Delivery.lease_until < now)
-                        .values(status="unknown", lease_until=None, updated_at=now)
-                        .returning(Delivery.id).execution_options(synchronize_session=False)).all()
-        if ids:
-            log_state_of(s, one_of(s, Delivery.id, ids), LEASE_EXPIRED)
-        return len(ids)
+        return records.expire_leases(s, LEASE_EXPIRED)
 
 
 _local_lock = threading.Lock()
@@ -114,7 +109,7 @@ def _reconcile_slices(settings: Settings) -> int:
             after = rows[-1].id
             decided = [o for o in pool.map(lambda d, first=first_claims: _decide(settings, d, first, deadline), rows)
                        if o]
-            for held_as in ("unknown", CANCELLED):
+            for held_as in (DeliveryStatus.UNKNOWN, DeliveryStatus.CANCELLED):
                 done += record(settings, [o for o in decided if o.held_as == held_as], claimed_as=held_as)
     return done
 
@@ -131,45 +126,52 @@ def _next_slice(settings: Settings, askable: list[str], after: int):
         rows = s.scalars(
             select(Delivery).where(
                 Delivery.channel.in_(askable), Delivery.id > after,
-                or_(Delivery.status == "unknown",
-                    and_(Delivery.status == CANCELLED, Delivery.error_code == CANCELLED_UNKNOWN)))
+                or_(Delivery.status == DeliveryStatus.UNKNOWN,
+                    and_(Delivery.status == DeliveryStatus.CANCELLED, Delivery.error_code == CANCELLED_UNKNOWN)))
             .order_by(Delivery.id).limit(settings.reconcile_slice)
-            .options(selectinload(Delivery.statement).selectinload(Statement.renditions))).all()
+            .options(selectinload(Delivery.statement).selectinload(Statement.renditions),
+                     selectinload(Delivery.message))).all()
         first_claims = dict(s.execute(
             select(DeliveryEvent.delivery_id, func.min(DeliveryEvent.created_at))
-            .where(one_of(s, DeliveryEvent.delivery_id, [d.id for d in rows]), DeliveryEvent.status == "sending")
+            .where(one_of(s, DeliveryEvent.delivery_id, [d.id for d in rows]),
+                   DeliveryEvent.status == DeliveryStatus.SENDING)
             .group_by(DeliveryEvent.delivery_id)).all()) if rows else {}
-        live = set(s.scalars(select(Statement.id).where(Statement.state == "published",
-                                                        Statement.id.in_({d.statement_id for d in rows}))))
+        wanted = set(s.scalars(select(Delivery.id).where(one_of(s, Delivery.id, [d.id for d in rows]),
+                                                         still_wanted(utcnow())))) if rows else set()
     for d in rows:
-        d.live = d.statement_id in live
+        d.live = d.id in wanted
     return rows, first_claims
 
 
 def _decide(settings: Settings, delivery: Delivery, first_claims: dict, deadline: float) -> Outcome | None:
     if time.monotonic() >= deadline:
         return None
-    held_as = delivery.status
+    held_as = DeliveryStatus(delivery.status)
     if channels.channel(delivery.channel).idempotent:
-        outcome = (Outcome(delivery, "retry", detail="resending: this surface is idempotent") if delivery.live
-                   else Outcome(delivery, CANCELLED, detail="not resent: a newer version is live"))
+        outcome = (Outcome(delivery, DeliveryStatus.RETRY, detail="resending: this surface is idempotent")
+                   if delivery.live else
+                   Outcome(delivery, DeliveryStatus.CANCELLED, detail="not resent: a newer version is live"))
     else:
-        outcome = _ask_provider(transport_for(delivery.channel, settings), delivery,
+        outcome = _ask_provider(settings, transport_for(delivery.channel, settings), delivery,
                                 first_claims.get(delivery.id) or delivery.created_at)
     if outcome is None:
         return None
-    if outcome.status == "retry" and (held_as == CANCELLED or not delivery.live):
-        outcome = Outcome(delivery, CANCELLED, detail="reconciled: the provider never got it; not resent, "
-                                                      "a newer version is live")
+    if outcome.status == DeliveryStatus.RETRY and (held_as == DeliveryStatus.CANCELLED or not delivery.live):
+        outcome = Outcome(delivery, DeliveryStatus.CANCELLED,
+                          detail="reconciled: the provider never got it; not resent, a newer version is live"
+                          if delivery.statement_id else "reconciled: the provider never got it; not resent, void")
     outcome.held_as = held_as
     return outcome
 
 
-def _ask_provider(transport, delivery: Delivery, first_claimed_at: datetime) -> Outcome | None:
+def _ask_provider(settings: Settings, transport, delivery: Delivery, first_claimed_at: datetime) -> Outcome | None:
     """Has the provider got this message since we first tried? The margin covers clock skew
-    between us and the provider; the body must match exactly."""
-    sends = channels.channel(delivery.channel).rendition
-    fields = next(r.fields for r in delivery.statement.renditions if r.channel == sends)
+    between us and the provider; the body must match exactly (a message's with its secrets filled in)."""
+    if delivery.message_id:
+        fields = words_of(settings, delivery, simulated=transport.provider == LOG_PROVIDER)
+    else:
+        sends = channels.channel(delivery.channel).rendition
+        fields = next(r.fields for r in delivery.statement.renditions if r.channel == sends)
     since = (first_claimed_at - timedelta(seconds=60)).isoformat()
     try:
         sid = transport.find_sent(fields, Target(delivery.id, delivery.target), since)
@@ -177,31 +179,28 @@ def _ask_provider(transport, delivery: Delivery, first_claimed_at: datetime) -> 
         logger.warning("cannot reconcile delivery %s yet: %s", delivery.id, exc)
         return None
     if sid:
-        return Outcome(delivery, "sent", provider_message_id=sid, detail="reconciled: the provider has it")
-    return Outcome(delivery, "retry", detail="reconciled: the provider never got it; resending")
+        return Outcome(delivery, DeliveryStatus.SENT, provider_message_id=sid, detail="reconciled: the provider has it")
+    return Outcome(delivery, DeliveryStatus.RETRY, detail="reconciled: the provider never got it; resending")
 
 
 def due_deliveries(settings: Settings, limit: int = 100_000) -> list[int]:
-    """Due rows of live statements: every due `retry` row (never on the broker), and `pending`
-    rows not touched in the last sweep interval (fresh ones are already on the broker)."""
+    """Due rows of live statements and valid messages: every due `retry` row (never on the broker),
+    and `pending` rows not touched in the last sweep interval (fresh ones are already on the broker)."""
     now = utcnow()
     quiet_since = now - timedelta(seconds=settings.sweep_interval_seconds)
     with transaction(settings.database_url) as s:
         return list(s.scalars(
             select(Delivery.id).where(
-                Delivery.status.in_(UNSENT), Delivery.statement_id.in_(live_statements()),
-                or_(Delivery.status == "retry", Delivery.updated_at < quiet_since),
+                Delivery.status.in_(UNSENT), still_wanted(now),
+                or_(Delivery.status == DeliveryStatus.RETRY, Delivery.updated_at < quiet_since),
                 or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
             .order_by(Delivery.id).limit(limit)))
 
 
 def reset_for_resend(settings: Settings, statement_id: int, statuses: tuple[str, ...], actor: str) -> list[int]:
     """An operator's decision to resend failed or unknown deliveries of a statement."""
-    now = utcnow()
     with transaction(settings.database_url) as s:
-        rows = s.scalars(select(Delivery).where(Delivery.statement_id == statement_id,
-                                                Delivery.status.in_(statuses)).with_for_update()).all()
-        for delivery in rows:
-            delivery.status, delivery.next_attempt_at, delivery.updated_at = "pending", None, now
-            s.add(event_for(delivery, "pending", f"requeued by {actor}"))
-        return [d.id for d in rows]
+        again = [status for status in statuses if status in sources(Move.REQUEUE)]
+        rows = s.scalars(select(Delivery).where(Delivery.statement_id == statement_id, Delivery.status.in_(again))
+                         .order_by(Delivery.id).with_for_update()).all()
+        return records.requeue(s, list(rows), f"requeued by {actor}")

@@ -27,28 +27,31 @@ Every refusal is answered politely on the page and written to the audit trail.
 """
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from ..approvals.by_phone import LOG_PROVIDER, send_email
+from ..approvals.by_phone import email_fields
 from ..channels import transport_for
-from ..channels.base import TransportError
+from ..channels.log import LOG_PROVIDER
 from ..config import Settings
-from ..delivery.links import link_signature, site, valid_token
+from ..delivery.chunk import send_now
+from ..delivery.links import site, valid_token
+from ..delivery.messages import add_message, secrets_of
 from ..delivery.receipts import remember_inbound
 from ..domain.approval import PERMISSIONS, Actor, require_role
+from ..domain.delivery_status import FAILED_FOR_GOOD, REACHED, DeliveryStatus
 from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
 from ..domain.hashing import sha256_hex
 from ..domain.lifecycle import State
+from ..domain.message_secrets import TOKEN, MessageKind
 from ..incidents import statements
 from ..people.auth import actor_of, over_limit
 from ..people.users import user_with_number
 from ..store.access_models import HoldingLink, HoldingStatement
 from ..store.db import lock_for_writing
-from ..store.models import User, utcnow
+from ..store.models import Delivery, User, utcnow
 from ..usecase import MAX_ID, acting, log_action, refusal_audited, unit_of_work
 from . import holding_statements
 
@@ -69,11 +72,13 @@ class Sent:
 
 def send_links(settings: Settings, actor: Actor, number: int, names: list[str] | None = None) -> dict:
     """Email a fresh standing link for holding statement `number` to each person who may switch it
-    on (or to those `names`). A person's older links are revoked only once the provider has taken the
-    new email: an email that fails (the provider down in the outage) leaves them the link they have,
-    and its own link is revoked at once. `sent` (and the audit row) name only those whose email went;
-    `skipped` says who got none and why. Runs of it for one holding statement take turns (its row is
-    locked), so two at once leave each person one valid link, never two."""
+    on (or to those `names`). Each email is a message through the delivery engine, sent here and now.
+    A person's older links are revoked only once the provider has taken the new email: an email that
+    fails (the provider down in the outage) leaves them the link they have, and its own link is
+    revoked at once; one the provider has not answered for yet is kept (the engine retries it, and it
+    may arrive). `sent` (and the audit row) name only those whose email went; `skipped` says who got
+    none and why. Runs of it for one holding statement take turns (its row is locked), so two at once
+    leave each person one valid link, never two."""
     with acting(settings, actor, ACTION, f"holding:{number}") as s:
         kept = _holding(s, number, lock=True)
         chosen, skipped = [], []
@@ -82,48 +87,51 @@ def send_links(settings: Settings, actor: Actor, number: int, names: list[str] |
             if reason:
                 skipped.append({"user": user.name, "reason": reason})
             else:
-                chosen.append(_new_link(s, settings, kept, user))
+                chosen.append(user)
         if names and skipped:
             raise InvalidInput(f"users: {skipped[0]['user']} cannot get a link: {skipped[0]['reason']}")
         context = {"company_name": settings.company_name, "number": kept.id, "incident_title":
                    kept.statement.incident.title, "headline": kept.statement.headline,
                    "version": kept.statement.version, "days": settings.holding_link_days}
-        outgoing = [(link.id, user.name, user.email, url, link.expires_at.isoformat()) for user, link, url in chosen]
-    emailed = [(*one, _email(settings, context, *one[1:])) for one in outgoing]
+        outgoing = [_new_link(s, settings, kept, user, context) for user in chosen]
+    send_now(settings, [one.delivery_id for one in outgoing])
     with unit_of_work(settings) as s:
         _holding(s, number, ready=False, lock=True)
-        sent, failed = _record_emails(s, number, emailed)
+        sent, failed = _record_emails(s, number, outgoing)
         log_action(s, actor, "send holding links", f"holding:{number}",
                    {"to": [one.user for one in sent], "not_sent": failed, "skipped": skipped})
     return {"number": number, "sent": sent, "skipped": skipped + failed}
 
 
-def _email(settings: Settings, context: dict, name: str, email: str, url: str, expires: str
-           ) -> str | TransportError | BroadcasterError:
-    """The provider that took the email, or why it did not."""
-    try:
-        return send_email(settings, "_web/holding", email, {**context, "url": url, "expires_at": expires})
-    except (TransportError, BroadcasterError) as exc:  # one person's mailbox must not stop the others
-        return exc
+@dataclass(frozen=True)
+class _Outgoing:
+    link_id: int
+    user: str
+    email: str
+    url: str
+    expires_at: str
+    delivery_id: int
 
 
-def _record_emails(s, number: int, emailed: list) -> tuple[list[Sent], list[dict]]:
-    """Each link's email, as it went: taken (the person's older links revoked, unless it was only
-    logged), failed (this link revoked: nobody has it), or unanswered (kept: it may have arrived)."""
+def _record_emails(s, number: int, outgoing: list[_Outgoing]) -> tuple[list[Sent], list[dict]]:
+    """Each link's email, as the engine sent it: taken (the person's older links revoked, unless it
+    was only logged), failed for good (this link revoked: nobody has it), or not answered yet (kept:
+    it may have arrived, and the engine keeps trying)."""
     sent, failed, now = [], [], utcnow()
-    for link_id, name, email, url, expires, outcome in emailed:
-        link = s.get(HoldingLink, link_id)
-        if isinstance(outcome, str):
-            link.sent_at, link.provider = now, outcome
-            if outcome != LOG_PROVIDER:  # a logged email reached nobody: what they have keeps working
+    for one in outgoing:
+        link, delivery = s.get(HoldingLink, one.link_id), s.get(Delivery, one.delivery_id)
+        if delivery.status in REACHED:
+            link.sent_at, link.provider = now, delivery.provider
+            if delivery.provider != LOG_PROVIDER:  # a logged email reached nobody: what they have keeps working
                 _revoke(s, number, link.user_id, older_than=link.id)
-            sent.append(Sent(name, email, url, expires, outcome))
+            sent.append(Sent(one.user, one.email, one.url, one.expires_at, delivery.provider))
             continue
-        unsure = isinstance(outcome, TransportError) and outcome.ambiguous
-        if not unsure:
+        final = delivery.status in (*FAILED_FOR_GOOD, DeliveryStatus.CANCELLED)
+        if final:
             link.revoked_at = now
-        failed.append({"user": name, "reason": f"not sent{' (it may still arrive)' if unsure else ''}: {outcome}; "
-                                                "any link they had still works"})
+        failed.append({"user": one.user,
+                       "reason": f"not sent{'' if final else ' yet (it may still arrive)'}: "
+                                 f"{delivery.error_message or delivery.status}; any link they had still works"})
     return sent, failed
 
 
@@ -325,16 +333,21 @@ def _why_no_link(user: User) -> str:
     return ""
 
 
-def _new_link(s, settings: Settings, kept: HoldingStatement, user: User) -> tuple[User, HoldingLink, str]:
-    """A link not sent yet: it revokes the person's older ones once its email has gone (`_record_emails`)."""
-    nonce = secrets.token_urlsafe(24)
-    link = HoldingLink(holding_id=kept.id, user_id=user.id, secret_hash=sha256_hex(nonce),
-                       content_hash=kept.statement.content_hash, sent_to=user.email,
-                       expires_at=utcnow() + timedelta(days=settings.holding_link_days))
+def _new_link(s, settings: Settings, kept: HoldingStatement, user: User, context: dict) -> _Outgoing:
+    """A link and its email, not sent yet: it revokes the person's older links once the email has
+    gone (`_record_emails`). The token is the email delivery's own (`domain.message_secrets`), never stored."""
+    link = HoldingLink(holding_id=kept.id, user_id=user.id, secret_hash="", content_hash=kept.statement.content_hash,
+                       sent_to=user.email, expires_at=utcnow() + timedelta(days=settings.holding_link_days))
     s.add(link)
     s.flush()
-    url = f"{site(settings)}/hold/{link.id}?t={nonce}.{link_signature(settings, *_bound(link), nonce)}"
-    return user, link, url
+    url = f"{site(settings)}/hold/{link.id}?t={TOKEN}"
+    fields = email_fields(settings, "_web/holding", {**context, "url": url, "expires_at": link.expires_at.isoformat()})
+    (delivery,) = add_message(s, settings, MessageKind.HOLDING_LINK, f"holding:{kept.id}", "email", fields,
+                              [user.email], link.expires_at, _bound(link))
+    found = secrets_of(settings, delivery)
+    link.secret_hash = sha256_hex(found.nonce)
+    return _Outgoing(link.id, user.name, user.email, url.replace(TOKEN, found.token), link.expires_at.isoformat(),
+                     delivery.id)
 
 
 def _bound(link: HoldingLink) -> tuple:

@@ -12,7 +12,7 @@ from ..config import Settings
 from ..delivery.fanout import not_yet_written
 from ..delivery.pause import paused_channels
 from ..delivery.sendlog import unproven_sends
-from ..delivery.status import CANCELLED, FAILED, REACHED
+from ..domain.delivery_status import FAILED_FOR_GOOD, REACHED, DeliveryStatus
 from ..store.models import Delivery, Incident, Statement
 from ..usecase import live_statement, unit_of_work
 
@@ -50,7 +50,7 @@ def consistency_report(settings: Settings) -> dict:
                         if registry.channel(r.channel).delivered_at_publish and notifies(settings, s, live, r.channel)}
             report = {
                 channel: {"shows_version": a.shows_version, "state": a.state(live.version),
-                          "outstanding": a.outstanding, "failed": a.failed}
+                          "outstanding": a.outstanding, DeliveryStatus.FAILED.value: a.failed}
                 for channel, a in channels.items()
             }
             incidents.append({"incident_id": incident.id, "title": incident.title, "live_version": live.version,
@@ -70,7 +70,7 @@ def _audit_channel(s: Session, incident_id: int, live: Statement, channel: str, 
         Delivery.statement_id == live.id, Delivery.channel == channel).group_by(Delivery.status)).all())
     # Cancelled deliveries never go (a newer version, an opt-out): they are not outstanding.
     outstanding = preparing + sum(n for status, n in counts.items()
-                                  if status not in (*REACHED, *FAILED, CANCELLED))
-    failed = sum(counts.get(status, 0) for status in FAILED)
-    targets = preparing + sum(n for status, n in counts.items() if status != CANCELLED)
+                                  if status not in (*REACHED, *FAILED_FOR_GOOD, DeliveryStatus.CANCELLED))
+    failed = sum(counts.get(status, 0) for status in FAILED_FOR_GOOD)
+    targets = preparing + sum(n for status, n in counts.items() if status != DeliveryStatus.CANCELLED)
     return ChannelAudit(channel, shown, outstanding, failed, targets)

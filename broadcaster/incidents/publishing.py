@@ -10,7 +10,7 @@ subscribers as for a million, and the banner never waits for the email list.
 
 from collections.abc import Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import channels
@@ -21,10 +21,11 @@ from ..channels import transport_for
 from ..config import Settings
 from ..delivery import enqueue as broker
 from ..delivery import fanout
-from ..delivery.records import cancel_unsent, log_state_of
+from ..delivery.records import add_deliveries, cancel_unsent
 from ..delivery.sweep import reset_for_resend
 from ..domain.approval import Actor, highest_impact_of
 from ..domain.component_states import FINAL_STATUSES
+from ..domain.delivery_status import DeliveryStatus
 from ..domain.errors import InvalidInput, NotAllowed
 from ..domain.incident import refuse_next_update_day_changed, refuse_stale_next_update
 from ..domain.lifecycle import Action, State, next_state
@@ -79,14 +80,14 @@ def _start_fan_outs(settings: Settings, jobs: list[int], dispatch: Dispatcher | 
 def retry(settings: Settings, actor: Actor, statement_id: int, statuses: tuple[str, ...],
           dispatch: Dispatcher | None = None) -> int:
     """An operator resends what failed, or what crashed mid-call and could not be reconciled."""
-    allowed = {"failed", "unknown"}
+    allowed = {DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN}
     if not statuses or not set(statuses) <= allowed:
         raise InvalidInput(f"retry: choose among {', '.join(sorted(allowed))}")
     with acting(settings, actor, "publish", f"statement:{statement_id}") as s:
         statement = get(s, Statement, statement_id)
         if statement.state != State.PUBLISHED.value:
             raise NotAllowed(f"cannot retry {label(statement)}: it is {statement.state}, not the live version")
-        log_action(s, actor, "retry", f"statement:{statement.id}", {"statuses": list(statuses)})
+        log_action(s, actor, "resend", f"statement:{statement.id}", {"statuses": list(statuses)})
     ids = reset_for_resend(settings, statement_id, statuses, actor.name)
     (dispatch or broker.enqueue)(settings, ids)
     return len(ids)
@@ -140,16 +141,9 @@ def _update_incident(statement: Statement) -> None:
 
 def _write_live_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
     """One delivery per live surface, and its `pending` line in the send log."""
-    now = utcnow()
-    rows = [{"statement_id": statement.id, "channel": r.channel, "target": r.channel, "status": "pending",
-             "provider": transport_for(r.channel, settings).provider, "attempts": 0, "created_at": now,
-             "updated_at": now}
-            for r in statement.renditions if channels.channel(r.channel).is_live]
-    if not rows:
-        return []
-    ids = list(s.scalars(insert(Delivery).returning(Delivery.id), rows))
-    log_state_of(s, Delivery.id.in_(ids))
-    return sorted(ids)
+    return add_deliveries(s, [{"statement_id": statement.id, "channel": r.channel, "target": r.channel,
+                               "provider": transport_for(r.channel, settings).provider}
+                              for r in statement.renditions if channels.channel(r.channel).is_live])
 
 
 def _recipient_channels(settings: Settings, s: Session, statement: Statement) -> list[str]:

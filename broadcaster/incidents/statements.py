@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import select
 
 from .. import channels
-from ..approvals.decisions import approvals_needed
+from ..approvals.decisions import approvals_needed, withdraw_requests
 from ..config import Settings
 from ..domain.approval import Actor
 from ..domain.component_states import component_states
@@ -159,6 +159,7 @@ def _void_unpublished(s, incident: Incident, newest: Statement) -> list[dict]:
                                                      State.APPROVED.value):
             voided.append({"id": older.id, "version": older.version, "was": older.state})
             older.state = State.WITHDRAWN.value
+            withdraw_requests(s, older.id, f"not sent: v{newest.version} replaced this version")
     return voided
 
 
@@ -208,6 +209,7 @@ def withdraw(settings: Settings, actor: Actor, statement_id: int) -> dict:
     with acting(settings, actor, "withdraw", f"statement:{statement_id}") as s:
         statement = get(s, Statement, statement_id, lock=True)
         statement.state = next_state(State(statement.state), Action.WITHDRAW, label(statement)).value
+        withdraw_requests(s, statement.id, "not sent: the statement was withdrawn")
         log_action(s, actor, "withdraw", f"statement:{statement.id}", {})
         return statement_view(statement)
 

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session, aliased
 
 from ..channels import x_budget
 from ..config import Settings
-from ..delivery.status import CANCELLED, FAILED, REACHED
 from ..domain.approval import Actor
+from ..domain.delivery_status import FAILED_FOR_GOOD, REACHED, DeliveryStatus
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
 from ..store.db import lock_for_writing, transaction
@@ -31,7 +32,22 @@ from .x_reader import Post, XReader
 
 MENTION, HUMAN_ONLY = "mention", "human_only"
 LANES = (MENTION, HUMAN_ONLY)
-STATES = ("new", "queued", "awaiting approval", "held", "replied", "failed", "skipped", "human-only")
+
+
+class PostState(StrEnum):
+    """Where a customer's post stands in the queue (computed from its reply's delivery, `post_state`)."""
+
+    NEW = "new"
+    QUEUED = "queued"
+    AWAITING_APPROVAL = "awaiting approval"  # free text proposed, waiting for an approver
+    HELD = "held"  # queued on a version no longer live: re-based on the live one by the next tick
+    REPLIED = "replied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    HUMAN_ONLY = "human-only"  # found by a search: answered by a person, never by the API
+
+
+STATES = tuple(PostState)
 
 
 def open_incident_id(s: Session) -> int | None:
@@ -145,7 +161,7 @@ def skip(settings: Settings, actor: Actor, post_id: str) -> dict:
             raise NotAllowed(f"post {post.id} already has a reply queued or sent: it cannot be skipped")
         post.skipped_by_id, post.skipped_at = actor.id, utcnow()
         log_action(s, actor, "social skip", f"post:{post.id}", {})
-    return {"post_id": post.id, "state": "skipped"}
+    return {"post_id": post.id, "state": PostState.SKIPPED}
 
 
 def get_post(s: Session, post_id: str, lock: bool = False) -> SocialPost:
@@ -167,14 +183,14 @@ def post_state():
     """A post's state (one of STATES), computed by the database over a post joined to its reply, that
     reply's delivery and its statement (`with_reply`), so that the inbox filters, counts and pages in SQL."""
     return case(
-        (SocialPost.lane == HUMAN_ONLY, "human-only"),
-        (SocialReply.id.is_(None), case((SocialPost.skipped_at.is_not(None), "skipped"), else_="new")),
-        (SocialReply.delivery_id.is_(None), "awaiting approval"),
-        (Delivery.status.in_(REACHED), "replied"),
-        (Delivery.status.in_(FAILED), "failed"),
+        (SocialPost.lane == HUMAN_ONLY, PostState.HUMAN_ONLY),
+        (SocialReply.id.is_(None), case((SocialPost.skipped_at.is_not(None), PostState.SKIPPED), else_=PostState.NEW)),
+        (SocialReply.delivery_id.is_(None), PostState.AWAITING_APPROVAL),
+        (Delivery.status.in_(REACHED), PostState.REPLIED),
+        (Delivery.status.in_(FAILED_FOR_GOOD), PostState.FAILED),
         # its version was superseded before it went: re-based on the live one next
-        (and_(Delivery.status == CANCELLED, Statement.state != State.PUBLISHED.value), "held"),
-        else_="queued")
+        (and_(Delivery.status == DeliveryStatus.CANCELLED, Statement.state != State.PUBLISHED.value), PostState.HELD),
+        else_=PostState.QUEUED)
 
 
 def with_reply(query):
@@ -192,7 +208,7 @@ def inbox(settings: Settings, state: str | None = None, incident_id: int | None 
     _refuse_unknown(state, lane)
     with unit_of_work(settings) as s:
         counts = _counts(s, incident_id)
-        queued = counts["queued"] if incident_id is None else _counts(s, None)["queued"]
+        queued = counts[PostState.QUEUED] if incident_id is None else _counts(s, None)[PostState.QUEUED]
         shown = _post_views(s, state, incident_id, lane, limit, offset)
     total = sum(n for name, n in counts.items() if (state is None or name == state) and _in_lane(name, lane))
     return {**page_of(shown, "posts", total, limit, offset), "counts": counts, "budget": reply_budget(settings, queued)}
@@ -214,7 +230,7 @@ def _refuse_unknown(state: str | None, lane: str | None) -> None:
 
 
 def _in_lane(state: str, lane: str | None) -> bool:
-    return lane is None or (state == "human-only") == (lane == HUMAN_ONLY)  # the lane decides that state
+    return lane is None or (state == PostState.HUMAN_ONLY) == (lane == HUMAN_ONLY)  # the lane decides that state
 
 
 def page_of(rows: list[dict], name: str, total: int, limit: int | None, offset: int) -> dict:
@@ -227,7 +243,7 @@ def page_of(rows: list[dict], name: str, total: int, limit: int | None, offset: 
 def budget(settings: Settings) -> dict:
     """How many replies can go out now, and by when the queued rest will have gone."""
     with unit_of_work(settings) as s:
-        return reply_budget(settings, _counts(s, None)["queued"])
+        return reply_budget(settings, _counts(s, None)[PostState.QUEUED])
 
 
 def _counts(s: Session, incident_id: int | None) -> dict[str, int]:

@@ -18,17 +18,17 @@ from ..channels import channel, transport_for
 from ..channels.reply import variant_numbers
 from ..config import Settings
 from ..delivery import enqueue as broker
-from ..delivery.records import event_for
-from ..delivery.status import CANCELLED, REACHED
+from ..delivery.records import add_or_requeue
 from ..domain.approval import Actor
+from ..domain.delivery_status import REACHED, DeliveryStatus
 from ..domain.errors import IllegalTransition, InvalidInput, LimitExceeded, NotAllowed
 from ..domain.hashing import sha256_of
 from ..domain.lifecycle import State
 from ..store.db import transaction
-from ..store.models import Delivery, Incident, Statement, User, utcnow
+from ..store.models import Delivery, Incident, Statement, User
 from ..store.social_models import SocialPost, SocialReply
 from ..usecase import acting, label, live_statement, log_action, unit_of_work
-from .inbox import HUMAN_ONLY, get_post, open_incident_id, page_of, post_state, post_url
+from .inbox import HUMAN_ONLY, PostState, get_post, open_incident_id, page_of, post_state, post_url
 
 Dispatcher = Callable[[Settings, list[int]], object]
 REPLY = "reply"
@@ -50,7 +50,7 @@ def reply(settings: Settings, actor: Actor, post_id: str, variant: int | None = 
         row.delivery_id = _new_delivery(settings, s, live, post.id, f"queued by {actor.name}")
         log_action(s, actor, "social reply", f"post:{post.id}",
                    {"statement": live.id, "version": live.version, "variant": chosen, "delivery": row.delivery_id})
-        result = {"post_id": post.id, "state": "queued", "statement_id": live.id, "version": live.version,
+        result = {"post_id": post.id, "state": PostState.QUEUED, "statement_id": live.id, "version": live.version,
                   "variant": chosen, "delivery_id": row.delivery_id, "text": _variant_text(live, chosen)}
     (dispatch or broker.enqueue)(settings, [result["delivery_id"]])
     return result
@@ -70,7 +70,7 @@ def propose(settings: Settings, actor: Actor, post_id: str, text: str) -> dict:
         _claim(s, SocialReply(post_id=post.id, statement_id=live.id, variant=None, custom_text=text,
                               custom_hash=digest, queued_by_id=actor.id))
         log_action(s, actor, "social propose", f"post:{post.id}", {"hash": digest, "text": text})
-    return {"post_id": post.id, "state": "awaiting approval", "hash": digest, "text": text}
+    return {"post_id": post.id, "state": PostState.AWAITING_APPROVAL, "hash": digest, "text": text}
 
 
 def approve_text(settings: Settings, actor: Actor, post_id: str, seen_hash: str,
@@ -93,7 +93,8 @@ def approve_text(settings: Settings, actor: Actor, post_id: str, seen_hash: str,
         row.approved_hash, row.approved_by_id, row.statement_id = row.custom_hash, actor.id, live.id
         row.delivery_id = _new_delivery(settings, s, live, row.post_id, f"free text approved by {actor.name}")
         log_action(s, actor, "approve reply", f"post:{row.post_id}", {"hash": row.custom_hash})
-        result = {"post_id": row.post_id, "state": "queued", "hash": row.custom_hash, "delivery_id": row.delivery_id}
+        result = {"post_id": row.post_id, "state": PostState.QUEUED, "hash": row.custom_hash,
+                  "delivery_id": row.delivery_id}
     (dispatch or broker.enqueue)(settings, [result["delivery_id"]])
     return result
 
@@ -104,7 +105,7 @@ def rebase_held(settings: Settings, dispatch: Dispatcher | None = None) -> int:
     with transaction(settings.database_url) as s:
         held = s.scalars(select(SocialReply).join(Delivery, Delivery.id == SocialReply.delivery_id)
                          .join(Statement, Statement.id == SocialReply.statement_id)
-                         .where(Delivery.status == CANCELLED, Statement.state != State.PUBLISHED.value)
+                         .where(Delivery.status == DeliveryStatus.CANCELLED, Statement.state != State.PUBLISHED.value)
                          .order_by(SocialReply.id).with_for_update(skip_locked=True)).all()
         ids = []
         for row in held:
@@ -127,7 +128,7 @@ def rebase_held(settings: Settings, dispatch: Dispatcher | None = None) -> int:
     return len(ids)
 
 
-LEDGER_STATES = ("awaiting approval", "queued", "held", "replied", "failed")
+LEDGER_STATES = (PostState.AWAITING_APPROVAL, PostState.QUEUED, PostState.HELD, PostState.REPLIED, PostState.FAILED)
 
 
 def ledger(settings: Settings, state: str | tuple[str, ...] | None = None, limit: int | None = None,
@@ -178,7 +179,7 @@ def _ledger_view(row, words: dict[int, dict[str, str]]) -> dict:
         "queued_at": reply.queued_at.isoformat(timespec="seconds"), "approved_by": approved_by,
         "rebased_from_version": first_version, "note": reply.note or "",
         "delivery_id": reply.delivery_id, "delivery_status": status,
-        "error": delivery.error_message if delivery is not None and state == "failed" else None,
+        "error": delivery.error_message if delivery is not None and state == PostState.FAILED else None,
         "sent_at": delivery.updated_at.isoformat(timespec="seconds") if reached else None,
         "reply_id": delivery.provider_message_id if reached else None,
         "reply_url": f"https://x.com/i/web/status/{delivery.provider_message_id}"
@@ -283,20 +284,11 @@ def _claim(s: Session, row: SocialReply) -> SocialReply:
 def _new_delivery(settings: Settings, s: Session, statement: Statement, post_id: str, why: str) -> int:
     """The reply's delivery: one per statement and post (the database's unique key). A row already
     there that never reached the post (refused, cancelled) is queued again rather than duplicated."""
-    now = utcnow()
-    delivery = s.scalar(select(Delivery).where(Delivery.statement_id == statement.id, Delivery.channel == REPLY,
-                                               Delivery.target == post_id).with_for_update())
-    if delivery is not None and delivery.status in REACHED:
+    reached = s.scalar(select(Delivery.id).where(Delivery.statement_id == statement.id, Delivery.channel == REPLY,
+                                                 Delivery.target == post_id, Delivery.status.in_(REACHED)))
+    if reached is not None:
         raise NotAllowed(f"post {post_id} was already answered with statement {statement.id}: one reply per post")
-    if delivery is None:
-        delivery = Delivery(statement_id=statement.id, channel=REPLY, target=post_id, status="pending", attempts=0,
-                            provider=transport_for(REPLY, settings).provider, created_at=now, updated_at=now)
-        s.add(delivery)
-    else:
-        delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.updated_at = "pending", 0, None, now
-    s.flush()
-    s.add(event_for(delivery, "pending", why, content_hash=statement.content_hash))
-    return delivery.id
+    return add_or_requeue(s, statement.id, REPLY, post_id, transport_for(REPLY, settings).provider, why).id
 
 
 def _refuse_too_long(settings: Settings, text: str) -> None:

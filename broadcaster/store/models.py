@@ -10,7 +10,7 @@ said, where, when and by whom.
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .orm import Base, utcnow
@@ -145,16 +145,41 @@ class Approval(Base):
     approver: Mapped[User] = relationship()
 
 
+class Message(Base):
+    """Words for one of our own people or one address, outside any statement: an approval request,
+    a sign-up confirmation, a holding link, an update reminder (`domain.message_secrets.MessageKind`). Sent
+    like a statement's words: rendered once, hashed, sent byte for byte, logged, retried, reconciled.
+    A secret in it (a link's token, a code) is never stored: the words hold a marker, and the token
+    is derived at send time from the secret key, the delivery and `binding` (what it is bound to)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(60))  # what it is about, as the audit trail says it: "statement:3"
+    fields: Mapped[dict[str, str]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of `fields`, re-checked before every send
+    binding: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]  # not sent by then: cancelled, never sent late (a stale link helps no one)
+    withdrawn_at: Mapped[datetime | None]  # void before it went (the statement was approved meanwhile...)
+
+
 class Delivery(Base):
-    """One target of one published statement: the banner, the IVR line, one SMS recipient..."""
+    """One target of one published statement (the banner, the IVR line, one SMS recipient...), or
+    of one message (an approver's phone)."""
 
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),
                       Index("uq_deliveries_target", "statement_id", "channel", "target", unique=True),
-                      Index("ix_deliveries_statement_channel_status", "statement_id", "channel", "status"))
+                      Index("uq_deliveries_message_target", "message_id", "channel", "target", unique=True),
+                      Index("ix_deliveries_statement_channel_status", "statement_id", "channel", "status"),
+                      CheckConstraint("(statement_id IS NULL) <> (message_id IS NULL)",
+                                      name="ck_deliveries_statement_or_message"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
     channel: Mapped[str] = mapped_column(String(30))
     target: Mapped[str] = mapped_column(String(320))
     provider: Mapped[str] = mapped_column(String(30))
@@ -171,7 +196,8 @@ class Delivery(Base):
     # Random per delivery, signed into its unsubscribe link: ids are sequential, links must not be.
     link_nonce: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
-    statement: Mapped[Statement] = relationship()
+    statement: Mapped[Statement | None] = relationship()
+    message: Mapped[Message | None] = relationship()
 
 
 class FanOut(Base):
@@ -185,7 +211,7 @@ class FanOut(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
     channel: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running, done, cancelled
+    status: Mapped[str] = mapped_column(String(20))  # delivery.fanout.FanOutState
     cursor: Mapped[int] = mapped_column(Integer, default=0)
     written: Mapped[int] = mapped_column(Integer, default=0)
     # The worker task writing it now (a token its continuations carry): one writer per job.
@@ -201,7 +227,8 @@ class DeliveryEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
     channel: Mapped[str] = mapped_column(String(30))
     target: Mapped[str] = mapped_column(String(320))
     provider: Mapped[str] = mapped_column(String(30))

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.component_states import FINAL_STATUSES, MAINTENANCE_ACTIVE
+from ..domain.delivery_status import REACHED
 from ..domain.incident import Impact
 from ..domain.maintenance_window import KIND as MAINTENANCE
 from ..store.db import transaction
@@ -23,7 +24,7 @@ from ..store.models import LIVE_SURFACE_CHANNELS, Component, Delivery, Incident,
 
 # A delivery in one of these states means the surface shows that version ("simulated" is the
 # log provider's "sent"; a surface is never "delivered", but the word means done everywhere).
-SHOWN = ("sent", "simulated", "delivered")
+SHOWN = REACHED
 HISTORY_DAYS = 90
 SEVERITY = {impact.value: rank for rank, impact in enumerate(Impact)}
 

@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # Where publish hands the deliveries (None: the broker); who is told of a submitted statement.
     app.state.dispatch = None
-    app.state.on_submit = by_phone.notify_approvers
+    app.state.on_submit = lambda settings_, statement_id: by_phone.notify_approvers(
+        settings_, statement_id, dispatch=app.state.dispatch)
     app.add_middleware(RememberClient)
     hide_link_secrets_in_access_log()
     api.install_problem_handlers(app)

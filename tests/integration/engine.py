@@ -15,7 +15,7 @@ from tests.conftest import actor, add_user
 from tests.harness import ROOT, Workers, add_subscribers, wait_until
 
 __all__ = ["ROOT", "Workers", "add_subscribers", "approved_statement", "as_env", "provider_settings", "settled",
-           "status_counts", "wait_until"]
+           "status_counts", "wait_until", "illegal_histories"]
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 
 
@@ -63,3 +63,17 @@ def status_counts(settings: Settings, statement_id: int | None = None) -> dict[s
 def settled(settings: Settings, statement_id: int) -> bool:
     counts = status_counts(settings, statement_id)
     return not any(counts.get(k, 0) for k in ("pending", "sending", "retry", "unknown"))
+
+
+def illegal_histories(settings: Settings) -> dict[int, list[str]]:
+    """Deliveries whose send log is not a walk `domain.delivery_status.MOVES` allows (none, if the
+    engine moved every status through `delivery.records`)."""
+    from broadcaster.domain.delivery_status import legal_history
+    from broadcaster.store.models import DeliveryEvent
+
+    with transaction(settings.database_url) as s:
+        rows = s.execute(select(DeliveryEvent.delivery_id, DeliveryEvent.status).order_by(DeliveryEvent.id)).all()
+    histories: dict[int, list[str]] = {}
+    for delivery_id, status in rows:
+        histories.setdefault(delivery_id, []).append(status)
+    return {d: h for d, h in histories.items() if not legal_history(h)}

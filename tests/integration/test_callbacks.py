@@ -73,7 +73,7 @@ def test_a_final_state_is_never_left(settings, statement):
 def test_unknown_twilio_message_is_reported_not_raised(settings, statement):
     make_delivery(settings, statement, provider_message_id=SID)
 
-    assert receipts.twilio_status(settings, twilio("delivered", sid="SM" + "f" * 32)) == "unknown"
+    assert receipts.twilio_status(settings, twilio("delivered", sid="SM" + "f" * 32)) == "no such message"
     assert event_count(settings) == 0
 
 
@@ -90,7 +90,7 @@ def test_twilio_callback_finds_its_delivery_by_id_before_the_sid_is_stored(setti
 def test_twilio_callback_for_another_message_of_the_same_delivery_is_unknown(settings, statement):
     d = make_delivery(settings, statement, provider_message_id="SM" + "1" * 32)
 
-    assert receipts.twilio_status(settings, twilio("delivered"), delivery_id=d) == "unknown"
+    assert receipts.twilio_status(settings, twilio("delivered"), delivery_id=d) == "no such message"
     assert delivery(settings, d).status == "sent"
 
 
@@ -119,7 +119,7 @@ def test_sendgrid_batch_counts_each_outcome(settings, statement):
 
     counts = receipts.sendgrid_events(settings, batch)
 
-    assert counts == {"ignored": 5, "delivered": 1, "undelivered": 1, "unknown": 1}
+    assert counts == {"ignored": 5, "delivered": 1, "undelivered": 1, "no such message": 1}
     assert [delivery(settings, i).status for i in ids] == ["delivered", "undelivered", "sent"]
     assert [events(settings, i) for i in ids] == [["delivered"], ["undelivered"], []]
 
@@ -131,7 +131,7 @@ def test_sendgrid_unsubscribe_opts_the_subscriber_out_and_cancels_what_is_unsent
 
     counts = receipts.sendgrid_events(settings, [sendgrid("spamreport", sent, email="pat@example.com")])
 
-    assert counts == {"opted_out": 1}
+    assert counts == {"opted out": 1}
     assert subscriber(settings, person).opted_out_at is not None
     assert delivery(settings, unsent_sms).status == "cancelled"
     assert events(settings, unsent_sms) == ["cancelled"]

@@ -94,8 +94,10 @@ def test_walkthrough_from_the_readme(run, tmp_path):
     log = json.loads(run("log", "--statement", "1", "--json").stdout)
     assert sorted(e["channel"] for e in log if e["status"] == "simulated") == ["email", "sms", "x"]
     assert sorted(e["channel"] for e in log if e["status"] == "sent") == ["banner", "ivr", "status_page"]
-    csv_lines = run("log", "--channel", "sms", "--csv").stdout.splitlines()
+    csv_lines = run("log", "--channel", "sms", "--kind", "statement", "--csv").stdout.splitlines()
     assert csv_lines[0].startswith("id,at,incident_id") and len(csv_lines) == 4
+    asked = json.loads(run("log", "--kind", "approval request", "--json").stdout)  # bob's code, on its way
+    assert asked and {e["target"] for e in asked} == {"+14155550100"} and asked[0]["status"] == "pending"
     audit = json.loads(run("audit", "--json").stdout)
     assert audit["drift"] is False and audit["incidents"][0]["channels"]["banner"]["shows_version"] == 1
 

@@ -21,6 +21,7 @@ from tests.integration.engine import (
     add_subscribers,
     approved_statement,
     as_env,
+    illegal_histories,
     provider_settings,
     settled,
     status_counts,
@@ -102,6 +103,7 @@ def test_after_a_sigkill_mid_fanout_every_sms_is_out_within_a_minute_and_none_tw
     assert len(counts) == 1500 and max(counts.values()) == 1, "someone got an SMS twice"
     assert status_counts(settings, sid).get("sent") == 1500 + 4
     assert recovered_in < 60
+    assert illegal_histories(settings) == {}  # every status moved as the table allows, a SIGKILL and all
 
 
 def unknown_sms(settings, n, fake):

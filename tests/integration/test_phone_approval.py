@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
 from broadcaster.approvals import by_phone
+from broadcaster.delivery.chunk import send_now
 from broadcaster.incidents import statements
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.store.access_models import ApprovalRequest
@@ -41,7 +42,7 @@ def pending(phone_settings):
     draft = statements.draft(settings, alice, incident["id"], StatementInput(
         headline="Some customers cannot log in", body="About 1 in 5 logins fail.", next_update="30m"))
     statements.submit(settings, alice, draft["id"])
-    sent = by_phone.notify_approvers(settings, draft["id"])
+    sent = by_phone.notify_approvers(settings, draft["id"], dispatch=send_now)
     return draft["id"], {s.kind: s.secret for s in sent if s.user == "bob"}, sent
 
 
@@ -181,7 +182,7 @@ def test_the_log_provider_records_the_approval_email_without_the_links_secret(pe
 
     sid, _, _ = pending
     with caplog.at_level(logging.INFO, logger="broadcaster.send"):
-        sent = by_phone.notify_approvers(phone_settings, sid)
+        sent = by_phone.notify_approvers(phone_settings, sid, dispatch=send_now)
     [link] = [s.secret for s in sent if s.kind == "email"]
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "broadcaster.send")
     nonce, signature = link.split("?t=")[1].split(".")

@@ -156,7 +156,7 @@ def test_signed_sendgrid_unsubscribe_opts_the_subscriber_out(client, configured,
 
     response = client.post(SENDGRID_PATH, content=body, headers=headers)
 
-    assert response.json() == {"opted_out": 1}
+    assert response.json() == {"opted out": 1}
     assert subscriber(configured, person).opted_out_at is not None
 
 

@@ -13,6 +13,7 @@ from ...delivery import sendlog
 from ...delivery.pause import paused_channels
 from ...delivery.progress import progress, totals
 from ...domain.approval import Actor
+from ...domain.delivery_status import IN_FLIGHT, PREPARING, UNSENT, DeliveryStatus
 from ...incidents import consistency, publishing
 from ..common import settings_of
 from .common import Id, Limit, Offset, allowed
@@ -26,7 +27,7 @@ delivery_routes = APIRouter(tags=["deliveries"])
 
 class RetryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    statuses: list[Annotated[str, Field(max_length=20)]] = ["failed"]
+    statuses: list[Annotated[str, Field(max_length=20)]] = [DeliveryStatus.FAILED.value]
 
 
 deliveries = APIRouter(tags=["deliveries"])
@@ -47,9 +48,8 @@ def fan_out_progress(request: Request, statement_id: Id, _: Actor = Depends(allo
 
 
 def progress_summary(counts: dict[str, dict[str, int]]) -> dict:
-    from ...delivery.status import PREPARING, UNSENT
 
-    busy = {PREPARING, *UNSENT, "sending", "unknown"}
+    busy = {PREPARING, *UNSENT, *IN_FLIGHT}
     by_channel = {ch: {"statuses": c, "total": sum(c.values()),
                        "done": sum(n for st, n in c.items() if st not in busy)} for ch, c in counts.items()}
     total = sum(c["total"] for c in by_channel.values())

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ... import social
 from ...domain.approval import Actor
 from ...social.inbox import STATES as POST_STATES
+from ...social.inbox import PostState
 from ..common import settings_of
 from .common import Limit, Offset, allowed
 
@@ -118,7 +119,7 @@ def approve_text(request: Request, post_id: PostId, body: ApproveTextIn,
 def proposals(request: Request, limit: Limit = 100, offset: Offset = 0,
               _: Actor = Depends(allowed("approve reply"))) -> dict:
     """Free text waiting for an approver: the exact words, their hash, the post they answer, who proposed them."""
-    return social.ledger(settings_of(request), "awaiting approval", limit, offset)
+    return social.ledger(settings_of(request), PostState.AWAITING_APPROVAL, limit, offset)
 
 
 @router.get("/replies")

@@ -34,7 +34,7 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), csrf
         return page(request, "login", 403, csrf_login=expected, next=_local(next),
                     problem="the login form is stale: reload the page and try again")
     try:
-        actor = auth.login(settings, name, password, request.client.host if request.client else "unknown")
+        actor = auth.login(settings, name, password, request.client.host if request.client else "unknown client")
     except NotAllowed as exc:
         status = 429 if isinstance(exc, auth.TooManyAttempts) else 403
         return page(request, "login", status, csrf_login=expected, next=_local(next), problem=str(exc))

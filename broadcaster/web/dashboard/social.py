@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ... import social
-from ...social.inbox import HUMAN_ONLY, MENTION, STATES
+from ...social.inbox import HUMAN_ONLY, MENTION, STATES, PostState
 from ..api.social import PostId
 from ..common import settings_of
 from .common import MAX_ID, page, reading, run_action
@@ -19,7 +19,7 @@ from .common import MAX_ID, page, reading, run_action
 router = APIRouter(include_in_schema=False)
 HOME = "/dashboard/social"
 PAGE_SIZE = 50
-QUEUE_STATES = ("awaiting approval", "held", "queued", "failed")
+QUEUE_STATES = (PostState.AWAITING_APPROVAL, PostState.HELD, PostState.QUEUED, PostState.FAILED)
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 
@@ -35,7 +35,7 @@ def social_page(request: Request, state: Annotated[str, Query(max_length=20)] = 
     return page(request, "social", inbox=shown, state=state, states=STATES,
                 variants={v["incident_id"]: v for v in social.live_variants(settings)},
                 queue=social.ledger(settings, QUEUE_STATES, limit=PAGE_SIZE, offset=queue_offset),
-                sent=social.ledger(settings, "replied", limit=PAGE_SIZE, offset=sent_offset),
+                sent=social.ledger(settings, PostState.REPLIED, limit=PAGE_SIZE, offset=sent_offset),
                 human_only=social.posts(settings, lane=HUMAN_ONLY, limit=PAGE_SIZE, offset=human_offset),
                 human_offset=human_offset, budget=shown["budget"], offset=offset, page_size=PAGE_SIZE)
 

@@ -1,0 +1,140 @@
+"""What a chunk sends: its claimed deliveries grouped by the words they carry (a statement's
+rendition for one channel, or one message), the words checked against what was approved, and cut
+into provider calls of at most the transport's batch size.
+
+- A statement's stored renditions are **re-hashed** against its sealed approvals: a row edited
+  behind the app's back is refused and logged (`failed`, code `tampered`), never sent.
+- A message's words are re-hashed against the hash they were stored with; its secrets (a link's
+  token, a code) are filled in per delivery, at send time, and only for a real provider: the
+  `log` provider records the words with the secrets hidden.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from .. import channels
+from ..channels import SendContext, Target, transport_for
+from ..channels.log import LOG_PROVIDER
+from ..config import Settings
+from ..domain.delivery_status import DeliveryStatus
+from ..domain.hashing import sha256_of
+from ..domain.message_secrets import fill, hidden, secrets_for
+from ..store.content import approved_hashes, stored_content_hash
+from ..store.db import transaction
+from ..store.models import Delivery, Message, Rendition, Statement, Subscriber
+from . import links
+from .records import Outcome
+
+logger = logging.getLogger("broadcaster.sending")
+
+Batch = tuple[list[Delivery], list[Target], dict[str, str], SendContext]
+Key = tuple[int | None, int | None, str]  # (statement id, message id, channel)
+
+
+def group(deliveries: list[Delivery]) -> dict[Key, list[Delivery]]:
+    groups: dict[Key, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        groups[(delivery.statement_id, delivery.message_id, delivery.channel)].append(delivery)
+    return groups
+
+
+def batches(settings: Settings, groups: dict[Key, list[Delivery]], refused: list[Outcome]) -> Iterator[Batch]:
+    """(deliveries, targets, the words, context) per provider call; refused groups go to `refused`."""
+    for (_statement_id, message_id, name), deliveries in groups.items():
+        if message_id is not None:
+            yield from _message_batches(settings, name, deliveries, refused)
+            continue
+        statement = deliveries[0].statement
+        rendition = next(r for r in statement.renditions if r.channel == channels.channel(name).rendition)
+        problem = _tampering(settings, statement, rendition)
+        if problem:
+            logger.error("refusing to send statement %s on %s: %s", statement.id, name, problem)
+            refused.extend(Outcome(d, DeliveryStatus.FAILED, error_code="tampered", detail=problem)
+                           for d in deliveries)
+            continue
+        context = _context(settings, statement, name)
+        targets = _targets(settings, name, deliveries)
+        size = transport_for(name, settings).batch_size
+        for start in range(0, len(deliveries), size):
+            yield deliveries[start:start + size], targets[start:start + size], dict(rendition.fields), context
+
+
+def _message_batches(settings: Settings, name: str, deliveries: list[Delivery], refused: list[Outcome]
+                     ) -> Iterator[Batch]:
+    message = deliveries[0].message
+    if sha256_of(message.fields) != message.content_hash:
+        problem = (f"stored {message.kind} {message.id} no longer matches the words it was made with: they hash to "
+                   f"{sha256_of(message.fields)[:12]}, not {message.content_hash[:12]}; refused")
+        logger.error("refusing to send message %s on %s: %s", message.id, name, problem)
+        refused.extend(Outcome(d, DeliveryStatus.FAILED, error_code="tampered", detail=problem) for d in deliveries)
+        return
+    context = SendContext(kind=message.kind, content_hash=message.content_hash)
+    simulated = transport_for(name, settings).provider == LOG_PROVIDER
+    for delivery in deliveries:  # one call each: the secrets differ per delivery
+        yield [delivery], [_message_target(settings, delivery)], words_of(settings, delivery, simulated), context
+
+
+def words_of(settings: Settings, delivery: Delivery, simulated: bool) -> dict[str, str]:
+    """A message delivery's words as they go out: its secrets filled in, or hidden for the `log` provider."""
+    message: Message = delivery.message
+    if simulated:
+        return hidden(message.fields)
+    return fill(message.fields, secrets_for(settings.secret_key, message.binding, delivery.id, delivery.link_nonce))
+
+
+def _message_target(settings: Settings, delivery: Delivery) -> Target:
+    # No unsubscribe link: a message goes to one of our own people, or to an address being confirmed.
+    return Target(delivery.id, delivery.target, None, links.status_callback_url(settings, delivery.id))
+
+
+def _targets(settings: Settings, name: str, deliveries: list[Delivery]) -> list[Target]:
+    """Where each delivery goes, with the per-recipient fields outside the approved text."""
+    details = _target_details(settings, name, [d.target for d in deliveries])
+    return [Target(d.id, d.target, links.unsubscribe_url(settings, d.id, d.link_nonce),
+                   links.status_callback_url(settings, d.id),
+                   details.get(d.target, {})) for d in deliveries]
+
+
+def _target_details(settings: Settings, name: str, addresses: list[str]) -> dict[str, dict]:
+    """{address: {field: value}} of the subscriber fields the channel asks for (e.g. a signing secret)."""
+    ch = channels.channel(name)
+    if ch.lookup_details:
+        return ch.lookup_details(settings, addresses)
+    if not ch.target_details:
+        return {}
+    address = getattr(Subscriber, ch.address)
+    with transaction(settings.database_url) as s:
+        rows = s.execute(select(address, *(getattr(Subscriber, f) for f in ch.target_details))
+                         .where(address.in_(addresses))).all()
+    return {row[0]: dict(zip(ch.target_details, row[1:], strict=True)) for row in rows}
+
+
+def _tampering(settings: Settings, statement: Statement, rendition: Rendition) -> str | None:
+    """Why the stored words are not the approved words, or None if they are. Only sealed
+    approvals count: hashes recomputed in the database carry no valid seal."""
+    hash_now, approved = stored_content_hash(statement), approved_hashes(statement, settings.secret_key)
+    if hash_now not in approved or sha256_of(rendition.fields) != rendition.content_hash:
+        return (f"stored {rendition.channel} rendition no longer matches the approval: content hashes to "
+                f"{hash_now[:12]}, sealed approvals cover {', '.join(h[:12] for h in approved) or 'nothing'}; refused")
+    return None
+
+
+def _context(settings: Settings, statement: Statement, name: str) -> SendContext:
+    threads = channels.channel(name).threads_updates
+    return SendContext(statement_id=statement.id, incident_id=statement.incident_id, version=statement.version,
+                       reply_to=_previous_post(settings, statement, name) if threads else None,
+                       content_hash=statement.content_hash)
+
+
+def _previous_post(settings: Settings, statement: Statement, name: str) -> str | None:
+    """Later updates of one incident are posted as replies to the previous post: a thread.
+    Only a post the provider really made counts (the log provider's ids are not posts)."""
+    with transaction(settings.database_url) as s:
+        return s.scalar(
+            select(Delivery.provider_message_id).join(Statement, Statement.id == Delivery.statement_id)
+            .where(Statement.incident_id == statement.incident_id, Statement.version < statement.version,
+                   Delivery.channel == name, Delivery.status == DeliveryStatus.SENT, Delivery.provider != LOG_PROVIDER)
+            .order_by(Statement.version.desc()).limit(1))
