@@ -46,7 +46,8 @@ def test_backoff_never_undercuts_the_providers_retry_after():
 
 
 def test_permanent_error_fails_at_once_with_the_providers_code():
-    outcome = failure_outcome(SETTINGS, delivery(1), TransportError("not a valid phone number", permanent=True, code="21211"))
+    outcome = failure_outcome(SETTINGS, delivery(1),
+                              TransportError("not a valid phone number", permanent=True, code="21211"))
     assert (outcome.status, outcome.error_code, outcome.next_attempt_at) == ("failed", "21211", None)
 
 
