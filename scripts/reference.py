@@ -138,7 +138,9 @@ def api_reference() -> str:
                                                             "(`broadcaster.web.app.create_app`)").rstrip(), "",
              markdown(doc["info"].get("description", "")), "",
              "A running `broadcaster serve` serves the same document at `/openapi.json` and an interactive "
-             "page at `/docs`. Each example below reads the token from `$TOKEN`.", "",
+             "page at `/docs`. Each example below reads the token from `$TOKEN`. Answers are JSON objects whose "
+             "fields the OpenAPI document does not describe yet (the routes return plain dicts), so no example "
+             "answer is shown: try one on `/docs`.", "",
              "Errors are RFC 9457 problem details (`application/problem+json`) in the CLI's words: `401` no or "
              "revoked credentials, `403` a role or rule refuses (`detail` says which), `404`, `409` an illegal "
              "transition, `422` bad input (`field` names it; `errors` lists each) or a broken channel limit "
