@@ -153,11 +153,15 @@ def statement_list(incident: Annotated[Optional[int], typer.Option()] = None, as
 
 
 @app.command(context_settings=ID_ARGUMENT)
-def preview(statement_id: int, as_json: AsJson = False) -> None:
+def preview(statement_id: int, as_json: AsJson = False,
+            only_hash: Annotated[bool, typer.Option("--hash", help="Print only the content hash (12 characters), "
+                                                    "for `approve --hash`.")] = False) -> None:
     """Every channel side by side, with each limit and how close it is."""
     result = statements.preview(get_settings(), statement_id)
     if as_json:
         return print_json(result)
+    if only_hash:  # e.g. HASH=$(broadcaster preview 1 --hash): approve the words you read, by their hash
+        return out.print(result["content_hash"][:12], highlight=False)
     print_preview(out, result)
 
 

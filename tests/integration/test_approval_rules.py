@@ -332,7 +332,8 @@ def test_published_deliveries_each_carry_a_random_link_nonce(world):
 
 
 def test_the_readme_role_may_insert_and_select_the_evidence_but_not_change_it(world, backend):
-    """The GRANTs of the README's "A database role for the app", run as written."""
+    """The GRANTs of the documentation's "A database role for the app" (docs/operations/security.md),
+    run as written."""
     import re
     import uuid
     from pathlib import Path
@@ -341,8 +342,8 @@ def test_the_readme_role_may_insert_and_select_the_evidence_but_not_change_it(wo
 
     if backend != "postgresql":
         pytest.skip("roles are PostgreSQL's")
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    sql = re.search(r"### A database role for the app.*?```sql\n(.*?)```", readme, re.S).group(1)
+    page = (Path(__file__).parents[2] / "docs" / "operations" / "security.md").read_text()
+    sql = re.search(r"## A database role for the app.*?```sql\n(.*?)```", page, re.S).group(1)
     role, url = f"app_{uuid.uuid4().hex[:8]}", make_url(world.database_url)
     sql = sql.replace("broadcaster_app", role).replace("DATABASE broadcaster", f'DATABASE "{url.database}"')
     approved(world, incident(world))

@@ -88,6 +88,7 @@ def test_walkthrough_from_the_readme(run, tmp_path):
     assert "sms" in run("preview", "1").stdout
 
     assert f"content hash {preview['content_hash'][:12]}" in run("submit", "1", "--as", "alice").stdout
+    assert run("preview", "1", "--hash").stdout == preview["content_hash"][:12] + "\n"
     run("approve", "1", "--as", "bob", "--hash", preview["content_hash"][:12], "--comment", "go")
     assert "4 live deliveries; fanning out to email, sms, webhook" in run("publish", "1", "--as", "alice").stdout
 
