@@ -4,14 +4,17 @@ Values come from the environment (prefix ``BROADCASTER_``) or a ``.env`` file.
 Nothing else in the code base reads ``os.environ``.
 """
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .domain.errors import InvalidInput
+from .domain.locales import normalise_tag
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,9 +36,13 @@ class Settings(BaseSettings):
     support_url: str = Field("https://help.example.com", description="The help link in messages.")
     ivr_support_hint: str = Field("our website or our help centre", description=(
         "Where the phone message sends callers for more."))
+    ivr_support_hints: dict[str, str] = Field(default_factory=dict, description=(
+        "Where the phone line sends callers, said in each further language, e.g. "
+        "{\"es\": \"nuestro sitio web\"}; a language not listed says BROADCASTER_IVR_SUPPORT_HINT."))
     timezone: str = Field("UTC", description=(
         "IANA zone every channel shows times in (`America/New_York`), with that instant's abbreviation "
-        "(EST/EDT) and the day when it is not today (\"tomorrow 00:30 EST\", \"Wed 25 Nov 13:25 EST\")."))
+        "(EST/EDT) and the day when it is not today (\"tomorrow at 00:30 EST\", \"Wed, Nov 25, 13:25 EST\"), "
+        "in the reader's language."))
 
     # Approval policy: how many distinct approvers each impact needs.
     approvals_default: int = Field(1, description="Approvers a statement needs, unless its impact says otherwise.")
@@ -152,8 +159,17 @@ class Settings(BaseSettings):
         "Also write the public surfaces here as static files (a CDN's origin), each time one switches."))
     public_cache_seconds: int = Field(5, ge=0, description=(
         "How long public documents are served from memory, and their `max-age`."))
-    ivr_voice: str = Field("Polly.Joanna", description="The IVR's TwiML `<Say voice>`.")
-    ivr_language: str = Field("en-US", description="The IVR's TwiML `<Say language>` and `<Gather language>`.")
+    ivr_voice: str = Field("Polly.Joanna", description="The IVR's TwiML `<Say voice>` (in the default language).")
+    ivr_language: str = Field("en-US", description=(
+        "The IVR's TwiML `<Say language>` and `<Gather language>` (of the default language)."))
+    ivr_voices: dict[str, str] = Field(default_factory=dict, description=(
+        "TwiML `<Say voice>` for each further language, e.g. {\"es\": \"Polly.Lupe\"}; unset: a Polly voice "
+        "that speaks it (render/languages.py SPEECH)."))
+    ivr_languages: dict[str, str] = Field(default_factory=dict, description=(
+        "TwiML language code for each further language, e.g. {\"es\": \"es-MX\"}; unset: es-US, fr-FR, ..."))
+    banner_resolved_minutes: float = Field(default=30.0, ge=0, le=24 * 60, description=(
+        "How long banner.json and banner.js keep showing a resolved incident's resolution (or a completed "
+        "maintenance) before the banner clears, so a visitor who saw the outage sees that it is over."))
     ivr_greeting: str | None = Field(None, description=(
         "What callers hear when nothing is live; unset: `templates/_web/ivr/greeting.txt`."))
     ivr_forward_number: str | None = Field(None, description=(
@@ -202,6 +218,16 @@ class Settings(BaseSettings):
     ivr_callback_calls: bool = Field(False, description=(
         "On resolve, also call back (Twilio Calls API) every caller who pressed 1, besides texting them."))
 
+    # Languages. Statements are written in the default language and may carry translations into the
+    # others (approved together, one content hash); each needs a catalog under templates/locale/.
+    default_locale: str = Field(default="en", description=(
+        "The language statements are written in, and what every reader gets whose language is not offered."))
+    locales: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
+        "The installation's further languages, e.g. es,ja: a statement may be translated into each, customers "
+        "reading or hearing that language get the translation."))
+    required_locales: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
+        "Of those languages, the ones every statement must be translated into before it can be submitted."))
+
     # The web app: dashboard sessions, login rate limits, approval from a phone.
     session_hours: float = Field(12.0, gt=0, description="How long a dashboard login lasts.")
     login_rate_per_account: str = Field("5/minute", description="Login attempts per account, right or wrong.")
@@ -223,6 +249,34 @@ class Settings(BaseSettings):
             raise InvalidInput(f"BROADCASTER_TIMEZONE: {value!r} is not an IANA time zone; use a name such as "
                                "'America/New_York', 'Europe/London' or 'UTC'") from None
         return value
+
+    @field_validator("locales", "required_locales", mode="before")
+    @classmethod
+    def _tag_list(cls, value):
+        # "es,ja" as well as JSON's ["es", "ja"]: what people type in an environment variable.
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+            except ValueError:
+                raise InvalidInput(f"{value!r}: give languages as es,ja or as JSON [\"es\", \"ja\"]") from None
+        return [part for part in value if str(part).strip()]
+
+    @model_validator(mode="after")
+    def _known_languages(self) -> "Settings":
+        self.default_locale = normalise_tag(self.default_locale, "BROADCASTER_DEFAULT_LOCALE")
+        self.locales = list(dict.fromkeys(normalise_tag(tag, "BROADCASTER_LOCALES") for tag in self.locales
+                                          if normalise_tag(tag, "BROADCASTER_LOCALES") != self.default_locale))
+        self.required_locales = [normalise_tag(tag, "BROADCASTER_REQUIRED_LOCALES") for tag in self.required_locales]
+        extra = [tag for tag in self.required_locales if tag not in self.locales]
+        if extra:
+            raise InvalidInput(f"BROADCASTER_REQUIRED_LOCALES: {', '.join(extra)} not in BROADCASTER_LOCALES "
+                               f"({', '.join(self.locales) or 'none'}); a required language must be offered")
+        return self
+
+    @property
+    def all_locales(self) -> list[str]:
+        """The default language first, then the others."""
+        return [self.default_locale, *self.locales]
 
     @model_validator(mode="after")
     def _secret_from_file(self) -> "Settings":

@@ -18,20 +18,12 @@ def channel_panel(name: str, channel: dict) -> Panel:
         body.append(f"{field}\n", style="dim")
         body.append(f"{value}\n\n")
     for lim in channel["limits"]:
-        usage = lim["measured"] / lim["limit"] if lim["limit"] else 0
-        style = "green" if lim["ok"] else "bold red"
-        body.append(f"{lim['name']}: {_n(lim['measured'])}/{_n(lim['limit'])} {lim['unit']} ({usage:.0%})", style)
-        if not lim["ok"]:
-            body.append(f" over by {_n(lim['excess'])}", style)
+        body.append(lim["summary"], "green" if lim["ok"] else "bold red")
         if lim["detail"]:
             body.append(f"\n  {lim['detail']}", style="dim")
         body.append("\n")
     mark, colour = ("✓", "green") if channel["ok"] else ("✗", "red")
     return Panel(body, title=f"{name} {mark}", border_style=colour)
-
-
-def _n(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
 def progress_table(statement_id: int, counts: dict[str, dict[str, int]]) -> Table:

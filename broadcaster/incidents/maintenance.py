@@ -28,7 +28,8 @@ from .statements import StatementInput
 
 logger = logging.getLogger("broadcaster.incidents.maintenance")
 
-# status → (headline, body) defaults: the author may give their own words for each
+# The three statements approved up front. Each says the work's title as its headline; the templates
+# say which phase it is ("Scheduled maintenance: Database upgrade") and when, so no word is doubled.
 PHASES = (MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.COMPLETED)
 
 
@@ -43,8 +44,10 @@ def parse_time(value: str, field: str) -> datetime:
 
 
 def schedule(settings: Settings, actor: Actor, title: str, start: datetime, end: datetime,
-             components: list[str], body: str, impact: str = "none", now: datetime | None = None) -> dict:
-    """Open the maintenance and submit its three statements; returns the incident and their ids."""
+             components: list[str], body: str, impact: str = "none", now: datetime | None = None,
+             translations: dict | None = None) -> dict:
+    """Open the maintenance and submit its three statements; returns the incident and their ids.
+    `translations` ({locale: {"headline": title, "body": ...}}) words all three in other languages."""
     now = now or utcnow()
     check_window(start, end, now)
     if not title.strip():
@@ -62,20 +65,15 @@ def schedule(settings: Settings, actor: Actor, title: str, start: datetime, end:
                    {"title": incident.title, "start": start.isoformat(), "end": end.isoformat()})
         incident_id = incident.id
     ids = []
-    for phase, headline in zip(PHASES, _headlines(title.strip()), strict=True):
+    for phase in PHASES:
         draft = statements.draft(settings, actor, incident_id, StatementInput(
-            status=phase.value, impact=impact, components=components, headline=headline, body=body,
-            next_update="none"), now=now)
+            status=phase.value, impact=impact, components=components, headline=title.strip(), body=body,
+            next_update="none", translations=translations), now=now)
         statements.submit(settings, actor, draft["id"])
         ids.append(draft["id"])
     with unit_of_work(settings) as s:
         return {**incident_view(s.get(Incident, incident_id)), "statements": dict(zip(
             (p.value for p in PHASES), ids, strict=True))}
-
-
-def _headlines(title: str) -> tuple[str, str, str]:
-    return (f"Scheduled maintenance: {title}", f"Maintenance in progress: {title}",
-            f"Maintenance completed: {title}")
 
 
 def publish_due(settings: Settings, now: datetime | None = None, dispatch=None) -> list[int]:

@@ -9,10 +9,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 
-from .. import channels
 from ..approvals.decisions import approvals_needed, withdraw_requests
 from ..config import Settings
 from ..domain.approval import Actor
@@ -23,11 +22,14 @@ from ..domain.incident import TITLE_MAX_CHARS, Impact, IncidentStatus, choose_ne
 from ..domain.lifecycle import Action, State, edit_makes_new_version, next_state
 from ..domain.maintenance_window import KIND as MAINTENANCE
 from ..domain.maintenance_window import MaintenanceStatus
-from ..render import LimitCheck, render_statement
-from ..store.content import hashed_fields, stored_renditions
+from ..domain.notices import RESOLUTION_MAX_CHARS, check_resolution
+from ..render import LimitCheck
+from ..store.content import hashed_fields, stored_renditions, stored_translations
 from ..store.models import Incident, Rendition, Statement, StatementEditor, User, utcnow
 from ..store.row_views import incident_view, statement_view
 from ..usecase import acting, get, label, log_action, next_version, unit_of_work
+from . import translations as languages
+from .translations import MOST_TRANSLATIONS, TranslationInput
 
 
 class StatementInput(BaseModel):
@@ -45,6 +47,13 @@ class StatementInput(BaseModel):
     next_update: str | None = None
     # {component: state}; the states not given are derived (domain/components.py)
     component_states: dict[str, str] | None = None
+    # What a resolved incident says first: its own line, e.g. "Logins work normally again."
+    resolution: str | None = Field(default=None, max_length=RESOLUTION_MAX_CHARS)
+    # Disaster mode: every channel says the contact centre cannot take calls, and where to go instead.
+    contact_centre_closed: bool | None = None
+    # {locale: {headline, body, workaround, resolution}} in the installation's other languages; a
+    # language given as null is removed; the fields not given are kept from the version before.
+    translations: dict[str, TranslationInput | None] | None = Field(default=None, max_length=MOST_TRANSLATIONS)
 
     @field_validator("next_update", mode="before")
     @classmethod
@@ -94,7 +103,7 @@ def draft(settings: Settings, actor: Actor, incident_id: int, given: StatementIn
         incident = get(s, Incident, incident_id)
         latest = incident.statements[-1] if incident.statements else None
         statement = Statement(incident=incident, version=next_version(s, incident.id), state=State.DRAFT.value,
-                              author_id=actor.id, **statement_values(given, incident, latest, now))
+                              author_id=actor.id, **statement_values(settings, given, incident, latest, now))
         s.add(statement)
         s.flush()
         _record_contributors(s, statement, actor, latest)
@@ -111,7 +120,7 @@ def edit(settings: Settings, actor: Actor, statement_id: int, changes: Statement
     now = now or utcnow()
     with acting(settings, actor, "edit", f"statement:{statement_id}") as s:
         old = get(s, Statement, statement_id, lock=True)
-        values = statement_values(changes, old.incident, old, now)
+        values = statement_values(settings, changes, old.incident, old, now)
         if not edit_makes_new_version(State(old.state)):
             for key, value in values.items():
                 setattr(old, key, value)
@@ -169,39 +178,57 @@ def _live_version(incident: Incident) -> dict | None:
 
 
 def preview(settings: Settings, statement_id: int) -> dict:
-    """Every channel's words for this statement, with each limit and how close it is.
-    A draft is rendered now; a submitted statement shows exactly what was stored."""
+    """Every channel's words for this statement in every language, with each limit and how close it
+    is. A draft is rendered now; a submitted statement shows exactly what was stored."""
     with unit_of_work(settings) as s:
         statement = get(s, Statement, statement_id)
         if statement.state == State.DRAFT.value:
-            renditions = render_renditions(settings, statement)
+            own, translated = languages.render_all(settings, statement, utcnow())
         else:
-            renditions = stored_renditions(statement)
-        checks = channels.check_limits(renditions, settings)
-        return {
-            "statement": statement_view(statement),
-            "content_hash": content_hash(hashed_fields(statement), renditions),
-            "channels": {
-                channel: {**fields,
-                          "limits": [c.as_dict() for c in checks if c.channel == channel],
-                          "ok": all(c.ok for c in checks if c.channel == channel)}
-                for channel, fields in renditions.items()
-            },
-        }
+            own, translated = stored_renditions(statement), stored_translations(statement)
+        return {"statement": statement_view(statement), **preview_of(settings, statement, own, translated)}
+
+
+def preview_of(settings: Settings, statement, own: dict, translated: dict) -> dict:
+    """The preview's words, limits, languages and content hash for renditions rendered or stored."""
+    checks = languages.check_all(settings, own, translated)
+    missing = languages.missing_required(settings, statement)
+    per_language = languages.preview_languages(settings, translated, checks, missing, statement.translations or {})
+    return {
+        "content_hash": content_hash_of(statement, own, translated),
+        "language": statement.language,
+        "channels": languages.channel_views(own, [c for c in checks if not c.locale]),
+        "languages": per_language,
+        "ok": all(c.ok for c in checks) and all(lang["ok"] for lang in per_language.values()),
+    }
+
+
+def content_hash_of(statement, own: dict, translated: dict) -> str:
+    return content_hash(hashed_fields(statement), own, translated)
 
 
 def submit(settings: Settings, actor: Actor, statement_id: int) -> dict:
     with acting(settings, actor, "submit", f"statement:{statement_id}") as s:
         statement = get(s, Statement, statement_id, lock=True)
         new_state = next_state(State(statement.state), Action.SUBMIT, label(statement))
-        renditions = render_renditions(settings, statement)
-        _refuse_limit_violations(statement, channels.check_limits(renditions, settings))
-        for channel, fields in renditions.items():
-            s.add(Rendition(statement=statement, channel=channel, fields=fields, content_hash=sha256_of(fields)))
-        statement.content_hash = content_hash(hashed_fields(statement), renditions)
+        own, translated = languages.render_all(settings, statement, utcnow())
+        _refuse_limit_violations(statement, languages.check_all(settings, own, translated))
+        missing = languages.missing_required(settings, statement)
+        if missing:
+            raise InvalidInput(f"cannot submit {label(statement)}: no {', '.join(missing)} translation, and this "
+                               "installation requires one (BROADCASTER_REQUIRED_LOCALES)")
+        for locale, renditions in [("", own), *translated.items()]:
+            for channel, fields in renditions.items():
+                s.add(Rendition(statement_id=statement.id, locale=locale, channel=channel, fields=fields,
+                                content_hash=sha256_of(fields)))
+        s.flush()
+        s.expire(statement, ["renditions", "translated_renditions"])
+        statement.content_hash = content_hash_of(statement, own, translated)
         statement.state = new_state.value
         statement.submitted_at = utcnow()
-        log_action(s, actor, "submit", f"statement:{statement.id}", {"content_hash": statement.content_hash})
+        log_action(s, actor, "submit", f"statement:{statement.id}", {"content_hash": statement.content_hash,
+                                                                     **({"languages": sorted(translated)}
+                                                                        if translated else {})})
         return {**statement_view(statement), "approvals_needed": approvals_needed(settings, statement)}
 
 
@@ -237,7 +264,8 @@ def get_statement(settings: Settings, statement_id: int) -> dict:
                                "comment": a.comment, "at": a.created_at.isoformat()} for a in statement.approvals]}
 
 
-def statement_values(given: StatementInput, incident: Incident, base: Statement | None, now: datetime) -> dict:
+def statement_values(settings: Settings, given: StatementInput, incident: Incident, base: Statement | None,
+                     now: datetime) -> dict:
     """The full field set of a version: what was given, else the base version's, else the incident's."""
     def pick(name: str, fallback: Any) -> Any:
         value = getattr(given, name)
@@ -252,11 +280,17 @@ def statement_values(given: StatementInput, incident: Incident, base: Statement 
     impact = parse_choice(Impact, pick("impact", base.impact if base else incident.impact), "impact")
     next_update = choose_next_update(given.next_update, base.next_update_at if base else None, status, now)
     components = list(pick("components", base.components if base else incident.components))
+    resolution = check_resolution(incident.kind, status.value, pick("resolution", base.resolution if base else ""))
+    texts = {"headline": headline, "body": body, "workaround": pick("workaround", base.workaround if base else ""),
+             "resolution": resolution}
     return {
         "status": status.value, "impact": impact.value, "components": components,
         "component_states": component_states(components, given.component_states, impact.value, status.value),
-        "headline": headline, "body": body, "workaround": pick("workaround", base.workaround if base else ""),
-        "next_update_at": next_update,
+        **texts, "next_update_at": next_update,
+        "contact_centre_closed": bool(pick("contact_centre_closed", base.contact_centre_closed if base else False)),
+        "language": base.language if base else settings.default_locale,
+        "translations": languages.merge_translations(settings, given.translations,
+                                                     base.translations if base else None, texts),
     }
 
 
@@ -266,17 +300,6 @@ def statement_values(given: StatementInput, incident: Incident, base: Statement 
 def _statuses_of(incident: Incident) -> type:
     """A maintenance speaks in maintenance statuses (scheduled, in_progress, ...)."""
     return MaintenanceStatus if incident.kind == MAINTENANCE else IncidentStatus
-
-
-def render_renditions(settings: Settings, statement: Statement) -> dict[str, dict[str, str]]:
-    context = {
-        **hashed_fields(statement),
-        "next_update": statement.next_update_at,
-        "company": settings.company_name, "status_url": settings.status_page_url,
-        "support_url": settings.support_url, "ivr_support_hint": settings.ivr_support_hint,
-        "tz": settings.zone, "now": utcnow(),  # for the clock filters: the zone, and what "today" is
-    }
-    return render_statement(settings.templates_dir, context, channels.rendered_names())
 
 
 def _refuse_limit_violations(statement: Statement, checks: list[LimitCheck]) -> None:

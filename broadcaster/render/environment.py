@@ -1,16 +1,22 @@
-"""The one Jinja environment, and rendering a statement through every channel's templates.
+"""The Jinja environment (one per language), and rendering a statement through every channel's templates.
 
 Each registered channel has a folder in ``templates/``; each file in it is one field of that
 channel's rendition (``email/subject.txt`` → ``email["subject"]``). Plain-text
 fields render first, so markup fields can wrap them: ``ivr/twiml.xml`` says
 ``{{ this.script }}``, escaped for XML. Only ``.html`` and ``.xml`` autoescape:
 an SMS must show ``<script>`` as the customer typed it, a web page must not run it.
+A template that renders to nothing adds no field (``sms/followup.txt`` speaks only on a
+resolved incident).
+
+The fixed phrases are gettext messages (``{% trans %}``, ``_()``) from the language's catalog
+(``render/languages.py``); times, spans, durations and lists are formatted in that language by
+the filters below (``domain/clock.py``, CLDR through Babel).
 """
 
 import re
 import sys
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +37,7 @@ from jinja2.runtime import Context
 
 from ..domain import clock as domain_clock
 from ..domain.errors import BroadcasterError
+from .languages import direction, translations
 
 MARKUP_SUFFIXES = (".html", ".xml")
 
@@ -43,10 +50,17 @@ class TemplateProblem(BroadcasterError):
         self.line = line
 
 
-def sentence(value: str) -> str:
+# Where a sentence ends with something other than ".": the full stop of languages written without spaces.
+FULL_STOPS = {"ja": "。", "zh": "。"}
+SENTENCE_ENDS = ".!?。！？"
+
+
+def sentence(value: str, locale: str = "en") -> str:
     """End a phrase with a full stop unless it already ends a sentence."""
     value = value.strip()
-    return value if not value or value[-1] in ".!?" else value + "."
+    if not value or value[-1] in SENTENCE_ENDS:
+        return value
+    return value + FULL_STOPS.get(locale.split("-")[0], ".")
 
 
 def _zone(value: Any) -> tzinfo:
@@ -54,33 +68,87 @@ def _zone(value: Any) -> tzinfo:
     return value if isinstance(value, tzinfo) else ZoneInfo(str(value))
 
 
-def _time_filter(format_time: Callable[[datetime, tzinfo, datetime], str]) -> Callable:
-    """A filter that formats a datetime in the context's zone (``tz``), relative to its ``now``.
-    A context without them is an undefined-variable error naming the one missing."""
+def _resolve(context: Context, *names: str) -> list[Any]:
+    """The context's values; a missing one is an undefined-variable error naming it."""
+    values = [context.resolve(name) for name in names]
+    for name, given in zip(names, values, strict=True):
+        if isinstance(given, Undefined):
+            raise UndefinedError(f"'{name}' is undefined")
+    return values
+
+
+def _time_filter(format_time: Callable[..., str], locale: str) -> Callable:
+    """A filter that formats a datetime in the context's zone (``tz``), relative to its ``now``,
+    in the environment's language."""
     @pass_context
-    def time_filter(context: Context, value: datetime | None) -> str:
+    def time_filter(context: Context, value: datetime | None, dated: bool = False) -> str:
         if not value:
             return ""
-        zone, now = context.resolve("tz"), context.resolve("now")
-        for name, given in (("tz", zone), ("now", now)):
-            if isinstance(given, Undefined):
-                raise UndefinedError(f"'{name}' is undefined")
-        return format_time(value, _zone(zone), now)
+        zone, now = _resolve(context, "tz", "now")
+        return format_time(value, _zone(zone), now, locale, dated=dated)
     return time_filter
 
 
-@lru_cache(maxsize=8)
-def environment(templates_dir: Path) -> Environment:
+def _filters(locale: str) -> dict[str, Callable]:
+    @pass_context
+    def span(context: Context, ends: tuple | None, day: bool = True, utc: bool = False) -> str:
+        """(start, end) → 'Sun, Nov 29, 02:00 – 04:00 EST'; day=False within today: '14:02 – 14:40 EST';
+        utc=True: the same span in UTC, its date only where it differs from the local one ('' when
+        the zone is UTC already: nothing to add)."""
+        if not ends or not ends[0] or not ends[1]:
+            return ""
+        zone, now = _resolve(context, "tz", "now")
+        zone = _zone(zone)
+        if utc:
+            if domain_clock.abbreviation(ends[0], zone) == "UTC" == domain_clock.abbreviation(ends[1], zone):
+                return ""
+            same_days = all(end.astimezone(zone).date() == end.astimezone(UTC).date() for end in ends)
+            return domain_clock.window(ends[0], ends[1], UTC, now, locale, day=not same_days)
+        if not day:  # the times alone only where the day goes without saying: today
+            day = domain_clock.localise(ends[0], zone, now).day != "today"
+        return domain_clock.window(ends[0], ends[1], zone, now, locale, day=day)
+
+    @pass_context
+    def spoken_time(context: Context, value: datetime | None) -> str:
+        return domain_clock.spoken_time(value, _zone(_resolve(context, "tz")[0]), locale) if value else ""
+
+    @pass_context
+    def stamp(context: Context, value: datetime | None) -> str:
+        return domain_clock.stamp(value, _zone(_resolve(context, "tz")[0]), locale) if value else ""
+
+    def duration(span: tuple | timedelta | None) -> str:
+        """(start, end) or a timedelta → '38 minutes', '1 hour and 40 minutes', '2 hours'."""
+        if isinstance(span, timedelta):
+            return domain_clock.duration(span, locale)
+        return domain_clock.duration(span[1] - span[0], locale) if span and span[0] and span[1] else ""
+
+    return {
+        "clock": _time_filter(domain_clock.clock, locale),  # '13:25 EST', 'tomorrow at 13:25 EST'
+        "spoken_clock": _time_filter(domain_clock.spoken_clock, locale),  # 'tomorrow at 1:25 PM EST'
+        "spoken_day": _time_filter(domain_clock.spoken_day, locale),  # 'today', 'Sunday, November 29'
+        "date": _time_filter(domain_clock.date, locale),  # 'Sun, Nov 29'
+        "stamp": stamp,  # 'Nov 23, 2026, 14:05 UTC'
+        "spoken_time": spoken_time, "span": span, "duration": duration,
+        "names": lambda items: domain_clock.names(list(items or ()), locale),  # 'Login, API, and Billing'
+        "sentence": lambda value: sentence(value, locale),
+    }
+
+
+@lru_cache(maxsize=32)
+def environment(templates_dir: Path, locale: str = "en") -> Environment:
+    """The environment that renders in `locale`: its catalog for the fixed phrases, its formats."""
     env = Environment(
         loader=FileSystemLoader(str(templates_dir)),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["clock"] = _time_filter(domain_clock.clock)  # '13:25 EST', 'tomorrow 13:25 EST'
-    env.filters["spoken_clock"] = _time_filter(domain_clock.spoken_clock)  # '1:25 PM EST tomorrow'
-    env.filters["sentence"] = sentence
+    env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are layout, not words
+    env.install_gettext_translations(translations(templates_dir, locale), newstyle=True)
+    env.filters.update(_filters(locale))
+    env.globals.update(locale=locale, direction=direction(locale), timedelta=timedelta)
     return env
 
 
@@ -99,9 +167,9 @@ def _field_templates(templates_dir: Path, folder: str) -> list[str]:
 
 
 def render_statement(templates_dir: Path, context: dict[str, Any],
-                     channels: list[str] | None = None) -> dict[str, dict[str, str]]:
-    """{channel: {field: text}} for the named channels (default: every template folder)."""
-    env = environment(templates_dir)
+                     channels: list[str] | None = None, locale: str = "en") -> dict[str, dict[str, str]]:
+    """{channel: {field: text}} in `locale` for the named channels (default: every template folder)."""
+    env = environment(templates_dir, locale)
     folders = channel_templates(templates_dir)
     missing = [name for name in channels or () if not folders.get(name)]
     if missing:
@@ -110,16 +178,18 @@ def render_statement(templates_dir: Path, context: dict[str, Any],
             for channel in (channels if channels is not None else list(folders))}
 
 
-def render_folder(templates_dir: Path, folder: str, context: dict[str, Any]) -> dict[str, str]:
+def render_folder(templates_dir: Path, folder: str, context: dict[str, Any], locale: str = "en") -> dict[str, str]:
     """{field: text} from every template in one folder (e.g. ``email/signup/message``), rendered as
     a channel's rendition is: plain text first, markup fields can wrap it as ``this``."""
-    return _render_fields(environment(templates_dir), _field_templates(templates_dir, folder), context)
+    return _render_fields(environment(templates_dir, locale), _field_templates(templates_dir, folder), context)
 
 
 def _render_fields(env: Environment, names: list[str], context: dict[str, Any]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for name in names:
-        fields[Path(name).stem] = _render_one(env, name, {**context, "this": dict(fields)})
+        text = _render_one(env, name, {**context, "this": dict(fields)})
+        if text:
+            fields[Path(name).stem] = text
     return fields
 
 
@@ -162,8 +232,8 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
-def say(templates_dir: Path, template: str, message: str, **values: Any) -> str:
+def say(templates_dir: Path, template: str, message: str, locale: str = "en", **values: Any) -> str:
     """One message of a template of messages (``{% macro name(...) %}`` each), on one line: what a
     public page tells its visitor (which field, which limit) is worded there, not in the code."""
-    macro = getattr(environment(templates_dir).get_template(template).module, message)
+    macro = getattr(environment(templates_dir, locale).get_template(template).module, message)
     return " ".join(str(macro(**values)).split())

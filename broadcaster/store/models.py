@@ -10,8 +10,21 @@ said, where, when and by whom.
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    false,
+    text,
+)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from .orm import Base, utcnow
 
@@ -77,6 +90,14 @@ class Statement(Base):
     next_update_at: Mapped[datetime | None]
     # {component: operational | degraded_performance | ... }: approved with the words (None before 0008)
     component_states: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
+    # What a resolved statement says first (its own line, not the outage's headline); "" otherwise.
+    resolution: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The language its own fields are written in (the installation's default when it was drafted),
+    # and {locale: {headline, body, workaround, resolution}} in the installation's other languages.
+    language: Mapped[str] = mapped_column(String(20), default="en", server_default="en")
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON, default=dict)
+    # Disaster mode: the contact centre cannot take calls, and every channel says where to go instead.
+    contact_centre_closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))
     content_hash: Mapped[str | None] = mapped_column(String(64))  # set on submit
@@ -86,8 +107,15 @@ class Statement(Base):
 
     incident: Mapped[Incident] = relationship(back_populates="statements")
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    # The renditions in the statement's own language (locale ''): what every channel sends unless a
+    # recipient's language has a translated rendition (`translated_renditions`, one per locale).
     renditions: Mapped[list["Rendition"]] = relationship(
-        back_populates="statement", order_by="Rendition.channel"
+        back_populates="statement", order_by="Rendition.channel",
+        primaryjoin=lambda: and_(Statement.id == foreign(Rendition.statement_id), Rendition.locale == ""),
+    )
+    translated_renditions: Mapped[list["Rendition"]] = relationship(
+        order_by="(Rendition.locale, Rendition.channel)", viewonly=True,
+        primaryjoin=lambda: and_(Statement.id == foreign(Rendition.statement_id), Rendition.locale != ""),
     )
     approvals: Mapped[list["Approval"]] = relationship(
         back_populates="statement", order_by="Approval.id"
@@ -112,14 +140,17 @@ class StatementEditor(Base):
 
 
 class Rendition(Base):
-    """The exact words one channel will say, stored at submit and sent byte for byte."""
+    """The exact words one channel will say in one language, stored at submit and sent byte for byte."""
 
     __tablename__ = "renditions"
-    __table_args__ = (UniqueConstraint("statement_id", "channel"),)
+    __table_args__ = (Index("uq_renditions_statement_channel_locale", "statement_id", "channel", "locale",
+                            unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
     channel: Mapped[str] = mapped_column(String(30))
+    # "" for the statement's own language (`Statement.language`), else the translation's locale.
+    locale: Mapped[str] = mapped_column(String(20), default="", server_default="")
     fields: Mapped[dict[str, str]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
 
@@ -294,6 +325,8 @@ class CallbackRequest(Base):
     phone: Mapped[str] = mapped_column(String(20))  # E.164, as Twilio reports the caller
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[datetime | None]
+    # The language the caller chose on the phone line (None: the default): the follow-up speaks it.
+    locale: Mapped[str | None] = mapped_column(String(20))
 
 
 

@@ -2,20 +2,26 @@
 the Atom and RSS feeds and the Statuspage v2 JSON.
 
 The web app serves these bytes and the static export writes them, so a CDN serving the export
-says exactly what the app says. Nothing here depends on the clock or the request: the same
-database gives the same bytes.
+says exactly what the app says. Nothing here depends on the request: the same database gives
+the same bytes (the clock only ends a resolved banner, `banner_resolved_minutes` after it went
+up). The banner, the status page and the feeds are made in every language of the installation:
+the default language at the paths below, each other one under its tag (`es/status/index.html`);
+the app picks one by `?lang=` or Accept-Language (web/public/status.py).
 """
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from markupsafe import Markup
 
 from ..config import Settings
 from ..render.environment import environment
+from ..render.languages import language_name
+from ..store.models import utcnow
+from .site_banner import banner_document
 from .snapshot import IncidentView, Shown, Snapshot
-from .statuspage import EPOCH, SURFACE, StatuspageDocuments, iso
+from .statuspage import EPOCH, SURFACE, StatuspageDocuments
 
 JSON = "application/json"
 BANNER_SCRIPT = "_web/banner.js"  # a static file that lives with the templates (it carries wording)
@@ -37,30 +43,49 @@ ROUTES = {"/banner.json": "banner.json", "/banner.js": "banner.js", "/status": S
         "summary.json", "status.json", "components.json", "incidents.json", "incidents/unresolved.json",
         "scheduled-maintenances.json", "scheduled-maintenances/upcoming.json",
         "scheduled-maintenances/active.json")}
+# The documents said in the reader's language (the Statuspage JSON is data: the default language).
+LOCALIZED = ("banner.json", STATUS_PAGE, "feed.atom", "feed.rss")
 
 
-def render_documents(settings: Settings, snapshot: Snapshot) -> dict[str, Document]:
-    """{document path: Document} for everything in ROUTES."""
-    site = Site(settings)
-    statuspage = StatuspageDocuments(snapshot, settings.company_name, site.root, site.describe, site.incident_url)
-    docs = [Document("banner.json", _json(banner(site, snapshot)), JSON),
-            Document("banner.js", banner_script(settings), "text/javascript; charset=utf-8"),
-            Document(STATUS_PAGE, status_page(site, snapshot, statuspage), "text/html; charset=utf-8")]
+def localized_path(path: str, locale: str, settings: Settings) -> str:
+    """Where a document is in `locale`: 'es/status/index.html'; the default language's is the path itself."""
+    return path if locale == settings.default_locale or path not in LOCALIZED else f"{locale}/{path}"
+
+
+def render_documents(settings: Settings, snapshot: Snapshot, now: datetime | None = None) -> dict[str, Document]:
+    """{document path: Document} for everything in ROUTES, and the localized ones in every language."""
+    now = now or utcnow()
+    default = Site(settings, settings.default_locale)
+    statuspage = StatuspageDocuments(snapshot, settings.company_name, default.root, default.describe,
+                                     default.incident_url)
+    docs = [Document("banner.js", banner_script(settings), "text/javascript; charset=utf-8")]
     docs += [Document(f"api/v2/{name}", _json(body), JSON) for name, body in statuspage.documents().items()]
-    docs += feeds(site, snapshot)
+    for locale in settings.all_locales:
+        site = Site(settings, locale)
+        keep = timedelta(minutes=settings.banner_resolved_minutes)
+        docs += [Document(localized_path("banner.json", locale, settings),
+                          _json(banner_document(snapshot, now, keep, locale, site.incident_url)), JSON),
+                 Document(localized_path(STATUS_PAGE, locale, settings), status_page(site, snapshot, statuspage),
+                          "text/html; charset=utf-8")]
+        docs += feeds(site, snapshot)
     return {doc.path: doc for doc in docs}
 
 
 class Site:
-    """The public site's addresses and its customer-facing wording (from templates/_web/)."""
+    """The public site in one language: its addresses and its customer-facing wording (templates/_web/)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, locale: str):
         self.settings = settings
+        self.locale = locale
         self.root = settings.status_page_url.rstrip("/")
-        self.env = environment(settings.templates_dir)
+        self.env = environment(settings.templates_dir, locale)
+
+    def page_url(self, locale: str | None = None) -> str:
+        locale = locale or self.locale
+        return f"{self.root}/status" + ("" if locale == self.settings.default_locale else f"?lang={locale}")
 
     def incident_url(self, incident_id: int) -> str:
-        return f"{self.root}/status#incident-{incident_id}"
+        return f"{self.page_url()}#incident-{incident_id}"
 
     def words(self, name: str, **context) -> str:
         return self.env.get_template(f"_web/{name}").render(company_name=self.settings.company_name,
@@ -69,17 +94,10 @@ class Site:
     def describe(self, indicator: str) -> str:
         return self.words("status_description.txt", indicator=indicator)
 
-
-def banner(site: Site, snapshot: Snapshot) -> dict | None:
-    """The live banner of the most severe unresolved incident, or None when nothing is live."""
-    view = snapshot.most_severe("banner")
-    if view is None:
-        return None
-    live = view.live("banner")
-    return {"incident_id": view.id, "statement_id": live.statement_id, "version": live.version,
-            "text": live.fields.get("text", ""), "severity": live.fields.get("severity", live.impact),
-            "impact": live.impact, "status": live.status, "url": site.incident_url(view.id),
-            "updated_at": iso(live.published_at)}
+    def languages(self) -> list[dict]:
+        """Every language of the page, for hreflang links and the language menu."""
+        return [{"tag": tag, "name": language_name(tag), "url": self.page_url(tag), "current": tag == self.locale}
+                for tag in self.settings.all_locales]
 
 
 def banner_script(settings: Settings) -> bytes:
@@ -93,53 +111,71 @@ def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments)
     maintenances = [{**_incident_context(site, view), "starts": view.scheduled_for, "ends": view.scheduled_until}
                     for view in snapshot.maintenances(SURFACE) if not view.live(SURFACE).resolved]
     template = site.env.get_template("_web/status.html")
+    feed_query = "" if site.locale == site.settings.default_locale else f"?lang={site.locale}"
     html = template.render(maintenances=maintenances,
-        company_name=site.settings.company_name, zone=site.settings.zone,
-        indicator=statuspage.status["indicator"], description=statuspage.status["description"],
-        components=statuspage.components(), active=active, history=history,
-        updated_at=snapshot.switched_at, feed_url="/feed.atom", rss_url="/feed.rss",
-        subscribe_url=f"{site.root}/subscribe")
+        company_name=site.settings.company_name, tz=site.settings.zone, now=snapshot.switched_at or EPOCH,
+        indicator=statuspage.status["indicator"], description=site.describe(statuspage.status["indicator"]),
+        components=component_tree(statuspage.components()), active=active, history=history,
+        updated_at=snapshot.switched_at, feed_url=f"/feed.atom{feed_query}", rss_url=f"/feed.rss{feed_query}",
+        subscribe_url=f"{site.root}/subscribe", languages=site.languages())
     return html.encode("utf-8")
+
+
+def component_tree(components: list[dict]) -> list[dict]:
+    """The components in order, each group once with its members (`children`) under it."""
+    by_id = {c["id"]: c for c in components}
+    tree = []
+    for component in components:
+        if component.get("group"):
+            tree.append({**component, "children": [by_id[i] for i in component["components"] if i in by_id]})
+        elif not component.get("group_id"):
+            tree.append({**component, "children": []})
+    return tree
 
 
 def _incident_context(site: Site, view: IncidentView) -> dict:
     live = view.live(SURFACE)
     return {"id": view.id, "title": view.title, "impact": live.impact, "status": live.status,
-            "url": site.incident_url(view.id), "updates": [_update_context(u) for u in view.history(SURFACE)]}
+            "url": site.incident_url(view.id),
+            "updates": [_update_context(site, u) for u in view.history(SURFACE)]}
 
 
-def _update_context(update: Shown) -> dict:
+def _update_context(site: Site, update: Shown) -> dict:
     # The stored status_page body was escaped by its own (autoescaped) template when it was
     # rendered and approved; Markup says so, so it is shown byte for byte, not escaped twice.
+    fields, language = update.fields_in(site.locale)
     return {"version": update.version, "status": update.status, "at": update.published_at,
-            "body": Markup(update.fields.get("body", ""))}
+            "body": Markup(fields.get("body", "")), "lang": None if language == site.locale else language}
 
 
 def feeds(site: Site, snapshot: Snapshot) -> list[Document]:
     """Atom and RSS: one entry per update the status page has shown, newest first."""
     from feedgen.feed import FeedGenerator
 
+    query = "" if site.locale == site.settings.default_locale else f"?lang={site.locale}"
     feed = FeedGenerator()
-    feed.id(f"{site.root}/feed.atom")
+    feed.id(f"{site.root}/feed.atom{query}")
     feed.title(site.words("feed_title.txt"))
     feed.subtitle(site.words("feed_subtitle.txt"))
     feed.author({"name": site.settings.company_name})
-    feed.link(href=f"{site.root}/status", rel="alternate")
-    feed.link(href=f"{site.root}/feed.atom", rel="self")
-    feed.language("en")
+    feed.link(href=site.page_url(), rel="alternate")
+    feed.link(href=f"{site.root}/feed.atom{query}", rel="self")
+    feed.language(site.locale)
     feed.updated(snapshot.switched_at or EPOCH)  # not "now": the same database gives the same bytes
     for view, update in _updates_newest_first(snapshot):
         entry = feed.add_entry(order="append")
         entry.id(f"{site.incident_url(view.id)}-v{update.version}")
         entry.guid(f"{site.incident_url(view.id)}-v{update.version}", permalink=False)
-        entry.title(update.headline)
+        entry.title(update.title_in(site.locale))
         entry.link(href=site.incident_url(view.id))
         entry.category(term=update.status)
-        entry.content(update.fields.get("body", ""), type="html")
+        entry.content(update.fields_in(site.locale)[0].get("body", ""), type="html")
         entry.published(update.published_at)
         entry.updated(update.published_at)
-    return [Document("feed.atom", feed.atom_str(pretty=True), "application/atom+xml"),
-            Document("feed.rss", feed.rss_str(pretty=True), "application/rss+xml")]
+    return [Document(localized_path("feed.atom", site.locale, site.settings), feed.atom_str(pretty=True),
+                     "application/atom+xml"),
+            Document(localized_path("feed.rss", site.locale, site.settings), feed.rss_str(pretty=True),
+                     "application/rss+xml")]
 
 
 def _updates_newest_first(snapshot: Snapshot) -> list[tuple[IncidentView, Shown]]:

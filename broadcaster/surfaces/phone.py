@@ -1,8 +1,9 @@
 """What the phone line says and what callers and texters ask of it.
 
-- The IVR says the live `ivr` rendition of the most severe unresolved incident, exactly as stored
-  and approved; a caller may ask to be called back when that incident is fixed (once per number
-  and incident).
+- The IVR says the live `ivr` rendition of the most severe unresolved incident (else of a
+  maintenance in progress), exactly as stored and approved, in the language the caller chose when
+  it has a translation; a caller may ask to hear back when that incident is fixed (once per number
+  and incident), and the language they chose is kept for that follow-up.
 - Inbound SMS keywords (the carriers' and Twilio's standard set) opt a subscriber out or back in.
 """
 
@@ -28,28 +29,40 @@ class LiveMessage:
     incident_id: int
     version: int
     script: str  # the stored rendition's text, said verbatim
+    language: str = "en"  # the language of `script` (the caller's, or the statement's own)
+    maintenance: bool = False  # planned work: no call-back to offer
 
 
-def live_message(snapshot: Snapshot) -> LiveMessage | None:
-    """The IVR message of the most severe unresolved incident, or None when nothing is live."""
+def live_message(snapshot: Snapshot, locale: str = "en") -> LiveMessage | None:
+    """The IVR message of the most severe unresolved incident, else of a maintenance in progress,
+    in `locale` where it is translated; None when nothing is live."""
     view = snapshot.most_severe(SURFACE)
+    if view is None:
+        active = snapshot.active_maintenances(SURFACE)
+        view = active[0] if active else None
     if view is None:
         return None
     live = view.live(SURFACE)
-    return LiveMessage(view.id, live.version, live.fields.get("script", ""))
+    fields, language = live.fields_in(locale)
+    return LiveMessage(view.id, live.version, fields.get("script", ""), language, view.is_maintenance)
 
 
-def resolved_script(settings: Settings, statement_id: int) -> str | None:
-    """The stored IVR script of a published (or since superseded) resolved statement, else None."""
+def resolved_script(settings: Settings, statement_id: int, locale: str | None = None) -> tuple[str, str] | None:
+    """What we say when we call back a caller about a published (or since superseded) resolved
+    statement: its stored IVR call-back words (the script, for statements stored before they
+    existed), in the caller's language where translated; None if it is no such statement."""
     from ..domain.incident import IncidentStatus
     from ..store.models import Rendition, Statement
 
     with transaction(settings.database_url) as s:
-        fields = s.scalar(select(Rendition.fields).join(Statement, Statement.id == Rendition.statement_id)
-                          .where(Statement.id == statement_id, Rendition.channel == SURFACE,
-                                 Statement.status == IncidentStatus.RESOLVED.value,
-                                 Statement.state.in_(("published", "superseded"))))
-    return fields.get("script") if fields else None
+        stored = dict(s.execute(select(Rendition.locale, Rendition.fields)
+                                .join(Statement, Statement.id == Rendition.statement_id)
+                                .where(Statement.id == statement_id, Rendition.channel == SURFACE,
+                                       Statement.status == IncidentStatus.RESOLVED.value,
+                                       Statement.state.in_(("published", "superseded")))).all())
+    language = locale if locale in stored else None
+    fields = stored.get(language or "")
+    return ((fields.get("callback") or fields.get("script")), language or settings.default_locale) if fields else None
 
 
 def callable_number(raw: str | None) -> str | None:
@@ -63,10 +76,11 @@ def callable_number(raw: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def request_callback(settings: Settings, incident_id: int, raw_number: str | None) -> str:
-    """Record that this caller wants a call back when the incident is fixed. Returns "recorded",
-    "already" (this number asked before for this incident), "number" (no number we can call) or
-    "resolved" (no such incident, or it is over)."""
+def request_callback(settings: Settings, incident_id: int, raw_number: str | None, locale: str | None = None) -> str:
+    """Record that this caller wants to hear back when the incident is fixed (in `locale`, the
+    language they chose; None: the default). Returns "recorded",
+    "already" (this number asked before for this incident), "number" (no number we can call),
+    "resolved" (no such incident, or it is over) or "maintenance" (planned work: nothing to wait for)."""
     phone = callable_number(raw_number)
     if phone is None:
         return "number"
@@ -75,10 +89,13 @@ def request_callback(settings: Settings, incident_id: int, raw_number: str | Non
             incident = s.get(Incident, incident_id)
             if incident is None or incident.resolved_at is not None:
                 return "resolved"
+            if incident.kind == "maintenance":  # planned work is never "resolved": nothing would follow up
+                return "maintenance"
             if s.scalar(select(CallbackRequest.id).where(CallbackRequest.incident_id == incident_id,
                                                          CallbackRequest.phone == phone)) is not None:
                 return "already"
-            s.add(CallbackRequest(incident_id=incident_id, phone=phone, created_at=utcnow()))
+            s.add(CallbackRequest(incident_id=incident_id, phone=phone, created_at=utcnow(),
+                                  locale=None if locale == settings.default_locale else locale))
     except IntegrityError:  # the same caller pressed 1 on two calls at once: the other one won
         return "already"
     return "recorded"

@@ -42,11 +42,26 @@ class Shown:
     published_at: datetime
     fields: Mapping[str, str]  # the stored rendition for this surface, byte for byte
     component_states: Mapping[str, str] = field(default_factory=dict)  # as approved; empty before 0008
+    resolution: str = ""
+    language: str = "en"  # the language of `fields` and of the statement's own words
+    localized: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # {locale: stored rendition}
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # {locale: {headline, ...}}
 
     @property
     def resolved(self) -> bool:
         """Over: a resolved incident, a completed maintenance."""
         return self.status in FINAL_STATUSES
+
+    def fields_in(self, locale: str) -> tuple[Mapping[str, str], str]:
+        """(the stored rendition in `locale`, its language): the translation's, else the statement's own."""
+        if locale in self.localized:
+            return self.localized[locale], locale
+        return self.fields, self.language
+
+    def title_in(self, locale: str) -> str:
+        """What this update says first, in `locale` where translated: the resolution once resolved."""
+        texts = self.texts.get(locale) or {"headline": self.headline, "resolution": self.resolution}
+        return (texts.get("resolution") or texts["headline"]) if self.status == "resolved" else texts["headline"]
 
 
 @dataclass(frozen=True)
@@ -140,7 +155,7 @@ def take_snapshot(settings, now: datetime | None = None) -> Snapshot:
     with transaction(settings.database_url) as s:
         marker = _switch_marker(s)  # first: a switch while we read makes the next check read again
         rows = s.execute(
-            select(Delivery.channel, Delivery.updated_at, Statement, Rendition.fields, Incident)
+            select(Delivery.channel, Delivery.updated_at, Statement, Rendition.locale, Rendition.fields, Incident)
             .join(Statement, Statement.id == Delivery.statement_id)
             .join(Rendition, (Rendition.statement_id == Statement.id) & (Rendition.channel == Delivery.channel))
             .join(Incident, Incident.id == Statement.incident_id)
@@ -156,13 +171,17 @@ def take_snapshot(settings, now: datetime | None = None) -> Snapshot:
 
 def _assemble(rows, marker: tuple, components: tuple[ComponentInfo, ...] = ()) -> Snapshot:
     incidents: dict[int, Incident] = {}
-    shown: dict[int, dict[str, dict[int, Shown]]] = {}
+    found: dict[int, dict[str, dict[int, tuple[Statement, dict]]]] = {}  # its renditions by locale
     switched_at = None
-    for channel, updated_at, statement, fields, incident in rows:
+    for channel, updated_at, statement, locale, fields, incident in rows:
         incidents[incident.id] = incident
-        versions = shown.setdefault(incident.id, {}).setdefault(channel, {})
-        versions[statement.version] = _shown(statement, fields)
+        versions = found.setdefault(incident.id, {}).setdefault(channel, {})
+        versions.setdefault(statement.version, (statement, {}))[1][locale] = fields
         switched_at = updated_at if switched_at is None else max(switched_at, updated_at)
+    shown = {incident_id: {channel: {version: _shown(statement, by_locale)
+                                     for version, (statement, by_locale) in versions.items()}
+                           for channel, versions in channels.items()}
+             for incident_id, channels in found.items()}
     views = [IncidentView(id=i.id, title=i.title, created_at=i.created_at,
                           shown={channel: tuple(v for _, v in sorted(versions.items(), reverse=True))
                                  for channel, versions in shown[i.id].items()},
@@ -172,8 +191,12 @@ def _assemble(rows, marker: tuple, components: tuple[ComponentInfo, ...] = ()) -
     return Snapshot(incidents=tuple(views), switched_at=switched_at, marker=marker, components=components)
 
 
-def _shown(statement: Statement, fields: Mapping[str, str]) -> Shown:
+def _shown(statement: Statement, by_locale: Mapping[str, Mapping[str, str]]) -> Shown:
+    """One version as a surface shows it; `by_locale` is its stored renditions, '' the statement's own."""
     return Shown(statement_id=statement.id, version=statement.version, status=statement.status,
                  impact=statement.impact, components=tuple(statement.components or ()),
                  headline=statement.headline, published_at=statement.published_at or statement.created_at,
-                 fields=dict(fields), component_states=dict(statement.component_states or {}))
+                 fields=dict(by_locale.get("", {})), component_states=dict(statement.component_states or {}),
+                 resolution=statement.resolution or "", language=statement.language or "en",
+                 localized={locale: dict(fields) for locale, fields in by_locale.items() if locale},
+                 texts=dict(statement.translations or {}))

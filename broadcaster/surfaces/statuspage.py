@@ -104,8 +104,11 @@ class StatuspageDocuments:
         }
 
     def maintenance(self, view: IncidentView) -> dict:
-        """A scheduled maintenance in Statuspage's shape: an incident with its window."""
+        """A scheduled maintenance in Statuspage's shape: an incident with its window. It started when
+        its in-progress update went out, never before: until then, when it is planned to start."""
+        began = [u.published_at for u in view.history(SURFACE) if u.status in ACTIVE]
         return {**self.incident(view), "impact": "maintenance",
+                "started_at": iso(min(began) if began else view.scheduled_for),
                 "scheduled_for": iso(view.scheduled_for), "scheduled_until": iso(view.scheduled_until)}
 
     # --- parts ---

@@ -3,13 +3,18 @@
  * Optional attributes: data-refresh="60" (seconds between checks, 0: once),
  * data-dismiss-label="Dismiss" (the close button's accessible name).
  * No dependencies. It never blocks the page, fails silently when the status site is unreachable,
- * and inserts the approved text with textContent only: nothing it fetches is parsed as HTML. */
+ * and inserts the approved text with textContent only: nothing it fetches is parsed as HTML.
+ * It asks for the banner in the browser's language (the status site answers in it when it speaks it,
+ * else in its default language), and shows a resolution only until its `show_until`. */
 (function () {
   "use strict";
   var script = document.currentScript ||
     document.querySelector('script[src$="/banner.js"],script[src="banner.js"]');
   if (!script || !window.fetch) { return; }
-  var source = new URL("banner.json", script.src).href;  // from this script's own origin
+  var source = new URL("banner.json", script.src);  // from this script's own origin
+  var languages = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+  if (languages[0]) { source.searchParams.set("lang", String(languages[0]).slice(0, 35)); }
+  source = source.href;
   var refresh = parseInt(script.getAttribute("data-refresh") || "60", 10);
   var dismissLabel = script.getAttribute("data-dismiss-label") || "Dismiss";
   var KEY = "broadcaster-banner-dismissed";
@@ -32,11 +37,16 @@
     element = null;
   }
 
+  function expired(banner) {
+    return banner.show_until && Date.parse(banner.show_until) <= Date.now();  // a resolution's time is up
+  }
+
   function build(banner) {
-    var colours = COLOURS[banner.impact] || COLOURS.major;
+    var colours = COLOURS[banner.severity] || COLOURS[banner.impact] || COLOURS.major;
     var box = document.createElement("div");
     box.id = "broadcaster-banner";
-    box.setAttribute("role", banner.impact === "critical" ? "alert" : "status");
+    box.setAttribute("role", banner.severity === "critical" ? "alert" : "status");
+    if (banner.language) { box.setAttribute("lang", banner.language); }
     box.style.cssText = "display:flex;align-items:flex-start;gap:.75em;padding:.75em 1em;margin:0;" +
       "font:15px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;border-bottom:1px solid rgba(0,0,0,.15);" +
       "background:" + colours[0] + ";color:" + colours[1] + ";position:relative;z-index:2147483000;";
@@ -60,7 +70,8 @@
   }
 
   function show(banner) {
-    if (!banner || banner.status === "resolved" || remembered() === identity(banner)) { hide(); return; }
+    if (!banner || expired(banner) || remembered() === identity(banner)) { hide(); return; }
+    if (banner.show_until) { setTimeout(function () { if (expired(banner)) { hide(); } }, Math.max(0, Date.parse(banner.show_until) - Date.now()) + 1000); }
     if (element && element.getAttribute("data-incident") === String(banner.incident_id) &&
         element.getAttribute("data-version") === String(banner.version)) { return; }  // already shown
     var box = build(banner);

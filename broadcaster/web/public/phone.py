@@ -4,6 +4,12 @@ Every request must carry a valid X-Twilio-Signature (checked against BROADCASTER
 path, as for the status callbacks): anyone else gets 403 and changes nothing. What the caller
 hears about the incident is the stored, approved IVR script, verbatim; the menu and the answers
 around it are worded in templates/_web/ivr/ and templates/_web/sms/.
+
+With more than one language, a call starts with a short language menu, each line in its own
+language ("Para español, oprima 2"); pressing nothing goes on in the default language. The
+choice travels in the URL (`lang`): the message, the menu and the answers are said in it with
+TwiML's `language`, and a call-back request keeps it for the follow-up. The menu promises
+exactly what the configuration does for a caller who presses 1: a text, or a call and a text.
 """
 
 from urllib.parse import urlencode
@@ -15,12 +21,14 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ...approvals import by_phone
+from ...audience.followup import follow_up_channels
 from ...config import Settings
 from ...delivery import receipts
 from ...delivery.records import opt_out
 from ...domain.errors import NotAllowed
 from ...holding import emailed_links, holding_statements
 from ...render.environment import environment
+from ...render.languages import ivr_speech
 from ...surfaces import phone
 from ..common import settings_of, signed_url
 from ..webhooks import TWILIO_SIGNATURE, refused_unsigned
@@ -39,9 +47,11 @@ async def _signed_form(request: Request) -> dict[str, str]:
     return {key: str(value) for key, value in form.items()}
 
 
-def _words(settings: Settings, name: str, **context) -> str:
-    template = environment(settings.templates_dir).get_template(f"_web/{name}")
-    return template.render(company_name=settings.company_name, ivr_support_hint=settings.ivr_support_hint,
+def _words(settings: Settings, name: str, locale: str | None = None, **context) -> str:
+    locale = locale or settings.default_locale
+    template = environment(settings.templates_dir, locale).get_template(f"_web/{name}")
+    hint = settings.ivr_support_hints.get(locale, settings.ivr_support_hint)
+    return template.render(company_name=settings.company_name, ivr_support_hint=hint,
                            status_url=settings.status_page_url, **context).strip()
 
 
@@ -49,80 +59,131 @@ def _twiml(response) -> Response:
     return Response(str(response), media_type=TWIML)
 
 
-def _say(settings: Settings, parent, text: str) -> None:
-    parent.say(text, voice=settings.ivr_voice, language=settings.ivr_language)
+def _say(settings: Settings, parent, text: str, locale: str | None = None) -> None:
+    language, voice = ivr_speech(settings, locale or settings.default_locale)
+    parent.say(text, voice=voice or None, language=language)
+
+
+def promise(settings: Settings) -> str:
+    """What pressing 1 really gets a caller, as configured: "call" (a call back, and a text), "text" or "none"."""
+    names = {ch.name for ch in follow_up_channels(settings)}
+    return "call" if "call" in names else "text" if "sms" in names else "none"
+
+
+def _chosen(settings: Settings, lang: str) -> str | None:
+    """The caller's language from the URL, if it is one of the installation's (else the default)."""
+    return lang if lang in settings.all_locales else None
 
 
 @router.post("/ivr/voice")
-async def voice(request: Request) -> Response:
-    """An inbound call: the live message, then 1 = call me back when fixed, 2 = hear it again."""
+async def voice(request: Request, lang: str = "") -> Response:
+    """An inbound call: the language menu (with more than one language), the live message, then
+    1 = tell me when it is fixed, 2 = hear it again."""
     try:
         await _signed_form(request)
     except NotAllowed as exc:
         return await refused_unsigned(request, exc)
     settings = settings_of(request)
+    locale = _chosen(settings, lang)
     snapshot = await run_in_threadpool(surface_cache(request).snapshot)
-    return _twiml(live_call(settings, phone.live_message(snapshot)))
+    message = phone.live_message(snapshot, locale or settings.default_locale)
+    return _twiml(live_call(settings, message, locale))
 
 
-def live_call(settings: Settings, message: phone.LiveMessage | None) -> VoiceResponse:
-    response = VoiceResponse()
-    if message is None:
-        if settings.ivr_forward_number:
-            response.dial(settings.ivr_forward_number)
-        else:
-            _say(settings, response, settings.ivr_greeting or _words(settings, "ivr/greeting.txt"))
-        return response
-    _say(settings, response, message.script)  # the approved words, exactly as stored
-    # The incident travels with the menu: a caller who presses 1 asks about what they just heard.
-    gather = Gather(num_digits=1, action="/ivr/gather?" + urlencode({"incident": message.incident_id}),
-                    method="POST", language=settings.ivr_language, timeout=8)
-    _say(settings, gather, _words(settings, "ivr/menu.txt"))
+def language_menu(settings: Settings, response: VoiceResponse) -> None:
+    """'For English, press 1. Para español, oprima 2.': each line in its own language and voice."""
+    gather = Gather(num_digits=1, action="/ivr/language", method="POST", timeout=2)
+    for digit, tag in enumerate(settings.all_locales[:9], start=1):
+        _say(settings, gather, _words(settings, "ivr/language.txt", tag, digit=digit), tag)
     response.append(gather)
-    _say(settings, response, _words(settings, "ivr/goodbye.txt"))  # reached only if nothing was pressed
+
+
+def live_call(settings: Settings, message: phone.LiveMessage | None, locale: str | None = None) -> VoiceResponse:
+    response = VoiceResponse()
+    if message is None and settings.ivr_forward_number:
+        response.dial(settings.ivr_forward_number)
+        return response
+    if locale is None and settings.locales:
+        language_menu(settings, response)  # pressing nothing goes on below, in the default language
+    if message is None:
+        greeting = settings.ivr_greeting if settings.ivr_greeting and not locale else None
+        _say(settings, response, greeting or _words(settings, "ivr/greeting.txt", locale), locale)
+        return response
+    _say(settings, response, message.script, message.language)  # the approved words, exactly as stored
+    # The incident and the language travel with the menu: pressing 1 asks about what they just heard.
+    query = {"incident": message.incident_id, **({"lang": locale} if locale else {})}
+    language, _ = ivr_speech(settings, locale or settings.default_locale)
+    gather = Gather(num_digits=1, action="/ivr/gather?" + urlencode(query), method="POST", language=language,
+                    timeout=8)
+    offer = "none" if message.maintenance else promise(settings)
+    _say(settings, gather, _words(settings, "ivr/menu.txt", locale, promise=offer), locale)
+    response.append(gather)
+    _say(settings, response, _words(settings, "ivr/goodbye.txt", locale), locale)  # reached only if nothing was pressed
     return response
 
 
+@router.post("/ivr/language")
+async def choose_language(request: Request) -> Response:
+    """The caller pressed a key in the language menu: the message again, in that language."""
+    try:
+        form = await _signed_form(request)
+    except NotAllowed as exc:
+        return await refused_unsigned(request, exc)
+    settings = settings_of(request)
+    digit = form.get("Digits", "")
+    tags = settings.all_locales[:9]
+    chosen = tags[int(digit) - 1] if digit.isdigit() and 1 <= int(digit) <= len(tags) else settings.default_locale
+    response = VoiceResponse()
+    response.redirect("/ivr/voice?" + urlencode({"lang": chosen}), method="POST")
+    return _twiml(response)
+
+
 @router.post("/ivr/gather")
-async def gather(request: Request, incident: int = 0) -> Response:
+async def gather(request: Request, incident: int = 0, lang: str = "") -> Response:
     """The caller pressed a key after the message."""
     try:
         form = await _signed_form(request)
     except NotAllowed as exc:
         return await refused_unsigned(request, exc)
     settings = settings_of(request)
+    locale = _chosen(settings, lang)
     response = VoiceResponse()
     digit = form.get("Digits", "")
-    if digit == "1":
+    if digit == "1" and promise(settings) != "none":
         if not incident:  # a menu without the incident (an older TwiML): the one live now
             message = phone.live_message(await run_in_threadpool(surface_cache(request).snapshot))
             incident = message.incident_id if message else 0
-        outcome = await run_in_threadpool(phone.request_callback, settings, incident, form.get("From"))
+        outcome = await run_in_threadpool(phone.request_callback, settings, incident, form.get("From"), locale)
         if outcome in ("recorded", "already"):
-            _say(settings, response, _words(settings, "ivr/callback_recorded.txt"))
-        else:
-            _say(settings, response, _words(settings, "ivr/callback_unavailable.txt", reason=outcome))
-        return _twiml(response)
+            _say(settings, response, _words(settings, "ivr/callback_recorded.txt", locale,
+                                            promise=promise(settings)), locale)
+            return _twiml(response)
+        if outcome != "maintenance":
+            _say(settings, response, _words(settings, "ivr/callback_unavailable.txt", locale, reason=outcome),
+                 locale)
+            return _twiml(response)
     # 2, or any other key: the message again (what they hear now, in case it changed meanwhile)
-    response.redirect("/ivr/voice", method="POST")
+    response.redirect("/ivr/voice" + (f"?{urlencode({'lang': locale})}" if locale else ""), method="POST")
     return _twiml(response)
 
 
 @router.post("/ivr/resolved")
-async def resolved_call(request: Request, statement: int = 0) -> Response:
+async def resolved_call(request: Request, statement: int = 0, lang: str = "") -> Response:
     """Twilio fetches this when a caller we call back answers (Calls API `url=`): the resolved
-    statement's stored IVR script, verbatim."""
+    statement's stored IVR call-back words, verbatim (in `lang`, the caller's language, where
+    translated)."""
     try:
         await _signed_form(request)
     except NotAllowed as exc:
         return await refused_unsigned(request, exc)
     settings = settings_of(request)
-    script = await run_in_threadpool(phone.resolved_script, settings, statement)
+    locale = _chosen(settings, lang)
+    found = await run_in_threadpool(phone.resolved_script, settings, statement, locale)
     response = VoiceResponse()
-    if script is None:  # not a published resolved statement: say nothing about it
+    if found is None:  # not a published resolved statement: say nothing about it
         _say(settings, response, _words(settings, "ivr/goodbye.txt"))
     else:
-        _say(settings, response, script)
+        _say(settings, response, *found)
     return _twiml(response)
 
 

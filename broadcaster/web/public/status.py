@@ -1,14 +1,20 @@
 """The public surfaces over HTTP: banner.json and banner.js, the status page, the feeds and the
 Statuspage v2 JSON. Every route serves bytes from the in-process cache (`SurfaceCache`), so most
-requests never touch the database, and a static export of the same documents says the same."""
+requests never touch the database, and a static export of the same documents says the same.
+
+The banner, the status page and the feeds are in the reader's language: `?lang=es` (a link, the
+page's language menu, banner.js passing the browser's language) or else the Accept-Language
+header, among the installation's languages; anything else gets the default language."""
 
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...config import get_settings
+from ...config import Settings, get_settings
+from ...render.languages import accept_language, negotiate
 from ...surfaces import ROUTES, SurfaceCache
+from ...surfaces.documents import LOCALIZED, localized_path
 
 router = APIRouter()
 
@@ -27,12 +33,23 @@ async def _serve(request: Request) -> Response:
     # Fresh cached bytes are served straight from the event loop; a refresh may query the
     # database, so it runs in a thread.
     documents = cache.fresh() or await run_in_threadpool(cache.documents)
-    document = documents[ROUTES[request.url.path]]
-    return Response(document.body, media_type=document.media_type, headers={
+    path = ROUTES[request.url.path]
+    headers = {
         # Anyone's widget or aggregator may read these, from any origin; they are public anyway.
         "Access-Control-Allow-Origin": "*",
         "Cache-Control": f"public, max-age={cache.settings.public_cache_seconds}",
-    })
+    }
+    if path in LOCALIZED:
+        path = localized_path(path, reader_language(request, cache.settings), cache.settings)
+        headers["Vary"] = "Accept-Language"  # a shared cache keeps one copy per language asked for
+    document = documents[path]
+    return Response(document.body, media_type=document.media_type, headers=headers)
+
+
+def reader_language(request: Request, settings: Settings) -> str:
+    """The installation's language this reader asked for: `?lang=`, then Accept-Language, else the default."""
+    wanted = [request.query_params.get("lang", "")[:35]] + accept_language(request.headers.get("accept-language"))
+    return negotiate(wanted, settings.all_locales, settings.default_locale)
 
 
 for _path in ROUTES:
