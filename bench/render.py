@@ -19,6 +19,7 @@ from broadcaster.channels import check_limits
 from broadcaster.config import Settings
 from broadcaster.render import render_statement
 from broadcaster.render.environment import channel_templates, environment
+from tests.unit.render.contexts import complete
 
 WORDS = ["login", "payments", "delayed", "customers", "error", "mobile", "app", "region", "investigating",
          "some", "cannot", "access", "their", "accounts", "we", "are", "working", "on", "a", "fix", "🔥", "é"]
@@ -29,7 +30,7 @@ def random_statement(rng: random.Random, i: int) -> dict:
         return " ".join(rng.choice(WORDS) for _ in range(n))
 
     when = datetime(2026, 11, 23, 14, 0, tzinfo=UTC) + timedelta(minutes=rng.randint(15, 240))
-    return {
+    return complete({
         "incident_id": i, "incident_title": words(3), "version": rng.randint(1, 9),
         "status": rng.choice(["investigating", "identified", "monitoring", "resolved"]),
         "impact": rng.choice(["minor", "major", "critical"]), "components": rng.sample(["API", "Login", "Web"], 2),
@@ -38,7 +39,7 @@ def random_statement(rng: random.Random, i: int) -> dict:
         "workaround": words(rng.randint(0, 12)), "next_update_at": when.isoformat(), "next_update": when,
         "company": "Example Co", "status_url": "https://status.example.com", "support_url": "https://help.example.com",
         "ivr_support_hint": "our website", "tz": "UTC", "now": datetime(2026, 11, 23, 14, 0, tzinfo=UTC),
-    }
+    })
 
 
 def percentile(samples: list[float], p: float) -> float:

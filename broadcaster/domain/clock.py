@@ -74,6 +74,15 @@ def localise(value: datetime, zone: tzinfo, now: datetime, dated: bool = False) 
     return LocalTime(local, abbreviation(value, zone), day, show_year)
 
 
+# CLDR sets some spaces narrow or unbreakable ('2:30\u202fPM', '02:00\u2009–\u200904:00'): typography a
+# text message cannot carry (one would turn a whole SMS into UCS-2) and a voice does not need.
+_SPACES = str.maketrans({"\u202f": " ", "\u2009": " ", "\u00a0": " "})
+
+
+def _plain(text: str) -> str:
+    return text.translate(_SPACES)
+
+
 def _pattern(pattern: str, time: str, date: str) -> str:
     """A CLDR date-time pattern ("{1} 'at' {0}") filled in; quotes mark literal words."""
     return pattern.replace("'", "").replace("{0}", time).replace("{1}", date)
@@ -107,13 +116,13 @@ def _with_day(at: LocalTime, time: str, locale: Locale, wide: bool) -> str:
 def clock(value: datetime, zone: tzinfo, now: datetime, locale: str = "en", dated: bool = False) -> str:
     """'13:25 EST', 'tomorrow at 13:25 EST', 'Tue, Nov 25, 13:25 EST' (written channels: 24-hour)."""
     at, loc = localise(value, zone, now, dated), cldr(locale)
-    return _with_day(at, f"{format_skeleton('Hm', at.local, locale=loc)} {at.abbreviation}", loc, wide=False)
+    return _plain(_with_day(at, f"{format_skeleton('Hm', at.local, locale=loc)} {at.abbreviation}", loc, wide=False))
 
 
 def spoken_time(value: datetime, zone: tzinfo, locale: str = "en") -> str:
     """'2:30 PM EST' (what a voice reads: the language's own short time)."""
     local = _aware(value).astimezone(zone)
-    return f"{format_time(local, 'short', locale=cldr(locale))} {abbreviation(value, zone)}"
+    return _plain(f"{format_time(local, 'short', locale=cldr(locale))} {abbreviation(value, zone)}")
 
 
 def spoken_day(value: datetime, zone: tzinfo, now: datetime, locale: str = "en", dated: bool = False) -> str:
@@ -123,13 +132,13 @@ def spoken_day(value: datetime, zone: tzinfo, now: datetime, locale: str = "en",
         return loc._data["date_fields"]["day"]["relative"][0]
     if at.day == "tomorrow":
         return _tomorrow(loc)
-    return _date(at, loc, wide=True)
+    return _plain(_date(at, loc, wide=True))
 
 
 def spoken_clock(value: datetime, zone: tzinfo, now: datetime, locale: str = "en", dated: bool = False) -> str:
     """'2:30 PM EST', 'tomorrow at 2:30 PM EST', 'Tuesday, November 25, 2:30 PM EST'."""
     at, loc = localise(value, zone, now, dated), cldr(locale)
-    return _with_day(at, spoken_time(value, zone, locale), loc, wide=True)
+    return _plain(_with_day(at, spoken_time(value, zone, locale), loc, wide=True))
 
 
 def window(start: datetime, end: datetime, zone: tzinfo, now: datetime, locale: str = "en",
@@ -141,15 +150,15 @@ def window(start: datetime, end: datetime, zone: tzinfo, now: datetime, locale: 
     if first.local.date() == last.local.date() and first.abbreviation == last.abbreviation:
         times = f"{format_interval(first.local, last.local, 'Hm', locale=loc)} {first.abbreviation}"
         if not day:
-            return times
+            return _plain(times)
         date = format_skeleton(("y" if first.show_year else "") + "MMMEd", first.local, locale=loc)
-        return _pattern(loc.datetime_formats["medium"], times, date)
+        return _plain(_pattern(loc.datetime_formats["medium"], times, date))
     ends = []
     for at in (first, last):
         time = f"{format_skeleton('Hm', at.local, locale=loc)} {at.abbreviation}"
         date = format_skeleton(("y" if at.show_year else "") + "MMMEd", at.local, locale=loc)
         ends.append(_pattern(loc.datetime_formats["medium"], time, date))
-    return loc.interval_formats[None].replace("{0}", ends[0]).replace("{1}", ends[1])
+    return _plain(loc.interval_formats[None].replace("{0}", ends[0]).replace("{1}", ends[1]))
 
 
 def duration(span: timedelta, locale: str = "en") -> str:
@@ -162,7 +171,7 @@ def duration(span: timedelta, locale: str = "en") -> str:
              ((days, "duration-day"), (hours, "duration-hour"), (minutes, "duration-minute")) if n]
     if not parts:
         parts = [format_unit(0, "duration-minute", length="long", locale=loc)]
-    return format_list(parts[:2], style="standard", locale=loc)
+    return _plain(format_list(parts[:2], style="standard", locale=loc))
 
 
 def names(items: list[str], locale: str = "en") -> str:
@@ -172,11 +181,11 @@ def names(items: list[str], locale: str = "en") -> str:
 
 def date(value: datetime, zone: tzinfo, now: datetime, locale: str = "en", dated: bool = True) -> str:
     """'Sun, Nov 29' (the year too when it is far off): the day, for a line with no room for times."""
-    return _date(localise(value, zone, now, dated), cldr(locale), wide=False)
+    return _plain(_date(localise(value, zone, now, dated), cldr(locale), wide=False))
 
 
 def stamp(value: datetime, zone: tzinfo, locale: str = "en") -> str:
     """'Nov 23, 2026, 14:05 UTC': when something was said, as a record (the status page's updates)."""
     local, loc = _aware(value).astimezone(zone), cldr(locale)
     time = f"{format_skeleton('Hm', local, locale=loc)} {abbreviation(value, zone)}"
-    return _pattern(loc.datetime_formats["medium"], time, format_skeleton("yMMMd", local, locale=loc))
+    return _plain(_pattern(loc.datetime_formats["medium"], time, format_skeleton("yMMMd", local, locale=loc)))

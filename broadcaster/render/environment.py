@@ -34,10 +34,11 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from ..domain import clock as domain_clock
 from ..domain.errors import BroadcasterError
-from .languages import direction, translations
+from .languages import CATALOGS, direction, translations
 
 MARKUP_SUFFIXES = (".html", ".xml")
 
@@ -89,6 +90,19 @@ def _time_filter(format_time: Callable[..., str], locale: str) -> Callable:
     return time_filter
 
 
+def _for_sms(context: Context, text: str) -> str:
+    """A template that sets `gsm` (an SMS) gets CLDR's en dash as a hyphen: GSM-7 has no en dash,
+    and one character outside it makes the whole text UCS-2, halving what a segment holds."""
+    return text.replace("\u2013", "-") if context.get("gsm") else text
+
+
+def escaped(value: Any) -> Markup:
+    """A phrase from templates/_words/ (plain text: shared with the SMS and the IVR), escaped for an
+    HTML template. A macro from a text template comes back marked safe though nothing in it was
+    escaped: every HTML template passes one through this."""
+    return escape(str(value))
+
+
 def _filters(locale: str) -> dict[str, Callable]:
     @pass_context
     def span(context: Context, ends: tuple | None, day: bool = True, utc: bool = False) -> str:
@@ -103,10 +117,10 @@ def _filters(locale: str) -> dict[str, Callable]:
             if domain_clock.abbreviation(ends[0], zone) == "UTC" == domain_clock.abbreviation(ends[1], zone):
                 return ""
             same_days = all(end.astimezone(zone).date() == end.astimezone(UTC).date() for end in ends)
-            return domain_clock.window(ends[0], ends[1], UTC, now, locale, day=not same_days)
+            return _for_sms(context, domain_clock.window(ends[0], ends[1], UTC, now, locale, day=not same_days))
         if not day:  # the times alone only where the day goes without saying: today
             day = domain_clock.localise(ends[0], zone, now).day != "today"
-        return domain_clock.window(ends[0], ends[1], zone, now, locale, day=day)
+        return _for_sms(context, domain_clock.window(ends[0], ends[1], zone, now, locale, day=day))
 
     @pass_context
     def spoken_time(context: Context, value: datetime | None) -> str:
@@ -130,7 +144,7 @@ def _filters(locale: str) -> dict[str, Callable]:
         "stamp": stamp,  # 'Nov 23, 2026, 14:05 UTC'
         "spoken_time": spoken_time, "span": span, "duration": duration,
         "names": lambda items: domain_clock.names(list(items or ()), locale),  # 'Login, API, and Billing'
-        "sentence": lambda value: sentence(value, locale),
+        "sentence": lambda value: sentence(value, locale), "escaped": escaped,
     }
 
 
@@ -155,7 +169,8 @@ def environment(templates_dir: Path, locale: str = "en") -> Environment:
 @lru_cache(maxsize=8)
 def channel_templates(templates_dir: Path) -> dict[str, list[str]]:
     """{channel: [template names]}, plain text first, from the folders in templates_dir."""
-    folders = sorted(p for p in templates_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    folders = sorted(p for p in templates_dir.iterdir()
+                     if p.is_dir() and not p.name.startswith(("_", ".")) and p.name != CATALOGS)
     return {folder.name: _field_templates(templates_dir, folder.name) for folder in folders}
 
 

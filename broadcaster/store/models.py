@@ -113,8 +113,10 @@ class Statement(Base):
         back_populates="statement", order_by="Rendition.channel",
         primaryjoin=lambda: and_(Statement.id == foreign(Rendition.statement_id), Rendition.locale == ""),
     )
+    # Loaded with the statement (one IN query for a batch of statements): the send path re-hashes
+    # every language's words after its session has closed.
     translated_renditions: Mapped[list["Rendition"]] = relationship(
-        order_by="(Rendition.locale, Rendition.channel)", viewonly=True,
+        order_by="(Rendition.locale, Rendition.channel)", viewonly=True, lazy="selectin",
         primaryjoin=lambda: and_(Statement.id == foreign(Rendition.statement_id), Rendition.locale != ""),
     )
     approvals: Mapped[list["Approval"]] = relationship(

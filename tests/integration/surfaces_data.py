@@ -33,8 +33,11 @@ def publish_update(settings: Settings, incident_id: int, status: str = "investig
                    headline: str = "Some customers cannot log in", body: str = "About 1 in 5 logins fail.",
                    dispatch=None, **fields) -> int:
     """Draft → submit → approve (twice when critical) → publish; returns the statement id.
-    Without `dispatch` the deliveries are sent in this process, so the live surfaces switch."""
+    Without `dispatch` the deliveries are sent in this process, so the live surfaces switch. A
+    resolved statement's resolution line is its headline unless one is given."""
     ensure_users(settings)
+    if status == "resolved":
+        fields.setdefault("resolution", headline)
     statement = statements.draft(settings, actor(settings, "alice"), incident_id, StatementInput(
         status=status, headline=headline, body=body, workaround=fields.pop("workaround", "Use the mobile app"),
         next_update=None if status == "resolved" else fields.pop("next_update", "30m"), **fields))
@@ -50,4 +53,4 @@ def rendition(settings: Settings, statement_id: int, channel: str) -> dict[str, 
     """The stored words of one channel, as approved."""
     with transaction(settings.database_url) as s:
         return dict(s.scalar(select(Rendition.fields).where(Rendition.statement_id == statement_id,
-                                                            Rendition.channel == channel)))
+                                                            Rendition.channel == channel, Rendition.locale == "")))

@@ -90,8 +90,10 @@ def test_with_calls_on_each_caller_is_called_with_a_url_that_plays_the_resolved_
     with TestClient(create_app(signed)) as client:
         answer = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
         assert answer.status_code == 200
-        assert [say.text for say in ET.fromstring(answer.content).iter("Say")] == \
-            [rendition(settings, resolved, "ivr")["script"]]
+        # Not "thank you for calling": we are the ones calling, as they asked.
+        said = [say.text for say in ET.fromstring(answer.content).iter("Say")]
+        assert said == [rendition(settings, resolved, "ivr")["callback"]]
+        assert said[0].startswith("Hello, this is Example Co, calling back as you asked")
         assert client.post(path, data=form).status_code == 403  # unsigned
 
 

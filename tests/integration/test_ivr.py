@@ -69,7 +69,7 @@ def test_call_hears_the_approved_script_exactly_then_a_one_digit_menu(phone_sett
     gather = twiml.find("Gather")
     assert gather is not None and gather.get("numDigits") == "1"
     assert gather.get("action") == f"/ivr/gather?incident={incident}" and gather.get("method") == "POST"
-    assert "press 1" in gather.find("Say").text
+    assert gather.find("Say").text.startswith("To get a text message on this number when this is fixed, press 1.")
 
 
 def test_call_hears_the_newest_version_and_the_most_severe_incident(phone_settings, client):
@@ -125,7 +125,9 @@ def test_pressing_1_records_one_call_back_per_number_and_incident(phone_settings
     path = f"/ivr/gather?incident={incident}"
     for _ in range(2):  # the same caller, twice
         twiml = call(client, path, Digits="1")
-        assert says(twiml) == ["Thank you. We will call you back on this number when the issue is fixed. Goodbye."]
+        # By default a caller who presses 1 is texted (BROADCASTER_IVR_CALLBACK_CALLS is off): said so.
+        assert says(twiml) == ["Thank you. When the issue is fixed, we will send a text message to this number. "
+                               "Goodbye."]
     call(client, "/ivr/gather", Digits="1", From="+14155550124")  # no incident given: the live one
     assert sorted(callbacks(phone_settings)) == [(incident, CALLER), (incident, "+14155550124")]
 
@@ -208,3 +210,24 @@ def test_help_answers_and_other_texts_get_no_reply(phone_settings, client):
     assert "not subscribed" in reply(text(client, "START", sender="+14155550177"))
     with transaction(phone_settings.database_url) as s:
         assert s.scalar(select(func.count()).select_from(Subscriber).where(Subscriber.opted_out_at.is_not(None))) == 0
+
+
+def test_the_menu_promises_exactly_what_the_call_back_setting_does(database_url):
+    """A text by default; a call back (and a text) only when calls are on: never "we will call you"
+    to a caller who will be texted."""
+    for calls, menu, recorded in (
+            (False, "To get a text message on this number when this is fixed, press 1.",
+             "Thank you. When the issue is fixed, we will send a text message to this number. Goodbye."),
+            (True, "To get a call back and a text message on this number when this is fixed, press 1.",
+             "Thank you. When the issue is fixed, we will call you back on this number and send it a text "
+             "message. Goodbye.")):
+        settings = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TOKEN,
+                                 public_cache_seconds=0, ivr_callback_calls=calls)
+        incident = open_incident(settings, title=f"Outage {calls}")
+        publish_update(settings, incident)
+        with TestClient(create_app(settings)) as client:
+            offered = call(client).find("Gather").find("Say").text
+            assert offered.startswith(menu)
+            assert ("call back" in offered) is calls
+            assert says(call(client, f"/ivr/gather?incident={incident}", Digits="1")) == [recorded]
+        publish_update(settings, incident, status="resolved", headline="Fixed")

@@ -37,7 +37,8 @@ def test_a_new_version_may_drop_a_past_next_update_by_saying_none_or_by_resolvin
     alice = actor(settings, "alice")
     none = statements.draft(settings, alice, incident, StatementInput(status="identified", next_update="none"),
                             now=later)
-    resolved = statements.draft(settings, alice, incident, StatementInput(status="resolved"), now=later)
+    resolved = statements.draft(settings, alice, incident, StatementInput(status="resolved", resolution="Fixed."),
+                                now=later)
 
     assert none["next_update_at"] is None and none["status"] == "identified"
     assert resolved["next_update_at"] is None

@@ -17,7 +17,8 @@ def test_publishing_rewrites_the_static_export(database_url, tmp_path):
     assert "Logins fail" in banner["text"]
     assert b"Logins fail" in (tmp_path / "site" / "status" / "index.html").read_bytes()
     publish_update(settings, incident, status="resolved", headline="Logins work again")
-    assert json.loads((tmp_path / "site" / "banner.json").read_text()) is None  # hidden after resolve
+    over = json.loads((tmp_path / "site" / "banner.json").read_text())  # says it is over, until show_until
+    assert over["text"].startswith("Resolved: Logins work again.") and over["show_until"]
     assert b"Logins work again" in (tmp_path / "site" / "feed.atom").read_bytes()
 
 

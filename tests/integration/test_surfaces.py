@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta
 
 import feedparser
 import jsonschema
@@ -17,7 +18,7 @@ from sqlalchemy import event
 
 from broadcaster.delivery.chunk import send_now
 from broadcaster.store.db import engine_for
-from broadcaster.surfaces import ROUTES, SurfaceCache, export_static
+from broadcaster.surfaces import ROUTES, SurfaceCache, export_static, render_documents, take_snapshot
 from broadcaster.surfaces.statuspage import plain_text
 from broadcaster.web.app import create_app
 from broadcaster.web.public import create_public_app
@@ -61,14 +62,22 @@ def test_banner_is_null_until_something_is_published_then_the_stored_words(live,
     assert shown["url"] == f"https://status.example.com/status#incident-{incident}"
 
 
-def test_banner_follows_new_versions_and_disappears_when_resolved(live, client):
+def test_banner_follows_new_versions_then_says_it_is_resolved_for_a_while_then_clears(live, client):
     incident = open_incident(live)
     publish_update(live, incident)
     second = publish_update(live, incident, status="identified", headline="The login fault is found")
     assert banner(client)["text"] == rendition(live, second, "banner")["text"]
     assert banner(client)["version"] == 2
-    publish_update(live, incident, status="resolved", headline="Logins work again")
-    assert banner(client) is None
+    assert banner(client)["show_until"] is None  # still going on: no end
+    resolved = publish_update(live, incident, status="resolved", headline="Logins work again")
+    shown = banner(client)  # a visitor who saw the outage sees that it is over
+    assert shown["text"] == rendition(live, resolved, "banner")["text"]
+    assert shown["text"].startswith("Resolved: Logins work again. Affected: Login,")
+    assert (shown["status"], shown["severity"]) == ("resolved", "none")
+    up, until = (datetime.fromisoformat(shown[key]) for key in ("updated_at", "show_until"))
+    assert until - up == timedelta(minutes=30)  # BROADCASTER_BANNER_RESOLVED_MINUTES
+    later = render_documents(live, take_snapshot(live), now=until + timedelta(seconds=1))
+    assert json.loads(later["banner.json"].body) is None
 
 
 def test_banner_shows_the_most_severe_unresolved_incident(live, client):
@@ -281,7 +290,8 @@ def test_export_rewrites_files_in_place_when_the_surfaces_change(live, tmp_path)
     assert json.loads((tmp_path / "banner.json").read_bytes())["version"] == 1
     publish_update(live, incident, status="resolved", headline="Fixed")
     written = export_static(live, tmp_path)
-    assert json.loads((tmp_path / "banner.json").read_bytes()) is None
+    resolved = json.loads((tmp_path / "banner.json").read_bytes())
+    assert (resolved["status"], resolved["version"]) == ("resolved", 2) and resolved["show_until"]
     assert {p.relative_to(tmp_path).as_posix() for p in written} == set(ROUTES.values())
     assert oct((tmp_path / "banner.json").stat().st_mode & 0o777) == "0o644"
 

@@ -100,7 +100,7 @@ def test_a_next_update_still_ahead_or_absent_may_be_published():
 def test_a_tomorrow_written_yesterday_is_refused_at_publish():
     written = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # 17:00 EST on Monday
     promised = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 09:00 EST on Tuesday: "tomorrow" when written
-    with pytest.raises(NotAllowed, match=r"says the next update is 'tomorrow 09:00 EST', but today that time is "
+    with pytest.raises(NotAllowed, match=r"says the next update is 'tomorrow at 09:00 EST', but today that time is "
                                          r"'09:00 EST': edit the statement"):
         refuse_next_update_day_changed(promised, written, datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
                                        ZoneInfo("America/New_York"))

@@ -6,9 +6,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from broadcaster.channels import check_limits
+from broadcaster.channels.sms import sms_encoding
 from broadcaster.config import PROJECT_ROOT, Settings
 from broadcaster.render import TemplateProblem, render_statement
 from broadcaster.render.environment import channel_templates, environment
+from tests.unit.render.contexts import complete
 
 TEMPLATES = PROJECT_ROOT / "templates"
 
@@ -22,7 +24,7 @@ def context(**overrides):
         "company": "Example Co", "status_url": "https://status.example.com", "support_url": "https://help.example.com",
         "ivr_support_hint": "our website", "tz": "UTC", "now": datetime(2026, 11, 23, 14, 0, tzinfo=UTC),
     }
-    return {**base, **overrides}
+    return complete({**base, **overrides})
 
 
 def test_an_x_update_never_repeats_the_previous_post_word_for_word():
@@ -57,7 +59,7 @@ def test_twiml_and_ssml_carry_the_script_escaped_for_xml():
     rendered = render_statement(TEMPLATES, context(headline="Billing & payments <down>"))
     assert "Billing & payments <down>" in rendered["ivr"]["script"]
     assert "Billing &amp; payments &lt;down&gt;" in rendered["ivr"]["twiml"]
-    assert "<Say>" in rendered["ivr"]["twiml"] and "<speak>" in rendered["ivr"]["ssml"]
+    assert '<Say language="en-US">' in rendered["ivr"]["twiml"] and '<speak xml:lang="en-US">' in rendered["ivr"]["ssml"]
 
 
 def test_resolved_statement_promises_no_next_update():
@@ -118,17 +120,23 @@ def test_every_channel_renders_every_status_within_its_limits(channel, field, st
     assert all(c.ok for c in checks), [c.describe() for c in checks if not c.ok]
 
 
-# Where each channel says the incident is resolved (a customer reads only one of them).
+# Where each channel says first that it is resolved (a customer reads only one of them), and the
+# resolution line it says instead of the outage's headline.
 RESOLVED_WORDS = {
-    ("banner", "text"): "Resolved: ", ("status_page", "body"): "<strong>Resolved</strong>",
-    ("x", "text"): "Resolved (", ("email", "subject"): "[Resolved] ",
-    ("email", "body_text"): "This issue is resolved.", ("email", "body_html"): "This issue is resolved.",
-    ("sms", "text"): "Example Co - Resolved: ", ("ivr", "script"): "The problem with Login has been fixed.",
+    ("banner", "text"): "Resolved: It works normally again.", ("status_page", "body"): "It works normally again.",
+    ("x", "text"): "Resolved (14:00 UTC): It works normally again.",
+    ("email", "subject"): "[Resolved] It works normally again.",
+    ("email", "body_text"): "Resolved: It works normally again.",
+    ("email", "body_html"): "Resolved: It works normally again.",
+    ("sms", "text"): "Example Co - Resolved: It works normally again.",
+    ("sms", "followup"): "you asked us to tell you when this was fixed. It works normally again.",
+    ("ivr", "script"): "It works normally again.\nThe problem with Login has been fixed.",
+    ("ivr", "callback"): "It works normally again.\nThe problem with Login has been fixed.",
     ("ivr", "twiml"): "The problem with Login has been fixed.",
     ("ivr", "ssml"): "The problem with Login has been fixed.",
-    ("webhook", "body"): '"status": "resolved"',
-    ("reply", "variant1"): "Resolved now: ", ("reply", "variant2"): "Resolved, and thanks",
-    ("reply", "variant3"): "Resolved: ",
+    ("webhook", "body"): '"resolution": "It works normally again."',
+    ("reply", "variant1"): "Fixed now: It works normally again.", ("reply", "variant2"): "It is fixed",
+    ("reply", "variant3"): "Resolved: It works normally again.",
 }
 
 
@@ -137,7 +145,7 @@ def test_resolved_statement_says_it_is_resolved_on_every_channel(channel, field)
     rendered = render_statement(TEMPLATES, context(status="resolved"))
     assert RESOLVED_WORDS[channel, field] in rendered[channel][field]
     unresolved = render_statement(TEMPLATES, context(status="monitoring"))
-    assert RESOLVED_WORDS[channel, field] not in unresolved[channel][field]
+    assert RESOLVED_WORDS[channel, field] not in unresolved[channel].get(field, "")
 
 
 def test_every_customer_facing_field_is_covered_by_the_resolved_check():
@@ -146,9 +154,32 @@ def test_every_customer_facing_field_is_covered_by_the_resolved_check():
     assert fields - {("banner", "severity")} == set(RESOLVED_WORDS)
 
 
-def test_resolved_sms_says_it_is_resolved():
+@pytest.mark.parametrize(("channel", "field"), [("sms", "text"), ("x", "text"), ("email", "subject"),
+                                                ("email", "body_text"), ("email", "body_html"), ("banner", "text"),
+                                                ("status_page", "body"), ("ivr", "script"), ("sms", "followup")])
+def test_a_resolved_notice_never_presents_the_outage_as_ongoing(channel, field):
+    # The issue: "Resolved: Some customers cannot log in." reads as if it were still happening.
+    text = render_statement(TEMPLATES, context(status="resolved"))[channel][field]
+    assert "cannot log in" not in text
+    assert "Next update" not in text and "What you can do now" not in text
+
+
+def test_resolved_sms_says_what_is_fixed_what_was_affected_and_for_how_long():
     text = render_statement(TEMPLATES, context(status="resolved"))["sms"]["text"]
-    assert text == "Example Co - Resolved: Some customers cannot log in. https://status.example.com"
+    assert text == ("Example Co - Resolved: It works normally again. Affected: Login, 13:22 - 14:00 UTC (38 minutes). "
+                    "https://status.example.com")
+
+
+def test_the_resolved_banner_is_green_and_says_it_is_over():
+    rendered = render_statement(TEMPLATES, context(status="resolved"))
+    assert rendered["banner"]["severity"] == "none"
+    assert rendered["banner"]["text"].startswith("Resolved: It works normally again. Affected: Login, 13:22 – 14:00 UTC")
+
+
+def test_resolved_email_says_what_was_done_and_from_when_to_when():
+    body = render_statement(TEMPLATES, context(status="resolved", body="We rolled back the release."))["email"]
+    assert body["body_text"].startswith("Resolved: It works normally again.\n\nAffected: Login, Mon, Nov 23, "
+                                        "13:22 – 14:00 UTC (38 minutes).\n\nWe rolled back the release.")
 
 
 def test_resolved_statement_offers_no_workaround_for_a_fixed_problem():
@@ -159,8 +190,8 @@ def test_resolved_statement_offers_no_workaround_for_a_fixed_problem():
 
 
 @pytest.mark.parametrize(("status", "words"), [
-    ("investigating", "our team is investigating"), ("identified", "found the cause"),
-    ("monitoring", "put a fix in place"), ("resolved", "has been fixed"),
+    ("investigating", "We are aware of the problem and are investigating."), ("identified", "found the cause"),
+    ("monitoring", "A fix is in place"), ("resolved", "has been fixed"),
 ])
 def test_ivr_tells_the_caller_where_things_stand(status, words):
     assert words in render_statement(TEMPLATES, context(status=status))["ivr"]["script"]
@@ -168,9 +199,75 @@ def test_ivr_tells_the_caller_where_things_stand(status, words):
 
 def test_ivr_names_every_fixed_component_as_a_voice_reads_a_list():
     script = render_statement(TEMPLATES, context(status="resolved", components=["Login", "API", "Billing"]))
-    assert "The problem with Login, API and Billing has been fixed." in script["ivr"]["script"]
+    assert "The problem with Login, API, and Billing has been fixed." in script["ivr"]["script"]
     script = render_statement(TEMPLATES, context(status="resolved", components=[]))
     assert "The problem has been fixed." in script["ivr"]["script"]
+
+
+MAINTENANCE_WINDOW = (datetime(2026, 11, 29, 7, 0, tzinfo=UTC), datetime(2026, 11, 29, 9, 0, tzinfo=UTC))
+
+
+def maintenance(status: str, **overrides) -> dict:
+    return context(**{"kind": "maintenance", "status": status, "headline": "Database upgrade", "workaround": "",
+                      "body": "Logins may fail for up to 10 minutes.", "next_update": None,
+                      "tz": "America/New_York", "window": MAINTENANCE_WINDOW, **overrides})
+
+
+def test_a_maintenance_sms_names_its_window_with_the_day_and_stays_gsm7():
+    text = render_statement(TEMPLATES, maintenance("scheduled"))["sms"]["text"]
+    assert text == ("Example Co - Scheduled maintenance: Database upgrade, Sun, Nov 29, 02:00 - 04:00 EST. "
+                    "Logins may fail for up to 10 minutes. https://status.example.com")
+    assert sms_encoding(text) == ("GSM-7", None)
+
+
+@pytest.mark.parametrize(("channel", "field", "window"), [
+    ("x", "text", "Sun, Nov 29, 02:00 – 04:00 EST"), ("banner", "text", "Sun, Nov 29, 02:00 – 04:00 EST"),
+    ("email", "body_text", "When: Sun, Nov 29, 02:00 – 04:00 EST (07:00 – 09:00 UTC)"),
+    ("email", "body_html", "Sun, Nov 29, 02:00 – 04:00 EST (07:00 – 09:00 UTC)"),
+    ("status_page", "body", "Sun, Nov 29, 02:00 – 04:00 EST (07:00 – 09:00 UTC)"),
+    ("email", "subject", "[Scheduled maintenance] Database upgrade, Sun, Nov 29"),
+    ("ivr", "script", "It is planned for Sunday, November 29, from 2:00 AM EST to 4:00 AM EST."),
+])
+def test_every_channel_says_when_a_maintenance_happens(channel, field, window):
+    assert window in render_statement(TEMPLATES, maintenance("scheduled"))[channel][field]
+
+
+def test_no_maintenance_notice_doubles_its_words_or_says_an_incident_is_investigated():
+    for status in ("scheduled", "in_progress", "completed"):
+        rendered = render_statement(TEMPLATES, maintenance(status))
+        for channel, fields in rendered.items():
+            for name, text in fields.items():
+                assert "maintenance: Scheduled maintenance" not in text and "] Scheduled" not in text, (channel, name)
+                assert "investigating" not in text.lower(), (channel, name)
+
+
+def test_a_maintenance_in_progress_says_until_when_by_its_date_not_tomorrow():
+    # Its words are approved days ahead of the window: "tomorrow" would be wrong when it goes out.
+    day_before = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    rendered = render_statement(TEMPLATES, maintenance("in_progress", now=day_before))
+    assert "until Sun, Nov 29, 04:00 EST" in rendered["sms"]["text"]
+    assert "tomorrow" not in rendered["ivr"]["script"] and "Sunday, November 29, 4:00 AM EST" in rendered["ivr"][
+        "script"]
+
+
+def test_disaster_mode_says_the_contact_centre_cannot_take_calls_and_where_to_go():
+    rendered = render_statement(TEMPLATES, context(contact_centre_closed=True, next_update=None))
+    assert rendered["ivr"]["script"].startswith("Thank you for calling Example Co. We are unable to take your call "
+                                                "at this time.")
+    assert "We cannot take phone calls right now." in rendered["sms"]["text"]
+    assert ("Follow updates at https://status.example.com, get them by text message at "
+            "https://status.example.com/subscribe, and find help at https://help.example.com.") in rendered[
+        "email"]["body_text"]
+    ordinary = render_statement(TEMPLATES, context())
+    assert "cannot take" not in ordinary["sms"]["text"] and "unable to take" not in ordinary["ivr"]["script"]
+
+
+def test_a_statement_renders_in_spanish_from_the_catalog_with_spanish_dates():
+    rendered = render_statement(TEMPLATES, maintenance("scheduled", headline="Actualización de la base de datos"),
+                                locale="es")
+    assert rendered["sms"]["text"].startswith("Example Co - Mantenimiento programado: Actualización de la base de "
+                                              "datos, dom, 29 nov, 2:00-4:00 EST.")
+    assert 'lang="es"' in rendered["email"]["body_html"]
 
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -206,12 +303,12 @@ def test_a_next_update_after_local_midnight_says_tomorrow():
     tomorrow = render_statement(TEMPLATES, context(next_update=datetime(2026, 11, 24, 5, 30, tzinfo=UTC),
                                                    tz=NEW_YORK, now=now))
     assert "Next update by 23:30 EST." in today["sms"]["text"]
-    assert "Next update by tomorrow 00:30 EST." in tomorrow["sms"]["text"]
-    assert "share more by 12:30 AM EST tomorrow." in tomorrow["ivr"]["script"]
+    assert "Next update by tomorrow at 00:30 EST." in tomorrow["sms"]["text"]
+    assert "share more by tomorrow at 12:30 AM EST." in tomorrow["ivr"]["script"]
 
 
 def test_a_template_using_clock_without_now_names_the_missing_variable():
     ctx = context()
     del ctx["now"]
-    with pytest.raises(TemplateProblem, match=r"template banner/text.txt, line 1: undefined variable 'now'"):
+    with pytest.raises(TemplateProblem, match=r"template banner/text.txt, line \d+: undefined variable 'now'"):
         render_statement(TEMPLATES, ctx)
