@@ -18,6 +18,7 @@ from . import (  # noqa: F401 - each registers its commands
     run,
     social,
     statements,
+    wording,
 )
 from .common import app, err
 

@@ -17,7 +17,7 @@ from ..domain.delivery_status import PREPARING, DeliveryStatus
 from ..incidents import consistency, publishing
 from .common import ID_ARGUMENT, As, AsJson, app, err, out, print_json, who
 from .run import embedded_worker
-from .views import print_audit, progress_table, published_line
+from .views import plural, print_audit, progress_table, published_line
 
 
 @app.command(context_settings=ID_ARGUMENT)
@@ -47,7 +47,7 @@ def retry(statement_id: int, actor: As = None,
                      if chosen)
     settings = get_settings()
     count = publishing.retry(settings, who(actor), statement_id, statuses)
-    out.print(f"statement {statement_id}: {count} deliveries re-queued")
+    out.print(f"statement {statement_id}: {plural(count, 'delivery', 'deliveries')} re-queued")
     with embedded_worker(settings):
         watch(settings, statement_id)
 
@@ -84,10 +84,11 @@ def watch(settings, statement_id: int, poll: float = 0.3) -> None:
     waiting = sum(c.get(DeliveryStatus.RETRY, 0) for c in counts.values())
     unknown = sum(c.get(DeliveryStatus.UNKNOWN, 0) for c in counts.values())
     if waiting:
-        out.print(f"{waiting} deliveries wait for a retry; "
+        out.print(f"{plural(waiting, 'delivery waits', 'deliveries wait')} for a retry; "
                   + ("the beat sweep will send them" if not settings.embedded else "run `broadcaster sweep` later"))
     if unknown:
-        out.print(f"{unknown} deliveries have an unknown fate: `broadcaster retry {statement_id} --unknown` "
+        out.print(f"{plural(unknown, 'delivery has', 'deliveries have')} an unknown fate: "
+                  f"`broadcaster retry {statement_id} --unknown` "
                   "resends them after you check")
 
 

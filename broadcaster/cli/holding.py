@@ -11,6 +11,7 @@ from ..config import get_settings
 from ..holding import emailed_links, holding_statements
 from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
 from .delivery import follow
+from .views import plural
 
 holding_app = typer.Typer(no_args_is_help=True, help="Holding statements: approved in calm times, switched on in "
                                                      "an outage (here, the dashboard, SMS or an emailed link).")
@@ -60,7 +61,7 @@ def holding_links_command(
     by = who(actor)
     if revoke:
         result = emailed_links.revoke_links(settings, by, number)
-        out.print(f"holding statement #{number}: {result['revoked']} link(s) revoked")
+        out.print(f"holding statement #{number}: {plural(result['revoked'], 'link', 'links')} revoked")
         return
     _print_links(emailed_links.send_links(settings, by, number, to or None), by.name)
 

@@ -7,6 +7,7 @@ import typer
 from ..config import get_settings
 from ..incidents import maintenance
 from .common import As, app, out, who
+from .views import plural
 
 maintenance_app = typer.Typer(no_args_is_help=True, help="Scheduled maintenance: said ahead of time.")
 app.add_typer(maintenance_app, name="maintenance")
@@ -38,4 +39,5 @@ def maintenance_schedule(
 def maintenance_publish_due() -> None:
     """Publish the approved start/end notices whose time has come (what the beat does)."""
     published = maintenance.publish_due(get_settings())
-    out.print(f"published {len(published)} maintenance statement(s): {', '.join(map(str, published)) or 'none'}")
+    out.print(f"published {plural(len(published), 'maintenance statement', 'maintenance statements')}: "
+              f"{', '.join(map(str, published)) or 'none'}")

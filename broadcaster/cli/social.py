@@ -9,6 +9,7 @@ from .. import social
 from ..config import get_settings
 from ..social.inbox import PostState
 from .common import As, AsJson, app, out, print_json, who
+from .views import plural
 
 social_app = typer.Typer(no_args_is_help=True, help="Answer customers on X with approved words, one reply per post.")
 app.add_typer(social_app, name="social")
@@ -20,7 +21,8 @@ def social_pull(as_json: AsJson = False) -> None:
     result = social.pull(get_settings())
     if as_json:
         return print_json(result)
-    out.print(f"{result['new']} new post(s) of {result['fetched']} read in {result['pages']} page(s); "
+    out.print(f"{plural(result['new'], 'new post', 'new posts')} of {result['fetched']} read in "
+              f"{plural(result['pages'], 'page', 'pages')}; "
               f"incident {result['incident_id'] or '-'}; next pull from id {result['since_id'] or '-'}")
 
 
@@ -30,7 +32,8 @@ def social_search(query: str, actor: As = None, as_json: AsJson = False) -> None
     result = social.search(get_settings(), who(actor), query)
     if as_json:
         return print_json(result)
-    out.print(f"{result['new']} new post(s) in the human-only lane; {result['left_to_pull']} mention the account "
+    out.print(f"{plural(result['new'], 'new post', 'new posts')} in the human-only lane; "
+              f"{result['left_to_pull']} mention the account "
               "(they come with `social pull`)")
 
 

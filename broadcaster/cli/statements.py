@@ -16,7 +16,7 @@ from ..domain.errors import InvalidInput
 from ..incidents import statements
 from ..incidents.statements import StatementInput
 from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
-from .views import print_preview
+from .views import plural, print_preview
 
 incident_app = typer.Typer(no_args_is_help=True, help="Incidents: what is broken.")
 statement_app = typer.Typer(no_args_is_help=True, help="Statements: versioned updates about an incident.")
@@ -73,8 +73,16 @@ Components = Annotated[Optional[list[str]], typer.Option("--component", help="Af
 Headline = Annotated[Optional[str], typer.Option(help="One line customers read first.")]
 Body = Annotated[Optional[str], typer.Option(help="What is happening and who is affected.")]
 Workaround = Annotated[Optional[str], typer.Option(help="What customers can do meanwhile.")]
+Resolution = Annotated[Optional[str], typer.Option(help=(
+    "With --status resolved (required then): one line saying what is fixed, e.g. 'Logins work normally again.' "
+    "Customers read it first, instead of the headline; the body says what was done."))]
+ContactCentre = Annotated[Optional[bool], typer.Option(
+    "--contact-centre-closed/--contact-centre-open",
+    help="Disaster mode: every channel says the contact centre cannot take calls, and where to go instead.")]
 NextUpdate = Annotated[Optional[str], typer.Option("--next-update", help="'30m', '2h' or an ISO time.")]
-File = Annotated[Optional[Path], typer.Option("--file", help="YAML file with the same fields; options win.")]
+File = Annotated[Optional[Path], typer.Option("--file", help=(
+    "YAML file with the same fields, and `translations:` (a map of language to headline, body, workaround, "
+    "resolution); options win."))]
 ComponentStates = Annotated[Optional[list[str]], typer.Option(
     "--component-state", help="NAME=STATE (operational, degraded_performance, partial_outage, major_outage, "
                               "under_maintenance); repeatable. Default: from the impact.")]
@@ -83,11 +91,13 @@ ComponentStates = Annotated[Optional[list[str]], typer.Option(
 @statement_app.command("draft", context_settings=ID_ARGUMENT)
 def statement_draft(incident_id: int, actor: As = None, status: Status = None, impact: Impact = None,
                     components: Components = None, headline: Headline = None, body: Body = None,
-                    workaround: Workaround = None, next_update: NextUpdate = None, file: File = None,
+                    workaround: Workaround = None, resolution: Resolution = None, next_update: NextUpdate = None,
+                    contact_centre: ContactCentre = None, file: File = None,
                     component_state: ComponentStates = None) -> None:
     """Draft a new version for an incident (an update starts from the latest version)."""
     given = _statement_input(file, component_state, status=status, impact=impact, components=components,
-                             headline=headline, body=body, workaround=workaround, next_update=next_update)
+                             headline=headline, body=body, workaround=workaround, resolution=resolution,
+                             next_update=next_update, contact_centre_closed=contact_centre)
     st = statements.draft(get_settings(), who(actor), incident_id, given)
     out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']})")
     _say_what_else_changed(st)
@@ -96,11 +106,13 @@ def statement_draft(incident_id: int, actor: As = None, status: Status = None, i
 @statement_app.command("edit", context_settings=ID_ARGUMENT)
 def statement_edit(statement_id: int, actor: As = None, status: Status = None, impact: Impact = None,
                    components: Components = None, headline: Headline = None, body: Body = None,
-                   workaround: Workaround = None, next_update: NextUpdate = None, file: File = None,
+                   workaround: Workaround = None, resolution: Resolution = None, next_update: NextUpdate = None,
+                   contact_centre: ContactCentre = None, file: File = None,
                    component_state: ComponentStates = None) -> None:
     """Change a statement. A submitted or approved one becomes a new draft version; its approvals are void."""
     given = _statement_input(file, component_state, status=status, impact=impact, components=components,
-                             headline=headline, body=body, workaround=workaround, next_update=next_update)
+                             headline=headline, body=body, workaround=workaround, resolution=resolution,
+                             next_update=next_update, contact_centre_closed=contact_centre)
     st = statements.edit(get_settings(), who(actor), statement_id, given)
     if st["id"] == statement_id:
         out.print(f"statement {st['id']}: incident {st['incident_id']} v{st['version']} ({st['state']}), edited")
@@ -128,9 +140,12 @@ def statement_show(statement_id: int, as_json: AsJson = False) -> None:
         return print_json(st)
     out.print(f"[bold]statement {st['id']}[/] incident {st['incident_id']} v{st['version']} - {st['state']}")
     for key in ("status", "impact", "components", "component_states", "headline", "body", "workaround",
-                "next_update_at", "author", "content_hash"):
+                "resolution", "contact_centre_closed", "next_update_at", "language", "author", "content_hash"):
         value = (", ".join(st[key]) or "(none named)") if key == "components" else st[key]
         out.print(f"  {key}: {escape(str(value if value is not None else ''))}", highlight=False)
+    for locale, words in st["translations"].items():
+        for name, text in words.items():
+            out.print(f"  {name} ({locale}): {escape(text)}", highlight=False)
     out.print(f"  written or edited by (cannot approve it): {escape(', '.join(st['written_or_edited_by']))}",
               highlight=False)
     for a in st["approvals"]:
@@ -170,7 +185,7 @@ def submit(statement_id: int, actor: As = None) -> None:
     """Freeze a draft's renditions and ask for approval."""
     st = statements.submit(get_settings(), who(actor), statement_id)
     out.print(f"statement {st['id']} submitted: content hash {st['content_hash'][:12]}, "
-              f"needs {st['approvals_needed']} approval(s)")
+              f"needs {plural(st['approvals_needed'], 'approval', 'approvals')}")
     from ..approvals.by_phone import notify_approvers
 
     for sent in notify_approvers(get_settings(), statement_id):  # email links and SMS codes

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..domain.delivery_status import PREPARING, REACHED, DeliveryStatus
+from ..domain.locales import plural_category
 
 
 def channel_panel(name: str, channel: dict) -> Panel:
@@ -47,12 +48,31 @@ def progress_table(statement_id: int, counts: dict[str, dict[str, int]]) -> Tabl
 def print_preview(out: Console, result: dict) -> None:
     st = result["statement"]
     out.print(f"[bold]statement {st['id']}[/] incident {st['incident_id']} v{st['version']} ({st['state']}) "
-              f"content hash [cyan]{result['content_hash'][:12]}[/]")
+              f"content hash [cyan]{result['content_hash'][:12]}[/] (covers every language)")
+    out.print(f"[bold]{result['language']}[/] (the statement's own language)")
     panels = [channel_panel(name, channel) for name, channel in result["channels"].items()]
     out.print(Columns(panels, equal=True, expand=True))
     broken = [lim for ch in result["channels"].values() for lim in ch["limits"] if not lim["ok"]]
+    for locale, language in result["languages"].items():
+        if language.get("translated") and "channels" in language:
+            out.print(f"[bold]{locale}[/] ({language['name']})")
+            out.print(Columns([channel_panel(f"{name} ({locale})", channel)
+                               for name, channel in language["channels"].items()], equal=True, expand=True))
+            broken += [lim for ch in language["channels"].values() for lim in ch["limits"] if not lim["ok"]]
+        elif language.get("required"):
+            out.print(f"[bold red]{locale} ({language['name']}): no translation, and this installation requires "
+                      "one: it cannot be submitted yet[/]")
+        elif not language.get("translated"):
+            out.print(f"[yellow]{locale} ({language['name']}): no translation; readers of {locale} get "
+                      f"{language['falls_back_to']}[/]")
     if broken:
-        out.print(f"[bold red]{len(broken)} limit(s) broken: this statement cannot be submitted.[/]")
+        out.print(f"[bold red]{plural(len(broken), 'limit is', 'limits are')} broken: this statement cannot be "
+                  "submitted.[/]")
+
+
+def plural(count: int, one: str, other: str) -> str:
+    """'1 limit is', '2 limits are': the form by CLDR's plural rule (the CLI speaks English)."""
+    return f"{count} {one if plural_category(count, 'en') == 'one' else other}"
 
 
 def print_audit(out: Console, report: dict) -> None:
@@ -73,6 +93,7 @@ def print_audit(out: Console, report: dict) -> None:
 
 def published_line(st: dict) -> str:
     """'statement 3 published: 4 live deliveries; fanning out to email, sms subscribers'."""
-    return (f"statement {st['id']} published: {st['deliveries']} live deliveries"
+    return (f"statement {st['id']} published: {plural(st['deliveries'], 'live delivery', 'live deliveries')}"
             + (f"; fanning out to {', '.join(st['fan_out'])} subscribers" if st["fan_out"] else "")
-            + (f"; {st['cancelled']} unsent deliveries of the previous version cancelled" if st["cancelled"] else ""))
+            + (f"; {plural(st['cancelled'], 'unsent delivery', 'unsent deliveries')} of the previous version "
+               "cancelled" if st["cancelled"] else ""))

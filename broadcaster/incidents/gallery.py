@@ -160,3 +160,14 @@ def write_gallery(settings: Settings, folder: Path) -> list[Path]:
         if stale.is_file() and stale.relative_to(folder).as_posix() not in files and stale.name != "README.md":
             stale.unlink()
     return written
+
+
+def stale_files(settings: Settings, folder: Path) -> list[str]:
+    """The gallery's files that differ from what the templates and catalogs say now, are missing,
+    or are no longer in it (relative paths, sorted): empty when the gallery is current."""
+    files = render_gallery(settings)
+    on_disk = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*")
+               if path.is_file() and path.name != "README.md"} if folder.is_dir() else {}
+    differ = [name for name, text in files.items()
+              if name not in on_disk or on_disk[name].read_text(encoding="utf-8") != text]
+    return sorted(differ + [name for name in on_disk if name not in files])

@@ -38,6 +38,7 @@ from markupsafe import Markup, escape
 
 from ..domain import clock as domain_clock
 from ..domain.errors import BroadcasterError
+from ..domain.locales import plural_category
 from .languages import CATALOGS, direction, translations
 
 MARKUP_SUFFIXES = (".html", ".xml")
@@ -145,6 +146,8 @@ def _filters(locale: str) -> dict[str, Callable]:
         "spoken_time": spoken_time, "span": span, "duration": duration,
         "names": lambda items: domain_clock.names(list(items or ()), locale),  # 'Login, API, and Billing'
         "sentence": lambda value: sentence(value, locale), "escaped": escaped,
+        # '1 statement waits', '2 statements wait': the form CLDR's plural rule picks (operators' pages).
+        "plural": lambda count, one, other: f"{count} {one if plural_category(count, locale) == 'one' else other}",
     }
 
 

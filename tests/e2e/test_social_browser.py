@@ -55,7 +55,7 @@ def test_a_social_user_queues_a_reply_to_a_mention_and_sees_it_sent(embedded, br
 
     log_in(phone, base, "sam", lands="/dashboard/social")
     phone.click("text=Pull mentions now")
-    phone.wait_for_selector("text=1 new post(s) of 1 read")
+    phone.wait_for_selector("text=1 new post of 1 read")
     card = f"#post-{post}"
     assert "I can't get in" in phone.text_content(card) and phone.text_content(f"{card} .state") == "new"
     assert variant2 in phone.text_content("#variants")

@@ -195,7 +195,7 @@ def test_retry_failed_resends_after_an_operator_decides(run, database_url):
     with engine_for(database_url).begin() as connection:  # say the SMS provider refused it
         connection.execute(update(Delivery).where(Delivery.channel == "sms").values(status="failed"))
     assert run("audit", ok=False).returncode == 1
-    assert "1 deliveries re-queued" in run("retry", "1", "--failed", "--as", "alice").stdout
+    assert "1 delivery re-queued" in run("retry", "1", "--failed", "--as", "alice").stdout
     assert run("audit").returncode == 0
     log = json.loads(run("log", "--channel", "sms", "--json").stdout)
     assert [e["status"] for e in log][-3:] == ["pending", "sending", "simulated"]

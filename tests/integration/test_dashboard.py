@@ -272,4 +272,4 @@ def test_keeping_a_holding_statement_with_no_email_provider_says_the_links_were_
     assert "links for alice logged, not sent" in fresh.text
     assert fresh.text.count(">valid</td>") == 2 and ">revoked</td>" not in fresh.text  # a logged email reached nobody
     revoked = site.client.post("/dashboard/holding/1/links/revoke", data={"csrf_token": csrf})
-    assert "2 link(s) revoked" in revoked.text and ">valid</td>" not in revoked.text
+    assert "2 links revoked" in revoked.text and ">valid</td>" not in revoked.text

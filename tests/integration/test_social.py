@@ -476,8 +476,8 @@ def test_the_social_commands_pull_reply_and_show_the_inbox(cli, social_settings,
     live_incident(social_settings)
     post, human = x.mention("@acme is login down?"), x.stranger("acme login down")
 
-    assert cli("social", "pull")[1].startswith("1 new post(s) of 1 read in 1 page(s)")
-    assert "1 new post(s) in the human-only lane" in cli("social", "search", "login down", "--as", "sam")[1]
+    assert cli("social", "pull")[1].startswith("1 new post of 1 read in 1 page")
+    assert "1 new post in the human-only lane" in cli("social", "search", "login down", "--as", "sam")[1]
     code, out, err = cli("social", "reply", human, "--as", "sam")
     assert code == 1 and err.count("\n") == 1 and "human-only lane" in err and "Traceback" not in err
     code, out, _ = cli("social", "reply", post, "--as", "sam", "--variant", "3")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from ... import social
 from ...approvals import decisions
@@ -14,8 +15,10 @@ from ...domain.errors import BroadcasterError
 from ...domain.incident import Impact, IncidentStatus
 from ...incidents import publishing, statements
 from ...incidents.statements import StatementInput
+from ...incidents.translations import MOST_TRANSLATIONS
 from ...people import auth
 from ...people.audit_trail import audit_trail
+from ...render.languages import language_name
 from ..common import settings_of
 from .common import MAX_ID, Id, back, check_csrf, incident_of, logged_in, page, reading, run_action, said, split_list
 
@@ -70,7 +73,10 @@ def new_statement(request: Request, incident_id: Id) -> HTMLResponse:
               "impact": latest["impact"] if latest else incident["impact"],
               "components": ", ".join(latest["components"] if latest else incident["components"]),
               "headline": latest["headline"] if latest else "", "body": latest["body"] if latest else "",
-              "workaround": latest["workaround"] if latest else "", "next_update": "30m"}
+              "workaround": latest["workaround"] if latest else "", "next_update": "30m",
+              "resolution": latest["resolution"] if latest else "",
+              "contact_centre_closed": latest["contact_centre_closed"] if latest else False,
+              "translations": latest["translations"] if latest else {}}
     return editor(request, incident, None, values)
 
 
@@ -79,15 +85,30 @@ def edit_statement(request: Request, statement_id: Id) -> HTMLResponse:
     logged_in(request, "edit")
     settings = settings_of(request)
     st = statements.get_statement(settings, statement_id)
-    values = {key: st[key] for key in ("status", "impact", "headline", "body", "workaround")}
+    values = {key: st[key] for key in ("status", "impact", "headline", "body", "workaround", "resolution",
+                                       "contact_centre_closed", "translations")}
     values.update(components=", ".join(st["components"]), next_update="")
     return editor(request, incident_of(settings, st["incident_id"]), st, values)
 
 
 def editor(request: Request, incident: dict, statement: dict | None, values: dict, status: int = 200,
            problem: str = "") -> HTMLResponse:
+    settings = settings_of(request)
+    languages = [{"tag": tag, "name": language_name(tag), "required": tag in settings.required_locales}
+                 for tag in settings.locales]
     return page(request, "editor", status, incident=incident, statement=statement, values=values, problem=problem,
-                statuses=[s.value for s in IncidentStatus], impacts=[i.value for i in Impact])
+                statuses=[s.value for s in IncidentStatus], impacts=[i.value for i in Impact],
+                languages=languages, default_language=language_name(settings.default_locale))
+
+
+def _translations(locales: list[str], fields: dict[str, list[str]]) -> dict[str, dict[str, str] | None]:
+    """The editor's translation fieldsets ({t_locale, t_headline, ...} in the same order) as the use
+    case takes them: a language left blank is no translation (and removes one kept from before)."""
+    given: dict[str, dict[str, str] | None] = {}
+    for i, tag in enumerate(locales[:MOST_TRANSLATIONS]):
+        words = {name: (values[i] if i < len(values) else "").strip() for name, values in fields.items()}
+        given[tag] = words if any(words.values()) else None
+    return given
 
 
 @router.post("/dashboard/statements")
@@ -95,7 +116,10 @@ def save_statement(request: Request, csrf_token: str = Form(""),
                    incident_id: Annotated[int, Form(ge=1, le=MAX_ID)] = ...,
                    statement_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None, then: str = Form("save"),
                    status: str = Form(""), impact: str = Form(""), components: str = Form(""), headline: str = Form(""),
-                   body: str = Form(""), workaround: str = Form(""), next_update: str = Form("")) -> Response:
+                   body: str = Form(""), workaround: str = Form(""), next_update: str = Form(""),
+                   resolution: str = Form(""), contact_centre_closed: str = Form(""),
+                   t_locale: list[str] = Form([]), t_headline: list[str] = Form([]), t_body: list[str] = Form([]),
+                   t_workaround: list[str] = Form([]), t_resolution: list[str] = Form([])) -> Response:
     """Save the draft (new, or an edit), and submit it for approval if asked. The role is checked
     first: a refusal re-shows the editor with the incident, which only those who may draft may read."""
     settings, session = settings_of(request), logged_in(request)
@@ -104,11 +128,17 @@ def save_statement(request: Request, csrf_token: str = Form(""),
         auth.authorize(settings, session.actor, "edit", f"statement:{statement_id}")
     else:
         auth.authorize(settings, session.actor, "draft", f"incident:{incident_id}")
+    translations = _translations(t_locale, {"headline": t_headline, "body": t_body, "workaround": t_workaround,
+                                            "resolution": t_resolution})
     values = {"status": status, "impact": impact, "components": components, "headline": headline, "body": body,
-              "workaround": workaround, "next_update": next_update}
-    given = StatementInput(status=status or None, impact=impact or None, components=split_list(components),
-                           headline=headline, body=body, workaround=workaround, next_update=next_update or None)
+              "workaround": workaround, "next_update": next_update, "resolution": resolution,
+              "contact_centre_closed": bool(contact_centre_closed),
+              "translations": {tag: words for tag, words in translations.items() if words}}
     try:
+        given = StatementInput(status=status or None, impact=impact or None, components=split_list(components),
+                               headline=headline, body=body, workaround=workaround, next_update=next_update or None,
+                               resolution=resolution, contact_centre_closed=bool(contact_centre_closed),
+                               translations=translations or None)
         if statement_id:
             saved = statements.edit(settings, session.actor, statement_id, given)
         else:
@@ -116,9 +146,11 @@ def save_statement(request: Request, csrf_token: str = Form(""),
         if then == "submit":
             statements.submit(settings, session.actor, saved["id"])
             request.app.state.on_submit(settings, saved["id"])
-    except BroadcasterError as exc:
+    except (BroadcasterError, ValidationError) as exc:
         current = statements.get_statement(settings, statement_id) if statement_id else None
-        return editor(request, incident_of(settings, incident_id), current, values, 422, str(exc))
+        problem = str(exc) if isinstance(exc, BroadcasterError) else "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return editor(request, incident_of(settings, incident_id), current, values, 422, problem)
     return back(f"/dashboard/statements/{saved['id']}", notice=said(settings, "submitted" if then == "submit"
                                                                      else "saved", saved))
 

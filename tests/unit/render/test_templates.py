@@ -59,7 +59,8 @@ def test_twiml_and_ssml_carry_the_script_escaped_for_xml():
     rendered = render_statement(TEMPLATES, context(headline="Billing & payments <down>"))
     assert "Billing & payments <down>" in rendered["ivr"]["script"]
     assert "Billing &amp; payments &lt;down&gt;" in rendered["ivr"]["twiml"]
-    assert '<Say language="en-US">' in rendered["ivr"]["twiml"] and '<speak xml:lang="en-US">' in rendered["ivr"]["ssml"]
+    assert '<Say language="en-US">' in rendered["ivr"]["twiml"]
+    assert '<speak xml:lang="en-US">' in rendered["ivr"]["ssml"]
 
 
 def test_resolved_statement_promises_no_next_update():
@@ -173,7 +174,8 @@ def test_resolved_sms_says_what_is_fixed_what_was_affected_and_for_how_long():
 def test_the_resolved_banner_is_green_and_says_it_is_over():
     rendered = render_statement(TEMPLATES, context(status="resolved"))
     assert rendered["banner"]["severity"] == "none"
-    assert rendered["banner"]["text"].startswith("Resolved: It works normally again. Affected: Login, 13:22 – 14:00 UTC")
+    assert rendered["banner"]["text"].startswith("Resolved: It works normally again. Affected: Login, "
+                                                 "13:22 – 14:00 UTC")
 
 
 def test_resolved_email_says_what_was_done_and_from_when_to_when():
