@@ -63,19 +63,17 @@ def merge_translations(settings: Settings, given: dict[str, TranslationInput | N
 
 
 def _checked(tag: str, words: dict[str, str], texts: dict[str, str]) -> dict[str, str]:
-    """The translation's fields, in step with the statement's own: what one language says, all say."""
+    """The translation's fields, in step with the statement's own: what one language says, all say
+    (a field the statement has is required, one it does not have is dropped)."""
     kept = {}
     for name in TEXT_FIELDS:
         value = (words.get(name) or "").strip()
         if texts.get(name) and not value:
             raise InvalidInput(f"translations.{tag}.{name}: the statement has a {name} in its own language; "
                                f"give it in {tag} too (or remove the {tag} translation)")
-        if value and not texts.get(name):
-            if name == "resolution":
-                continue  # a new version that is no longer resolved drops its resolution in every language
-            raise InvalidInput(f"translations.{tag}.{name}: the statement has no {name} in its own language; "
-                               f"leave it out in {tag} too")
-        kept[name] = value
+        # A field the statement's own language no longer has (a workaround cleared, a resolution of a
+        # version that is no longer resolved) goes in every language: a translation never says more.
+        kept[name] = value if texts.get(name) else ""
     return kept
 
 
