@@ -1,5 +1,6 @@
 """`broadcaster maintenance schedule` and `publish-due`: planned work, approved like any statement."""
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -7,6 +8,7 @@ import typer
 from ..config import get_settings
 from ..incidents import maintenance
 from .common import As, app, out, who
+from .statements import translations_file
 from .views import plural
 
 maintenance_app = typer.Typer(no_args_is_help=True, help="Scheduled maintenance: said ahead of time.")
@@ -20,12 +22,18 @@ def maintenance_schedule(
     end: Annotated[str, typer.Option(help="ISO time with zone.")],
     body: Annotated[str, typer.Option(help="What customers will notice during the window.")],
     component: Annotated[Optional[list[str]], typer.Option(help="Affected component; repeatable.")] = None,
+    translations: Annotated[Optional[Path], typer.Option("--translations", help=(
+        "YAML file: the title (as headline) and body in the installation's other languages, e.g. "
+        "es: {headline: Actualización de la base de datos, body: ...}."))] = None,
     actor: As = None,
 ) -> None:
     """Schedule maintenance: three statements (scheduled, in progress, completed) to approve now."""
     settings = get_settings()
+    words = translations_file(translations).translations if translations else None
     result = maintenance.schedule(settings, who(actor), title, maintenance.parse_time(start, "--start"),
-                                  maintenance.parse_time(end, "--end"), component or [], body)
+                                  maintenance.parse_time(end, "--end"), component or [], body,
+                                  translations={tag: w.model_dump() if w else None for tag, w in words.items()}
+                                  if words else None)
     ids = result["statements"]
     out.print(f"maintenance {result['id']}: {result['title']} ({result['scheduled_for']} to "
               f"{result['scheduled_until']})")

@@ -54,8 +54,18 @@ def _statement_input(file: Optional[Path], component_state: Optional[list[str]] 
     given = StatementInput.parse({k: v for k, v in flags.items() if v is not None}, "options")
     if file is None:
         return given
+    return given.merged_over(StatementInput.parse(read_yaml(file), str(file)))
+
+
+def translations_file(file: Path) -> StatementInput:
+    """A YAML map of language to words ({es: {headline: ..., body: ...}}), as a statement's translations."""
+    return StatementInput.parse({"translations": read_yaml(file)}, str(file))
+
+
+def read_yaml(file: Path):
+    """The YAML in `file`, or one clear line saying why it cannot be read."""
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        return yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput(f"{file}: cannot read it: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
@@ -64,7 +74,6 @@ def _statement_input(file: Optional[Path], component_state: Optional[list[str]] 
                            "as UTF-8 and try again") from None
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{file}: not valid YAML: {exc}") from None
-    return given.merged_over(StatementInput.parse(data, str(file)))
 
 
 Status = Annotated[Optional[str], typer.Option(help="investigating, identified, monitoring or resolved.")]

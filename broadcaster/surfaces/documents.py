@@ -135,7 +135,9 @@ def component_tree(components: list[dict]) -> list[dict]:
 
 def _incident_context(site: Site, view: IncidentView) -> dict:
     live = view.live(SURFACE)
-    return {"id": view.id, "title": view.title, "impact": live.impact, "status": live.status,
+    # A maintenance's title is its statements' headline, translated with them; an incident's is its own.
+    title = live.title_in(site.locale) if view.is_maintenance else view.title
+    return {"id": view.id, "title": title, "impact": live.impact, "status": live.status,
             "url": site.incident_url(view.id),
             "updates": [_update_context(site, u) for u in view.history(SURFACE)]}
 

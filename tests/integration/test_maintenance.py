@@ -94,3 +94,33 @@ def test_the_beat_runs_the_maintenance_task_every_sweep_interval():
     entry = make_app(Settings(_env_file=None, sweep_interval_seconds=7)).conf.beat_schedule["maintenance"]
     assert (entry["task"], entry["schedule"]) == ("broadcaster.maintenance_due", 7)
     assert "broadcaster.maintenance_due" in celery_app.tasks
+
+
+def test_a_maintenance_says_its_window_and_in_spanish_too(database_url):
+    """Every phase's words carry the window with its day (the scheduled SMS names it); upcoming.json
+    has not started before it starts; a Spanish reader gets the Spanish title and dates."""
+    from tests.conftest import make_settings
+    from tests.integration.surfaces_data import rendition
+
+    settings = make_settings(database_url, locales=["es"], timezone="Asia/Tokyo")  # no summer time to dodge
+    ensure_users(settings)
+    start = (utcnow() + timedelta(days=3)).replace(hour=7, minute=0, second=0, microsecond=0)
+    scheduled = maintenance.schedule(
+        settings, actor(settings, "alice"), "Database upgrade", start, start + timedelta(hours=2), ["Database"],
+        "Saving may be slow for a few minutes.",
+        translations={"es": {"headline": "Actualización de la base de datos",
+                             "body": "Guardar puede ir lento unos minutos."}})
+    ids = scheduled["statements"]
+    approve_all(settings, ids)
+    publishing.publish(settings, actor(settings, "alice"), ids["scheduled"], dispatch=send_now)
+    sms = rendition(settings, ids["scheduled"], "sms")["text"]
+    assert sms.startswith("Example Co - Scheduled maintenance: Database upgrade, ")
+    assert "16:00 - 18:00 JST. Saving may be slow" in sms  # the window, with its day, in GSM-7
+    assert rendition(settings, ids["scheduled"], "email")["subject"].startswith(
+        "[Scheduled maintenance] Database upgrade, ")  # said once, not "Scheduled: Scheduled maintenance:"
+    assert "We have planned maintenance: Database upgrade." in rendition(settings, ids["scheduled"], "ivr")["script"]
+    upcoming = api(settings, "scheduled-maintenances/upcoming.json")["scheduled_maintenances"][0]
+    assert upcoming["started_at"] == upcoming["scheduled_for"]  # not the moment it was scheduled
+    spanish = render_documents(settings, take_snapshot(settings))["es/status/index.html"].body.decode()
+    assert "<h3>Actualización de la base de datos</h3>" in spanish and "Mantenimiento programado" in spanish
+    assert "16:00–18:00 JST" in spanish

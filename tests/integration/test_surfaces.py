@@ -3,6 +3,7 @@ static export, over HTTP on a real database (each test on SQLite and PostgreSQL)
 served must be the stored, approved renditions, byte for byte."""
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -198,6 +199,30 @@ def test_status_page_shows_state_components_timeline_and_history(live, client):
     assert current.index("Found it") < current.index("logins fail")  # newest update first
     assert 'href="/feed.atom"' in page and "Subscribe" in page
     assert '<meta name="viewport"' in page and "<script" not in page.replace("&lt;script", "")
+
+
+def test_status_page_outline_groups_and_each_updates_own_next_update(live, client):
+    from broadcaster.incidents.components import add_component
+    from tests.conftest import actor
+
+    incident = open_incident(live, "Login failures", "major", ("Login", "API"))
+    for name, group in (("Login", "Accounts"), ("Signup", "Accounts"), ("API", None)):
+        add_component(live, actor(live, "root"), name, group=group)
+    publish_update(live, incident, next_update="30m")
+    publish_update(live, incident, status="identified", headline="Found it", next_update="2h")
+    page = client.get("/status").text
+    current = page.split("<h2>Components</h2>")[0]
+    # One outline: h1 the page, h2 the sections, h3 each incident; the updates carry no headings.
+    assert re.findall(r"<h(\d)", current) == ["1", "2", "3"]
+    assert current.count("<strong>Investigating</strong>") == 1 and current.count("<strong>Identified</strong>") == 1
+    assert current.count("Found it") == 1  # said once, not again as a heading
+    # Each update keeps the promise it made when it went out, not the newest one's.
+    promises = re.findall(r'<p class="next-update">Next update by ([^<]+)\.</p>', current)
+    assert len(promises) == 2 and promises[0] != promises[1]
+    components = page.split("<h2>Components</h2>")[1].split("</ul>\n  </li>")[0]
+    assert '<li class="group"><div><span>Accounts</span>' in components
+    group = components.split('<li class="group">')[1]
+    assert group.index("Login") < group.index("Signup") and "<ul>" in group  # its members, under it
 
 
 # --- the snapshot cache ------------------------------------------------------------------------
