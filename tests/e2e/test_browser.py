@@ -49,7 +49,10 @@ def test_a_page_on_another_origin_reads_summary_json(live, browser, page, serve_
     assert page.page_errors == [] and page.console_errors == []
 
 
-def test_banner_appears_after_publish_and_goes_after_the_resolved_statement(live, page, serve_app, site):
+def test_banner_appears_after_publish_says_it_is_resolved_then_goes(database_url, page, serve_app, site):
+    # A resolution stays up for BROADCASTER_BANNER_RESOLVED_MINUTES (here 15 s), so a visitor who saw the
+    # outage sees that it is over; then banner.js clears it.
+    live = make_settings(database_url, public_cache_seconds=0, banner_resolved_minutes=0.25)
     incident = open_incident(live, "Login failures", "major", ("Login",))
     app = serve_app(create_public_app(live))
     page.goto(embed_banner(site, app.url))
@@ -63,10 +66,34 @@ def test_banner_appears_after_publish_and_goes_after_the_resolved_statement(live
     assert page.get_attribute("#broadcaster-banner", "role") == "status"
     colour = page.eval_on_selector("#broadcaster-banner", "e => getComputedStyle(e).backgroundColor")
     publish_update(live, incident, status="resolved", headline="Logins work again")
-    page.wait_for_selector("#broadcaster-banner", state="detached", timeout=10000)
+    page.wait_for_selector('#broadcaster-banner[data-version="2"]', timeout=10000)
+    assert banner_text(page).startswith("Resolved: Logins work again. Affected: Login, ")
+    resolved = page.eval_on_selector("#broadcaster-banner", "e => getComputedStyle(e).backgroundColor")
+    page.wait_for_selector("#broadcaster-banner", state="detached", timeout=30000)
     assert page.text_content("#content") == "Welcome to the shop"
     assert colour == "rgb(255, 241, 229)"  # the major-impact colour
+    assert resolved == "rgb(230, 244, 234)"  # green: it is over
     assert page.page_errors == [] and page.console_errors == []
+
+
+def test_banner_js_asks_in_the_browsers_language(database_url, browser, serve_app, site):
+    live = make_settings(database_url, public_cache_seconds=0, locales=["es"])
+    incident = open_incident(live, "Login failures", "major", ("Login",))
+    publish_update(live, incident, translations={"es": {
+        "headline": "Algunos clientes no pueden iniciar sesión", "body": "Falla uno de cada cinco.",
+        "workaround": "Use la aplicación móvil."}})
+    app = serve_app(create_public_app(live))
+    for locale, words, lang in (("es-ES", "Investigando: Algunos clientes no pueden iniciar sesión.", "es"),
+                                ("fr-FR", "Investigating: Some customers cannot log in.", "en")):
+        context = browser.new_context(locale=locale)
+        try:
+            page = context.new_page()
+            page.goto(embed_banner(site, app.url))
+            page.wait_for_selector("#broadcaster-banner", timeout=10000)
+            assert banner_text(page).startswith(words)
+            assert page.get_attribute("#broadcaster-banner", "lang") == lang
+        finally:
+            context.close()
 
 
 def test_a_dismissed_banner_stays_dismissed_until_the_next_version(live, page, serve_app, site):
