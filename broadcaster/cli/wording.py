@@ -2,7 +2,7 @@
 status and language, written where reviewers read them (docs/wording/)."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -16,12 +16,13 @@ GALLERY = PROJECT_ROOT / "docs" / "wording"
 
 @app.command("wording")
 def wording(
-    folder: Annotated[Path, typer.Option("--out", help="Where the gallery goes.")] = GALLERY,
+    folder: Annotated[Optional[Path], typer.Option(
+        "--out", help="Where the gallery goes (default: docs/wording in the project).")] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the gallery is stale.")] = False,
 ) -> None:
     """Render a sample outage and maintenance through every channel, status and language into files, so
     every change to the templates or catalogs is a diff a reviewer reads as customers will."""
-    settings = get_settings()
+    settings, folder = get_settings(), folder or GALLERY
     if check:
         stale = gallery.stale_files(settings, folder)
         if stale:
