@@ -27,6 +27,7 @@ from bench.rig import (  # noqa: E402
     renditions,
     worker_pool,
 )
+from broadcaster.delivery.broker import EVERY_QUEUE  # noqa: E402
 from broadcaster.domain.delivery_status import IN_FLIGHT, UNSENT, DeliveryStatus  # noqa: E402
 from tests.harness import add_subscribers, children, email_address, peak_rss_mb, phone_number  # noqa: E402
 
@@ -93,7 +94,7 @@ def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_value
         statement_id = approved_statement(settings)
         fields = renditions(settings, statement_id)
         for _ in range(workers):
-            pool.start(POOL, "live,bulk,reconcile", env=env)
+            pool.start(POOL, EVERY_QUEUE, env=env)
 
         expected = n * (2 if email else 1) + LIVE_DELIVERIES
         timeout = timeout or 120 + expected / 100

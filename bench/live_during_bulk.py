@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime
 
 from bench.rig import POOL, clean_redis, fresh_database, log, worker_pool
+from broadcaster.delivery.broker import EVERY_QUEUE, Queue
 from tests.harness import add_subscribers
 
 LIVE = ("banner", "status_page", "ivr", "x")
@@ -67,8 +68,8 @@ def main_live_during_bulk(args) -> int:
         billing = statements.open_incident(settings, actor(settings, "alice"), "Invoices late", "minor",
                                            ["Billing"])["id"]
         for _ in range(args.workers):
-            pool.start(POOL, "live,bulk,reconcile", env=as_env(values))
-        pool.start(1, "live", env=as_env(values))
+            pool.start(POOL, EVERY_QUEUE, env=as_env(values))
+        pool.start(1, Queue.LIVE.value, env=as_env(values))
         log(f"live during bulk: N={n}, {args.workers} workers x {POOL} on every queue + 1 on `live`")
 
         started = time.monotonic()

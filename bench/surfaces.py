@@ -68,12 +68,13 @@ class FanOut:
 
     def start(self) -> None:
         from bench.fanout import POOL
+        from broadcaster.delivery.broker import EVERY_QUEUE
         from broadcaster.incidents import publishing
         from broadcaster.people.users import actor_named
         from tests.integration.engine import as_env
 
         for _ in range(2):
-            self.pool.start(POOL, "live,bulk,reconcile", env=as_env(self.values))
+            self.pool.start(POOL, EVERY_QUEUE, env=as_env(self.values))
         publishing.publish(self.settings, actor_named(self.settings, "alice"), self.statement_id)
 
     def running(self) -> bool:

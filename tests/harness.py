@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from broadcaster.delivery.broker import EVERY_QUEUE
+
 ROOT = Path(__file__).resolve().parents[1]
 # Workers refuse to start with the default secret key; tests and benchmarks use this one.
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
@@ -92,7 +94,7 @@ class Workers:
     app: str = "workers.app"
     processes: list[subprocess.Popen] = field(default_factory=list)
 
-    def start(self, concurrency: int = 2, queues: str = "live,bulk,reconcile", app: str | None = None,
+    def start(self, concurrency: int = 2, queues: str = EVERY_QUEUE, app: str | None = None,
               loglevel: str = "INFO", ready: str = "ready.", timeout: float = 60,
               env: dict[str, str] | None = None) -> subprocess.Popen:
         n, app = len(self.processes), app or self.app

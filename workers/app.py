@@ -1,9 +1,12 @@
 """The worker side's Celery app: the producer's app (``broadcaster.delivery.broker``) for the
-configured broker, with this package's tasks registered on it."""
+configured broker, with this package's tasks registered on it and the hooks a sending process
+runs (the static export after a surface switch) registered for this process."""
 
 from broadcaster.config import get_settings
-from broadcaster.delivery.broker import BULK, LIVE, RECONCILE, make_app, register
+from broadcaster.delivery.broker import make_app, register
+from broadcaster.surfaces import register_static_export
 
-__all__ = ["BULK", "LIVE", "RECONCILE", "celery_app"]
+__all__ = ["celery_app"]
 
+register_static_export()
 celery_app = register(get_settings(), make_app(get_settings()))

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from celery import Celery
 from celery.worker import WorkController
 
-from .app import BULK, LIVE, RECONCILE
+from broadcaster.delivery.broker import Queue, TaskName
 
 
 class _Controller(WorkController):
@@ -25,8 +25,9 @@ class _Controller(WorkController):
 
 @contextmanager
 def in_process_worker(app: Celery, timeout: float = 10.0) -> Iterator[WorkController]:
-    worker = _Controller(app=app, pool="solo", concurrency=1, queues=[LIVE, BULK, RECONCILE], loglevel="WARNING",
-                         without_heartbeat=True, without_mingle=True, without_gossip=True, hostname="embedded@local")
+    worker = _Controller(app=app, pool="solo", concurrency=1, queues=[queue.value for queue in Queue],
+                         loglevel="WARNING", without_heartbeat=True, without_mingle=True, without_gossip=True,
+                         hostname="embedded@local")
     thread = threading.Thread(target=worker.start, name="broadcaster-worker", daemon=True)
     thread.start()
     if not worker.ready.wait(timeout):
@@ -36,7 +37,7 @@ def in_process_worker(app: Celery, timeout: float = 10.0) -> Iterator[WorkContro
     finally:
         # Asked from outside, the worker notices only after its 2-second poll; a task that
         # asks from inside stops it at once (see workers.tasks.stop_embedded_worker).
-        app.send_task("broadcaster.stop_embedded_worker", queue=LIVE)
+        app.send_task(TaskName.STOP_EMBEDDED_WORKER.value)  # routed by the vocabulary's queue table
         thread.join(timeout)
         from celery.worker import state
 

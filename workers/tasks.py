@@ -12,13 +12,13 @@ import uuid
 from celery import Task
 from celery.signals import worker_init
 
-import broadcaster.surfaces  # noqa: F401 - registers the static export on every surface switch
 from broadcaster.config import get_settings
 from broadcaster.delivery import chunk, fanout
 from broadcaster.delivery import sweep as sweeping
-from broadcaster.delivery.enqueue import enqueue, enqueue_due, enqueue_fan_outs
+from broadcaster.delivery.broker import TaskName
+from broadcaster.delivery.enqueue import enqueue, enqueue_due, enqueue_fan_outs, send
 
-from .app import LIVE, celery_app
+from .app import celery_app
 
 
 @worker_init.connect
@@ -37,12 +37,12 @@ class BroadcasterTask(Task):
     max_retries = 5
 
 
-@celery_app.task(name="broadcaster.send_chunk", base=BroadcasterTask)
+@celery_app.task(name=TaskName.SEND_CHUNK.value, base=BroadcasterTask)
 def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
     return chunk.send_chunk(get_settings(), delivery_ids, requeue=enqueue)
 
 
-@celery_app.task(name="broadcaster.fan_out", base=BroadcasterTask)
+@celery_app.task(name=TaskName.FAN_OUT.value, base=BroadcasterTask)
 def fan_out(job_id: int, runner: str | None = None) -> bool:
     """Write a published statement's per-recipient deliveries, a slice at a time, enqueueing
     each; after `fan_out_task_seconds` the rest goes to a fresh task of the same chain (`runner`),
@@ -55,45 +55,45 @@ def fan_out(job_id: int, runner: str | None = None) -> bool:
     return finished
 
 
-@celery_app.task(name="broadcaster.sweep", base=BroadcasterTask)
+@celery_app.task(name=TaskName.SWEEP.value, base=BroadcasterTask)
 def sweep() -> dict[str, int]:
     return sweeping.sweep(get_settings(), enqueue_due, reconciler=_reconcile_elsewhere)
 
 
-def _reconcile_elsewhere(_settings) -> None:
+def _reconcile_elsewhere(settings) -> None:
     # On its own queue: slow provider lists must never hold up the sweep or the live queue.
-    reconcile.apply_async(expires=get_settings().sweep_interval_seconds)
+    send(settings, TaskName.RECONCILE, expires=settings.sweep_interval_seconds)
 
 
-@celery_app.task(name="broadcaster.reconcile", base=BroadcasterTask)
+@celery_app.task(name=TaskName.RECONCILE.value, base=BroadcasterTask)
 def reconcile() -> dict[str, int]:
     return sweeping.reconcile(get_settings())
 
 
-@celery_app.task(name="broadcaster.social_tick", base=BroadcasterTask)
+@celery_app.task(name=TaskName.SOCIAL_TICK.value, base=BroadcasterTask)
 def social_tick() -> dict:
     from broadcaster import social
 
     return social.tick(get_settings())
 
 
-@celery_app.task(name="broadcaster.maintenance_due", base=BroadcasterTask)
+@celery_app.task(name=TaskName.MAINTENANCE_DUE.value, base=BroadcasterTask)
 def maintenance_due() -> list[int]:
     from broadcaster.incidents import maintenance
 
     return maintenance.publish_due(get_settings())
 
 
-@celery_app.task(name="broadcaster.stop_embedded_worker")
+@celery_app.task(name=TaskName.STOP_EMBEDDED_WORKER.value)
 def stop_embedded_worker() -> None:
     """Runs inside the embedded worker's thread and asks it to stop after this task. The worker
     polls the broker once more before it stops (up to 2 s): a no-op message ends that poll."""
     from celery.worker import state
 
     state.should_terminate = 0
-    celery_app.send_task("broadcaster.wake", queue=LIVE)
+    celery_app.send_task(TaskName.WAKE.value)  # to this worker's own broker, whatever the settings say now
 
 
-@celery_app.task(name="broadcaster.wake")
+@celery_app.task(name=TaskName.WAKE.value)
 def wake() -> None:
     """Nothing: its arrival is what matters."""

@@ -18,6 +18,9 @@ err = Console(stderr=True)
 
 As = Annotated[Optional[str], typer.Option("--as", envvar="BROADCASTER_USER", help="Who you are (a user name).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+Wait = Annotated[bool, typer.Option(
+    "--wait/--no-wait", help="Send it now and show how it goes (embedded: in this process), or only queue it "
+                             "for the workers (embedded: for the next `broadcaster serve`).")]
 
 
 def who(name: str | None) -> Actor:

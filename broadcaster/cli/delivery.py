@@ -2,7 +2,6 @@
 
 import csv
 import sys
-import time
 from typing import Annotated, Optional
 
 import typer
@@ -13,27 +12,19 @@ from ..delivery import progress, sendlog
 from ..delivery import sweep as sweeping
 from ..delivery.enqueue import enqueue_due
 from ..delivery.pause import paused_channels
-from ..domain.delivery_status import PREPARING, DeliveryStatus
+from ..domain.delivery_status import DeliveryStatus
 from ..incidents import consistency, publishing
-from .common import ID_ARGUMENT, As, AsJson, app, err, out, print_json, who
+from .common import ID_ARGUMENT, As, AsJson, Wait, app, err, out, print_json, who
 from .run import embedded_worker
-from .views import plural, print_audit, progress_table, published_line
+from .sending import drain, follow, follow_statements
+from .views import plural, print_audit
 
 
 @app.command(context_settings=ID_ARGUMENT)
-def publish(statement_id: int, actor: As = None,
-            wait: Annotated[bool, typer.Option(help="Show progress until the fan-out is done.")] = True) -> None:
+def publish(statement_id: int, actor: As = None, wait: Wait = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
     settings = get_settings()
     follow(settings, publishing.publish(settings, who(actor), statement_id), wait)
-
-
-def follow(settings, st: dict, wait: bool) -> None:
-    """Say what a publish wrote; watch the fan-out (always when embedded: this process sends it)."""
-    out.print(published_line(st))
-    if wait or settings.embedded:
-        with embedded_worker(settings):
-            watch(settings, st["id"])
 
 
 @app.command(context_settings=ID_ARGUMENT)
@@ -41,60 +32,25 @@ def retry(statement_id: int, actor: As = None,
           failed: Annotated[bool, typer.Option("--failed", help="Resend failed deliveries.")] = False,
           unknown: Annotated[bool, typer.Option("--unknown", help="Resend deliveries whose fate is unknown "
                                                 "(the worker died mid-call and the provider could not say).")] = False,
-          ) -> None:
+          wait: Wait = True) -> None:
     """Re-queue what an operator decides to resend."""
     statuses = tuple(status for status, chosen in ((DeliveryStatus.FAILED, failed), (DeliveryStatus.UNKNOWN, unknown))
                      if chosen)
     settings = get_settings()
     count = publishing.retry(settings, who(actor), statement_id, statuses)
     out.print(f"statement {statement_id}: {plural(count, 'delivery', 'deliveries')} re-queued")
-    with embedded_worker(settings):
-        watch(settings, statement_id)
+    follow_statements(settings, [statement_id] if count else [], wait)
 
 
 @app.command()
 def sweep() -> None:
-    """Run the periodic sweep once now: expired leases, reconciliation, due retries."""
+    """Run the periodic sweep once now: expired leases, reconciliation, due retries (embedded: and send them)."""
     settings = get_settings()
     result = sweeping.sweep(settings, enqueue_due)
     out.print(", ".join(f"{n} {what}" for what, n in result.items()))
-    if settings.embedded and result["requeued"]:
+    if settings.embedded and (result["requeued"] or result["fan-outs resumed"]):
         with embedded_worker(settings):
-            _drain(settings)
-
-
-def watch(settings, statement_id: int, poll: float = 0.3) -> None:
-    """Live progress per channel until nothing is in flight; Ctrl-C stops watching, not sending."""
-    from rich.live import Live
-
-    try:
-        first = progress_table(statement_id, progress.progress(settings, statement_id))
-        with Live(first, console=out, refresh_per_second=4) as live:
-            while True:
-                counts = progress.progress(settings, statement_id)
-                live.update(progress_table(statement_id, counts))
-                if not any(c.get(k, 0) for c in counts.values() for k in (PREPARING, DeliveryStatus.PENDING,
-                                                                          DeliveryStatus.SENDING)):
-                    break
-                time.sleep(poll)
-    except KeyboardInterrupt:
-        out.print("stopped watching; the fan-out goes on" if not settings.embedded else
-                  "stopped: the rest waits in the database; `broadcaster sweep` sends it")
-        return
-    waiting = sum(c.get(DeliveryStatus.RETRY, 0) for c in counts.values())
-    unknown = sum(c.get(DeliveryStatus.UNKNOWN, 0) for c in counts.values())
-    if waiting:
-        out.print(f"{plural(waiting, 'delivery waits', 'deliveries wait')} for a retry; "
-                  + ("the beat sweep will send them" if not settings.embedded else "run `broadcaster sweep` later"))
-    if unknown:
-        out.print(f"{plural(unknown, 'delivery has', 'deliveries have')} an unknown fate: "
-                  f"`broadcaster retry {statement_id} --unknown` "
-                  "resends them after you check")
-
-
-def _drain(settings) -> None:
-    while progress.work_left(settings):
-        time.sleep(0.2)
+            drain(settings)
 
 
 @app.command("log")

@@ -9,8 +9,8 @@ from rich.markup import escape
 from ..channels.log import LOG_PROVIDER
 from ..config import get_settings
 from ..holding import emailed_links, holding_statements
-from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
-from .delivery import follow
+from .common import ID_ARGUMENT, As, AsJson, Wait, app, out, print_json, who
+from .sending import follow
 from .views import plural
 
 holding_app = typer.Typer(no_args_is_help=True, help="Holding statements: approved in calm times, switched on in "
@@ -67,8 +67,7 @@ def holding_links_command(
 
 
 @holding_app.command("activate", context_settings=ID_ARGUMENT)
-def holding_activate(number: int, actor: As = None, wait: Annotated[bool, typer.Option(
-        help="Show progress until the fan-out is done.")] = True) -> None:
+def holding_activate(number: int, actor: As = None, wait: Wait = True) -> None:
     """Switch a holding statement on: published on every channel at once."""
     settings = get_settings()
     follow(settings, holding_statements.activate(settings, who(actor), number, via="CLI"), wait)

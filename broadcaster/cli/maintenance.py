@@ -7,7 +7,8 @@ import typer
 
 from ..config import get_settings
 from ..incidents import maintenance
-from .common import As, app, out, who
+from .common import As, Wait, app, out, who
+from .sending import follow_statements
 from .statements import translations_file
 from .views import plural
 
@@ -39,13 +40,16 @@ def maintenance_schedule(
               f"{result['scheduled_until']})")
     out.print(f"  statements to approve: scheduled {ids['scheduled']}, in_progress {ids['in_progress']}, "
               f"completed {ids['completed']}")
-    out.print(f"  then `broadcaster publish {ids['scheduled']}` to announce it; the worker's beat publishes the "
-              "other two at the start and the end")
+    out.print(f"  then `broadcaster publish {ids['scheduled']}` to announce it; the other two are published at the "
+              "start and the end by the workers' beat (embedded: by `broadcaster serve`, which must be running then)")
 
 
 @maintenance_app.command("publish-due")
-def maintenance_publish_due() -> None:
-    """Publish the approved start/end notices whose time has come (what the beat does)."""
-    published = maintenance.publish_due(get_settings())
+def maintenance_publish_due(wait: Wait = True) -> None:
+    """Publish the approved start/end notices whose time has come (what the beat does, and embedded
+    `serve`); then send them."""
+    settings = get_settings()
+    published = maintenance.publish_due(settings)
     out.print(f"published {plural(len(published), 'maintenance statement', 'maintenance statements')}: "
               f"{', '.join(map(str, published)) or 'none'}")
+    follow_statements(settings, published, wait)

@@ -1,12 +1,14 @@
 """Running Broadcaster: `init`, `worker`, `beat`, `serve`, and the `demo` tour."""
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..config import create_secret_file, get_settings, require_real_secret
+from ..delivery.broker import EVERY_QUEUE
 from ..domain.errors import InvalidInput
 from ..store.db import migrate, require_current_schema, safe_url
 from .common import app, out
@@ -36,7 +38,8 @@ def _secret_key_status(settings) -> str:
 
 
 @app.command()
-def worker(queues: Annotated[str, typer.Option(help="Comma-separated: live, bulk, reconcile.")] = "live,bulk,reconcile",
+def worker(queues: Annotated[str, typer.Option(help="Comma-separated, of: " + EVERY_QUEUE.replace(",", ", ") + ".")]
+           = EVERY_QUEUE,
            concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2) -> None:
     """Start a Celery worker (needs BROADCASTER_BROKER_URL, e.g. redis://localhost:6379/0)."""
     settings = _shared_broker_settings("worker")
@@ -78,21 +81,27 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     require_real_secret(settings, "serve")
     if settings.embedded:
         migrate(settings.database_url)  # the laptop default needs no separate set-up step
-    with embedded_worker(settings), embedded_sweep(settings):
+    with embedded_worker(settings), embedded_beat(settings):
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 @contextmanager
-def embedded_sweep(settings):
-    """Beat's job, in a thread, for the embedded default."""
+def embedded_beat(settings):
+    """Embedded default: what beat does for a fleet, from this process. Every periodic job
+    (`PERIODIC_JOBS`: the sweep, scheduled maintenance, the social queue, and any added later)
+    is sent at its interval to the in-process worker, as beat sends it to the workers; each runs
+    once at start too, so what was left queued while nothing ran (`--no-wait`) goes at once."""
     if not settings.embedded:
         yield
         return
     from broadcaster.delivery.background import every
-    from broadcaster.delivery.enqueue import enqueue_due
-    from broadcaster.delivery.sweep import sweep
+    from broadcaster.delivery.broker import PERIODIC_JOBS
+    from broadcaster.delivery.enqueue import send_periodic
 
-    with every(settings.sweep_interval_seconds, lambda: sweep(settings, enqueue_due), "sweep"):
+    with ExitStack() as jobs:
+        for job in PERIODIC_JOBS:
+            jobs.enter_context(every(job.seconds(settings), partial(send_periodic, settings, job), job.name,
+                                     immediately=True))
         yield
 
 
@@ -112,9 +121,11 @@ def embedded_worker(settings):
     if not settings.embedded:
         yield
         return
+    from broadcaster.surfaces import register_static_export
     from workers.app import celery_app
     from workers.embedded import in_process_worker
 
+    register_static_export()  # this process sends: it runs what a worker runs after a surface switch
     with in_process_worker(celery_app):
         yield
 

@@ -1,5 +1,6 @@
 """`broadcaster social ...`: the social reply queue (pull, search, inbox, reply, approve, skip)."""
 
+from functools import partial
 from typing import Annotated, Optional
 
 import typer
@@ -7,8 +8,11 @@ from rich.table import Column, Table
 
 from .. import social
 from ..config import get_settings
+from ..delivery.progress import WAITING
+from ..domain.delivery_status import DeliveryStatus
 from ..social.inbox import PostState
-from .common import As, AsJson, app, out, print_json, who
+from .common import As, AsJson, Wait, app, out, print_json, who
+from .sending import follow_deliveries
 from .views import plural
 
 social_app = typer.Typer(no_args_is_help=True, help="Answer customers on X with approved words, one reply per post.")
@@ -66,24 +70,39 @@ def social_reply(post_id: str, actor: As = None,
                                     typer.Option(help="Which approved variant (default: rotate).")] = None,
                  text: Annotated[Optional[str],
                                  typer.Option(help="Free text: held until an approver approves it.")] = None,
-                 ) -> None:
-    """Queue the one reply to POST_ID from the live statement's approved variants."""
+                 wait: Wait = True) -> None:
+    """Reply to POST_ID from the live statement's approved variants (queued, then sent)."""
+    settings = get_settings()
     if text is not None:
-        result = social.propose(get_settings(), who(actor), post_id, text)
+        result = social.propose(settings, who(actor), post_id, text)
         out.print(f"post {post_id}: free text awaiting approval (hash {result['hash'][:12]}); an approver runs "
                   f"`broadcaster social approve {post_id} --hash {result['hash'][:12]} --as NAME`")
         return
-    result = social.reply(get_settings(), who(actor), post_id, variant)
+    result = social.reply(settings, who(actor), post_id, variant)
     out.print(f"post {post_id}: reply queued from v{result['version']} variant {result['variant']}: "
               f"{result['text']}", highlight=False)
+    follow_deliveries(settings, [result["delivery_id"]], wait, partial(_say_reply, post_id))
 
 
 @social_app.command("approve")
 def social_approve(post_id: str, content_hash: Annotated[str, typer.Option("--hash", help="The hash you read.")],
-                   actor: As = None) -> None:
-    """Approve the free text proposed for POST_ID (approvers only, not its proposer)."""
-    result = social.approve_text(get_settings(), who(actor), post_id, content_hash)
+                   actor: As = None, wait: Wait = True) -> None:
+    """Approve the free text proposed for POST_ID (approvers only, not its proposer); then it is sent."""
+    settings = get_settings()
+    result = social.approve_text(settings, who(actor), post_id, content_hash)
     out.print(f"post {post_id}: free text {result['hash'][:12]} approved and queued")
+    follow_deliveries(settings, [result["delivery_id"]], wait, partial(_say_reply, post_id))
+
+
+def _say_reply(post_id: str, shown: dict[int, str]) -> None:
+    for delivery_id, status in shown.items():
+        hint = {DeliveryStatus.SIMULATED: " (the log provider: X is not set up, or BROADCASTER_SIMULATE is on)",
+                WAITING: ": waits for its next try (X's posting window, or a backoff after an error); the workers "
+                         "(embedded: `broadcaster serve`) send it when it is due",
+                DeliveryStatus.UNKNOWN: ": X did not say whether it posted; reconciliation finds out before anything "
+                                        "is resent"}.get(status, "")
+        out.print(f"post {post_id}: reply {status}{hint} (delivery {delivery_id}; `broadcaster log` has it)",
+                  highlight=False)
 
 
 @social_app.command("skip")

@@ -9,16 +9,22 @@ logger = logging.getLogger("broadcaster")
 
 
 @contextmanager
-def every(seconds: float, job: Callable[[], object], name: str) -> Iterator[None]:
-    """Run `job` every `seconds` until the block ends; a failing round is logged, not fatal."""
+def every(seconds: float, job: Callable[[], object], name: str, immediately: bool = False) -> Iterator[None]:
+    """Run `job` every `seconds` (and once at the start if `immediately`) until the block ends; a
+    failing round is logged, not fatal."""
     stop = threading.Event()
 
     def loop() -> None:
+        if immediately:
+            run()
         while not stop.wait(seconds):
-            try:
-                job()
-            except Exception:  # noqa: BLE001 - the next round may succeed; say why this one failed
-                logger.exception("%s failed", name)
+            run()
+
+    def run() -> None:
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - the next round may succeed; say why this one failed
+            logger.exception("%s failed", name)
 
     thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()

@@ -1,11 +1,71 @@
-"""The Celery app as a producer sees it: broker, queues and routing, configured from the
-settings and nothing else. ``workers/`` adds the tasks that consume it."""
+"""The Celery app as a producer sees it, and the task vocabulary, declared once: every task's name
+(``TaskName``), the queue it goes on (``QUEUE_OF``) and the periodic jobs (``PERIODIC_JOBS``), from
+which both beat's schedule and embedded ``serve`` are driven. ``workers/`` declares the tasks by
+these names; ``enqueue`` sends by them. Configured from the settings and nothing else."""
+
+from dataclasses import dataclass
+from enum import StrEnum
 
 from celery import Celery
 
 from ..config import Settings
 
-LIVE, BULK, RECONCILE = "live", "bulk", "reconcile"
+
+class Queue(StrEnum):
+    LIVE = "live"  # single-target channels (banner, status page, IVR, X) and the periodic jobs
+    BULK = "bulk"  # per-recipient chunks and the fan-outs that write them
+    RECONCILE = "reconcile"  # slow provider lists, never ahead of the live queue
+
+
+EVERY_QUEUE = ",".join(queue.value for queue in Queue)  # what a worker takes unless told otherwise
+
+
+class TaskName(StrEnum):
+    SEND_CHUNK = "broadcaster.send_chunk"
+    FAN_OUT = "broadcaster.fan_out"
+    SWEEP = "broadcaster.sweep"
+    RECONCILE = "broadcaster.reconcile"
+    SOCIAL_TICK = "broadcaster.social_tick"
+    MAINTENANCE_DUE = "broadcaster.maintenance_due"
+    STOP_EMBEDDED_WORKER = "broadcaster.stop_embedded_worker"
+    WAKE = "broadcaster.wake"
+
+
+# Where each task goes. A chunk of live deliveries goes on the live queue instead (enqueue.plan).
+QUEUE_OF: dict[TaskName, Queue] = {
+    TaskName.SEND_CHUNK: Queue.BULK,
+    TaskName.FAN_OUT: Queue.BULK,
+    TaskName.SWEEP: Queue.LIVE,
+    TaskName.RECONCILE: Queue.RECONCILE,
+    TaskName.SOCIAL_TICK: Queue.LIVE,
+    TaskName.MAINTENANCE_DUE: Queue.LIVE,
+    TaskName.STOP_EMBEDDED_WORKER: Queue.LIVE,
+    TaskName.WAKE: Queue.LIVE,
+}
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A task run every `interval` seconds (a Settings field): by beat in a fleet, by embedded `serve`'s
+    own loop otherwise. A run that waited longer than an interval (every worker busy) is dropped,
+    not run back to back with the ones queued behind it."""
+
+    name: str
+    task: TaskName
+    interval: str  # the Settings field that says how often
+
+    def seconds(self, settings: Settings) -> float:
+        return float(getattr(settings, self.interval))
+
+
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    # Expired leases, stalled fan-outs, due retries, reconciliation.
+    PeriodicJob("sweep", TaskName.SWEEP, "sweep_interval_seconds"),
+    # Re-bases held replies, and pulls new mentions while an incident is open (the task checks).
+    PeriodicJob("social", TaskName.SOCIAL_TICK, "social_pull_interval_seconds"),
+    # Scheduled maintenance: its approved start and end notices, published at their times.
+    PeriodicJob("maintenance", TaskName.MAINTENANCE_DUE, "sweep_interval_seconds"),
+)
 
 
 def make_app(settings: Settings) -> Celery:
@@ -17,10 +77,9 @@ def make_app(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
-        task_default_queue=BULK,
+        task_default_queue=Queue.BULK.value,
         task_queues=None,
-        task_routes={"broadcaster.sweep": {"queue": LIVE}, "broadcaster.reconcile": {"queue": RECONCILE},
-                     "broadcaster.social_tick": {"queue": LIVE}, "broadcaster.maintenance_due": {"queue": LIVE}},
+        task_routes={task.value: {"queue": queue.value} for task, queue in QUEUE_OF.items()},
         # Publishing to a dead broker must not hang `publish`: the outbox rows are committed and
         # the sweep will enqueue them once the broker is back.
         task_publish_retry=True,
@@ -31,18 +90,8 @@ def make_app(settings: Settings) -> Celery:
                                   # the embedded memory broker is polled: keep the banner fast
                                   **({"polling_interval": 0.05} if settings.embedded else {})},
         worker_hijack_root_logger=False,
-        beat_schedule={
-            # A sweep that waited longer than an interval (every worker busy) is dropped, not run
-            # back to back with the ones queued behind it.
-            "sweep": {"task": "broadcaster.sweep", "schedule": settings.sweep_interval_seconds,
-                      "options": {"expires": settings.sweep_interval_seconds}},
-            # Re-bases held replies, and pulls new mentions while an incident is open (the task checks).
-            "social": {"task": "broadcaster.social_tick", "schedule": settings.social_pull_interval_seconds,
-                       "options": {"expires": settings.social_pull_interval_seconds}},
-            # Scheduled maintenance: its approved start and end notices, published at their times.
-            "maintenance": {"task": "broadcaster.maintenance_due", "schedule": settings.sweep_interval_seconds,
-                            "options": {"expires": settings.sweep_interval_seconds}},
-        },
+        beat_schedule={job.name: {"task": job.task.value, "schedule": job.seconds(settings),
+                                  "options": {"expires": job.seconds(settings)}} for job in PERIODIC_JOBS},
     )
     return app
 

@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import wait
 from queue import SimpleQueue
 
@@ -32,18 +32,15 @@ from ..domain.delivery_status import SHOWN, DeliveryStatus
 from ..store.db import transaction
 from ..store.models import Delivery, Message, Statement, utcnow
 from .batches import batches, group
+from .dispatch import Dispatch, surface_switch_hooks
 from .provider_calls import released
 from .records import Outcome, claim, record
 from .send_threads import Recorder, deadline, drain, lease_kept, next_outcomes, run_batches, send_pool
 
 logger = logging.getLogger("broadcaster.sending")
 
-Enqueue = Callable[[Settings, list[int]], int]  # returns how many went on the broker
 
-
-
-
-def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Enqueue | None = None) -> dict[str, int]:
+def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Dispatch | None = None) -> dict[str, int]:
     """Claim what is still claimable of these deliveries, send it, record every outcome.
     Returns how many ended in each status (nothing, if another worker had them all).
 
@@ -128,11 +125,6 @@ class _LiveCheck:
             return wanted
 
 
-# Called after a live surface's delivery is recorded shown (the switch has committed). The public
-# surfaces register their static export here (`broadcaster.surfaces`): delivery never imports them.
-on_surface_switched: list[Callable[[Settings], object]] = []
-
-
 def export_if_a_surface_switched(settings: Settings, outcomes: list[Outcome]) -> bool:
     """Run the switch hooks when a live surface now shows a new version and BROADCASTER_STATIC_DIR is
     set. The send is done and recorded: a failed hook is logged, never a failed send (the next
@@ -140,14 +132,17 @@ def export_if_a_surface_switched(settings: Settings, outcomes: list[Outcome]) ->
     if not settings.static_dir or not any(
             o.status in SHOWN and channels.channel(o.delivery.channel).is_live for o in outcomes):
         return False
+    # Called once the switch has committed. The public surfaces register their static export
+    # (`dispatch.on_surface_switched`) when the process is assembled: delivery never imports them.
+    hooks = surface_switch_hooks()
     try:
-        for hook in on_surface_switched:
+        for hook in hooks:
             hook(settings)
     except Exception:  # noqa: BLE001 - a full disk or a bad path must not fail the send
         logger.exception("static export to %s failed; the live surfaces are switched regardless",
                          settings.static_dir)
         return False
-    return bool(on_surface_switched)
+    return bool(hooks)
 
 
 

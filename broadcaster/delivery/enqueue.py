@@ -16,19 +16,18 @@ from ..config import Settings
 from ..domain.delivery_status import DeliveryStatus
 from ..store.db import one_of, transaction
 from ..store.models import Delivery
-from .broker import BULK, LIVE, app_for
+from .broker import PeriodicJob, Queue, TaskName, app_for
 
 logger = logging.getLogger("broadcaster.enqueue")
 LOOKUP_SLICE = 10_000
 
 
-def enqueue(settings: Settings, delivery_ids: list[int], skip_pending_on: frozenset[str] = frozenset()) -> int:
+def enqueue(settings: Settings, delivery_ids: list[int], skip_pending_on: frozenset[Queue] = frozenset()) -> int:
     """Returns how many deliveries went on the broker."""
-    app = app_for(settings)
     sent = 0
     for queue, chunk in plan(settings, delivery_ids, skip_pending_on):
         try:
-            app.send_task("broadcaster.send_chunk", args=[chunk], queue=queue)
+            send(settings, TaskName.SEND_CHUNK, chunk, queue=queue)
             sent += len(chunk)
         except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep has the rows
             logger.warning("broker unavailable (%s): %d deliveries wait for the sweep", exc, len(chunk))
@@ -39,11 +38,10 @@ def enqueue_fan_outs(settings: Settings, job_ids: list[int], runner: str | None 
     """Hand fan-out jobs to the workers; if the broker is down, the sweep finds them stalled. Each
     task carries its chain's `runner` token (a continuation its chain's, a new job a new one), so
     a task the broker delivers again after its worker died carries on as the same runner."""
-    app = app_for(settings)
     sent = 0
     for job in job_ids:
         try:
-            app.send_task("broadcaster.fan_out", args=[job, runner or uuid.uuid4().hex], queue=BULK)
+            send(settings, TaskName.FAN_OUT, job, runner or uuid.uuid4().hex)
             sent += 1
         except Exception as exc:  # noqa: BLE001 - any broker failure: the job waits in the database
             logger.warning("broker unavailable (%s): fan-out %d waits for the sweep", exc, job)
@@ -57,20 +55,34 @@ def enqueue_due(settings: Settings, delivery_ids: list[int]) -> int:
     back every sweep would only grow the queue (the claim makes copies harmless, not free). Once
     the queue has drained, a pending row still due was lost (a restarted Redis), and goes back."""
     app = app_for(settings)
-    return enqueue(settings, delivery_ids, skip_pending_on=frozenset(q for q in (LIVE, BULK) if queued(app, q)))
+    return enqueue(settings, delivery_ids,
+                   skip_pending_on=frozenset(q for q in (Queue.LIVE, Queue.BULK) if queued(app, q)))
 
 
-def queued(app, queue: str) -> int:
+def send(settings: Settings, task: TaskName, *args, queue: Queue | None = None, **options) -> None:
+    """Put one task on the broker: on its own queue (`QUEUE_OF`, the app's routes) unless told another."""
+    if queue is not None:
+        options["queue"] = queue.value
+    app_for(settings).send_task(task.value, args=list(args), **options)
+
+
+def send_periodic(settings: Settings, job: PeriodicJob) -> None:
+    """What beat does for `job` at each interval (embedded `serve` does it too); a run not started
+    within the interval expires."""
+    send(settings, job.task, expires=job.seconds(settings))
+
+
+def queued(app, queue: Queue) -> int:
     """Messages waiting on a queue (not those a worker has taken); 0 if the broker cannot say."""
     try:
         with app.connection_for_read() as connection:
-            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+            return connection.default_channel.queue_declare(queue=Queue(queue).value, passive=True).message_count
     except Exception:  # noqa: BLE001 - an absent (empty) queue or a broker that is down: nothing waits
         return 0
 
 
 def plan(settings: Settings, delivery_ids: list[int],
-         skip_pending_on: frozenset[str] = frozenset()) -> Iterator[tuple[str, list[int]]]:
+         skip_pending_on: frozenset[Queue] = frozenset()) -> Iterator[tuple[Queue, list[int]]]:
     """(queue, chunk of ids) in id order. Looked up a slice at a time: a million ids would pass
     PostgreSQL's limit on query parameters, and a million rows need not sit in memory at once."""
     size = settings.send_chunk_size
@@ -82,11 +94,11 @@ def plan(settings: Settings, delivery_ids: list[int],
         routed = [(_queue_of(channel), i) for i, channel, status in rows
                   if not (status == DeliveryStatus.PENDING and _queue_of(channel) in skip_pending_on)]
         # The banner goes live within seconds: one small task per live delivery, ahead of any fan-out.
-        yield from ((LIVE, [i]) for queue, i in routed if queue == LIVE)
-        bulk = [i for queue, i in routed if queue == BULK]
-        yield from ((BULK, bulk[at:at + size]) for at in range(0, len(bulk), size))
+        yield from ((Queue.LIVE, [i]) for queue, i in routed if queue == Queue.LIVE)
+        bulk = [i for queue, i in routed if queue == Queue.BULK]
+        yield from ((Queue.BULK, bulk[at:at + size]) for at in range(0, len(bulk), size))
 
 
-def _queue_of(name: str) -> str:
+def _queue_of(name: str) -> Queue:
     # One target each (a live surface, a reply to one post): the live queue, one task per delivery.
-    return BULK if channels.channel(name).on_bulk_queue else LIVE
+    return Queue.BULK if channels.channel(name).on_bulk_queue else Queue.LIVE

@@ -15,7 +15,6 @@ sweep handed the job out again, would otherwise become a second chain holding a 
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
@@ -27,6 +26,7 @@ from ..config import Settings
 from ..store.db import transaction, write_transaction
 from ..store.models import FanOut, Statement, Subscriber, utcnow
 from . import records
+from .dispatch import Dispatch
 from .records import PUBLISHED
 
 logger = logging.getLogger("broadcaster.fanout")
@@ -37,8 +37,6 @@ class FanOutState(StrEnum):
     DONE = "done"  # every slice written
     CANCELLED = "cancelled"  # a newer version was published first: the rest is never written
 
-
-Dispatch = Callable[[Settings, list[int]], object]
 
 
 def plan(s: Session, statement: Statement, channel_names: list[str]) -> list[int]:

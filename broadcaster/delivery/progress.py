@@ -37,6 +37,23 @@ def work_left(settings: Settings) -> int:
         return sending + (s.scalar(select(func.count()).where(FanOut.status == FanOutState.RUNNING)) or 0)
 
 
+WAITING = "waiting"  # not a status: an unsent delivery whose next try waits out a backoff or a rate window
+
+
+def statuses(settings: Settings, delivery_ids: list[int]) -> dict[int, str]:
+    """{delivery id: its status now}, or WAITING for an unsent one whose next try waits
+    (`next_attempt_at`): what a command that queued these says once they are settled."""
+    with transaction(settings.database_url) as s:
+        rows = s.execute(select(Delivery.id, Delivery.status, Delivery.next_attempt_at)
+                         .where(Delivery.id.in_(delivery_ids[:10_000]))).all()
+    return {i: (WAITING if status in UNSENT and next_at is not None else status) for i, status, next_at in rows}
+
+
+def settled(shown: dict[int, str]) -> bool:
+    """Nothing of these is being sent or waiting for its first send (`statuses`)."""
+    return not any(status == DeliveryStatus.SENDING or status in UNSENT for status in shown.values())
+
+
 def totals(settings: Settings) -> dict[str, int]:
     """{status: count} of every delivery of the live versions (what is going out now)."""
     from .records import live_statements

@@ -26,7 +26,7 @@ from ..store.db import one_of, transaction
 from ..store.models import Delivery, DeliveryEvent, Statement, utcnow
 from . import fanout, records
 from .batches import words_of
-from .chunk import Enqueue
+from .dispatch import Dispatch
 from .enqueue import enqueue_fan_outs
 from .records import CANCELLED_UNKNOWN, Outcome, record, still_wanted
 
@@ -34,7 +34,7 @@ logger = logging.getLogger("broadcaster.sweep")
 LEASE_EXPIRED = "lease expired: the worker died during the provider call"
 
 
-def sweep(settings: Settings, enqueue: Enqueue,
+def sweep(settings: Settings, enqueue: Dispatch,
           reconciler: Callable[[Settings], object] | None = None,
           resume_fan_outs: Callable[[Settings, list[int]], object] = enqueue_fan_outs) -> dict[str, int]:
     """Beat's periodic job: expired leases → unknown, hand stalled fan-outs to a worker again,

@@ -37,6 +37,7 @@ from ..channels import transport_for
 from ..channels.log import LOG_PROVIDER
 from ..config import Settings
 from ..delivery.chunk import send_now
+from ..delivery.dispatch import Dispatch
 from ..delivery.links import site, valid_token
 from ..delivery.messages import add_message, secrets_of
 from ..delivery.receipts import remember_inbound
@@ -197,7 +198,7 @@ def _confirm_page(settings: Settings, link_id: int, token: str) -> dict:
             **statements.preview(settings, statement_id)}
 
 
-def activate_by_link(settings: Settings, link_id: int, token: str, pin: str, dispatch=None) -> dict:
+def activate_by_link(settings: Settings, link_id: int, token: str, pin: str, dispatch: Dispatch | None = None) -> dict:
     """The page's POST: the right PIN switches the holding statement on, once. The link is claimed
     first, so a second press is refused even while this one publishes; if publishing then refuses
     (a rule the link does not check: an approval whose seal no longer verifies, a newer version

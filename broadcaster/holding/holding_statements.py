@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..config import Settings
+from ..delivery.dispatch import Dispatch
 from ..delivery.receipts import remember_inbound
 from ..domain.approval import Actor, Role
 from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
@@ -60,7 +61,8 @@ def ready(settings: Settings) -> list[dict]:
         return [_view(h) for h in rows]
 
 
-def activate(settings: Settings, actor: Actor, number: int, dispatch=None, via: str = "dashboard") -> dict:
+def activate(settings: Settings, actor: Actor, number: int, dispatch: Dispatch | None = None,
+             via: str = "dashboard") -> dict:
     """Publish holding statement `number` on every channel (authors, approvers and admins).
     `via` says how it was asked for (dashboard, API, CLI, SMS, email link) in the audit trail."""
     with unit_of_work(settings) as s:
@@ -91,7 +93,7 @@ def is_hold_request(text: str | None) -> bool:
 
 
 def activate_by_sms(settings: Settings, sender: str | None, text: str, message_sid: str | None,
-                    dispatch=None) -> str:
+                    dispatch: Dispatch | None = None) -> str:
     """`HOLD 2 4821` from the number of an author or approver with that PIN: "activated" or
     "refused" (the reply template's name). Refusals are audited with the reason."""
     try:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..config import Settings
+from ..delivery.dispatch import Dispatch
 from ..domain.approval import Actor
 from ..domain.errors import BroadcasterError, InvalidInput
 from ..domain.incident import TITLE_MAX_CHARS, refuse_too_long
@@ -76,7 +77,7 @@ def schedule(settings: Settings, actor: Actor, title: str, start: datetime, end:
             (p.value for p in PHASES), ids, strict=True))}
 
 
-def publish_due(settings: Settings, now: datetime | None = None, dispatch=None) -> list[int]:
+def publish_due(settings: Settings, now: datetime | None = None, dispatch: Dispatch | None = None) -> list[int]:
     """Publish each maintenance's approved in_progress statement once its window has started and
     its completed statement once it has ended. Returns the statements published."""
     now = now or utcnow()

@@ -8,8 +8,6 @@ the per-recipient rows in slices (delivery/fanout.py). So publish takes the same
 subscribers as for a million, and the banner never waits for the email list.
 """
 
-from collections.abc import Callable
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +19,7 @@ from ..channels import transport_for
 from ..config import Settings
 from ..delivery import enqueue as broker
 from ..delivery import fanout
+from ..delivery.dispatch import Dispatch
 from ..delivery.records import add_deliveries, cancel_unsent
 from ..delivery.sweep import reset_for_resend
 from ..domain.approval import Actor, highest_impact_of
@@ -34,11 +33,9 @@ from ..store.models import Delivery, Incident, Statement, utcnow
 from ..store.row_views import statement_view
 from ..usecase import acting, get, label, live_statement, log_action
 
-Dispatcher = Callable[[Settings, list[int]], None]
-
 
 def publish(settings: Settings, actor: Actor, statement_id: int,
-            dispatch: Dispatcher | None = None, action: str = "publish") -> dict:
+            dispatch: Dispatch | None = None, action: str = "publish") -> dict:
     """Make the approved words live. Only after commit are the deliveries handed to ``dispatch``
     (default: the broker; tests pass ``send_now`` to send in this process). ``action`` is the
     permission asked for (a holding statement is switched on as "activate holding")."""
@@ -68,7 +65,7 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
     return result
 
 
-def _start_fan_outs(settings: Settings, jobs: list[int], dispatch: Dispatcher | None) -> None:
+def _start_fan_outs(settings: Settings, jobs: list[int], dispatch: Dispatch | None) -> None:
     """On the workers by default; with a `dispatch` of the caller's (tests, the demo), here."""
     if dispatch is None:
         broker.enqueue_fan_outs(settings, jobs)
@@ -78,7 +75,7 @@ def _start_fan_outs(settings: Settings, jobs: list[int], dispatch: Dispatcher | 
 
 
 def retry(settings: Settings, actor: Actor, statement_id: int, statuses: tuple[str, ...],
-          dispatch: Dispatcher | None = None) -> int:
+          dispatch: Dispatch | None = None) -> int:
     """An operator resends what failed, or what crashed mid-call and could not be reconciled."""
     allowed = {DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN}
     if not statuses or not set(statuses) <= allowed:

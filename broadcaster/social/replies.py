@@ -8,8 +8,6 @@ shown as held, and re-based on the new live version (same variant) by ``rebase_h
 goes out only once an approver approved those exact words (``propose`` → ``approve_text``).
 """
 
-from collections.abc import Callable
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -18,6 +16,7 @@ from ..channels import channel, transport_for
 from ..channels.reply import variant_numbers
 from ..config import Settings
 from ..delivery import enqueue as broker
+from ..delivery.dispatch import Dispatch
 from ..delivery.records import add_or_requeue
 from ..domain.approval import Actor
 from ..domain.delivery_status import REACHED, DeliveryStatus
@@ -30,12 +29,11 @@ from ..store.social_models import SocialPost, SocialReply
 from ..usecase import acting, label, live_statement, log_action, unit_of_work
 from .inbox import HUMAN_ONLY, PostState, get_post, open_incident_id, page_of, post_state, post_url
 
-Dispatcher = Callable[[Settings, list[int]], object]
 REPLY = "reply"
 
 
 def reply(settings: Settings, actor: Actor, post_id: str, variant: int | None = None,
-          dispatch: Dispatcher | None = None, statement_id: int | None = None) -> dict:
+          dispatch: Dispatch | None = None, statement_id: int | None = None) -> dict:
     """Queue the reply to one post: an approved variant of the live statement (default: the next in
     rotation, so consecutive replies differ and X sees no duplicate content). `statement_id`: the
     version whose words the caller was shown; if another is live now, nothing is queued and the
@@ -74,7 +72,7 @@ def propose(settings: Settings, actor: Actor, post_id: str, text: str) -> dict:
 
 
 def approve_text(settings: Settings, actor: Actor, post_id: str, seen_hash: str,
-                 dispatch: Dispatcher | None = None) -> dict:
+                 dispatch: Dispatch | None = None) -> dict:
     """An approver approves the exact free text proposed for a post; only then is it queued."""
     with acting(settings, actor, "approve reply", f"post:{post_id}") as s:
         row = s.scalar(select(SocialReply).where(SocialReply.post_id == str(post_id)).with_for_update())
@@ -99,7 +97,7 @@ def approve_text(settings: Settings, actor: Actor, post_id: str, seen_hash: str,
     return result
 
 
-def rebase_held(settings: Settings, dispatch: Dispatcher | None = None) -> int:
+def rebase_held(settings: Settings, dispatch: Dispatch | None = None) -> int:
     """Replies whose version was superseded before they went: queued again on the live version (the same
     variant when it still exists), with a note saying so. Returns how many were re-based."""
     with transaction(settings.database_url) as s:

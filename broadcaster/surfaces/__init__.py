@@ -2,15 +2,19 @@
 the static export, and the IVR's live message. All of it reads what the live surfaces show now
 from the database and serves the stored, approved renditions byte for byte."""
 
-from ..delivery import chunk as _chunk
+from ..delivery.dispatch import on_surface_switched
 from .cache import SurfaceCache
 from .documents import ROUTES, Document, render_documents
 from .export import export_if_configured, export_static
 from .snapshot import Snapshot, take_snapshot
 
-# Every switch of a live surface rewrites the static export (when BROADCASTER_STATIC_DIR is set).
-if export_if_configured not in _chunk.on_surface_switched:
-    _chunk.on_surface_switched.append(export_if_configured)
+
+def register_static_export() -> None:
+    """Every switch of a live surface sent in this process rewrites the static export (when
+    BROADCASTER_STATIC_DIR is set). Called by whatever assembles a sending process: the worker app,
+    embedded `serve`, the CLI commands that send in-process, the demo."""
+    on_surface_switched(export_if_configured)
+
 
 __all__ = ["ROUTES", "Document", "Snapshot", "SurfaceCache", "export_if_configured", "export_static",
-           "render_documents", "take_snapshot"]
+           "register_static_export", "render_documents", "take_snapshot"]

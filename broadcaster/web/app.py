@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from ..approvals import by_phone
 from ..config import Settings, get_settings
 from ..delivery import metrics
+from ..delivery.dispatch import Dispatch
 from ..store.db import engine_for
 from . import api, dashboard, public, webhooks
 from .api.common import refuse_nul
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "`Authorization: Bearer <token>` (`broadcaster token create`).")
     app.state.settings = settings
     # Where publish hands the deliveries (None: the broker); who is told of a submitted statement.
-    app.state.dispatch = None
+    app.state.dispatch: Dispatch | None = None
     app.state.on_submit = lambda settings_, statement_id: by_phone.notify_approvers(
         settings_, statement_id, dispatch=app.state.dispatch)
     app.add_middleware(RememberClient)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from broadcaster.delivery import chunk
 from broadcaster.delivery import sweep as sweeping
+from broadcaster.delivery.broker import Queue, TaskName
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
@@ -153,4 +154,4 @@ def test_the_sweep_hands_reconciliation_to_its_own_queue(database_url, redis_bro
     assert handed == [settings] and result["reconciled"] == 0
     from workers.app import celery_app
 
-    assert celery_app.amqp.router.route({}, "broadcaster.reconcile")["queue"].name == "reconcile"
+    assert celery_app.amqp.router.route({}, TaskName.RECONCILE.value)["queue"].name == Queue.RECONCILE

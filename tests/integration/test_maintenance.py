@@ -88,12 +88,12 @@ def test_a_window_in_the_past_or_backwards_is_refused(settings):
 def test_the_beat_runs_the_maintenance_task_every_sweep_interval():
     import workers.tasks  # noqa: F401 - registers the tasks
     from broadcaster.config import Settings
-    from broadcaster.delivery.broker import make_app
+    from broadcaster.delivery.broker import TaskName, make_app
     from workers.app import celery_app
 
     entry = make_app(Settings(_env_file=None, sweep_interval_seconds=7)).conf.beat_schedule["maintenance"]
-    assert (entry["task"], entry["schedule"]) == ("broadcaster.maintenance_due", 7)
-    assert "broadcaster.maintenance_due" in celery_app.tasks
+    assert (entry["task"], entry["schedule"]) == (TaskName.MAINTENANCE_DUE, 7)
+    assert TaskName.MAINTENANCE_DUE in celery_app.tasks
 
 
 def test_a_maintenance_says_its_window_and_in_spanish_too(database_url):

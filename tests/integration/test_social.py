@@ -513,8 +513,8 @@ def test_the_beat_job_pulls_only_while_an_incident_is_open_and_rebases_held_repl
 
 
 def test_beat_schedules_the_social_job():
-    from broadcaster.delivery.broker import make_app
+    from broadcaster.delivery.broker import TaskName, make_app
 
     app = make_app(make_settings("sqlite://", social_pull_interval_seconds=30))
-    assert app.conf.beat_schedule["social"]["task"] == "broadcaster.social_tick"
+    assert app.conf.beat_schedule["social"]["task"] == TaskName.SOCIAL_TICK
     assert app.conf.beat_schedule["social"]["schedule"] == 30
