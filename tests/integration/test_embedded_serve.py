@@ -1,0 +1,154 @@
+"""Embedded `broadcaster serve` does what beat and the workers do for a fleet: a real `serve`
+subprocess on the embedded default (SQLite, memory broker, its own worker) publishes a scheduled
+maintenance's start and end notices at their times, and sends what `publish --no-wait` left queued."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from broadcaster.approvals import decisions
+from broadcaster.cli import main
+from broadcaster.config import get_settings
+from broadcaster.incidents import maintenance
+from broadcaster.store.db import migrate, transaction
+from broadcaster.store.models import Delivery, Statement, utcnow
+from tests.conftest import actor, make_settings
+from tests.harness import ROOT, TEST_SECRET_KEY, wait_until
+from tests.integration.surfaces_data import ensure_users
+from tests.integration.test_cli_embedded import the_command_exits
+
+INTERVAL = 1  # seconds between the periodic jobs' runs (beat's, here serve's)
+ON_TIME = 6  # a notice published this long after its time is still on time on a loaded machine
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def serve(tmp_path, monkeypatch):
+    """The environment of one embedded installation, and a `broadcaster serve` started on it."""
+    env = {"BROADCASTER_DATABASE_URL": f"sqlite:///{tmp_path}/broadcaster.db",
+           "BROADCASTER_SECRET_KEY": TEST_SECRET_KEY, "BROADCASTER_SWEEP_INTERVAL_SECONDS": str(INTERVAL),
+           "BROADCASTER_PUBLIC_CACHE_SECONDS": "0",
+           # a fan-out nobody ran (the memory broker of a process that exited) is picked up after this
+           "BROADCASTER_LEASE_SECONDS": "2"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("BROADCASTER_BROKER_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    migrate(env["BROADCASTER_DATABASE_URL"])
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-c", "from broadcaster.cli import main; main()", "serve", "--port",
+                             str(port)], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _answers(f"{base}/healthz") or proc.poll() is not None, 60, "serve to start")
+        assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+        yield base, make_settings(env["BROADCASTER_DATABASE_URL"], lease_seconds=2)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        get_settings.cache_clear()
+    assert proc.returncode == 0, (tmp_path / "serve.log").read_text()[-3000:]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def _maintenances(base: str, which: str = "") -> list[dict]:
+    return _json(f"{base}/api/v2/scheduled-maintenances{which}.json")["scheduled_maintenances"]
+
+
+def _published_at(settings, statement_id: int):
+    with transaction(settings.database_url) as s:
+        return s.scalar(select(Statement.published_at).where(Statement.id == statement_id))
+
+
+def test_a_maintenance_starts_and_ends_on_time_under_embedded_serve(serve, capsys):
+    base, settings = serve
+    ensure_users(settings)
+    start = utcnow() + timedelta(seconds=5)
+    end = start + timedelta(seconds=5)
+    scheduled = maintenance.schedule(settings, actor(settings, "alice"), "Database upgrade", start, end,
+                                     ["Database"], "Saving may be slow for a few minutes.")
+    ids = scheduled["statements"]
+    for statement_id in ids.values():
+        decisions.approve(settings, actor(settings, "bob"), statement_id)
+
+    # `publish --no-wait` returns at once, saying who sends it; the running serve's sweep does.
+    began = time.monotonic()
+    with pytest.raises(SystemExit) as exited:
+        main(["publish", str(ids["scheduled"]), "--no-wait", "--as", "alice"])
+    assert exited.value.code in (None, 0)
+    said = capsys.readouterr().out
+    assert "queued, not sent yet: the next `broadcaster serve` sends it" in said.replace("\n", " ")
+    assert time.monotonic() - began < 5
+    the_command_exits()  # what it left on its memory broker is gone: serve finds it in the database
+    wait_until(lambda: [m["status"] for m in _maintenances(base, "/upcoming")] == ["scheduled"], 20,
+               "serve's sweep to send the announcement publish --no-wait left queued")
+
+    wait_until(lambda: [m["status"] for m in _maintenances(base, "/active")] == ["in_progress"],
+               (end - utcnow()).total_seconds(), "the maintenance to be shown in progress before its end")
+    started = _published_at(settings, ids["in_progress"])
+    assert timedelta(0) <= started - start <= timedelta(seconds=ON_TIME), (start, started)
+
+    wait_until(lambda: [m["status"] for m in _maintenances(base)] == ["completed"], 30,
+               "the maintenance to be shown completed")
+    ended = _published_at(settings, ids["completed"])
+    assert timedelta(0) <= ended - end <= timedelta(seconds=ON_TIME), (end, ended)
+    assert _maintenances(base, "/active") == []
+    with transaction(settings.database_url) as s:  # every live surface of all three switched, none left
+        left = s.scalars(select(Delivery.status).where(Delivery.status.in_(("pending", "sending")))).all()
+    assert left == []
+
+
+def test_embedded_serve_sends_every_periodic_job_beat_runs_at_its_interval(monkeypatch):
+    """Driven by the one list (a job added to PERIODIC_JOBS later runs embedded too), each at once
+    and then at its setting's interval; with a shared broker, beat runs them and serve does not."""
+    from broadcaster.cli import run
+    from broadcaster.delivery import enqueue
+    from broadcaster.delivery.broker import PERIODIC_JOBS
+
+    sent = []
+    monkeypatch.setattr(enqueue, "send_periodic", lambda settings, job: sent.append((job.name, time.monotonic())))
+    settings = make_settings("sqlite://", sweep_interval_seconds=0.2, social_pull_interval_seconds=0.5)
+    began = time.monotonic()
+    with run.embedded_beat(settings):
+        time.sleep(1.1)
+    runs = {job.name: [at - began for name, at in sent if name == job.name] for job in PERIODIC_JOBS}
+    assert set(runs) == {"sweep", "social", "maintenance"}
+    for job in PERIODIC_JOBS:
+        assert runs[job.name][0] < 0.3, job.name  # at start
+        assert len(runs[job.name]) >= 2 and len(runs[job.name]) <= 1.1 / job.seconds(settings) + 1, (job.name, runs)
+
+    sent.clear()
+    with run.embedded_beat(make_settings("sqlite://", broker_url="redis://127.0.0.1:1/0")):
+        time.sleep(0.3)
+    assert sent == []
