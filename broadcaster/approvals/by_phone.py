@@ -17,18 +17,19 @@ hidden and nothing is sent; `broadcaster approval link` gives an approver a work
 """
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from ..config import Settings
+from ..delivery.dispatch import Dispatch
 from ..delivery.enqueue import enqueue
-from ..delivery.fanout import Dispatch
-from ..delivery.links import site, valid_token
+from ..delivery.links import link_signature, site, valid_token
 from ..delivery.messages import add_message, new_nonce, secrets_of
 from ..delivery.receipts import remember_inbound
-from ..domain.approval import Role, require_role
+from ..domain.approval import Actor, Role, check_can_approve, require_role
 from ..domain.errors import BroadcasterError, NotAllowed
 from ..domain.hashing import sha256_hex
 from ..domain.lifecycle import State
@@ -38,7 +39,7 @@ from ..people.users import user_with_number
 from ..render.environment import environment
 from ..store.access_models import ApprovalRequest
 from ..store.models import Statement, User, utcnow
-from ..usecase import get, log_action, refusal_audited, unit_of_work
+from ..usecase import acting, get, label, log_action, refusal_audited, unit_of_work
 from . import decisions
 
 logger = logging.getLogger("broadcaster.approval")
@@ -81,6 +82,29 @@ def notify_approvers(settings: Settings, statement_id: int, dispatch: Dispatch |
     if sent:
         (dispatch or enqueue)(settings, [one.delivery_id for one in sent])
     return sent
+
+
+def mint_link(settings: Settings, approver: Actor, statement_id: int) -> dict:
+    """A fresh approval link for `approver`, bound, single-use and expiring like an emailed one, for
+    `broadcaster approval link`: on the server, for someone who holds the database and the secret key
+    (and so could make one anyway), where the `log` provider rightly hides an emailed link's secret.
+    Refused unless `approver` may approve this version now; audited."""
+    with acting(settings, approver, "approve", f"statement:{statement_id}") as s:
+        statement = get(s, Statement, statement_id)
+        if statement.state != State.PENDING_APPROVAL.value:
+            raise NotAllowed(f"{label(statement)} is {statement.state.replace('_', ' ')}, not waiting for approval")
+        hash_now = decisions.verified_hash(statement)
+        approved_by = [a.approver_id for a in decisions.sealed_approvals(settings, statement, hash_now)]
+        check_can_approve(approver, statement.contributors, approved_by, hash_now, hash_now)
+        expires = utcnow() + timedelta(hours=settings.approval_link_hours)
+        request = _request(s, statement, s.get(User, approver.id), BY_LINK, expires)
+        nonce = secrets.token_hex(16)  # random, not derived from a delivery: this link is sent by no provider
+        request.secret_hash = sha256_hex(nonce)
+        log_action(s, approver, "mint approval link", f"statement:{statement.id}",
+                   {"request": request.id, "content_hash": hash_now, "expires_at": expires.isoformat()})
+        token = f"{nonce}.{link_signature(settings, *_binding(request), nonce)}"
+        return {"url": f"{site(settings)}/approve/{request.id}?t={token}",
+                "approver": approver.name, "statement": label(statement), "expires_at": expires.isoformat()}
 
 
 def _ask_by_link(s, settings: Settings, statement: Statement, user: User, base: dict, expires) -> Sent:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import BroadcasterError
 from . import (  # noqa: F401 - each registers its commands
+    approvals,
     audience,
     components,
     delivery,
@@ -15,6 +16,7 @@ from . import (  # noqa: F401 - each registers its commands
     holding,
     maintenance,
     people,
+    phone,
     run,
     social,
     statements,

@@ -10,10 +10,10 @@ from ..audience import subscribers
 from ..audience.csv_import import import_csv
 from ..config import get_settings
 from ..domain.errors import InvalidInput
-from .common import As, app, err, out, who
+from .common import AUDIENCE, As, app, err, out, who
 
 subscribers_app = typer.Typer(no_args_is_help=True, help="Customers who get updates by email, SMS or webhook.")
-app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(subscribers_app, name="subscribers", rich_help_panel=AUDIENCE)
 
 
 @subscribers_app.command("add")

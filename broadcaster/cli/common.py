@@ -1,16 +1,48 @@
-"""What every command shares: the root app, the consoles, the --as and --json options."""
+"""What every command shares: the root app and its help panels, the consoles, the --as, --json
+and --wait options."""
 
 import json
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from ..config import get_settings
 from ..domain.approval import Actor
 from ..people.users import actor_named
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+# `broadcaster --help` groups the commands by task, in this order: what an outage needs first,
+# running the system last. Every command names its panel (`rich_help_panel=`).
+INCIDENTS = "Incidents and statements"
+APPROVALS = "Approvals"
+HOLDING = "Holding statements"
+AUDIENCE = "Audience"
+PEOPLE = "People and access"
+SOCIAL = "Social"
+SURFACES = "Surfaces: status page, banner, phone line"
+OPERATIONS = "Operations"
+PANELS = (INCIDENTS, APPROVALS, HOLDING, AUDIENCE, PEOPLE, SOCIAL, SURFACES, OPERATIONS)
+# Within a panel, the order of the work (a command not named here comes after those that are).
+FLOW = ("incident", "statement", "preview", "submit", "publish", "withdraw", "maintenance", "approve", "reject",
+        "component", "phone", "export", "init", "serve", "worker", "beat", "status", "log", "audit", "retry",
+        "sweep")
+
+
+class ByTask(TyperGroup):
+    """Lists commands panel by panel in PANELS' order, each panel in FLOW's: rich prints the panels
+    in the order their first command comes."""
+
+    def list_commands(self, ctx) -> list[str]:
+        def rank(name: str) -> tuple[int, int]:
+            panel = getattr(self.commands[name], "rich_help_panel", None)
+            return (PANELS.index(panel) if panel in PANELS else len(PANELS),
+                    FLOW.index(name) if name in FLOW else len(FLOW))
+
+        return sorted(super().list_commands(ctx), key=rank)
+
+
+app = typer.Typer(cls=ByTask, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Broadcaster: approve one outage statement, say it verbatim on every channel.")
 
 out = Console()

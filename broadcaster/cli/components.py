@@ -7,10 +7,10 @@ from rich.table import Table
 
 from ..config import get_settings
 from ..incidents import components
-from .common import As, AsJson, app, out, print_json, who
+from .common import SURFACES, As, AsJson, app, out, print_json, who
 
 component_app = typer.Typer(no_args_is_help=True, help="Components: the parts of the service customers see.")
-app.add_typer(component_app, name="component")
+app.add_typer(component_app, name="component", rich_help_panel=SURFACES)
 
 
 @component_app.command("add")

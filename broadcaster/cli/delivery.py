@@ -9,25 +9,24 @@ from rich.table import Table
 
 from ..config import get_settings
 from ..delivery import progress, sendlog
-from ..delivery import sweep as sweeping
 from ..delivery.enqueue import enqueue_due
 from ..delivery.pause import paused_channels
 from ..domain.delivery_status import DeliveryStatus
 from ..incidents import consistency, publishing
-from .common import ID_ARGUMENT, As, AsJson, Wait, app, err, out, print_json, who
+from .common import ID_ARGUMENT, INCIDENTS, OPERATIONS, As, AsJson, Wait, app, err, out, print_json, who
 from .run import embedded_worker
 from .sending import drain, follow, follow_statements
 from .views import plural, print_audit
 
 
-@app.command(context_settings=ID_ARGUMENT)
+@app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
 def publish(statement_id: int, actor: As = None, wait: Wait = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
     settings = get_settings()
     follow(settings, publishing.publish(settings, who(actor), statement_id), wait)
 
 
-@app.command(context_settings=ID_ARGUMENT)
+@app.command(context_settings=ID_ARGUMENT, rich_help_panel=OPERATIONS)
 def retry(statement_id: int, actor: As = None,
           failed: Annotated[bool, typer.Option("--failed", help="Resend failed deliveries.")] = False,
           unknown: Annotated[bool, typer.Option("--unknown", help="Resend deliveries whose fate is unknown "
@@ -42,18 +41,18 @@ def retry(statement_id: int, actor: As = None,
     follow_statements(settings, [statement_id] if count else [], wait)
 
 
-@app.command()
-def sweep() -> None:
+@app.command(rich_help_panel=OPERATIONS)
+def sweep(actor: As = None) -> None:
     """Run the periodic sweep once now: expired leases, reconciliation, due retries (embedded: and send them)."""
     settings = get_settings()
-    result = sweeping.sweep(settings, enqueue_due)
+    result = publishing.sweep_now(settings, who(actor), enqueue_due)
     out.print(", ".join(f"{n} {what}" for what, n in result.items()))
     if settings.embedded and (result["requeued"] or result["fan-outs resumed"]):
         with embedded_worker(settings):
             drain(settings)
 
 
-@app.command("log")
+@app.command("log", rich_help_panel=OPERATIONS)
 def log_(statement: Annotated[Optional[int], typer.Option()] = None,
          channel: Annotated[Optional[str], typer.Option()] = None,
          status: Annotated[Optional[str], typer.Option()] = None,
@@ -102,7 +101,7 @@ def _print_verification(events: list[dict]) -> None:
               + (f"; {len(bad)} differ" if bad else ""))
 
 
-@app.command()
+@app.command(rich_help_panel=OPERATIONS)
 def status(as_json: AsJson = False) -> None:
     """Delivery health: paused channels (and why), and deliveries by status. Exit 1 if any channel is paused."""
     settings = get_settings()
@@ -118,7 +117,7 @@ def status(as_json: AsJson = False) -> None:
     raise typer.Exit(1 if report["paused"] else 0)
 
 
-@app.command()
+@app.command(rich_help_panel=OPERATIONS)
 def audit(as_json: AsJson = False) -> None:
     """Which version each channel shows, against the live one. Exit 1 if any channel is behind."""
     report = consistency.consistency_report(get_settings())

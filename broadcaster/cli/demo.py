@@ -17,21 +17,24 @@ from ..incidents import consistency, publishing, statements
 from ..incidents.statements import StatementInput
 from ..people import users
 from ..store.db import migrate
-from .common import app, out
+from ..surfaces import register_static_export
+from .common import OPERATIONS, app, out
 from .views import print_audit, print_preview, progress_table, published_line
 
 DEMO_DATABASE = Path("broadcaster-demo.db")
 
 
-@app.command()
+@app.command(rich_help_panel=OPERATIONS)
 def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file.")] = DEMO_DATABASE) -> None:
     """Run the whole flow once: users, an incident, a statement, approval, publish, audit."""
     base = get_settings()
     settings = base.model_copy(update={
         "database_url": f"sqlite:///{database}", "broker_url": "memory://", "simulate": True,
+        "static_dir": None,  # the configured static export is the live banner's: never the demo's
         # Approvals are sealed: before `broadcaster init` there is no key yet, so the demo makes one.
         "secret_key": base.secret_key or secrets.token_urlsafe(32)})
     migrate(settings.database_url)
+    register_static_export()  # this process sends (a no-op here, without a static folder), like any sender
     out.print(f"[dim]demo database: {database} (every channel simulated; nothing leaves this machine)[/]")
     existing = {u["name"] for u in users.list_users(settings)}
     if "admin" not in existing:

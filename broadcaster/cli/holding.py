@@ -9,13 +9,13 @@ from rich.markup import escape
 from ..channels.log import LOG_PROVIDER
 from ..config import get_settings
 from ..holding import emailed_links, holding_statements
-from .common import ID_ARGUMENT, As, AsJson, Wait, app, out, print_json, who
+from .common import HOLDING, ID_ARGUMENT, As, AsJson, Wait, app, out, print_json, who
 from .sending import follow
 from .views import plural
 
 holding_app = typer.Typer(no_args_is_help=True, help="Holding statements: approved in calm times, switched on in "
                                                      "an outage (here, the dashboard, SMS or an emailed link).")
-app.add_typer(holding_app, name="holding")
+app.add_typer(holding_app, name="holding", rich_help_panel=HOLDING)
 
 
 @holding_app.command("list")

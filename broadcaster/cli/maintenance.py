@@ -7,13 +7,13 @@ import typer
 
 from ..config import get_settings
 from ..incidents import maintenance
-from .common import As, Wait, app, out, who
+from .common import INCIDENTS, As, Wait, app, out, who
 from .sending import follow_statements
 from .statements import translations_file
 from .views import plural
 
 maintenance_app = typer.Typer(no_args_is_help=True, help="Scheduled maintenance: said ahead of time.")
-app.add_typer(maintenance_app, name="maintenance")
+app.add_typer(maintenance_app, name="maintenance", rich_help_panel=INCIDENTS)
 
 
 @maintenance_app.command("schedule")
@@ -45,11 +45,11 @@ def maintenance_schedule(
 
 
 @maintenance_app.command("publish-due")
-def maintenance_publish_due(wait: Wait = True) -> None:
-    """Publish the approved start/end notices whose time has come (what the beat does, and embedded
-    `serve`); then send them."""
+def maintenance_publish_due(actor: As = None, wait: Wait = True) -> None:
+    """Publish the approved start/end notices whose time has come, then send them: what beat does (and
+    embedded `serve`) at each sweep interval."""
     settings = get_settings()
-    published = maintenance.publish_due(settings)
+    published = maintenance.publish_due(settings, actor=who(actor))
     out.print(f"published {plural(len(published), 'maintenance statement', 'maintenance statements')}: "
               f"{', '.join(map(str, published)) or 'none'}")
     follow_statements(settings, published, wait)

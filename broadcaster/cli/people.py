@@ -8,12 +8,12 @@ from rich.table import Table
 
 from ..config import get_settings
 from ..people import auth, users
-from .common import As, AsJson, app, out, print_json, who
+from .common import PEOPLE, As, AsJson, app, out, print_json, who
 
 user_app = typer.Typer(no_args_is_help=True, help="People who write, approve and publish statements.")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens for scripts: one role of one user, revocable.")
-app.add_typer(user_app, name="user")
-app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user", rich_help_panel=PEOPLE)
+app.add_typer(token_app, name="token", rich_help_panel=PEOPLE)
 
 
 @user_app.command("add")
@@ -35,7 +35,7 @@ def user_add(
     user = users.add_user(settings, by, name, role, email, phone)
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
     if secret is not None:
-        auth.set_password(get_settings(), user["name"], secret)
+        auth.set_password(get_settings(), user["name"], secret, by)
         out.print("password set")
 
 
@@ -67,38 +67,50 @@ def prompt_password() -> str:
 
 
 @user_app.command("passwd")
-def user_passwd(name: str) -> None:
-    """Set a user's dashboard password (prompted, never echoed)."""
-    auth.set_password(get_settings(), name, prompt_password())
+def user_passwd(name: Annotated[Optional[str], typer.Argument(help="Whose password (default: yours).")] = None,
+                actor: As = None) -> None:
+    """Set a dashboard password, yours or (admins) anyone's; prompted, never echoed."""
+    by = who(actor)
+    name = name or by.name
+    auth.authorize_for(get_settings(), by, name, "manage users")  # asked before the password is typed
+    auth.set_password(get_settings(), name, prompt_password(), by)
     out.print(f"password set for {name}")
 
 
 @user_app.command("pin")
-def user_pin(name: str) -> None:
-    """Set the PIN a user texts to switch on a holding statement (`HOLD 2 <pin>`); prompted."""
+def user_pin(name: Annotated[Optional[str], typer.Argument(help="Whose PIN (default: yours).")] = None,
+             actor: As = None) -> None:
+    """Set the PIN texted to switch on a holding statement (`HOLD 2 <pin>`), yours or (admins) anyone's;
+    prompted."""
     from ..holding import holding_statements
 
+    by = who(actor)
+    name = name or by.name
+    auth.authorize_for(get_settings(), by, name, "manage users")
     holding_statements.set_pin(get_settings(), name, typer.prompt("PIN (4 to 10 digits)", hide_input=True,
-                                                       confirmation_prompt=True))
+                                                                  confirmation_prompt=True), by)
     out.print(f"PIN set for {name}")
 
 
 @token_app.command("create")
 def token_create(
-    name: Annotated[str, typer.Option("--as", help="The user the token acts as.")],
     role: Annotated[str, typer.Option(help="One of that user's roles: author, approver or admin.")],
+    user: Annotated[Optional[str], typer.Argument(help="The user the token acts as (default: you; someone else's: "
+                                                       "admins).")] = None,
+    actor: As = None,
 ) -> None:
-    """Create an API token; it is shown once, only its hash is kept."""
-    token = auth.create_token(get_settings(), name, role)
+    """Create an API token for one role of a user; it is shown once, only its hash is kept."""
+    by = who(actor)
+    token = auth.create_token(get_settings(), user or by.name, role, by)
     out.print(f"token {token['id']} for {token['user']} as {token['role']}:")
     out.print(token["token"], highlight=False, soft_wrap=True)
     out.print("keep it now: it is shown only once. Send it as `Authorization: Bearer <token>`.")
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int) -> None:
-    """Revoke a token at once: the next request with it is refused."""
-    token = auth.revoke_token(get_settings(), token_id)
+def token_revoke(token_id: int, actor: As = None) -> None:
+    """Revoke a token at once (yours, or admins: anyone's): the next request with it is refused."""
+    token = auth.revoke_token(get_settings(), token_id, who(actor))
     out.print(f"token {token['id']} ({token['user']}, {token['role']}) revoked")
 
 

@@ -3,7 +3,7 @@
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -11,10 +11,13 @@ from ..config import create_secret_file, get_settings, require_real_secret
 from ..delivery.broker import EVERY_QUEUE
 from ..domain.errors import InvalidInput
 from ..store.db import migrate, require_current_schema, safe_url
-from .common import app, out
+from .common import OPERATIONS, SURFACES, app, out
+
+# Side by side on one host: the full app, and the public process (`serve --public`) on its own port.
+APP_PORT, PUBLIC_PORT = 8080, 8081
 
 
-@app.command()
+@app.command(rich_help_panel=OPERATIONS)
 def init() -> None:
     """Create the database, or migrate it to this version's schema; create the secret key file."""
     settings = get_settings()
@@ -37,7 +40,7 @@ def _secret_key_status(settings) -> str:
     return ""
 
 
-@app.command()
+@app.command(rich_help_panel=OPERATIONS)
 def worker(queues: Annotated[str, typer.Option(help="Comma-separated, of: " + EVERY_QUEUE.replace(",", ", ") + ".")]
            = EVERY_QUEUE,
            concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2) -> None:
@@ -52,22 +55,29 @@ def worker(queues: Annotated[str, typer.Option(help="Comma-separated, of: " + EV
                             "--without-gossip", "--without-mingle"])
 
 
-@app.command()
+@app.command(rich_help_panel=OPERATIONS)
 def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state.")] = Path(
         ".broadcaster-beat")) -> None:
-    """Start the sweep schedule (one per installation)."""
+    """Start beat, which sends the workers their periodic jobs; one per installation.
+
+    The jobs: the sweep, scheduled maintenance's start and end notices, the social queue."""
     require_real_secret(_shared_broker_settings("beat"), "beat")
     from workers.app import celery_app
 
     celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", "INFO"])
 
 
-@app.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8080,
+@app.command(rich_help_panel=OPERATIONS)
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
+          port: Annotated[Optional[int], typer.Option(help=f"Default: {APP_PORT}; with --public, {PUBLIC_PORT}.")]
+          = None,
           public: Annotated[bool, typer.Option("--public", help="Only the public status surfaces.")] = False) -> None:
-    """Run the web app: status surfaces, the phone line, provider callbacks, unsubscribe links, /metrics,
-    /healthz. Embedded, it also runs the worker and the sweep in this process. --public: only what
-    customers read (banner, status page, Statuspage JSON, feeds), in a process of its own."""
+    """Run the web app; embedded, also the worker and every periodic job, in this process.
+
+    The full app also answers unsubscribe and approval links, /metrics and /healthz. Embedded (no
+    BROADCASTER_BROKER_URL) it sends in this process and runs what beat runs for a fleet: the sweep,
+    scheduled maintenance, the social queue. --public: only what customers read (banner, status
+    page, Statuspage JSON, feeds, sign-up), in a process of its own, on its own port."""
     import uvicorn
 
     from broadcaster.web.app import create_app
@@ -76,13 +86,13 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     settings = get_settings()
     if public:  # needs no secret: it signs nothing, so the public host never holds the key
         require_current_schema(settings.database_url)
-        uvicorn.run(create_public_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_public_app(settings), host=host, port=port or PUBLIC_PORT, log_level="info")
         return
     require_real_secret(settings, "serve")
     if settings.embedded:
         migrate(settings.database_url)  # the laptop default needs no separate set-up step
     with embedded_worker(settings), embedded_beat(settings):
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port or APP_PORT, log_level="info")
 
 
 @contextmanager
@@ -130,7 +140,7 @@ def embedded_worker(settings):
         yield
 
 
-@app.command()
+@app.command(rich_help_panel=SURFACES)
 def export(directory: Annotated[Path, typer.Argument(help="Where to write the files (created if missing).")]) -> None:
     """Write the public surfaces as static files (banner.json, banner.js, status/index.html, feeds,
     api/v2/*.json) for a CDN or any web server: the same bytes `serve --public` answers with."""

@@ -21,7 +21,7 @@ def queued_note(settings) -> str:
     """What --no-wait leaves behind, and who sends it."""
     if settings.embedded:
         return ("queued, not sent yet: the next `broadcaster serve` sends it (its sweep finds it in the database "
-                "within a minute), or run `broadcaster sweep`")
+                "within a minute)")
     return "queued: the workers send it; `broadcaster status` and `broadcaster log` show how far they got"
 
 

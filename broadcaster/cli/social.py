@@ -11,18 +11,18 @@ from ..config import get_settings
 from ..delivery.progress import WAITING
 from ..domain.delivery_status import DeliveryStatus
 from ..social.inbox import PostState
-from .common import As, AsJson, Wait, app, out, print_json, who
+from .common import SOCIAL, As, AsJson, Wait, app, out, print_json, who
 from .sending import follow_deliveries
 from .views import plural
 
 social_app = typer.Typer(no_args_is_help=True, help="Answer customers on X with approved words, one reply per post.")
-app.add_typer(social_app, name="social")
+app.add_typer(social_app, name="social", rich_help_panel=SOCIAL)
 
 
 @social_app.command("pull")
-def social_pull(as_json: AsJson = False) -> None:
+def social_pull(actor: As = None, as_json: AsJson = False) -> None:
     """Fetch new mentions of the account (since the last one seen) into the inbox."""
-    result = social.pull(get_settings())
+    result = social.pull(get_settings(), who(actor))
     if as_json:
         return print_json(result)
     out.print(f"{plural(result['new'], 'new post', 'new posts')} of {result['fetched']} read in "

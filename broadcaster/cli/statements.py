@@ -15,13 +15,13 @@ from ..domain.component_states import parse_assignments
 from ..domain.errors import InvalidInput
 from ..incidents import statements
 from ..incidents.statements import StatementInput
-from .common import ID_ARGUMENT, As, AsJson, app, out, print_json, who
+from .common import APPROVALS, ID_ARGUMENT, INCIDENTS, As, AsJson, app, out, print_json, who
 from .views import plural, print_preview
 
 incident_app = typer.Typer(no_args_is_help=True, help="Incidents: what is broken.")
 statement_app = typer.Typer(no_args_is_help=True, help="Statements: versioned updates about an incident.")
-app.add_typer(incident_app, name="incident")
-app.add_typer(statement_app, name="statement")
+app.add_typer(incident_app, name="incident", rich_help_panel=INCIDENTS)
+app.add_typer(statement_app, name="statement", rich_help_panel=INCIDENTS)
 
 
 @incident_app.command("open")
@@ -176,7 +176,7 @@ def statement_list(incident: Annotated[Optional[int], typer.Option()] = None, as
 # --- the approval flow --------------------------------------------------------------------
 
 
-@app.command(context_settings=ID_ARGUMENT)
+@app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
 def preview(statement_id: int, as_json: AsJson = False,
             only_hash: Annotated[bool, typer.Option("--hash", help="Print only the content hash (12 characters), "
                                                     "for `approve --hash`.")] = False) -> None:
@@ -189,7 +189,7 @@ def preview(statement_id: int, as_json: AsJson = False,
     print_preview(out, result)
 
 
-@app.command(context_settings=ID_ARGUMENT)
+@app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
 def submit(statement_id: int, actor: As = None) -> None:
     """Freeze a draft's renditions and ask for approval."""
     st = statements.submit(get_settings(), who(actor), statement_id)
@@ -201,7 +201,7 @@ def submit(statement_id: int, actor: As = None) -> None:
         out.print(f"asked {sent.user} by {sent.kind} ({sent.provider})")
 
 
-@app.command(context_settings=ID_ARGUMENT)
+@app.command(context_settings=ID_ARGUMENT, rich_help_panel=APPROVALS)
 def approve(statement_id: int, actor: As = None,
             content_hash: Annotated[Optional[str], typer.Option("--hash", help="The hash you previewed.")] = None,
             comment: Annotated[str, typer.Option()] = "") -> None:
@@ -211,14 +211,14 @@ def approve(statement_id: int, actor: As = None,
               f"for {st['content_hash'][:12]} ({st['state']})")
 
 
-@app.command(context_settings=ID_ARGUMENT)
+@app.command(context_settings=ID_ARGUMENT, rich_help_panel=APPROVALS)
 def reject(statement_id: int, reason: Annotated[str, typer.Option()], actor: As = None) -> None:
     """Send a statement back to its author, saying why."""
     st = decisions.reject(get_settings(), who(actor), statement_id, reason)
     out.print(f"statement {st['id']}: rejected")
 
 
-@app.command(context_settings=ID_ARGUMENT)
+@app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
 def withdraw(statement_id: int, actor: As = None) -> None:
     """Take back a draft, a submitted or an approved statement."""
     st = statements.withdraw(get_settings(), who(actor), statement_id)

@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "submit": frozenset({Role.AUTHOR, Role.ADMIN}),
     "withdraw": frozenset({Role.AUTHOR, Role.ADMIN}),
     "publish": frozenset({Role.AUTHOR, Role.ADMIN}),
+    # Running beat's sweep by hand (due retries, expired leases, what --no-wait left): who publishes,
+    # and admins, who run the system.
+    "sweep": frozenset({Role.AUTHOR, Role.ADMIN}),
     "open incident": frozenset({Role.AUTHOR, Role.ADMIN}),
     "manage components": frozenset({Role.AUTHOR, Role.ADMIN}),
     "approve": frozenset({Role.APPROVER}),

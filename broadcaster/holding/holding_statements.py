@@ -21,7 +21,7 @@ from ..domain.approval import Actor, Role
 from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
 from ..incidents import publishing
-from ..people.auth import actor_of, over_limit, secret_hasher
+from ..people.auth import actor_of, authorize_for, over_limit, secret_hasher
 from ..people.users import user_with_number
 from ..store.access_models import HoldingStatement
 from ..store.models import Statement, User
@@ -76,16 +76,18 @@ def activate(settings: Settings, actor: Actor, number: int, dispatch: Dispatch |
     return {**result, "number": number}
 
 
-def set_pin(settings: Settings, name: str, pin: str) -> None:
-    """The PIN a user texts with `HOLD <number> <pin>`: 4 to 10 digits, stored as an argon2 hash."""
+def set_pin(settings: Settings, name: str, pin: str, actor: Actor | None = None) -> None:
+    """The PIN a user texts with `HOLD <number> <pin>`: 4 to 10 digits, stored as an argon2 hash. Set
+    by the user themselves, or an admin."""
     if not re.fullmatch(r"\d{4,10}", pin):
         raise InvalidInput("pin: 4 to 10 digits")
+    authorize_for(settings, actor, name, "manage users")
     with unit_of_work(settings) as s:
         user = s.scalar(select(User).where(User.name == name))
         if user is None:
             raise NotFound(f"user {name!r} does not exist")
         user.pin_hash = secret_hasher().hash(pin)
-        log_action(s, None, "set pin", f"user:{user.id}", {})
+        log_action(s, actor, "set pin", f"user:{user.id}", {})
 
 
 def is_hold_request(text: str | None) -> bool:

@@ -19,6 +19,7 @@ from ..channels import transport_for
 from ..config import Settings
 from ..delivery import enqueue as broker
 from ..delivery import fanout
+from ..delivery import sweep as sweeping
 from ..delivery.dispatch import Dispatch
 from ..delivery.records import add_deliveries, cancel_unsent
 from ..delivery.sweep import reset_for_resend
@@ -31,7 +32,7 @@ from ..domain.lifecycle import Action, State, next_state
 from ..store.db import lock_for_writing
 from ..store.models import Delivery, Incident, Statement, utcnow
 from ..store.row_views import statement_view
-from ..usecase import acting, get, label, live_statement, log_action
+from ..usecase import acting, get, label, live_statement, log_action, unit_of_work
 
 
 def publish(settings: Settings, actor: Actor, statement_id: int,
@@ -88,6 +89,16 @@ def retry(settings: Settings, actor: Actor, statement_id: int, statuses: tuple[s
     ids = reset_for_resend(settings, statement_id, statuses, actor.name)
     (dispatch or broker.enqueue)(settings, ids)
     return len(ids)
+
+
+def sweep_now(settings: Settings, actor: Actor, enqueue: Dispatch) -> dict[str, int]:
+    """Beat's sweep, run now by a person (`broadcaster sweep`): the role checked, the run audited."""
+    with acting(settings, actor, "sweep", "deliveries"):
+        pass  # the role check (and its audit on refusal) before anything moves
+    result = sweeping.sweep(settings, enqueue)
+    with unit_of_work(settings) as s:
+        log_action(s, actor, "sweep", "deliveries", result)
+    return result
 
 
 def _locked_for_publish(s: Session, statement_id: int) -> Statement:

@@ -68,8 +68,9 @@ def check_password(password: str) -> None:
 
 
 def set_password(settings: Settings, name: str, password: str, actor: Actor | None = None) -> None:
-    """Give `name` a password (the CLI on the server, or an admin)."""
+    """Give `name` a password (themselves, or an admin)."""
     check_password(password)
+    authorize_for(settings, actor, name, "manage users")
     with unit_of_work(settings) as s:
         user = _user_named(s, name)
         user.password_hash = secret_hasher().hash(password)
@@ -172,8 +173,10 @@ def end_session(settings: Settings, cookie: str | None) -> None:
 
 
 def create_token(settings: Settings, name: str, role: str, actor: Actor | None = None) -> dict:
-    """A token for `name` acting in one of their roles; the token itself is returned only here."""
+    """A token for `name` acting in one of their roles (made by themselves, or an admin); the token
+    itself is returned only here."""
     chosen = parse_choice(Role, role, "role")
+    authorize_for(settings, actor, name, "manage tokens")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with unit_of_work(settings) as s:
         user = _user_named(s, name)
@@ -188,6 +191,11 @@ def create_token(settings: Settings, name: str, role: str, actor: Actor | None =
 
 
 def revoke_token(settings: Settings, token_id: int, actor: Actor | None = None) -> dict:
+    """Revoke a token at once (its own user, or an admin)."""
+    with unit_of_work(settings) as s:
+        token = s.get(ApiToken, token_id)
+        owner = token.user.name if token is not None else ""
+    authorize_for(settings, actor, owner, "manage tokens")  # before saying whether it exists
     with unit_of_work(settings) as s:
         token = s.get(ApiToken, token_id)
         if token is None:
@@ -221,6 +229,13 @@ def token_actor(settings: Settings, secret: str | None) -> Actor:
 
 
 # --- the permission check ----------------------------------------------------------------
+
+
+def authorize_for(settings: Settings, actor: Actor | None, name: str, action: str) -> None:
+    """Your own password, PIN and tokens are yours to set; anyone else's need `action` (an admin's).
+    No actor: the server setting up its first admin (`broadcaster user add --password`)."""
+    if actor is not None and actor.name != name:
+        authorize(settings, actor, action, f"user:{name}"[:200])
 
 
 def authorize(settings: Settings, actor: Actor, action: str, subject: str = "") -> None:

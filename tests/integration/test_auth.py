@@ -140,7 +140,7 @@ def test_user_add_with_password_prompts_twice_and_never_echoes(cli, settings):
 
 def test_user_passwd_changes_the_password(cli, settings):
     add_user(settings, "bob", ["approver"])
-    result = cli.invoke(cli_app, ["user", "passwd", "bob"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = cli.invoke(cli_app, ["user", "passwd", "bob", "--as", "bob"], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0 and PASSWORD not in result.output
     assert auth.login(settings, "bob", PASSWORD, "10.0.5.2").name == "bob"
 
@@ -150,7 +150,7 @@ def test_token_create_shows_the_token_once_and_revoke_stops_it(cli, settings):
     created = cli.invoke(cli_app, ["token", "create", "--as", "bot", "--role", "author"])
     secret = next(word for word in created.output.split() if word.startswith("bct_"))
     assert auth.token_actor(settings, secret).name == "bot"
-    assert cli.invoke(cli_app, ["token", "revoke", "1"]).exit_code == 0
+    assert cli.invoke(cli_app, ["token", "revoke", "1", "--as", "bot"]).exit_code == 0
     with pytest.raises(auth.NotAuthenticated):
         auth.token_actor(settings, secret)
 

@@ -183,7 +183,7 @@ def test_sweep_sends_what_the_broker_lost(run, database_url, monkeypatch):
     settings = make_settings(database_url)
     publishing.publish(settings, actor(settings, "alice"), 1, dispatch=lambda *_: None)  # never enqueued
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
-    out = run("sweep").stdout
+    out = run("sweep", "--as", "alice").stdout
     assert "5 requeued" in out  # banner, status page, ivr, x, one SMS
     audit = json.loads(run("audit", "--json").stdout)
     assert audit["drift"] is False

@@ -90,7 +90,7 @@ def test_publish_no_wait_returns_at_once_and_the_sweep_sends_what_it_queued(cli,
     the_command_exits()
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")  # a sweep a while later
     monkeypatch.setenv("BROADCASTER_LEASE_SECONDS", "0")
-    cli("sweep")
+    cli("sweep", "--as", "alice")
     assert status_counts(settings, 1) == {"sent": 3, "simulated": 2}  # banner, status page, IVR; X; the SMS
     assert cli("audit").returncode == 0
 
@@ -107,7 +107,7 @@ def test_retry_sends_here_unless_no_wait(cli, database_url, monkeypatch):
     assert _statuses(settings, 1)["sms"] == "pending"
     the_command_exits()
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
-    cli("sweep")
+    cli("sweep", "--as", "alice")
     assert _statuses(settings, 1)["sms"] == "simulated"
 
     with transaction(settings.database_url) as s:
@@ -134,5 +134,5 @@ def test_social_reply_is_sent_from_the_command_when_embedded(cli, database_url, 
     assert QUEUED in said.replace("\n", " ") and x.replies_to(second) == []
     the_command_exits()
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
-    cli("sweep")
+    cli("sweep", "--as", "alice")
     assert len(x.replies_to(second)) == 1 and len(x.replies_to(first)) == 1

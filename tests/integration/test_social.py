@@ -23,6 +23,7 @@ from broadcaster.store.social_models import SocialPost, SocialReply
 from tests.conftest import actor, add_user, make_settings
 from tests.fakes.x_server import USERNAME, running_x, x_settings
 from tests.integration.engine import Workers, approved_statement, as_env, wait_until
+from tests.integration.test_cli_embedded import the_command_exits
 
 
 @pytest.fixture
@@ -453,7 +454,8 @@ def cli(social_settings, x, tmp_path, monkeypatch, capsys):
 
     monkeypatch.chdir(tmp_path)
     for key, value in as_env({"database_url": social_settings.database_url, **x_settings(x),
-                              "x_rate": "100000/second", "social_page_size": 10}).items():
+                              "x_rate": "100000/second", "social_page_size": 10,
+                              "secret_key": social_settings.secret_key}).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("COLUMNS", "250")
 
@@ -470,18 +472,19 @@ def cli(social_settings, x, tmp_path, monkeypatch, capsys):
 
     yield run
     get_settings.cache_clear()
+    the_command_exits()
 
 
 def test_the_social_commands_pull_reply_and_show_the_inbox(cli, social_settings, x):
     live_incident(social_settings)
     post, human = x.mention("@acme is login down?"), x.stranger("acme login down")
 
-    assert cli("social", "pull")[1].startswith("1 new post of 1 read in 1 page")
+    assert cli("social", "pull", "--as", "sam")[1].startswith("1 new post of 1 read in 1 page")
     assert "1 new post in the human-only lane" in cli("social", "search", "login down", "--as", "sam")[1]
     code, out, err = cli("social", "reply", human, "--as", "sam")
     assert code == 1 and err.count("\n") == 1 and "human-only lane" in err and "Traceback" not in err
-    code, out, _ = cli("social", "reply", post, "--as", "sam", "--variant", "3")
-    assert code == 0 and "variant 3" in out
+    code, out, _ = cli("social", "reply", post, "--as", "sam", "--variant", "3", "--no-wait")
+    assert code == 0 and "variant 3" in out and "queued, not sent yet" in out
     code, out, _ = cli("social", "inbox", "--json")
     listed = json.loads(out)
     assert {p["id"]: p["state"] for p in listed["posts"]} == {post: "queued", human: "human-only"}
