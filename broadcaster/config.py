@@ -13,10 +13,28 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .domain.contacts import web_address
 from .domain.errors import InvalidInput
 from .domain.locales import normalise_tag
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The first path segments of Broadcaster's own sites: a page of one typed where the site's address
+# belongs (BROADCASTER_STATUS_PAGE_URL=https://status.example.com/status) is cut back to the site.
+STATUS_SITE_PAGES = frozenset({"status", "banner.json", "banner.js", "feed.atom", "feed.rss", "api", "subscribe"})
+APP_PAGES = STATUS_SITE_PAGES | {"dashboard", "login", "logout", "webhooks", "ivr", "approve", "hold", "unsubscribe",
+                                 "docs", "openapi.json", "metrics", "healthz"}
+# What each web address is for, said when one is refused; and whose pages are cut back (None: any page).
+WEB_ADDRESSES: dict[str, tuple[str, frozenset[str] | None]] = {
+    "public_url": ("the address providers and people reach this server at: Twilio's callbacks and the phone "
+                   "line, email unsubscribe links, approval and holding links", APP_PAGES),
+    "status_page_url": ("the public status site every message and the banner link to (its root: the status page "
+                        "is /status on it)", STATUS_SITE_PAGES),
+    "support_url": ("the help centre customers are sent to from emails", None),
+    "twilio_api_base": ("where the Twilio SDK sends its requests (a regional edge, a proxy or a mock)", None),
+    "sendgrid_host": ("where the SendGrid SDK sends its requests (a proxy or a mock)", None),
+    "x_api_base": ("where the X SDK sends its requests (a proxy or a mock)", None),
+}
 
 
 class Settings(BaseSettings):
@@ -249,6 +267,15 @@ class Settings(BaseSettings):
             raise InvalidInput(f"BROADCASTER_TIMEZONE: {value!r} is not an IANA time zone; use a name such as "
                                "'America/New_York', 'Europe/London' or 'UTC'") from None
         return value
+
+    @field_validator(*WEB_ADDRESSES)
+    @classmethod
+    def _web_address(cls, value: str | None, info) -> str | None:
+        if value is None or (not value.strip() and cls.model_fields[info.field_name].default is None):
+            return None  # an optional address left empty (`BROADCASTER_PUBLIC_URL=` in .env) is unset
+        purpose, site_pages = WEB_ADDRESSES[info.field_name]
+        address = web_address(value, f"BROADCASTER_{info.field_name.upper()}", purpose, site_pages)
+        return address if site_pages is not None else address.rstrip("/")
 
     @field_validator("locales", "required_locales", mode="before")
     @classmethod

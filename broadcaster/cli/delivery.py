@@ -15,14 +15,14 @@ from ..domain.delivery_status import DeliveryStatus
 from ..incidents import consistency, publishing
 from .common import ID_ARGUMENT, INCIDENTS, OPERATIONS, As, AsJson, Wait, app, err, out, print_json, who
 from .run import embedded_worker
-from .sending import drain, follow, follow_statements
+from .sending import drain, follow, follow_statements, sender_settings
 from .views import plural, print_audit
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
 def publish(statement_id: int, actor: As = None, wait: Wait = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
-    settings = get_settings()
+    settings = sender_settings("publish")
     follow(settings, publishing.publish(settings, who(actor), statement_id), wait)
 
 
@@ -35,7 +35,7 @@ def retry(statement_id: int, actor: As = None,
     """Re-queue what an operator decides to resend."""
     statuses = tuple(status for status, chosen in ((DeliveryStatus.FAILED, failed), (DeliveryStatus.UNKNOWN, unknown))
                      if chosen)
-    settings = get_settings()
+    settings = sender_settings("retry")
     count = publishing.retry(settings, who(actor), statement_id, statuses)
     out.print(f"statement {statement_id}: {plural(count, 'delivery', 'deliveries')} re-queued")
     follow_statements(settings, [statement_id] if count else [], wait)
@@ -44,7 +44,7 @@ def retry(statement_id: int, actor: As = None,
 @app.command(rich_help_panel=OPERATIONS)
 def sweep(actor: As = None) -> None:
     """Run the periodic sweep once now: expired leases, reconciliation, due retries (embedded: and send them)."""
-    settings = get_settings()
+    settings = sender_settings("sweep")
     result = publishing.sweep_now(settings, who(actor), enqueue_due)
     out.print(", ".join(f"{n} {what}" for what, n in result.items()))
     if settings.embedded and (result["requeued"] or result["fan-outs resumed"]):

@@ -10,7 +10,7 @@ from ..channels.log import LOG_PROVIDER
 from ..config import get_settings
 from ..holding import emailed_links, holding_statements
 from .common import HOLDING, ID_ARGUMENT, As, AsJson, Wait, app, out, print_json, who
-from .sending import follow
+from .sending import follow, sender_settings
 from .views import plural
 
 holding_app = typer.Typer(no_args_is_help=True, help="Holding statements: approved in calm times, switched on in "
@@ -69,7 +69,7 @@ def holding_links_command(
 @holding_app.command("activate", context_settings=ID_ARGUMENT)
 def holding_activate(number: int, actor: As = None, wait: Wait = True) -> None:
     """Switch a holding statement on: published on every channel at once."""
-    settings = get_settings()
+    settings = sender_settings("holding activate")
     follow(settings, holding_statements.activate(settings, who(actor), number, via="CLI"), wait)
 
 

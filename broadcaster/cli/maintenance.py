@@ -8,7 +8,7 @@ import typer
 from ..config import get_settings
 from ..incidents import maintenance
 from .common import INCIDENTS, As, Wait, app, out, who
-from .sending import follow_statements
+from .sending import follow_statements, sender_settings
 from .statements import translations_file
 from .views import plural
 
@@ -48,7 +48,7 @@ def maintenance_schedule(
 def maintenance_publish_due(actor: As = None, wait: Wait = True) -> None:
     """Publish the approved start/end notices whose time has come, then send them: what beat does (and
     embedded `serve`) at each sweep interval."""
-    settings = get_settings()
+    settings = sender_settings("maintenance publish-due")
     published = maintenance.publish_due(settings, actor=who(actor))
     out.print(f"published {plural(len(published), 'maintenance statement', 'maintenance statements')}: "
               f"{', '.join(map(str, published)) or 'none'}")

@@ -9,6 +9,7 @@ import typer
 
 from ..config import create_secret_file, get_settings, require_real_secret
 from ..delivery.broker import EVERY_QUEUE
+from ..delivery.links import require_public_url
 from ..domain.errors import InvalidInput
 from ..store.db import migrate, require_current_schema, safe_url
 from .common import OPERATIONS, SURFACES, app, out
@@ -46,7 +47,7 @@ def worker(queues: Annotated[str, typer.Option(help="Comma-separated, of: " + EV
            concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2) -> None:
     """Start a Celery worker (needs BROADCASTER_BROKER_URL, e.g. redis://localhost:6379/0)."""
     settings = _shared_broker_settings("worker")
-    require_real_secret(settings, "worker")
+    ready_to_send(settings, "worker")
     from broadcaster.delivery.metrics import start_worker_metrics
     from workers.app import celery_app
 
@@ -61,7 +62,7 @@ def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state
     """Start beat, which sends the workers their periodic jobs; one per installation.
 
     The jobs: the sweep, scheduled maintenance's start and end notices, the social queue."""
-    require_real_secret(_shared_broker_settings("beat"), "beat")
+    ready_to_send(_shared_broker_settings("beat"), "beat")
     from workers.app import celery_app
 
     celery_app.start(["beat", "--schedule", str(schedule), "--loglevel", "INFO"])
@@ -88,7 +89,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
         require_current_schema(settings.database_url)
         uvicorn.run(create_public_app(settings), host=host, port=port or PUBLIC_PORT, log_level="info")
         return
-    require_real_secret(settings, "serve")
+    ready_to_send(settings, "serve")
     if settings.embedded:
         migrate(settings.database_url)  # the laptop default needs no separate set-up step
     with embedded_worker(settings), embedded_beat(settings):
@@ -113,6 +114,14 @@ def embedded_beat(settings):
             jobs.enter_context(every(job.seconds(settings), partial(send_periodic, settings, job), job.name,
                                      immediately=True))
         yield
+
+
+def ready_to_send(settings, what: str) -> None:
+    """What a long-running process that sends (or schedules sends) checks at start-up, each refusal one
+    line saying what to set: a real secret key, and BROADCASTER_PUBLIC_URL when a configured provider
+    carries links to this server. (Every web address setting was checked when the settings were read.)"""
+    require_real_secret(settings, what)
+    require_public_url(settings, what)
 
 
 def _shared_broker_settings(what: str):

@@ -10,11 +10,22 @@ serve` (or worker) finds it with its first sweep.
 import time
 from collections.abc import Callable
 
+from ..config import get_settings
 from ..delivery import progress
+from ..delivery.links import require_public_url
 from ..domain.delivery_status import PREPARING, DeliveryStatus
 from .common import out
 from .run import embedded_worker
 from .views import plural, progress_table, published_line
+
+
+def sender_settings(command: str):
+    """The settings of a command that queues work; embedded, this process will send it, so it is held
+    to what a worker is held to at start-up (a configured provider that needs BROADCASTER_PUBLIC_URL)."""
+    settings = get_settings()
+    if settings.embedded:
+        require_public_url(settings, command)
+    return settings
 
 
 def queued_note(settings) -> str:

@@ -12,7 +12,7 @@ from ..delivery.progress import WAITING
 from ..domain.delivery_status import DeliveryStatus
 from ..social.inbox import PostState
 from .common import SOCIAL, As, AsJson, Wait, app, out, print_json, who
-from .sending import follow_deliveries
+from .sending import follow_deliveries, sender_settings
 from .views import plural
 
 social_app = typer.Typer(no_args_is_help=True, help="Answer customers on X with approved words, one reply per post.")
@@ -72,7 +72,7 @@ def social_reply(post_id: str, actor: As = None,
                                  typer.Option(help="Free text: held until an approver approves it.")] = None,
                  wait: Wait = True) -> None:
     """Reply to POST_ID from the live statement's approved variants (queued, then sent)."""
-    settings = get_settings()
+    settings = sender_settings("social reply")
     if text is not None:
         result = social.propose(settings, who(actor), post_id, text)
         out.print(f"post {post_id}: free text awaiting approval (hash {result['hash'][:12]}); an approver runs "
@@ -88,7 +88,7 @@ def social_reply(post_id: str, actor: As = None,
 def social_approve(post_id: str, content_hash: Annotated[str, typer.Option("--hash", help="The hash you read.")],
                    actor: As = None, wait: Wait = True) -> None:
     """Approve the free text proposed for POST_ID (approvers only, not its proposer); then it is sent."""
-    settings = get_settings()
+    settings = sender_settings("social approve")
     result = social.approve_text(settings, who(actor), post_id, content_hash)
     out.print(f"post {post_id}: free text {result['hash'][:12]} approved and queued")
     follow_deliveries(settings, [result["delivery_id"]], wait, partial(_say_reply, post_id))

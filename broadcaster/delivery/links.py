@@ -4,7 +4,9 @@ holding links), and per delivery the unsubscribe and status callback links."""
 import hashlib
 import hmac
 
+from .. import channels
 from ..config import Settings
+from ..domain.errors import InvalidInput
 from ..domain.hashing import sha256_hex
 
 
@@ -31,8 +33,29 @@ def status_callback_url(settings: Settings, delivery_id: int) -> str | None:
     return f"{settings.public_url.rstrip('/')}/webhooks/twilio/status?d={delivery_id}"
 
 
+# Without BROADCASTER_PUBLIC_URL links name this machine's `broadcaster serve`: right on a laptop
+# on the `log` provider, and only there (`require_public_url`).
+LOCAL_SITE = "http://127.0.0.1:8080"
+# Channels whose real provider carries links to this server, and why each needs its address.
+NEEDS_PUBLIC_URL = (("email", "email (SendGrid) needs it for the unsubscribe link in every message and the links "
+                              "emailed to approvers"),
+                    ("sms", "SMS (Twilio) needs it for delivery receipts, the phone line and call-backs"))
+
+
 def site(settings: Settings) -> str:
-    return (settings.public_url or "http://127.0.0.1:8080").rstrip("/")
+    return (settings.public_url or LOCAL_SITE).rstrip("/")
+
+
+def require_public_url(settings: Settings, what: str) -> None:
+    """One policy for a missing BROADCASTER_PUBLIC_URL: a process that will send refuses to start when
+    a configured provider would carry links to this server, saying which and why; on the `log`
+    provider (nothing leaves the machine) links name this machine's `serve`."""
+    if settings.public_url or settings.simulate:
+        return
+    needs = [why for name, why in NEEDS_PUBLIC_URL if channels.channel(name).configured(settings)]
+    if needs:
+        raise InvalidInput(f"{what}: BROADCASTER_PUBLIC_URL is not set: {'; '.join(needs)}. Set it to the address "
+                           "providers and people reach this server at, e.g. https://broadcaster.example.com")
 
 
 def link_signature(settings: Settings, *parts) -> str:

@@ -186,3 +186,39 @@ def _people_published(run):  # noqa: F811
     run("submit", "1", "--as", "alice")
     run("approve", "1", "--as", "bob")
     run("publish", "1", "--as", "alice")
+
+
+NO_PUBLIC_URL = ("BROADCASTER_PUBLIC_URL is not set: email (SendGrid) needs it for the unsubscribe link in every "
+                 "message and the links emailed to approvers. Set it to the address providers and people reach this "
+                 "server at, e.g. https://broadcaster.example.com")
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "beat"])
+def test_a_process_that_sends_refuses_to_start_without_the_public_url_a_provider_needs(run, monkeypatch,  # noqa: F811
+                                                                                      command):
+    run("init")
+    monkeypatch.setenv("BROADCASTER_SENDGRID_API_KEY", "SG.test")
+    monkeypatch.setenv("BROADCASTER_BROKER_URL", "redis://127.0.0.1:1/0")  # never reached
+    proc = run(command, ok=False)
+    assert (proc.returncode, proc.stderr.replace("\n", " ").strip()) == (1, f"error: {command}: {NO_PUBLIC_URL}")
+
+
+def test_an_embedded_command_that_would_send_refuses_before_it_changes_anything(run, monkeypatch):  # noqa: F811
+    _people(run)
+    run("approve", "1", "--as", "bob")
+    monkeypatch.setenv("BROADCASTER_SENDGRID_API_KEY", "SG.test")
+    proc = run("publish", "1", "--as", "alice", ok=False)
+    assert proc.stderr.replace("\n", " ").strip() == f"error: publish: {NO_PUBLIC_URL}"
+    assert run("statement", "show", "1").stdout.startswith("statement 1 incident 1 v1 - approved")  # not published
+    monkeypatch.setenv("BROADCASTER_SIMULATE", "true")  # nothing leaves the machine: no public address needed
+    assert run("publish", "1", "--as", "alice").stdout.startswith("statement 1 published")
+
+
+def test_a_web_address_setting_that_is_not_one_is_one_line_naming_it(run, monkeypatch):  # noqa: F811
+    run("init")
+    monkeypatch.setenv("BROADCASTER_STATUS_PAGE_URL", "ftp://status.example.com")
+    proc = run("serve", ok=False)
+    assert proc.stderr.replace("\n", " ").strip() == (
+        "error: BROADCASTER_STATUS_PAGE_URL: 'ftp://status.example.com' is not a web address such as "
+        "https://example.com; it is the public status site every message and the banner link to (its root: the "
+        "status page is /status on it)")

@@ -45,3 +45,70 @@ def test_a_secret_file_others_can_read_is_refused_with_the_fix(tmp_path):
     with pytest.raises(InvalidInput, match=f"can be read by others \\(mode 644\\); make it yours alone with "
                                            f"`chmod 600 {path}`"):
         Settings(_env_file=None, secret_file=path)
+
+
+# --- web addresses: what people type, made right once, checked when the settings are read --------------
+
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("https://status.example.com", "https://status.example.com"),
+    ("https://status.example.com/", "https://status.example.com"),
+    ("https://status.example.com/status", "https://status.example.com"),
+    ("https://status.example.com/status/", "https://status.example.com"),
+    ("https://status.example.com/status#incident-1", "https://status.example.com"),
+    ("https://status.example.com/api/v2/summary.json", "https://status.example.com"),
+    ("status.example.com/banner.js", "https://status.example.com"),
+    (" https://example.com/outages/status?utm=x ", "https://example.com/outages"),  # mounted under a prefix
+    ("localhost:8081/status", "http://localhost:8081"),
+])
+def test_the_status_page_url_is_the_site_whatever_page_of_it_is_typed(typed, kept):
+    settings = Settings(_env_file=None, status_page_url=typed)
+    assert settings.status_page_url == kept
+
+
+def test_the_banner_links_to_the_incident_on_the_status_page_not_a_page_under_it():
+    """The bug: BROADCASTER_STATUS_PAGE_URL=.../status made the banner link .../status/status#incident-1 (404)."""
+    from broadcaster.surfaces.documents import Site
+
+    for typed in ("https://status.example.com/status", "https://status.example.com/", "status.example.com"):
+        site = Site(Settings(_env_file=None, status_page_url=typed))
+        assert site.incident_url(1) == "https://status.example.com/status#incident-1"
+
+
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("https://broadcaster.example.com/", "https://broadcaster.example.com"),
+    ("https://broadcaster.example.com/dashboard/statements/3", "https://broadcaster.example.com"),
+    ("https://example.com/comms/webhooks/twilio/status", "https://example.com/comms"),
+    ("broadcaster.example.com/login", "https://broadcaster.example.com"),
+    ("", None), ("  ", None),  # BROADCASTER_PUBLIC_URL= in an .env: unset
+])
+def test_the_public_url_is_the_server_whatever_page_of_it_is_typed(typed, kept):
+    assert Settings(_env_file=None, public_url=typed).public_url == kept
+
+
+def test_the_support_url_is_a_page_and_kept_as_typed():
+    assert Settings(_env_file=None, support_url="help.example.com/outages?from=status").support_url == (
+        "https://help.example.com/outages?from=status")
+
+
+@pytest.mark.parametrize(("field", "value", "purpose"), [
+    ("status_page_url", "ftp://status.example.com", "the public status site every message and the banner link to"),
+    ("public_url", "https://", "the address providers and people reach this server at"),
+    ("support_url", "", "the help centre customers are sent to from emails"),
+    ("twilio_api_base", "http://exa mple", "where the Twilio SDK sends its requests"),
+])
+def test_a_web_address_that_is_not_one_is_refused_naming_the_setting_and_what_it_is_for(field, value, purpose):
+    with pytest.raises(InvalidInput) as refused:
+        Settings(_env_file=None, **{field: value})
+    message = str(refused.value)
+    assert message.startswith(f"BROADCASTER_{field.upper()}: ") and purpose in message and "\n" not in message
+
+
+def test_every_page_a_broadcaster_site_serves_is_cut_back_to_the_site():
+    from broadcaster.config import APP_PAGES, STATUS_SITE_PAGES
+    from broadcaster.surfaces import ROUTES
+
+    assert {path.split("/")[1] for path in ROUTES} <= STATUS_SITE_PAGES
+    for page in ("/dashboard", "/webhooks/twilio/status", "/ivr/voice", "/approve/1", "/hold/1", "/unsubscribe",
+                 "/login", "/api/v1/statements", "/subscribe/confirm", "/metrics", "/healthz", "/docs"):
+        assert page.split("/")[1] in APP_PAGES
+        assert Settings(_env_file=None, public_url=f"https://b.example.com{page}").public_url == "https://b.example.com"
