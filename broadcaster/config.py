@@ -50,8 +50,12 @@ class Settings(BaseSettings):
 
     # Who we are, as customers read it in every channel.
     company_name: str = Field("Example Co", description="How messages name the company and sign off.")
-    status_page_url: str = Field("https://status.example.com", description="The status page link in messages.")
-    support_url: str = Field("https://help.example.com", description="The help link in messages.")
+    status_page_url: str = Field("https://status.example.com", description=(
+        "The public status site: the link in messages, the banner's incident links, sign-up links. Its root "
+        "or any page of it (`https://status.example.com/status` is taken as `https://status.example.com`); "
+        "no scheme means https."))
+    support_url: str = Field("https://help.example.com", description=(
+        "The help link in messages: any page, kept as typed (no scheme means https)."))
     ivr_support_hint: str = Field("our website or our help centre", description=(
         "Where the phone message sends callers for more."))
     ivr_support_hints: dict[str, str] = Field(default_factory=dict, description=(
@@ -84,10 +88,11 @@ class Settings(BaseSettings):
         "Celery broker, e.g. `redis://127.0.0.1:6379/0`; also the store of the fleet-wide rate limits. "
         "`memory://` is the embedded default: a worker inside `serve` and `publish`, no services."))
     public_url: str | None = Field(None, description=(
-        "Where providers reach this app (e.g. `https://status-admin.example.com`): Twilio status callbacks, "
-        "unsubscribe links, approval links and call-backs. SendGrid email needs it: every statement email "
-        "carries its one-click unsubscribe link, so without it the email channel is paused (nothing failed; "
-        "`broadcaster status` says why)."))
+        "Where providers and people reach this app (e.g. `https://status-admin.example.com`; its root or any "
+        "page of it): Twilio status callbacks and the phone line, unsubscribe, approval and holding links, "
+        "call-backs. Required once SendGrid or Twilio credentials are set: `serve`, `worker`, `beat` (and "
+        "embedded commands that send) refuse to start without it, saying why. Unset with only the `log` "
+        "provider, links name this machine's `broadcaster serve` (`http://127.0.0.1:8080`)."))
     send_chunk_size: int = Field(1000, description="Delivery ids per Celery task: one full SendGrid batch.")
     fan_out_slice: int = Field(5000, ge=1, description=(
         "Subscribers per fan-out slice: one transaction writes their deliveries, then they are enqueued."))

@@ -20,14 +20,14 @@ from .views import plural, print_audit
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
-def publish(statement_id: int, actor: As = None, wait: Wait = True) -> None:
+def publish(ctx: typer.Context, statement_id: int, actor: As = None, wait: Wait = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
-    settings = sender_settings("publish")
+    settings = sender_settings(ctx)
     follow(settings, publishing.publish(settings, who(actor), statement_id), wait)
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=OPERATIONS)
-def retry(statement_id: int, actor: As = None,
+def retry(ctx: typer.Context, statement_id: int, actor: As = None,
           failed: Annotated[bool, typer.Option("--failed", help="Resend failed deliveries.")] = False,
           unknown: Annotated[bool, typer.Option("--unknown", help="Resend deliveries whose fate is unknown "
                                                 "(the worker died mid-call and the provider could not say).")] = False,
@@ -35,16 +35,16 @@ def retry(statement_id: int, actor: As = None,
     """Re-queue what an operator decides to resend."""
     statuses = tuple(status for status, chosen in ((DeliveryStatus.FAILED, failed), (DeliveryStatus.UNKNOWN, unknown))
                      if chosen)
-    settings = sender_settings("retry")
+    settings = sender_settings(ctx)
     count = publishing.retry(settings, who(actor), statement_id, statuses)
     out.print(f"statement {statement_id}: {plural(count, 'delivery', 'deliveries')} re-queued")
     follow_statements(settings, [statement_id] if count else [], wait)
 
 
 @app.command(rich_help_panel=OPERATIONS)
-def sweep(actor: As = None) -> None:
+def sweep(ctx: typer.Context, actor: As = None) -> None:
     """Run the periodic sweep once now: expired leases, reconciliation, due retries (embedded: and send them)."""
-    settings = sender_settings("sweep")
+    settings = sender_settings(ctx)
     result = publishing.sweep_now(settings, who(actor), enqueue_due)
     out.print(", ".join(f"{n} {what}" for what, n in result.items()))
     if settings.embedded and (result["requeued"] or result["fan-outs resumed"]):

@@ -67,9 +67,9 @@ def holding_links_command(
 
 
 @holding_app.command("activate", context_settings=ID_ARGUMENT)
-def holding_activate(number: int, actor: As = None, wait: Wait = True) -> None:
+def holding_activate(ctx: typer.Context, number: int, actor: As = None, wait: Wait = True) -> None:
     """Switch a holding statement on: published on every channel at once."""
-    settings = sender_settings("holding activate")
+    settings = sender_settings(ctx)
     follow(settings, holding_statements.activate(settings, who(actor), number, via="CLI"), wait)
 
 

@@ -45,10 +45,10 @@ def maintenance_schedule(
 
 
 @maintenance_app.command("publish-due")
-def maintenance_publish_due(actor: As = None, wait: Wait = True) -> None:
+def maintenance_publish_due(ctx: typer.Context, actor: As = None, wait: Wait = True) -> None:
     """Publish the approved start/end notices whose time has come, then send them: what beat does (and
     embedded `serve`) at each sweep interval."""
-    settings = sender_settings("maintenance publish-due")
+    settings = sender_settings(ctx)
     published = maintenance.publish_due(settings, actor=who(actor))
     out.print(f"published {plural(len(published), 'maintenance statement', 'maintenance statements')}: "
               f"{', '.join(map(str, published)) or 'none'}")

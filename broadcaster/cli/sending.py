@@ -10,6 +10,8 @@ serve` (or worker) finds it with its first sweep.
 import time
 from collections.abc import Callable
 
+import typer
+
 from ..config import get_settings
 from ..delivery import progress
 from ..delivery.links import require_public_url
@@ -19,12 +21,12 @@ from .run import embedded_worker
 from .views import plural, progress_table, published_line
 
 
-def sender_settings(command: str):
+def sender_settings(command: typer.Context):
     """The settings of a command that queues work; embedded, this process will send it, so it is held
     to what a worker is held to at start-up (a configured provider that needs BROADCASTER_PUBLIC_URL)."""
     settings = get_settings()
     if settings.embedded:
-        require_public_url(settings, command)
+        require_public_url(settings, command.command_path.partition(" ")[2] or command.command_path)
     return settings
 
 

@@ -65,14 +65,14 @@ def social_inbox(state: Annotated[Optional[str], typer.Option(help="Only posts i
 
 
 @social_app.command("reply")
-def social_reply(post_id: str, actor: As = None,
+def social_reply(ctx: typer.Context, post_id: str, actor: As = None,
                  variant: Annotated[Optional[int],
                                     typer.Option(help="Which approved variant (default: rotate).")] = None,
                  text: Annotated[Optional[str],
                                  typer.Option(help="Free text: held until an approver approves it.")] = None,
                  wait: Wait = True) -> None:
     """Reply to POST_ID from the live statement's approved variants (queued, then sent)."""
-    settings = sender_settings("social reply")
+    settings = sender_settings(ctx)
     if text is not None:
         result = social.propose(settings, who(actor), post_id, text)
         out.print(f"post {post_id}: free text awaiting approval (hash {result['hash'][:12]}); an approver runs "
@@ -85,10 +85,11 @@ def social_reply(post_id: str, actor: As = None,
 
 
 @social_app.command("approve")
-def social_approve(post_id: str, content_hash: Annotated[str, typer.Option("--hash", help="The hash you read.")],
+def social_approve(ctx: typer.Context, post_id: str,
+                   content_hash: Annotated[str, typer.Option("--hash", help="The hash you read.")],
                    actor: As = None, wait: Wait = True) -> None:
     """Approve the free text proposed for POST_ID (approvers only, not its proposer); then it is sent."""
-    settings = sender_settings("social approve")
+    settings = sender_settings(ctx)
     result = social.approve_text(settings, who(actor), post_id, content_hash)
     out.print(f"post {post_id}: free text {result['hash'][:12]} approved and queued")
     follow_deliveries(settings, [result["delivery_id"]], wait, partial(_say_reply, post_id))

@@ -1,6 +1,7 @@
 """`broadcaster incident ...`, `statement ...` and the approval flow: preview, submit,
 approve, reject, withdraw."""
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,10 +13,12 @@ from rich.table import Table
 from ..approvals import decisions
 from ..config import get_settings
 from ..domain.component_states import parse_assignments
+from ..domain.delivery_status import REACHED
 from ..domain.errors import InvalidInput
 from ..incidents import statements
 from ..incidents.statements import StatementInput
-from .common import APPROVALS, ID_ARGUMENT, INCIDENTS, As, AsJson, app, out, print_json, who
+from .common import APPROVALS, ID_ARGUMENT, INCIDENTS, As, AsJson, Wait, app, out, print_json, who
+from .sending import follow_deliveries, sender_settings
 from .views import plural, print_preview
 
 incident_app = typer.Typer(no_args_is_help=True, help="Incidents: what is broken.")
@@ -190,15 +193,27 @@ def preview(statement_id: int, as_json: AsJson = False,
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
-def submit(statement_id: int, actor: As = None) -> None:
-    """Freeze a draft's renditions and ask for approval."""
-    st = statements.submit(get_settings(), who(actor), statement_id)
+def submit(ctx: typer.Context, statement_id: int, actor: As = None, wait: Wait = True) -> None:
+    """Freeze a draft's renditions and ask for approval (approvers are emailed a link and texted a code)."""
+    settings = sender_settings(ctx)
+    st = statements.submit(settings, who(actor), statement_id)
     out.print(f"statement {st['id']} submitted: content hash {st['content_hash'][:12]}, "
               f"needs {plural(st['approvals_needed'], 'approval', 'approvals')}")
     from ..approvals.by_phone import notify_approvers
 
-    for sent in notify_approvers(get_settings(), statement_id):  # email links and SMS codes
+    asked = notify_approvers(settings, statement_id)  # email links and SMS codes: messages, queued
+    for sent in asked:
         out.print(f"asked {sent.user} by {sent.kind} ({sent.provider})")
+    follow_deliveries(settings, [sent.delivery_id for sent in asked], wait, partial(_say_unsent, asked))
+
+
+def _say_unsent(asked: list, shown: dict[int, str]) -> None:
+    """Only what did not go: a request that reached its approver (or the log) needs no word."""
+    for sent in asked:
+        status = shown.get(sent.delivery_id)
+        if status not in REACHED:
+            out.print(f"the request to {sent.user} by {sent.kind} is {status}: `broadcaster log --kind "
+                      "'approval request'` says why", highlight=False)
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=APPROVALS)

@@ -136,3 +136,33 @@ def test_social_reply_is_sent_from_the_command_when_embedded(cli, database_url, 
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
     cli("sweep", "--as", "alice")
     assert len(x.replies_to(second)) == 1 and len(x.replies_to(first)) == 1
+
+
+def test_submit_sends_the_approval_requests_here_unless_no_wait(cli, database_url, monkeypatch):
+    """Approvers are emailed a link and texted a code: messages through the engine, sent by the
+    command embedded (the log provider records them), or left for the sweep with --no-wait."""
+    cli("init")
+    cli("user", "add", "root", "--role", "admin")
+    cli("user", "add", "alice", "--role", "author", "--as", "root")
+    cli("user", "add", "bob", "--role", "approver", "--email", "bob@example.com", "--phone", "+14155550100",
+        "--as", "root")
+    for incident in ("1", "2"):
+        cli("incident", "open", "--title", "Outage", "--impact", "minor", "--as", "alice")
+        cli("statement", "draft", incident, "--headline", "Slow pages", "--body", "Pages load slowly.", "--as", "alice")
+    said = cli("submit", "1", "--as", "alice").stdout
+    assert "asked bob by email (log)" in said and "asked bob by sms (log)" in said
+    with transaction(database_url) as s:
+        sent = s.scalars(select(Delivery.status).where(Delivery.message_id.is_not(None))).all()
+    assert sorted(sent) == ["simulated", "simulated"]
+
+    said = cli("submit", "2", "--no-wait", "--as", "alice").stdout
+    assert QUEUED in said.replace("\n", " ")
+    with transaction(database_url) as s:
+        waiting = s.scalars(select(Delivery.id).where(Delivery.message_id.is_not(None),
+                                                      Delivery.status == "pending")).all()
+    assert len(waiting) == 2
+    the_command_exits()
+    monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
+    cli("sweep", "--as", "alice")
+    with transaction(database_url) as s:
+        assert {s.get(Delivery, i).status for i in waiting} == {"simulated"}
