@@ -128,8 +128,8 @@ def _shared_broker_settings(what: str):
     settings = get_settings()
     if settings.embedded:
         raise InvalidInput(f"{what}: a separate {what} needs a broker it can share; set BROADCASTER_BROKER_URL, "
-                           "e.g. redis://127.0.0.1:6379/0 (the embedded default runs its worker inside "
-                           "`broadcaster publish`)")
+                           "e.g. redis://127.0.0.1:6379/0 (the embedded default needs none: `broadcaster serve` "
+                           "runs the worker and the periodic jobs, and each command sends what it queued)")
     return settings
 
 

@@ -16,7 +16,7 @@ from ..config import Settings
 from ..domain.delivery_status import DeliveryStatus
 from ..store.db import one_of, transaction
 from ..store.models import Delivery
-from .broker import PeriodicJob, Queue, TaskName, app_for
+from .broker import QUEUE_OF, PeriodicJob, Queue, TaskName, app_for
 
 logger = logging.getLogger("broadcaster.enqueue")
 LOOKUP_SLICE = 10_000
@@ -60,10 +60,8 @@ def enqueue_due(settings: Settings, delivery_ids: list[int]) -> int:
 
 
 def send(settings: Settings, task: TaskName, *args, queue: Queue | None = None, **options) -> None:
-    """Put one task on the broker: on its own queue (`QUEUE_OF`, the app's routes) unless told another."""
-    if queue is not None:
-        options["queue"] = queue.value
-    app_for(settings).send_task(task.value, args=list(args), **options)
+    """Put one task on the broker: on its own queue (`QUEUE_OF`) unless told another."""
+    app_for(settings).send_task(task.value, args=list(args), queue=(queue or QUEUE_OF[task]).value, **options)
 
 
 def send_periodic(settings: Settings, job: PeriodicJob) -> None:
