@@ -8,13 +8,13 @@ import typer
 
 from ..config import PROJECT_ROOT, get_settings
 from ..incidents import gallery
-from .common import app, err, out
+from .common import INCIDENTS, app, err, out
 from .views import plural
 
 GALLERY = PROJECT_ROOT / "docs" / "wording"
 
 
-@app.command("wording")
+@app.command("wording", rich_help_panel=INCIDENTS)
 def wording(
     folder: Annotated[Optional[Path], typer.Option(
         "--out", help="Where the gallery goes (default: docs/wording in the project).")] = None,

@@ -103,7 +103,7 @@ def test_retry_sends_here_unless_no_wait(cli, database_url, monkeypatch):
     with transaction(settings.database_url) as s:  # say the SMS provider refused it
         s.execute(sms_failed)
     said = cli("retry", "1", "--failed", "--no-wait", "--as", "alice").stdout
-    assert "1 deliveries re-queued" in said and QUEUED in said.replace("\n", " ")
+    assert "1 delivery re-queued" in said and QUEUED in said.replace("\n", " ")
     assert _statuses(settings, 1)["sms"] == "pending"
     the_command_exits()
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")

@@ -22,7 +22,7 @@ WHO = "error: who: say who you are with --as NAME or BROADCASTER_USER"
 # Commands that change nothing in the database, or run before any user can exist: no --as.
 NO_ACTOR = {"init", "serve", "worker", "beat", "demo", "export", "log", "status", "audit", "preview",
             "incident list", "statement list", "statement show", "component list", "holding list", "social inbox",
-            "user list", "token list", "phone call"}
+            "user list", "token list", "phone call", "wording"}
 
 
 def _commands(group=None, prefix=""):
@@ -169,7 +169,7 @@ def test_a_simulated_call_plays_the_live_message_and_records_a_call_back(run, da
     said = run("phone", "call", "--from", "+14155550123", "--press", "2", "--press", "1").stdout
     assert said.count("Slow pages") == 2  # the approved message, then again after 2
     assert "you press 2" in said and "you press 1" in said
-    assert "We will call you back on this number when the issue is fixed" in said
+    assert "When the issue is fixed, we will send a text message to this number" in said  # the call-back key
     with transaction(database_url) as s:
         assert s.scalars(select(CallbackRequest.phone)).all() == ["+14155550123"]
     unheard = run("phone", "call", "--from", "+14155550123").stdout  # no key, and not at a terminal

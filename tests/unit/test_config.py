@@ -70,8 +70,8 @@ def test_the_banner_links_to_the_incident_on_the_status_page_not_a_page_under_it
     from broadcaster.surfaces.documents import Site
 
     for typed in ("https://status.example.com/status", "https://status.example.com/", "status.example.com"):
-        site = Site(Settings(_env_file=None, status_page_url=typed))
-        assert site.incident_url(1) == "https://status.example.com/status#incident-1"
+        settings = Settings(_env_file=None, status_page_url=typed)
+        assert Site(settings, settings.default_locale).incident_url(1) == "https://status.example.com/status#incident-1"
 
 
 @pytest.mark.parametrize(("typed", "kept"), [
