@@ -29,13 +29,12 @@ from ..config import Settings
 from ..domain.approval import Actor
 from ..domain.contacts import normalise_email, normalise_phone
 from ..domain.errors import InvalidInput
+from ..domain.locales import normalise_tag
 from ..store.models import Subscriber
 from ..usecase import acting, log_action
 
 COLUMNS = ("email", "phone", "locale", "components")
 BATCH_ROWS = 1000
-DEFAULT_LOCALE = "en"
-_LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 _COMPONENT_SEPARATORS = re.compile(r"[;|]")
 _SAVE_AS_UTF8 = "save it as UTF-8 (in Excel: Save As > 'CSV UTF-8') and import it again; nothing was imported"
 _CHECK_CHUNK = 1 << 20
@@ -64,7 +63,7 @@ class _Row:
     line: int
     email: str | None
     phone: str | None
-    locale: str | None  # None: keep what is stored (new subscribers get the default)
+    locale: str | None  # normalised ('es-MX'); None: keep what is stored (new subscribers get the default)
     components: list[str] | None  # None: keep what is stored; []: every incident
 
 
@@ -87,7 +86,7 @@ def import_csv(settings: Settings, actor: Actor, path: str | Path, default_regio
                                                                            "subscribers") as s:
             rows = _agreeing(_rows(csv.reader(handle), name, region, report), report)
             while batch := list(islice(rows, BATCH_ROWS)):
-                _write_batch(s, batch, report)
+                _write_batch(s, batch, report, settings.default_locale)
             log_action(s, actor, "import subscribers", "subscribers",
                        {"file": Path(name).name[:200], "imported": report.imported, "updated": report.updated,
                         "unchanged": report.unchanged, "rejected": report.rejected})
@@ -240,9 +239,12 @@ def _parse(line: int, values: dict[str, str], region: str | None) -> tuple[_Row 
             problems.append(str(exc))
     if not values.get("email") and not values.get("phone"):
         problems.append("needs an email or a phone number")
-    locale = values.get("locale") or None
-    if locale is not None and (len(locale) > 20 or not _LOCALE.match(locale)):
-        problems.append(f"locale: {locale!r} is not a language tag such as 'en' or 'pt-BR'")
+    locale = None
+    if values.get("locale"):
+        try:  # one spelling per language ('ES', 'es_mx' → 'es', 'es-MX'): a fan-out picks the words by it
+            locale = normalise_tag(values["locale"])
+        except InvalidInput as exc:
+            problems.append(str(exc))
     components = None
     if "components" in values:
         parts = (part.strip() for part in _COMPONENT_SEPARATORS.split(values["components"]))
@@ -252,7 +254,7 @@ def _parse(line: int, values: dict[str, str], region: str | None) -> tuple[_Row 
     return _Row(line, email, phone, locale, components), []
 
 
-def _write_batch(s: Session, batch: list[_Row], report: ImportReport) -> None:
+def _write_batch(s: Session, batch: list[_Row], report: ImportReport, default_locale: str) -> None:
     emails = {row.email for row in batch if row.email}
     phones = {row.phone for row in batch if row.phone}
     by_email: dict[str, Subscriber] = {}
@@ -273,7 +275,7 @@ def _write_batch(s: Session, batch: list[_Row], report: ImportReport) -> None:
             continue
         subscriber = match_email or match_phone
         if subscriber is None:
-            subscriber = Subscriber(email=row.email, phone=row.phone, locale=row.locale or DEFAULT_LOCALE,
+            subscriber = Subscriber(email=row.email, phone=row.phone, locale=row.locale or default_locale,
                                     components=row.components or [])
             s.add(subscriber)
             added_on[id(subscriber)] = row.line

@@ -4,9 +4,11 @@ back when the incident's `resolved` statement is published.
 Each is followed up on every channel that declares `follows_up` (and whose setting is on): a
 delivery row with their number as the target, written in the publish transaction, so it is
 logged, retried and reconciled like every send, and a STOP cancels it. Today that is the SMS
-rendition by text and, with `ivr_callback_calls`, a call that plays the resolved IVR script
-(channels/ivr.py). A number that opted out gets nothing; a caller who is also a subscriber of a
-channel gets that channel's message once.
+follow-up text by SMS (`sms/followup.txt`) and, with `ivr_callback_calls`, a call that plays the
+resolved IVR call-back words (channels/ivr.py), both in the language the caller chose on the phone
+line where the statement has it (`CallbackRequest.locale`, written on the row as `Delivery.locale`).
+A number that opted out gets nothing; a caller who is also a subscriber of a channel gets that
+channel's message once.
 """
 
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from ..channels import transport_for
 from ..config import Settings
 from ..delivery.records import add_deliveries
 from ..domain.incident import IncidentStatus
+from ..render.languages import words_language
 from ..store.models import AuditEvent, CallbackRequest, Delivery, Statement, Subscriber, utcnow
 
 
@@ -36,6 +39,7 @@ def follow_up_callers(settings: Settings, s: Session, statement: Statement) -> l
     if not requests:
         return []
     phones = [r.phone for r in requests]
+    language = _languages(statement, requests)
     opted_out = set(s.scalars(select(Subscriber.phone).where(Subscriber.phone.in_(phones),
                                                              Subscriber.opted_out_at.is_not(None))))
     rendered = {r.channel for r in statement.renditions}
@@ -45,7 +49,8 @@ def follow_up_callers(settings: Settings, s: Session, statement: Statement) -> l
             continue
         already = set(s.scalars(select(Delivery.target).where(Delivery.statement_id == statement.id,
                                                               Delivery.channel == ch.name)))  # a subscriber too
-        wanted += [(ch.name, phone) for phone in phones if phone not in opted_out and phone not in already]
+        wanted += [(ch.name, r.phone, language[r.phone]) for r in requests
+                   if r.phone not in opted_out and r.phone not in already]
     ids = _insert(settings, s, statement, wanted)
     now = utcnow()
     for request in requests:
@@ -56,7 +61,15 @@ def follow_up_callers(settings: Settings, s: Session, statement: Statement) -> l
     return ids
 
 
-def _insert(settings: Settings, s: Session, statement: Statement, wanted: list[tuple[str, str]]) -> list[int]:
-    return add_deliveries(s, [{"statement_id": statement.id, "channel": channel, "target": phone,
-                               "provider": transport_for(channel, settings).provider} for channel, phone in wanted],
+def _languages(statement: Statement, requests: list[CallbackRequest]) -> dict[str, str]:
+    """{phone: the language its follow-up is in}: the caller's choice where the statement has it (no
+    choice: the statement's own language)."""
+    translated = tuple(sorted({r.locale for r in statement.translated_renditions}))
+    return {r.phone: words_language(r.locale, statement.language, translated) for r in requests}
+
+
+def _insert(settings: Settings, s: Session, statement: Statement, wanted: list[tuple[str, str, str]]) -> list[int]:
+    return add_deliveries(s, [{"statement_id": statement.id, "channel": channel, "target": phone, "locale": locale,
+                               "follow_up": True, "provider": transport_for(channel, settings).provider}
+                              for channel, phone, locale in wanted],
                           "follow-up: this caller asked to hear when it is fixed")

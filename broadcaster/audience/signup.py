@@ -14,6 +14,8 @@ The form offers every channel that declares a `SignUp` (channels/base.py); nothi
   webhook's signing secret) come back once, for the confirmation page.
 - `manage_url` / `manage` : a signed link, valid once (its nonce changes when used), to change the
   components or cancel.
+A sign-up has a language: the page's (`/subscribe?lang=es`), one of the installation's. Its
+confirmation is worded in it and the subscriber reads their updates in it (`Subscriber.locale`).
 Confirmation messages are worded in templates/<channel>/signup/message/ and go through the delivery
 engine as messages (logged, retried; the `log` provider without credentials records them with their
 secrets hidden), never through the statement fan-out; a channel with a check of its own (a webhook's
@@ -43,6 +45,7 @@ from ..domain.delivery_status import FAILED_FOR_GOOD, DeliveryStatus
 from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from ..domain.message_secrets import CODE, TOKEN, MessageKind
 from ..render.environment import render_folder, say
+from ..render.languages import negotiate
 from ..store.access_models import SubscriptionRequest
 from ..store.models import AuditEvent, Delivery, Subscriber, utcnow
 from ..usecase import MAX_ID, audit_unproven, log_action, unit_of_work
@@ -76,13 +79,14 @@ def signup_channel(settings: Settings, name: str) -> Channel:
 
 
 def request_signup(settings: Settings, channel: str, address: str, components: list[str],
-                   now: datetime | None = None, client: str = "") -> dict:
+                   now: datetime | None = None, client: str = "", language: str | None = None) -> dict:
     """Check the address, count it (and `client`, the visitor's IP address), store the sign-up and
-    send its confirmation. Returns {"request": token, "by": "link"|"code", "channel", "address",
-    "page": what the channel's sent page shows}; the token is what the code form posts back with
-    the code."""
+    send its confirmation in `language` (the page's: the installation's language nearest to it, else
+    its default). Returns {"request": token, "by": "link"|"code", "channel", "address", "page": what
+    the channel's sent page shows}; the token is what the code form posts back with the code."""
     now = now or utcnow()
     ch = signup_channel(settings, channel)
+    locale = signup_language(settings, language)
     try:
         address = ch.signup.check(settings, address) if ch.signup.check else ch.normalise(address)
         _count(settings, ch, address, client)
@@ -91,18 +95,24 @@ def request_signup(settings: Settings, channel: str, address: str, components: l
         _audit_refusal(settings, ch, address, exc, client)
         raise
     if ch.signup.send is not None:  # the channel's own check-and-send (a webhook's verification event)
-        page = _by_the_channel(settings, ch, address, components, now, client)
+        page = _by_the_channel(settings, ch, address, components, now, client, locale)
         token = page.pop("token")
     else:
-        token, page = _through_the_engine(settings, ch, address, components, now)
+        token, page = _through_the_engine(settings, ch, address, components, now, locale)
     return {"request": token, "by": ch.signup.by, "channel": ch.name, "address": address, "page": page}
 
 
+def signup_language(settings: Settings, asked: str | None) -> str:
+    """The installation's language nearest to what a sign-up page was in ('es-MX' → 'es'); the default
+    for nothing, or for one the installation does not speak."""
+    return negotiate([(asked or "")[:35]], settings.all_locales, settings.default_locale)
+
+
 def _words(settings: Settings, ch: Channel, address: str, components: list[str], link: str | None,
-           code: str | None) -> dict[str, str]:
+           code: str | None, locale: str) -> dict[str, str]:
     return render_folder(settings.templates_dir, f"{ch.name}/signup/message", {
         "company_name": settings.company_name, "status_url": settings.status_page_url, "address": address,
-        "components": sorted(set(components)), "link": link, "code": code})
+        "components": sorted(set(components)), "link": link, "code": code}, locale)
 
 
 def _link(settings: Settings, token: str) -> str:
@@ -111,21 +121,21 @@ def _link(settings: Settings, token: str) -> str:
 
 
 def _through_the_engine(settings: Settings, ch: Channel, address: str, components: list[str],
-                        now: datetime) -> tuple[str, dict]:
+                        now: datetime, locale: str) -> tuple[str, dict]:
     """The confirmation as a message through the delivery engine (logged, retried), sent at once: its
     link's token and its code are derived from the delivery (`domain.message_secrets`), only their hashes
     stored. InvalidInput when the provider refused it for good; one it has not taken yet is retried."""
     expires = now + timedelta(hours=settings.signup_link_hours)
     with unit_of_work(settings) as s:
         request = SubscriptionRequest(channel=ch.name, address=address, components=sorted(set(components)),
-                                      token_hash="", created_at=now, expires_at=expires)
+                                      token_hash="", created_at=now, expires_at=expires, locale=locale)
         s.add(request)
         s.flush()
         by_link = ch.signup.by == "link"
         fields = _words(settings, ch, address, components, _link(settings, TOKEN) if by_link else None,
-                        None if by_link else CODE)
+                        None if by_link else CODE, locale)
         (delivery,) = add_message(s, settings, MessageKind.SIGNUP_CONFIRMATION, f"signup:{request.id}", ch.name,
-                                  fields, [address], expires, ("signup", request.id, ch.name, address))
+                                  fields, [address], expires, ("signup", request.id, ch.name, address), locale)
         found = secrets_of(settings, delivery)
         request.token_hash = _hash(found.token)
         request.code_hash = None if by_link else _hash(f"{found.token}:{found.code}")
@@ -140,15 +150,16 @@ def _through_the_engine(settings: Settings, ch: Channel, address: str, component
 
 
 def _by_the_channel(settings: Settings, ch: Channel, address: str, components: list[str], now: datetime,
-                    client: str) -> dict:
+                    client: str, locale: str) -> dict:
     token = secrets.token_urlsafe(24)
     code = f"{secrets.randbelow(10**6):06d}" if ch.signup.by == "code" else None
     link = _link(settings, token) if ch.signup.by == "link" else None
     with unit_of_work(settings) as s:
         s.add(SubscriptionRequest(channel=ch.name, address=address, components=sorted(set(components)),
                                   token_hash=_hash(token), code_hash=_hash(f"{token}:{code}") if code else None,
-                                  created_at=now, expires_at=now + timedelta(hours=settings.signup_link_hours)))
-    fields = _words(settings, ch, address, components, link, code)
+                                  created_at=now, expires_at=now + timedelta(hours=settings.signup_link_hours),
+                                  locale=locale))
+    fields = _words(settings, ch, address, components, link, code, locale)
     try:
         page = ch.signup.send(settings, Confirmation(address, fields, token))
     except NotAllowed as exc:  # the address changed between the check and the send (DNS)
@@ -242,8 +253,10 @@ def _subscribe(s, settings: Settings, request: SubscriptionRequest, token: str, 
     credentials = ch.signup.credentials(token) if ch.signup and ch.signup.credentials else {}
     if subscriber is None:
         extra = {} if credentials or not ch.new_subscriber else ch.new_subscriber()
-        subscriber = Subscriber(**{column: request.address}, locale="en", components=[], **extra)
+        subscriber = Subscriber(**{column: request.address}, locale=settings.default_locale, components=[], **extra)
         s.add(subscriber)
+    if request.locale:  # the language of the page they signed up on, the latest sign-up's
+        subscriber.locale = request.locale
     for name, value in credentials.items():
         setattr(subscriber, name, value)
     subscriber.components = list(request.components)
@@ -254,7 +267,7 @@ def _subscribe(s, settings: Settings, request: SubscriptionRequest, token: str, 
     s.flush()
     s.add(AuditEvent(actor_id=None, action="subscribe", subject=f"subscriber:{subscriber.id}",
                      detail={"channel": request.channel, "components": list(request.components),
-                             "credentials": sorted(credentials)}, created_at=now))
+                             "credentials": sorted(credentials), "locale": subscriber.locale}, created_at=now))
     return {"subscriber": subscriber.id, "components": list(subscriber.components), "channel": ch.name,
             "credentials": credentials, "manage_url": manage_url(settings, subscriber)}
 

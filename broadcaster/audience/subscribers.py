@@ -12,14 +12,16 @@ from .. import channels
 from ..config import Settings
 from ..domain.approval import Actor
 from ..domain.errors import InvalidInput
+from ..domain.locales import normalise_tag
 from ..store.models import Subscriber
 from ..usecase import acting, get, log_action, page, unit_of_work
 
 
 def subscriber_view(subscriber: Subscriber) -> dict:
-    """Its id and its address on each recipient channel."""
+    """Its id, its address on each recipient channel and the language it reads updates in."""
     return {"id": subscriber.id,
-            **{ch.address: getattr(subscriber, ch.address) for ch in channels.recipient_channels()}}
+            **{ch.address: getattr(subscriber, ch.address) for ch in channels.recipient_channels()},
+            "locale": subscriber.locale}
 
 
 def list_subscribers(settings: Settings, search: str = "", limit: int = 100, offset: int = 0) -> dict:
@@ -37,10 +39,13 @@ def list_subscribers(settings: Settings, search: str = "", limit: int = 100, off
         return page(items, total, limit, offset)
 
 
-def add_subscriber(settings: Settings, actor: Actor, components: Iterable[str] = (), **addresses: str | None) -> dict:
+def add_subscriber(settings: Settings, actor: Actor, components: Iterable[str] = (), locale: str | None = None,
+                   **addresses: str | None) -> dict:
     """A new subscriber with one address per channel they want (``email=``, ``phone=``, any
-    recipient channel's address field), added by an admin and audited. A channel may give a new
+    recipient channel's address field), added by an admin and audited, reading updates in `locale`
+    (a language tag, 'es' or 'pt-BR'; None: the installation's default). A channel may give a new
     address more (a webhook's signing secret): it is returned once, here, for the subscriber to keep."""
+    language = normalise_tag(locale, "subscriber: locale") if locale else settings.default_locale
     fields = {ch.address: ch for ch in channels.recipient_channels()}
     unknown = sorted(set(addresses) - set(fields))
     if unknown:
@@ -59,7 +64,7 @@ def add_subscriber(settings: Settings, actor: Actor, components: Iterable[str] =
             name, found = taken[0]
             raise InvalidInput(f"{name}: {values[name]} is already subscriber {found}; nothing was added "
                                "(`broadcaster subscribers import` updates existing subscribers from a CSV file)")
-        subscriber = Subscriber(components=list(components), **values)
+        subscriber = Subscriber(components=list(components), locale=language, **values)
         s.add(subscriber)
         s.flush()
         log_action(s, actor, "add subscriber", f"subscriber:{subscriber.id}", {})

@@ -54,6 +54,7 @@ class SendContext:
     reply_to: str | None = None  # provider id of this incident's previous post, for channels that thread
     content_hash: str | None = None  # the approved hash (a message's own), for channels that tell the receiver
     kind: str = "statement"  # or the message's kind (domain.message_secrets.MessageKind)
+    locale: str | None = None  # the language of the words: one batch carries one language
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,9 @@ class Channel:
     # Whether a caller who asked the IVR for a call-back hears back on this channel, to their
     # number, when the incident is resolved (see followup.py); None: never.
     follows_up: Callable[[Settings], bool] | None = None
+    # The words such a follow-up sends, from the channel's stored rendition (an SMS's follow-up text
+    # instead of its update); None: the rendition as it is.
+    follow_up_words: Callable[[dict[str, str]], dict[str, str]] | None = None
 
     def __post_init__(self) -> None:
         if (self.kind is Kind.RECIPIENT) != (self.address is not None):

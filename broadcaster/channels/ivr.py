@@ -55,8 +55,11 @@ def calls_configured(settings: Settings) -> bool:
                 and settings.public_url)
 
 
-def resolved_script_url(settings: Settings, statement_id: int) -> str:
-    return f"{(settings.public_url or '').rstrip('/')}/ivr/resolved?" + urlencode({"statement": statement_id})
+def resolved_script_url(settings: Settings, statement_id: int, locale: str | None = None) -> str:
+    """Where the answered call fetches what it says: the statement's call-back words in `locale`, the
+    language the caller chose on the phone line (`/ivr/resolved` reads `lang`)."""
+    query = {"statement": statement_id, **({"lang": locale} if locale else {})}
+    return f"{(settings.public_url or '').rstrip('/')}/ivr/resolved?" + urlencode(query)
 
 
 class TwilioCall:
@@ -73,7 +76,7 @@ class TwilioCall:
         self.calls = client.calls
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
-        url = resolved_script_url(self.settings, context.statement_id)
+        url = resolved_script_url(self.settings, context.statement_id, context.locale)
         results = []
         for target in targets:
             try:

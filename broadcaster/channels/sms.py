@@ -13,7 +13,7 @@ from ..render.limits import LimitCheck
 from ._twilio import SDK_ERRORS, TWILIO_ERRORS, transport_error, twilio_client
 from .base import Channel, Kind, SendContext, SendResult, SignUp, Target, TransportError
 
-__all__ = ["CHANNEL", "TWILIO_ERRORS", "TwilioSms", "check_sms", "sms_encoding"]
+__all__ = ["CHANNEL", "TWILIO_ERRORS", "TwilioSms", "check_sms", "follow_up_words", "sms_encoding"]
 
 
 class TwilioSms:
@@ -55,6 +55,12 @@ class TwilioSms:
             raise TransportError(f"twilio: could not list messages: {e}") from e
         return None
 
+def follow_up_words(fields: dict[str, str]) -> dict[str, str]:
+    """A caller who asked to hear when it is fixed gets the follow-up text (`sms/followup.txt`): a
+    statement stored before that template existed has none, and they get its update."""
+    return {**fields, "text": fields.get("followup") or fields["text"]}
+
+
 def sms_encoding(text: str) -> tuple[str, str | None]:
     """('GSM-7', None) or ('UCS-2', the first character GSM-7 cannot carry)."""
     if smsutil.split(text).encoding == "gsm0338":
@@ -94,4 +100,5 @@ CHANNEL = Channel(
     rate=lambda s: s.twilio_rate,
     signup=SignUp(by="code", check=signup_number, rate_keys=signup_rate_keys),  # a code texted back
     follows_up=lambda _: True,  # IVR callers who asked for a call-back get the resolved text
+    follow_up_words=follow_up_words,
 )

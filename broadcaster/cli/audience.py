@@ -23,11 +23,13 @@ def subscribers_add(
     address: Annotated[Optional[list[str]], typer.Option(
         help="FIELD=VALUE for any other channel's address, e.g. webhook_url=https://example.com/hook.")] = None,
     component: Annotated[Optional[list[str]], typer.Option(help="Only incidents touching these.")] = None,
+    locale: Annotated[Optional[str], typer.Option(
+        help="The language updates are sent in, e.g. es or pt-BR (default: the installation's).")] = None,
     actor: As = None,
 ) -> None:
     """Subscribe one customer to updates: email, SMS, a webhook, or several."""
     addresses = {"email": email, "phone": phone, **dict(_field_value(a) for a in address or [])}
-    sub = subscribers.add_subscriber(get_settings(), who(actor), component or [], **addresses)
+    sub = subscribers.add_subscriber(get_settings(), who(actor), component or [], locale, **addresses)
     shown = " ".join(f"{k}={v}" for k, v in sub.items() if k != "id" and v)
     out.print(f"subscriber {sub['id']}: {escape(shown)}", highlight=False)
     if any(k.endswith("secret") for k in sub):

@@ -83,6 +83,7 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
     table = Table("id", "at (UTC)", "words", "channel", "target", "status", "try", "provider", "message id")
     for e in events:
         words = f"{e['statement_id']} v{e['version']}" if e["statement_id"] else f"{e['kind']} ({e['subject']})"
+        words += f" {e['locale']}" if e["locale"] else ""  # the language of the words
         table.add_row(str(e["id"]), e["at"][11:19], words, e["channel"], e["target"], e["status"],
                       str(e["attempt"]), e["provider"], e["provider_message_id"] or "")
     out.print(table)

@@ -1,7 +1,11 @@
 """What a chunk sends: its claimed deliveries grouped by the words they carry (a statement's
-rendition for one channel, or one message), the words checked against what was approved, and cut
-into provider calls of at most the transport's batch size.
+rendition for one channel in one language, or one message), the words checked against what was
+approved, and cut into provider calls of at most the transport's batch size.
 
+- A statement's delivery carries the language written in its row (`Delivery.locale`, chosen from
+  the subscriber's or caller's language when the row was written): that translation's rendition,
+  else the statement's own. Picking it is a lookup, never a query: one provider batch carries one
+  language. A follow-up to a caller sends the channel's follow-up words (`Channel.follow_up_words`).
 - A statement's stored renditions are **re-hashed** against its sealed approvals: a row edited
   behind the app's back is refused and logged (`failed`, code `tampered`), never sent.
 - A message's words are re-hashed against the hash they were stored with; its secrets (a link's
@@ -31,35 +35,58 @@ from .records import Outcome
 logger = logging.getLogger("broadcaster.sending")
 
 Batch = tuple[list[Delivery], list[Target], dict[str, str], SendContext]
-Key = tuple[int | None, int | None, str]  # (statement id, message id, channel)
+# (statement id, message id, channel, language, follow-up): one set of words each
+Key = tuple[int | None, int | None, str, str | None, bool]
 
 
 def group(deliveries: list[Delivery]) -> dict[Key, list[Delivery]]:
     groups: dict[Key, list[Delivery]] = defaultdict(list)
-    for delivery in deliveries:
-        groups[(delivery.statement_id, delivery.message_id, delivery.channel)].append(delivery)
+    for d in deliveries:
+        groups[(d.statement_id, d.message_id, d.channel, d.locale, d.follow_up)].append(d)
     return groups
 
 
 def batches(settings: Settings, groups: dict[Key, list[Delivery]], refused: list[Outcome]) -> Iterator[Batch]:
     """(deliveries, targets, the words, context) per provider call; refused groups go to `refused`."""
-    for (_statement_id, message_id, name), deliveries in groups.items():
+    hashes: dict[int, str] = {}  # each statement's stored content hash, computed once for all its groups
+    for (statement_id, message_id, name, locale, follow_up), deliveries in groups.items():
         if message_id is not None:
             yield from _message_batches(settings, name, deliveries, refused)
             continue
         statement = deliveries[0].statement
-        rendition = next(r for r in statement.renditions if r.channel == channels.channel(name).rendition)
-        problem = _tampering(settings, statement, rendition)
+        rendition, words = statement_words(statement, name, locale, follow_up)
+        if statement_id not in hashes:
+            hashes[statement_id] = stored_content_hash(statement)
+        problem = _tampering(settings, statement, rendition, hashes[statement_id])
         if problem:
-            logger.error("refusing to send statement %s on %s: %s", statement.id, name, problem)
+            logger.error("refusing to send statement %s on %s (%s): %s", statement.id, name, locale, problem)
             refused.extend(Outcome(d, DeliveryStatus.FAILED, error_code="tampered", detail=problem)
                            for d in deliveries)
             continue
-        context = _context(settings, statement, name)
+        context = _context(settings, statement, name, locale)
         targets = _targets(settings, name, deliveries)
         size = transport_for(name, settings).batch_size
         for start in range(0, len(deliveries), size):
-            yield deliveries[start:start + size], targets[start:start + size], dict(rendition.fields), context
+            yield deliveries[start:start + size], targets[start:start + size], dict(words), context
+
+
+def statement_words(statement: Statement, name: str, locale: str | None,
+                    follow_up: bool = False) -> tuple[Rendition, dict[str, str]]:
+    """The stored rendition a delivery of `statement` on channel `name` sends in `locale`, and the words
+    as they go out (what a send sends and reconciliation looks for): the translation's rendition, or
+    the statement's own for its own language, a live surface (None) or a language it was not
+    translated into; a follow-up's words where the channel has its own."""
+    ch = channels.channel(name)
+    rendition = None
+    if locale and locale != statement.language:
+        rendition = next((r for r in statement.translated_renditions
+                          if r.channel == ch.rendition and r.locale == locale), None)
+    if rendition is None:
+        rendition = next(r for r in statement.renditions if r.channel == ch.rendition)
+    words = dict(rendition.fields)
+    if follow_up and ch.follow_up_words is not None:
+        words = ch.follow_up_words(words)
+    return rendition, words
 
 
 def _message_batches(settings: Settings, name: str, deliveries: list[Delivery], refused: list[Outcome]
@@ -112,21 +139,22 @@ def _target_details(settings: Settings, name: str, addresses: list[str]) -> dict
     return {row[0]: dict(zip(ch.target_details, row[1:], strict=True)) for row in rows}
 
 
-def _tampering(settings: Settings, statement: Statement, rendition: Rendition) -> str | None:
-    """Why the stored words are not the approved words, or None if they are. Only sealed
-    approvals count: hashes recomputed in the database carry no valid seal."""
-    hash_now, approved = stored_content_hash(statement), approved_hashes(statement, settings.secret_key)
+def _tampering(settings: Settings, statement: Statement, rendition: Rendition, hash_now: str) -> str | None:
+    """Why the stored words are not the approved words, or None if they are. `hash_now`: the content
+    hash of everything stored (every language's renditions). Only sealed approvals count: hashes
+    recomputed in the database carry no valid seal."""
+    approved = approved_hashes(statement, settings.secret_key)
     if hash_now not in approved or sha256_of(rendition.fields) != rendition.content_hash:
         return (f"stored {rendition.channel} rendition no longer matches the approval: content hashes to "
                 f"{hash_now[:12]}, sealed approvals cover {', '.join(h[:12] for h in approved) or 'nothing'}; refused")
     return None
 
 
-def _context(settings: Settings, statement: Statement, name: str) -> SendContext:
+def _context(settings: Settings, statement: Statement, name: str, locale: str | None) -> SendContext:
     threads = channels.channel(name).threads_updates
     return SendContext(statement_id=statement.id, incident_id=statement.incident_id, version=statement.version,
                        reply_to=_previous_post(settings, statement, name) if threads else None,
-                       content_hash=statement.content_hash)
+                       content_hash=statement.content_hash, locale=locale)
 
 
 def _previous_post(settings: Settings, statement: Statement, name: str) -> str | None:

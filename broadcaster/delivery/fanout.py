@@ -5,6 +5,8 @@ recipient channel, and returns: the banner must never wait for a million rows. A
 walks the subscribers in id order, a slice at a time. Each slice is one transaction that inserts
 its deliveries (the unique key on statement, channel and target makes a rerun harmless), logs
 them `pending` and moves the job's cursor; its ids are handed to `dispatch` only after commit.
+Each row is written in the language its subscriber reads, among the statement's (`Delivery.locale`:
+chosen once per language in the slice, written by the same INSERT; a send then only looks it up).
 A worker that dies mid-way leaves the cursor at its last committed slice, and the sweep hands a
 job that has made no progress for a lease to the next worker. One task chain writes a job at a
 time: the job names its runner, and a task finding another runner that made progress within a
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from .. import channels
 from ..config import Settings
+from ..render.languages import words_language
 from ..store.db import transaction, write_transaction
 from ..store.models import FanOut, Statement, Subscriber, utcnow
 from . import records
@@ -87,8 +90,11 @@ def write_next_slice(settings: Settings, job_id: int, runner: str | None = None)
         if not rows:
             _finish(job, FanOutState.DONE)
             return None
-        wanted = [subscriber_id for subscriber_id, components in rows if _wants(components, statement.components)]
-        ids = records.add_for_subscribers(s, statement.id, ch.name, ch.address, wanted, _provider(settings, ch.name))
+        wanted = [row for row in rows if _wants(row.components, statement.components)]
+        translated = tuple(sorted({r.locale for r in statement.translated_renditions if r.channel == ch.rendition}))
+        languages = {tag: words_language(tag, statement.language, translated) for tag in {row.locale for row in wanted}}
+        ids = records.add_for_subscribers(s, statement.id, ch.name, ch.address, [row.id for row in wanted],
+                                          _provider(settings, ch.name), statement.language, languages)
         job.cursor, job.written, job.updated_at = rows[-1][0], job.written + len(ids), utcnow()
         return ids
 
@@ -103,10 +109,10 @@ def _finish(job: FanOut, status: str) -> None:
     job.status, job.updated_at = status, utcnow()
 
 
-def _subscribers_after(s: Session, address: str, cursor: int, limit: int) -> list[tuple[int, list | None]]:
-    """(id, components) of the next subscribers with this address, in id order."""
+def _subscribers_after(s: Session, address: str, cursor: int, limit: int) -> list:
+    """(id, components, locale) of the next subscribers with this address, in id order."""
     column = getattr(Subscriber, address)
-    return s.execute(select(Subscriber.id, Subscriber.components)
+    return s.execute(select(Subscriber.id, Subscriber.components, Subscriber.locale)
                      .where(Subscriber.id > cursor, column.is_not(None), Subscriber.opted_out_at.is_(None))
                      .order_by(Subscriber.id).limit(limit)).all()
 

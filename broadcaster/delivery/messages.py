@@ -23,17 +23,18 @@ from . import records
 
 def add_message(s: Session, settings: Settings, kind: MessageKind, subject: str, channel: str,
                 fields: dict[str, str], addresses: list[str], expires_at: datetime,
-                binding: tuple = ()) -> list[Delivery]:
+                binding: tuple = (), locale: str | None = None) -> list[Delivery]:
     """The message and one pending delivery per address on `channel` (flushed: their ids and nonces
     are set, so the caller can derive their secrets). `binding`: what a link or code in the words is
-    bound to (`domain.message_secrets`); empty when the words hold no secret."""
+    bound to (`domain.message_secrets`); empty when the words hold no secret. `locale`: the language
+    the words are in, for the send log (None: the installation's default)."""
     message = Message(kind=kind.value, subject=subject[:60], fields=fields, content_hash=sha256_of(fields),
                       binding=[str(part) for part in binding], created_at=utcnow(), expires_at=expires_at)
     s.add(message)
     s.flush()
     provider = transport_for(channel, settings).provider
     ids = records.add_deliveries(s, [{"message_id": message.id, "channel": channel, "target": address,
-                                      "provider": provider} for address in addresses], kind.value)
+                                      "provider": provider, "locale": locale} for address in addresses], kind.value)
     return [s.get(Delivery, delivery_id) for delivery_id in ids]
 
 

@@ -40,36 +40,39 @@ VOID = "not sent: the message is void (expired, or withdrawn)"
 # An `unknown` row cancelled by a newer version: not resent, but reconciliation may still find
 # it went out, and then the log says `sent`.
 CANCELLED_UNKNOWN = "cancelled while unknown"
-_NEW = ["channel", "target", "provider", "status", "attempts", "created_at", "updated_at", "link_nonce"]
+_NEW = ["channel", "target", "provider", "status", "attempts", "created_at", "updated_at", "link_nonce", "locale"]
 
 
 # --- creating rows ---------------------------------------------------------------------------
 
 
 def add_deliveries(s: Session, rows: list[dict], why: str = "") -> list[int]:
-    """New `pending` rows ({"statement_id" or "message_id", "channel", "target", "provider"} each) with
-    their first send-log line; their ids, in order."""
+    """New `pending` rows ({"statement_id" or "message_id", "channel", "target", "provider"}, and maybe
+    "locale" and "follow_up", each) with their first send-log line; their ids, in order."""
     if not rows:
         return []
     check(Move.CREATE, None, DeliveryStatus.PENDING)
     now = utcnow()
     ids = list(s.scalars(insert(Delivery).returning(Delivery.id), [
-        {"statement_id": None, "message_id": None, **row, "status": DeliveryStatus.PENDING, "attempts": 0,
-         "created_at": now, "updated_at": now} for row in rows]))
+        {"statement_id": None, "message_id": None, "locale": None, "follow_up": False, **row,
+         "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now, "updated_at": now} for row in rows]))
     log_state_of(s, one_of(s, Delivery.id, ids), why)
     return ids
 
 
 def add_for_subscribers(s: Session, statement_id: int, channel: str, address: str, subscriber_ids: list[int],
-                        provider: str) -> list[int]:
-    """A fan-out slice: one INSERT ... SELECT from the subscribers (the addresses never travel through
-    Python); a row a rerun already wrote is skipped by the unique key (statement, channel, target)."""
+                        provider: str, language: str, languages: dict[str, str] | None = None) -> list[int]:
+    """A fan-out slice: one INSERT ... SELECT from the subscribers (the addresses never travel through Python),
+    each row in `languages[subscriber.locale]` or else `language`; a row a rerun already wrote is skipped
+    by the unique key (statement, channel, target)."""
     if not subscriber_ids:
         return []
     now = literal(utcnow(), UTCDateTime())
+    other = {wanted: tag for wanted, tag in (languages or {}).items() if tag != language}
+    words = case(other, value=Subscriber.locale, else_=literal(language)) if other else literal(language)
     rows = (select(literal(statement_id), literal(channel), getattr(Subscriber, address), literal(provider),
                    literal(check(Move.CREATE, None, DeliveryStatus.PENDING).value), literal(0), now, now,
-                   random_hex_sql(s))
+                   random_hex_sql(s), words)
             .where(one_of(s, Subscriber.id, subscriber_ids)).order_by(Subscriber.id))
     dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
     ids = sorted(s.scalars(dialect.insert(Delivery).from_select(["statement_id", *_NEW], rows)
@@ -230,12 +233,12 @@ WITH outcome AS (
     FROM outcome AS o
     WHERE d.id = o.id AND d.status = :claimed_as AND (NOT :check_token OR d.claim_token IS NOT DISTINCT FROM o.token)
     RETURNING d.id, d.statement_id, d.message_id, d.channel, d.target, d.provider, d.status, d.attempts,
-              o.message_id AS sid, o.detail
+              o.message_id AS sid, o.detail, d.locale
 )
 INSERT INTO delivery_events (delivery_id, statement_id, message_id, channel, target, provider, status, attempt,
-                             provider_message_id, content_hash, detail, created_at)
+                             provider_message_id, content_hash, detail, created_at, locale)
 SELECT m.id, m.statement_id, m.message_id, m.channel, m.target, m.provider, m.status, m.attempts, m.sid,
-       COALESCE(st.content_hash, ms.content_hash), m.detail, :now
+       COALESCE(st.content_hash, ms.content_hash), m.detail, :now, m.locale
 FROM moved AS m LEFT JOIN statements AS st ON st.id = m.statement_id LEFT JOIN messages AS ms ON ms.id = m.message_id
 ORDER BY m.id
 RETURNING delivery_id

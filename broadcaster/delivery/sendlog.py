@@ -29,7 +29,8 @@ def log_line(delivery: Delivery, status: str, detail: str = "", content_hash: st
     return {"delivery_id": delivery.id, "statement_id": delivery.statement_id, "message_id": delivery.message_id,
             "channel": delivery.channel, "target": delivery.target, "provider": delivery.provider, "status": status,
             "attempt": delivery.attempts, "provider_message_id": delivery.provider_message_id,
-            "content_hash": content_hash, "detail": detail, "created_at": utcnow(), **overrides}
+            "content_hash": content_hash, "detail": detail, "created_at": utcnow(), "locale": delivery.locale,
+            **overrides}
 
 
 def log_state_of(s: Session, where, detail: str = "") -> None:
@@ -38,11 +39,11 @@ def log_state_of(s: Session, where, detail: str = "") -> None:
     thousand never becomes Python objects."""
     s.execute(insert(DeliveryEvent.__table__).from_select(
         ["delivery_id", "statement_id", "message_id", "channel", "target", "provider", "status", "attempt",
-         "provider_message_id", "content_hash", "detail", "created_at"],
+         "provider_message_id", "content_hash", "detail", "created_at", "locale"],
         select(Delivery.id, Delivery.statement_id, Delivery.message_id, Delivery.channel, Delivery.target,
                Delivery.provider, Delivery.status, Delivery.attempts, Delivery.provider_message_id,
                func.coalesce(Statement.content_hash, Message.content_hash),
-               literal(detail), literal(utcnow(), UTCDateTime()))
+               literal(detail), literal(utcnow(), UTCDateTime()), Delivery.locale)
         .outerjoin(Statement, Statement.id == Delivery.statement_id)
         .outerjoin(Message, Message.id == Delivery.message_id).where(where).order_by(Delivery.id)))
 
@@ -106,11 +107,12 @@ def unproven_sends(settings: Settings) -> int:
 
 def event_view(event: DeliveryEvent, version: int | None, incident_id: int | None, message_kind: str | None = None,
                subject: str | None = None) -> dict:
-    """One send-log line; `kind`: "statement", or the message's kind, and `subject` what it is about."""
+    """One send-log line; `kind`: "statement", or the message's kind, and `subject` what it is about;
+    `locale`: the language of the words (None: a live surface, which serves every language)."""
     return {"id": event.id, "at": event.created_at.isoformat(), "incident_id": incident_id,
             "statement_id": event.statement_id, "version": version, "delivery_id": event.delivery_id,
             "channel": event.channel, "target": event.target, "provider": event.provider, "status": event.status,
             "attempt": event.attempt, "provider_message_id": event.provider_message_id,
             "content_hash": event.content_hash, "detail": event.detail, "kind": message_kind or STATEMENT,
             "subject": subject if event.message_id else f"statement:{event.statement_id}",
-            "message_id": event.message_id}
+            "message_id": event.message_id, "locale": event.locale}

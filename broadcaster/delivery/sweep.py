@@ -25,7 +25,7 @@ from ..domain.delivery_status import UNSENT, DeliveryStatus, Move, sources
 from ..store.db import one_of, transaction
 from ..store.models import Delivery, DeliveryEvent, Statement, utcnow
 from . import fanout, records
-from .batches import words_of
+from .batches import statement_words, words_of
 from .dispatch import Dispatch
 from .enqueue import enqueue_fan_outs
 from .records import CANCELLED_UNKNOWN, Outcome, record, still_wanted
@@ -166,12 +166,12 @@ def _decide(settings: Settings, delivery: Delivery, first_claims: dict, deadline
 
 def _ask_provider(settings: Settings, transport, delivery: Delivery, first_claimed_at: datetime) -> Outcome | None:
     """Has the provider got this message since we first tried? The margin covers clock skew
-    between us and the provider; the body must match exactly (a message's with its secrets filled in)."""
+    between us and the provider; the body must match exactly: the words in the delivery's language (a
+    follow-up's own), a message's with its secrets filled in."""
     if delivery.message_id:
         fields = words_of(settings, delivery, simulated=transport.provider == LOG_PROVIDER)
     else:
-        sends = channels.channel(delivery.channel).rendition
-        fields = next(r.fields for r in delivery.statement.renditions if r.channel == sends)
+        _, fields = statement_words(delivery.statement, delivery.channel, delivery.locale, delivery.follow_up)
     since = (first_claimed_at - timedelta(seconds=60)).isoformat()
     try:
         sid = transport.find_sent(fields, Target(delivery.id, delivery.target), since)

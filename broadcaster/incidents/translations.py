@@ -97,7 +97,9 @@ def context(settings: Settings, statement: Any, locale: str, texts: dict[str, st
         "affected_span": (min(opened, now), now) if notice is Notice.RESOLVED else None,
         "contact_centre_closed": bool(getattr(statement, "contact_centre_closed", False)),
         "company": settings.company_name, "status_url": settings.status_page_url,
-        "subscribe_url": settings.status_page_url.rstrip("/") + "/subscribe",
+        # In the reader's language: whoever signs up there gets their updates in it.
+        "subscribe_url": settings.status_page_url.rstrip("/") + "/subscribe"
+                         + ("" if locale == settings.default_locale else f"?lang={locale}"),
         "support_url": settings.support_url,
         "ivr_support_hint": settings.ivr_support_hints.get(locale, settings.ivr_support_hint),
         "speech_language": ivr_speech(settings, locale)[0],

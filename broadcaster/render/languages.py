@@ -107,16 +107,30 @@ def ivr_speech(settings: Settings, locale: str) -> tuple[str, str]:
 
 
 def negotiate(wanted: Iterable[str], offered: Sequence[str], default: str) -> str:
-    """The first wanted language the installation offers ('es-MX' finds 'es'), else the default."""
+    """The first wanted language the installation offers ('es-MX' finds 'es', 'PT-br' finds 'pt-BR'),
+    else the default."""
     available = [tag.replace("-", "_") for tag in offered]
+    # Babel matches without regard to case and answers with the tag as it was asked for: found again
+    # here the same way, so a reader's 'ES' is the installation's 'es', never an error.
+    lowered = [tag.lower() for tag in available]
     for tag in wanted:
         clean = tag.strip().replace("-", "_")
         if not clean or clean == "*":
             continue
         found = negotiate_locale([clean, clean.split("_")[0]], available, sep="_")
         if found:
-            return offered[available.index(found)]
+            return offered[lowered.index(found.lower())]
     return default
+
+
+@lru_cache(maxsize=4096)
+def words_language(wanted: str | None, own: str, translated: tuple[str, ...]) -> str:
+    """The language a reader of `wanted` gets a statement in: the statement's own language (`own`) or
+    one of its translations, whichever fits (a reader of 'es-MX' gets 'es'); the statement's own when
+    none does, or when the reader's language is unknown. Asked once per language, never per message."""
+    if not wanted or not translated:
+        return own
+    return negotiate([wanted], (own, *translated), own)
 
 
 def accept_language(header: str | None, most: int = 20) -> list[str]:

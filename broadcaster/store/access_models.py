@@ -129,3 +129,6 @@ class SubscriptionRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
+    # The language of the page it was made on: the confirmation is worded in it, and the subscriber
+    # reads their updates in it (None: made before sign-ups had a language; the default).
+    locale: Mapped[str | None] = mapped_column(String(20))

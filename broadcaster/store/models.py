@@ -228,6 +228,13 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Random per delivery, signed into its unsubscribe link: ids are sequential, links must not be.
     link_nonce: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # The language of the words it carries, chosen when the row is written from the subscriber's (or
+    # the caller's) language among the statement's: a translation's locale, or the statement's own
+    # language. None: a live surface (it serves every language) or a message.
+    locale: Mapped[str | None] = mapped_column(String(20))
+    # Answers a caller who asked the phone line to hear when it is fixed: sends the channel's
+    # follow-up words (`Channel.follow_up_words`), not its update.
+    follow_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     statement: Mapped[Statement | None] = relationship()
     message: Mapped[Message | None] = relationship()
@@ -271,6 +278,7 @@ class DeliveryEvent(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locale: Mapped[str | None] = mapped_column(String(20))  # the language of the words (`Delivery.locale`)
 
 
 class ChannelPause(Base):

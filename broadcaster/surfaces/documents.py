@@ -117,7 +117,7 @@ def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments)
         indicator=statuspage.status["indicator"], description=site.describe(statuspage.status["indicator"]),
         components=component_tree(statuspage.components()), active=active, history=history,
         updated_at=snapshot.switched_at, feed_url=f"/feed.atom{feed_query}", rss_url=f"/feed.rss{feed_query}",
-        subscribe_url=f"{site.root}/subscribe", languages=site.languages())
+        subscribe_url=f"{site.root}/subscribe{feed_query}", languages=site.languages())
     return html.encode("utf-8")
 
 

@@ -148,7 +148,8 @@ def test_a_call_back_answered_502_is_reconciled_and_never_placed_twice(database_
         assert fake.counts()["calls"] == {number: 1 for number in CALLERS}  # a 502 never became a second call
         assert fake.counts()["faults_injected"] == 1
         placed = {c["to"]: c for c in fake.messages()["calls"]}
-    assert {c["url"] for c in placed.values()} == {f"{PUBLIC_URL}/ivr/resolved?statement={resolved}"}
+    # In the statement's own language: these callers chose none on the phone line.
+    assert {c["url"] for c in placed.values()} == {f"{PUBLIC_URL}/ivr/resolved?statement={resolved}&lang=en"}
     with transaction(settings.database_url) as s:
         rows = dict(s.execute(select(Delivery.target, Delivery.provider_message_id).where(
             Delivery.statement_id == resolved, Delivery.channel == "call", Delivery.status == "sent")).all())

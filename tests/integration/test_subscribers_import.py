@@ -7,7 +7,7 @@ from broadcaster.audience.csv_import import import_csv
 from broadcaster.domain.errors import InvalidInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Subscriber, utcnow
-from tests.conftest import actor
+from tests.conftest import actor, make_settings
 
 
 def admin(settings):
@@ -49,12 +49,27 @@ def test_bad_rows_are_reported_by_line_and_the_good_ones_imported(settings, tmp_
     assert report.errors[0][1].startswith("line 3: email: 'not-an-email' is not a valid email address")
     assert report.errors[1][1] == "line 4: phone: '+1 555' is not a valid phone number for its country"
     assert report.errors[2][1] == "line 5: needs an email or a phone number"
-    assert report.errors[3][1] == "line 7: locale: 'english please' is not a language tag such as 'en' or 'pt-BR'"
+    assert report.errors[3][1] == "line 7: locale: 'english please' is not a language tag like 'es' or 'pt-BR'"
     assert everyone(settings) == {
         "ann@example.com": ("ann@example.com", "+14155550100", "en", ["Login", "API"], False),
         "bob@example.com": ("bob@example.com", None, "pt-BR", ["Login", "Billing"], False),
         "+442079460958": (None, "+442079460958", "en", [], False),
     }
+
+
+def test_locales_are_stored_in_one_spelling_and_unknown_languages_refused(settings, tmp_path):
+    """A fan-out picks each subscriber's words by their locale: 'ES' and 'es_mx' are stored as 'es' and
+    'es-MX'; a tag CLDR does not know is a bad row; a new subscriber without one gets the installation's
+    default language."""
+    spanish = make_settings(settings.database_url, default_locale="es")
+    report = import_csv(spanish, admin(spanish), write(tmp_path, "email,locale\n"
+                                                             "ann@example.com,ES\n"
+                                                             "bob@example.com,es_mx\n"
+                                                             "cy@example.com,qq\n"
+                                                             "dee@example.com,\n"))
+    assert report.imported == 3 and report.errors == [(4, "line 4: locale: 'qq' is not a language CLDR knows")]
+    assert {address: row[2] for address, row in everyone(settings).items()} == {
+        "ann@example.com": "es", "bob@example.com": "es-MX", "dee@example.com": "es"}
 
 
 def test_reimport_updates_rather_than_duplicates(settings, tmp_path):

@@ -20,6 +20,8 @@ class SubscriberIn(BaseModel):
     phone: Annotated[str | None, Field(max_length=40)] = None
     webhook_url: Annotated[str | None, Field(max_length=2000)] = None
     components: list[Annotated[str, Field(max_length=100)]] = []
+    # The language updates are sent in ('es', 'pt-BR'); none: the installation's default.
+    locale: Annotated[str | None, Field(max_length=35)] = None
 
 
 class UserIn(BaseModel):
@@ -57,8 +59,8 @@ def list_subscribers(request: Request, q: Annotated[str, Query(max_length=320)] 
 @subscriber_routes.post("", status_code=201)
 def add_subscriber(request: Request, body: SubscriberIn, actor: Actor = Depends(allowed("manage subscribers"))) -> dict:
     """A webhook subscriber's signing secret is in this answer only."""
-    addresses = body.model_dump(exclude={"components"}, exclude_none=True)
-    return subscribers.add_subscriber(settings_of(request), actor, body.components, **addresses)
+    addresses = body.model_dump(exclude={"components", "locale"}, exclude_none=True)
+    return subscribers.add_subscriber(settings_of(request), actor, body.components, body.locale, **addresses)
 
 
 @subscriber_routes.delete("/{subscriber_id}")

@@ -19,7 +19,7 @@ from ..common import settings_of
 from .common import Id, Limit, Offset, allowed
 
 CSV_COLUMNS = ["id", "at", "incident_id", "statement_id", "version", "delivery_id", "channel", "target", "provider",
-               "status", "attempt", "provider_message_id", "content_hash", "detail"]
+               "status", "attempt", "provider_message_id", "content_hash", "detail", "locale"]
 CSV_PAGE = 5000
 
 delivery_routes = APIRouter(tags=["deliveries"])

@@ -67,9 +67,9 @@ def revoke_token(request: Request, token_id: Id, csrf_token: str = Form("")) -> 
 
 @router.post("/dashboard/admin/subscribers")
 def add_subscriber(request: Request, csrf_token: str = Form(""), email: str = Form(""),
-                   phone: str = Form("")) -> Response:
+                   phone: str = Form(""), locale: str = Form("")) -> Response:
     return run_action(request, csrf_token, "manage subscribers", lambda settings, actor: subscribers.add_subscriber(
-        settings, actor, [], email=email or None, phone=phone or None),
+        settings, actor, [], locale.strip() or None, email=email or None, phone=phone or None),
         "/dashboard/admin", "/dashboard/admin", "subscriber_added")
 
 

@@ -40,7 +40,7 @@ def _page(settings: Settings, names: str | list[str], status: int = 200, **conte
     template = environment(settings.templates_dir).select_template(
         [f"_web/subscribe/{n}.html" if "/" not in n else n for n in ([names] if isinstance(names, str) else names)])
     defaults = {"error": None, "components": [], "chosen": [], "manage_url": None, "cancelled": False,
-                "channels": [], "given": {}, "credentials": {}}
+                "channels": [], "given": {}, "credentials": {}, "lang": settings.default_locale}
     return HTMLResponse(template.render(company_name=settings.company_name, **(defaults | context)),
                         status_code=status, headers=PRIVATE)
 
@@ -65,9 +65,12 @@ def _component_names(settings: Settings) -> list[str]:
 
 
 @router.get("/subscribe", include_in_schema=False)
-async def form(request: Request) -> HTMLResponse:
+async def form(request: Request, lang: str = "") -> HTMLResponse:
+    """The form in the language of the link that led here (`?lang=es` from the Spanish status page):
+    the sign-up is made in it, so the confirmation and every update after it are said in it."""
     settings = settings_of(request)
-    return _form(settings, components=await run_in_threadpool(_component_names, settings))
+    return _form(settings, components=await run_in_threadpool(_component_names, settings),
+                 lang=signup.signup_language(settings, lang))
 
 
 @router.post("/subscribe", include_in_schema=False)
@@ -79,13 +82,14 @@ async def subscribe(request: Request) -> HTMLResponse:
     given = [(ch.name, typed[ch.address]) for ch in offered if typed[ch.address]]
     names = await run_in_threadpool(_component_names, settings)
     chosen = [str(c) for c in data.getlist("component") if str(c) in names]
-    again = {"components": names, "chosen": chosen, "given": typed}
+    lang = signup.signup_language(settings, str(data.get("lang") or ""))
+    again = {"components": names, "chosen": chosen, "given": typed, "lang": lang}
     if len(given) != 1:
         return _form(settings, 400, error=signup.message(settings, "one_address"), **again)
     client = request.client.host if request.client else ""
     try:
         sent = await _signup_thread(request, given[0][0], partial(signup.request_signup, settings, *given[0], chosen,
-                                                                  client=client))
+                                                                  client=client, language=lang))
     except _Busy:
         return _form(settings, 503, error=signup.message(settings, "busy"), **again)
     except LimitExceeded as exc:
