@@ -79,6 +79,11 @@ def check_sms(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck
     yield LimitCheck("sms", "segments", len(split.parts), settings.sms_max_segments, "segments", detail)
     # Carriers filter long concatenated messages; Twilio advises 320 characters at most.
     yield LimitCheck("sms", "length", len(text), settings.sms_max_chars, "characters", "deliverability")
+    followup = fields.get("followup")
+    if followup:  # what callers who asked to hear back get instead (a resolved incident): sent too
+        encoding, _ = sms_encoding(followup)
+        yield LimitCheck("sms", "follow-up segments", len(smsutil.split(followup).parts), settings.sms_max_segments,
+                         "segments", f"{encoding}, {len(followup)} characters")
 
 
 def signup_number(settings: Settings, value: str) -> str:

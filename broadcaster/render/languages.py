@@ -107,12 +107,14 @@ def ivr_speech(settings: Settings, locale: str) -> tuple[str, str]:
 
 
 def negotiate(wanted: Iterable[str], offered: Sequence[str], default: str) -> str:
-    """The first wanted language the installation offers ('es-MX' finds 'es', 'PT-br' finds 'pt-BR'),
-    else the default."""
+    """The first wanted language the installation offers ('es-MX' finds 'es', 'PT-br' finds 'pt-BR',
+    and 'pt' or 'pt-PT' finds 'pt-BR' when that is the Portuguese offered: the same language from
+    another region reads better than another language), else the default."""
     available = [tag.replace("-", "_") for tag in offered]
     # Babel matches without regard to case and answers with the tag as it was asked for: found again
     # here the same way, so a reader's 'ES' is the installation's 'es', never an error.
     lowered = [tag.lower() for tag in available]
+    bases = [tag.split("_")[0] for tag in lowered]
     for tag in wanted:
         clean = tag.strip().replace("-", "_")
         if not clean or clean == "*":
@@ -120,6 +122,8 @@ def negotiate(wanted: Iterable[str], offered: Sequence[str], default: str) -> st
         found = negotiate_locale([clean, clean.split("_")[0]], available, sep="_")
         if found:
             return offered[lowered.index(found.lower())]
+        if clean.split("_")[0].lower() in bases:
+            return offered[bases.index(clean.split("_")[0].lower())]
     return default
 
 

@@ -318,6 +318,16 @@ def test_subscribing_a_taken_email_or_phone_is_one_line_and_adds_nothing(run, ar
     assert "Traceback" not in proc.stderr
 
 
+def test_a_subscriber_added_with_a_language_reads_updates_in_it(run):
+    run("init")
+    run("user", "add", "root", "--role", "admin")
+    added = run("subscribers", "add", "--email", "ana@example.com", "--locale", "es_MX", "--as", "root")
+    assert "locale=es-MX" in added.stdout
+    proc = run("subscribers", "add", "--email", "bo@example.com", "--locale", "español", "--as", "root", ok=False)
+    assert proc.returncode == 1 and proc.stderr.replace("\n", " ").startswith(
+        "error: subscriber: locale: 'español' is not a language tag like 'es' or 'pt-BR'"), proc.stderr
+
+
 def test_a_latin1_yaml_file_is_one_line_naming_the_line(run, tmp_path):
     _people(run)
     (tmp_path / "statement.yaml").write_bytes("headline: Pages slow\nbody: Caf\xe9 menu down\n".encode("latin-1"))

@@ -115,6 +115,11 @@ def test_a_call_back_uses_the_twilio_calls_api_with_url_not_inline_twiml(stub):
     assert request.path.endswith("/Calls.json")
     assert request.form()["Url"] == [f"{PUBLIC_URL}/ivr/resolved?statement=12"]
     assert "Twiml" not in request.form()
+    # A caller who chose Spanish on the phone line: the answered call asks for the Spanish words.
+    stub.reply(201, {"sid": "CA" + "8" * 32, "status": "queued"})
+    TwilioCall(settings).notify({"script": "Resuelto."}, [Target(6, CALLERS[1])],
+                                SendContext(statement_id=12, incident_id=3, version=4, locale="es"))
+    assert stub.requests[1].form()["Url"] == [f"{PUBLIC_URL}/ivr/resolved?statement=12&lang=es"]
 
 
 def test_a_call_back_answered_502_is_reconciled_and_never_placed_twice(database_url, redis_broker, tmp_path):

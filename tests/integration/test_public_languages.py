@@ -56,6 +56,11 @@ def test_the_status_page_speaks_spanish_by_lang_or_accept_language(bilingual, li
             assert '<link rel="alternate" hreflang="en" href="https://status.example.com/status">' in page
         # A language the installation does not speak: the default, never an error.
         assert '<html lang="en"' in client.get("/status?lang=fr", headers={"Accept-Language": "de"}).text
+        # A tag in any case is the same language (Babel answers in the case it was asked: was a 500).
+        assert '<html lang="es"' in client.get("/status?lang=ES").text
+        assert '<html lang="es"' in client.get("/status", headers={"Accept-Language": "ES-mx"}).text
+        # The Spanish page's sign-up link signs up in Spanish.
+        assert 'href="https://status.example.com/subscribe?lang=es"' in by_query.text
 
 
 def test_banner_and_feed_in_spanish_and_a_language_without_a_translation_falls_back(bilingual):

@@ -126,6 +126,16 @@ def test_admin_adds_searches_and_removes_subscribers(site):
     assert call(site, "admin", "GET", "/subscribers", params={"q": "ann@"}).json()["total"] == 0
 
 
+def test_a_subscriber_reads_updates_in_the_language_given_once_spelled_one_way(site):
+    added = call(site, "admin", "POST", "/subscribers", json={"email": "ana@example.com", "locale": "ES_mx"})
+    assert (added.status_code, added.json()["locale"]) == (201, "es-MX")
+    default = call(site, "admin", "POST", "/subscribers", json={"email": "bo@example.com"}).json()
+    assert default["locale"] == "en"  # the installation's default language
+    refused = call(site, "admin", "POST", "/subscribers", json={"email": "cy@example.com", "locale": "klingon"})
+    assert refused.status_code == 422 and "is not a language tag like 'es' or 'pt-BR'" in refused.json()["detail"]
+    assert call(site, "admin", "GET", "/subscribers", params={"q": "cy@"}).json()["total"] == 0  # nothing added
+
+
 def test_the_audit_trail_shows_allowed_and_refused_actions_with_their_actor(site):
     call(site, "author", "POST", f"/statements/{site.statement_id}/approve", json={"content_hash": site.content_hash})
     trail = call(site, "admin", "GET", "/audit").json()["items"]

@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from broadcaster.incidents import components
 from broadcaster.store.db import transaction
-from broadcaster.store.models import AuditEvent, Delivery, Subscriber
+from broadcaster.store.models import AuditEvent, Delivery, DeliveryEvent, Subscriber
 from broadcaster.web.public import create_public_app
 from tests.conftest import actor, make_settings
 from tests.integration.messages_sent import words_sent_to
@@ -76,6 +76,34 @@ def test_sms_sign_up_is_confirmed_with_the_texted_code(signup_settings, client, 
     done = client.post("/subscribe/verify", data={"token": token, "code": code})
     assert done.status_code == 200
     assert subscribers(signup_settings) == [(None, "+14155550199", [], True)]
+
+
+def test_a_sign_up_on_the_spanish_page_is_confirmed_in_spanish_and_reads_its_updates_in_spanish(database_url):
+    settings = make_settings(database_url, status_page_url=SITE, locales=["es", "ja"], secret_key="s" * 40,
+                             signup_rate_storage=f"memory://?{uuid.uuid4().hex}")
+    with TestClient(create_public_app(settings)) as client:
+        assert '<input type="hidden" name="lang" value="es">' in client.get("/subscribe?lang=es-MX").text
+        assert '<input type="hidden" name="lang" value="en">' in client.get("/subscribe?lang=klingon").text
+        assert client.post("/subscribe", data={"email": "ana@example.com", "lang": "es"}).status_code == 200
+        words = words_sent_to(settings, "ana@example.com")
+        assert "Confirme que desea recibir avisos de estado de Example Co:" in words
+        assert "Confirmar mi suscripción" in words and "status updates" not in words
+        token = re.search(r"confirm\?token=([\w.-]+)", words).group(1)
+        assert client.post("/subscribe/confirm", data={"token": token}).status_code == 200
+        page = client.post("/subscribe", data={"phone": "+1 415 555 0198", "lang": "ja"})
+        code = re.search(r"確認コードは (\d{6}) です", words_sent_to(settings, "+14155550198")).group(1)
+        request = re.search(r'name="token" value="([\w.-]+)"', page.text).group(1)
+        assert client.post("/subscribe/verify", data={"token": request, "code": code}).status_code == 200
+        # No language, or one the installation does not speak: its default.
+        client.post("/subscribe", data={"email": "carl@example.com", "lang": "x" * 5000})
+        token = re.search(r"confirm\?token=([\w.-]+)", words_sent_to(settings, "carl@example.com")).group(1)
+        assert "Confirm that you want status updates" in words_sent_to(settings, "carl@example.com")
+        assert client.post("/subscribe/confirm", data={"token": token}).status_code == 200
+    with transaction(settings.database_url) as s:
+        locales = dict(s.execute(select(func.coalesce(Subscriber.email, Subscriber.phone), Subscriber.locale)).all())
+        logged = set(s.execute(select(DeliveryEvent.target, DeliveryEvent.locale)).all())
+    assert locales == {"ana@example.com": "es", "+14155550198": "ja", "carl@example.com": "en"}
+    assert logged == {("ana@example.com", "es"), ("+14155550198", "ja"), ("carl@example.com", "en")}
 
 
 def test_sign_ups_are_rate_limited_per_address_and_bad_input_is_one_line(client):

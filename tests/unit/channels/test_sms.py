@@ -178,3 +178,21 @@ def test_find_sent_failure_is_transient(stub):
         sms(stub.url).find_sent({"text": TEXT}, Target(1, "+14155550123"), "2026-11-23T14:05:00Z")
 
     assert not raised.value.permanent
+
+
+def test_a_caller_who_asked_to_hear_back_gets_the_follow_up_text_or_else_the_update():
+    from broadcaster.channels.sms import follow_up_words
+
+    stored = {"text": "Example Co - Resolved: Logins work again.", "followup": "Example Co: you asked us..."}
+    assert follow_up_words(stored) == {**stored, "text": "Example Co: you asked us..."}
+    older = {"text": "Example Co - Resolved: Logins work again."}  # stored before follow-up texts existed
+    assert follow_up_words(older) == older
+
+
+def test_the_follow_up_text_is_held_to_the_segment_limit_too():
+    from broadcaster.channels.sms import check_sms
+
+    settings = Settings(_env_file=None)
+    checks = {c.name: c for c in check_sms({"text": "Fixed.", "followup": "Fixed: " + "words " * 100}, settings)}
+    assert not checks["follow-up segments"].ok and checks["segments"].ok
+    assert "follow-up segments" not in {c.name for c in check_sms({"text": "Still down."}, settings)}
