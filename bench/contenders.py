@@ -78,20 +78,27 @@ def database_backends_cpu(settings) -> float:
     return sum(cpu_seconds(pid) for pid in pids)
 
 
+SPANISH = {"headline": "Algunos clientes no pueden iniciar sesión", "body": "Falla uno de cada cinco inicios.",
+           "workaround": "Use la aplicación móvil"}
+
+
 def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_values: dict | None = None,
-                    timeout: float | None = None) -> dict:
-    """Fresh database and broker, W workers, N subscribers: publish and time until settled."""
+                    timeout: float | None = None, bilingual: bool = False) -> dict:
+    """Fresh database and broker, W workers, N subscribers: publish and time until settled. `bilingual`:
+    the statement has a Spanish translation and every other subscriber reads Spanish."""
     from broadcaster.config import Settings
     from tests.integration.engine import approved_statement, as_env, provider_settings, status_counts
 
     fake.reset()
     with fresh_database() as url, clean_redis() as broker, worker_pool() as pool:
         values = {"database_url": url, "broker_url": broker, "secret_key": "bench-secret-key",
-                  **provider_settings(fake.url), **(worker_values or {})}
+                  **provider_settings(fake.url), **(worker_values or {}), **({"locales": "es"} if bilingual else {})}
         settings = Settings(_env_file=None, **values)
         env = as_env(values)
         add_subscribers(settings, n, email=email)
-        statement_id = approved_statement(settings)
+        if bilingual:
+            _half_in_spanish(settings)
+        statement_id = approved_statement(settings, translations={"es": SPANISH} if bilingual else None)
         fields = renditions(settings, statement_id)
         for _ in range(workers):
             pool.start(POOL, EVERY_QUEUE, env=env)
@@ -167,6 +174,16 @@ def run_broadcaster(fake, n: int, workers: int, email: bool = True, worker_value
             "rate": sum(counts.values()) / elapsed, "peak_rss": max(per_process), "workers_rss": rss,
             "publisher_rss": publisher_rss, "requests": received["requests"], "fields": fields,
             "problems": problems, "received": received, "cpu": cpu}
+
+
+def _half_in_spanish(settings) -> None:
+    from sqlalchemy import update
+
+    from broadcaster.store.db import transaction
+    from broadcaster.store.models import Subscriber
+
+    with transaction(settings.database_url) as s:
+        s.execute(update(Subscriber).where(Subscriber.id % 2 == 0).values(locale="es"))
 
 
 @contextlib.contextmanager

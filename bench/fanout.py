@@ -26,6 +26,9 @@ are per message, which is what the ratios compare. The last line is the summary:
 --live-during-bulk publishes to N subscribers, then publishes other incidents' updates while that
 fan-out runs: p50/p99 of the time from publish until banner, status page, IVR and X show each one
 (bench/live_during_bulk.py).
+--languages runs only Broadcaster at N twice: the statement in one language, then with a Spanish
+translation and every other subscriber reading Spanish (a provider batch per language, the rows
+written with their language); the time of the second against the first.
 --rate-limit R runs the fake with a limit of R requests/s, 4 workers with BROADCASTER_TWILIO_RATE=R/second,
 20*R SMS (or --recipients), and prints the achieved rate as a percentage of R and the 429 count.
 
@@ -171,6 +174,27 @@ def main_comparison(args) -> int:
     return 1 if problems else 0
 
 
+def main_languages(args) -> int:
+    from tests.fakes.server import running_fake
+
+    n, results = args.recipients, {}
+    with running_fake() as fake:
+        for bilingual in (False, True):
+            log(f"languages: N={n}, {'two languages' if bilingual else 'one language'}")
+            try:
+                results[bilingual] = run_broadcaster(fake, n, args.workers, bilingual=bilingual)
+            except PublishFailed as exc:
+                print(f"fanout: FAILED at N={n}: {exc}")
+                return 1
+            print(describe_broadcaster(results[bilingual]))
+            check("broadcaster", results[bilingual])
+    one, two = results[False], results[True]
+    print(f"languages: N={n}: one language {one['seconds']:.1f} s ({one['rate']:.0f}/s, {one['requests']} requests), "
+          f"two {two['seconds']:.1f} s ({two['rate']:.0f}/s, {two['requests']} requests): "
+          f"{100 * two['rate'] / one['rate']:.0f}% of the one-language rate")
+    return 1 if one["problems"] or two["problems"] else 0
+
+
 def main_scaling(args) -> int:
     from tests.fakes.server import running_fake
 
@@ -243,6 +267,8 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=5000,
                         help="recipients for Apprise and naive Celery when N is larger (default 5000)")
     parser.add_argument("--scaling", action="store_true", help="Broadcaster only, at N = 1k, 10k, 100k")
+    parser.add_argument("--languages", action="store_true",
+                        help="Broadcaster only, at N: one language, then two (half the subscribers in Spanish)")
     parser.add_argument("--rate-limit", type=int, default=None, help="provider limit in requests/s")
     parser.add_argument("--timeout", type=float, default=None, help="stop the whole run after this many seconds")
     parser.add_argument("--live-during-bulk", action="store_true",
@@ -268,6 +294,8 @@ def main() -> int:
         return main_live_during_bulk(args)
     if args.scaling:
         return main_scaling(args)
+    if args.languages:
+        return main_languages(args)
     return main_comparison(args)
 
 

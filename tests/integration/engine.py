@@ -36,8 +36,9 @@ def as_env(values: dict) -> dict[str, str]:
 
 
 def approved_statement(settings: Settings, headline: str = "Some customers cannot log in",
-                       incident_id: int | None = None) -> int:
-    """A statement ready to publish; with incident_id, the next version of that incident."""
+                       incident_id: int | None = None, translations: dict | None = None) -> int:
+    """A statement ready to publish; with incident_id, the next version of that incident; with
+    `translations` ({locale: {headline, body, workaround}}), in those languages too."""
     for name, role in (("alice", "author"), ("bob", "approver")):
         if name not in {u["name"] for u in users.list_users(settings)}:
             add_user(settings, name, [role])
@@ -46,7 +47,7 @@ def approved_statement(settings: Settings, headline: str = "Some customers canno
                                                ["Login"])["id"]
     statement = statements.draft(settings, actor(settings, "alice"), incident_id, StatementInput(
         status="investigating", headline=headline, body="About 1 in 5 logins fail.",
-        workaround="Use the mobile app", next_update="30m"))
+        workaround="Use the mobile app", next_update="30m", translations=translations))
     statements.submit(settings, actor(settings, "alice"), statement["id"])
     decisions.approve(settings, actor(settings, "bob"), statement["id"])
     return statement["id"]
