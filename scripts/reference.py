@@ -245,7 +245,7 @@ def _example(doc: dict, name: str, schema: dict):
 def configuration_reference() -> str:
     lines = ["# Configuration reference", "", GENERATED.format(source="`broadcaster.config.Settings`").rstrip(), "",
              "Every setting is an environment variable, or a line of a `.env` file in the working directory "
-             "(the environment wins). They all live in `broadcaster/config.py`; a value that does not parse "
+             "(the environment wins). They all live in `broadcaster/config/`; a value that does not parse "
              "(a number, a JSON list, an IANA zone) stops the process with a message naming the variable. "
              "Lists and mappings are JSON (`BROADCASTER_WEBHOOK_SIGNUP_PORTS='[443]'`); rates are the `limits` "
              "library's notation (`100/second`, `5/hour`, `100/15minutes`).", "",

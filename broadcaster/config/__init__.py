@@ -1,4 +1,8 @@
-"""Every setting Broadcaster reads, in one place.
+"""Every setting Broadcaster reads, in one place: the `Settings` class here.
+
+A capability with many settings of its own keeps them in a section class in this package
+(`config/<capability>.py`, a `BaseSettings` subclass with fields only), listed among `Settings`'s
+bases; the prefix, the `.env` file and the cross-field checks stay here.
 
 Values come from the environment (prefix ``BROADCASTER_``) or a ``.env`` file.
 Nothing else in the code base reads ``os.environ``.
@@ -13,11 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .domain.contacts import web_address
-from .domain.errors import InvalidInput
-from .domain.locales import normalise_tag
+from ..domain.contacts import web_address
+from ..domain.errors import InvalidInput
+from ..domain.locales import normalise_tag
+from .secret_file import DEFAULT_SECRETS, SECRET_ADVICE, create_secret_file, read_secret_file, require_real_secret
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["Settings", "get_settings", "PROJECT_ROOT", "DEFAULT_SECRETS", "SECRET_ADVICE", "create_secret_file",
+           "read_secret_file", "require_real_secret"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # The first path segments of Broadcaster's own sites: a page of one typed where the site's address
 # belongs (BROADCASTER_STATUS_PAGE_URL=https://status.example.com/status) is cut back to the site.
@@ -341,48 +349,6 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.broker_url.startswith("memory://")
-
-
-DEFAULT_SECRETS = ("", "change-me")
-SECRET_ADVICE = ("run `broadcaster init` (it writes a random key to .broadcaster-secret, readable only by you) "
-                 "or set BROADCASTER_SECRET_KEY to a long random value")
-
-
-def read_secret_file(path: Path) -> str:
-    """The key in `path` ("" if there is no such file). A file others can read is refused: the
-    key is worth as much as every approval."""
-    try:
-        mode = path.stat().st_mode
-        if mode & 0o077:
-            raise InvalidInput(f"{path}: the secret key file can be read by others (mode {mode & 0o777:o}); "
-                               f"make it yours alone with `chmod 600 {path}`")
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: cannot read the secret key ({exc}); {SECRET_ADVICE}") from None
-
-
-def require_real_secret(settings: "Settings", what: str) -> None:
-    """A long-running process refuses the default or an empty key: anyone who knows it could
-    forge unsubscribe links and approval seals."""
-    if settings.secret_key in DEFAULT_SECRETS:
-        which = "empty" if not settings.secret_key else f"the default {settings.secret_key!r}"
-        raise InvalidInput(f"{what}: the secret key is {which}; {SECRET_ADVICE}")
-
-
-def create_secret_file(path: Path) -> bool:
-    """A new random key in `path`, mode 0600 from the first byte. False if it already exists."""
-    import os
-    import secrets
-
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(secrets.token_urlsafe(48) + "\n")
-    return True
 
 
 @lru_cache
