@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 
 from ..config import Settings
-from ..store.redis_clients import redis_client, uses_redis
+from ..store.redis_clients import redis_client, shared_redis_url
 
 STATEMENT, REPLY = "statement", "reply"
 RESET_MARGIN = 0.5  # seconds after X's reset before the next window is used: clocks differ a little
@@ -146,7 +146,7 @@ _memory = _Memory()
 
 
 def _store(settings: Settings):
-    return _Redis(redis_client(settings)) if uses_redis(settings.broker_url) else _memory
+    return _Redis(redis_client(settings)) if shared_redis_url(settings) else _memory
 
 
 def _key(account: str) -> str:

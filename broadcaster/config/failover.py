@@ -6,6 +6,10 @@ from pydantic_settings import BaseSettings
 
 
 class FailoverSettings(BaseSettings):
+    redis_url: str | None = Field(None, description=(
+        "The Redis of the fleet-wide rate limits, locks and counters when the broker is not Redis (RabbitMQ): "
+        "`redis://host:6379/0`, or Sentinels as in `broker_url`. Unset with a Redis broker: the broker's. "
+        "Unset with RabbitMQ: each process keeps its own, and the fleet may exceed a provider's rate."))
     redis_sentinel_master: str | None = Field(None, description=(
         "The Sentinel master name (`monitor <name>` in sentinel.conf), needed when `broker_url` names "
         "Sentinels: `sentinel://h1:26379;sentinel://h2:26379;sentinel://h3:26379/0`. The broker, the rate "

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from ..channels import Transport, TransportError
 from ..config import Settings
-from ..store.redis_clients import limits_storage, redis_client, uses_redis
+from ..store.redis_clients import limits_storage, redis_client, shared_redis_url
 
 # limits loads its storage's client library lazily, and not thread-safely: eight send threads of a
 # fresh process asking at once got "minimum version of 3.0 for 'redis' could not be found" from
@@ -32,14 +32,15 @@ _pacers: dict[str, object] = {}
 
 
 def _limiter(settings: Settings):
+    url = shared_redis_url(settings) or "memory://"
     with _making:
-        if settings.broker_url not in _limiters:
+        if url not in _limiters:
             from limits.strategies import SlidingWindowCounterRateLimiter
 
             # Two counters a key, whatever the rate: a moving window keeps one entry per request, and
             # at thousands a second its bookkeeping on Redis would cost more than the sends.
-            _limiters[settings.broker_url] = SlidingWindowCounterRateLimiter(limits_storage(settings))
-        return _limiters[settings.broker_url]
+            _limiters[url] = SlidingWindowCounterRateLimiter(limits_storage(settings))
+        return _limiters[url]
 
 
 @lru_cache(maxsize=16)
@@ -76,10 +77,11 @@ return tostring(at - now)
 """
 
 def _redis_pacer(settings: Settings):
+    url = shared_redis_url(settings)
     with _making:
-        if settings.broker_url not in _pacers:
-            _pacers[settings.broker_url] = redis_client(settings).register_script(_NEXT_SLOT)
-        return _pacers[settings.broker_url]
+        if url not in _pacers:
+            _pacers[url] = redis_client(settings).register_script(_NEXT_SLOT)
+        return _pacers[url]
 
 
 _local_pacers: dict[tuple[str, str], _LocalPacer] = defaultdict(_LocalPacer)
@@ -90,7 +92,7 @@ def _pace(settings: Settings, transport: Transport, seconds: float) -> float:
     until that reservation starts. The shared window alone lets every waiting worker go the
     instant a slot frees; those bursts arrive at the provider as more than the rate in some
     second (429s). Paced, requests arrive evenly."""
-    if uses_redis(settings.broker_url):
+    if shared_redis_url(settings):
         key = f"broadcaster:pace:{transport.provider}:{transport.account}"
         return float(_redis_pacer(settings)(keys=[key], args=[seconds]))
     return _local_pacers[(transport.provider, transport.account)].delay(seconds)

@@ -78,9 +78,20 @@ def sentinel_target(url: str, master: str | None, sentinel_password: str | None 
     return SentinelTarget(tuple(sentinels), master, db, username, password, sentinel_password)
 
 
+def shared_redis_url(settings: Settings) -> str | None:
+    """The Redis every process shares (limits, locks, counters): the broker's when it is Redis, else
+    `BROADCASTER_REDIS_URL`; None when there is none (embedded, or RabbitMQ alone)."""
+    if uses_redis(settings.broker_url):
+        return settings.broker_url
+    if settings.redis_url and not uses_redis(settings.redis_url):
+        raise InvalidInput(f"BROADCASTER_REDIS_URL: {settings.redis_url!r} is not a Redis URL "
+                           "(redis://host:6379/0, rediss://..., or sentinel://host:26379;sentinel://...)")
+    return settings.redis_url or None
+
+
 def target_of(settings: Settings, url: str | None = None) -> SentinelTarget | None:
-    """The Sentinels behind `url` (the broker's by default), or None for a plain Redis URL."""
-    url = url or settings.broker_url
+    """The Sentinels behind `url` (the shared Redis by default), or None for a plain Redis URL."""
+    url = url or shared_redis_url(settings) or ""
     if not url.startswith("sentinel://"):
         return None
     return sentinel_target(url, settings.redis_sentinel_master, settings.redis_sentinel_password)
@@ -90,9 +101,11 @@ _making = threading.Lock()
 
 
 def redis_client(settings: Settings, url: str | None = None):
-    """The process's one `redis.Redis` for this URL (the broker's by default), following the
-    master through Sentinel when the URL names Sentinels."""
-    url = url or settings.broker_url
+    """The process's one `redis.Redis` for this URL (the shared Redis by default: `shared_redis_url`),
+    following the master through Sentinel when the URL names Sentinels."""
+    url = url or shared_redis_url(settings)
+    if url is None:
+        raise InvalidInput("no Redis is configured (BROADCASTER_BROKER_URL or BROADCASTER_REDIS_URL)")
     with _making:
         return _client(url, target_of(settings, url))
 
@@ -109,10 +122,10 @@ def _client(url: str, target: SentinelTarget | None):
 
 
 def limits_storage(settings: Settings, url: str | None = None):
-    """A `limits` storage on `url`, by default the broker's Redis (every process counts together) or,
-    with a broker that is not Redis, this process's memory. A Sentinel URL is reached through the
+    """A `limits` storage on `url`, by default the shared Redis (every process counts together) or,
+    without one, this process's memory. A Sentinel URL is reached through the
     Sentinels (`redis+sentinel://`); a Redis storage is one per process, a memory storage new each call."""
-    url = url or (settings.broker_url if uses_redis(settings.broker_url) else "memory://")
+    url = url or shared_redis_url(settings) or "memory://"
     return limits_storage_for(url, target_of(settings, url))
 
 
@@ -140,7 +153,7 @@ def _storage(url: str, target: SentinelTarget | None):
 
 def broker_transport_options(settings: Settings) -> dict:
     """What kombu needs besides the URL to follow the master: its name, and the Sentinels' password."""
-    target = target_of(settings)
+    target = target_of(settings, settings.broker_url)
     if target is None:
         return {}
     return {"master_name": target.master, "sentinel_kwargs": target.sentinel_options()}

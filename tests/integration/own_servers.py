@@ -122,3 +122,75 @@ def sentinel_set(directory: Path) -> Iterator[SentinelSet]:
         yield servers.start()
     finally:
         servers.stop()
+
+
+# --- RabbitMQ: a node of the test's own ---------------------------------------------------------------
+
+
+@dataclass
+class RabbitNode:
+    """A RabbitMQ node on free ports, its files in `directory`, no plugins; the machine's epmd."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def env(self) -> dict[str, str]:
+        (self.directory / "plugins").write_text("[].\n")
+        return {**os.environ, "HOME": str(self.directory), "RABBITMQ_NODENAME": f"broadcaster{self.port}@localhost",
+                "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1", "RABBITMQ_NODE_PORT": str(self.port),
+                "RABBITMQ_DIST_PORT": str(self.port + 10000 if self.port < 55000 else free_port()),
+                "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"), "RABBITMQ_LOG_BASE": str(self.directory / "log"),
+                "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.directory / "plugins"),
+                "RABBITMQ_PID_FILE": str(self.directory / "pid"),
+                "RABBITMQ_CONFIG_FILE": str(self.directory / "rabbitmq"),
+                "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.directory / "advanced.config"),
+                "RABBITMQ_CONF_ENV_FILE": str(self.directory / "rabbitmq-env.conf")}
+
+    def start(self) -> "RabbitNode":
+        server = next((p for p in ("/usr/lib/rabbitmq/bin/rabbitmq-server",) if Path(p).exists()), None)
+        server = server or need("rabbitmq-server")
+        self.process = subprocess.Popen([server], env=self.env(), cwd=self.directory, start_new_session=True,
+                                        stdout=(self.directory / "out.log").open("a"), stderr=subprocess.STDOUT)
+        wait_until(self.answers, 90, "RabbitMQ to start", poll=0.25)
+        return self
+
+    def answers(self) -> bool:
+        import kombu
+
+        try:
+            with kombu.Connection(self.url, connect_timeout=1) as connection:
+                connection.connect()
+                return True
+        except Exception:  # noqa: BLE001 - not up yet
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL the node (every process of it): a crash, not a goodbye."""
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@contextlib.contextmanager
+def rabbit_node(directory: Path) -> Iterator[RabbitNode]:
+    directory.mkdir(parents=True, exist_ok=True)
+    node = RabbitNode(directory)
+    try:
+        yield node.start()
+    finally:
+        node.stop()
