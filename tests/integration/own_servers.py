@@ -133,6 +133,7 @@ class RabbitNode:
 
     directory: Path
     port: int = field(default_factory=free_port)
+    dist_port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
     @property
@@ -143,8 +144,8 @@ class RabbitNode:
         (self.directory / "plugins").write_text("[].\n")
         return {**os.environ, "HOME": str(self.directory), "RABBITMQ_NODENAME": f"broadcaster{self.port}@localhost",
                 "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1", "RABBITMQ_NODE_PORT": str(self.port),
-                "RABBITMQ_DIST_PORT": str(self.port + 10000 if self.port < 55000 else free_port()),
-                "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"), "RABBITMQ_LOG_BASE": str(self.directory / "log"),
+                "RABBITMQ_DIST_PORT": str(self.dist_port), "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"),
+                "RABBITMQ_LOG_BASE": str(self.directory / "log"),
                 "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.directory / "plugins"),
                 "RABBITMQ_PID_FILE": str(self.directory / "pid"),
                 "RABBITMQ_CONFIG_FILE": str(self.directory / "rabbitmq"),
