@@ -26,6 +26,7 @@ from .domain.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from .domain.lifecycle import State
 from .store.db import require_current_schema, transaction
 from .store.models import AuditEvent, Statement
+from .store.redis_clients import SentinelTarget, limits_storage_for, shared_redis_url, target_of
 
 _schema_checked: set[str] = set()
 
@@ -100,17 +101,16 @@ def _refusals_this_hour(settings: Settings, action: str, client: str) -> int:
 def installation_counters(settings: Settings):
     """The `limits` storage for counts every process of one installation shares, and that
     installation's namespace for their keys: (storage, namespace)."""
-    return _counters(settings.broker_url, settings.database_url)
+    shared = shared_redis_url(settings) or "memory://"
+    return _counters(shared, settings.database_url, target_of(settings, shared))
 
 
 @lru_cache(maxsize=8)
-def _counters(broker_url: str, database_url: str):
-    # In the broker's Redis when there is one (every web process counts together), in memory for
-    # the embedded default; namespaced by database, since one Redis may serve several installations.
-    from limits.storage import storage_from_string
-
-    uri = broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"
-    return storage_from_string(uri), hashlib.sha256(database_url.encode()).hexdigest()[:12]
+def _counters(shared_url: str, database_url: str, target: SentinelTarget | None):
+    # In the shared Redis when there is one (the broker's, or BROADCASTER_REDIS_URL beside RabbitMQ;
+    # through Sentinel when it names Sentinels): every web process counts together. In memory for the
+    # embedded default. Namespaced by database, since one Redis may serve several installations.
+    return limits_storage_for(shared_url, target), hashlib.sha256(database_url.encode()).hexdigest()[:12]
 
 
 def log_action(s: Session, actor: Actor | None, action: str, subject: str, detail: dict) -> None:

@@ -31,7 +31,6 @@ from functools import cache
 from urllib.parse import urlencode
 
 from limits import parse
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 
@@ -48,6 +47,7 @@ from ..render.environment import render_folder, say
 from ..render.languages import negotiate
 from ..store.access_models import SubscriptionRequest
 from ..store.models import AuditEvent, Delivery, Subscriber, utcnow
+from ..store.redis_clients import SentinelTarget, limits_storage_for, target_of
 from ..usecase import MAX_ID, audit_unproven, log_action, unit_of_work
 
 logger = logging.getLogger("broadcaster.audience.signup")
@@ -62,8 +62,9 @@ def message(settings: Settings, name: str, **values) -> str:
 
 
 @cache
-def _limiter(storage: str) -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(storage_from_string(storage))
+def _limiter(storage: str, target: SentinelTarget | None) -> MovingWindowRateLimiter:
+    # `sentinel://...` (with BROADCASTER_REDIS_SENTINEL_MASTER) as well as any `limits` storage URL.
+    return MovingWindowRateLimiter(limits_storage_for(storage, target))
 
 
 def _hash(value: str) -> str:
@@ -171,7 +172,7 @@ def _by_the_channel(settings: Settings, ch: Channel, address: str, components: l
 def _count(settings: Settings, ch: Channel, address: str, client: str) -> None:
     """One sign-up against the rate per address, per client (every channel together) and the
     channel's own keys; LimitExceeded naming the first limit it is over."""
-    limiter = _limiter(settings.signup_rate_storage)
+    limiter = _limiter(settings.signup_rate_storage, target_of(settings, settings.signup_rate_storage))
     own = ch.signup.rate_keys(settings, address, client)
     counted = (("address", settings.signup_rate, ch.name, _hash(address.lower())),
                ("client", settings.signup_rate_per_client, "any channel", f"client:{client}"),

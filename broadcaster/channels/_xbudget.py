@@ -16,9 +16,9 @@ import math
 import threading
 import time
 from collections.abc import Mapping
-from functools import lru_cache
 
 from ..config import Settings
+from ..store.redis_clients import redis_client, shared_redis_url
 
 STATEMENT, REPLY = "statement", "reply"
 RESET_MARGIN = 0.5  # seconds after X's reset before the next window is used: clocks differ a little
@@ -120,10 +120,8 @@ class _Memory:
 class _Redis:
     """The fleet: one hash per account, changed under WATCH so two workers never spend one post."""
 
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self.client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_keepalive=True)
+    def __init__(self, client) -> None:
+        self.client = client
 
     def update(self, key: str, change):
         import redis
@@ -147,13 +145,8 @@ class _Redis:
 _memory = _Memory()
 
 
-@lru_cache(maxsize=4)
-def _redis(url: str) -> _Redis:
-    return _Redis(url)
-
-
 def _store(settings: Settings):
-    return _redis(settings.broker_url) if settings.broker_url.startswith("redis") else _memory
+    return _Redis(redis_client(settings)) if shared_redis_url(settings) else _memory
 
 
 def _key(account: str) -> str:

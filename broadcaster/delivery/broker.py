@@ -9,6 +9,7 @@ from enum import StrEnum
 from celery import Celery
 
 from ..config import Settings
+from ..store.redis_clients import broker_transport_options
 
 
 class Queue(StrEnum):
@@ -86,9 +87,7 @@ def make_app(settings: Settings) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
         broker_connection_timeout=3,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600,
-                                  # the embedded memory broker is polled: keep the banner fast
-                                  **({"polling_interval": 0.05} if settings.embedded else {})},
+        broker_transport_options=transport_options(settings),
         worker_hijack_root_logger=False,
         beat_schedule={job.name: {"task": job.task.value, "schedule": job.seconds(settings),
                                   "options": {"expires": job.seconds(settings)}} for job in PERIODIC_JOBS},
@@ -96,7 +95,32 @@ def make_app(settings: Settings) -> Celery:
         # (docker-compose's healthcheck reads it), and a restart loses no run.
         beat_sync_every=1,
     )
+    if is_amqp(settings.broker_url) and settings.broker_quorum_queues:
+        app.conf.update(quorum_queues())
     return app
+
+
+def is_amqp(url: str) -> bool:
+    return url.startswith(("amqp://", "amqps://", "pyamqp://"))
+
+
+def transport_options(settings: Settings) -> dict:
+    """The broker's own options: Redis' visibility timeout and, behind Sentinel, the master's name;
+    RabbitMQ's publisher confirms (a publish returns once the queue has the message)."""
+    if is_amqp(settings.broker_url):
+        return {"confirm_publish": True}
+    return {"visibility_timeout": 3600, **broker_transport_options(settings),
+            # the embedded memory broker is polled: keep the banner fast
+            **({"polling_interval": 0.05} if settings.embedded else {})}
+
+
+def quorum_queues() -> dict:
+    """RabbitMQ quorum queues: replicated across the cluster's nodes and kept on disk, so a node or a
+    broker restart loses no task. They have no priorities (none is used) and no global QoS, which
+    `worker_detect_quorum_queues` turns off; delayed tasks (none is used) need Celery's native delayed
+    delivery, which it sets up by itself."""
+    return {"task_default_queue_type": "quorum", "task_create_missing_queue_type": "quorum",
+            "worker_detect_quorum_queues": True, "task_queue_max_priority": None}
 
 
 _apps: dict[str, Celery] = {}

@@ -13,7 +13,6 @@ fleet's rate; a block never spans more than `BLOCK_SECONDS`, so at an account's 
 to 200 a second) it is one slot, exactly as if there were no blocks.
 """
 
-import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -21,37 +20,27 @@ from functools import lru_cache
 
 from ..channels import Transport, TransportError
 from ..config import Settings
-
-# A Redis host that goes away must fail a send (it is retried), not hang its thread for ever, at
-# no cost per command: TCP keepalive finds a dead peer of an idle connection in about 11 s, and
-# TCP_USER_TIMEOUT gives up on a request left unacknowledged for 10 s (without it the kernel
-# retransmits for a quarter of an hour). A read timeout (socket_timeout) would put a poll() before
-# every read.
-_REDIS_TIMEOUTS = {"socket_connect_timeout": 5, "socket_keepalive": True, "socket_keepalive_options": {
-    socket.TCP_KEEPIDLE: 5, socket.TCP_KEEPINTVL: 2, socket.TCP_KEEPCNT: 3,
-    **({socket.TCP_USER_TIMEOUT: 10_000} if hasattr(socket, "TCP_USER_TIMEOUT") else {})}}
-
+from ..store.redis_clients import limits_storage, redis_client, shared_redis_url
 
 # limits loads its storage's client library lazily, and not thread-safely: eight send threads of a
 # fresh process asking at once got "minimum version of 3.0 for 'redis' could not be found" from
-# seven. The clients are made under this lock, once.
+# seven. The limiters and pacers are made under this lock, once per broker URL (store/redis_clients
+# makes their connections: a Redis, or the master behind Sentinel).
 _making = threading.Lock()
+_limiters: dict[str, object] = {}
+_pacers: dict[str, object] = {}
 
 
-def _limiter(storage_uri: str):
+def _limiter(settings: Settings):
+    url = shared_redis_url(settings) or "memory://"
     with _making:
-        return _make_limiter(storage_uri)
+        if url not in _limiters:
+            from limits.strategies import SlidingWindowCounterRateLimiter
 
-
-@lru_cache(maxsize=4)
-def _make_limiter(storage_uri: str):
-    from limits.storage import storage_from_string
-    from limits.strategies import SlidingWindowCounterRateLimiter
-
-    # Two counters a key, whatever the rate: a moving window keeps one entry per request, and
-    # at thousands a second its bookkeeping on Redis would cost more than the sends.
-    options = _REDIS_TIMEOUTS if storage_uri.startswith("redis") else {}
-    return SlidingWindowCounterRateLimiter(storage_from_string(storage_uri, **options))
+            # Two counters a key, whatever the rate: a moving window keeps one entry per request, and
+            # at thousands a second its bookkeeping on Redis would cost more than the sends.
+            _limiters[url] = SlidingWindowCounterRateLimiter(limits_storage(settings))
+        return _limiters[url]
 
 
 @lru_cache(maxsize=16)
@@ -87,16 +76,12 @@ redis.call('SET', KEYS[1], tostring(at + tonumber(ARGV[1])), 'EX', 3600)
 return tostring(at - now)
 """
 
-def _redis_pacer(url: str):
+def _redis_pacer(settings: Settings):
+    url = shared_redis_url(settings)
     with _making:
-        return _make_redis_pacer(url)
-
-
-@lru_cache(maxsize=4)
-def _make_redis_pacer(url: str):
-    import redis
-
-    return redis.Redis.from_url(url, **_REDIS_TIMEOUTS).register_script(_NEXT_SLOT)
+        if url not in _pacers:
+            _pacers[url] = redis_client(settings).register_script(_NEXT_SLOT)
+        return _pacers[url]
 
 
 _local_pacers: dict[tuple[str, str], _LocalPacer] = defaultdict(_LocalPacer)
@@ -107,9 +92,9 @@ def _pace(settings: Settings, transport: Transport, seconds: float) -> float:
     until that reservation starts. The shared window alone lets every waiting worker go the
     instant a slot frees; those bursts arrive at the provider as more than the rate in some
     second (429s). Paced, requests arrive evenly."""
-    if settings.broker_url.startswith("redis"):
+    if shared_redis_url(settings):
         key = f"broadcaster:pace:{transport.provider}:{transport.account}"
-        return float(_redis_pacer(settings.broker_url)(keys=[key], args=[seconds]))
+        return float(_redis_pacer(settings)(keys=[key], args=[seconds]))
     return _local_pacers[(transport.provider, transport.account)].delay(seconds)
 
 
@@ -188,13 +173,12 @@ def limiter_wait(settings: Settings, transport: Transport, rate: str | None, cos
     if rate is None:
         return
     cap = _parsed(rate)
-    storage = settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
     interval = cap.get_expiry() / cap.amount / (1 - settings.rate_headroom)
     reserve = _reserves[(transport.provider, transport.account)]
     try:
         at = reserve.slot(cost, interval, lambda slots: _pace(settings, transport, slots * interval))
         _sleep_until(at)
-        limiter = _limiter(storage)
+        limiter = _limiter(settings)
         while not reserve.credit(cost, lambda n: limiter.hit(cap, transport.provider, transport.account, cost=n)):
             reset_at = limiter.get_window_stats(cap, transport.provider, transport.account).reset_time
             time.sleep(min(max(reset_at - time.time(), 0.001), 1.0))

@@ -24,6 +24,7 @@ from ..config import Settings
 from ..domain.delivery_status import UNSENT, DeliveryStatus, Move, sources
 from ..store.db import one_of, transaction
 from ..store.models import Delivery, DeliveryEvent, Statement, utcnow
+from ..store.redis_clients import redis_client, shared_redis_url
 from . import fanout, records
 from .batches import statement_words, words_of
 from .dispatch import Dispatch
@@ -68,11 +69,9 @@ _local_lock = threading.Lock()
 def _fleet_lock(settings: Settings):
     """One reconciliation at a time across every worker (a Redis lock with a timeout, so a
     killed holder frees it), or in this process for the embedded default."""
-    if settings.broker_url.startswith("redis"):
-        import redis
-
-        client = redis.Redis.from_url(settings.broker_url, socket_connect_timeout=5)
-        return client.lock("broadcaster:reconcile", timeout=settings.reconcile_seconds + 30, blocking=False)
+    if shared_redis_url(settings):
+        return redis_client(settings).lock("broadcaster:reconcile", timeout=settings.reconcile_seconds + 30,
+                                           blocking=False)
     return _local_lock
 
 
