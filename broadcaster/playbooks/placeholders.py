@@ -43,3 +43,8 @@ def fill(field: str, text: str, values: Mapping[str, str]) -> str:
         raise InvalidInput(f"{field}: the placeholder {{{missing[0]}}} needs a value: give it at use "
                            f"(--value {missing[0]}=..., or values.{missing[0]} in the API)")
     return PATTERN.sub(lambda match: str(values[match.group(1)]), text or "")
+
+
+def fill_known(text: str, values: Mapping[str, str]) -> str:
+    """`text` with the placeholders that have a value replaced, the others left for a person to fill."""
+    return PATTERN.sub(lambda match: str(values.get(match.group(1)) or match.group(0)), text or "")

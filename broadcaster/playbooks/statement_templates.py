@@ -216,3 +216,18 @@ def template_view(template: StatementTemplate) -> dict:
             "resolution": template.resolution,
             "placeholders": sorted({p for f in WORDS for p in placeholders.named_in(getattr(template, f))}),
             "updated_at": template.updated_at.isoformat()}
+
+
+def editor_values(settings: Settings, template_id: int, components: list[str] | None = None) -> dict:
+    """The editor's fields from a template, nothing saved: the computed placeholders filled (components,
+    start time as now, next update), the others left in the words and named in `unfilled` for the author."""
+    now = utcnow()
+    with unit_of_work(settings) as s:
+        template = get(s, StatementTemplate, template_id)
+        chosen = list(components or template.components or [])
+        filled = context(settings, template, chosen, now, now)
+        words = {f: placeholders.fill_known(getattr(template, f), filled) for f in ("headline", "body", "workaround")}
+        unfilled = sorted({p for text in words.values() for p in placeholders.named_in(text)})
+        return {**words, "impact": template.impact, "components": ", ".join(chosen), "status": "investigating",
+                "next_update": template.next_update,
+                "template": template.name, "unfilled": unfilled}
