@@ -115,18 +115,25 @@ def _number(text: str, what: str) -> int | None:
     return int(text)
 
 
-@router.post("/dashboard/alerts/rules/{rule_id}/{switch}")
-def switch_rule(request: Request, rule_id: Id, switch: str, csrf_token: str = Form("")) -> Response:
+def _switch(request: Request, rule_id: int, csrf_token: str, enabled: bool) -> Response:
     def do(settings, actor):
-        if switch not in ("enable", "disable"):
-            raise InvalidInput(f"{switch[:20]!r}: a rule is enabled or disabled")
         current = rules.get_rule(settings, rule_id)
         given = RuleInput(**{k: current[k] for k in ("name", "matchers", "impact", "source", "notify", "position")},
-                          components=[] if not current["components"] else current["components"],
-                          template=str(current["template_id"]), holding=current["holding"],
-                          holding_after_minutes=current["holding_after_minutes"], enabled=switch == "enable")
+                          components=current["components"], template=str(current["template_id"]),
+                          holding=current["holding"], holding_after_minutes=current["holding_after_minutes"],
+                          enabled=enabled)
         return rules.change_rule(settings, actor, rule_id, given)
     return run_action(request, csrf_token, "manage alert rules", do, "/dashboard/alerts", "/dashboard/alerts")
+
+
+@router.post("/dashboard/alerts/rules/{rule_id}/enable")
+def enable_rule(request: Request, rule_id: Id, csrf_token: str = Form("")) -> Response:
+    return _switch(request, rule_id, csrf_token, True)
+
+
+@router.post("/dashboard/alerts/rules/{rule_id}/disable")
+def disable_rule(request: Request, rule_id: Id, csrf_token: str = Form("")) -> Response:
+    return _switch(request, rule_id, csrf_token, False)
 
 
 @router.post("/dashboard/alerts/sources")
