@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import BroadcasterError
 from . import (  # noqa: F401 - each registers its commands
+    alerts,
     approvals,
     audience,
     components,
@@ -20,6 +21,7 @@ from . import (  # noqa: F401 - each registers its commands
     run,
     social,
     statements,
+    templates,
     wording,
 )
 from .common import app, err

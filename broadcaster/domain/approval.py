@@ -48,6 +48,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Holding statements: kept ready in calm times, switched on by an author or approver.
     "keep holding": frozenset({Role.AUTHOR, Role.ADMIN}),
     "activate holding": frozenset({Role.AUTHOR, Role.APPROVER, Role.ADMIN}),
+    # Statement templates and the alert rules that pick them: what monitoring drafts, never publishes.
+    "manage templates": frozenset({Role.AUTHOR, Role.ADMIN}),
+    "manage alert rules": frozenset({Role.AUTHOR, Role.ADMIN}),
+    # A source's token or secret lets a monitoring system open drafts: running the system.
+    "manage alert sources": frozenset({Role.ADMIN}),
     # The social reply queue. Reading it (customers' posts, the queue, the live variants, X's budget) is for
     # the team that works it, and for admins, who run the system and watch it; authors and approvers do
     # not work the queue (approvers see the free text waiting for them in their own approval inbox).

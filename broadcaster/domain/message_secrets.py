@@ -25,6 +25,7 @@ class MessageKind(StrEnum):
     SIGNUP_CONFIRMATION = "signup confirmation"  # a public sign-up's double opt-in
     HOLDING_LINK = "holding link"  # a standing link to switch a holding statement on
     UPDATE_REMINDER = "update reminder"  # an author reminded that the promised next update is due
+    ALERT_NOTICE = "alert notice"  # monitoring drafted (or proposed resolving) a statement: review and submit it
 
 
 @dataclass(frozen=True)

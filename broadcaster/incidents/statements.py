@@ -80,37 +80,48 @@ class StatementInput(BaseModel):
 
 def open_incident(settings: Settings, actor: Actor, title: str, impact: str,
                   components: Iterable[str] = ()) -> dict:
+    with acting(settings, actor, "open incident") as s:
+        return incident_view(open_in(s, actor, title, impact, components))
+
+
+def open_in(s, actor: Actor, title: str, impact: str, components: Iterable[str] = ()) -> Incident:
+    """Open an incident in the caller's transaction (the role is the caller's to check), audited."""
     if not title.strip():
         raise InvalidInput("title: must not be empty")
     refuse_too_long("title", title.strip(), TITLE_MAX_CHARS)
-    with acting(settings, actor, "open incident") as s:
-        incident = Incident(title=title.strip(), impact=parse_choice(Impact, impact, "impact").value,
-                            status=IncidentStatus.INVESTIGATING.value, components=list(components),
-                            opened_by_id=actor.id)
-        incident.highest_impact = incident.impact
-        s.add(incident)
-        s.flush()
-        log_action(s, actor, "open incident", f"incident:{incident.id}", {"title": incident.title})
-        return incident_view(incident)
+    incident = Incident(title=title.strip(), impact=parse_choice(Impact, impact, "impact").value,
+                        status=IncidentStatus.INVESTIGATING.value, components=list(components),
+                        opened_by_id=actor.id)
+    incident.highest_impact = incident.impact
+    s.add(incident)
+    s.flush()
+    log_action(s, actor, "open incident", f"incident:{incident.id}", {"title": incident.title})
+    return incident
 
 
 def draft(settings: Settings, actor: Actor, incident_id: int, given: StatementInput,
           now: datetime | None = None) -> dict:
     """A new version, starting from the incident's latest. Older versions not yet published
     (draft, pending, approved) are void: only the newest can go out, none is left stranded."""
-    now = now or utcnow()
     with acting(settings, actor, "draft", f"incident:{incident_id}") as s:
-        incident = get(s, Incident, incident_id)
-        latest = incident.statements[-1] if incident.statements else None
-        statement = Statement(incident=incident, version=next_version(s, incident.id), state=State.DRAFT.value,
-                              author_id=actor.id, **statement_values(settings, given, incident, latest, now))
-        s.add(statement)
-        s.flush()
-        _record_contributors(s, statement, actor, latest)
-        voided = _void_unpublished(s, incident, statement)
-        log_action(s, actor, "draft", f"statement:{statement.id}", {"version": statement.version,
-                                                                    "voided": [v["id"] for v in voided]})
-        return {**statement_view(statement), "voided": voided, "live": _live_version(incident)}
+        return draft_in(s, settings, actor, get(s, Incident, incident_id), given, now)
+
+
+def draft_in(s, settings: Settings, actor: Actor, incident: Incident, given: StatementInput,
+             now: datetime | None = None, detail: dict | None = None) -> dict:
+    """`draft` in the caller's transaction (the role is the caller's to check); `detail` is added to
+    the audit row (e.g. which template or alert it came from)."""
+    now = now or utcnow()
+    latest = incident.statements[-1] if incident.statements else None
+    statement = Statement(incident=incident, version=next_version(s, incident.id), state=State.DRAFT.value,
+                          author_id=actor.id, **statement_values(settings, given, incident, latest, now))
+    s.add(statement)
+    s.flush()
+    _record_contributors(s, statement, actor, latest)
+    voided = _void_unpublished(s, incident, statement)
+    log_action(s, actor, "draft", f"statement:{statement.id}", {"version": statement.version,
+                                                                "voided": [v["id"] for v in voided], **(detail or {})})
+    return {**statement_view(statement), "voided": voided, "live": _live_version(incident)}
 
 
 def edit(settings: Settings, actor: Actor, statement_id: int, changes: StatementInput,

@@ -16,7 +16,7 @@ from ..config import Settings, get_settings
 from ..delivery import metrics
 from ..delivery.dispatch import Dispatch
 from ..store.db import engine_for
-from . import api, dashboard, public, webhooks
+from . import alerts_in, api, dashboard, public, webhooks
 from .api.common import refuse_nul
 from .common import RememberClient, hide_link_secrets_in_access_log
 
@@ -30,6 +30,7 @@ def routers() -> list[tuple[APIRouter, dict]]:
         *((router, {"include_in_schema": False}) for router in public.ROUTERS),
         (public.phone.router, {"include_in_schema": False}),
         (webhooks.router, {"include_in_schema": False}),
+        (alerts_in.router, {"include_in_schema": False}),
         (api.router(), {}),  # the only routes in the OpenAPI document
         *((router, pages) for router in dashboard.ROUTERS),
     ]

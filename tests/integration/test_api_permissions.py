@@ -14,6 +14,8 @@ ROLES = [A, P, ADMIN, S]
 
 # (method, path, json body, the roles that may call it). {s}: a statement waiting for approval,
 # {i}: its incident, {h}: its content hash, {p}: a customer's post id.
+TEMPLATE = {"name": "login-down", "title": "Login problems", "headline": "Some customers cannot log in",
+            "body": "One login in five fails.", "resolution": "Logins work again."}
 ENDPOINTS = [
     ("GET", "/incidents", None, EVERYONE),
     ("POST", "/incidents", {"title": "Checkout down", "impact": "minor"}, {A, ADMIN}),
@@ -64,6 +66,22 @@ ENDPOINTS = [
     ("GET", "/holding/1/links", None, EVERYONE),
     ("POST", "/holding/1/links", {}, EVERYONE),
     ("DELETE", "/holding/1/links", None, EVERYONE),
+    ("GET", "/templates", None, EVERYONE),
+    ("POST", "/templates", TEMPLATE, {A, ADMIN}),
+    ("GET", "/templates/1", None, EVERYONE),
+    ("PUT", "/templates/1", TEMPLATE, {A, ADMIN}),
+    ("DELETE", "/templates/1", None, {A, ADMIN}),
+    ("POST", "/templates/1/statements", {}, {A, ADMIN}),
+    ("GET", "/alerts/sources", None, EVERYONE),
+    ("POST", "/alerts/sources", {"name": "prom", "kind": "alertmanager"}, {ADMIN}),
+    ("POST", "/alerts/sources/prom/rotate", {}, {ADMIN}),
+    ("DELETE", "/alerts/sources/prom", None, {ADMIN}),
+    ("GET", "/alerts/rules", None, EVERYONE),
+    ("POST", "/alerts/rules", {"name": "login", "template": "login-down"}, {A, ADMIN}),
+    ("GET", "/alerts/rules/1", None, EVERYONE),
+    ("PUT", "/alerts/rules/1", {"name": "login", "template": "login-down"}, {A, ADMIN}),
+    ("DELETE", "/alerts/rules/1", None, {A, ADMIN}),
+    ("GET", "/alerts/groups", None, EVERYONE),
 ]
 POST_ID = "1860000000000000042"
 
@@ -105,7 +123,9 @@ def test_the_table_covers_every_api_route(installation):
     table = {(method.lower(), path.replace("{i}", "{incident_id}").replace("{s}", "{statement_id}")
               .replace("/subscribers/1", "/subscribers/{subscriber_id}").replace("/tokens/1", "/tokens/{token_id}")
               .replace("/holding/1/", "/holding/{number}/").replace("/users/alice/", "/users/{name}/")
-              .replace("{p}", "{post_id}"))
+              .replace("{p}", "{post_id}").replace("/templates/1", "/templates/{template_id}")
+              .replace("/alerts/rules/1", "/alerts/rules/{rule_id}")
+              .replace("/alerts/sources/prom", "/alerts/sources/{name}"))
              for method, path, _, _ in ENDPOINTS}
     assert routes == table
 

@@ -12,9 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from broadcaster import social
+from broadcaster.alerts import rules
 from broadcaster.holding import holding_statements
 from broadcaster.incidents import publishing, statements
 from broadcaster.people import auth
+from broadcaster.playbooks import statement_templates as playbooks
+from broadcaster.playbooks.statement_templates import TemplateInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, utcnow
 from broadcaster.store.social_models import SocialPost
@@ -27,6 +30,9 @@ from tests.integration.holding_data import approved_holding_statement
 A, P, ADMIN, SOCIAL = "author", "approver", "admin", "social"
 READERS = {A, P, ADMIN}
 WRITERS = {A, ADMIN}
+
+TEMPLATE = {"name": "plain", "title": "Login problems", "headline": "Some customers cannot log in",
+            "body": "One login in five fails.", "resolution": "Logins work again."}
 
 # (method, path, form, the action in PERMISSIONS, the roles that may use it). {s}: a statement waiting for
 # approval, {i}: its incident, {p}: a customer's post (free text proposed for it), 1: holding statement #1.
@@ -67,6 +73,13 @@ PAGES = [
     ("POST", "/dashboard/social/posts/{p}/skip", {}, "social reply", {SOCIAL}),
     ("POST", "/dashboard/social/posts/{p}/free-text", {"text": "Try the mobile app"}, "social reply", {SOCIAL}),
     ("POST", "/dashboard/social/posts/{p}/free-text/approve", {"content_hash": "0" * 12}, "approve reply", {P}),
+    ("GET", "/dashboard/alerts", None, "read", READERS),
+    ("POST", "/dashboard/templates", {**TEMPLATE, "name": "another"}, "manage templates", WRITERS),
+    ("POST", "/dashboard/templates/1/use", {}, "open incident", WRITERS),
+    ("POST", "/dashboard/alerts/rules", {"name": "another", "template": "plain"}, "manage alert rules", WRITERS),
+    ("POST", "/dashboard/alerts/rules/1/enable", {}, "manage alert rules", WRITERS),
+    ("POST", "/dashboard/alerts/rules/1/disable", {}, "manage alert rules", WRITERS),
+    ("POST", "/dashboard/alerts/sources", {"name": "prom", "kind": "alertmanager"}, "manage alert sources", {ADMIN}),
 ]
 POST_ID = "1860000000000000042"
 
@@ -109,6 +122,8 @@ def seeded_everything(tmp_path_factory, sqlite_template, module_x):
                              found_by="mentions", pulled_at=utcnow(), posted_at=utcnow(),
                              incident_id=statements.get_statement(settings, live)["incident_id"]))
         social.propose(settings, actor(settings, "sam"), POST_ID, "We are on it: payments are slow, not lost.")
+        playbooks.add_template(settings, actor(settings, "alice"), TemplateInput(**TEMPLATE))  # template 1
+        rules.add_rule(settings, actor(settings, "alice"), rules.RuleInput(name="plain", template="plain"))  # rule 1
         return seeded
 
     return seeded_file(tmp_path_factory, sqlite_template, build, **_x_settings(module_x))
@@ -148,7 +163,8 @@ def test_the_table_covers_every_dashboard_route(site):
               for method in route.methods - {"HEAD"}}
     table = {(method, re.sub(r"/1(/|$)", r"/{id}\1", path).replace("{i}", "{incident_id}")
               .replace("{s}", "{statement_id}").replace("{p}", "{post_id}")) for method, path, _, _, _ in PAGES}
-    named = {(method, re.sub(r"\{(subscriber_id|token_id|number)\}", "{id}", path)) for method, path in routes}
+    named = {(method, re.sub(r"\{(subscriber_id|token_id|number|template_id|rule_id)\}", "{id}", path))
+             for method, path in routes}
     assert named == table
 
 

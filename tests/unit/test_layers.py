@@ -5,7 +5,7 @@ over 400 lines. A change against any of these fails here, naming the file.
 The package graph (docs/architecture.md draws it from the same imports, `scripts/architecture.py`):
 
     domain ← config, render, store ← channels ← usecase ← delivery ← surfaces, people, audience
-           ← approvals ← incidents ← holding, social ← web, cli (and workers/, bench/)
+           ← approvals ← incidents ← holding, social, playbooks ← alerts ← web, cli (and workers/, bench/)
 """
 
 import ast
@@ -37,6 +37,10 @@ ALLOWED: dict[str, set[str]] = {
     "holding": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "audience",
                 "approvals", "incidents"},
     "social": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "incidents"},
+    "playbooks": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "audience",
+                  "approvals", "incidents"},
+    "alerts": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "audience",
+               "approvals", "incidents", "holding", "playbooks"},
 }
 ENTRY_POINTS = {"web", "cli"}  # may import every capability; nothing imports them
 

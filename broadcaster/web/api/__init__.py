@@ -8,12 +8,12 @@ routes call the same use cases as the CLI, so the API says the same words when i
 
 from fastapi import APIRouter, Depends
 
-from . import admin, deliveries, holding, social, statements
+from . import admin, alerts, deliveries, holding, social, statements, templates
 from .common import PREFIX, install_problem_handlers, refuse_nul
 
 __all__ = ["install_problem_handlers", "router"]
 
-RESOURCES = (statements, deliveries, holding, admin, social)
+RESOURCES = (statements, templates, deliveries, holding, alerts, admin, social)
 
 
 def router() -> APIRouter:

@@ -4,7 +4,7 @@ approvers' inbox and the fan-out progress page."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -18,6 +18,7 @@ from ...incidents.statements import StatementInput
 from ...incidents.translations import MOST_TRANSLATIONS
 from ...people import auth
 from ...people.audit_trail import audit_trail
+from ...playbooks import statement_templates as playbooks
 from ...render.languages import language_name
 from ..common import settings_of
 from .common import MAX_ID, Id, back, check_csrf, incident_of, logged_in, page, reading, run_action, said, split_list
@@ -63,12 +64,18 @@ def incident_page(request: Request, incident_id: Id) -> HTMLResponse:
 
 
 @router.get("/dashboard/incidents/{incident_id}/new")
-def new_statement(request: Request, incident_id: Id) -> HTMLResponse:
+def new_statement(request: Request, incident_id: Id,
+                  template: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> HTMLResponse:
+    """The editor for a new version: the latest version's words, or a template's (`?template=N`)."""
     logged_in(request, "draft")
     settings = settings_of(request)
     incident = incident_of(settings, incident_id)
     versions = statements.list_statements(settings, incident_id)
     latest = versions[-1] if versions else None
+    if template is not None:
+        values = playbooks.editor_values(settings, template, incident["components"])
+        return editor(request, incident, None, {**values, "resolution": "", "contact_centre_closed": False,
+                                                "translations": {}})
     values = {"status": latest["status"] if latest else incident["status"],
               "impact": latest["impact"] if latest else incident["impact"],
               "components": ", ".join(latest["components"] if latest else incident["components"]),
@@ -98,7 +105,8 @@ def editor(request: Request, incident: dict, statement: dict | None, values: dic
                  for tag in settings.locales]
     return page(request, "editor", status, incident=incident, statement=statement, values=values, problem=problem,
                 statuses=[s.value for s in IncidentStatus], impacts=[i.value for i in Impact],
-                languages=languages, default_language=language_name(settings.default_locale))
+                languages=languages, default_language=language_name(settings.default_locale),
+                templates=playbooks.list_templates(settings) if statement is None else [])
 
 
 def _translations(locales: list[str], fields: dict[str, list[str]]) -> dict[str, dict[str, str] | None]:

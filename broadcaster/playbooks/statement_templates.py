@@ -1,0 +1,233 @@
+"""Statement templates: add, change, remove, list, and start a statement from one.
+
+Starting from a template opens an incident (its title and impact from the template) or adds a version to
+an open one, and drafts the statement with the placeholders filled: components, start time, next-update
+interval, and what the caller gives (`values`). The draft is checked, submitted and approved as any other.
+"""
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..domain.approval import Actor, require_role
+from ..domain.clock import clock, duration, names
+from ..domain.errors import InvalidInput, NotAllowed
+from ..domain.incident import NO_NEXT_UPDATE, Impact, IncidentStatus, parse_choice, parse_next_update
+from ..domain.notices import RESOLUTION_MAX_CHARS
+from ..incidents.statements import StatementInput, draft_in, open_in
+from ..store.alert_models import AlertRule, StatementTemplate
+from ..store.models import Incident, utcnow
+from ..usecase import acting, get, log_action, unit_of_work
+from . import placeholders
+from .placeholders import Placeholder
+
+WORDS = ("title", "headline", "body", "workaround", "resolution")
+MOST_VALUES = 20
+
+
+class TemplateInput(BaseModel):
+    """A template as an author writes it (the API, the CLI's YAML file, the dashboard's form)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    title: Annotated[str, Field(min_length=1, max_length=200, description="The incident's title when opened")]
+    impact: Annotated[str, Field(max_length=20)] = Impact.MAJOR.value
+    components: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default=[], max_length=50)
+    headline: Annotated[str, Field(min_length=1, max_length=500)]
+    body: Annotated[str, Field(min_length=1, max_length=5000)]
+    workaround: Annotated[str, Field(max_length=2000)] = ""
+    next_update: Annotated[str, Field(min_length=1, max_length=20, description="'30m', '1h', or 'none'")] = "30m"
+    resolution: Annotated[str, Field(min_length=1, max_length=RESOLUTION_MAX_CHARS,
+                                     description="What a resolved statement from it says first")]
+
+    @field_validator("impact")
+    @classmethod
+    def _known_impact(cls, value: str) -> str:
+        return parse_choice(Impact, value, "impact").value
+
+    @classmethod
+    def parse(cls, data: Any, source: str) -> "TemplateInput":
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{source}: expected a mapping of template fields, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'template'}: {err['msg']}"
+                                 for err in exc.errors())
+            raise InvalidInput(f"{source}: {problems}") from None
+
+
+def interval_of(next_update: str) -> timedelta | None:
+    """'30m' → 30 minutes; 'none' → None; anything else is refused, saying what is accepted."""
+    if next_update.strip().lower() == NO_NEXT_UPDATE:
+        return None
+    now = utcnow()
+    try:
+        return parse_next_update(next_update, now) - now
+    except InvalidInput:
+        raise InvalidInput(f"next_update: {next_update!r} is not an interval like '30m', '1h' or '1h30m', "
+                           f"nor '{NO_NEXT_UPDATE}'") from None
+
+
+def _checked(given: TemplateInput) -> dict:
+    for field in WORDS:
+        placeholders.check(field, getattr(given, field))
+    if interval_of(given.next_update) is None and any(
+            Placeholder.NEXT_UPDATE.value in placeholders.named_in(getattr(given, f)) for f in WORDS):
+        raise InvalidInput("next_update: the words promise {next_update}, so the template needs an interval "
+                           "(e.g. 30m), not none")
+    return given.model_dump()
+
+
+def add_template(settings: Settings, actor: Actor, given: TemplateInput) -> dict:
+    values = _checked(given)
+    with acting(settings, actor, "manage templates") as s:
+        template = StatementTemplate(**values, created_by_id=actor.id)
+        s.add(template)
+        _flush_unique(s, given.name)
+        log_action(s, actor, "add template", f"template:{template.id}", {"name": template.name})
+        return template_view(template)
+
+
+def change_template(settings: Settings, actor: Actor, template_id: int, given: TemplateInput) -> dict:
+    values = _checked(given)
+    with acting(settings, actor, "manage templates", f"template:{template_id}") as s:
+        template = get(s, StatementTemplate, template_id, lock=True)
+        for key, value in values.items():
+            setattr(template, key, value)
+        template.updated_at = utcnow()
+        _flush_unique(s, given.name)
+        log_action(s, actor, "change template", f"template:{template.id}", {"name": template.name})
+        return template_view(template)
+
+
+def remove_template(settings: Settings, actor: Actor, template_id: int) -> dict:
+    with acting(settings, actor, "manage templates", f"template:{template_id}") as s:
+        template = get(s, StatementTemplate, template_id, lock=True)
+        rules = list(s.scalars(select(AlertRule.name).where(AlertRule.template_id == template.id)))
+        if rules:
+            raise NotAllowed(f"template {template.name!r} is used by the alert rule(s) {', '.join(rules)}: "
+                             "change or remove them first")
+        view = template_view(template)
+        s.delete(template)
+        log_action(s, actor, "remove template", f"template:{template_id}", {"name": view["name"]})
+        return view
+
+
+def _flush_unique(s: Session, name: str) -> None:
+    try:
+        s.flush()
+    except IntegrityError:
+        raise InvalidInput(f"name: a template named {name!r} exists already") from None
+
+
+def list_templates(settings: Settings) -> list[dict]:
+    with unit_of_work(settings) as s:
+        return [template_view(t) for t in s.scalars(select(StatementTemplate).order_by(StatementTemplate.name))]
+
+
+def get_template(settings: Settings, template_id: int) -> dict:
+    with unit_of_work(settings) as s:
+        return template_view(get(s, StatementTemplate, template_id))
+
+
+def template_named(settings: Settings, name_or_id: str) -> int:
+    """A template's id from its name or its number (the CLI takes either)."""
+    with unit_of_work(settings) as s:
+        if name_or_id.isdigit():
+            return get(s, StatementTemplate, int(name_or_id)).id
+        found = s.scalar(select(StatementTemplate.id).where(StatementTemplate.name == name_or_id))
+        if found is None:
+            raise InvalidInput(f"template: no template named {name_or_id!r} (`broadcaster template list`)")
+        return found
+
+
+def start_statement(settings: Settings, actor: Actor, template_id: int, incident_id: int | None = None,
+                    values: dict[str, str] | None = None, now: datetime | None = None) -> dict:
+    """Draft a statement from the template: on incident `incident_id`, or on a new incident opened with
+    the template's title, impact and components. `values` fill placeholders (over the computed ones)."""
+    values = _given_values(values or {})
+    now = now or utcnow()
+    with acting(settings, actor, "draft", f"incident:{incident_id}" if incident_id else "") as s:
+        template = get(s, StatementTemplate, template_id)
+        if incident_id is None:
+            require_role(actor, "open incident")
+            incident = open_in(s, actor, placeholders.fill("title", template.title, {
+                **context(settings, template, template.components, now, now), **values}),
+                template.impact, template.components)
+        else:
+            incident = get(s, Incident, incident_id)
+        return draft_from(s, settings, actor, template, incident, values, now)
+
+
+def draft_from(s: Session, settings: Settings, actor: Actor, template: StatementTemplate, incident: Incident,
+               values: dict[str, str], now: datetime, started_at: datetime | None = None,
+               resolved: bool = False, detail: dict | None = None) -> dict:
+    """A draft on `incident` from `template`, in the caller's transaction: the firing words, or with
+    `resolved` the template's resolution over the incident's latest words."""
+    components = list(incident.components or template.components)
+    filled = {**context(settings, template, components, started_at or now, now), **values}
+    if resolved:
+        given = StatementInput(status="resolved", next_update="none",
+                               resolution=placeholders.fill("resolution", template.resolution, filled))
+    else:
+        latest = incident.statements[-1] if incident.statements else None
+        reopened = latest is not None and latest.status == IncidentStatus.RESOLVED.value  # the firing words again
+        given = StatementInput(
+            status=IncidentStatus.INVESTIGATING.value if reopened else None, impact=incident.impact,
+            components=components, next_update=template.next_update,
+            **{field: placeholders.fill(field, getattr(template, field), filled)
+               for field in ("headline", "body", "workaround")})
+    drafted = draft_in(s, settings, actor, incident, given, now, {"template": template.name, **(detail or {})})
+    return {**drafted, "incident_id": incident.id, "template": template.name}
+
+
+def context(settings: Settings, template: StatementTemplate, components: list[str], started_at: datetime,
+            now: datetime) -> dict[str, str]:
+    """The computed placeholder values, in the installation's default language."""
+    locale = settings.default_locale
+    interval = interval_of(template.next_update)
+    return {Placeholder.COMPONENTS.value: names(components, locale),
+            Placeholder.STARTED_AT.value: clock(started_at, settings.zone, now, locale),
+            Placeholder.NEXT_UPDATE.value: duration(interval, locale) if interval else ""}
+
+
+def _given_values(values: dict[str, str]) -> dict[str, str]:
+    if len(values) > MOST_VALUES:
+        raise InvalidInput(f"values: at most {MOST_VALUES}, got {len(values)}")
+    for name, value in values.items():
+        if name not in placeholders.KNOWN:
+            raise InvalidInput(f"values: unknown placeholder {name!r}; known: {', '.join(sorted(placeholders.KNOWN))}")
+        if not isinstance(value, str) or len(value) > 500:
+            raise InvalidInput(f"values.{name}: text of at most 500 characters")
+    return {name: value.strip() for name, value in values.items()}
+
+
+def template_view(template: StatementTemplate) -> dict:
+    return {"id": template.id, "name": template.name, "title": template.title, "impact": template.impact,
+            "components": list(template.components or []), "headline": template.headline, "body": template.body,
+            "workaround": template.workaround, "next_update": template.next_update,
+            "resolution": template.resolution,
+            "placeholders": sorted({p for f in WORDS for p in placeholders.named_in(getattr(template, f))}),
+            "updated_at": template.updated_at.isoformat()}
+
+
+def editor_values(settings: Settings, template_id: int, components: list[str] | None = None) -> dict:
+    """The editor's fields from a template, nothing saved: the computed placeholders filled (components,
+    start time as now, next update), the others left in the words and named in `unfilled` for the author."""
+    now = utcnow()
+    with unit_of_work(settings) as s:
+        template = get(s, StatementTemplate, template_id)
+        chosen = list(components or template.components or [])
+        filled = context(settings, template, chosen, now, now)
+        words = {f: placeholders.fill_known(getattr(template, f), filled) for f in ("headline", "body", "workaround")}
+        unfilled = sorted({p for text in words.values() for p in placeholders.named_in(text)})
+        return {**words, "impact": template.impact, "components": ", ".join(chosen), "status": "investigating",
+                "next_update": template.next_update,
+                "template": template.name, "unfilled": unfilled}
