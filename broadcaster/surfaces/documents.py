@@ -19,6 +19,8 @@ from ..config import Settings
 from ..render.environment import environment
 from ..render.languages import language_name
 from ..store.models import utcnow
+from .cap import ALERT_DIRECTORY, CAP_MEDIA_TYPE, CapAlerts
+from .cap import FEED_PATH as CAP_FEED
 from .site_banner import banner_document
 from .snapshot import IncidentView, Shown, Snapshot
 from .statuspage import EPOCH, SURFACE, StatuspageDocuments
@@ -38,12 +40,13 @@ class Document:
 # static server answers /status/ with it.
 STATUS_PAGE = "status/index.html"
 ROUTES = {"/banner.json": "banner.json", "/banner.js": "banner.js", "/status": STATUS_PAGE,
-          "/feed.atom": "feed.atom", "/feed.rss": "feed.rss"} | {
+          "/feed.atom": "feed.atom", "/feed.rss": "feed.rss", f"/{CAP_FEED}": CAP_FEED} | {
     f"/api/v2/{name}": f"api/v2/{name}" for name in (
         "summary.json", "status.json", "components.json", "incidents.json", "incidents/unresolved.json",
         "scheduled-maintenances.json", "scheduled-maintenances/upcoming.json",
         "scheduled-maintenances/active.json")}
 # The documents said in the reader's language (the Statuspage JSON is data: the default language).
+CAP_ALERTS = f"{ALERT_DIRECTORY}/"  # where each version's CAP alert is: cap/incident-12-v3.xml
 LOCALIZED = ("banner.json", STATUS_PAGE, "feed.atom", "feed.rss")
 
 
@@ -53,7 +56,8 @@ def localized_path(path: str, locale: str, settings: Settings) -> str:
 
 
 def render_documents(settings: Settings, snapshot: Snapshot, now: datetime | None = None) -> dict[str, Document]:
-    """{document path: Document} for everything in ROUTES, and the localized ones in every language."""
+    """{document path: Document} for everything in ROUTES, the localized ones in every language, and
+    every version's CAP alert (cap/incident-12-v3.xml, served by web/public/status.py's /cap/ route)."""
     now = now or utcnow()
     default = Site(settings, settings.default_locale)
     statuspage = StatuspageDocuments(snapshot, settings.company_name, default.root, default.describe,
@@ -68,6 +72,8 @@ def render_documents(settings: Settings, snapshot: Snapshot, now: datetime | Non
                  Document(localized_path(STATUS_PAGE, locale, settings), status_page(site, snapshot, statuspage),
                           "text/html; charset=utf-8")]
         docs += feeds(site, snapshot)
+    docs += [Document(path, body, "application/atom+xml" if path == CAP_FEED else CAP_MEDIA_TYPE)
+             for path, body in CapAlerts(default, snapshot).documents().items()]
     return {doc.path: doc for doc in docs}
 
 

@@ -43,6 +43,7 @@ class Shown:
     fields: Mapping[str, str]  # the stored rendition for this surface, byte for byte
     component_states: Mapping[str, str] = field(default_factory=dict)  # as approved; empty before 0008
     resolution: str = ""
+    workaround: str = ""
     language: str = "en"  # the language of `fields` and of the statement's own words
     localized: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # {locale: stored rendition}
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # {locale: {headline, ...}}
@@ -198,6 +199,7 @@ def _shown(statement: Statement, by_locale: Mapping[str, Mapping[str, str]]) -> 
                  impact=statement.impact, components=tuple(statement.components or ()),
                  headline=statement.headline, published_at=statement.published_at or statement.created_at,
                  fields=dict(by_locale.get("", {})), component_states=dict(statement.component_states or {}),
-                 resolution=statement.resolution or "", language=statement.language or "en",
+                 resolution=statement.resolution or "",
+                 workaround=statement.workaround or "", language=statement.language or "en",
                  localized={locale: dict(fields) for locale, fields in by_locale.items() if locale},
                  texts=dict(statement.translations or {}))

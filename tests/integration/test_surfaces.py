@@ -317,7 +317,8 @@ def test_export_rewrites_files_in_place_when_the_surfaces_change(live, tmp_path)
     written = export_static(live, tmp_path)
     resolved = json.loads((tmp_path / "banner.json").read_bytes())
     assert (resolved["status"], resolved["version"]) == ("resolved", 2) and resolved["show_until"]
-    assert {p.relative_to(tmp_path).as_posix() for p in written} == set(ROUTES.values())
+    assert {p.relative_to(tmp_path).as_posix() for p in written} == set(ROUTES.values()) | {
+        f"cap/incident-{incident}-v1.xml", f"cap/incident-{incident}-v2.xml"}  # each version's CAP alert
     assert oct((tmp_path / "banner.json").stat().st_mode & 0o777) == "0o644"
 
 
@@ -336,7 +337,7 @@ def test_export_command_writes_the_files(database_url, tmp_path, monkeypatch, ca
     finally:
         get_settings.cache_clear()
     assert exit_.value.code in (0, None)
-    assert f"wrote {len(ROUTES)} files" in capsys.readouterr().out
+    assert f"wrote {len(ROUTES) + 1} files" in capsys.readouterr().out  # and the version's CAP alert
     assert json.loads((tmp_path / "out" / "banner.json").read_bytes())["version"] == 1
     assert (tmp_path / "out" / "status" / "index.html").read_bytes().startswith(b"<!doctype html>")
 
