@@ -87,17 +87,14 @@ class CapAlerts:
 
     def alert(self, view: IncidentView, update: Shown, earlier: Iterable[Shown]) -> bytes:
         root = ElementTree.Element(_q("alert"))
-        _add(root, "identifier", self.identifier(view, update))
-        _add(root, "sender", self.sender)
-        _add(root, "sent", cap_time(update.published_at))
-        _add(root, "status", "Actual")
-        _add(root, "msgType", msg_type(update))
-        _add(root, "scope", "Public")
         references = " ".join(f"{self.sender},{self.identifier(view, e)},{cap_time(e.published_at)}"
                               for e in earlier)
-        if references:
-            _add(root, "references", references)
-        _add(root, "incidents", f"{self.sender}.incident-{view.id}")
+        header = {"identifier": self.identifier(view, update), "sender": self.sender,
+                  "sent": cap_time(update.published_at), "status": "Actual", "msgType": msg_type(update),
+                  "scope": "Public", "references": references, "incidents": f"{self.sender}.incident-{view.id}"}
+        for name, value in header.items():  # in the schema's order; an empty one left out
+            if value:
+                _add(root, name, value)
         for locale in _languages(update):
             self._info(root, view, update, locale)
         ElementTree.indent(root)

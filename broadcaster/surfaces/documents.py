@@ -1,10 +1,12 @@
 """Every public document, as bytes, from one snapshot: banner.json, banner.js, the status page,
-the Atom and RSS feeds and the Statuspage v2 JSON.
+the Atom and RSS feeds, the Statuspage v2 JSON, the uptime history (uptime.json) and the CAP 1.2
+alerts and their feed.
 
 The web app serves these bytes and the static export writes them, so a CDN serving the export
 says exactly what the app says. Nothing here depends on the request: the same database gives
 the same bytes (the clock only ends a resolved banner, `banner_resolved_minutes` after it went
-up). The banner, the status page and the feeds are made in every language of the installation:
+up, and moves the uptime bars and percentages on, minute by minute). The banner, the status page
+and the feeds are made in every language of the installation:
 the default language at the paths below, each other one under its tag (`es/status/index.html`);
 the app picks one by `?lang=` or Accept-Language (web/public/status.py).
 """
@@ -24,6 +26,7 @@ from .cap import FEED_PATH as CAP_FEED
 from .site_banner import banner_document
 from .snapshot import IncidentView, Shown, Snapshot
 from .statuspage import EPOCH, SURFACE, StatuspageDocuments
+from .uptime_history import uptime_context, uptime_document
 
 JSON = "application/json"
 BANNER_SCRIPT = "_web/banner.js"  # a static file that lives with the templates (it carries wording)
@@ -40,7 +43,8 @@ class Document:
 # static server answers /status/ with it.
 STATUS_PAGE = "status/index.html"
 ROUTES = {"/banner.json": "banner.json", "/banner.js": "banner.js", "/status": STATUS_PAGE,
-          "/feed.atom": "feed.atom", "/feed.rss": "feed.rss", f"/{CAP_FEED}": CAP_FEED} | {
+          "/feed.atom": "feed.atom", "/feed.rss": "feed.rss", f"/{CAP_FEED}": CAP_FEED,
+          "/uptime.json": "uptime.json"} | {
     f"/api/v2/{name}": f"api/v2/{name}" for name in (
         "summary.json", "status.json", "components.json", "incidents.json", "incidents/unresolved.json",
         "scheduled-maintenances.json", "scheduled-maintenances/upcoming.json",
@@ -59,18 +63,21 @@ def render_documents(settings: Settings, snapshot: Snapshot, now: datetime | Non
     """{document path: Document} for everything in ROUTES, the localized ones in every language, and
     every version's CAP alert (cap/incident-12-v3.xml, served by web/public/status.py's /cap/ route)."""
     now = now or utcnow()
+    minute = now.replace(second=0, microsecond=0)  # the uptime bars move on by whole minutes
     default = Site(settings, settings.default_locale)
     statuspage = StatuspageDocuments(snapshot, settings.company_name, default.root, default.describe,
                                      default.incident_url)
     docs = [Document("banner.js", banner_script(settings), "text/javascript; charset=utf-8")]
     docs += [Document(f"api/v2/{name}", _json(body), JSON) for name, body in statuspage.documents().items()]
+    docs.append(Document("uptime.json", _json(uptime_document(snapshot, minute, settings.zone, statuspage.page,
+                                                              default.incident_url)), JSON))
     for locale in settings.all_locales:
         site = Site(settings, locale)
         keep = timedelta(minutes=settings.banner_resolved_minutes)
         docs += [Document(localized_path("banner.json", locale, settings),
                           _json(banner_document(snapshot, now, keep, locale, site.incident_url)), JSON),
-                 Document(localized_path(STATUS_PAGE, locale, settings), status_page(site, snapshot, statuspage),
-                          "text/html; charset=utf-8")]
+                 Document(localized_path(STATUS_PAGE, locale, settings),
+                          status_page(site, snapshot, statuspage, minute), "text/html; charset=utf-8")]
         docs += feeds(site, snapshot)
     docs += [Document(path, body, "application/atom+xml" if path == CAP_FEED else CAP_MEDIA_TYPE)
              for path, body in CapAlerts(default, snapshot).documents().items()]
@@ -110,7 +117,7 @@ def banner_script(settings: Settings) -> bytes:
     return (settings.templates_dir / BANNER_SCRIPT).read_bytes()
 
 
-def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments) -> bytes:
+def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments, now: datetime) -> bytes:
     active = [_incident_context(site, view) for view in snapshot.unresolved(SURFACE)]
     history = [_incident_context(site, view) for view in snapshot.with_surface(SURFACE)
                if not view.unresolved_on(SURFACE)]
@@ -123,7 +130,8 @@ def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments)
         indicator=statuspage.status["indicator"], description=site.describe(statuspage.status["indicator"]),
         components=component_tree(statuspage.components()), active=active, history=history,
         updated_at=snapshot.switched_at, feed_url=f"/feed.atom{feed_query}", rss_url=f"/feed.rss{feed_query}",
-        subscribe_url=f"{site.root}/subscribe{feed_query}", languages=site.languages())
+        subscribe_url=f"{site.root}/subscribe{feed_query}", languages=site.languages(),
+        uptime=uptime_context(snapshot, now, site.settings.zone, site.locale))
     return html.encode("utf-8")
 
 

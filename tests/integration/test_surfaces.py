@@ -19,6 +19,7 @@ from sqlalchemy import event
 
 from broadcaster.delivery.chunk import send_now
 from broadcaster.store.db import engine_for
+from broadcaster.store.models import utcnow
 from broadcaster.surfaces import ROUTES, SurfaceCache, export_static, render_documents, take_snapshot
 from broadcaster.surfaces.statuspage import plain_text
 from broadcaster.web.app import create_app
@@ -278,7 +279,10 @@ def fetch(url: str) -> bytes:
         return response.read()
 
 
-def test_exported_files_served_by_a_plain_web_server_are_the_apps_bytes(live, tmp_path):
+def test_exported_files_served_by_a_plain_web_server_are_the_apps_bytes(live, tmp_path, monkeypatch):
+    # One minute for the export and the app: the uptime bars move on with the clock.
+    moment = utcnow()
+    monkeypatch.setattr("broadcaster.surfaces.documents.utcnow", lambda: moment)
     incident = open_incident(live, "Login failures", "major", ("Login", "API"))
     publish_update(live, incident)
     publish_update(live, incident, status="identified", headline="Found it: a bad certificate")
