@@ -12,7 +12,7 @@ incident's newest alert (the one in effect: an updated alert replaces its entry)
 each entry linking to its alert as `application/cap+xml`.
 
 The mappings (CAP's urgency, severity and certainty from our status and impact) are below, and
-documented in docs/guides/status-page.md.
+documented in docs/guides/history.md.
 """
 
 from collections.abc import Iterable
