@@ -25,6 +25,7 @@ class MessageKind(StrEnum):
     SIGNUP_CONFIRMATION = "signup confirmation"  # a public sign-up's double opt-in
     HOLDING_LINK = "holding link"  # a standing link to switch a holding statement on
     UPDATE_REMINDER = "update reminder"  # an author reminded that the promised next update is due
+    POSTMORTEM = "postmortem"  # a published postmortem, to the subscribers who asked for postmortems
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ..store.models import utcnow
 from .cap import ALERT_DIRECTORY, CAP_MEDIA_TYPE, CapAlerts
 from .cap import FEED_PATH as CAP_FEED
 from .site_banner import banner_document
-from .snapshot import IncidentView, Shown, Snapshot
+from .snapshot import IncidentView, PublishedPostmortem, Shown, Snapshot
 from .statuspage import EPOCH, SURFACE, StatuspageDocuments
 from .uptime_history import uptime_context, uptime_document
 
@@ -64,7 +64,7 @@ def render_documents(settings: Settings, snapshot: Snapshot, now: datetime | Non
     every version's CAP alert (cap/incident-12-v3.xml, served by web/public/status.py's /cap/ route)."""
     now = now or utcnow()
     minute = now.replace(second=0, microsecond=0)  # the uptime bars move on by whole minutes
-    default = Site(settings, settings.default_locale)
+    default = Site(settings, settings.default_locale, snapshot.postmortems)
     statuspage = StatuspageDocuments(snapshot, settings.company_name, default.root, default.describe,
                                      default.incident_url)
     docs = [Document("banner.js", banner_script(settings), "text/javascript; charset=utf-8")]
@@ -72,7 +72,7 @@ def render_documents(settings: Settings, snapshot: Snapshot, now: datetime | Non
     docs.append(Document("uptime.json", _json(uptime_document(snapshot, minute, settings.zone, statuspage.page,
                                                               default.incident_url)), JSON))
     for locale in settings.all_locales:
-        site = Site(settings, locale)
+        site = Site(settings, locale, snapshot.postmortems)
         keep = timedelta(minutes=settings.banner_resolved_minutes)
         docs += [Document(localized_path("banner.json", locale, settings),
                           _json(banner_document(snapshot, now, keep, locale, site.incident_url)), JSON),
@@ -87,9 +87,10 @@ def render_documents(settings: Settings, snapshot: Snapshot, now: datetime | Non
 class Site:
     """The public site in one language: its addresses and its customer-facing wording (templates/_web/)."""
 
-    def __init__(self, settings: Settings, locale: str):
+    def __init__(self, settings: Settings, locale: str, postmortems=None):
         self.settings = settings
         self.locale = locale
+        self.postmortems = postmortems or {}  # {incident id: PublishedPostmortem}
         self.root = settings.status_page_url.rstrip("/")
         self.env = environment(settings.templates_dir, locale)
 
@@ -151,9 +152,12 @@ def _incident_context(site: Site, view: IncidentView) -> dict:
     live = view.live(SURFACE)
     # A maintenance's title is its statements' headline, translated with them; an incident's is its own.
     title = live.title_in(site.locale) if view.is_maintenance else view.title
+    postmortem = site.postmortems.get(view.id)
     return {"id": view.id, "title": title, "impact": live.impact, "status": live.status,
             "url": site.incident_url(view.id),
-            "updates": [_update_context(site, u) for u in view.history(SURFACE)]}
+            "updates": [_update_context(site, u) for u in view.history(SURFACE)],
+            # sanitised when written (postmortems/rendering.py) and approved as it is: shown byte for byte
+            "postmortem": postmortem and {"html": Markup(postmortem.html), "at": postmortem.published_at}}
 
 
 def _update_context(site: Site, update: Shown) -> dict:
@@ -179,6 +183,9 @@ def feeds(site: Site, snapshot: Snapshot) -> list[Document]:
     feed.language(site.locale)
     feed.updated(snapshot.switched_at or EPOCH)  # not "now": the same database gives the same bytes
     for view, update in _updates_newest_first(snapshot):
+        if isinstance(update, PublishedPostmortem):
+            _postmortem_entry(site, feed.add_entry(order="append"), view, update)
+            continue
         entry = feed.add_entry(order="append")
         entry.id(f"{site.incident_url(view.id)}-v{update.version}")
         entry.guid(f"{site.incident_url(view.id)}-v{update.version}", permalink=False)
@@ -194,10 +201,25 @@ def feeds(site: Site, snapshot: Snapshot) -> list[Document]:
                      "application/rss+xml")]
 
 
-def _updates_newest_first(snapshot: Snapshot) -> list[tuple[IncidentView, Shown]]:
+def _postmortem_entry(site: Site, entry, view: IncidentView, postmortem: PublishedPostmortem) -> None:
+    entry.id(f"{site.incident_url(view.id)}-postmortem")
+    entry.guid(f"{site.incident_url(view.id)}-postmortem", permalink=False)
+    entry.title(site.words("postmortem_title.txt", title=view.title))
+    entry.link(href=site.incident_url(view.id))
+    entry.category(term="postmortem")
+    entry.content(postmortem.html, type="html")
+    entry.published(postmortem.published_at)
+    entry.updated(postmortem.published_at)
+
+
+def _updates_newest_first(snapshot: Snapshot) -> list[tuple[IncidentView, Shown | PublishedPostmortem]]:
+    """Every update the status page has shown, and every published postmortem, newest first."""
     updates = [(view, update) for view in snapshot.with_surface(SURFACE) for update in view.history(SURFACE)]
+    updates += [(view, snapshot.postmortems[view.id]) for view in snapshot.with_surface(SURFACE)
+                if view.id in snapshot.postmortems]
     oldest = datetime.min.replace(tzinfo=UTC)
-    return sorted(updates, key=lambda pair: (pair[1].published_at or oldest, pair[1].statement_id), reverse=True)
+    return sorted(updates, key=lambda pair: (pair[1].published_at or oldest, getattr(pair[1], "statement_id", 0)),
+                  reverse=True)
 
 
 def _json(value) -> bytes:

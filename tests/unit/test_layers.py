@@ -37,6 +37,8 @@ ALLOWED: dict[str, set[str]] = {
     "holding": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "audience",
                 "approvals", "incidents"},
     "social": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "incidents"},
+    "postmortems": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "approvals",
+                    "surfaces"},
 }
 ENTRY_POINTS = {"web", "cli"}  # may import every capability; nothing imports them
 
