@@ -18,6 +18,7 @@ from . import (  # noqa: F401 - each registers its commands
     maintenance,
     people,
     phone,
+    postmortems,
     run,
     social,
     statements,

@@ -31,7 +31,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # The first path segments of Broadcaster's own sites: a page of one typed where the site's address
 # belongs (BROADCASTER_STATUS_PAGE_URL=https://status.example.com/status) is cut back to the site.
-STATUS_SITE_PAGES = frozenset({"status", "banner.json", "banner.js", "feed.atom", "feed.rss", "api", "subscribe"})
+STATUS_SITE_PAGES = frozenset({"status", "banner.json", "banner.js", "feed.atom", "feed.rss", "api", "subscribe",
+                               "cap", "cap.atom", "uptime.json"})
 APP_PAGES = STATUS_SITE_PAGES | {"dashboard", "login", "logout", "webhooks", "ivr", "approve", "hold", "unsubscribe",
                                  "docs", "openapi.json", "metrics", "healthz"}
 # What each web address is for, said when one is refused; and whose pages are cut back (None: any page).

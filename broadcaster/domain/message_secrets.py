@@ -26,6 +26,7 @@ class MessageKind(StrEnum):
     HOLDING_LINK = "holding link"  # a standing link to switch a holding statement on
     UPDATE_REMINDER = "update reminder"  # an author reminded that the promised next update is due
     ALERT_NOTICE = "alert notice"  # monitoring drafted (or proposed resolving) a statement: review and submit it
+    POSTMORTEM = "postmortem"  # a published postmortem, to the subscribers who asked for postmortems
 
 
 @dataclass(frozen=True)

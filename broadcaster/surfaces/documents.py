@@ -1,10 +1,12 @@
 """Every public document, as bytes, from one snapshot: banner.json, banner.js, the status page,
-the Atom and RSS feeds and the Statuspage v2 JSON.
+the Atom and RSS feeds, the Statuspage v2 JSON, the uptime history (uptime.json) and the CAP 1.2
+alerts and their feed.
 
 The web app serves these bytes and the static export writes them, so a CDN serving the export
 says exactly what the app says. Nothing here depends on the request: the same database gives
 the same bytes (the clock only ends a resolved banner, `banner_resolved_minutes` after it went
-up). The banner, the status page and the feeds are made in every language of the installation:
+up, and moves the uptime bars and percentages on, minute by minute). The banner, the status page
+and the feeds are made in every language of the installation:
 the default language at the paths below, each other one under its tag (`es/status/index.html`);
 the app picks one by `?lang=` or Accept-Language (web/public/status.py).
 """
@@ -19,9 +21,12 @@ from ..config import Settings
 from ..render.environment import environment
 from ..render.languages import language_name
 from ..store.models import utcnow
+from .cap import ALERT_DIRECTORY, CAP_MEDIA_TYPE, CapAlerts
+from .cap import FEED_PATH as CAP_FEED
 from .site_banner import banner_document
-from .snapshot import IncidentView, Shown, Snapshot
+from .snapshot import IncidentView, PublishedPostmortem, Shown, Snapshot
 from .statuspage import EPOCH, SURFACE, StatuspageDocuments
+from .uptime_history import uptime_context, uptime_document
 
 JSON = "application/json"
 BANNER_SCRIPT = "_web/banner.js"  # a static file that lives with the templates (it carries wording)
@@ -38,12 +43,14 @@ class Document:
 # static server answers /status/ with it.
 STATUS_PAGE = "status/index.html"
 ROUTES = {"/banner.json": "banner.json", "/banner.js": "banner.js", "/status": STATUS_PAGE,
-          "/feed.atom": "feed.atom", "/feed.rss": "feed.rss"} | {
+          "/feed.atom": "feed.atom", "/feed.rss": "feed.rss", f"/{CAP_FEED}": CAP_FEED,
+          "/uptime.json": "uptime.json"} | {
     f"/api/v2/{name}": f"api/v2/{name}" for name in (
         "summary.json", "status.json", "components.json", "incidents.json", "incidents/unresolved.json",
         "scheduled-maintenances.json", "scheduled-maintenances/upcoming.json",
         "scheduled-maintenances/active.json")}
 # The documents said in the reader's language (the Statuspage JSON is data: the default language).
+CAP_ALERTS = f"{ALERT_DIRECTORY}/"  # where each version's CAP alert is: cap/incident-12-v3.xml
 LOCALIZED = ("banner.json", STATUS_PAGE, "feed.atom", "feed.rss")
 
 
@@ -53,30 +60,37 @@ def localized_path(path: str, locale: str, settings: Settings) -> str:
 
 
 def render_documents(settings: Settings, snapshot: Snapshot, now: datetime | None = None) -> dict[str, Document]:
-    """{document path: Document} for everything in ROUTES, and the localized ones in every language."""
+    """{document path: Document} for everything in ROUTES, the localized ones in every language, and
+    every version's CAP alert (cap/incident-12-v3.xml, served by web/public/status.py's /cap/ route)."""
     now = now or utcnow()
-    default = Site(settings, settings.default_locale)
+    minute = now.replace(second=0, microsecond=0)  # the uptime bars move on by whole minutes
+    default = Site(settings, settings.default_locale, snapshot.postmortems)
     statuspage = StatuspageDocuments(snapshot, settings.company_name, default.root, default.describe,
                                      default.incident_url)
     docs = [Document("banner.js", banner_script(settings), "text/javascript; charset=utf-8")]
     docs += [Document(f"api/v2/{name}", _json(body), JSON) for name, body in statuspage.documents().items()]
+    docs.append(Document("uptime.json", _json(uptime_document(snapshot, minute, settings.zone, statuspage.page,
+                                                              default.incident_url)), JSON))
     for locale in settings.all_locales:
-        site = Site(settings, locale)
+        site = Site(settings, locale, snapshot.postmortems)
         keep = timedelta(minutes=settings.banner_resolved_minutes)
         docs += [Document(localized_path("banner.json", locale, settings),
                           _json(banner_document(snapshot, now, keep, locale, site.incident_url)), JSON),
-                 Document(localized_path(STATUS_PAGE, locale, settings), status_page(site, snapshot, statuspage),
-                          "text/html; charset=utf-8")]
+                 Document(localized_path(STATUS_PAGE, locale, settings),
+                          status_page(site, snapshot, statuspage, minute), "text/html; charset=utf-8")]
         docs += feeds(site, snapshot)
+    docs += [Document(path, body, "application/atom+xml" if path == CAP_FEED else CAP_MEDIA_TYPE)
+             for path, body in CapAlerts(default, snapshot).documents().items()]
     return {doc.path: doc for doc in docs}
 
 
 class Site:
     """The public site in one language: its addresses and its customer-facing wording (templates/_web/)."""
 
-    def __init__(self, settings: Settings, locale: str):
+    def __init__(self, settings: Settings, locale: str, postmortems=None):
         self.settings = settings
         self.locale = locale
+        self.postmortems = postmortems or {}  # {incident id: PublishedPostmortem}
         self.root = settings.status_page_url.rstrip("/")
         self.env = environment(settings.templates_dir, locale)
 
@@ -104,7 +118,7 @@ def banner_script(settings: Settings) -> bytes:
     return (settings.templates_dir / BANNER_SCRIPT).read_bytes()
 
 
-def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments) -> bytes:
+def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments, now: datetime) -> bytes:
     active = [_incident_context(site, view) for view in snapshot.unresolved(SURFACE)]
     history = [_incident_context(site, view) for view in snapshot.with_surface(SURFACE)
                if not view.unresolved_on(SURFACE)]
@@ -117,7 +131,8 @@ def status_page(site: Site, snapshot: Snapshot, statuspage: StatuspageDocuments)
         indicator=statuspage.status["indicator"], description=site.describe(statuspage.status["indicator"]),
         components=component_tree(statuspage.components()), active=active, history=history,
         updated_at=snapshot.switched_at, feed_url=f"/feed.atom{feed_query}", rss_url=f"/feed.rss{feed_query}",
-        subscribe_url=f"{site.root}/subscribe{feed_query}", languages=site.languages())
+        subscribe_url=f"{site.root}/subscribe{feed_query}", languages=site.languages(),
+        uptime=uptime_context(snapshot, now, site.settings.zone, site.locale))
     return html.encode("utf-8")
 
 
@@ -137,9 +152,12 @@ def _incident_context(site: Site, view: IncidentView) -> dict:
     live = view.live(SURFACE)
     # A maintenance's title is its statements' headline, translated with them; an incident's is its own.
     title = live.title_in(site.locale) if view.is_maintenance else view.title
+    postmortem = site.postmortems.get(view.id)
     return {"id": view.id, "title": title, "impact": live.impact, "status": live.status,
             "url": site.incident_url(view.id),
-            "updates": [_update_context(site, u) for u in view.history(SURFACE)]}
+            "updates": [_update_context(site, u) for u in view.history(SURFACE)],
+            # sanitised when written (postmortems/rendering.py) and approved as it is: shown byte for byte
+            "postmortem": postmortem and {"html": Markup(postmortem.html), "at": postmortem.published_at}}
 
 
 def _update_context(site: Site, update: Shown) -> dict:
@@ -165,6 +183,9 @@ def feeds(site: Site, snapshot: Snapshot) -> list[Document]:
     feed.language(site.locale)
     feed.updated(snapshot.switched_at or EPOCH)  # not "now": the same database gives the same bytes
     for view, update in _updates_newest_first(snapshot):
+        if isinstance(update, PublishedPostmortem):
+            _postmortem_entry(site, feed.add_entry(order="append"), view, update)
+            continue
         entry = feed.add_entry(order="append")
         entry.id(f"{site.incident_url(view.id)}-v{update.version}")
         entry.guid(f"{site.incident_url(view.id)}-v{update.version}", permalink=False)
@@ -180,10 +201,25 @@ def feeds(site: Site, snapshot: Snapshot) -> list[Document]:
                      "application/rss+xml")]
 
 
-def _updates_newest_first(snapshot: Snapshot) -> list[tuple[IncidentView, Shown]]:
+def _postmortem_entry(site: Site, entry, view: IncidentView, postmortem: PublishedPostmortem) -> None:
+    entry.id(f"{site.incident_url(view.id)}-postmortem")
+    entry.guid(f"{site.incident_url(view.id)}-postmortem", permalink=False)
+    entry.title(site.words("postmortem_title.txt", title=view.title))
+    entry.link(href=site.incident_url(view.id))
+    entry.category(term="postmortem")
+    entry.content(postmortem.html, type="html")
+    entry.published(postmortem.published_at)
+    entry.updated(postmortem.published_at)
+
+
+def _updates_newest_first(snapshot: Snapshot) -> list[tuple[IncidentView, Shown | PublishedPostmortem]]:
+    """Every update the status page has shown, and every published postmortem, newest first."""
     updates = [(view, update) for view in snapshot.with_surface(SURFACE) for update in view.history(SURFACE)]
+    updates += [(view, snapshot.postmortems[view.id]) for view in snapshot.with_surface(SURFACE)
+                if view.id in snapshot.postmortems]
     oldest = datetime.min.replace(tzinfo=UTC)
-    return sorted(updates, key=lambda pair: (pair[1].published_at or oldest, pair[1].statement_id), reverse=True)
+    return sorted(updates, key=lambda pair: (pair[1].published_at or oldest, getattr(pair[1], "statement_id", 0)),
+                  reverse=True)
 
 
 def _json(value) -> bytes:

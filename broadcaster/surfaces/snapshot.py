@@ -9,7 +9,7 @@ The snapshot holds the stored renditions as they are: nothing is rendered again 
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -21,6 +21,7 @@ from ..domain.incident import Impact
 from ..domain.maintenance_window import KIND as MAINTENANCE
 from ..store.db import transaction
 from ..store.models import LIVE_SURFACE_CHANNELS, Component, Delivery, Incident, Rendition, Statement, utcnow
+from ..store.postmortem_models import Postmortem
 
 # A delivery in one of these states means the surface shows that version ("simulated" is the
 # log provider's "sent"; a surface is never "delivered", but the word means done everywhere).
@@ -43,6 +44,7 @@ class Shown:
     fields: Mapping[str, str]  # the stored rendition for this surface, byte for byte
     component_states: Mapping[str, str] = field(default_factory=dict)  # as approved; empty before 0008
     resolution: str = ""
+    workaround: str = ""
     language: str = "en"  # the language of `fields` and of the statement's own words
     localized: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # {locale: stored rendition}
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # {locale: {headline, ...}}
@@ -102,11 +104,22 @@ class ComponentInfo:
 
 
 @dataclass(frozen=True)
+class PublishedPostmortem:
+    """An incident's published postmortem: its approved, sanitised HTML and its Markdown."""
+
+    incident_id: int
+    html: str
+    markdown: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
 class Snapshot:
     incidents: tuple[IncidentView, ...]  # newest first; maintenances too (see `maintenances`)
     switched_at: datetime | None  # when a surface last switched: the page's "updated at"
     marker: tuple = field(default=())  # what `switch_marker` said when this was read
     components: tuple[ComponentInfo, ...] = ()  # the components table, in display order
+    postmortems: Mapping[int, PublishedPostmortem] = field(default_factory=dict)  # by incident id
 
     def with_surface(self, surface: str) -> list[IncidentView]:
         """Incidents (not maintenances) this surface has shown."""
@@ -146,7 +159,8 @@ def switch_marker(settings) -> tuple:
 def _switch_marker(s: Session) -> tuple:
     row = s.execute(select(func.count(), func.max(Delivery.id))
                     .where(Delivery.channel.in_(LIVE_SURFACE_CHANNELS), Delivery.status.in_(SHOWN))).one()
-    return tuple(row)
+    postmortems = s.scalar(select(func.count()).where(Postmortem.published_at.is_not(None)))
+    return (*row, postmortems)
 
 
 def take_snapshot(settings, now: datetime | None = None) -> Snapshot:
@@ -167,7 +181,10 @@ def take_snapshot(settings, now: datetime | None = None) -> Snapshot:
                            for c in s.scalars(select(Component).order_by(
                                Component.group_name.is_not(None), Component.group_name, Component.position,
                                Component.name)))
-        return _assemble(rows, marker, components)
+        postmortems = {p.incident_id: PublishedPostmortem(p.incident_id, p.html, p.markdown, p.published_at)
+                       for p in s.scalars(select(Postmortem).where(Postmortem.published_at.is_not(None),
+                                                                   Postmortem.published_at >= cutoff))}
+        return replace(_assemble(rows, marker, components), postmortems=postmortems)
 
 
 def _assemble(rows, marker: tuple, components: tuple[ComponentInfo, ...] = ()) -> Snapshot:
@@ -198,6 +215,7 @@ def _shown(statement: Statement, by_locale: Mapping[str, Mapping[str, str]]) -> 
                  impact=statement.impact, components=tuple(statement.components or ()),
                  headline=statement.headline, published_at=statement.published_at or statement.created_at,
                  fields=dict(by_locale.get("", {})), component_states=dict(statement.component_states or {}),
-                 resolution=statement.resolution or "", language=statement.language or "en",
+                 resolution=statement.resolution or "",
+                 workaround=statement.workaround or "", language=statement.language or "en",
                  localized={locale: dict(fields) for locale, fields in by_locale.items() if locale},
                  texts=dict(statement.translations or {}))

@@ -92,7 +92,7 @@ class StatuspageDocuments:
         first_at = {}
         for update in reversed(updates):  # oldest first: the first time each status was shown
             first_at.setdefault(update.status, update.published_at)
-        return {
+        found = {
             "id": str(view.id), "name": view.title, "status": live.status, "impact": live.impact,
             "shortlink": self.incident_url(view.id),
             "created_at": iso(view.created_at), "updated_at": iso(live.published_at),
@@ -102,6 +102,17 @@ class StatuspageDocuments:
             "components": self.components(live.components),
             "incident_updates": [self._update(view, update) for update in updates],
         }
+        postmortem = self.snapshot.postmortems.get(view.id)
+        if postmortem is not None and not view.is_maintenance:
+            # As Statuspage shows one: the incident's status `postmortem`, the postmortem its newest update.
+            at = iso(postmortem.published_at)
+            found.update(status="postmortem", updated_at=at, postmortem_body=postmortem.markdown,
+                         postmortem_published_at=at)
+            found["incident_updates"].insert(0, {
+                "id": f"postmortem-{view.id}", "status": "postmortem", "body": plain_text(postmortem.html),
+                "incident_id": str(view.id), "created_at": at, "updated_at": at, "display_at": at,
+                "affected_components": None})
+        return found
 
     def maintenance(self, view: IncidentView) -> dict:
         """A scheduled maintenance in Statuspage's shape: an incident with its window. It started when

@@ -19,6 +19,7 @@ from sqlalchemy import event
 
 from broadcaster.delivery.chunk import send_now
 from broadcaster.store.db import engine_for
+from broadcaster.store.models import utcnow
 from broadcaster.surfaces import ROUTES, SurfaceCache, export_static, render_documents, take_snapshot
 from broadcaster.surfaces.statuspage import plain_text
 from broadcaster.web.app import create_app
@@ -278,7 +279,10 @@ def fetch(url: str) -> bytes:
         return response.read()
 
 
-def test_exported_files_served_by_a_plain_web_server_are_the_apps_bytes(live, tmp_path):
+def test_exported_files_served_by_a_plain_web_server_are_the_apps_bytes(live, tmp_path, monkeypatch):
+    # One minute for the export and the app: the uptime bars move on with the clock.
+    moment = utcnow()
+    monkeypatch.setattr("broadcaster.surfaces.documents.utcnow", lambda: moment)
     incident = open_incident(live, "Login failures", "major", ("Login", "API"))
     publish_update(live, incident)
     publish_update(live, incident, status="identified", headline="Found it: a bad certificate")
@@ -317,7 +321,8 @@ def test_export_rewrites_files_in_place_when_the_surfaces_change(live, tmp_path)
     written = export_static(live, tmp_path)
     resolved = json.loads((tmp_path / "banner.json").read_bytes())
     assert (resolved["status"], resolved["version"]) == ("resolved", 2) and resolved["show_until"]
-    assert {p.relative_to(tmp_path).as_posix() for p in written} == set(ROUTES.values())
+    assert {p.relative_to(tmp_path).as_posix() for p in written} == set(ROUTES.values()) | {
+        f"cap/incident-{incident}-v1.xml", f"cap/incident-{incident}-v2.xml"}  # each version's CAP alert
     assert oct((tmp_path / "banner.json").stat().st_mode & 0o777) == "0o644"
 
 
@@ -336,7 +341,7 @@ def test_export_command_writes_the_files(database_url, tmp_path, monkeypatch, ca
     finally:
         get_settings.cache_clear()
     assert exit_.value.code in (0, None)
-    assert f"wrote {len(ROUTES)} files" in capsys.readouterr().out
+    assert f"wrote {len(ROUTES) + 1} files" in capsys.readouterr().out  # and the version's CAP alert
     assert json.loads((tmp_path / "out" / "banner.json").read_bytes())["version"] == 1
     assert (tmp_path / "out" / "status" / "index.html").read_bytes().startswith(b"<!doctype html>")
 

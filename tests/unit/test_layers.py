@@ -41,6 +41,8 @@ ALLOWED: dict[str, set[str]] = {
                   "approvals", "incidents"},
     "alerts": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "audience",
                "approvals", "incidents", "holding", "playbooks"},
+    "postmortems": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "approvals",
+                    "surfaces"},
 }
 ENTRY_POINTS = {"web", "cli"}  # may import every capability; nothing imports them
 

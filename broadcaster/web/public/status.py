@@ -7,14 +7,14 @@ page's language menu, banner.js passing the browser's language) or else the Acce
 header, among the installation's languages; anything else gets the default language."""
 
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...config import Settings, get_settings
 from ...render.languages import accept_language, negotiate
 from ...surfaces import ROUTES, SurfaceCache
-from ...surfaces.documents import LOCALIZED, localized_path
+from ...surfaces.documents import CAP_ALERTS, LOCALIZED, localized_path
 
 router = APIRouter()
 
@@ -54,6 +54,18 @@ def reader_language(request: Request, settings: Settings) -> str:
 
 for _path in ROUTES:
     router.add_api_route(_path, _serve, methods=["GET", "HEAD"], include_in_schema=False)
+
+
+@router.api_route("/cap/{name}", methods=["GET", "HEAD"], include_in_schema=False)
+async def cap_alert(request: Request, name: str) -> Response:
+    """One version's CAP 1.2 alert (`/cap/incident-12-v3.xml`), the bytes the static export writes."""
+    cache = surface_cache(request)
+    documents = cache.fresh() or await run_in_threadpool(cache.documents)
+    document = documents.get(f"{CAP_ALERTS}{name[:100]}")
+    if document is None:
+        raise HTTPException(status_code=404)
+    return Response(document.body, media_type=document.media_type, headers={
+        "Access-Control-Allow-Origin": "*", "Cache-Control": f"public, max-age={cache.settings.public_cache_seconds}"})
 
 
 @router.get("/status/", include_in_schema=False)
