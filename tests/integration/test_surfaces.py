@@ -261,8 +261,9 @@ def test_cache_serves_without_the_database_until_it_is_due_then_asks_one_cheap_q
     clock.now += 6
     newer = cache.documents()
     assert newer is not first and b"Found it" in newer["banner.json"].body
-    # the marker, then the snapshot: the marker again in its own transaction, the rows, the components
-    assert len(queries) == 4
+    # the marker, then the snapshot: the marker again in its own transaction, the rows, the components,
+    # the published postmortems
+    assert len(queries) == 5
 
 
 # --- static export ------------------------------------------------------------------------------
