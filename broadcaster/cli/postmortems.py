@@ -9,7 +9,7 @@ import typer
 
 from ..config import get_settings
 from ..domain.errors import InvalidInput
-from ..postmortems import service
+from ..postmortems import workflow
 from ..postmortems.rendering import MOST_CHARACTERS
 from .common import APPROVALS, ID_ARGUMENT, As, AsJson, app, out, print_json, who
 
@@ -41,7 +41,7 @@ def _say(view: dict) -> None:
 def write(incident_id: int, markdown: MarkdownFile, actor: As = None, json_: AsJson = False) -> None:
     """Write (or rewrite) the postmortem of a resolved incident from a Markdown file. Rewriting
     makes new content: approvals of the old content no longer count."""
-    view = service.write(get_settings(), who(actor), incident_id, _read(markdown))
+    view = workflow.write(get_settings(), who(actor), incident_id, _read(markdown))
     print_json(view) if json_ else _say(view)
 
 
@@ -50,7 +50,7 @@ def preview(incident_id: int, markdown: Annotated[Optional[str], typer.Option(
         "--file", help="Preview this Markdown file instead of what is stored (nothing is stored).")] = None,
         json_: AsJson = False) -> None:
     """Show the sanitised HTML a postmortem shows (what is approved) and its content hash."""
-    view = service.preview(_read(markdown)) if markdown else service.of_incident(get_settings(), incident_id)
+    view = workflow.preview(_read(markdown)) if markdown else workflow.of_incident(get_settings(), incident_id)
     if json_:
         print_json(view)
         return
@@ -63,7 +63,7 @@ def approve(postmortem_id: int, seen: Annotated[Optional[str], typer.Option(
         "--hash", help="The content hash you read (at least 12 characters): refused if the content changed.")] = None,
         actor: As = None, json_: AsJson = False) -> None:
     """Approve a postmortem (never your own): sealed, for exactly the content you saw."""
-    view = service.approve(get_settings(), who(actor), postmortem_id, seen)
+    view = workflow.approve(get_settings(), who(actor), postmortem_id, seen)
     print_json(view) if json_ else _say(view)
 
 
@@ -71,7 +71,7 @@ def approve(postmortem_id: int, seen: Annotated[Optional[str], typer.Option(
 def publish(postmortem_id: int, actor: As = None, json_: AsJson = False) -> None:
     """Publish an approved postmortem: the incident's page, the feeds and the Statuspage JSON show it,
     and the subscribers who asked for postmortems are emailed it (through the workers)."""
-    view = service.publish(get_settings(), who(actor), postmortem_id)
+    view = workflow.publish(get_settings(), who(actor), postmortem_id)
     if json_:
         print_json(view)
         return
@@ -83,5 +83,5 @@ def publish(postmortem_id: int, actor: As = None, json_: AsJson = False) -> None
 def emails(email: str, off: Annotated[bool, typer.Option("--off", help="Stop emailing them postmortems.")] = False,
            actor: As = None) -> None:
     """Email postmortems to a subscriber (by email address) from now on, or stop (--off)."""
-    view = service.opt_in(get_settings(), who(actor), email, wanted=not off)
+    view = workflow.opt_in(get_settings(), who(actor), email, wanted=not off)
     out.print(f"{view['email']}: postmortem emails {'on' if view['postmortems'] else 'off'}", highlight=False)

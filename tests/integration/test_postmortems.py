@@ -15,7 +15,7 @@ from broadcaster.audience import subscribers
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.sendlog import send_log
 from broadcaster.domain.errors import InvalidInput, NotAllowed
-from broadcaster.postmortems import service
+from broadcaster.postmortems import workflow
 from broadcaster.store.db import transaction
 from broadcaster.store.postmortem_models import Postmortem, PostmortemApproval
 from broadcaster.web.public import create_public_app
@@ -56,30 +56,30 @@ def resolved_incident(settings) -> int:
 def test_a_postmortem_is_written_after_resolve_approved_by_another_and_published_everywhere(live):
     incident = resolved_incident(live)
     with pytest.raises(NotAllowed, match="not resolved"):
-        service.write(live, actor(live, "alice"), incident, MARKDOWN)
+        workflow.write(live, actor(live, "alice"), incident, MARKDOWN)
     publish_update(live, incident, status="resolved", headline="Logins work again")
     for address, locale in (("ana@example.com", "es"), ("ben@example.com", None), ("cy@example.com", None)):
         subscribers.add_subscriber(live, actor(live, "root"), email=address, locale=locale)
-    service.opt_in(live, actor(live, "root"), "ana@example.com")
-    service.opt_in(live, actor(live, "root"), "ben@example.com")  # cy@ did not ask
+    workflow.opt_in(live, actor(live, "root"), "ana@example.com")
+    workflow.opt_in(live, actor(live, "root"), "ben@example.com")  # cy@ did not ask
 
     add_user(live, "dana", ["author", "approver"])
-    written = service.write(live, actor(live, "dana"), incident, MARKDOWN)
+    written = workflow.write(live, actor(live, "dana"), incident, MARKDOWN)
     assert written["state"] == "draft" and written["html"].startswith("<h2>What happened</h2>")
-    assert written["content_hash"] == service.preview(MARKDOWN)["content_hash"]
+    assert written["content_hash"] == workflow.preview(MARKDOWN)["content_hash"]
     with pytest.raises(NotAllowed, match="wrote or edited"):
-        service.approve(live, actor(live, "dana"), written["id"])  # never its author, even an approver
+        workflow.approve(live, actor(live, "dana"), written["id"])  # never its author, even an approver
     with pytest.raises(NotAllowed):
-        service.approve(live, actor(live, "bob"), written["id"], seen_hash="0" * 64)  # not what is stored
+        workflow.approve(live, actor(live, "bob"), written["id"], seen_hash="0" * 64)  # not what is stored
     with pytest.raises(NotAllowed, match="not approved"):
-        service.publish(live, actor(live, "alice"), written["id"])
-    approved = service.approve(live, actor(live, "bob"), written["id"], seen_hash=written["content_hash"][:12])
+        workflow.publish(live, actor(live, "alice"), written["id"])
+    approved = workflow.approve(live, actor(live, "bob"), written["id"], seen_hash=written["content_hash"][:12])
     assert (approved["state"], approved["approvals"], approved["approved_by"]) == ("approved", 1, ["bob"])
 
-    published = service.publish(live, actor(live, "alice"), written["id"], dispatch=send_now)
+    published = workflow.publish(live, actor(live, "alice"), written["id"], dispatch=send_now)
     assert published["state"] == "published" and published["emailed"] == 2
     with pytest.raises(NotAllowed, match="never changed"):
-        service.write(live, actor(live, "alice"), incident, "Something else")
+        workflow.write(live, actor(live, "alice"), incident, "Something else")
 
     # Emailed through the engine, in the send log, to those who asked, each in their language.
     sent = [e for e in send_log(live, kind="postmortem") if e["status"] == "simulated"]
@@ -111,22 +111,22 @@ def test_a_postmortem_is_written_after_resolve_approved_by_another_and_published
 def test_editing_voids_approvals_and_a_tampered_row_is_refused(live):
     incident = resolved_incident(live)
     publish_update(live, incident, status="resolved", headline="Logins work again")
-    first = service.write(live, actor(live, "alice"), incident, MARKDOWN)
-    service.approve(live, actor(live, "bob"), first["id"])
-    edited = service.write(live, actor(live, "alice"), incident, MARKDOWN + "\nOne more thing.\n")
+    first = workflow.write(live, actor(live, "alice"), incident, MARKDOWN)
+    workflow.approve(live, actor(live, "bob"), first["id"])
+    edited = workflow.write(live, actor(live, "alice"), incident, MARKDOWN + "\nOne more thing.\n")
     assert (edited["state"], edited["approvals"]) == ("draft", 0)  # the approval was of other content
     with pytest.raises(NotAllowed, match="not approved"):
-        service.publish(live, actor(live, "alice"), edited["id"])
-    service.approve(live, actor(live, "bob"), edited["id"])
+        workflow.publish(live, actor(live, "alice"), edited["id"])
+    workflow.approve(live, actor(live, "bob"), edited["id"])
     # Someone rewrites the words behind the app's back, hash recomputed and all: refused at publish.
-    forged = service.preview("All fine, nothing to see.")
+    forged = workflow.preview("All fine, nothing to see.")
     with transaction(live.database_url) as s:
         s.execute(update(Postmortem).where(Postmortem.id == edited["id"]).values(
             markdown=forged["markdown"], html=forged["html"], content_hash=forged["content_hash"]))
         s.execute(update(PostmortemApproval).where(PostmortemApproval.content_hash == edited["content_hash"])
                   .values(content_hash=forged["content_hash"]))
     with pytest.raises(NotAllowed, match="no valid seal"):
-        service.publish(live, actor(live, "alice"), edited["id"])
+        workflow.publish(live, actor(live, "alice"), edited["id"])
     with transaction(live.database_url) as s:
         assert s.get(Postmortem, edited["id"]).published_at is None
 
@@ -134,7 +134,7 @@ def test_editing_voids_approvals_and_a_tampered_row_is_refused(live):
 def test_markdown_with_script_handlers_and_javascript_links_renders_inert(live):
     incident = resolved_incident(live)
     publish_update(live, incident, status="resolved", headline="Logins work again")
-    html = service.write(live, actor(live, "alice"), incident, HOSTILE)["html"]
+    html = workflow.write(live, actor(live, "alice"), incident, HOSTILE)["html"]
     lowered = html.lower()
     for bad in ("<script", "alert('x')", "onerror", "onclick", "onmouseover", "<img", "style="):
         assert bad not in lowered, bad
@@ -150,9 +150,9 @@ def test_bad_input_is_refused_with_a_clear_error(live):
     incident = resolved_incident(live)
     publish_update(live, incident, status="resolved", headline="Logins work again")
     with pytest.raises(InvalidInput, match="write something"):
-        service.write(live, actor(live, "alice"), incident, "   ")
+        workflow.write(live, actor(live, "alice"), incident, "   ")
     with pytest.raises(InvalidInput, match="at most 50000 characters"):
-        service.write(live, actor(live, "alice"), incident, "x" * 50_001)
+        workflow.write(live, actor(live, "alice"), incident, "x" * 50_001)
     with pytest.raises(NotAllowed, match="cannot draft"):
-        service.write(live, actor(live, "bob"), incident, MARKDOWN)  # an approver does not write it
-    assert json.dumps(service.preview("*hi*")["html"]) == '"<p><em>hi</em></p>"'
+        workflow.write(live, actor(live, "bob"), incident, MARKDOWN)  # an approver does not write it
+    assert json.dumps(workflow.preview("*hi*")["html"]) == '"<p><em>hi</em></p>"'

@@ -28,8 +28,8 @@ from ..store.models import Incident, Subscriber, utcnow
 from ..store.postmortem_models import Postmortem, PostmortemApproval, PostmortemOptIn
 from ..surfaces.export import export_if_configured
 from ..usecase import acting, get, log_action, unit_of_work
-from .enums import PostmortemState
 from .rendering import MOST_CHARACTERS, to_html
+from .states import PostmortemState
 
 EMAIL_TEMPLATES = "_web/postmortem_email"
 EMAIL_KEEPS_DAYS = 7  # a postmortem email not sent within a week is not sent
