@@ -64,10 +64,11 @@ def _session_factory(url: str) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(url: str) -> Iterator[Session]:
+def transaction(url: str, wait: bool = True) -> Iterator[Session]:
     """One unit of work: committed if the block finishes, rolled back if it raises. On PostgreSQL it
-    waits for a connection while the database restarts or fails over (`reconnect`)."""
-    with _connected_session(url) as session:
+    waits for a connection while the database restarts or fails over (`reconnect`), unless `wait` is
+    False (the public surfaces, which answer from their last snapshot rather than wait)."""
+    with _connected_session(url, wait) as session:
         yield from _committed(session)
 
 
@@ -92,11 +93,11 @@ def _committed(session: Session) -> Iterator[Session]:
     session.commit()
 
 
-def _connected_session(url: str) -> Session:
+def _connected_session(url: str, wait: bool = True) -> Session:
     """A session holding a live connection (taking one from the pool pings it), its transaction begun.
     While the server is down or not yet the primary, wait for it, up to the process's `reconnect.budget`."""
     session = _session_factory(url)()
-    if not reconnect.fails_over(url):
+    if not reconnect.fails_over(url) or not wait:
         return session
     deadline = time.monotonic() + reconnect.budget(url).seconds
     attempt = 0
