@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from broadcaster.delivery import sweep as sweeping
-from broadcaster.delivery.enqueue import enqueue, enqueue_due
+from broadcaster.delivery.enqueue import enqueue
 from broadcaster.incidents import publishing
 from broadcaster.store.db import migrate
 from tests.conftest import actor, make_settings
@@ -20,11 +19,11 @@ from tests.integration.engine import (
     approved_statement,
     as_env,
     provider_settings,
-    settled,
     status_counts,
     wait_until,
 )
 from tests.integration.own_servers import PostgresServers, postgres_servers
+from tests.integration.recovery import until_settled
 
 RECIPIENTS = 5_000
 
@@ -46,24 +45,13 @@ def fan_out_across(servers: PostgresServers, url: str, redis_broker: str, logs, 
             publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
 
             def sent() -> int:
-                return sum(fake.counts()["sms"].values())
+                return fake.totals()["sms"]
 
             wait_until(lambda: sent() >= RECIPIENTS // 5, 60, "a fifth of the fan-out", poll=0.1)
             started, sent_before = time.monotonic(), sent()
             disrupt()
-            back_after, back = time.monotonic() - started, sent()
-            resumed_after = None
-
-            def finished() -> bool:
-                nonlocal resumed_after
-                if resumed_after is None and sent() > back:
-                    resumed_after = time.monotonic() - started
-                pool.restart_dead()
-                sweeping.sweep(settings, enqueue_due)  # what beat does; waits for the database itself
-                return settled(settings, sid)
-
-            wait_until(finished, 120, "the fan-out to finish", poll=0.25)
-            finished_after = time.monotonic() - started
+            back_after = time.monotonic() - started
+            resumed_after, finished_after = until_settled(settings, sid, sent, pool, started)
         finally:
             pool.stop_all()
         return {"sms": fake.counts()["sms"], "statuses": status_counts(settings, sid), "sent_before": sent_before,
