@@ -88,3 +88,20 @@ def test_each_process_takes_its_retry_budget_from_its_settings():
     reconnect.configure(make_settings(url, database_retries=5, database_retry_seconds=7))
     assert reconnect.budget(url) == reconnect.Budget(5, 7.0)
     assert reconnect.fails_over(url) and not reconnect.fails_over("sqlite:///x.db")
+
+
+def test_an_api_call_while_the_database_is_away_is_a_503_to_retry_not_a_500():
+    from fastapi.testclient import TestClient
+
+    from broadcaster.web.app import create_app
+    from tests.integration.own_servers import free_port
+
+    # Two hosts, neither listening: what the API sees between a primary's death and the promotion.
+    url = (f"postgresql+psycopg://postgres@/db?host=127.0.0.1:{free_port()}&host=127.0.0.1:{free_port()}"
+           "&target_session_attrs=read-write")
+    settings = make_settings(url, database_retry_seconds=0.3)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/incidents", headers={"Authorization": "Bearer bc_nothing"})
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["retry-after"] == "5" and answer.headers["content-type"] == "application/problem+json"
+    assert "failing over" in answer.json()["detail"]
