@@ -7,10 +7,13 @@ import time
 from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 
 from broadcaster.delivery.enqueue import enqueue
 from broadcaster.incidents import publishing
 from broadcaster.store.db import migrate
+from broadcaster.web.app import create_app
+from broadcaster.web.public import create_public_app
 from tests.conftest import actor, make_settings
 from tests.fakes.server import running_fake
 from tests.integration.engine import (
@@ -112,8 +115,14 @@ def test_postgres_failover_to_a_streaming_replica_mid_fanout(redis_broker, tmp_p
         # The writes after the failover are on the new primary: the last sends' outcomes are there.
         assert servers.sql("replica", "SELECT count(*) FROM deliveries WHERE status = 'sent'",
                            "broadcaster") == str(RECIPIENTS + 4)
-        # And a use case after it (a new version drafted, approved, published) writes there too.
+        # The web app and the public surfaces of this process (whose pools held connections to the old
+        # primary) answer from the new one.
         settings = run["settings"]
+        with TestClient(create_app(settings)) as web, TestClient(create_public_app(settings)) as public:
+            assert web.get("/healthz").status_code == 200
+            banner = public.get("/banner.json")
+            assert banner.status_code == 200 and "Some customers cannot log in" in banner.text, banner.text
+        # And a use case after it (a new version drafted, submitted, approved) writes there too.
         started = time.monotonic()
         approved_statement(settings, "Logins work again for most customers", incident_id=_incident(settings, run))
         write_after = time.monotonic() - started
