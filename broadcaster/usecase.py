@@ -24,6 +24,7 @@ from .config import Settings
 from .domain.approval import Actor, require_role
 from .domain.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from .domain.lifecycle import State
+from .store import reconnect
 from .store.db import require_current_schema, transaction
 from .store.models import AuditEvent, Statement
 from .store.redis_clients import SentinelTarget, limits_storage_for, shared_redis_url, target_of
@@ -34,6 +35,7 @@ _schema_checked: set[str] = set()
 def unit_of_work(settings: Settings):
     """A transaction on the settings' database; its schema is checked once per process."""
     if settings.database_url not in _schema_checked:
+        reconnect.configure(settings)
         require_current_schema(settings.database_url)
         _schema_checked.add(settings.database_url)
     return transaction(settings.database_url)

@@ -11,6 +11,7 @@ import uuid
 
 from celery import Task
 from celery.signals import worker_init
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from broadcaster.config import get_settings
 from broadcaster.delivery import chunk, fanout
@@ -32,7 +33,8 @@ def _load_provider_sdks(**_) -> None:
 class BroadcasterTask(Task):
     soft_time_limit = 600  # a chunk is at most a few hundred provider calls
     time_limit = 660
-    autoretry_for = (ConnectionError, OSError)
+    # The broker or the database unreachable (a failover that outlasted the transaction's own wait).
+    autoretry_for = (ConnectionError, OSError, OperationalError, InterfaceError)
     retry_backoff = True
     max_retries = 5
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from celery import Celery
 
 from ..config import Settings
+from ..store import reconnect
 from ..store.redis_clients import broker_transport_options
 
 
@@ -95,6 +96,7 @@ def make_app(settings: Settings) -> Celery:
         # (docker-compose's healthcheck reads it), and a restart loses no run.
         beat_sync_every=1,
     )
+    reconnect.configure(settings)  # the workers' and beat's patience with a database failing over
     if is_amqp(settings.broker_url) and settings.broker_quorum_queues:
         app.conf.update(quorum_queues())
     return app

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from ..config import Settings
 from ..domain.delivery_status import DeliveryStatus
-from ..store.db import one_of, transaction
+from ..store.db import one_of, retrying, transaction
 from ..store.models import Delivery, utcnow
 from .background import every
 from .provider_calls import send_batch
@@ -51,7 +51,9 @@ class Recorder:
 
     def flush(self) -> None:
         if self._unrecorded:
-            record(self.settings, self.outcomes[len(self.outcomes) - self._unrecorded:])
+            # Run again if the database dropped it (a failover): only rows still under this claim change.
+            unrecorded = self.outcomes[len(self.outcomes) - self._unrecorded:]
+            retrying(self.settings.database_url, lambda: record(self.settings, unrecorded))
         self._unrecorded, self._last = 0, time.monotonic()
 
 

@@ -1,9 +1,11 @@
 """Engines, sessions and migrations."""
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -20,9 +22,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain.errors import BroadcasterError
+from . import reconnect
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision; a test checks it against Alembic's head.
@@ -35,7 +41,12 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A connection is pinged when taken from the pool (a restarted or failed-over server is found
+    # before a statement is lost on it); libpq gives up on a host that does not answer in 5 s (the
+    # next of a multi-host URL is tried) and on a dead peer in about 11 s (TCP keepalive).
+    return create_engine(url, pool_pre_ping=True, connect_args={
+        "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+        "keepalives_count": 3, "tcp_user_timeout": 10_000})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -53,10 +64,12 @@ def _session_factory(url: str) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(url: str) -> Iterator[Session]:
-    """One unit of work: committed if the block finishes, rolled back if it raises."""
-    with _session_factory(url)() as session, session.begin():
-        yield session
+def transaction(url: str, wait: bool = True) -> Iterator[Session]:
+    """One unit of work: committed if the block finishes, rolled back if it raises. On PostgreSQL it
+    waits for a connection while the database restarts or fails over (`reconnect`), unless `wait` is
+    False (the public surfaces, which answer from their last snapshot rather than wait)."""
+    with _connected_session(url, wait) as session:
+        yield from _committed(session)
 
 
 @contextmanager
@@ -64,9 +77,57 @@ def write_transaction(url: str) -> Iterator[Session]:
     """A transaction that holds the write lock from its first statement, so what it reads stays
     true until it commits: BEGIN IMMEDIATE on SQLite (whose default transaction takes the lock only
     at the first write); PostgreSQL locks the rows it selects FOR UPDATE."""
-    with _session_factory(url)() as session, session.begin():
+    with _connected_session(url) as session:
         lock_for_writing(session)
+        yield from _committed(session)
+
+
+def _committed(session: Session) -> Iterator[Session]:
+    # What `session.begin()` does, for a session that may have begun already (on the connection
+    # `_connected_session` took).
+    try:
         yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
+def _connected_session(url: str, wait: bool = True) -> Session:
+    """A session holding a live connection (taking one from the pool pings it), its transaction begun.
+    While the server is down or not yet the primary, wait for it, up to the process's `reconnect.budget`."""
+    session = _session_factory(url)()
+    if not reconnect.fails_over(url) or not wait:
+        return session
+    deadline = time.monotonic() + reconnect.budget(url).seconds
+    attempt = 0
+    while True:
+        try:
+            session.connection()
+            return session
+        except DBAPIError as exc:
+            session.close()
+            if not reconnect.is_transient(exc) or not reconnect.pause(attempt, deadline):
+                raise
+            if getattr(exc.orig, "sqlstate", None) == "25006":  # a standby: find the primary again
+                engine_for(url).dispose()
+            attempt += 1
+            session = _session_factory(url)()
+
+
+def retrying(url: str, work: Callable[[], T]) -> T:
+    """Run `work` (which opens its own transactions) again when the database dropped it mid-way, up to
+    the process's `reconnect.budget` retries. Only for work that is harmless to run twice."""
+    attempt = 0
+    while True:
+        try:
+            return work()
+        except DBAPIError as exc:
+            if not reconnect.fails_over(url) or not reconnect.is_transient(exc) \
+                    or attempt >= reconnect.budget(url).retries:
+                raise
+            engine_for(url).dispose()  # every pooled connection is to the server that went away
+            attempt += 1
 
 
 def lock_for_writing(s: Session) -> None:

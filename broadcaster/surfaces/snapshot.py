@@ -152,7 +152,7 @@ class Snapshot:
 def switch_marker(settings) -> tuple:
     """Cheap (a partial index of a few rows per published version): changes whenever a live
     surface switches, so a cached snapshot is read again only when there is something new."""
-    with transaction(settings.database_url) as s:
+    with transaction(settings.database_url, wait=False) as s:
         return _switch_marker(s)
 
 
@@ -166,7 +166,7 @@ def _switch_marker(s: Session) -> tuple:
 def take_snapshot(settings, now: datetime | None = None) -> Snapshot:
     """Every incident a surface has shown, unresolved or resolved in the last 90 days."""
     cutoff = (now or utcnow()) - timedelta(days=HISTORY_DAYS)
-    with transaction(settings.database_url) as s:
+    with transaction(settings.database_url, wait=False) as s:
         marker = _switch_marker(s)  # first: a switch while we read makes the next check read again
         rows = s.execute(
             select(Delivery.channel, Delivery.updated_at, Statement, Rendition.locale, Rendition.fields, Incident)

@@ -15,6 +15,7 @@ from ..approvals import by_phone
 from ..config import Settings, get_settings
 from ..delivery import metrics
 from ..delivery.dispatch import Dispatch
+from ..store import reconnect
 from ..store.db import engine_for
 from . import alerts_in, api, dashboard, public, webhooks
 from .api.common import refuse_nul
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "queue (answers to customers on X with approved words). Authenticate with "
                               "`Authorization: Bearer <token>` (`broadcaster token create`).")
     app.state.settings = settings
+    reconnect.configure(settings)  # how long a request waits for a database failing over
     # Where publish hands the deliveries (None: the broker); who is told of a submitted statement.
     app.state.dispatch: Dispatch | None = None
     app.state.on_submit = lambda settings_, statement_id: by_phone.notify_approvers(

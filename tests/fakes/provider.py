@@ -17,6 +17,8 @@ It remembers every message it accepted, per recipient, and answers control reque
   ``x`` [{id, text, in_reply_to_tweet_id}], ``requests``, ``requests_by_provider``, ``status_counts``,
   ``rejected_429`` (refused by the rate limit), ``faults_injected``, ``per_second`` {epoch second: n},
   ``per_second_by_provider``, ``peak_window_1s`` {provider: most requests that arrived in any one second};
+* ``GET /_totals``: how many ``sms``, ``calls`` and ``email`` it accepted in all, and ``requests`` (cheap
+  to poll in the middle of a fan-out of many thousands);
 * ``GET /_messages``: the full records (``sms``, ``email``, ``x``, ``calls`` with the ``url`` each was given);
 * ``POST /_reset``: forget everything, faults included (the ``--rate-limit`` given at start stays);
 * ``POST /_faults`` (JSON; ``GET`` shows them): ``{"fail_next": N, "status": 500, "retry_after": S,
@@ -389,6 +391,9 @@ class FakeProvider:
     def control(self, method: str, path: str, body: bytes) -> Reply:
         if path == "/_counts" and method == "GET":
             return _json(200, self.counts())
+        if path == "/_totals" and method == "GET":
+            return _json(200, {"sms": sum(self.sms.values()), "calls": sum(self.calls.values()),
+                               "email": sum(self.email.values()), "requests": self.requests})
         if path == "/_messages" and method == "GET":
             sms = [dict(m.resource(), status_callback=m.callback) for m in self.sms_all]
             return _json(200, {"sms": sms, "email": self.email_log, "x": self.x, "calls": self.calls_log})

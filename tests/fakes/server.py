@@ -39,6 +39,10 @@ class FakeProviderServer:
         """What the fake received: sms {to: n}, email {address: n}, x [posts], requests, status_counts, ..."""
         return self._control("GET", "/_counts")
 
+    def totals(self) -> dict:
+        """How many messages it accepted in all: {"sms": n, "calls": n, "email": n, "requests": n}."""
+        return self._control("GET", "/_totals")
+
     def messages(self) -> dict:
         """Every accepted message in full: {"sms": [...], "email": [...], "x": [...]}."""
         return self._control("GET", "/_messages")

@@ -195,3 +195,85 @@ def rabbit_node(directory: Path) -> Iterator[RabbitNode]:
         yield node.start()
     finally:
         node.stop()
+
+
+# --- PostgreSQL: a primary, and a streaming replica -------------------------------------------------------
+
+
+def _as_postgres(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """PostgreSQL refuses to run as root: as the `postgres` user then."""
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120, **kwargs)
+
+
+@dataclass
+class PostgresServers:
+    """PostgreSQL clusters of the test's own, in a directory the `postgres` user owns."""
+
+    directory: Path
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def data(self, name: str) -> Path:
+        return self.directory / name
+
+    def url(self, *names: str, database: str = "postgres") -> str:
+        """A SQLAlchemy URL naming these servers, the primary found by libpq (`read-write`)."""
+        hosts = "&".join(f"host=127.0.0.1:{self.ports[name]}" for name in names)
+        return f"postgresql+psycopg://postgres@/{database}?{hosts}&target_session_attrs=read-write"
+
+    def init(self, name: str = "primary") -> None:
+        _as_postgres([need("initdb"), "-D", str(self.data(name)), "-U", "postgres", "-A", "trust", "--no-sync"])
+        self.ports[name] = free_port()
+        settings = {"listen_addresses": "'127.0.0.1'", "unix_socket_directories": f"'{self.directory}'",
+                    "fsync": "off",  # a process that dies loses nothing; only the machine's crash would
+                    "max_connections": "100", "shared_buffers": "32MB", "wal_keep_size": "256MB"}
+        with (self.data(name) / "postgresql.conf").open("a") as conf:
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+
+    def replicate(self, primary: str = "primary", name: str = "replica") -> None:
+        _as_postgres([need("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.ports[primary]), "-U", "postgres",
+                      "-D", str(self.data(name)), "-R", "-X", "stream", "--no-sync", "--checkpoint=fast"])
+        self.ports[name] = free_port()
+
+    def synchronous(self, primary: str = "primary") -> None:
+        """A commit returns once a replica has it: a failover loses no committed write."""
+        self.sql(primary, "ALTER SYSTEM SET synchronous_standby_names = '*'")
+        self.sql(primary, "SELECT pg_reload_conf()")
+
+    def start(self, name: str) -> None:
+        _as_postgres([need("pg_ctl"), "-D", str(self.data(name)), "-o", f"-p {self.ports[name]}", "-l",
+                      str(self.directory / f"{name}.log"), "-w", "-t", "60", "start"])
+
+    def stop(self, name: str, mode: str = "fast") -> None:
+        """`immediate`: the server dies at once, no checkpoint, every connection cut (a crash)."""
+        _as_postgres([need("pg_ctl"), "-D", str(self.data(name)), "-m", mode, "-w", "stop"])
+
+    def promote(self, name: str) -> None:
+        _as_postgres([need("pg_ctl"), "-D", str(self.data(name)), "-w", "promote"])
+
+    def sql(self, name: str, query: str, database: str = "postgres") -> str:
+        return _as_postgres([need("psql"), "-h", "127.0.0.1", "-p", str(self.ports[name]), "-U", "postgres", "-At",
+                             "-d", database, "-c", query]).stdout.strip()
+
+    def stop_all(self) -> None:
+        for name in self.ports:
+            with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                if (self.data(name) / "postmaster.pid").exists():
+                    self.stop(name, "immediate")
+
+
+@contextlib.contextmanager
+def postgres_servers() -> Iterator[PostgresServers]:
+    import tempfile
+
+    need("initdb")
+    directory = Path(tempfile.mkdtemp(prefix="broadcaster-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    servers = PostgresServers(directory)
+    try:
+        yield servers
+    finally:
+        servers.stop_all()
+        shutil.rmtree(directory, ignore_errors=True)

@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.broker import Queue
-from broadcaster.delivery.enqueue import enqueue, enqueue_due
+from broadcaster.delivery.enqueue import enqueue
 from broadcaster.incidents import publishing
 from tests.conftest import actor, fresh_database_url, make_settings
 from tests.fakes.server import running_fake
@@ -25,6 +24,7 @@ from tests.integration.engine import (
     wait_until,
 )
 from tests.integration.own_servers import rabbit_node
+from tests.integration.recovery import until_settled
 
 AMQP_URL = os.environ.get("BROADCASTER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/broadcaster-test")
 RECIPIENTS = 20_000
@@ -101,12 +101,11 @@ def test_rabbitmq_crash_and_restart_mid_fanout_loses_and_doubles_nothing(request
         try:
             add_subscribers(settings, RECIPIENTS, email=False)
             pool.start(concurrency=2)
-            pool.start(concurrency=2)
             sid = approved_statement(settings)
             publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
 
             def sent() -> int:
-                return sum(fake.counts()["sms"].values())
+                return fake.totals()["sms"]
 
             wait_until(lambda: sent() >= RECIPIENTS // 5, 60, "a fifth of the fan-out", poll=0.2)
             node.kill()
@@ -114,22 +113,7 @@ def test_rabbitmq_crash_and_restart_mid_fanout_loses_and_doubles_nothing(request
             assert sent_at_kill < RECIPIENTS * 0.8, "the kill came too late to test anything"
             node.start()
             back_after = time.monotonic() - killed_at
-            back = sent()
-            resumed_after = None
-
-            def finished() -> bool:
-                nonlocal resumed_after
-                if resumed_after is None and sent() > back:
-                    resumed_after = time.monotonic() - killed_at
-                pool.restart_dead()  # what compose's restart policy does for a worker that gave up
-                try:
-                    sweeping.sweep(settings, enqueue_due)  # what beat does every interval
-                except Exception:  # noqa: BLE001 - the broker is not answering yet: the next sweep
-                    pass
-                return settled(settings, sid)
-
-            wait_until(finished, 150, "the fan-out to finish after the restart", poll=0.25)
-            finished_after = time.monotonic() - killed_at
+            resumed_after, finished_after = until_settled(settings, sid, sent, pool, killed_at)
         finally:
             pool.stop_all()
         sms = fake.counts()["sms"]

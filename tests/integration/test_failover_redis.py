@@ -7,8 +7,7 @@ import time
 import pytest
 
 from broadcaster.delivery import sendlog
-from broadcaster.delivery import sweep as sweeping
-from broadcaster.delivery.enqueue import enqueue, enqueue_due
+from broadcaster.delivery.enqueue import enqueue
 from broadcaster.incidents import publishing
 from tests.conftest import actor, fresh_database_url, make_settings
 from tests.fakes.server import running_fake
@@ -18,21 +17,13 @@ from tests.integration.engine import (
     approved_statement,
     as_env,
     provider_settings,
-    settled,
     status_counts,
     wait_until,
 )
 from tests.integration.own_servers import sentinel_set
+from tests.integration.recovery import until_settled
 
 RECIPIENTS = 20_000
-
-
-def sweep_quietly(settings) -> None:
-    """What beat does every interval; while the broker is failing over it raises, and beat goes on."""
-    try:
-        sweeping.sweep(settings, enqueue_due)
-    except Exception:  # noqa: BLE001 - the next sweep will do it
-        pass
 
 
 @pytest.mark.slow
@@ -48,12 +39,11 @@ def test_sentinel_failover_mid_fanout_loses_and_doubles_nothing(request, tmp_pat
         try:
             add_subscribers(settings, RECIPIENTS, email=False)
             pool.start(concurrency=2)
-            pool.start(concurrency=2)
             sid = approved_statement(settings)
             publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
 
             def sent() -> int:
-                return sum(fake.counts()["sms"].values())
+                return fake.totals()["sms"]
 
             wait_until(lambda: sent() >= RECIPIENTS // 5, 60, "a fifth of the fan-out", poll=0.2)
             old_master = redis_servers.kill_master()
@@ -63,19 +53,8 @@ def test_sentinel_failover_mid_fanout_loses_and_doubles_nothing(request, tmp_pat
             wait_until(lambda: redis_servers.master_port() not in (None, old_master), 30, "a replica promoted",
                        poll=0.1)
             promoted_after = time.monotonic() - killed_at
-            stalled = sent()  # whatever was on its way at the kill has arrived by now, or is lost
-            resumed_after = None
-
-            def finished() -> bool:
-                nonlocal resumed_after
-                if resumed_after is None and sent() > stalled:
-                    resumed_after = time.monotonic() - killed_at
-                pool.restart_dead()  # what compose's restart policy does for a worker kombu gave up in
-                sweep_quietly(settings)
-                return settled(settings, sid)
-
-            wait_until(finished, 150, "the fan-out to finish on the new master", poll=0.25)
-            finished_after = time.monotonic() - killed_at
+            # Counted from the promotion on: what was on its way at the kill has arrived by now, or is lost.
+            resumed_after, finished_after = until_settled(settings, sid, sent, pool, killed_at)
         finally:
             pool.stop_all()
         sms = fake.counts()["sms"]

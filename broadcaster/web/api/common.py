@@ -23,6 +23,7 @@ from ...domain.errors import (
     ProviderError,
 )
 from ...people import auth
+from ...store import reconnect
 from ..common import settings_of
 
 logger = logging.getLogger("broadcaster.api")
@@ -136,6 +137,12 @@ def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 
 def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
+    if reconnect.is_transient(exc):  # the database went away, and did not come back within the wait
+        logger.warning("the database did not answer on %s %s: %s", request.method, request.url.path, exc)
+        response = problem(503, "Service unavailable", "the database is restarting or failing over: try again in a "
+                           "few seconds")
+        response.headers["Retry-After"] = "5"
+        return response
     # Logged with its traceback for the operator; the caller gets no internals.
     logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "Internal error", "something went wrong on our side; the error is logged")
