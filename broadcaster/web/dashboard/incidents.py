@@ -10,15 +10,17 @@ from pydantic import ValidationError
 
 from ... import social
 from ...approvals import decisions
+from ...audience.reach import reach
 from ...domain.approval import PERMISSIONS, Role
 from ...domain.errors import BroadcasterError
 from ...domain.incident import Impact, IncidentStatus
-from ...incidents import publishing, statements
+from ...incidents import drafting, publishing, statements
 from ...incidents.statements import StatementInput
 from ...incidents.translations import MOST_TRANSLATIONS
 from ...people import auth
 from ...people.audit_trail import audit_trail
 from ...render.languages import language_name
+from ..api.statements import PreviewIn
 from ..common import settings_of
 from .common import MAX_ID, Id, back, check_csrf, incident_of, logged_in, page, reading, run_action, said, split_list
 
@@ -155,13 +157,29 @@ def save_statement(request: Request, csrf_token: str = Form(""),
                                                                      else "saved", saved))
 
 
+@router.post("/dashboard/preview")
+def preview_fragment(request: Request, body: PreviewIn) -> HTMLResponse:
+    """The editor's live preview, drawn here as every page draws renditions (`_renditions.html`): the
+    unsaved fields rendered through every channel, with their limits and what changed since the live
+    version. The editor's script sends the page's CSRF token in X-CSRF-Token. Nothing is stored."""
+    settings, session = settings_of(request), logged_in(request, "read")
+    check_csrf(settings, session, request.headers.get("X-CSRF-Token", ""))
+    given = StatementInput(**body.model_dump(exclude={"incident_id", "statement_id"}))
+    try:
+        shown = drafting.preview_draft(settings, body.incident_id, given, body.statement_id)
+    except BroadcasterError as exc:
+        return page(request, "_preview", 422, preview=None, problem=str(exc))
+    return page(request, "_preview", preview=shown, problem="")
+
+
 @router.get("/dashboard/statements/{statement_id}")
 def statement_page(request: Request, statement_id: Id) -> HTMLResponse:
     session = reading(request)
     settings = settings_of(request)
     shown = statements.preview(settings, statement_id)
     st = statements.get_statement(settings, statement_id)
-    return page(request, "statement", st=st, preview=shown, mine=st["author"] == session.actor.name)
+    return page(request, "statement", st=st, preview=shown, mine=st["author"] == session.actor.name,
+                incident=incident_of(settings, st["incident_id"]), reach=reach(settings, statement_id))
 
 
 def _statement_action(name: str, do, then: str = "/dashboard/statements/{id}", notice: str = ""):
@@ -202,7 +220,8 @@ def inbox(request: Request) -> HTMLResponse:
     session = reading(request)
     settings = settings_of(request)
     waiting = [st for st in statements.list_statements(settings) if st["state"] == "pending_approval"]
-    items = [{"st": statements.get_statement(settings, st["id"]), "preview": statements.preview(settings, st["id"])}
+    items = [{"st": statements.get_statement(settings, st["id"]), "preview": statements.preview(settings, st["id"]),
+              "incident": incident_of(settings, st["incident_id"]), "reach": reach(settings, st["id"])}
              for st in waiting]
     # Free text for a social reply is approved here too, where approvers already look.
     free_text = (social.ledger(settings, "awaiting approval")["replies"]

@@ -90,8 +90,9 @@ async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form
 
 
 def _hold_form(request: Request, shown: dict, token: str, status: int = 200, problem: str = "") -> HTMLResponse:
+    audience = reach(settings_of(request), shown["statement"]["id"])
     return page(request, "hold", status, preview=shown, number=shown["number"], user=shown["user"],
-                incident_title=shown["incident_title"], token=token, problem=problem)
+                incident_title=shown["incident_title"], token=token, problem=problem, reach=audience)
 
 
 def _refused(request: Request, exc: BroadcasterError) -> HTMLResponse:
