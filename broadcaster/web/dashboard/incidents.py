@@ -5,7 +5,7 @@ approvers' inbox and the fan-out progress page."""
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from ... import social
@@ -25,23 +25,6 @@ from ..common import settings_of
 from .common import MAX_ID, Id, back, check_csrf, incident_of, logged_in, page, reading, run_action, said, split_list
 
 router = APIRouter(include_in_schema=False)
-
-
-@router.get("/")
-def root() -> RedirectResponse:
-    return RedirectResponse("/dashboard", status_code=307)
-
-
-@router.get("/dashboard")
-def home(request: Request) -> Response:
-    session = logged_in(request)
-    settings = settings_of(request)
-    if not session.actor.roles & PERMISSIONS["read"] and session.actor.roles & PERMISSIONS["read social"]:
-        return RedirectResponse("/dashboard/social", status_code=303)  # the social team's page is its home
-    auth.authorize(settings, session.actor, "read", "/dashboard")
-    pending = [st for st in statements.list_statements(settings) if st["state"] == "pending_approval"]
-    return page(request, "home", incidents=list(reversed(statements.list_incidents(settings))),
-                pending=len(pending), impacts=[i.value for i in Impact])
 
 
 @router.post("/dashboard/incidents")
