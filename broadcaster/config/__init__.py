@@ -20,8 +20,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from ..domain.contacts import web_address
 from ..domain.errors import InvalidInput
 from ..domain.locales import normalise_tag
-from .reminders import ReminderSettings
 from .secret_file import DEFAULT_SECRETS, SECRET_ADVICE, create_secret_file, read_secret_file, require_real_secret
+from .update_reminders import ReminderSettings
 
 __all__ = ["Settings", "get_settings", "PROJECT_ROOT", "DEFAULT_SECRETS", "SECRET_ADVICE", "create_secret_file",
            "read_secret_file", "require_real_secret"]
