@@ -63,10 +63,20 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     author.screenshot(path=str(shots / "progress.png"), full_page=True)
 
     author.click("text=Send log for this version")
-    shown = {cell.text_content() for cell in author.query_selector_all("#log tr td:nth-child(4)")}
-    assert shown == {"banner", "status_page", "x", "email", "sms", "ivr"}
+    rows = author.query_selector_all("#log tbody tr")  # one row per delivery, with its latest status
+    assert len(rows) == 10 and {row.get_attribute("data-status") for row in rows} <= {"sent", "simulated"}
+    assert {row.get_attribute("data-channel") for row in rows} == {"banner", "status_page", "x", "email", "sms", "ivr"}
+    assert "Phone line" in author.text_content("#log")
+    author.click("#log tbody tr:first-child summary")
+    steps = [li.text_content().split()[1] for li in author.query_selector_all("#log tbody tr:first-child ol.events li")]
+    assert steps == ["Waiting", "Sending", "Simulated"]
+    author.screenshot(path=str(shots / "send-log.png"), full_page=False)
+    accessible(author, "the send log")
+    author.goto(f"{base}/dashboard/consistency")
+    assert author.get_attribute('tr[data-channel="webhook"]', "data-state") == "no targets"
+    accessible(author, "the consistency page")
     assert errors == []
-    keep_screenshots(shots, "editor.png", "inbox.png", "progress.png")
+    keep_screenshots(shots, "editor.png", "inbox.png", "progress.png", "send-log.png")
 
 
 def test_a_holding_statement_is_switched_on_from_the_emailed_link_on_a_phone(embedded, browser, serve_app, tmp_path):
