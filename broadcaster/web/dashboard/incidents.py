@@ -20,7 +20,6 @@ from ...incidents.translations import MOST_TRANSLATIONS
 from ...people import auth
 from ...people.audit_trail import audit_trail
 from ...render.languages import language_name
-from ..api.statements import PreviewIn
 from ..common import settings_of
 from .common import MAX_ID, Id, back, check_csrf, incident_of, logged_in, page, reading, run_action, said, split_list
 
@@ -141,17 +140,30 @@ def save_statement(request: Request, csrf_token: str = Form(""),
 
 
 @router.post("/dashboard/preview")
-def preview_fragment(request: Request, body: PreviewIn) -> HTMLResponse:
-    """The editor's live preview, drawn here as every page draws renditions (`_renditions.html`): the
-    unsaved fields rendered through every channel, with their limits and what changed since the live
-    version. The editor's script sends the page's CSRF token in X-CSRF-Token. Nothing is stored."""
+def preview_fragment(request: Request, csrf_token: str = Form(""),
+                     incident_id: Annotated[int, Form(ge=1, le=MAX_ID)] = ...,
+                     statement_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+                     status: str = Form(""), impact: str = Form(""), components: str = Form(""),
+                     headline: str = Form(""), body: str = Form(""), workaround: str = Form(""),
+                     next_update: str = Form(""), resolution: str = Form(""), contact_centre_closed: str = Form(""),
+                     t_locale: list[str] = Form([]), t_headline: list[str] = Form([]), t_body: list[str] = Form([]),
+                     t_workaround: list[str] = Form([]), t_resolution: list[str] = Form([])) -> HTMLResponse:
+    """The editor's live preview of its form as it stands, drawn here as every page draws renditions
+    (`_renditions.html`), with the limits and what changed since the live version. Nothing is stored."""
     settings, session = settings_of(request), logged_in(request, "read")
-    check_csrf(settings, session, request.headers.get("X-CSRF-Token", ""))
-    given = StatementInput(**body.model_dump(exclude={"incident_id", "statement_id"}))
+    check_csrf(settings, session, csrf_token)
+    translations = _translations(t_locale, {"headline": t_headline, "body": t_body, "workaround": t_workaround,
+                                            "resolution": t_resolution})
     try:
-        shown = drafting.preview_draft(settings, body.incident_id, given, body.statement_id)
-    except BroadcasterError as exc:
-        return page(request, "_preview", 422, preview=None, problem=str(exc))
+        given = StatementInput(status=status or None, impact=impact or None, components=split_list(components),
+                               headline=headline or None, body=body or None, workaround=workaround,
+                               next_update=next_update or None, resolution=resolution,
+                               contact_centre_closed=bool(contact_centre_closed), translations=translations or None)
+        shown = drafting.preview_draft(settings, incident_id, given, statement_id)
+    except (BroadcasterError, ValidationError) as exc:
+        problem = str(exc) if isinstance(exc, BroadcasterError) else "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return page(request, "_preview", 422, preview=None, problem=problem)
     return page(request, "_preview", preview=shown, problem="")
 
 
