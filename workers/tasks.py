@@ -86,6 +86,13 @@ def maintenance_due() -> list[int]:
     return maintenance.publish_due(get_settings())
 
 
+@celery_app.task(name=TaskName.UPDATE_REMINDERS.value, base=BroadcasterTask)
+def update_reminders() -> list[int]:
+    from broadcaster.incidents import reminders
+
+    return reminders.remind_due(get_settings())
+
+
 @celery_app.task(name=TaskName.STOP_EMBEDDED_WORKER.value)
 def stop_embedded_worker() -> None:
     """Runs inside the embedded worker's thread and asks it to stop after this task. The worker

@@ -30,7 +30,7 @@ from ..delivery.links import link_signature, site, valid_token
 from ..delivery.messages import add_message, new_nonce, secrets_of
 from ..delivery.receipts import remember_inbound
 from ..domain.approval import Actor, Role, check_can_approve, require_role
-from ..domain.errors import BroadcasterError, NotAllowed
+from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed
 from ..domain.hashing import sha256_hex
 from ..domain.lifecycle import State
 from ..domain.message_secrets import CODE, TOKEN, MessageKind
@@ -178,6 +178,19 @@ def approve_by_link(settings: Settings, request_id: int, token: str, comment: st
         actor, statement_id, content_hash = actor_of(request.user), request.statement_id, request.content_hash
         request.used_at = utcnow()  # claimed first: a second click fails even if this approval does
     return decisions.approve(settings, actor, statement_id, content_hash, comment or "approved by email link")
+
+
+def reject_by_link(settings: Settings, request_id: int, token: str, reason: str) -> dict:
+    """Reject from the link's page (a reason is required, so the author can fix it). The link is used
+    up only once the rejection went through: a missing reason leaves it usable."""
+    if not reason.strip():
+        raise InvalidInput("reason: say why, so the author can fix it")
+    with refusal_audited(settings, "reject by link", f"approval-request:{request_id}"), \
+            unit_of_work(settings) as s:
+        request = _valid_request(s, settings, request_id, token, lock=True)
+        actor, statement_id = actor_of(request.user), request.statement_id
+        request.used_at = utcnow()
+    return decisions.reject(settings, actor, statement_id, reason)
 
 
 def _valid_request(s, settings: Settings, request_id: int, token: str, lock: bool = False) -> ApprovalRequest:

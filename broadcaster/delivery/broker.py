@@ -29,6 +29,7 @@ class TaskName(StrEnum):
     RECONCILE = "broadcaster.reconcile"
     SOCIAL_TICK = "broadcaster.social_tick"
     MAINTENANCE_DUE = "broadcaster.maintenance_due"
+    UPDATE_REMINDERS = "broadcaster.update_reminders"
     STOP_EMBEDDED_WORKER = "broadcaster.stop_embedded_worker"
     WAKE = "broadcaster.wake"
 
@@ -41,6 +42,7 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.RECONCILE: Queue.RECONCILE,
     TaskName.SOCIAL_TICK: Queue.LIVE,
     TaskName.MAINTENANCE_DUE: Queue.LIVE,
+    TaskName.UPDATE_REMINDERS: Queue.LIVE,
     TaskName.STOP_EMBEDDED_WORKER: Queue.LIVE,
     TaskName.WAKE: Queue.LIVE,
 }
@@ -67,6 +69,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("social", TaskName.SOCIAL_TICK, "social_pull_interval_seconds"),
     # Scheduled maintenance: its approved start and end notices, published at their times.
     PeriodicJob("maintenance", TaskName.MAINTENANCE_DUE, "sweep_interval_seconds"),
+    # Authors reminded when a live statement's next update is near and no newer version is being written.
+    PeriodicJob("reminders", TaskName.UPDATE_REMINDERS, "update_reminder_interval_seconds"),
 )
 
 

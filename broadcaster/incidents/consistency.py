@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import channels as registry
-from ..audience.notify_rules import notifies
+from ..audience.notify_rules import event_of, notifies
 from ..config import Settings
 from ..delivery.fanout import not_yet_written
 from ..delivery.pause import paused_channels
@@ -55,11 +55,25 @@ def consistency_report(settings: Settings) -> dict:
             }
             incidents.append({"incident_id": incident.id, "title": incident.title, "live_version": live.version,
                               "live_statement_id": live.id, "channels": report,
+                              "absent": _absent(settings, s, live, set(channels)),
                               "drift": any(c["state"] == "behind" for c in report.values())})
     paused = paused_channels(settings)
     unproven = unproven_sends(settings)
     return {"incidents": incidents, "paused": paused, "unproven_sends": unproven,
             "drift": any(i["drift"] for i in incidents) or bool(paused) or unproven > 0}
+
+
+def _absent(settings: Settings, s: Session, live: Statement, audited: set[str]) -> dict[str, dict]:
+    """Why each channel with words for the live version is not in the audit: sent only on demand
+    (replies, call-backs), or left out by its notify rule for this kind of update (with the rule)."""
+    absent = {}
+    for name in sorted({r.channel for r in live.renditions} - audited):
+        if not registry.channel(name).delivered_at_publish:
+            absent[name] = {"why": "on demand"}
+        else:
+            absent[name] = {"why": "notify rules", "rule": getattr(settings, f"{name}_notify_on", "all"),
+                            "event": event_of(s, live)}
+    return absent
 
 
 def _audit_channel(s: Session, incident_id: int, live: Statement, channel: str, preparing: int = 0) -> ChannelAudit:

@@ -10,6 +10,7 @@ from ..config import Settings
 from ..store.models import Incident, Statement, utcnow
 from ..usecase import get, next_version, unit_of_work
 from . import translations as languages
+from .changes import live_before, since_live
 from .statements import StatementInput, preview_of, statement_values
 
 
@@ -26,4 +27,7 @@ def preview_draft(settings: Settings, incident_id: int, given: StatementInput,
         values = statement_values(settings, given, incident, base, now)
         stand_in = SimpleNamespace(incident_id=incident.id, incident=incident, version=version, **values)
         own, translated = languages.render_all(settings, stand_in, now)
-        return preview_of(settings, stand_in, own, translated)
+        due = values["next_update_at"]
+        now_view = {**values, "next_update_at": due.isoformat() if due else None}
+        return {**preview_of(settings, stand_in, own, translated),
+                "changes": since_live(live_before(incident, None), now_view, own)}

@@ -29,6 +29,7 @@ from ..store.models import Incident, Rendition, Statement, StatementEditor, User
 from ..store.row_views import incident_view, statement_view
 from ..usecase import acting, get, label, log_action, next_version, unit_of_work
 from . import translations as languages
+from .changes import live_before, since_live
 from .translations import MOST_TRANSLATIONS, TranslationInput
 
 
@@ -197,7 +198,9 @@ def preview(settings: Settings, statement_id: int) -> dict:
             own, translated = languages.render_all(settings, statement, utcnow())
         else:
             own, translated = stored_renditions(statement), stored_translations(statement)
-        return {"statement": statement_view(statement), **preview_of(settings, statement, own, translated)}
+        view = statement_view(statement)
+        return {"statement": view, **preview_of(settings, statement, own, translated),
+                "changes": since_live(live_before(statement.incident, statement.version), view, own)}
 
 
 def preview_of(settings: Settings, statement, own: dict, translated: dict) -> dict:

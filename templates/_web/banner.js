@@ -45,7 +45,7 @@
     var colours = COLOURS[banner.severity] || COLOURS[banner.impact] || COLOURS.major;
     var box = document.createElement("div");
     box.id = "broadcaster-banner";
-    box.setAttribute("role", banner.severity === "critical" ? "alert" : "status");
+    box.setAttribute("role", "status");  // a WCAG status message: announced politely, whatever the severity
     if (banner.language) { box.setAttribute("lang", banner.language); }
     box.style.cssText = "display:flex;align-items:flex-start;gap:.75em;padding:.75em 1em;margin:0;" +
       "font:15px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;border-bottom:1px solid rgba(0,0,0,.15);" +

@@ -151,3 +151,27 @@ def keep_screenshots(shots: Path, *names: str) -> None:
         assert (shots / name).stat().st_size > 10_000
         if os.environ.get("UPDATE_SCREENSHOTS"):  # refresh the README's pictures on purpose only
             shutil.copy(shots / name, README_SHOTS / name)
+
+
+SERIOUS = ("serious", "critical")
+
+
+def accessible(page, where: str = "") -> None:
+    """axe-core (WCAG 2.2 A and AA rules, and best practices) on the page as it is now: no serious or
+    critical violation, else the test fails naming each rule and where it is."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"resultTypes": ["violations"],
+               "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
+                                                     "best-practice"]}}
+    found = Axe().run(page, options=options).response["violations"]
+    bad = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+           for v in found if v["impact"] in SERIOUS]
+    assert bad == [], f"{where or page.url}: " + "; ".join(bad)
+
+
+def in_first_screen(page, selector: str) -> bool:
+    """Whether the element is wholly inside the viewport as the page opens (no scrolling)."""
+    box = page.locator(selector).first.bounding_box()
+    height = page.viewport_size["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height

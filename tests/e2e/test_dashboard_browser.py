@@ -7,7 +7,7 @@ to docs/screenshots/ (the README shows them), so an ordinary test run never dirt
 from broadcaster.incidents import statements
 from broadcaster.people import auth
 from tests.conftest import actor, add_subscriber, add_user
-from tests.e2e.conftest import PASSWORD, keep_screenshots, log_in
+from tests.e2e.conftest import PASSWORD, accessible, in_first_screen, keep_screenshots, log_in
 
 
 def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(embedded, browser, serve_app,
@@ -38,7 +38,7 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     author.fill("#workaround", "Use the mobile app, which is not affected, or try again in a few minutes. " * 5)
     author.wait_for_selector('.meter.broken[data-channel="sms"]')
     assert author.is_disabled("#submit")
-    assert "sms segments" in author.text_content("#limits-summary")
+    assert "SMS segments" in author.text_content("#limits-summary")
     author.screenshot(path=str(shots / "editor.png"))
 
     author.fill("#workaround", "Use the mobile app.")
@@ -46,7 +46,8 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     assert author.query_selector('.meter.broken[data-channel="sms"]') is None
     author.click("#submit")
     author.wait_for_selector("text=submitted for approval")
-    assert author.text_content("#state") == "pending_approval"
+    assert author.get_attribute("#state", "data-state") == "pending_approval"
+    assert author.text_content("#state") == "Waiting for approval"
 
     approver = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     log_in(approver, base, "bob")
@@ -62,10 +63,20 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     author.screenshot(path=str(shots / "progress.png"), full_page=True)
 
     author.click("text=Send log for this version")
-    shown = {cell.text_content() for cell in author.query_selector_all("#log tr td:nth-child(4)")}
-    assert shown == {"banner", "status_page", "x", "email", "sms", "ivr"}
+    rows = author.query_selector_all("#log tbody tr")  # one row per delivery, with its latest status
+    assert len(rows) == 10 and {row.get_attribute("data-status") for row in rows} <= {"sent", "simulated"}
+    assert {row.get_attribute("data-channel") for row in rows} == {"banner", "status_page", "x", "email", "sms", "ivr"}
+    assert "Phone line" in author.text_content("#log")
+    author.click("#log tbody tr:first-child summary")
+    steps = [li.text_content().split()[1] for li in author.query_selector_all("#log tbody tr:first-child ol.events li")]
+    assert steps == ["Waiting", "Sending", "Simulated"]
+    author.screenshot(path=str(shots / "send-log.png"), full_page=False)
+    accessible(author, "the send log")
+    author.goto(f"{base}/dashboard/consistency")
+    assert author.get_attribute('tr[data-channel="webhook"]', "data-state") == "no targets"
+    accessible(author, "the consistency page")
     assert errors == []
-    keep_screenshots(shots, "editor.png", "inbox.png", "progress.png")
+    keep_screenshots(shots, "editor.png", "inbox.png", "progress.png", "send-log.png")
 
 
 def test_a_holding_statement_is_switched_on_from_the_emailed_link_on_a_phone(embedded, browser, serve_app, tmp_path):
@@ -88,9 +99,17 @@ def test_a_holding_statement_is_switched_on_from_the_emailed_link_on_a_phone(emb
     phone.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
     phone.goto(base + url.removeprefix("http://127.0.0.1:8080"))
     assert HEADLINE in phone.text_content("#channel-sms")
-    phone.screenshot(path=str(tmp_path / "hold.png"), full_page=False)
+    for first in ("#ask-title", "#says", "#reach", "#pin", "#switch-on"):  # all in the first screen of a phone
+        assert in_first_screen(phone, first), first
+    assert HEADLINE in phone.text_content("#says")
+    phone.screenshot(path=str(tmp_path / "hold-phone.png"), full_page=False)
+    accessible(phone, "the holding link's page")
     phone.fill("#pin", "1357")
-    phone.click("button.danger")
+    phone.click("#switch-on")
     phone.wait_for_selector("text=Switched on")
+    assert "It is live now" in phone.text_content("#next-step")
+    assert phone.get_attribute("text=Watch it go out", "href") == f"/dashboard/statements/{statement_id}/progress"
     assert statements.get_statement(settings, statement_id)["state"] == "published"
-    assert errors == [] and (tmp_path / "hold.png").stat().st_size > 10_000
+    accessible(phone, "the page after switching on")
+    assert errors == []
+    keep_screenshots(tmp_path, "hold-phone.png")

@@ -16,10 +16,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...domain.errors import BroadcasterError
 from ..api.common import broadcaster_problem, validation_problem
-from . import admin, alerts, holding, incidents, links, login, sending, social
+from . import admin, alerts, holding, home, incidents, links, login, sending, social
 from .common import PAGES, LoginRequired, error_page
 
-ROUTERS: list[APIRouter] = [login.router, incidents.router, holding.router, alerts.router, sending.router,
+ROUTERS: list[APIRouter] = [login.router, home.router, incidents.router, holding.router, alerts.router, sending.router,
                             admin.router, social.router, links.router]
 
 

@@ -5,15 +5,16 @@ approvers' inbox and the fan-out progress page."""
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from ... import social
 from ...approvals import decisions
+from ...audience.reach import reach
 from ...domain.approval import PERMISSIONS, Role
 from ...domain.errors import BroadcasterError
 from ...domain.incident import Impact, IncidentStatus
-from ...incidents import publishing, statements
+from ...incidents import drafting, publishing, statements
 from ...incidents.statements import StatementInput
 from ...incidents.translations import MOST_TRANSLATIONS
 from ...people import auth
@@ -24,23 +25,6 @@ from ..common import settings_of
 from .common import MAX_ID, Id, back, check_csrf, incident_of, logged_in, page, reading, run_action, said, split_list
 
 router = APIRouter(include_in_schema=False)
-
-
-@router.get("/")
-def root() -> RedirectResponse:
-    return RedirectResponse("/dashboard", status_code=307)
-
-
-@router.get("/dashboard")
-def home(request: Request) -> Response:
-    session = logged_in(request)
-    settings = settings_of(request)
-    if not session.actor.roles & PERMISSIONS["read"] and session.actor.roles & PERMISSIONS["read social"]:
-        return RedirectResponse("/dashboard/social", status_code=303)  # the social team's page is its home
-    auth.authorize(settings, session.actor, "read", "/dashboard")
-    pending = [st for st in statements.list_statements(settings) if st["state"] == "pending_approval"]
-    return page(request, "home", incidents=list(reversed(statements.list_incidents(settings))),
-                pending=len(pending), impacts=[i.value for i in Impact])
 
 
 @router.post("/dashboard/incidents")
@@ -163,13 +147,42 @@ def save_statement(request: Request, csrf_token: str = Form(""),
                                                                      else "saved", saved))
 
 
+@router.post("/dashboard/preview")
+def preview_fragment(request: Request, csrf_token: str = Form(""),
+                     incident_id: Annotated[int, Form(ge=1, le=MAX_ID)] = ...,
+                     statement_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+                     status: str = Form(""), impact: str = Form(""), components: str = Form(""),
+                     headline: str = Form(""), body: str = Form(""), workaround: str = Form(""),
+                     next_update: str = Form(""), resolution: str = Form(""), contact_centre_closed: str = Form(""),
+                     t_locale: list[str] = Form([]), t_headline: list[str] = Form([]), t_body: list[str] = Form([]),
+                     t_workaround: list[str] = Form([]), t_resolution: list[str] = Form([])) -> HTMLResponse:
+    """The editor's live preview of its form as it stands, drawn here as every page draws renditions
+    (`_renditions.html`), with the limits and what changed since the live version. Nothing is stored."""
+    settings, session = settings_of(request), logged_in(request, "read")
+    check_csrf(settings, session, csrf_token)
+    translations = _translations(t_locale, {"headline": t_headline, "body": t_body, "workaround": t_workaround,
+                                            "resolution": t_resolution})
+    try:
+        given = StatementInput(status=status or None, impact=impact or None, components=split_list(components),
+                               headline=headline or None, body=body or None, workaround=workaround,
+                               next_update=next_update or None, resolution=resolution,
+                               contact_centre_closed=bool(contact_centre_closed), translations=translations or None)
+        shown = drafting.preview_draft(settings, incident_id, given, statement_id)
+    except (BroadcasterError, ValidationError) as exc:
+        problem = str(exc) if isinstance(exc, BroadcasterError) else "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return page(request, "_preview", 422, preview=None, problem=problem)
+    return page(request, "_preview", preview=shown, problem="")
+
+
 @router.get("/dashboard/statements/{statement_id}")
 def statement_page(request: Request, statement_id: Id) -> HTMLResponse:
     session = reading(request)
     settings = settings_of(request)
     shown = statements.preview(settings, statement_id)
     st = statements.get_statement(settings, statement_id)
-    return page(request, "statement", st=st, preview=shown, mine=st["author"] == session.actor.name)
+    return page(request, "statement", st=st, preview=shown, mine=st["author"] == session.actor.name,
+                incident=incident_of(settings, st["incident_id"]), reach=reach(settings, statement_id))
 
 
 def _statement_action(name: str, do, then: str = "/dashboard/statements/{id}", notice: str = ""):
@@ -210,7 +223,8 @@ def inbox(request: Request) -> HTMLResponse:
     session = reading(request)
     settings = settings_of(request)
     waiting = [st for st in statements.list_statements(settings) if st["state"] == "pending_approval"]
-    items = [{"st": statements.get_statement(settings, st["id"]), "preview": statements.preview(settings, st["id"])}
+    items = [{"st": statements.get_statement(settings, st["id"]), "preview": statements.preview(settings, st["id"]),
+              "incident": incident_of(settings, st["incident_id"]), "reach": reach(settings, st["id"])}
              for st in waiting]
     # Free text for a social reply is approved here too, where approvers already look.
     free_text = (social.ledger(settings, "awaiting approval")["replies"]

@@ -3,17 +3,20 @@ statement (`/hold/...`). GET shows the exact words and the hash; only the POST a
 scanners and link previews open every link)."""
 
 
+from typing import Literal
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...approvals import by_phone
-from ...domain.errors import BroadcasterError
+from ...audience.reach import reach
+from ...domain.errors import BroadcasterError, InvalidInput
 from ...holding import emailed_links
 from ...incidents import statements
 from ..api.common import STATUS
 from ..common import settings_of
-from .common import Id, page
+from .common import Id, incident_of, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,19 +25,43 @@ router = APIRouter(include_in_schema=False)
 async def confirm_page(request: Request, request_id: Id, t: str = "") -> HTMLResponse:
     try:
         asked = await run_in_threadpool(by_phone.check_link, settings_of(request), request_id, t)
-        shown = {**asked, **await run_in_threadpool(statements.preview, settings_of(request), asked["statement_id"])}
     except BroadcasterError as exc:
         return _refused(request, exc)
-    return page(request, "approve", preview=shown, approver=shown["approver"], token=t)
+    return await _approve_form(request, asked, t)
+
+
+async def _approve_form(request: Request, asked: dict, token: str, status: int = 200, problem: str = "",
+                        comment: str = "") -> HTMLResponse:
+    """The first screen of a phone: the incident, what changed, where it goes, and both buttons."""
+    settings = settings_of(request)
+    shown = await run_in_threadpool(statements.preview, settings, asked["statement_id"])
+    incident = await run_in_threadpool(incident_of, settings, shown["statement"]["incident_id"])
+    audience = await run_in_threadpool(reach, settings, asked["statement_id"])
+    return page(request, "approve", status, preview=shown, approver=asked["approver"], token=token,
+                incident=incident, reach=audience, problem=problem, comment=comment)
 
 
 @router.post("/approve/{request_id}")
-async def approve(request: Request, request_id: Id, t: str = Form(""), comment: str = Form("")) -> HTMLResponse:
+async def approve(request: Request, request_id: Id, t: str = Form(""), comment: str = Form(""),
+                  decision: Literal["approve", "reject"] = Form("approve")) -> HTMLResponse:
+    """Approve (the default) or reject; a rejection without a reason shows the page again, saying so,
+    with what was typed kept and the link still usable."""
+    settings = settings_of(request)
     try:
-        result = await run_in_threadpool(by_phone.approve_by_link, settings_of(request), request_id, t, comment)
+        if decision == "reject":
+            result = await run_in_threadpool(by_phone.reject_by_link, settings, request_id, t, comment)
+        else:
+            result = await run_in_threadpool(by_phone.approve_by_link, settings, request_id, t, comment)
+    except InvalidInput as exc:
+        try:
+            asked = await run_in_threadpool(by_phone.check_link, settings, request_id, t)
+        except BroadcasterError as refused:
+            return _refused(request, refused)
+        return await _approve_form(request, asked, t, 422, str(exc), comment)
     except BroadcasterError as exc:
         return _refused(request, exc)
-    return page(request, "approve", preview=None, result=result)
+    return page(request, "approve", preview=None, result=result, decision=decision,
+                incident=incident_of(settings, result["incident_id"]))
 
 
 @router.get("/hold/{link_id}")
@@ -63,8 +90,9 @@ async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form
 
 
 def _hold_form(request: Request, shown: dict, token: str, status: int = 200, problem: str = "") -> HTMLResponse:
+    audience = reach(settings_of(request), shown["statement"]["id"])
     return page(request, "hold", status, preview=shown, number=shown["number"], user=shown["user"],
-                incident_title=shown["incident_title"], token=token, problem=problem)
+                incident_title=shown["incident_title"], token=token, problem=problem, reach=audience)
 
 
 def _refused(request: Request, exc: BroadcasterError) -> HTMLResponse:

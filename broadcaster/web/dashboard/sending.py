@@ -1,4 +1,5 @@
-"""The dashboard's view of sending: the send log (filtered, paged) and the consistency audit."""
+"""The dashboard's view of sending: the send log (one row per delivery with its latest status,
+expandable to every state it went through; filters as choices; paged; CSV) and the consistency audit."""
 
 from typing import Annotated
 from urllib.parse import urlencode
@@ -6,28 +7,47 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from ...delivery import sendlog
-from ...incidents import consistency
+from ... import channels
+from ...delivery.delivery_rows import delivery_rows
+from ...delivery.sendlog import STATEMENT
+from ...domain.delivery_status import DeliveryStatus
+from ...domain.errors import InvalidInput
+from ...domain.message_secrets import MessageKind
+from ...incidents import consistency, statements
 from ..common import settings_of
 from .common import MAX_ID, id_filter, page, reading
 
 router = APIRouter(include_in_schema=False)
+PAGE = 50
 
 
 @router.get("/dashboard/send-log")
 def send_log_page(request: Request, statement_id: str = "", channel: Annotated[str, Query(max_length=30)] = "",
-             status: Annotated[str, Query(max_length=20)] = "", target: Annotated[str, Query(max_length=320)] = "",
-             offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> HTMLResponse:
+                  status: Annotated[str, Query(max_length=20)] = "", target: Annotated[str, Query(max_length=320)] = "",
+                  kind: Annotated[str, Query(max_length=30)] = "",
+                  offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> HTMLResponse:
     reading(request)
+    settings = settings_of(request)
+    choices = {"channel": channels.names(), "status": [s.value for s in DeliveryStatus],
+               "kind": [STATEMENT, *(k.value for k in MessageKind)]}
+    for name, value in (("channel", channel), ("status", status), ("kind", kind)):
+        if value and value not in choices[name]:
+            raise InvalidInput(f"{name}: {value[:30]!r} is not one of {', '.join(choices[name])}")
     filters = {"statement_id": id_filter(statement_id, "statement id"), "channel": channel or None,
-               "status": status or None, "target": target or None}
-    rows = sendlog.send_log(settings_of(request), **filters, limit=101, offset=offset)
+               "status": status or None, "target": target.strip() or None, "kind": kind or None}
+    rows = delivery_rows(settings, **filters, limit=PAGE + 1, offset=offset)
     query = urlencode({k: v for k, v in filters.items() if v is not None})
-    return page(request, "send_log", rows=rows[:100], more=len(rows) > 100, offset=offset, query=query,
+    csv_query = urlencode({k: v for k, v in filters.items() if v is not None and k != "kind"})
+    versions = [{"id": st["id"], "label": f"#{st['incident_id']} v{st['version']}: {st['headline'][:60]}"}
+                for st in reversed(statements.list_statements(settings)) if st["state"] in ("published", "superseded")]
+    return page(request, "send_log", rows=rows[:PAGE], more=len(rows) > PAGE, offset=offset, page_size=PAGE,
+                query=query, csv_query=csv_query, choices=choices, versions=versions[:200],
                 filters={k: v if v is not None else "" for k, v in filters.items()})
 
 
 @router.get("/dashboard/consistency")
 def consistency_page(request: Request) -> HTMLResponse:
     reading(request)
-    return page(request, "consistency", report=consistency.consistency_report(settings_of(request)))
+    settings = settings_of(request)
+    simulated = [name for name in channels.names() if channels.rate_for(name, settings) is None]
+    return page(request, "consistency", report=consistency.consistency_report(settings), simulated=simulated)

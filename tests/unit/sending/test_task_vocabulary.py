@@ -16,8 +16,8 @@ def test_the_wire_names_are_the_deployed_ones():
     assert [q.value for q in Queue] == ["live", "bulk", "reconcile"]
     assert {t.value for t in TaskName} == {
         "broadcaster.send_chunk", "broadcaster.fan_out", "broadcaster.sweep", "broadcaster.reconcile",
-        "broadcaster.social_tick", "broadcaster.maintenance_due", "broadcaster.stop_embedded_worker",
-        "broadcaster.wake"}
+        "broadcaster.social_tick", "broadcaster.maintenance_due", "broadcaster.update_reminders",
+        "broadcaster.stop_embedded_worker", "broadcaster.wake"}
 
 
 def test_every_task_has_a_queue_and_the_workers_declare_every_task():
@@ -32,13 +32,16 @@ def test_every_task_has_a_queue_and_the_workers_declare_every_task():
 
 
 def test_beat_runs_every_periodic_job_at_its_settings_interval():
-    settings = Settings(_env_file=None, sweep_interval_seconds=7, social_pull_interval_seconds=30)
+    settings = Settings(_env_file=None, sweep_interval_seconds=7, social_pull_interval_seconds=30,
+                        update_reminder_interval_seconds=45)
     schedule = make_app(settings).conf.beat_schedule
     assert {name: (entry["task"], entry["schedule"], entry["options"]["expires"])
             for name, entry in schedule.items()} == {
         job.name: (job.task.value, job.seconds(settings), job.seconds(settings)) for job in PERIODIC_JOBS}
     assert schedule["maintenance"]["schedule"] == 7 and schedule["social"]["schedule"] == 30
-    assert {job.task for job in PERIODIC_JOBS} == {TaskName.SWEEP, TaskName.SOCIAL_TICK, TaskName.MAINTENANCE_DUE}
+    assert schedule["reminders"]["schedule"] == 45
+    assert {job.task for job in PERIODIC_JOBS} == {TaskName.SWEEP, TaskName.SOCIAL_TICK, TaskName.MAINTENANCE_DUE,
+                                                   TaskName.UPDATE_REMINDERS}
 
 
 def _spelled(path: Path) -> set[str]:

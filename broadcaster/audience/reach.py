@@ -1,0 +1,38 @@
+"""Who a statement would reach if it went out now: each channel, and for the channels sent to
+subscribers how many of them (opted in, with that address, wanting one of its components) and
+whether the notify rules send them this update at all. What an approver weighs before pressing."""
+
+from sqlalchemy import func, select
+
+from .. import channels
+from ..config import Settings
+from ..store.models import Statement, Subscriber
+from ..usecase import get, unit_of_work
+from .notify_rules import event_of, notifies
+
+
+def reach(settings: Settings, statement_id: int) -> dict:
+    """{"event": open|update|resolved, "channels": {name: {"live": bool, "notified": bool,
+    "recipients": n or None}}} for the channels this statement has words for."""
+    with unit_of_work(settings) as s:
+        statement = get(s, Statement, statement_id)
+        found = {}
+        for ch in channels.all_channels():
+            if ch.kind is channels.Kind.ON_DEMAND:
+                continue
+            notified = notifies(settings, s, statement, ch.name)
+            recipients = _subscribers(s, ch.address, statement.components) if ch.address else None
+            found[ch.name] = {"live": ch.is_live, "notified": notified, "recipients": recipients,
+                              "simulated": channels.rate_for(ch.name, settings) is None}
+        return {"event": event_of(s, statement), "channels": found}
+
+
+def _subscribers(s, address: str, components: list[str]) -> int:
+    """Opted-in subscribers with this address who want these components (none named: all of them)."""
+    column = getattr(Subscriber, address)
+    where = (column.is_not(None), Subscriber.opted_out_at.is_(None))
+    if not components:
+        return s.scalar(select(func.count()).select_from(Subscriber).where(*where)) or 0
+    wanted = set(components)
+    return sum(1 for chosen in s.scalars(select(Subscriber.components).where(*where).execution_options(yield_per=5000))
+               if not chosen or wanted & set(chosen))

@@ -1,0 +1,47 @@
+"""The home page, which runs the incident: every open incident with its live version per channel, the
+next update due with a countdown (overdue in red), the versions being written and the approvals
+waiting with whom they asked, paused and failing channels, fan-outs going out, holding statements
+ready to switch on. `/dashboard/board` is the same board alone: the page fetches it every few seconds
+and puts it in place, so it stays live without a reload (and without a script from anywhere else)."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ...domain.approval import PERMISSIONS
+from ...domain.incident import Impact
+from ...holding import holding_statements
+from ...incidents import statements
+from ...incidents.board import board
+from ...people import auth
+from ..common import settings_of
+from .common import logged_in, page, reading
+
+router = APIRouter(include_in_schema=False)
+REFRESH_SECONDS = 5
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse("/dashboard", status_code=307)
+
+
+@router.get("/dashboard")
+def home(request: Request) -> Response:
+    session = logged_in(request)
+    settings = settings_of(request)
+    if not session.actor.roles & PERMISSIONS["read"] and session.actor.roles & PERMISSIONS["read social"]:
+        return RedirectResponse("/dashboard/social", status_code=303)  # the social team's page is its home
+    auth.authorize(settings, session.actor, "read", "/dashboard")
+    return page(request, "home", impacts=[i.value for i in Impact], refresh=REFRESH_SECONDS,
+                incidents=list(reversed(statements.list_incidents(settings))), **_board(settings))
+
+
+@router.get("/dashboard/board")
+def board_fragment(request: Request) -> HTMLResponse:
+    reading(request)
+    return page(request, "_board", **_board(settings_of(request)))
+
+
+def _board(settings) -> dict:
+    return {"board": board(settings), "holding": holding_statements.ready(settings),
+            "soon_minutes": settings.update_reminder_minutes}
