@@ -140,11 +140,11 @@ def embedded_worker(settings):
     if not settings.embedded:
         yield
         return
-    from broadcaster.surfaces import register_static_export
+    from broadcaster.surfaces import register_switch_hooks
     from workers.app import celery_app
     from workers.embedded import in_process_worker
 
-    register_static_export()  # this process sends: it runs what a worker runs after a surface switch
+    register_switch_hooks()  # this process sends: it runs what a worker runs after a surface switch
     with in_process_worker(celery_app):
         yield
 

@@ -37,13 +37,32 @@ async def _serve(request: Request) -> Response:
     headers = {
         # Anyone's widget or aggregator may read these, from any origin; they are public anyway.
         "Access-Control-Allow-Origin": "*",
-        "Cache-Control": f"public, max-age={cache.settings.public_cache_seconds}",
+        "Cache-Control": cache_control(cache.settings),
     }
     if path in LOCALIZED:
         path = localized_path(path, reader_language(request, cache.settings), cache.settings)
         headers["Vary"] = "Accept-Language"  # a shared cache keeps one copy per language asked for
     document = documents[path]
+    headers["ETag"] = document.etag
+    if not_modified(request.headers.get("if-none-match"), document.etag):
+        return Response(status_code=304, headers=headers)  # banner.js's poll, a CDN revalidating
     return Response(document.body, media_type=document.media_type, headers=headers)
+
+
+def cache_control(settings: Settings) -> str:
+    """Short-lived for browsers and CDNs (the words change when a statement is published), and a CDN
+    may keep serving the last words while it revalidates, and while the origin fails."""
+    return (f"public, max-age={settings.public_cache_seconds}, "
+            f"stale-while-revalidate={settings.public_stale_while_revalidate_seconds}, "
+            f"stale-if-error={settings.public_stale_if_error_seconds}")
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 13.1.2: `*`, or any listed tag equal to ours by the weak comparison."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match[:2000].split(",")]
+    return "*" in tags or etag in tags
 
 
 def reader_language(request: Request, settings: Settings) -> str:
