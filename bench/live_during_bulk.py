@@ -18,10 +18,10 @@ import statistics
 import time
 from datetime import UTC, datetime
 
-from bench.public_watch import URLS, PublicWatch, new_words
 from bench.rig import POOL, clean_redis, fresh_database, log, worker_pool
 from broadcaster.delivery.broker import EVERY_QUEUE, Queue
 from tests.harness import add_subscribers
+from tests.integration.public_watch import URLS, PublicWatch, new_words
 
 LIVE = ("banner", "status_page", "ivr", "x")
 

@@ -1,7 +1,7 @@
 """Watching the public server as customers do: `broadcaster serve --public` in a process of its own,
 and one keep-alive client per URL (`/banner.json`, `/status`, `/api/v2/summary.json`, the IVR's
 TwiML), each polling every few milliseconds from the moment `publish` is called until it shows
-the new words. Shared by bench/live_during_bulk.py and the test that runs it small.
+the new words. Shared by bench/live_during_bulk.py and tests/integration/test_public_live.py.
 """
 
 from __future__ import annotations
