@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -43,18 +44,26 @@ def app_factory():
 
 def publisher(url: str) -> None:
     """A process of its own: waits for a line on stdin, publishes a new version with those words (sent
-    in this process, announced on Redis), prints the monotonic time it started (shared by processes)."""
+    in this process, so the surfaces have switched when it returns; announced on Redis), prints the
+    monotonic times (shared by processes) it started and returned."""
+    import sqlite3
+
     from broadcaster.surfaces import register_switch_hooks
     from tests.conftest import make_settings
     from tests.integration.surfaces_data import publish_update
 
+    # Warm up on a copy of the database: the first publish of a process compiles every template.
+    warm = url.removeprefix("sqlite:///") + ".warm"
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as source, sqlite3.connect(warm) as copy:
+        source.backup(copy)
+    publish_update(make_settings(f"sqlite:///{warm}"), 1, status="identified", headline="Warming up")
     register_switch_hooks()
     settings = make_settings(url)
     print("ready", flush=True)
     words = sys.stdin.readline().strip()
     started = time.monotonic()
     publish_update(settings, 1, status="identified", headline=words, body=words)
-    print(started, flush=True)
+    print(started, time.monotonic(), flush=True)
 
 
 async def client(port: int, path: str, deadline: float, words: bytes, seen: list, latencies: list) -> int:
@@ -105,8 +114,34 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
+def prepare(workdir: Path, url: str) -> Path:
+    """One published incident (its id is 1) in the migrated database at `url`, and its static export."""
+    from broadcaster.surfaces import export_static
+    from tests.conftest import make_settings
+    from tests.integration.surfaces_data import open_incident, publish_update
+
+    settings = make_settings(url)
+    publish_update(settings, open_incident(settings, "Login failures", "major", ("Login",)))
+    export_static(settings, workdir / "site")
+    return workdir / "site"
+
+
+def wait_for(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
+    from tests.harness import wait_until
+
+    def up() -> bool:
+        if server.poll() is not None:
+            raise SystemExit("the server exited")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    wait_until(up, timeout, "the server")
+
+
 def main_spike(args) -> None:
-    from bench.surfaces import prepare, wait_for
     from broadcaster.store.db import migrate
     from tests.integration.private_services import PrivateRedis, free_port
 
@@ -134,7 +169,8 @@ def main_spike(args) -> None:
             def publish() -> float:
                 publishing.stdin.write(words + "\n")
                 publishing.stdin.flush()
-                return float(publishing.stdout.readline())
+                started, switched = map(float, publishing.stdout.readline().split())
+                return started, switched
 
             rate, latency, seen, published = asyncio.run(
                 phase(port, args.clients, args.seconds, PATHS, words.encode(), publish))
@@ -144,14 +180,20 @@ def main_spike(args) -> None:
                 process.wait(15)
             redis.stop()
     missing = sum(1 for s in seen if not s)
-    after = sorted(s - published for s in seen if s)
+    after = sorted(s - published[0] for s in seen if s)
+    after_switch = sorted(s - published[1] for s in seen if s)
     print(f"spike: {args.clients} keep-alive clients on /status, /banner.json, /api/v2/summary.json, "
           f"{args.seconds:g} s a phase, uvicorn --workers {args.workers}, SQLite")
     print(f"spike: static files  {static_rate:8.0f} req/s   p50 {1000 * statistics.median(static_latency):6.1f} ms"
           f"   p99 {1000 * percentile(static_latency, 99):6.1f} ms")
     print(f"spike: public server {rate:8.0f} req/s   p50 {1000 * statistics.median(latency):6.1f} ms"
           f"   p99 {1000 * percentile(latency, 99):6.1f} ms   ({100 * rate / static_rate:.0f} % of static)")
-    print(f"spike: publish → new words: every client {max(after):.2f} s, half of them {statistics.median(after):.2f} s"
+    if not after:
+        print(f"spike: no client saw the new words (publish took {published[1] - published[0]:.2f} s)")
+        return
+    print(f"spike: publish took {published[1] - published[0]:.2f} s (the surfaces switched by its end); new words "
+          f"at every client {max(after):.2f} s after publish was called, {max(after_switch):.2f} s after it "
+          f"returned; at half of them {statistics.median(after):.2f} s / {statistics.median(after_switch):.2f} s"
           + (f"; {missing} clients never saw them" if missing else "") + " (aim: every client within 2 s)")
 
 
