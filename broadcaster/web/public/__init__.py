@@ -47,6 +47,7 @@ def create_public_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.surface_cache = SurfaceCache(settings)
     app.add_middleware(RememberClient)
+    app.add_middleware(status.ServeDocuments, cache=app.state.surface_cache)  # the documents, before routing
     hide_link_secrets_in_access_log()
     for router in [*ROUTERS, phone.public_router]:
         app.include_router(router)
