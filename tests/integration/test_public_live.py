@@ -1,4 +1,4 @@
-"""Publish → the new words where customers are, with real parts: two `celery worker` processes on a
+"""Publish → the new words where customers are, with real parts: a `celery worker` process (two pool processes) on a
 real Redis sending a bulk fan-out, `broadcaster serve --public` in a process of its own, and a
 keep-alive client per public URL polling from the moment `publish` is called (bench/fanout.py
 --live-during-bulk measures the same at 20,000 and 100,000; this bound is looser)."""
@@ -29,14 +29,13 @@ def test_publish_shows_the_new_words_at_every_public_url_during_a_bulk_fan_out(d
                                                                              tmp_path):
     values = {"database_url": database_url, "broker_url": redis_broker, **provider_settings(fake.url)}
     settings = make_settings(**values)
-    add_subscribers(settings, 1500, components=("Login",))
+    add_subscribers(settings, 600, components=("Login",))
     bulk = approved_statement(settings)
     billing = statements.open_incident(settings, actor(settings, "alice"), "Invoices late", "major",
                                        ["Billing"])["id"]
     workers = Workers(as_env(values), tmp_path)
     try:
-        for _ in range(2):
-            workers.start(2, EVERY_QUEUE)
+        workers.start(2, EVERY_QUEUE)  # one process, two pool processes: the bulk and the live sends share them
         env = {**as_env(values), "BROADCASTER_PUBLIC_SPOOL_PATH": str(tmp_path / "spool.sqlite3")}
         with PublicWatch(env, tmp_path, values["public_url"], values["twilio_auth_token"]) as public:
             publishing.publish(settings, actor(settings, "alice"), bulk, dispatch=enqueue)
