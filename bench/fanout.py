@@ -274,6 +274,8 @@ def main() -> int:
     parser.add_argument("--live-during-bulk", action="store_true",
                         help="time to the live surfaces of repeated publishes while a fan-out to N runs")
     parser.add_argument("--publishes", type=int, default=20, help="publishes measured by --live-during-bulk")
+    parser.add_argument("--public-workers", type=int, default=1,
+                        help="processes of the public server --live-during-bulk watches (default 1)")
     args = parser.parse_args()
     args.recipients_given = args.recipients is not None
     args.recipients = args.recipients or 100_000

@@ -21,10 +21,11 @@ for _name in ("NO_PROXY", "no_proxy"):
 from tests.harness import Workers  # noqa: E402
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DATABASE = "broadcaster_bench"
+# Helpers benchmarking side by side on one machine each name their own (dropped and flushed at start).
+DATABASE = os.environ.get("BROADCASTER_BENCH_DATABASE", "broadcaster_bench")
 
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = os.environ.get("BROADCASTER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 LIVE_DELIVERIES = 4  # banner, status page, IVR, X
 
 

@@ -15,6 +15,11 @@ round; it prints how many rounds ran while that fan-out was still sending. `--du
 measures a quiet machine on a SQLite file instead.
 
     python bench/surfaces.py [--during-fanout 20000] [--seconds 2] [--rounds 3] [--connections 8]
+
+`--spike` is the outage-day spike instead: hundreds of polling clients while a version is published
+(bench/spike.py).
+
+    python bench/surfaces.py --spike [--clients 300] [--workers 1] [--seconds 6]
 """
 
 import argparse
@@ -164,7 +169,14 @@ def main() -> None:
     parser.add_argument("--during-fanout", type=int, default=20000, metavar="N",
                         help="subscribers of the fan-out running meanwhile (0: none, SQLite)")
     parser.add_argument("--serve", nargs=3, metavar=("PORT", "URL", "SITE"), help=argparse.SUPPRESS)
+    parser.add_argument("--spike", action="store_true", help="the spike: --clients polling while a version goes out")
+    parser.add_argument("--clients", type=int, default=300, help="--spike: concurrent keep-alive clients")
+    parser.add_argument("--workers", type=int, default=1, help="--spike: public server processes (uvicorn --workers)")
     args = parser.parse_args()
+    if args.spike:
+        from bench.spike import main_spike
+
+        return main_spike(argparse.Namespace(**{**vars(args), "seconds": max(args.seconds, 6.0)}))
     if args.serve:
         return serve(int(args.serve[0]), args.serve[1], args.serve[2])
     overlapped = 0

@@ -36,7 +36,10 @@ def pytest_configure(config):
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, **{"secret_key": TEST_SECRET_KEY, **overrides})
+    # A public server's spool of its own, never a file in the working directory.
+    spool = Path(os.environ.get("TMPDIR", "/tmp")) / "broadcaster-test-spools" / f"{uuid.uuid4().hex}.sqlite3"
+    return Settings(_env_file=None, database_url=database_url,
+                    **{"secret_key": TEST_SECRET_KEY, "public_spool_path": spool, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ runs (the static export after a surface switch) registered for this process."""
 
 from broadcaster.config import get_settings
 from broadcaster.delivery.broker import make_app, register
-from broadcaster.surfaces import register_static_export
+from broadcaster.surfaces import register_switch_hooks
 
 __all__ = ["celery_app"]
 
-register_static_export()
+register_switch_hooks()
 celery_app = register(get_settings(), make_app(get_settings()))

@@ -17,7 +17,7 @@ from ..incidents import consistency, publishing, statements
 from ..incidents.statements import StatementInput
 from ..people import users
 from ..store.db import migrate
-from ..surfaces import register_static_export
+from ..surfaces import register_switch_hooks
 from .common import OPERATIONS, app, out
 from .views import print_audit, print_preview, progress_table, published_line
 
@@ -34,7 +34,7 @@ def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file
         # Approvals are sealed: before `broadcaster init` there is no key yet, so the demo makes one.
         "secret_key": base.secret_key or secrets.token_urlsafe(32)})
     migrate(settings.database_url)
-    register_static_export()  # this process sends (a no-op here, without a static folder), like any sender
+    register_switch_hooks()  # this process sends (a no-op here, without a static folder), like any sender
     out.print(f"[dim]demo database: {database} (every channel simulated; nothing leaves this machine)[/]")
     existing = {u["name"] for u in users.list_users(settings)}
     if "admin" not in existing:

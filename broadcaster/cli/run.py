@@ -72,13 +72,16 @@ def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state
 def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
           port: Annotated[Optional[int], typer.Option(help=f"Default: {APP_PORT}; with --public, {PUBLIC_PORT}.")]
           = None,
-          public: Annotated[bool, typer.Option("--public", help="Only the public status surfaces.")] = False) -> None:
+          public: Annotated[bool, typer.Option("--public", help="Only the public status surfaces.")] = False,
+          workers: Annotated[int, typer.Option(min=1, max=64, help=(
+              "With --public: processes serving the port (each keeps its own copy of the documents)."))] = 1) -> None:
     """Run the web app; embedded, also the worker and every periodic job, in this process.
 
     The full app also answers unsubscribe and approval links, /metrics and /healthz. Embedded (no
     BROADCASTER_BROKER_URL) it sends in this process and runs what beat runs for a fleet: the sweep,
     scheduled maintenance, the social queue. --public: only what customers read (banner, status
-    page, Statuspage JSON, feeds, sign-up), in a process of its own, on its own port."""
+    page, Statuspage JSON, feeds, sign-up, the phone line and SMS keywords), in a process of its own,
+    on its own port, answering from its last snapshot while the database and Redis are down."""
     import uvicorn
 
     from broadcaster.web.app import create_app
@@ -86,14 +89,35 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
 
     settings = get_settings()
     if public:  # needs no secret: it signs nothing, so the public host never holds the key
-        require_current_schema(settings.database_url)
-        uvicorn.run(create_public_app(settings), host=host, port=port or PUBLIC_PORT, log_level="info")
+        _public_server_can_start(settings)
+        if workers > 1:  # each process builds its app (and its listener) from the same environment
+            uvicorn.run("broadcaster.web.public:create_public_app", factory=True, workers=workers, host=host,
+                        port=port or PUBLIC_PORT, log_level="info")
+        else:
+            uvicorn.run(create_public_app(settings), host=host, port=port or PUBLIC_PORT, log_level="info")
         return
+    if workers > 1:
+        raise InvalidInput("serve: --workers is for --public (the full app runs one process)")
     ready_to_send(settings, "serve")
     if settings.embedded:
         migrate(settings.database_url)  # the laptop default needs no separate set-up step
     with embedded_worker(settings), embedded_beat(settings):
         uvicorn.run(create_app(settings), host=host, port=port or APP_PORT, log_level="info")
+
+
+def _public_server_can_start(settings) -> None:
+    """The schema is current; or the database is down and the spool kept a snapshot to answer from."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        require_current_schema(settings.database_url)
+    except DBAPIError as exc:
+        from broadcaster.surfaces.spool import Spool
+
+        if not settings.public_spool_path.exists() or Spool(settings.public_spool_path).last_snapshot() is None:
+            raise
+        typer.echo(f"serve --public: the database is unreachable ({str(exc).splitlines()[0]}); answering from "
+                   f"the last snapshot kept in {settings.public_spool_path} until it is back", err=True)
 
 
 @contextmanager
@@ -140,11 +164,11 @@ def embedded_worker(settings):
     if not settings.embedded:
         yield
         return
-    from broadcaster.surfaces import register_static_export
+    from broadcaster.surfaces import register_switch_hooks
     from workers.app import celery_app
     from workers.embedded import in_process_worker
 
-    register_static_export()  # this process sends: it runs what a worker runs after a surface switch
+    register_switch_hooks()  # this process sends: it runs what a worker runs after a surface switch
     with in_process_worker(celery_app):
         yield
 

@@ -83,7 +83,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Dispatc
             recorder.take_all(drain(results))
             recorder.flush()
     outcomes = recorder.outcomes
-    export_if_a_surface_switched(settings, outcomes)
+    after_a_surface_switched(settings, outcomes)
     untried = [o.delivery.id for o in outcomes if not o.attempted and o.status == DeliveryStatus.PENDING]
     if untried and requeue:
         requeue(settings, untried)
@@ -125,24 +125,25 @@ class _LiveCheck:
             return wanted
 
 
-def export_if_a_surface_switched(settings: Settings, outcomes: list[Outcome]) -> bool:
-    """Run the switch hooks when a live surface now shows a new version and BROADCASTER_STATIC_DIR is
-    set. The send is done and recorded: a failed hook is logged, never a failed send (the next
-    switch, or `broadcaster export`, writes it again)."""
-    if not settings.static_dir or not any(
-            o.status in SHOWN and channels.channel(o.delivery.channel).is_live for o in outcomes):
+def after_a_surface_switched(settings: Settings, outcomes: list[Outcome]) -> bool:
+    """Run the switch hooks when a live surface now shows a new version: the static export (when
+    BROADCASTER_STATIC_DIR is set) and the announcement to the public servers. The send is done and
+    recorded: a failed hook is logged, never a failed send (the next switch, `broadcaster export`,
+    the public servers' polling, catch up)."""
+    if not any(o.status in SHOWN and channels.channel(o.delivery.channel).is_live for o in outcomes):
         return False
-    # Called once the switch has committed. The public surfaces register their static export
+    # Called once the switch has committed. The public surfaces register their hooks
     # (`dispatch.on_surface_switched`) when the process is assembled: delivery never imports them.
     hooks = surface_switch_hooks()
-    try:
-        for hook in hooks:
+    ran = True
+    for hook in hooks:
+        try:
             hook(settings)
-    except Exception:  # noqa: BLE001 - a full disk or a bad path must not fail the send
-        logger.exception("static export to %s failed; the live surfaces are switched regardless",
-                         settings.static_dir)
-        return False
-    return bool(hooks)
+        except Exception:  # noqa: BLE001 - a full disk or a bad path must not fail the send
+            logger.exception("%s failed after a surface switch (static export to %s); the live surfaces are "
+                             "switched regardless", getattr(hook, "__name__", hook), settings.static_dir)
+            ran = False
+    return ran and bool(hooks)
 
 
 

@@ -11,8 +11,9 @@ the default language at the paths below, each other one under its tag (`es/statu
 the app picks one by `?lang=` or Accept-Language (web/public/status.py).
 """
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from markupsafe import Markup
@@ -37,6 +38,10 @@ class Document:
     path: str  # where it goes in a static export; the URL path is "/" + path, except the status page
     body: bytes
     media_type: str
+    etag: str = field(init=False, compare=False)  # a strong validator: the same bytes, the same tag
+
+    def __post_init__(self):
+        object.__setattr__(self, "etag", '"' + hashlib.blake2b(self.body, digest_size=12).hexdigest() + '"')
 
 
 # URL path → document path. The status page is a directory index in an export, so that any

@@ -5,6 +5,8 @@
   it has a translation; a caller may ask to hear back when that incident is fixed (once per number
   and incident), and the language they chose is kept for that follow-up.
 - Inbound SMS keywords (the carriers' and Twilio's standard set) opt a subscriber out or back in.
+- While the database is down, a call-back request and a keyword are kept in the public server's
+  spool (`spool=`) and the caller is answered as usual; `replay_spooled` applies them afterwards.
 """
 
 from dataclasses import dataclass
@@ -16,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from ..config import Settings
 from ..store.db import transaction
 from ..store.models import AuditEvent, CallbackRequest, Incident, Subscriber, utcnow
+from .cache import DATABASE_DOWN
 from .snapshot import Snapshot
+from .spool import CALLBACK, SMS_KEYWORD, Spool
 
 SURFACE = "ivr"
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -76,9 +80,11 @@ def callable_number(raw: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def request_callback(settings: Settings, incident_id: int, raw_number: str | None, locale: str | None = None) -> str:
+def request_callback(settings: Settings, incident_id: int, raw_number: str | None, locale: str | None = None,
+                     spool: Spool | None = None) -> str:
     """Record that this caller wants to hear back when the incident is fixed (in `locale`, the
-    language they chose; None: the default). Returns "recorded",
+    language they chose; None: the default); with the database down, in `spool` (if given), to be
+    replayed. Returns "recorded",
     "already" (this number asked before for this incident), "number" (no number we can call),
     "resolved" (no such incident, or it is over) or "maintenance" (planned work: nothing to wait for)."""
     phone = callable_number(raw_number)
@@ -98,6 +104,10 @@ def request_callback(settings: Settings, incident_id: int, raw_number: str | Non
                                   locale=None if locale == settings.default_locale else locale))
     except IntegrityError:  # the same caller pressed 1 on two calls at once: the other one won
         return "already"
+    except DATABASE_DOWN:
+        if spool is None:
+            raise
+        spool.record(CALLBACK, incident_id=incident_id, phone=phone, locale=locale)
     return "recorded"
 
 
@@ -110,13 +120,38 @@ def sms_keyword(body: str | None) -> str | None:
     return None
 
 
-def apply_sms_keyword(settings: Settings, raw_number: str | None, keyword: str, opt_out) -> str:
+def apply_sms_keyword(settings: Settings, raw_number: str | None, keyword: str, opt_out,
+                      spool: Spool | None = None) -> str:
     """Act on a keyword from this number; returns the name of the reply to send ("stopped",
     "started", "help" or "not_subscribed"). `opt_out(session, subscriber, why)` is the one
-    opt-out every channel uses (it also cancels the subscriber's unsent deliveries)."""
+    opt-out every channel uses (it also cancels the subscriber's unsent deliveries). With the
+    database down the keyword is kept in `spool` (if given) and answered as if applied."""
     if keyword == "help":
         return "help"
     phone = callable_number(raw_number) or (raw_number or "")
+    try:
+        return _apply_keyword(settings, phone, keyword, opt_out)
+    except DATABASE_DOWN:
+        if spool is None:
+            raise
+        spool.record(SMS_KEYWORD, phone=phone, keyword=keyword)
+        return "stopped" if keyword == "stop" else "started"
+
+
+def replay_spooled(settings: Settings):
+    """What the public server's listener replays the spool with, once the database answers."""
+    from ..delivery.records import opt_out
+
+    def apply(kind: str, payload: dict) -> None:
+        if kind == CALLBACK:
+            request_callback(settings, payload["incident_id"], payload["phone"], payload.get("locale"))
+        elif kind == SMS_KEYWORD:
+            _apply_keyword(settings, payload["phone"], payload["keyword"], opt_out)
+
+    return apply
+
+
+def _apply_keyword(settings: Settings, phone: str, keyword: str, opt_out) -> str:
     with transaction(settings.database_url) as s:
         subscriber = s.scalar(select(Subscriber).where(Subscriber.phone == phone))
         if keyword == "stop":

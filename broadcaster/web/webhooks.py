@@ -3,9 +3,11 @@ signature checked and hands over to `delivery.receipts` (or `audience.unsubscrib
 request changes nothing."""
 
 import json
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from ..audience import unsubscribe
@@ -16,6 +18,7 @@ from ..render.environment import environment
 from .common import settings_of, signed_url
 
 router = APIRouter()
+logger = logging.getLogger("broadcaster.web")
 
 TWILIO_SIGNATURE = "X-Twilio-Signature"
 
@@ -27,7 +30,11 @@ def _refused(exc: Exception, status: int = 403) -> JSONResponse:
 async def refused_unsigned(request: Request, exc: NotAllowed) -> JSONResponse:
     """403 for a callback whose signature does not verify, and the refusal audited."""
     client = request.client.host if request.client else "?"
-    await run_in_threadpool(receipts.record_refused_callback, settings_of(request), request.url.path, client, str(exc))
+    try:
+        await run_in_threadpool(receipts.record_refused_callback, settings_of(request), request.url.path, client,
+                                str(exc))
+    except DBAPIError:  # the database is down (the public server answers anyway): refused, unaudited
+        logger.warning("refused %s from %s, not audited (database unreachable): %s", request.url.path, client, exc)
     return _refused(exc)
 
 

@@ -161,3 +161,31 @@ def test_status_page_reads_on_a_phone(live, browser, serve_app, tmp_path):
             shutil.copy(shot, SCREENSHOT)
     finally:
         context.close()
+
+
+def test_banner_js_polls_with_conditional_requests(live, page, serve_app, site):
+    """Each check after the first asks If-None-Match (the browser's cache revalidating, so no CORS
+    preflight) and gets a 304 with no body while nothing changed; a publish changes the tag and the banner."""
+    incident = open_incident(live, "Login failures", "major", ("Login",))
+    publish_update(live, incident, headline="Logins fail")
+    public = create_public_app(live)
+    checks = []
+
+    async def recording(scope, receive, send):  # what reached the server, and what it answered
+        async def sent(message):
+            if message["type"] == "http.response.start" and scope["path"] == "/banner.json":
+                asked = dict(scope["headers"]).get(b"if-none-match")
+                checks.append((asked.decode() if asked else None, message["status"]))
+            await send(message)
+        await public(scope, receive, sent)
+
+    app = serve_app(recording)
+    page.goto(embed_banner(site, app.url, refresh=1))
+    page.wait_for_function("document.querySelector('#broadcaster-banner') !== null")
+    page.wait_for_timeout(2500)
+    assert checks[0] == (None, 200)
+    assert len(checks) >= 3 and all(tag and status == 304 for tag, status in checks[1:]), checks
+    publish_update(live, incident, status="identified", headline="We found the cause")
+    page.wait_for_function("document.querySelector('#broadcaster-banner').textContent.includes('found the cause')")
+    assert checks[-1][0] is not None and checks[-1][1] == 200  # asked with the old tag, got the new words
+    assert page.page_errors == [] and page.console_errors == []

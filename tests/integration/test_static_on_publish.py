@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from broadcaster.surfaces import register_static_export
+from broadcaster.surfaces import register_switch_hooks
 from tests.conftest import make_settings
 from tests.integration.engine import status_counts
 from tests.integration.surfaces_data import open_incident, publish_update
@@ -17,24 +17,24 @@ from tests.integration.surfaces_data import open_incident, publish_update
 @pytest.fixture(autouse=True)
 def _static_export_registered():
     """What every sending process does when it is assembled (the worker app, embedded serve, ...)."""
-    register_static_export()
+    register_switch_hooks()
 
 
 def test_importing_registers_nothing_and_registering_twice_runs_the_export_once():
     code = ("import broadcaster.surfaces, broadcaster.web.app, broadcaster.cli\n"
             "from broadcaster.delivery.dispatch import surface_switch_hooks\n"
             "before = surface_switch_hooks()\n"
-            "broadcaster.surfaces.register_static_export(); broadcaster.surfaces.register_static_export()\n"
+            "broadcaster.surfaces.register_switch_hooks(); broadcaster.surfaces.register_switch_hooks()\n"
             "print(len(before), [h.__name__ for h in surface_switch_hooks()])\n")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert shown.strip() == "0 ['export_if_configured']"
+    assert shown.strip() == "0 ['export_if_configured', 'notify_public_servers']"
 
 
 def test_the_worker_app_registers_the_static_export():
     code = ("import workers.app\nfrom broadcaster.delivery.dispatch import surface_switch_hooks\n"
             "print([h.__name__ for h in surface_switch_hooks()])\n")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert shown.strip() == "['export_if_configured']"
+    assert shown.strip() == "['export_if_configured', 'notify_public_servers']"
 
 
 def test_publishing_rewrites_the_static_export(database_url, tmp_path):

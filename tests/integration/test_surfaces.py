@@ -158,7 +158,8 @@ def test_public_documents_allow_any_origin_and_short_caching(live, client):
         response = client.get(path, headers={"Origin": "https://widget.example.net"})
         assert response.status_code == 200, path
         assert response.headers["access-control-allow-origin"] == "*", path
-        assert response.headers["cache-control"] == "public, max-age=0", path
+        assert response.headers["cache-control"] == (
+            "public, max-age=0, stale-while-revalidate=30, stale-if-error=86400"), path
 
 
 # --- feeds and the status page ---------------------------------------------------------------
@@ -351,9 +352,12 @@ def test_export_command_writes_the_files(database_url, tmp_path, monkeypatch, ca
 
 
 def test_public_app_serves_only_the_public_surfaces(live, client):
-    for path in ("/metrics", "/healthz", "/webhooks/twilio/status", "/ivr/voice", "/unsubscribe"):
+    for path in ("/metrics", "/healthz", "/webhooks/twilio/status", "/ivr/resolved", "/unsubscribe"):
         assert client.get(path).status_code in (404, 405), path
         assert client.post(path).status_code in (404, 405), path
+    # the phone line and the SMS keywords are there (they outlive the database), signed by Twilio only
+    for path in ("/ivr/voice", "/ivr/gather", "/webhooks/twilio/inbound"):
+        assert client.post(path).status_code == 403, path
     assert client.get("/", follow_redirects=False).headers["location"] == "/status"
 
 

@@ -34,7 +34,10 @@ from ..common import settings_of, signed_url
 from ..webhooks import TWILIO_SIGNATURE, refused_unsigned
 from .status import surface_cache
 
-router = APIRouter()
+router = APIRouter()  # the full app: the phone line, call-backs' words, every inbound text
+# The public server (`serve --public`): the phone line and the SMS keywords, which go on while the
+# database is down (what cannot be stored is spooled). Approval codes and HOLD need the full app.
+public_router = APIRouter()
 TWIML = "application/xml"
 
 
@@ -75,7 +78,13 @@ def _chosen(settings: Settings, lang: str) -> str | None:
     return lang if lang in settings.all_locales else None
 
 
+def spool_of(request: Request):
+    """The public server's spool (None in the full app: there a down database is an error)."""
+    return getattr(request.app.state, "spool", None)
+
+
 @router.post("/ivr/voice")
+@public_router.post("/ivr/voice")
 async def voice(request: Request, lang: str = "") -> Response:
     """An inbound call: the language menu (with more than one language), the live message, then
     1 = tell me when it is fixed, 2 = hear it again."""
@@ -123,6 +132,7 @@ def live_call(settings: Settings, message: phone.LiveMessage | None, locale: str
 
 
 @router.post("/ivr/language")
+@public_router.post("/ivr/language")
 async def choose_language(request: Request) -> Response:
     """The caller pressed a key in the language menu: the message again, in that language."""
     try:
@@ -139,6 +149,7 @@ async def choose_language(request: Request) -> Response:
 
 
 @router.post("/ivr/gather")
+@public_router.post("/ivr/gather")
 async def gather(request: Request, incident: int = 0, lang: str = "") -> Response:
     """The caller pressed a key after the message."""
     try:
@@ -153,7 +164,8 @@ async def gather(request: Request, incident: int = 0, lang: str = "") -> Respons
         if not incident:  # a menu without the incident (an older TwiML): the one live now
             message = phone.live_message(await run_in_threadpool(surface_cache(request).snapshot))
             incident = message.incident_id if message else 0
-        outcome = await run_in_threadpool(phone.request_callback, settings, incident, form.get("From"), locale)
+        outcome = await run_in_threadpool(phone.request_callback, settings, incident, form.get("From"), locale,
+                                          spool_of(request))
         if outcome in ("recorded", "already"):
             _say(settings, response, _words(settings, "ivr/callback_recorded.txt", locale,
                                             promise=promise(settings)), locale)
@@ -214,9 +226,24 @@ async def inbound_sms(request: Request) -> Response:
                                           form.get("MessageSid"), getattr(request.app.state, "dispatch", None))
         response.message(_words(settings, f"holding/reply_{outcome}.txt"))
         return _twiml(response)
+    return await _keyword_reply(request, settings, form, response)
+
+
+@public_router.post("/webhooks/twilio/inbound")
+async def inbound_keywords(request: Request) -> Response:
+    """A text to our number, on the public server: STOP / START / HELP and their synonyms, applied
+    (or spooled while the database is down); anything else gets no reply."""
+    try:
+        form = await _signed_form(request)
+    except NotAllowed as exc:
+        return await refused_unsigned(request, exc)
+    return await _keyword_reply(request, settings_of(request), form, MessagingResponse())
+
+
+async def _keyword_reply(request: Request, settings: Settings, form: dict[str, str], response) -> Response:
     keyword = phone.sms_keyword(form.get("Body"))
     if keyword is not None:
         reply = await run_in_threadpool(phone.apply_sms_keyword, settings, form.get("From"), keyword,
-                                        opt_out)
+                                        opt_out, spool_of(request))
         response.message(_words(settings, f"sms/{reply}.txt"))
     return _twiml(response)
