@@ -91,7 +91,9 @@ def request_callback(settings: Settings, incident_id: int, raw_number: str | Non
     if phone is None:
         return "number"
     try:
-        with transaction(settings.database_url) as s:
+        # With a spool to fall back on, a down database is spooled at once rather than waited for
+        # (the caller is on the line): the spool is the public server's retry.
+        with transaction(settings.database_url, wait=spool is None) as s:
             incident = s.get(Incident, incident_id)
             if incident is None or incident.resolved_at is not None:
                 return "resolved"
@@ -130,7 +132,7 @@ def apply_sms_keyword(settings: Settings, raw_number: str | None, keyword: str, 
         return "help"
     phone = callable_number(raw_number) or (raw_number or "")
     try:
-        return _apply_keyword(settings, phone, keyword, opt_out)
+        return _apply_keyword(settings, phone, keyword, opt_out, wait=spool is None)
     except DATABASE_DOWN:
         if spool is None:
             raise
@@ -151,8 +153,8 @@ def replay_spooled(settings: Settings):
     return apply
 
 
-def _apply_keyword(settings: Settings, phone: str, keyword: str, opt_out) -> str:
-    with transaction(settings.database_url) as s:
+def _apply_keyword(settings: Settings, phone: str, keyword: str, opt_out, wait: bool = True) -> str:
+    with transaction(settings.database_url, wait=wait) as s:
         subscriber = s.scalar(select(Subscriber).where(Subscriber.phone == phone))
         if keyword == "stop":
             if subscriber is not None:
