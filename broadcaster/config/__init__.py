@@ -21,9 +21,9 @@ from ..domain.contacts import web_address
 from ..domain.errors import InvalidInput
 from ..domain.locales import normalise_tag
 from .alerts import AlertSettings
+from .api import ApiSettings
 from .failover import FailoverSettings
 from .public_server import PublicServerSettings
-from .api import ApiSettings
 from .secret_file import DEFAULT_SECRETS, SECRET_ADVICE, create_secret_file, read_secret_file, require_real_secret
 from .update_reminders import ReminderSettings
 
