@@ -138,14 +138,20 @@ def api_reference() -> str:
                                                             "(`broadcaster.web.app.create_app`)").rstrip(), "",
              markdown(doc["info"].get("description", "")), "",
              "A running `broadcaster serve` serves the same document at `/openapi.json` and an interactive "
-             "page at `/docs`. Each example below reads the token from `$TOKEN`. Answers are JSON objects whose "
-             "fields the OpenAPI document does not describe yet (the routes return plain dicts), so no example "
-             "answer is shown: try one on `/docs`.", "",
+             "page at `/docs`. Each example below reads the token from `$TOKEN`; its answer is the one the app "
+             "gives on a small installation (an incident, a statement waiting for approval, a subscriber), "
+             "after the steps the operation needs (a publish, an approval), with times, hashes and secrets "
+             "replaced by fixed values.", "",
              "Errors are RFC 9457 problem details (`application/problem+json`) in the CLI's words: `401` no or "
              "revoked credentials, `403` a role or rule refuses (`detail` says which), `404`, `409` an illegal "
-             "transition, `422` bad input (`field` names it; `errors` lists each) or a broken channel limit "
-             "(`limits` lists them), `429` too many login attempts, `502` a provider the request needs did not "
-             "answer.", ""]
+             "transition or an `Idempotency-Key` used with another request, `413` a body over the limit, `422` "
+             "bad input (`field` names it; `errors` lists each) or a broken channel limit (`limits` lists them), "
+             "`429` over the rate (`Retry-After`) or too many attempts at a secret, `502` a provider the request "
+             "needs did not answer. Pagination, rate limits, request ids and idempotency keys: "
+             "[Building on the REST API](../guides/api.md).", ""]
+    import api_examples
+
+    examples = api_examples.kept()  # what the app answers, kept by `python scripts/api_examples.py`
     by_tag: dict[str, list[tuple[str, str, dict]]] = {}
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
@@ -153,11 +159,27 @@ def api_reference() -> str:
     for tag, operations in by_tag.items():
         lines += [f"## {tag.capitalize()}", ""]
         for method, path, operation in operations:
-            lines += _operation(doc, method, path, operation)
+            lines += _operation(doc, method, path, operation, examples.get((method, path)))
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _operation(doc: dict, method: str, path: str, op: dict) -> list[str]:
+def request_of(doc: dict, path: str, op: dict) -> tuple[str, dict | None]:
+    """The example request of an operation: its URL (with a query) and its JSON body, if any."""
+    params = op.get("parameters", [])
+    body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    example_body = None
+    if body:
+        schema = _resolve(doc, body)
+        required = set(schema.get("required", []))
+        example_body = {name: _example(doc, name, prop) for name, prop in schema.get("properties", {}).items()
+                        if name in required or name in EXAMPLES}
+    url = re.sub(r"\{(\w+)\}", lambda m: str(EXAMPLES.get(m.group(1), 1)), path)
+    query = [f"{p['name']}={QUERY_EXAMPLES[p['name']]}" for p in params
+             if p["in"] == "query" and p["name"] in QUERY_EXAMPLES][:2]
+    return url + ("?" + "&".join(query) if query else ""), example_body
+
+
+def _operation(doc: dict, method: str, path: str, op: dict, example: tuple[int, str] | None = None) -> list[str]:
     lines = [f"### {method.upper()} `{path}`", "", f"**{op.get('summary', '')}.** "
              + markdown(paragraphs(op.get("description", ""))).rstrip(), ""]
     params = op.get("parameters", [])
@@ -179,17 +201,17 @@ def _operation(doc: dict, method: str, path: str, op: dict) -> list[str]:
             lines.append(row(f"`{name}`" + (" (required)" if name in required else ""), _schema_type(doc, prop),
                              _default(prop), markdown(prop.get("description", ""), table=True)))
         lines.append("")
-        example_body = {name: _example(doc, name, prop) for name, prop in schema.get("properties", {}).items()
-                        if name in required or name in EXAMPLES}
-    url = re.sub(r"\{(\w+)\}", lambda m: str(EXAMPLES.get(m.group(1), 1)), path)
-    query = [f"{p['name']}={QUERY_EXAMPLES[p['name']]}" for p in params
-             if p["in"] == "query" and p["name"] in QUERY_EXAMPLES][:2]
+    url, example_body = request_of(doc, path, op)
     command = ['curl -s -H "Authorization: Bearer $TOKEN"'] + ([f"-X {method.upper()}"] if method != "get" else [])
-    command.append(f"'localhost:8080{url}{'?' + '&'.join(query) if query else ''}'")
+    command.append(f"'localhost:8080{url}'")
     if example_body is not None:
         command.append("\\\n     -H 'Content-Type: application/json' -d '"
                        + json.dumps(example_body, ensure_ascii=False).replace("'", "'\\''") + "'")
-    lines += ["```sh", " ".join(command), "```", "", row("answer", "what"), row("---", "---")]
+    lines += ["```sh", " ".join(command), "```", ""]
+    if example:
+        lines += [f"Answer (`{example[0]}`), from the app on a small installation:", "", "```json", example[1],
+                  "```", ""]
+    lines += [row("answer", "what"), row("---", "---")]
     for code, response in op.get("responses", {}).items():
         content = ", ".join(f"`{kind}`" for kind in response.get("content", {}))
         lines.append(row(f"`{code}`", markdown(response.get("description", ""), table=True)

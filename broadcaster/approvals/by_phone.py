@@ -34,7 +34,7 @@ from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed
 from ..domain.hashing import sha256_hex
 from ..domain.lifecycle import State
 from ..domain.message_secrets import CODE, TOKEN, MessageKind
-from ..people.auth import actor_of
+from ..people.auth import actor_of, over_limit
 from ..people.users import user_with_number
 from ..render.environment import environment
 from ..store.access_models import ApprovalRequest
@@ -223,8 +223,13 @@ def approve_by_sms(settings: Settings, sender: str | None, code: str, message_si
     the reply templates' names (templates/_web/approval/reply_*.txt). Refusals are audited."""
     try:
         remember_inbound(settings, message_sid)
+        if over_limit(settings, settings.secret_rate_per_source, "sms-code", f"from:{sender}"):
+            raise NotAllowed(f"too many codes from {sender} (limit {settings.secret_rate_per_source})")
         with unit_of_work(settings) as s:
             user = _approver_with_number(s, sender)
+            if over_limit(settings, settings.sms_code_rate_per_user, "sms-code", f"user:{user.id}"):
+                raise NotAllowed(f"too many codes for {user.name} (limit {settings.sms_code_rate_per_user}): "
+                                 "wait, or approve on the dashboard")
             request = s.scalar(select(ApprovalRequest).where(
                 ApprovalRequest.user_id == user.id, ApprovalRequest.kind == BY_CODE,
                 ApprovalRequest.secret_hash == sha256_hex(code)).order_by(ApprovalRequest.id.desc()))

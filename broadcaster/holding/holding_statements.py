@@ -25,7 +25,7 @@ from ..people.auth import actor_of, authorize_for, over_limit, secret_hasher
 from ..people.users import user_with_number
 from ..store.access_models import HoldingStatement
 from ..store.models import Statement, User
-from ..usecase import MAX_ID, acting, get, label, live_statement, log_action, unit_of_work
+from ..usecase import MAX_ID, acting, get, label, live_statement, log_action, request_client, unit_of_work
 
 HOLD_SMS = re.compile(r"^\s*HOLD\s+(\d{1,6})\s+(\d{4,10})\s*$", re.IGNORECASE)
 
@@ -119,16 +119,20 @@ def _holder_with_number(settings: Settings, sender: str | None, pin: str) -> Act
         allowed = {Role.AUTHOR.value, Role.APPROVER.value, Role.ADMIN.value}
         if user is None or not set(user.role_list) & allowed or not user.pin_hash:
             raise NotAllowed(f"{sender} is not the number of someone who may switch on a holding statement")
-        verify_pin(settings, user, pin)
+        verify_pin(settings, user, pin, source=sender or "")
         return actor_of(user)
 
 
-def verify_pin(settings: Settings, user: User, pin: str) -> None:
+def verify_pin(settings: Settings, user: User, pin: str, source: str | None = None) -> None:
     """NotAllowed unless `pin` is the user's. Attempts, right or wrong, are limited per user (by
-    SMS and by link together), so a 4-digit PIN cannot be guessed."""
+    SMS and by link together), so a 4-digit PIN cannot be guessed, and per source (`source`: the
+    sending number; by default the web request's client address)."""
     if over_limit(settings, settings.pin_rate_per_user, "pin", f"user:{user.id}"):
         raise NotAllowed(f"too many PIN attempts for {user.name} (limit {settings.pin_rate_per_user}): "
                          "wait, or use the dashboard")
+    source = source if source is not None else request_client.get()
+    if source and over_limit(settings, settings.secret_rate_per_source, "pin", f"from:{source}"):
+        raise NotAllowed(f"too many PIN attempts from {source} (limit {settings.secret_rate_per_source})")
     if not user.pin_hash or not secret_hasher().verify(pin, user.pin_hash):
         raise NotAllowed(f"wrong PIN for {user.name}")
 

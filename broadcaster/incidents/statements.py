@@ -14,15 +14,17 @@ from sqlalchemy import select
 
 from ..approvals.decisions import approvals_needed, withdraw_requests
 from ..config import Settings
+from ..domain import field_limits as limits
 from ..domain.approval import Actor
 from ..domain.component_states import component_states
 from ..domain.errors import InvalidInput, LimitExceeded
+from ..domain.field_limits import Line, Text
 from ..domain.hashing import content_hash, sha256_of
 from ..domain.incident import TITLE_MAX_CHARS, Impact, IncidentStatus, choose_next_update, parse_choice, refuse_too_long
 from ..domain.lifecycle import Action, State, edit_makes_new_version, next_state
 from ..domain.maintenance_window import KIND as MAINTENANCE
 from ..domain.maintenance_window import MaintenanceStatus
-from ..domain.notices import RESOLUTION_MAX_CHARS, check_resolution
+from ..domain.notices import check_resolution
 from ..render import LimitCheck
 from ..store.content import hashed_fields, stored_renditions, stored_translations
 from ..store.models import Incident, Rendition, Statement, StatementEditor, User, utcnow
@@ -39,17 +41,18 @@ class StatementInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    status: str | None = None
-    impact: str | None = None
-    components: list[str] | None = None
-    headline: str | None = None
-    body: str | None = None
-    workaround: str | None = None
-    next_update: str | None = None
+    status: Line(limits.WORD) | None = None
+    impact: Line(limits.WORD) | None = None
+    components: list[Line(limits.NAME)] | None = Field(default=None, max_length=limits.MOST_ITEMS)
+    headline: Line(limits.HEADLINE) | None = None
+    body: Text(limits.BODY) | None = None
+    workaround: Text(limits.WORKAROUND) | None = None
+    next_update: Line(limits.NEXT_UPDATE) | None = None
     # {component: state}; the states not given are derived (domain/components.py)
-    component_states: dict[str, str] | None = None
+    component_states: dict[Line(limits.NAME), Line(limits.WORD)] | None = Field(default=None,
+                                                                                 max_length=limits.MOST_ITEMS)
     # What a resolved incident says first: its own line, e.g. "Logins work normally again."
-    resolution: str | None = Field(default=None, max_length=RESOLUTION_MAX_CHARS)
+    resolution: Line(limits.RESOLUTION) | None = None
     # Disaster mode: every channel says the contact centre cannot take calls, and where to go instead.
     contact_centre_closed: bool | None = None
     # {locale: {headline, body, workaround, resolution}} in the installation's other languages; a

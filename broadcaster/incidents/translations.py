@@ -13,13 +13,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from .. import channels
 from ..config import Settings
+from ..domain import field_limits as limits
 from ..domain.errors import InvalidInput
+from ..domain.field_limits import Line, Text
 from ..domain.locales import normalise_tag
-from ..domain.notices import RESOLUTION_MAX_CHARS, Notice, notice_of
+from ..domain.notices import Notice, notice_of
 from ..render import LimitCheck, render_statement
 from ..render.languages import has_catalog, ivr_speech, language_name
 from ..store.content import hashed_fields
@@ -33,10 +35,10 @@ class TranslationInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    headline: str | None = Field(default=None, max_length=500)
-    body: str | None = Field(default=None, max_length=5000)
-    workaround: str | None = Field(default=None, max_length=2000)
-    resolution: str | None = Field(default=None, max_length=RESOLUTION_MAX_CHARS)
+    headline: Line(limits.HEADLINE) | None = None
+    body: Text(limits.BODY) | None = None
+    workaround: Text(limits.WORKAROUND) | None = None
+    resolution: Line(limits.RESOLUTION) | None = None
 
 
 def merge_translations(settings: Settings, given: dict[str, TranslationInput | None] | None,

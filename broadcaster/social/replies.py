@@ -77,7 +77,7 @@ def approve_text(settings: Settings, actor: Actor, post_id: str, seen_hash: str,
     with acting(settings, actor, "approve reply", f"post:{post_id}") as s:
         row = s.scalar(select(SocialReply).where(SocialReply.post_id == str(post_id)).with_for_update())
         if row is None or row.custom_text is None:
-            raise InvalidInput(f"post {post_id}: no free text proposed for it (`broadcaster social reply "
+            raise IllegalTransition(f"post {post_id}: no free text proposed for it (`broadcaster social reply "
                                f"{post_id} --text ...` proposes one)")
         if row.approved_hash:
             raise NotAllowed(f"post {post_id}: its free text is already approved")

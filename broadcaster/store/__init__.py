@@ -1,7 +1,7 @@
 """The database: tables (`models`, `access_models`, `social_models`, `alert_models`, `postmortem_models`,
-on the base in `orm`), sessions and migrations (`db`), stored content (`content`) and rows as plain dicts
-(`row_views`).
+`api_models`, on the base in `orm`), sessions and migrations (`db`), stored content (`content`) and rows
+as plain dicts (`row_views`).
 
 Importing the package loads every table module, so `Base.metadata` always knows every table."""
 
-from . import access_models, alert_models, models, postmortem_models, social_models  # noqa: F401
+from . import access_models, alert_models, api_models, models, postmortem_models, social_models  # noqa: F401

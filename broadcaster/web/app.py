@@ -19,7 +19,11 @@ from ..store import reconnect
 from ..store.db import engine_for
 from . import alerts_in, api, dashboard, public, webhooks
 from .api.common import refuse_nul
+from .bounds import BoundedRequests
 from .common import RememberClient, hide_link_secrets_in_access_log
+from .idempotency import IdempotentWrites
+from .rate_limits import RateLimited
+from .request_ids import RequestIds
 
 logger = logging.getLogger("broadcaster.api")
 
@@ -41,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # The OpenAPI document and its docs page describe the REST API only (/api/v1).
     app = FastAPI(title="Broadcaster", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                  generate_unique_id_function=api.contract.operation_id,
                   description="Outage statements: draft, approve, publish, and the send log; the social reply "
                               "queue (answers to customers on X with approved words). Authenticate with "
                               "`Authorization: Bearer <token>` (`broadcaster token create`).")
@@ -51,11 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.on_submit = lambda settings_, statement_id: by_phone.notify_approvers(
         settings_, statement_id, dispatch=app.state.dispatch)
     app.add_middleware(RememberClient)
+    app.add_middleware(IdempotentWrites, settings=settings)
+    app.add_middleware(RateLimited, settings=settings)
+    app.add_middleware(BoundedRequests, settings=settings)
+    app.add_middleware(RequestIds)  # outermost: every answer, a refusal of the body too, carries the id
     hide_link_secrets_in_access_log()
     api.install_problem_handlers(app)
     dashboard.install_error_pages(app)
     for router, how in routers():
         app.include_router(router, **how)
+    api.describe(app)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:

@@ -213,11 +213,11 @@ def test_the_budget_says_how_many_replies_can_go_now_and_keeps_the_statements_re
 def test_refusals_are_problem_details_in_the_cli_words(site, x):
     post = pulled(site, x)
     cases = [
-        (call(site, "GET", "/inbox", params={"state": "pending"}), 422, "state: choose among new, queued"),
+        (call(site, "GET", "/inbox", params={"state": "pending"}), 422, "state: Input should be 'new', 'queued'"),
         (call(site, "POST", "/posts/1860000000000009999/reply", json={}), 404, "not in the inbox"),
         (call(site, "POST", f"/posts/{post}/reply", json={"variant": 9}), 422, "has variants 1, 2, 3; got 9"),
         (call(site, "POST", "/posts/not-a-post/skip"), 422, "post_id"),
-        (call(site, "POST", "/search", json={"query": "   "}), 422, "query: say what to search for"),
+        (call(site, "POST", "/search", json={"query": "   "}), 422, "query: must say something (not only spaces)"),
         (call(site, "POST", f"/posts/{post}/free-text", json={"text": "x" * 300}), 422, "weighted length is 300"),
     ]
     for answer, status, words in cases:

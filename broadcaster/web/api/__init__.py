@@ -6,22 +6,38 @@ against the one permission table (`domain.approval.PERMISSIONS`) and audits a re
 routes call the same use cases as the CLI, so the API says the same words when it refuses.
 """
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, FastAPI
 
-from . import admin, alerts, deliveries, holding, social, statements, templates
+from . import admin, alerts, contract, deliveries, holding, social, statements, templates
 from .common import PREFIX, install_problem_handlers, refuse_nul
 
-__all__ = ["install_problem_handlers", "router"]
+__all__ = ["install_problem_handlers", "router", "describe"]
 
 RESOURCES = (statements, templates, deliveries, holding, alerts, admin, social)
 
 
 def router() -> APIRouter:
     """Every resource's routes under /api/v1, with the answers every route may give."""
-    combined = APIRouter(prefix=PREFIX, dependencies=[Depends(refuse_nul)], responses={
-        401: {"description": "No valid token or session"}, 403: {"description": "The role does not allow it"},
-        422: {"description": "Invalid input, or a channel limit broken"}})
+    combined = APIRouter(prefix=PREFIX, dependencies=[Depends(refuse_nul)])
     for module in RESOURCES:
         for routes in module.routes:
             combined.include_router(routes)
     return combined
+
+
+# The POSTs that create or send something: each accepts an `Idempotency-Key`.
+IDEMPOTENT = {route.__name__ for route in (
+    statements.open_incident, statements.draft, statements.submit, statements.approve, statements.reject,
+    statements.withdraw, statements.publish_statement, deliveries.retry, holding.keep_holding,
+    holding.activate_holding, holding.holding_links_send, admin.add_subscriber, admin.add_user, admin.create_token,
+    social.reply, social.propose, social.approve_text)}
+# The lists answering a page at a time, with `Link: <...>; rel="next"`.
+PAGED = {route.__name__ for route in (
+    statements.list_incidents, statements.list_statements, deliveries.send_log, holding.list_holding,
+    holding.holding_links_list, admin.list_subscribers, admin.list_users, admin.list_tokens, admin.read_audit_trail,
+    social.inbox, social.proposals, social.replies, social.variants)}
+
+
+def describe(app: FastAPI) -> None:
+    """The OpenAPI document as the server behaves (`contract`)."""
+    contract.install(app, IDEMPOTENT, PAGED, app.state.settings.locales)

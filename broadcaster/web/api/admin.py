@@ -2,46 +2,55 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...audience import subscribers
-from ...domain.approval import PERMISSIONS, Actor
+from ...domain import field_limits as limits
+from ...domain.approval import PERMISSIONS, Actor, Role
+from ...domain.field_limits import Line
 from ...people import audit_trail, auth, users
 from ..common import settings_of
-from .common import Id, Limit, Offset, allowed, caller
+from .common import Id, allowed, caller
+from .paging import Page, link_next, page, page_of
 
-Short = Annotated[str, Field(max_length=320)]
+Email = Line(limits.EMAIL, 1)
+Phone = Line(limits.PHONE, 1)
 
 
 class SubscriberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: Short | None = None
-    phone: Annotated[str | None, Field(max_length=40)] = None
-    webhook_url: Annotated[str | None, Field(max_length=2000)] = None
-    components: list[Annotated[str, Field(max_length=100)]] = []
+    # At least one address; an address not given is left out (not null).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "anyOf": [{"required": ["email"]}, {"required": ["phone"]}, {"required": ["webhook_url"]}]})
+    email: Annotated[Email, Field(json_schema_extra={"format": "email"})] = None
+    phone: Annotated[Phone, Field(description="E.164, e.g. +14155550123", json_schema_extra={
+        "pattern": r"^\+[1-9][0-9]{7,14}$"})] = None
+    webhook_url: Annotated[Line(limits.URL, 1), Field(json_schema_extra={
+        "format": "uri", "pattern": r"^https?://[^\s\x00-\x1f\x7f]+$"})] = None
+    components: list[Line(limits.NAME)] = Field(default=[], max_length=limits.MOST_ITEMS)
     # The language updates are sent in ('es', 'pt-BR'); none: the installation's default.
-    locale: Annotated[str | None, Field(max_length=35)] = None
+    locale: Line(limits.LOCALE) | None = None
 
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    roles: list[Annotated[str, Field(max_length=20)]]
-    email: Short | None = None
-    phone: Annotated[str | None, Field(max_length=40)] = None
-    password: Annotated[str | None, Field(max_length=500)] = None
+    name: Line(limits.NAME, 1)
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    email: Annotated[Email, Field(json_schema_extra={"format": "email"})] = None
+    phone: Annotated[Phone, Field(description="E.164, e.g. +14155550123", json_schema_extra={
+        "pattern": r"^\+[1-9][0-9]{7,14}$"})] = None
+    password: Line(limits.PASSWORD, 12, description="At least 12 characters") = None
 
 
 class RolesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    roles: list[Annotated[str, Field(max_length=20)]] = Field(max_length=10)
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
 
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user: Annotated[str, Field(min_length=1, max_length=100)]
-    role: Annotated[str, Field(max_length=20)]
+    user: Line(limits.NAME, 1)
+    role: Role
 
 
 subscriber_routes = APIRouter(prefix="/subscribers", tags=["subscribers"])
@@ -50,10 +59,12 @@ audit_routes = APIRouter(tags=["audit"])
 
 
 @subscriber_routes.get("")
-def list_subscribers(request: Request, q: Annotated[str, Query(max_length=320)] = "", limit: Limit = 100,
-                     offset: Offset = 0, _: Actor = Depends(allowed("manage subscribers"))) -> dict:
+def list_subscribers(request: Request, response: Response, q: Annotated[str, Query(max_length=320)] = "",
+                     chosen: Page = Depends(page), _: Actor = Depends(allowed("manage subscribers"))) -> dict:
     """A page of subscribers; `q` matches any part of any address."""
-    return subscribers.list_subscribers(settings_of(request), q, limit, offset)
+    found = subscribers.list_subscribers(settings_of(request), q, chosen.limit, chosen.offset)
+    link_next(request, response, found["next_offset"])
+    return found
 
 
 @subscriber_routes.post("", status_code=201)
@@ -82,8 +93,9 @@ def roles(_: Actor = Depends(allowed("read"))) -> dict:
 
 
 @user_routes.get("/users")
-def list_users(request: Request, _: Actor = Depends(allowed("manage users"))) -> list[dict]:
-    return users.list_users(settings_of(request))
+def list_users(request: Request, response: Response, chosen: Page = Depends(page),
+               _: Actor = Depends(allowed("manage users"))) -> list[dict]:
+    return page_of(request, response, users.list_users(settings_of(request)), chosen)
 
 
 @user_routes.post("/users", status_code=201)
@@ -100,8 +112,9 @@ def set_roles(request: Request, name: Annotated[str, Path(min_length=1, max_leng
 
 
 @user_routes.get("/tokens")
-def list_tokens(request: Request, _: Actor = Depends(allowed("manage tokens"))) -> list[dict]:
-    return auth.list_tokens(settings_of(request))
+def list_tokens(request: Request, response: Response, chosen: Page = Depends(page),
+                _: Actor = Depends(allowed("manage tokens"))) -> list[dict]:
+    return page_of(request, response, auth.list_tokens(settings_of(request)), chosen)
 
 
 @user_routes.post("/tokens", status_code=201)
@@ -116,11 +129,14 @@ def revoke_token(request: Request, token_id: Id, actor: Actor = Depends(allowed(
 
 
 @audit_routes.get("/audit")
-def read_audit_trail(request: Request, action: Annotated[str | None, Query(max_length=40)] = None,
-                actor: Annotated[str | None, Query(max_length=100)] = None, limit: Limit = 100, offset: Offset = 0,
-                _: Actor = Depends(allowed("read audit"))) -> dict:
+def read_audit_trail(request: Request, response: Response,
+                     action: Annotated[str | None, Query(max_length=40)] = None,
+                     actor: Annotated[str | None, Query(max_length=100)] = None,
+                chosen: Page = Depends(page), _: Actor = Depends(allowed("read audit"))) -> dict:
     """Every action, allowed or refused, newest first."""
-    return audit_trail.audit_trail(settings_of(request), action, actor, limit, offset)
+    found = audit_trail.audit_trail(settings_of(request), action, actor, chosen.limit, chosen.offset)
+    link_next(request, response, found["next_offset"])
+    return found
 
 
 routes = [subscriber_routes, user_routes, audit_routes]

@@ -22,9 +22,11 @@ from ...domain.errors import (
     NotFound,
     ProviderError,
 )
+from ...domain.field_limits import CONTROL_CHARACTERS, NAMES
 from ...people import auth
 from ...store import reconnect
 from ..common import settings_of
+from ..request_ids import current_request_id
 
 logger = logging.getLogger("broadcaster.api")
 PREFIX = "/api/v1"
@@ -56,9 +58,15 @@ def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = 
 
 
 async def refuse_nul(request: Request) -> None:
-    """No value may hold a NUL character: PostgreSQL stores none in text (SQLite would), so it is
-    refused up front on both backends, naming the value, rather than failing in the database."""
-    values = [*request.path_params.items(), *request.query_params.multi_items()]
+    """No path or query value may hold a control character (the OpenAPI document says so of each),
+    and no value at all a NUL: PostgreSQL stores none in text (SQLite would), so it is refused up
+    front on both backends, naming the value, rather than failing in the database. A body's own
+    fields say which control characters they take (`domain.field_limits`)."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if isinstance(value, str) and (bad := next((c for c in value if c in CONTROL_CHARACTERS), None)):
+            raise InvalidInput(f"{name}: contains a {NAMES.get(bad, f'U+{ord(bad):04X}')} character, a control "
+                               "character, which no path or query value may hold")
+    values = []
     kind = request.headers.get("content-type", "")
     if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         values += [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
@@ -106,10 +114,11 @@ STATUS: list[tuple[type[Exception], int, str]] = [
 _FIELD = re.compile(r"^([A-Za-z_][\w.]*): ")
 
 
-def problem(status: int, title: str, detail: str, **extra) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail, **extra},
-                        status_code=status, media_type=PROBLEM, headers=headers)
+def problem(status: int, title: str, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
+    headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})}
+    return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail, **extra,
+                         "request_id": current_request_id.get()}, status_code=status, media_type=PROBLEM,
+                        headers=headers)
 
 
 def broadcaster_problem(_request: Request, exc: BroadcasterError) -> JSONResponse:
@@ -123,17 +132,33 @@ def broadcaster_problem(_request: Request, exc: BroadcasterError) -> JSONRespons
     return problem(status, title, detail, **extra)
 
 
+WHERE = {("body",), ("query",), ("path",), ("header",), ("cookie",)}  # where a value came from, not its name
+
+
 def validation_problem(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"field": ".".join(str(p) for p in err["loc"] if p != "body") or "body", "message": err["msg"]}
+    errors = [{"field": ".".join(str(p) for p in err["loc"][1 if err["loc"][:1] in WHERE else 0:]) or "body",
+               "message": err["msg"].removeprefix("Value error, ")}
               for err in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(422, "Invalid input", detail, field=errors[0]["field"] if errors else None, errors=errors)
 
 
 def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (methods := allowed_methods(request)):
+        headers["Allow"] = ", ".join(methods)  # RFC 9110: every method the path takes, whichever route holds it
     if not request.url.path.startswith(PREFIX):
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-    return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document gives the request's path (an API path; [] elsewhere)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
@@ -144,7 +169,8 @@ def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
         response.headers["Retry-After"] = "5"
         return response
     # Logged with its traceback for the operator; the caller gets no internals.
-    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.error("unexpected error on %s %s (request %s)", request.method, request.url.path,
+                 current_request_id.get(), exc_info=exc)
     return problem(500, "Internal error", "something went wrong on our side; the error is logged")
 
 

@@ -3,7 +3,7 @@ deliveries' states and the consistency audit."""
 
 import csv
 import io
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -16,7 +16,8 @@ from ...domain.approval import Actor
 from ...domain.delivery_status import IN_FLIGHT, PREPARING, UNSENT, DeliveryStatus
 from ...incidents import consistency, publishing
 from ..common import settings_of
-from .common import Id, Limit, Offset, allowed
+from .common import Id, allowed
+from .paging import Page, link_next, page
 
 CSV_COLUMNS = ["id", "at", "incident_id", "statement_id", "version", "delivery_id", "channel", "target", "provider",
                "status", "attempt", "provider_message_id", "content_hash", "detail", "locale"]
@@ -27,7 +28,9 @@ delivery_routes = APIRouter(tags=["deliveries"])
 
 class RetryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    statuses: list[Annotated[str, Field(max_length=20)]] = [DeliveryStatus.FAILED.value]
+    statuses: list[Literal[DeliveryStatus.FAILED.value, DeliveryStatus.UNKNOWN.value]] = Field(
+        default=[DeliveryStatus.FAILED.value], min_length=1, max_length=2,
+        description="What to resend: failed deliveries, and those whose outcome could not be reconciled")
 
 
 deliveries = APIRouter(tags=["deliveries"])
@@ -66,10 +69,12 @@ def _send_log_filters(statement_id: Annotated[int | None, Query(ge=1, le=2**31 -
 
 
 @delivery_routes.get("/send-log")
-def send_log(request: Request, filters: dict = Depends(_send_log_filters), limit: Limit = 100, offset: Offset = 0,
-             _: Actor = Depends(allowed("read"))) -> dict:
+def send_log(request: Request, response: Response, filters: dict = Depends(_send_log_filters),
+             chosen: Page = Depends(page), _: Actor = Depends(allowed("read"))) -> dict:
+    limit, offset = chosen.limit, chosen.offset
     items = sendlog.send_log(settings_of(request), **filters, limit=limit + 1, offset=offset)
     more = len(items) > limit
+    link_next(request, response, offset + limit if more else None)
     return {"items": items[:limit], "limit": limit, "offset": offset, "next_offset": offset + limit if more else None}
 
 

@@ -3,13 +3,16 @@ emailed links."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...domain import field_limits as limits
 from ...domain.approval import Actor
+from ...domain.field_limits import Line
 from ...holding import emailed_links, holding_statements
 from ..common import settings_of
 from .common import Id, allowed
+from .paging import Page, page, page_of
 
 
 class KeepIn(BaseModel):
@@ -21,9 +24,10 @@ holding_routes = APIRouter(prefix="/holding", tags=["holding statements"])
 
 
 @holding_routes.get("")
-def list_holding(request: Request, _: Actor = Depends(allowed("read"))) -> list[dict]:
+def list_holding(request: Request, response: Response, chosen: Page = Depends(page),
+                 _: Actor = Depends(allowed("read"))) -> list[dict]:
     """Approved statements kept ready for an outage, by number (the n in `HOLD n <pin>`)."""
-    return holding_statements.ready(settings_of(request))
+    return page_of(request, response, holding_statements.ready(settings_of(request)), chosen)
 
 
 @holding_routes.post("", status_code=201)
@@ -43,16 +47,18 @@ def activate_holding(request: Request, number: Id, actor: Actor = Depends(allowe
 
 class LinksIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    users: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default=[], max_length=100, description="Whom to send a fresh link; empty: everyone who may switch it on")
+    users: list[Line(limits.NAME, 1)] = Field(
+        default=[], max_length=limits.MOST_ITEMS,
+        description="Whom to send a fresh link; empty: everyone who may switch it on")
 
 
 @holding_routes.get("/{number}/links")
-def holding_links_list(request: Request, number: Id, _: Actor = Depends(allowed("activate holding"))) -> list[dict]:
+def holding_links_list(request: Request, response: Response, number: Id, chosen: Page = Depends(page),
+                       _: Actor = Depends(allowed("activate holding"))) -> list[dict]:
     """The standing emailed links of this holding statement: who, where, until when, their email's provider
     and their state (valid, used, revoked, expired, `not sent`: its email failed, `unconfirmed`: the
     provider did not answer)."""
-    return emailed_links.list_links(settings_of(request), [number])
+    return page_of(request, response, emailed_links.list_links(settings_of(request), [number]), chosen)
 
 
 @holding_routes.post("/{number}/links", status_code=201)

@@ -5,17 +5,20 @@ statement's approved variants, a skip, free text proposed and then approved by a
 replies (queued, held and re-based, sent) and X's budget for them. Queueing answers 202: the delivery
 engine sends the reply (one per post, ever) inside X's window, behind the statements' posts."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ... import social
+from ...domain import field_limits as limits
 from ...domain.approval import Actor
+from ...domain.field_limits import Line, Text
+from ...social.inbox import LANES, PostState
 from ...social.inbox import STATES as POST_STATES
-from ...social.inbox import PostState
 from ..common import settings_of
-from .common import Limit, Offset, allowed
+from .common import allowed
+from .paging import Page, link_next, page, page_of
 
 PostId = Annotated[str, Path(pattern=r"^[0-9]{1,25}$", description="X's id of the customer's post")]
 IncidentId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
@@ -23,7 +26,7 @@ IncidentId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 class SearchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    query: Annotated[str, Field(min_length=1, max_length=512, description="X's recent search, e.g. 'acme login down'")]
+    query: Line(limits.QUERY, 1, description="X's recent search, e.g. 'acme login down'")
 
 
 class ReplyIn(BaseModel):
@@ -37,30 +40,32 @@ class ReplyIn(BaseModel):
 
 class FreeTextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: Annotated[str, Field(min_length=1, max_length=1000, description="The exact words; they go out only "
-                                                                          "once an approver approves them")]
+    text: Text(limits.SOCIAL_TEXT, 1, description="The exact words; they go out only once an approver approves them")
 
 
 class ApproveTextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    content_hash: Annotated[str, Field(min_length=8, max_length=64,
+    content_hash: Annotated[str, Field(min_length=8, max_length=limits.HASH, pattern=r"^[0-9a-f]+$",
                                        description="The hash of the text you read (at least 8 characters)")]
 
 
+LedgerState = Literal[tuple(state.value for state in social.LEDGER_STATES)]
 router = APIRouter(prefix="/social", tags=["social replies"])
 
 
 @router.get("/inbox")
-def inbox(request: Request,
-          state: Annotated[str | None, Query(max_length=20, description=", ".join(POST_STATES))] = None,
+def inbox(request: Request, response: Response,
+          state: Annotated[PostState | None, Query(description=", ".join(POST_STATES))] = None,
           incident_id: IncidentId = None,
-          lane: Annotated[str | None, Query(max_length=20, description="mention (the API may answer) or "
-                                                                       "human_only (a person answers by hand)")] = None,
-          limit: Limit = 100, offset: Offset = 0, _: Actor = Depends(allowed("read social"))) -> dict:
+          lane: Annotated[Literal[LANES] | None, Query(description="mention (the API may answer) or "
+                                                                    "human_only (a person answers by hand)")] = None,
+          chosen: Page = Depends(page), _: Actor = Depends(allowed("read social"))) -> dict:
     """Customers' posts, newest first: each with its state (new, queued, awaiting approval, held, replied,
     failed, skipped, human-only), who picked it up, the incident it is about and its link on X; how many
     posts are in each state; and the reply budget."""
-    return social.inbox(settings_of(request), state, incident_id, limit, offset, lane)
+    found = social.inbox(settings_of(request), state, incident_id, chosen.limit, chosen.offset, lane)
+    link_next(request, response, found.get("next_offset"))
+    return found
 
 
 @router.post("/pull")
@@ -77,11 +82,12 @@ def search(request: Request, body: SearchIn, actor: Actor = Depends(allowed("soc
 
 
 @router.get("/variants")
-def variants(request: Request, incident_id: IncidentId = None,
+def variants(request: Request, response: Response, incident_id: IncidentId = None,
+             chosen: Page = Depends(page),
              _: Actor = Depends(allowed("read social"))) -> list[dict]:
     """The approved reply variants, word for word, of the statement live for each incident a reply may be
     about; the one `default` is used for a post pulled while no incident was open."""
-    return social.live_variants(settings_of(request), incident_id)
+    return page_of(request, response, social.live_variants(settings_of(request), incident_id), chosen)
 
 
 @router.post("/posts/{post_id}/reply", status_code=202)
@@ -116,20 +122,24 @@ def approve_text(request: Request, post_id: PostId, body: ApproveTextIn,
 
 
 @router.get("/free-text")
-def proposals(request: Request, limit: Limit = 100, offset: Offset = 0,
+def proposals(request: Request, response: Response, chosen: Page = Depends(page),
               _: Actor = Depends(allowed("approve reply"))) -> dict:
     """Free text waiting for an approver: the exact words, their hash, the post they answer, who proposed them."""
-    return social.ledger(settings_of(request), PostState.AWAITING_APPROVAL, limit, offset)
+    found = social.ledger(settings_of(request), PostState.AWAITING_APPROVAL, chosen.limit, chosen.offset)
+    link_next(request, response, found.get("next_offset"))
+    return found
 
 
 @router.get("/replies")
-def replies(request: Request, state: Annotated[str | None, Query(max_length=20, description=", ".join(
-                social.LEDGER_STATES))] = None,
-            limit: Limit = 100, offset: Offset = 0, _: Actor = Depends(allowed("read social"))) -> dict:
+def replies(request: Request, response: Response,
+            state: Annotated[LedgerState | None, Query(description=", ".join(social.LEDGER_STATES))] = None,
+            chosen: Page = Depends(page), _: Actor = Depends(allowed("read social"))) -> dict:
     """The replies, newest first, with the exact words: `state=held` (its version was superseded; re-based
     next), `queued` (`rebased_from_version` says the words changed), `replied` (with the reply's link on X),
     `failed`, `awaiting approval`."""
-    return social.ledger(settings_of(request), state, limit, offset)
+    found = social.ledger(settings_of(request), state, chosen.limit, chosen.offset)
+    link_next(request, response, found.get("next_offset"))
+    return found
 
 
 @router.get("/budget")

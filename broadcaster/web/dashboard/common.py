@@ -4,6 +4,7 @@
 import base64
 import json
 import secrets
+import uuid
 from typing import Annotated
 
 from fastapi import Path, Request
@@ -63,7 +64,10 @@ def page(request: Request, name: str, status: int = 200, **context) -> HTMLRespo
     session = getattr(request.state, "session", None)
     roles = {r.value for r in session.actor.roles} if session else set()
     may = {action for action, allowed in PERMISSIONS.items() if session and session.actor.roles & allowed}
-    template = environment(settings.templates_dir).get_template(f"_web/dashboard/{name}.html")
+    env = environment(settings.templates_dir)
+    # Each form's own key (web/idempotency.py): a double click sends one key twice, and acts once.
+    env.globals.setdefault("idempotency_key", lambda: uuid.uuid4().hex)
+    template = env.get_template(f"_web/dashboard/{name}.html")
     flash, nonce = _flash(request), secrets.token_urlsafe(16)
     response = HTMLResponse(template.render(
         company_name=settings.company_name, me=session.actor.name if session else None, roles=roles, may=may,

@@ -3,11 +3,13 @@ limited per name and per client (`auth.login`), a fresh session cookie on every 
 
 import hmac
 import secrets
+from urllib.parse import unquote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ...domain.errors import NotAllowed
+from ...domain.field_limits import CONTROL_CHARACTERS
 from ...people import auth
 from ..api.common import SESSION_COOKIE
 from ..common import settings_of
@@ -62,5 +64,11 @@ def _secure(request: Request) -> bool:
 
 
 def _local(path: str) -> str:
-    """Only a path on this site: `next` must not send a fresh login elsewhere."""
-    return path if path.startswith("/") and not path.startswith("//") else "/dashboard"
+    """Only a plain path on this site: `next` must not send a fresh login elsewhere. Browsers read
+    `/\\evil.example` and `/%09/evil.example` as another host, so a backslash, a control character,
+    a scheme or a host anywhere refuses it, as does anything longer than a URL worth keeping."""
+    parts = urlsplit(path)
+    plain = (path.startswith("/") and not path.startswith("//") and "\\" not in path and len(path) <= 2000
+             and not parts.scheme and not parts.netloc and not any(c in CONTROL_CHARACTERS or c.isspace()
+                                                                   for c in unquote(path)))
+    return path if plain else "/dashboard"

@@ -1,0 +1,63 @@
+"""ASGI middleware: each API caller (a token, a session, else a client address) at most
+BROADCASTER_API_RATE requests, counted by every process of the installation together
+(`usecase.installation_counters`). Every API answer says where the caller stands, as the IETF
+draft has it (`RateLimit-Policy: "default";q=600;w=60`, `RateLimit: "default";r=599;t=42`); over the
+rate, 429 with a problem and `Retry-After`."""
+
+import hashlib
+import math
+import time
+
+from limits import parse
+from limits.strategies import FixedWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
+
+from ..config import Settings
+from ..usecase import installation_counters
+from .bounds import refuse
+
+POLICY = "default"
+
+
+class RateLimited:
+    def __init__(self, app, settings: Settings, prefix: str = "/api/v1/"):
+        self.app = app
+        self.settings = settings
+        self.prefix = prefix
+        self.rate = parse(settings.api_rate)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        credential = headers.get(b"authorization") or _session(headers) or (scope.get("client") or ("",))[0].encode()
+        who = hashlib.sha256(credential).hexdigest()[:32]
+        allowed, remaining, reset = await run_in_threadpool(self._hit, who)
+        window = self.rate.get_expiry()
+        left = max(0, math.ceil(reset - time.time()))
+        said = [(b"ratelimit-policy", f'"{POLICY}";q={self.rate.amount};w={window}'.encode()),
+                (b"ratelimit", f'"{POLICY}";r={remaining};t={left}'.encode())]
+        if not allowed:
+            return await refuse(send, 429, "Too many requests", (
+                f"over {self.settings.api_rate} for these credentials; try again in {max(left, 1)} s "
+                "(BROADCASTER_API_RATE)"), headers=[*said, (b"retry-after", str(max(left, 1)).encode())])
+
+        async def saying(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *said]}
+            await send(message)
+
+        await self.app(scope, receive, saying)
+
+    def _hit(self, who: str) -> tuple[bool, int, float]:
+        storage, namespace = installation_counters(self.settings)
+        limiter = FixedWindowRateLimiter(storage)
+        allowed = limiter.hit(self.rate, "broadcaster-api", namespace, who)
+        reset, remaining = limiter.get_window_stats(self.rate, "broadcaster-api", namespace, who)
+        return allowed, remaining, reset
+
+
+def _session(headers: dict) -> bytes:
+    cookie = headers.get(b"cookie", b"").decode("latin-1")
+    return next((part.split("=", 1)[1].encode() for part in cookie.split(";")
+                 if part.strip().startswith("broadcaster_session=")), b"")
