@@ -16,7 +16,6 @@ from sqlalchemy.engine import make_url
 
 from broadcaster.config import Settings
 from broadcaster.store.db import engine_for, migrate
-from broadcaster.store.models import Base
 
 POSTGRES_URL = os.environ.get("BROADCASTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -64,6 +63,8 @@ def postgres_database(worker_id) -> str:
     migrate(url)
     yield url
     engine_for(url).dispose()
+    if url in _EMPTIERS:
+        _EMPTIERS.pop(url)[0].dispose()
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -80,12 +81,34 @@ def fresh_database_url(backend: str, request, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_database")
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with engine_for(url).begin() as connection:
-        # The append-only tables refuse TRUNCATE (a trigger); a replica session fires no triggers.
-        connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine, emptying = _emptier(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(emptying)
     return url
+
+
+_EMPTIERS: dict[str, tuple] = {}
+
+
+def _emptier(url: str) -> tuple:
+    """(an engine kept for the session, the SQL that empties the database): DELETE from every table
+    and every sequence restarted, in one round trip. TRUNCATE of two dozen tables took 0.4-0.6 s a
+    test here (it rewrites every table's files), DELETE of the few rows a test leaves 0.04 s. A replica
+    session fires no triggers: the append-only tables' guards and the foreign keys' checks alike, so
+    the order does not matter. The tables are the database's own (any table a migration adds)."""
+    if url not in _EMPTIERS:
+        engine = engine_for(url)
+        with engine.connect() as connection:
+            tables = connection.execute(text(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'alembic_version' ORDER BY tablename")).scalars().all()
+            sequences = connection.execute(text(
+                "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = current_schema()"
+            )).scalars().all()
+        _EMPTIERS[url] = (engine, "SET LOCAL session_replication_role = replica;"
+                          + "".join(f"DELETE FROM {table};" for table in tables)
+                          + "".join(f"ALTER SEQUENCE {sequence} RESTART;" for sequence in sequences))
+    return _EMPTIERS[url]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
