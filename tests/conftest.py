@@ -34,9 +34,9 @@ def pytest_configure(config):
     PasswordHash.recommended = classmethod(lambda cls: cheap)
 
 
-# The longest tests, started first (seconds each on two loaded cores, from `pytest --durations`): with the
-# suite on three xdist workers handed one test at a time (`--maxschedchunk=1`, pyproject.toml), a long
-# test started last would run alone at the end. Then every test on a real broker (`redis_broker`: real
+# The longest tests, started first (the failover tests marked `slow`, then these, from `pytest --durations`):
+# with the suite on three xdist workers handed one test at a time (`--maxschedchunk=1`, pyproject.toml), a
+# long test started last would run alone at the end. Then every test on a real broker (`redis_broker`: real
 # `celery worker` processes, waits on leases and windows), then the rest in their files' order.
 LONGEST_FIRST = (
     "tests/integration/test_readme_tour.py::test_the_readme_tour_run_literally",
@@ -61,6 +61,8 @@ LONGEST_FIRST = (
 
 
 def _started_at(item) -> tuple[int, int]:
+    if item.get_closest_marker("slow"):  # the failover tests: their own servers, a fan-out of 20,000
+        return 0, -1
     for rank, prefix in enumerate(LONGEST_FIRST):
         if item.nodeid.startswith(prefix):
             return 0, rank
