@@ -1,9 +1,11 @@
 """Render and check every channel of one statement, over 1,000 different statements.
 
-    python bench/render.py [--statements N]
+    python bench/render.py [--statements N] [--locales es,ja]
 
-Prints p50 and p99 per statement in milliseconds, and the same for the floor: the
-bare Jinja templates rendered with no tidying and no limit checks, in the same run
+Each statement is rendered and limit-checked in its own language and in each translation of
+`--locales` (default: Spanish and Japanese, the catalogs that ship; `--locales ""` for none), as
+submit does. Prints p50 and p99 per statement in milliseconds, and the same for the floor: the bare
+Jinja templates of every language rendered with no tidying and no limit checks, in the same run
 (BENCHMARKS.md: figures are ratios measured side by side, never absolute times alone).
 """
 
@@ -21,13 +23,19 @@ from broadcaster.render import render_statement
 from broadcaster.render.environment import channel_templates, environment
 from tests.unit.render.contexts import complete
 
-WORDS = ["login", "payments", "delayed", "customers", "error", "mobile", "app", "region", "investigating",
-         "some", "cannot", "access", "their", "accounts", "we", "are", "working", "on", "a", "fix", "🔥", "é"]
+WORDS = {
+    "en": ["login", "payments", "delayed", "customers", "error", "mobile", "app", "region", "investigating",
+           "some", "cannot", "access", "their", "accounts", "we", "are", "working", "on", "a", "fix", "🔥", "é"],
+    "es": ["inicio", "de", "sesión", "pagos", "retrasados", "clientes", "error", "aplicación", "móvil", "región",
+           "algunos", "no", "pueden", "acceder", "a", "sus", "cuentas", "estamos", "trabajando", "en", "🔥", "ñ"],
+    "ja": ["ログイン", "お支払い", "遅延", "お客様", "エラー", "モバイル", "アプリ", "地域", "調査中", "一部の",
+           "アクセス", "できません", "アカウント", "対応中", "修正", "🔥", "、"],
+}
 
 
-def random_statement(rng: random.Random, i: int) -> dict:
+def random_statement(rng: random.Random, i: int, locale: str = "en") -> dict:
     def words(n: int) -> str:
-        return " ".join(rng.choice(WORDS) for _ in range(n))
+        return (" " if locale != "ja" else "").join(rng.choice(WORDS[locale]) for _ in range(n))
 
     when = datetime(2026, 11, 23, 14, 0, tzinfo=UTC) + timedelta(minutes=rng.randint(15, 240))
     return complete({
@@ -49,30 +57,36 @@ def percentile(samples: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--statements", type=int, default=1000)
+    parser.add_argument("--locales", default="es,ja", help="the translations of every statement (comma-separated)")
     args = parser.parse_args()
     settings = Settings(_env_file=None)
     templates: Path = settings.templates_dir
+    locales = ["en", *(tag for tag in args.locales.split(",") if tag)]
     rng = random.Random(7)
-    statements = [random_statement(rng, i) for i in range(args.statements)]
+    statements = [{tag: random_statement(rng, i, tag) for tag in locales} for i in range(args.statements)]
 
     # Warm up: template compilation and the lazy twitter-text import are one-off costs.
-    check_limits(render_statement(templates, statements[0]), settings)
-    env = environment(templates)
+    for tag in locales:
+        check_limits(render_statement(templates, statements[0][tag], locale=tag), settings)
+    envs = {tag: environment(templates, tag) for tag in locales}
     names = [n for ns in channel_templates(templates).values() for n in ns]
 
     ours, floor, violations = [], [], 0
-    for ctx in statements:
+    for translated in statements:
         start = time.perf_counter()
-        violations += sum(not c.ok for c in check_limits(render_statement(templates, ctx), settings))
+        for tag, ctx in translated.items():
+            violations += sum(not c.ok for c in check_limits(render_statement(templates, ctx, locale=tag), settings))
         ours.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        for name in names:
-            env.get_template(name).render({**ctx, "this": {"script": ""}})
+        for tag, ctx in translated.items():
+            for name in names:
+                envs[tag].get_template(name).render({**ctx, "this": {"script": ""}})
         floor.append((time.perf_counter() - start) * 1000)
 
     p50, p99 = percentile(ours, 50), percentile(ours, 99)
     f50, f99 = percentile(floor, 50), percentile(floor, 99)
-    print(f"statements: {len(statements)}, channels: {len(channel_templates(templates))}, "
+    print(f"statements: {len(statements)}, languages: {', '.join(locales)}, "
+          f"channels: {len(channel_templates(templates))}, "
           f"templates: {len(names)}, limit violations found: {violations}")
     print(f"floor (bare jinja): p50 {f50:.3f} ms  p99 {f99:.3f} ms")
     print(f"render: {len(statements)} statements; p50 {p50:.3f} ms; p99 {p99:.3f} ms; "

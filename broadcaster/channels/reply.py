@@ -103,10 +103,10 @@ def ledger_details(settings: Settings, post_ids: list[str]) -> dict[str, dict]:
 
 
 def check_reply(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck]:
-    from twitter_text import parse_tweet
+    from ._xlength import weighted_length
 
     for number in variant_numbers(fields):
-        weighted = parse_tweet(fields[f"{PREFIX}{number}"]).weightedLength
+        weighted = weighted_length(fields[f"{PREFIX}{number}"])
         yield LimitCheck("reply", f"variant{number} weighted length", weighted, settings.x_max_weighted_length,
                          "characters", "URLs count 23, CJK and emoji count 2")
 

@@ -145,9 +145,9 @@ def _connection_error(e: requests.RequestException) -> TransportError:
 
 
 def check_x(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck]:
-    from twitter_text import parse_tweet  # half a second to import: only pay it when checking a post
+    from ._xlength import weighted_length  # twitter-text takes half a second to import: only when checking
 
-    weighted = parse_tweet(fields["text"]).weightedLength
+    weighted = weighted_length(fields["text"])
     yield LimitCheck(
         "x", "weighted length", weighted, settings.x_max_weighted_length, "characters",
         "URLs count 23, CJK and emoji count 2",

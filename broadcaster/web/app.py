@@ -5,6 +5,7 @@ its routers are listed once, in `routers()`. `web.public.create_public_app` is t
 """
 
 import logging
+from functools import cache
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -41,14 +42,33 @@ def routers() -> list[tuple[APIRouter, dict]]:
     ]
 
 
+def _bare_app() -> FastAPI:
+    # The OpenAPI document and its docs page describe the REST API only (/api/v1).
+    return FastAPI(title="Broadcaster", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                   generate_unique_id_function=api.contract.operation_id,
+                   description="Outage statements: draft, approve, publish, and the send log; the social reply "
+                               "queue (answers to customers on X with approved words). Authenticate with "
+                               "`Authorization: Bearer <token>` (`broadcaster token create`).")
+
+
+@cache
+def _assembled_routes() -> tuple:
+    """The routes of `routers()`, included once per process and shared by every app `create_app` makes:
+    including them (and the first request's look at each) clones and checks some 200 routes, a third
+    of a second an app, and the test suite makes hundreds. The routes hold nothing of an app's own
+    (a request finds its settings in `request.app.state`); they are included into an app made by
+    `_bare_app()` like every other, so what the app sets for its routes holds for them. One
+    consequence: `app.dependency_overrides` is the first app's (none is used anywhere)."""
+    assembled = _bare_app().router
+    own = len(assembled.routes)  # the OpenAPI document and the docs page
+    for router, how in routers():
+        assembled.include_router(router, **how)
+    return tuple(assembled.routes[own:])
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    # The OpenAPI document and its docs page describe the REST API only (/api/v1).
-    app = FastAPI(title="Broadcaster", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
-                  generate_unique_id_function=api.contract.operation_id,
-                  description="Outage statements: draft, approve, publish, and the send log; the social reply "
-                              "queue (answers to customers on X with approved words). Authenticate with "
-                              "`Authorization: Bearer <token>` (`broadcaster token create`).")
+    app = _bare_app()
     app.state.settings = settings
     reconnect.configure(settings)  # how long a request waits for a database failing over
     # Where publish hands the deliveries (None: the broker); who is told of a submitted statement.
@@ -63,8 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     hide_link_secrets_in_access_log()
     api.install_problem_handlers(app)
     dashboard.install_error_pages(app)
-    for router, how in routers():
-        app.include_router(router, **how)
+    app.router.routes.extend(_assembled_routes())
     api.describe(app)
 
     @app.get("/metrics", include_in_schema=False)

@@ -9,8 +9,25 @@ from broadcaster.delivery.chunk import send_now
 from broadcaster.incidents import publishing, statements
 from broadcaster.people import auth
 from tests.conftest import actor, add_subscriber, add_user, make_settings
+from tests.fakes.server import running_fake
 from tests.fakes.x_server import running_x, x_settings
 from tests.integration.api_fixtures import install
+
+
+@pytest.fixture(scope="session")
+def provider_fake():
+    """The fast fake provider (Twilio, SendGrid, X): one process per pytest worker for the whole run,
+    started once (a start is a Python process importing its server)."""
+    with running_fake() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(provider_fake):
+    """The fake provider with nothing of the tests before it: every message, count and fault forgotten.
+    (A test's workers are stopped before the next test starts: nothing of theirs arrives late.)"""
+    provider_fake.reset()
+    return provider_fake
 
 
 @pytest.fixture

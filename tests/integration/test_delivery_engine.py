@@ -16,7 +16,6 @@ from broadcaster.incidents import publishing, statements
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, Subscriber, utcnow
 from tests.conftest import actor, make_settings
-from tests.fakes.server import running_fake
 from tests.integration.engine import (
     Workers,
     add_subscribers,
@@ -28,12 +27,6 @@ from tests.integration.engine import (
     wait_until,
 )
 from tests.integration.rows import delivery
-
-
-@pytest.fixture
-def fake():
-    with running_fake() as server:
-        yield server
 
 
 @pytest.fixture

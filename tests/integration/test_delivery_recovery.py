@@ -5,7 +5,6 @@ reconciliation that is bounded, parallel and one at a time across the fleet."""
 import threading
 import time
 
-import pytest
 from sqlalchemy import select, update
 
 from broadcaster.delivery import chunk
@@ -16,7 +15,6 @@ from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery
 from tests.conftest import actor, make_settings
-from tests.fakes.server import running_fake
 from tests.integration.engine import (
     Workers,
     add_subscribers,
@@ -28,12 +26,6 @@ from tests.integration.engine import (
     status_counts,
     wait_until,
 )
-
-
-@pytest.fixture
-def fake():
-    with running_fake() as server:
-        yield server
 
 
 def sms_ids(settings, sid):

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 
-import pytest
 from sqlalchemy import select, update
 
 from broadcaster.approvals import by_phone, decisions
@@ -22,16 +21,9 @@ from broadcaster.incidents.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, Message
 from tests.conftest import actor, add_user, make_settings
-from tests.fakes.server import running_fake
 from tests.integration.engine import Workers, as_env, illegal_histories, provider_settings, wait_until
 
 BOB = "+14155550177"
-
-
-@pytest.fixture
-def fake():
-    with running_fake() as server:
-        yield server
 
 
 def submitted(settings) -> int:

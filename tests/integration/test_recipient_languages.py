@@ -22,7 +22,6 @@ from broadcaster.store.models import Delivery, DeliveryEvent, Rendition
 from broadcaster.surfaces import phone
 from broadcaster.web.app import create_app
 from tests.conftest import actor, add_subscriber, add_user, make_settings
-from tests.fakes.server import running_fake
 from tests.integration.engine import Workers, as_env, provider_settings, settled, status_counts, wait_until
 from tests.integration.surfaces_data import open_incident, publish_update
 from tests.unit.channels.stub_http import StubServer
@@ -30,12 +29,6 @@ from tests.unit.channels.stub_http import StubServer
 SPANISH = {"headline": "Algunos clientes no pueden iniciar sesión", "body": "Falla uno de cada cinco inicios.",
            "workaround": "Use la aplicación móvil."}
 FIXED = {"resolution": "Logins work again.", "es": "El inicio de sesión funciona de nuevo."}
-
-
-@pytest.fixture
-def fake():
-    with running_fake() as server:
-        yield server
 
 
 @pytest.fixture

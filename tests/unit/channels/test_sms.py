@@ -1,6 +1,11 @@
 """TwilioSms against a scripted stub of Twilio's REST API, through the real twilio SDK."""
 
 import pytest
+import smsutil
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from smsutil.codecs import GSM_CHARSET
 
 from broadcaster.channels.base import SendContext, Target, TransportError
 from broadcaster.channels.sms import TwilioSms
@@ -196,3 +201,13 @@ def test_the_follow_up_text_is_held_to_the_segment_limit_too():
     checks = {c.name: c for c in check_sms({"text": "Fixed.", "followup": "Fixed: " + "words " * 100}, settings)}
     assert not checks["follow-up segments"].ok and checks["segments"].ok
     assert "follow-up segments" not in {c.name for c in check_sms({"text": "Still down."}, settings)}
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(GSM_CHARSET) + list("ñÑ€[]{}~^|\\🔥ログé\u0301\u00a0–’")), min_size=1))
+def test_the_encoding_is_what_smsutil_sends_and_the_culprit_its_first_non_gsm_character(text):
+    from broadcaster.channels.sms import sms_encoding
+
+    sent_as_gsm = smsutil.split(text).encoding == "gsm0338"
+    culprit = next((ch for ch in text if smsutil.split(ch).encoding != "gsm0338"), None)
+    assert sms_encoding(text) == (("GSM-7", None) if sent_as_gsm else ("UCS-2", culprit))
