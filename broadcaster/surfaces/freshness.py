@@ -12,6 +12,7 @@ replaying what its spool kept (call-backs, STOPs) as soon as it answers.
 
 import logging
 import threading
+import time
 from functools import lru_cache
 
 import redis
@@ -112,10 +113,15 @@ class Listener:
             try:
                 self._turn()  # whatever switched while nobody listened
                 while not self._stop.is_set():
-                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=self._wait())
+                    message, until = None, time.monotonic() + self._wait()
+                    while message is None and not self._stop.is_set() and time.monotonic() < until:
+                        # in slices of a second at most, so that stopping the server is never held up
+                        message = pubsub.get_message(ignore_subscribe_messages=True,
+                                                     timeout=max(0.0, min(1.0, until - time.monotonic())))
                     while message is not None and pubsub.get_message(ignore_subscribe_messages=True, timeout=0):
                         pass  # several switches at once: one read covers them all
-                    self._turn()
+                    if not self._stop.is_set():
+                        self._turn()
             except (redis.RedisError, OSError) as exc:
                 logger.warning("surface notifier lost (polling every %s s): %s", self.settings.public_poll_seconds,
                                exc)
