@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings
 class PublicServerSettings(BaseSettings):
     public_notify_url: str | None = Field(None, description=(
         "Redis on which a switch of a live surface is announced to every public server (pub/sub), e.g. "
-        "`redis://127.0.0.1:6379/0`; unset: the broker's when it is Redis, else none (polling only)."))
+        "`redis://127.0.0.1:6379/0`; unset: the Redis the processes share (the broker's when it is Redis, "
+        "Sentinel too; else BROADCASTER_REDIS_URL), else none (polling only)."))
     public_poll_seconds: float = Field(1.0, gt=0, le=300, description=(
         "How often a public server asks the database whether a surface switched while the notifier is "
         "unreachable (or unset), and retries the database while that is down."))

@@ -27,6 +27,7 @@ from ..render.environment import environment
 from ..store.models import Incident, Subscriber, utcnow
 from ..store.postmortem_models import Postmortem, PostmortemApproval, PostmortemOptIn
 from ..surfaces.export import export_if_configured
+from ..surfaces.freshness import notify_public_servers
 from ..usecase import acting, get, log_action, unit_of_work
 from .rendering import MOST_CHARACTERS, to_html
 from .states import PostmortemState
@@ -138,6 +139,7 @@ def publish(settings: Settings, actor: Actor, postmortem_id: int, dispatch: Disp
     if delivery_ids:
         (dispatch or broker.enqueue)(settings, delivery_ids)
     export_if_configured(settings)
+    notify_public_servers(settings)  # the pages changed as on a switch: the public servers read them again
     return view
 
 

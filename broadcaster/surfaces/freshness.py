@@ -12,11 +12,13 @@ replaying what its spool kept (call-backs, STOPs) as soon as it answers.
 
 import logging
 import threading
+import time
 from functools import lru_cache
 
 import redis
 
 from ..config import Settings
+from ..store.redis_clients import redis_client, shared_redis_url
 from .cache import SurfaceCache
 from .spool import Spool
 
@@ -26,15 +28,20 @@ logger = logging.getLogger("broadcaster.surfaces")
 
 
 def notify_url(settings: Settings) -> str | None:
-    """Where switches are announced: BROADCASTER_PUBLIC_NOTIFY_URL, else the broker when it is Redis."""
-    if settings.public_notify_url:
-        return settings.public_notify_url
-    return settings.broker_url if settings.broker_url.startswith(("redis://", "rediss://", "unix://")) else None
+    """Where switches are announced: BROADCASTER_PUBLIC_NOTIFY_URL, else the Redis every process shares
+    (the broker's when it is Redis, plain or behind Sentinel; else BROADCASTER_REDIS_URL)."""
+    return settings.public_notify_url or shared_redis_url(settings)
 
 
 @lru_cache(maxsize=4)
-def _publisher(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+def _plain_client(url: str, **timeouts) -> redis.Redis:
+    return redis.Redis.from_url(url, **timeouts)
+
+
+def _client(settings: Settings, url: str, **timeouts) -> redis.Redis:
+    """A client quick to give up on a plain Redis (polling takes over); through Sentinel, the shared one,
+    which follows the master."""
+    return redis_client(settings, url) if url.startswith("sentinel://") else _plain_client(url, **timeouts)
 
 
 def notify_public_servers(settings: Settings) -> int | None:
@@ -44,7 +51,7 @@ def notify_public_servers(settings: Settings) -> int | None:
     if url is None:
         return None
     try:
-        return _publisher(url).publish(CHANNEL, b"switched")
+        return _client(settings, url, socket_connect_timeout=1, socket_timeout=1).publish(CHANNEL, b"switched")
     except redis.RedisError as exc:
         logger.warning("could not announce a surface switch (public servers will poll): %s", exc)
         return None
@@ -106,10 +113,15 @@ class Listener:
             try:
                 self._turn()  # whatever switched while nobody listened
                 while not self._stop.is_set():
-                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=self._wait())
+                    message, until = None, time.monotonic() + self._wait()
+                    while message is None and not self._stop.is_set() and time.monotonic() < until:
+                        # in slices of a second at most, so that stopping the server is never held up
+                        message = pubsub.get_message(ignore_subscribe_messages=True,
+                                                     timeout=max(0.0, min(1.0, until - time.monotonic())))
                     while message is not None and pubsub.get_message(ignore_subscribe_messages=True, timeout=0):
                         pass  # several switches at once: one read covers them all
-                    self._turn()
+                    if not self._stop.is_set():
+                        self._turn()
             except (redis.RedisError, OSError) as exc:
                 logger.warning("surface notifier lost (polling every %s s): %s", self.settings.public_poll_seconds,
                                exc)
@@ -124,8 +136,8 @@ class Listener:
         if self.url is None:
             return None
         try:
-            client = redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_keepalive=True,
-                                          health_check_interval=SAFETY_NET_SECONDS)
+            client = _client(self.settings, self.url, socket_connect_timeout=1, socket_keepalive=True,
+                             health_check_interval=SAFETY_NET_SECONDS)
             pubsub = client.pubsub()
             pubsub.subscribe(CHANNEL)
             pubsub.get_message(timeout=1)  # the subscription's confirmation: the notifier answers

@@ -102,7 +102,7 @@ class PublicServer:
              "--port", str(self.port), *(["--workers", str(self.workers)] if self.workers > 1 else [])],
             cwd=ROOT, env={**os.environ, **self.env}, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
             start_new_session=True)
-        wait_until(self.answers, 60, f"serve --public on {self.port}", poll=0.05)
+        wait_until(self.answers, 120, f"serve --public on {self.port}", poll=0.05)
         return self
 
     def answers(self) -> bool:
