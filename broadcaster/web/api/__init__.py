@@ -35,7 +35,8 @@ IDEMPOTENT = {route.__name__ for route in (
 PAGED = {route.__name__ for route in (
     statements.list_incidents, statements.list_statements, deliveries.send_log, holding.list_holding,
     holding.holding_links_list, admin.list_subscribers, admin.list_users, admin.list_tokens, admin.read_audit_trail,
-    social.inbox, social.proposals, social.replies, social.variants)}
+    social.inbox, social.proposals, social.replies, social.variants, alerts.list_sources, alerts.list_rules,
+    alerts.list_groups, templates.list_templates)}
 
 
 def describe(app: FastAPI) -> None:

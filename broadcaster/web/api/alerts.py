@@ -3,7 +3,7 @@ map their labels to a template, components and impact, and what came in (groups 
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...alerts import rules, service, sources
@@ -11,6 +11,7 @@ from ...alerts.rules import RuleInput
 from ...domain.approval import Actor
 from ..common import settings_of
 from .common import Id, allowed
+from .paging import Page, page, page_of
 
 Name = Annotated[str, Field(min_length=1, max_length=50)]
 SourceName = Annotated[str, Path(min_length=1, max_length=50)]
@@ -33,9 +34,10 @@ alert_routes = APIRouter(prefix="/alerts", tags=["alerts"])
 
 
 @alert_routes.get("/sources")
-def list_sources(request: Request, _: Actor = Depends(allowed("read"))) -> list[dict]:
+def list_sources(request: Request, response: Response, chosen: Page = Depends(page),
+                 _: Actor = Depends(allowed("read"))) -> list[dict]:
     """Each source, its kind, the URL it posts to and when it last did (never its credential)."""
-    return sources.list_sources(settings_of(request))
+    return page_of(request, response, sources.list_sources(settings_of(request)), chosen)
 
 
 @alert_routes.post("/sources", status_code=201)
@@ -59,9 +61,10 @@ def remove_source(request: Request, name: SourceName, actor: Actor = Depends(all
 
 
 @alert_routes.get("/rules")
-def list_rules(request: Request, _: Actor = Depends(allowed("read"))) -> list[dict]:
+def list_rules(request: Request, response: Response, chosen: Page = Depends(page),
+               _: Actor = Depends(allowed("read"))) -> list[dict]:
     """The rules in the order they are tried (position, then id)."""
-    return rules.list_rules(settings_of(request))
+    return page_of(request, response, rules.list_rules(settings_of(request)), chosen)
 
 
 @alert_routes.post("/rules", status_code=201)
@@ -88,10 +91,11 @@ def remove_rule(request: Request, rule_id: Id, actor: Actor = Depends(allowed("m
 
 
 @alert_routes.get("/groups")
-def list_groups(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+def list_groups(request: Request, response: Response, chosen: Page = Depends(page),
                 _: Actor = Depends(allowed("read"))) -> list[dict]:
     """What came in, newest first: each group of alerts, its rule, its incident and how many fire."""
-    return service.list_groups(settings_of(request), limit)
+    newest = service.list_groups(settings_of(request), chosen.offset + chosen.limit + 1)
+    return page_of(request, response, newest, chosen)
 
 
 routes = [alert_routes]

@@ -3,7 +3,7 @@ from one. A template is not approved: what it starts is a draft, submitted and a
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.approval import Actor
@@ -11,6 +11,7 @@ from ...playbooks import statement_templates as playbooks
 from ...playbooks.statement_templates import TemplateInput
 from ..common import settings_of
 from .common import Id, allowed
+from .paging import Page, page, page_of
 
 
 class UseIn(BaseModel):
@@ -25,9 +26,10 @@ template_routes = APIRouter(prefix="/templates", tags=["statement templates"])
 
 
 @template_routes.get("")
-def list_templates(request: Request, _: Actor = Depends(allowed("read"))) -> list[dict]:
+def list_templates(request: Request, response: Response, chosen: Page = Depends(page),
+                   _: Actor = Depends(allowed("read"))) -> list[dict]:
     """Every template, by name, with the placeholders its words use."""
-    return playbooks.list_templates(settings_of(request))
+    return page_of(request, response, playbooks.list_templates(settings_of(request)), chosen)
 
 
 @template_routes.post("", status_code=201)
