@@ -31,10 +31,10 @@ def people_to_tell(s: Session, rule: AlertRule) -> list[User]:
 
 
 def tell(s: Session, settings: Settings, rule: AlertRule, incident: Incident, statement: dict, event: Event,
-         **extra) -> list[int]:
-    """Write the notice about `statement` (a draft monitoring made) to the rule's people, in the caller's
-    transaction; returns the delivery ids to dispatch once it commits."""
-    people = people_to_tell(s, rule)
+         also: list[User] = (), **extra) -> list[int]:
+    """Write the notice about `statement` (a draft monitoring made) to the rule's people (and `also` those),
+    in the caller's transaction; returns the delivery ids to dispatch once it commits."""
+    people = list({u.id: u for u in [*people_to_tell(s, rule), *also]}.values())
     context = {"company_name": settings.company_name, "incident_title": incident.title, "event": event.value,
                "rule": rule.name, "template": rule.template.name, "headline": statement["headline"],
                "version": statement["version"], "url": f"{site(settings)}/dashboard/statements/{statement['id']}",

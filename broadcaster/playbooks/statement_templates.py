@@ -163,15 +163,18 @@ def start_statement(settings: Settings, actor: Actor, template_id: int, incident
                 template.impact, template.components)
         else:
             incident = get(s, Incident, incident_id)
-        return draft_from(s, settings, actor, template, incident, values, now)
+        # the template's words name its own components; the incident's when it names none
+        return draft_from(s, settings, actor, template, incident, values, now,
+                          components=list(template.components or incident.components or []))
 
 
 def draft_from(s: Session, settings: Settings, actor: Actor, template: StatementTemplate, incident: Incident,
                values: dict[str, str], now: datetime, started_at: datetime | None = None,
-               resolved: bool = False, detail: dict | None = None) -> dict:
+               resolved: bool = False, detail: dict | None = None, components: list[str] | None = None) -> dict:
     """A draft on `incident` from `template`, in the caller's transaction: the firing words, or with
-    `resolved` the template's resolution over the incident's latest words."""
-    components = list(incident.components or template.components)
+    `resolved` the template's resolution over the incident's latest words. `components`: the incident's
+    unless given (an alert rule's incident was opened with the rule's)."""
+    components = list(components or incident.components or template.components or [])
     filled = {**context(settings, template, components, started_at or now, now), **values}
     if resolved:
         given = StatementInput(status="resolved", next_update="none",
@@ -219,12 +222,13 @@ def template_view(template: StatementTemplate) -> dict:
 
 
 def editor_values(settings: Settings, template_id: int, components: list[str] | None = None) -> dict:
+    # `components`: the incident's, for a template that names none
     """The editor's fields from a template, nothing saved: the computed placeholders filled (components,
     start time as now, next update), the others left in the words and named in `unfilled` for the author."""
     now = utcnow()
     with unit_of_work(settings) as s:
         template = get(s, StatementTemplate, template_id)
-        chosen = list(components or template.components or [])
+        chosen = list(template.components or components or [])
         filled = context(settings, template, chosen, now, now)
         words = {f: placeholders.fill_known(getattr(template, f), filled) for f in ("headline", "body", "workaround")}
         unfilled = sorted({p for text in words.values() for p in placeholders.named_in(text)})
