@@ -17,7 +17,7 @@ Nothing is submitted or published here: people review, submit and approve as for
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -163,8 +163,10 @@ def _follow_up(s: Session, settings: Settings, group: AlertGroup, source: AlertS
         log_action(s, actor, "refused: alert draft", f"incident:{incident.id}", {"reason": str(exc)})
         return Outcome(f"recorded; no draft: {exc}", incident.id)
     event = Event.FIRED_AGAIN if firing else Event.RESOLVED
+    began = s.scalar(select(func.min(Alert.starts_at)).join(AlertGroup, AlertGroup.id == Alert.group_id)
+                     .where(AlertGroup.incident_id == incident.id)) or tracked.opened_at  # the incident's start
     drafted = playbooks.draft_from(s, settings, actor, rule.template, incident, _values(source, notification), now,
-                                   resolved=not firing, detail={"alert rule": rule.name, "event": event.value})
+                                   began, resolved=not firing, detail={"alert rule": rule.name, "event": event.value})
     tracked.state = (AlertState.FIRING if firing else AlertState.RESOLVED).value
     tracked.proposed = [*tracked.proposed, drafted["id"]]
     deliveries = paging.tell(s, settings, rule, incident, drafted, event, **_told(source, notification))

@@ -25,7 +25,8 @@ def test_the_alerts_page_and_the_editor_from_a_template(embedded, browser, serve
         name="payments-slow", title="Payments are slow", impact="minor", components=["Payments"],
         headline="Some payments take longer than usual",
         body="Since {started_at}, some card payments take a few minutes to go through. None are lost. "
-             "Next update within {next_update}.", next_update="1h", resolution="Payments go through at once again."))
+             "Next update within {next_update}.", next_update="1h", resolution="Payments go through at once again.",
+        resolved_body="Payments were slow for a while; none were lost, and they go through at once again."))
     token = sources.add_source(settings, actor(settings, "root"), "prom", "alertmanager")["token"]
     rules.add_rule(settings, alice, RuleInput(name="login", template="login-down",
                                               matchers={"service": "login", "severity": "critical|page"},

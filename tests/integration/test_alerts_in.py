@@ -69,6 +69,8 @@ def test_firing_again_and_resolved_make_one_draft_incident_and_a_resolved_draft(
     assert [(v["version"], v["state"], v["status"]) for v in versions] == [
         (1, "withdrawn", "investigating"), (2, "draft", "resolved")]
     assert versions[1]["resolution"] == "Logins to Login work normally again."
+    assert versions[1]["body"] == (f"Since {started:%H:%M} UTC, logins to Login failed for some customers. It is "
+                                   "fixed: you can log in as usual.") and versions[1]["workaround"] == ""
     assert counts(site.settings)["incidents"] == 1
     # Nothing was published: no statement's words went anywhere.
     assert send_log(site.settings, kind="statement") == []
