@@ -41,8 +41,6 @@ def upgrade() -> None:
     sa.Column('workaround', sa.Text(), nullable=False),
     sa.Column('next_update', sa.String(length=20), nullable=False),
     sa.Column('resolution', sa.Text(), nullable=False),
-    sa.Column('resolved_body', sa.Text(), nullable=False),
-    sa.Column('translations', sa.JSON(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
