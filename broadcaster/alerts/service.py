@@ -77,13 +77,18 @@ def _receive(settings: Settings, source_id: int, notification: Notification, now
         s.scalar(select(AlertRule.id).where(AlertRule.id == rule.id).with_for_update())  # one writer per rule
         group = group or _group(s, source_id, notification.group_key)  # made meanwhile, under the lock?
         outcome = Outcome("recorded")
-        if group is None:
+        closed = group is not None and group.incident.resolved_at is not None  # resolved in public since
+        if group is None or closed:
             if not notification.firing:
                 return Outcome("resolved: nothing open for it")
             incident, outcome = _incident_for(s, settings, rule, source, notification, now)
-            group = AlertGroup(source_id=source_id, group_key=notification.group_key, rule_id=rule.id,
-                               incident_id=incident.id, state=AlertState.FIRING.value, first_at=now, last_at=now)
-            s.add(group)
+            if closed:  # the same group fires after its incident was closed: it belongs to the open one now
+                group.incident_id = incident.id
+            else:
+                group = AlertGroup(source_id=source_id, group_key=notification.group_key, rule_id=rule.id,
+                                   incident_id=incident.id, state=AlertState.FIRING.value, first_at=now,
+                                   last_at=now)
+                s.add(group)
             s.flush()
         _record_alerts(s, group, notification.alerts, now)
         group.notifications += 1

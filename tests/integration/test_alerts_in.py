@@ -91,6 +91,18 @@ def test_resolved_then_firing_again_replaces_the_resolved_draft_in_the_same_inci
     assert counts(site.settings)["incidents"] == 1
 
 
+def test_the_same_group_firing_after_its_incident_was_resolved_in_public_opens_a_new_one(alert_site):
+    site = alert_site
+    first = site.alertmanager(alertmanager_payload("firing")).json()["incident_id"]
+    site.alertmanager(alertmanager_payload("resolved"))
+    with transaction(site.settings.database_url) as s:  # as publishing the resolved version does
+        s.get(Incident, first).resolved_at = datetime.now(UTC)
+    assert site.alertmanager(alertmanager_payload("resolved")).json()["outcome"] == "resolved: nothing open for it"
+    again = site.alertmanager(alertmanager_payload("firing")).json()
+    assert again["outcome"] == "opened a draft incident" and again["incident_id"] != first
+    assert counts(site.settings)["incidents"] == 2 and counts(site.settings)["groups"] == 1
+
+
 def test_alertmanager_without_the_token_or_with_another_changes_nothing(alert_site):
     site = alert_site
     before = counts(site.settings)
