@@ -120,13 +120,14 @@ def rule_list(as_json: AsJson = False) -> None:
 
 def _set_enabled(rule: str, enabled: bool, actor: str | None) -> None:
     settings = get_settings()
+    by = who(actor)  # who you are, before anything else is looked up
     rule_id = rules.rule_named(settings, rule)
     current = rules.get_rule(settings, rule_id)
     given = RuleInput(**{k: current[k] for k in ("name", "matchers", "components", "impact", "source", "notify",
                                                  "position")},
                       template=str(current["template_id"]), holding=current["holding"],
                       holding_after_minutes=current["holding_after_minutes"], enabled=enabled)
-    rules.change_rule(settings, who(actor), rule_id, given)
+    rules.change_rule(settings, by, rule_id, given)
     out.print(f"rule {escape(current['name'])} {'enabled' if enabled else 'disabled'}", highlight=False, soft_wrap=True)
 
 
