@@ -93,6 +93,13 @@ def update_reminders() -> list[int]:
     return reminders.remind_due(get_settings())
 
 
+@celery_app.task(name=TaskName.ALERT_HOLDING_DUE.value, base=BroadcasterTask)
+def alert_holding_due() -> list[int]:
+    from broadcaster.alerts import holding_switch
+
+    return holding_switch.switch_due(get_settings())
+
+
 @celery_app.task(name=TaskName.STOP_EMBEDDED_WORKER.value)
 def stop_embedded_worker() -> None:
     """Runs inside the embedded worker's thread and asks it to stop after this task. The worker

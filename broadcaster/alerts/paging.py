@@ -31,12 +31,14 @@ def people_to_tell(s: Session, rule: AlertRule) -> list[User]:
 
 
 def tell(s: Session, settings: Settings, rule: AlertRule, incident: Incident, statement: dict, event: Event,
-         **extra) -> list[int]:
-    """Write the notice about `statement` (a draft monitoring made) to the rule's people, in the caller's
-    transaction; returns the delivery ids to dispatch once it commits."""
-    people = people_to_tell(s, rule)
+         also: list[User] = (), **extra) -> list[int]:
+    """Write the notice about `statement` (a draft monitoring made) to the rule's people (and `also` those),
+    in the caller's transaction; returns the delivery ids to dispatch once it commits."""
+    people = list({u.id: u for u in [*people_to_tell(s, rule), *also]}.values())
     context = {"company_name": settings.company_name, "incident_title": incident.title, "event": event.value,
-               "rule": rule.name, "template": rule.template.name, "headline": statement["headline"],
+               "rule": rule.name, "template": rule.template.name,
+               # what customers would read first: a resolved draft's resolution line, else its headline
+               "headline": statement.get("resolution") or statement["headline"],
                "version": statement["version"], "url": f"{site(settings)}/dashboard/statements/{statement['id']}",
                "source": "", "count": 0, "alert": "", **extra}
     expires = utcnow() + timedelta(hours=settings.alert_notice_hours)

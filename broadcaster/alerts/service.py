@@ -17,7 +17,7 @@ Nothing is submitted or published here: people review, submit and approve as for
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,13 +77,18 @@ def _receive(settings: Settings, source_id: int, notification: Notification, now
         s.scalar(select(AlertRule.id).where(AlertRule.id == rule.id).with_for_update())  # one writer per rule
         group = group or _group(s, source_id, notification.group_key)  # made meanwhile, under the lock?
         outcome = Outcome("recorded")
-        if group is None:
+        closed = group is not None and group.incident.resolved_at is not None  # resolved in public since
+        if group is None or closed:
             if not notification.firing:
                 return Outcome("resolved: nothing open for it")
             incident, outcome = _incident_for(s, settings, rule, source, notification, now)
-            group = AlertGroup(source_id=source_id, group_key=notification.group_key, rule_id=rule.id,
-                               incident_id=incident.id, state=AlertState.FIRING.value, first_at=now, last_at=now)
-            s.add(group)
+            if closed:  # the same group fires after its incident was closed: it belongs to the open one now
+                group.incident_id = incident.id
+            else:
+                group = AlertGroup(source_id=source_id, group_key=notification.group_key, rule_id=rule.id,
+                                   incident_id=incident.id, state=AlertState.FIRING.value, first_at=now,
+                                   last_at=now)
+                s.add(group)
             s.flush()
         _record_alerts(s, group, notification.alerts, now)
         group.notifications += 1
@@ -163,8 +168,10 @@ def _follow_up(s: Session, settings: Settings, group: AlertGroup, source: AlertS
         log_action(s, actor, "refused: alert draft", f"incident:{incident.id}", {"reason": str(exc)})
         return Outcome(f"recorded; no draft: {exc}", incident.id)
     event = Event.FIRED_AGAIN if firing else Event.RESOLVED
+    began = s.scalar(select(func.min(Alert.starts_at)).join(AlertGroup, AlertGroup.id == Alert.group_id)
+                     .where(AlertGroup.incident_id == incident.id)) or tracked.opened_at  # the incident's start
     drafted = playbooks.draft_from(s, settings, actor, rule.template, incident, _values(source, notification), now,
-                                   resolved=not firing, detail={"alert rule": rule.name, "event": event.value})
+                                   began, resolved=not firing, detail={"alert rule": rule.name, "event": event.value})
     tracked.state = (AlertState.FIRING if firing else AlertState.RESOLVED).value
     tracked.proposed = [*tracked.proposed, drafted["id"]]
     deliveries = paging.tell(s, settings, rule, incident, drafted, event, **_told(source, notification))

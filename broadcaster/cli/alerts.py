@@ -42,11 +42,11 @@ def source_rotate(name: str, secret: Annotated[Optional[str], typer.Option(
 
 
 def _print_made(made: dict) -> None:
-    out.print(f"source {made['name']} ({made['kind']}): POST {made['url']}", highlight=False)
+    out.print(f"source {made['name']} ({made['kind']}): POST {made['url']}", highlight=False, soft_wrap=True)
     if made.get("token"):
-        out.print(f"bearer token (shown once): {made['token']}", highlight=False)
+        out.print(f"bearer token (shown once): {made['token']}", highlight=False, soft_wrap=True)
     if made.get("secret"):
-        out.print(f"Standard Webhooks secret (shown once): {made['secret']}", highlight=False)
+        out.print(f"Standard Webhooks secret (shown once): {made['secret']}", highlight=False, soft_wrap=True)
 
 
 @source_app.command("list")
@@ -56,7 +56,8 @@ def source_list(as_json: AsJson = False) -> None:
     if as_json:
         return print_json(found)
     for x in found:
-        out.print(f"{x['name']}  {x['kind']}  {x['url']}  last: {x['last_received_at'] or 'never'}", highlight=False)
+        out.print(f"{x['name']}  {x['kind']}  {x['url']}  last: {x['last_received_at'] or 'never'}", highlight=False,
+                  soft_wrap=True)
     if not found:
         out.print("no alert sources: `broadcaster alert source add NAME --kind alertmanager`")
 
@@ -65,7 +66,7 @@ def source_list(as_json: AsJson = False) -> None:
 def source_remove(name: str, actor: As = None) -> None:
     """Remove a source nothing came from yet (else rotate it)."""
     sources.remove_source(get_settings(), who(actor), name)
-    out.print(f"source {name} removed", highlight=False)
+    out.print(f"source {name} removed", highlight=False, soft_wrap=True)
 
 
 @rule_app.command("add")
@@ -98,7 +99,7 @@ def rule_add(
         name=name, template=template, matchers=matchers, components=components or [], impact=impact,
         source=source, notify=notify or [], holding=holding, holding_after_minutes=holding_after, position=position))
     out.print(f"rule #{made['id']} {escape(made['name'])}: {made['matchers'] or 'every alert'} → template "
-              f"{escape(made['template'])}", highlight=False)
+              f"{escape(made['template'])}", highlight=False, soft_wrap=True)
 
 
 @rule_app.command("list")
@@ -112,21 +113,22 @@ def rule_list(as_json: AsJson = False) -> None:
         holding = f"; holding #{r['holding']} after {r['holding_after_minutes']} min" if r["holding"] else ""
         out.print(f"#{r['id']} {escape(r['name'])}{state}: {r['matchers'] or 'every alert'} from "
                   f"{r['source'] or 'any source'} → {escape(r['template'])} ({r['impact']}; "
-                  f"{', '.join(r['components'])}){holding}", highlight=False)
+                  f"{', '.join(r['components'])}){holding}", highlight=False, soft_wrap=True)
     if not found:
         out.print("no alert rules: `broadcaster alert rule add NAME --template T --match service=login`")
 
 
 def _set_enabled(rule: str, enabled: bool, actor: str | None) -> None:
     settings = get_settings()
+    by = who(actor)  # who you are, before anything else is looked up
     rule_id = rules.rule_named(settings, rule)
     current = rules.get_rule(settings, rule_id)
     given = RuleInput(**{k: current[k] for k in ("name", "matchers", "components", "impact", "source", "notify",
                                                  "position")},
                       template=str(current["template_id"]), holding=current["holding"],
                       holding_after_minutes=current["holding_after_minutes"], enabled=enabled)
-    rules.change_rule(settings, who(actor), rule_id, given)
-    out.print(f"rule {escape(current['name'])} {'enabled' if enabled else 'disabled'}", highlight=False)
+    rules.change_rule(settings, by, rule_id, given)
+    out.print(f"rule {escape(current['name'])} {'enabled' if enabled else 'disabled'}", highlight=False, soft_wrap=True)
 
 
 @rule_app.command("enable")
@@ -146,7 +148,7 @@ def rule_remove(rule: str, actor: As = None) -> None:
     """Remove a rule no alert has matched yet (else disable it)."""
     settings = get_settings()
     gone = rules.remove_rule(settings, who(actor), rules.rule_named(settings, rule))
-    out.print(f"rule {escape(gone['name'])} removed", highlight=False)
+    out.print(f"rule {escape(gone['name'])} removed", highlight=False, soft_wrap=True)
 
 
 @alert_app.command("groups")
@@ -158,6 +160,6 @@ def alert_groups(limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_j
     for g in found:
         out.print(f"{g['last_at'][:19]}  {g['source']}  {escape(g['group_key'][:60])}  {g['state']} "
                   f"({g['firing']}/{g['alerts']} firing)  rule {escape(g['rule'])} → incident {g['incident_id']}",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     if not found:
         out.print("no alerts have come in")

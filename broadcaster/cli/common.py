@@ -24,7 +24,7 @@ SURFACES = "Surfaces: status page, banner, phone line"
 OPERATIONS = "Operations"
 PANELS = (INCIDENTS, APPROVALS, HOLDING, AUDIENCE, PEOPLE, SOCIAL, SURFACES, OPERATIONS)
 # Within a panel, the order of the work (a command not named here comes after those that are).
-FLOW = """incident template statement preview submit publish withdraw alert maintenance wording approve reject component
+FLOW = """incident statement preview submit publish withdraw template alert maintenance wording approve reject component
           phone export init serve worker beat status log audit retry sweep""".split()
 
 

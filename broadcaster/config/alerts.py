@@ -12,6 +12,6 @@ class AlertSettings(BaseSettings):
     alert_notice_hours: int = Field(12, ge=1, le=168, description=(
         "How long a notice about a draft monitoring opened (or a resolved draft it proposed) is worth "
         "sending: one not sent by then is dropped."))
-    alert_holding_check_seconds: int = Field(60, ge=10, le=3600, description=(
+    alert_holding_check_seconds: float = Field(60, gt=0, le=3600, description=(
         "How often beat (and embedded `serve`) looks for alert incidents whose rule switches on a holding "
         "statement when nobody has answered in time."))

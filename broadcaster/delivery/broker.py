@@ -30,6 +30,7 @@ class TaskName(StrEnum):
     SOCIAL_TICK = "broadcaster.social_tick"
     MAINTENANCE_DUE = "broadcaster.maintenance_due"
     UPDATE_REMINDERS = "broadcaster.update_reminders"
+    ALERT_HOLDING_DUE = "broadcaster.alert_holding_due"
     STOP_EMBEDDED_WORKER = "broadcaster.stop_embedded_worker"
     WAKE = "broadcaster.wake"
 
@@ -43,6 +44,7 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.SOCIAL_TICK: Queue.LIVE,
     TaskName.MAINTENANCE_DUE: Queue.LIVE,
     TaskName.UPDATE_REMINDERS: Queue.LIVE,
+    TaskName.ALERT_HOLDING_DUE: Queue.LIVE,
     TaskName.STOP_EMBEDDED_WORKER: Queue.LIVE,
     TaskName.WAKE: Queue.LIVE,
 }
@@ -71,6 +73,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("maintenance", TaskName.MAINTENANCE_DUE, "sweep_interval_seconds"),
     # Authors reminded when a live statement's next update is near and no newer version is being written.
     PeriodicJob("reminders", TaskName.UPDATE_REMINDERS, "update_reminder_interval_seconds"),
+    # Alert rules that switch a holding statement on when nobody answered monitoring's draft in time.
+    PeriodicJob("alert holding", TaskName.ALERT_HOLDING_DUE, "alert_holding_check_seconds"),
 )
 
 

@@ -18,16 +18,31 @@ from ..domain.approval import Actor, require_role
 from ..domain.clock import clock, duration, names
 from ..domain.errors import InvalidInput, NotAllowed
 from ..domain.incident import NO_NEXT_UPDATE, Impact, IncidentStatus, parse_choice, parse_next_update
+from ..domain.locales import normalise_tag
 from ..domain.notices import RESOLUTION_MAX_CHARS
 from ..incidents.statements import StatementInput, draft_in, open_in
+from ..incidents.translations import MOST_TRANSLATIONS
 from ..store.alert_models import AlertRule, StatementTemplate
 from ..store.models import Incident, utcnow
 from ..usecase import acting, get, log_action, unit_of_work
 from . import placeholders
 from .placeholders import Placeholder
 
-WORDS = ("title", "headline", "body", "workaround", "resolution")
+WORDS = ("title", "headline", "body", "workaround", "resolution", "resolved_body")
+TRANSLATED = ("headline", "body", "workaround", "resolution", "resolved_body")
 MOST_VALUES = 20
+
+
+class TemplateWords(BaseModel):
+    """A template's words in one more language (the same placeholders, filled in that language)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    headline: Annotated[str, Field(min_length=1, max_length=500)]
+    body: Annotated[str, Field(min_length=1, max_length=5000)]
+    workaround: Annotated[str, Field(max_length=2000)] = ""
+    resolution: Annotated[str, Field(min_length=1, max_length=RESOLUTION_MAX_CHARS)]
+    resolved_body: Annotated[str, Field(min_length=1, max_length=5000)]
 
 
 class TemplateInput(BaseModel):
@@ -45,6 +60,10 @@ class TemplateInput(BaseModel):
     next_update: Annotated[str, Field(min_length=1, max_length=20, description="'30m', '1h', or 'none'")] = "30m"
     resolution: Annotated[str, Field(min_length=1, max_length=RESOLUTION_MAX_CHARS,
                                      description="What a resolved statement from it says first")]
+    resolved_body: Annotated[str, Field(min_length=1, max_length=5000, description=(
+        "What a resolved statement from it says next (what was done); its workaround is cleared"))]
+    translations: dict[Annotated[str, Field(max_length=20)], TemplateWords] = Field(
+        default={}, max_length=MOST_TRANSLATIONS, description="{locale: {headline, body, workaround, resolution}}")
 
     @field_validator("impact")
     @classmethod
@@ -75,18 +94,29 @@ def interval_of(next_update: str) -> timedelta | None:
                            f"nor '{NO_NEXT_UPDATE}'") from None
 
 
-def _checked(given: TemplateInput) -> dict:
+def _checked(settings: Settings, given: TemplateInput) -> dict:
     for field in WORDS:
         placeholders.check(field, getattr(given, field))
+    translations = {}
+    for raw, words in given.translations.items():
+        tag = normalise_tag(raw, f"translations.{raw}")
+        if tag == settings.default_locale or tag not in settings.locales:
+            raise InvalidInput(f"translations.{raw}: not one of this installation's other languages "
+                               f"({', '.join(t for t in settings.locales if t != settings.default_locale) or 'none'})")
+        for field in TRANSLATED:
+            placeholders.check(f"translations.{tag}.{field}", getattr(words, field))
+        if bool(words.workaround) != bool(given.workaround):
+            raise InvalidInput(f"translations.{tag}.workaround: give it exactly when the template has a workaround")
+        translations[tag] = words.model_dump()
     if interval_of(given.next_update) is None and any(
             Placeholder.NEXT_UPDATE.value in placeholders.named_in(getattr(given, f)) for f in WORDS):
         raise InvalidInput("next_update: the words promise {next_update}, so the template needs an interval "
                            "(e.g. 30m), not none")
-    return given.model_dump()
+    return {**given.model_dump(), "translations": translations}
 
 
 def add_template(settings: Settings, actor: Actor, given: TemplateInput) -> dict:
-    values = _checked(given)
+    values = _checked(settings, given)
     with acting(settings, actor, "manage templates") as s:
         template = StatementTemplate(**values, created_by_id=actor.id)
         s.add(template)
@@ -96,7 +126,7 @@ def add_template(settings: Settings, actor: Actor, given: TemplateInput) -> dict
 
 
 def change_template(settings: Settings, actor: Actor, template_id: int, given: TemplateInput) -> dict:
-    values = _checked(given)
+    values = _checked(settings, given)
     with acting(settings, actor, "manage templates", f"template:{template_id}") as s:
         template = get(s, StatementTemplate, template_id, lock=True)
         for key, value in values.items():
@@ -163,35 +193,60 @@ def start_statement(settings: Settings, actor: Actor, template_id: int, incident
                 template.impact, template.components)
         else:
             incident = get(s, Incident, incident_id)
-        return draft_from(s, settings, actor, template, incident, values, now)
+        # the template's words name its own components; the incident's when it names none
+        return draft_from(s, settings, actor, template, incident, values, now,
+                          components=list(template.components or incident.components or []))
 
 
 def draft_from(s: Session, settings: Settings, actor: Actor, template: StatementTemplate, incident: Incident,
                values: dict[str, str], now: datetime, started_at: datetime | None = None,
-               resolved: bool = False, detail: dict | None = None) -> dict:
+               resolved: bool = False, detail: dict | None = None, components: list[str] | None = None) -> dict:
     """A draft on `incident` from `template`, in the caller's transaction: the firing words, or with
-    `resolved` the template's resolution over the incident's latest words."""
-    components = list(incident.components or template.components)
+    `resolved` the template's resolution over the incident's latest words. `components`: the incident's
+    unless given (an alert rule's incident was opened with the rule's)."""
+    components = list(components or incident.components or template.components or [])
     filled = {**context(settings, template, components, started_at or now, now), **values}
     if resolved:
-        given = StatementInput(status="resolved", next_update="none",
-                               resolution=placeholders.fill("resolution", template.resolution, filled))
+        given = StatementInput(status="resolved", next_update="none", workaround="",
+                               resolution=placeholders.fill("resolution", template.resolution, filled),
+                               body=placeholders.fill("resolved_body", template.resolved_body, filled),
+                               translations=_translations(settings, template, incident, components, started_at or now,
+                                                          now, values, ("resolution", "resolved_body")))
     else:
         latest = incident.statements[-1] if incident.statements else None
         reopened = latest is not None and latest.status == IncidentStatus.RESOLVED.value  # the firing words again
         given = StatementInput(
             status=IncidentStatus.INVESTIGATING.value if reopened else None, impact=incident.impact,
             components=components, next_update=template.next_update,
+            translations=_translations(settings, template, incident, components, started_at or now, now, values,
+                                       ("headline", "body", "workaround")),
             **{field: placeholders.fill(field, getattr(template, field), filled)
                for field in ("headline", "body", "workaround")})
     drafted = draft_in(s, settings, actor, incident, given, now, {"template": template.name, **(detail or {})})
     return {**drafted, "incident_id": incident.id, "template": template.name}
 
 
+def _translations(settings: Settings, template: StatementTemplate, incident: Incident, components: list[str],
+                  started_at: datetime, now: datetime, values: dict[str, str], fields: tuple[str, ...]) -> dict:
+    """The template's words in each of its languages the installation still lists, filled in that language;
+    a language the incident's latest version has and the template does not is dropped (its words would
+    be another statement's)."""
+    latest = incident.statements[-1] if incident.statements else None
+    given: dict = {tag: None for tag in ((latest.translations or {}) if latest else {})}
+    for tag, words in (template.translations or {}).items():
+        if tag in settings.locales and tag != settings.default_locale:
+            filled = {**context(settings, template, components, started_at, now, tag), **values}
+            given[tag] = {field.replace("resolved_body", "body"): placeholders.fill(
+                f"translations.{tag}.{field}", words.get(field, ""), filled) for field in fields if words.get(field)}
+            if "resolved_body" in fields:
+                given[tag]["workaround"] = ""
+    return given or None
+
+
 def context(settings: Settings, template: StatementTemplate, components: list[str], started_at: datetime,
-            now: datetime) -> dict[str, str]:
-    """The computed placeholder values, in the installation's default language."""
-    locale = settings.default_locale
+            now: datetime, locale: str | None = None) -> dict[str, str]:
+    """The computed placeholder values, in `locale` (default: the installation's language)."""
+    locale = locale or settings.default_locale
     interval = interval_of(template.next_update)
     return {Placeholder.COMPONENTS.value: names(components, locale),
             Placeholder.STARTED_AT.value: clock(started_at, settings.zone, now, locale),
@@ -213,21 +268,27 @@ def template_view(template: StatementTemplate) -> dict:
     return {"id": template.id, "name": template.name, "title": template.title, "impact": template.impact,
             "components": list(template.components or []), "headline": template.headline, "body": template.body,
             "workaround": template.workaround, "next_update": template.next_update,
-            "resolution": template.resolution,
+            "resolution": template.resolution, "resolved_body": template.resolved_body,
+            "translations": dict(template.translations or {}),
             "placeholders": sorted({p for f in WORDS for p in placeholders.named_in(getattr(template, f))}),
             "updated_at": template.updated_at.isoformat()}
 
 
 def editor_values(settings: Settings, template_id: int, components: list[str] | None = None) -> dict:
+    # `components`: the incident's, for a template that names none
     """The editor's fields from a template, nothing saved: the computed placeholders filled (components,
     start time as now, next update), the others left in the words and named in `unfilled` for the author."""
     now = utcnow()
     with unit_of_work(settings) as s:
         template = get(s, StatementTemplate, template_id)
-        chosen = list(components or template.components or [])
+        chosen = list(template.components or components or [])
         filled = context(settings, template, chosen, now, now)
         words = {f: placeholders.fill_known(getattr(template, f), filled) for f in ("headline", "body", "workaround")}
-        unfilled = sorted({p for text in words.values() for p in placeholders.named_in(text)})
-        return {**words, "impact": template.impact, "components": ", ".join(chosen), "status": "investigating",
-                "next_update": template.next_update,
-                "template": template.name, "unfilled": unfilled}
+        translated = {tag: {f: placeholders.fill_known(w.get(f, ""), context(settings, template, chosen, now, now, tag))
+                            for f in ("headline", "body", "workaround")}
+                      for tag, w in (template.translations or {}).items() if tag in settings.locales}
+        unfilled = sorted({p for text in [*words.values(), *(v for w in translated.values() for v in w.values())]
+                           for p in placeholders.named_in(text)})
+        return {**words, "translations": translated, "impact": template.impact, "components": ", ".join(chosen),
+                "status": "investigating", "next_update": template.next_update, "template": template.name,
+                "unfilled": unfilled}

@@ -28,6 +28,9 @@ class StatementTemplate(Base):
     workaround: Mapped[str] = mapped_column(Text, default="")
     next_update: Mapped[str] = mapped_column(String(20), default="30m")  # '30m', '1h', or 'none'
     resolution: Mapped[str] = mapped_column(Text, default="")  # what a resolved draft from it says first
+    resolved_body: Mapped[str] = mapped_column(Text, default="")  # and what it says next: what was done
+    # {locale: {headline, body, workaround, resolution}} in the installation's other languages
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,7 +25,9 @@ TEMPLATE = {
     "body": "Since {started_at}, logins to {components} fail for some customers ({summary}). We are investigating "
             "and will update you within {next_update}.",
     "workaround": "The mobile app still works.", "next_update": "30m",
-    "resolution": "Logins to {components} work normally again."}
+    "resolution": "Logins to {components} work normally again.",
+    "resolved_body": "Since {started_at}, logins to {components} failed for some customers. It is fixed: you can log "
+                     "in as usual."}
 
 # An Alertmanager webhook payload, version 4, as Alertmanager 0.27 posts it.
 ALERTMANAGER = {

@@ -69,6 +69,8 @@ def test_firing_again_and_resolved_make_one_draft_incident_and_a_resolved_draft(
     assert [(v["version"], v["state"], v["status"]) for v in versions] == [
         (1, "withdrawn", "investigating"), (2, "draft", "resolved")]
     assert versions[1]["resolution"] == "Logins to Login work normally again."
+    assert versions[1]["body"] == (f"Since {started:%H:%M} UTC, logins to Login failed for some customers. It is "
+                                   "fixed: you can log in as usual.") and versions[1]["workaround"] == ""
     assert counts(site.settings)["incidents"] == 1
     # Nothing was published: no statement's words went anywhere.
     assert send_log(site.settings, kind="statement") == []
@@ -87,6 +89,18 @@ def test_resolved_then_firing_again_replaces_the_resolved_draft_in_the_same_inci
     versions = statements.list_statements(site.settings, incident_id)
     assert [(v["state"], v["status"]) for v in versions][-1] == ("draft", "investigating")
     assert counts(site.settings)["incidents"] == 1
+
+
+def test_the_same_group_firing_after_its_incident_was_resolved_in_public_opens_a_new_one(alert_site):
+    site = alert_site
+    first = site.alertmanager(alertmanager_payload("firing")).json()["incident_id"]
+    site.alertmanager(alertmanager_payload("resolved"))
+    with transaction(site.settings.database_url) as s:  # as publishing the resolved version does
+        s.get(Incident, first).resolved_at = datetime.now(UTC)
+    assert site.alertmanager(alertmanager_payload("resolved")).json()["outcome"] == "resolved: nothing open for it"
+    again = site.alertmanager(alertmanager_payload("firing")).json()
+    assert again["outcome"] == "opened a draft incident" and again["incident_id"] != first
+    assert counts(site.settings)["incidents"] == 2 and counts(site.settings)["groups"] == 1
 
 
 def test_alertmanager_without_the_token_or_with_another_changes_nothing(alert_site):
@@ -146,12 +160,12 @@ def test_grafana_and_generic_sources(alert_site):
 
 
 def test_a_storm_of_500_alerts_in_one_second_opens_one_incident(alert_site):
-    """500 alerts in 50 groups of 10 (as Alertmanager batches them), all posted within about a second by
-    25 concurrent clients: one incident, one draft, each alert once."""
+    """500 alerts in 50 groups of 10 (as Alertmanager batches them), all 50 requests in flight at once
+    (one client each): one incident, one draft, each alert once."""
     site = alert_site
     payloads = [alertmanager_payload("firing", group_key=f'{{}}:{{alertname="LoginErrors",pod="{g}"}}',
                                      fingerprints=[f"{g:03d}{i:02d}" for i in range(10)]) for g in range(50)]
-    with ThreadPoolExecutor(25) as pool, httpx.Client(timeout=60) as client:
+    with ThreadPoolExecutor(50) as pool, httpx.Client(timeout=60, limits=httpx.Limits(max_connections=50)) as client:
         token = {"Authorization": f"Bearer {site.credentials['prom']}"}
         answers = list(pool.map(lambda p: client.post(f"{site.url}/webhooks/alerts/prom", json=p, headers=token),
                                 payloads))

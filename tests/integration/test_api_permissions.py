@@ -15,7 +15,8 @@ ROLES = [A, P, ADMIN, S]
 # (method, path, json body, the roles that may call it). {s}: a statement waiting for approval,
 # {i}: its incident, {h}: its content hash, {p}: a customer's post id.
 TEMPLATE = {"name": "login-down", "title": "Login problems", "headline": "Some customers cannot log in",
-            "body": "One login in five fails.", "resolution": "Logins work again."}
+            "body": "One login in five fails.", "resolution": "Logins work again.",
+            "resolved_body": "It is fixed."}
 ENDPOINTS = [
     ("GET", "/incidents", None, EVERYONE),
     ("POST", "/incidents", {"title": "Checkout down", "impact": "minor"}, {A, ADMIN}),

@@ -22,7 +22,8 @@ WHO = "error: who: say who you are with --as NAME or BROADCASTER_USER"
 # Commands that change nothing in the database, or run before any user can exist: no --as.
 NO_ACTOR = {"init", "serve", "worker", "beat", "demo", "export", "log", "status", "audit", "preview",
             "incident list", "statement list", "statement show", "component list", "holding list", "social inbox",
-            "user list", "token list", "phone call", "wording"}
+            "user list", "token list", "phone call", "wording", "template list", "template show", "alert groups",
+            "alert source list", "alert rule list", "postmortem preview"}
 
 
 def _commands(group=None, prefix=""):
@@ -78,6 +79,13 @@ ASKS_WHO = [
     ["token", "create", "--role", "author"], ["token", "revoke", "1"],
     ["social", "pull"], ["social", "search", "down"], ["social", "reply", "1"],
     ["social", "approve", "1", "--hash", "abc"], ["social", "skip", "1"], ["approval", "link", "1"],
+    ["template", "add", "--file", "t.yaml"], ["template", "change", "t", "--file", "t.yaml"],
+    ["template", "remove", "t"], ["template", "use", "t"],
+    ["alert", "source", "add", "prom", "--kind", "alertmanager"], ["alert", "source", "rotate", "prom"],
+    ["alert", "source", "remove", "prom"], ["alert", "rule", "add", "r", "--template", "t"],
+    ["alert", "rule", "enable", "r"], ["alert", "rule", "disable", "r"], ["alert", "rule", "remove", "r"],
+    ["postmortem", "write", "1", "pm.md"], ["postmortem", "approve", "1"], ["postmortem", "publish", "1"],
+    ["postmortem", "emails", "c@example.com"],
 ]
 
 
@@ -88,9 +96,10 @@ def test_a_command_that_changes_data_asks_who_you_are_first(run, tmp_path, backe
     answers = {" ".join(args): run(*args, ok=False) for args in ASKS_WHO}
     assert {command: (proc.returncode, proc.stderr.strip()) for command, proc in answers.items()} == {
         command: (1, WHO) for command in answers}
-    assert {name for name, _ in _commands()} - NO_ACTOR == {" ".join(args[:2]) if args[0] in (
+    assert {name for name, _ in _commands()} - NO_ACTOR == {" ".join(args[:3]) if args[0] == "alert" else
+                                                            " ".join(args[:2]) if args[0] in (
         "incident", "statement", "maintenance", "holding", "subscribers", "component", "user", "token", "social",
-        "approval") else args[0] for args in ASKS_WHO}  # every command with --as is tried here
+        "approval", "template", "postmortem") else args[0] for args in ASKS_WHO}  # every command with --as is tried
 
 
 def test_passwords_pins_and_tokens_are_your_own_or_an_admins(run, database_url):  # noqa: F811

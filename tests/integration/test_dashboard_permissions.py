@@ -32,7 +32,8 @@ READERS = {A, P, ADMIN}
 WRITERS = {A, ADMIN}
 
 TEMPLATE = {"name": "plain", "title": "Login problems", "headline": "Some customers cannot log in",
-            "body": "One login in five fails.", "resolution": "Logins work again."}
+            "body": "One login in five fails.", "resolution": "Logins work again.",
+            "resolved_body": "It is fixed."}
 
 # (method, path, form, the action in PERMISSIONS, the roles that may use it). {s}: a statement waiting for
 # approval, {i}: its incident, {p}: a customer's post (free text proposed for it), 1: holding statement #1.

@@ -146,12 +146,13 @@ def test_embedded_serve_sends_every_periodic_job_beat_runs_at_its_interval(monke
 
     sent = []
     monkeypatch.setattr(enqueue, "send_periodic", lambda settings, job: sent.append((job.name, time.monotonic())))
-    settings = make_settings("sqlite://", sweep_interval_seconds=0.2, social_pull_interval_seconds=0.5)
+    settings = make_settings("sqlite://", sweep_interval_seconds=0.2, social_pull_interval_seconds=0.5,
+                             alert_holding_check_seconds=0.5, update_reminder_interval_seconds=0.5)
     began = time.monotonic()
     with run.embedded_beat(settings):
         time.sleep(1.1)
     runs = {job.name: [at - began for name, at in sent if name == job.name] for job in PERIODIC_JOBS}
-    assert set(runs) == {"sweep", "social", "maintenance"}
+    assert set(runs) == {"sweep", "social", "maintenance", "reminders", "alert holding"}
     for job in PERIODIC_JOBS:
         assert runs[job.name][0] < 0.3, job.name  # at start
         assert len(runs[job.name]) >= 2 and len(runs[job.name]) <= 1.1 / job.seconds(settings) + 1, (job.name, runs)

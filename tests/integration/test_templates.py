@@ -94,3 +94,33 @@ def test_the_cli_adds_lists_and_uses_a_template(run, tmp_path, database_url):  #
     bad.write_text(yaml.safe_dump({**TEMPLATE, "name": "other", "body": "Since {when}"}))
     refused = run("template", "add", "--file", str(bad), user="alice", ok=False)
     assert refused.returncode == 1 and "unknown placeholder {when}" in refused.stderr
+
+
+def test_a_template_in_two_languages_drafts_both_each_filled_in_its_own(database_url):
+    from tests.conftest import make_settings
+
+    settings = make_settings(database_url, locales=["es"])
+    add_user(settings, "alice", ["author"])
+    alice = actor(settings, "alice")
+    spanish = {"headline": "Algunos clientes no pueden iniciar sesión en {components}",
+               "body": "Desde las {started_at}, fallan los inicios de sesión ({summary}). Próxima actualización en "
+                       "{next_update}.",
+               "workaround": "La aplicación móvil funciona.", "resolution": "{components} funciona con normalidad.",
+               "resolved_body": "Desde las {started_at}, fallaron algunos inicios de sesión. Ya está resuelto."}
+    made = playbooks.add_template(settings, alice, TemplateInput(**{**TEMPLATE, "components": ["Login", "API"],
+                                                                    "translations": {"ES": spanish}}))
+    assert list(made["translations"]) == ["es"]
+    draft = playbooks.start_statement(settings, alice, made["id"], values={"alert": "LoginErrors", "summary": "5xx"})
+    es = draft["translations"]["es"]
+    assert es["headline"] == "Algunos clientes no pueden iniciar sesión en Login y API"  # listed in Spanish
+    assert es["body"].endswith("Próxima actualización en 30 minutos.") and "(5xx)" in es["body"]
+    assert draft["headline"] == "Some customers cannot log in to Login and API"
+
+    for words, says in (({**spanish, "workaround": ""}, "workaround: give it exactly"),
+                        ({**spanish, "body": "{cuando}"}, "unknown placeholder {cuando}")):
+        with pytest.raises(Exception, match=says):
+            playbooks.add_template(settings, alice, TemplateInput(**{**TEMPLATE, "name": "x",
+                                                                     "translations": {"es": words}}))
+    with pytest.raises(Exception, match="not one of this installation's other languages"):
+        playbooks.add_template(settings, alice, TemplateInput(**{**TEMPLATE, "name": "y",
+                                                                 "translations": {"ja": spanish}}))

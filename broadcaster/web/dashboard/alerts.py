@@ -46,11 +46,12 @@ def _problem(exc: Exception) -> str:
 def add_template(request: Request, csrf_token: str = Form(""), name: str = Form(""), title: str = Form(""),
                  impact: str = Form("major"), components: str = Form(""), headline: str = Form(""),
                  body: str = Form(""), workaround: str = Form(""), next_update: str = Form("30m"),
-                 resolution: str = Form("")) -> Response:
+                 resolution: str = Form(""), resolved_body: str = Form("")) -> Response:
     settings, session = settings_of(request), logged_in(request)
     check_csrf(settings, session, csrf_token)
     form = {"name": name, "title": title, "impact": impact, "components": components, "headline": headline,
-            "body": body, "workaround": workaround, "next_update": next_update, "resolution": resolution}
+            "body": body, "workaround": workaround, "next_update": next_update, "resolution": resolution,
+            "resolved_body": resolved_body}
     try:
         auth.authorize(settings, session.actor, "manage templates", "/dashboard/templates")
         made = playbooks.add_template(settings, session.actor, TemplateInput(**{**form,

@@ -58,8 +58,7 @@ def new_statement(request: Request, incident_id: Id,
     latest = versions[-1] if versions else None
     if template is not None:
         values = playbooks.editor_values(settings, template, incident["components"])
-        return editor(request, incident, None, {**values, "resolution": "", "contact_centre_closed": False,
-                                                "translations": {}})
+        return editor(request, incident, None, {**values, "resolution": "", "contact_centre_closed": False})
     values = {"status": latest["status"] if latest else incident["status"],
               "impact": latest["impact"] if latest else incident["impact"],
               "components": ", ".join(latest["components"] if latest else incident["components"]),

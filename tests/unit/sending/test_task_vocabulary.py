@@ -17,7 +17,7 @@ def test_the_wire_names_are_the_deployed_ones():
     assert {t.value for t in TaskName} == {
         "broadcaster.send_chunk", "broadcaster.fan_out", "broadcaster.sweep", "broadcaster.reconcile",
         "broadcaster.social_tick", "broadcaster.maintenance_due", "broadcaster.update_reminders",
-        "broadcaster.stop_embedded_worker", "broadcaster.wake"}
+        "broadcaster.alert_holding_due", "broadcaster.stop_embedded_worker", "broadcaster.wake"}
 
 
 def test_every_task_has_a_queue_and_the_workers_declare_every_task():
@@ -33,15 +33,15 @@ def test_every_task_has_a_queue_and_the_workers_declare_every_task():
 
 def test_beat_runs_every_periodic_job_at_its_settings_interval():
     settings = Settings(_env_file=None, sweep_interval_seconds=7, social_pull_interval_seconds=30,
-                        update_reminder_interval_seconds=45)
+                        update_reminder_interval_seconds=45, alert_holding_check_seconds=20)
     schedule = make_app(settings).conf.beat_schedule
     assert {name: (entry["task"], entry["schedule"], entry["options"]["expires"])
             for name, entry in schedule.items()} == {
         job.name: (job.task.value, job.seconds(settings), job.seconds(settings)) for job in PERIODIC_JOBS}
     assert schedule["maintenance"]["schedule"] == 7 and schedule["social"]["schedule"] == 30
-    assert schedule["reminders"]["schedule"] == 45
+    assert schedule["reminders"]["schedule"] == 45 and schedule["alert holding"]["schedule"] == 20
     assert {job.task for job in PERIODIC_JOBS} == {TaskName.SWEEP, TaskName.SOCIAL_TICK, TaskName.MAINTENANCE_DUE,
-                                                   TaskName.UPDATE_REMINDERS}
+                                                   TaskName.UPDATE_REMINDERS, TaskName.ALERT_HOLDING_DUE}
 
 
 def _spelled(path: Path) -> set[str]:
