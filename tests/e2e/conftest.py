@@ -175,3 +175,13 @@ def in_first_screen(page, selector: str) -> bool:
     box = page.locator(selector).first.bounding_box()
     height = page.viewport_size["height"]
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def small_targets(page) -> list[str]:
+    """Links, buttons, fields and disclosure summaries smaller than 24×24 px (WCAG 2.2 target size,
+    minimum); a link inside a sentence is exempt, as WCAG exempts it."""
+    return page.evaluate("""() => [...document.querySelectorAll('a, button, input:not([type=hidden]), select, summary')]
+        .filter(e => { const r = e.getBoundingClientRect();
+                       return r.width > 0 && r.right > 0 && (r.width < 24 || r.height < 24)
+                              && getComputedStyle(e).display !== 'inline'; })
+        .map(e => e.outerHTML.slice(0, 80))""")

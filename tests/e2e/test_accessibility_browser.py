@@ -1,5 +1,6 @@
 """axe-core on every dashboard page, at a phone's size and a desktop's, with something on each: zero
-serious or critical WCAG 2.2 A/AA violations, or the test fails naming the rule and the element.
+serious or critical WCAG 2.2 A/AA violations, or the test fails naming the rule and the element; and
+every link, button and field at least 24×24 px.
 (The approval, holding-link, home and public pages run it in their own tests, after their actions.)"""
 
 import pytest
@@ -9,7 +10,7 @@ from broadcaster.incidents import statements
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.people import auth
 from tests.conftest import actor, add_subscriber, add_user
-from tests.e2e.conftest import PASSWORD, accessible, log_in
+from tests.e2e.conftest import PASSWORD, accessible, log_in, small_targets
 from tests.integration.holding_data import approved_holding_statement
 from tests.integration.surfaces_data import open_incident, publish_update
 
@@ -45,3 +46,4 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(embedded, b
         if path.endswith(("/new", "/edit")):
             page.wait_for_selector("#preview-result")
         accessible(page, path)
+        assert small_targets(page) == [], (path, small_targets(page))

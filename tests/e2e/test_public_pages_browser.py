@@ -6,16 +6,8 @@ that is not valid. Touch targets are at least 24×24 px. Screenshots: docs/scree
 from broadcaster.audience import signup
 from broadcaster.incidents import components
 from tests.conftest import actor
-from tests.e2e.conftest import accessible, keep_screenshots
+from tests.e2e.conftest import accessible, keep_screenshots, small_targets
 from tests.integration.surfaces_data import open_incident, publish_update
-
-
-def small_targets(page) -> list[str]:
-    """Links, buttons and fields smaller than 24×24 px (WCAG 2.2 target size, minimum)."""
-    return page.evaluate("""() => [...document.querySelectorAll('a, button, input:not([type=hidden]), select, summary')]
-        .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.width < 24 || r.height < 24)
-                       && getComputedStyle(e).display !== 'inline'; })
-        .map(e => e.outerHTML.slice(0, 80))""")
 
 
 def test_the_public_pages_share_one_look_and_pass_axe(embedded, browser, serve_app, tmp_path):
@@ -23,8 +15,8 @@ def test_the_public_pages_share_one_look_and_pass_axe(embedded, browser, serve_a
 
     settings = embedded
     incident_id = open_incident(settings, "Login failures", "major", ("Login",))  # and the users it needs
-    for name in ("Login", "Payments"):
-        components.add_component(settings, actor(settings, "root"), name)
+    for name, group in (("Login", "Web"), ("Checkout", "Web"), ("Payments", None)):
+        components.add_component(settings, actor(settings, "root"), name, group=group)
     publish_update(settings, incident_id)
     base = serve_app(create_app(settings)).url
     shots = tmp_path / "screenshots"
@@ -33,7 +25,11 @@ def test_the_public_pages_share_one_look_and_pass_axe(embedded, browser, serve_a
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
 
     page.goto(f"{base}/status")
-    assert [h.evaluate("e => e.tagName") for h in page.query_selector_all("h1, h2, h3")][:3] == ["H1", "H2", "H3"]
+    levels = [int(h.evaluate("e => e.tagName")[1]) for h in page.query_selector_all("h1, h2, h3, h4, h5, h6")]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels  # no skips
+    group = page.locator("ul.components li.group", has_text="Web")  # a group, its components inside it
+    assert group.locator("ul li").all_text_contents()[0].startswith("Checkout") or "Login" in group.inner_text()
+    assert "Payments" not in group.inner_text()
     accessible(page, "the status page")
 
     for viewer, name in ((page, "subscribe.png"), (phone, "subscribe-phone.png")):

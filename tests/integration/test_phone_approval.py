@@ -78,6 +78,19 @@ def test_the_link_opens_a_page_with_the_words_and_only_the_post_approves(pending
     assert again.status_code == 403 and "already been used" in again.text
 
 
+def test_the_link_rejects_with_a_reason_and_a_missing_reason_keeps_the_link(pending, client, phone_settings):
+    sid, secrets, _ = pending
+    path, token = path_of(secrets["email"]).split("?t=")
+    again = client.post(path, data={"t": token, "decision": "reject", "comment": "  "})
+    assert again.status_code == 422 and "say why" in again.text and 'id="reject"' in again.text  # the form again
+    assert state(phone_settings, sid) == "pending_approval"
+    rejected = client.post(path, data={"t": token, "decision": "reject", "comment": "The cause is not confirmed"})
+    assert rejected.status_code == 200 and "Rejected: v1" in rejected.text and "Nothing was published" in rejected.text
+    assert state(phone_settings, sid) == "rejected"
+    assert statements.get_statement(phone_settings, sid)["approvals"][0]["comment"] == "The cause is not confirmed"
+    assert "already been used" in client.post(path, data={"t": token}).text
+
+
 def test_a_forged_or_expired_link_is_refused(pending, client, phone_settings):
     sid, secrets, _ = pending
     path, token = path_of(secrets["email"]).split("?t=")
