@@ -37,7 +37,8 @@ def pytest_configure(config):
 # The longest tests, started first (the failover tests marked `slow`, then these, from `pytest --durations`):
 # with the suite on three xdist workers handed one test at a time (`--maxschedchunk=1`, pyproject.toml), a
 # long test started last would run alone at the end. Then every test on a real broker (`redis_broker`: real
-# `celery worker` processes, waits on leases and windows), then the rest in their files' order.
+# `celery worker` processes, waits on leases and windows), then the rest in their files' order, the
+# browser tests last.
 LONGEST_FIRST = (
     "tests/integration/test_readme_tour.py::test_the_readme_tour_run_literally",
     "tests/integration/test_social.py::test_with_a_window_of_10_posts",
@@ -66,6 +67,10 @@ def _started_at(item) -> tuple[int, int]:
     for rank, prefix in enumerate(LONGEST_FIRST):
         if item.nodeid.startswith(prefix):
             return 0, rank
+    if item.nodeid.startswith("tests/e2e/"):
+        # Last: Playwright's sync API keeps its event loop running in the thread while the session's
+        # browser lives, and any later test there that runs asyncio (a TestClient in a CLI command) fails.
+        return 3, 0
     return (1, 0) if "redis_broker" in getattr(item, "fixturenames", ()) else (2, 0)
 
 
