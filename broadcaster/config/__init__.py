@@ -60,7 +60,9 @@ class Settings(FailoverSettings, AlertSettings, ReminderSettings, PublicServerSe
     # Storage.
     database_url: str = Field("sqlite:///broadcaster.db", description=(
         "SQLAlchemy URL of the database, the truth of every statement and send. The default is a SQLite "
-        "file in the working directory; PostgreSQL: `postgresql+psycopg://user:pass@host/db`."))
+        "file in the working directory; PostgreSQL: `postgresql+psycopg://user:pass@host/db`, or with a "
+        "replica to fail over to: `postgresql+psycopg://user:pass@/db?host=db1:5432&host=db2:5432"
+        "&target_session_attrs=read-write`."))
 
     # Who we are, as customers read it in every channel.
     company_name: str = Field("Example Co", description="How messages name the company and sign off.")
@@ -100,6 +102,9 @@ class Settings(FailoverSettings, AlertSettings, ReminderSettings, PublicServerSe
     # Delivery. "memory://" is the embedded default: an in-process worker, no Redis needed.
     broker_url: str = Field("memory://", description=(
         "Celery broker, e.g. `redis://127.0.0.1:6379/0`; also the store of the fleet-wide rate limits. "
+        "Redis behind Sentinel: `sentinel://h1:26379;sentinel://h2:26379;sentinel://h3:26379/0` (with "
+        "`redis_sentinel_master`); RabbitMQ (quorum queues): `amqp://user:pass@host:5672/vhost` (with "
+        "`redis_url` for the rate limits). "
         "`memory://` is the embedded default: a worker inside `serve` and `publish`, no services."))
     public_url: str | None = Field(None, description=(
         "Where providers and people reach this app (e.g. `https://status-admin.example.com`; its root or any "

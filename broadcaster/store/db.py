@@ -97,7 +97,7 @@ def _connected_session(url: str, wait: bool = True) -> Session:
     """A session holding a live connection (taking one from the pool pings it), its transaction begun.
     While the server is down or not yet the primary, wait for it, up to the process's `reconnect.budget`."""
     session = _session_factory(url)()
-    if not reconnect.fails_over(url) or not wait:
+    if not reconnect.fails_over(url) or not wait or not reconnect.waits():
         return session
     deadline = time.monotonic() + reconnect.budget(url).seconds
     attempt = 0

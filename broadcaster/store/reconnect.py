@@ -12,6 +12,9 @@ lose (a send's outcome) are run again when the database dropped them mid-way, up
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -36,6 +39,35 @@ _budgets: dict[str, Budget] = {}
 def configure(settings: Settings) -> None:
     """Take this process's retry budget from its settings (every entry point calls it)."""
     _budgets[settings.database_url] = Budget(settings.database_retries, settings.database_retry_seconds)
+
+
+# Whether a transaction begun here waits for the database: not in the public server's requests, which
+# answer from their last snapshot or spool what they cannot store (a provider's webhook gives up in 15 s).
+_waiting: ContextVar[bool] = ContextVar("broadcaster_database_wait", default=True)
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    token = _waiting.set(False)
+    try:
+        yield
+    finally:
+        _waiting.reset(token)
+
+
+def waits() -> bool:
+    return _waiting.get()
+
+
+class NeverWait:
+    """ASGI middleware: the requests of this app never wait for a database failing over."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        with without_waiting():
+            await self.app(scope, receive, send)
 
 
 def budget(url: str) -> Budget:

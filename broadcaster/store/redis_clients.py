@@ -100,24 +100,26 @@ def target_of(settings: Settings, url: str | None = None) -> SentinelTarget | No
 _making = threading.Lock()
 
 
-def redis_client(settings: Settings, url: str | None = None):
-    """The process's one `redis.Redis` for this URL (the shared Redis by default: `shared_redis_url`),
-    following the master through Sentinel when the URL names Sentinels."""
+def redis_client(settings: Settings, url: str | None = None, **options: float | bool):
+    """The process's one `redis.Redis` for this URL (the shared Redis by default: `shared_redis_url`)
+    and these `options` over `TIMEOUTS` (say `socket_timeout=1`), following the master through
+    Sentinel when the URL names Sentinels."""
     url = url or shared_redis_url(settings)
     if url is None:
         raise InvalidInput("no Redis is configured (BROADCASTER_BROKER_URL or BROADCASTER_REDIS_URL)")
     with _making:
-        return _client(url, target_of(settings, url))
+        return _client(url, target_of(settings, url), tuple(sorted(options.items())))
 
 
-@lru_cache(maxsize=8)
-def _client(url: str, target: SentinelTarget | None):
+@lru_cache(maxsize=16)
+def _client(url: str, target: SentinelTarget | None, options: tuple = ()):
     import redis
     from redis.sentinel import Sentinel
 
+    connection = {**TIMEOUTS, **dict(options)}
     if target is None:
-        return redis.Redis.from_url(url, **TIMEOUTS)
-    sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=target.sentinel_options(), **TIMEOUTS)
+        return redis.Redis.from_url(url, **connection)
+    sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=target.sentinel_options(), **connection)
     return sentinel.master_for(target.master, **target.master_options())
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...config import Settings, get_settings
+from ...store import reconnect
 from ...surfaces import Listener, SurfaceCache
 from ...surfaces.phone import replay_spooled
 from ...surfaces.spool import Spool
@@ -47,6 +48,7 @@ def create_public_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.surface_cache = SurfaceCache(settings)
     app.add_middleware(RememberClient)
+    app.add_middleware(reconnect.NeverWait)  # answer now (last snapshot, spool): never wait for a failover
     app.add_middleware(status.ServeDocuments, cache=app.state.surface_cache)  # the documents, before routing
     hide_link_secrets_in_access_log()
     for router in [*ROUTERS, phone.public_router]:

@@ -105,3 +105,19 @@ def test_an_api_call_while_the_database_is_away_is_a_503_to_retry_not_a_500():
     assert answer.status_code == 503, answer.text
     assert answer.headers["retry-after"] == "5" and answer.headers["content-type"] == "application/problem+json"
     assert "failing over" in answer.json()["detail"]
+
+
+def test_the_public_servers_requests_never_wait_for_the_database_the_full_apps_do():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    def app(never_wait: bool) -> FastAPI:
+        made = FastAPI()
+        made.get("/waits")(lambda: {"waits": reconnect.waits()})  # a sync route: run on a worker thread
+        if never_wait:
+            made.add_middleware(reconnect.NeverWait)
+        return made
+
+    assert TestClient(app(True)).get("/waits").json() == {"waits": False}
+    assert TestClient(app(False)).get("/waits").json() == {"waits": True}
+    assert reconnect.waits()
