@@ -156,3 +156,31 @@ def test_bad_input_is_refused_with_a_clear_error(live):
     with pytest.raises(NotAllowed, match="cannot draft"):
         workflow.write(live, actor(live, "bob"), incident, MARKDOWN)  # an approver does not write it
     assert json.dumps(workflow.preview("*hi*")["html"]) == '"<p><em>hi</em></p>"'
+
+
+def test_the_rest_api_writes_previews_approves_and_publishes(live):
+    from tests.integration.api_fixtures import install
+
+    api = install(live, dispatch=send_now)
+    incident = resolved_incident(live)
+    publish_update(live, incident, status="resolved", headline="Logins work again")
+    url = f"/api/v1/incidents/{incident}/postmortem"
+    assert api.client.get(url, headers=api.as_role("author")).status_code == 404
+    too_long = api.client.put(url, json={"markdown": "x" * 50_001}, headers=api.as_role("author"))
+    assert too_long.status_code == 422 and too_long.headers["content-type"] == "application/problem+json"
+    preview = api.client.post("/api/v1/postmortems/preview", json={"markdown": HOSTILE},
+                              headers=api.as_role("approver")).json()
+    assert "<script" not in preview["html"] and "onerror" not in preview["html"]
+    written = api.client.put(url, json={"markdown": MARKDOWN}, headers=api.as_role("author")).json()
+    assert written["state"] == "draft"
+    stale = api.client.post(f"/api/v1/postmortems/{written['id']}/approve", json={"content_hash": "0" * 64},
+                            headers=api.as_role("approver"))
+    assert stale.status_code == 403 and "preview it again" in stale.json()["detail"]
+    approved = api.client.post(f"/api/v1/postmortems/{written['id']}/approve",
+                               json={"content_hash": written["content_hash"]}, headers=api.as_role("approver"))
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    published = api.client.post(f"/api/v1/postmortems/{written['id']}/publish", headers=api.as_role("author"))
+    assert published.status_code == 202 and published.json()["state"] == "published"
+    assert api.client.get(url, headers=api.as_role("approver")).json()["published_at"]
+    with TestClient(create_public_app(live)) as client:
+        assert f'id="postmortem-{incident}"' in client.get("/status").text
