@@ -190,3 +190,31 @@ def test_the_rest_api_writes_previews_approves_and_publishes(live):
     assert api.client.get(url, headers=api.as_role("approver")).json()["published_at"]
     with TestClient(create_public_app(live)) as client:
         assert f'id="postmortem-{incident}"' in client.get("/status").text
+
+
+def test_a_postmortem_email_carries_its_one_click_unsubscribe_link_and_it_works(database_url):
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from broadcaster.audience.unsubscribe import token_of_delivery, unsubscribe
+    from broadcaster.delivery.batches import batches, group
+    from broadcaster.store.models import Delivery, Subscriber
+
+    settings = make_settings(database_url, public_url="https://broadcaster.example.com")
+    incident = resolved_incident(settings)
+    publish_update(settings, incident, status="resolved", headline="Logins work again")
+    subscribers.add_subscriber(settings, actor(settings, "root"), email="ben@example.com")
+    service.opt_in(settings, actor(settings, "root"), "ben@example.com")
+    written = service.write(settings, actor(settings, "alice"), incident, MARKDOWN)
+    service.approve(settings, actor(settings, "bob"), written["id"])
+    service.publish(settings, actor(settings, "alice"), written["id"], dispatch=lambda settings, ids: None)
+    with transaction(settings.database_url) as s:
+        (delivery,) = s.scalars(select(Delivery).where(Delivery.message_id.is_not(None))
+                                .options(selectinload(Delivery.message))).all()
+        ((_, targets, words, _),) = list(batches(settings, group([delivery]), []))
+        delivery_id = delivery.id
+    assert targets[0].unsubscribe_url.startswith(f"https://broadcaster.example.com/unsubscribe?d={delivery_id}&t=")
+    assert "Postmortem: Login failures" == words["subject"]
+    unsubscribe(settings, delivery_id, token_of_delivery(settings, delivery_id))
+    with transaction(settings.database_url) as s:
+        assert s.scalar(select(Subscriber.opted_out_at).where(Subscriber.email == "ben@example.com")) is not None
