@@ -64,3 +64,47 @@ def test_a_postmortem_on_a_desk_and_on_a_phone(live, browser, serve_app, tmp_pat
         finally:
             context.close()
     keep_screenshots(tmp_path, *VIEWPORTS)
+
+
+DASHBOARD_VIEWPORTS = {"postmortem-editor.png": {"width": 1280, "height": 900},
+                       "postmortem-approve-phone.png": {"width": 390, "height": 844}}
+
+
+def test_the_dashboard_previews_then_an_approver_approves_on_a_phone(live, browser, serve_app, tmp_path):
+    from broadcaster.people import auth
+    from broadcaster.web.app import create_app
+    from tests.e2e.conftest import PASSWORD, log_in
+
+    incident = open_incident(live, "Login failures", "major", ("Login",))
+    publish_update(live, incident, headline="Some customers cannot log in", body="About 1 in 5 logins fail.")
+    publish_update(live, incident, status="resolved", headline="Logins work again", body="Fixed.")
+    for name in ("alice", "bob"):
+        auth.set_password(live, name, PASSWORD)
+    base = serve_app(create_app(live)).url
+    errors: list[str] = []
+    author = browser.new_context(viewport=DASHBOARD_VIEWPORTS["postmortem-editor.png"]).new_page()
+    author.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
+    log_in(author, base, "alice")
+    author.goto(f"{base}/dashboard/incidents/{incident}/postmortem")
+    author.fill("#markdown", MARKDOWN)
+    author.click("button[value=preview]")
+    author.wait_for_selector("text=Preview (not saved)")
+    assert "42 minutes" in author.text_content(".postmortem-preview")
+    assert author.input_value("#markdown").startswith("# What happened")  # the text is kept
+    author.screenshot(path=str(tmp_path / "postmortem-editor.png"))
+    author.click("button[value=save]")
+    author.wait_for_selector("text=As saved")
+
+    approver = browser.new_context(viewport=DASHBOARD_VIEWPORTS["postmortem-approve-phone.png"],
+                                   is_mobile=True).new_page()
+    log_in(approver, base, "bob")
+    approver.goto(f"{base}/dashboard/incidents/{incident}/postmortem")
+    assert approver.evaluate("document.documentElement.scrollWidth") <= 390
+    approver.screenshot(path=str(tmp_path / "postmortem-approve-phone.png"))
+    approver.click("button:has-text('Approve exactly')")
+    approver.wait_for_selector("text=1 of 1 approval(s) (bob)")
+    author.reload()
+    author.click("button:has-text('Publish')")
+    author.wait_for_selector("text=postmortem published")
+    assert errors == []
+    keep_screenshots(tmp_path, *DASHBOARD_VIEWPORTS)
