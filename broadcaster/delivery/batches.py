@@ -113,8 +113,12 @@ def words_of(settings: Settings, delivery: Delivery, simulated: bool) -> dict[st
 
 
 def _message_target(settings: Settings, delivery: Delivery) -> Target:
-    # No unsubscribe link: a message goes to one of our own people, or to an address being confirmed.
-    return Target(delivery.id, delivery.target, None, links.status_callback_url(settings, delivery.id))
+    # No unsubscribe link for a message to one of our own people, or to an address being confirmed; a
+    # message to subscribers (a postmortem) carries its one-click link like a statement's email.
+    to_subscribers = delivery.message.to_subscribers
+    return Target(delivery.id, delivery.target,
+                  links.unsubscribe_url(settings, delivery.id, delivery.link_nonce) if to_subscribers else None,
+                  links.status_callback_url(settings, delivery.id))
 
 
 def _targets(settings: Settings, name: str, deliveries: list[Delivery]) -> list[Target]:

@@ -388,8 +388,8 @@ def subscriber_of(s: Session, delivery: Delivery) -> Subscriber | None:
     ch = channels.channel(delivery.channel)
     if ch.is_live:
         raise InvalidInput(f"delivery {delivery.id} is a {delivery.channel} delivery: it has no subscriber")
-    # No subscriber's address: a reply, a call back, a message.
-    if ch.address is None or delivery.message_id is not None:
+    # No subscriber's address: a reply, a call back, a message to one of our own people.
+    if ch.address is None or (delivery.message_id is not None and not delivery.message.to_subscribers):
         return None
     return s.scalar(select(Subscriber).where(getattr(Subscriber, ch.address) == delivery.target))
 

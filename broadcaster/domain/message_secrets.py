@@ -29,6 +29,11 @@ class MessageKind(StrEnum):
     POSTMORTEM = "postmortem"  # a published postmortem, to the subscribers who asked for postmortems
 
 
+# Messages to customers (subscribers), not to our own people: each carries its one-click unsubscribe
+# link, and that link opts its subscriber out, as a statement's email does.
+SUBSCRIBER_MESSAGES = frozenset({MessageKind.POSTMORTEM.value})
+
+
 @dataclass(frozen=True)
 class Secrets:
     nonce: str  # what is hashed and stored (SHA-256) to find and check the link

@@ -8,7 +8,7 @@ import nh3
 from markdown_it import MarkdownIt
 
 MOST_CHARACTERS = 50_000  # a long postmortem is a few thousand words
-TAGS = {"p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "code", "pre", "blockquote",
+TAGS = {"p", "br", "hr", "h5", "h6", "strong", "em", "del", "code", "pre", "blockquote",
         "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td"}
 ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -16,10 +16,16 @@ URL_SCHEMES = {"http", "https", "mailto"}
 _MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable(["table", "strikethrough"])
 
 
+HEADINGS = {1: 5, 2: 5, 3: 6, 4: 6, 5: 6, 6: 6}  # the page: h1 itself, h2 a section, h3 an incident, h4 "Postmortem"
+
+
 def to_html(markdown: str) -> str:
-    """The sanitised HTML of `markdown`. A level-1 heading becomes a level-2 one: the page's title is
-    the only h1, and an incident's postmortem sits under its incident's heading."""
-    rendered = _MARKDOWN.render(markdown)
-    rendered = rendered.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    """The sanitised HTML of `markdown`. Its headings go under the page's outline: `#` and `##` become
+    h5, the rest h6 (the postmortem's own heading is an h4 in its incident's entry)."""
+    tokens = _MARKDOWN.parse(markdown)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{HEADINGS[int(token.tag[1])]}"
+    rendered = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
     return nh3.clean(rendered, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
                      link_rel="nofollow noopener noreferrer", strip_comments=True).strip()

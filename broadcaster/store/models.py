@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from ..domain.message_secrets import SUBSCRIBER_MESSAGES
 from .orm import Base, utcnow
 
 
@@ -196,6 +197,11 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]  # not sent by then: cancelled, never sent late (a stale link helps no one)
     withdrawn_at: Mapped[datetime | None]  # void before it went (the statement was approved meanwhile...)
+
+    @property
+    def to_subscribers(self) -> bool:
+        """To customers (a postmortem), not to our own people: unsubscribable (`SUBSCRIBER_MESSAGES`)."""
+        return self.kind in SUBSCRIBER_MESSAGES
 
 
 class Delivery(Base):

@@ -83,6 +83,11 @@ ENDPOINTS = [
     ("PUT", "/alerts/rules/1", {"name": "login", "template": "login-down"}, {A, ADMIN}),
     ("DELETE", "/alerts/rules/1", None, {A, ADMIN}),
     ("GET", "/alerts/groups", None, EVERYONE),
+    ("GET", "/incidents/{i}/postmortem", None, EVERYONE),
+    ("PUT", "/incidents/{i}/postmortem", {"markdown": "What happened"}, {A, ADMIN}),
+    ("POST", "/postmortems/preview", {"markdown": "What *happened*"}, EVERYONE),
+    ("POST", "/postmortems/1/approve", {"content_hash": "{h}"}, {P}),
+    ("POST", "/postmortems/1/publish", None, {A, ADMIN}),
 ]
 POST_ID = "1860000000000000042"
 
@@ -126,7 +131,8 @@ def test_the_table_covers_every_api_route(installation):
               .replace("/holding/1/", "/holding/{number}/").replace("/users/alice/", "/users/{name}/")
               .replace("{p}", "{post_id}").replace("/templates/1", "/templates/{template_id}")
               .replace("/alerts/rules/1", "/alerts/rules/{rule_id}")
-              .replace("/alerts/sources/prom", "/alerts/sources/{name}"))
+              .replace("/alerts/sources/prom", "/alerts/sources/{name}")
+              .replace("/postmortems/1/", "/postmortems/{postmortem_id}/"))
              for method, path, _, _ in ENDPOINTS}
     assert routes == table
 

@@ -18,6 +18,7 @@ from broadcaster.incidents import publishing, statements
 from broadcaster.people import auth
 from broadcaster.playbooks import statement_templates as playbooks
 from broadcaster.playbooks.statement_templates import TemplateInput
+from broadcaster.postmortems import workflow as postmortems
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, utcnow
 from broadcaster.store.social_models import SocialPost
@@ -26,6 +27,7 @@ from tests.fakes.x_server import running_x, x_settings
 from tests.integration.api_fixtures import USERS, copy_of, install, seed, seeded_file, serve
 from tests.integration.engine import approved_statement
 from tests.integration.holding_data import approved_holding_statement
+from tests.integration.surfaces_data import open_incident, publish_update
 
 A, P, ADMIN, SOCIAL = "author", "approver", "admin", "social"
 READERS = {A, P, ADMIN}
@@ -83,6 +85,10 @@ PAGES = [
     ("POST", "/dashboard/alerts/rules/1/enable", {}, "manage alert rules", WRITERS),
     ("POST", "/dashboard/alerts/rules/1/disable", {}, "manage alert rules", WRITERS),
     ("POST", "/dashboard/alerts/sources", {"name": "prom", "kind": "alertmanager"}, "manage alert sources", {ADMIN}),
+    ("GET", "/dashboard/incidents/{i}/postmortem", None, "read", READERS),
+    ("POST", "/dashboard/incidents/{i}/postmortem", {"markdown": "What happened", "intent": "save"}, "draft", WRITERS),
+    ("POST", "/dashboard/postmortems/1/approve", {"content_hash": "0" * 12, "incident_id": "{i}"}, "approve", {P}),
+    ("POST", "/dashboard/postmortems/1/publish", {"incident_id": "{i}"}, "publish", WRITERS),
 ]
 POST_ID = "1860000000000000042"
 
@@ -127,6 +133,10 @@ def seeded_everything(tmp_path_factory, sqlite_template, module_x):
         social.propose(settings, actor(settings, "sam"), POST_ID, "We are on it: payments are slow, not lost.")
         playbooks.add_template(settings, actor(settings, "alice"), TemplateInput(**TEMPLATE))  # template 1
         rules.add_rule(settings, actor(settings, "alice"), rules.RuleInput(name="plain", template="plain"))  # rule 1
+        over = open_incident(settings, "Search was slow", "minor", ("Search",))  # postmortem 1, a draft
+        for status in ("investigating", "resolved"):
+            publish_update(settings, over, status=status, headline="Search is slow", dispatch=lambda s, ids: None)
+        postmortems.write(settings, actor(settings, "alice"), over, "Search was slow for an hour.")
         return seeded
 
     return seeded_file(tmp_path_factory, sqlite_template, build, **_x_settings(module_x))
@@ -166,8 +176,8 @@ def test_the_table_covers_every_dashboard_route(site):
               for method in route.methods - {"HEAD"}}
     table = {(method, re.sub(r"/1(/|$)", r"/{id}\1", path).replace("{i}", "{incident_id}")
               .replace("{s}", "{statement_id}").replace("{p}", "{post_id}")) for method, path, _, _, _ in PAGES}
-    named = {(method, re.sub(r"\{(subscriber_id|token_id|number|template_id|rule_id)\}", "{id}", path))
-             for method, path in routes}
+    ids = r"\{(subscriber_id|token_id|number|template_id|rule_id|postmortem_id)\}"
+    named = {(method, re.sub(ids, "{id}", path)) for method, path in routes}
     assert named == table
 
 

@@ -65,7 +65,7 @@ def test_a_postmortem_is_written_after_resolve_approved_by_another_and_published
 
     add_user(live, "dana", ["author", "approver"])
     written = workflow.write(live, actor(live, "dana"), incident, MARKDOWN)
-    assert written["state"] == "draft" and written["html"].startswith("<h2>What happened</h2>")
+    assert written["state"] == "draft" and written["html"].startswith("<h5>What happened</h5>")
     assert written["content_hash"] == workflow.preview(MARKDOWN)["content_hash"]
     with pytest.raises(NotAllowed, match="wrote or edited"):
         workflow.approve(live, actor(live, "dana"), written["id"])  # never its author, even an approver
@@ -156,3 +156,59 @@ def test_bad_input_is_refused_with_a_clear_error(live):
     with pytest.raises(NotAllowed, match="cannot draft"):
         workflow.write(live, actor(live, "bob"), incident, MARKDOWN)  # an approver does not write it
     assert json.dumps(workflow.preview("*hi*")["html"]) == '"<p><em>hi</em></p>"'
+
+
+def test_the_rest_api_writes_previews_approves_and_publishes(live):
+    from tests.integration.api_fixtures import install
+
+    api = install(live, dispatch=send_now)
+    incident = resolved_incident(live)
+    publish_update(live, incident, status="resolved", headline="Logins work again")
+    url = f"/api/v1/incidents/{incident}/postmortem"
+    assert api.client.get(url, headers=api.as_role("author")).status_code == 404
+    too_long = api.client.put(url, json={"markdown": "x" * 50_001}, headers=api.as_role("author"))
+    assert too_long.status_code == 422 and too_long.headers["content-type"] == "application/problem+json"
+    preview = api.client.post("/api/v1/postmortems/preview", json={"markdown": HOSTILE},
+                              headers=api.as_role("approver")).json()
+    assert "<script" not in preview["html"] and "onerror" not in preview["html"]
+    written = api.client.put(url, json={"markdown": MARKDOWN}, headers=api.as_role("author")).json()
+    assert written["state"] == "draft"
+    stale = api.client.post(f"/api/v1/postmortems/{written['id']}/approve", json={"content_hash": "0" * 64},
+                            headers=api.as_role("approver"))
+    assert stale.status_code == 403 and "preview it again" in stale.json()["detail"]
+    approved = api.client.post(f"/api/v1/postmortems/{written['id']}/approve",
+                               json={"content_hash": written["content_hash"]}, headers=api.as_role("approver"))
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    published = api.client.post(f"/api/v1/postmortems/{written['id']}/publish", headers=api.as_role("author"))
+    assert published.status_code == 202 and published.json()["state"] == "published"
+    assert api.client.get(url, headers=api.as_role("approver")).json()["published_at"]
+    with TestClient(create_public_app(live)) as client:
+        assert f'id="postmortem-{incident}"' in client.get("/status").text
+
+
+def test_a_postmortem_email_carries_its_one_click_unsubscribe_link_and_it_works(database_url):
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from broadcaster.audience.unsubscribe import token_of_delivery, unsubscribe
+    from broadcaster.delivery.batches import batches, group
+    from broadcaster.store.models import Delivery, Subscriber
+
+    settings = make_settings(database_url, public_url="https://broadcaster.example.com")
+    incident = resolved_incident(settings)
+    publish_update(settings, incident, status="resolved", headline="Logins work again")
+    subscribers.add_subscriber(settings, actor(settings, "root"), email="ben@example.com")
+    workflow.opt_in(settings, actor(settings, "root"), "ben@example.com")
+    written = workflow.write(settings, actor(settings, "alice"), incident, MARKDOWN)
+    workflow.approve(settings, actor(settings, "bob"), written["id"])
+    workflow.publish(settings, actor(settings, "alice"), written["id"], dispatch=lambda settings, ids: None)
+    with transaction(settings.database_url) as s:
+        (delivery,) = s.scalars(select(Delivery).where(Delivery.message_id.is_not(None))
+                                .options(selectinload(Delivery.message))).all()
+        ((_, targets, words, _),) = list(batches(settings, group([delivery]), []))
+        delivery_id = delivery.id
+    assert targets[0].unsubscribe_url.startswith(f"https://broadcaster.example.com/unsubscribe?d={delivery_id}&t=")
+    assert "Postmortem: Login failures" == words["subject"]
+    unsubscribe(settings, delivery_id, token_of_delivery(settings, delivery_id))
+    with transaction(settings.database_url) as s:
+        assert s.scalar(select(Subscriber.opted_out_at).where(Subscriber.email == "ben@example.com")) is not None
