@@ -83,6 +83,14 @@ ENDPOINTS = [
     ("PUT", "/alerts/rules/1", {"name": "login", "template": "login-down"}, {A, ADMIN}),
     ("DELETE", "/alerts/rules/1", None, {A, ADMIN}),
     ("GET", "/alerts/groups", None, EVERYONE),
+    ("GET", "/stakeholders", None, {A, ADMIN}),
+    ("POST", "/stakeholders", {"name": "leadership"}, {A, ADMIN}),
+    ("GET", "/stakeholders/leadership", None, {A, ADMIN}),
+    ("DELETE", "/stakeholders/leadership", None, {A, ADMIN}),
+    ("POST", "/stakeholders/leadership/members", {"name": "Chris", "email": "ceo@example.com"}, {A, ADMIN}),
+    ("DELETE", "/stakeholders/leadership/members/Chris", None, {A, ADMIN}),
+    ("GET", "/agent-notes", None, EVERYONE),
+    ("GET", "/agent-notes/{i}", None, EVERYONE),
 ]
 POST_ID = "1860000000000000042"
 
@@ -126,7 +134,9 @@ def test_the_table_covers_every_api_route(installation):
               .replace("/holding/1/", "/holding/{number}/").replace("/users/alice/", "/users/{name}/")
               .replace("{p}", "{post_id}").replace("/templates/1", "/templates/{template_id}")
               .replace("/alerts/rules/1", "/alerts/rules/{rule_id}")
-              .replace("/alerts/sources/prom", "/alerts/sources/{name}"))
+              .replace("/alerts/sources/prom", "/alerts/sources/{name}")
+              .replace("/leadership/members/Chris", "/{audience}/members/{name}")
+              .replace("/stakeholders/leadership", "/stakeholders/{audience}"))
              for method, path, _, _ in ENDPOINTS}
     assert routes == table
 

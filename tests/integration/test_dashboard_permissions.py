@@ -18,6 +18,7 @@ from broadcaster.incidents import publishing, statements
 from broadcaster.people import auth
 from broadcaster.playbooks import statement_templates as playbooks
 from broadcaster.playbooks.statement_templates import TemplateInput
+from broadcaster.stakeholders import service
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, utcnow
 from broadcaster.store.social_models import SocialPost
@@ -83,6 +84,12 @@ PAGES = [
     ("POST", "/dashboard/alerts/rules/1/enable", {}, "manage alert rules", WRITERS),
     ("POST", "/dashboard/alerts/rules/1/disable", {}, "manage alert rules", WRITERS),
     ("POST", "/dashboard/alerts/sources", {"name": "prom", "kind": "alertmanager"}, "manage alert sources", {ADMIN}),
+    ("GET", "/dashboard/stakeholders", None, "manage stakeholders", WRITERS),
+    ("POST", "/dashboard/stakeholders", {"name": "board"}, "manage stakeholders", WRITERS),
+    ("POST", "/dashboard/stakeholders/leadership/members", {"name": "Pat", "email": "pat@example.com"},
+     "manage stakeholders", WRITERS),
+    ("POST", "/dashboard/stakeholders/leadership/members/Chris/remove", {}, "manage stakeholders", WRITERS),
+    ("POST", "/dashboard/stakeholders/leadership/remove", {}, "manage stakeholders", WRITERS),
 ]
 POST_ID = "1860000000000000042"
 
@@ -127,6 +134,8 @@ def seeded_everything(tmp_path_factory, sqlite_template, module_x):
         social.propose(settings, actor(settings, "sam"), POST_ID, "We are on it: payments are slow, not lost.")
         playbooks.add_template(settings, actor(settings, "alice"), TemplateInput(**TEMPLATE))  # template 1
         rules.add_rule(settings, actor(settings, "alice"), rules.RuleInput(name="plain", template="plain"))  # rule 1
+        service.create_audience(settings, actor(settings, "alice"), "leadership")
+        service.add_member(settings, actor(settings, "alice"), "leadership", "Chris", email="ceo@example.com")
         return seeded
 
     return seeded_file(tmp_path_factory, sqlite_template, build, **_x_settings(module_x))
@@ -166,7 +175,8 @@ def test_the_table_covers_every_dashboard_route(site):
               for method in route.methods - {"HEAD"}}
     table = {(method, re.sub(r"/1(/|$)", r"/{id}\1", path).replace("{i}", "{incident_id}")
               .replace("{s}", "{statement_id}").replace("{p}", "{post_id}")) for method, path, _, _, _ in PAGES}
-    named = {(method, re.sub(r"\{(subscriber_id|token_id|number|template_id|rule_id)\}", "{id}", path))
+    named = {(method, re.sub(r"\{(subscriber_id|token_id|number|template_id|rule_id)\}", "{id}", path)
+              .replace("{audience}", "leadership").replace("{name}", "Chris"))
              for method, path in routes}
     assert named == table
 
