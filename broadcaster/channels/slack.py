@@ -80,7 +80,7 @@ def post(client, method: str = "chat_postMessage", **arguments) -> dict:
 
 def slack_error(e) -> TransportError:
     response = e.response
-    code = str(response.get("error") or response.status_code) if response is not None else "unknown"
+    code = str(response.get("error") or response.status_code) if response is not None else "no answer"
     status = response.status_code if response is not None else 500
     retry = retry_after_seconds((response.headers or {}).get("Retry-After")) if response is not None else None
     return SLACK_ERRORS.error(f"slack: {code}", code, status, retry)

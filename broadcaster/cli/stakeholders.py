@@ -8,8 +8,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..config import get_settings
-from ..stakeholders import service
-from ..stakeholders.enums import SendsOn
+from ..stakeholders import audiences as service
+from ..stakeholders.sends_on import SendsOn
 from .common import AUDIENCE, As, AsJson, app, out, print_json, who
 
 stakeholders_app = typer.Typer(no_args_is_help=True, help="Internal audiences: leadership, the regulator, "

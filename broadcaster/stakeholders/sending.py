@@ -13,7 +13,7 @@ from ..config import Settings
 from ..delivery.records import add_deliveries
 from ..store.models import Statement
 from ..store.stakeholder_models import StakeholderAudience
-from .enums import EMAIL_CHANNEL, SMS_CHANNEL, SendsOn
+from .sends_on import EMAIL_CHANNEL, SMS_CHANNEL, SendsOn
 
 RENDITION = "stakeholder"
 

@@ -8,7 +8,7 @@ from broadcaster.delivery.chunk import send_now
 from broadcaster.incidents import publishing, statements
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.people import auth
-from broadcaster.stakeholders import service
+from broadcaster.stakeholders import audiences as service
 from tests.conftest import actor, add_user
 from tests.e2e.conftest import PASSWORD, log_in
 

@@ -18,7 +18,7 @@ from broadcaster.incidents import publishing, statements
 from broadcaster.people import auth
 from broadcaster.playbooks import statement_templates as playbooks
 from broadcaster.playbooks.statement_templates import TemplateInput
-from broadcaster.stakeholders import service
+from broadcaster.stakeholders import audiences as service
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, utcnow
 from broadcaster.store.social_models import SocialPost

@@ -14,7 +14,7 @@ from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.delivery.sweep import sweep
 from broadcaster.incidents import consistency, publishing, statements
 from broadcaster.incidents.statements import StatementInput
-from broadcaster.stakeholders import service
+from broadcaster.stakeholders import audiences as service
 from tests.conftest import actor, add_user, make_settings
 from tests.fakes.chat import FakeChat
 from tests.fakes.server import running_fake

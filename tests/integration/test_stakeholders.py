@@ -9,7 +9,7 @@ from broadcaster.delivery import sendlog
 from broadcaster.domain.errors import InvalidInput, NotAllowed, NotFound
 from broadcaster.incidents import consistency, statements
 from broadcaster.incidents.statements import StatementInput
-from broadcaster.stakeholders import service
+from broadcaster.stakeholders import audiences as service
 from tests.conftest import actor, add_user
 from tests.integration.test_agent_desk import publish_version
 

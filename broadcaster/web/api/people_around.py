@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...agents import desk
 from ...domain.approval import Actor
-from ...stakeholders import service
+from ...stakeholders import audiences as service
 from ..common import settings_of
 from .common import Id, allowed
 

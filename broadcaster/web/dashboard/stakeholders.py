@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from ...domain.errors import BroadcasterError
 from ...people import auth
-from ...stakeholders import service
-from ...stakeholders.enums import SendsOn
+from ...stakeholders import audiences as service
+from ...stakeholders.sends_on import SendsOn
 from ..common import settings_of
 from .common import back, check_csrf, logged_in, page
 

@@ -13,7 +13,7 @@ from ..domain.errors import InvalidInput, NotFound
 from ..domain.incident import parse_choice
 from ..store.stakeholder_models import StakeholderAudience, StakeholderMember
 from ..usecase import acting, log_action, unit_of_work
-from .enums import SendsOn
+from .sends_on import SendsOn
 
 MOST_AUDIENCES = 100
 MOST_MEMBERS = 500
