@@ -1,6 +1,6 @@
 """/api/v1: stakeholder audiences (who hears the internal rendition) and the agent desk's notes."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +18,7 @@ class AudienceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(min_length=1, max_length=60)]
     description: Annotated[str, Field(max_length=500)] = ""
-    sends_on: Annotated[str, Field(max_length=20)] = "every"
+    sends_on: Literal["every", "open_and_resolve"] = "every"  # every version, or the opening and the resolution
 
 
 class MemberIn(BaseModel):
