@@ -20,7 +20,9 @@ def reach(settings: Settings, statement_id: int) -> dict:
         statement = get(s, Statement, statement_id)
         found = {}
         for ch in channels.all_channels():
-            if ch.kind is channels.Kind.ON_DEMAND:
+            # On demand: nothing at publish. Named lists (stakeholder audiences) are not subscribers: their
+            # people are on the Stakeholders page.
+            if ch.kind in (channels.Kind.ON_DEMAND, channels.Kind.LIST):
                 continue
             notified = notifies(settings, s, statement, ch.name)
             recipients = _subscribers(s, ch.address, statement.components) if ch.address else None

@@ -31,6 +31,9 @@ class Kind(StrEnum):
     # Renditions only (approved with the statement); publishing writes no delivery for it: its
     # deliveries are created one by one later (the social reply queue), and go on the `live` queue.
     ON_DEMAND = "on demand"
+    # One target per person on a named internal list (a stakeholder audience), written at publish by the
+    # capability that keeps the lists, sent on the `bulk` queue; in the audit like every channel publish writes.
+    LIST = "list"
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,7 @@ class Channel:
 
     @property
     def on_bulk_queue(self) -> bool:
-        return self.kind is Kind.RECIPIENT or self.bulk
+        return self.kind in (Kind.RECIPIENT, Kind.LIST) or self.bulk
 
     @property
     def delivered_at_publish(self) -> bool:

@@ -21,6 +21,7 @@ from . import (  # noqa: F401 - each registers its commands
     postmortems,
     run,
     social,
+    stakeholders,
     statements,
     templates,
     wording,

@@ -21,6 +21,7 @@ class Role(StrEnum):
     APPROVER = "approver"
     ADMIN = "admin"
     SOCIAL = "social"  # answers customers on social media, only with approved words
+    AGENT = "agent"  # a contact-centre agent: reads the live agent notes, changes nothing
 
 
 # Which roles may take each action. Approving is for approvers alone: admins run
@@ -65,6 +66,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "social reply": frozenset({Role.SOCIAL}),
     # Free text for one reply is approved like a statement: by an approver, never by its proposer.
     "approve reply": frozenset({Role.APPROVER}),
+    # The agent desk: the live agent notes of every open incident and their versions. Read-only: nothing
+    # an agent does changes a statement. Whoever writes, approves or runs the words may read it too.
+    "read agent desk": frozenset({Role.AGENT, Role.AUTHOR, Role.APPROVER, Role.ADMIN}),
+    # Who hears the internal words (leadership, the regulator, first responders): those who run the system
+    # and those who write the words.
+    "manage stakeholders": frozenset({Role.AUTHOR, Role.ADMIN}),
 }
 
 

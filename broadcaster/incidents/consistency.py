@@ -45,9 +45,11 @@ def consistency_report(settings: Settings) -> dict:
             # On demand (social replies): nothing to be behind on. A channel whose notify rule skipped
             # the live version (SMS on an update) is not behind either.
             preparing = not_yet_written(s, live.id)  # a fan-out still writing: those are outstanding too
-            channels = {r.channel: _audit_channel(s, incident.id, live, r.channel, preparing.get(r.channel, 0))
-                        for r in live.renditions
-                        if registry.channel(r.channel).delivered_at_publish and notifies(settings, s, live, r.channel)}
+            rendered = {r.channel for r in live.renditions}
+            channels = {ch.name: _audit_channel(s, incident.id, live, ch.name, preparing.get(ch.name, 0))
+                        for ch in sorted(registry.all_channels(), key=lambda ch: ch.name)
+                        if ch.rendition in rendered and ch.delivered_at_publish
+                        and notifies(settings, s, live, ch.name)}
             report = {
                 channel: {"shows_version": a.shows_version, "state": a.state(live.version),
                           "outstanding": a.outstanding, DeliveryStatus.FAILED.value: a.failed}

@@ -40,6 +40,17 @@ OUTAGE = {
            "resolution": "ログインは正常に戻りました。",
            "resolved_body": "原因となったリリースを取り消しました。お客様の操作は必要ありません。"},
 }
+# What the author writes for agents and stakeholders about the outage (audience_notes.py).
+OUTAGE_NOTES = {
+    "agent_notes": {"answers": [
+        {"question": "Is my data safe?", "answer": "Yes. Only signing in is affected; no data was lost or exposed."},
+        {"question": "Can I get a refund?", "answer": "Not from the desk: note the account and say billing will "
+                                                      "follow up if a credit applies."}],
+        "do_not_promise": "Do not say it is fixed before the status page does"},
+    "internal_notes": {"impact": "A third of web sign-ins fail; the mobile app and the API are fine.",
+                       "customers_affected": "About 12,000 business customers", "owner": "Dana Reyes, identity team",
+                       "eta": "Rollback under way, expected by 15:30"},
+}
 MAINTENANCE = {
     "title": "Database upgrade", "components": ["Login", "API"],
     "start": datetime(2026, 11, 29, 7, 0, tzinfo=UTC), "end": datetime(2026, 11, 29, 9, 0, tzinfo=UTC),
@@ -108,7 +119,7 @@ def sample_statement(settings: Settings, case: Case) -> SimpleNamespace:
         impact="none" if case.kind == "maintenance" else "major", components=list(source["components"]),
         component_states={}, next_update_at=source.get("next_update") if case.next_update else None,
         contact_centre_closed=case.contact_centre_closed, language=settings.default_locale,
-        translations=translations, **own)
+        translations=translations, **own, **(OUTAGE_NOTES if case.kind == "incident" else {}))
 
 
 def render_gallery(settings: Settings) -> dict[str, str]:

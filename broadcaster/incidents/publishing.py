@@ -29,6 +29,7 @@ from ..domain.delivery_status import DeliveryStatus
 from ..domain.errors import InvalidInput, NotAllowed
 from ..domain.incident import refuse_next_update_day_changed, refuse_stale_next_update
 from ..domain.lifecycle import Action, State, next_state
+from ..stakeholders.sending import deliveries_for as stakeholder_deliveries
 from ..store.db import lock_for_writing
 from ..store.models import Delivery, Incident, Statement, utcnow
 from ..store.row_views import statement_view
@@ -54,6 +55,7 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
         _update_incident(statement)
         delivery_ids = _write_live_deliveries(settings, s, statement)
         delivery_ids += follow_up_callers(settings, s, statement)  # resolved: text (and call) IVR callers
+        delivery_ids += stakeholder_deliveries(settings, s, statement)  # leadership, the regulator, ...
         fanning_out = _recipient_channels(settings, s, statement)
         jobs = fanout.plan(s, statement, fanning_out)
         log_action(s, actor, "publish", f"statement:{statement.id}",

@@ -31,6 +31,7 @@ from ..store.models import Incident, Rendition, Statement, StatementEditor, User
 from ..store.row_views import incident_view, statement_view
 from ..usecase import acting, get, label, log_action, next_version, unit_of_work
 from . import translations as languages
+from .audience_notes import AgentNotesInput, InternalNotesInput, agent_notes_of, internal_notes_of
 from .changes import live_before, since_live
 from .translations import MOST_TRANSLATIONS, TranslationInput
 
@@ -58,6 +59,10 @@ class StatementInput(BaseModel):
     # {locale: {headline, body, workaround, resolution}} in the installation's other languages; a
     # language given as null is removed; the fields not given are kept from the version before.
     translations: dict[str, TranslationInput | None] | None = Field(default=None, max_length=MOST_TRANSLATIONS)
+    # For the contact centre's agents and for stakeholder audiences (audience_notes.py); not given: the
+    # version before's, given: replaced whole.
+    agent_notes: AgentNotesInput | None = None
+    internal_notes: InternalNotesInput | None = None
 
     @field_validator("next_update", mode="before")
     @classmethod
@@ -308,6 +313,9 @@ def statement_values(settings: Settings, given: StatementInput, incident: Incide
         "language": base.language if base else settings.default_locale,
         "translations": languages.merge_translations(settings, given.translations,
                                                      base.translations if base else None, texts),
+        "agent_notes": agent_notes_of(given.agent_notes, getattr(base, "agent_notes", None) if base else None),
+        "internal_notes": internal_notes_of(given.internal_notes,
+                                            getattr(base, "internal_notes", None) if base else None),
     }
 
 

@@ -25,6 +25,7 @@ from ..domain.notices import Notice, notice_of
 from ..render import LimitCheck, render_statement
 from ..render.languages import has_catalog, ivr_speech, language_name
 from ..store.content import hashed_fields
+from .audience_notes import template_values
 
 TEXT_FIELDS = ("headline", "body", "workaround", "resolution")
 MOST_TRANSLATIONS = 50
@@ -94,7 +95,7 @@ def context(settings: Settings, statement: Any, locale: str, texts: dict[str, st
         window = (_aware(incident.scheduled_for), _aware(incident.scheduled_until))
     opened = _aware(getattr(incident, "created_at", None)) or now
     return {
-        **hashed_fields(statement), **texts,
+        **hashed_fields(statement), **texts, **template_values(statement),
         "next_update": statement.next_update_at, "kind": kind, "notice": notice.value, "window": window,
         "affected_span": (min(opened, now), now) if notice is Notice.RESOLVED else None,
         "contact_centre_closed": bool(getattr(statement, "contact_centre_closed", False)),

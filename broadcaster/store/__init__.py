@@ -4,4 +4,12 @@ as plain dicts (`row_views`).
 
 Importing the package loads every table module, so `Base.metadata` always knows every table."""
 
-from . import access_models, alert_models, api_models, models, postmortem_models, social_models  # noqa: F401
+from . import (  # noqa: F401
+    access_models,
+    alert_models,
+    api_models,
+    models,
+    postmortem_models,
+    social_models,
+    stakeholder_models,
+)

@@ -19,6 +19,8 @@ def hashed_fields(statement: Statement) -> dict:
         **({"component_states": dict(statement.component_states)} if statement.component_states else {}),
         **({"resolution": statement.resolution} if getattr(statement, "resolution", "") else {}),
         **({"contact_centre_closed": True} if getattr(statement, "contact_centre_closed", False) else {}),
+        **({"agent_notes": dict(statement.agent_notes)} if getattr(statement, "agent_notes", None) else {}),
+        **({"internal_notes": dict(statement.internal_notes)} if getattr(statement, "internal_notes", None) else {}),
         **({"language": statement.language, "translations": translations} if translations else {}),
     }
 

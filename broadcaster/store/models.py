@@ -99,6 +99,11 @@ class Statement(Base):
     translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON, default=dict)
     # Disaster mode: the contact centre cannot take calls, and every channel says where to go instead.
     contact_centre_closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # For the contact centre (the agent rendition): {"answers": [{"question", "answer"}], "do_not_promise"};
+    # for stakeholder audiences (their rendition): {"impact", "customers_affected", "owner", "eta"}. Both
+    # optional, written by the author, approved with the words (None before 0017).
+    agent_notes: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    internal_notes: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))
     content_hash: Mapped[str | None] = mapped_column(String(64))  # set on submit

@@ -23,6 +23,7 @@ def statement_view(statement: Statement) -> dict:
         "headline": statement.headline, "body": statement.body,
         "workaround": statement.workaround, "resolution": statement.resolution or "",
         "contact_centre_closed": bool(statement.contact_centre_closed),
+        "agent_notes": dict(statement.agent_notes or {}), "internal_notes": dict(statement.internal_notes or {}),
         "language": statement.language, "translations": dict(statement.translations or {}),
         "next_update_at": statement.next_update_at.isoformat() if statement.next_update_at else None,
         "author": statement.author.name if statement.author else None,

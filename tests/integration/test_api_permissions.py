@@ -88,6 +88,14 @@ ENDPOINTS = [
     ("POST", "/postmortems/preview", {"markdown": "What *happened*"}, EVERYONE),
     ("POST", "/postmortems/1/approve", {"content_hash": "{h}"}, {P}),
     ("POST", "/postmortems/1/publish", None, {A, ADMIN}),
+    ("GET", "/stakeholders", None, {A, ADMIN}),
+    ("POST", "/stakeholders", {"name": "leadership"}, {A, ADMIN}),
+    ("GET", "/stakeholders/leadership", None, {A, ADMIN}),
+    ("DELETE", "/stakeholders/leadership", None, {A, ADMIN}),
+    ("POST", "/stakeholders/leadership/members", {"name": "Chris", "email": "ceo@example.com"}, {A, ADMIN}),
+    ("DELETE", "/stakeholders/leadership/members/Chris", None, {A, ADMIN}),
+    ("GET", "/agent-notes", None, EVERYONE),
+    ("GET", "/agent-notes/{i}", None, EVERYONE),
 ]
 POST_ID = "1860000000000000042"
 
@@ -132,7 +140,9 @@ def test_the_table_covers_every_api_route(installation):
               .replace("{p}", "{post_id}").replace("/templates/1", "/templates/{template_id}")
               .replace("/alerts/rules/1", "/alerts/rules/{rule_id}")
               .replace("/alerts/sources/prom", "/alerts/sources/{name}")
-              .replace("/postmortems/1/", "/postmortems/{postmortem_id}/"))
+              .replace("/postmortems/1/", "/postmortems/{postmortem_id}/")
+              .replace("/leadership/members/Chris", "/{audience}/members/{name}")
+              .replace("/stakeholders/leadership", "/stakeholders/{audience}"))
              for method, path, _, _ in ENDPOINTS}
     assert routes == table
 

@@ -82,7 +82,8 @@ def test_walkthrough_from_the_readme(run, tmp_path):
     assert out.startswith("statement 1: incident 1 v1 (draft)")
 
     preview = json.loads(run("preview", "1", "--json").stdout)
-    assert set(preview["channels"]) == {"banner", "status_page", "x", "email", "sms", "ivr", "webhook", "reply"}
+    assert set(preview["channels"]) == {"banner", "status_page", "x", "email", "sms", "ivr", "webhook", "reply",
+                                         "agent", "stakeholder", "slack", "teams"}
     assert all(channel["ok"] for channel in preview["channels"].values())
     assert preview["channels"]["sms"]["limits"][0]["name"] == "segments"
     assert "sms" in run("preview", "1").stdout
@@ -90,11 +91,11 @@ def test_walkthrough_from_the_readme(run, tmp_path):
     assert f"content hash {preview['content_hash'][:12]}" in run("submit", "1", "--as", "alice").stdout
     assert run("preview", "1", "--hash").stdout == preview["content_hash"][:12] + "\n"
     run("approve", "1", "--as", "bob", "--hash", preview["content_hash"][:12], "--comment", "go")
-    assert "4 live deliveries; fanning out to email, sms, webhook" in run("publish", "1", "--as", "alice").stdout
+    assert "7 live deliveries; fanning out to email, sms, webhook" in run("publish", "1", "--as", "alice").stdout
 
     log = json.loads(run("log", "--statement", "1", "--json").stdout)
-    assert sorted(e["channel"] for e in log if e["status"] == "simulated") == ["email", "sms", "x"]
-    assert sorted(e["channel"] for e in log if e["status"] == "sent") == ["banner", "ivr", "status_page"]
+    assert sorted(e["channel"] for e in log if e["status"] == "simulated") == ["email", "slack", "sms", "teams", "x"]
+    assert sorted(e["channel"] for e in log if e["status"] == "sent") == ["agent", "banner", "ivr", "status_page"]
     csv_lines = run("log", "--channel", "sms", "--kind", "statement", "--csv").stdout.splitlines()
     assert csv_lines[0].startswith("id,at,incident_id") and len(csv_lines) == 4
     asked = json.loads(run("log", "--kind", "approval request", "--json").stdout)  # bob's code, on its way
@@ -184,7 +185,7 @@ def test_sweep_sends_what_the_broker_lost(run, database_url, monkeypatch):
     publishing.publish(settings, actor(settings, "alice"), 1, dispatch=lambda *_: None)  # never enqueued
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
     out = run("sweep", "--as", "alice").stdout
-    assert "5 requeued" in out  # banner, status page, ivr, x, one SMS
+    assert "8 requeued" in out  # banner, status page, ivr, x, the agent desk, slack, teams, one SMS
     audit = json.loads(run("audit", "--json").stdout)
     assert audit["drift"] is False
 
@@ -395,3 +396,17 @@ def test_statement_list_prints_the_statements(run):
     run("incident", "open", "--title", "Login failures", "--impact", "major", user="alice")
     run("statement", "draft", "1", "--headline", "Logins fail", "--body", "B", "--next-update", "30m", user="alice")
     assert "Logins fail" in run("statement", "list").stdout
+
+
+def test_stakeholder_audiences_are_managed_from_the_cli(world, run):
+    created = run("stakeholders", "create", "first responders", "--as", "alice")
+    assert "first responders (hears every)" in created.stdout
+    added = run("stakeholders", "add", "first responders", "Fire chief", "--phone", "+14155550188", "--as", "alice")
+    assert "1 member(s)" in added.stdout
+    bad = run("stakeholders", "add", "first responders", "Nobody", "--as", "alice", ok=False)
+    assert bad.returncode == 1 and "give an email address, a phone number, or both" in bad.stderr
+    listed = json.loads(run("stakeholders", "list", "--json").stdout)
+    assert listed[0]["members"][0]["phone"] == "+14155550188"
+    run("stakeholders", "drop", "first responders", "Fire chief", "--as", "alice")
+    run("stakeholders", "remove", "first responders", "--as", "alice")
+    assert json.loads(run("stakeholders", "list", "--json").stdout) == []

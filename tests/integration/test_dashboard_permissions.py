@@ -19,6 +19,7 @@ from broadcaster.people import auth
 from broadcaster.playbooks import statement_templates as playbooks
 from broadcaster.playbooks.statement_templates import TemplateInput
 from broadcaster.postmortems import workflow as postmortems
+from broadcaster.stakeholders import audiences as service
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, utcnow
 from broadcaster.store.social_models import SocialPost
@@ -89,6 +90,12 @@ PAGES = [
     ("POST", "/dashboard/incidents/{i}/postmortem", {"markdown": "What happened", "intent": "save"}, "draft", WRITERS),
     ("POST", "/dashboard/postmortems/1/approve", {"content_hash": "0" * 12, "incident_id": "{i}"}, "approve", {P}),
     ("POST", "/dashboard/postmortems/1/publish", {"incident_id": "{i}"}, "publish", WRITERS),
+    ("GET", "/dashboard/stakeholders", None, "manage stakeholders", WRITERS),
+    ("POST", "/dashboard/stakeholders", {"name": "board"}, "manage stakeholders", WRITERS),
+    ("POST", "/dashboard/stakeholders/leadership/members", {"name": "Pat", "email": "pat@example.com"},
+     "manage stakeholders", WRITERS),
+    ("POST", "/dashboard/stakeholders/leadership/members/Chris/remove", {}, "manage stakeholders", WRITERS),
+    ("POST", "/dashboard/stakeholders/leadership/remove", {}, "manage stakeholders", WRITERS),
 ]
 POST_ID = "1860000000000000042"
 
@@ -137,6 +144,8 @@ def seeded_everything(tmp_path_factory, sqlite_template, module_x):
         for status in ("investigating", "resolved"):
             publish_update(settings, over, status=status, headline="Search is slow", dispatch=lambda s, ids: None)
         postmortems.write(settings, actor(settings, "alice"), over, "Search was slow for an hour.")
+        service.create_audience(settings, actor(settings, "alice"), "leadership")
+        service.add_member(settings, actor(settings, "alice"), "leadership", "Chris", email="ceo@example.com")
         return seeded
 
     return seeded_file(tmp_path_factory, sqlite_template, build, **_x_settings(module_x))
@@ -178,6 +187,9 @@ def test_the_table_covers_every_dashboard_route(site):
               .replace("{s}", "{statement_id}").replace("{p}", "{post_id}")) for method, path, _, _, _ in PAGES}
     ids = r"\{(subscriber_id|token_id|number|template_id|rule_id|postmortem_id)\}"
     named = {(method, re.sub(ids, "{id}", path)) for method, path in routes}
+    named = {(method, re.sub(r"\{(subscriber_id|token_id|number|template_id|rule_id)\}", "{id}", path)
+              .replace("{audience}", "leadership").replace("{name}", "Chris"))
+             for method, path in routes}
     assert named == table
 
 

@@ -57,7 +57,7 @@ def test_every_subscriber_gets_the_update_signed_with_its_own_secret(values, wor
         others = [s["webhook_secret"] for s in subscribers if s is not subscriber]
         with pytest.raises(WebhookVerificationError):
             Webhook(others[0]).verify(request.body, {k.lower(): v for k, v in request.headers.items()})
-    assert status_counts(settings, sid).get("sent") == 3 + 3  # banner, status page, ivr + 3 webhooks
+    assert status_counts(settings, sid).get("sent") == 4 + 3  # banner, status page, ivr, agent desk + 3 webhooks
 
 
 def test_a_receiver_answering_410_is_unsubscribed_and_gets_nothing_more(values, workers):

@@ -8,12 +8,12 @@ routes call the same use cases as the CLI, so the API says the same words when i
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from . import admin, alerts, contract, deliveries, holding, postmortems, social, statements, templates
+from . import admin, alerts, contract, deliveries, holding, people_around, postmortems, social, statements, templates
 from .common import PREFIX, install_problem_handlers, refuse_nul
 
 __all__ = ["install_problem_handlers", "router", "describe"]
 
-RESOURCES = (statements, templates, deliveries, holding, alerts, admin, social, postmortems)
+RESOURCES = (statements, templates, deliveries, holding, alerts, admin, social, postmortems, people_around)
 
 
 def router() -> APIRouter:

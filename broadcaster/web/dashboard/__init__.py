@@ -16,11 +16,25 @@ from fastapi.responses import RedirectResponse, Response
 
 from ...domain.errors import BroadcasterError
 from ..api.common import broadcaster_problem, validation_problem
-from . import admin, alerts, holding, home, incidents, links, login, postmortems, sending, social
+from . import (
+    admin,
+    agent_desk,
+    alerts,
+    holding,
+    home,
+    incidents,
+    links,
+    login,
+    postmortems,
+    sending,
+    social,
+    stakeholders,
+)
 from .common import PAGES, LoginRequired, error_page
 
 ROUTERS: list[APIRouter] = [login.router, home.router, incidents.router, holding.router, alerts.router, sending.router,
-                            admin.router, social.router, links.router, postmortems.router]
+                            admin.router, social.router, links.router, postmortems.router, agent_desk.router,
+                            stakeholders.router]
 
 
 def install_error_pages(app: FastAPI) -> None:

@@ -20,7 +20,7 @@ from ..api.common import SESSION_COOKIE
 from ..common import settings_of
 
 FLASH_COOKIE = "broadcaster_flash"
-PAGES = ("/dashboard", "/login", "/logout", "/approve/", "/hold/")
+PAGES = ("/dashboard", "/login", "/logout", "/approve/", "/hold/", "/agent")
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 

@@ -31,6 +31,8 @@ def home(request: Request) -> Response:
     settings = settings_of(request)
     if not session.actor.roles & PERMISSIONS["read"] and session.actor.roles & PERMISSIONS["read social"]:
         return RedirectResponse("/dashboard/social", status_code=303)  # the social team's page is its home
+    if not session.actor.roles & PERMISSIONS["read"] and session.actor.roles & PERMISSIONS["read agent desk"]:
+        return RedirectResponse("/agent", status_code=303)  # an agent's home is the desk
     auth.authorize(settings, session.actor, "read", "/dashboard")
     return page(request, "home", impacts=[i.value for i in Impact], refresh=REFRESH_SECONDS,
                 incidents=list(reversed(statements.list_incidents(settings))), **_board(settings))

@@ -15,6 +15,7 @@ from ...domain.approval import PERMISSIONS, Role
 from ...domain.errors import BroadcasterError
 from ...domain.incident import Impact, IncidentStatus
 from ...incidents import drafting, publishing, statements
+from ...incidents.audience_notes import MOST_ANSWERS
 from ...incidents.statements import StatementInput
 from ...incidents.translations import MOST_TRANSLATIONS
 from ...people import auth
@@ -66,7 +67,9 @@ def new_statement(request: Request, incident_id: Id,
               "workaround": latest["workaround"] if latest else "", "next_update": "30m",
               "resolution": latest["resolution"] if latest else "",
               "contact_centre_closed": latest["contact_centre_closed"] if latest else False,
-              "translations": latest["translations"] if latest else {}}
+              "translations": latest["translations"] if latest else {},
+              "agent_notes": latest["agent_notes"] if latest else {},
+              "internal_notes": latest["internal_notes"] if latest else {}}
     return editor(request, incident, None, values)
 
 
@@ -76,7 +79,7 @@ def edit_statement(request: Request, statement_id: Id) -> HTMLResponse:
     settings = settings_of(request)
     st = statements.get_statement(settings, statement_id)
     values = {key: st[key] for key in ("status", "impact", "headline", "body", "workaround", "resolution",
-                                       "contact_centre_closed", "translations")}
+                                       "contact_centre_closed", "translations", "agent_notes", "internal_notes")}
     values.update(components=", ".join(st["components"]), next_update="")
     return editor(request, incident_of(settings, st["incident_id"]), st, values)
 
@@ -102,6 +105,15 @@ def _translations(locales: list[str], fields: dict[str, list[str]]) -> dict[str,
     return given
 
 
+def _notes(questions: list[str], answers: list[str], do_not_promise: str, impact: str, customers_affected: str,
+           owner: str, eta: str) -> tuple[dict, dict]:
+    """The editor's notes for agents (question and answer pairs, a blank pair skipped) and stakeholders."""
+    pairs = [{"question": q.strip(), "answer": a.strip()}
+             for q, a in zip(questions[:MOST_ANSWERS + 1], answers, strict=False) if q.strip() or a.strip()]
+    return ({"answers": pairs, "do_not_promise": do_not_promise.strip()},
+            {"impact": impact, "customers_affected": customers_affected, "owner": owner, "eta": eta})
+
+
 @router.post("/dashboard/statements")
 def save_statement(request: Request, csrf_token: str = Form(""),
                    incident_id: Annotated[int, Form(ge=1, le=MAX_ID)] = ...,
@@ -110,7 +122,10 @@ def save_statement(request: Request, csrf_token: str = Form(""),
                    body: str = Form(""), workaround: str = Form(""), next_update: str = Form(""),
                    resolution: str = Form(""), contact_centre_closed: str = Form(""),
                    t_locale: list[str] = Form([]), t_headline: list[str] = Form([]), t_body: list[str] = Form([]),
-                   t_workaround: list[str] = Form([]), t_resolution: list[str] = Form([])) -> Response:
+                   t_workaround: list[str] = Form([]), t_resolution: list[str] = Form([]),
+                   q_question: list[str] = Form([]), q_answer: list[str] = Form([]), do_not_promise: str = Form(""),
+                   internal_impact: str = Form(""), internal_customers_affected: str = Form(""),
+                   internal_owner: str = Form(""), internal_eta: str = Form("")) -> Response:
     """Save the draft (new, or an edit), and submit it for approval if asked. The role is checked
     first: a refusal re-shows the editor with the incident, which only those who may draft may read."""
     settings, session = settings_of(request), logged_in(request)
@@ -125,11 +140,14 @@ def save_statement(request: Request, csrf_token: str = Form(""),
               "workaround": workaround, "next_update": next_update, "resolution": resolution,
               "contact_centre_closed": bool(contact_centre_closed),
               "translations": {tag: words for tag, words in translations.items() if words}}
+    values["agent_notes"], values["internal_notes"] = _notes(q_question, q_answer, do_not_promise, internal_impact,
+                                                             internal_customers_affected, internal_owner, internal_eta)
     try:
         given = StatementInput(status=status or None, impact=impact or None, components=split_list(components),
                                headline=headline, body=body, workaround=workaround, next_update=next_update or None,
                                resolution=resolution, contact_centre_closed=bool(contact_centre_closed),
-                               translations=translations or None)
+                               translations=translations or None, agent_notes=values["agent_notes"],
+                               internal_notes=values["internal_notes"])
         if statement_id:
             saved = statements.edit(settings, session.actor, statement_id, given)
         else:
@@ -154,7 +172,10 @@ def preview_fragment(request: Request, csrf_token: str = Form(""),
                      headline: str = Form(""), body: str = Form(""), workaround: str = Form(""),
                      next_update: str = Form(""), resolution: str = Form(""), contact_centre_closed: str = Form(""),
                      t_locale: list[str] = Form([]), t_headline: list[str] = Form([]), t_body: list[str] = Form([]),
-                     t_workaround: list[str] = Form([]), t_resolution: list[str] = Form([])) -> HTMLResponse:
+                     t_workaround: list[str] = Form([]), t_resolution: list[str] = Form([]),
+                     q_question: list[str] = Form([]), q_answer: list[str] = Form([]), do_not_promise: str = Form(""),
+                     internal_impact: str = Form(""), internal_customers_affected: str = Form(""),
+                     internal_owner: str = Form(""), internal_eta: str = Form("")) -> HTMLResponse:
     """The editor's live preview of its form as it stands, drawn here as every page draws renditions
     (`_renditions.html`), with the limits and what changed since the live version. Nothing is stored."""
     settings, session = settings_of(request), logged_in(request, "read")
@@ -165,7 +186,10 @@ def preview_fragment(request: Request, csrf_token: str = Form(""),
         given = StatementInput(status=status or None, impact=impact or None, components=split_list(components),
                                headline=headline or None, body=body or None, workaround=workaround,
                                next_update=next_update or None, resolution=resolution,
-                               contact_centre_closed=bool(contact_centre_closed), translations=translations or None)
+                               contact_centre_closed=bool(contact_centre_closed), translations=translations or None,
+                               **dict(zip(("agent_notes", "internal_notes"), _notes(
+                                   q_question, q_answer, do_not_promise, internal_impact, internal_customers_affected,
+                                   internal_owner, internal_eta), strict=True)))
         shown = drafting.preview_draft(settings, incident_id, given, statement_id)
     except (BroadcasterError, ValidationError) as exc:
         problem = str(exc) if isinstance(exc, BroadcasterError) else "; ".join(

@@ -18,6 +18,8 @@ def complete(context: dict) -> dict:
         "resolution": "It works normally again." if notice is Notice.RESOLVED else "",
         "subscribe_url": context.get("status_url", "https://status.example.com") + "/subscribe",
         "speech_language": "en-US",
+        "agent_answers": [], "do_not_promise": "",  # the agent notes and stakeholder fields the author left out
+        "internal": {"impact": "", "customers_affected": "", "owner": "", "eta": ""},
     }
     if kind == "maintenance":
         filled["window"] = (now + timedelta(days=2), now + timedelta(days=2, hours=2))

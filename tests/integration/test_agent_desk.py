@@ -1,0 +1,90 @@
+"""Agent notes approved with the statement, and the agent desk that shows the live ones: rendered at
+submit, limit-checked, covered by the content hash; shown on the desk once published (the database
+says what the desk shows), version by version; read-only for the `agent` role."""
+
+import pytest
+
+from broadcaster.agents import desk
+from broadcaster.approvals import decisions
+from broadcaster.delivery.chunk import send_now
+from broadcaster.domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from broadcaster.incidents import consistency, publishing, statements
+from broadcaster.incidents.statements import StatementInput
+from tests.conftest import actor, add_user
+
+NOTES = {"answers": [{"question": "Is my data safe?", "answer": "Yes: only signing in is affected."},
+                     {"question": "Can I get a refund?", "answer": "Billing will follow up if a credit applies."}],
+         "do_not_promise": "Do not say it is fixed before the status page does"}
+FIELDS = StatementInput(status="investigating", headline="Some customers cannot log in",
+                        body="About 1 in 5 logins fail.", workaround="Use the mobile app.", next_update="30m",
+                        agent_notes=NOTES)
+
+
+def publish_version(settings, incident_id, fields=FIELDS) -> dict:
+    statement = statements.draft(settings, actor(settings, "alice"), incident_id, fields)
+    statements.submit(settings, actor(settings, "alice"), statement["id"])
+    decisions.approve(settings, actor(settings, "bob"), statement["id"])
+    return publishing.publish(settings, actor(settings, "alice"), statement["id"], dispatch=send_now)
+
+
+@pytest.fixture
+def agents(settings, world):
+    add_user(settings, "ann", ["agent"])
+    return world
+
+
+def test_agent_notes_are_rendered_limit_checked_and_covered_by_the_hash(settings, agents):
+    draft = statements.draft(settings, actor(settings, "alice"), agents, FIELDS)
+    preview = statements.preview(settings, draft["id"])
+    agent = preview["channels"]["agent"]
+    assert "Some customers cannot log in. We are aware of the problem" in agent["say"]
+    assert "Use the mobile app." in agent["workaround"] and "Next update by" in agent["next_update"]
+    assert agent["avoid"].startswith("Do not say it is fixed before the status page does.\n")
+    assert '"question": "Is my data safe?"' in agent["answers"]
+    assert {check["name"] for check in agent["limits"]} == {"answers", "length"} and agent["ok"]
+    # One answer changed: another hash, so an approval of the first words approves nothing of these.
+    other = statements.edit(settings, actor(settings, "alice"), draft["id"], StatementInput(agent_notes={
+        **NOTES, "answers": [{"question": "Is my data safe?", "answer": "We think so."}]}))
+    assert statements.preview(settings, other["id"])["content_hash"] != preview["content_hash"]
+    # Notes too long to read between calls cannot be submitted, and the refusal says which limit.
+    long = statements.edit(settings, actor(settings, "alice"), draft["id"], StatementInput(agent_notes={
+        "answers": [{"question": f"Question {n}?", "answer": "word " * 190} for n in range(10)]}))
+    with pytest.raises(LimitExceeded, match=r"agent: length is \d+ characters, limit 8000, over by"):
+        statements.submit(settings, actor(settings, "alice"), long["id"])
+
+
+def test_bad_agent_notes_are_refused_saying_which_field(settings, agents):
+    with pytest.raises(InvalidInput, match=r"agent_notes.answers.0.answer"):
+        StatementInput.parse({"agent_notes": {"answers": [{"question": "Why?", "answer": ""}]}}, "file")
+    with pytest.raises(InvalidInput, match=r"agent_notes.answers: List should have at most 20 items"):
+        StatementInput.parse({"agent_notes": {"answers": [{"question": "q", "answer": "a"}] * 21}}, "file")
+
+
+def test_the_desk_shows_the_live_notes_and_every_version(settings, agents):
+    ann = actor(settings, "ann")
+    assert desk.desk(settings, ann)["incidents"] == []
+    first = publish_version(settings, agents)
+    shown = desk.desk(settings, ann)
+    (card,) = shown["incidents"]
+    assert card["version"] == 1 and card["content_hash"] == first["content_hash"]
+    assert card["notes"]["answers"][0] == NOTES["answers"][0]
+    assert shown["signature"] == f"{agents}:1"
+    # The next version keeps the notes (an update starts from the latest) and replaces the first on the desk.
+    publish_version(settings, agents, StatementInput(status="identified", headline="Some customers cannot log in",
+                                                     body="We found the cause.", next_update="30m"))
+    (card,) = desk.desk(settings, ann)["incidents"]
+    assert card["version"] == 2 and "We have found the cause" in card["notes"]["say"]
+    assert [v["version"] for v in card["versions"]] == [2, 1] and card["notes"]["answers"] == NOTES["answers"]
+    assert desk.versions(settings, ann, agents)["versions"][1]["notes"]["say"] != card["notes"]["say"]
+    # The audit lists the desk beside the customer channels.
+    report = consistency.consistency_report(settings)
+    assert report["incidents"][0]["channels"]["agent"]["state"] == "current"
+
+
+def test_agents_read_and_change_nothing(settings, agents):
+    ann = actor(settings, "ann")
+    with pytest.raises(NotAllowed, match="ann cannot draft: needs role admin or author"):
+        statements.draft(settings, ann, agents, FIELDS)
+    add_user(settings, "sam", ["social"])
+    with pytest.raises(NotAllowed, match="sam cannot read agent desk"):
+        desk.desk(settings, actor(settings, "sam"))
