@@ -149,7 +149,8 @@ def test_reply_goes_out_once_through_the_delivery_engine_with_the_content_hash_l
     [row] = [p for p in social.inbox(social_settings)["posts"] if p["id"] == post]
     assert (row["state"], row["picked_by"], row["incident_id"], row["version"]) == ("replied", "sam", incident_id, 1)
     with transaction(social_settings.database_url) as s:
-        events = s.scalars(select(DeliveryEvent).where(DeliveryEvent.channel == "reply").order_by(DeliveryEvent.id)).all()
+        events = s.scalars(select(DeliveryEvent).where(DeliveryEvent.channel == "reply")
+                           .order_by(DeliveryEvent.id)).all()
     hash_ = statements.get_statement(social_settings, sid)["content_hash"]
     assert [e.status for e in events] == ["pending", "sending", "sent"] and events[0].content_hash == hash_
     assert len(x.replies_to(post)) == 1
