@@ -86,7 +86,8 @@ ASKS_WHO = [
     ["alert", "rule", "enable", "r"], ["alert", "rule", "disable", "r"], ["alert", "rule", "remove", "r"],
     ["postmortem", "write", "1", "pm.md"], ["postmortem", "approve", "1"], ["postmortem", "publish", "1"],
     ["postmortem", "emails", "c@example.com"],
-    ["stakeholders", "create", "leadership"], ["stakeholders", "add", "leadership", "Chris", "--email", "c@example.com"],
+    ["stakeholders", "create", "leadership"],
+    ["stakeholders", "add", "leadership", "Chris", "--email", "c@example.com"],
     ["stakeholders", "drop", "leadership", "Chris"], ["stakeholders", "remove", "leadership"],
 ]
 
@@ -101,7 +102,8 @@ def test_a_command_that_changes_data_asks_who_you_are_first(run, tmp_path, backe
     assert {name for name, _ in _commands()} - NO_ACTOR == {" ".join(args[:3]) if args[0] == "alert" else
                                                             " ".join(args[:2]) if args[0] in (
         "incident", "statement", "maintenance", "holding", "subscribers", "component", "user", "token", "social",
-        "approval", "template", "postmortem", "stakeholders") else args[0] for args in ASKS_WHO}  # every command with --as is tried
+        "approval", "template", "postmortem", "stakeholders") else args[0]
+        for args in ASKS_WHO}  # every command with --as is tried
 
 
 def test_passwords_pins_and_tokens_are_your_own_or_an_admins(run, database_url):  # noqa: F811
