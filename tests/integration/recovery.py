@@ -8,6 +8,12 @@ from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.enqueue import enqueue_due
 from tests.integration.engine import Workers, settled, status_counts, wait_until
 
+# What a publish writes beside the recipients' deliveries: the live surfaces that go out with the log
+# provider (banner, status page, IVR, X, the agent desk) and the chat channels with no workspace
+# configured (Slack, Teams: simulated, never sent).
+LIVE_SENT = 5
+UNCONFIGURED = {"simulated": 2}
+
 
 def until_settled(settings, statement_id: int, sent: Callable[[], int], pool: Workers, disrupted_at: float,
                   timeout: float = 240) -> tuple[float, float]:
