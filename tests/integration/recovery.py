@@ -6,13 +6,7 @@ from collections.abc import Callable
 
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.enqueue import enqueue_due
-from tests.integration.engine import Workers, settled, status_counts, wait_until
-
-# What a publish writes beside the recipients' deliveries: the live surfaces that go out with the log
-# provider (banner, status page, IVR, X, the agent desk) and the chat channels with no workspace
-# configured (Slack, Teams: simulated, never sent).
-LIVE_SENT = 5
-UNCONFIGURED = {"simulated": 2}
+from tests.integration.engine import LIVE_SENT, UNCONFIGURED, Workers, settled, status_counts, wait_until  # noqa: F401
 
 
 def until_settled(settings, statement_id: int, sent: Callable[[], int], pool: Workers, disrupted_at: float,

@@ -17,6 +17,9 @@ from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, Subscriber, utcnow
 from tests.conftest import actor, make_settings
 from tests.integration.engine import (
+    LIVE,
+    LIVE_SENT,
+    UNCONFIGURED,
     Workers,
     add_subscribers,
     approved_statement,
@@ -66,7 +69,7 @@ def test_publish_fans_out_through_celery_workers_to_every_channel(settings, work
     sid = approved_statement(settings)
     publish_and_wait(settings, sid)
     counts = fake.counts()
-    assert status_counts(settings, sid) == {"sent": 3 + 1 + 60}  # banner, status page, ivr; x; 30 email + 30 sms
+    assert status_counts(settings, sid) == {"sent": LIVE_SENT + 60, **UNCONFIGURED}  # 30 email + 30 sms
     assert sorted(counts["sms"].values()) == [1] * 30
     assert sorted(counts["email"].values()) == [1] * 30
     assert len(counts["x"]) == 1
@@ -150,7 +153,7 @@ def test_opted_out_and_cancelled_deliveries_are_never_sent(settings, workers, fa
     sms = fake.counts()["sms"]
     assert "+14152000002" not in sms
     assert sorted(sms.values()) == [1, 1]  # only v2, once each: v1's were cancelled before going out
-    assert status_counts(settings, v1) == {"cancelled": 2 + 4}
+    assert status_counts(settings, v1) == {"cancelled": 2 + LIVE}
 
 
 @pytest.fixture
@@ -227,9 +230,9 @@ def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(se
 
     waiting = sweeping.sweep(settings, enqueue_due)
 
-    assert backlog == (4, 1)  # banner, status page, IVR, X; 30 SMS in one chunk
+    assert backlog == (LIVE, 1)  # one task per live channel; 30 SMS in one chunk
     assert (queued(app, "live"), queued(app, "bulk")) == backlog
-    assert waiting["requeued"] == 0 and waiting["left for later"] == 34
+    assert waiting["requeued"] == 0 and waiting["left for later"] == 30 + LIVE
     failed_once = sorted(d for d in ids if delivery(settings, d).channel == "sms")[0]
     with transaction(settings.database_url) as s:  # a retry row was never on the broker: it goes
         s.execute(update(Delivery).where(Delivery.id == failed_once)
@@ -243,8 +246,8 @@ def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(se
 
     lost = sweeping.sweep(settings, enqueue_due)
 
-    assert lost["requeued"] == 30 and lost["left for later"] == 4
-    assert (queued(app, "live"), queued(app, "bulk")) == (4, 1)
+    assert lost["requeued"] == 30 and lost["left for later"] == LIVE
+    assert (queued(app, "live"), queued(app, "bulk")) == (LIVE, 1)
 
 
 def test_a_chunk_out_of_time_puts_what_it_did_not_start_back_in_the_queue(engine_values, fake):

@@ -65,7 +65,8 @@ def test_the_readme_tour_run_literally_ends_with_a_clean_audit(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert log.returncode == 0, log.stderr
     final = {e["channel"]: e["status"] for e in json.loads(log.stdout)}  # the last event of each channel
-    assert final == {"banner": "sent", "status_page": "sent", "ivr": "sent",
-                     "x": "simulated", "email": "simulated", "sms": "simulated"}
+    assert final == {"banner": "sent", "status_page": "sent", "ivr": "sent", "agent": "sent",
+                     "x": "simulated", "email": "simulated", "sms": "simulated",
+                     "slack": "simulated", "teams": "simulated"}
     audit = subprocess.run(["broadcaster", "audit"], cwd=folder, env=env, capture_output=True, text=True, timeout=60)
     assert audit.returncode == 0, audit.stdout + audit.stderr

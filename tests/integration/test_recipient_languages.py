@@ -22,7 +22,16 @@ from broadcaster.store.models import Delivery, DeliveryEvent, Rendition
 from broadcaster.surfaces import phone
 from broadcaster.web.app import create_app
 from tests.conftest import actor, add_subscriber, add_user, make_settings
-from tests.integration.engine import Workers, as_env, provider_settings, settled, status_counts, wait_until
+from tests.integration.engine import (
+    LIVE_SENT,
+    UNCONFIGURED,
+    Workers,
+    as_env,
+    provider_settings,
+    settled,
+    status_counts,
+    wait_until,
+)
 from tests.integration.surfaces_data import open_incident, publish_update
 from tests.unit.channels.stub_http import StubServer
 
@@ -111,7 +120,7 @@ def test_each_subscriber_gets_the_sms_email_and_webhook_in_their_own_language(se
         "en": ("en", "Some customers cannot log in"), "fr": ("en", "Some customers cannot log in")}
     counts = fake.counts()
     assert sorted(counts["sms"].values()) == [1] * 4 and sorted(counts["email"].values()) == [1] * 4
-    assert status_counts(settings, draft["id"]) == {"sent": 4 + 4 * 3}  # banner, status page, ivr, x; 12 sends
+    assert status_counts(settings, draft["id"]) == {"sent": LIVE_SENT + 4 * 3, **UNCONFIGURED}  # 12 sends
     # The send log says which language went out, on every line of a recipient's delivery.
     sent = sendlog.send_log(settings, statement_id=draft["id"], status="sent")
     assert {(e["channel"], e["target"]): e["locale"] for e in sent if e["channel"] == "sms"} == {
