@@ -25,7 +25,8 @@ from .common import PREFIX, install_problem_handlers, refuse_nul
 
 __all__ = ["install_problem_handlers", "router", "describe"]
 
-RESOURCES = (statements, templates, deliveries, holding, alerts, admin, social, postmortems, people_around, event_endpoints)
+RESOURCES = (statements, templates, deliveries, holding, alerts, admin, social, postmortems, people_around,
+             event_endpoints)
 
 
 def router() -> APIRouter:
