@@ -27,7 +27,7 @@ def events_add(
     made = events.add_endpoint(get_settings(), who(actor), url=url, event_types=event_type or [],
                                description=description)
     out.print(f"event endpoint {made['id']}: {made['url']} ({', '.join(made['event_types'])})", highlight=False)
-    out.print(f"Standard Webhooks secret (shown once): {made['secret']}", highlight=False)
+    out.print(f"Standard Webhooks secret (shown once): {made['secret']}", highlight=False, soft_wrap=True)
 
 
 @events_app.command("list")

@@ -42,7 +42,10 @@ def add_endpoint(settings: Settings, actor: Actor, *, url: str, event_types: lis
                  description: str = "") -> dict:
     """A new endpoint for `event_types` (every type when none are given); its view with the signing
     secret, shown this once."""
-    url = normalise_url(url)
+    try:
+        url = normalise_url(url)  # the webhook channel's check: https (http only to this machine), no private IP
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc).replace("webhook_url:", "url:", 1)) from None
     types = event_types_of(event_types)
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(f"description: {len(description)} characters; at most {MAX_DESCRIPTION}")
