@@ -110,7 +110,8 @@ def emit(settings: Settings, event_type: EventType, data: dict, dispatch: Dispat
             fields = {"body": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
                       "webhook_id": f"{event_id}_{endpoint.id}"}
             (delivery,) = messages.add_message(s, settings, MessageKind.EVENT, event_type.value, "webhook", fields,
-                                               [endpoint.url], now + KEEP_TRYING, binding=("event", endpoint.id))
+                                               [endpoint.url], now + KEEP_TRYING,
+                                               binding=("event", endpoint.id, endpoint.nonce))
             ids.append(delivery.id)
     if ids:
         (dispatch or broker.enqueue)(settings, ids)
@@ -123,5 +124,7 @@ def target_details(settings: Settings, delivery) -> dict:
     message = delivery.message
     with unit_of_work(settings) as s:
         endpoint = s.get(EventEndpoint, int(message.binding[1]))
-        secret = signing_secret(settings, endpoint) if endpoint else None
+        # The endpoint the event was queued to, not a later one that reuses its id (SQLite reuses ids).
+        same = endpoint is not None and endpoint.nonce == message.binding[2]
+        secret = signing_secret(settings, endpoint) if same else None
     return {"webhook_secret": secret, "webhook_id": message.fields.get("webhook_id")}

@@ -129,3 +129,26 @@ def test_endpoints_are_for_admins_and_their_urls_are_checked(database_url):
     assert "secret" not in listed and listed["url"] == "https://example.com/hook"
     events.remove_endpoint(settings, actor(settings, "ops"), endpoint_id=made["id"])
     assert events.list_endpoints(settings, actor(settings, "ops")) == []
+
+
+def test_the_api_adds_lists_and_removes_endpoints_for_admins_only(tmp_path, sqlite_template):
+    import shutil
+
+    from tests.integration.api_fixtures import copy_of, install
+
+    shutil.copy(sqlite_template, tmp_path / "template.db")
+    api = install(make_settings(copy_of(tmp_path / "template.db", tmp_path)))
+    admin, author = api.as_role("admin"), api.as_role("author")
+    body = {"url": "https://hooks.example.com/broadcaster", "event_types": ["incident.opened"]}
+    assert api.client.post("/api/v1/event-endpoints", json=body, headers=author).status_code == 403
+    made = api.client.post("/api/v1/event-endpoints", json=body, headers=admin)
+    assert made.status_code == 201 and made.json()["secret"].startswith("whsec_")
+    bad = api.client.post("/api/v1/event-endpoints", json={"url": "https://10.1.2.3/x"}, headers=admin)
+    assert bad.status_code == 422 and "private address" in bad.json()["detail"]
+    unknown = api.client.post("/api/v1/event-endpoints", json={**body, "event_types": ["nope"]}, headers=admin)
+    assert unknown.status_code == 422
+    listed = api.client.get("/api/v1/event-endpoints", headers=admin).json()
+    assert [e["url"] for e in listed] == [body["url"]] and "secret" not in listed[0]
+    assert api.client.delete(f"/api/v1/event-endpoints/{made.json()['id']}", headers=admin).status_code == 200
+    assert api.client.delete(f"/api/v1/event-endpoints/{made.json()['id']}", headers=admin).status_code == 404
+    assert api.client.get("/api/v1/event-endpoints", headers=admin).json() == []
