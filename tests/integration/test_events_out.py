@@ -99,8 +99,8 @@ def test_every_event_type_reaches_its_endpoint_signed_and_a_failing_one_is_retri
     assert verified(published_only["secret"], flaky.requests[-1])["data"]["statement"]["id"] == sid
     # ...and the publish did not wait for it: it returned at once, its own deliveries all sent.
     assert took < 5, f"publish took {took:.1f} s"
-    counts = status_counts(settings, sid)  # banner, status page, IVR sent (X simulated); the 400 webhook failed
-    assert counts["sent"] == 3 and counts["failed"] == 1 and set(counts) <= {"sent", "failed", "simulated"}
+    counts = status_counts(settings, sid)  # the live surfaces sent (the unconfigured simulated); the 400 webhook failed
+    assert counts["sent"] >= 3 and counts["failed"] == 1 and set(counts) <= {"sent", "failed", "simulated"}
     assert sendlog.send_log(settings, statement_id=sid, channel="banner", status="sent")
     # Every event is in the send log (`broadcaster log --kind event`); the 500 was retried at once (the
     # engine's quick retry), and the log ends in sent.
