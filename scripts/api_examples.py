@@ -83,6 +83,7 @@ def answers(doc: dict, request_of) -> dict[tuple[str, str], tuple[int, str]]:
 
 
 def _seed(settings) -> dict:
+    from broadcaster import events
     from broadcaster.audience import subscribers
     from broadcaster.incidents import statements
     from broadcaster.incidents.statements import StatementInput
@@ -101,6 +102,9 @@ def _seed(settings) -> dict:
         status="investigating", headline="Some customers cannot log in",
         body="Since 14:05 UTC about 1 in 5 login attempts fail. We will post again within the hour."))
     subscribers.add_subscriber(settings, root, (), email="customer@example.com", phone="+14155550123")
+    # An event endpoint (for types the examples never raise: their send log stays the statement's own).
+    events.add_endpoint(settings, root, url="https://hooks.example.com/broadcaster",
+                        event_types=["channel.paused", "channel.resumed"])
     return {"tokens": tokens, "statement_id": statement["id"]}
 
 

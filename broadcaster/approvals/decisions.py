@@ -9,9 +9,11 @@ many approvals a statement needs follows the incident's highest impact (`approva
 from sqlalchemy import select
 
 from ..config import Settings
+from ..delivery.hooks import raise_event, statement_event
 from ..delivery.messages import withdraw
 from ..domain.approval import Actor, ApprovalPolicy, check_can_approve, seal, seal_is_valid
 from ..domain.errors import InvalidInput, NotAllowed
+from ..domain.event_types import EventType
 from ..domain.lifecycle import Action, State, next_state
 from ..domain.message_secrets import MessageKind
 from ..store.content import stored_content_hash
@@ -40,7 +42,10 @@ def approve(settings: Settings, actor: Actor, statement_id: int, seen_hash: str 
             withdraw_requests(s, statement.id, "not sent: the statement has all its approvals")
         log_action(s, actor, "approve", f"statement:{statement.id}",
                    {"content_hash": hash_now, "approvals": count, "needed": needed, "comment": comment})
-        return {**statement_view(statement), "approvals": count, "approvals_needed": needed}
+        view = {**statement_view(statement), "approvals": count, "approvals_needed": needed}
+    if count >= needed:
+        raise_event(settings, EventType.STATEMENT_APPROVED, statement_event(view))
+    return view
 
 
 def approvals_needed(settings: Settings, statement: Statement) -> int:

@@ -37,6 +37,7 @@ from standardwebhooks import Webhook
 from ..config import Settings
 from ..domain.delivery_status import DeliveryStatus
 from ..domain.errors import InvalidInput, NotAllowed
+from ..domain.message_secrets import MessageKind
 from ..render.environment import say
 from ..render.limits import LimitCheck
 from . import _outbound
@@ -75,9 +76,12 @@ class SignedWebhook:
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
         results = []
         for target in targets:
-            message_id = f"msg_{context.statement_id}_{target.delivery_id}"
-            body = json.dumps({**json.loads(fields["body"]), "content_hash": context.content_hash},
-                              ensure_ascii=False, separators=(",", ":"))
+            # An event carries its own id (one per event and endpoint) and its payload as it is.
+            message_id = target.details.get("webhook_id") or f"msg_{context.statement_id}_{target.delivery_id}"
+            payload = json.loads(fields["body"])
+            if context.kind != MessageKind.EVENT:
+                payload["content_hash"] = context.content_hash
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
             headers = signed_headers(target.details.get("webhook_secret"), message_id, body)
             answer = self._post(target, body.encode(), headers)
             _raise_for_status(target.address, answer)

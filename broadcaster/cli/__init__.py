@@ -7,6 +7,7 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import BroadcasterError
+from ..events import register_event_hooks
 from . import (  # noqa: F401 - each registers its commands
     alerts,
     approvals,
@@ -14,6 +15,7 @@ from . import (  # noqa: F401 - each registers its commands
     components,
     delivery,
     demo,
+    events,
     holding,
     maintenance,
     people,
@@ -32,6 +34,7 @@ __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> None:
+    register_event_hooks()  # what a command does (open, submit, approve, publish) raises events
     try:
         app(args=argv, prog_name="broadcaster")
     except BroadcasterError as exc:

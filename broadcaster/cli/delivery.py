@@ -61,7 +61,7 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
          after: Annotated[Optional[int], typer.Option(help="Events after this event id (the next page).")] = None,
          kind: Annotated[Optional[str], typer.Option(
              help="statement, or a message's kind: approval request, signup confirmation, holding link, "
-                  "update reminder, postmortem.")] = None,
+                  "update reminder, alert notice, postmortem, event (events out).")] = None,
          verify: Annotated[bool, typer.Option("--verify", help="Recompute each line's content hash from the "
                                               "stored words; exit 1 on any difference.")] = False,
          as_json: AsJson = False,

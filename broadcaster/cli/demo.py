@@ -13,6 +13,7 @@ from ..audience import subscribers
 from ..config import get_settings
 from ..delivery import progress
 from ..delivery.chunk import send_now
+from ..events import register_event_hooks
 from ..incidents import consistency, publishing, statements
 from ..incidents.statements import StatementInput
 from ..people import users
@@ -34,6 +35,7 @@ def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file
         # Approvals are sealed: before `broadcaster init` there is no key yet, so the demo makes one.
         "secret_key": base.secret_key or secrets.token_urlsafe(32)})
     migrate(settings.database_url)
+    register_event_hooks()
     register_switch_hooks()  # this process sends (a no-op here, without a static folder), like any sender
     out.print(f"[dim]demo database: {database} (every channel simulated; nothing leaves this machine)[/]")
     existing = {u["name"] for u in users.list_users(settings)}

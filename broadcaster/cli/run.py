@@ -164,11 +164,13 @@ def embedded_worker(settings):
     if not settings.embedded:
         yield
         return
+    from broadcaster.events import register_event_hooks
     from broadcaster.surfaces import register_switch_hooks
     from workers.app import celery_app
     from workers.embedded import in_process_worker
 
     register_switch_hooks()  # this process sends: it runs what a worker runs after a surface switch
+    register_event_hooks()
     with in_process_worker(celery_app):
         yield
 

@@ -29,7 +29,7 @@ from ..domain.message_secrets import fill, hidden, secrets_for
 from ..store.content import approved_hashes, stored_content_hash
 from ..store.db import transaction
 from ..store.models import Delivery, Message, Rendition, Statement, Subscriber
-from . import links
+from . import hooks, links
 from .records import Outcome
 
 logger = logging.getLogger("broadcaster.sending")
@@ -118,7 +118,7 @@ def _message_target(settings: Settings, delivery: Delivery) -> Target:
     to_subscribers = delivery.message.to_subscribers
     return Target(delivery.id, delivery.target,
                   links.unsubscribe_url(settings, delivery.id, delivery.link_nonce) if to_subscribers else None,
-                  links.status_callback_url(settings, delivery.id))
+                  links.status_callback_url(settings, delivery.id), hooks.message_target_details(settings, delivery))
 
 
 def _targets(settings: Settings, name: str, deliveries: list[Delivery]) -> list[Target]:

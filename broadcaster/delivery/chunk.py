@@ -29,10 +29,13 @@ from sqlalchemy import select
 from .. import channels
 from ..config import Settings
 from ..domain.delivery_status import SHOWN, DeliveryStatus
+from ..domain.event_types import EventType
+from ..domain.message_secrets import MessageKind
 from ..store.db import transaction
 from ..store.models import Delivery, Message, Statement, utcnow
 from .batches import batches, group
 from .dispatch import Dispatch, surface_switch_hooks
+from .hooks import raise_event
 from .provider_calls import released
 from .records import Outcome, claim, record
 from .send_threads import Recorder, deadline, drain, lease_kept, next_outcomes, run_batches, send_pool
@@ -84,6 +87,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Dispatc
             recorder.flush()
     outcomes = recorder.outcomes
     after_a_surface_switched(settings, outcomes)
+    report_failures(settings, outcomes)
     untried = [o.delivery.id for o in outcomes if not o.attempted and o.status == DeliveryStatus.PENDING]
     if untried and requeue:
         requeue(settings, untried)
@@ -123,6 +127,26 @@ class _LiveCheck:
                         Statement.id == delivery.statement_id)) == "published"
             self.known[key] = (time.monotonic(), wanted)
             return wanted
+
+
+MOST_FAILURES_IN_AN_EVENT = 100
+
+
+def report_failures(settings: Settings, outcomes: list[Outcome]) -> None:
+    """One `delivery.failed` event per chunk that failed sends for good (a chunk, not a delivery: an
+    outage failing a hundred thousand sends raises a few hundred events, not a hundred thousand). An
+    event's own failed delivery raises none."""
+    failed = [o for o in outcomes if o.status == DeliveryStatus.FAILED and not _is_event(o.delivery)]
+    if not failed:
+        return
+    raise_event(settings, EventType.DELIVERY_FAILED, {"failed": len(failed), "deliveries": [
+        {"id": o.delivery.id, "channel": o.delivery.channel, "statement_id": o.delivery.statement_id,
+         "message_id": o.delivery.message_id, "error_code": o.error_code, "detail": (o.detail or "")[:300]}
+        for o in failed[:MOST_FAILURES_IN_AN_EVENT]]})
+
+
+def _is_event(delivery: Delivery) -> bool:
+    return delivery.message_id is not None and delivery.message.kind == MessageKind.EVENT
 
 
 def after_a_surface_switched(settings: Settings, outcomes: list[Outcome]) -> bool:

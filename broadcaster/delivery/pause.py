@@ -16,8 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..config import Settings
 from ..domain.delivery_status import DeliveryStatus
+from ..domain.event_types import EventType
 from ..store.db import transaction
 from ..store.models import ChannelPause, Delivery, utcnow
+from .hooks import raise_event
 
 logger = logging.getLogger("broadcaster.pause")
 _CACHE_SECONDS = 1.0
@@ -27,7 +29,8 @@ _lock = threading.Lock()
 
 def pause(settings: Settings, channel: str, reason: str) -> None:
     """Pause the channel (or note that the probe failed again, which restarts its wait)."""
-    if channel not in _cached(settings):
+    newly = channel not in _cached(settings)
+    if newly:
         logger.error("channel %s paused: %s", channel, reason)
     # An upsert: several send threads may hit the refused key at the same moment.
     dialect = sqlite if settings.database_url.startswith("sqlite") else postgresql
@@ -36,6 +39,8 @@ def pause(settings: Settings, channel: str, reason: str) -> None:
         s.execute(dialect.insert(ChannelPause).values(**values).on_conflict_do_update(
             index_elements=["channel"], set_={"reason": values["reason"], "since": values["since"]}))
     _forget(settings)
+    if newly:
+        raise_event(settings, EventType.CHANNEL_PAUSED, {"channel": channel, "reason": reason})
 
 
 def resume(settings: Settings, channel: str) -> None:
@@ -47,6 +52,8 @@ def resume(settings: Settings, channel: str) -> None:
     if gone:
         logger.warning("channel %s resumed: the provider accepts our credentials again", channel)
     _forget(settings)
+    if gone:
+        raise_event(settings, EventType.CHANNEL_RESUMED, {"channel": channel})
 
 
 def paused_channels(settings: Settings) -> dict[str, dict]:

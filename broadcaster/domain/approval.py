@@ -54,6 +54,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "manage alert rules": frozenset({Role.AUTHOR, Role.ADMIN}),
     # A source's token or secret lets a monitoring system open drafts: running the system.
     "manage alert sources": frozenset({Role.ADMIN}),
+    # An event endpoint receives what happens (incidents, statements, failures) and holds a signing secret.
+    "manage event endpoints": frozenset({Role.ADMIN}),
     # The social reply queue. Reading it (customers' posts, the queue, the live variants, X's budget) is for
     # the team that works it, and for admins, who run the system and watch it; authors and approvers do
     # not work the queue (approvers see the free text waiting for them in their own approval inbox).

@@ -27,6 +27,7 @@ class MessageKind(StrEnum):
     UPDATE_REMINDER = "update reminder"  # an author reminded that the promised next update is due
     ALERT_NOTICE = "alert notice"  # monitoring drafted (or proposed resolving) a statement: review and submit it
     POSTMORTEM = "postmortem"  # a published postmortem, to the subscribers who asked for postmortems
+    EVENT = "event"  # an event (domain.event_types) to an endpoint an admin registered (broadcaster.events)
 
 
 # Messages to customers (subscribers), not to our own people: each carries its one-click unsubscribe

@@ -21,12 +21,14 @@ from ..delivery import enqueue as broker
 from ..delivery import fanout
 from ..delivery import sweep as sweeping
 from ..delivery.dispatch import Dispatch
+from ..delivery.hooks import raise_event, statement_event
 from ..delivery.records import add_deliveries, cancel_unsent
 from ..delivery.sweep import reset_for_resend
 from ..domain.approval import Actor, highest_impact_of
 from ..domain.component_states import FINAL_STATUSES
 from ..domain.delivery_status import DeliveryStatus
 from ..domain.errors import InvalidInput, NotAllowed
+from ..domain.event_types import EventType
 from ..domain.incident import refuse_next_update_day_changed, refuse_stale_next_update
 from ..domain.lifecycle import Action, State, next_state
 from ..stakeholders.sending import deliveries_for as stakeholder_deliveries
@@ -64,6 +66,7 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
         result = {**statement_view(statement), "deliveries": len(delivery_ids), "fan_out": fanning_out,
                   "cancelled": cancelled}
     (dispatch or broker.enqueue)(settings, delivery_ids)
+    raise_event(settings, EventType.STATEMENT_PUBLISHED, statement_event(result))  # after the live surfaces
     _start_fan_outs(settings, jobs, dispatch)
     return result
 

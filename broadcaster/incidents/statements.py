@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from ..approvals.decisions import approvals_needed, withdraw_requests
 from ..config import Settings
+from ..delivery.hooks import raise_event, statement_event
 from ..domain import field_limits as limits
 from ..domain.approval import Actor
 from ..domain.component_states import component_states
 from ..domain.errors import InvalidInput, LimitExceeded
+from ..domain.event_types import EventType
 from ..domain.field_limits import Line, Text
 from ..domain.hashing import content_hash, sha256_of
 from ..domain.incident import TITLE_MAX_CHARS, Impact, IncidentStatus, choose_next_update, parse_choice, refuse_too_long
@@ -90,7 +92,10 @@ class StatementInput(BaseModel):
 def open_incident(settings: Settings, actor: Actor, title: str, impact: str,
                   components: Iterable[str] = ()) -> dict:
     with acting(settings, actor, "open incident") as s:
-        return incident_view(open_in(s, actor, title, impact, components))
+        view = incident_view(open_in(s, actor, title, impact, components))
+    raise_event(settings, EventType.INCIDENT_OPENED,
+                {"incident": {k: view.get(k) for k in ("id", "title", "impact", "status", "components")}})
+    return view
 
 
 def open_in(s, actor: Actor, title: str, impact: str, components: Iterable[str] = ()) -> Incident:
@@ -251,7 +256,9 @@ def submit(settings: Settings, actor: Actor, statement_id: int) -> dict:
         log_action(s, actor, "submit", f"statement:{statement.id}", {"content_hash": statement.content_hash,
                                                                      **({"languages": sorted(translated)}
                                                                         if translated else {})})
-        return {**statement_view(statement), "approvals_needed": approvals_needed(settings, statement)}
+        view = {**statement_view(statement), "approvals_needed": approvals_needed(settings, statement)}
+    raise_event(settings, EventType.STATEMENT_SUBMITTED, statement_event(view))
+    return view
 
 
 def withdraw(settings: Settings, actor: Actor, statement_id: int) -> dict:

@@ -16,6 +16,7 @@ from ..approvals import by_phone
 from ..config import Settings, get_settings
 from ..delivery import metrics
 from ..delivery.dispatch import Dispatch
+from ..events import register_event_hooks
 from ..store import reconnect
 from ..store.db import engine_for
 from . import alerts_in, api, dashboard, public, webhooks
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = _bare_app()
     app.state.settings = settings
     reconnect.configure(settings)  # how long a request waits for a database failing over
+    register_event_hooks()  # what the API and dashboard do raises events to the registered endpoints
     # Where publish hands the deliveries (None: the broker); who is told of a submitted statement.
     app.state.dispatch: Dispatch | None = None
     app.state.on_submit = lambda settings_, statement_id: by_phone.notify_approvers(

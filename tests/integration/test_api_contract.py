@@ -11,9 +11,10 @@ the statement's own components (a rule across two fields); a statement template'
 known `{placeholders}`, each given a value at use, in the installation's languages; an alert rule names a
 template and people that exist, a holding statement with its wait; a PagerDuty source needs its secret
 and the others none (a rule across two fields); a stakeholder needs an email address or a phone number
-(valid ones, as for subscribers), and an audience's and a member's names are unique. For those
-operations alone a 422 to a schema-valid request is expected; every other operation must accept what its
-schema allows.
+(valid ones, as for subscribers), and an audience's and a member's names are unique; an event endpoint's
+URL may be http:// only to this machine, and never a private address by its IP. For those operations
+alone a 422 to a schema-valid request is expected; every other operation must accept what its schema
+allows.
 
 Not yet in the run: the alert and statement-template operations (`alerts`, `statement templates`),
 which joined the API while this contract was being made and whose inputs still refer to rows by name
@@ -54,7 +55,7 @@ headers = {{ Authorization = "Bearer {seeded.tokens["social"]}" }}
 [[operations]]
 include-operation-id = ["add_subscriber", "add_user", "propose", "draft", "edit", "preview_draft", "add_template",
                         "change_template", "start_statement", "add_rule", "change_rule", "add_source", "rotate_source",
-                        "create_audience", "add_member"]
+                        "create_audience", "add_member", "add_event_endpoint"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 ''')
     with serving(settings, dispatch=lambda settings_, ids: None) as url:

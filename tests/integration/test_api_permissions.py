@@ -46,6 +46,9 @@ ENDPOINTS = [
     ("GET", "/users", None, {ADMIN}),
     ("POST", "/users", {"name": "dave", "roles": ["author"]}, {ADMIN}),
     ("PUT", "/users/alice/roles", {"roles": ["author"]}, {ADMIN}),
+    ("GET", "/event-endpoints", None, {ADMIN}),
+    ("POST", "/event-endpoints", {"url": "https://hooks.example.com/broadcaster"}, {ADMIN}),
+    ("DELETE", "/event-endpoints/1", None, {ADMIN}),
     ("GET", "/tokens", None, {ADMIN}),
     ("POST", "/tokens", {"user": "alice", "role": "author"}, {ADMIN}),
     ("DELETE", "/tokens/1", None, {ADMIN}),
@@ -142,7 +145,8 @@ def test_the_table_covers_every_api_route(installation):
               .replace("/alerts/sources/prom", "/alerts/sources/{name}")
               .replace("/postmortems/1/", "/postmortems/{postmortem_id}/")
               .replace("/leadership/members/Chris", "/{audience}/members/{name}")
-              .replace("/stakeholders/leadership", "/stakeholders/{audience}"))
+              .replace("/stakeholders/leadership", "/stakeholders/{audience}")
+              .replace("/event-endpoints/1", "/event-endpoints/{endpoint_id}"))
              for method, path, _, _ in ENDPOINTS}
     assert routes == table
 

@@ -89,6 +89,7 @@ ASKS_WHO = [
     ["stakeholders", "create", "leadership"],
     ["stakeholders", "add", "leadership", "Chris", "--email", "c@example.com"],
     ["stakeholders", "drop", "leadership", "Chris"], ["stakeholders", "remove", "leadership"],
+    ["events", "add", "https://hooks.example.com/broadcaster"], ["events", "list"], ["events", "remove", "1"],
 ]
 
 
@@ -102,7 +103,7 @@ def test_a_command_that_changes_data_asks_who_you_are_first(run, tmp_path, backe
     assert {name for name, _ in _commands()} - NO_ACTOR == {" ".join(args[:3]) if args[0] == "alert" else
                                                             " ".join(args[:2]) if args[0] in (
         "incident", "statement", "maintenance", "holding", "subscribers", "component", "user", "token", "social",
-        "approval", "template", "postmortem", "stakeholders") else args[0]
+        "approval", "template", "postmortem", "stakeholders", "events") else args[0]
         for args in ASKS_WHO}  # every command with --as is tried
 
 

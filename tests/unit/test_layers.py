@@ -44,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
                   "approvals", "incidents"},
     "alerts": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "audience",
                "approvals", "incidents", "holding", "playbooks"},
+    "events": {"domain", "render", "store", "channels", "config", "usecase", "delivery"},
     "postmortems": {"domain", "render", "store", "channels", "config", "usecase", "delivery", "people", "approvals",
                     "surfaces"},
 }

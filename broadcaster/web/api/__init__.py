@@ -8,12 +8,25 @@ routes call the same use cases as the CLI, so the API says the same words when i
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from . import admin, alerts, contract, deliveries, holding, people_around, postmortems, social, statements, templates
+from . import (
+    admin,
+    alerts,
+    contract,
+    deliveries,
+    event_endpoints,
+    holding,
+    people_around,
+    postmortems,
+    social,
+    statements,
+    templates,
+)
 from .common import PREFIX, install_problem_handlers, refuse_nul
 
 __all__ = ["install_problem_handlers", "router", "describe"]
 
-RESOURCES = (statements, templates, deliveries, holding, alerts, admin, social, postmortems, people_around)
+RESOURCES = (statements, templates, deliveries, holding, alerts, admin, social, postmortems, people_around,
+             event_endpoints)
 
 
 def router() -> APIRouter:
@@ -30,13 +43,13 @@ IDEMPOTENT = {route.__name__ for route in (
     statements.open_incident, statements.draft, statements.submit, statements.approve, statements.reject,
     statements.withdraw, statements.publish_statement, deliveries.retry, holding.keep_holding,
     holding.activate_holding, holding.holding_links_send, admin.add_subscriber, admin.add_user, admin.create_token,
-    social.reply, social.propose, social.approve_text)}
+    social.reply, social.propose, social.approve_text, event_endpoints.add_event_endpoint)}
 # The lists answering a page at a time, with `Link: <...>; rel="next"`.
 PAGED = {route.__name__ for route in (
     statements.list_incidents, statements.list_statements, deliveries.send_log, holding.list_holding,
     holding.holding_links_list, admin.list_subscribers, admin.list_users, admin.list_tokens, admin.read_audit_trail,
     social.inbox, social.proposals, social.replies, social.variants, alerts.list_sources, alerts.list_rules,
-    alerts.list_groups, templates.list_templates)}
+    alerts.list_groups, templates.list_templates, event_endpoints.list_event_endpoints)}
 
 
 def describe(app: FastAPI) -> None:
