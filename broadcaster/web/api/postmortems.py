@@ -19,7 +19,7 @@ class MarkdownIn(BaseModel):
                                    description="What happened, why, and what changes, in Markdown")]
 
 
-class ApproveIn(BaseModel):
+class PostmortemApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content_hash: Annotated[str, Field(min_length=12, max_length=64,
                                        description="The hash you saw in the preview (at least 12 characters)")]
@@ -48,7 +48,7 @@ def preview_postmortem(body: MarkdownIn, _: Actor = Depends(allowed("read"))) ->
 
 
 @postmortem_routes.post("/postmortems/{postmortem_id}/approve")
-def approve_postmortem(request: Request, postmortem_id: Id, body: ApproveIn,
+def approve_postmortem(request: Request, postmortem_id: Id, body: PostmortemApproveIn,
                        actor: Actor = Depends(allowed("approve"))) -> dict:
     """One sealed approval of exactly the content hash you saw (never of a postmortem you wrote)."""
     return workflow.approve(settings_of(request), actor, postmortem_id, body.content_hash)
