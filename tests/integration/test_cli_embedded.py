@@ -91,7 +91,8 @@ def test_publish_no_wait_returns_at_once_and_the_sweep_sends_what_it_queued(cli,
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")  # a sweep a while later
     monkeypatch.setenv("BROADCASTER_LEASE_SECONDS", "0")
     cli("sweep", "--as", "alice")
-    assert status_counts(settings, 1) == {"sent": 3, "simulated": 2}  # banner, status page, IVR; X; the SMS
+    # banner, status page, IVR, agent desk; X, the SMS, Slack, Teams
+    assert status_counts(settings, 1) == {"sent": 4, "simulated": 4}
     assert cli("audit").returncode == 0
 
 
