@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from ..domain.errors import BroadcasterError
 from . import reconnect
@@ -58,9 +58,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=16)
-def _session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(engine_for(url), expire_on_commit=False)
+def _new_session(url: str) -> Session:
+    # On the engine `engine_for` holds now: a session factory cached beside it could outlive the
+    # engine's place in that cache and keep a second pool to the same database.
+    return Session(engine_for(url), expire_on_commit=False)
 
 
 @contextmanager
@@ -96,7 +97,7 @@ def _committed(session: Session) -> Iterator[Session]:
 def _connected_session(url: str, wait: bool = True) -> Session:
     """A session holding a live connection (taking one from the pool pings it), its transaction begun.
     While the server is down or not yet the primary, wait for it, up to the process's `reconnect.budget`."""
-    session = _session_factory(url)()
+    session = _new_session(url)
     if not reconnect.fails_over(url) or not wait or not reconnect.waits():
         return session
     deadline = time.monotonic() + reconnect.budget(url).seconds
@@ -112,7 +113,7 @@ def _connected_session(url: str, wait: bool = True) -> Session:
             if getattr(exc.orig, "sqlstate", None) == "25006":  # a standby: find the primary again
                 engine_for(url).dispose()
             attempt += 1
-            session = _session_factory(url)()
+            session = _new_session(url)
 
 
 def retrying(url: str, work: Callable[[], T]) -> T:
