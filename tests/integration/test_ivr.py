@@ -110,7 +110,7 @@ def test_unsigned_or_forged_requests_are_refused_and_audited(phone_settings, cli
     assert signed_post(client, path, form, token="someone-elses-token").status_code == 403
     with transaction(phone_settings.database_url) as s:
         refused = s.execute(select(AuditEvent.subject, AuditEvent.detail)
-                            .where(AuditEvent.action == "refused: provider callback")).all()
+                            .where(AuditEvent.action == "refused: provider callback").order_by(AuditEvent.id)).all()
     assert [subject for subject, _ in refused] == [path.split("?")[0]] * 2
     assert "header is missing" in refused[0][1]["reason"] and "does not match" in refused[1][1]["reason"]
     assert callbacks(phone_settings) == []  # and nothing changed
