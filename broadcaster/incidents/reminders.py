@@ -76,16 +76,15 @@ def _remind_authors(s, settings: Settings, statement: Statement, now: datetime) 
                "now": now}
     expires = max(statement.next_update_at, now) + STALE_AFTER
     written = []
+    # Each channel's words for a reminder, from its template: email first, else SMS.
+    words = {"email": lambda ctx: email_fields(settings, "_web/reminder", ctx),
+             "sms": lambda ctx: {"text": environment(settings.templates_dir)
+                                 .get_template("_web/reminder/sms.txt").render(**ctx).strip()}}
     for user in authors:
-        channel, address = ("email", user.email) if user.email else ("sms", user.phone) if user.phone else ("", "")
+        channel, address = next(((c, a) for c, a in (("email", user.email), ("sms", user.phone)) if a), ("", ""))
         if not address or address in already:
             continue
-        if channel == "email":
-            fields = email_fields(settings, "_web/reminder", {**context, "name": user.name})
-        else:
-            text = environment(settings.templates_dir).get_template("_web/reminder/sms.txt").render(
-                **context, name=user.name)
-            fields = {"text": text.strip()}
+        fields = words[channel]({**context, "name": user.name})
         (delivery,) = add_message(s, settings, MessageKind.UPDATE_REMINDER, subject, channel, fields, [address],
                                   expires)
         written.append(delivery.id)
