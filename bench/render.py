@@ -15,9 +15,12 @@ import argparse
 import random
 import statistics
 import string
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: tests.unit.render.contexts
 
 from broadcaster.channels import check_limits
 from broadcaster.config import Settings
