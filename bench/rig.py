@@ -26,7 +26,7 @@ DATABASE = os.environ.get("BROADCASTER_BENCH_DATABASE", "broadcaster_bench")
 
 
 REDIS_URL = os.environ.get("BROADCASTER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-LIVE_DELIVERIES = 4  # banner, status page, IVR, X
+LIVE_DELIVERIES = 7  # until publish says: banner, status page, IVR, X, agent desk, Slack, Teams
 
 
 SEND_THREADS = 8  # Broadcaster's default send_threads, per pool process
