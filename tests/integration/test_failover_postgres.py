@@ -9,24 +9,21 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from broadcaster.delivery.enqueue import enqueue
-from broadcaster.incidents import publishing
 from broadcaster.store.db import migrate
 from broadcaster.web.app import create_app
 from broadcaster.web.public import create_public_app
-from tests.conftest import actor, make_settings
+from tests.conftest import make_settings
 from tests.fakes.server import running_fake
-from tests.integration.engine import (
-    Workers,
-    add_subscribers,
-    approved_statement,
-    as_env,
-    provider_settings,
-    status_counts,
-    wait_until,
-)
+from tests.integration.engine import approved_statement, provider_settings, status_counts, wait_until
 from tests.integration.own_servers import PostgresServers, postgres_servers
-from tests.integration.recovery import LIVE_SENT, UNCONFIGURED, until_settled
+from tests.integration.recovery import (
+    LIVE_SENT,
+    QUICK_RECOVERY,
+    UNCONFIGURED,
+    fan_out_under_way,
+    sent_exactly_once,
+    until_settled,
+)
 
 RECIPIENTS = 5_000
 
@@ -35,36 +32,21 @@ def fan_out_across(servers: PostgresServers, url: str, redis_broker: str, logs, 
     """Publish to RECIPIENTS SMS subscribers, `disrupt` the database once a fifth has gone, and wait
     for the fan-out to finish; returns the provider's counts and how long each step took."""
     with running_fake() as fake:
-        values = {"database_url": url, "broker_url": redis_broker, **provider_settings(fake.url),
-                  "lease_seconds": 4, "sweep_interval_seconds": 1, "backoff_base_seconds": 0.5,
-                  "backoff_cap_seconds": 2, "quick_retries": 2, "quick_retry_max_wait_seconds": 1,
+        values = {"database_url": url, "broker_url": redis_broker, **provider_settings(fake.url), **QUICK_RECOVERY,
                   "database_retry_seconds": 30}
         settings = make_settings(**values)
-        pool = Workers(as_env(values), logs)
-        try:
-            add_subscribers(settings, RECIPIENTS, email=False)
-            pool.start(concurrency=2)
-            sid = approved_statement(settings)
-            publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
-
-            def sent() -> int:
-                return fake.totals()["sms"]
-
-            wait_until(lambda: sent() >= RECIPIENTS // 5, 60, "a fifth of the fan-out", poll=0.1)
+        with fan_out_under_way(settings, values, fake, logs, RECIPIENTS) as (pool, sid, sent):
             started, sent_before = time.monotonic(), sent()
             disrupt()
             back_after = time.monotonic() - started
             resumed_after, finished_after = until_settled(settings, sid, sent, pool, started)
-        finally:
-            pool.stop_all()
         return {"sms": fake.counts()["sms"], "statuses": status_counts(settings, sid), "sent_before": sent_before,
                 "back_after": back_after, "resumed_after": resumed_after, "finished_after": finished_after,
                 "settings": settings, "sid": sid}
 
 
 def assert_exactly_once(run: dict) -> None:
-    twice = sorted(to for to, n in run["sms"].items() if n > 1)
-    assert len(run["sms"]) == RECIPIENTS and not twice, (len(run["sms"]), twice[:5])
+    sent_exactly_once(run["sms"], RECIPIENTS)
     assert run["statuses"] == {"sent": RECIPIENTS + LIVE_SENT, **UNCONFIGURED}, run["statuses"]
     assert run["sent_before"] < RECIPIENTS * 0.8, "the disruption came too late to test anything"
 

@@ -24,7 +24,14 @@ from tests.integration.engine import (
     wait_until,
 )
 from tests.integration.own_servers import rabbit_node
-from tests.integration.recovery import LIVE_SENT, UNCONFIGURED, until_settled
+from tests.integration.recovery import (
+    LIVE_SENT,
+    QUICK_RECOVERY,
+    UNCONFIGURED,
+    fan_out_under_way,
+    sent_exactly_once,
+    until_settled,
+)
 
 AMQP_URL = os.environ.get("BROADCASTER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/broadcaster-test")
 RECIPIENTS = 20_000
@@ -32,9 +39,7 @@ RECIPIENTS = 20_000
 
 def engine_values(database_url: str, broker_url: str, redis_url: str, fake_url: str) -> dict:
     return {"database_url": database_url, "broker_url": broker_url, "redis_url": redis_url,
-            **provider_settings(fake_url), "lease_seconds": 4, "sweep_interval_seconds": 1,
-            "backoff_base_seconds": 0.5, "backoff_cap_seconds": 2, "quick_retries": 2,
-            "quick_retry_max_wait_seconds": 1}
+            **provider_settings(fake_url), **QUICK_RECOVERY}
 
 
 def declared_classic(url: str, queue: str) -> bool:
@@ -97,30 +102,16 @@ def test_rabbitmq_crash_and_restart_mid_fanout_loses_and_doubles_nothing(request
     with rabbit_node(tmp_path / "rabbitmq") as node, running_fake() as fake:
         values = engine_values(fresh_database_url("postgresql", request, tmp_path), node.url, redis_broker, fake.url)
         settings = make_settings(**values)
-        pool = Workers(as_env(values), tmp_path)
-        try:
-            add_subscribers(settings, RECIPIENTS, email=False)
-            pool.start(concurrency=2)
-            sid = approved_statement(settings)
-            publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
-
-            def sent() -> int:
-                return fake.totals()["sms"]
-
-            wait_until(lambda: sent() >= RECIPIENTS // 5, 60, "a fifth of the fan-out", poll=0.2)
+        with fan_out_under_way(settings, values, fake, tmp_path, RECIPIENTS, poll=0.2) as (pool, sid, sent):
             node.kill()
             killed_at, sent_at_kill = time.monotonic(), sent()
             assert sent_at_kill < RECIPIENTS * 0.8, "the kill came too late to test anything"
             node.start()
             back_after = time.monotonic() - killed_at
             resumed_after, finished_after = until_settled(settings, sid, sent, pool, killed_at)
-        finally:
-            pool.stop_all()
-        sms = fake.counts()["sms"]
         print(f"\nRabbitMQ crash: the node answered again {back_after:.1f} s after the SIGKILL, sending resumed "
               f"after {resumed_after:.1f} s, the fan-out finished {finished_after:.1f} s after it "
               f"({sent_at_kill} of {RECIPIENTS} sent at the kill)")
-        twice = sorted(to for to, n in sms.items() if n > 1)
-        assert len(sms) == RECIPIENTS and not twice, (len(sms), twice[:5])
+        sent_exactly_once(fake.counts()["sms"], RECIPIENTS)
         assert status_counts(settings, sid).get("sent") == RECIPIENTS + LIVE_SENT
         assert not declared_classic(node.url, Queue.BULK.value), "the bulk queue is not a quorum queue"

@@ -7,21 +7,11 @@ import time
 import pytest
 
 from broadcaster.delivery import sendlog
-from broadcaster.delivery.enqueue import enqueue
-from broadcaster.incidents import publishing
-from tests.conftest import actor, fresh_database_url, make_settings
+from tests.conftest import fresh_database_url, make_settings
 from tests.fakes.server import running_fake
-from tests.integration.engine import (
-    Workers,
-    add_subscribers,
-    approved_statement,
-    as_env,
-    provider_settings,
-    status_counts,
-    wait_until,
-)
+from tests.integration.engine import provider_settings, status_counts, wait_until
 from tests.integration.own_servers import sentinel_set
-from tests.integration.recovery import LIVE_SENT, until_settled
+from tests.integration.recovery import LIVE_SENT, QUICK_RECOVERY, fan_out_under_way, sent_exactly_once, until_settled
 
 RECIPIENTS = 20_000
 
@@ -31,21 +21,9 @@ def test_sentinel_failover_mid_fanout_loses_and_doubles_nothing(request, tmp_pat
     with sentinel_set(tmp_path) as redis_servers, running_fake() as fake:
         values = {"database_url": fresh_database_url("postgresql", request, tmp_path),
                   "broker_url": redis_servers.url, "redis_sentinel_master": redis_servers.master_name,
-                  **provider_settings(fake.url), "lease_seconds": 4, "sweep_interval_seconds": 1,
-                  "backoff_base_seconds": 0.5, "backoff_cap_seconds": 2, "quick_retries": 2,
-                  "quick_retry_max_wait_seconds": 1}
+                  **provider_settings(fake.url), **QUICK_RECOVERY}
         settings = make_settings(**values)
-        pool = Workers(as_env(values), tmp_path)
-        try:
-            add_subscribers(settings, RECIPIENTS, email=False)
-            pool.start(concurrency=2)
-            sid = approved_statement(settings)
-            publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
-
-            def sent() -> int:
-                return fake.totals()["sms"]
-
-            wait_until(lambda: sent() >= RECIPIENTS // 5, 60, "a fifth of the fan-out", poll=0.2)
+        with fan_out_under_way(settings, values, fake, tmp_path, RECIPIENTS, poll=0.2) as (pool, sid, sent):
             old_master = redis_servers.kill_master()
             killed_at, sent_at_kill = time.monotonic(), sent()
             assert sent_at_kill < RECIPIENTS * 0.8, "the kill came too late to test anything"
@@ -55,14 +33,10 @@ def test_sentinel_failover_mid_fanout_loses_and_doubles_nothing(request, tmp_pat
             promoted_after = time.monotonic() - killed_at
             # Counted from the promotion on: what was on its way at the kill has arrived by now, or is lost.
             resumed_after, finished_after = until_settled(settings, sid, sent, pool, killed_at)
-        finally:
-            pool.stop_all()
-        sms = fake.counts()["sms"]
-        twice = sorted(to for to, n in sms.items() if n > 1)
         print(f"\nSentinel failover: replica promoted {promoted_after:.1f} s after the SIGKILL, sending resumed "
               f"after {resumed_after:.1f} s, the fan-out finished {finished_after:.1f} s after it "
               f"({sent_at_kill} of {RECIPIENTS} sent at the kill)")
-        assert len(sms) == RECIPIENTS and not twice, (len(sms), twice[:5])
+        sent_exactly_once(fake.counts()["sms"], RECIPIENTS)
         assert resumed_after is not None and resumed_after < 30, (promoted_after, resumed_after)
         assert status_counts(settings, sid).get("sent") == RECIPIENTS + LIVE_SENT
         assert len(sendlog.send_log(settings, statement_id=sid, channel="sms", status="sent",
