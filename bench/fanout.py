@@ -22,7 +22,8 @@ are per message, which is what the ratios compare. The last line is the summary:
 
     fanout: <n> deliveries in <s> s (<r>/s); vs apprise <x>x; vs naive celery <y>x; of floor <f>%; peak rss <m> MB
 
---scaling runs only Broadcaster at N = 1k, 10k, 100k (up to --recipients): time and peak RSS per N.
+--scaling runs only Broadcaster at N = 1k, 10k, 100k (up to --recipients): time and peak RSS per N
+(--sms-only: subscribers with a phone number only, one delivery each).
 --live-during-bulk publishes to N subscribers, then publishes other incidents' updates while that
 fan-out runs: p50/p99 of the time from publish until banner, status page, IVR and X show each one
 (bench/live_during_bulk.py).
@@ -206,7 +207,7 @@ def main_scaling(args) -> int:
         for n in sizes:
             log(f"scaling: N={n}")
             try:
-                r = run_broadcaster(fake, n, args.workers)
+                r = run_broadcaster(fake, n, args.workers, email=not args.sms_only)
             except PublishFailed as exc:
                 print(f"broadcaster: N={n}: FAILED: {exc}")
                 failed.append((n, exc))
@@ -267,6 +268,8 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=5000,
                         help="recipients for Apprise and naive Celery when N is larger (default 5000)")
     parser.add_argument("--scaling", action="store_true", help="Broadcaster only, at N = 1k, 10k, 100k")
+    parser.add_argument("--sms-only", action="store_true",
+                        help="with --scaling: subscribers with a phone number only (N deliveries, not 2N)")
     parser.add_argument("--languages", action="store_true",
                         help="Broadcaster only, at N: one language, then two (half the subscribers in Spanish)")
     parser.add_argument("--rate-limit", type=int, default=None, help="provider limit in requests/s")
