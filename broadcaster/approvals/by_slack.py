@@ -63,7 +63,7 @@ def take_click(settings: Settings, body: bytes, timestamp: str | None, signature
         return _unsigned(settings, client, 413, f"body: at most {MOST_BODY_BYTES} bytes")
     if over_limit(settings, settings.secret_rate_per_source, "slack-signature", f"from:{client}", count=False):
         return Answer(429, f"too many badly signed requests from {client}: wait")
-    problem = _signature_problem(settings, body, timestamp, signature, time.time() if now is None else now)
+    problem = signature_problem(settings, body, timestamp, signature, time.time() if now is None else now)
     if problem:
         if problem.startswith("bad"):
             over_limit(settings, settings.secret_rate_per_source, "slack-signature", f"from:{client}")
@@ -73,7 +73,7 @@ def take_click(settings: Settings, body: bytes, timestamp: str | None, signature
     except NotAllowed:
         return _unsigned(settings, client, 400, "this Slack request was handled already (a replay)")
     try:
-        click = _click(body)
+        click = parsed_click(body)
     except ValueError as exc:
         return _unsigned(settings, client, 400, f"not a click on an approval request: {exc}")
     return _act(settings, click, client)
@@ -90,8 +90,10 @@ def tell(settings: Settings, answer: Answer) -> None:
         logger.warning("Slack answer to %s not posted: %s", answer.user, exc)
 
 
-def _signature_problem(settings: Settings, body: bytes, timestamp: str | None, signature: str | None,
-                       now: float) -> str | None:
+def signature_problem(settings: Settings, body: bytes, timestamp: str | None, signature: str | None,
+                      now: float) -> str | None:
+    """Why this request is not one Slack signed within the window ("stale: ..." or "bad signature: ..."),
+    or None when it is."""
     from slack_sdk.signature import SignatureVerifier
 
     if not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
@@ -115,7 +117,8 @@ def _signature_problem(settings: Settings, body: bytes, timestamp: str | None, s
 
 
 @dataclass(frozen=True)
-class _Click:
+class Click:
+    """One click on an approval request's button, as Slack's payload names it."""
     slack_user: str
     action: str
     statement_id: int
@@ -123,7 +126,8 @@ class _Click:
     channel: str | None
 
 
-def _click(body: bytes) -> _Click:
+def parsed_click(body: bytes) -> Click:
+    """The button clicked, by whom, on which statement and hash; ValueError saying what is missing."""
     form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=5)
     payload = json.loads((form.get("payload") or ["{}"])[0])
     if not isinstance(payload, dict) or payload.get("type") != "block_actions":
@@ -139,10 +143,10 @@ def _click(body: bytes) -> _Click:
     channel = (payload.get("channel") or {}).get("id") if isinstance(payload.get("channel"), dict) else None
     if not isinstance(user, str) or not user:
         raise ValueError("no user.id")
-    return _Click(user[:40], action["action_id"], int(found[1]), found[2], str(channel)[:40] if channel else None)
+    return Click(user[:40], action["action_id"], int(found[1]), found[2], str(channel)[:40] if channel else None)
 
 
-def _act(settings: Settings, click: _Click, client: str) -> Answer:
+def _act(settings: Settings, click: Click, client: str) -> Answer:
     subject = f"statement:{click.statement_id}"
     with unit_of_work(settings) as s:
         user = user_with_slack_id(s, click.slack_user)
@@ -164,7 +168,7 @@ def _act(settings: Settings, click: _Click, client: str) -> Answer:
         return _explain(settings, click, exc)
 
 
-def _explain(settings: Settings, click: _Click, exc: BroadcasterError) -> Answer:
+def _explain(settings: Settings, click: Click, exc: BroadcasterError) -> Answer:
     with unit_of_work(settings) as s:
         statement = s.get(Statement, click.statement_id)
         if statement is None:
@@ -180,7 +184,7 @@ def _explain(settings: Settings, click: _Click, exc: BroadcasterError) -> Answer
     return _answer(settings, click, "refused", reason=str(exc))
 
 
-def _answer(settings: Settings, click: _Click, outcome: str, **context) -> Answer:
+def _answer(settings: Settings, click: Click, outcome: str, **context) -> Answer:
     text = _render(settings, "answer.txt", outcome=outcome, **context)
     return Answer(200, text, click.channel, click.slack_user, outcome, context)
 

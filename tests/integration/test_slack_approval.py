@@ -20,11 +20,11 @@ from broadcaster.incidents import statements
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.people import users
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Approval, AuditEvent, Delivery
+from broadcaster.store.models import Approval, AuditEvent, Delivery, DeliveryEvent
 from broadcaster.web.app import create_app
-from tests.conftest import actor, add_user, make_settings
+from tests.conftest import TEST_SECRET_KEY, actor, add_user, make_settings
 from tests.fakes.chat import FakeChat
-from tests.integration.engine import wait_until
+from tests.integration.engine import Workers, as_env, wait_until
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOB, CAROL, ALICE, STRANGER = "UBOB000001", "UCAROL0001", "UALICE0001", "USTRANGER1"
@@ -260,3 +260,39 @@ def test_unset_signing_secret_means_no_route_and_no_dm(database_url, chat):
 
 def test_an_oversized_click_is_refused(pending, client):
     assert click(client, {}, body="payload=" + "x" * 300_000).status_code == 413
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the workers' claims on the production database
+def test_the_dm_goes_out_through_the_workers_as_a_logged_delivery(database_url, redis_broker, chat, tmp_path):
+    values = {"database_url": database_url, "broker_url": redis_broker, "secret_key": TEST_SECRET_KEY,
+              "lease_seconds": 4, "sweep_interval_seconds": 1, "slack_bot_token": chat.token,
+              "slack_channel": "C0INCIDENT", "slack_api_url": chat.slack_url, "slack_signing_secret": SECRET,
+              "slack_rate": "100/second"}
+    settings = make_settings(**values)
+    add_user(settings, "alice", ["author"])
+    add_user(settings, "bob", ["approver"])
+    users.set_slack_id(settings, actor(settings, "root"), "bob", BOB)
+    alice = actor(settings, "alice")
+    incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login"])
+    draft = statements.draft(settings, alice, incident["id"], StatementInput(headline="Down", body="Down."))
+    statements.submit(settings, alice, draft["id"])
+    pool = Workers(as_env(values), tmp_path)
+    pool.start()
+    try:
+        (sent,) = by_phone.notify_approvers(settings, draft["id"])  # the broker, as on the dashboard's submit
+        wait_until(lambda: [p for p in chat.slack_posts if p["channel"] == BOB], 60, "the DM to reach Slack")
+        wait_until(lambda: _status(settings, sent.delivery_id) == "sent", 30, "the delivery to be recorded")
+    finally:
+        pool.stop_all()
+    assert sent.kind == "slack" and sent.provider == "slack"
+    with transaction(settings.database_url) as s:
+        log = list(s.scalars(select(DeliveryEvent).where(DeliveryEvent.delivery_id == sent.delivery_id)
+                             .order_by(DeliveryEvent.id)))
+        message = s.get(Delivery, sent.delivery_id).message
+        assert log[-1].status == "sent" and log[-1].content_hash == message.content_hash
+        assert log[-1].provider_message_id.startswith(f"{BOB}/")
+
+
+def _status(settings, delivery_id: int) -> str:
+    with transaction(settings.database_url) as s:
+        return s.get(Delivery, delivery_id).status
