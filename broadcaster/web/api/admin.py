@@ -50,9 +50,8 @@ class RolesIn(BaseModel):
 
 class SlackIdIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    slack_user_id: Annotated[str | None, Field(
-        max_length=20, description="The user's Slack member id (Slack: profile, ⋮, Copy member ID); null clears it",
-        json_schema_extra={"pattern": SLACK_USER_ID_PATTERN})]
+    slack_user_id: Annotated[str, Field(max_length=20, pattern=SLACK_USER_ID_PATTERN)] | None = Field(
+        description="The user's Slack member id, e.g. U0123ABCD (Slack: profile, ⋮, Copy member ID); null clears it")
 
 
 class TokenIn(BaseModel):
