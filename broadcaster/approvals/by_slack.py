@@ -62,7 +62,7 @@ def take_click(settings: Settings, body: bytes, timestamp: str | None, signature
     if len(body) > MOST_BODY_BYTES:
         return _unsigned(settings, client, 413, f"body: at most {MOST_BODY_BYTES} bytes")
     if over_limit(settings, settings.secret_rate_per_source, "slack-signature", f"from:{client}", count=False):
-        return Answer(429, f"too many badly signed requests from {client}: wait")
+        return _unsigned(settings, client, 429, f"too many badly signed requests from {client}: wait")
     problem = signature_problem(settings, body, timestamp, signature, time.time() if now is None else now)
     if problem:
         if problem.startswith("bad"):

@@ -168,8 +168,34 @@ def test_a_replayed_click_is_refused_and_changes_nothing(pending, chat, client, 
     assert first.status_code == 200 and state(slack_settings, sid) == "rejected"
     again = click(client, {}, ts=int(stamp), body=body)
     assert again.status_code == 400 and "replay" in again.json()["detail"]
-    assert len(approvals(slack_settings, sid)) == 1  # the rejection, once
+    (rejection,) = approvals(slack_settings, sid)  # once
+    assert rejection.decision == "reject" and "Rejected in Slack by bob" in rejection.comment
     assert "replay" in refusals(slack_settings)[-1].detail["reason"]
+    wait_until(lambda: len(chat.slack_updates) == 2, 10, "both DMs updated")
+    assert all("Rejected by bob" in json.dumps(blocks_of(u)) for u in chat.slack_updates)
+
+
+def test_with_two_approvals_needed_the_first_shows_and_the_buttons_stay(database_url, chat):
+    settings = make_settings(database_url, slack_bot_token=chat.token, slack_channel="C0INCIDENT",
+                             slack_api_url=chat.slack_url, slack_signing_secret=SECRET,
+                             approvals_by_impact={"critical": 2})
+    add_user(settings, "alice", ["author"])
+    for name, member in (("bob", BOB), ("carol", CAROL)):
+        add_user(settings, name, ["approver"])
+        users.set_slack_id(settings, actor(settings, "root"), name, member)
+    alice = actor(settings, "alice")
+    incident = statements.open_incident(settings, alice, "Everything is down", "critical", ["Login"])
+    draft = statements.draft(settings, alice, incident["id"], StatementInput(headline="Down", body="All down."))
+    statements.submit(settings, alice, draft["id"])
+    by_phone.notify_approvers(settings, draft["id"], dispatch=send_now)
+    with TestClient(create_app(settings)) as client:
+        answer = click(client, payload(BOB, button(dm_to(chat, BOB), "approve")["value"]))
+    assert "1 of 2; waiting for another approver" in answer.json()["text"]
+    assert state(settings, draft["id"]) == "pending_approval"
+    wait_until(lambda: len(chat.slack_updates) == 2, 10, "both DMs updated")
+    for update in chat.slack_updates:
+        words = json.dumps(blocks_of(update), ensure_ascii=False)
+        assert "Approved by bob" in words and "1 of 2 approvals" in words and '"actions"' in words
 
 
 def test_a_stale_click_is_refused(pending, chat, client, slack_settings):
