@@ -20,7 +20,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from ..channels import slack
@@ -52,8 +52,7 @@ class Answer:
     text: str
     channel: str | None = None  # where the clicker saw the message, to tell them there
     user: str | None = None
-    outcome: str = "refused"
-    detail: dict = field(default_factory=dict)
+    outcome: str = "refused"  # which of answer.txt's outcomes
 
 
 def take_click(settings: Settings, body: bytes, timestamp: str | None, signature: str | None, client: str,
@@ -98,8 +97,9 @@ def signature_problem(settings: Settings, body: bytes, timestamp: str | None, si
 
     if not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
         return "bad signature: no X-Slack-Request-Timestamp"
-    if abs(now - int(timestamp)) > MOST_AGE_SECONDS:
-        return (f"stale: signed {int(now) - int(timestamp)} seconds from now, more than {MOST_AGE_SECONDS} "
+    age = int(now) - int(timestamp)
+    if abs(age) > MOST_AGE_SECONDS:
+        return (f"stale: signed {abs(age)} seconds {'ago' if age > 0 else 'ahead'}, more than {MOST_AGE_SECONDS} "
                 "either way (a replay, or a clock far off)")
     if not signature or not signature.startswith("v0=") or len(signature) > 100:
         return "bad signature: no v0 X-Slack-Signature"
@@ -186,7 +186,7 @@ def _explain(settings: Settings, click: Click, exc: BroadcasterError) -> Answer:
 
 def _answer(settings: Settings, click: Click, outcome: str, **context) -> Answer:
     text = _render(settings, "answer.txt", outcome=outcome, **context)
-    return Answer(200, text, click.channel, click.slack_user, outcome, context)
+    return Answer(200, text, click.channel, click.slack_user, outcome)
 
 
 def _render(settings: Settings, template: str, **context) -> str:

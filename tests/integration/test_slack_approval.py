@@ -7,6 +7,7 @@ unmapped, self-approving or superseded click changes nothing, says why and is au
 import hashlib
 import hmac
 import json
+import re
 import time
 from urllib.parse import urlencode
 
@@ -201,7 +202,7 @@ def test_with_two_approvals_needed_the_first_shows_and_the_buttons_stay(database
 def test_a_stale_click_is_refused(pending, chat, client, slack_settings):
     sid, _, _ = pending
     answer = click(client, payload(BOB, button(dm_to(chat, BOB), "approve")["value"]), ts=int(time.time()) - 360)
-    assert answer.status_code == 401 and "stale" in answer.json()["detail"]
+    assert answer.status_code == 401 and re.match(r"stale: signed 36\d seconds ago", answer.json()["detail"])
     assert approvals(slack_settings, sid) == [] and state(slack_settings, sid) == "pending_approval"
     assert "stale" in refusals(slack_settings)[-1].detail["reason"]
 
@@ -235,6 +236,16 @@ def test_a_click_from_an_unmapped_slack_member_changes_nothing(pending, chat, cl
     assert STRANGER in answer.json()["text"]
     assert approvals(slack_settings, sid) == [] and state(slack_settings, sid) == "pending_approval"
     assert refusals(slack_settings)[-1].detail["slack_user"] == STRANGER
+
+
+def test_a_mapped_user_who_is_not_an_approver_changes_nothing(pending, chat, client, slack_settings):
+    sid, _, _ = pending
+    add_user(slack_settings, "dave", ["author"])
+    users.set_slack_id(slack_settings, actor(slack_settings, "root"), "dave", "UDAVE00001")
+    answer = click(client, payload("UDAVE00001", button(dm_to(chat, BOB), "approve")["value"]))
+    assert answer.status_code == 200 and "dave cannot approve: needs role approver" in answer.json()["text"]
+    assert approvals(slack_settings, sid) == [] and state(slack_settings, sid) == "pending_approval"
+    assert refusals(slack_settings)[-1].actor_id == actor(slack_settings, "dave").id
 
 
 def test_the_author_cannot_approve_their_own_words_from_slack(pending, chat, client, slack_settings):
