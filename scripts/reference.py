@@ -126,7 +126,7 @@ EXAMPLES = {  # what a request names, by field: a concrete value reads better th
     "email": "alice@example.com", "phone": "+14155550100", "webhook_url": "https://partner.example.com/hooks",
     "password": "correct horse battery", "number": 1, "post_id": "1860000000000000042", "subscriber_id": 1,
     "token_id": 1, "url": "https://hooks.example.com/broadcaster", "event_types": ["incident.opened"],
-    "description": "The on-call ticket queue", "endpoint_id": 1,
+    "description": "The on-call ticket queue", "endpoint_id": 1, "slack_user_id": "U0123ABCD",
 }
 QUERY_EXAMPLES = {"statement_id": 1, "incident_id": 1, "q": "example.com", "state": "new", "limit": 50}
 

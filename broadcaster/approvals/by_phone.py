@@ -1,5 +1,6 @@
 """Approval from a phone: on submit, each approver gets an email with a link to a confirm page and
-an SMS with a short code to reply with.
+an SMS with a short code to reply with (and, where Slack is connected, a Slack DM with buttons:
+`slack_messages`, `by_slack`).
 
 A link or code is bound to one approver, one statement and the content hash it had when sent;
 it is single-use and expires (BROADCASTER_APPROVAL_LINK_HOURS, 2 h by default). An edit makes a
@@ -40,19 +41,20 @@ from ..render.environment import environment
 from ..store.access_models import ApprovalRequest
 from ..store.models import Statement, User, utcnow
 from ..usecase import acting, get, label, log_action, refusal_audited, unit_of_work
-from . import decisions
+from . import decisions, slack_messages
 
 logger = logging.getLogger("broadcaster.approval")
 # ApprovalRequest.kind: an emailed link, or a texted code; the stored values name the channel that carries each.
 BY_LINK, BY_CODE = "email", "sms"
+BY_SLACK = "slack"  # a Slack DM with buttons: no ApprovalRequest row, the click is proved by Slack's signature
 
 
 @dataclass(frozen=True)
 class Sent:
     """What one approver is sent (returned to the caller for tests and the CLI; never over HTTP)."""
     user: str
-    kind: str  # email | sms
-    secret: str  # the link's URL, or the code, as a real provider sends it
+    kind: str  # email | sms | slack
+    secret: str  # the link's URL, or the code, as a real provider sends it ("" for Slack: its buttons hold none)
     provider: str  # the provider that will send it (`log`: recorded with the secret hidden, not sent)
     delivery_id: int
 
@@ -69,6 +71,7 @@ def notify_approvers(settings: Settings, statement_id: int, dispatch: Dispatch |
             return []
         base = {"company_name": settings.company_name, "incident_title": statement.incident.title,
                 "version": statement.version, "headline": statement.headline, "hours": settings.approval_link_hours}
+        in_slack = slack_messages.slack_approvals_on(settings)
         for user in s.scalars(select(User).where(User.id != statement.author_id).order_by(User.id)):
             if Role.APPROVER.value not in user.role_list:
                 continue
@@ -76,9 +79,14 @@ def notify_approvers(settings: Settings, statement_id: int, dispatch: Dispatch |
                 sent.append(_ask_by_link(s, settings, statement, user, base, expires))
             if user.phone:
                 sent.append(_ask_by_code(s, settings, statement, user, base, expires))
+            # Only to whom may approve these words (no one who wrote or edited them: four eyes).
+            slack_id = user.slack_user_id if in_slack and user.id not in statement.contributors else None
+            if slack_id:  # a DM with Approve / Reject buttons (`approvals.by_slack` takes the click)
+                delivery = slack_messages.ask(s, settings, statement, user, expires)
+                sent.append(Sent(user.name, BY_SLACK, "", delivery.provider, delivery.id))
             log_action(s, None, "request approval", f"statement:{statement.id}",
-                       {"approver": user.name,
-                        "by": [k for k, v in ((BY_LINK, user.email), (BY_CODE, user.phone)) if v]})
+                       {"approver": user.name, "by": [k for k, v in ((BY_LINK, user.email), (BY_CODE, user.phone),
+                                                                     (BY_SLACK, slack_id)) if v]})
     if sent:
         (dispatch or enqueue)(settings, [one.delivery_id for one in sent])
     return sent

@@ -20,6 +20,7 @@ from ..store.content import stored_content_hash
 from ..store.models import Approval, Message, Statement, utcnow
 from ..store.row_views import statement_view
 from ..usecase import acting, get, label, log_action
+from . import slack_messages
 
 
 def approve(settings: Settings, actor: Actor, statement_id: int, seen_hash: str | None = None,
@@ -45,6 +46,7 @@ def approve(settings: Settings, actor: Actor, statement_id: int, seen_hash: str 
         view = {**statement_view(statement), "approvals": count, "approvals_needed": needed}
     if count >= needed:
         raise_event(settings, EventType.STATEMENT_APPROVED, statement_event(view))
+    slack_messages.show_decision(settings, statement_id, needed)  # the Slack requests say who approved
     return view
 
 
@@ -77,7 +79,9 @@ def reject(settings: Settings, actor: Actor, statement_id: int, reason: str) -> 
                        content_hash=statement.content_hash or "", comment=reason))
         withdraw_requests(s, statement.id, "not sent: the statement was rejected")
         log_action(s, actor, "reject", f"statement:{statement.id}", {"reason": reason})
-        return statement_view(statement)
+        view, needed = statement_view(statement), approvals_needed(settings, statement)
+    slack_messages.show_decision(settings, statement_id, needed)  # the Slack requests say who rejected
+    return view
 
 
 def policy(settings: Settings) -> ApprovalPolicy:

@@ -1,7 +1,8 @@
 """Slack: each live version posted to the team's channel by the Slack app's bot (the official
 `slack_sdk`, `chat.postMessage`, Block Kit: `templates/slack/`). An incident's first post starts a
 thread and every later version is a reply in it: the delivery records the thread's root (`ts`), which
-`SendContext.reply_to` hands to the next version.
+`SendContext.reply_to` hands to the next version. A message on this channel (an approval request) is a
+DM to each target, a Slack member id; its delivery records `<DM channel>/<ts>` for `chat.update`.
 
 A Slack answer is `ok: false` with an error code; the table below says what each means. A post whose
 answer never came (a read timeout, a dropped connection) may be in the channel: `unknown`, never resent
@@ -54,6 +55,8 @@ class SlackPosts:
         self.account = f"slack:{settings.slack_channel}"
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
+        if context.statement_id is None:  # a message (an approval request): a DM to each target's member id
+            return [self._direct(fields, target) for target in targets]
         thread = context.reply_to or None
         answer = post(self.client, channel=self.channel, text=fields["text"], blocks=json.loads(fields["blocks"]),
                       thread_ts=thread, unfurl_links=False, unfurl_media=False)
@@ -61,6 +64,31 @@ class SlackPosts:
         return [SendResult(t.delivery_id, DeliveryStatus.SENT, root,
                            f"posted to {self.channel} at {answer['ts']}" + (f" in thread {root}" if thread else ""))
                 for t in targets]
+
+
+    def _direct(self, fields: dict[str, str], target: Target) -> SendResult:
+        # chat.postMessage to a member id opens the app's DM with them; `chat.update` later needs the
+        # DM's own id (D...), so the provider id is `<channel>/<ts>` (see `message_ref`).
+        answer = post(self.client, channel=target.address, text=fields["text"], blocks=json.loads(fields["blocks"]),
+                      unfurl_links=False, unfurl_media=False)
+        return SendResult(target.delivery_id, DeliveryStatus.SENT, message_ref(answer["channel"], answer["ts"]),
+                          f"sent to {target.address} in Slack ({answer['channel']} at {answer['ts']})")
+
+
+def message_ref(channel: str, ts: str) -> str:
+    """A Slack message as a delivery records it: what `chat.update` needs to find it again."""
+    return f"{channel}/{ts}"
+
+
+def update(settings: Settings, ref: str, text: str, blocks: list) -> None:
+    """Replace a message the bot posted (`message_ref`) with new words (an approval request once decided)."""
+    channel, _, ts = ref.partition("/")
+    post(SlackPosts(settings).client, "chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+def tell(settings: Settings, channel: str, user: str, text: str) -> None:
+    """A note only `user` sees in `channel` (what happened to their click)."""
+    post(SlackPosts(settings).client, "chat_postEphemeral", channel=channel, user=user, text=text)
 
 
 def post(client, method: str = "chat_postMessage", **arguments) -> dict:

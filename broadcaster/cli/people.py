@@ -50,14 +50,29 @@ def user_roles(
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
 
 
+@user_app.command("slack")
+def user_slack(
+    name: str,
+    slack_user_id: Annotated[Optional[str], typer.Argument(
+        help="Their Slack member id, e.g. U0123ABCD (Slack: profile, ⋮, Copy member ID); leave out to clear.")] = None,
+    actor: As = None,
+) -> None:
+    """Map a user to their Slack member (admins only): approval requests reach them as a Slack DM with
+    Approve / Reject buttons, and their clicks act as this user."""
+    user = users.set_slack_id(get_settings(), who(actor), name, slack_user_id)
+    out.print(f"user {user['id']}: {user['name']} " + (f"is {user['slack_user_id']} in Slack"
+                                                       if user["slack_user_id"] else "has no Slack member id"))
+
+
 @user_app.command("list")
 def user_list(as_json: AsJson = False) -> None:
     people = users.list_users(get_settings())
     if as_json:
         return print_json(people)
-    table = Table("id", "name", "roles", "email", "phone")
+    table = Table("id", "name", "roles", "email", "phone", "slack")
     for u in people:
-        table.add_row(str(u["id"]), u["name"], ", ".join(u["roles"]), u["email"] or "", u["phone"] or "")
+        table.add_row(str(u["id"]), u["name"], ", ".join(u["roles"]), u["email"] or "", u["phone"] or "",
+                      u["slack_user_id"] or "")
     out.print(table)
 
 

@@ -8,6 +8,9 @@ from email_validator import EmailNotValidError, validate_email
 
 from .errors import InvalidInput
 
+# A Slack member id (`U0123ABCD`; `W...` on Enterprise Grid): what the users table, the API and the forms accept.
+SLACK_USER_ID_PATTERN = r"^[UW][A-Z0-9]{8,19}$"
+
 
 def normalise_email(value: str, field: str = "email") -> str:
     try:

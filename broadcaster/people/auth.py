@@ -112,14 +112,16 @@ def _count_login_attempt(settings: Settings, name: str, address: str) -> None:
                                   "wait a minute and try again")
 
 
-def over_limit(settings: Settings, rate: str, scope: str, key: str) -> bool:
+def over_limit(settings: Settings, rate: str, scope: str, key: str, count: bool = True) -> bool:
     """Count one attempt of `scope` (login, pin, ...) for `key`; True once `rate` is exceeded.
-    Counted together by every process of the installation (see installation_counters)."""
+    Counted together by every process of the installation (see installation_counters). `count=False`
+    only asks whether `key` is over already (a caller that counts failures alone)."""
     from limits import parse
     from limits.strategies import MovingWindowRateLimiter
 
     storage, namespace = installation_counters(settings)
-    return not MovingWindowRateLimiter(storage).hit(parse(rate), f"broadcaster-{scope}", namespace, key)
+    limiter, args = MovingWindowRateLimiter(storage), (parse(rate), f"broadcaster-{scope}", namespace, key)
+    return not (limiter.hit(*args) if count else limiter.test(*args))
 
 
 # --- dashboard sessions ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Who uses Broadcaster: users, their roles and their contact details (for approval requests and
 holding links). Granting roles is for admins, audited."""
 
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..domain.approval import PERMISSIONS, Actor, Role
-from ..domain.contacts import normalise_email, normalise_phone
+from ..domain.contacts import SLACK_USER_ID_PATTERN, normalise_email, normalise_phone
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..domain.incident import parse_choice, refuse_too_long
 from ..store.db import lock_for_writing
@@ -18,6 +19,7 @@ from ..usecase import acting, log_action, unit_of_work
 from . import auth
 
 NAME_MAX_CHARS = 100  # what the users table keeps
+SLACK_USER_ID = re.compile(SLACK_USER_ID_PATTERN)
 
 
 def actor_named(settings: Settings, name: str | None) -> Actor:
@@ -76,6 +78,40 @@ def set_roles(settings: Settings, actor: Actor, name: str, roles: Iterable[str])
         user.roles = ",".join(role_values)
         log_action(s, actor, "set roles", f"user:{user.id}", {"name": name, "from": before, "to": role_values})
         return user_view(user)
+
+
+def set_slack_id(settings: Settings, actor: Actor, name: str, slack_user_id: str | None) -> dict:
+    """Map a user to their Slack member id (admins only; None or "" clears it): approval requests go to
+    it as a DM, and a click on Approve in Slack by that member acts as this user. One member, one user."""
+    slack_user_id = normalise_slack_id(slack_user_id) if slack_user_id else None
+    with acting(settings, actor, "manage users", f"user:{name}") as s:
+        user = s.scalar(select(User).where(User.name == name).with_for_update())
+        if user is None:
+            raise NotFound(f"user {name!r} does not exist: `broadcaster user list` shows who does")
+        taken = slack_user_id and s.scalar(select(User).where(User.slack_user_id == slack_user_id, User.id != user.id))
+        if taken:
+            raise InvalidInput(f"slack_user_id: {slack_user_id} is already {taken.name}'s; one Slack member "
+                               "speaks for one user")
+        before, user.slack_user_id = user.slack_user_id, slack_user_id
+        log_action(s, actor, "set slack id", f"user:{user.id}", {"name": name, "from": before, "to": slack_user_id})
+        return user_view(user)
+
+
+def normalise_slack_id(value: str) -> str:
+    """A Slack member id as Slack shows it (profile → ⋮ → Copy member ID): `U` or `W`, then 8 to 19
+    capital letters and digits."""
+    text = value.strip().upper()
+    if not SLACK_USER_ID.fullmatch(text):
+        raise InvalidInput(f"slack_user_id: {value[:40]!r} is not a Slack member id (like U0123ABCD: in Slack, "
+                           "open the profile, ⋮, Copy member ID)")
+    return text
+
+
+def user_with_slack_id(s, slack_user_id: str | None) -> User | None:
+    """The user mapped to this Slack member, if any."""
+    if not slack_user_id or not SLACK_USER_ID.fullmatch(slack_user_id):
+        return None
+    return s.scalar(select(User).where(User.slack_user_id == slack_user_id))
 
 
 def _add_first_admin(settings: Settings, name: str, role_values: list[str], email: str | None,

@@ -32,6 +32,7 @@ from .orm import Base, utcnow
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_slack_user_id", "slack_user_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -41,6 +42,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None: cannot log in to the web
     pin_hash: Mapped[str | None] = mapped_column(String(200))  # argon2 of the PIN for `HOLD n PIN` by SMS
+    # Their Slack member id (`U0123ABCD`): who clicked Approve in Slack; approval requests go to it as a DM.
+    slack_user_id: Mapped[str | None] = mapped_column(String(20))
 
     @property
     def role_list(self) -> list[str]:

@@ -4,7 +4,8 @@ from .models import Incident, Statement, User
 
 
 def user_view(user: User) -> dict:
-    return {"id": user.id, "name": user.name, "roles": user.role_list, "email": user.email, "phone": user.phone}
+    return {"id": user.id, "name": user.name, "roles": user.role_list, "email": user.email, "phone": user.phone,
+            "slack_user_id": user.slack_user_id}
 
 
 def incident_view(incident: Incident) -> dict:

@@ -1,15 +1,16 @@
-"""Provider callbacks and unsubscribe links. Each handler gathers the request's parts, has the
-signature checked and hands over to `delivery.receipts` (or `audience.unsubscribe`); a refused
-request changes nothing."""
+"""Provider callbacks, Slack's interactive approvals and unsubscribe links. Each handler gathers the
+request's parts, has the signature checked and hands over to `delivery.receipts` (or
+`approvals.by_slack`, `audience.unsubscribe`); a refused request changes nothing."""
 
 import json
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
+from ..approvals import by_slack
 from ..audience import unsubscribe
 from ..config import Settings
 from ..delivery import receipts
@@ -21,6 +22,7 @@ router = APIRouter()
 logger = logging.getLogger("broadcaster.web")
 
 TWILIO_SIGNATURE = "X-Twilio-Signature"
+SLACK_SIGNATURE, SLACK_TIMESTAMP = "X-Slack-Signature", "X-Slack-Request-Timestamp"
 
 
 def _refused(exc: Exception, status: int = 403) -> JSONResponse:
@@ -72,6 +74,23 @@ async def sendgrid_events(request: Request) -> JSONResponse:
     except InvalidInput as exc:
         return _refused(exc, 400)
     return JSONResponse(counts)
+
+
+@router.post("/webhooks/slack/interactions")
+async def slack_interactions(request: Request, background: BackgroundTasks) -> JSONResponse:
+    """A click on an approval request's button in Slack (`approvals.by_slack`): answered within Slack's
+    three seconds; the clicker's note is also posted to them after the answer."""
+    settings = settings_of(request)
+    if not settings.slack_signing_secret:
+        return _refused("approval from Slack is not set up (BROADCASTER_SLACK_SIGNING_SECRET)", 404)
+    body = await request.body()
+    client = request.client.host if request.client else "?"
+    answer = await run_in_threadpool(by_slack.take_click, settings, body, request.headers.get(SLACK_TIMESTAMP),
+                                     request.headers.get(SLACK_SIGNATURE), client)
+    if answer.status != 200:
+        return _refused(answer.text, answer.status)
+    background.add_task(by_slack.tell, settings, answer)
+    return JSONResponse({"response_type": "ephemeral", "replace_original": False, "text": answer.text})
 
 
 # --- unsubscribe links (RFC 8058 one-click: GET shows a page, only POST acts) ---------------

@@ -1,5 +1,5 @@
-"""A local fake of the Slack Web API (chat.postMessage, chat.update) and of a Teams Workflows webhook,
-for the chat channels' tests: it checks the bot token, numbers each post's `ts` as Slack does, keeps
+"""A local fake of the Slack Web API (chat.postMessage, chat.update, chat.postEphemeral) and of a Teams
+Workflows webhook, for the chat channels' tests: it checks the bot token, numbers each post's `ts` as Slack does, keeps
 what it received, and can answer the next requests with a Slack error or an HTTP status.
 
     with FakeChat(token="xoxb-test") as chat:
@@ -20,6 +20,7 @@ class FakeChat:
         self.token = token
         self.slack_posts: list[dict] = []  # each chat.postMessage's arguments, with the ts it was given
         self.slack_updates: list[dict] = []
+        self.slack_ephemeral: list[dict] = []  # each chat.postEphemeral's arguments
         self.teams_cards: list[dict] = []
         self.slack_faults: deque[tuple[int, dict, dict]] = deque()  # (status, body, headers) for the next calls
         self.teams_faults: deque[int] = deque()
@@ -83,6 +84,9 @@ class FakeChat:
                         ts = f"1700000000.{len(fake.slack_posts) + 1:06d}"
                         fake.slack_posts.append({**body, "ts": ts})
                         return self._answer(200, {"ok": True, "channel": body.get("channel"), "ts": ts})
+                    if method == "chat.postEphemeral":
+                        fake.slack_ephemeral.append(body)
+                        return self._answer(200, {"ok": True, "message_ts": "1700000001.000001"})
                     if method == "chat.update":
                         fake.slack_updates.append(body)
                         return self._answer(200, {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")})

@@ -46,6 +46,7 @@ ENDPOINTS = [
     ("GET", "/users", None, {ADMIN}),
     ("POST", "/users", {"name": "dave", "roles": ["author"]}, {ADMIN}),
     ("PUT", "/users/alice/roles", {"roles": ["author"]}, {ADMIN}),
+    ("PUT", "/users/alice/slack", {"slack_user_id": "UALICE0001"}, {ADMIN}),
     ("GET", "/event-endpoints", None, {ADMIN}),
     ("POST", "/event-endpoints", {"url": "https://hooks.example.com/broadcaster"}, {ADMIN}),
     ("DELETE", "/event-endpoints/1", None, {ADMIN}),

@@ -68,6 +68,8 @@ PAGES = [
     ("GET", "/dashboard/admin", None, "manage users", {ADMIN}),
     ("POST", "/dashboard/admin/users", {"name": "dave", "roles": "author"}, "manage users", {ADMIN}),
     ("POST", "/dashboard/admin/users/roles", {"name": "alice", "roles": "author"}, "manage users", {ADMIN}),
+    ("POST", "/dashboard/admin/users/slack", {"name": "alice", "slack_user_id": "UALICE0001"}, "manage users",
+     {ADMIN}),
     ("POST", "/dashboard/admin/tokens", {"user": "alice", "role": "author"}, "manage tokens", {ADMIN}),
     ("POST", "/dashboard/admin/tokens/1/revoke", {}, "manage tokens", {ADMIN}),
     ("POST", "/dashboard/admin/subscribers", {"email": "new@example.com"}, "manage subscribers", {ADMIN}),

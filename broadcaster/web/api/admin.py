@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...audience import subscribers
 from ...domain import field_limits as limits
 from ...domain.approval import PERMISSIONS, Actor, Role
+from ...domain.contacts import SLACK_USER_ID_PATTERN
 from ...domain.field_limits import Line
 from ...people import audit_trail, auth, users
 from ..common import settings_of
@@ -45,6 +46,12 @@ class UserIn(BaseModel):
 class RolesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
+
+
+class SlackIdIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slack_user_id: Annotated[str, Field(max_length=20, pattern=SLACK_USER_ID_PATTERN)] | None = Field(
+        description="The user's Slack member id, e.g. U0123ABCD (Slack: profile, ⋮, Copy member ID); null clears it")
 
 
 class TokenIn(BaseModel):
@@ -109,6 +116,14 @@ def set_roles(request: Request, name: Annotated[str, Path(min_length=1, max_leng
               actor: Actor = Depends(allowed("manage users"))) -> dict:
     """Replace a user's roles; the last admin stays one. Their tokens lose any role they lose."""
     return users.set_roles(settings_of(request), actor, name, body.roles)
+
+
+@user_routes.put("/users/{name}/slack")
+def set_slack_id(request: Request, name: Annotated[str, Path(min_length=1, max_length=100)], body: SlackIdIn,
+                 actor: Actor = Depends(allowed("manage users"))) -> dict:
+    """Map a user to their Slack member: approval requests reach them as a Slack DM with Approve / Reject
+    buttons, and their clicks act as this user. One member, one user."""
+    return users.set_slack_id(settings_of(request), actor, name, body.slack_user_id)
 
 
 @user_routes.get("/tokens")

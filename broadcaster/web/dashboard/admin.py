@@ -41,6 +41,14 @@ def set_roles(request: Request, csrf_token: str = Form(""), name: str = Form("")
                       "/dashboard/admin", "/dashboard/admin", "roles_set")
 
 
+@router.post("/dashboard/admin/users/slack")
+def set_slack_id(request: Request, csrf_token: str = Form(""), name: str = Form(""),
+                 slack_user_id: str = Form("", max_length=40)) -> Response:
+    return run_action(request, csrf_token, "manage users",
+                      lambda settings, actor: users.set_slack_id(settings, actor, name, slack_user_id or None),
+                      "/dashboard/admin", "/dashboard/admin", "slack_id_set")
+
+
 @router.post("/dashboard/admin/tokens")
 def create_token(request: Request, csrf_token: str = Form(""), user: str = Form(""),
                  role: str = Form("")) -> Response:
