@@ -83,7 +83,9 @@ class ZendeskMacros:
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
         macro = macro_for(fields, context)
-        known = context.reply_to or self._find_by_title(context.incident_id)
+        # The previous version's macro (an id Zendesk gave us: digits only, it goes into the path).
+        previous = context.reply_to if (context.reply_to or "").isdigit() else None
+        known = previous or self._find_by_title(context.incident_id)
         gone = None
         answer = self._write("PUT", f"/macros/{known}.json", macro) if known else None
         if known and answer is None:
@@ -103,7 +105,7 @@ class ZendeskMacros:
     def holding(self, incident_id: int | None, content_hash: str, recorded: list[str]) -> str | None:
         """The id of the incident's macro that holds the version with `content_hash`: asked by the ids its
         deliveries recorded (a title an admin changed is still found), then by the title's marker."""
-        for macro_id in recorded:
+        for macro_id in (r for r in recorded if r.isdigit()):
             found = self._read(f"/macros/{macro_id}.json")
             if found and content_hash in (found["macro"].get("description") or ""):
                 return str(macro_id)

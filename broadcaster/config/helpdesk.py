@@ -6,7 +6,7 @@ from pydantic_settings import BaseSettings
 
 
 class HelpdeskSettings(BaseSettings):
-    zendesk_subdomain: str = Field("", description=(
+    zendesk_subdomain: str = Field("", pattern=r"^([A-Za-z0-9][A-Za-z0-9-]{0,62})?$", description=(
         "The Zendesk account's subdomain (`acme` for `https://acme.zendesk.com`): each incident's agent notes "
         "become a shared macro there. Unset (and no `zendesk_api_url`): the `zendesk` channel is simulated."))
     zendesk_api_url: str = Field("", description=(
