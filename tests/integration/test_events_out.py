@@ -78,7 +78,7 @@ def test_every_event_type_reaches_its_endpoint_signed_and_a_failing_one_is_retri
         def all_arrived() -> bool:
             sweep(settings, enqueue_due)  # what beat does: due retries go back on the broker
             types = {r.json()["type"] for r in receiver.requests}
-            return (len(types) == len(EventType) - len(CHOSEN_ONLY) and len(helpdesk.requests) == 1
+            return (len(types) == len(EventType) - len(CHOSEN_ONLY) and helpdesk.requests
                     and any(r.headers.get("webhook-id") for r in flaky.requests[1:]))
         wait_until(all_arrived, 60, "every event type, and the retried one", poll=0.3)
         wait_until(lambda: settled(settings, sid), 30, "the publish to settle", poll=0.3)
@@ -102,7 +102,8 @@ def test_every_event_type_reaches_its_endpoint_signed_and_a_failing_one_is_retri
 
     # The agent notes: to the endpoint that chose them, signed, the live version's approved notes and hash;
     # never in what a webhook subscriber from the public form receives.
-    (notes,) = [verified(notes_only["secret"], r) for r in helpdesk.requests]
+    assert len({r.headers["webhook-id"] for r in helpdesk.requests}) == 1  # one event (a retry keeps its id)
+    notes = verified(notes_only["secret"], helpdesk.requests[-1])
     assert notes["type"] == "agent_notes.published"
     assert notes["data"]["statement"]["id"] == sid and notes["data"]["statement"]["version"] == 1
     assert notes["data"]["statement"]["content_hash"] == by_type["statement.published"]["data"]["statement"][
