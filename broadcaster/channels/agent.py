@@ -12,6 +12,7 @@ from ..config import Settings
 from ..render.limits import LimitCheck
 from .live import live_surface
 
+NAME = "agent"
 # Read on a phone between calls: the whole of one version's notes, and no more answers than fit a screen's scroll.
 MOST_CHARACTERS = 8000
 MOST_ANSWERS = 20
@@ -19,8 +20,8 @@ MOST_ANSWERS = 20
 
 def check_agent_notes(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck]:
     answers = json.loads(fields.get("answers", "[]") or "[]")
-    yield LimitCheck("agent", "answers", len(answers), MOST_ANSWERS, "answers")
-    yield LimitCheck("agent", "length", sum(len(text) for text in fields.values()), MOST_CHARACTERS, "characters")
+    yield LimitCheck(NAME, "answers", len(answers), MOST_ANSWERS, "answers")
+    yield LimitCheck(NAME, "length", sum(len(text) for text in fields.values()), MOST_CHARACTERS, "characters")
 
 
-CHANNEL = live_surface("agent", check_agent_notes)
+CHANNEL = live_surface(NAME, check_agent_notes)

@@ -58,6 +58,9 @@ class SendContext:
     content_hash: str | None = None  # the approved hash (a message's own), for channels that tell the receiver
     kind: str = "statement"  # or the message's kind (domain.message_secrets.MessageKind)
     locale: str | None = None  # the language of the words: one batch carries one language
+    # This version ends its incident (resolved, maintenance completed): what a channel keeps open for the
+    # incident (a helpdesk macro) is retired with it.
+    closes: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ TYPES = ", ".join(t.value for t in EventType)
 def events_add(
     url: Annotated[str, typer.Argument(help="https:// (http:// only to this machine).")],
     event_type: Annotated[Optional[list[str]], typer.Option(
-        "--type", help=f"An event type it receives (repeat the option); none: every type. {TYPES}.")] = None,
+        "--type", help=f"An event type it receives (repeat the option); none: every type but the internal "
+        f"agent_notes.published. {TYPES}.")] = None,
     description: Annotated[str, typer.Option("--description", help="What it is, for the list.")] = "",
     actor: As = None,
 ) -> None:

@@ -23,6 +23,7 @@ from .. import channels
 from ..channels import SendContext, Target, transport_for
 from ..channels.log import LOG_PROVIDER
 from ..config import Settings
+from ..domain.component_states import FINAL_STATUSES
 from ..domain.delivery_status import DeliveryStatus
 from ..domain.hashing import sha256_of
 from ..domain.message_secrets import fill, hidden, secrets_for
@@ -158,7 +159,8 @@ def _context(settings: Settings, statement: Statement, name: str, locale: str | 
     threads = channels.channel(name).threads_updates
     return SendContext(statement_id=statement.id, incident_id=statement.incident_id, version=statement.version,
                        reply_to=_previous_post(settings, statement, name) if threads else None,
-                       content_hash=statement.content_hash, locale=locale)
+                       content_hash=statement.content_hash, locale=locale,
+                       closes=statement.status in FINAL_STATUSES)
 
 
 def _previous_post(settings: Settings, statement: Statement, name: str) -> str | None:

@@ -9,9 +9,11 @@ worker app, the web app, the CLI, embedded `serve`), never by being imported.
   fields the channel's transport reads from `Target.details` (an event's signing secret and id).
 """
 
+import json
 import logging
 from collections.abc import Callable
 
+from ..channels.agent import NAME as AGENT_NOTES
 from ..config import Settings
 from ..domain.event_types import EventType
 
@@ -51,3 +53,20 @@ def message_target_details(settings: Settings, delivery) -> dict:
 def statement_event(view: dict) -> dict:
     """What a statement event carries: which statement, where it stands and the hash of its words."""
     return {"statement": {k: view.get(k) for k in ("id", "incident_id", "version", "state", "content_hash")}}
+
+
+def agent_notes_event(statement) -> dict:
+    """What `agent_notes.published` carries: the version's live agent notes as approved (each field of
+    the agent rendition, the answers as a list), in its own language and in each translation, with the
+    incident, the version and the content hash that covers them."""
+    def notes(rendition) -> dict:
+        fields = dict(rendition.fields)
+        fields["answers"] = json.loads(fields.get("answers") or "[]")
+        return fields
+
+    own = next((r for r in statement.renditions if r.channel == AGENT_NOTES), None)
+    return {"incident": {"id": statement.incident_id, "title": statement.incident.title},
+            "statement": {"id": statement.id, "version": statement.version, "status": statement.status,
+                          "content_hash": statement.content_hash, "language": statement.language},
+            "notes": notes(own) if own else {},
+            "translations": {r.locale: notes(r) for r in statement.translated_renditions if r.channel == AGENT_NOTES}}

@@ -13,3 +13,10 @@ class EventType(StrEnum):
     DELIVERY_FAILED = "delivery.failed"
     CHANNEL_PAUSED = "channel.paused"
     CHANNEL_RESUMED = "channel.resumed"
+    # The live agent notes of a version just published (the contact centre's words, for a helpdesk or
+    # a knowledge base): internal, so an endpoint gets them only by naming this type.
+    AGENT_NOTES_PUBLISHED = "agent_notes.published"
+
+
+# Sent only to an endpoint that chose them by name: "every type" (no types given) leaves them out.
+CHOSEN_ONLY = frozenset({EventType.AGENT_NOTES_PUBLISHED})

@@ -27,7 +27,7 @@ from ..delivery import messages
 from ..delivery.dispatch import Dispatch
 from ..domain.approval import Actor
 from ..domain.errors import InvalidInput
-from ..domain.event_types import EventType
+from ..domain.event_types import CHOSEN_ONLY, EventType
 from ..domain.message_secrets import MessageKind
 from ..store.event_models import EventEndpoint
 from ..usecase import acting, get, log_action, unit_of_work
@@ -40,8 +40,8 @@ ACTION = "manage event endpoints"
 
 def add_endpoint(settings: Settings, actor: Actor, *, url: str, event_types: list[str] | None = None,
                  description: str = "") -> dict:
-    """A new endpoint for `event_types` (every type when none are given); its view with the signing
-    secret, shown this once."""
+    """A new endpoint for `event_types` (when none are given, every type but the agent notes, which are
+    internal and sent only where chosen); its view with the signing secret, shown this once."""
     try:
         url = normalise_url(url)  # the webhook channel's check: https (http only to this machine), no private IP
     except InvalidInput as exc:
@@ -76,8 +76,10 @@ def remove_endpoint(settings: Settings, actor: Actor, *, endpoint_id: int) -> di
 
 
 def event_types_of(values: list[str] | None) -> list[str]:
+    """The types named, in the vocabulary's order; none named: every type but the internal ones
+    (`CHOSEN_ONLY`: the agent notes), which an endpoint receives only by naming them."""
     if not values:
-        return [t.value for t in EventType]
+        return [t.value for t in EventType if t not in CHOSEN_ONLY]
     known = {t.value for t in EventType}
     unknown = [v for v in values if v not in known]
     if unknown:

@@ -21,7 +21,7 @@ from ..delivery import enqueue as broker
 from ..delivery import fanout
 from ..delivery import sweep as sweeping
 from ..delivery.dispatch import Dispatch
-from ..delivery.hooks import raise_event, statement_event
+from ..delivery.hooks import agent_notes_event, raise_event, statement_event
 from ..delivery.records import add_deliveries, cancel_unsent
 from ..delivery.sweep import reset_for_resend
 from ..domain.approval import Actor, highest_impact_of
@@ -65,8 +65,10 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
                     "fan_out": fanning_out, "cancelled": cancelled})
         result = {**statement_view(statement), "deliveries": len(delivery_ids), "fan_out": fanning_out,
                   "cancelled": cancelled}
+        agent_notes = agent_notes_event(statement)
     (dispatch or broker.enqueue)(settings, delivery_ids)
     raise_event(settings, EventType.STATEMENT_PUBLISHED, statement_event(result))  # after the live surfaces
+    raise_event(settings, EventType.AGENT_NOTES_PUBLISHED, agent_notes)
     _start_fan_outs(settings, jobs, dispatch)
     return result
 
@@ -153,10 +155,12 @@ def _update_incident(statement: Statement) -> None:
 
 
 def _write_live_deliveries(settings: Settings, s: Session, statement: Statement) -> list[int]:
-    """One delivery per live surface, and its `pending` line in the send log."""
-    return add_deliveries(s, [{"statement_id": statement.id, "channel": r.channel, "target": r.channel,
-                               "provider": transport_for(r.channel, settings).provider}
-                              for r in statement.renditions if channels.channel(r.channel).is_live])
+    """One delivery per live surface with words in this version (its own rendition, or the one it sends:
+    Zendesk's macro holds the agent notes), and its `pending` line in the send log."""
+    rendered = {r.channel for r in statement.renditions}
+    return add_deliveries(s, [{"statement_id": statement.id, "channel": ch.name, "target": ch.name,
+                               "provider": transport_for(ch.name, settings).provider}
+                              for ch in channels.all_channels() if ch.is_live and ch.rendition in rendered])
 
 
 def _recipient_channels(settings: Settings, s: Session, statement: Statement) -> list[str]:

@@ -64,9 +64,9 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
 
     author.click("text=Send log for this version")
     rows = author.query_selector_all("#log tbody tr")  # one row per delivery, with its latest status
-    assert len(rows) == 13 and {row.get_attribute("data-status") for row in rows} <= {"sent", "simulated"}
+    assert len(rows) == 14 and {row.get_attribute("data-status") for row in rows} <= {"sent", "simulated"}
     assert {row.get_attribute("data-channel") for row in rows} == {"banner", "status_page", "x", "email", "sms", "ivr",
-                                                                           "agent", "slack", "teams"}
+                                                                           "agent", "slack", "teams", "zendesk"}
     assert "Phone line" in author.text_content("#log")
     author.click("#log tbody tr:first-child summary")
     steps = [li.text_content().split()[1] for li in author.query_selector_all("#log tbody tr:first-child ol.events li")]

@@ -14,12 +14,12 @@ from broadcaster.store.models import Delivery
 from tests.conftest import actor, add_user
 from tests.harness import ROOT, Workers, add_subscribers, wait_until
 
-# What a publish writes beside the recipients' deliveries: seven live channels, of which the banner,
-# status page, IVR, X (the tests' fake) and the agent desk go out, and Slack and Teams, with no
-# workspace configured, are simulated (the log provider: never sent).
-LIVE = 7
+# What a publish writes beside the recipients' deliveries: eight live channels, of which the banner,
+# status page, IVR, X (the tests' fake) and the agent desk go out, and Slack, Teams and Zendesk, with no
+# workspace or helpdesk configured, are simulated (the log provider: never sent).
+LIVE = 8
 LIVE_SENT = 5
-UNCONFIGURED = {"simulated": 2}
+UNCONFIGURED = {"simulated": 3}
 
 __all__ = ["ROOT", "Workers", "add_subscribers", "approved_statement", "as_env", "provider_settings", "settled",
            "status_counts", "wait_until", "illegal_histories"]

@@ -43,4 +43,4 @@ def test_sqlite_and_postgresql_give_the_same_results(request, tmp_path):
             approval.pop("at")
     assert results["sqlite"]["preview"]["content_hash"] == results["postgresql"]["preview"]["content_hash"]
     assert results["sqlite"] == results["postgresql"]
-    assert len(results["sqlite"]["log"]) == 3 * 9  # pending, sending, simulated for each of 9 targets
+    assert len(results["sqlite"]["log"]) == 3 * 10  # pending, sending, simulated for each of 10 targets

@@ -91,10 +91,11 @@ def test_walkthrough_from_the_readme(run, tmp_path):
     assert f"content hash {preview['content_hash'][:12]}" in run("submit", "1", "--as", "alice").stdout
     assert run("preview", "1", "--hash").stdout == preview["content_hash"][:12] + "\n"
     run("approve", "1", "--as", "bob", "--hash", preview["content_hash"][:12], "--comment", "go")
-    assert "7 live deliveries; fanning out to email, sms, webhook" in run("publish", "1", "--as", "alice").stdout
+    assert "8 live deliveries; fanning out to email, sms, webhook" in run("publish", "1", "--as", "alice").stdout
 
     log = json.loads(run("log", "--statement", "1", "--json").stdout)
-    assert sorted(e["channel"] for e in log if e["status"] == "simulated") == ["email", "slack", "sms", "teams", "x"]
+    assert sorted(e["channel"] for e in log if e["status"] == "simulated") == ["email", "slack", "sms", "teams", "x",
+                                                                               "zendesk"]
     assert sorted(e["channel"] for e in log if e["status"] == "sent") == ["agent", "banner", "ivr", "status_page"]
     csv_lines = run("log", "--channel", "sms", "--kind", "statement", "--csv").stdout.splitlines()
     assert csv_lines[0].startswith("id,at,incident_id") and len(csv_lines) == 4
@@ -185,7 +186,7 @@ def test_sweep_sends_what_the_broker_lost(run, database_url, monkeypatch):
     publishing.publish(settings, actor(settings, "alice"), 1, dispatch=lambda *_: None)  # never enqueued
     monkeypatch.setenv("BROADCASTER_SWEEP_INTERVAL_SECONDS", "0")
     out = run("sweep", "--as", "alice").stdout
-    assert "8 requeued" in out  # banner, status page, ivr, x, the agent desk, slack, teams, one SMS
+    assert "9 requeued" in out  # banner, status page, ivr, x, the agent desk, slack, teams, zendesk, one SMS
     audit = json.loads(run("audit", "--json").stdout)
     assert audit["drift"] is False
 

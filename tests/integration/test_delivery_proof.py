@@ -55,7 +55,7 @@ def test_a_rotated_twilio_key_pauses_sms_and_nothing_is_failed_until_it_works_ag
     sweeping.sweep(settings, lambda s, ids: send_now(s, ids) or len(ids))  # the probe works: resumed
     time.sleep(0.6)  # what the same chunk held back while the probe ran waits one interval more
     sweeping.sweep(settings, lambda s, ids: send_now(s, ids) or len(ids))
-    assert status_counts(settings, sid) == {"sent": 5 + 3, "simulated": 2}  # Slack, Teams: not configured
+    assert status_counts(settings, sid) == {"sent": 5 + 3, "simulated": 3}  # Slack, Teams, Zendesk: not configured
     assert paused_channels(settings) == {}
     assert sorted(fake.counts()["sms"].values()) == [1, 1, 1]
 
@@ -108,10 +108,10 @@ def test_cancelling_a_superseded_versions_unsent_rows_logs_each_once(settings):
     incident_id = statements.get_statement(settings, v1)["incident_id"]
     result = publish(settings, approved_statement(settings, headline="Fixed", incident_id=incident_id),
                      dispatch=lambda *_: None)
-    assert result["cancelled"] == 67  # 30 email + 30 SMS + 7 live channels
+    assert result["cancelled"] == 68  # 30 email + 30 SMS + 8 live channels
     cancelled = sendlog.send_log(settings, statement_id=v1, status="cancelled")
-    assert len(cancelled) == 67 and len({e["delivery_id"] for e in cancelled}) == 67
-    assert status_counts(settings, v1) == {"cancelled": 67}
+    assert len(cancelled) == 68 and len({e["delivery_id"] for e in cancelled}) == 68
+    assert status_counts(settings, v1) == {"cancelled": 68}
 
 
 def cli(database_url, monkeypatch, capsys, *args) -> tuple[int, str, str]:

@@ -223,7 +223,7 @@ def test_publishing_one_statement_twice_at_once_writes_its_deliveries_once(setti
     results = _at_once(2, lambda _: publish(settings, sid, dispatch=lambda *_: None))
 
     assert sum(isinstance(r, dict) for r in results) == 1
-    assert sum(status_counts(settings, sid).values()) == 7 + 100  # seven live channels
+    assert sum(status_counts(settings, sid).values()) == 8 + 100  # eight live channels
 
 
 def test_the_database_refuses_a_second_live_version(settings):

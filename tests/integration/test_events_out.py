@@ -1,6 +1,7 @@
 """Events out end to end: endpoints an admin registered receive every event type as Standard Webhooks,
 through real Celery workers on Redis, and a local receiver verifies each one with the standardwebhooks
-library. A receiver failing at first (500, then 200) is retried, and the publish it reports is not
+library; the agent notes (`agent_notes.published`, internal) only where an endpoint chose them. A
+receiver failing at first (500, then 200) is retried, and the publish it reports is not
 held up by it."""
 
 import time
@@ -14,7 +15,7 @@ from broadcaster.delivery import pause, sendlog
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.delivery.sweep import sweep
 from broadcaster.domain.errors import InvalidInput, NotAllowed
-from broadcaster.domain.event_types import EventType
+from broadcaster.domain.event_types import CHOSEN_ONLY, EventType
 from broadcaster.domain.message_secrets import MessageKind
 from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
@@ -54,12 +55,17 @@ def test_every_event_type_reaches_its_endpoint_signed_and_a_failing_one_is_retri
     settings = make_settings(**values)
     events.register_event_hooks()  # what the web app and the CLI do: this test process raises events
     add_user(settings, "ops", ["admin"])
-    with StubServer() as receiver, StubServer() as flaky, StubServer(default=Scripted(400)) as refusing:
+    with StubServer() as receiver, StubServer() as flaky, StubServer(default=Scripted(400)) as refusing, \
+            StubServer() as helpdesk:
         flaky.reply(500)  # the first attempt fails, the next succeeds
         everything = events.add_endpoint(settings, actor(settings, "ops"), url=f"{receiver.url}/events")
         published_only = events.add_endpoint(settings, actor(settings, "ops"), url=f"{flaky.url}/events",
                                              event_types=["statement.published"])
-        assert everything["event_types"] == [t.value for t in EventType]
+        notes_only = events.add_endpoint(settings, actor(settings, "ops"), url=f"{helpdesk.url}/notes",
+                                         event_types=["agent_notes.published"])
+        # "Every type" is every type but the internal agent notes, which go only where they are chosen.
+        assert everything["event_types"] == [t.value for t in EventType if t not in CHOSEN_ONLY]
+        assert "agent_notes.published" not in everything["event_types"]
         add_subscriber(settings, webhook_url=f"{refusing.url}/hook")  # its update fails: delivery.failed
 
         sid = approved_statement(settings)  # incident.opened, statement.submitted, statement.approved
@@ -72,13 +78,14 @@ def test_every_event_type_reaches_its_endpoint_signed_and_a_failing_one_is_retri
         def all_arrived() -> bool:
             sweep(settings, enqueue_due)  # what beat does: due retries go back on the broker
             types = {r.json()["type"] for r in receiver.requests}
-            return len(types) == len(EventType) and any(r.headers.get("webhook-id") for r in flaky.requests[1:])
+            return (len(types) == len(EventType) - len(CHOSEN_ONLY) and helpdesk.requests
+                    and any(r.headers.get("webhook-id") for r in flaky.requests[1:]))
         wait_until(all_arrived, 60, "every event type, and the retried one", poll=0.3)
         wait_until(lambda: settled(settings, sid), 30, "the publish to settle", poll=0.3)
 
     # Each event verifies with its endpoint's secret, and its id is its own.
     payloads = [verified(everything["secret"], r) for r in receiver.requests]
-    assert sorted({p["type"] for p in payloads}) == sorted(t.value for t in EventType)
+    assert sorted({p["type"] for p in payloads}) == sorted(t.value for t in EventType if t not in CHOSEN_ONLY)
     ids = [r.headers["webhook-id"] for r in receiver.requests]
     assert len(set(ids)) == len(ids) and all(i.startswith("evt_") for i in ids)
     by_type = {p["type"]: p for p in payloads}
@@ -92,6 +99,19 @@ def test_every_event_type_reaches_its_endpoint_signed_and_a_failing_one_is_retri
     assert failed["deliveries"][0]["statement_id"] == sid and failed["deliveries"][0]["error_code"] == "400"
     with pytest.raises(Exception):  # noqa: B017 - any verification error: another endpoint's secret
         verified(published_only["secret"], receiver.requests[0])
+
+    # The agent notes: to the endpoint that chose them, signed, the live version's approved notes and hash;
+    # never in what a webhook subscriber from the public form receives.
+    assert len({r.headers["webhook-id"] for r in helpdesk.requests}) == 1  # one event (a retry keeps its id)
+    notes = verified(notes_only["secret"], helpdesk.requests[-1])
+    assert notes["type"] == "agent_notes.published"
+    assert notes["data"]["statement"]["id"] == sid and notes["data"]["statement"]["version"] == 1
+    assert notes["data"]["statement"]["content_hash"] == by_type["statement.published"]["data"]["statement"][
+        "content_hash"]
+    assert "Some customers cannot log in" in notes["data"]["notes"]["say"]
+    assert notes["data"]["incident"]["title"] == "Login failures"
+    assert refusing.requests and not any(b"agent_notes" in r.body or notes["data"]["notes"]["say"].encode() in r.body
+                                         for r in refusing.requests)
 
     # The failing endpoint: only what it asked for, retried under the same id until it answered 200.
     assert len(flaky.requests) >= 2 and {r.json()["type"] for r in flaky.requests} == {"statement.published"}

@@ -40,8 +40,8 @@ def test_publish_writes_the_live_surfaces_and_leaves_the_audience_to_the_workers
 
     result = _publish_on_a_busy_broker(settings, sid)
 
-    assert result["deliveries"] == 7  # banner, status page, IVR, X, the agent desk, Slack, Teams
-    assert count(settings, Delivery.statement_id == sid) == 7
+    assert result["deliveries"] == 8  # banner, status page, IVR, X, the agent desk, Slack, Teams, Zendesk
+    assert count(settings, Delivery.statement_id == sid) == 8
     assert {ch: job.status for ch, job in jobs(settings, sid).items()} == {
         "email": "running", "sms": "running", "webhook": "running"}
     counts = progress.progress(settings, sid)

@@ -32,14 +32,15 @@ def test_draft_submit_approve_publish_records_a_delivery_per_target(settings, wo
     result = publishing.publish(settings, actor(settings, "alice"), sid, dispatch=send_now)
     # banner, status page, x, ivr at once; email and sms fanned out: c1 only, c2 wants Billing incidents.
     assert result["state"] == "published"
-    assert result["deliveries"] == 7 and sorted(result["fan_out"]) == ["email", "sms", "webhook"]
+    assert result["deliveries"] == 8 and sorted(result["fan_out"]) == ["email", "sms", "webhook"]
     final = [e for e in sendlog.send_log(settings, statement_id=sid) if e["status"] in ("simulated", "sent")]
     assert sorted((e["channel"], e["target"], e["provider"], e["status"]) for e in final) == [
         ("agent", "agent", "builtin", "sent"),
         ("banner", "banner", "builtin", "sent"), ("email", "c1@example.com", "log", "simulated"),
         ("ivr", "ivr", "builtin", "sent"), ("slack", "slack", "log", "simulated"),
         ("sms", "+14155550123", "log", "simulated"), ("status_page", "status_page", "builtin", "sent"),
-        ("teams", "teams", "log", "simulated"), ("x", "x", "log", "simulated")]
+        ("teams", "teams", "log", "simulated"), ("x", "x", "log", "simulated"),
+        ("zendesk", "zendesk", "log", "simulated")]
     assert all(e["attempt"] == 1 for e in final)
 
 
@@ -172,7 +173,7 @@ def test_a_newer_version_cancels_the_unsent_deliveries_of_the_older(settings, wo
     publishing.publish(settings, actor(settings, "alice"), v1, dispatch=lambda *_: None)  # the broker lost them
     v2 = approved_statement(settings, world, fields=StatementInput(status="identified"))
     result = publishing.publish(settings, actor(settings, "alice"), v2, dispatch=send_now)
-    assert result["cancelled"] == 9  # banner, status page, ivr, x, agent desk, slack, teams, email, sms
+    assert result["cancelled"] == 10  # banner, status page, ivr, x, agent desk, slack, teams, zendesk, email, sms
     assert statements.get_statement(settings, v1)["state"] == "superseded"
     with transaction(settings.database_url) as s:
         v1_statuses = set(s.scalars(select(Delivery.status).where(Delivery.statement_id == v1)))

@@ -67,6 +67,6 @@ def test_the_readme_tour_run_literally_ends_with_a_clean_audit(tmp_path):
     final = {e["channel"]: e["status"] for e in json.loads(log.stdout)}  # the last event of each channel
     assert final == {"banner": "sent", "status_page": "sent", "ivr": "sent", "agent": "sent",
                      "x": "simulated", "email": "simulated", "sms": "simulated",
-                     "slack": "simulated", "teams": "simulated"}
+                     "slack": "simulated", "teams": "simulated", "zendesk": "simulated"}
     audit = subprocess.run(["broadcaster", "audit"], cwd=folder, env=env, capture_output=True, text=True, timeout=60)
     assert audit.returncode == 0, audit.stdout + audit.stderr

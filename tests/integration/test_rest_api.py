@@ -64,7 +64,7 @@ def test_send_log_pages_and_exports_csv_with_every_channel(site, settings, monke
     assert len(first["items"]) == 3 and first["next_offset"] == 3 and rest["next_offset"] is None
     assert [e["id"] for e in first["items"] + rest["items"]] == [int(row["id"]) for row in exported]
     assert {row["channel"] for row in exported if row["status"] in ("sent", "simulated")} == {
-        "banner", "status_page", "x", "email", "sms", "ivr", "agent", "slack", "teams"}
+        "banner", "status_page", "x", "email", "sms", "ivr", "agent", "slack", "teams", "zendesk"}
     only_email = call(site, "author", "GET", "/send-log", params={"channel": "email"}).json()["items"]
     assert only_email and {e["channel"] for e in only_email} == {"email"}
 

@@ -23,7 +23,8 @@ class EventEndpointIn(BaseModel):
     url: Annotated[Line(limits.URL, 1), Field(description="https:// (http:// only to this machine)", json_schema_extra={
         "format": "uri", "pattern": r"^https?://[^\s\x00-\x1f\x7f]+$"})]
     event_types: list[EventType] = Field(default=[], max_length=len(EventType),
-                                         description="The types it receives; none: every type")
+                                         description="The types it receives; none: every type but "
+                                                     "`agent_notes.published` (internal: sent only where named)")
     description: Line(200) = ""
 
 
