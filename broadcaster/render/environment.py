@@ -15,7 +15,7 @@ the filters below (``domain/clock.py``, CLDR through Babel).
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +40,7 @@ from ..domain import clock as domain_clock
 from ..domain.errors import BroadcasterError
 from ..domain.locales import plural_category
 from .languages import CATALOGS, direction, translations
+from .notice_words import NoticeWords
 
 MARKUP_SUFFIXES = (".html", ".xml")
 
@@ -151,11 +152,24 @@ def _filters(locale: str) -> dict[str, Callable]:
     }
 
 
+class _Environment(Environment):
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template given no globals of its own reads the environment's dict itself. Jinja copies a
+        template's globals into every render's context, and the ChainMap it wraps them in by default
+        is copied key by key in Python: most of the cost of rendering a short template. Nothing here
+        gives a template globals of its own (which Jinja would write into this dict)."""
+        return self.globals if not d else super().make_globals(d)
+
+
 @lru_cache(maxsize=32)
 def environment(templates_dir: Path, locale: str = "en") -> Environment:
     """The environment that renders in `locale`: its catalog for the fixed phrases, its formats."""
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(str(templates_dir)),
+        # A template is read once per process: checking each file's mtime at every render was a stat
+        # per template and per import, a statement's largest cost after the templates themselves.
+        # An edited template is read at the next start, or after reload_templates().
+        auto_reload=False,
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
         trim_blocks=True,
@@ -167,6 +181,13 @@ def environment(templates_dir: Path, locale: str = "en") -> Environment:
     env.filters.update(_filters(locale))
     env.globals.update(locale=locale, direction=direction(locale), timedelta=timedelta)
     return env
+
+
+def reload_templates() -> None:
+    """Forget every compiled template and every folder's list of fields: the next render reads the
+    files again (what a developer editing templates in a running process, or a test, calls)."""
+    environment.cache_clear()
+    channel_templates.cache_clear()
 
 
 @lru_cache(maxsize=8)
@@ -192,23 +213,38 @@ def render_statement(templates_dir: Path, context: dict[str, Any],
     missing = [name for name in channels or () if not folders.get(name)]
     if missing:
         raise TemplateProblem(f"{missing[0]}/", f"channel {missing[0]!r} has no templates in {templates_dir}")
-    return {channel: _render_fields(env, folders[channel], context)
+    shared = statement_context(env, context)  # one for every channel: each shared phrase is said once
+    return {channel: _render_fields(env, folders[channel], shared)
             for channel in (channels if channels is not None else list(folders))}
 
 
 def render_folder(templates_dir: Path, folder: str, context: dict[str, Any], locale: str = "en") -> dict[str, str]:
     """{field: text} from every template in one folder (e.g. ``email/signup/message``), rendered as
     a channel's rendition is: plain text first, markup fields can wrap it as ``this``."""
-    return _render_fields(environment(templates_dir, locale), _field_templates(templates_dir, folder), context)
+    env = environment(templates_dir, locale)
+    return _render_fields(env, _field_templates(templates_dir, folder), statement_context(env, context))
 
 
-def _render_fields(env: Environment, names: list[str], context: dict[str, Any]) -> dict[str, str]:
+def statement_context(env: Environment, context: dict[str, Any]) -> dict[str, Any]:
+    """What every template of one statement in one language reads: its fields, and ``words``, the
+    phrases every notice shares, each said once for all the templates (``notice_words.py``)."""
+    return {**context, "words": NoticeWords(env, context)}
+
+
+def _render_fields(env: Environment, names: list[str], shared: dict[str, Any]) -> dict[str, str]:
+    """{field: text} of one channel; `shared` is what `statement_context` gives every channel."""
     fields: dict[str, str] = {}
     for name in names:
-        text = _render_one(env, name, {**context, "this": dict(fields)})
+        text = _render_one(env, name, {**shared, "this": dict(fields)})
         if text:
-            fields[Path(name).stem] = text
+            fields[_field_name(name)] = text
     return fields
+
+
+@lru_cache(maxsize=1024)
+def _field_name(template: str) -> str:
+    """'email/body_html.html' → 'body_html': the field a template renders."""
+    return Path(template).stem
 
 
 def _render_one(env: Environment, name: str, context: dict[str, Any]) -> str:
