@@ -13,6 +13,7 @@ The fixed phrases are gettext messages (``{% trans %}``, ``_()``) from the langu
 the filters below (``domain/clock.py``, CLDR through Babel).
 """
 
+import json
 import re
 import sys
 from collections.abc import Callable, MutableMapping
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.support import NullTranslations
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -94,7 +96,8 @@ def _time_filter(format_time: Callable[..., str], locale: str) -> Callable:
 
 def _for_sms(context: Context, text: str) -> str:
     """A template that sets `gsm` (an SMS) gets CLDR's en dash as a hyphen: GSM-7 has no en dash,
-    and one character outside it makes the whole text UCS-2, halving what a segment holds."""
+    and one character outside it makes the whole text UCS-2, halving what a segment holds. (That is
+    all `gsm` changes: notice_words.py says a phrase without an en dash the same way in an SMS.)"""
     return text.replace("\u2013", "-") if context.get("gsm") else text
 
 
@@ -152,6 +155,32 @@ def _filters(locale: str) -> dict[str, Callable]:
     }
 
 
+def _gettext(catalog: NullTranslations) -> Callable:
+    """Jinja's newstyle gettext (what ``{% trans %}`` and ``_()`` call), without the two calls through
+    the template's context that Jinja's own makes for every phrase (one for ``_``, one for the
+    catalog): a statement says about 45 phrases in each language. The same words: the catalog's
+    translation, marked safe in an autoescaped template, its ``%(name)s`` placeholders filled."""
+    lookup = catalog.gettext
+
+    @pass_context
+    def gettext(context: Context, message: str, /, **variables: Any) -> str:
+        text = lookup(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables  # always a format string, as Jinja's newstyle gettext has it
+    return gettext
+
+
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)
+
+
+def _json_dumps(value: Any, **options: Any) -> str:
+    """``json.dumps(value, sort_keys=True)`` (Jinja's tojson policy), by one encoder built once."""
+    if options == {"sort_keys": True}:
+        return _SORTED_JSON.encode(value)
+    return json.dumps(value, **options)
+
+
 class _Environment(Environment):
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template given no globals of its own reads the environment's dict itself. Jinja copies a
@@ -170,6 +199,9 @@ def environment(templates_dir: Path, locale: str = "en") -> Environment:
         # per template and per import, a statement's largest cost after the templates themselves.
         # An edited template is read at the next start, or after reload_templates().
         auto_reload=False,
+        # Every template kept, in a plain dict: the templates folder is finite, and Jinja's default
+        # LRU cache takes a lock and reorders a queue on every lookup (each render and each import).
+        cache_size=-1,
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
         trim_blocks=True,
@@ -177,7 +209,11 @@ def environment(templates_dir: Path, locale: str = "en") -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are layout, not words
-    env.install_gettext_translations(translations(templates_dir, locale), newstyle=True)
+    catalog = translations(templates_dir, locale)
+    env.install_gettext_translations(catalog, newstyle=True)
+    env.globals.update(gettext=_gettext(catalog), _=_gettext(catalog))
+    # tojson's json.dumps(sort_keys=True) builds an encoder per value: the same encoder, built once.
+    env.policies["json.dumps_function"] = _json_dumps
     env.filters.update(_filters(locale))
     env.globals.update(locale=locale, direction=direction(locale), timedelta=timedelta)
     return env
@@ -280,10 +316,14 @@ def _template_line(env: Environment, name: str) -> int | None:
     return line
 
 
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
 def _tidy(text: str) -> str:
     """Trailing spaces and runs of blank lines are template artefacts, not wording."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    tidy = "\n".join(lines)
+    return _BLANK_LINES.sub("\n\n", tidy) if "\n\n\n" in tidy else tidy
 
 
 def say(templates_dir: Path, template: str, message: str, locale: str = "en", **values: Any) -> str:

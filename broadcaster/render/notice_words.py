@@ -9,7 +9,8 @@ calls the macro ``titled`` of one module made from the statement, and says the s
 from what it said the first time.
 
 A template that sets ``gsm`` (an SMS) gets its own phrases, as an import with context did: there a
-span says "-" where CLDR says "–" (``environment._for_sms``).
+span says "-" where CLDR says "–" (``environment._for_sms``). That is all ``gsm`` changes, so a
+phrase with no en dash is said for an SMS as for every other channel, without running it again.
 """
 
 from collections.abc import Callable, Hashable
@@ -20,6 +21,7 @@ from jinja2.environment import TemplateModule
 from jinja2.runtime import Context
 
 NOTICE_WORDS = "_words/notice.txt"
+EN_DASH = "\u2013"  # what a span says between its ends, and an SMS says as "-"
 
 
 class NoticeWords:
@@ -46,17 +48,26 @@ class NoticeWords:
     def _caller(self, name: str) -> Callable:
         @pass_context
         def say(context: Context, *args: Any, **kwargs: Any) -> str:
-            gsm = bool(context.get("gsm"))
-            key = (name, gsm, args, tuple(sorted(kwargs.items())))
-            try:
-                return self._said[key]
-            except KeyError:
-                pass
-            except TypeError:  # an argument that cannot be a key: said afresh
-                return str(getattr(self._module(gsm), name)(*args, **kwargs))
-            text = self._said[key] = str(getattr(self._module(gsm), name)(*args, **kwargs))
-            return text
+            return self._say(name, bool(context.get("gsm")), args, kwargs)
         return say
+
+    def _say(self, name: str, gsm: bool, args: tuple, kwargs: dict[str, Any]) -> str:
+        key = (name, gsm, args, tuple(sorted(kwargs.items())))
+        try:
+            return self._said[key]
+        except KeyError:
+            pass
+        except TypeError:  # an argument that cannot be a key: said afresh
+            return str(getattr(self._module(gsm), name)(*args, **kwargs))
+        text = None
+        if gsm:
+            # `gsm` changes nothing but a span's en dash: a phrase without one is the same in an SMS
+            plain = self._say(name, False, args, kwargs)
+            text = plain if EN_DASH not in plain else None
+        if text is None:
+            text = str(getattr(self._module(gsm), name)(*args, **kwargs))
+        self._said[key] = text
+        return text
 
     def _module(self, gsm: bool) -> TemplateModule:
         """The words template run once over the statement (for an SMS: once more, with ``gsm``)."""
