@@ -7,7 +7,7 @@ one of about 1,300 characters, all non-ASCII but the keycaps' ``#``, ``*`` and d
 non-ASCII character), and one of several code points needs its second one next: so the expression
 is tried only where an emoji can start, its one-code-point class alone where nothing longer can
 follow, with the same left-to-right, non-overlapping scan. The URLs are twitter-text's own
-extraction, and the weights its ranges.
+extraction, run only on the words that can hold one (``_urls``), and the weights its ranges.
 The result equals ``parse_tweet(text).weightedLength`` for every text
 (``tests/unit/channels/test_xlength.py`` checks it on generated texts), and the same text is
 counted once per process (the preview, the submit and each language share the phrases around the
@@ -91,9 +91,16 @@ def _urls(text: str) -> dict[int, int]:
     found = {}
     for word in _WORDS_WITH_A_DOT.finditer(text):
         start = max(word.start() - 1, 0)
-        for entity in extract_urls_with_indices(text[start:word.end() + 1]):
-            found[start + entity["indices"][0]] = len(entity["url"])
+        for at, length in _urls_around(text[start:word.end() + 1]):
+            found[start + at] = length
     return found
+
+
+@lru_cache(maxsize=4096)
+def _urls_around(word: str) -> tuple[tuple[int, int], ...]:
+    """((start, length), ...) of the URLs in one word with the characters around it, found once: the
+    same few words (the status page's address, between the same characters) are in every text."""
+    return tuple((entity["indices"][0], len(entity["url"])) for entity in extract_urls_with_indices(word))
 
 
 @lru_cache(maxsize=8192)
