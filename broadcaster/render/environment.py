@@ -90,8 +90,22 @@ def _time_filter(format_time: Callable[..., str], locale: str) -> Callable:
         if not value:
             return ""
         zone, now = _resolve(context, "tz", "now")
-        return format_time(value, _zone(zone), now, locale, dated=dated)
+        return _formatted(format_time, value, _zone(zone), now, locale, dated)
     return time_filter
+
+
+@lru_cache(maxsize=4096)
+def _formatted(format_time: Callable[..., str], value: datetime, zone: tzinfo, now: datetime, locale: str,
+               dated: bool) -> str:
+    """A time as `format_time` says it, worked out once (CLDR's patterns through Babel) for the
+    several templates of a statement that say it: the next update's time is in five of them."""
+    return format_time(value, zone, now, locale, dated=dated)
+
+
+@lru_cache(maxsize=1024)
+def _names(items: tuple[str, ...], locale: str) -> str:
+    """'Login, API, and Billing', once per list and language (Babel's list patterns are slow to look up)."""
+    return domain_clock.names(list(items), locale)
 
 
 def _for_sms(context: Context, text: str) -> str:
@@ -148,7 +162,7 @@ def _filters(locale: str) -> dict[str, Callable]:
         "date": _time_filter(domain_clock.date, locale),  # 'Sun, Nov 29'
         "stamp": stamp,  # 'Nov 23, 2026, 14:05 UTC'
         "spoken_time": spoken_time, "span": span, "duration": duration,
-        "names": lambda items: domain_clock.names(list(items or ()), locale),  # 'Login, API, and Billing'
+        "names": lambda items: _names(tuple(items or ()), locale),  # 'Login, API, and Billing'
         "sentence": lambda value: sentence(value, locale), "escaped": escaped,
         # '1 statement waits', '2 statements wait': the form CLDR's plural rule picks (operators' pages).
         "plural": lambda count, one, other: f"{count} {one if plural_category(count, locale) == 'one' else other}",
