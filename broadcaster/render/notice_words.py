@@ -52,7 +52,7 @@ class NoticeWords:
         return say
 
     def _say(self, name: str, gsm: bool, args: tuple, kwargs: dict[str, Any]) -> str:
-        key = (name, gsm, args, tuple(sorted(kwargs.items())))
+        key = (name, gsm, args, tuple(sorted(kwargs.items())) if kwargs else ())
         try:
             return self._said[key]
         except KeyError:
