@@ -5,7 +5,9 @@
 Each statement is rendered and limit-checked in its own language and in each translation of
 `--locales` (default: Spanish and Japanese, the catalogs that ship; `--locales ""` for none), as
 submit does. Prints p50 and p99 per statement in milliseconds, and the same for the floor: the bare
-Jinja templates of every language rendered with no tidying and no limit checks, in the same run
+Jinja templates of every language rendered with no tidying and no limit checks (given what every
+template of a statement reads, `statement_context`: its fields and the shared phrases, `words`,
+each said once per statement and language as rendering does), in the same run
 (BENCHMARKS.md: figures are ratios measured side by side, never absolute times alone). Each is
 measured twice: in this process's CPU time (what a busy shared machine inflates least) and in wall
 time.
