@@ -13,15 +13,17 @@ The fixed phrases are gettext messages (``{% trans %}``, ``_()``) from the langu
 the filters below (``domain/clock.py``, CLDR through Babel).
 """
 
+import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.support import NullTranslations
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -40,6 +42,7 @@ from ..domain import clock as domain_clock
 from ..domain.errors import BroadcasterError
 from ..domain.locales import plural_category
 from .languages import CATALOGS, direction, translations
+from .notice_words import NoticeWords
 
 MARKUP_SUFFIXES = (".html", ".xml")
 
@@ -87,13 +90,28 @@ def _time_filter(format_time: Callable[..., str], locale: str) -> Callable:
         if not value:
             return ""
         zone, now = _resolve(context, "tz", "now")
-        return format_time(value, _zone(zone), now, locale, dated=dated)
+        return _formatted(format_time, value, _zone(zone), now, locale, dated)
     return time_filter
+
+
+@lru_cache(maxsize=4096)
+def _formatted(format_time: Callable[..., str], value: datetime, zone: tzinfo, now: datetime, locale: str,
+               dated: bool) -> str:
+    """A time as `format_time` says it, worked out once (CLDR's patterns through Babel) for the
+    several templates of a statement that say it: the next update's time is in five of them."""
+    return format_time(value, zone, now, locale, dated=dated)
+
+
+@lru_cache(maxsize=1024)
+def _names(items: tuple[str, ...], locale: str) -> str:
+    """'Login, API, and Billing', once per list and language (Babel's list patterns are slow to look up)."""
+    return domain_clock.names(list(items), locale)
 
 
 def _for_sms(context: Context, text: str) -> str:
     """A template that sets `gsm` (an SMS) gets CLDR's en dash as a hyphen: GSM-7 has no en dash,
-    and one character outside it makes the whole text UCS-2, halving what a segment holds."""
+    and one character outside it makes the whole text UCS-2, halving what a segment holds. (That is
+    all `gsm` changes: notice_words.py says a phrase without an en dash the same way in an SMS.)"""
     return text.replace("\u2013", "-") if context.get("gsm") else text
 
 
@@ -144,18 +162,60 @@ def _filters(locale: str) -> dict[str, Callable]:
         "date": _time_filter(domain_clock.date, locale),  # 'Sun, Nov 29'
         "stamp": stamp,  # 'Nov 23, 2026, 14:05 UTC'
         "spoken_time": spoken_time, "span": span, "duration": duration,
-        "names": lambda items: domain_clock.names(list(items or ()), locale),  # 'Login, API, and Billing'
+        "names": lambda items: _names(tuple(items or ()), locale),  # 'Login, API, and Billing'
         "sentence": lambda value: sentence(value, locale), "escaped": escaped,
         # '1 statement waits', '2 statements wait': the form CLDR's plural rule picks (operators' pages).
         "plural": lambda count, one, other: f"{count} {one if plural_category(count, locale) == 'one' else other}",
     }
 
 
+def _gettext(catalog: NullTranslations) -> Callable:
+    """Jinja's newstyle gettext (what ``{% trans %}`` and ``_()`` call), without the two calls through
+    the template's context that Jinja's own makes for every phrase (one for ``_``, one for the
+    catalog): a statement says about 45 phrases in each language. The same words: the catalog's
+    translation, marked safe in an autoescaped template, its ``%(name)s`` placeholders filled."""
+    lookup = catalog.gettext
+
+    @pass_context
+    def gettext(context: Context, message: str, /, **variables: Any) -> str:
+        text = lookup(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables  # always a format string, as Jinja's newstyle gettext has it
+    return gettext
+
+
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)
+
+
+def _json_dumps(value: Any, **options: Any) -> str:
+    """``json.dumps(value, sort_keys=True)`` (Jinja's tojson policy), by one encoder built once."""
+    if options == {"sort_keys": True}:
+        return _SORTED_JSON.encode(value)
+    return json.dumps(value, **options)
+
+
+class _Environment(Environment):
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template given no globals of its own reads the environment's dict itself. Jinja copies a
+        template's globals into every render's context, and the ChainMap it wraps them in by default
+        is copied key by key in Python: most of the cost of rendering a short template. Nothing here
+        gives a template globals of its own (which Jinja would write into this dict)."""
+        return self.globals if not d else super().make_globals(d)
+
+
 @lru_cache(maxsize=32)
 def environment(templates_dir: Path, locale: str = "en") -> Environment:
     """The environment that renders in `locale`: its catalog for the fixed phrases, its formats."""
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(str(templates_dir)),
+        # A template is read once per process: checking each file's mtime at every render was a stat
+        # per template and per import, a statement's largest cost after the templates themselves.
+        # An edited template is read at the next start, or after reload_templates().
+        auto_reload=False,
+        # Every template kept, in a plain dict: the templates folder is finite, and Jinja's default
+        # LRU cache takes a lock and reorders a queue on every lookup (each render and each import).
+        cache_size=-1,
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
         trim_blocks=True,
@@ -163,10 +223,21 @@ def environment(templates_dir: Path, locale: str = "en") -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are layout, not words
-    env.install_gettext_translations(translations(templates_dir, locale), newstyle=True)
+    catalog = translations(templates_dir, locale)
+    env.install_gettext_translations(catalog, newstyle=True)
+    env.globals.update(gettext=_gettext(catalog), _=_gettext(catalog))
+    # tojson's json.dumps(sort_keys=True) builds an encoder per value: the same encoder, built once.
+    env.policies["json.dumps_function"] = _json_dumps
     env.filters.update(_filters(locale))
     env.globals.update(locale=locale, direction=direction(locale), timedelta=timedelta)
     return env
+
+
+def reload_templates() -> None:
+    """Forget every compiled template and every folder's list of fields: the next render reads the
+    files again (what a developer editing templates in a running process, or a test, calls)."""
+    environment.cache_clear()
+    channel_templates.cache_clear()
 
 
 @lru_cache(maxsize=8)
@@ -192,23 +263,38 @@ def render_statement(templates_dir: Path, context: dict[str, Any],
     missing = [name for name in channels or () if not folders.get(name)]
     if missing:
         raise TemplateProblem(f"{missing[0]}/", f"channel {missing[0]!r} has no templates in {templates_dir}")
-    return {channel: _render_fields(env, folders[channel], context)
+    shared = statement_context(env, context)  # one for every channel: each shared phrase is said once
+    return {channel: _render_fields(env, folders[channel], shared)
             for channel in (channels if channels is not None else list(folders))}
 
 
 def render_folder(templates_dir: Path, folder: str, context: dict[str, Any], locale: str = "en") -> dict[str, str]:
     """{field: text} from every template in one folder (e.g. ``email/signup/message``), rendered as
     a channel's rendition is: plain text first, markup fields can wrap it as ``this``."""
-    return _render_fields(environment(templates_dir, locale), _field_templates(templates_dir, folder), context)
+    env = environment(templates_dir, locale)
+    return _render_fields(env, _field_templates(templates_dir, folder), statement_context(env, context))
 
 
-def _render_fields(env: Environment, names: list[str], context: dict[str, Any]) -> dict[str, str]:
+def statement_context(env: Environment, context: dict[str, Any]) -> dict[str, Any]:
+    """What every template of one statement in one language reads: its fields, and ``words``, the
+    phrases every notice shares, each said once for all the templates (``notice_words.py``)."""
+    return {**context, "words": NoticeWords(env, context)}
+
+
+def _render_fields(env: Environment, names: list[str], shared: dict[str, Any]) -> dict[str, str]:
+    """{field: text} of one channel; `shared` is what `statement_context` gives every channel."""
     fields: dict[str, str] = {}
     for name in names:
-        text = _render_one(env, name, {**context, "this": dict(fields)})
+        text = _render_one(env, name, {**shared, "this": dict(fields)})
         if text:
-            fields[Path(name).stem] = text
+            fields[_field_name(name)] = text
     return fields
+
+
+@lru_cache(maxsize=1024)
+def _field_name(template: str) -> str:
+    """'email/body_html.html' → 'body_html': the field a template renders."""
+    return Path(template).stem
 
 
 def _render_one(env: Environment, name: str, context: dict[str, Any]) -> str:
@@ -244,10 +330,14 @@ def _template_line(env: Environment, name: str) -> int | None:
     return line
 
 
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
 def _tidy(text: str) -> str:
     """Trailing spaces and runs of blank lines are template artefacts, not wording."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    tidy = "\n".join(lines)
+    return _BLANK_LINES.sub("\n\n", tidy) if "\n\n\n" in tidy else tidy
 
 
 def say(templates_dir: Path, template: str, message: str, locale: str = "en", **values: Any) -> str:

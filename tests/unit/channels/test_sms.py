@@ -211,3 +211,19 @@ def test_the_encoding_is_what_smsutil_sends_and_the_culprit_its_first_non_gsm_ch
     sent_as_gsm = smsutil.split(text).encoding == "gsm0338"
     culprit = next((ch for ch in text if smsutil.split(ch).encoding != "gsm0338"), None)
     assert sms_encoding(text) == (("GSM-7", None) if sent_as_gsm else ("UCS-2", culprit))
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(GSM_CHARSET) + list("ñ€[]{}~^|\\🔥ログé–’\U0001f600")), max_size=700))
+def test_segments_are_counted_as_smsutil_splits(text):
+    from broadcaster.channels.sms import sms_segments
+
+    assert sms_segments(text) == len(smsutil.split(text).parts)
+
+
+def test_segment_boundaries():
+    from broadcaster.channels.sms import sms_segments
+
+    assert [sms_segments("a" * n) for n in (0, 160, 161, 306, 307)] == [1, 1, 2, 2, 3]
+    assert [sms_segments("ロ" * n) for n in (70, 71, 134, 135)] == [1, 2, 2, 3]
+    assert sms_segments("€" * 80) == 1 and sms_segments("€" * 81) == 2  # two septets each

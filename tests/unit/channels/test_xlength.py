@@ -3,9 +3,10 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
+from twitter_text.extract_urls import extract_urls_with_indices
 from twitter_text.regexp.emoji import emoji_list
 
-from broadcaster.channels._xlength import weighted_length
+from broadcaster.channels._xlength import _urls, weighted_length
 
 EMOJI = [e.emoji for e in emoji_list]
 PIECES = [
@@ -35,3 +36,19 @@ def test_what_the_count_means():
     assert weighted_length("👩\u200d👩\u200d👧 ok") == 5  # one emoji of five code points counts 2
     assert weighted_length("1\ufe0f\u20e3") == 2  # a keycap is an emoji, its digit is not a character of its own
     assert weighted_length("©") == 2 and weighted_length("é") == 1
+
+
+# What a URL's edges are made of: the characters that may or may not precede one, end one or stop its
+# domain, so that searching only the words with a dot finds what the whole text finds.
+URL_PIECES = [
+    "https://", "http://", "HTTPS://", "status.example.com", "example.com", "a.b", "x.co", "t.co/", "abc123",
+    "xn--p1ai", "日本語.jp", ".", "..", ". ", "-", "_", "/", "@", "＠", "#", "$", ":", ":8080", "?q=1&x=2", "(a)",
+    ")", "'", "é", "。", "：", " ", "\n", "\t", "\u3000", "\u00a0", "\u202a", "\u200e", "\ufeff", "com", "jp",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(URL_PIECES) | st.text(max_size=3), max_size=30).map("".join))
+def test_urls_are_found_where_twitter_text_finds_them(text):
+    found = {entity["indices"][0]: len(entity["url"]) for entity in extract_urls_with_indices(text)}
+    assert _urls(text) == found
