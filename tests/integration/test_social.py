@@ -416,7 +416,10 @@ def _replies_then_a_statement(settings, fleet: Workers, x) -> None:
     at = order.index("statement", 1)
     # The statement took the reserve of the window the replies had spent: out at once, ahead of the 42+ left.
     assert "Payments are delayed" in x.created[at]["text"] and x.created[at]["at"] - published_at < 1.5
-    assert order[1:at] == ["reply"] * replied_first and 1 <= replied_first <= 8 and order.count("reply") == 50
+    assert order[1:at] == ["reply"] * replied_first and replied_first >= 1 and order.count("reply") == 50
+    # The replies left the statements their reserve: at most 8 of every window's 10. (How many windows went
+    # by before the publish depends on the machine's load: one on a quiet one, two under a busy suite.)
+    assert max(_posts_per_window(x.created[1:at], 2)) <= 8, _posts_per_window(x.created[1:at], 2)
     assert {p: len(x.replies_to(p)) for p in posts} == {p: 1 for p in posts}
     assert max(_posts_per_window(x.created, 2)) <= 10
 
