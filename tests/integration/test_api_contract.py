@@ -45,7 +45,7 @@ from tests.fakes.x_server import x_settings
 from tests.integration.api_fixtures import copy_of, seed, seed_alerts
 from tests.integration.api_server import serving
 
-SECONDS = 240  # a run takes ~20-45 s on a quiet two-core machine; 107 s at a load average of 22
+SECONDS = 420  # each run: 23-53 s of CPU; 98-192 s of wall at a load average of 12 (several sessions sharing 2 cores)
 # The coverage phase in two halves of about equal CPU: the statement's life and what hangs off it (the
 # largest bodies), social replies and templates; then every other tag (so the halves are every operation).
 LIFE = ["statements", "incidents", "postmortems", "holding statements", "deliveries", "social replies",
