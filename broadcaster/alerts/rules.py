@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..domain import field_limits as limits
 from ..domain.approval import Actor, Role
-from ..domain.errors import InvalidInput, NotAllowed, NotFound
-from ..domain.incident import Impact, parse_choice
+from ..domain.errors import InvalidInput, NameTaken, NotAllowed, NotFound
+from ..domain.field_limits import Line
+from ..domain.incident import Impact
 from ..domain.lifecycle import State
 from ..store.access_models import HoldingStatement
 from ..store.alert_models import AlertGroup, AlertRule, AlertSource, StatementTemplate
@@ -26,22 +28,29 @@ from ..usecase import acting, get, log_action, unit_of_work
 from .incoming import Notification
 
 ANY = "*"
-Short = Annotated[str, Field(min_length=1, max_length=100)]
+Short = Line(limits.NAME, least=1)
+# Both or neither (a holding statement and the wait before it is switched on), as _values checks it.
+_HOLDING_BOTH_OR_NEITHER = {"anyOf": [
+    {"properties": {"holding": {"type": "integer"}, "holding_after_minutes": {"type": "integer"}},
+     "required": ["holding", "holding_after_minutes"]},
+    {"properties": {"holding": {"type": "null"}, "holding_after_minutes": {"type": "null"}}},
+]}
 
 
 class RuleInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=_HOLDING_BOTH_OR_NEITHER)
 
     name: Short
-    template: Annotated[str, Field(min_length=1, max_length=100, description="The template's name or number")]
-    matchers: dict[Short, Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+    template: Annotated[Short, Field(description="The template's name or number")]
+    matchers: dict[Short, Line(500, least=1)] = Field(
         default={}, max_length=20, description="{label: value, 'a|b' for either, '*' for present}; none: every alert")
     components: list[Short] = Field(default=[], max_length=50, description="None: the template's")
-    impact: Annotated[str | None, Field(max_length=20, description="None: the template's")] = None
-    source: Annotated[str | None, Field(max_length=50, description="Only this source's alerts; none: any")] = None
+    impact: Annotated[Impact | None, Field(description="None: the template's")] = None
+    source: Annotated[Line(50) | None, Field(description="Only this source's alerts; none or '': any")] = None
     notify: list[Short] = Field(default=[], max_length=50,
                                 description="User names to tell; none: every author and approver")
-    holding: Annotated[int | None, Field(ge=1, le=2**31 - 1, description="A holding statement's number")] = None
+    holding: Annotated[int | None, Field(ge=1, le=2**31 - 1, description=(
+        "A holding statement's number (with holding_after_minutes)"))] = None
     holding_after_minutes: Annotated[int | None, Field(ge=1, le=1440)] = None
     position: Annotated[int, Field(ge=0, le=10_000)] = 100
     enabled: bool = True
@@ -80,7 +89,7 @@ def _values(s: Session, given: RuleInput) -> dict:
                                "(`broadcaster holding list`)")
     return {"name": given.name, "template_id": template.id, "matchers": dict(given.matchers),
             "components": list(given.components),
-            "impact": parse_choice(Impact, given.impact, "impact").value if given.impact else None,
+            "impact": given.impact.value if given.impact else None,
             "source_id": source_id, "notify": _people(s, given.notify), "holding_id": given.holding,
             "holding_after_minutes": given.holding_after_minutes, "position": given.position,
             "enabled": given.enabled}
@@ -141,7 +150,7 @@ def _flush_unique(s: Session, name: str) -> None:
     try:
         s.flush()
     except IntegrityError:
-        raise InvalidInput(f"name: a rule named {name!r} exists already") from None
+        raise NameTaken(f"name: a rule named {name!r} exists already") from None
 
 
 def list_rules(settings: Settings) -> list[dict]:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ..config import Settings
 from ..delivery.links import site
 from ..domain.approval import Actor
-from ..domain.errors import InvalidInput, NotAllowed, NotFound
+from ..domain.errors import InvalidInput, NameTaken, NotAllowed, NotFound
 from ..domain.hashing import sha256_hex
 from ..domain.incident import parse_choice
 from ..store.alert_models import AlertGroup, AlertRule, AlertSource
@@ -21,7 +21,11 @@ from ..usecase import acting, log_action, unit_of_work
 from . import alertmanager, generic, grafana, pagerduty
 from .enums import BEARER_KINDS, SourceKind
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,49}$"  # as it appears in the URL
+NAME = re.compile(NAME_PATTERN)
+# A PagerDuty signing secret as PagerDuty shows it: printable ASCII, no spaces (the API's schema states it).
+SECRET_PATTERN = r"^[\x21-\x7e]{1,200}$"
+SECRET = re.compile(SECRET_PATTERN)
 RECEIVERS = {SourceKind.ALERTMANAGER: alertmanager, SourceKind.GRAFANA: grafana, SourceKind.PAGERDUTY: pagerduty,
              SourceKind.GENERIC: generic}
 
@@ -44,9 +48,9 @@ def _credential(kind: SourceKind, secret: str | None) -> tuple[dict, dict]:
         token = secrets.token_urlsafe(32)
         return {"token_hash": sha256_hex(token), "secret": None}, {"token": token}
     if kind == SourceKind.PAGERDUTY:
-        if not secret or len(secret) > 200 or not secret.isprintable():
+        if not secret or not SECRET.match(secret):
             raise InvalidInput("secret: required for a PagerDuty source: the signing secret PagerDuty showed when "
-                               "the webhook subscription was created (at most 200 characters)")
+                               "the webhook subscription was created (printable ASCII, no spaces, at most 200)")
         return {"token_hash": None, "secret": secret}, {}
     if secret:
         raise InvalidInput("secret: a generic source's secret is made here; give none")
@@ -63,7 +67,7 @@ def add_source(settings: Settings, actor: Actor, name: str, kind: str, secret: s
     stored, shown = _credential(chosen, secret)
     with acting(settings, actor, "manage alert sources") as s:
         if s.scalar(select(AlertSource.id).where(AlertSource.name == name)) is not None:
-            raise InvalidInput(f"name: a source named {name!r} exists already")
+            raise NameTaken(f"name: a source named {name!r} exists already")
         source = AlertSource(name=name, kind=chosen.value, created_by_id=actor.id, **stored)
         s.add(source)
         s.flush()

@@ -10,6 +10,7 @@ from ..alerts import rules, service, sources
 from ..alerts.rules import RuleInput
 from ..config import get_settings
 from ..domain.errors import InvalidInput
+from ..domain.incident import Impact, parse_choice
 from .common import INCIDENTS, As, AsJson, app, out, print_json, who
 
 alert_app = typer.Typer(no_args_is_help=True, help="Alerts in: sources (Alertmanager, Grafana, PagerDuty, generic), "
@@ -96,7 +97,8 @@ def rule_add(
             raise InvalidInput(f"--match: {item!r} is not LABEL=VALUE")
         matchers[label.strip()] = wanted.strip()
     made = rules.add_rule(get_settings(), who(actor), RuleInput(
-        name=name, template=template, matchers=matchers, components=components or [], impact=impact,
+        name=name, template=template, matchers=matchers, components=components or [],
+        impact=parse_choice(Impact, impact, "impact") if impact else None,
         source=source, notify=notify or [], holding=holding, holding_after_minutes=holding_after, position=position))
     out.print(f"rule #{made['id']} {escape(made['name'])}: {made['matchers'] or 'every alert'} → template "
               f"{escape(made['template'])}", highlight=False, soft_wrap=True)

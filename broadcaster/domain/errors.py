@@ -6,6 +6,11 @@ class InvalidInput(BroadcasterError):
     pass
 
 
+class NameTaken(InvalidInput):
+    """The name given is another row's already: a conflict with what exists (the API answers 409), not a
+    malformed request; still InvalidInput, so the CLI and the dashboard's forms refuse it as before."""
+
+
 class NotFound(BroadcasterError):
     pass
 

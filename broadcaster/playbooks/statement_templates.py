@@ -5,21 +5,23 @@ an open one, and drafts the statement with the placeholders filled: components, 
 interval, and what the caller gives (`values`). The draft is checked, submitted and approved as any other.
 """
 
+import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..domain import field_limits as limits
 from ..domain.approval import Actor, require_role
 from ..domain.clock import clock, duration, names
-from ..domain.errors import InvalidInput, NotAllowed
+from ..domain.errors import InvalidInput, NameTaken, NotAllowed
+from ..domain.field_limits import Line, Text
 from ..domain.incident import NO_NEXT_UPDATE, Impact, IncidentStatus, parse_choice, parse_next_update
 from ..domain.locales import normalise_tag
-from ..domain.notices import RESOLUTION_MAX_CHARS
 from ..incidents.statements import StatementInput, draft_in, open_in
 from ..incidents.translations import MOST_TRANSLATIONS
 from ..store.alert_models import AlertRule, StatementTemplate
@@ -33,47 +35,51 @@ TRANSLATED = ("headline", "body", "workaround", "resolution", "resolved_body")
 MOST_VALUES = 20
 
 
+# An interval from now ('30m', '1h', '1h30m', '90 min') or 'none', in any case: what `interval_of` reads.
+NEXT_UPDATE_PATTERN = (r"^\s*(?:[Nn][Oo][Nn][Ee]|[0-9]{1,6}\s*[Hh](?:\s*[0-9]{1,6}\s*[Mm](?:[Ii][Nn])?)?"
+                       r"|[0-9]{1,6}\s*[Mm](?:[Ii][Nn])?)\s*$")
+
+
 class TemplateWords(BaseModel):
     """A template's words in one more language (the same placeholders, filled in that language)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    headline: Annotated[str, Field(min_length=1, max_length=500)]
-    body: Annotated[str, Field(min_length=1, max_length=5000)]
-    workaround: Annotated[str, Field(max_length=2000)] = ""
-    resolution: Annotated[str, Field(min_length=1, max_length=RESOLUTION_MAX_CHARS)]
-    resolved_body: Annotated[str, Field(min_length=1, max_length=5000)]
+    headline: Line(limits.HEADLINE, least=1)
+    body: Text(limits.BODY, least=1)
+    workaround: Text(limits.WORKAROUND) = ""
+    resolution: Line(limits.RESOLUTION, least=1)
+    resolved_body: Text(limits.BODY, least=1)
 
 
 class TemplateInput(BaseModel):
-    """A template as an author writes it (the API, the CLI's YAML file, the dashboard's form)."""
+    """A template as an author writes it (the API, the CLI's YAML file, the dashboard's form). The
+    character rules are the statement's own (a title is a line, a body a text), so what a template
+    fills in can be drafted."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    title: Annotated[str, Field(min_length=1, max_length=200, description="The incident's title when opened")]
-    impact: Annotated[str, Field(max_length=20)] = Impact.MAJOR.value
-    components: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default=[], max_length=50)
-    headline: Annotated[str, Field(min_length=1, max_length=500)]
-    body: Annotated[str, Field(min_length=1, max_length=5000)]
-    workaround: Annotated[str, Field(max_length=2000)] = ""
-    next_update: Annotated[str, Field(min_length=1, max_length=20, description="'30m', '1h', or 'none'")] = "30m"
-    resolution: Annotated[str, Field(min_length=1, max_length=RESOLUTION_MAX_CHARS,
-                                     description="What a resolved statement from it says first")]
-    resolved_body: Annotated[str, Field(min_length=1, max_length=5000, description=(
-        "What a resolved statement from it says next (what was done); its workaround is cleared"))]
-    translations: dict[Annotated[str, Field(max_length=20)], TemplateWords] = Field(
+    name: Line(limits.NAME, least=1)
+    title: Line(limits.TITLE, least=1, description="The incident's title when opened")
+    impact: Impact = Impact.MAJOR
+    components: list[Line(limits.NAME, least=1)] = Field(default=[], max_length=50)
+    headline: Line(limits.HEADLINE, least=1)
+    body: Text(limits.BODY, least=1)
+    workaround: Text(limits.WORKAROUND) = ""
+    next_update: Annotated[str, Field(min_length=1, max_length=20, pattern=NEXT_UPDATE_PATTERN, description=(
+        "An interval from 1 minute to 7 days ('30m', '1h', '1h30m'), or 'none'"))] = "30m"
+    resolution: Line(limits.RESOLUTION, least=1, description="What a resolved statement from it says first")
+    resolved_body: Text(limits.BODY, least=1, description=(
+        "What a resolved statement from it says next (what was done); its workaround is cleared"))
+    translations: dict[Line(limits.LOCALE, least=1), TemplateWords] = Field(
         default={}, max_length=MOST_TRANSLATIONS, description="{locale: {headline, body, workaround, resolution}}")
-
-    @field_validator("impact")
-    @classmethod
-    def _known_impact(cls, value: str) -> str:
-        return parse_choice(Impact, value, "impact").value
 
     @classmethod
     def parse(cls, data: Any, source: str) -> "TemplateInput":
         if not isinstance(data, dict):
             raise InvalidInput(f"{source}: expected a mapping of template fields, got {type(data).__name__}")
+        if isinstance(data.get("impact"), str):  # a YAML file may say Major: the API's schema takes the word as is
+            data = {**data, "impact": parse_choice(Impact, data["impact"], f"{source}: impact").value}
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -88,10 +94,12 @@ def interval_of(next_update: str) -> timedelta | None:
         return None
     now = utcnow()
     try:
+        if not re.match(NEXT_UPDATE_PATTERN, next_update):  # a time of day would be stale at the next use
+            raise InvalidInput(next_update)
         return parse_next_update(next_update, now) - now
     except InvalidInput:
-        raise InvalidInput(f"next_update: {next_update!r} is not an interval like '30m', '1h' or '1h30m', "
-                           f"nor '{NO_NEXT_UPDATE}'") from None
+        raise InvalidInput(f"next_update: {next_update!r} is not an interval like '30m', '1h' or '1h30m' "
+                           f"(from 1 minute to 7 days), nor '{NO_NEXT_UPDATE}'") from None
 
 
 def _checked(settings: Settings, given: TemplateInput) -> dict:
@@ -107,12 +115,12 @@ def _checked(settings: Settings, given: TemplateInput) -> dict:
             placeholders.check(f"translations.{tag}.{field}", getattr(words, field))
         if bool(words.workaround) != bool(given.workaround):
             raise InvalidInput(f"translations.{tag}.workaround: give it exactly when the template has a workaround")
-        translations[tag] = words.model_dump()
+        translations[tag] = words.model_dump(mode="json")
     if interval_of(given.next_update) is None and any(
             Placeholder.NEXT_UPDATE.value in placeholders.named_in(getattr(given, f)) for f in WORDS):
         raise InvalidInput("next_update: the words promise {next_update}, so the template needs an interval "
                            "(e.g. 30m), not none")
-    return {**given.model_dump(), "translations": translations}
+    return {**given.model_dump(mode="json"), "translations": translations}
 
 
 def add_template(settings: Settings, actor: Actor, given: TemplateInput) -> dict:
@@ -154,7 +162,7 @@ def _flush_unique(s: Session, name: str) -> None:
     try:
         s.flush()
     except IntegrityError:
-        raise InvalidInput(f"name: a template named {name!r} exists already") from None
+        raise NameTaken(f"name: a template named {name!r} exists already") from None
 
 
 def list_templates(settings: Settings) -> list[dict]:
@@ -207,7 +215,7 @@ def draft_from(s: Session, settings: Settings, actor: Actor, template: Statement
     components = list(components or incident.components or template.components or [])
     filled = {**context(settings, template, components, started_at or now, now), **values}
     if resolved:
-        given = StatementInput(status="resolved", next_update="none", workaround="",
+        given = _filled_input(template, status="resolved", next_update="none", workaround="",
                                resolution=placeholders.fill("resolution", template.resolution, filled),
                                body=placeholders.fill("resolved_body", template.resolved_body, filled),
                                translations=_translations(settings, template, incident, components, started_at or now,
@@ -215,8 +223,8 @@ def draft_from(s: Session, settings: Settings, actor: Actor, template: Statement
     else:
         latest = incident.statements[-1] if incident.statements else None
         reopened = latest is not None and latest.status == IncidentStatus.RESOLVED.value  # the firing words again
-        given = StatementInput(
-            status=IncidentStatus.INVESTIGATING.value if reopened else None, impact=incident.impact,
+        given = _filled_input(
+            template, status=IncidentStatus.INVESTIGATING.value if reopened else None, impact=incident.impact,
             components=components, next_update=template.next_update,
             translations=_translations(settings, template, incident, components, started_at or now, now, values,
                                        ("headline", "body", "workaround")),
@@ -224,6 +232,18 @@ def draft_from(s: Session, settings: Settings, actor: Actor, template: Statement
                for field in ("headline", "body", "workaround")})
     drafted = draft_in(s, settings, actor, incident, given, now, {"template": template.name, **(detail or {})})
     return {**drafted, "incident_id": incident.id, "template": template.name}
+
+
+def _filled_input(template: StatementTemplate, **fields) -> StatementInput:
+    """The statement's input from the filled words. A placeholder's value may make a field longer than
+    a statement takes (a 100-character component name in a full headline): refused naming the field,
+    as a typed statement would be, not a server error."""
+    try:
+        return StatementInput(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise InvalidInput(f"{problems} (the words of template {template.name!r} with its placeholders "
+                           "filled)") from None
 
 
 def _translations(settings: Settings, template: StatementTemplate, incident: Incident, components: list[str],

@@ -56,6 +56,28 @@ def seed(settings) -> Seed:
     return Seed(tokens, incident["id"], statement["id"], submitted["content_hash"])
 
 
+# A template that needs no value at use (only the computed placeholders), so starting a statement from it
+# with any schema-valid body can succeed.
+PLAYBOOK_TEMPLATE = {
+    "name": "api-down", "title": "API errors", "impact": "major", "components": ["API"],
+    "headline": "Some requests to {components} fail", "body": "Since {started_at}, some requests to {components} "
+    "fail. We will update you within {next_update}.", "next_update": "30m",
+    "resolution": "{components} works normally again.", "resolved_body": "It is fixed: requests succeed as usual."}
+
+
+def seed_alerts(settings) -> None:
+    """On top of `seed`: a statement template, an alert source and a rule using both (the alert and
+    template operations then have rows to read, change, rotate and start from)."""
+    from broadcaster.alerts import rules, sources
+    from broadcaster.playbooks import statement_templates as playbooks
+
+    alice = actor(settings, "alice")
+    playbooks.add_template(settings, alice, playbooks.TemplateInput(**PLAYBOOK_TEMPLATE))
+    sources.add_source(settings, actor(settings, "admin"), "prometheus", "alertmanager")
+    rules.add_rule(settings, alice, rules.RuleInput(name="api", template="api-down", source="prometheus",
+                                                    matchers={"service": "api"}))
+
+
 def serve(settings, seeded: Seed, **app_state) -> Installation:
     """The web app over a seeded database, and a client for it."""
     app = create_app(settings)

@@ -24,10 +24,14 @@ def test_the_api_manages_sources_and_rules(settings):
     made = site.client.post("/api/v1/alerts/sources", json={"name": "prom", "kind": "alertmanager"}, headers=admin)
     assert made.status_code == 201 and len(made.json()["token"]) > 30
     assert made.json()["url"].endswith("/webhooks/alerts/prom")
+    taken = site.client.post("/api/v1/alerts/sources", json={"name": "prom", "kind": "grafana"}, headers=admin)
+    assert taken.status_code == 409 and taken.json()["field"] == "name", taken.text
     listed = site.client.get("/api/v1/alerts/sources", headers=author).json()
     assert [x["name"] for x in listed] == ["prom"] and "token" not in listed[0]
     for body, field in (({"name": "Prom", "kind": "alertmanager"}, None), ({"name": "pd", "kind": "pagerduty"}, None),
-                        ({"name": "x", "kind": "nagios"}, "kind")):
+                        ({"name": "x", "kind": "nagios"}, "kind"),
+                        ({"name": "x", "kind": "grafana", "secret": "s"}, "secret"),
+                        ({"name": "pd", "kind": "pagerduty", "secret": "has spaces"}, "secret")):
         refused = site.client.post("/api/v1/alerts/sources", json=body, headers=admin)
         assert refused.status_code == 422, refused.text
         if field:
@@ -45,9 +49,11 @@ def test_the_api_manages_sources_and_rules(settings):
                        ({"name": "r2", "template": "login-down", "holding": 1}, "both"),
                        ({"name": "r2", "template": "login-down", "holding": 9, "holding_after_minutes": 5},
                         "not a holding statement"),
-                       ({"name": "login", "template": "login-down"}, "exists already")):
+                       ({"name": "r2", "template": "login-down", "impact": "Critical"}, "impact")):
         refused = site.client.post("/api/v1/alerts/rules", json=body, headers=author)
         assert refused.status_code == 422 and says in refused.json()["detail"], refused.text
+    taken = site.client.post("/api/v1/alerts/rules", json={"name": "login", "template": "login-down"}, headers=author)
+    assert taken.status_code == 409 and "exists already" in taken.json()["detail"], taken.text
     off = site.client.put(f"/api/v1/alerts/rules/{rule.json()['id']}", headers=author,
                           json={"name": "login", "template": "login-down", "enabled": False})
     assert off.json()["enabled"] is False and off.json()["source"] is None

@@ -51,6 +51,10 @@ def test_the_api_adds_a_template_and_starts_a_draft_on_a_new_incident_and_on_an_
     ({"next_update": "none"}, "next_update"),  # the words promise {next_update}
     ({"resolution": ""}, "resolution"),
     ({"headline": "x" * 501}, "headline"),
+    ({"next_update": "2031-01-01T10:00"}, "next_update"),  # a time, stale at the next use: an interval only
+    ({"next_update": "8d"}, "next_update"),
+    ({"title": "Login\r\nBcc: everyone"}, "title"),  # a title is a line, as an incident's
+    ({"impact": "Major"}, "impact"),  # the schema's word as is (the CLI's YAML file may say Major)
 ])
 def test_a_bad_template_is_refused_naming_the_field(settings, change, field):
     site = install(settings)
@@ -124,3 +128,22 @@ def test_a_template_in_two_languages_drafts_both_each_filled_in_its_own(database
     with pytest.raises(Exception, match="not one of this installation's other languages"):
         playbooks.add_template(settings, alice, TemplateInput(**{**TEMPLATE, "name": "y",
                                                                  "translations": {"ja": spanish}}))
+
+
+def test_a_taken_name_is_a_conflict_and_words_too_long_once_filled_are_refused_naming_the_field(settings):
+    """A value can make a template's words longer than a statement takes (a long component name in a
+    full headline): refused as a typed statement would be (422, the field named), never a server error."""
+    site = install(settings)
+    author = site.as_role("author")
+    made = site.client.post("/api/v1/templates", headers=author, json={
+        **TEMPLATE, "components": ["C" * 100], "headline": "x" * 480 + " {components}"})
+    assert made.status_code == 201, made.text
+    again = site.client.post("/api/v1/templates", headers=author, json=TEMPLATE)
+    assert again.status_code == 409 and again.json()["field"] == "name", again.text
+    started = site.client.post(f"/api/v1/templates/{made.json()['id']}/statements", headers=author,
+                               json={"values": {"alert": "LoginErrors", "summary": "5xx"}})
+    assert started.status_code == 422 and started.json()["field"] == "headline", started.text
+    assert "filled" in started.json()["detail"]
+    unknown = site.client.post(f"/api/v1/templates/{made.json()['id']}/statements", headers=author,
+                               json={"values": {"when": "now"}})
+    assert unknown.status_code == 422 and unknown.json()["field"].startswith("values"), unknown.text

@@ -7,27 +7,38 @@ from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...alerts import rules, service, sources
+from ...alerts.enums import SourceKind
 from ...alerts.rules import RuleInput
 from ...domain.approval import Actor
 from ..common import settings_of
 from .common import Id, allowed
 from .paging import Page, page, page_of
 
-Name = Annotated[str, Field(min_length=1, max_length=50)]
 SourceName = Annotated[str, Path(min_length=1, max_length=50)]
+Secret = Annotated[str | None, Field(pattern=sources.SECRET_PATTERN)]
+SECRET_NOTE = "PagerDuty only: the signing secret PagerDuty showed for the webhook subscription"
+# Which kinds take a secret, stated in the schema as the service checks it (sources._credential):
+# PagerDuty's is required, the others make their own credential and take none.
+_SECRET_BY_KIND = {"anyOf": [
+    {"properties": {"kind": {"const": SourceKind.PAGERDUTY.value}, "secret": {"type": "string"}},
+     "required": ["kind", "secret"]},
+    {"properties": {"kind": {"enum": [k.value for k in SourceKind if k != SourceKind.PAGERDUTY]},
+                    "secret": {"type": "null"}}},
+]}
 
 
 class SourceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: Name
-    kind: Annotated[str, Field(max_length=20, description="alertmanager, grafana, pagerduty or generic")]
-    secret: Annotated[str | None, Field(max_length=200, description=(
-        "PagerDuty only: the signing secret PagerDuty showed for the webhook subscription"))] = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_SECRET_BY_KIND)
+    name: Annotated[str, Field(pattern=sources.NAME_PATTERN, description=(
+        "Lower-case letters, digits and '-', as it appears in the URL it posts to"))]
+    kind: SourceKind
+    secret: Annotated[Secret, Field(description=SECRET_NOTE)] = None
 
 
 class RotateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    secret: Annotated[str | None, Field(max_length=200, description="PagerDuty only: the new signing secret")] = None
+    secret: Annotated[Secret, Field(description="PagerDuty only: the new signing secret (required for one, "
+                                                "refused for the others)")] = None
 
 
 alert_routes = APIRouter(prefix="/alerts", tags=["alerts"])

@@ -67,6 +67,17 @@ LINKS = [
     ("approve", "200", "PublishStatement", "publish_statement", {"statement_id": "$response.body#/id"}, None),
     ("publish_statement", "202", "ReadSendLog", "send_log", {"statement_id": "$response.body#/id"}, None),
     ("publish_statement", "202", "FanOutProgress", "fan_out_progress", {"statement_id": "$response.body#/id"}, None),
+    # Alerts in: a source's credential rotated, a rule read and changed, a template used to start a statement.
+    ("add_source", "201", "RotateSource", "rotate_source", {"name": "$response.body#/name"}, None),
+    ("add_source", "201", "RemoveSource", "remove_source", {"name": "$response.body#/name"}, None),
+    ("add_rule", "201", "GetRule", "get_rule", {"rule_id": "$response.body#/id"}, None),
+    ("add_rule", "201", "ChangeRule", "change_rule", {"rule_id": "$response.body#/id"}, None),
+    ("add_rule", "201", "RemoveRule", "remove_rule", {"rule_id": "$response.body#/id"}, None),
+    ("add_template", "201", "GetTemplate", "get_template", {"template_id": "$response.body#/id"}, None),
+    ("add_template", "201", "ChangeTemplate", "change_template", {"template_id": "$response.body#/id"}, None),
+    ("add_template", "201", "StartStatement", "start_statement", {"template_id": "$response.body#/id"}, None),
+    ("add_template", "201", "RemoveTemplate", "remove_template", {"template_id": "$response.body#/id"}, None),
+    ("start_statement", "201", "SubmitStartedStatement", "submit", {"statement_id": "$response.body#/id"}, None),
 ]
 
 
@@ -113,7 +124,8 @@ def described(document: dict, idempotent: set[str], paged: set[str], languages: 
     for schema in document["components"]["schemas"].values():
         keys_by_pattern(schema)
         if "translations" in schema.get("properties", {}):
-            for choice in schema["properties"]["translations"].get("anyOf", []):
+            translations = schema["properties"]["translations"]
+            for choice in translations.get("anyOf", [translations]):
                 if choice.get("type") == "object":
                     choice["propertyNames"] = {"enum": list(languages)}
     for source, status, name, target, parameters, body in LINKS:

@@ -7,8 +7,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.approval import Actor
+from ...domain.field_limits import Line
 from ...playbooks import statement_templates as playbooks
-from ...playbooks.statement_templates import TemplateInput
+from ...playbooks.placeholders import Placeholder
+from ...playbooks.statement_templates import MOST_VALUES, TemplateInput
 from ..common import settings_of
 from .common import Id, allowed
 from .paging import Page, page, page_of
@@ -18,8 +20,8 @@ class UseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     incident_id: Annotated[int | None, Field(ge=1, le=2**31 - 1, description=(
         "Draft a new version of this incident; none: open an incident from the template"))] = None
-    values: dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=500)]] = Field(
-        default={}, max_length=20, description="Placeholder values: {alert: ..., summary: ...}")
+    values: dict[Placeholder, Line(500)] = Field(default={}, max_length=MOST_VALUES, description=(
+        "Placeholder values: {alert: ..., summary: ...}; each placeholder the template's words name needs one"))
 
 
 template_routes = APIRouter(prefix="/templates", tags=["statement templates"])
@@ -61,7 +63,8 @@ def remove_template(request: Request, template_id: Id, actor: Actor = Depends(al
 def start_statement(request: Request, template_id: Id, body: UseIn, actor: Actor = Depends(allowed("draft"))) -> dict:
     """Start a statement from the template: a draft on `incident_id`, or on a new incident with the template's
     title, impact and components; the placeholders filled. Review, submit and approve it as any draft."""
-    return playbooks.start_statement(settings_of(request), actor, template_id, body.incident_id, body.values)
+    return playbooks.start_statement(settings_of(request), actor, template_id, body.incident_id,
+                                     {name.value: value for name, value in body.values.items()})
 
 
 routes = [template_routes]

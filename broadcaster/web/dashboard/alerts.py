@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from ...alerts import rules, service, sources
 from ...alerts.rules import RuleInput
 from ...domain.errors import BroadcasterError, InvalidInput
+from ...domain.incident import Impact, parse_choice
 from ...people import auth
 from ...playbooks import statement_templates as playbooks
 from ...playbooks.statement_templates import TemplateInput
@@ -54,8 +55,8 @@ def add_template(request: Request, csrf_token: str = Form(""), name: str = Form(
             "resolved_body": resolved_body}
     try:
         auth.authorize(settings, session.actor, "manage templates", "/dashboard/templates")
-        made = playbooks.add_template(settings, session.actor, TemplateInput(**{**form,
-                                                                                "components": split_list(components)}))
+        made = playbooks.add_template(settings, session.actor, TemplateInput(**{
+            **form, "components": split_list(components), "impact": parse_choice(Impact, impact, "impact")}))
     except (BroadcasterError, ValidationError) as exc:
         return alerts_page(request, 422, _problem(exc), template_form=form)
     return back("/dashboard/alerts", notice=f"template {made['name']} added")
@@ -86,7 +87,8 @@ def add_rule(request: Request, csrf_token: str = Form(""), name: str = Form(""),
     try:
         auth.authorize(settings, session.actor, "manage alert rules", "/dashboard/alerts/rules")
         given = RuleInput(name=name, template=template, matchers=_matchers(matchers),
-                          components=split_list(components), impact=impact or None, source=source or None,
+                          components=split_list(components), source=source or None,
+                          impact=parse_choice(Impact, impact, "impact") if impact.strip() else None,
                           notify=split_list(notify), holding=_number(holding, "holding"),
                           holding_after_minutes=_number(holding_after_minutes, "holding_after_minutes"),
                           position=position)
