@@ -7,6 +7,9 @@ each pytest worker gets a database of its own, migrated once and truncated betwe
 
 import os
 import shutil
+import sqlite3
+import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -16,6 +19,25 @@ from sqlalchemy.engine import make_url
 
 from broadcaster.config import Settings
 from broadcaster.store.db import engine_for, migrate
+
+
+def _keep_compiled_bytecode() -> None:
+    """Under PYTHONDONTWRITEBYTECODE every process of the run compiled the project from source again:
+    each xdist worker its ~400 test modules with their asserts rewritten (11 s of CPU a worker to
+    collect, 5.5 s from cached bytecode), each `celery worker` and CLI subprocess the package. The run
+    keeps its bytecode instead, outside the checkout (the tree stays as clean as the variable meant),
+    and its subprocesses inherit where: this conftest is read before xdist starts its workers."""
+    if not (sys.dont_write_bytecode or os.environ.get("PYTHONDONTWRITEBYTECODE")):
+        return
+    prefix = sys.pycache_prefix or os.environ.get("PYTHONPYCACHEPREFIX") or str(
+        Path(tempfile.gettempdir()) / "broadcaster-test-pycache")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix = prefix
+    sys.dont_write_bytecode = False
+
+
+_keep_compiled_bytecode()
+
 
 POSTGRES_URL = os.environ.get("BROADCASTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -71,7 +93,13 @@ def _started_at(item) -> tuple[int, int]:
         # Last: Playwright's sync API keeps its event loop running in the thread while the session's
         # browser lives, and any later test there that runs asyncio (a TestClient in a CLI command) fails.
         return 3, 0
-    return (1, 0) if "redis_broker" in getattr(item, "fixturenames", ()) else (2, 0)
+    if "redis_broker" in getattr(item, "fixturenames", ()):
+        # Those on SQLite, then those on PostgreSQL, each in file order: a test takes the `celery worker`
+        # processes its pytest process kept from an earlier test only if their settings are the same
+        # (tests/integration/worker_pools.py), and tests next to each other then mostly share them.
+        on_postgres = getattr(item, "callspec", None) and item.callspec.params.get("backend") == "postgresql"
+        return 1, int(bool(on_postgres))
+    return 2, 0
 
 
 def pytest_collection_modifyitems(config, items):
@@ -166,7 +194,35 @@ def backend(request) -> str:
 
 @pytest.fixture
 def database_url(backend, request, tmp_path) -> str:
+    if backend == "sqlite" and "redis_broker" in request.fixturenames:
+        return kept_sqlite_url(request)
     return fresh_database_url(backend, request, tmp_path)
+
+
+def kept_sqlite_url(request) -> str:
+    """The SQLite database of the tests that may take `celery worker` processes kept from an earlier test
+    (tests/integration/worker_pools.py): one file per pytest process, since a worker reads its database
+    URL once, emptied between tests as the PostgreSQL one is, since a kept worker has it open (a copy over
+    it would corrupt what the worker has cached of it). The append-only tables' triggers refuse a DELETE:
+    they are dropped and made again in the same transaction."""
+    path = request.getfixturevalue("tmp_path_factory").getbasetemp() / "kept-workers.db"
+    if not path.exists():
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    connection = sqlite3.connect(path, isolation_level=None, timeout=30)  # foreign keys off: any order
+    try:
+        tables = [name for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name <> 'alembic_version'")]
+        triggers = [(name, sql) for name, sql in connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")]
+        connection.executescript(
+            "BEGIN IMMEDIATE;" + "".join(f'DROP TRIGGER "{name}";' for name, _ in triggers)
+            + "".join(f'DELETE FROM "{table}";' for table in tables)
+            + "".join(f"{sql};" for _, sql in triggers) + "COMMIT;")
+    finally:
+        connection.close()
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -179,21 +235,29 @@ REDIS_URL = os.environ.get("BROADCASTER_TEST_REDIS_URL", "redis://127.0.0.1:6379
 
 @pytest.fixture
 def redis_broker(worker_id) -> str:
-    """A Redis database of this pytest worker's own, emptied: the broker and the rate limiter."""
+    """A Redis database of this pytest worker's own, emptied: the broker and the rate limiter. Kombu's
+    queue bindings stay: `celery worker` processes kept from test to test (worker_pools.py) declared
+    them once, at their start, and a producer finds no queue for a task without them."""
     import redis
 
     index = {"main": 1}.get(worker_id) or 2 + int(worker_id.removeprefix("gw") or 0)
     url = f"{REDIS_URL}/{index}"
     client = redis.Redis.from_url(url)
     try:
-        client.flushdb()
+        _empty_but_bindings(client)
     except redis.ConnectionError as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"Redis not reachable at {url}: {exc}")
     yield url
-    client.flushdb()
+    _empty_but_bindings(client)
     client.close()
+
+
+def _empty_but_bindings(client) -> None:
+    keys = [key for key in client.scan_iter(count=1000) if not key.startswith(b"_kombu.binding.")]
+    if keys:
+        client.delete(*keys)
 
 
 def actor(settings: Settings, name: str):

@@ -78,11 +78,11 @@ def children(pid: int) -> list[int]:
     return kids
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: the worker gets SIGTERM if whoever started it dies (PR_SET_PDEATHSIG)."""
+def _die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
+    """A preexec_fn: the worker gets `sig` if whoever started it dies (PR_SET_PDEATHSIG)."""
     import ctypes
 
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    return lambda: ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)
 
 
 @dataclass
@@ -96,7 +96,7 @@ class Workers:
 
     def start(self, concurrency: int = 2, queues: str = EVERY_QUEUE, app: str | None = None,
               loglevel: str = "INFO", ready: str = "ready.", timeout: float = 60,
-              env: dict[str, str] | None = None) -> subprocess.Popen:
+              env: dict[str, str] | None = None, parent_death_signal: int = signal.SIGTERM) -> subprocess.Popen:
         n, app = len(self.processes), app or self.app
         log = self.logs / f"{app.replace('.', '_')}{n}.log"
         proc = subprocess.Popen(
@@ -105,7 +105,8 @@ class Workers:
              "--loglevel", loglevel],
             cwd=ROOT, env={**os.environ, "BROADCASTER_SECRET_KEY": TEST_SECRET_KEY, **self.env, **(env or {})},
             stdout=log.open("w"), stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent(parent_death_signal))
+        proc.log_path = log
         self.processes.append(proc)
         wait_until(lambda: ready in log.read_text() or proc.poll() is not None, timeout, f"worker {n} to start")
         assert proc.poll() is None, log.read_text()[-3000:]

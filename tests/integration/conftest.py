@@ -12,6 +12,7 @@ from tests.conftest import actor, add_subscriber, add_user, make_settings
 from tests.fakes.server import running_fake
 from tests.fakes.x_server import running_x, x_settings
 from tests.integration.api_fixtures import install
+from tests.integration.worker_pools import Keeper, KeptWorkers
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +21,30 @@ def provider_fake():
     started once (a start is a Python process importing its server)."""
     with running_fake() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def worker_keeper():
+    """The `celery worker` processes parked between the tests of this pytest process (worker_pools.py)."""
+    keeper = Keeper()
+    yield keeper
+    keeper.close()
+
+
+@pytest.fixture
+def kept_workers(worker_keeper, tmp_path):
+    """`kept_workers(env)`: `Workers` for this test that start by taking the workers an earlier test of this
+    pytest process left with the same environment and arguments, and park them at the end if idle. A
+    test's fixture calls `stop_all()` as with `Workers`; whatever it did not stop is stopped here."""
+    made: list[KeptWorkers] = []
+
+    def make(env: dict[str, str]) -> KeptWorkers:
+        made.append(KeptWorkers(env, tmp_path, keeper=worker_keeper))
+        return made[-1]
+
+    yield make
+    for pool in made:
+        pool.stop_all()
 
 
 @pytest.fixture

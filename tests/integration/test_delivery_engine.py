@@ -46,8 +46,8 @@ def settings(engine_values):
 
 
 @pytest.fixture
-def workers(engine_values, tmp_path):
-    pool = Workers(as_env(engine_values), tmp_path)
+def workers(engine_values, kept_workers):
+    pool = kept_workers(as_env(engine_values))
     yield pool
     pool.stop_all()
 

@@ -21,7 +21,7 @@ from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, Message
 from tests.conftest import actor, add_subscriber, add_user, make_settings
-from tests.integration.engine import Workers, approved_statement, as_env, settled, status_counts, wait_until
+from tests.integration.engine import approved_statement, as_env, settled, status_counts, wait_until
 from tests.unit.channels.stub_http import Scripted, StubServer
 
 
@@ -32,8 +32,8 @@ def values(database_url, redis_broker) -> dict:
 
 
 @pytest.fixture
-def workers(values, tmp_path):
-    pool = Workers(as_env(values), tmp_path)
+def workers(values, kept_workers):
+    pool = kept_workers(as_env(values))
     pool.start()
     yield pool
     pool.stop_all()

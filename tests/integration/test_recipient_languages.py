@@ -25,7 +25,6 @@ from tests.conftest import actor, add_subscriber, add_user, make_settings
 from tests.integration.engine import (
     LIVE_SENT,
     UNCONFIGURED,
-    Workers,
     as_env,
     provider_settings,
     settled,
@@ -53,8 +52,8 @@ def settings(values):
 
 
 @pytest.fixture
-def workers(values, tmp_path):
-    pool = Workers(as_env(values), tmp_path)
+def workers(values, kept_workers):
+    pool = kept_workers(as_env(values))
     yield pool
     pool.stop_all()
 

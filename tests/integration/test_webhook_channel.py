@@ -13,7 +13,7 @@ from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Subscriber
 from tests.conftest import actor, add_subscriber, make_settings
-from tests.integration.engine import Workers, approved_statement, as_env, settled, status_counts, wait_until
+from tests.integration.engine import approved_statement, as_env, settled, status_counts, wait_until
 from tests.unit.channels.stub_http import StubServer
 
 
@@ -24,8 +24,8 @@ def values(database_url, redis_broker) -> dict:
 
 
 @pytest.fixture
-def workers(values, tmp_path):
-    pool = Workers(as_env(values), tmp_path)
+def workers(values, kept_workers):
+    pool = kept_workers(as_env(values))
     pool.start()
     yield pool
     pool.stop_all()
