@@ -5,7 +5,8 @@ name starts with "_")."""
 import json
 import logging
 import os
-from urllib.parse import urlencode, urlsplit
+from functools import lru_cache
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 import requests
 import urllib3
@@ -39,6 +40,13 @@ class TwilioHttpClient(HttpClient):
         ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ca_bundle
         options = {"retries": False, "ca_certs": ca_bundle, "cert_reqs": "CERT_REQUIRED", "maxsize": 4}
         self.pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+        # Without a proxy, requests to the API's own origin go straight to its connection pool: the
+        # manager's URL parsing and pool lookup on every request were a tenth of an SMS's HTTP time.
+        parts = urlsplit(base_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        if parts.scheme != "https":  # what the manager leaves out for plain HTTP (the fake on loopback)
+            options = {k: v for k, v in options.items() if k not in urllib3.poolmanager.SSL_KEYWORDS}
+        self.direct = None if proxy else urllib3.connection_from_url(self.origin, **options)
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False) -> Response:
@@ -52,16 +60,28 @@ class TwilioHttpClient(HttpClient):
         if data and "json" in headers.get("Content-Type", ""):
             body = json.dumps(data)
         elif data:
-            body = urlencode({k: v for k, v in data.items() if v is not None}, doseq=True)
+            body = urlencode({k: v for k, v in data.items() if v is not None}, doseq=True, quote_via=_quoted)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         seconds = timeout or self.timeout
+        limits = urllib3.Timeout(connect=seconds, read=seconds)
         try:
-            answer = self.pool.request(method.upper(), url, body=body, headers=headers, redirect=allow_redirects,
-                                       timeout=urllib3.Timeout(connect=seconds, read=seconds))
+            if self.direct is not None and not allow_redirects and url.startswith(self.origin + "/"):
+                answer = self.direct.urlopen(method.upper(), url[len(self.origin):], body=body, headers=headers,
+                                             redirect=False, timeout=limits, assert_same_host=False)
+            else:
+                answer = self.pool.request(method.upper(), url, body=body, headers=headers,
+                                           redirect=allow_redirects, timeout=limits)
         except urllib3.exceptions.HTTPError as e:
             raise _as_requests_error(e) from e
         self.last_response = Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
         return self.last_response
+
+
+@lru_cache(maxsize=1024)
+def _quoted(value: str, safe: str = "", encoding=None, errors=None) -> str:
+    # A chunk's thousand SMS carry the same body and sender: quoting them is a Python loop over
+    # every byte (urllib's), done once per distinct text instead of once per message.
+    return quote_plus(value, safe, encoding, errors)
 
 
 def _as_requests_error(e: urllib3.exceptions.HTTPError) -> requests.RequestException:

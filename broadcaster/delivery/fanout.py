@@ -86,7 +86,10 @@ def write_next_slice(settings: Settings, job_id: int, runner: str | None = None)
             _finish(job, FanOutState.CANCELLED)
             return None
         ch = channels.channel(job.channel)
-        rows = _subscribers_after(s, ch.address, job.cursor, settings.fan_out_slice)
+        # The first slice is one send chunk: its sends start while the next, full slices are written
+        # (the workers not writing would otherwise wait for a whole slice before the first send).
+        size = settings.fan_out_slice if job.cursor else min(settings.fan_out_slice, settings.send_chunk_size)
+        rows = _subscribers_after(s, ch.address, job.cursor, size)
         if not rows:
             _finish(job, FanOutState.DONE)
             return None

@@ -101,6 +101,10 @@ def _pace(settings: Settings, transport: Transport, seconds: float) -> float:
 BLOCK_SECONDS = 0.005  # the most of an account's pace one process reserves at once: 1 slot up to 200/s
 MAX_BLOCK = 64
 STALE_SECONDS = 0.02  # a slot not used this long after its time is dropped: sent late, it would bunch
+# Hard-cap credits not used this long are dropped. Longer than a slot: a credit's block is at most
+# BLOCK_SECONDS of the rate whatever this is, so it bounds how much the window counts early, and a
+# worker busy on two shared cores sends a few hundred a second, a handful in STALE_SECONDS.
+CREDIT_SECONDS = 0.1
 
 
 class _Reserve:
@@ -113,6 +117,7 @@ class _Reserve:
         self.block = 1
         self.credits = 0
         self.credits_until = 0.0
+        self.credit_block = 1
 
     def slot(self, cost: int, interval: float, book) -> float:
         """The time at which the caller may send `cost` requests; `book(n)` books n more slots of
@@ -136,16 +141,26 @@ class _Reserve:
                 self.slots.popleft()
             return self.slots.popleft()
 
-    def credit(self, cost: int, hit) -> bool:
+    def credit(self, cost: int, hit, most: int = 1) -> bool:
         """Count `cost` sends going out now against the hard cap; `hit(n)` asks the window for n
-        (a block's worth, kept for the next sends for `STALE_SECONDS`). False: the window is full."""
+        (kept for the next sends for `CREDIT_SECONDS`). False: the window is full. n is a block of the
+        credits' own, up to `most` (the pace's largest block): it doubles while the process uses
+        every credit in half that time and halves when credits expire unused (counted and never
+        sent: the safe side, kept small). Not the pace's block, which halves whenever a slot is sent
+        late: a process far slower than a fast account's rate always sends late, and then asked the
+        window for one or two sends at a time, a Redis round trip every other message."""
         with self.lock:
-            if time.monotonic() > self.credits_until:
+            now = time.monotonic()
+            if now > self.credits_until:
+                if self.credits:  # counted and never sent: more than this process uses in time
+                    self.credit_block = max(1, self.credit_block // 2)
                 self.credits = 0
+            elif self.credits < cost and now < self.credits_until - CREDIT_SECONDS / 2:
+                self.credit_block = min(self.credit_block * 2, most)  # all used in half the time: ask for more
             if self.credits >= cost:
                 self.credits -= cost
                 return True
-            want = max(cost, self.block)
+            want = max(cost, min(self.credit_block, most))
         # Outside the lock: a second thread asking at the same moment only counts a few sends twice,
         # which errs on the safe side.
         if not hit(want) and not (want > cost and hit(want := cost)):
@@ -155,7 +170,7 @@ class _Reserve:
             if now > self.credits_until:
                 self.credits = 0
             self.credits += want - cost
-            self.credits_until = now + STALE_SECONDS
+            self.credits_until = now + CREDIT_SECONDS
         return True
 
 
@@ -179,7 +194,8 @@ def limiter_wait(settings: Settings, transport: Transport, rate: str | None, cos
         at = reserve.slot(cost, interval, lambda slots: _pace(settings, transport, slots * interval))
         _sleep_until(at)
         limiter = _limiter(settings)
-        while not reserve.credit(cost, lambda n: limiter.hit(cap, transport.provider, transport.account, cost=n)):
+        while not reserve.credit(cost, lambda n: limiter.hit(cap, transport.provider, transport.account, cost=n),
+                                 max_block(interval)):
             reset_at = limiter.get_window_stats(cap, transport.provider, transport.account).reset_time
             time.sleep(min(max(reset_at - time.time(), 0.001), 1.0))
     except Exception as exc:  # noqa: BLE001 - the limiter's Redis is down: wait, never send unthrottled

@@ -11,7 +11,7 @@ from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.chunk import send_now
 from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Delivery, DeliveryEvent, FanOut, utcnow
+from broadcaster.store.models import Delivery, DeliveryEvent, FanOut, Subscriber, utcnow
 from tests.conftest import actor
 from tests.harness import add_subscribers
 from tests.integration.test_publishing import FIELDS, approved_statement
@@ -73,6 +73,21 @@ def test_fan_out_writes_every_wanted_subscriber_once_in_slices(settings, world):
         pending_lines = s.scalar(select(func.count()).select_from(DeliveryEvent).where(
             DeliveryEvent.statement_id == sid, DeliveryEvent.status == "pending", DeliveryEvent.channel == "email"))
     assert pending_lines == 26  # each row's `pending` line in the send log, with the approved hash
+
+
+def test_the_first_slice_is_one_send_chunk_so_sending_starts_early(settings, world):
+    add_subscribers(settings, 25)
+    settings.fan_out_slice, settings.send_chunk_size = 8, 3
+    sid = approved_statement(settings, world)
+    _publish_on_a_busy_broker(settings, sid)
+    email = jobs(settings, sid)["email"]
+    with transaction(settings.database_url) as s:
+        walked = list(s.scalars(select(Subscriber.id).order_by(Subscriber.id)
+                                .where(Subscriber.email.is_not(None), Subscriber.opted_out_at.is_(None))))
+
+    for last in (2, 10, 18):  # one chunk's subscribers first, then whole slices
+        assert fanout.write_next_slice(settings, email.id)
+        assert jobs(settings, sid)["email"].cursor == walked[last]
 
 
 def test_a_rerun_of_a_fan_out_writes_no_delivery_twice(settings, world):

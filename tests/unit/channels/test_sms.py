@@ -45,6 +45,19 @@ def test_sends_the_approved_text_verbatim_from_our_number(stub):
     assert request.form() == {"To": ["+14155550123"], "Body": [TEXT], "From": ["+15005550006"]}
 
 
+def test_every_message_of_a_chunk_carries_the_text_verbatim_whatever_it_contains(stub):
+    # The form's values are quoted once per distinct text (a chunk shares one), and sent straight to
+    # the API's connection pool: the same bytes as the SDK's own client would send.
+    text = "A & B = 100% + ü 😀 / ? #1"
+    for _ in range(3):
+        stub.reply(201, created())
+    sms(stub.url).notify({"text": text}, [Target(i, f"+1415555012{i}") for i in range(3)], CONTEXT)
+
+    assert [r.form() for r in stub.requests] == [
+        {"To": [f"+1415555012{i}"], "Body": [text], "From": ["+15005550006"]} for i in range(3)]
+    assert {r.path for r in stub.requests} == {f"/2010-04-01/Accounts/{SID}/Messages.json"}
+
+
 def test_messaging_service_picks_the_sender_instead_of_a_from_number(stub):
     stub.reply(201, created())
     transport = sms(stub.url, twilio_messaging_service_sid="MG" + "a" * 32)

@@ -212,3 +212,31 @@ def test_the_hard_cap_counts_a_send_when_it_goes_not_when_its_slot_is_booked(mon
     assert len(hits) == 24  # one slot a block at 20/second: each send counted on its own
     lags = [granted - hit for granted, hit in zip(grants, sorted(hits), strict=True)]
     assert min(lags) >= 0 and max(lags) < 0.12  # counted as it goes (booked up to 0.4 s before)
+
+
+def test_a_process_slower_than_a_fast_account_counts_its_sends_on_the_window_a_block_at_a_time():
+    # At 100,000/second a worker process sends a message every millisecond or so: every pace slot it
+    # books goes stale, and the window used to be asked for one or two sends at a time.
+    reserve, most = ratelimit._Reserve(), ratelimit.max_block(1 / 98_000)
+    asked: list[int] = []
+
+    def hit(n: int) -> bool:
+        asked.append(n)
+        return True
+
+    for _ in range(300):
+        assert reserve.credit(1, hit, most)
+        time.sleep(0.0005)
+    assert len(asked) < 40  # one hit a send before
+    assert 300 <= sum(asked) <= 300 + most  # every send counted; at most a block counted and not sent
+    left = reserve.credit_block
+    time.sleep(ratelimit.CREDIT_SECONDS + 0.01)  # credits left unused expire, and fewer are asked for next
+    reserve.credit(1, hit, most)
+    assert reserve.credit_block == max(1, left // 2) or reserve.credits == 0
+
+
+def test_an_account_at_a_usual_rate_counts_each_send_on_the_window():
+    reserve, asked = ratelimit._Reserve(), []
+    for _ in range(20):
+        assert reserve.credit(1, lambda n: asked.append(n) or True, ratelimit.max_block(1 / 196))
+    assert asked == [1] * 20
