@@ -120,7 +120,8 @@ def test_passwords_pins_and_tokens_are_your_own_or_an_admins(run, database_url):
         "error: alice cannot manage users: needs role admin (has author)")
     assert run("user", "pin", "root", "--as", "bob", ok=False).returncode == 1
     with transaction(database_url) as s:
-        refusals = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("refused:%"))).all()
+        refusals = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("refused:%"))
+                             .order_by(AuditEvent.id)).all()
     assert refusals == ["refused: manage tokens"] * 2 + ["refused: manage users"] * 2
 
 

@@ -197,7 +197,7 @@ def _audit_of(settings, user_id: int, after: int) -> list[tuple[str, str]]:
     """(action, reason) of this user's audit rows after row `after`."""
     with transaction(settings.database_url) as s:
         rows = s.execute(select(AuditEvent.action, AuditEvent.detail).where(
-            AuditEvent.actor_id == user_id, AuditEvent.id > after)).all()
+            AuditEvent.actor_id == user_id, AuditEvent.id > after).order_by(AuditEvent.id)).all()
     return [(action, (detail or {}).get("reason", "")) for action, detail in rows]
 
 

@@ -189,7 +189,8 @@ def test_stop_then_publish_sends_that_number_nothing_and_start_brings_it_back(ph
     after = publish_update(phone_settings, incident, status="identified", headline="Found it")
     assert sorted(sms_targets(phone_settings, after)) == [CALLER, "+14155550124"]
     with transaction(phone_settings.database_url) as s:
-        actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(("opt out", "opt in")))))
+        actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(("opt out", "opt in")))
+                                 .order_by(AuditEvent.id)))
     assert actions == ["opt out", "opt in"]
 
 

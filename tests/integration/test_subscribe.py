@@ -183,7 +183,8 @@ def test_sms_codes_are_counted_per_client_per_country_and_in_all_and_refusals_au
     assert third.status_code == 429 and says in third.text
     assert other_country.status_code == (200 if "country" in says else 429)
     with transaction(settings.database_url) as s:
-        refused = list(s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "refused: subscribe")))
+        refused = list(s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "refused: subscribe")
+                                  .order_by(AuditEvent.id)))
     assert refused[0]["reason"].startswith("too many sign-ups") and refused[0]["client"] == "testclient"
 
 

@@ -102,7 +102,8 @@ def webhook_subscribers(settings) -> list[tuple]:
 
 def refusals(settings) -> list[dict]:
     with transaction(settings.database_url) as s:
-        return list(s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "refused: subscribe")))
+        return list(s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "refused: subscribe")
+                                 .order_by(AuditEvent.id)))
 
 
 def test_the_form_offers_a_webhook_url_beside_email_and_phone(local):
