@@ -14,6 +14,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# A production install runs compiled bytecode (pip compiles it at install). Where PYTHONDONTWRITEBYTECODE is set
+# (this machine sets it), every worker and client the bench starts would compile the project and the provider SDKs
+# from source again, inside the timed run: keep the bytecode outside the checkout instead, as the test suite does.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) or sys.dont_write_bytecode:
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "broadcaster-bench-pycache"))
+    sys.dont_write_bytecode, sys.pycache_prefix = False, os.environ["PYTHONPYCACHEPREFIX"]
 # Everything stays on loopback: never let a proxy variable route the fake's traffic elsewhere.
 for _name in ("NO_PROXY", "no_proxy"):
     os.environ[_name] = ",".join(filter(None, [os.environ.get(_name), "127.0.0.1", "localhost"]))
