@@ -3,6 +3,7 @@ an error is one clear line on stderr and a non-zero exit, never a traceback."""
 
 import sys
 
+from pydantic import ValidationError
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
@@ -39,6 +40,12 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="broadcaster")
     except BroadcasterError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except ValidationError as exc:  # an input model refused what was typed: say which option and why, no traceback
+        for problem in exc.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "input"
+            err.print(f"[bold red]error:[/] {escape(where)}: {escape(problem['msg'])}", highlight=False,
+                      soft_wrap=True)
         sys.exit(1)
     except OperationalError as exc:
         err.print(f"[bold red]error:[/] cannot use the database: {escape(str(exc.orig))}", highlight=False,

@@ -94,6 +94,9 @@ def test_the_cli_manages_sources_and_rules(run):  # noqa: F811
     assert "rule #1 login: {'service': 'login', 'severity': 'critical|page'} → template login-down" in added
     bad = run("alert", "rule", "add", "other", "--template", "login-down", "--match", "service", user="alice", ok=False)
     assert "--match: 'service' is not LABEL=VALUE" in bad.stderr
+    too_long = run("alert", "rule", "add", "x" * 300, "--template", "login-down", user="alice", ok=False)
+    assert too_long.returncode == 1 and "Traceback" not in too_long.stderr, too_long.stderr
+    assert too_long.stderr.startswith("error: name: ") and "at most" in too_long.stderr, too_long.stderr
     run("alert", "rule", "disable", "login", user="alice")
     assert "#1 login (disabled)" in run("alert", "rule", "list").stdout
     assert "no alerts have come in" in run("alert", "groups").stdout
