@@ -11,8 +11,10 @@ what it received, and can answer the next requests with a Slack error or an HTTP
 import json
 import threading
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl
+
+from tests.fakes.json_handler import JsonHandler
 
 
 class FakeChat:
@@ -51,10 +53,7 @@ class FakeChat:
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.headers.get("Content-Type", "").startswith("application/json"):
@@ -91,15 +90,5 @@ class FakeChat:
                         fake.slack_updates.append(body)
                         return self._answer(200, {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")})
                 return self._answer(200, {"ok": False, "error": "unknown_method"})
-
-            def _answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
 
         return Handler

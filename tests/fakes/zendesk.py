@@ -14,8 +14,10 @@ import base64
 import json
 import threading
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.json_handler import JsonHandler
 
 SAVED_THEN_DROPPED = -1  # a write fault: saved, then the connection closes without an answer
 
@@ -62,10 +64,7 @@ class FakeZendesk:
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def do_GET(self):
                 self._handle("GET", None)
 
@@ -116,15 +115,5 @@ class FakeZendesk:
                         fake.writes.append((method, path, body))
                     return 200, {"macro": macro}
                 return 404, {"error": "InvalidEndpoint", "description": "Not found"}
-
-            def _answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
 
         return Handler
