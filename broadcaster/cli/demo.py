@@ -47,7 +47,8 @@ def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file
             users.add_user(settings, users.actor_named(settings, "admin"), name, [role], **contact)
     alice, bob = users.actor_named(settings, "alice"), users.actor_named(settings, "bob")
     if not statements.list_incidents(settings):
-        subscribers.add_subscriber(settings, email="customer@example.com", phone="+14155550123")
+        subscribers.add_subscriber(settings, users.actor_named(settings, "admin"), email="customer@example.com",
+                                   phone="+14155550123")
     incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login", "API"])
     out.print(f"[dim]$ broadcaster incident open --title 'Login failures' --impact major --as alice[/]\n"
               f"incident {incident['id']}")

@@ -411,3 +411,13 @@ def test_stakeholder_audiences_are_managed_from_the_cli(world, run):
     run("stakeholders", "drop", "first responders", "Fire chief", "--as", "alice")
     run("stakeholders", "remove", "first responders", "--as", "alice")
     assert json.loads(run("stakeholders", "list", "--json").stdout) == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_demo_runs_in_a_fresh_folder_and_again(run, tmp_path):
+    """The README's first command ends in `broadcaster demo`: on a fresh machine its database is new (no
+    incident yet, so it adds its customer), and a second run reuses it."""
+    first = run("demo")
+    assert "published" in first.stdout and "Traceback" not in first.stderr, first.stderr
+    assert (tmp_path / "broadcaster-demo.db").exists()
+    assert "published" in run("demo").stdout
