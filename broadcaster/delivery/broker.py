@@ -54,7 +54,11 @@ QUEUE_OF: dict[TaskName, Queue] = {
 class PeriodicJob:
     """A task run every `interval` seconds (a Settings field): by beat in a fleet, by embedded `serve`'s
     own loop otherwise. A run that waited longer than an interval (every worker busy) is dropped,
-    not run back to back with the ones queued behind it."""
+    not run back to back with the ones queued behind it; but never sooner than `MIN_WAIT` seconds,
+    or jobs due every second starve one another on one busy worker (embedded `serve` runs them all
+    on one thread) and a sweep is dropped every time, leaving what `--no-wait` queued unsent."""
+
+    MIN_WAIT = 10.0
 
     name: str
     task: TaskName
@@ -62,6 +66,10 @@ class PeriodicJob:
 
     def seconds(self, settings: Settings) -> float:
         return float(getattr(settings, self.interval))
+
+    def expires(self, settings: Settings) -> float:
+        """How long a run may wait for a worker before it is dropped."""
+        return max(self.seconds(settings), self.MIN_WAIT)
 
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
@@ -99,7 +107,7 @@ def make_app(settings: Settings) -> Celery:
         broker_transport_options=transport_options(settings),
         worker_hijack_root_logger=False,
         beat_schedule={job.name: {"task": job.task.value, "schedule": job.seconds(settings),
-                                  "options": {"expires": job.seconds(settings)}} for job in PERIODIC_JOBS},
+                                  "options": {"expires": job.expires(settings)}} for job in PERIODIC_JOBS},
         # Beat writes its schedule file after every task it sends: the file's age says beat is alive
         # (docker-compose's healthcheck reads it), and a restart loses no run.
         beat_sync_every=1,

@@ -66,8 +66,8 @@ def send(settings: Settings, task: TaskName, *args, queue: Queue | None = None, 
 
 def send_periodic(settings: Settings, job: PeriodicJob) -> None:
     """What beat does for `job` at each interval (embedded `serve` does it too); a run not started
-    within the interval expires."""
-    send(settings, job.task, expires=job.seconds(settings))
+    within its wait (`PeriodicJob.expires`) is dropped."""
+    send(settings, job.task, expires=job.expires(settings))
 
 
 def queued(app, queue: Queue) -> int:

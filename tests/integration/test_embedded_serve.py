@@ -28,6 +28,7 @@ from tests.integration.test_cli_embedded import the_command_exits
 
 INTERVAL = 1  # seconds between the periodic jobs' runs (beat's, here serve's)
 ON_TIME = 6  # a notice published this long after its time is still on time on a loaded machine
+LOOK = 0.3  # seconds between looks at the page: each builds it in serve, whose one worker thread shares the GIL
 LEAD = 15  # seconds from scheduling to the start: the announcement goes first (measured 2-5 s at load 8-9)
 
 
@@ -114,18 +115,19 @@ def test_a_maintenance_starts_and_ends_on_time_under_embedded_serve(serve, capsy
     assert time.monotonic() - began < 5
     the_command_exits()  # what it left on its memory broker is gone: serve finds it in the database
     wait_until(lambda: [m["status"] for m in _maintenances(base, "/upcoming")] == ["scheduled"],
-               (start - utcnow()).total_seconds(), "serve's sweep to send the announcement publish --no-wait left")
+               (start - utcnow()).total_seconds(), "serve's sweep to send the announcement publish --no-wait left",
+               poll=LOOK)
     for phase in ("in_progress", "completed"):
         decisions.approve(settings, actor(settings, "bob"), ids[phase])
     assert utcnow() < start, "the machine was too slow to approve the notices before the window"
 
     wait_until(lambda: [m["status"] for m in _maintenances(base, "/active")] == ["in_progress"],
-               (end - utcnow()).total_seconds(), "the maintenance to be shown in progress before its end")
+               (end - utcnow()).total_seconds(), "the maintenance to be shown in progress before its end", poll=LOOK)
     started = _published_at(settings, ids["in_progress"])
     assert timedelta(0) <= started - start <= timedelta(seconds=ON_TIME), (start, started)
 
     wait_until(lambda: [m["status"] for m in _maintenances(base)] == ["completed"], 30,
-               "the maintenance to be shown completed")
+               "the maintenance to be shown completed", poll=LOOK)
     ended = _published_at(settings, ids["completed"])
     assert timedelta(0) <= ended - end <= timedelta(seconds=ON_TIME), (end, ended)
     assert _maintenances(base, "/active") == []
