@@ -56,6 +56,29 @@ def pytest_configure(config):
     PasswordHash.recommended = classmethod(lambda cls: cheap)
 
 
+_MOCKS_STARTING: list = []
+
+
+def pytest_sessionstart(session):
+    """The xdist controller starts the providers' mocks in the background (tests/integration/provider_mocks.py)
+    while its workers start, so the contract tests find them answering instead of each waiting for them."""
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    from tests.integration.provider_mocks import start_in_background
+
+    starting = start_in_background(config._tmp_path_factory.getbasetemp(), list(config.args))
+    if starting is not None:
+        _MOCKS_STARTING.append((config._tmp_path_factory.getbasetemp(), starting))
+
+
+def pytest_sessionfinish(session):
+    from tests.integration.provider_mocks import stop_if_unused
+
+    while _MOCKS_STARTING:
+        stop_if_unused(*_MOCKS_STARTING.pop())
+
+
 # The longest tests, started first (the failover tests marked `slow`, then these, from `pytest --durations`):
 # with the suite on three xdist workers handed one test at a time (`--maxschedchunk=1`, pyproject.toml), a
 # long test started last would run alone at the end. Then every test on a real broker (`redis_broker`: real

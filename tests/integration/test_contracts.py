@@ -6,13 +6,7 @@ which must reach us as a permanent TransportError. The kit lives in ``shared/con
 beside the repository (see its README).
 """
 
-import fcntl
 import os
-import shutil
-import socket
-import subprocess
-import uuid
-from pathlib import Path
 
 import pytest
 
@@ -21,56 +15,26 @@ from broadcaster.channels.email import SendGridEmail
 from broadcaster.channels.sms import TwilioSms
 from broadcaster.channels.x import XPosts
 from broadcaster.config import Settings
+from tests.integration.provider_mocks import mocks_running, unusable
 
-HERE = Path(__file__).resolve()
-CONTRACTS = next((p / "contracts" for p in (HERE.parents[2] / "shared", HERE.parents[3] / "shared")
-                  if (p / "contracts" / "start-mocks.sh").exists()), None)
-PORTS = {"twilio": 4010, "sendgrid": 4011, "x": 4012}
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-
-
-def _answering(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="session")
 def mocks(tmp_path_factory):
-    """Start the mocks once for all pytest-xdist workers; the last worker out stops them.
-
-    Mocks that were already running (another session's) are used and left alone.
-    """
-    missing = [tool for tool in ("node", "npm") if not shutil.which(tool)]
-    if CONTRACTS is None or missing:
-        reason = f"provider contract kit not usable: {'missing ' + ', '.join(missing) if missing else 'no shared/'}"
+    """The mocks, for all pytest-xdist workers of the run (tests/integration/provider_mocks.py)."""
+    reason = unusable()
+    if reason:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    run_dir = tmp_path_factory.getbasetemp().parent  # shared by the xdist workers of this run
-    state = run_dir / "provider-mocks"
-    users = run_dir / "provider-mocks-users"
-    users.mkdir(exist_ok=True)
-    me = users / uuid.uuid4().hex
-    env = os.environ | {"MOCKS_STATE_DIR": str(state), "NO_PROXY": "127.0.0.1,localhost"}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NO_PROXY", "127.0.0.1,localhost")
-        with open(run_dir / "provider-mocks.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not all(_answering(port) for port in PORTS.values()):
-                started = subprocess.run([str(CONTRACTS / "start-mocks.sh")], env=env, capture_output=True,
-                                         text=True, timeout=600)
-                if started.returncode != 0:
-                    subprocess.run([str(CONTRACTS / "stop-mocks.sh")], env=env, capture_output=True)
-                    pytest.fail(f"start-mocks.sh failed:\n{started.stdout}\n{started.stderr}")
-            me.touch()
-            fcntl.flock(lock, fcntl.LOCK_UN)
-        yield
-        with open(run_dir / "provider-mocks.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            me.unlink()
-            if not any(users.iterdir()):  # stop-mocks only touches the PIDs we started in `state`
-                subprocess.run([str(CONTRACTS / "stop-mocks.sh")], env=env, capture_output=True, timeout=60)
+        try:
+            with mocks_running(tmp_path_factory.getbasetemp().parent):  # shared by the xdist workers of this run
+                yield
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
 
 
 def settings(**overrides) -> Settings:
