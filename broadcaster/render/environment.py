@@ -41,6 +41,7 @@ from markupsafe import Markup, escape
 from ..domain import clock as domain_clock
 from ..domain.errors import BroadcasterError
 from ..domain.locales import plural_category
+from .compiled_phrases import CatalogCodeGenerator
 from .languages import CATALOGS, direction, translations
 from .notice_words import NoticeWords
 
@@ -196,6 +197,9 @@ def _json_dumps(value: Any, **options: Any) -> str:
 
 
 class _Environment(Environment):
+    code_generator_class = CatalogCodeGenerator  # the catalog's phrases looked up at compile time
+    catalog_lookup: Callable[[str], str] | None = None
+
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template given no globals of its own reads the environment's dict itself. Jinja copies a
         template's globals into every render's context, and the ChainMap it wraps them in by default
@@ -224,6 +228,7 @@ def environment(templates_dir: Path, locale: str = "en") -> Environment:
     )
     env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are layout, not words
     catalog = translations(templates_dir, locale)
+    env.catalog_lookup = catalog.gettext  # before any template compiles: compiled_phrases.py
     env.install_gettext_translations(catalog, newstyle=True)
     env.globals.update(gettext=_gettext(catalog), _=_gettext(catalog))
     # tojson's json.dumps(sort_keys=True) builds an encoder per value: the same encoder, built once.
