@@ -28,6 +28,7 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     TemplateSyntaxError,
     Undefined,
@@ -268,7 +269,8 @@ def render_statement(templates_dir: Path, context: dict[str, Any],
     missing = [name for name in channels or () if not folders.get(name)]
     if missing:
         raise TemplateProblem(f"{missing[0]}/", f"channel {missing[0]!r} has no templates in {templates_dir}")
-    shared = statement_context(env, context)  # one for every channel: each shared phrase is said once
+    # one for every channel: each shared phrase is said once
+    shared = _with_globals(env, statement_context(env, context))
     return {channel: _render_fields(env, folders[channel], shared)
             for channel in (channels if channels is not None else list(folders))}
 
@@ -277,7 +279,8 @@ def render_folder(templates_dir: Path, folder: str, context: dict[str, Any], loc
     """{field: text} from every template in one folder (e.g. ``email/signup/message``), rendered as
     a channel's rendition is: plain text first, markup fields can wrap it as ``this``."""
     env = environment(templates_dir, locale)
-    return _render_fields(env, _field_templates(templates_dir, folder), statement_context(env, context))
+    shared = _with_globals(env, statement_context(env, context))
+    return _render_fields(env, _field_templates(templates_dir, folder), shared)
 
 
 def statement_context(env: Environment, context: dict[str, Any]) -> dict[str, Any]:
@@ -286,14 +289,29 @@ def statement_context(env: Environment, context: dict[str, Any]) -> dict[str, An
     return {**context, "words": NoticeWords(env, context)}
 
 
+def _with_globals(env: Environment, shared: dict[str, Any]) -> dict[str, Any]:
+    """What a template's context starts from: the environment's globals, the statement's names over
+    them (as ``Template.render`` merges them), worked out once for all of a statement's templates."""
+    return {**env.globals, **shared}
+
+
 def _render_fields(env: Environment, names: list[str], shared: dict[str, Any]) -> dict[str, str]:
-    """{field: text} of one channel; `shared` is what `statement_context` gives every channel."""
+    """{field: text} of one channel; `shared` is `statement_context`'s, with the globals (`_with_globals`)."""
     fields: dict[str, str] = {}
     for name in names:
         text = _render_one(env, name, {**shared, "this": dict(fields)})
         if text:
             fields[_field_name(name)] = text
     return fields
+
+
+def _render(template: Template, context: dict[str, Any]) -> str:
+    """``template.render(context)`` for a context that has the globals already: Jinja's own copies the
+    context twice and merges the globals into it at every render (30 a statement and language)."""
+    try:
+        return template.environment.concat(template.root_render_func(template.new_context(context, shared=True)))
+    except Exception:
+        template.environment.handle_exception()  # raises it again, its traceback in the template's lines
 
 
 @lru_cache(maxsize=1024)
@@ -304,7 +322,7 @@ def _field_name(template: str) -> str:
 
 def _render_one(env: Environment, name: str, context: dict[str, Any]) -> str:
     try:
-        text = env.get_template(name).render(context)
+        text = _render(env.get_template(name), context)
     except UndefinedError as exc:
         raise TemplateProblem(name, f"undefined variable '{_undefined_name(exc)}'", _template_line(env, name)) from None
     except TemplateSyntaxError as exc:
