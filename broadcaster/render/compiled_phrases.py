@@ -16,6 +16,14 @@ same, byte for byte; only the lookup moved.
 
 Left as calls: a template that binds ``_`` or ``gettext`` itself (a loop variable, a ``set``, a
 macro argument, an import), a message that is not a literal string, and ngettext/pgettext.
+
+The shared phrases (``words.titled()``, ``words.affected(day=True)``: notice_words.py), about 30 a
+language, are each a lookup in what the statement said already, but went through two of Jinja's
+general calls first (``environment.getattr``, then ``Context.call``). They are compiled as the
+filter ``said`` instead (``words | said("affected", day=True)``), which Jinja calls directly; for
+anything but a statement's `NoticeWords` it makes those same two calls. Left as they were: in a
+template that binds ``words`` itself, and inside a loop or a block (where Jinja's call gives the
+phrase a context with the loop's names: ``gsm`` could be one).
 """
 
 from collections.abc import Callable
@@ -26,6 +34,8 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.visitor import NodeTransformer
 
 GETTEXT_NAMES = frozenset({"_", "gettext"})  # what environment.py installs as the catalog's gettext
+WORDS = "words"  # environment.statement_context's name for the shared phrases
+SAID = "said"  # the filter that says one (notice_words.said)
 
 
 class CatalogCodeGenerator(CodeGenerator):
@@ -33,8 +43,10 @@ class CatalogCodeGenerator(CodeGenerator):
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         lookup = getattr(self.environment, "catalog_lookup", None)
-        if lookup is not None and not _binds_gettext(node):
+        if lookup is not None and not _binds(node, GETTEXT_NAMES):
             node = _PhraseFolder(lookup).visit(node)
+        if SAID in self.environment.filters and not _binds(node, {WORDS}):
+            node = _WordsSaid().visit(node)
         super().visit_Template(node, frame)
 
 
@@ -57,14 +69,34 @@ class _PhraseFolder(NodeTransformer):
         return nodes.Mod(text, variables, lineno=node.lineno)
 
 
-def _binds_gettext(tree: nodes.Template) -> bool:
-    """Does the template give ``_`` or ``gettext`` a value of its own anywhere? (A ``set``, a loop or
+class _WordsSaid(NodeTransformer):
+    """``words.name(...)`` → ``words | said("name", ...)``, outside loops and blocks."""
+
+    def visit_For(self, node: nodes.For) -> nodes.For:
+        return node
+
+    def visit_Block(self, node: nodes.Block) -> nodes.Block:
+        return node
+
+    def visit_Call(self, node: nodes.Call) -> Any:
+        node = self.generic_visit(node)
+        callee = node.node
+        if not (isinstance(callee, nodes.Getattr) and isinstance(callee.node, nodes.Name)
+                and callee.node.name == WORDS and callee.node.ctx == "load" and not callee.attr.startswith("_")
+                and node.dyn_args is None and node.dyn_kwargs is None):
+            return node
+        return nodes.Filter(callee.node, SAID, [nodes.Const(callee.attr), *node.args], node.kwargs, None, None,
+                            lineno=node.lineno)
+
+
+def _binds(tree: nodes.Template, names: set[str] | frozenset[str]) -> bool:
+    """Does the template give one of `names` a value of its own anywhere? (A ``set``, a loop or
     ``with`` target and a macro's argument are names stored or bound as parameters.)"""
     for name in tree.find_all(nodes.Name):
-        if name.name in GETTEXT_NAMES and name.ctx != "load":
+        if name.name in names and name.ctx != "load":
             return True
     for imported in tree.find_all(nodes.FromImport):  # {% from "x" import _ %}, {% from "x" import y as _ %}
         for entry in imported.names:
-            if (entry[-1] if isinstance(entry, tuple) else entry) in GETTEXT_NAMES:
+            if (entry[-1] if isinstance(entry, tuple) else entry) in names:
                 return True
-    return any(imported.target in GETTEXT_NAMES for imported in tree.find_all(nodes.Import))
+    return any(imported.target in names for imported in tree.find_all(nodes.Import))

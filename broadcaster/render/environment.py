@@ -44,7 +44,7 @@ from ..domain.errors import BroadcasterError
 from ..domain.locales import plural_category
 from .compiled_phrases import CatalogCodeGenerator
 from .languages import CATALOGS, direction, translations
-from .notice_words import NoticeWords
+from .notice_words import NoticeWords, said
 
 MARKUP_SUFFIXES = (".html", ".xml")
 
@@ -166,6 +166,7 @@ def _filters(locale: str) -> dict[str, Callable]:
         "spoken_time": spoken_time, "span": span, "duration": duration,
         "names": lambda items: _names(tuple(items or ()), locale),  # 'Login, API, and Billing'
         "sentence": lambda value: sentence(value, locale), "escaped": escaped,
+        "said": said,  # words.titled() as the compiler writes it: compiled_phrases.py
         # '1 statement waits', '2 statements wait': the form CLDR's plural rule picks (operators' pages).
         "plural": lambda count, one, other: f"{count} {one if plural_category(count, locale) == 'one' else other}",
     }
