@@ -310,19 +310,24 @@ def _render_fields(env: Environment, names: list[str], shared: dict[str, Any]) -
     """{field: text} of one channel; `shared` is `statement_context`'s, with the globals (`_with_globals`)."""
     fields: dict[str, str] = {}
     for name in names:
-        text = _render_one(env, name, {**shared, "this": dict(fields)})
+        text = _render_one(env, name, shared, dict(fields))
         if text:
             fields[_field_name(name)] = text
     return fields
 
 
-def _render(template: Template, context: dict[str, Any]) -> str:
-    """``template.render(context)`` for a context that has the globals already: Jinja's own copies the
-    context twice and merges the globals into it at every render (30 a statement and language)."""
+def _render(template: Template, shared: dict[str, Any], this: dict[str, str]) -> str:
+    """``template.render({**shared, "this": this})`` for a `shared` that has the globals already. Jinja's
+    own copies its argument twice, merging the globals in, at every render (30 a statement and
+    language); here every template of the statement reads the one `shared` as its context's parent
+    (a template never writes its parent) and `this` is its own name, as a ``set`` at its top would be."""
+    env = template.environment
+    context = env.context_class(env, shared, template.name, template.blocks, globals=template.globals)
+    context.vars["this"] = this
     try:
-        return template.environment.concat(template.root_render_func(template.new_context(context, shared=True)))
+        return env.concat(template.root_render_func(context))
     except Exception:
-        template.environment.handle_exception()  # raises it again, its traceback in the template's lines
+        env.handle_exception()  # raises it again, its traceback in the template's lines
 
 
 @lru_cache(maxsize=1024)
@@ -331,9 +336,9 @@ def _field_name(template: str) -> str:
     return Path(template).stem
 
 
-def _render_one(env: Environment, name: str, context: dict[str, Any]) -> str:
+def _render_one(env: Environment, name: str, shared: dict[str, Any], this: dict[str, str]) -> str:
     try:
-        text = _render(env.get_template(name), context)
+        text = _render(env.get_template(name), shared, this)
     except UndefinedError as exc:
         raise TemplateProblem(name, f"undefined variable '{_undefined_name(exc)}'", _template_line(env, name)) from None
     except TemplateSyntaxError as exc:

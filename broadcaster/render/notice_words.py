@@ -69,13 +69,6 @@ class NoticeWords:
         self._said[key] = text
         return text
 
-    def _again(self, name: str, gsm: bool, args: tuple, kwargs: dict[str, Any]) -> str | None:
-        """What ``words.<name>(*args, **kwargs)`` says, when `name` was found before (the first time it
-        goes through ``__getattr__``, which checks it is a macro); else None."""
-        if name in self.__dict__ and not name.startswith("_"):
-            return self._say(name, gsm, args, kwargs)
-        return None
-
     def _module(self, gsm: bool) -> TemplateModule:
         """The words template run once over the statement (for an SMS: once more, with ``gsm``)."""
         module = self._modules.get(gsm)
@@ -89,8 +82,8 @@ class NoticeWords:
 def said(context: Context, words: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     """The filter the compiler writes for ``words.<name>(...)`` (compiled_phrases.py): the phrase, without
     Jinja's getattr and Context.call; anything else called as Jinja would have."""
-    if type(words) is NoticeWords:
-        text = words._again(name, bool(context.get("gsm")), args, kwargs)
-        if text is not None:
-            return text
+    # A phrase found before (the first time it goes through __getattr__, which checks it is a macro).
+    if type(words) is NoticeWords and name in words.__dict__ and not name.startswith("_"):
+        names = context.vars  # context.get("gsm") without its three calls: a template's own names first
+        return words._say(name, bool(names["gsm"] if "gsm" in names else context.parent.get("gsm")), args, kwargs)
     return context.call(context.environment.getattr(words, name), *args, **kwargs)
