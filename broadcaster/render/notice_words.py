@@ -9,7 +9,7 @@ calls the macro ``titled`` of one module made from the statement, and says the s
 from what it said the first time.
 
 A template that sets ``gsm`` (an SMS) gets its own phrases, as an import with context did: there a
-span says "-" where CLDR says "–" (``environment._for_sms``). That is all ``gsm`` changes, so a
+span says "-" where CLDR says "–" (``filters._for_sms``). That is all ``gsm`` changes, so a
 phrase with no en dash is said for an SMS as for every other channel, without running it again.
 """
 
