@@ -72,6 +72,7 @@ def _gettext(catalog: NullTranslations) -> Callable:
 class _Environment(Environment):
     code_generator_class = CatalogCodeGenerator  # the catalog's phrases looked up at compile time
     catalog_lookup: Callable[[str], str] | None = None
+    templates_by_name: dict[str, Template]  # environment() gives each its own: _template
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template given no globals of its own reads the environment's dict itself. Jinja copies a
@@ -94,13 +95,15 @@ def environment(templates_dir: Path, locale: str = "en") -> Environment:
         # LRU cache takes a lock and reorders a queue on every lookup (each render and each import).
         cache_size=-1,
         undefined=StrictUndefined,
-        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
+        # Asked at every render (a template's context is made with it): answered once per name.
+        autoescape=lru_cache(maxsize=1024)(select_autoescape(enabled_extensions=("html", "xml"), default=False)),
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
     )
     env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are layout, not words
     catalog = translations(templates_dir, locale)
+    env.templates_by_name = {}
     env.catalog_lookup = catalog.gettext  # before any template compiles: compiled_phrases.py
     env.install_gettext_translations(catalog, newstyle=True)
     env.globals.update(gettext=_gettext(catalog), _=_gettext(catalog))
@@ -191,6 +194,15 @@ def _render(template: Template, shared: dict[str, Any], this: dict[str, str]) ->
         env.handle_exception()  # raises it again, its traceback in the template's lines
 
 
+def _template(env: Environment, name: str) -> Template:
+    """``env.get_template(name)`` from a dict of the environment's own: Jinja's cache (kept whole, never
+    reloaded: ``environment``) is keyed by a weak reference to the loader, made again at every lookup."""
+    found = env.templates_by_name.get(name)
+    if found is None:
+        found = env.templates_by_name[name] = env.get_template(name)
+    return found
+
+
 @lru_cache(maxsize=1024)
 def _field_name(template: str) -> str:
     """'email/body_html.html' → 'body_html': the field a template renders."""
@@ -199,7 +211,7 @@ def _field_name(template: str) -> str:
 
 def _render_one(env: Environment, name: str, shared: dict[str, Any], this: dict[str, str]) -> str:
     try:
-        text = _render(env.get_template(name), shared, this)
+        text = _render(_template(env, name), shared, this)
     except UndefinedError as exc:
         raise TemplateProblem(name, f"undefined variable '{_undefined_name(exc)}'", _template_line(env, name)) from None
     except TemplateSyntaxError as exc:

@@ -66,6 +66,19 @@ def _formatted(format_time: Callable[..., str], value: datetime, zone: tzinfo, n
 
 
 @lru_cache(maxsize=1024)
+def _window(start: datetime, end: datetime, zone: tzinfo, now: datetime, locale: str, day: bool) -> str:
+    """A span as ``domain_clock.window`` says it, worked out once: a resolved incident's span is in
+    every channel's ``words.affected()``, and said again for an SMS (its phrases with a hyphen)."""
+    return domain_clock.window(start, end, zone, now, locale, day=day)
+
+
+@lru_cache(maxsize=1024)
+def _duration(span: timedelta, locale: str) -> str:
+    """'38 minutes', once per span and language (beside the span above: Babel's unit patterns)."""
+    return domain_clock.duration(span, locale)
+
+
+@lru_cache(maxsize=1024)
 def _names(items: tuple[str, ...], locale: str) -> str:
     """'Login, API, and Billing', once per list and language (Babel's list patterns are slow to look up)."""
     return domain_clock.names(list(items), locale)
@@ -99,10 +112,10 @@ def filters_for(locale: str) -> dict[str, Callable]:
             if domain_clock.abbreviation(ends[0], zone) == "UTC" == domain_clock.abbreviation(ends[1], zone):
                 return ""
             same_days = all(end.astimezone(zone).date() == end.astimezone(UTC).date() for end in ends)
-            return _for_sms(context, domain_clock.window(ends[0], ends[1], UTC, now, locale, day=not same_days))
+            return _for_sms(context, _window(ends[0], ends[1], UTC, now, locale, not same_days))
         if not day:  # the times alone only where the day goes without saying: today
             day = domain_clock.localise(ends[0], zone, now).day != "today"
-        return _for_sms(context, domain_clock.window(ends[0], ends[1], zone, now, locale, day=day))
+        return _for_sms(context, _window(ends[0], ends[1], zone, now, locale, day))
 
     @pass_context
     def spoken_time(context: Context, value: datetime | None) -> str:
@@ -115,8 +128,8 @@ def filters_for(locale: str) -> dict[str, Callable]:
     def duration(span: tuple | timedelta | None) -> str:
         """(start, end) or a timedelta → '38 minutes', '1 hour and 40 minutes', '2 hours'."""
         if isinstance(span, timedelta):
-            return domain_clock.duration(span, locale)
-        return domain_clock.duration(span[1] - span[0], locale) if span and span[0] and span[1] else ""
+            return _duration(span, locale)
+        return _duration(span[1] - span[0], locale) if span and span[0] and span[1] else ""
 
     return {
         "clock": _time_filter(domain_clock.clock, locale),  # '13:25 EST', 'tomorrow at 13:25 EST'
