@@ -8,9 +8,12 @@ submit does. Prints p50 and p99 per statement in milliseconds, and the same for 
 Jinja templates of every language rendered with no tidying and no limit checks (given what every
 template of a statement reads, `statement_context`: its fields and the shared phrases, `words`,
 each said once per statement and language as rendering does), in the same run
-(BENCHMARKS.md: figures are ratios measured side by side, never absolute times alone). Each is
-measured twice: in this process's CPU time (what a busy shared machine inflates least) and in wall
-time.
+(BENCHMARKS.md: figures are ratios measured side by side, never absolute times alone). The floor
+renders through the same environments, so it has their compiled-in phrases and ``said``
+(render/compiled_phrases.py); a second floor, "plain Jinja", renders the same templates as Jinja
+ships (its compiler, its tojson, each phrase looked up at render time), for comparison with
+before those. Each is measured twice: in this process's CPU time (what a busy shared machine
+inflates least) and in wall time.
 """
 
 import argparse
@@ -24,6 +27,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: tests.unit.render.contexts
+
+from jinja2.compiler import CodeGenerator
+from jinja2.filters import do_tojson
 
 from broadcaster.channels import check_limits
 from broadcaster.config import Settings
@@ -62,6 +68,15 @@ def random_statement(rng: random.Random, i: int, locale: str = "en") -> dict:
 ANY_FIELD = defaultdict(str)
 
 
+def plain_jinja(env):
+    """The environment as Jinja ships it: no phrase compiled in, words.x() and tojson as Jinja calls them."""
+    plain = env.overlay()
+    plain.code_generator_class, plain.catalog_lookup = CodeGenerator, None
+    plain.filters = {name: f for name, f in env.filters.items() if name != "said"} | {"tojson": do_tojson}
+    plain.templates_by_name = {}
+    return plain
+
+
 def percentile(samples: list[float], p: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(p) - 1]
 
@@ -81,10 +96,14 @@ def main() -> None:
     for tag in locales:
         check_limits(render_statement(templates, statements[0][tag], locale=tag), settings)
     envs = {tag: environment(templates, tag) for tag in locales}
+    plain_envs = {tag: plain_jinja(env) for tag, env in envs.items()}
     names = [n for ns in channel_templates(templates).values() for n in ns]
+    for tag, env in plain_envs.items():  # compiled before the clock starts, as the others are
+        for name in names:
+            env.get_template(name).render({**statement_context(env, statements[0][tag]), "this": ANY_FIELD})
 
-    ours, floor, violations = [], [], 0
-    ours_cpu, floor_cpu = [], []  # CPU time of this process: what a busy shared machine inflates least
+    ours, floor, plain, violations = [], [], [], 0
+    ours_cpu, floor_cpu, plain_cpu = [], [], []  # CPU time of this process: what a busy machine inflates least
     for translated in statements:
         start, cpu = time.perf_counter(), time.process_time()
         for tag, ctx in translated.items():
@@ -98,13 +117,21 @@ def main() -> None:
                 envs[tag].get_template(name).render({**shared, "this": ANY_FIELD})
         floor.append((time.perf_counter() - start) * 1000)
         floor_cpu.append((time.process_time() - cpu) * 1000)
+        start, cpu = time.perf_counter(), time.process_time()
+        for tag, ctx in translated.items():
+            shared = statement_context(plain_envs[tag], ctx)
+            for name in names:
+                plain_envs[tag].get_template(name).render({**shared, "this": ANY_FIELD})
+        plain.append((time.perf_counter() - start) * 1000)
+        plain_cpu.append((time.process_time() - cpu) * 1000)
 
     print(f"statements: {len(statements)}, languages: {', '.join(locales)}, "
           f"channels: {len(channel_templates(templates))}, "
           f"templates: {len(names)}, limit violations found: {violations}")
-    for what, mine, bare in (("CPU", ours_cpu, floor_cpu), ("wall", ours, floor)):
+    for what, mine, bare, jinja in (("CPU", ours_cpu, floor_cpu, plain_cpu), ("wall", ours, floor, plain)):
         p50, p99 = percentile(mine, 50), percentile(mine, 99)
         f50, f99 = percentile(bare, 50), percentile(bare, 99)
+        print(f"{what} floor (plain jinja): p50 {percentile(jinja, 50):.3f} ms  p99 {percentile(jinja, 99):.3f} ms")
         print(f"{what} floor (bare jinja): p50 {f50:.3f} ms  p99 {f99:.3f} ms")
         print(f"{what} render: {len(statements)} statements; p50 {p50:.3f} ms; p99 {p99:.3f} ms; "
               f"{p50 / f50:.1f}x the bare-jinja floor at p50")

@@ -41,7 +41,20 @@ assert all(len(seq) > 1 and seq[1] >= 128 for seq in _SEQUENCES if seq[0] < 128)
 _SINGLE = re.compile("[" + single_codepoint_emoji_raw + "]")
 _FIRST = frozenset(chr(seq[0]) for seq in _SEQUENCES)
 _ASCII_FIRST = frozenset(char for char in _FIRST if char.isascii())
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Where one can start, or a keycap's second code point be: the non-ASCII characters of the 64-code-point
+# blocks that hold any (20 ranges). Japanese or Chinese text has almost none: its kana and ideographs
+# were each a position tried, one by one, four texts a language.
+_MAY_START = frozenset(char for char in _FIRST if not char.isascii()) | {chr(seq[1]) for seq in _SEQUENCES
+                                                                          if seq[0] < 128}
+_RANGES_NEAR: list[list[int]] = []  # [first block, last block] of neighbouring blocks
+for _block in sorted({ord(char) >> 6 for char in _MAY_START}):
+    if _RANGES_NEAR and _RANGES_NEAR[-1][1] == _block - 1:
+        _RANGES_NEAR[-1][1] = _block
+    else:
+        _RANGES_NEAR.append([_block, _block])
+_NEAR_AN_EMOJI = re.compile("[" + "".join(
+    f"{re.escape(chr(max(first << 6, 128)))}-{re.escape(chr(((last + 1) << 6) - 1))}" for first, last in _RANGES_NEAR
+) + "]")
 # A sequence of several code points matches only where its second one follows: elsewhere the answer is
 # the single-code-point class's, without trying the thousands of sequences first.
 _SECOND = frozenset(chr(seq[1]) for seq in _SEQUENCES if len(seq) > 1)
@@ -57,10 +70,11 @@ _HEAVY = re.compile("[^" + "".join(f"{re.escape(chr(start))}-{re.escape(chr(end)
 
 def _emoji_at(text: str) -> dict[int, int]:
     """{start: length} of each emoji in the text: what ``emoji.finditer`` finds, trying only where one
-    can start (at a non-ASCII character, or just before one)."""
+    can start (at a non-ASCII character near one that can, or just before one: no ASCII character is
+    an emoji by itself, a keycap's is one only before its second code point)."""
     found: dict[int, int] = {}
     scanned = 0
-    for non_ascii in _NON_ASCII.finditer(text):
+    for non_ascii in _NEAR_AN_EMOJI.finditer(text):
         i = non_ascii.start()
         for at in (i - 1, i) if i and text[i - 1] in _ASCII_FIRST else (i,):
             if at < scanned or text[at] not in _FIRST:

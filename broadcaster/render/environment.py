@@ -10,37 +10,35 @@ resolved incident).
 
 The fixed phrases are gettext messages (``{% trans %}``, ``_()``) from the language's catalog
 (``render/languages.py``); times, spans, durations and lists are formatted in that language by
-the filters below (``domain/clock.py``, CLDR through Babel).
+the filters of ``filters.py`` (``domain/clock.py``, CLDR through Babel).
 """
 
-import json
 import re
 import sys
 from collections.abc import Callable, MutableMapping
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations
 from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     TemplateSyntaxError,
-    Undefined,
     UndefinedError,
     pass_context,
     select_autoescape,
 )
 from jinja2.runtime import Context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from ..domain import clock as domain_clock
 from ..domain.errors import BroadcasterError
-from ..domain.locales import plural_category
+from .compiled_phrases import CatalogCodeGenerator
+from .filters import filters_for, json_dumps
 from .languages import CATALOGS, direction, translations
 from .notice_words import NoticeWords
 
@@ -53,120 +51,6 @@ class TemplateProblem(BroadcasterError):
         super().__init__(f"{where}: {message}")
         self.template = template
         self.line = line
-
-
-# Where a sentence ends with something other than ".": the full stop of languages written without spaces.
-FULL_STOPS = {"ja": "。", "zh": "。"}
-SENTENCE_ENDS = ".!?。！？"
-
-
-def sentence(value: str, locale: str = "en") -> str:
-    """End a phrase with a full stop unless it already ends a sentence."""
-    value = value.strip()
-    if not value or value[-1] in SENTENCE_ENDS:
-        return value
-    return value + FULL_STOPS.get(locale.split("-")[0], ".")
-
-
-def _zone(value: Any) -> tzinfo:
-    """The context's ``tz``: a ZoneInfo, or its key ('America/New_York')."""
-    return value if isinstance(value, tzinfo) else ZoneInfo(str(value))
-
-
-def _resolve(context: Context, *names: str) -> list[Any]:
-    """The context's values; a missing one is an undefined-variable error naming it."""
-    values = [context.resolve(name) for name in names]
-    for name, given in zip(names, values, strict=True):
-        if isinstance(given, Undefined):
-            raise UndefinedError(f"'{name}' is undefined")
-    return values
-
-
-def _time_filter(format_time: Callable[..., str], locale: str) -> Callable:
-    """A filter that formats a datetime in the context's zone (``tz``), relative to its ``now``,
-    in the environment's language."""
-    @pass_context
-    def time_filter(context: Context, value: datetime | None, dated: bool = False) -> str:
-        if not value:
-            return ""
-        zone, now = _resolve(context, "tz", "now")
-        return _formatted(format_time, value, _zone(zone), now, locale, dated)
-    return time_filter
-
-
-@lru_cache(maxsize=4096)
-def _formatted(format_time: Callable[..., str], value: datetime, zone: tzinfo, now: datetime, locale: str,
-               dated: bool) -> str:
-    """A time as `format_time` says it, worked out once (CLDR's patterns through Babel) for the
-    several templates of a statement that say it: the next update's time is in five of them."""
-    return format_time(value, zone, now, locale, dated=dated)
-
-
-@lru_cache(maxsize=1024)
-def _names(items: tuple[str, ...], locale: str) -> str:
-    """'Login, API, and Billing', once per list and language (Babel's list patterns are slow to look up)."""
-    return domain_clock.names(list(items), locale)
-
-
-def _for_sms(context: Context, text: str) -> str:
-    """A template that sets `gsm` (an SMS) gets CLDR's en dash as a hyphen: GSM-7 has no en dash,
-    and one character outside it makes the whole text UCS-2, halving what a segment holds. (That is
-    all `gsm` changes: notice_words.py says a phrase without an en dash the same way in an SMS.)"""
-    return text.replace("\u2013", "-") if context.get("gsm") else text
-
-
-def escaped(value: Any) -> Markup:
-    """A phrase from templates/_words/ (plain text: shared with the SMS and the IVR), escaped for an
-    HTML template. A macro from a text template comes back marked safe though nothing in it was
-    escaped: every HTML template passes one through this."""
-    return escape(str(value))
-
-
-def _filters(locale: str) -> dict[str, Callable]:
-    @pass_context
-    def span(context: Context, ends: tuple | None, day: bool = True, utc: bool = False) -> str:
-        """(start, end) → 'Sun, Nov 29, 02:00 – 04:00 EST'; day=False within today: '14:02 – 14:40 EST';
-        utc=True: the same span in UTC, its date only where it differs from the local one ('' when
-        the zone is UTC already: nothing to add)."""
-        if not ends or not ends[0] or not ends[1]:
-            return ""
-        zone, now = _resolve(context, "tz", "now")
-        zone = _zone(zone)
-        if utc:
-            if domain_clock.abbreviation(ends[0], zone) == "UTC" == domain_clock.abbreviation(ends[1], zone):
-                return ""
-            same_days = all(end.astimezone(zone).date() == end.astimezone(UTC).date() for end in ends)
-            return _for_sms(context, domain_clock.window(ends[0], ends[1], UTC, now, locale, day=not same_days))
-        if not day:  # the times alone only where the day goes without saying: today
-            day = domain_clock.localise(ends[0], zone, now).day != "today"
-        return _for_sms(context, domain_clock.window(ends[0], ends[1], zone, now, locale, day=day))
-
-    @pass_context
-    def spoken_time(context: Context, value: datetime | None) -> str:
-        return domain_clock.spoken_time(value, _zone(_resolve(context, "tz")[0]), locale) if value else ""
-
-    @pass_context
-    def stamp(context: Context, value: datetime | None) -> str:
-        return domain_clock.stamp(value, _zone(_resolve(context, "tz")[0]), locale) if value else ""
-
-    def duration(span: tuple | timedelta | None) -> str:
-        """(start, end) or a timedelta → '38 minutes', '1 hour and 40 minutes', '2 hours'."""
-        if isinstance(span, timedelta):
-            return domain_clock.duration(span, locale)
-        return domain_clock.duration(span[1] - span[0], locale) if span and span[0] and span[1] else ""
-
-    return {
-        "clock": _time_filter(domain_clock.clock, locale),  # '13:25 EST', 'tomorrow at 13:25 EST'
-        "spoken_clock": _time_filter(domain_clock.spoken_clock, locale),  # 'tomorrow at 1:25 PM EST'
-        "spoken_day": _time_filter(domain_clock.spoken_day, locale),  # 'today', 'Sunday, November 29'
-        "date": _time_filter(domain_clock.date, locale),  # 'Sun, Nov 29'
-        "stamp": stamp,  # 'Nov 23, 2026, 14:05 UTC'
-        "spoken_time": spoken_time, "span": span, "duration": duration,
-        "names": lambda items: _names(tuple(items or ()), locale),  # 'Login, API, and Billing'
-        "sentence": lambda value: sentence(value, locale), "escaped": escaped,
-        # '1 statement waits', '2 statements wait': the form CLDR's plural rule picks (operators' pages).
-        "plural": lambda count, one, other: f"{count} {one if plural_category(count, locale) == 'one' else other}",
-    }
 
 
 def _gettext(catalog: NullTranslations) -> Callable:
@@ -185,17 +69,11 @@ def _gettext(catalog: NullTranslations) -> Callable:
     return gettext
 
 
-_SORTED_JSON = json.JSONEncoder(sort_keys=True)
-
-
-def _json_dumps(value: Any, **options: Any) -> str:
-    """``json.dumps(value, sort_keys=True)`` (Jinja's tojson policy), by one encoder built once."""
-    if options == {"sort_keys": True}:
-        return _SORTED_JSON.encode(value)
-    return json.dumps(value, **options)
-
-
 class _Environment(Environment):
+    code_generator_class = CatalogCodeGenerator  # the catalog's phrases looked up at compile time
+    catalog_lookup: Callable[[str], str] | None = None
+    templates_by_name: dict[str, Template]  # environment() gives each its own: _template
+
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template given no globals of its own reads the environment's dict itself. Jinja copies a
         template's globals into every render's context, and the ChainMap it wraps them in by default
@@ -217,18 +95,21 @@ def environment(templates_dir: Path, locale: str = "en") -> Environment:
         # LRU cache takes a lock and reorders a queue on every lookup (each render and each import).
         cache_size=-1,
         undefined=StrictUndefined,
-        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
+        # Asked at every render (a template's context is made with it): answered once per name.
+        autoescape=lru_cache(maxsize=1024)(select_autoescape(enabled_extensions=("html", "xml"), default=False)),
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
     )
     env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are layout, not words
     catalog = translations(templates_dir, locale)
+    env.templates_by_name = {}
+    env.catalog_lookup = catalog.gettext  # before any template compiles: compiled_phrases.py
     env.install_gettext_translations(catalog, newstyle=True)
     env.globals.update(gettext=_gettext(catalog), _=_gettext(catalog))
     # tojson's json.dumps(sort_keys=True) builds an encoder per value: the same encoder, built once.
-    env.policies["json.dumps_function"] = _json_dumps
-    env.filters.update(_filters(locale))
+    env.policies["json.dumps_function"] = json_dumps
+    env.filters.update(filters_for(locale))
     env.globals.update(locale=locale, direction=direction(locale), timedelta=timedelta)
     return env
 
@@ -263,7 +144,8 @@ def render_statement(templates_dir: Path, context: dict[str, Any],
     missing = [name for name in channels or () if not folders.get(name)]
     if missing:
         raise TemplateProblem(f"{missing[0]}/", f"channel {missing[0]!r} has no templates in {templates_dir}")
-    shared = statement_context(env, context)  # one for every channel: each shared phrase is said once
+    # one for every channel: each shared phrase is said once
+    shared = _with_globals(env, statement_context(env, context))
     return {channel: _render_fields(env, folders[channel], shared)
             for channel in (channels if channels is not None else list(folders))}
 
@@ -272,7 +154,8 @@ def render_folder(templates_dir: Path, folder: str, context: dict[str, Any], loc
     """{field: text} from every template in one folder (e.g. ``email/signup/message``), rendered as
     a channel's rendition is: plain text first, markup fields can wrap it as ``this``."""
     env = environment(templates_dir, locale)
-    return _render_fields(env, _field_templates(templates_dir, folder), statement_context(env, context))
+    shared = _with_globals(env, statement_context(env, context))
+    return _render_fields(env, _field_templates(templates_dir, folder), shared)
 
 
 def statement_context(env: Environment, context: dict[str, Any]) -> dict[str, Any]:
@@ -281,14 +164,43 @@ def statement_context(env: Environment, context: dict[str, Any]) -> dict[str, An
     return {**context, "words": NoticeWords(env, context)}
 
 
+def _with_globals(env: Environment, shared: dict[str, Any]) -> dict[str, Any]:
+    """What a template's context starts from: the environment's globals, the statement's names over
+    them (as ``Template.render`` merges them), worked out once for all of a statement's templates."""
+    return {**env.globals, **shared}
+
+
 def _render_fields(env: Environment, names: list[str], shared: dict[str, Any]) -> dict[str, str]:
-    """{field: text} of one channel; `shared` is what `statement_context` gives every channel."""
+    """{field: text} of one channel; `shared` is `statement_context`'s, with the globals (`_with_globals`)."""
     fields: dict[str, str] = {}
     for name in names:
-        text = _render_one(env, name, {**shared, "this": dict(fields)})
+        text = _render_one(env, name, shared, dict(fields))
         if text:
             fields[_field_name(name)] = text
     return fields
+
+
+def _render(template: Template, shared: dict[str, Any], this: dict[str, str]) -> str:
+    """``template.render({**shared, "this": this})`` for a `shared` that has the globals already. Jinja's
+    own copies its argument twice, merging the globals in, at every render (30 a statement and
+    language); here every template of the statement reads the one `shared` as its context's parent
+    (a template never writes its parent) and `this` is its own name, as a ``set`` at its top would be."""
+    env = template.environment
+    context = env.context_class(env, shared, template.name, template.blocks, globals=template.globals)
+    context.vars["this"] = this
+    try:
+        return env.concat(template.root_render_func(context))
+    except Exception:
+        env.handle_exception()  # raises it again, its traceback in the template's lines
+
+
+def _template(env: Environment, name: str) -> Template:
+    """``env.get_template(name)`` from a dict of the environment's own: Jinja's cache (kept whole, never
+    reloaded: ``environment``) is keyed by a weak reference to the loader, made again at every lookup."""
+    found = env.templates_by_name.get(name)
+    if found is None:
+        found = env.templates_by_name[name] = env.get_template(name)
+    return found
 
 
 @lru_cache(maxsize=1024)
@@ -297,9 +209,9 @@ def _field_name(template: str) -> str:
     return Path(template).stem
 
 
-def _render_one(env: Environment, name: str, context: dict[str, Any]) -> str:
+def _render_one(env: Environment, name: str, shared: dict[str, Any], this: dict[str, str]) -> str:
     try:
-        text = env.get_template(name).render(context)
+        text = _render(_template(env, name), shared, this)
     except UndefinedError as exc:
         raise TemplateProblem(name, f"undefined variable '{_undefined_name(exc)}'", _template_line(env, name)) from None
     except TemplateSyntaxError as exc:
@@ -335,8 +247,7 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 def _tidy(text: str) -> str:
     """Trailing spaces and runs of blank lines are template artefacts, not wording."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    tidy = "\n".join(lines)
+    tidy = "\n".join(map(str.rstrip, text.strip().splitlines()))
     return _BLANK_LINES.sub("\n\n", tidy) if "\n\n\n" in tidy else tidy
 
 

@@ -9,7 +9,7 @@ calls the macro ``titled`` of one module made from the statement, and says the s
 from what it said the first time.
 
 A template that sets ``gsm`` (an SMS) gets its own phrases, as an import with context did: there a
-span says "-" where CLDR says "–" (``environment._for_sms``). That is all ``gsm`` changes, so a
+span says "-" where CLDR says "–" (``filters._for_sms``). That is all ``gsm`` changes, so a
 phrase with no en dash is said for an SMS as for every other channel, without running it again.
 """
 
@@ -76,3 +76,14 @@ class NoticeWords:
             values = {**self._context, "gsm": True} if gsm else self._context
             module = self._modules[gsm] = self._env.get_template(NOTICE_WORDS).make_module(values)
         return module
+
+
+@pass_context
+def said(context: Context, words: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
+    """The filter the compiler writes for ``words.<name>(...)`` (compiled_phrases.py): the phrase, without
+    Jinja's getattr and Context.call; anything else called as Jinja would have."""
+    # A phrase found before (the first time it goes through __getattr__, which checks it is a macro).
+    if type(words) is NoticeWords and name in words.__dict__ and not name.startswith("_"):
+        names = context.vars  # context.get("gsm") without its three calls: a template's own names first
+        return words._say(name, bool(names["gsm"] if "gsm" in names else context.parent.get("gsm")), args, kwargs)
+    return context.call(context.environment.getattr(words, name), *args, **kwargs)
