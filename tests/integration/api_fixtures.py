@@ -65,6 +65,9 @@ PLAYBOOK_TEMPLATE = {
     "resolution": "{components} works normally again.", "resolved_body": "It is fixed: requests succeed as usual."}
 
 
+SOURCE = "prometheus"  # the alert source seed_alerts adds
+
+
 def seed_alerts(settings) -> None:
     """On top of `seed`: a statement template, an alert source and a rule using both (the alert and
     template operations then have rows to read, change, rotate and start from)."""
@@ -73,8 +76,8 @@ def seed_alerts(settings) -> None:
 
     alice = actor(settings, "alice")
     playbooks.add_template(settings, alice, playbooks.TemplateInput(**PLAYBOOK_TEMPLATE))
-    sources.add_source(settings, actor(settings, "admin"), "prometheus", "alertmanager")
-    rules.add_rule(settings, alice, rules.RuleInput(name="api", template="api-down", source="prometheus",
+    sources.add_source(settings, actor(settings, "admin"), SOURCE, "alertmanager")
+    rules.add_rule(settings, alice, rules.RuleInput(name="api", template=PLAYBOOK_TEMPLATE["name"], source=SOURCE,
                                                     matchers={"service": "api"}))
 
 
