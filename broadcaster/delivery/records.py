@@ -132,12 +132,12 @@ def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
     The rows are found and locked by primary key alone, and what may be claimed is decided here: a
     WHERE naming the status or statement let PostgreSQL's planner, misled by a new statement's fresh
     rows (no statistics yet), walk the fan-out's pending rows per chunk: seconds a claim at a million."""
-    now = utcnow()
+    now, claimable, table = utcnow(), sources(Move.CLAIM), Delivery.__table__  # columns: no ORM per-row loading
     with write_transaction(settings.database_url) as s:
-        rows = s.execute(select(Delivery.id, Delivery.statement_id, Delivery.message_id, Delivery.status,
-                                Delivery.next_attempt_at)
-                         .where(one_of(s, Delivery.id, delivery_ids)).with_for_update()).all()
-        unsent = [row for row in rows if row.status in sources(Move.CLAIM)]
+        rows = s.execute(select(table.c.id, table.c.statement_id, table.c.message_id, table.c.status,
+                                table.c.next_attempt_at)
+                         .where(one_of(s, table.c.id, delivery_ids)).with_for_update()).all()
+        unsent = [row for row in rows if row.status in claimable]
         live = _live_among(s, {row.statement_id for row in unsent if row.statement_id})
         valid = _valid_among(s, {row.message_id for row in unsent if row.message_id}, now)
         wanted = [row for row in unsent if row.statement_id in live or row.message_id in valid]
@@ -193,9 +193,9 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: DeliveryStat
     lost (its lease expired, another worker took it) is dropped and logged, never written as sent.
     `claimed_as` sending: a send's outcome; unknown or cancelled: reconciliation's verdict.
     Returns how many outcomes were recorded."""
-    move = Move.OUTCOME if claimed_as == DeliveryStatus.SENDING else Move.RECONCILE
-    for o in outcomes:
-        o.status = check(move, claimed_as, o.status)
+    move, checked = (Move.OUTCOME if claimed_as == DeliveryStatus.SENDING else Move.RECONCILE), {}
+    for o in outcomes:  # each distinct status checked once: a chunk's thousand outcomes have a few
+        o.status = checked.get(o.status) or checked.setdefault(o.status, check(move, claimed_as, o.status))
     written = 0
     for start in range(0, len(outcomes), 500):
         part = outcomes[start:start + 500]
