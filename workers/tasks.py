@@ -7,6 +7,7 @@ retries it with backoff. A worker that dies mid-task loses its message only unti
 sweep finds the rows still pending (or their lease expired) in the database.
 """
 
+import gc
 import uuid
 
 from celery import Task
@@ -23,16 +24,32 @@ from .app import celery_app
 
 
 @worker_init.connect
-def _load_provider_sdks(**_) -> None:
-    # In the parent, before the pool forks: every pool process starts with the SDKs imported and the
-    # ORM's mappers configured (each process configured its own on its first query, a fraction of
-    # a second of CPU while the first chunks of a fan-out waited).
+def _load_provider_sdks(sender=None, **_) -> None:
+    # In the parent, before the pool forks: every pool process starts with the SDKs and the database
+    # driver imported and the ORM's mappers configured (each process did these on its first task, a
+    # fraction of a second of CPU each while the first chunks of a fan-out waited).
+    from sqlalchemy.engine import make_url
     from sqlalchemy.orm import configure_mappers
 
     from broadcaster.channels import warm_up
 
-    warm_up(get_settings())
+    settings = get_settings()
+    warm_up(settings)
     configure_mappers()
+    make_url(settings.database_url).get_dialect().import_dbapi()  # imports the driver; connects to nothing
+    if _forks_a_pool(sender):
+        # What is loaded now lives as long as the pool processes: leave it out of the collector's full
+        # passes. A full collection walks every object the SDKs and the ORM imported (about 0.15 s of
+        # CPU each), and a chunk's thousand rows made one every few chunks. Not in a process that runs
+        # its worker in a thread (embedded), whose objects are not all for life.
+        gc.collect()
+        gc.freeze()
+
+
+def _forks_a_pool(worker) -> bool:
+    from celery.concurrency import get_implementation, prefork
+
+    return worker is not None and get_implementation(worker.pool_cls) is prefork.TaskPool
 
 
 class BroadcasterTask(Task):

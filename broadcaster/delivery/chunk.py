@@ -75,9 +75,9 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Dispatc
         received = 0
         try:
             while received < len(planned):
-                outcomes = next_outcomes(results)
-                received += 1  # counted before recording: an outcome taken off the queue is never lost
-                recorder.add(outcomes)
+                gathered = next_outcomes(results)
+                received += len(gathered)  # counted before recording: an outcome taken off the queue is never lost
+                recorder.add_batches(gathered)
         finally:
             # Also when interrupted (the task's time limit, a failed write): start nothing more (what
             # is left is released), let the sends in flight finish, and record every one.

@@ -12,6 +12,7 @@ in `domain.delivery_status.MOVES` allows, each one a line in the send log.
 - Provider receipts, expired leases, cancellations and an operator's resend move rows here too.
 """
 
+import json
 import logging
 import uuid
 from collections import Counter
@@ -132,12 +133,12 @@ def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
     The rows are found and locked by primary key alone, and what may be claimed is decided here: a
     WHERE naming the status or statement let PostgreSQL's planner, misled by a new statement's fresh
     rows (no statistics yet), walk the fan-out's pending rows per chunk: seconds a claim at a million."""
-    now = utcnow()
+    now, claimable, table = utcnow(), sources(Move.CLAIM), Delivery.__table__  # columns: no ORM per-row loading
     with write_transaction(settings.database_url) as s:
-        rows = s.execute(select(Delivery.id, Delivery.statement_id, Delivery.message_id, Delivery.status,
-                                Delivery.next_attempt_at)
-                         .where(one_of(s, Delivery.id, delivery_ids)).with_for_update()).all()
-        unsent = [row for row in rows if row.status in sources(Move.CLAIM)]
+        rows = s.execute(select(table.c.id, table.c.statement_id, table.c.message_id, table.c.status,
+                                table.c.next_attempt_at)
+                         .where(one_of(s, table.c.id, delivery_ids)).with_for_update()).all()
+        unsent = [row for row in rows if row.status in claimable]
         live = _live_among(s, {row.statement_id for row in unsent if row.statement_id})
         valid = _valid_among(s, {row.message_id for row in unsent if row.message_id}, now)
         wanted = [row for row in unsent if row.statement_id in live or row.message_id in valid]
@@ -193,9 +194,9 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: DeliveryStat
     lost (its lease expired, another worker took it) is dropped and logged, never written as sent.
     `claimed_as` sending: a send's outcome; unknown or cancelled: reconciliation's verdict.
     Returns how many outcomes were recorded."""
-    move = Move.OUTCOME if claimed_as == DeliveryStatus.SENDING else Move.RECONCILE
-    for o in outcomes:
-        o.status = check(move, claimed_as, o.status)
+    move, checked = (Move.OUTCOME if claimed_as == DeliveryStatus.SENDING else Move.RECONCILE), {}
+    for o in outcomes:  # each distinct status checked once: a chunk's thousand outcomes have a few
+        o.status = checked.get(o.status) or checked.setdefault(o.status, check(move, claimed_as, o.status))
     written = 0
     for start in range(0, len(outcomes), 500):
         part = outcomes[start:start + 500]
@@ -216,15 +217,14 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: DeliveryStat
     return written
 
 
-# PostgreSQL: the whole part in one statement. The outcomes arrive as arrays (one parameter per
-# column, however many rows), the UPDATE moves only the rows still held, and the send log gets
-# exactly the rows it moved, with the hash of the words they concern.
+# PostgreSQL: the whole part in one statement. The outcomes arrive as one JSON array (one parameter
+# however many rows; the driver's array parameters were quoted element by element in Python), the
+# UPDATE moves only the rows still held, and the send log gets exactly the rows it moved, with the
+# hash of the words they concern.
 _RECORD = text("""
 WITH outcome AS (
-    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:undo AS int[]),
-                         CAST(:message_ids AS text[]), CAST(:codes AS text[]), CAST(:errors AS text[]),
-                         CAST(:nexts AS timestamp[]), CAST(:tokens AS text[]), CAST(:details AS text[]))
-        AS o(id, status, undo, message_id, code, error, next_at, token, detail)
+    SELECT * FROM json_to_recordset(CAST(:outcomes AS json)) AS o(id bigint, status text, undo int,
+        message_id text, code text, error text, next_at timestamp, token text, detail text)
 ), moved AS (
     UPDATE deliveries AS d
     SET status = o.status, lease_until = NULL, updated_at = :now, attempts = d.attempts - o.undo,
@@ -249,14 +249,12 @@ def _record_set_based(s: Session, outcomes: list[Outcome], claimed_as: DeliveryS
     def naive_utc(moment: datetime | None) -> datetime | None:
         return UTCDateTime().process_bind_param(moment, s.bind.dialect)  # refuses a naive time, as the column does
 
+    rows = [{"id": o.delivery.id, "status": o.status.value, "undo": 0 if o.attempted else 1,
+             "message_id": o.provider_message_id, "code": o.error_code, "error": o.detail if o.error_code else None,
+             "next_at": o.next_attempt_at and naive_utc(o.next_attempt_at).isoformat(),
+             "token": o.delivery.claim_token, "detail": o.detail} for o in outcomes]
     return set(s.scalars(_RECORD, {
-        "ids": [o.delivery.id for o in outcomes], "statuses": [o.status.value for o in outcomes],
-        "undo": [0 if o.attempted else 1 for o in outcomes],
-        "message_ids": [o.provider_message_id for o in outcomes], "codes": [o.error_code for o in outcomes],
-        "errors": [o.detail if o.error_code else None for o in outcomes],
-        "nexts": [naive_utc(o.next_attempt_at) for o in outcomes],
-        "tokens": [o.delivery.claim_token for o in outcomes], "details": [o.detail for o in outcomes],
-        "now": naive_utc(utcnow()), "claimed_as": claimed_as.value,
+        "outcomes": json.dumps(rows, ensure_ascii=False), "now": naive_utc(utcnow()), "claimed_as": claimed_as.value,
         "check_token": claimed_as == DeliveryStatus.SENDING}))
 
 

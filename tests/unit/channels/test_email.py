@@ -190,3 +190,29 @@ def test_refused_connection_is_retried():
 def test_batch_size_follows_settings_but_never_exceeds_sendgrids_limit(stub):
     assert email(stub.url, email_batch_size=250).batch_size == 250
     assert email(stub.url, email_batch_size=5000).batch_size == 1000
+
+
+def test_the_body_is_the_one_the_sdks_helper_objects_build():
+    # The recipients' parts are written as dicts (the helper's objects cost as much as the request):
+    # the JSON must be the one the helper's Personalization, To, CustomArg and Header make.
+    from sendgrid.helpers.mail import CustomArg, From, Header, Mail, Personalization, To
+
+    from broadcaster.channels.email import mail_body, personalization
+
+    targets = [*TARGETS, Target(104, "Dee <dee@example.com>", None)]
+    sender = From("status@example.com", "Example Co")
+    mail = Mail(from_email=sender, subject=FIELDS["subject"], plain_text_content=FIELDS["body_text"],
+                html_content=FIELDS["body_html"])
+    for i, target in enumerate(targets):
+        to = To()
+        to.email = target.address
+        p = Personalization()
+        p.add_to(to)
+        p.add_custom_arg(CustomArg("delivery_id", str(target.delivery_id)))
+        if target.unsubscribe_url:
+            p.add_header(Header("List-Unsubscribe", f"<{target.unsubscribe_url}>"))
+            p.add_header(Header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        mail.add_personalization(p, index=i)
+
+    ours = {**mail_body(sender, FIELDS), "personalizations": [personalization(t) for t in targets]}
+    assert ours == mail.get()
