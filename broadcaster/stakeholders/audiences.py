@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..config import Settings
+from ..domain import field_limits as limits
 from ..domain.approval import Actor
 from ..domain.contacts import normalise_email, normalise_phone
 from ..domain.errors import InvalidInput, NotFound
@@ -31,8 +32,8 @@ class MemberInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=100)
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=limits.EMAIL)
+    phone: str | None = Field(default=None, max_length=limits.PHONE)
 
 
 def _checked(model: type[BaseModel], values: dict) -> BaseModel:

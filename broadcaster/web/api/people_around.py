@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...agents import desk
+from ...domain import field_limits as limits
 from ...domain.approval import Actor
 from ...stakeholders import audiences as service
 from ..common import settings_of
@@ -24,8 +25,8 @@ class AudienceIn(BaseModel):
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    email: Annotated[str | None, Field(max_length=320)] = None
-    phone: Annotated[str | None, Field(max_length=40)] = None
+    email: Annotated[str | None, Field(max_length=limits.EMAIL)] = None
+    phone: Annotated[str | None, Field(max_length=limits.PHONE)] = None
 
 
 stakeholder_routes = APIRouter(prefix="/stakeholders", tags=["stakeholder audiences"])
