@@ -38,7 +38,7 @@ from .dispatch import Dispatch, surface_switch_hooks
 from .hooks import raise_event
 from .provider_calls import released
 from .records import Outcome, claim, record
-from .send_threads import Recorder, deadline, drain, lease_kept, next_outcomes, run_batches, send_pool
+from .send_threads import Fence, Recorder, deadline, drain, lease_kept, next_outcomes, run_batches, send_pool
 
 logger = logging.getLogger("broadcaster.sending")
 
@@ -55,8 +55,8 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Dispatc
     if not claimed:
         return {}
     recorder = Recorder(settings)
-    stop = threading.Event()
-    with lease_kept(settings, claimed), deadline(settings.chunk_seconds, stop):
+    stop = Fence(settings.lease_seconds)  # claimed just now: the lease runs from about here
+    with lease_kept(settings, claimed, stop), deadline(settings.chunk_seconds, stop):
         try:
             refused: list[Outcome] = []
             planned = list(batches(settings, group(claimed), refused))  # all of it before any send starts

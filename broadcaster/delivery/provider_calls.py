@@ -41,7 +41,7 @@ def send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Tar
     by_id = {d.id: d for d in deliveries}
     try:
         rate = channels.rate_for(name, settings)
-        results = call_with_quick_retries(settings, transport, fields, targets, context, rate)
+        results = call_with_quick_retries(settings, transport, fields, targets, context, rate, fence=stop)
     except TransportError as exc:
         if exc.credentials:
             pausing.pause(settings, name, str(exc))
@@ -67,8 +67,11 @@ def paused_outcome(settings: Settings, delivery: Delivery, why: str) -> Outcome:
 
 
 def call_with_quick_retries(settings: Settings, transport: Transport, fields: dict[str, str],
-                             targets: list[Target], context: SendContext, rate: str | None = None
-                             ) -> list[SendResult]:
+                             targets: list[Target], context: SendContext, rate: str | None = None,
+                             fence: threading.Event | None = None) -> list[SendResult]:
+    """The provider call, retried at once after a blip that proves nothing went out. Started only
+    while `fence` is not set: checked after the rate limiter's wait, the last moment before the
+    call (a chunk past its deadline, or a claim whose lease may have run out: `send_threads.Fence`)."""
     def worth_retrying_now(exc: BaseException) -> bool:
         # Only an error proving nothing was sent: an ambiguous one may have reached the customer;
         # one that never reached the provider (our own budget) waits in its row, not in this thread.
@@ -86,6 +89,9 @@ def call_with_quick_retries(settings: Settings, transport: Transport, fields: di
                             stop=stop_after_attempt(settings.quick_retries)):
         with attempt:
             limiter_wait(settings, transport, rate, cost=len(targets) if transport.batch_size == 1 else 1)
+            if fence is not None and fence.is_set():
+                raise TransportError("not started: the chunk stopped, or its claim may have lapsed", code="not started",
+                                     attempted=False)
             started = time.perf_counter()
             try:
                 return transport.notify(fields, targets, context)

@@ -130,15 +130,45 @@ def send_pool(threads: int) -> ThreadPoolExecutor:
 os.register_at_fork(after_in_child=send_pool.cache_clear)  # a pool's threads do not survive a fork
 
 
-def lease_kept(settings: Settings, claimed: list[Delivery]):
+class Fence:
+    """When a chunk's sends must stop starting: its deadline or an interruption (`set`), or its
+    claim's lease about to run out unrenewed. A worker starved of CPU (or cut off from the database)
+    stops renewing, the sweep may then expire the lease, and reconciliation resend what the provider
+    has not seen; a send thread waking after that must not send it too. So each provider call is
+    started only while the lease, as last renewed, still has `MARGIN` to run (checked in this
+    process, with no round trip). An Event's `set`/`is_set`, so a deadline's timer can set it."""
+
+    MARGIN = 1.0  # seconds, at most a tenth of the lease
+
+    def __init__(self, lease_seconds: float):
+        self._stopped = threading.Event()
+        self._lease = lease_seconds
+        self._margin = min(self.MARGIN, lease_seconds / 10)
+        self.renewed(time.monotonic())
+
+    def renewed(self, at: float) -> None:
+        """The lease was renewed by a write begun at `at` (monotonic): it runs a lease from then."""
+        self._valid_until = at + self._lease
+
+    def set(self) -> None:
+        self._stopped.set()
+
+    def is_set(self) -> bool:
+        return self._stopped.is_set() or time.monotonic() > self._valid_until - self._margin
+
+
+@contextmanager
+def lease_kept(settings: Settings, claimed: list[Delivery], fence: Fence):
     """Renew the claim while this worker is alive and working (a heartbeat every third of the
     lease): a slow, rate-limited chunk must not look like a dead worker, or the sweep would let a
-    second worker send the same messages. A dead worker stops renewing, and its lease runs out.
+    second worker send the same messages. A dead worker stops renewing, and its lease runs out;
+    a live one whose renewals stop (starved, or the database gone) stops sending (`Fence`).
     The rows are found by id (no scan for the token) and a row being recorded at that moment is
     skipped, not waited for: it needs no lease any more, and waiting could deadlock the two."""
     token, ids = claimed[0].claim_token, [d.id for d in claimed]
 
     def renew() -> None:
+        began = time.monotonic()
         with transaction(settings.database_url) as s:
             held = (select(Delivery.id).where(one_of(s, Delivery.id, ids), Delivery.claim_token == token,
                                               Delivery.status == DeliveryStatus.SENDING)
@@ -146,5 +176,7 @@ def lease_kept(settings: Settings, claimed: list[Delivery]):
             s.execute(update(Delivery).where(Delivery.id.in_(held.scalar_subquery()))
                       .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds))
                       .execution_options(synchronize_session=False))
+        fence.renewed(began)
 
-    return every(settings.lease_seconds / 3, renew, "lease renewal")
+    with every(settings.lease_seconds / 3, renew, "lease renewal"):
+        yield

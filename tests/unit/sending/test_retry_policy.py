@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -5,6 +6,7 @@ import pytest
 from broadcaster.channels import SendContext, SendResult, Target, TransportError
 from broadcaster.config import Settings
 from broadcaster.delivery.provider_calls import backoff_seconds, call_with_quick_retries, failure_outcome
+from broadcaster.delivery.send_threads import Fence
 from broadcaster.store.models import Delivery, utcnow
 
 SETTINGS = Settings(_env_file=None, backoff_base_seconds=30, backoff_cap_seconds=3600, max_attempts=5,
@@ -87,3 +89,34 @@ def test_quick_retries_stop_after_the_budget():
     with pytest.raises(TransportError):
         call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT)
     assert transport.calls == 3
+
+
+def test_a_claim_whose_lease_may_have_lapsed_sends_nothing_more():
+    """A worker starved past its lease (the sweep may already have handed its rows to reconciliation)
+    wakes up: its next provider call does not start, and the delivery waits in its row unattempted."""
+    fence = Fence(lease_seconds=0.2)
+    assert not fence.is_set()
+    time.sleep(0.2 - fence._margin + 0.02)  # renewed never since: within its margin of running out
+    assert fence.is_set()
+    transport = ScriptedTransport()
+    with pytest.raises(TransportError) as refused:
+        call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT, fence=fence)
+    assert transport.calls == 0 and refused.value.attempted is False
+    outcome = failure_outcome(SETTINGS, delivery(1), refused.value)
+    assert outcome.status == "retry" and not outcome.attempted and "not sent" in outcome.detail
+
+    fence.renewed(time.monotonic())  # a renewal that went through: sending goes on
+    assert not fence.is_set()
+    assert call_with_quick_retries(SETTINGS, transport, {"text": "hi"}, [Target(1, "+1")], CONTEXT,
+                                   fence=fence)[0].status == "sent"
+    fence.set()  # the chunk's deadline
+    assert fence.is_set()
+
+
+def test_a_fence_allows_a_lease_less_its_margin():
+    fence = Fence(lease_seconds=30)
+    assert fence._margin == Fence.MARGIN and not fence.is_set()
+    fence.renewed(time.monotonic() - 30 + Fence.MARGIN + 0.5)  # half a second left before the margin
+    assert not fence.is_set()
+    fence.renewed(time.monotonic() - 30 + Fence.MARGIN - 0.01)
+    assert fence.is_set()
