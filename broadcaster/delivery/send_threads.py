@@ -173,10 +173,11 @@ def lease_kept(settings: Settings, claimed: list[Delivery], fence: Fence):
             held = (select(Delivery.id).where(one_of(s, Delivery.id, ids), Delivery.claim_token == token,
                                               Delivery.status == DeliveryStatus.SENDING)
                     .with_for_update(skip_locked=True))
-            s.execute(update(Delivery).where(Delivery.id.in_(held.scalar_subquery()))
-                      .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds))
-                      .execution_options(synchronize_session=False))
-        fence.renewed(began)
+            renewed = s.execute(update(Delivery).where(Delivery.id.in_(held.scalar_subquery()))
+                                .values(lease_until=utcnow() + timedelta(seconds=settings.lease_seconds))
+                                .execution_options(synchronize_session=False)).rowcount
+        if renewed:  # none: every row recorded (nothing more to send), or the sweep expired the claim
+            fence.renewed(began)
 
     with every(settings.lease_seconds / 3, renew, "lease renewal"):
         yield

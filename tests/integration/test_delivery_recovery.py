@@ -2,9 +2,12 @@
 every undelivered message on its way again within 60 s of a SIGKILL with no duplicate, and a
 reconciliation that is bounded, parallel and one at a time across the fleet."""
 
+import os
+import signal
 import threading
 import time
 
+import pytest
 from sqlalchemy import select, update
 
 from broadcaster.delivery import chunk
@@ -26,6 +29,7 @@ from tests.integration.engine import (
     status_counts,
     wait_until,
 )
+from tests.integration.recovery import QUICK_RECOVERY, fan_out_under_way, until_settled
 
 
 def sms_ids(settings, sid):
@@ -97,6 +101,42 @@ def test_after_a_sigkill_mid_fanout_every_sms_is_out_within_a_minute_and_none_tw
     assert status_counts(settings, sid).get("sent") == 1500 + 5  # + banner, status page, ivr, x, the agent desk
     assert recovered_in < 60
     assert illegal_histories(settings) == {}  # every status moved as the table allows, a SIGKILL and all
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the fleet's database; the claim is the same SQL on both
+def test_a_worker_starved_past_its_lease_sends_nothing_more_when_it_wakes(database_url, redis_broker, fake, tmp_path):
+    """A worker frozen mid-chunk (SIGSTOP: starved of CPU, a paused VM) for longer than its lease: the sweep
+    expires its claims, reconciliation finds what the provider never got, and another worker sends it.
+    Woken (SIGCONT), the frozen worker's send threads find the lease lapsed and start nothing more."""
+    values = {"database_url": database_url, "broker_url": redis_broker, **provider_settings(fake.url),
+              **QUICK_RECOVERY}
+    settings = make_settings(**values)
+    fake.faults(delay_ms=5)
+    with fan_out_under_way(settings, values, fake, tmp_path, 1500) as (pool, sid, sent):
+        [frozen] = pool.processes
+        os.killpg(frozen.pid, signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        try:
+            assert sent() < 1500, "the fan-out finished before the worker froze"
+            pool.start(concurrency=2)  # the rest of the fleet
+            taken_over = sent()
+
+            def others_resent() -> bool:  # the frozen worker's claims expired, reconciled, sent by the others
+                sweeping.sweep(settings, enqueue_due)
+                return sent() > taken_over + 100 and time.monotonic() - frozen_at > 2 * values["lease_seconds"]
+
+            wait_until(others_resent, 60, "the others to send what the frozen worker held", poll=1.0)
+        finally:
+            os.killpg(frozen.pid, signal.SIGCONT)
+        until_settled(settings, sid, sent, pool, frozen_at)
+    sms = fake.counts()["sms"]
+    twice = sorted(to for to, n in sms.items() if n > 1)
+    # Only a request already on its way when the worker froze can arrive twice (half written, so the
+    # provider had not seen it when reconciliation asked): at most one a send thread. Without the
+    # lease check every batch the frozen threads still held went out again (hundreds).
+    in_flight = 2 * settings.send_threads
+    assert len(sms) == 1500 and max(sms.values()) <= 2 and len(twice) <= in_flight, (len(twice), twice[:5])
+    assert illegal_histories(settings) == {}
 
 
 def unknown_sms(settings, n, fake):
