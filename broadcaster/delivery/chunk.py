@@ -36,9 +36,10 @@ from ..store.models import Delivery, Message, Statement, utcnow
 from .batches import batches, group
 from .dispatch import Dispatch, surface_switch_hooks
 from .hooks import raise_event
+from .lease_fence import Fence
 from .provider_calls import released
 from .records import Outcome, claim, record
-from .send_threads import Fence, Recorder, deadline, drain, lease_kept, next_outcomes, run_batches, send_pool
+from .send_threads import Recorder, deadline, drain, lease_kept, next_outcomes, run_batches, send_pool
 
 logger = logging.getLogger("broadcaster.sending")
 

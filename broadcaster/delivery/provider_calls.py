@@ -5,7 +5,6 @@ otherwise `retry` with backoff and jitter stored in the row, up to the most atte
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,6 +18,7 @@ from ..domain.delivery_status import DeliveryStatus
 from ..store.models import Delivery, utcnow
 from . import metrics
 from . import pause as pausing
+from .lease_fence import Fence
 from .ratelimit import limiter_wait
 from .records import STALE, VOID, Outcome
 
@@ -26,7 +26,7 @@ logger = logging.getLogger("broadcaster.sending")
 
 
 def send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Target], fields: dict[str, str],
-               context: SendContext, stop: threading.Event, wanted: Callable[[Delivery], bool] | None = None
+               context: SendContext, stop: Fence, wanted: Callable[[Delivery], bool] | None = None
                ) -> list[Outcome]:
     if stop.is_set():
         return [released(d) for d in deliveries]
@@ -68,10 +68,10 @@ def paused_outcome(settings: Settings, delivery: Delivery, why: str) -> Outcome:
 
 def call_with_quick_retries(settings: Settings, transport: Transport, fields: dict[str, str],
                              targets: list[Target], context: SendContext, rate: str | None = None,
-                             fence: threading.Event | None = None) -> list[SendResult]:
+                             fence: Fence | None = None) -> list[SendResult]:
     """The provider call, retried at once after a blip that proves nothing went out. Started only
-    while `fence` is not set: checked after the rate limiter's wait, the last moment before the
-    call (a chunk past its deadline, or a claim whose lease may have run out: `send_threads.Fence`)."""
+    while the claim's lease holds (`fence`, lease_fence.py): checked after the rate limiter's wait,
+    the last moment before the call."""
     def worth_retrying_now(exc: BaseException) -> bool:
         # Only an error proving nothing was sent: an ambiguous one may have reached the customer;
         # one that never reached the provider (our own budget) waits in its row, not in this thread.
@@ -89,8 +89,8 @@ def call_with_quick_retries(settings: Settings, transport: Transport, fields: di
                             stop=stop_after_attempt(settings.quick_retries)):
         with attempt:
             limiter_wait(settings, transport, rate, cost=len(targets) if transport.batch_size == 1 else 1)
-            if fence is not None and fence.is_set():
-                raise TransportError("not started: the chunk stopped, or its claim may have lapsed", code="not started",
+            if fence is not None and fence.lapsed():
+                raise TransportError("not started: this worker's claim may have lapsed", code="not started",
                                      attempted=False)
             started = time.perf_counter()
             try:

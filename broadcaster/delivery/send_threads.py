@@ -20,6 +20,7 @@ from ..domain.delivery_status import DeliveryStatus
 from ..store.db import one_of, retrying, transaction
 from ..store.models import Delivery, utcnow
 from .background import every
+from .lease_fence import Fence
 from .provider_calls import send_batch
 from .records import Outcome, record
 
@@ -128,33 +129,6 @@ def send_pool(threads: int) -> ThreadPoolExecutor:
 
 
 os.register_at_fork(after_in_child=send_pool.cache_clear)  # a pool's threads do not survive a fork
-
-
-class Fence:
-    """When a chunk's sends must stop starting: its deadline or an interruption (`set`), or its
-    claim's lease about to run out unrenewed. A worker starved of CPU (or cut off from the database)
-    stops renewing, the sweep may then expire the lease, and reconciliation resend what the provider
-    has not seen; a send thread waking after that must not send it too. So each provider call is
-    started only while the lease, as last renewed, still has `MARGIN` to run (checked in this
-    process, with no round trip). An Event's `set`/`is_set`, so a deadline's timer can set it."""
-
-    MARGIN = 1.0  # seconds, at most a tenth of the lease
-
-    def __init__(self, lease_seconds: float):
-        self._stopped = threading.Event()
-        self._lease = lease_seconds
-        self._margin = min(self.MARGIN, lease_seconds / 10)
-        self.renewed(time.monotonic())
-
-    def renewed(self, at: float) -> None:
-        """The lease was renewed by a write begun at `at` (monotonic): it runs a lease from then."""
-        self._valid_until = at + self._lease
-
-    def set(self) -> None:
-        self._stopped.set()
-
-    def is_set(self) -> bool:
-        return self._stopped.is_set() or time.monotonic() > self._valid_until - self._margin
 
 
 @contextmanager

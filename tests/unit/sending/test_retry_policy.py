@@ -5,8 +5,8 @@ import pytest
 
 from broadcaster.channels import SendContext, SendResult, Target, TransportError
 from broadcaster.config import Settings
+from broadcaster.delivery.lease_fence import Fence
 from broadcaster.delivery.provider_calls import backoff_seconds, call_with_quick_retries, failure_outcome
-from broadcaster.delivery.send_threads import Fence
 from broadcaster.store.models import Delivery, utcnow
 
 SETTINGS = Settings(_env_file=None, backoff_base_seconds=30, backoff_cap_seconds=3600, max_attempts=5,
