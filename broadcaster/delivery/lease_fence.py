@@ -13,12 +13,12 @@ class Fence:
     this process just before the call, with no round trip). An Event's `set`/`is_set` for the
     chunk's batches, so a deadline's timer can set it."""
 
-    MARGIN = 1.0  # seconds, at most a tenth of the lease
+    MARGIN = 1.0  # seconds (for clocks a little apart, and the call under way), at most a twentieth of the lease
 
     def __init__(self, lease_seconds: float):
         self._stopped = threading.Event()
         self._lease = lease_seconds
-        self._margin = min(self.MARGIN, lease_seconds / 10)
+        self._margin = min(self.MARGIN, lease_seconds / 20)
         self.renewed(time.monotonic())
 
     def renewed(self, at: float) -> None:
