@@ -10,7 +10,7 @@ from ..config import Settings
 from ..domain import field_limits as limits
 from ..domain.approval import Actor
 from ..domain.contacts import normalise_email, normalise_phone
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import InvalidInput, NameTaken, NotFound
 from ..domain.incident import parse_choice
 from ..store.stakeholder_models import StakeholderAudience, StakeholderMember
 from ..usecase import acting, log_action, unit_of_work
@@ -66,7 +66,7 @@ def create_audience(settings: Settings, actor: Actor, name: str, description: st
     rule = parse_choice(SendsOn, given.sends_on, "sends_on")
     with acting(settings, actor, "manage stakeholders", f"stakeholders:{given.name}"[:60]) as s:
         if s.scalar(select(StakeholderAudience.id).where(StakeholderAudience.name == given.name)):
-            raise InvalidInput(f"a stakeholder audience named {given.name!r} exists already")
+            raise NameTaken(f"a stakeholder audience named {given.name!r} exists already")
         if len(s.scalars(select(StakeholderAudience.id)).all()) >= MOST_AUDIENCES:
             raise InvalidInput(f"at most {MOST_AUDIENCES} stakeholder audiences")
         audience = StakeholderAudience(name=given.name, description=given.description, sends_on=rule.value)
@@ -97,13 +97,13 @@ def add_member(settings: Settings, actor: Actor, audience: str | int, name: str,
         if len(found.members) >= MOST_MEMBERS:
             raise InvalidInput(f"{found.name}: at most {MOST_MEMBERS} members")
         if any(m.name == given.name for m in found.members):
-            raise InvalidInput(f"{found.name} has a member named {given.name!r} already")
+            raise NameTaken(f"{found.name} has a member named {given.name!r} already")
         member = StakeholderMember(audience=found, name=given.name, email=address, phone=number)
         s.add(member)
         try:
             s.flush()
         except IntegrityError:
-            raise InvalidInput(f"{found.name} has a member named {given.name!r} already") from None
+            raise NameTaken(f"{found.name} has a member named {given.name!r} already") from None
         log_action(s, actor, "add stakeholder", f"stakeholders:{found.id}",
                    {"name": member.name, "email": address, "phone": number})
         s.refresh(found)

@@ -11,6 +11,7 @@ from broadcaster.incidents import consistency, statements
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.stakeholders import audiences as service
 from tests.conftest import actor, add_user
+from tests.integration.api_fixtures import install
 from tests.integration.test_agent_desk import publish_version
 
 INTERNAL = {"impact": "A third of web sign-ins fail.", "customers_affected": "About 12,000",
@@ -79,3 +80,19 @@ def test_bad_lists_are_refused_and_change_nothing(settings, leadership):
     with pytest.raises(NotAllowed, match="ann cannot manage stakeholders"):
         service.create_audience(settings, actor(settings, "ann"), "board")
     assert [len(a["members"]) for a in service.list_audiences(settings)] == [2, 1]
+
+
+def test_the_api_answers_409_for_a_name_taken_and_keeps_the_first(settings):
+    site = install(settings)
+    author = site.as_role("author")
+    made = site.client.post("/api/v1/stakeholders", json={"name": "board"}, headers=author)
+    assert made.status_code == 201, made.text
+    taken = site.client.post("/api/v1/stakeholders", json={"name": "board", "description": "again"}, headers=author)
+    assert taken.status_code == 409 and "exists already" in taken.json()["detail"], taken.text
+    pat = {"name": "Pat", "email": "pat@example.com"}
+    assert site.client.post("/api/v1/stakeholders/board/members", json=pat, headers=author).status_code == 201
+    twice = site.client.post("/api/v1/stakeholders/board/members", json=pat | {"email": "p@example.com"},
+                             headers=author)
+    assert twice.status_code == 409 and "has a member named 'Pat' already" in twice.json()["detail"], twice.text
+    kept = site.client.get("/api/v1/stakeholders/board", headers=author).json()
+    assert kept["description"] == "" and [m["email"] for m in kept["members"]] == ["pat@example.com"]
