@@ -29,8 +29,9 @@ class Fence:
         self._stopped.set()
 
     def lapsed(self) -> bool:
-        """The lease, as last renewed, has less than its margin to run: start no provider call."""
-        return time.monotonic() > self._valid_until - self._margin
+        """The lease, as last renewed, has less than its margin to run: start no provider call.
+        (A lease of 0, claims that expire at once as a test may set, leaves nothing to fence.)"""
+        return self._lease > 0 and time.monotonic() > self._valid_until - self._margin
 
     def is_set(self) -> bool:
         """Start no more batches: the chunk stopped, or its lease lapsed."""

@@ -120,3 +120,11 @@ def test_a_fence_allows_a_lease_less_its_margin():
     assert not fence.is_set()
     fence.renewed(time.monotonic() - 30 + Fence.MARGIN - 0.01)
     assert fence.is_set()
+
+
+def test_a_lease_of_zero_fences_nothing():
+    """`BROADCASTER_LEASE_SECONDS=0` (claims given up at once, as a test sets to have a sweep take
+    over straight away) must not stop every send."""
+    fence = Fence(lease_seconds=0)
+    time.sleep(0.01)
+    assert not fence.lapsed() and not fence.is_set()
