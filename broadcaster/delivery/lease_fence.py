@@ -4,6 +4,11 @@ import threading
 import time
 
 
+class ClaimLapsed(Exception):
+    """Raised instead of a provider call the fence stopped: its deliveries go back to the queue untried
+    (the claim's, if it still holds; if the sweep took them meanwhile, reconciliation's)."""
+
+
 class Fence:
     """When a chunk's sends must stop starting: its deadline or an interruption (`set`), or its
     claim's lease about to run out unrenewed. A worker starved of CPU (or cut off from the database)

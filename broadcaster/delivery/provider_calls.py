@@ -18,7 +18,7 @@ from ..domain.delivery_status import DeliveryStatus
 from ..store.models import Delivery, utcnow
 from . import metrics
 from . import pause as pausing
-from .lease_fence import Fence
+from .lease_fence import ClaimLapsed, Fence
 from .ratelimit import limiter_wait
 from .records import STALE, VOID, Outcome
 
@@ -42,6 +42,8 @@ def send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Tar
     try:
         rate = channels.rate_for(name, settings)
         results = call_with_quick_retries(settings, transport, fields, targets, context, rate, fence=stop)
+    except ClaimLapsed:  # not sent: back to the queue at once (a live surface must not wait out a backoff)
+        return [released(d) for d in deliveries]
     except TransportError as exc:
         if exc.credentials:
             pausing.pause(settings, name, str(exc))
@@ -70,8 +72,8 @@ def call_with_quick_retries(settings: Settings, transport: Transport, fields: di
                              targets: list[Target], context: SendContext, rate: str | None = None,
                              fence: Fence | None = None) -> list[SendResult]:
     """The provider call, retried at once after a blip that proves nothing went out. Started only
-    while the claim's lease holds (`fence`, lease_fence.py): checked after the rate limiter's wait,
-    the last moment before the call."""
+    while the claim's lease holds (`fence`, lease_fence.py: else ClaimLapsed): checked after the rate
+    limiter's wait, the last moment before the call."""
     def worth_retrying_now(exc: BaseException) -> bool:
         # Only an error proving nothing was sent: an ambiguous one may have reached the customer;
         # one that never reached the provider (our own budget) waits in its row, not in this thread.
@@ -90,8 +92,7 @@ def call_with_quick_retries(settings: Settings, transport: Transport, fields: di
         with attempt:
             limiter_wait(settings, transport, rate, cost=len(targets) if transport.batch_size == 1 else 1)
             if fence is not None and fence.lapsed():
-                raise TransportError("not started: this worker's claim may have lapsed", code="not started",
-                                     attempted=False)
+                raise ClaimLapsed()
             started = time.perf_counter()
             try:
                 return transport.notify(fields, targets, context)
