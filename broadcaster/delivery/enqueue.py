@@ -50,13 +50,15 @@ def enqueue_fan_outs(settings: Settings, job_ids: list[int], runner: str | None 
 
 def enqueue_due(settings: Settings, delivery_ids: list[int]) -> int:
     """The sweep's enqueue. A due `retry` row was never on the broker: it always goes. A
-    `pending` row was put there when it was written, and while its queue still has a backlog it
-    is almost surely in it: a rate-limited fan-out to a million takes hours, and putting it all
-    back every sweep would only grow the queue (the claim makes copies harmless, not free). Once
-    the queue has drained, a pending row still due was lost (a restarted Redis), and goes back."""
+    `pending` row of the bulk queue was put there when it was written, and while that queue still
+    has a backlog it is almost surely in it: a rate-limited fan-out to a million takes hours, and
+    putting it all back every sweep would only grow the queue (the claim makes copies harmless, not
+    free). Once the queue has drained, a pending row still due was lost (a restarted Redis, the
+    memory broker of a command that exited), and goes back. A live row always goes back: there are
+    a handful a statement, and the live queue's backlog says nothing about them, since it carries
+    the periodic jobs too (a busy worker's queued sweeps kept a live surface unsent for good)."""
     app = app_for(settings)
-    return enqueue(settings, delivery_ids,
-                   skip_pending_on=frozenset(q for q in (Queue.LIVE, Queue.BULK) if queued(app, q)))
+    return enqueue(settings, delivery_ids, skip_pending_on=frozenset({Queue.BULK} if queued(app, Queue.BULK) else ()))
 
 
 def send(settings: Settings, task: TaskName, *args, queue: Queue | None = None, **options) -> None:

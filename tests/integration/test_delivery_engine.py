@@ -231,8 +231,10 @@ def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(se
     waiting = sweeping.sweep(settings, enqueue_due)
 
     assert backlog == (LIVE, 1)  # one task per live channel; 30 SMS in one chunk
-    assert (queued(app, "live"), queued(app, "bulk")) == backlog
-    assert waiting["requeued"] == 0 and waiting["left for later"] == 30 + LIVE
+    # The bulk rows stay in their backlog; the live ones go again (a handful, and the live queue's
+    # backlog may be periodic jobs only: the claim makes a copy harmless).
+    assert (queued(app, "live"), queued(app, "bulk")) == (2 * LIVE, 1)
+    assert waiting["requeued"] == LIVE and waiting["left for later"] == 30
     failed_once = sorted(d for d in ids if delivery(settings, d).channel == "sms")[0]
     with transaction(settings.database_url) as s:  # a retry row was never on the broker: it goes
         s.execute(update(Delivery).where(Delivery.id == failed_once)
@@ -240,14 +242,14 @@ def test_the_sweep_adds_nothing_to_a_backlog_and_requeues_once_it_has_drained(se
 
     retried = sweeping.sweep(settings, enqueue_due)
 
-    assert retried["requeued"] == 1 and queued(app, "bulk") == 2
+    assert retried["requeued"] == 1 + LIVE and queued(app, "bulk") == 2
     channel = app.connection_for_write().default_channel
     channel.queue_purge("bulk")  # what a restarted Redis forgets
 
     lost = sweeping.sweep(settings, enqueue_due)
 
-    assert lost["requeued"] == 30 and lost["left for later"] == LIVE
-    assert (queued(app, "live"), queued(app, "bulk")) == (LIVE, 1)
+    assert lost["requeued"] == 30 + LIVE and lost["left for later"] == 0
+    assert (queued(app, "live"), queued(app, "bulk")) == (4 * LIVE, 1)
 
 
 def test_a_chunk_out_of_time_puts_what_it_did_not_start_back_in_the_queue(engine_values, fake):
