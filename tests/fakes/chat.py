@@ -11,13 +11,12 @@ what it received, and can answer the next requests with a Slack error or an HTTP
 import json
 import threading
 from collections import deque
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-from tests.fakes.json_handler import JsonHandler
+from tests.fakes.json_handler import JsonHandler, LocalJsonServer
 
 
-class FakeChat:
+class FakeChat(LocalJsonServer):
     def __init__(self, token: str = "xoxb-test"):
         self.token = token
         self.slack_posts: list[dict] = []  # each chat.postMessage's arguments, with the ts it was given
@@ -27,12 +26,7 @@ class FakeChat:
         self.slack_faults: deque[tuple[int, dict, dict]] = deque()  # (status, body, headers) for the next calls
         self.teams_faults: deque[int] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._serve(self._handler())
 
     @property
     def slack_url(self) -> str:
@@ -41,14 +35,6 @@ class FakeChat:
     @property
     def teams_url(self) -> str:
         return self.url + "/teams/workflows/abc"
-
-    def __enter__(self) -> "FakeChat":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _handler(self):
         fake = self

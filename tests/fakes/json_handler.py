@@ -1,8 +1,30 @@
-"""What the local fakes of JSON APIs (Slack, Teams, Zendesk) share: a request handler that answers JSON
-and keeps quiet in the test output."""
+"""What the local fakes of JSON APIs (Slack, Teams, Zendesk) share: a server on a free loopback port,
+run in a thread while the fake is entered, and a request handler that answers JSON and keeps quiet in
+the test output."""
 
 import json
-from http.server import BaseHTTPRequestHandler
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class LocalJsonServer:
+    """A fake's server: `_serve(handler_class)` in `__init__`, then `with fake:` runs it."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 class JsonHandler(BaseHTTPRequestHandler):

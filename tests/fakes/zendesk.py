@@ -14,15 +14,14 @@ import base64
 import json
 import threading
 from collections import deque
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.json_handler import JsonHandler
+from tests.fakes.json_handler import JsonHandler, LocalJsonServer
 
 SAVED_THEN_DROPPED = -1  # a write fault: saved, then the connection closes without an answer
 
 
-class FakeZendesk:
+class FakeZendesk(LocalJsonServer):
     def __init__(self, email: str = "agent@example.com", token: str = "zd-token"):
         self.email, self.token = email, token
         self.macros: dict[int, dict] = {}  # id → the macro as Zendesk keeps it
@@ -31,12 +30,7 @@ class FakeZendesk:
         self.write_faults: deque[tuple[int, dict, dict]] = deque()  # the same, for the next creates and updates
         self._next_id = 360000001
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._serve(self._handler())
 
     def settings(self) -> dict:
         return {"zendesk_api_url": self.url, "zendesk_email": self.email, "zendesk_api_token": self.token,
@@ -48,14 +42,6 @@ class FakeZendesk:
         saves that write and closes the connection without an answer."""
         (self.write_faults if write else self.faults).append((status, body or {"error": f"fault {status}"},
                                                               headers or {}))
-
-    def __enter__(self) -> "FakeZendesk":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _authorised(self, header: str | None) -> bool:
         expected = base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
