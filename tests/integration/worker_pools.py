@@ -15,7 +15,6 @@ its pending BRPOP answered at once (CLIENT UNBLOCK), so no stopped process pops 
 (a worker killed, dead or still busy) stops the processes, as every test did before."""
 
 import atexit
-import contextlib
 import os
 import signal
 import subprocess
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 import redis
 
 from broadcaster.delivery.broker import EVERY_QUEUE
-from tests.harness import Workers
+from tests.harness import Workers, stop_process_groups
 
 KEPT_WORKERS = 2  # parked per pytest process: the last pools of a file's tests on SQLite and on PostgreSQL
 IDLE_SECONDS = 5.0  # how long a test's end waits for its workers' last acks before stopping them instead
@@ -85,11 +84,11 @@ class Keeper:
         now = time.monotonic()
         self.parked.extend(Parked(keys[proc.pid], proc, now) for proc in procs)
         while len(self.parked) > KEPT_WORKERS:
-            _stop([self.parked.pop(0).proc])
+            stop_process_groups([self.parked.pop(0).proc])
         return True
 
     def close(self) -> None:
-        _stop([parked.proc for parked in self.parked])
+        stop_process_groups([parked.proc for parked in self.parked])
         self.parked.clear()
 
 
@@ -110,20 +109,6 @@ def _settles(client: redis.Redis) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGCONT)
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
 
 
 @dataclass
