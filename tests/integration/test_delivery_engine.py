@@ -317,6 +317,9 @@ def test_a_write_that_fails_mid_chunk_leaves_nothing_sending(engine_values, fake
 
     monkeypatch.setattr(send_threads, "record", fails_once)  # the recorder's writes
     monkeypatch.setattr(send_threads.Recorder, "FLUSH_ROWS", 3)
+    # 20 ms a send: the outcomes arrive over 0.2 s, never all in one 10 ms gathering (one write, no second
+    # to fail, as a fast moment once made it)
+    fake.faults(delay_ms=20)
     with pytest.raises(ConnectionError):
         chunk.send_chunk(settings, sms)
 
