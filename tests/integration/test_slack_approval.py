@@ -280,9 +280,8 @@ def test_a_click_after_the_statement_was_decided_says_so(pending, chat, client, 
     assert [a.approver_id for a in approvals(slack_settings, sid)] == [actor(slack_settings, "carol").id]
 
 
-def test_unset_signing_secret_means_no_route_and_no_dm(database_url, chat):
-    settings = make_settings(database_url, slack_bot_token=chat.token, slack_channel="C0INCIDENT",
-                             slack_api_url=chat.slack_url)
+def submitted_for_bob(settings) -> dict:
+    """Alice's draft, submitted; Bob, its one approver, mapped to his Slack member id."""
     add_user(settings, "alice", ["author"])
     add_user(settings, "bob", ["approver"])
     users.set_slack_id(settings, actor(settings, "root"), "bob", BOB)
@@ -290,6 +289,13 @@ def test_unset_signing_secret_means_no_route_and_no_dm(database_url, chat):
     incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login"])
     draft = statements.draft(settings, alice, incident["id"], StatementInput(headline="Down", body="Down."))
     statements.submit(settings, alice, draft["id"])
+    return draft
+
+
+def test_unset_signing_secret_means_no_route_and_no_dm(database_url, chat):
+    settings = make_settings(database_url, slack_bot_token=chat.token, slack_channel="C0INCIDENT",
+                             slack_api_url=chat.slack_url)
+    draft = submitted_for_bob(settings)
     assert [s.kind for s in by_phone.notify_approvers(settings, draft["id"], dispatch=send_now)] == []
     with TestClient(create_app(settings)) as client:
         assert click(client, payload(BOB, f"{draft['id']}:{'0' * 64}")).status_code == 404
@@ -306,13 +312,7 @@ def test_the_dm_goes_out_through_the_workers_as_a_logged_delivery(database_url, 
               "slack_channel": "C0INCIDENT", "slack_api_url": chat.slack_url, "slack_signing_secret": SECRET,
               "slack_rate": "100/second"}
     settings = make_settings(**values)
-    add_user(settings, "alice", ["author"])
-    add_user(settings, "bob", ["approver"])
-    users.set_slack_id(settings, actor(settings, "root"), "bob", BOB)
-    alice = actor(settings, "alice")
-    incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login"])
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(headline="Down", body="Down."))
-    statements.submit(settings, alice, draft["id"])
+    draft = submitted_for_bob(settings)
     pool = Workers(as_env(values), tmp_path)
     pool.start()
     try:
