@@ -72,29 +72,30 @@ def next_outcomes(results: SimpleQueue) -> list[list[Outcome]]:
     waking for each one (a thread switch and a turn of the GIL per message) cost more CPU than the
     bookkeeping it did. A batch taken off the queue is never lost: interrupted while waiting (the
     task's time limit), it goes back on the queue for the chunk's final drain."""
-    gathered = [results.get()]
+    first = results.get()
     try:
         time.sleep(GATHER_SECONDS)
     except BaseException:
-        results.put(gathered.pop())
+        results.put(first)
         raise
-    while True:
-        try:
-            gathered.append(results.get_nowait())
-        except Empty:
-            return gathered
+    return [first, *_waiting(results)]
 
 
 def drain(results: SimpleQueue) -> list[Outcome]:
-    outcomes: list[Outcome] = []
+    return [outcome for outcomes in _waiting(results) for outcome in outcomes]
+
+
+def _waiting(results: SimpleQueue) -> list[list[Outcome]]:
+    """Every batch's outcomes on the queue now, without waiting for more."""
+    batches = []
     while True:
         try:
-            outcomes.extend(results.get_nowait())
+            batches.append(results.get_nowait())
         except Empty:
-            return outcomes
+            return batches
 
 
-def run_batches(settings: Settings, work: deque, results: SimpleQueue, stop: threading.Event,
+def run_batches(settings: Settings, work: deque, results: SimpleQueue, stop: Fence,
                  wanted: Callable[[Delivery], bool]) -> None:
     """One send thread's share of a chunk: batch after batch until none is left, each batch's
     outcomes handed back as soon as it is done. Every batch taken gets outcomes, whatever happens."""
@@ -111,7 +112,7 @@ def run_batches(settings: Settings, work: deque, results: SimpleQueue, stop: thr
 
 
 @contextmanager
-def deadline(seconds: float, stop: threading.Event):
+def deadline(seconds: float, stop: Fence):
     timer = threading.Timer(seconds, stop.set)
     timer.daemon = True
     timer.start()
