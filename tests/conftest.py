@@ -67,9 +67,10 @@ def pytest_sessionstart(session):
         return
     from tests.integration.provider_mocks import start_in_background
 
-    starting = start_in_background(config._tmp_path_factory.getbasetemp(), list(config.args))
+    run_dir = config._tmp_path_factory.getbasetemp()
+    starting = start_in_background(run_dir, list(config.args))
     if starting is not None:
-        _MOCKS_STARTING.append((config._tmp_path_factory.getbasetemp(), starting))
+        _MOCKS_STARTING.append((run_dir, starting))
 
 
 def pytest_sessionfinish(session):
