@@ -38,10 +38,14 @@ def _publisher(env: dict[str, str], statement_id: int, conn) -> None:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     from broadcaster.config import Settings
+    from broadcaster.delivery.warm import warm_up
     from broadcaster.incidents import publishing
     from broadcaster.people.users import actor_named as actor
 
     settings = Settings(_env_file=None)
+    # Ready as the web process that stands for is when a publish reaches it (`serve` warms up at start-up):
+    # the time below is publish's own, not the first import of the database driver and the SDKs.
+    warm_up(settings)
     conn.send(("start", time.time()))
     try:
         result = publishing.publish(settings, actor(settings, "alice"), statement_id)  # as production does

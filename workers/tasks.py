@@ -25,18 +25,12 @@ from .app import celery_app
 
 @worker_init.connect
 def _load_provider_sdks(sender=None, **_) -> None:
-    # In the parent, before the pool forks: every pool process starts with the SDKs and the database
-    # driver imported and the ORM's mappers configured (each process did these on its first task, a
-    # fraction of a second of CPU each while the first chunks of a fan-out waited).
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.orm import configure_mappers
+    # In the parent, before the pool forks: every pool process starts with the SDKs, the database
+    # driver and the broker's transport imported and the ORM's mappers configured (each process did
+    # these on its first task, a fraction of a second of CPU each while the first chunks of a fan-out waited).
+    from broadcaster.delivery.warm import warm_up
 
-    from broadcaster.channels import warm_up
-
-    settings = get_settings()
-    warm_up(settings)
-    configure_mappers()
-    make_url(settings.database_url).get_dialect().import_dbapi()  # imports the driver; connects to nothing
+    warm_up(get_settings())
     if _forks_a_pool(sender):
         # What is loaded now lives as long as the pool processes: leave it out of the collector's full
         # passes. A full collection walks every object the SDKs and the ORM imported (about 0.15 s of

@@ -84,6 +84,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     on its own port, answering from its last snapshot while the database and Redis are down."""
     import uvicorn
 
+    from broadcaster.delivery.warm import warm_up
     from broadcaster.web.app import create_app
     from broadcaster.web.public import create_public_app
 
@@ -101,6 +102,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     ready_to_send(settings, "serve")
     if settings.embedded:
         migrate(settings.database_url)  # the laptop default needs no separate set-up step
+    warm_up(settings)  # the first publish of an outage must not wait for the libraries' lazy imports
     with embedded_worker(settings), embedded_beat(settings):
         uvicorn.run(create_app(settings), host=host, port=port or APP_PORT, log_level="info")
 
