@@ -31,23 +31,24 @@ from ..store.content import approved_hashes, stored_content_hash
 from ..store.db import transaction
 from ..store.models import Delivery, Message, Rendition, Statement, Subscriber
 from . import hooks, links
+from .claimed import ClaimedDelivery
 from .records import Outcome
 
 logger = logging.getLogger("broadcaster.sending")
 
-Batch = tuple[list[Delivery], list[Target], dict[str, str], SendContext]
+Batch = tuple[list[ClaimedDelivery], list[Target], dict[str, str], SendContext]
 # (statement id, message id, channel, language, follow-up): one set of words each
 Key = tuple[int | None, int | None, str, str | None, bool]
 
 
-def group(deliveries: list[Delivery]) -> dict[Key, list[Delivery]]:
-    groups: dict[Key, list[Delivery]] = defaultdict(list)
+def group(deliveries: list[ClaimedDelivery]) -> dict[Key, list[ClaimedDelivery]]:
+    groups: dict[Key, list[ClaimedDelivery]] = defaultdict(list)
     for d in deliveries:
         groups[(d.statement_id, d.message_id, d.channel, d.locale, d.follow_up)].append(d)
     return groups
 
 
-def batches(settings: Settings, groups: dict[Key, list[Delivery]], refused: list[Outcome]) -> Iterator[Batch]:
+def batches(settings: Settings, groups: dict[Key, list[ClaimedDelivery]], refused: list[Outcome]) -> Iterator[Batch]:
     """(deliveries, targets, the words, context) per provider call; refused groups go to `refused`."""
     hashes: dict[int, str] = {}  # each statement's stored content hash, computed once for all its groups
     for (statement_id, message_id, name, locale, follow_up), deliveries in groups.items():
@@ -90,7 +91,7 @@ def statement_words(statement: Statement, name: str, locale: str | None,
     return rendition, words
 
 
-def _message_batches(settings: Settings, name: str, deliveries: list[Delivery], refused: list[Outcome]
+def _message_batches(settings: Settings, name: str, deliveries: list[ClaimedDelivery], refused: list[Outcome]
                      ) -> Iterator[Batch]:
     message = deliveries[0].message
     if sha256_of(message.fields) != message.content_hash:
@@ -105,7 +106,7 @@ def _message_batches(settings: Settings, name: str, deliveries: list[Delivery], 
         yield [delivery], [_message_target(settings, delivery)], words_of(settings, delivery, simulated), context
 
 
-def words_of(settings: Settings, delivery: Delivery, simulated: bool) -> dict[str, str]:
+def words_of(settings: Settings, delivery: Delivery | ClaimedDelivery, simulated: bool) -> dict[str, str]:
     """A message delivery's words as they go out: its secrets filled in, or hidden for the `log` provider."""
     message: Message = delivery.message
     if simulated:
@@ -113,7 +114,7 @@ def words_of(settings: Settings, delivery: Delivery, simulated: bool) -> dict[st
     return fill(message.fields, secrets_for(settings.secret_key, message.binding, delivery.id, delivery.link_nonce))
 
 
-def _message_target(settings: Settings, delivery: Delivery) -> Target:
+def _message_target(settings: Settings, delivery: ClaimedDelivery) -> Target:
     # No unsubscribe link for a message to one of our own people, or to an address being confirmed; a
     # message to subscribers (a postmortem) carries its one-click link like a statement's email.
     to_subscribers = delivery.message.to_subscribers
@@ -122,7 +123,7 @@ def _message_target(settings: Settings, delivery: Delivery) -> Target:
                   links.status_callback_url(settings, delivery.id), hooks.message_target_details(settings, delivery))
 
 
-def _targets(settings: Settings, name: str, deliveries: list[Delivery]) -> list[Target]:
+def _targets(settings: Settings, name: str, deliveries: list[ClaimedDelivery]) -> list[Target]:
     """Where each delivery goes, with the per-recipient fields outside the approved text."""
     details = _target_details(settings, name, [d.target for d in deliveries])
     return [Target(d.id, d.target, links.unsubscribe_url(settings, d.id, d.link_nonce),

@@ -32,8 +32,9 @@ from ..domain.delivery_status import SHOWN, DeliveryStatus
 from ..domain.event_types import EventType
 from ..domain.message_secrets import MessageKind
 from ..store.db import transaction
-from ..store.models import Delivery, Message, Statement, utcnow
+from ..store.models import Message, Statement, utcnow
 from .batches import batches, group
+from .claimed import ClaimedDelivery
 from .dispatch import Dispatch, surface_switch_hooks
 from .hooks import raise_event
 from .lease_fence import Fence
@@ -98,8 +99,6 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Dispatc
     return dict(tally)
 
 
-
-
 class _LiveCheck:
     """Is a delivery still wanted: its statement the live version, its message still valid? Asked
     before every batch, answered from the database at most every `SECONDS` per statement or message
@@ -112,7 +111,7 @@ class _LiveCheck:
         self.lock = threading.Lock()
         self.known: dict[tuple[str, int], tuple[float, bool]] = {}
 
-    def __call__(self, delivery: Delivery) -> bool:
+    def __call__(self, delivery: ClaimedDelivery) -> bool:
         key = ("message", delivery.message_id) if delivery.message_id else ("statement", delivery.statement_id)
         with self.lock:
             at, wanted = self.known.get(key, (0.0, True))
@@ -146,7 +145,7 @@ def report_failures(settings: Settings, outcomes: list[Outcome]) -> None:
         for o in failed[:MOST_FAILURES_IN_AN_EVENT]]})
 
 
-def _is_event(delivery: Delivery) -> bool:
+def _is_event(delivery: ClaimedDelivery) -> bool:
     return delivery.message_id is not None and delivery.message.kind == MessageKind.EVENT
 
 
@@ -169,20 +168,6 @@ def after_a_surface_switched(settings: Settings, outcomes: list[Outcome]) -> boo
                              "switched regardless", getattr(hook, "__name__", hook), settings.static_dir)
             ran = False
     return ran and bool(hooks)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def send_now(settings: Settings, delivery_ids: list[int]) -> None:

@@ -16,9 +16,10 @@ from .. import channels
 from ..channels import SendContext, SendResult, Target, Transport, TransportError, transport_for
 from ..config import Settings
 from ..domain.delivery_status import DeliveryStatus
-from ..store.models import Delivery, utcnow
+from ..store.models import utcnow
 from . import metrics
 from . import pause as pausing
+from .claimed import ClaimedDelivery
 from .lease_fence import ClaimLapsed, Fence
 from .ratelimit import limiter_wait
 from .records import STALE, VOID, Outcome
@@ -26,8 +27,8 @@ from .records import STALE, VOID, Outcome
 logger = logging.getLogger("broadcaster.sending")
 
 
-def send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Target], fields: dict[str, str],
-               context: SendContext, stop: Fence, wanted: Callable[[Delivery], bool] | None = None
+def send_batch(settings: Settings, deliveries: list[ClaimedDelivery], targets: list[Target], fields: dict[str, str],
+               context: SendContext, stop: Fence, wanted: Callable[[ClaimedDelivery], bool] | None = None
                ) -> list[Outcome]:
     if stop.is_set():
         return [released(d) for d in deliveries]
@@ -63,7 +64,7 @@ def send_batch(settings: Settings, deliveries: list[Delivery], targets: list[Tar
     return [success_outcome(settings, by_id[r.delivery_id], r) for r in results]
 
 
-def paused_outcome(settings: Settings, delivery: Delivery, why: str) -> Outcome:
+def paused_outcome(settings: Settings, delivery: ClaimedDelivery, why: str) -> Outcome:
     """Waits for the channel's credentials to work again; the attempt is not counted."""
     return Outcome(delivery, DeliveryStatus.RETRY, error_code="paused", detail=f"{why}; waiting, not failed",
                    next_attempt_at=pausing.retry_at(settings), attempted=False)
@@ -115,13 +116,13 @@ def call_with_quick_retries(settings: Settings, transport: Transport, fields: di
     raise AssertionError("unreachable: tenacity reraises")
 
 
-def success_outcome(settings: Settings, delivery: Delivery, result: SendResult) -> Outcome:
+def success_outcome(settings: Settings, delivery: ClaimedDelivery, result: SendResult) -> Outcome:
     if result.error is not None:  # this target's part of a batch that partly went out
         return failure_outcome(settings, delivery, result.error)
     return Outcome(delivery, result.status, provider_message_id=result.provider_message_id, detail=result.detail)
 
 
-def failure_outcome(settings: Settings, delivery: Delivery, exc: TransportError) -> Outcome:
+def failure_outcome(settings: Settings, delivery: ClaimedDelivery, exc: TransportError) -> Outcome:
     code = exc.code or ("permanent" if exc.permanent else "transient")
     if exc.credentials:
         return paused_outcome(settings, delivery, f"channel {delivery.channel} is paused: {exc}")
@@ -153,5 +154,5 @@ def backoff_seconds(settings: Settings, attempts: int, retry_after: float | None
 RELEASED = "not sent: the chunk ran out of time; back in the queue"
 
 
-def released(delivery: Delivery) -> Outcome:
+def released(delivery: ClaimedDelivery) -> Outcome:
     return Outcome(delivery, DeliveryStatus.PENDING, detail=RELEASED, attempted=False)

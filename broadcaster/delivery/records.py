@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, case, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import channels
 from ..config import Settings
@@ -32,6 +31,7 @@ from ..store.db import one_of, random_hex_sql, write_transaction
 from ..store.models import AuditEvent, Delivery, DeliveryEvent, Message, Statement, Subscriber, utcnow
 from ..store.orm import UTCDateTime
 from . import metrics
+from .claimed import ClaimedDelivery, returned_columns
 from .sendlog import log_line, log_state_of
 
 logger = logging.getLogger("broadcaster.records")
@@ -103,7 +103,7 @@ def add_or_requeue(s: Session, statement_id: int, channel: str, target: str, pro
 
 @dataclass
 class Outcome:
-    delivery: Delivery
+    delivery: Delivery | ClaimedDelivery
     status: DeliveryStatus
     provider_message_id: str | None = None
     error_code: str | None = None
@@ -125,7 +125,7 @@ def still_wanted(now: datetime):
     return or_(Delivery.statement_id.in_(live_statements()), Delivery.message_id.in_(valid))
 
 
-def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
+def claim(settings: Settings, delivery_ids: list[int]) -> list[ClaimedDelivery]:
     """Deliveries this worker now owns (status sending, lease set, one claim token for them all),
     with their statements or messages loaded. Deliveries no longer wanted (a newer version is live,
     the message is void) are cancelled instead.
@@ -150,19 +150,18 @@ def claim(settings: Settings, delivery_ids: list[int]) -> list[Delivery]:
         due = [row.id for row in wanted if row.next_attempt_at is None or row.next_attempt_at <= now]
         if not due:
             return []
-        # The claimed rows come back from the UPDATE itself: no second query to read them.
-        deliveries = sorted(s.scalars(
-            update(Delivery).where(one_of(s, Delivery.id, due))
+        # The claimed rows come back from the UPDATE itself (no second query), as plain objects (claimed.py).
+        deliveries = sorted((ClaimedDelivery(*row) for row in s.execute(
+            update(table).where(one_of(s, table.c.id, due))
             .values(status=check(Move.CLAIM, DeliveryStatus.PENDING, DeliveryStatus.SENDING),
-                    attempts=Delivery.attempts + 1, updated_at=now, claim_token=uuid.uuid4().hex,
+                    attempts=table.c.attempts + 1, updated_at=now, claim_token=uuid.uuid4().hex,
                     lease_until=now + timedelta(seconds=settings.lease_seconds))
-            .returning(Delivery).execution_options(synchronize_session=False)).all(), key=lambda d: d.id)
+            .returning(*returned_columns()))), key=lambda d: d.id)
         statements = {st.id: st for st in _load_statements(s, {d.statement_id for d in deliveries if d.statement_id})}
         messages = {m.id: m for m in s.scalars(select(Message).where(
             Message.id.in_({d.message_id for d in deliveries if d.message_id})))}
-        for delivery in deliveries:
-            set_committed_value(delivery, "statement", statements.get(delivery.statement_id))
-            set_committed_value(delivery, "message", messages.get(delivery.message_id))
+        for d in deliveries:
+            d.statement, d.message = statements.get(d.statement_id), messages.get(d.message_id)
         log_state_of(s, one_of(s, Delivery.id, due))
         return deliveries
 

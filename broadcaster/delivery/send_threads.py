@@ -20,6 +20,7 @@ from ..domain.delivery_status import DeliveryStatus
 from ..store.db import one_of, retrying, transaction
 from ..store.models import Delivery, utcnow
 from .background import every
+from .claimed import ClaimedDelivery
 from .lease_fence import Fence
 from .provider_calls import send_batch
 from .records import Outcome, record
@@ -96,7 +97,7 @@ def _waiting(results: SimpleQueue) -> list[list[Outcome]]:
 
 
 def run_batches(settings: Settings, work: deque, results: SimpleQueue, stop: Fence,
-                 wanted: Callable[[Delivery], bool]) -> None:
+                 wanted: Callable[[ClaimedDelivery], bool]) -> None:
     """One send thread's share of a chunk: batch after batch until none is left, each batch's
     outcomes handed back as soon as it is done. Every batch taken gets outcomes, whatever happens."""
     while True:
@@ -133,7 +134,7 @@ os.register_at_fork(after_in_child=send_pool.cache_clear)  # a pool's threads do
 
 
 @contextmanager
-def lease_kept(settings: Settings, claimed: list[Delivery], fence: Fence):
+def lease_kept(settings: Settings, claimed: list[ClaimedDelivery], fence: Fence):
     """Renew the claim while this worker is alive and working (a heartbeat every third of the
     lease): a slow, rate-limited chunk must not look like a dead worker, or the sweep would let a
     second worker send the same messages. A dead worker stops renewing, and its lease runs out;
