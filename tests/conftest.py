@@ -114,9 +114,10 @@ def _started_at(item) -> tuple[int, int]:
         if item.nodeid.startswith(prefix):
             return 0, rank
     if item.nodeid.startswith("tests/e2e/"):
-        # Last: Playwright's sync API keeps its event loop running in the thread while the session's
-        # browser lives, and any later test there that runs asyncio (a TestClient in a CLI command) fails.
-        return 3, 0
+        # Next, while the long tests keep the cores busy: a browser test mostly waits (for a page's poll,
+        # for Chromium), and run last, on their own, they left a core idle for a minute and a half. Each
+        # module has its own browser (tests/e2e/conftest.py), so a worker runs asyncio again after it.
+        return 0, len(LONGEST_FIRST)
     if "redis_broker" in getattr(item, "fixturenames", ()):
         # Those on SQLite, then those on PostgreSQL, each in file order: a test takes the `celery worker`
         # processes its pytest process kept from an earlier test only if their settings are the same

@@ -24,8 +24,11 @@ README_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """A Chromium per module, not per session: while it lives, Playwright's sync API keeps its event
+    loop marked running in this thread, and a later test here that runs asyncio (a TestClient in a CLI
+    command) would fail; closed after each module, the browser tests can run among the others."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
