@@ -14,6 +14,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..config import Settings
 from ..domain.approval import Actor, Role, require_role
@@ -227,7 +228,9 @@ def token_actor(settings: Settings, secret: str | None) -> Actor:
     if not secret:
         raise NotAuthenticated("no credentials: send `Authorization: Bearer <token>` (see `broadcaster token create`)")
     with unit_of_work(settings) as s:
-        token = s.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(secret)))
+        # Its user in the same query: every API request reads both.
+        token = s.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                         .where(ApiToken.token_hash == sha256_hex(secret)))
         if token is None or token.revoked_at is not None:
             raise NotAuthenticated("the API token is unknown or revoked")
         now = utcnow()
