@@ -3,12 +3,9 @@ an error is one clear line on stderr and a non-zero exit, never a traceback."""
 
 import sys
 
-from pydantic import ValidationError
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import BroadcasterError
-from ..events import register_event_hooks
 from . import (  # noqa: F401 - each registers its commands
     alerts,
     approvals,
@@ -35,19 +32,36 @@ __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Imported here, not at the top: `broadcaster --help` and a command that reads the database need
+    # none of what sending an event loads (the channels, Celery); the hooks load it at the first event.
+    from ..events import register_event_hooks
+
     register_event_hooks()  # what a command does (open, submit, approve, publish) raises events
     try:
         app(args=argv, prog_name="broadcaster")
     except BroadcasterError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except ValidationError as exc:  # an input model refused what was typed: say which option and why, no traceback
+    except Exception as exc:
+        if not _explained(exc):
+            raise
+        sys.exit(1)
+
+
+def _explained(exc: Exception) -> bool:
+    """Says on stderr, one line each, why the command failed when an input model refused what was typed
+    (which option and why) or the database cannot be used; False for any other exception. Their classes
+    are looked up in `sys.modules`: a command that never loaded pydantic or SQLAlchemy cannot have raised
+    their errors, and importing them here would cost `--help` what its lazy imports save."""
+    pydantic, sqlalchemy_exc = sys.modules.get("pydantic"), sys.modules.get("sqlalchemy.exc")
+    if pydantic and isinstance(exc, pydantic.ValidationError):
         for problem in exc.errors():
             where = ".".join(str(part) for part in problem["loc"]) or "input"
             err.print(f"[bold red]error:[/] {escape(where)}: {escape(problem['msg'])}", highlight=False,
                       soft_wrap=True)
-        sys.exit(1)
-    except OperationalError as exc:
+        return True
+    if sqlalchemy_exc and isinstance(exc, sqlalchemy_exc.OperationalError):
         err.print(f"[bold red]error:[/] cannot use the database: {escape(str(exc.orig))}", highlight=False,
                   soft_wrap=True)
-        sys.exit(1)
+        return True
+    return False

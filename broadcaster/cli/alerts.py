@@ -6,12 +6,9 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..alerts import rules, service, sources
-from ..alerts.rules import RuleInput
-from ..config import get_settings
 from ..domain.errors import InvalidInput
 from ..domain.incident import Impact, parse_choice
-from .common import INCIDENTS, As, AsJson, app, out, print_json, who
+from .common import INCIDENTS, As, AsJson, app, get_settings, out, print_json, who
 
 alert_app = typer.Typer(no_args_is_help=True, help="Alerts in: sources (Alertmanager, Grafana, PagerDuty, generic), "
                                                    "rules that open draft incidents from templates, what came in.")
@@ -31,6 +28,8 @@ def source_add(
     actor: As = None,
 ) -> None:
     """Add a source; its token (Alertmanager, Grafana) or secret (generic) is printed this once."""
+    from ..alerts import sources
+
     made = sources.add_source(get_settings(), who(actor), name, kind, secret)
     _print_made(made)
 
@@ -39,6 +38,8 @@ def source_add(
 def source_rotate(name: str, secret: Annotated[Optional[str], typer.Option(
         "--secret", help="PagerDuty only: the new signing secret.")] = None, actor: As = None) -> None:
     """A new token or secret for a source; the old one stops working at once."""
+    from ..alerts import sources
+
     _print_made(sources.rotate(get_settings(), who(actor), name, secret))
 
 
@@ -53,6 +54,8 @@ def _print_made(made: dict) -> None:
 @source_app.command("list")
 def source_list(as_json: AsJson = False) -> None:
     """Each source, its URL and when it last posted."""
+    from ..alerts import sources
+
     found = sources.list_sources(get_settings())
     if as_json:
         return print_json(found)
@@ -66,6 +69,8 @@ def source_list(as_json: AsJson = False) -> None:
 @source_app.command("remove")
 def source_remove(name: str, actor: As = None) -> None:
     """Remove a source nothing came from yet (else rotate it)."""
+    from ..alerts import sources
+
     sources.remove_source(get_settings(), who(actor), name)
     out.print(f"source {name} removed", highlight=False, soft_wrap=True)
 
@@ -90,6 +95,9 @@ def rule_add(
     actor: As = None,
 ) -> None:
     """Add a rule; its drafts are written in your name (so you cannot approve them)."""
+    from ..alerts import rules
+    from ..alerts.rules import RuleInput
+
     matchers = {}
     for item in match or []:
         label, sep, wanted = item.partition("=")
@@ -107,6 +115,8 @@ def rule_add(
 @rule_app.command("list")
 def rule_list(as_json: AsJson = False) -> None:
     """The rules, in the order they are tried."""
+    from ..alerts import rules
+
     found = rules.list_rules(get_settings())
     if as_json:
         return print_json(found)
@@ -121,6 +131,9 @@ def rule_list(as_json: AsJson = False) -> None:
 
 
 def _set_enabled(rule: str, enabled: bool, actor: str | None) -> None:
+    from ..alerts import rules
+    from ..alerts.rules import RuleInput
+
     settings = get_settings()
     by = who(actor)  # who you are, before anything else is looked up
     rule_id = rules.rule_named(settings, rule)
@@ -148,6 +161,8 @@ def rule_disable(rule: str, actor: As = None) -> None:
 @rule_app.command("remove")
 def rule_remove(rule: str, actor: As = None) -> None:
     """Remove a rule no alert has matched yet (else disable it)."""
+    from ..alerts import rules
+
     settings = get_settings()
     gone = rules.remove_rule(settings, who(actor), rules.rule_named(settings, rule))
     out.print(f"rule {escape(gone['name'])} removed", highlight=False, soft_wrap=True)
@@ -156,6 +171,8 @@ def rule_remove(rule: str, actor: As = None) -> None:
 @alert_app.command("groups")
 def alert_groups(limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: AsJson = False) -> None:
     """What came in, newest first: each group of alerts, its rule and its incident."""
+    from ..alerts import service
+
     found = service.list_groups(get_settings(), limit)
     if as_json:
         return print_json(found)

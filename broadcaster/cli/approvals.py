@@ -6,9 +6,7 @@ who holds the database and the secret key: a fresh link for one approver, printe
 
 import typer
 
-from ..approvals import by_phone
-from ..config import get_settings
-from .common import APPROVALS, ID_ARGUMENT, As, app, out, who
+from .common import APPROVALS, ID_ARGUMENT, As, app, get_settings, out, who
 
 approval_app = typer.Typer(no_args_is_help=True, help="Approval from a phone: links and codes.")
 app.add_typer(approval_app, name="approval", rich_help_panel=APPROVALS)
@@ -19,6 +17,8 @@ def approval_link(statement_id: int, actor: As = None) -> None:
     """Mint a fresh approval link for a statement waiting for approval, for the approver named by
     --as, and print it. Open it where `broadcaster serve` answers (BROADCASTER_PUBLIC_URL, or
     http://127.0.0.1:8080); it is single-use and expires like an emailed one."""
+    from ..approvals import by_phone
+
     link = by_phone.mint_link(get_settings(), who(actor), statement_id)
     out.print(f"approval link for {link['approver']}, {link['statement']}, valid until {link['expires_at'][:16]} "
               "UTC, single use:", highlight=False, soft_wrap=True)

@@ -6,11 +6,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..audience import subscribers
-from ..audience.csv_import import import_csv
-from ..config import get_settings
 from ..domain.errors import InvalidInput
-from .common import AUDIENCE, As, app, err, out, who
+from .common import AUDIENCE, As, app, err, get_settings, out, who
 
 subscribers_app = typer.Typer(no_args_is_help=True, help="Customers who get updates by email, SMS or webhook.")
 app.add_typer(subscribers_app, name="subscribers", rich_help_panel=AUDIENCE)
@@ -28,6 +25,8 @@ def subscribers_add(
     actor: As = None,
 ) -> None:
     """Subscribe one customer to updates: email, SMS, a webhook, or several."""
+    from ..audience import subscribers
+
     addresses = {"email": email, "phone": phone, **dict(_field_value(a) for a in address or [])}
     sub = subscribers.add_subscriber(get_settings(), who(actor), component or [], locale, **addresses)
     shown = " ".join(f"{k}={v}" for k, v in sub.items() if k != "id" and v)
@@ -50,6 +49,8 @@ def subscribers_import(
     actor: As = None,
 ) -> None:
     """Load subscribers from a CSV file: good rows are imported, bad rows reported by line (exit 1)."""
+    from ..audience.csv_import import import_csv
+
     if not file.is_file():
         raise InvalidInput(f"{file}: no such file")
     report = import_csv(get_settings(), who(actor), file, region)

@@ -1,5 +1,10 @@
 """What every command shares: the root app and its help panels, the consoles, the --as, --json
-and --wait options."""
+and --wait options.
+
+The command modules import what a command uses (settings, use cases, the store) inside the command:
+`broadcaster --help` and each command then load only their own part of the package (a process used to
+spend about a second importing the web of use cases, Celery and the SDKs before doing anything). Only
+typer, rich and the plain-Python `domain` modules are imported at the top."""
 
 import json
 from typing import Annotated, Optional
@@ -8,9 +13,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from ..config import get_settings
 from ..domain.approval import Actor
-from ..people.users import actor_named
 
 # `broadcaster --help` groups the commands by task, in this order: what an outage needs first,
 # running the system last. Every command names its panel (`rich_help_panel=`).
@@ -54,8 +57,17 @@ Wait = Annotated[bool, typer.Option(
                              "for the workers (embedded: for the next `broadcaster serve`).")]
 
 
+def get_settings():
+    """The process's settings (`config.get_settings()`, cached there)."""
+    from ..config import get_settings
+
+    return get_settings()
+
+
 def who(name: str | None) -> Actor:
     """The user the command acts as (--as NAME or BROADCASTER_USER)."""
+    from ..people.users import actor_named
+
     return actor_named(get_settings(), name)
 
 

@@ -7,13 +7,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ..config import get_settings
-from ..delivery import progress, sendlog
-from ..delivery.enqueue import enqueue_due
-from ..delivery.pause import paused_channels
 from ..domain.delivery_status import DeliveryStatus
-from ..incidents import consistency, publishing
-from .common import ID_ARGUMENT, INCIDENTS, OPERATIONS, As, AsJson, Wait, app, err, out, print_json, who
+from .common import ID_ARGUMENT, INCIDENTS, OPERATIONS, As, AsJson, Wait, app, err, get_settings, out, print_json, who
 from .run import embedded_worker
 from .sending import drain, follow, follow_statements, sender_settings
 from .views import plural, print_audit
@@ -22,6 +17,8 @@ from .views import plural, print_audit
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
 def publish(ctx: typer.Context, statement_id: int, actor: As = None, wait: Wait = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
+    from ..incidents import publishing
+
     settings = sender_settings(ctx)
     follow(settings, publishing.publish(settings, who(actor), statement_id), wait)
 
@@ -33,6 +30,8 @@ def retry(ctx: typer.Context, statement_id: int, actor: As = None,
                                                 "(the worker died mid-call and the provider could not say).")] = False,
           wait: Wait = True) -> None:
     """Re-queue what an operator decides to resend."""
+    from ..incidents import publishing
+
     statuses = tuple(status for status, chosen in ((DeliveryStatus.FAILED, failed), (DeliveryStatus.UNKNOWN, unknown))
                      if chosen)
     settings = sender_settings(ctx)
@@ -44,6 +43,9 @@ def retry(ctx: typer.Context, statement_id: int, actor: As = None,
 @app.command(rich_help_panel=OPERATIONS)
 def sweep(ctx: typer.Context, actor: As = None) -> None:
     """Run the periodic sweep once now: expired leases, reconciliation, due retries (embedded: and send them)."""
+    from ..delivery.enqueue import enqueue_due
+    from ..incidents import publishing
+
     settings = sender_settings(ctx)
     result = publishing.sweep_now(settings, who(actor), enqueue_due)
     out.print(", ".join(f"{n} {what}" for what, n in result.items()))
@@ -67,6 +69,8 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
          as_json: AsJson = False,
          as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False) -> None:
     """The send log: every state change of every delivery, a statement's or a message's."""
+    from ..delivery import sendlog
+
     events = sendlog.send_log(get_settings(), statement, channel, status, recipient, limit=limit, after=after,
                               verify=verify, kind=kind)
     if verify:
@@ -105,6 +109,9 @@ def _print_verification(events: list[dict]) -> None:
 @app.command(rich_help_panel=OPERATIONS)
 def status(as_json: AsJson = False) -> None:
     """Delivery health: paused channels (and why), and deliveries by status. Exit 1 if any channel is paused."""
+    from ..delivery import progress
+    from ..delivery.pause import paused_channels
+
     settings = get_settings()
     report = {"paused": paused_channels(settings), "deliveries": progress.totals(settings)}
     if as_json:
@@ -121,6 +128,8 @@ def status(as_json: AsJson = False) -> None:
 @app.command(rich_help_panel=OPERATIONS)
 def audit(as_json: AsJson = False) -> None:
     """Which version each channel shows, against the live one. Exit 1 if any channel is behind."""
+    from ..incidents import consistency
+
     report = consistency.consistency_report(get_settings())
     if as_json:
         print_json(report)

@@ -8,18 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..approvals import decisions
-from ..audience import subscribers
-from ..config import get_settings
-from ..delivery import progress
-from ..delivery.chunk import send_now
-from ..events import register_event_hooks
-from ..incidents import consistency, publishing, statements
-from ..incidents.statements import StatementInput
-from ..people import users
-from ..store.db import migrate
-from ..surfaces import register_switch_hooks
-from .common import OPERATIONS, app, out
+from .common import OPERATIONS, app, get_settings, out
 from .views import print_audit, print_preview, progress_table, published_line
 
 DEMO_DATABASE = Path("broadcaster-demo.db")
@@ -28,6 +17,17 @@ DEMO_DATABASE = Path("broadcaster-demo.db")
 @app.command(rich_help_panel=OPERATIONS)
 def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file.")] = DEMO_DATABASE) -> None:
     """Run the whole flow once: users, an incident, a statement, approval, publish, audit."""
+    from ..approvals import decisions
+    from ..audience import subscribers
+    from ..delivery import progress
+    from ..delivery.chunk import send_now
+    from ..events import register_event_hooks
+    from ..incidents import consistency, publishing, statements
+    from ..incidents.statements import StatementInput
+    from ..people import users
+    from ..store.db import migrate
+    from ..surfaces import register_switch_hooks
+
     base = get_settings()
     settings = base.model_copy(update={
         "database_url": f"sqlite:///{database}", "broker_url": "memory://", "simulate": True,

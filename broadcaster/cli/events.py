@@ -5,10 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import events
-from ..config import get_settings
 from ..domain.event_types import EventType
-from .common import OPERATIONS, As, AsJson, app, out, print_json, who
+from .common import OPERATIONS, As, AsJson, app, get_settings, out, print_json, who
 
 events_app = typer.Typer(no_args_is_help=True, help="Events out: endpoints that receive what happens, signed.")
 app.add_typer(events_app, name="events", rich_help_panel=OPERATIONS)
@@ -25,6 +23,8 @@ def events_add(
     actor: As = None,
 ) -> None:
     """Add an endpoint; its signing secret is printed this once."""
+    from .. import events
+
     made = events.add_endpoint(get_settings(), who(actor), url=url, event_types=event_type or [],
                                description=description)
     out.print(f"event endpoint {made['id']}: {made['url']} ({', '.join(made['event_types'])})", highlight=False)
@@ -34,6 +34,8 @@ def events_add(
 @events_app.command("list")
 def events_list(as_json: AsJson = False, actor: As = None) -> None:
     """Each endpoint and the event types it receives (never its secret)."""
+    from .. import events
+
     found = events.list_endpoints(get_settings(), who(actor))
     if as_json:
         return print_json(found)
@@ -46,5 +48,7 @@ def events_list(as_json: AsJson = False, actor: As = None) -> None:
 @events_app.command("remove")
 def events_remove(endpoint_id: int, actor: As = None) -> None:
     """The endpoint receives nothing more (what was already queued to it still goes)."""
+    from .. import events
+
     gone = events.remove_endpoint(get_settings(), who(actor), endpoint_id=endpoint_id)
     out.print(f"removed event endpoint {gone['id']} ({gone['url']})", highlight=False)

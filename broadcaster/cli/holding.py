@@ -6,10 +6,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..channels.log import LOG_PROVIDER
-from ..config import get_settings
-from ..holding import emailed_links, holding_statements
-from .common import HOLDING, ID_ARGUMENT, As, AsJson, Wait, app, out, print_json, who
+from .common import HOLDING, ID_ARGUMENT, As, AsJson, Wait, app, get_settings, out, print_json, who
 from .sending import follow, sender_settings
 from .views import plural
 
@@ -21,6 +18,8 @@ app.add_typer(holding_app, name="holding", rich_help_panel=HOLDING)
 @holding_app.command("list")
 def holding_list(as_json: AsJson = False) -> None:
     """Holding statements ready to switch on, with their emailed links."""
+    from ..holding import emailed_links
+
     ready = emailed_links.ready_with_links(get_settings())
     if as_json:
         return print_json(ready)
@@ -36,6 +35,8 @@ def holding_list(as_json: AsJson = False) -> None:
 def holding_keep(statement_id: int, actor: As = None) -> None:
     """Keep an approved statement as a holding statement; email each person who may switch it on
     their standing link."""
+    from ..holding import emailed_links, holding_statements
+
     settings = get_settings()
     by = who(actor)
     kept = holding_statements.keep(settings, by, statement_id)
@@ -57,6 +58,8 @@ def holding_links_command(
     revoke them all. Links go only to users' registered addresses, never to an address given here.
     With no email provider (the `log` provider) nothing is emailed, and your own link is printed here
     (never logged), so you can try it on this machine."""
+    from ..holding import emailed_links
+
     settings = get_settings()
     by = who(actor)
     if revoke:
@@ -69,11 +72,15 @@ def holding_links_command(
 @holding_app.command("activate", context_settings=ID_ARGUMENT)
 def holding_activate(ctx: typer.Context, number: int, actor: As = None, wait: Wait = True) -> None:
     """Switch a holding statement on: published on every channel at once."""
+    from ..holding import holding_statements
+
     settings = sender_settings(ctx)
     follow(settings, holding_statements.activate(settings, who(actor), number, via="CLI"), wait)
 
 
 def _print_links(result: dict, me: str = "") -> None:
+    from ..channels.log import LOG_PROVIDER
+
     for sent in result["sent"]:
         if sent.provider == LOG_PROVIDER:
             out.print(f"link for {sent.user} <{sent.email}> logged, not sent (no email provider configured, or "

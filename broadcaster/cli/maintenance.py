@@ -5,9 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..config import get_settings
-from ..incidents import maintenance
-from .common import INCIDENTS, As, Wait, app, out, who
+from .common import INCIDENTS, As, Wait, app, get_settings, out, who
 from .sending import follow_statements, sender_settings
 from .statements import translations_file
 from .views import plural
@@ -29,6 +27,8 @@ def maintenance_schedule(
     actor: As = None,
 ) -> None:
     """Schedule maintenance: three statements (scheduled, in progress, completed) to approve now."""
+    from ..incidents import maintenance
+
     settings = get_settings()
     words = translations_file(translations).translations if translations else None
     result = maintenance.schedule(settings, who(actor), title, maintenance.parse_time(start, "--start"),
@@ -48,6 +48,8 @@ def maintenance_schedule(
 def maintenance_publish_due(ctx: typer.Context, actor: As = None, wait: Wait = True) -> None:
     """Publish the approved start/end notices whose time has come, then send them: what beat does (and
     embedded `serve`) at each sweep interval."""
+    from ..incidents import maintenance
+
     settings = sender_settings(ctx)
     published = maintenance.publish_due(settings, actor=who(actor))
     out.print(f"published {plural(len(published), 'maintenance statement', 'maintenance statements')}: "

@@ -6,9 +6,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ..config import get_settings
-from ..people import auth, users
-from .common import PEOPLE, As, AsJson, app, out, print_json, who
+from .common import PEOPLE, As, AsJson, app, get_settings, out, print_json, who
 
 user_app = typer.Typer(no_args_is_help=True, help="People who write, approve and publish statements.")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens for scripts: one role of one user, revocable.")
@@ -27,6 +25,8 @@ def user_add(
 ) -> None:
     """Add a person who writes, approves or publishes statements. The first user must be an admin;
     after that only an admin adds users (--as ADMIN)."""
+    from ..people import auth, users
+
     secret = prompt_password() if password else None  # asked first: a typo must not leave a half-made user
     if secret is not None:
         auth.check_password(secret)
@@ -46,6 +46,8 @@ def user_roles(
     actor: As = None,
 ) -> None:
     """Change a user's roles (admins only)."""
+    from ..people import users
+
     user = users.set_roles(get_settings(), who(actor), name, role)
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
 
@@ -59,6 +61,8 @@ def user_slack(
 ) -> None:
     """Map a user to their Slack member (admins only): approval requests reach them as a Slack DM with
     Approve / Reject buttons, and their clicks act as this user."""
+    from ..people import users
+
     user = users.set_slack_id(get_settings(), who(actor), name, slack_user_id)
     out.print(f"user {user['id']}: {user['name']} " + (f"is {user['slack_user_id']} in Slack"
                                                        if user["slack_user_id"] else "has no Slack member id"))
@@ -66,6 +70,8 @@ def user_slack(
 
 @user_app.command("list")
 def user_list(as_json: AsJson = False) -> None:
+    from ..people import users
+
     people = users.list_users(get_settings())
     if as_json:
         return print_json(people)
@@ -85,6 +91,8 @@ def prompt_password() -> str:
 def user_passwd(name: Annotated[Optional[str], typer.Argument(help="Whose password (default: yours).")] = None,
                 actor: As = None) -> None:
     """Set a dashboard password, yours or (admins) anyone's; prompted, never echoed."""
+    from ..people import auth
+
     by = who(actor)
     name = name or by.name
     auth.authorize_for(get_settings(), by, name, "manage users")  # asked before the password is typed
@@ -98,6 +106,7 @@ def user_pin(name: Annotated[Optional[str], typer.Argument(help="Whose PIN (defa
     """Set the PIN texted to switch on a holding statement (`HOLD 2 <pin>`), yours or (admins) anyone's;
     prompted."""
     from ..holding import holding_statements
+    from ..people import auth
 
     by = who(actor)
     name = name or by.name
@@ -115,6 +124,8 @@ def token_create(
     actor: As = None,
 ) -> None:
     """Create an API token for one role of a user; it is shown once, only its hash is kept."""
+    from ..people import auth
+
     by = who(actor)
     token = auth.create_token(get_settings(), user or by.name, role, by)
     out.print(f"token {token['id']} for {token['user']} as {token['role']}:")
@@ -125,12 +136,16 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(token_id: int, actor: As = None) -> None:
     """Revoke a token at once (yours, or admins: anyone's): the next request with it is refused."""
+    from ..people import auth
+
     token = auth.revoke_token(get_settings(), token_id, who(actor))
     out.print(f"token {token['id']} ({token['user']}, {token['role']}) revoked")
 
 
 @token_app.command("list")
 def token_list(as_json: AsJson = False) -> None:
+    from ..people import auth
+
     tokens = auth.list_tokens(get_settings())
     if as_json:
         return print_json(tokens)

@@ -10,15 +10,11 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from typing import Annotated, Optional
 
-import anyio
-import httpx
 import typer
 from rich.markup import escape
 
-from ..config import get_settings
 from ..domain.errors import InvalidInput
-from ..store.db import require_current_schema
-from .common import SURFACES, app, out
+from .common import SURFACES, app, get_settings, out
 
 phone_app = typer.Typer(no_args_is_help=True, help="The phone line (IVR), tried from the terminal.")
 app.add_typer(phone_app, name="phone", rich_help_panel=SURFACES)
@@ -36,6 +32,8 @@ def phone_call(
 ) -> None:
     """Call the phone line as a customer would: hear the live message, press keys (1: a call back
     when it is fixed, 2: hear it again)."""
+    from ..store.db import require_current_schema
+
     keys = list(press or [])
     for key in keys:
         if key not in KEYS:
@@ -70,6 +68,8 @@ class _Call:
                        "To": settings.twilio_from or "", "Direction": "inbound", "CallStatus": "in-progress"}
 
     def answer(self, path: str, form: dict[str, str]) -> ElementTree.Element:
+        import anyio
+
         params = {**self.params, **form}
         response = anyio.run(self._post, f"http://phone.local{path}", params)
         if response.status_code != 200:
@@ -77,8 +77,11 @@ class _Call:
         return ElementTree.fromstring(response.text)
 
 
-    async def _post(self, url: str, params: dict[str, str]) -> httpx.Response:
-        """One request to the app in this process, over ASGI, as Twilio would make it over HTTP."""
+    async def _post(self, url: str, params: dict[str, str]):
+        """One request to the app in this process, over ASGI, as Twilio would make it over HTTP (the
+        `httpx.Response`)."""
+        import httpx
+
         signed = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app)) as client:
             return await client.post(url, data=params, headers=signed)

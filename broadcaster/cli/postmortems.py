@@ -7,11 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..config import get_settings
 from ..domain.errors import InvalidInput
-from ..postmortems import workflow
-from ..postmortems.rendering import MOST_CHARACTERS
-from .common import APPROVALS, ID_ARGUMENT, As, AsJson, app, out, print_json, who
+from .common import APPROVALS, ID_ARGUMENT, As, AsJson, app, get_settings, out, print_json, who
 
 postmortem_app = typer.Typer(no_args_is_help=True, help="Postmortems: written after an incident, approved, published.")
 app.add_typer(postmortem_app, name="postmortem", rich_help_panel=APPROVALS)
@@ -20,6 +17,8 @@ MarkdownFile = Annotated[str, typer.Argument(help="The Markdown file, or - to re
 
 
 def _read(path: str) -> str:
+    from ..postmortems.rendering import MOST_CHARACTERS
+
     try:
         if path == "-":
             text = sys.stdin.read(MOST_CHARACTERS * 4 + 1)
@@ -41,6 +40,8 @@ def _say(view: dict) -> None:
 def write(incident_id: int, markdown: MarkdownFile, actor: As = None, json_: AsJson = False) -> None:
     """Write (or rewrite) the postmortem of a resolved incident from a Markdown file. Rewriting
     makes new content: approvals of the old content no longer count."""
+    from ..postmortems import workflow
+
     view = workflow.write(get_settings(), who(actor), incident_id, _read(markdown))
     print_json(view) if json_ else _say(view)
 
@@ -50,6 +51,8 @@ def preview(incident_id: int, markdown: Annotated[Optional[str], typer.Option(
         "--file", help="Preview this Markdown file instead of what is stored (nothing is stored).")] = None,
         json_: AsJson = False) -> None:
     """Show the sanitised HTML a postmortem shows (what is approved) and its content hash."""
+    from ..postmortems import workflow
+
     view = workflow.preview(_read(markdown)) if markdown else workflow.of_incident(get_settings(), incident_id)
     if json_:
         print_json(view)
@@ -63,6 +66,8 @@ def approve(postmortem_id: int, seen: Annotated[Optional[str], typer.Option(
         "--hash", help="The content hash you read (at least 12 characters): refused if the content changed.")] = None,
         actor: As = None, json_: AsJson = False) -> None:
     """Approve a postmortem (never your own): sealed, for exactly the content you saw."""
+    from ..postmortems import workflow
+
     view = workflow.approve(get_settings(), who(actor), postmortem_id, seen)
     print_json(view) if json_ else _say(view)
 
@@ -71,6 +76,8 @@ def approve(postmortem_id: int, seen: Annotated[Optional[str], typer.Option(
 def publish(postmortem_id: int, actor: As = None, json_: AsJson = False) -> None:
     """Publish an approved postmortem: the incident's page, the feeds and the Statuspage JSON show it,
     and the subscribers who asked for postmortems are emailed it (through the workers)."""
+    from ..postmortems import workflow
+
     view = workflow.publish(get_settings(), who(actor), postmortem_id)
     if json_:
         print_json(view)
@@ -83,5 +90,7 @@ def publish(postmortem_id: int, actor: As = None, json_: AsJson = False) -> None
 def emails(email: str, off: Annotated[bool, typer.Option("--off", help="Stop emailing them postmortems.")] = False,
            actor: As = None) -> None:
     """Email postmortems to a subscriber (by email address) from now on, or stop (--off)."""
+    from ..postmortems import workflow
+
     view = workflow.opt_in(get_settings(), who(actor), email, wanted=not off)
     out.print(f"{view['email']}: postmortem emails {'on' if view['postmortems'] else 'off'}", highlight=False)

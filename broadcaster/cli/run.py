@@ -7,11 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..config import create_secret_file, get_settings, require_real_secret
-from ..delivery.broker import EVERY_QUEUE
-from ..delivery.links import require_public_url
+from ..delivery.queues import EVERY_QUEUE
 from ..domain.errors import InvalidInput
-from ..store.db import migrate, require_current_schema, safe_url
 from .common import OPERATIONS, SURFACES, app, out
 
 # Side by side on one host: the full app, and the public process (`serve --public`) on its own port.
@@ -21,6 +18,9 @@ APP_PORT, PUBLIC_PORT = 8080, 8081
 @app.command(rich_help_panel=OPERATIONS)
 def init() -> None:
     """Create the database, or migrate it to this version's schema; create the secret key file."""
+    from ..config import get_settings
+    from ..store.db import migrate, safe_url
+
     settings = get_settings()
     revision = migrate(settings.database_url)
     out.print(f"database ready at schema {revision}: {safe_url(settings.database_url)}")
@@ -29,6 +29,8 @@ def init() -> None:
 
 def _secret_key_status(settings) -> str:
     """Where the secret key comes from; a new random one in the secret file if there is none."""
+    from ..config import create_secret_file, get_settings, require_real_secret
+
     if settings.secret_key and settings.secret_key != "change-me":
         if settings.secret_source == "BROADCASTER_SECRET_KEY":
             return "secret key: from BROADCASTER_SECRET_KEY"
@@ -88,6 +90,9 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     from broadcaster.web.app import create_app
     from broadcaster.web.public import create_public_app
 
+    from ..config import get_settings
+    from ..store.db import migrate
+
     settings = get_settings()
     if public:  # needs no secret: it signs nothing, so the public host never holds the key
         _public_server_can_start(settings)
@@ -110,6 +115,8 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
 def _public_server_can_start(settings) -> None:
     """The schema is current; or the database is down and the spool kept a snapshot to answer from."""
     from sqlalchemy.exc import DBAPIError
+
+    from ..store.db import require_current_schema
 
     try:
         require_current_schema(settings.database_url)
@@ -146,11 +153,16 @@ def ready_to_send(settings, what: str) -> None:
     """What a long-running process that sends (or schedules sends) checks at start-up, each refusal one
     line saying what to set: a real secret key, and BROADCASTER_PUBLIC_URL when a configured provider
     carries links to this server. (Every web address setting was checked when the settings were read.)"""
+    from ..config import require_real_secret
+    from ..delivery.links import require_public_url
+
     require_real_secret(settings, what)
     require_public_url(settings, what)
 
 
 def _shared_broker_settings(what: str):
+    from ..config import get_settings
+
     settings = get_settings()
     if settings.embedded:
         raise InvalidInput(f"{what}: a separate {what} needs a broker it can share; set BROADCASTER_BROKER_URL, "
@@ -182,6 +194,9 @@ def export(directory: Annotated[Path, typer.Argument(help="Where to write the fi
     """Write the public surfaces as static files (banner.json, banner.js, status/index.html, feeds,
     api/v2/*.json) for a CDN or any web server: the same bytes `serve --public` answers with."""
     from broadcaster.surfaces import export_static
+
+    from ..config import get_settings
+    from ..store.db import require_current_schema
 
     settings = get_settings()
     require_current_schema(settings.database_url)

@@ -12,11 +12,8 @@ from collections.abc import Callable
 
 import typer
 
-from ..config import get_settings
-from ..delivery import progress
-from ..delivery.links import require_public_url
 from ..domain.delivery_status import PREPARING, DeliveryStatus
-from .common import out
+from .common import get_settings, out
 from .run import embedded_worker
 from .views import plural, progress_table, published_line
 
@@ -24,6 +21,8 @@ from .views import plural, progress_table, published_line
 def sender_settings(command: typer.Context):
     """The settings of a command that queues work; embedded, this process will send it, so it is held
     to what a worker is held to at start-up (a configured provider that needs BROADCASTER_PUBLIC_URL)."""
+    from ..delivery.links import require_public_url
+
     settings = get_settings()
     if settings.embedded:
         require_public_url(settings, command.command_path.partition(" ")[2] or command.command_path)
@@ -58,6 +57,8 @@ def follow_statements(settings, statement_ids: list[int], wait: bool) -> None:
 def follow_deliveries(settings, delivery_ids: list[int], wait: bool, say: Callable[[dict[int, str]], None]) -> None:
     """Send these deliveries here when embedded (or watch the workers send them), then `say` their
     statuses; --no-wait: say they are queued."""
+    from ..delivery import progress
+
     if not delivery_ids:
         return
     if not wait:
@@ -78,6 +79,8 @@ def follow_deliveries(settings, delivery_ids: list[int], wait: bool, say: Callab
 def watch(settings, statement_id: int, poll: float = 0.3) -> None:
     """Live progress per channel until nothing is in flight; Ctrl-C stops watching, not sending."""
     from rich.live import Live
+
+    from ..delivery import progress
 
     try:
         first = progress_table(statement_id, progress.progress(settings, statement_id))
@@ -109,5 +112,7 @@ def _stopped(settings) -> str:
 
 
 def drain(settings) -> None:
+    from ..delivery import progress
+
     while progress.work_left(settings):
         time.sleep(0.2)

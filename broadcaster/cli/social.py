@@ -6,12 +6,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Column, Table
 
-from .. import social
-from ..config import get_settings
-from ..delivery.progress import WAITING
 from ..domain.delivery_status import DeliveryStatus
-from ..social.inbox import PostState
-from .common import SOCIAL, As, AsJson, Wait, app, out, print_json, who
+from .common import SOCIAL, As, AsJson, Wait, app, get_settings, out, print_json, who
 from .sending import follow_deliveries, sender_settings
 from .views import plural
 
@@ -22,6 +18,8 @@ app.add_typer(social_app, name="social", rich_help_panel=SOCIAL)
 @social_app.command("pull")
 def social_pull(actor: As = None, as_json: AsJson = False) -> None:
     """Fetch new mentions of the account (since the last one seen) into the inbox."""
+    from .. import social
+
     result = social.pull(get_settings(), who(actor))
     if as_json:
         return print_json(result)
@@ -33,6 +31,8 @@ def social_pull(actor: As = None, as_json: AsJson = False) -> None:
 @social_app.command("search")
 def social_search(query: str, actor: As = None, as_json: AsJson = False) -> None:
     """Store recent posts matching QUERY that do not mention the account, for a person to answer by hand."""
+    from .. import social
+
     result = social.search(get_settings(), who(actor), query)
     if as_json:
         return print_json(result)
@@ -46,6 +46,9 @@ def social_inbox(state: Annotated[Optional[str], typer.Option(help="Only posts i
                  incident: Annotated[Optional[int], typer.Option(help="Only posts about this incident.")] = None,
                  as_json: AsJson = False) -> None:
     """Posts with their state, who picked them up, the incident, and the reply budget."""
+    from .. import social
+    from ..social.inbox import PostState
+
     result = social.inbox(get_settings(), state, incident)
     if as_json:
         return print_json(result)
@@ -72,6 +75,8 @@ def social_reply(ctx: typer.Context, post_id: str, actor: As = None,
                                  typer.Option(help="Free text: held until an approver approves it.")] = None,
                  wait: Wait = True) -> None:
     """Reply to POST_ID from the live statement's approved variants (queued, then sent)."""
+    from .. import social
+
     settings = sender_settings(ctx)
     if text is not None:
         result = social.propose(settings, who(actor), post_id, text)
@@ -89,6 +94,8 @@ def social_approve(ctx: typer.Context, post_id: str,
                    content_hash: Annotated[str, typer.Option("--hash", help="The hash you read.")],
                    actor: As = None, wait: Wait = True) -> None:
     """Approve the free text proposed for POST_ID (approvers only, not its proposer); then it is sent."""
+    from .. import social
+
     settings = sender_settings(ctx)
     result = social.approve_text(settings, who(actor), post_id, content_hash)
     out.print(f"post {post_id}: free text {result['hash'][:12]} approved and queued")
@@ -96,6 +103,8 @@ def social_approve(ctx: typer.Context, post_id: str,
 
 
 def _say_reply(post_id: str, shown: dict[int, str]) -> None:
+    from ..delivery.progress import WAITING
+
     for delivery_id, status in shown.items():
         hint = {DeliveryStatus.SIMULATED: " (the log provider: X is not set up, or BROADCASTER_SIMULATE is on)",
                 WAITING: ": waits for its next try (X's posting window, or a backoff after an error); the workers "
@@ -109,5 +118,7 @@ def _say_reply(post_id: str, shown: dict[int, str]) -> None:
 @social_app.command("skip")
 def social_skip(post_id: str, actor: As = None) -> None:
     """Mark POST_ID as needing no reply (or answered by hand)."""
+    from .. import social
+
     social.skip(get_settings(), who(actor), post_id)
     out.print(f"post {post_id}: skipped")

@@ -7,10 +7,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..config import get_settings
-from ..stakeholders import audiences as service
 from ..stakeholders.sends_on import SendsOn
-from .common import AUDIENCE, As, AsJson, app, out, print_json, who
+from .common import AUDIENCE, As, AsJson, app, get_settings, out, print_json, who
 
 stakeholders_app = typer.Typer(no_args_is_help=True, help="Internal audiences: leadership, the regulator, "
                                                           "first responders, with their own detailed rendition.")
@@ -20,6 +18,8 @@ app.add_typer(stakeholders_app, name="stakeholders", rich_help_panel=AUDIENCE)
 @stakeholders_app.command("list")
 def stakeholders_list(as_json: AsJson = False) -> None:
     """Every stakeholder audience with its members."""
+    from ..stakeholders import audiences as service
+
     audiences = service.list_audiences(get_settings())
     if as_json:
         print_json(audiences)
@@ -41,6 +41,8 @@ def stakeholders_create(
     actor: As = None,
 ) -> None:
     """Create a stakeholder audience, e.g. `stakeholders create leadership --as alice`."""
+    from ..stakeholders import audiences as service
+
     audience = service.create_audience(get_settings(), who(actor), name, description, sends_on)
     out.print(f"stakeholder audience {audience['id']}: {escape(audience['name'])} (hears {audience['sends_on']})")
 
@@ -54,6 +56,8 @@ def stakeholders_add(
     actor: As = None,
 ) -> None:
     """Add a person to an audience, with an email address, a phone number or both."""
+    from ..stakeholders import audiences as service
+
     found = service.add_member(get_settings(), who(actor), audience, name, email, phone)
     out.print(f"{escape(found['name'])}: {len(found['members'])} member(s)")
 
@@ -65,6 +69,8 @@ def stakeholders_drop(
     actor: As = None,
 ) -> None:
     """Take a person off an audience."""
+    from ..stakeholders import audiences as service
+
     found = service.remove_member(get_settings(), who(actor), audience, name)
     out.print(f"{escape(found['name'])}: {len(found['members'])} member(s)")
 
@@ -75,5 +81,7 @@ def stakeholders_remove(
     actor: As = None,
 ) -> None:
     """Remove an audience and its list (what it was sent stays in the send log)."""
+    from ..stakeholders import audiences as service
+
     gone = service.remove_audience(get_settings(), who(actor), audience)
     out.print(f"stakeholder audience {gone['id']} removed: {escape(gone['name'])}")

@@ -3,23 +3,21 @@ approve, reject, withdraw."""
 
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from ..approvals import decisions
-from ..config import get_settings
 from ..domain.component_states import parse_assignments
 from ..domain.delivery_status import REACHED
 from ..domain.errors import InvalidInput
-from ..incidents import statements
-from ..incidents.statements import StatementInput
-from .common import APPROVALS, ID_ARGUMENT, INCIDENTS, As, AsJson, Wait, app, out, print_json, who
+from .common import APPROVALS, ID_ARGUMENT, INCIDENTS, As, AsJson, Wait, app, get_settings, out, print_json, who
 from .sending import follow_deliveries, sender_settings
 from .views import plural, print_preview
+
+if TYPE_CHECKING:
+    from ..incidents.statements import StatementInput
 
 incident_app = typer.Typer(no_args_is_help=True, help="Incidents: what is broken.")
 statement_app = typer.Typer(no_args_is_help=True, help="Statements: versioned updates about an incident.")
@@ -35,12 +33,16 @@ def incident_open(
     actor: As = None,
 ) -> None:
     """Open an incident; statements about it come next."""
+    from ..incidents import statements
+
     incident = statements.open_incident(get_settings(), who(actor), title, impact, component or [])
     out.print(f"incident {incident['id']}: {incident['title']} ({incident['impact']})")
 
 
 @incident_app.command("list")
 def incident_list(as_json: AsJson = False) -> None:
+    from ..incidents import statements
+
     incidents = statements.list_incidents(get_settings())
     if as_json:
         return print_json(incidents)
@@ -50,8 +52,10 @@ def incident_list(as_json: AsJson = False) -> None:
     out.print(table)
 
 
-def _statement_input(file: Optional[Path], component_state: Optional[list[str]] = None, **flags) -> StatementInput:
+def _statement_input(file: Optional[Path], component_state: Optional[list[str]] = None, **flags) -> "StatementInput":
     """The options given, over the fields of `file` (YAML) when there is one."""
+    from ..incidents.statements import StatementInput
+
     if component_state:
         flags["component_states"] = parse_assignments(component_state)
     given = StatementInput.parse({k: v for k, v in flags.items() if v is not None}, "options")
@@ -60,13 +64,17 @@ def _statement_input(file: Optional[Path], component_state: Optional[list[str]] 
     return given.merged_over(StatementInput.parse(read_yaml(file), str(file)))
 
 
-def translations_file(file: Path) -> StatementInput:
+def translations_file(file: Path) -> "StatementInput":
     """A YAML map of language to words ({es: {headline: ..., body: ...}}), as a statement's translations."""
+    from ..incidents.statements import StatementInput
+
     return StatementInput.parse({"translations": read_yaml(file)}, str(file))
 
 
 def read_yaml(file: Path):
     """The YAML in `file`, or one clear line saying why it cannot be read."""
+    import yaml
+
     try:
         return yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -107,6 +115,8 @@ def statement_draft(incident_id: int, actor: As = None, status: Status = None, i
                     contact_centre: ContactCentre = None, file: File = None,
                     component_state: ComponentStates = None) -> None:
     """Draft a new version for an incident (an update starts from the latest version)."""
+    from ..incidents import statements
+
     given = _statement_input(file, component_state, status=status, impact=impact, components=components,
                              headline=headline, body=body, workaround=workaround, resolution=resolution,
                              next_update=next_update, contact_centre_closed=contact_centre)
@@ -122,6 +132,8 @@ def statement_edit(statement_id: int, actor: As = None, status: Status = None, i
                    contact_centre: ContactCentre = None, file: File = None,
                    component_state: ComponentStates = None) -> None:
     """Change a statement. A submitted or approved one becomes a new draft version; its approvals are void."""
+    from ..incidents import statements
+
     given = _statement_input(file, component_state, status=status, impact=impact, components=components,
                              headline=headline, body=body, workaround=workaround, resolution=resolution,
                              next_update=next_update, contact_centre_closed=contact_centre)
@@ -147,6 +159,8 @@ def _say_what_else_changed(st: dict) -> None:
 
 @statement_app.command("show", context_settings=ID_ARGUMENT)
 def statement_show(statement_id: int, as_json: AsJson = False) -> None:
+    from ..incidents import statements
+
     st = statements.get_statement(get_settings(), statement_id)
     if as_json:
         return print_json(st)
@@ -166,6 +180,8 @@ def statement_show(statement_id: int, as_json: AsJson = False) -> None:
 
 @statement_app.command("list")
 def statement_list(incident: Annotated[Optional[int], typer.Option()] = None, as_json: AsJson = False) -> None:
+    from ..incidents import statements
+
     rows = statements.list_statements(get_settings(), incident)  # not `statements`: that is the module
     if as_json:
         return print_json(rows)
@@ -184,6 +200,8 @@ def preview(statement_id: int, as_json: AsJson = False,
             only_hash: Annotated[bool, typer.Option("--hash", help="Print only the content hash (12 characters), "
                                                     "for `approve --hash`.")] = False) -> None:
     """Every channel side by side, with each limit and how close it is."""
+    from ..incidents import statements
+
     result = statements.preview(get_settings(), statement_id)
     if as_json:
         return print_json(result)
@@ -195,6 +213,8 @@ def preview(statement_id: int, as_json: AsJson = False,
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
 def submit(ctx: typer.Context, statement_id: int, actor: As = None, wait: Wait = True) -> None:
     """Freeze a draft's renditions and ask for approval (approvers are emailed a link and texted a code)."""
+    from ..incidents import statements
+
     settings = sender_settings(ctx)
     st = statements.submit(settings, who(actor), statement_id)
     out.print(f"statement {st['id']} submitted: content hash {st['content_hash'][:12]}, "
@@ -221,6 +241,8 @@ def approve(statement_id: int, actor: As = None,
             content_hash: Annotated[Optional[str], typer.Option("--hash", help="The hash you previewed.")] = None,
             comment: Annotated[str, typer.Option()] = "") -> None:
     """Approve exactly the content you previewed."""
+    from ..approvals import decisions
+
     st = decisions.approve(get_settings(), who(actor), statement_id, content_hash, comment)
     out.print(f"statement {st['id']}: approval {st['approvals']} of {st['approvals_needed']} "
               f"for {st['content_hash'][:12]} ({st['state']})")
@@ -229,6 +251,8 @@ def approve(statement_id: int, actor: As = None,
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=APPROVALS)
 def reject(statement_id: int, reason: Annotated[str, typer.Option()], actor: As = None) -> None:
     """Send a statement back to its author, saying why."""
+    from ..approvals import decisions
+
     st = decisions.reject(get_settings(), who(actor), statement_id, reason)
     out.print(f"statement {st['id']}: rejected")
 
@@ -236,5 +260,7 @@ def reject(statement_id: int, reason: Annotated[str, typer.Option()], actor: As 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
 def withdraw(statement_id: int, actor: As = None) -> None:
     """Take back a draft, a submitted or an approved statement."""
+    from ..incidents import statements
+
     st = statements.withdraw(get_settings(), who(actor), statement_id)
     out.print(f"statement {st['id']}: withdrawn")

@@ -7,11 +7,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..config import get_settings
 from ..domain.errors import InvalidInput
-from ..playbooks import statement_templates as playbooks
-from ..playbooks.statement_templates import TemplateInput
-from .common import INCIDENTS, As, AsJson, app, out, print_json, who
+from .common import INCIDENTS, As, AsJson, app, get_settings, out, print_json, who
 from .statements import read_yaml
 
 template_app = typer.Typer(no_args_is_help=True, help="Statement templates: reusable drafts per kind of failure, "
@@ -27,6 +24,8 @@ Template = Annotated[str, typer.Argument(help="The template's name or number.")]
 @template_app.command("list")
 def template_list(as_json: AsJson = False) -> None:
     """Every template, by name."""
+    from ..playbooks import statement_templates as playbooks
+
     found = playbooks.list_templates(get_settings())
     if as_json:
         return print_json(found)
@@ -40,6 +39,8 @@ def template_list(as_json: AsJson = False) -> None:
 @template_app.command("show")
 def template_show(template: Template) -> None:
     """A template's fields, as JSON."""
+    from ..playbooks import statement_templates as playbooks
+
     settings = get_settings()
     print_json(playbooks.get_template(settings, playbooks.template_named(settings, template)))
 
@@ -47,6 +48,9 @@ def template_show(template: Template) -> None:
 @template_app.command("add")
 def template_add(file: TemplateFile, actor: As = None) -> None:
     """Add a template from a YAML file."""
+    from ..playbooks import statement_templates as playbooks
+    from ..playbooks.statement_templates import TemplateInput
+
     made = playbooks.add_template(get_settings(), who(actor), TemplateInput.parse(read_yaml(file), str(file)))
     out.print(f"template #{made['id']} {escape(made['name'])}", highlight=False)
 
@@ -54,6 +58,9 @@ def template_add(file: TemplateFile, actor: As = None) -> None:
 @template_app.command("change")
 def template_change(template: Template, file: TemplateFile, actor: As = None) -> None:
     """Replace a template's fields from a YAML file (statements already started keep their words)."""
+    from ..playbooks import statement_templates as playbooks
+    from ..playbooks.statement_templates import TemplateInput
+
     settings = get_settings()
     changed = playbooks.change_template(settings, who(actor), playbooks.template_named(settings, template),
                                         TemplateInput.parse(read_yaml(file), str(file)))
@@ -63,6 +70,8 @@ def template_change(template: Template, file: TemplateFile, actor: As = None) ->
 @template_app.command("remove")
 def template_remove(template: Template, actor: As = None) -> None:
     """Remove a template no alert rule uses."""
+    from ..playbooks import statement_templates as playbooks
+
     settings = get_settings()
     gone = playbooks.remove_template(settings, who(actor), playbooks.template_named(settings, template))
     out.print(f"template #{gone['id']} {escape(gone['name'])} removed", highlight=False)
@@ -78,6 +87,8 @@ def template_use(
     actor: As = None,
 ) -> None:
     """Start a statement from a template: a draft, with the placeholders filled. Then preview, submit."""
+    from ..playbooks import statement_templates as playbooks
+
     settings = get_settings()
     values = {}
     for item in value or []:

@@ -6,12 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..config import PROJECT_ROOT, get_settings
-from ..incidents import gallery
 from .common import INCIDENTS, app, err, out
 from .views import plural
-
-GALLERY = PROJECT_ROOT / "docs" / "wording"
 
 
 @app.command("wording", rich_help_panel=INCIDENTS)
@@ -22,7 +18,10 @@ def wording(
 ) -> None:
     """Render a sample outage and maintenance through every channel, status and language into files, so
     every change to the templates or catalogs is a diff a reviewer reads as customers will."""
-    settings, folder = get_settings(), folder or GALLERY
+    from ..config import PROJECT_ROOT, get_settings
+    from ..incidents import gallery
+
+    settings, folder = get_settings(), folder or PROJECT_ROOT / "docs" / "wording"
     if check:
         stale = gallery.stale_files(settings, folder)
         if stale:

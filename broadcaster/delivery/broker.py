@@ -11,15 +11,7 @@ from celery import Celery
 from ..config import Settings
 from ..store import reconnect
 from ..store.redis_clients import broker_transport_options
-
-
-class Queue(StrEnum):
-    LIVE = "live"  # single-target channels (banner, status page, IVR, X) and the periodic jobs
-    BULK = "bulk"  # per-recipient chunks and the fan-outs that write them
-    RECONCILE = "reconcile"  # slow provider lists, never ahead of the live queue
-
-
-EVERY_QUEUE = ",".join(queue.value for queue in Queue)  # what a worker takes unless told otherwise
+from .queues import EVERY_QUEUE, Queue  # noqa: F401 - EVERY_QUEUE: read from here too, with the task names
 
 
 class TaskName(StrEnum):

@@ -12,15 +12,17 @@ worker app, the web app, the CLI, embedded `serve`), never by being imported.
 import json
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..channels.agent import NAME as AGENT_NOTES
-from ..config import Settings
 from ..domain.event_types import EventType
+
+if TYPE_CHECKING:  # only named: registering a hook (`broadcaster --help` does) loads neither settings nor channels
+    from ..config import Settings
 
 logger = logging.getLogger("broadcaster.events")
 
-EventHook = Callable[[Settings, EventType, dict], object]
-TargetDetails = Callable[[Settings, object], dict]
+EventHook = Callable[["Settings", EventType, dict], object]
+TargetDetails = Callable[["Settings", object], dict]
 
 _event_hooks: list[EventHook] = []
 _target_details: dict[str, TargetDetails] = {}
@@ -33,7 +35,7 @@ def on_event(hook: EventHook) -> None:
         _event_hooks.append(hook)
 
 
-def raise_event(settings: Settings, event_type: EventType, data: dict) -> None:
+def raise_event(settings: "Settings", event_type: EventType, data: dict) -> None:
     for hook in tuple(_event_hooks):
         try:
             hook(settings, event_type, data)
@@ -45,7 +47,7 @@ def on_message_target(kind: str, details: TargetDetails) -> None:
     _target_details[kind] = details
 
 
-def message_target_details(settings: Settings, delivery) -> dict:
+def message_target_details(settings: "Settings", delivery) -> dict:
     lookup = _target_details.get(delivery.message.kind)
     return lookup(settings, delivery) if lookup else {}
 
@@ -63,6 +65,8 @@ def agent_notes_event(statement) -> dict:
         fields = dict(rendition.fields)
         fields["answers"] = json.loads(fields.get("answers") or "[]")
         return fields
+
+    from ..channels.agent import NAME as AGENT_NOTES
 
     own = next((r for r in statement.renditions if r.channel == AGENT_NOTES), None)
     return {"incident": {"id": statement.incident_id, "title": statement.incident.title},

@@ -3,17 +3,43 @@ delivered through the engine (`endpoints`: the endpoints and the events to them;
 `store.event_models.EventEndpoint`, the types `domain.event_types.EventType`).
 
 `register_event_hooks()` is called by whatever assembles a process that raises or sends events: the
-worker app, the web app, the CLI, embedded `serve`, the demo. Delivery never imports this package."""
+worker app, the web app, the CLI, embedded `serve`, the demo. Delivery never imports this package.
 
-from ..delivery.hooks import on_event, on_message_target
+Registering loads nothing heavy: `endpoints` (the store, the webhook channel, the broker) is imported
+when the first event is raised or sent, and by the first use of a name it exports, so that a CLI
+process that only reads, or only prints its help, does not pay for it."""
+
 from ..domain.event_types import EventType
 from ..domain.message_secrets import MessageKind
-from .endpoints import add_endpoint, emit, list_endpoints, remove_endpoint, target_details
+
+_ENDPOINTS = ("add_endpoint", "emit", "list_endpoints", "remove_endpoint", "target_details")
 
 
 def register_event_hooks() -> None:
-    on_event(emit)
-    on_message_target(MessageKind.EVENT.value, target_details)
+    from ..delivery.hooks import on_event, on_message_target
+
+    on_event(_emit)
+    on_message_target(MessageKind.EVENT.value, _target_details)
+
+
+def _emit(settings, event_type: EventType, data: dict):
+    from .endpoints import emit
+
+    return emit(settings, event_type, data)
+
+
+def _target_details(settings, delivery) -> dict:
+    from .endpoints import target_details
+
+    return target_details(settings, delivery)
+
+
+def __getattr__(name: str):
+    if name in _ENDPOINTS:
+        from . import endpoints
+
+        return getattr(endpoints, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["EventType", "add_endpoint", "emit", "list_endpoints", "register_event_hooks", "remove_endpoint"]

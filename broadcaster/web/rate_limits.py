@@ -13,6 +13,7 @@ from limits.strategies import FixedWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings
+from ..store.redis_clients import shared_redis_url
 from ..usecase import installation_counters
 from .bounds import refuse
 
@@ -25,6 +26,9 @@ class RateLimited:
         self.settings = settings
         self.prefix = prefix
         self.rate = parse(settings.api_rate)
+        # Counted in this process's memory (no shared Redis: the embedded default) a hit is a dict update,
+        # done on the event loop; a hop to a worker thread and back cost more than the count itself.
+        self.counted_here = shared_redis_url(settings) is None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
@@ -32,7 +36,7 @@ class RateLimited:
         headers = dict(scope.get("headers") or [])
         credential = headers.get(b"authorization") or _session(headers) or (scope.get("client") or ("",))[0].encode()
         who = hashlib.sha256(credential).hexdigest()[:32]
-        allowed, remaining, reset = await run_in_threadpool(self._hit, who)
+        allowed, remaining, reset = self._hit(who) if self.counted_here else await run_in_threadpool(self._hit, who)
         window = self.rate.get_expiry()
         left = max(0, math.ceil(reset - time.time()))
         said = [(b"ratelimit-policy", f'"{POLICY}";q={self.rate.amount};w={window}'.encode()),
