@@ -103,7 +103,8 @@ def seeded_file(tmp_path_factory, sqlite_template: Path, build, **settings) -> t
 
 
 def copy_of(path: Path, tmp_path: Path) -> str:
-    """A test's own copy of a seeded file, as a database URL."""
-    copy = tmp_path / "broadcaster.db"
-    shutil.copy(path, copy)
-    return f"sqlite:///{copy}"
+    """A test's own copy of a seeded file, as a database URL (the one URL of every test's copy in this
+    process: `sqlite_copy_url`)."""
+    from tests.conftest import sqlite_copy_url
+
+    return sqlite_copy_url(path, tmp_path)
