@@ -59,7 +59,7 @@ def pytest_configure(config):
 
 def _build_the_command_line_once() -> None:
     """Typer builds the Click command tree of `broadcaster` from its registrations on every call (23 ms:
-    every command's signature read again), and the tests call the command in-process over a thousand
+    every command's signature read again), and the tests call the command in-process hundreds of
     times. The commands are registered as `broadcaster.cli` is imported and never after, and a Click
     command keeps nothing of one invocation for the next: the tree is built once, on first use. A
     throwaway Typer app is built as before."""
