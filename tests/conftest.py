@@ -54,6 +54,29 @@ def pytest_configure(config):
 
     cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
     PasswordHash.recommended = classmethod(lambda cls: cheap)
+    _build_the_command_line_once()
+
+
+def _build_the_command_line_once() -> None:
+    """Typer builds the Click command tree of `broadcaster` from its registrations on every call (23 ms:
+    every command's signature read again), and the tests call the command in-process hundreds of
+    times. The commands are registered as `broadcaster.cli` is imported and never after, and a Click
+    command keeps nothing of one invocation for the next: the tree is built once, on first use. A
+    throwaway Typer app is built as before."""
+    import typer.main
+    import typer.testing
+
+    build, built = typer.main.get_command, {}
+
+    def get_command(typer_instance):
+        cli = sys.modules.get("broadcaster.cli.common")
+        if cli is None or typer_instance is not cli.app:
+            return build(typer_instance)
+        if "broadcaster" not in built:
+            built["broadcaster"] = build(typer_instance)
+        return built["broadcaster"]
+
+    typer.main.get_command = typer.testing._get_command = get_command
 
 
 _MOCKS_STARTING: list = []
@@ -132,11 +155,29 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=_started_at)
 
 
+class _GivenSettings(Settings):
+    """`Settings` read from the keyword arguments alone: what `Settings` makes of them when no variable
+    names a field (`_env_file=None` reads no .env, and there is no secrets folder). Building the
+    environment's source for ~150 fields is most of a `Settings`: 5-7 ms, this 1 ms, and the suite makes
+    one or more a test."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return (init_settings,)
+
+
+# The variables `Settings` reads, as it matches them (case-insensitively: pydantic-settings lowers both).
+_FIELD_VARIABLES = frozenset(f"{Settings.model_config['env_prefix']}{name}".lower() for name in Settings.model_fields)
+
+
 def make_settings(database_url: str, **overrides) -> Settings:
     # A public server's spool of its own, never a file in the working directory.
     spool = Path(os.environ.get("TMPDIR", "/tmp")) / "broadcaster-test-spools" / f"{uuid.uuid4().hex}.sqlite3"
-    return Settings(_env_file=None, database_url=database_url,
-                    **{"secret_key": TEST_SECRET_KEY, "public_spool_path": spool, **overrides})
+    # A test that sets a field's variable (monkeypatch.setenv) gets the environment read as always.
+    cls = Settings if any(name.lower() in _FIELD_VARIABLES for name in os.environ) else _GivenSettings
+    return cls(_env_file=None, database_url=database_url,
+               **{"secret_key": TEST_SECRET_KEY, "public_spool_path": spool, **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -178,14 +219,40 @@ def worker_id(request) -> str:
 
 def fresh_database_url(backend: str, request, tmp_path: Path) -> str:
     if backend == "sqlite":
-        path = tmp_path / "broadcaster.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
+        return sqlite_copy_url(request.getfixturevalue("sqlite_template"), tmp_path)
     url = request.getfixturevalue("postgres_database")
     engine, emptying = _emptier(url)
     with engine.begin() as connection:
         connection.exec_driver_sql(emptying)
+    _forget_cached_pauses(url)
     return url
+
+
+def sqlite_copy_url(source: Path, tmp_path: Path) -> str:
+    """A copy of the SQLite file `source` for this test, at the one path this pytest process gives every
+    test's copy, so every test reaches it through one URL and so one engine (`engine_for`). An engine
+    compiles each SQL statement once and keeps it: with a file (an engine) per test, every test compiled
+    all its statements again, a tenth of a small test's CPU. The previous test's file is gone first: the
+    engine's pooled connections to it closed, the file and its WAL and shared-memory files removed (a
+    connection still open elsewhere keeps the removed file, never this one). `tmp_path` is under the
+    process's temporary folder (pytest's basetemp), where the copy is kept."""
+    path = tmp_path.parent / "fresh-copy.db"
+    url = f"sqlite:///{path}"
+    engine_for(url).dispose()
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        (path.parent / name).unlink(missing_ok=True)
+    shutil.copy(source, path)
+    _forget_cached_pauses(url)
+    return url
+
+
+def _forget_cached_pauses(url: str) -> None:
+    """The paused channels a process caches by database URL for a second (delivery/pause.py) are the
+    previous test's when the URL is the same: forgotten, as a fresh database has none."""
+    from broadcaster.delivery import pause
+
+    with pause._lock:
+        pause._cache.pop(url, None)
 
 
 _EMPTIERS: dict[str, tuple] = {}
@@ -234,6 +301,7 @@ def kept_sqlite_url(request) -> str:
     if not path.exists():
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
+    _forget_cached_pauses(f"sqlite:///{path}")
     connection = sqlite3.connect(path, isolation_level=None, timeout=30)  # foreign keys off: any order
     try:
         tables = [name for (name,) in connection.execute(

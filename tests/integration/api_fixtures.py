@@ -2,10 +2,13 @@
 waiting for approval, and a subscriber. The permission tables, hundreds of cases on one set of
 rows, seed a SQLite file once per module (`seeded_file`) and give each case a copy of it."""
 
+import atexit
 import shutil
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi.testclient import TestClient
 
 from broadcaster.incidents import statements
@@ -86,8 +89,22 @@ def serve(settings, seeded: Seed, **app_state) -> Installation:
     app = create_app(settings)
     for key, value in app_state.items():
         setattr(app.state, key, value)
-    return Installation(TestClient(app, raise_server_exceptions=False), seeded.tokens, seeded.incident_id,
-                        seeded.statement_id, seeded.content_hash)
+    client = TestClient(app, raise_server_exceptions=False)
+    client.portal = _event_loop()
+    return Installation(client, seeded.tokens, seeded.incident_id, seeded.statement_id, seeded.content_hash)
+
+
+@cache
+def _event_loop() -> BlockingPortal:
+    """One event loop, in a thread of its own, for every client `serve` makes in this process. A TestClient
+    outside a `with` block starts a loop in a new thread for each request, and the loop a new worker
+    thread for each sync endpoint: 2 ms of CPU a request, more than a small page costs. The app (made by
+    `create_app`) has no lifespan, so a loop that is already running serves it as its own would; a
+    request's tasks end with its response, and the app and everything it holds are the test's own."""
+    running = start_blocking_portal()
+    portal = running.__enter__()
+    atexit.register(running.__exit__, None, None, None)
+    return portal
 
 
 def seeded_file(tmp_path_factory, sqlite_template: Path, build, **settings) -> tuple[Path, object]:
@@ -103,7 +120,8 @@ def seeded_file(tmp_path_factory, sqlite_template: Path, build, **settings) -> t
 
 
 def copy_of(path: Path, tmp_path: Path) -> str:
-    """A test's own copy of a seeded file, as a database URL."""
-    copy = tmp_path / "broadcaster.db"
-    shutil.copy(path, copy)
-    return f"sqlite:///{copy}"
+    """A test's own copy of a seeded file, as a database URL (the one URL of every test's copy in this
+    process: `sqlite_copy_url`)."""
+    from tests.conftest import sqlite_copy_url
+
+    return sqlite_copy_url(path, tmp_path)
