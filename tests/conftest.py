@@ -105,9 +105,9 @@ def pytest_sessionfinish(session):
 
 # The longest tests, started first (the failover tests marked `slow`, then these, from `pytest --durations`):
 # with the suite on three xdist workers handed one test at a time (`--maxschedchunk=1`, pyproject.toml), a
-# long test started last would run alone at the end. Then every test on a real broker (`redis_broker`: real
-# `celery worker` processes, waits on leases and windows), then the rest in their files' order, the
-# browser tests last.
+# long test started last would run alone at the end. Then the browser tests, then every test on a real broker
+# (`redis_broker`: real `celery worker` processes, waits on leases and windows), then the rest in their
+# files' order.
 LONGEST_FIRST = (
     "tests/integration/test_readme_tour.py::test_the_readme_tour_run_literally",
     "tests/integration/test_social.py::test_with_a_window_of_10_posts",
@@ -137,9 +137,9 @@ def _started_at(item) -> tuple[int, int]:
         if item.nodeid.startswith(prefix):
             return 0, rank
     if item.nodeid.startswith("tests/e2e/"):
-        # Next, while the long tests keep the cores busy: a browser test mostly waits (for a page's poll,
-        # for Chromium), and run last, on their own, they left a core idle for a minute and a half. Each
-        # module has its own browser (tests/e2e/conftest.py), so a worker runs asyncio again after it.
+        # Next, beside the long tests: a browser test mostly waits (for a page's poll, for Chromium), and
+        # run last, on their own, those waits left the cores idle at the end of the run. Each module has
+        # its own browser (tests/e2e/conftest.py), so a worker runs asyncio again after it.
         return 0, len(LONGEST_FIRST)
     if "redis_broker" in getattr(item, "fixturenames", ()):
         # Those on SQLite, then those on PostgreSQL, each in file order: a test takes the `celery worker`
