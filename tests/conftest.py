@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from broadcaster.config import Settings
+from broadcaster.delivery import pause
 from broadcaster.store.db import engine_for, migrate
 
 
@@ -224,7 +225,7 @@ def fresh_database_url(backend: str, request, tmp_path: Path) -> str:
     engine, emptying = _emptier(url)
     with engine.begin() as connection:
         connection.exec_driver_sql(emptying)
-    _forget_cached_pauses(url)
+    pause.forget_cached(url)  # the URL of the test before: what it cached of paused channels is not this one's
     return url
 
 
@@ -242,17 +243,8 @@ def sqlite_copy_url(source: Path, tmp_path: Path) -> str:
     for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
         (path.parent / name).unlink(missing_ok=True)
     shutil.copy(source, path)
-    _forget_cached_pauses(url)
+    pause.forget_cached(url)
     return url
-
-
-def _forget_cached_pauses(url: str) -> None:
-    """The paused channels a process caches by database URL for a second (delivery/pause.py) are the
-    previous test's when the URL is the same: forgotten, as a fresh database has none."""
-    from broadcaster.delivery import pause
-
-    with pause._lock:
-        pause._cache.pop(url, None)
 
 
 _EMPTIERS: dict[str, tuple] = {}
@@ -301,7 +293,7 @@ def kept_sqlite_url(request) -> str:
     if not path.exists():
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    _forget_cached_pauses(f"sqlite:///{path}")
+    pause.forget_cached(f"sqlite:///{path}")
     connection = sqlite3.connect(path, isolation_level=None, timeout=30)  # foreign keys off: any order
     try:
         tables = [name for (name,) in connection.execute(

@@ -38,7 +38,7 @@ def pause(settings: Settings, channel: str, reason: str) -> None:
     with transaction(settings.database_url) as s:
         s.execute(dialect.insert(ChannelPause).values(**values).on_conflict_do_update(
             index_elements=["channel"], set_={"reason": values["reason"], "since": values["since"]}))
-    _forget(settings)
+    forget_cached(settings.database_url)
     if newly:
         raise_event(settings, EventType.CHANNEL_PAUSED, {"channel": channel, "reason": reason})
 
@@ -51,7 +51,7 @@ def resume(settings: Settings, channel: str) -> None:
                                          Delivery.error_code == "paused").values(next_attempt_at=None))
     if gone:
         logger.warning("channel %s resumed: the provider accepts our credentials again", channel)
-    _forget(settings)
+    forget_cached(settings.database_url)
     if gone:
         raise_event(settings, EventType.CHANNEL_RESUMED, {"channel": channel})
 
@@ -94,9 +94,11 @@ def _cached(settings: Settings) -> dict[str, tuple[str, float]]:
     return found
 
 
-def _forget(settings: Settings) -> None:
+def forget_cached(database_url: str) -> None:
+    """Drop this process's cached paused channels of that database: they changed, or the database
+    behind the URL is a new one (the tests' fresh copies)."""
     with _lock:
-        _cache.pop(settings.database_url, None)
+        _cache.pop(database_url, None)
 
 
 def resume_if_paused(settings: Settings, channel: str) -> None:
