@@ -24,7 +24,7 @@ from .app import celery_app
 
 
 @worker_init.connect
-def _load_provider_sdks(sender=None, **_) -> None:
+def _warm_up_before_the_pool_forks(sender=None, **_) -> None:
     # In the parent, before the pool forks: every pool process starts with the SDKs, the database
     # driver and the broker's transport imported and the ORM's mappers configured (each process did
     # these on its first task, a fraction of a second of CPU each while the first chunks of a fan-out waited).

@@ -9,7 +9,7 @@ import typer
 
 from ..delivery.queues import EVERY_QUEUE
 from ..domain.errors import InvalidInput
-from .common import OPERATIONS, SURFACES, app, out
+from .common import OPERATIONS, SURFACES, app, get_settings, out
 
 # Side by side on one host: the full app, and the public process (`serve --public`) on its own port.
 APP_PORT, PUBLIC_PORT = 8080, 8081
@@ -18,7 +18,6 @@ APP_PORT, PUBLIC_PORT = 8080, 8081
 @app.command(rich_help_panel=OPERATIONS)
 def init() -> None:
     """Create the database, or migrate it to this version's schema; create the secret key file."""
-    from ..config import get_settings
     from ..store.db import migrate, safe_url
 
     settings = get_settings()
@@ -29,17 +28,17 @@ def init() -> None:
 
 def _secret_key_status(settings) -> str:
     """Where the secret key comes from; a new random one in the secret file if there is none."""
-    from ..config import create_secret_file, get_settings, require_real_secret
+    from .. import config
 
     if settings.secret_key and settings.secret_key != "change-me":
         if settings.secret_source == "BROADCASTER_SECRET_KEY":
             return "secret key: from BROADCASTER_SECRET_KEY"
         return f"secret key: {settings.secret_file} (kept)"
-    if create_secret_file(settings.secret_file):
-        get_settings.cache_clear()
+    if config.create_secret_file(settings.secret_file):
+        config.get_settings.cache_clear()
         return (f"secret key: created {settings.secret_file} (readable only by you; keep it out of the database "
                 "backups and give every Broadcaster process the same file or BROADCASTER_SECRET_KEY)")
-    require_real_secret(settings, "init")
+    config.require_real_secret(settings, "init")
     return ""
 
 
@@ -90,7 +89,6 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     from broadcaster.web.app import create_app
     from broadcaster.web.public import create_public_app
 
-    from ..config import get_settings
     from ..store.db import migrate
 
     settings = get_settings()
@@ -161,8 +159,6 @@ def ready_to_send(settings, what: str) -> None:
 
 
 def _shared_broker_settings(what: str):
-    from ..config import get_settings
-
     settings = get_settings()
     if settings.embedded:
         raise InvalidInput(f"{what}: a separate {what} needs a broker it can share; set BROADCASTER_BROKER_URL, "
@@ -195,7 +191,6 @@ def export(directory: Annotated[Path, typer.Argument(help="Where to write the fi
     api/v2/*.json) for a CDN or any web server: the same bytes `serve --public` answers with."""
     from broadcaster.surfaces import export_static
 
-    from ..config import get_settings
     from ..store.db import require_current_schema
 
     settings = get_settings()
