@@ -20,7 +20,7 @@ from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.broker import TaskName
 from broadcaster.delivery.enqueue import enqueue, enqueue_due, enqueue_fan_outs, send
 
-from .app import celery_app
+from .app import celery_app, collector_paused
 
 
 @worker_init.connect
@@ -30,7 +30,8 @@ def _warm_up_before_the_pool_forks(sender=None, **_) -> None:
     # these on its first task, a fraction of a second of CPU each while the first chunks of a fan-out waited).
     from broadcaster.delivery.warm import warm_up
 
-    warm_up(get_settings())
+    with collector_paused():
+        warm_up(get_settings())
     if _forks_a_pool(sender):
         # What is loaded now lives as long as the pool processes: leave it out of the collector's full
         # passes. A full collection walks every object the SDKs and the ORM imported (about 0.15 s of
