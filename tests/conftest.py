@@ -139,8 +139,9 @@ def _started_at(item) -> tuple[int, int]:
             return 0, rank
     if item.nodeid.startswith("tests/e2e/"):
         # Next, beside the long tests: a browser test mostly waits (for a page's poll, for Chromium), and
-        # run last, on their own, those waits left the cores idle at the end of the run. Each module has
-        # its own browser (tests/e2e/conftest.py), so a worker runs asyncio again after it.
+        # run last, on their own, those waits left the cores idle at the end of the run. A worker closes
+        # its browser before its first test that does not use it (tests/e2e/conftest.py), so it runs
+        # asyncio again after them.
         return 0, len(LONGEST_FIRST)
     if "redis_broker" in getattr(item, "fixturenames", ()):
         # Those on SQLite, then those on PostgreSQL, each in file order: a test takes the `celery worker`

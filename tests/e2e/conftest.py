@@ -16,7 +16,6 @@ import pytest
 import uvicorn
 
 from broadcaster.config import get_settings
-from broadcaster.store.db import migrate
 from tests.conftest import TEST_SECRET_KEY
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,22 +23,64 @@ README_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="module")
+class _KeptChromium:
+    """One Chromium for a run of consecutive browser tests in a pytest process, not one per module: a
+    launch is a second of CPU (Chromium, Playwright's node driver). While it lives, Playwright's sync
+    API keeps its event loop marked running in this thread, and a later test here that runs asyncio (a
+    TestClient in a CLI command) would fail; so it is closed before a test that does not use it runs
+    (`pytest_runtest_teardown` below), and the browser tests can run among the others."""
+
+    def __init__(self) -> None:
+        self.playwright = None
+        self.browser = None
+
+    def open(self):
+        if self.browser is not None and not self.browser.is_connected():
+            self.close()  # it crashed in an earlier test: a new one for this test
+        if self.browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-background-networking"])
+        return self.browser
+
+    def close(self) -> None:
+        if self.browser is not None:
+            try:
+                if self.browser.is_connected():
+                    self.browser.close()
+            finally:
+                self.playwright.stop()
+                self.browser = self.playwright = None
+
+
+_chromium = _KeptChromium()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # the test's fixtures first: `browser` closes the test's contexts
+    if nextitem is None or "browser" not in getattr(nextitem, "fixturenames", ()):
+        _chromium.close()
+
+
+def pytest_sessionfinish(session):
+    _chromium.close()  # an interrupted run: no teardown saw the last browser test
+
+
+@pytest.fixture
 def browser():
-    """A Chromium per module, not per session: while it lives, Playwright's sync API keeps its event
-    loop marked running in this thread, and a later test here that runs asyncio (a TestClient in a CLI
-    command) would fail; closed after each module, the browser tests can run among the others."""
+    """The kept Chromium; the browser contexts a test opens are closed when it ends, so none of its
+    pages (some poll every few seconds) lives on into the next test."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--headless", "--no-sandbox", "--disable-background-networking"])
-        yield browser
-        browser.close()
+    browser = _chromium.open()
+    yield browser
+    for context in browser.contexts:
+        context.close()
 
 
 @pytest.fixture
@@ -122,9 +163,13 @@ def embedded_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def embedded(tmp_path, monkeypatch, embedded_env):
-    """Settings as `broadcaster serve` has them by default, and its in-process worker."""
-    url = f"sqlite:///{tmp_path}/broadcaster.db"
+def embedded(tmp_path, monkeypatch, embedded_env, sqlite_template):
+    """Settings as `broadcaster serve` has them by default, and its in-process worker. The database is
+    a copy of the process's migrated template (what `broadcaster init` makes): a migration is a third of
+    a second of CPU and two or three seconds of waiting on fsync on a busy machine."""
+    path = tmp_path / "broadcaster.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
     monkeypatch.setenv("BROADCASTER_DATABASE_URL", url)
     monkeypatch.setenv("BROADCASTER_COMPANY_NAME", "Acme")
     monkeypatch.setenv("BROADCASTER_SECRET_KEY", TEST_SECRET_KEY)  # what `broadcaster init` would have written
@@ -132,7 +177,6 @@ def embedded(tmp_path, monkeypatch, embedded_env):
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     settings = get_settings()
-    migrate(url)
     from broadcaster.cli.run import embedded_worker
 
     with embedded_worker(settings):
@@ -162,12 +206,15 @@ SERIOUS = ("serious", "critical")
 def accessible(page, where: str = "") -> None:
     """axe-core (WCAG 2.2 A and AA rules, and best practices) on the page as it is now: no serious or
     critical violation, else the test fails naming each rule and where it is."""
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.base import AXE_SCRIPT
 
     options = {"resultTypes": ["violations"],
                "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
                                                      "best-practice"]}}
-    found = Axe().run(page, options=options).response["violations"]
+    page.evaluate(AXE_SCRIPT)  # as axe-playwright-python's Axe().run, which then brought back every result
+    # type (passes, inapplicable: 100-200 kB of JSON through Chromium, Playwright's driver and here);
+    # only the violations are read.
+    found = page.evaluate("options => axe.run(options).then(results => results.violations)", options)
     bad = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
            for v in found if v["impact"] in SERIOUS]
     assert bad == [], f"{where or page.url}: " + "; ".join(bad)
