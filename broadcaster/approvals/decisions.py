@@ -4,13 +4,16 @@ An approval names the content hash the approver saw, is sealed with the secret k
 in the database), and counts only while the stored words still hash the same: `sealed_approvals`
 refuses a row rewritten behind the app's back, `verified_hash` words edited behind its back. How
 many approvals a statement needs follows the incident's highest impact (`approvals_needed`).
+
+The approval requests' sending side (`delivery.messages`, `slack_messages`: the channels, their
+templates) is imported by the functions that send or withdraw: opening an incident or drafting a
+statement uses the rules here, and a command doing only that should not load the channels.
 """
 
 from sqlalchemy import select
 
 from ..config import Settings
 from ..delivery.hooks import raise_event, statement_event
-from ..delivery.messages import withdraw
 from ..domain.approval import Actor, ApprovalPolicy, check_can_approve, seal, seal_is_valid
 from ..domain.errors import InvalidInput, NotAllowed
 from ..domain.event_types import EventType
@@ -20,7 +23,6 @@ from ..store.content import stored_content_hash
 from ..store.models import Approval, Message, Statement, utcnow
 from ..store.row_views import statement_view
 from ..usecase import acting, get, label, log_action
-from . import slack_messages
 
 
 def approve(settings: Settings, actor: Actor, statement_id: int, seen_hash: str | None = None,
@@ -46,6 +48,8 @@ def approve(settings: Settings, actor: Actor, statement_id: int, seen_hash: str 
         view = {**statement_view(statement), "approvals": count, "approvals_needed": needed}
     if count >= needed:
         raise_event(settings, EventType.STATEMENT_APPROVED, statement_event(view))
+    from . import slack_messages
+
     slack_messages.show_decision(settings, statement_id, needed)  # the Slack requests say who approved
     return view
 
@@ -80,6 +84,8 @@ def reject(settings: Settings, actor: Actor, statement_id: int, reason: str) -> 
         withdraw_requests(s, statement.id, "not sent: the statement was rejected")
         log_action(s, actor, "reject", f"statement:{statement.id}", {"reason": reason})
         view, needed = statement_view(statement), approvals_needed(settings, statement)
+    from . import slack_messages
+
     slack_messages.show_decision(settings, statement_id, needed)  # the Slack requests say who rejected
     return view
 
@@ -113,6 +119,8 @@ def _expand(seen_hash: str | None, hash_now: str) -> str:
 def withdraw_requests(s, statement_id: int, why: str) -> int:
     """The approval requests of a statement no longer waiting for approval (approved, rejected,
     withdrawn, replaced by an edit) are never sent if they have not gone yet."""
+    from ..delivery.messages import withdraw
+
     ids = list(s.scalars(select(Message.id).where(Message.kind == MessageKind.APPROVAL_REQUEST.value,
                                                  Message.subject == f"statement:{statement_id}")))
     return withdraw(s, ids, why)

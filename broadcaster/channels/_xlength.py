@@ -18,10 +18,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from twitter_text.config import config
-from twitter_text.extract_urls import extract_urls_with_indices
-from twitter_text.regexp.emoji import emoji as EMOJI
-from twitter_text.regexp.emoji import emoji_list, single_codepoint_emoji_raw
+from ._twitter_text import config, emoji_list, extract_urls_with_indices, single_codepoint_emoji_raw
+from ._twitter_text import emoji as EMOJI
 
 OPTIONS = config["defaults"]
 _SCALE = OPTIONS["scale"]

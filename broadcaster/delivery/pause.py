@@ -12,12 +12,11 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..config import Settings
 from ..domain.delivery_status import DeliveryStatus
 from ..domain.event_types import EventType
-from ..store.db import transaction
+from ..store.db import insert_for, transaction
 from ..store.models import ChannelPause, Delivery, utcnow
 from .hooks import raise_event
 
@@ -33,10 +32,9 @@ def pause(settings: Settings, channel: str, reason: str) -> None:
     if newly:
         logger.error("channel %s paused: %s", channel, reason)
     # An upsert: several send threads may hit the refused key at the same moment.
-    dialect = sqlite if settings.database_url.startswith("sqlite") else postgresql
     values = {"channel": channel, "reason": reason, "since": utcnow()}
     with transaction(settings.database_url) as s:
-        s.execute(dialect.insert(ChannelPause).values(**values).on_conflict_do_update(
+        s.execute(insert_for(s.bind.dialect.name, ChannelPause).values(**values).on_conflict_do_update(
             index_elements=["channel"], set_={"reason": values["reason"], "since": values["since"]}))
     forget_cached(settings.database_url)
     if newly:

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, func, insert, literal, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from .. import channels
 from ..config import Settings
 from ..domain.delivery_status import UNSENT, DeliveryStatus, Move, check, sources
 from ..domain.errors import InvalidInput
-from ..store.db import one_of, random_hex_sql, write_transaction
+from ..store.db import insert_for, one_of, random_hex_sql, write_transaction
 from ..store.models import AuditEvent, Delivery, DeliveryEvent, Message, Statement, Subscriber, utcnow
 from ..store.orm import UTCDateTime
 from . import metrics
@@ -75,8 +74,7 @@ def add_for_subscribers(s: Session, statement_id: int, channel: str, address: st
                    literal(check(Move.CREATE, None, DeliveryStatus.PENDING).value), literal(0), now, now,
                    random_hex_sql(s), words)
             .where(one_of(s, Subscriber.id, subscriber_ids)).order_by(Subscriber.id))
-    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-    ids = sorted(s.scalars(dialect.insert(Delivery).from_select(["statement_id", *_NEW], rows)
+    ids = sorted(s.scalars(insert_for(s.bind.dialect.name, Delivery).from_select(["statement_id", *_NEW], rows)
                            .on_conflict_do_nothing(index_elements=["statement_id", "channel", "target"])
                            .returning(Delivery.id)))
     if ids:

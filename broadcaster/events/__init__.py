@@ -6,8 +6,9 @@ delivered through the engine (`endpoints`: the endpoints and the events to them;
 worker app, the web app, the CLI, embedded `serve`, the demo. Delivery never imports this package.
 
 Registering loads nothing heavy: `endpoints` (the store, the webhook channel, the broker) is imported
-when the first event is raised or sent, and by the first use of a name it exports, so that a CLI
-process that only reads, or only prints its help, does not pay for it."""
+when the first event some endpoint wants (`wanted`) is raised or sent, and by the first use of a name
+it exports, so that a CLI process that only reads, or only prints its help, or raises events no
+endpoint asked for, does not pay for it."""
 
 from ..domain.event_types import EventType
 from ..domain.message_secrets import MessageKind
@@ -23,6 +24,15 @@ def register_event_hooks() -> None:
 
 
 def _emit(settings, event_type: EventType, data: dict):
+    # Most events of most installations go to no endpoint: asked first, with the store alone, so that
+    # a command raising one (open, submit, approve) does not load the webhook channel, its HTTP client
+    # and the broker to queue nothing (a third of such a command's start).
+    from ..usecase import unit_of_work
+    from .wanted import endpoints_wanting
+
+    with unit_of_work(settings) as s:
+        if not endpoints_wanting(s, event_type):
+            return []
     from .endpoints import emit
 
     return emit(settings, event_type, data)

@@ -31,6 +31,7 @@ from ..domain.event_types import CHOSEN_ONLY, EventType
 from ..domain.message_secrets import MessageKind
 from ..store.event_models import EventEndpoint
 from ..usecase import acting, get, log_action, unit_of_work
+from .wanted import endpoints_wanting
 
 MAX_ENDPOINTS = 50
 MAX_DESCRIPTION = 200
@@ -104,8 +105,7 @@ def emit(settings: Settings, event_type: EventType, data: dict, dispatch: Dispat
     now = datetime.now(UTC)
     event_id = "evt_" + secrets.token_hex(12)
     with unit_of_work(settings) as s:
-        endpoints = [e for e in s.scalars(select(EventEndpoint).order_by(EventEndpoint.id))
-                     if event_type.value in e.event_types]
+        endpoints = endpoints_wanting(s, event_type)
         ids = []
         for endpoint in endpoints:
             payload = {"type": event_type.value, "timestamp": now.isoformat().replace("+00:00", "Z"), "data": data}

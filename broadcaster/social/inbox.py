@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from ..channels import x_budget
@@ -24,7 +23,7 @@ from ..domain.approval import Actor
 from ..domain.delivery_status import FAILED_FOR_GOOD, REACHED, DeliveryStatus
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
-from ..store.db import lock_for_writing, transaction
+from ..store.db import insert_for, lock_for_writing, transaction
 from ..store.models import Delivery, Incident, Statement, User, utcnow
 from ..store.social_models import SocialCursor, SocialPost, SocialReply
 from ..usecase import acting, log_action, unit_of_work
@@ -120,7 +119,7 @@ def _read_into_inbox(settings: Settings, cursor: str, pages: Iterable[list[Post]
 
 
 def _insert(s: Session):
-    return (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(SocialPost)
+    return insert_for(s.get_bind().dialect.name, SocialPost)
 
 
 def _store(settings: Settings, posts: list[tuple[Post, str]], incident_id: int | None, found_by: str) -> int:

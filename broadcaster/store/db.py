@@ -21,7 +21,6 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -146,8 +145,21 @@ def one_of(s: Session, column, ids) -> ColumnElement[bool]:
     bookkeeping CPU. One array keeps the text the same, so both are done once."""
     ids = list(ids)
     if s.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY  # loaded only where it is used (see `insert_for`)
+
         return column == any_(bindparam(None, ids, type_=ARRAY(BigInteger)))
     return column.in_(ids)
+
+
+def insert_for(dialect_name: str, entity):
+    """The INSERT of `entity` with the dialect's ON CONFLICT clauses (PostgreSQL's, else SQLite's). The
+    dialect is imported here, when it is used: a process on SQLite never loads the PostgreSQL dialect
+    (tens of milliseconds of every CLI command's start)."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(entity)
 
 
 def random_hex_sql(s: Session) -> ColumnElement[str]:

@@ -22,7 +22,6 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     false,
-    text,
 )
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
@@ -76,10 +75,9 @@ class Incident(Base):
 
 class Statement(Base):
     __tablename__ = "statements"
-    __table_args__ = (UniqueConstraint("incident_id", "version"),
-                      # One live version per incident, enforced by the database (migration 0004).
-                      Index("uq_statements_one_live", "incident_id", unique=True,
-                            postgresql_where=text("state = 'published'"), sqlite_where=text("state = 'published'")))
+    # And one live version per incident, enforced by the database (migration 0004): a partial index,
+    # declared in `schema.py`.
+    __table_args__ = (UniqueConstraint("incident_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
@@ -380,11 +378,8 @@ class Component(Base):
 
 
 
-# The public surfaces ask "did a live surface switch?" on every cache refresh. Partial, so the
-# millions of email/SMS deliveries neither sit in it nor pay to maintain it.
+# The public surfaces ask "did a live surface switch?" on every cache refresh: a partial index of
+# deliveries on these channels answers (declared in `schema.py`).
 LIVE_SURFACE_CHANNELS = ("banner", "status_page", "ivr")
-Index("ix_deliveries_live_surfaces", Delivery.channel, Delivery.status,
-      postgresql_where=Delivery.channel.in_(LIVE_SURFACE_CHANNELS),
-      sqlite_where=Delivery.channel.in_(LIVE_SURFACE_CHANNELS))
 
 APPEND_ONLY_TABLES = ("delivery_events", "audit_events")

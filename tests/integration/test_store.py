@@ -5,7 +5,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from broadcaster.store.db import SCHEMA_REVISION, alembic_config, engine_for, migrate
-from broadcaster.store.models import Base
+from broadcaster.store.schema import Base
 
 
 def test_schema_revision_constant_is_alembics_head():

@@ -1,7 +1,7 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from broadcaster.store.models import Base
+from broadcaster.store.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

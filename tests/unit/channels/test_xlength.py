@@ -52,3 +52,14 @@ URL_PIECES = [
 def test_urls_are_found_where_twitter_text_finds_them(text):
     found = {entity["indices"][0]: len(entity["url"]) for entity in extract_urls_with_indices(text)}
     assert _urls(text) == found
+
+
+def test_the_emoji_list_read_without_pkg_resources_is_the_one_it_reads():
+    # `_twitter_text` gives twitter-text a stand-in for pkg_resources when it is imported first; the
+    # real one is loaded here (twitter-text imported above), so both read the same file.
+    import pkg_resources
+
+    from broadcaster.channels._twitter_text import resource_string
+
+    assert resource_string("twitter_text.regexp.emoji", "emoji-test.txt") == pkg_resources.resource_string(
+        "twitter_text.regexp.emoji", "emoji-test.txt")
