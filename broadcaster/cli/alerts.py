@@ -7,7 +7,6 @@ import typer
 from rich.markup import escape
 
 from ..domain.errors import InvalidInput
-from ..domain.incident import Impact, parse_choice
 from .common import INCIDENTS, As, AsJson, app, get_settings, out, print_json, who
 
 alert_app = typer.Typer(no_args_is_help=True, help="Alerts in: sources (Alertmanager, Grafana, PagerDuty, generic), "
@@ -97,6 +96,7 @@ def rule_add(
     """Add a rule; its drafts are written in your name (so you cannot approve them)."""
     from ..alerts import rules
     from ..alerts.rules import RuleInput
+    from ..domain.incident import Impact, parse_choice  # here: `--help` need not load Babel (domain.clock)
 
     matchers = {}
     for item in match or []:

@@ -25,10 +25,12 @@ def user_add(
 ) -> None:
     """Add a person who writes, approves or publishes statements. The first user must be an admin;
     after that only an admin adds users (--as ADMIN)."""
-    from ..people import auth, users
+    from ..people import users
 
     secret = prompt_password() if password else None  # asked first: a typo must not leave a half-made user
     if secret is not None:
+        from ..people import auth
+
         auth.check_password(secret)
     settings = get_settings()
     by = who(actor) if actor or users.has_users(settings) else None

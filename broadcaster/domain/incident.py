@@ -4,7 +4,6 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
-from .clock import clock
 from .errors import InvalidInput, NotAllowed
 
 # A promise further ahead than this is no promise: say when you will really speak next.
@@ -91,6 +90,8 @@ def choose_next_update(given: str | None, inherited: datetime | None, status: In
     if status == IncidentStatus.RESOLVED or chosen is None:
         return None
     if not given and chosen <= now:
+        from .clock import clock  # Babel's, loaded only to say a time
+
         raise InvalidInput(f"next update: the previous version promised an update by {clock(chosen, zone, now)}, "
                            f"which has passed; give a new one (e.g. --next-update 30m) or --next-update "
                            f"{NO_NEXT_UPDATE} to promise none")
@@ -100,6 +101,8 @@ def choose_next_update(given: str | None, inherited: datetime | None, status: In
 def refuse_stale_next_update(next_update_at: datetime | None, now: datetime, zone: tzinfo = UTC) -> None:
     """Raise NotAllowed if the statement promises an update by a time already past (checked at publish)."""
     if next_update_at is not None and next_update_at <= now:
+        from .clock import clock  # Babel's, loaded only to say a time
+
         raise NotAllowed(f"the next update time {clock(next_update_at, zone, now)} has passed: set a new one with "
                          "--next-update before publishing; customers must never read a promise already broken")
 
@@ -111,6 +114,8 @@ def refuse_next_update_day_changed(next_update_at: datetime | None, rendered_at:
     statement published on a later local day must be edited and approved again."""
     if next_update_at is None:
         return
+    from .clock import clock  # Babel's: a command that checks no time does not load it
+
     written, true_now = clock(next_update_at, zone, rendered_at), clock(next_update_at, zone, now)
     if written != true_now:
         raise NotAllowed(f"the statement says the next update is '{written}', but today that time is "

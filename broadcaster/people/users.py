@@ -16,7 +16,6 @@ from ..store.db import lock_for_writing
 from ..store.models import User
 from ..store.row_views import user_view
 from ..usecase import acting, log_action, unit_of_work
-from . import auth
 
 NAME_MAX_CHARS = 100  # what the users table keeps
 SLACK_USER_ID = re.compile(SLACK_USER_ID_PATTERN)
@@ -162,6 +161,8 @@ def list_users(settings: Settings) -> list[dict]:
 def add_user_with_password(settings: Settings, actor: Actor, name: str, roles: list[str], email: str | None = None,
              phone: str | None = None, password: str | None = None) -> dict:
     """A user who can log in to the web app at once (the password is checked before anything is added)."""
+    from . import auth  # here: the other use cases, and every CLI command's `--as`, need none of it
+
     if password is not None:
         auth.check_password(password)
     user = add_user(settings, actor, name, roles, email, phone)  # checks the actor is an admin, audits
