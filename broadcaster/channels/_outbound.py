@@ -29,7 +29,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 import httpcore
-import httpx
 
 # Lookups in flight at once, per process; more wait their turn inside the caller's own deadline.
 RESOLVER_THREADS = 4
@@ -101,6 +100,8 @@ class Destination:
 def destination(url: str) -> Destination:
     """ValueError naming what is wrong when the URL has no host, a bad port or a host that cannot
     be IDNA-encoded."""
+    import httpx  # here, not at the top: a process that only renders the channels does not load it
+
     try:
         parsed = httpx.URL(url)
         host = parsed.raw_host.decode("ascii")
@@ -335,4 +336,6 @@ def _readable(sock: socket.socket) -> bool:
 
 
 def tls_context() -> ssl.SSLContext:
+    import httpx
+
     return httpx.create_ssl_context()

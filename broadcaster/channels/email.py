@@ -4,10 +4,7 @@ import http.client
 import json
 import time
 from collections.abc import Iterator
-
-from python_http_client.exceptions import HTTPError
-from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import From, Mail
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..domain.contacts import normalise_email
@@ -27,12 +24,21 @@ from .base import (
     retry_after_seconds,
 )
 
+# The SDK is imported where a transport is made and sends: rendering, listing the channels or checking
+# an address (`subscribers add`) does not load it.
+if TYPE_CHECKING:
+    from python_http_client.exceptions import HTTPError
+    from sendgrid.helpers.mail import From
+
 
 class SendGridEmail:
     provider = "sendgrid"
     account = "sendgrid"
 
     def __init__(self, settings: Settings):
+        from sendgrid import SendGridAPIClient
+        from sendgrid.helpers.mail import From
+
         self.batch_size = CHANNEL.batch_size(settings)
         self.sender = From(settings.email_from, settings.company_name)
         kwargs = {"host": settings.sendgrid_host.rstrip("/")} if settings.sendgrid_host else {}
@@ -69,6 +75,8 @@ class SendGridEmail:
         # writes them, in the same JSON (the helper's objects cost as much as the request itself).
         body = mail_body(self.sender, fields)
         body["personalizations"] = [personalization(target) for target in targets]
+        from python_http_client.exceptions import HTTPError
+
         try:
             response = self.client.send(body)
         except HTTPError as e:
@@ -85,8 +93,10 @@ class SendGridEmail:
         return [SendResult(t.delivery_id, DeliveryStatus.SENT, batch_id) for t in targets]
 
 
-def mail_body(sender: From, fields: dict[str, str]) -> dict:
+def mail_body(sender: "From", fields: dict[str, str]) -> dict:
     """The request body without its personalizations, from the SDK's helper."""
+    from sendgrid.helpers.mail import Mail
+
     return Mail(from_email=sender, subject=fields["subject"], plain_text_content=fields["body_text"],
                 html_content=fields["body_html"]).get()
 
@@ -107,7 +117,7 @@ def personalization(target: Target) -> dict:
 SENDGRID_ERRORS = ErrorTable(credentials={"401", "403"}, transient={"429"})
 
 
-def _error(e: HTTPError) -> TransportError:
+def _error(e: "HTTPError") -> TransportError:
     status, headers = e.status_code, e.headers or {}
     text, field = _first_error(e.body)
     error = SENDGRID_ERRORS.error(f"sendgrid {status}: {text}", str(status), status,

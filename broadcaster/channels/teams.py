@@ -9,8 +9,6 @@ came may have posted: `unknown`, for an operator, never resent blindly.
 import json
 from collections.abc import Iterator
 
-import httpx
-
 from ..config import Settings
 from ..domain.delivery_status import DeliveryStatus
 from ..render.limits import LimitCheck
@@ -33,6 +31,8 @@ class TeamsWebhook:
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
         message = {"type": "message", "attachments": [{"contentType": CARD, "contentUrl": None,
                                                        "content": json.loads(fields["card"])}]}
+        import httpx  # here: a process that renders or lists channels does not load it
+
         try:
             response = httpx.post(self.url, json=message, timeout=self.timeout, trust_env=False)
         except (httpx.ConnectError, httpx.ConnectTimeout) as e:

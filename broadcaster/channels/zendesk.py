@@ -18,8 +18,8 @@ a send with no id to update looks the macro up by its title first. A macro someo
 
 import json
 from html import escape
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import select
 
 from ..config import Settings
@@ -27,6 +27,10 @@ from ..domain.delivery_status import DeliveryStatus
 from ..store.db import transaction
 from ..store.models import Delivery, Statement
 from .base import Channel, ErrorTable, Kind, SendContext, SendResult, Target, TransportError, retry_after_seconds
+
+# httpx is imported where a transport is made and sends: rendering or listing the channels does not load it.
+if TYPE_CHECKING:
+    import httpx
 
 NAME = "zendesk"
 # 401/403: the token or its agent was refused; 404 on a create: no such account (the subdomain). Either
@@ -77,6 +81,8 @@ class ZendeskMacros:
         base = (settings.zendesk_api_url or f"https://{settings.zendesk_subdomain}.zendesk.com").rstrip("/")
         self.account = f"zendesk:{base}"
         self.database_url = settings.database_url
+        import httpx
+
         self.client = httpx.Client(base_url=base + "/api/v2", timeout=settings.provider_timeout_seconds,
                                    auth=(f"{settings.zendesk_email}/token", settings.zendesk_api_token),
                                    trust_env=False, follow_redirects=False)
@@ -142,6 +148,8 @@ class ZendeskMacros:
     def _read(self, path: str, params: dict | None = None) -> dict | None:
         """A GET: None when Zendesk has no such thing. A read changes nothing, so any failure to get
         an answer is simply tried again later, never `unknown`."""
+        import httpx
+
         try:
             response = self.client.get(path, params=params)
         except httpx.HTTPError as e:
@@ -157,6 +165,8 @@ class ZendeskMacros:
 
     def _write(self, method: str, path: str, macro: dict) -> dict | None:
         """A create or an update: Zendesk's answer, or None for an update of a macro that no longer exists."""
+        import httpx
+
         try:
             response = self.client.request(method, path, json=macro)
         except (httpx.ConnectError, httpx.ConnectTimeout) as e:
@@ -177,7 +187,7 @@ class ZendeskMacros:
         return answer
 
 
-def _error(response: httpx.Response) -> TransportError:
+def _error(response: "httpx.Response") -> TransportError:
     code = str(response.status_code)
     try:
         said = response.json()
