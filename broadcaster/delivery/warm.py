@@ -20,6 +20,7 @@ def warm_up(settings: Settings) -> None:
     from sqlalchemy.orm import configure_mappers
 
     from .. import channels
+    from ..store import schema  # noqa: F401 - every table module: all the mappers configured here, once
     from .broker import app_for
 
     channels.warm_up(settings)
