@@ -61,10 +61,11 @@ def progress_summary(counts: dict[str, dict[str, int]]) -> dict:
             "percent": round(100 * done / total) if total else 100}
 
 
-def _send_log_filters(statement_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-                      channel: Annotated[str | None, Query(max_length=30)] = None,
-                      status: Annotated[str | None, Query(max_length=20)] = None,
-                      target: Annotated[str | None, Query(max_length=320)] = None) -> dict:
+async def _send_log_filters(statement_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+                            channel: Annotated[str | None, Query(max_length=30)] = None,
+                            status: Annotated[str | None, Query(max_length=20)] = None,
+                            target: Annotated[str | None, Query(max_length=320)] = None) -> dict:
+    # A coroutine though it waits on nothing: a plain function would be run in a worker thread (paging.page).
     return {"statement_id": statement_id, "channel": channel, "status": status, "target": target}
 
 

@@ -19,8 +19,9 @@ class Page:
     offset: int
 
 
-def page(limit: Limit = 100, offset: Offset = 0, cursor: Cursor = None) -> Page:
-    """A dependency: the page asked for (a cursor wins over an offset)."""
+async def page(limit: Limit = 100, offset: Offset = 0, cursor: Cursor = None) -> Page:
+    """A dependency: the page asked for (a cursor wins over an offset). A coroutine, though it waits on
+    nothing: FastAPI runs a plain function in a worker thread, a hop and back for every list asked for."""
     return Page(limit, offset if cursor is None else _offset_of(cursor))
 
 

@@ -39,21 +39,22 @@ ROUTERS: list[APIRouter] = [login.router, home.router, incidents.router, holding
 
 def install_error_pages(app: FastAPI) -> None:
     """How the dashboard's refusals look: a login redirect, or a page saying why (the API keeps
-    answering problem details)."""
+    answering problem details). The handlers run on the event loop (`api.common.on_the_loop`): each
+    builds its answer from the request alone."""
 
     @app.exception_handler(LoginRequired)
-    def to_login(_request: Request, exc: LoginRequired) -> RedirectResponse:
+    async def to_login(_request: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(f"/login?next={quote(exc.path)}", status_code=303)
 
     @app.exception_handler(BroadcasterError)
-    def refused(request: Request, exc: BroadcasterError) -> Response:
+    async def refused(request: Request, exc: BroadcasterError) -> Response:
         answer = broadcaster_problem(request, exc)
         if request.url.path.startswith(PAGES):  # a person with a browser: a page saying why
             return error_page(request, answer.status_code, str(exc))
         return answer
 
     @app.exception_handler(RequestValidationError)
-    def invalid(request: Request, exc: RequestValidationError) -> Response:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         answer = validation_problem(request, exc)
         if request.url.path.startswith(PAGES):  # an edited URL or form: a page saying which part
             return error_page(request, 422, json.loads(answer.body)["detail"])
