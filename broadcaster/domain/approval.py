@@ -84,9 +84,14 @@ class Actor:
     roles: frozenset[Role]
 
 
+def permits(actor: Actor, action: str) -> bool:
+    """Whether PERMISSIONS lets `actor` take `action` (one of its roles is among the action's)."""
+    return bool(actor.roles & PERMISSIONS[action])
+
+
 def require_role(actor: Actor, action: str) -> None:
-    allowed = PERMISSIONS[action]
-    if not actor.roles & allowed:
+    if not permits(actor, action):
+        allowed = PERMISSIONS[action]
         needed = " or ".join(sorted(role.value for role in allowed))
         has = ", ".join(sorted(role.value for role in actor.roles)) or "none"
         raise NotAllowed(f"{actor.name} cannot {action}: needs role {needed} (has {has})")

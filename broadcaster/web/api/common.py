@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ...domain.approval import PERMISSIONS, Actor
+from ...domain.approval import Actor, permits
 from ...domain.errors import (
     BroadcasterError,
     IllegalTransition,
@@ -98,7 +98,7 @@ def allowed(action: str):
     on the event loop (FastAPI runs a plain function in a worker thread: a hop and back for every API
     request); only a refusal, audited in the database by `auth.authorize`, goes to a worker thread."""
     async def dependency(request: Request, actor: Actor = Depends(caller)) -> Actor:
-        if not actor.roles & PERMISSIONS[action]:
+        if not permits(actor, action):
             await run_in_threadpool(auth.authorize, settings_of(request), actor, action, request.url.path[:60])
         return actor
     return dependency

@@ -11,7 +11,7 @@ from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...config import Settings
-from ...domain.approval import PERMISSIONS
+from ...domain.approval import PERMISSIONS, permits
 from ...domain.errors import BroadcasterError, InvalidInput
 from ...incidents import statements
 from ...people import auth
@@ -63,7 +63,7 @@ def page(request: Request, name: str, status: int = 200, **context) -> HTMLRespo
     settings = settings_of(request)
     session = getattr(request.state, "session", None)
     roles = {r.value for r in session.actor.roles} if session else set()
-    may = {action for action, allowed in PERMISSIONS.items() if session and session.actor.roles & allowed}
+    may = {action for action in PERMISSIONS if session and permits(session.actor, action)}
     env = environment(settings.templates_dir)
     # Each form's own key (web/idempotency.py): a double click sends one key twice, and acts once.
     env.globals.setdefault("idempotency_key", lambda: uuid.uuid4().hex)

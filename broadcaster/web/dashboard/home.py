@@ -7,7 +7,7 @@ and puts it in place, so it stays live without a reload (and without a script fr
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ...domain.approval import PERMISSIONS
+from ...domain.approval import permits
 from ...domain.incident import Impact
 from ...holding import holding_statements
 from ...incidents import statements
@@ -29,9 +29,10 @@ def root() -> RedirectResponse:
 def home(request: Request) -> Response:
     session = logged_in(request)
     settings = settings_of(request)
-    if not session.actor.roles & PERMISSIONS["read"] and session.actor.roles & PERMISSIONS["read social"]:
+    actor = session.actor
+    if not permits(actor, "read") and permits(actor, "read social"):
         return RedirectResponse("/dashboard/social", status_code=303)  # the social team's page is its home
-    if not session.actor.roles & PERMISSIONS["read"] and session.actor.roles & PERMISSIONS["read agent desk"]:
+    if not permits(actor, "read") and permits(actor, "read agent desk"):
         return RedirectResponse("/agent", status_code=303)  # an agent's home is the desk
     auth.authorize(settings, session.actor, "read", "/dashboard")
     return page(request, "home", impacts=[i.value for i in Impact], refresh=REFRESH_SECONDS,

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from ... import social
 from ...approvals import decisions
 from ...audience.reach import reach
-from ...domain.approval import PERMISSIONS, Role
+from ...domain.approval import Role, permits
 from ...domain.errors import BroadcasterError
 from ...domain.incident import Impact, IncidentStatus
 from ...incidents import drafting, publishing, statements
@@ -251,7 +251,7 @@ def inbox(request: Request) -> HTMLResponse:
              for st in waiting]
     # Free text for a social reply is approved here too, where approvers already look.
     free_text = (social.ledger(settings, "awaiting approval")["replies"]
-                 if session.actor.roles & PERMISSIONS["approve reply"] else [])
+                 if permits(session.actor, "approve reply") else [])
     return page(request, "inbox", items=items, may_approve=Role.APPROVER in session.actor.roles, free_text=free_text)
 
 

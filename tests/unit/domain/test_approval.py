@@ -3,12 +3,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from broadcaster.domain.approval import (
+    PERMISSIONS,
     Actor,
     ApprovalPolicy,
     Role,
     check_can_approve,
     highest_impact_of,
     is_fully_approved,
+    permits,
     require_role,
     seal,
     seal_is_valid,
@@ -114,3 +116,17 @@ def test_no_seal_without_a_secret_key():
     with pytest.raises(NotAllowed, match="no secret key to seal approvals with: run `broadcaster init`"):
         seal("", 7, H, BOB.id, AT)
     assert not seal_is_valid("", 7, H, BOB.id, AT, seal("key", 7, H, BOB.id, AT))
+
+
+def test_permits_answers_what_require_role_enforces_for_every_action_and_role():
+    """The API checks `permits` on the event loop and calls `require_role` (audited) only to refuse:
+    the two must agree everywhere."""
+    for action in PERMISSIONS:
+        for role in Role:
+            actor = Actor(9, "someone", frozenset({role}))
+            if permits(actor, action):
+                require_role(actor, action)
+            else:
+                with pytest.raises(NotAllowed):
+                    require_role(actor, action)
+    assert not permits(Actor(9, "nobody", frozenset()), "read")
