@@ -319,9 +319,13 @@ def cancel_unsent(s: Session, which, why: str, include_unknown: bool = False) ->
 
 def expire_leases(s: Session, why: str) -> int:
     """A `sending` row whose lease ran out belongs to a dead worker: unknown, to be reconciled (a
-    lease renewed meanwhile by a live worker no longer matches)."""
+    lease renewed meanwhile by a live worker no longer matches). Rows another transaction holds are left
+    to the next sweep (SKIP LOCKED): a worker frozen mid-commit (a paused VM) holds them until it wakes,
+    and waiting stalled beat's whole sweep as long."""
     now = utcnow()
-    ids = s.scalars(update(Delivery).where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+    expired = (select(Delivery.id).where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+               .with_for_update(skip_locked=True))
+    ids = s.scalars(update(Delivery).where(Delivery.id.in_(expired))
                     .values(status=check(Move.LEASE_EXPIRED, DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN),
                             lease_until=None, updated_at=now)
                     .returning(Delivery.id).execution_options(synchronize_session=False)).all()

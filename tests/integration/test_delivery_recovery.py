@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -16,7 +17,7 @@ from broadcaster.delivery.broker import Queue, TaskName
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
 from broadcaster.incidents import publishing
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Delivery
+from broadcaster.store.models import Delivery, utcnow
 from tests.conftest import actor, make_settings
 from tests.integration.engine import (
     Workers,
@@ -187,3 +188,31 @@ def test_the_sweep_hands_reconciliation_to_its_own_queue(database_url, redis_bro
     from workers.app import celery_app
 
     assert celery_app.amqp.router.route({}, TaskName.RECONCILE.value)["queue"].name == Queue.RECONCILE
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # row locks are PostgreSQL's
+def test_the_sweep_expires_leases_past_rows_a_frozen_transaction_holds(database_url, fake):
+    """A worker frozen while it records its outcomes holds those rows' locks until it wakes: the sweep
+    expires every other lapsed lease at once and leaves the held one to a later sweep, instead of
+    waiting (it waited for ever, and beat's whole sweep with it)."""
+    settings = make_settings(database_url)
+    sid = unknown_sms(settings, 3, fake)
+    with transaction(settings.database_url) as s:
+        s.execute(update(Delivery).where(Delivery.channel == "sms")
+                  .values(status="sending", lease_until=utcnow() - timedelta(minutes=5)))
+        held_id, *others = s.scalars(select(Delivery.id).where(Delivery.channel == "sms").order_by(Delivery.id)).all()
+    with transaction(settings.database_url) as frozen:
+        frozen.execute(select(Delivery).where(Delivery.id == held_id).with_for_update())
+        outcome = {}
+        sweep = threading.Thread(target=lambda: outcome.update(expired=sweeping.expire_leases(settings)), daemon=True)
+        sweep.start()
+        sweep.join(10)
+        assert not sweep.is_alive(), "the sweep waited for the frozen transaction's rows"
+        assert outcome["expired"] == len(others) == 2
+    assert sweeping.expire_leases(settings) == 1  # woken and gone: the next sweep takes the held row
+    assert set(sms_statuses(settings, sid)) == {"unknown"}
+
+
+def sms_statuses(settings, sid) -> list[str]:
+    with transaction(settings.database_url) as s:
+        return s.scalars(select(Delivery.status).where(Delivery.statement_id == sid, Delivery.channel == "sms")).all()
