@@ -63,6 +63,7 @@ def test_author_drafts_approver_approves_author_publishes_and_watches_it_go_out(
     author.screenshot(path=str(shots / "progress.png"), full_page=True)
 
     author.click("text=Send log for this version")
+    author.wait_for_selector("#log tbody tr")  # the click navigates: read the send log once it is there
     rows = author.query_selector_all("#log tbody tr")  # one row per delivery, with its latest status
     assert len(rows) == 14 and {row.get_attribute("data-status") for row in rows} <= {"sent", "simulated"}
     assert {row.get_attribute("data-channel") for row in rows} == {"banner", "status_page", "x", "email", "sms", "ivr",
