@@ -34,7 +34,7 @@ def pause(settings: Settings, channel: str, reason: str) -> None:
     # An upsert: several send threads may hit the refused key at the same moment.
     values = {"channel": channel, "reason": reason, "since": utcnow()}
     with transaction(settings.database_url) as s:
-        s.execute(insert_for(s.bind.dialect.name, ChannelPause).values(**values).on_conflict_do_update(
+        s.execute(insert_for(s, ChannelPause).values(**values).on_conflict_do_update(
             index_elements=["channel"], set_={"reason": values["reason"], "since": values["since"]}))
     forget_cached(settings.database_url)
     if newly:

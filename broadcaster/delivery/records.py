@@ -74,7 +74,7 @@ def add_for_subscribers(s: Session, statement_id: int, channel: str, address: st
                    literal(check(Move.CREATE, None, DeliveryStatus.PENDING).value), literal(0), now, now,
                    random_hex_sql(s), words)
             .where(one_of(s, Subscriber.id, subscriber_ids)).order_by(Subscriber.id))
-    ids = sorted(s.scalars(insert_for(s.bind.dialect.name, Delivery).from_select(["statement_id", *_NEW], rows)
+    ids = sorted(s.scalars(insert_for(s, Delivery).from_select(["statement_id", *_NEW], rows)
                            .on_conflict_do_nothing(index_elements=["statement_id", "channel", "target"])
                            .returning(Delivery.id)))
     if ids:

@@ -118,10 +118,6 @@ def _read_into_inbox(settings: Settings, cursor: str, pages: Iterable[list[Post]
             "incident_id": incident_id}
 
 
-def _insert(s: Session):
-    return insert_for(s.get_bind().dialect.name, SocialPost)
-
-
 def _store(settings: Settings, posts: list[tuple[Post, str]], incident_id: int | None, found_by: str) -> int:
     """Insert the posts not stored yet (a post keeps its first lane: a human-only post never becomes
     answerable by being found again). Returns how many were new."""
@@ -132,7 +128,7 @@ def _store(settings: Settings, posts: list[tuple[Post, str]], incident_id: int |
                  "posted_at": p.posted_at,
                  "conversation_id": p.conversation_id, "incident_id": incident_id, "lane": lane,
                  "found_by": found_by[:300], "pulled_at": utcnow()} for p, lane in posts]
-        inserted = s.scalars(_insert(s).values(rows).on_conflict_do_nothing(index_elements=["id"])
+        inserted = s.scalars(insert_for(s, SocialPost).values(rows).on_conflict_do_nothing(index_elements=["id"])
                              .returning(SocialPost.id)).all()
         return len(inserted)
 

@@ -151,11 +151,11 @@ def one_of(s: Session, column, ids) -> ColumnElement[bool]:
     return column.in_(ids)
 
 
-def insert_for(dialect_name: str, entity):
-    """The INSERT of `entity` with the dialect's ON CONFLICT clauses (PostgreSQL's, else SQLite's). The
-    dialect is imported here, when it is used: a process on SQLite never loads the PostgreSQL dialect
-    (tens of milliseconds of every CLI command's start)."""
-    if dialect_name == "postgresql":
+def insert_for(s: Session, entity):
+    """The INSERT of `entity` with the ON CONFLICT clauses of `s`'s dialect (PostgreSQL's, else SQLite's),
+    as `one_of` picks its form by the session. The dialect is imported here, when it is used: a process on
+    SQLite never loads the PostgreSQL dialect (tens of milliseconds of every CLI command's start)."""
+    if s.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
