@@ -83,9 +83,11 @@ class ZendeskMacros:
         self.database_url = settings.database_url
         import httpx
 
+        from ._outbound import tls_context
+
         self.client = httpx.Client(base_url=base + "/api/v2", timeout=settings.provider_timeout_seconds,
                                    auth=(f"{settings.zendesk_email}/token", settings.zendesk_api_token),
-                                   trust_env=False, follow_redirects=False)
+                                   trust_env=False, follow_redirects=False, verify=tls_context())
 
     def notify(self, fields: dict[str, str], targets: list[Target], context: SendContext) -> list[SendResult]:
         macro = macro_for(fields, context)

@@ -87,6 +87,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
 
     from broadcaster.delivery.warm import warm_up
     from broadcaster.web.app import create_app
+    from broadcaster.web.bounds import HTTP_PARSER
     from broadcaster.web.public import create_public_app
 
     from ..store.db import migrate
@@ -96,9 +97,10 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
         _public_server_can_start(settings)
         if workers > 1:  # each process builds its app (and its listener) from the same environment
             uvicorn.run("broadcaster.web.public:create_public_app", factory=True, workers=workers, host=host,
-                        port=port or PUBLIC_PORT, log_level="info")
+                        port=port or PUBLIC_PORT, log_level="info", http=HTTP_PARSER)
         else:
-            uvicorn.run(create_public_app(settings), host=host, port=port or PUBLIC_PORT, log_level="info")
+            uvicorn.run(create_public_app(settings), host=host, port=port or PUBLIC_PORT, log_level="info",
+                        http=HTTP_PARSER)
         return
     if workers > 1:
         raise InvalidInput("serve: --workers is for --public (the full app runs one process)")
@@ -107,7 +109,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
         migrate(settings.database_url)  # the laptop default needs no separate set-up step
     warm_up(settings)  # the first publish of an outage must not wait for the libraries' lazy imports
     with embedded_worker(settings), embedded_beat(settings):
-        uvicorn.run(create_app(settings), host=host, port=port or APP_PORT, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port or APP_PORT, log_level="info", http=HTTP_PARSER)
 
 
 def _public_server_can_start(settings) -> None:

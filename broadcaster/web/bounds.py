@@ -10,6 +10,11 @@ from .request_ids import current_request_id
 
 PROBLEM = "application/problem+json"
 
+# The HTTP parser uvicorn serves our apps with, named rather than left to its "auto", which takes
+# httptools whenever it is installed (the tests install it for their fake providers): h11 refuses a
+# request head over 16 KiB before any of our code runs, and httptools sets no such bound.
+HTTP_PARSER = "h11"
+
 
 class BoundedRequests:
     def __init__(self, app, settings: Settings):

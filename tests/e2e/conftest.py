@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from broadcaster.config import get_settings
+from broadcaster.web.bounds import HTTP_PARSER
 from tests.conftest import TEST_SECRET_KEY
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -107,7 +108,8 @@ class LiveServer:
     def __init__(self, app):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    http=HTTP_PARSER))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> "LiveServer":

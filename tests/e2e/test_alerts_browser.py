@@ -2,13 +2,13 @@
 payload opened a draft: at 1280×900 and on a phone (390×844). Screenshots are test artifacts;
 UPDATE_SCREENSHOTS=1 also copies them to docs/screenshots/ (the alerts guide shows them)."""
 
-import httpx
 
 from broadcaster.alerts import rules, sources
 from broadcaster.alerts.rules import RuleInput
 from broadcaster.people import auth
 from broadcaster.playbooks import statement_templates as playbooks
 from broadcaster.playbooks.statement_templates import TemplateInput
+from tests import loopback
 from tests.conftest import actor, add_user
 from tests.e2e.conftest import PASSWORD, keep_screenshots, log_in
 from tests.integration.alert_fixtures import TEMPLATE, alertmanager_payload
@@ -34,8 +34,8 @@ def test_the_alerts_page_and_the_editor_from_a_template(embedded, browser, serve
     from broadcaster.web.app import create_app
 
     base = serve_app(create_app(settings)).url
-    fired = httpx.post(f"{base}/webhooks/alerts/prom", json=alertmanager_payload("firing"), timeout=30,
-                       headers={"Authorization": f"Bearer {token}"})
+    fired = loopback.post(f"{base}/webhooks/alerts/prom", json=alertmanager_payload("firing"), timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
     assert fired.json()["outcome"] == "opened a draft incident"
     shots = tmp_path / "screenshots"
     shots.mkdir()

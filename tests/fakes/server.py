@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import loopback
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _READY_PREFIX = "fake provider listening on "
 
@@ -33,7 +35,7 @@ class FakeProviderServer:
         self.url = url
         self.port = int(url.rsplit(":", 1)[1])
         self.process = process
-        self._http = httpx.Client(base_url=url, trust_env=False, timeout=30)
+        self._http = loopback.client(base_url=url, trust_env=False, timeout=30)
 
     def counts(self) -> dict:
         """What the fake received: sms {to: n}, email {address: n}, x [posts], requests, status_counts, ..."""

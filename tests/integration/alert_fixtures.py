@@ -16,6 +16,7 @@ from broadcaster.delivery.chunk import send_now
 from broadcaster.playbooks import statement_templates as playbooks
 from broadcaster.playbooks.statement_templates import TemplateInput
 from broadcaster.web.app import create_app
+from tests import loopback
 from tests.conftest import actor, add_user, make_settings
 from tests.e2e.conftest import LiveServer
 
@@ -83,13 +84,13 @@ class AlertSite:
     def alertmanager(self, payload: dict, token: str | None = "default", source: str = "prom") -> httpx.Response:
         token = self.credentials[source] if token == "default" else token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.post(f"{self.url}/webhooks/alerts/{source}", json=payload, headers=headers, timeout=30)
+        return loopback.post(f"{self.url}/webhooks/alerts/{source}", json=payload, headers=headers, timeout=30)
 
     def pagerduty(self, event: dict, secret: str | None = None) -> httpx.Response:
         body = json.dumps(event).encode()
         sig = signature(secret or self.credentials["pd"], body)
-        return httpx.post(f"{self.url}/webhooks/alerts/pd", content=body, timeout=30,
-                          headers={"Content-Type": "application/json", "X-PagerDuty-Signature": sig})
+        return loopback.post(f"{self.url}/webhooks/alerts/pd", content=body, timeout=30,
+                             headers={"Content-Type": "application/json", "X-PagerDuty-Signature": sig})
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from broadcaster.web.app import create_app
+from broadcaster.web.bounds import HTTP_PARSER
 
 
 def free_port() -> int:
@@ -25,7 +26,8 @@ def serving(settings, **app_state) -> Iterator[str]:
     for key, value in app_state.items():
         setattr(app.state, key, value)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                                           http=HTTP_PARSER))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

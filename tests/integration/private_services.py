@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from tests import loopback
 from tests.harness import ROOT, wait_until
 
 
@@ -108,7 +109,7 @@ class PublicServer:
     def answers(self) -> bool:
         assert self.process.poll() is None, self.log.read_text()[-3000:]
         try:
-            return httpx.get(self.url + "/banner.json", timeout=1).status_code == 200
+            return loopback.get(self.url + "/banner.json", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 

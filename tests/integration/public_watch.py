@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
+from tests import loopback
 from tests.integration.private_services import PublicServer
 
 URLS = ("/banner.json", "/status", "/api/v2/summary.json", "/ivr/voice")
@@ -47,7 +48,7 @@ class PublicWatch:
 
         def poll(path: str) -> None:
             deadline = time.monotonic() + timeout
-            with httpx.Client(base_url=self.server.url, timeout=5) as client:
+            with loopback.client(base_url=self.server.url, timeout=5) as client:
                 while time.monotonic() < deadline:
                     try:
                         body = self._fetch(client, path)

@@ -3,12 +3,12 @@ input refused naming the field, nothing removed that alerts still refer to."""
 
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
 from broadcaster.alerts import rules, sources
 from broadcaster.domain.errors import NotAllowed
+from tests import loopback
 from tests.conftest import actor
 from tests.integration import alert_fixtures
 from tests.integration.alert_fixtures import TEMPLATE, alertmanager_payload
@@ -75,7 +75,7 @@ def test_a_rotated_token_shuts_the_old_one_out_and_what_alerts_refer_to_stays(al
         sources.remove_source(site.settings, root, "prom")
     with pytest.raises(NotAllowed, match="disable it instead"):
         rules.remove_rule(site.settings, actor(site.settings, "alice"), site.rule_id)
-    assert httpx.get(f"{site.url}/webhooks/alerts/prom", timeout=10).status_code == 405  # POST only
+    assert loopback.get(f"{site.url}/webhooks/alerts/prom", timeout=10).status_code == 405  # POST only
 
 
 def test_the_cli_manages_sources_and_rules(run):  # noqa: F811

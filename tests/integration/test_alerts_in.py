@@ -16,6 +16,7 @@ from broadcaster.incidents import statements
 from broadcaster.store.alert_models import Alert, AlertGroup
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, Incident, Statement
+from tests import loopback
 from tests.integration import alert_fixtures
 from tests.integration.alert_fixtures import alertmanager_payload, pagerduty_event
 
@@ -121,7 +122,7 @@ def test_alertmanager_without_the_token_or_with_another_changes_nothing(alert_si
 def test_pagerduty_bad_signature_changes_nothing_and_a_signed_one_opens_the_draft(alert_site):
     site = alert_site
     bad = site.pagerduty(pagerduty_event(), secret="someone-elses-secret")
-    unsigned = httpx.post(f"{site.url}/webhooks/alerts/pd", json=pagerduty_event(), timeout=30)
+    unsigned = loopback.post(f"{site.url}/webhooks/alerts/pd", json=pagerduty_event(), timeout=30)
     assert (bad.status_code, unsigned.status_code) == (401, 401)
     assert counts(site.settings) == {"incidents": 0, "statements": 0, "groups": 0, "alerts": 0}
 
@@ -149,12 +150,12 @@ def test_grafana_and_generic_sources(alert_site):
     now = datetime.now(UTC)
     headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(now.timestamp())),
                "webhook-signature": wh.sign("msg_1", now, body), "Content-Type": "application/json"}
-    signed = httpx.post(f"{site.url}/webhooks/alerts/hooks", content=body, headers=headers, timeout=30)
+    signed = loopback.post(f"{site.url}/webhooks/alerts/hooks", content=body, headers=headers, timeout=30)
     assert signed.json()["outcome"] == "added to the open incident", signed.text
-    replay = httpx.post(f"{site.url}/webhooks/alerts/hooks", content=body, headers=headers, timeout=30)
+    replay = loopback.post(f"{site.url}/webhooks/alerts/hooks", content=body, headers=headers, timeout=30)
     assert replay.json()["outcome"].startswith("already handled")
-    forged = httpx.post(f"{site.url}/webhooks/alerts/hooks", content=body.replace(b"login", b"login "),
-                        headers={**headers, "webhook-id": "msg_2"}, timeout=30)
+    forged = loopback.post(f"{site.url}/webhooks/alerts/hooks", content=body.replace(b"login", b"login "),
+                           headers={**headers, "webhook-id": "msg_2"}, timeout=30)
     assert forged.status_code == 401
     assert counts(site.settings) == {"incidents": 1, "statements": 1, "groups": 2, "alerts": 2}
 
@@ -165,7 +166,7 @@ def test_a_storm_of_500_alerts_in_one_second_opens_one_incident(alert_site):
     site = alert_site
     payloads = [alertmanager_payload("firing", group_key=f'{{}}:{{alertname="LoginErrors",pod="{g}"}}',
                                      fingerprints=[f"{g:03d}{i:02d}" for i in range(10)]) for g in range(50)]
-    with ThreadPoolExecutor(50) as pool, httpx.Client(timeout=60, limits=httpx.Limits(max_connections=50)) as client:
+    with ThreadPoolExecutor(50) as pool, loopback.client(timeout=60, limits=httpx.Limits(max_connections=50)) as client:
         token = {"Authorization": f"Bearer {site.credentials['prom']}"}
         answers = list(pool.map(lambda p: client.post(f"{site.url}/webhooks/alerts/prom", json=p, headers=token),
                                 payloads))
@@ -186,8 +187,8 @@ def test_an_alert_no_rule_matches_and_a_bad_payload_change_nothing(alert_site):
     refused = site.alertmanager(v3)
     assert refused.status_code == 422 and "version 4" in refused.json()["detail"]
     assert site.alertmanager(alertmanager_payload("resolved")).json()["outcome"] == "resolved: nothing open for it"
-    assert httpx.post(f"{site.url}/webhooks/alerts/nobody", json={}, timeout=30).status_code == 404
-    huge = httpx.post(f"{site.url}/webhooks/alerts/prom", content=b"x" * (1024 * 1024 + 1), timeout=30,
-                      headers={"Authorization": f"Bearer {site.credentials['prom']}"})
+    assert loopback.post(f"{site.url}/webhooks/alerts/nobody", json={}, timeout=30).status_code == 404
+    huge = loopback.post(f"{site.url}/webhooks/alerts/prom", content=b"x" * (1024 * 1024 + 1), timeout=30,
+                         headers={"Authorization": f"Bearer {site.credentials['prom']}"})
     assert huge.status_code == 413
     assert counts(site.settings) == {"incidents": 0, "statements": 0, "groups": 0, "alerts": 0}

@@ -144,6 +144,7 @@ def test_the_public_server_has_its_own_default_port(run, monkeypatch, args, port
     run("init")
     run(*args)
     assert asked["port"] == port
+    assert asked["http"] == "h11"  # not uvicorn's "auto": httptools, when installed, bounds no request head
 
 
 # --- the local ways in ----------------------------------------------------------------------

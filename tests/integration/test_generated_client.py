@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 
+from tests import loopback
 from tests.conftest import make_settings
 from tests.integration.api_fixtures import copy_of, seed
 from tests.integration.api_server import serving
@@ -36,9 +37,8 @@ def test_a_client_generated_from_the_document_drives_a_statement_to_publication(
     for name in [m for m in sys.modules if m.startswith("broadcaster_client")]:
         del sys.modules[name]
     with serving(settings, dispatch=lambda settings_, ids: None) as url:
-        import httpx
 
-        client = generated_client(tmp_path, httpx.get(f"{url}/openapi.json").json())
+        client = generated_client(tmp_path, loopback.get(f"{url}/openapi.json").json())
         from broadcaster_client.api.deliveries import send_log
         from broadcaster_client.api.incidents import draft, open_incident
         from broadcaster_client.api.statements import approve, publish_statement, submit

@@ -4,11 +4,11 @@ publish publish once and answer the same; keys are kept per caller; the dashboar
 
 import threading
 
-import httpx
 from sqlalchemy import func, select
 
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent
+from tests import loopback
 from tests.integration.api_fixtures import install
 from tests.integration.api_server import serving
 
@@ -51,8 +51,8 @@ def test_two_concurrent_retries_of_a_publish_publish_once_and_answer_the_same(se
 
         def publish():
             barrier.wait()
-            answers.append(httpx.post(f"{url}/api/v1/statements/{site.statement_id}/publish", timeout=30,
-                                      headers={**site.as_role("admin"), "Idempotency-Key": "publish-7"}))
+            answers.append(loopback.post(f"{url}/api/v1/statements/{site.statement_id}/publish", timeout=30,
+                                         headers={**site.as_role("admin"), "Idempotency-Key": "publish-7"}))
         threads = [threading.Thread(target=publish) for _ in range(2)]
         for thread in threads:
             thread.start()

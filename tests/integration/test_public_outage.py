@@ -18,6 +18,7 @@ from broadcaster.store.db import migrate, transaction
 from broadcaster.store.models import CallbackRequest, Subscriber
 from broadcaster.surfaces import ROUTES
 from broadcaster.surfaces.spool import Spool
+from tests import loopback
 from tests.conftest import add_subscriber, make_settings
 from tests.integration.private_services import PrivatePostgres, PrivateRedis, PublicServer, until
 from tests.integration.surfaces_data import open_incident, publish_update, rendition
@@ -30,7 +31,7 @@ CALLER = "+14155550199"
 
 def signed(server: PublicServer, path: str, form: dict) -> httpx.Response:
     signature = RequestValidator(TOKEN).compute_signature(PUBLIC_URL + path, form)
-    return httpx.post(server.url + path, data=form, headers={"X-Twilio-Signature": signature}, timeout=20)
+    return loopback.post(server.url + path, data=form, headers={"X-Twilio-Signature": signature}, timeout=20)
 
 
 def says(response: httpx.Response) -> list[str]:
@@ -70,7 +71,7 @@ def test_every_public_route_answers_from_the_last_snapshot_while_the_database_an
     server = PublicServer(env, tmp_path).start()
     servers.append(server)
     paths = [*ROUTES, "/status?lang=es", "/banner.json?lang=es", "/feed.atom?lang=es"]
-    before = {path: httpx.get(server.url + path, timeout=15).content for path in paths}
+    before = {path: loopback.get(server.url + path, timeout=15).content for path in paths}
     assert b"Logins fail" in before["/banner.json"] and b"Logins fail" in before["/status"]
 
     postgres.stop()
@@ -80,7 +81,7 @@ def test_every_public_route_answers_from_the_last_snapshot_while_the_database_an
             s.execute(select(1))
 
     for path in paths:
-        response = httpx.get(server.url + path, timeout=15)
+        response = loopback.get(server.url + path, timeout=15)
         assert response.status_code == 200, path
         if path.startswith("/status"):  # drawn to the minute (the uptime bars, "Last updated"): same words
             assert b"Logins fail" in response.content or b"Logins fail" not in before[path], path
@@ -97,8 +98,8 @@ def test_every_public_route_answers_from_the_last_snapshot_while_the_database_an
     restarted = PublicServer(env, tmp_path).start()
     servers.append(restarted)
     for path in ("/banner.json", "/api/v2/summary.json"):
-        assert httpx.get(restarted.url + path, timeout=15).content == before[path], path
-    page = httpx.get(restarted.url + "/status", timeout=15)  # its uptime bars are drawn to this minute
+        assert loopback.get(restarted.url + path, timeout=15).content == before[path], path
+    page = loopback.get(restarted.url + "/status", timeout=15)  # its uptime bars are drawn to this minute
     assert page.status_code == 200 and b"Logins fail" in page.content
     assert Spool(settings.public_spool_path).pending_count() == 2
 
@@ -113,4 +114,4 @@ def test_every_public_route_answers_from_the_last_snapshot_while_the_database_an
     until(applied, 60, poll=0.2)
     assert Spool(settings.public_spool_path).pending_count() == 0
     publish_update(settings, incident, status="identified", headline="We found the cause")
-    until(lambda: b"We found the cause" in httpx.get(server.url + "/banner.json", timeout=15).content, 30)
+    until(lambda: b"We found the cause" in loopback.get(server.url + "/banner.json", timeout=15).content, 30)

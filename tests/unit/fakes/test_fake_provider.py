@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-import httpx
 import pytest
 import requests
 import tweepy
@@ -15,6 +14,7 @@ from sendgrid.helpers.mail import CustomArg, Mail, Personalization, To
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client as TwilioClient
 
+from tests import loopback
 from tests.fakes.server import running_fake
 
 ACCOUNT = "AC" + "a" * 32
@@ -168,8 +168,8 @@ def test_429_carries_retry_after_on_every_provider(fake):
     assert x_error.value.response.headers["Retry-After"] == "2"
     assert x_error.value.reset_time >= int(time.time())
 
-    response = httpx.post(f"{fake.url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json", auth=(ACCOUNT, "t"),
-                          data={"To": "+15005550006", "From": SENDER, "Body": "hi"})
+    response = loopback.post(f"{fake.url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json", auth=(ACCOUNT, "t"),
+                             data={"To": "+15005550006", "From": SENDER, "Body": "hi"})
     assert response.status_code == 201  # the three faults are spent
     counts = fake.counts()
     assert counts["sms"] == {"+15005550006": 1} and counts["email"] == {} and counts["x"] == []
@@ -185,7 +185,7 @@ def test_invalid_number_gives_21211(fake):
 
 
 def test_requests_without_credentials_are_refused(fake):
-    response = httpx.post(f"{fake.url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json", data={"To": "+1", "From": "+2"})
+    response = loopback.post(f"{fake.url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json", data={"To": "+1", "From": "+2"})
     assert response.status_code == 401 and response.json()["code"] == 20003
 
 
@@ -198,7 +198,7 @@ def test_delay_and_clear(fake):
 
 
 def test_rate_limit_rejects_over_n_per_second():
-    with running_fake(rate_limit=20) as fake, httpx.Client(base_url=fake.url, auth=(ACCOUNT, "t")) as http:
+    with running_fake(rate_limit=20) as fake, loopback.client(base_url=fake.url, auth=(ACCOUNT, "t")) as http:
         url = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
         started = time.monotonic()
         responses = [http.post(url, data={"To": f"+1500555{i:04d}", "From": SENDER, "Body": "x"}) for i in range(60)]
