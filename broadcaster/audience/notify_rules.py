@@ -22,9 +22,10 @@ def event_of(s: Session, statement: Statement) -> str:
     return "update" if earlier else "open"
 
 
-def notifies(settings: Settings, s: Session, statement: Statement, channel: str) -> bool:
-    """Whether this channel's recipients get this statement (live surfaces always do)."""
+def notifies(settings: Settings, s: Session, statement: Statement, channel: str, event: str | None = None) -> bool:
+    """Whether this channel's recipients get this statement (live surfaces always do). `event`: the
+    statement's `event_of`, when the caller has it already (asking for several channels)."""
     if channels.channel(channel).is_live:
         return True
     rule = set(getattr(settings, f"{channel}_notify_on", "all").split(","))
-    return "all" in rule or event_of(s, statement) in rule
+    return "all" in rule or (event or event_of(s, statement)) in rule

@@ -18,17 +18,18 @@ def reach(settings: Settings, statement_id: int) -> dict:
     "recipients": n or None}}} for the channels this statement has words for."""
     with unit_of_work(settings) as s:
         statement = get(s, Statement, statement_id)
+        event = event_of(s, statement)  # once, not again for each channel's rule
         found = {}
         for ch in channels.all_channels():
             # On demand: nothing at publish. Named lists (stakeholder audiences) are not subscribers: their
             # people are on the Stakeholders page.
             if ch.kind in (channels.Kind.ON_DEMAND, channels.Kind.LIST):
                 continue
-            notified = notifies(settings, s, statement, ch.name)
+            notified = notifies(settings, s, statement, ch.name, event)
             recipients = _subscribers(s, ch.address, statement.components) if ch.address else None
             found[ch.name] = {"live": ch.is_live, "notified": notified, "recipients": recipients,
                               "simulated": channels.rate_for(ch.name, settings) is None}
-        return {"event": event_of(s, statement), "channels": found}
+        return {"event": event, "channels": found}
 
 
 def _subscribers(s, address: str, components: list[str]) -> int:

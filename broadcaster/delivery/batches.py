@@ -51,6 +51,7 @@ def group(deliveries: list[ClaimedDelivery]) -> dict[Key, list[ClaimedDelivery]]
 def batches(settings: Settings, groups: dict[Key, list[ClaimedDelivery]], refused: list[Outcome]) -> Iterator[Batch]:
     """(deliveries, targets, the words, context) per provider call; refused groups go to `refused`."""
     hashes: dict[int, str] = {}  # each statement's stored content hash, computed once for all its groups
+    posts: dict[int, dict[str, str | None]] = {}  # each statement's previous posts, looked up once if needed
     for (statement_id, message_id, name, locale, follow_up), deliveries in groups.items():
         if message_id is not None:
             yield from _message_batches(settings, name, deliveries, refused)
@@ -65,7 +66,7 @@ def batches(settings: Settings, groups: dict[Key, list[ClaimedDelivery]], refuse
             refused.extend(Outcome(d, DeliveryStatus.FAILED, error_code="tampered", detail=problem)
                            for d in deliveries)
             continue
-        context = _context(settings, statement, name, locale)
+        context = _context(settings, statement, name, locale, posts)
         targets = _targets(settings, name, deliveries)
         size = transport_for(name, settings).batch_size
         for start in range(0, len(deliveries), size):
@@ -156,20 +157,36 @@ def _tampering(settings: Settings, statement: Statement, rendition: Rendition, h
     return None
 
 
-def _context(settings: Settings, statement: Statement, name: str, locale: str | None) -> SendContext:
-    threads = channels.channel(name).threads_updates
+def _context(settings: Settings, statement: Statement, name: str, locale: str | None,
+             posts: dict[int, dict[str, str | None]]) -> SendContext:
+    """`posts`: the chunk's `previous_posts` by statement, filled in the first time a threaded channel asks."""
+    reply_to = None
+    if channels.channel(name).threads_updates:
+        if statement.id not in posts:
+            posts[statement.id] = previous_posts(settings, statement)
+        reply_to = posts[statement.id].get(name)
     return SendContext(statement_id=statement.id, incident_id=statement.incident_id, version=statement.version,
-                       reply_to=_previous_post(settings, statement, name) if threads else None,
-                       content_hash=statement.content_hash, locale=locale,
+                       reply_to=reply_to, content_hash=statement.content_hash, locale=locale,
                        closes=statement.status in FINAL_STATUSES)
 
 
-def _previous_post(settings: Settings, statement: Statement, name: str) -> str | None:
-    """Later updates of one incident are posted as replies to the previous post: a thread.
-    Only a post the provider really made counts (the log provider's ids are not posts)."""
+def previous_posts(settings: Settings, statement: Statement) -> dict[str, str | None]:
+    """{channel: the post this version replies to} for the channels that thread an incident's updates
+    (each later version is posted as a reply to the previous post). Only a post the provider really made
+    counts (the log provider's ids are not posts). One query for all those channels, and none for an
+    incident's first version, which has nothing before it to reply to."""
+    threaded = [ch.name for ch in channels.all_channels() if ch.threads_updates]
+    if statement.version <= 1 or not threaded:
+        return {}
     with transaction(settings.database_url) as s:
-        return s.scalar(
-            select(Delivery.provider_message_id).join(Statement, Statement.id == Delivery.statement_id)
+        rows = s.execute(
+            select(Delivery.channel, Delivery.provider_message_id)
+            .join(Statement, Statement.id == Delivery.statement_id)
             .where(Statement.incident_id == statement.incident_id, Statement.version < statement.version,
-                   Delivery.channel == name, Delivery.status == DeliveryStatus.SENT, Delivery.provider != LOG_PROVIDER)
-            .order_by(Statement.version.desc()).limit(1))
+                   Delivery.channel.in_(threaded), Delivery.status == DeliveryStatus.SENT,
+                   Delivery.provider != LOG_PROVIDER)
+            .order_by(Statement.version.desc()))
+        latest: dict[str, str | None] = {}
+        for channel, post in rows:
+            latest.setdefault(channel, post)  # the newest version's post on each channel
+        return latest

@@ -53,6 +53,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Dispatc
     SMS take hours): what it did not start goes back to pending and, with `requeue`, back on
     the broker. The same happens when the task's time limit interrupts it, and then the sends
     in flight finish and are recorded first, so nothing is left sending behind a failed task."""
+    claimed_at = time.monotonic()
     claimed = claim(settings, list(delivery_ids))
     if not claimed:
         return {}
@@ -70,7 +71,7 @@ def send_chunk(settings: Settings, delivery_ids: Iterable[int], requeue: Dispatc
         # finishes (one runner a thread, not one future a message: at a thousand SMS a chunk the
         # futures cost more than the bookkeeping).
         work, results = deque(planned), SimpleQueue()
-        live = _LiveCheck(settings)
+        live = _LiveCheck(settings, claimed, claimed_at)
         pool = send_pool(settings.send_threads)
         runners = [pool.submit(run_batches, settings, work, results, stop, live)
                    for _ in range(min(settings.send_threads, len(planned)))]
@@ -106,13 +107,20 @@ class _LiveCheck:
 
     SECONDS = 0.2
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, claimed: list[ClaimedDelivery], claimed_at: float):
         self.settings = settings
         self.lock = threading.Lock()
-        self.known: dict[tuple[str, int], tuple[float, bool]] = {}
+        # The claim has just found every claimed delivery wanted (claim() returns no other): that is the
+        # first answer, as of `claimed_at` (monotonic, taken before the claim), so a chunk sent within
+        # SECONDS asks the database nothing more.
+        self.known: dict[tuple[str, int], tuple[float, bool]] = {self.key(d): (claimed_at, True) for d in claimed}
+
+    @staticmethod
+    def key(delivery: ClaimedDelivery) -> tuple[str, int]:
+        return ("message", delivery.message_id) if delivery.message_id else ("statement", delivery.statement_id)
 
     def __call__(self, delivery: ClaimedDelivery) -> bool:
-        key = ("message", delivery.message_id) if delivery.message_id else ("statement", delivery.statement_id)
+        key = self.key(delivery)
         with self.lock:
             at, wanted = self.known.get(key, (0.0, True))
             if time.monotonic() - at < self.SECONDS:

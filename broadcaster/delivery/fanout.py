@@ -20,14 +20,14 @@ import uuid
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import channels
 from ..config import Settings
 from ..render.languages import words_language
 from ..store.db import transaction, write_transaction
-from ..store.models import FanOut, Statement, Subscriber, utcnow
+from ..store.models import FanOut, Rendition, Statement, Subscriber, utcnow
 from . import records
 from .dispatch import Dispatch
 from .records import PUBLISHED
@@ -43,12 +43,13 @@ class FanOutState(StrEnum):
 
 
 def plan(s: Session, statement: Statement, channel_names: list[str]) -> list[int]:
-    """One job per recipient channel, in the publish transaction; the rows come later."""
-    jobs = [FanOut(statement_id=statement.id, channel=name, status=FanOutState.RUNNING, cursor=0, written=0)
-            for name in channel_names]
-    s.add_all(jobs)
-    s.flush()
-    return [job.id for job in jobs]
+    """One job per recipient channel, in the publish transaction; the rows come later. One INSERT for
+    them all (as objects, SQLite wrote each with an INSERT ... RETURNING of its own)."""
+    if not channel_names:
+        return []
+    return list(s.scalars(insert(FanOut).returning(FanOut.id), [
+        {"statement_id": statement.id, "channel": name, "status": FanOutState.RUNNING, "cursor": 0, "written": 0}
+        for name in channel_names]))
 
 
 def fan_out(settings: Settings, job_id: int, dispatch: Dispatch, seconds: float | None = None,
@@ -73,7 +74,9 @@ def write_next_slice(settings: Settings, job_id: int, runner: str | None = None)
     """The ids of the next slice's new deliveries (maybe none: all filtered out, or written by a
     rerun), or None when the job is finished, was cancelled by a newer version, or is being
     written by another runner that is alive (made progress within a lease)."""
-    with write_transaction(settings.database_url) as s:
+    # The job's changes (runner, cursor, status) are written together at commit, in one UPDATE: the
+    # row is locked from the first SELECT, so nothing is gained by flushing them before the queries.
+    with write_transaction(settings.database_url) as s, s.no_autoflush:
         job = s.scalar(select(FanOut).where(FanOut.id == job_id).with_for_update())
         if job is None or job.status != FanOutState.RUNNING:
             return None
@@ -81,7 +84,10 @@ def write_next_slice(settings: Settings, job_id: int, runner: str | None = None)
             if _written_by_another(settings, job, runner):
                 return None
             job.runner = runner
-        statement = s.get(Statement, job.statement_id)
+        # The few columns a slice needs, not the statement and its translated renditions (a slice
+        # that finds no one to write, as every job's last does, needs none of them).
+        statement = s.execute(select(Statement.state, Statement.components, Statement.language)
+                              .where(Statement.id == job.statement_id)).one()
         if statement.state != PUBLISHED:  # superseded or withdrawn mid-way: not one more row
             _finish(job, FanOutState.CANCELLED)
             return None
@@ -94,9 +100,9 @@ def write_next_slice(settings: Settings, job_id: int, runner: str | None = None)
             _finish(job, FanOutState.DONE)
             return None
         wanted = [row for row in rows if _wants(row.components, statement.components)]
-        translated = tuple(sorted({r.locale for r in statement.translated_renditions if r.channel == ch.rendition}))
+        translated = _translated_locales(s, job.statement_id, ch.rendition) if wanted else ()
         languages = {tag: words_language(tag, statement.language, translated) for tag in {row.locale for row in wanted}}
-        ids = records.add_for_subscribers(s, statement.id, ch.name, ch.address, [row.id for row in wanted],
+        ids = records.add_for_subscribers(s, job.statement_id, ch.name, ch.address, [row.id for row in wanted],
                                           _provider(settings, ch.name), statement.language, languages)
         job.cursor, job.written, job.updated_at = rows[-1][0], job.written + len(ids), utcnow()
         return ids
@@ -110,6 +116,13 @@ def _written_by_another(settings: Settings, job: FanOut, runner: str) -> bool:
 
 def _finish(job: FanOut, status: str) -> None:
     job.status, job.updated_at = status, utcnow()
+
+
+def _translated_locales(s: Session, statement_id: int, rendition: str) -> tuple[str, ...]:
+    """The languages, other than its own, the statement has this rendition in, sorted."""
+    return tuple(s.scalars(select(Rendition.locale).where(
+        Rendition.statement_id == statement_id, Rendition.channel == rendition, Rendition.locale != "")
+        .order_by(Rendition.locale)))
 
 
 def _subscribers_after(s: Session, address: str, cursor: int, limit: int) -> list:

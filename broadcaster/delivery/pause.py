@@ -24,6 +24,9 @@ logger = logging.getLogger("broadcaster.pause")
 _CACHE_SECONDS = 1.0
 _cache: dict[str, tuple[float, dict[str, tuple[str, float]]]] = {}
 _lock = threading.Lock()
+# One read of the pauses at a time: the send threads of a chunk start together, and each found the
+# cache expired and read the table itself (a transaction each); now the others wait for that one read.
+_reading = threading.Lock()
 
 
 def pause(settings: Settings, channel: str, reason: str) -> None:
@@ -81,15 +84,16 @@ def retry_at(settings: Settings):
 
 def _cached(settings: Settings) -> dict[str, tuple[str, float]]:
     key = settings.database_url
-    with _lock:
-        hit = _cache.get(key)
-        if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
-            return hit[1]
-    with transaction(settings.database_url) as s:
-        found = {row.channel: (row.reason, row.since.timestamp()) for row in s.scalars(select(ChannelPause))}
-    with _lock:
-        _cache[key] = (time.monotonic(), found)
-    return found
+    with _reading:
+        with _lock:
+            hit = _cache.get(key)
+            if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
+                return hit[1]
+        with transaction(settings.database_url) as s:
+            found = {row.channel: (row.reason, row.since.timestamp()) for row in s.scalars(select(ChannelPause))}
+        with _lock:
+            _cache[key] = (time.monotonic(), found)
+        return found
 
 
 def forget_cached(database_url: str) -> None:

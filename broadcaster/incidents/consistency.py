@@ -46,10 +46,11 @@ def consistency_report(settings: Settings) -> dict:
             # the live version (SMS on an update) is not behind either.
             preparing = not_yet_written(s, live.id)  # a fan-out still writing: those are outstanding too
             rendered = {r.channel for r in live.renditions}
+            event = event_of(s, live)  # once, not again for each channel's rule
             channels = {ch.name: _audit_channel(s, incident.id, live, ch.name, preparing.get(ch.name, 0))
                         for ch in sorted(registry.all_channels(), key=lambda ch: ch.name)
                         if ch.rendition in rendered and ch.delivered_at_publish
-                        and notifies(settings, s, live, ch.name)}
+                        and notifies(settings, s, live, ch.name, event)}
             report = {
                 channel: {"shows_version": a.shows_version, "state": a.state(live.version),
                           "outstanding": a.outstanding, DeliveryStatus.FAILED.value: a.failed}
@@ -57,7 +58,7 @@ def consistency_report(settings: Settings) -> dict:
             }
             incidents.append({"incident_id": incident.id, "title": incident.title, "live_version": live.version,
                               "live_statement_id": live.id, "channels": report,
-                              "absent": _absent(settings, s, live, set(channels)),
+                              "absent": _absent(settings, live, set(channels), event),
                               "drift": any(c["state"] == "behind" for c in report.values())})
     paused = paused_channels(settings)
     unproven = unproven_sends(settings)
@@ -65,7 +66,7 @@ def consistency_report(settings: Settings) -> dict:
             "drift": any(i["drift"] for i in incidents) or bool(paused) or unproven > 0}
 
 
-def _absent(settings: Settings, s: Session, live: Statement, audited: set[str]) -> dict[str, dict]:
+def _absent(settings: Settings, live: Statement, audited: set[str], event: str) -> dict[str, dict]:
     """Why each channel with words for the live version is not in the audit: sent only on demand
     (replies, call-backs), or left out by its notify rule for this kind of update (with the rule)."""
     absent = {}
@@ -74,7 +75,7 @@ def _absent(settings: Settings, s: Session, live: Statement, audited: set[str]) 
             absent[name] = {"why": "on demand"}
         else:
             absent[name] = {"why": "notify rules", "rule": getattr(settings, f"{name}_notify_on", "all"),
-                            "event": event_of(s, live)}
+                            "event": event}
     return absent
 
 

@@ -10,11 +10,12 @@ subscribers as for a million, and the banner never waits for the email list.
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import channels
 from ..approvals.decisions import approvals_needed, sealed_approvals, verified_hash
 from ..audience.followup import follow_up_callers
-from ..audience.notify_rules import notifies
+from ..audience.notify_rules import event_of, notifies
 from ..channels import transport_for
 from ..config import Settings
 from ..delivery import enqueue as broker
@@ -50,15 +51,19 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
         # A customer must never read a promise already broken, or a "tomorrow" that is today.
         refuse_stale_next_update(statement.next_update_at, utcnow(), settings.zone)
         refuse_next_update_day_changed(statement.next_update_at, statement.submitted_at, utcnow(), settings.zone)
-        _refuse_older_than_live(s, statement)
-        cancelled = _supersede_live_version(s, statement.incident_id)
+        live = live_statement(s, statement.incident_id)
+        _refuse_older_than_live(statement, live)
+        cancelled = _supersede(s, live)
         statement.state = new_state.value
         statement.published_at = utcnow()
         _update_incident(statement)
         delivery_ids = _write_live_deliveries(settings, s, statement)
         delivery_ids += follow_up_callers(settings, s, statement)  # resolved: text (and call) IVR callers
-        delivery_ids += stakeholder_deliveries(settings, s, statement)  # leadership, the regulator, ...
-        fanning_out = _recipient_channels(settings, s, statement)
+        # Asked once (a count of the incident's earlier versions): the stakeholder audiences and the
+        # recipient channels' notification rules both depend on it, and nothing below changes it.
+        event = event_of(s, statement)
+        delivery_ids += stakeholder_deliveries(settings, s, statement, event)  # leadership, the regulator, ...
+        fanning_out = _recipient_channels(settings, s, statement, event)
         jobs = fanout.plan(s, statement, fanning_out)
         log_action(s, actor, "publish", f"statement:{statement.id}",
                    {"content_hash": statement.content_hash, "deliveries": len(delivery_ids),
@@ -115,10 +120,15 @@ def _locked_for_publish(s: Session, statement_id: int) -> Statement:
     statements(incident_id) WHERE state = 'published' is the database's own guarantee behind it."""
     lock_for_writing(s)
     incident_id = s.scalar(select(Statement.incident_id).where(Statement.id == statement_id))
+    incident = None
     if incident_id is not None:
-        s.scalar(select(Incident.id).where(Incident.id == incident_id).with_for_update())
+        incident = s.scalar(select(Incident).where(Incident.id == incident_id).with_for_update())
+    # Read only now, after the lock, by a session that had not loaded it: this is what another publish
+    # committed while we waited (no refresh needed).
     statement = get(s, Statement, statement_id, lock=True)
-    s.refresh(statement)  # what another publish committed while we waited for the lock
+    # The row just locked is its incident, which the approval rules and `_update_incident` read: given
+    # to the statement as loaded, not read again (the session keeps a row only while something holds it).
+    set_committed_value(statement, "incident", incident)
     return statement
 
 
@@ -131,14 +141,13 @@ def _refuse_void_approval(settings: Settings, statement: Statement) -> None:
                          f"needs {needed}")
 
 
-def _refuse_older_than_live(s: Session, statement: Statement) -> None:
-    live = live_statement(s, statement.incident_id)
+def _refuse_older_than_live(statement: Statement, live: Statement | None) -> None:
     if live is not None and live.version > statement.version:
         raise NotAllowed(f"cannot publish {label(statement)}: v{live.version} is already live and newer")
 
 
-def _supersede_live_version(s: Session, incident_id: int) -> int:
-    live = live_statement(s, incident_id)
+def _supersede(s: Session, live: Statement | None) -> int:
+    """The version live until now becomes superseded; returns how many of its deliveries were cancelled."""
     if live is None:
         return 0
     live.state = next_state(State(live.state), Action.SUPERSEDE, label(live)).value
@@ -163,9 +172,9 @@ def _write_live_deliveries(settings: Settings, s: Session, statement: Statement)
                               for ch in channels.all_channels() if ch.is_live and ch.rendition in rendered])
 
 
-def _recipient_channels(settings: Settings, s: Session, statement: Statement) -> list[str]:
+def _recipient_channels(settings: Settings, s: Session, statement: Statement, event: str) -> list[str]:
     """The channels whose subscribers this version goes to: not the ones sent only on demand
     (social replies), nor those the notification rules keep quiet (e.g. SMS on open and resolve)."""
     return [r.channel for r in statement.renditions
             if channels.channel(r.channel).kind is channels.Kind.RECIPIENT
-            and notifies(settings, s, statement, r.channel)]
+            and notifies(settings, s, statement, r.channel, event)]

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..approvals.decisions import approvals_needed, withdraw_requests
 from ..config import Settings
@@ -186,14 +186,17 @@ def _void_unpublished(s, incident: Incident, newest: Statement) -> list[dict]:
     its phases (scheduled, in progress, completed) are a series approved up front, each for its time."""
     if incident.kind == "maintenance":
         return []
-    s.refresh(incident, ["statements"])
+    # Only the versions still waiting, read as they are now (another transaction may have moved one
+    # since the incident's versions were loaded): not every version of the incident again.
+    waiting = s.scalars(select(Statement).where(
+        Statement.incident_id == incident.id, Statement.id != newest.id,
+        Statement.state.in_((State.DRAFT.value, State.PENDING_APPROVAL.value, State.APPROVED.value)))
+        .order_by(Statement.version).execution_options(populate_existing=True)).all()
     voided = []
-    for older in incident.statements:
-        if older.id != newest.id and older.state in (State.DRAFT.value, State.PENDING_APPROVAL.value,
-                                                     State.APPROVED.value):
-            voided.append({"id": older.id, "version": older.version, "was": older.state})
-            older.state = State.WITHDRAWN.value
-            withdraw_requests(s, older.id, f"not sent: v{newest.version} replaced this version")
+    for older in waiting:
+        voided.append({"id": older.id, "version": older.version, "was": older.state})
+        older.state = State.WITHDRAWN.value
+        withdraw_requests(s, older.id, f"not sent: v{newest.version} replaced this version")
     return voided
 
 
@@ -244,11 +247,12 @@ def submit(settings: Settings, actor: Actor, statement_id: int) -> dict:
         if missing:
             raise InvalidInput(f"cannot submit {label(statement)}: no {', '.join(missing)} translation, and this "
                                "installation requires one (BROADCASTER_REQUIRED_LOCALES)")
-        for locale, renditions in [("", own), *translated.items()]:
-            for channel, fields in renditions.items():
-                s.add(Rendition(statement_id=statement.id, locale=locale, channel=channel, fields=fields,
-                                content_hash=sha256_of(fields)))
-        s.flush()
+        # One executemany INSERT, not objects: the ORM would fetch each new row's id back, which on
+        # SQLite is an INSERT ... RETURNING per rendition (a dozen or more a language). Nothing needs the ids.
+        s.execute(insert(Rendition), [{"statement_id": statement.id, "locale": locale, "channel": channel,
+                                       "fields": fields, "content_hash": sha256_of(fields)}
+                                      for locale, renditions in [("", own), *translated.items()]
+                                      for channel, fields in renditions.items()])
         s.expire(statement, ["renditions", "translated_renditions"])
         statement.content_hash = content_hash_of(statement, own, translated)
         statement.state = new_state.value

@@ -18,10 +18,11 @@ from .sends_on import EMAIL_CHANNEL, SMS_CHANNEL, SendsOn
 RENDITION = "stakeholder"
 
 
-def deliveries_for(settings: Settings, s: Session, statement: Statement) -> list[int]:
+def deliveries_for(settings: Settings, s: Session, statement: Statement, event: str | None = None) -> list[int]:
+    """`event`: the statement's `event_of`, when the caller has it already."""
     if not any(r.channel == RENDITION for r in statement.renditions):
         return []
-    event = event_of(s, statement)
+    event = event or event_of(s, statement)
     targets: dict[tuple[str, str], None] = {}
     for audience in s.scalars(select(StakeholderAudience).order_by(StakeholderAudience.id)):
         if audience.sends_on == SendsOn.OPEN_AND_RESOLVE and event == "update":
