@@ -14,6 +14,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from ..config import Settings
 from .base import ErrorTable, TransportError, request_never_left, retry_after_seconds
@@ -47,6 +48,8 @@ class TwilioHttpClient(HttpClient):
         if parts.scheme != "https":  # what the manager leaves out for plain HTTP (the fake on loopback)
             options = {k: v for k, v in options.items() if k not in urllib3.poolmanager.SSL_KEYWORDS}
         self.direct = None if proxy else urllib3.connection_from_url(self.origin, **options)
+        if self.direct is not None:
+            self.direct.ConnectionCls = _ONE_WRITE[parts.scheme]
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False) -> Response:
@@ -75,6 +78,43 @@ class TwilioHttpClient(HttpClient):
             raise _as_requests_error(e) from e
         self.last_response = Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
         return self.last_response
+
+
+class _HeadersWithBody:
+    """A request's headers and its body in one write to the socket. urllib3 writes the headers, then
+    the body: two TCP segments (two TLS records over HTTPS) per SMS, and the server woken for each.
+    One write is one segment for this small form, a syscall fewer here and a wake-up fewer there."""
+
+    _held: bytes | None = None
+    _body_follows = False
+
+    def request(self, method, url, body=None, headers=None, **options):
+        self._body_follows = bool(body)
+        try:
+            super().request(method, url, body=body, headers=headers, **options)
+        finally:
+            held, self._held, self._body_follows = self._held, None, False
+            if held:  # no body was written after all: the headers go alone
+                super().send(held)
+
+    def send(self, data):
+        if self._body_follows and self._held is None:  # the headers (http.client writes them in one piece)
+            self._held = bytes(data)
+            return
+        if self._held is not None:
+            data, self._held = self._held + bytes(data), None
+        super().send(data)
+
+
+class _HTTPConnection(_HeadersWithBody, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_HeadersWithBody, HTTPSConnection):
+    pass
+
+
+_ONE_WRITE = {"http": _HTTPConnection, "https": _HTTPSConnection}
 
 
 @lru_cache(maxsize=1024)

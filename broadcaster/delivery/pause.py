@@ -24,9 +24,7 @@ logger = logging.getLogger("broadcaster.pause")
 _CACHE_SECONDS = 1.0
 _cache: dict[str, tuple[float, dict[str, tuple[str, float]]]] = {}
 _lock = threading.Lock()
-# One read of the pauses at a time: the send threads of a chunk start together, and each found the
-# cache expired and read the table itself (a transaction each); now the others wait for that one read.
-_reading = threading.Lock()
+_refreshing = threading.Lock()  # held by the one thread reading the paused channels from the database
 
 
 def pause(settings: Settings, channel: str, reason: str) -> None:
@@ -84,16 +82,28 @@ def retry_at(settings: Settings):
 
 def _cached(settings: Settings) -> dict[str, tuple[str, float]]:
     key = settings.database_url
-    with _reading:
-        with _lock:
-            hit = _cache.get(key)
-            if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
-                return hit[1]
+    found = _fresh(key)
+    if found is not None:
+        return found
+    # One query per expiry, whatever the number of send threads: every thread asks before and after
+    # each send, and when the cache expired they all queried at once (four queries a second instead
+    # of one in a fan-out, each a pooled connection's ping, a SELECT and a commit). The others wait
+    # for its answer, as long as they would have waited for their own.
+    with _refreshing:
+        found = _fresh(key)
+        if found is not None:
+            return found
         with transaction(settings.database_url) as s:
             found = {row.channel: (row.reason, row.since.timestamp()) for row in s.scalars(select(ChannelPause))}
         with _lock:
             _cache[key] = (time.monotonic(), found)
-        return found
+    return found
+
+
+def _fresh(key: str) -> dict[str, tuple[str, float]] | None:
+    with _lock:
+        hit = _cache.get(key)
+        return hit[1] if hit and time.monotonic() - hit[0] < _CACHE_SECONDS else None
 
 
 def forget_cached(database_url: str) -> None:

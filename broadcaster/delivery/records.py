@@ -12,14 +12,13 @@ in `domain.delivery_status.MOVES` allows, each one a line in the send log.
 - Provider receipts, expired leases, cancellations and an operator's resend move rows here too.
 """
 
-import json
 import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, insert, literal, or_, select, text, update
+from sqlalchemy import case, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from .. import channels
@@ -31,6 +30,7 @@ from ..store.models import AuditEvent, Delivery, DeliveryEvent, Message, Stateme
 from ..store.orm import UTCDateTime
 from . import metrics
 from .claimed import ClaimedDelivery, returned_columns
+from .outcome_writes import stored_time, write_outcomes
 from .sendlog import log_line, log_state_of
 
 logger = logging.getLogger("broadcaster.records")
@@ -198,10 +198,7 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: DeliveryStat
     for start in range(0, len(outcomes), 500):
         part = outcomes[start:start + 500]
         with write_transaction(settings.database_url) as s:
-            if s.bind.dialect.name == "postgresql":
-                held_ids = _record_set_based(s, part, claimed_as)
-            else:
-                held_ids = _record_row_by_row(s, part, claimed_as)
+            held_ids = write_outcomes(s, _outcome_rows(s, part), claimed_as)
             held = [o for o in part if o.delivery.id in held_ids]
             _warn_lost(part, held)
             for o in held:
@@ -214,79 +211,12 @@ def record(settings: Settings, outcomes: list[Outcome], claimed_as: DeliveryStat
     return written
 
 
-# PostgreSQL: the whole part in one statement. The outcomes arrive as one JSON array (one parameter
-# however many rows; the driver's array parameters were quoted element by element in Python), the
-# UPDATE moves only the rows still held, and the send log gets exactly the rows it moved, with the
-# hash of the words they concern.
-_RECORD = text("""
-WITH outcome AS (
-    SELECT * FROM json_to_recordset(CAST(:outcomes AS json)) AS o(id bigint, status text, undo int,
-        message_id text, code text, error text, next_at timestamp, token text, detail text)
-), moved AS (
-    UPDATE deliveries AS d
-    SET status = o.status, lease_until = NULL, updated_at = :now, attempts = d.attempts - o.undo,
-        provider_message_id = COALESCE(o.message_id, d.provider_message_id), error_code = o.code,
-        error_message = o.error, next_attempt_at = o.next_at
-    FROM outcome AS o
-    WHERE d.id = o.id AND d.status = :claimed_as AND (NOT :check_token OR d.claim_token IS NOT DISTINCT FROM o.token)
-    RETURNING d.id, d.statement_id, d.message_id, d.channel, d.target, d.provider, d.status, d.attempts,
-              o.message_id AS sid, o.detail, d.locale
-)
-INSERT INTO delivery_events (delivery_id, statement_id, message_id, channel, target, provider, status, attempt,
-                             provider_message_id, content_hash, detail, created_at, locale)
-SELECT m.id, m.statement_id, m.message_id, m.channel, m.target, m.provider, m.status, m.attempts, m.sid,
-       COALESCE(st.content_hash, ms.content_hash), m.detail, :now, m.locale
-FROM moved AS m LEFT JOIN statements AS st ON st.id = m.statement_id LEFT JOIN messages AS ms ON ms.id = m.message_id
-ORDER BY m.id
-RETURNING delivery_id
-""")
-
-
-def _record_set_based(s: Session, outcomes: list[Outcome], claimed_as: DeliveryStatus) -> set[int]:
-    def naive_utc(moment: datetime | None) -> datetime | None:
-        return UTCDateTime().process_bind_param(moment, s.bind.dialect)  # refuses a naive time, as the column does
-
-    rows = [{"id": o.delivery.id, "status": o.status.value, "undo": 0 if o.attempted else 1,
+def _outcome_rows(s: Session, outcomes: list[Outcome]) -> list[dict]:
+    as_stored = stored_time(s.bind.dialect)
+    return [{"id": o.delivery.id, "status": o.status.value, "undo": 0 if o.attempted else 1,
              "message_id": o.provider_message_id, "code": o.error_code, "error": o.detail if o.error_code else None,
-             "next_at": o.next_attempt_at and naive_utc(o.next_attempt_at).isoformat(),
-             "token": o.delivery.claim_token, "detail": o.detail} for o in outcomes]
-    return set(s.scalars(_RECORD, {
-        "outcomes": json.dumps(rows, ensure_ascii=False), "now": naive_utc(utcnow()), "claimed_as": claimed_as.value,
-        "check_token": claimed_as == DeliveryStatus.SENDING}))
-
-
-def _record_row_by_row(s: Session, outcomes: list[Outcome], claimed_as: DeliveryStatus) -> set[int]:
-    """SQLite: lock, check, then one UPDATE and one event per row (executemany)."""
-    held = _still_held(s, outcomes, claimed_as)
-    if not held:
-        return set()
-    table = Delivery.__table__
-    move = (update(table).where(table.c.id == bindparam("b_id"), table.c.status == claimed_as.value)
-            .values(status=bindparam("b_status"), lease_until=None, updated_at=bindparam("b_now"),
-                    attempts=table.c.attempts - bindparam("b_undo"),
-                    provider_message_id=func.coalesce(bindparam("b_message_id"), table.c.provider_message_id),
-                    error_code=bindparam("b_code"), error_message=bindparam("b_error"),
-                    next_attempt_at=bindparam("b_next")))
-    now = utcnow()
-    s.execute(move, [
-        {"b_id": o.delivery.id, "b_status": o.status.value, "b_now": now, "b_message_id": o.provider_message_id,
-         "b_undo": 0 if o.attempted else 1, "b_code": o.error_code, "b_error": o.detail if o.error_code else None,
-         "b_next": o.next_attempt_at}
-        for o in held])
-    s.execute(insert(DeliveryEvent.__table__), [
-        log_line(o.delivery, o.status, o.detail, provider_message_id=o.provider_message_id,
-                 attempt=o.delivery.attempts - (not o.attempted))
-        for o in held])
-    return {o.delivery.id for o in held}
-
-
-def _still_held(s: Session, outcomes: list[Outcome], claimed_as: DeliveryStatus) -> list[Outcome]:
-    """The outcomes whose rows this caller still holds (the write transaction holds SQLite's lock)."""
-    rows = dict(s.execute(select(Delivery.id, Delivery.claim_token)
-                          .where(Delivery.id.in_([o.delivery.id for o in outcomes]), Delivery.status == claimed_as)
-                          ).all())
-    return [o for o in outcomes if o.delivery.id in rows
-            and (claimed_as != DeliveryStatus.SENDING or rows[o.delivery.id] == o.delivery.claim_token)]
+             "next_at": as_stored(o.next_attempt_at), "token": o.delivery.claim_token, "detail": o.detail}
+            for o in outcomes]
 
 
 def _warn_lost(outcomes: list[Outcome], held: list[Outcome]) -> None:

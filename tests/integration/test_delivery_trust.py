@@ -4,6 +4,7 @@ holds, never stale (a superseded version is never sent), one live version per in
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -15,7 +16,7 @@ from broadcaster.delivery.records import Outcome, claim, record
 from broadcaster.domain.errors import IllegalTransition, NotAllowed
 from broadcaster.incidents import publishing, statements
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Delivery, DeliveryEvent, Statement, Subscriber
+from broadcaster.store.models import Delivery, DeliveryEvent, Statement, Subscriber, utcnow
 from tests.conftest import actor, make_settings
 from tests.fakes.server import running_fake
 from tests.integration.engine import add_subscribers, approved_statement, provider_settings, status_counts
@@ -112,6 +113,35 @@ def test_an_outcome_whose_claim_was_lost_is_not_recorded_nor_logged_as_sent(sett
     [row] = rows(settings, sid, "sms")
     assert (row.status, row.claim_token, row.provider_message_id) == ("sending", "other-worker", None)
     assert sendlog.send_log(settings, statement_id=sid, channel="sms", status="sent") == []
+
+
+def test_outcomes_are_written_as_given_and_logged_once_each(settings):
+    # A part of a chunk's outcomes is written set-based on both databases (delivery/outcome_writes.py):
+    # the retry time to the microsecond (the sweep compares it), an untried release's attempt given back,
+    # the provider's id kept, one send-log line per row with the attempt it concerns.
+    add_subscribers(settings, 3, email=False)
+    sid = approved_statement(settings)
+    publish(settings, sid, dispatch=lambda *_: None)
+    sent, later, untried = claim(settings, [d.id for d in rows(settings, sid, "sms")])
+    due = utcnow() + timedelta(seconds=90, microseconds=123457)
+    assert record(settings, [Outcome(sent, "sent", provider_message_id="SM1"),
+                             Outcome(later, "retry", error_code="20429", detail="429", next_attempt_at=due),
+                             Outcome(untried, "pending", detail="not sent", attempted=False)]) == 3
+
+    by_id = {row.id: row for row in rows(settings, sid, "sms")}
+    assert (by_id[sent.id].status, by_id[sent.id].provider_message_id, by_id[sent.id].attempts) == ("sent", "SM1", 1)
+    assert (by_id[later.id].status, by_id[later.id].next_attempt_at, by_id[later.id].error_message) == \
+        ("retry", due, "429")
+    assert (by_id[untried.id].status, by_id[untried.id].attempts, by_id[untried.id].lease_until) == ("pending", 0, None)
+    with transaction(settings.database_url) as s:
+        lines = s.execute(select(DeliveryEvent.delivery_id, DeliveryEvent.status, DeliveryEvent.attempt,
+                                 DeliveryEvent.provider_message_id, DeliveryEvent.detail)
+                          .where(DeliveryEvent.statement_id == sid, DeliveryEvent.channel == "sms",
+                                 DeliveryEvent.status != "pending", DeliveryEvent.status != "sending")).all()
+        untried_lines = s.execute(select(DeliveryEvent.status, DeliveryEvent.attempt).where(
+            DeliveryEvent.delivery_id == untried.id).order_by(DeliveryEvent.id)).all()
+    assert sorted(lines) == sorted([(sent.id, "sent", 1, "SM1", ""), (later.id, "retry", 1, None, "429")])
+    assert [tuple(line) for line in untried_lines] == [("pending", 0), ("sending", 1), ("pending", 0)]
 
 
 def test_every_send_log_line_carries_the_approved_content_hash(settings):

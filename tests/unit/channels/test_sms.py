@@ -1,5 +1,7 @@
 """TwilioSms against a scripted stub of Twilio's REST API, through the real twilio SDK."""
 
+import http.client
+
 import pytest
 import smsutil
 from hypothesis import given
@@ -56,6 +58,24 @@ def test_every_message_of_a_chunk_carries_the_text_verbatim_whatever_it_contains
     assert [r.form() for r in stub.requests] == [
         {"To": [f"+1415555012{i}"], "Body": [text], "From": ["+15005550006"]} for i in range(3)]
     assert {r.path for r in stub.requests} == {f"/2010-04-01/Accounts/{SID}/Messages.json"}
+
+
+def test_each_message_is_one_write_headers_and_body_together(stub, monkeypatch):
+    # urllib3 writes a request's headers, then its body: two TCP segments (two TLS records) a message,
+    # and the server woken twice. Our connections write them at once.
+    writes = []
+    real_send = http.client.HTTPConnection.send
+    monkeypatch.setattr(http.client.HTTPConnection, "send", lambda conn, data: (writes.append(bytes(data)),
+                                                                                  real_send(conn, data))[1])
+    for _ in range(3):
+        stub.reply(201, created())
+    sms(stub.url).notify({"text": TEXT}, [Target(i, f"+1415555012{i}") for i in range(3)], CONTEXT)
+
+    assert len(writes) == 3
+    heads_and_bodies = [w.split(b"\r\n\r\n", 1) for w in writes]
+    assert all(head.startswith(b"POST /2010-04-01/") and b"From=%2B15005550006" in body
+               for head, body in heads_and_bodies)
+    assert [r.form()["To"] for r in stub.requests] == [[f"+1415555012{i}"] for i in range(3)]
 
 
 def test_messaging_service_picks_the_sender_instead_of_a_from_number(stub):
