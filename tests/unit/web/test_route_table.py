@@ -1,6 +1,7 @@
 """The apps' routers are joined flat (`web.common.copy_routes`), not included: each route must be the
 route FastAPI's `include_router` makes of it, with the same path, methods, dependencies, schema flag,
-status, response class and model, and the OpenAPI document the same."""
+status, response class and model, and the OpenAPI document the same; the document is made once per
+process for the same routes and languages, and each app gets its own copy."""
 
 from fastapi import APIRouter, Depends
 from fastapi.routing import iter_route_contexts
@@ -53,3 +54,22 @@ def test_the_public_app_routes_as_its_routers_included_would():
         included.include_router(router)
     assert _table([route for route in app.routes if route.path != "/"])[-len(_table(included.routes)):] \
         == _table(included.routes)
+
+
+def _languages_allowed(document: dict) -> list[list[str]]:
+    return [choice["propertyNames"]["enum"] for schema in document["components"]["schemas"].values()
+            for choice in schema.get("properties", {}).get("translations", {}).get("anyOf", [])
+            if "propertyNames" in choice]
+
+
+def test_every_app_gets_its_own_copy_of_the_document_made_for_its_languages():
+    first, second = (create_app(make_settings("sqlite:///unused.db", locales=["es", "fr"])) for _ in range(2))
+    document = first.openapi()
+    assert second.openapi() == document and second.openapi() is not document
+    document["paths"].clear()  # what one app's caller does to its document stays its own
+    assert second.openapi()["paths"] and create_app(make_settings("sqlite:///unused.db", locales=["es", "fr"])
+                                                    ).openapi()["paths"]
+    assert _languages_allowed(second.openapi()) and all(
+        languages == ["es", "fr"] for languages in _languages_allowed(second.openapi()))
+    other = create_app(make_settings("sqlite:///unused.db", locales=["de"])).openapi()
+    assert _languages_allowed(other) and all(languages == ["de"] for languages in _languages_allowed(other))
