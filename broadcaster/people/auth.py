@@ -152,7 +152,9 @@ def session_for(settings: Settings, cookie: str | None) -> Session:
     if not cookie:
         raise NotAuthenticated("not logged in")
     with unit_of_work(settings) as s:
-        row = s.scalar(select(WebSession).where(WebSession.token_hash == sha256_hex(cookie)))
+        # Its user in the same query, as a token's: every dashboard page and form reads both.
+        row = s.scalar(select(WebSession).options(joinedload(WebSession.user))
+                       .where(WebSession.token_hash == sha256_hex(cookie)))
         if row is None or row.ended_at is not None or row.expires_at <= utcnow():
             raise NotAuthenticated("your session has ended: log in again")
         return Session(actor_of(row.user), row.csrf_token, row.id)
@@ -170,7 +172,9 @@ def end_session(settings: Settings, cookie: str | None) -> None:
     if not cookie:
         return
     with unit_of_work(settings) as s:
-        row = s.scalar(select(WebSession).where(WebSession.token_hash == sha256_hex(cookie)))
+        # Its user in the same query, as a token's: every dashboard page and form reads both.
+        row = s.scalar(select(WebSession).options(joinedload(WebSession.user))
+                       .where(WebSession.token_hash == sha256_hex(cookie)))
         if row is not None and row.ended_at is None:
             row.ended_at = utcnow()
             log_action(s, actor_of(row.user), "logout", f"user:{row.user_id}", {})

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from typer.testing import CliRunner
 
 from broadcaster.cli.common import app as cli_app
@@ -12,7 +12,7 @@ from broadcaster.domain.approval import Role
 from broadcaster.domain.errors import InvalidInput, NotAllowed
 from broadcaster.people import auth
 from broadcaster.store.access_models import WebSession
-from broadcaster.store.db import transaction
+from broadcaster.store.db import engine_for, transaction
 from broadcaster.store.models import AuditEvent, User, utcnow
 from tests.conftest import add_user
 
@@ -81,6 +81,23 @@ def test_a_session_knows_its_user_until_logout(alice):
     auth.end_session(alice, cookie)
     with pytest.raises(auth.NotAuthenticated, match="log in again"):
         auth.session_for(alice, cookie)
+
+
+def test_a_session_and_its_user_are_read_in_one_query(alice):
+    """Every dashboard page and form reads the session: one round trip, not one more for its user."""
+    cookie, _ = auth.start_session(alice, auth.login(alice, "alice", PASSWORD, "10.0.3.3"))
+    engine, selects = engine_for(alice.database_url), []
+
+    def count(_connection, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        session = auth.session_for(alice, cookie)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert session.actor.name == "alice" and set(session.actor.roles) == {Role.AUTHOR, Role.APPROVER}
+    assert len(selects) == 1, selects
 
 
 def test_an_expired_session_is_refused(alice):

@@ -8,6 +8,7 @@ routes call the same use cases as the CLI, so the API says the same words when i
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from ..common import copy_routes
 from . import (
     admin,
     alerts,
@@ -34,7 +35,7 @@ def router() -> APIRouter:
     combined = APIRouter(prefix=PREFIX, dependencies=[Depends(refuse_nul)])
     for module in RESOURCES:
         for routes in module.routes:
-            combined.include_router(routes)
+            copy_routes(combined, routes)
     return combined
 
 

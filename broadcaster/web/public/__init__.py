@@ -20,7 +20,7 @@ from ...store import reconnect
 from ...surfaces import Listener, SurfaceCache
 from ...surfaces.phone import replay_spooled
 from ...surfaces.spool import Spool
-from ..common import RememberClient, hide_link_secrets_in_access_log
+from ..common import RememberClient, copy_routes, hide_link_secrets_in_access_log
 from . import phone, status, subscribe
 
 # What the public process serves; the full app serves these and the phone line (`phone.router`).
@@ -52,7 +52,7 @@ def create_public_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(status.ServeDocuments, cache=app.state.surface_cache)  # the documents, before routing
     hide_link_secrets_in_access_log()
     for router in [*ROUTERS, phone.public_router]:
-        app.include_router(router)
+        copy_routes(app.router, router)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
