@@ -34,6 +34,8 @@ BEFORE = {"approve": ["submit"], "reject": ["submit"], "withdraw": ["submit"],
 FIXED = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?"), "2026-11-23T14:05:00+00:00"),
     (re.compile(r"\b[0-9a-f]{64}\b"), "3f9a1c0e2b7d" + "0" * 52),
+    # A next update 30 minutes ahead is "tomorrow at ..." in the half hour before midnight UTC.
+    (re.compile(r"\btomorrow at (\d\d:\d\d UTC)\b"), r"\1"),
     (re.compile(r"\b\d\d:\d\d( UTC)\b"), r"14:35\1"),
     (re.compile(r"bct_[A-Za-z0-9_-]+"), "bct_…"),
     (re.compile(r"whsec_[A-Za-z0-9+/=]+"), "whsec_…"),
