@@ -53,7 +53,11 @@ def test_seeded_minutes_give_the_expected_bars_and_percentages(live, monkeypatch
 
     # The same, over HTTP from the public server.
     monkeypatch.setattr("broadcaster.surfaces.documents.utcnow", lambda: NOW)
-    with TestClient(create_public_app(live)) as client:
+    app = create_public_app(live)
+    # Its cache's clock too: NOW is noon of the day this module was imported, and a run that crosses
+    # midnight rendered the served page a day on from the one above (every bar a date later).
+    app.state.surface_cache.wall_clock = lambda: NOW
+    with TestClient(app) as client:
         served = client.get("/uptime.json")
         assert served.headers["access-control-allow-origin"] == "*"
         assert served.json()["components"][0]["uptime_percent"] == 99.92
