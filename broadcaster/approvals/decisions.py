@@ -116,6 +116,15 @@ def _expand(seen_hash: str | None, hash_now: str) -> str:
     return hash_now if len(seen_hash) >= 8 and hash_now.startswith(seen_hash) else seen_hash
 
 
+def show_withdrawn_in_slack(s, settings: Settings, withdrawn: list[dict]) -> None:
+    """Once `s` commits, the Slack requests of these withdrawn versions say so (`slack_messages`); the
+    Slack side is loaded only where Slack is on."""
+    if settings.slack_bot_token:
+        from . import slack_messages
+
+        slack_messages.show_withdrawn_once_committed(s, settings, withdrawn)
+
+
 def withdraw_requests(s, statement_id: int, why: str) -> int:
     """The approval requests of a statement no longer waiting for approval (approved, rejected,
     withdrawn, replaced by an edit) are never sent if they have not gone yet."""

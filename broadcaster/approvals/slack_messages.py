@@ -1,6 +1,7 @@
 """Approval requests in Slack: on submit, a DM to every approver with a Slack member id, with what changed
 since the live version, the content hash it asks about and Approve / Reject buttons; after any decision
-(from Slack, the dashboard, a link, a code, the CLI) those messages say who decided and when.
+(from Slack, the dashboard, a link, a code, the CLI) those messages say who decided and when, and once the
+version is withdrawn or replaced by an edit, that there is nothing left to approve in them.
 
 The DM is a message of kind APPROVAL_REQUEST on the `slack` channel: logged with its hash, retried and
 reconciled like the emailed link and the texted code beside it, and withdrawn with them when the statement
@@ -18,7 +19,7 @@ import logging
 import threading
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from .. import channels
 from ..channels import slack
@@ -86,6 +87,25 @@ def show_decision(settings: Settings, statement_id: int, needed: int) -> threadi
     return thread
 
 
+def show_withdrawn_once_committed(s, settings: Settings, withdrawn: list[dict]) -> None:
+    """Versions were withdrawn in `s` (by hand, or replaced by a newer version): once that commits, their
+    Slack requests lose the buttons and say so, or an approver would go on reading "waiting for your
+    approval" above words that will never go out. `withdrawn`: the versions as `{"id", "was"}` (a draft
+    asked no one). Nothing happens if `s` rolls back."""
+    asked = [version["id"] for version in withdrawn
+             if version["was"] in (State.PENDING_APPROVAL.value, State.APPROVED.value)]
+    if asked and settings.slack_bot_token:
+        event.listen(s, "after_commit", lambda _: _show_all(settings, asked), once=True)
+
+
+def _show_all(settings: Settings, statement_ids: list[int]) -> None:
+    for statement_id in statement_ids:
+        try:
+            show_decision(settings, statement_id, needed=0)  # `needed` is only shown while a version waits
+        except Exception:  # noqa: BLE001 - the withdrawal committed already; an update never undoes it
+            logger.exception("Slack approval messages of statement %s not updated", statement_id)
+
+
 def _update_all(settings: Settings, refs: list[str], fields: dict[str, str]) -> None:
     blocks = json.loads(fields["blocks"])
     for ref in refs:
@@ -100,9 +120,10 @@ def _decision(statement: Statement, needed: int) -> dict:
     decided = [{"name": a.approver.name, "decision": a.decision, "at": a.created_at, "comment": a.comment}
                for a in sorted(statement.approvals, key=lambda a: a.id)
                if a.decision == REJECT or a.content_hash == statement.content_hash]
+    newer = [st.version for st in statement.incident.statements if st.version > statement.version]
     return {"state": statement.state, "waiting": statement.state == State.PENDING_APPROVAL.value,
             "by": decided, "approvals": sum(d["decision"] == APPROVE for d in decided),
-            "needed": needed}
+            "needed": needed, "replaced_by": max(newer) if newer else None}
 
 
 def _words(settings: Settings, statement: Statement, decision: dict | None) -> dict[str, str]:

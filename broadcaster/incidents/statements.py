@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import insert, select
 
-from ..approvals.decisions import approvals_needed, withdraw_requests
+from ..approvals.decisions import approvals_needed, show_withdrawn_in_slack, withdraw_requests
 from ..config import Settings
 from ..delivery.hooks import raise_event, statement_event
 from ..domain import field_limits as limits
@@ -132,7 +132,7 @@ def draft_in(s, settings: Settings, actor: Actor, incident: Incident, given: Sta
     s.add(statement)
     s.flush()
     _record_contributors(s, statement, actor, latest)
-    voided = _void_unpublished(s, incident, statement)
+    voided = _void_unpublished(s, settings, incident, statement)
     log_action(s, actor, "draft", f"statement:{statement.id}", {"version": statement.version,
                                                                 "voided": [v["id"] for v in voided], **(detail or {})})
     return {**statement_view(statement), "voided": voided, "live": _live_version(incident)}
@@ -157,7 +157,7 @@ def edit(settings: Settings, actor: Actor, statement_id: int, changes: Statement
         s.add(new)
         s.flush()
         _record_contributors(s, new, actor, old)
-        voided = _void_unpublished(s, old.incident, new)
+        voided = _void_unpublished(s, settings, old.incident, new)
         log_action(s, actor, "edit", f"statement:{new.id}",
                    {"version": new.version, "based_on": old.id, "voided": [v["id"] for v in voided]})
         return {**statement_view(new), "voided": voided, "live": _live_version(old.incident)}
@@ -181,9 +181,10 @@ def _add_editor(s, statement: Statement, user_id: int) -> None:
         s.flush()
 
 
-def _void_unpublished(s, incident: Incident, newest: Statement) -> list[dict]:
-    """Withdraw every older version still waiting to go out; say which. Not for a maintenance:
-    its phases (scheduled, in progress, completed) are a series approved up front, each for its time."""
+def _void_unpublished(s, settings: Settings, incident: Incident, newest: Statement) -> list[dict]:
+    """Withdraw every older version still waiting to go out; say which (and, once committed, so do their
+    approval requests in Slack). Not for a maintenance: its phases (scheduled, in progress, completed)
+    are a series approved up front, each for its time."""
     if incident.kind == "maintenance":
         return []
     # Only the versions still waiting, read as they are now (another transaction may have moved one
@@ -197,6 +198,7 @@ def _void_unpublished(s, incident: Incident, newest: Statement) -> list[dict]:
         voided.append({"id": older.id, "version": older.version, "was": older.state})
         older.state = State.WITHDRAWN.value
         withdraw_requests(s, older.id, f"not sent: v{newest.version} replaced this version")
+    show_withdrawn_in_slack(s, settings, voided)
     return voided
 
 
@@ -268,8 +270,10 @@ def submit(settings: Settings, actor: Actor, statement_id: int) -> dict:
 def withdraw(settings: Settings, actor: Actor, statement_id: int) -> dict:
     with acting(settings, actor, "withdraw", f"statement:{statement_id}") as s:
         statement = get(s, Statement, statement_id, lock=True)
-        statement.state = next_state(State(statement.state), Action.WITHDRAW, label(statement)).value
+        was, statement.state = statement.state, next_state(State(statement.state), Action.WITHDRAW,
+                                                           label(statement)).value
         withdraw_requests(s, statement.id, "not sent: the statement was withdrawn")
+        show_withdrawn_in_slack(s, settings, [{"id": statement.id, "was": was}])
         log_action(s, actor, "withdraw", f"statement:{statement.id}", {})
         return statement_view(statement)
 

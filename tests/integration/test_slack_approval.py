@@ -280,6 +280,51 @@ def test_a_click_after_the_statement_was_decided_says_so(pending, chat, client, 
     assert [a.approver_id for a in approvals(slack_settings, sid)] == [actor(slack_settings, "carol").id]
 
 
+def updates_to(chat: FakeChat, member: str) -> list[dict]:
+    return [u for u in chat.slack_updates if u["channel"] == member]
+
+
+def test_withdrawing_a_waiting_version_takes_the_buttons_off_its_requests(pending, chat, slack_settings):
+    sid, _, _ = pending
+    statements.withdraw(slack_settings, actor(slack_settings, "alice"), sid)
+    wait_until(lambda: len(chat.slack_updates) == 2, 10, "both DMs updated")
+    for member in (BOB, CAROL):
+        (update,) = updates_to(chat, member)
+        words = json.dumps(blocks_of(update), ensure_ascii=False)
+        assert "Withdrawn before it went out: nothing to approve here." in words
+        assert '"actions"' not in words  # no button left to press
+        assert update["text"] == "Login failures, v1: withdrawn before it went out. Nothing to approve here."
+
+
+def test_an_edit_that_replaces_an_approved_version_says_so_under_who_approved(pending, chat, slack_settings):
+    sid, _, _ = pending
+    decisions.approve(slack_settings, actor(slack_settings, "carol"), sid)
+    wait_until(lambda: len(chat.slack_updates) == 2, 10, "the DMs say carol approved")
+    newer = statements.edit(slack_settings, actor(slack_settings, "alice"), sid,
+                            StatementInput(body="About 1 in 3 logins fail."))
+    assert newer["version"] == 2
+    wait_until(lambda: len(chat.slack_updates) == 4, 10, "the DMs say v2 replaced v1")
+    for member in (BOB, CAROL):
+        update = updates_to(chat, member)[-1]
+        words = json.dumps(blocks_of(update), ensure_ascii=False)
+        assert "Approved by carol" in words and "Replaced by v2 before it went out: nothing to approve here." in words
+        assert '"actions"' not in words
+        assert update["text"] == "Login failures, v1: replaced by v2 before it went out. Nothing to approve here."
+
+
+def test_a_draft_that_replaces_nothing_asked_updates_no_request(pending, chat, slack_settings):
+    sid, _, _ = pending
+    alice = actor(slack_settings, "alice")
+    statements.withdraw(slack_settings, alice, sid)
+    wait_until(lambda: len(chat.slack_updates) == 2, 10, "both DMs updated")
+    incident_id = statements.get_statement(slack_settings, sid)["incident_id"]
+    first = statements.draft(slack_settings, alice, incident_id, StatementInput(body="Still looking."))
+    statements.draft(slack_settings, alice, incident_id, StatementInput(body="Found it."))  # voids only a draft
+    assert first["voided"] == []
+    time.sleep(0.3)  # an update would be on its way by now
+    assert len(chat.slack_updates) == 2
+
+
 def submitted_for_bob(settings) -> dict:
     """Alice's draft, submitted; Bob, its one approver, mapped to his Slack member id."""
     add_user(settings, "alice", ["author"])
