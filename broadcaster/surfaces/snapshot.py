@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, noload
+from sqlalchemy.orm import Session, raiseload
 
 from ..domain.component_states import FINAL_STATUSES, MAINTENANCE_ACTIVE
 from ..domain.delivery_status import REACHED
@@ -175,7 +175,7 @@ def take_snapshot(settings, now: datetime | None = None) -> Snapshot:
             .join(Incident, Incident.id == Statement.incident_id)
             .where(Delivery.channel.in_(LIVE_SURFACE_CHANNELS), Delivery.status.in_(SHOWN),
                    or_(Incident.resolved_at.is_(None), Incident.resolved_at >= cutoff))
-            .options(noload(Statement.translated_renditions))  # every language's words come in the join
+            .options(raiseload(Statement.translated_renditions))  # every language's words come in the join
         ).all()
         components = tuple(ComponentInfo(c.name, c.description, c.group_name, c.position, c.created_at)
                            for c in s.scalars(select(Component).order_by(
