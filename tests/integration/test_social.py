@@ -402,7 +402,6 @@ def _replies_then_a_statement(settings, fleet: Workers, x) -> None:
 
     enqueue(settings, queued)  # 50 tasks on the live queue: at most 8 fit the window, 10 less 2 for statements
     wait_until(lambda: not _in_flight(settings, queued), 30, "the replies to go out or wait for X's reset")
-    replied_first = sum(p["in_reply_to_tweet_id"] is not None for p in x.created)
     published_at = time.time()
     publishing.publish(settings, actor(settings, "alice"), other, dispatch=enqueue)
 
@@ -415,8 +414,12 @@ def _replies_then_a_statement(settings, fleet: Workers, x) -> None:
     order = ["statement" if p["in_reply_to_tweet_id"] is None else "reply" for p in x.created]
     at = order.index("statement", 1)
     # The statement took the reserve of the window the replies had spent: out at once, ahead of the 42+ left.
+    # Ahead of them all but those already on their way when it was published (a reply whose wait ran out just
+    # then, one at most per pool process): counted by when X got each, not by a count taken before the publish,
+    # which a reply could slip past.
     assert "Payments are delayed" in x.created[at]["text"] and x.created[at]["at"] - published_at < 1.5
-    assert order[1:at] == ["reply"] * replied_first and replied_first >= 1 and order.count("reply") == 50
+    replied_first = sum(p["at"] < published_at for p in x.created[1:at])
+    assert replied_first >= 1 and at - 1 - replied_first <= 4 and order.count("reply") == 50, (replied_first, at)
     # The replies left the statements their reserve: at most 8 of every window's 10. (How many windows went
     # by before the publish depends on the machine's load: one on a quiet one, two under a busy suite.)
     assert max(_posts_per_window(x.created[1:at], 2)) <= 8, _posts_per_window(x.created[1:at], 2)
