@@ -252,6 +252,20 @@ def sqlite_copy_url(source: Path, tmp_path: Path) -> str:
     return url
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's SQLite copy is kept beside its tmp_path (the next test's copy takes its path), and the
+    report says where, to open with `sqlite3` after the run."""
+    report = yield
+    url = getattr(item, "funcargs", {}).get("database_url", "")
+    if report.failed and url.endswith("/fresh-copy.db") and "tmp_path" in item.funcargs:
+        kept = item.funcargs["tmp_path"] / f"failed-{report.when}.db"
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as source, sqlite3.connect(kept) as copy:
+            source.backup(copy)  # what the WAL holds too
+        report.sections.append(("kept database", str(kept)))
+    return report
+
+
 _EMPTIERS: dict[str, tuple] = {}
 
 
