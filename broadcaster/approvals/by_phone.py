@@ -219,6 +219,11 @@ def _refuse_stale(request: ApprovalRequest) -> None:
         raise NotAllowed("this approval link or code has expired: open the dashboard to approve")
     statement = request.statement
     if statement.state != State.PENDING_APPROVAL.value or statement.content_hash != request.content_hash:
+        newer = max((st.version for st in statement.incident.statements if st.version > statement.version),
+                    default=None)
+        if statement.state == State.WITHDRAWN.value and newer:  # an edit replaced it: say so, not just "withdrawn"
+            raise NotAllowed(f"v{statement.version} was replaced by v{newer} before it was approved: nothing to "
+                             f"approve with this link. If v{newer} needs you, it sends a request of its own")
         raise NotAllowed(f"v{statement.version} is no longer waiting for approval of these words "
                          f"(it is {statement.state.replace('_', ' ')}): open the dashboard")
 

@@ -106,8 +106,19 @@ def test_an_edit_voids_the_link_and_the_code(pending, client, phone_settings):
     sid, secrets, _ = pending
     statements.edit(phone_settings, actor(phone_settings, "alice"), sid, StatementInput(headline="Logins fail"))
     path, token = path_of(secrets["email"]).split("?t=")
-    assert "no longer waiting" in client.post(path, data={"t": token}).text
+    refused = client.post(path, data={"t": token})
+    assert refused.status_code == 403
+    assert "v1 was replaced by v2 before it was approved: nothing to approve with this link" in refused.text
     assert reply(text(client, secrets["sms"], sid="SM1")) == "refused"
+
+
+def test_a_withdrawn_version_s_link_says_it_no_longer_waits(pending, client, phone_settings):
+    sid, secrets, _ = pending
+    statements.withdraw(phone_settings, actor(phone_settings, "alice"), sid)
+    path, token = path_of(secrets["email"]).split("?t=")
+    refused = client.post(path, data={"t": token})
+    assert refused.status_code == 403 and "v1 is no longer waiting for approval" in refused.text
+    assert "(it is withdrawn)" in refused.text and state(phone_settings, sid) == "withdrawn"
 
 
 def test_a_link_for_someone_no_longer_an_approver_is_refused(pending, client, phone_settings):
