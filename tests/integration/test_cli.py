@@ -418,8 +418,8 @@ def test_stakeholder_audiences_are_managed_from_the_cli(world, run):
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_demo_runs_in_a_fresh_folder_and_again(run, tmp_path):
-    """The README's first command ends in `broadcaster demo`: on a fresh machine its database is new (no
-    incident yet, so it adds its customer), and a second run reuses it."""
+    """The README's first command ends in `broadcaster demo`: on a fresh machine its database is new, and a
+    second run makes it anew (tests/integration/test_demo.py: one incident, the commands it echoes)."""
     first = run("demo")
     assert "published" in first.stdout and "Traceback" not in first.stderr, first.stderr
     assert (tmp_path / "broadcaster-demo.db").exists()
