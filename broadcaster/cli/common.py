@@ -14,6 +14,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from ..domain.approval import Actor
+from .helptext import Explained, explain
 
 # `broadcaster --help` groups the commands by task, in this order: what an outage needs first,
 # running the system last. Every command names its panel (`rich_help_panel=`).
@@ -31,9 +32,14 @@ FLOW = """incident statement preview submit publish withdraw template alert main
           phone export init serve worker beat status log audit retry sweep""".split()
 
 
-class ByTask(TyperGroup):
-    """Lists commands panel by panel in PANELS' order, each panel in FLOW's: rich prints the panels
-    in the order their first command comes."""
+class ByTask(Explained, TyperGroup):
+    """Lists commands panel by panel in PANELS' order, each panel in FLOW's: the help prints the panels
+    in the order their first command comes. Typer builds it last, with every command of the app under
+    it: each then gets the help `helptext` draws."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        explain(self)
 
     def list_commands(self, ctx) -> list[str]:
         def rank(name: str) -> tuple[int, int]:
