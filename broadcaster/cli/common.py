@@ -51,7 +51,9 @@ class ByTask(Explained, TyperGroup):
 
 
 app = typer.Typer(cls=ByTask, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
-                  help="Broadcaster: approve one outage statement, say it verbatim on every channel.")
+                  help="Broadcaster: approve one outage statement, say it verbatim on every channel.\n\n"
+                       "Commands that change data act as a user: --as NAME on the command, or `export "
+                       "BROADCASTER_USER=NAME` once for the shell. `broadcaster COMMAND --help` says what each takes.")
 
 out = Console()
 err = Console(stderr=True)

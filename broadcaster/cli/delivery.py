@@ -55,9 +55,11 @@ def sweep(ctx: typer.Context, actor: As = None) -> None:
 
 
 @app.command("log", rich_help_panel=OPERATIONS)
-def log_(statement: Annotated[Optional[int], typer.Option()] = None,
-         channel: Annotated[Optional[str], typer.Option()] = None,
-         status: Annotated[Optional[str], typer.Option()] = None,
+def log_(statement: Annotated[Optional[int], typer.Option(help="Only this statement's sends (its id).")] = None,
+         channel: Annotated[Optional[str], typer.Option(
+             help="Only this channel, named as the log names it: email, sms, status_page...")] = None,
+         status: Annotated[Optional[str], typer.Option(
+             help=f"Only the changes to this status: {', '.join(DeliveryStatus)}.")] = None,
          recipient: Annotated[Optional[str], typer.Option(help="An email address or phone number.")] = None,
          limit: Annotated[Optional[int], typer.Option(help="At most this many events (a page).")] = None,
          after: Annotated[Optional[int], typer.Option(help="Events after this event id (the next page).")] = None,

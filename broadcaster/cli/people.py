@@ -18,7 +18,8 @@ app.add_typer(token_app, name="token", rich_help_panel=PEOPLE)
 def user_add(
     name: str,
     role: Annotated[list[str], typer.Option("--role", help="author, approver or admin; repeat for several.")],
-    email: Annotated[Optional[str], typer.Option()] = None,
+    email: Annotated[Optional[str], typer.Option(help="Where their approval requests (a link) and alert notices "
+                                                       "are emailed.")] = None,
     phone: Annotated[Optional[str], typer.Option(help="International format, e.g. +14155550100.")] = None,
     password: Annotated[bool, typer.Option("--password", help="Also set a dashboard password (prompted).")] = False,
     actor: As = None,
@@ -72,6 +73,7 @@ def user_slack(
 
 @user_app.command("list")
 def user_list(as_json: AsJson = False) -> None:
+    """Every user: roles, email, phone, Slack member id."""
     from ..people import users
 
     people = users.list_users(get_settings())
@@ -146,6 +148,7 @@ def token_revoke(token_id: int, actor: As = None) -> None:
 
 @token_app.command("list")
 def token_list(as_json: AsJson = False) -> None:
+    """Every API token: its id (what `token revoke` takes), user, role, whether revoked, when last used."""
     from ..people import auth
 
     tokens = auth.list_tokens(get_settings())

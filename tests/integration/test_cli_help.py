@@ -70,3 +70,27 @@ def test_a_long_flag_gets_a_line_of_its_own_and_its_help_under_it(monkeypatch, c
     at = next(i for i, line in enumerate(shown) if "--contact-centre-closed / --contact-centre-open" in line)
     assert shown[at + 1].strip("│ ").startswith("Disaster mode")
     assert "degraded_performance," in "\n".join(shown)
+
+
+def test_every_command_says_what_it_does_and_every_option_what_it_takes():
+    silent = [" ".join(words) for words, command in COMMANDS if not paragraphs(command.help)]
+    bare = [f"{' '.join(words)} {p.opts[0]}" for words, command in COMMANDS for p in command.params
+            if p.param_type_name == "option" and not p.help]
+    assert (silent, bare) == ([], [])
+
+
+def test_the_top_help_says_who_you_are_and_approve_says_what_no_hash_means(monkeypatch, capsys):
+    top = " ".join(_help(monkeypatch, capsys, [], 80).replace("│", " ").split())
+    assert "act as a user: --as NAME on the command, or `export BROADCASTER_USER=NAME` once for the shell" in top
+    approve = " ".join(_help(monkeypatch, capsys, ["approve"], 80).replace("│", " ").split())
+    assert "`broadcaster preview N --hash` prints it" in approve
+    assert "Without it, the words stored now are approved." in approve
+    log = " ".join(_help(monkeypatch, capsys, ["log"], 80).replace("│", " ").split())
+    assert ("pending, sending, sent, simulated, delivered, bounced, undelivered, retry, failed, unknown, "
+            "cancelled") in log
+
+
+def test_a_group_says_only_what_its_commands_do():
+    # `approval` said "links and codes" with only `link` in it: its help names each command it has.
+    group = dict(COMMANDS)[("approval",)]
+    assert list(group.commands) == ["link"] and "`link`" in group.help and "code" not in group.help
