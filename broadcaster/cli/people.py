@@ -28,13 +28,18 @@ def user_add(
     after that only an admin adds users (--as ADMIN)."""
     from ..people import users
 
-    secret = prompt_password() if password else None  # asked first: a typo must not leave a half-made user
-    if secret is not None:
+    settings = get_settings()
+    # Who acts, and whether they may add users, is settled before the password is typed twice: it used
+    # to be asked first, and a missing --as failed only after both prompts.
+    by = who(actor) if actor or users.has_users(settings) else None
+    secret = None
+    if password:
         from ..people import auth
 
+        if by is not None:
+            auth.authorize(settings, by, "manage users", f"user:{name}"[:200])
+        secret = prompt_password()  # before the user is added: a typo must not leave a half-made user
         auth.check_password(secret)
-    settings = get_settings()
-    by = who(actor) if actor or users.has_users(settings) else None
     user = users.add_user(settings, by, name, role, email, phone)
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
     if secret is not None:
