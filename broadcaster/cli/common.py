@@ -10,11 +10,11 @@ import json
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 from ..domain.approval import Actor
 from .helptext import Explained, explain
+from .terminal import Terminal
 
 # `broadcaster --help` groups the commands by task, in this order: what an outage needs first,
 # running the system last. Every command names its panel (`rich_help_panel=`).
@@ -55,8 +55,8 @@ app = typer.Typer(cls=ByTask, no_args_is_help=True, pretty_exceptions_enable=Fal
                        "Commands that change data act as a user: --as NAME on the command, or `export "
                        "BROADCASTER_USER=NAME` once for the shell. `broadcaster COMMAND --help` says what each takes.")
 
-out = Console()
-err = Console(stderr=True)
+out = Terminal()
+err = Terminal(stderr=True)
 
 As = Annotated[Optional[str], typer.Option("--as", envvar="BROADCASTER_USER", help="Who you are (a user name).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

@@ -12,11 +12,13 @@ import inspect
 import re
 from types import MethodType
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+from .terminal import Terminal
 
 NAMES_WIDTH = 26  # at 80 columns this leaves the help 46 characters a line
 # A value's placeholder by its Python type (Typer 0.27 names click's types, 0.29 the annotation).
@@ -47,7 +49,7 @@ def explain(command) -> None:
 
 
 def render(command, ctx) -> None:
-    console = Console(highlight=False)  # made now: the width is the terminal's (or COLUMNS) at this call
+    console = Terminal(highlight=False)  # made now: the width is the terminal's (or COLUMNS) at this call
     params = [p for p in command.get_params(ctx) if not getattr(p, "hidden", False)]
     console.print(Padding(Text.assemble(("Usage: ", "yellow"), _usage(command, ctx, params)), (1, 1, 0, 1)))
     said = paragraphs(command.help)
