@@ -91,6 +91,18 @@ def print_audit(out: Console, report: dict) -> None:
     out.print("[bold red]drift: some channels are behind[/]" if report["drift"] else "all channels current")
 
 
+def left_out_lines(settings, st: dict) -> list[str]:
+    """'not sent to sms subscribers: the notify rules leave it out: SMS gets open and resolved, ...', one
+    per subscribers' channel a publish left out, in the words the Consistency page uses (one template)."""
+    if not st.get("left_out"):
+        return []
+    from ..render.environment import environment
+
+    why = environment(settings.templates_dir).get_template("_web/dashboard/_left_out.txt").module
+    return [f"not sent to {channel} subscribers: {why.left_out(channel, reason)}"
+            for channel, reason in st["left_out"].items()]
+
+
 def published_line(st: dict) -> str:
     """'statement 3 published: 4 live deliveries; fanning out to email, sms subscribers'."""
     return (f"statement {st['id']} published: {plural(st['deliveries'], 'live delivery', 'live deliveries')}"
