@@ -14,7 +14,7 @@ from ..domain.delivery_status import REACHED
 from ..domain.errors import InvalidInput
 from .common import APPROVALS, ID_ARGUMENT, INCIDENTS, As, AsJson, Wait, app, get_settings, out, print_json, who
 from .sending import follow_deliveries, sender_settings
-from .views import plural, print_preview
+from .views import plural, print_preview, whole
 
 if TYPE_CHECKING:
     from ..incidents.statements import StatementInput
@@ -47,9 +47,12 @@ def incident_list(as_json: AsJson = False) -> None:
     incidents = statements.list_incidents(get_settings())
     if as_json:
         return print_json(incidents)
-    table = Table("id", "title", "impact", "status", "components", "opened")
+    # The status whole; when it opened to the minute, in UTC (the full ISO time is in --json).
+    table = Table("id", "title", "impact", whole("status", (i["status"] for i in incidents)), "components",
+                  whole("opened (UTC)", ()))
     for i in incidents:
-        table.add_row(str(i["id"]), i["title"], i["impact"], i["status"], ", ".join(i["components"]), i["opened_at"])
+        table.add_row(str(i["id"]), i["title"], i["impact"], i["status"], ", ".join(i["components"]),
+                      i["opened_at"][:16].replace("T", " "))
     out.print(table)
 
 
@@ -190,7 +193,8 @@ def statement_list(incident: Annotated[Optional[int], typer.Option(help="Only th
     rows = statements.list_statements(get_settings(), incident)  # not `statements`: that is the module
     if as_json:
         return print_json(rows)
-    table = Table("id", "incident", "v", "state", "status", "headline", "author")
+    table = Table("id", "incident", "v", whole("state", (st["state"] for st in rows)),
+                  whole("status", (st["status"] for st in rows)), "headline", "author")
     for st in rows:
         table.add_row(str(st["id"]), str(st["incident_id"]), str(st["version"]), st["state"], st["status"],
                       st["headline"], st["author"])

@@ -90,7 +90,9 @@ def plural(count: int, one: str, other: str) -> str:
 
 def print_audit(out: Console, report: dict) -> None:
     for incident in report["incidents"]:
-        table = Table("channel", "shows", "state", "outstanding", DeliveryStatus.FAILED,
+        channels = incident["channels"]
+        table = Table(whole("channel", channels), "shows", whole("state", (ch["state"] for ch in channels.values())),
+                      "outstanding", DeliveryStatus.FAILED,
                       title=f"incident {incident['incident_id']}: {incident['title']} "
                             f"(live: v{incident['live_version']})")
         for name, ch in incident["channels"].items():

@@ -22,6 +22,10 @@ def test_the_send_log_and_the_fan_out_at_80_columns_cut_no_channel_or_status(run
         assert f" {word} " in log, word
     assert "│ status_page │" in published and "progress" not in published  # no room for the bar at 80
     assert "(provider and message id: at 120 columns or more, or with --json or --csv)" in log
+    for listing in (["incident", "list"], ["statement", "list"], ["audit"]):
+        shown = run(*listing).stdout
+        assert "…" not in shown, listing
+        assert " monitoring " in shown or "all channels current" in shown, listing  # it did list something
     monkeypatch.setenv("COLUMNS", "120")
     wide = run("log", "--statement", "2").stdout
     assert "provider" in wide and "builtin" in wide and "(provider and message id" not in wide
