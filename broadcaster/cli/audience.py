@@ -16,8 +16,9 @@ app.add_typer(subscribers_app, name="subscribers", rich_help_panel=AUDIENCE)
 
 @subscribers_app.command("add")
 def subscribers_add(
-    email: Annotated[Optional[str], typer.Option()] = None,
-    phone: Annotated[Optional[str], typer.Option()] = None,
+    email: Annotated[Optional[str], typer.Option(help="Their email address: updates by email.")] = None,
+    phone: Annotated[Optional[str], typer.Option(help="Their mobile, international format, e.g. +14155550123: "
+                                                      "updates by SMS.")] = None,
     address: Annotated[Optional[list[str]], typer.Option(
         help="FIELD=VALUE for any other channel's address, e.g. webhook_url=https://example.com/hook.")] = None,
     component: Annotated[Optional[list[str]], typer.Option(help="Only incidents touching these.")] = None,
