@@ -208,7 +208,7 @@ def statement_list(incident: Annotated[Optional[int], typer.Option(help="Only th
 def preview(statement_id: int, as_json: AsJson = False,
             only_hash: Annotated[bool, typer.Option("--hash", help="Print only the content hash (12 characters), "
                                                     "for `approve --hash`.")] = False) -> None:
-    """Every channel side by side, with each limit and how close it is."""
+    """Every channel's words for a statement, one after another, each with its limits and how close it is."""
     from ..incidents import statements
 
     result = statements.preview(get_settings(), statement_id)
