@@ -31,7 +31,9 @@ def user_add(
     settings = get_settings()
     # Who acts, and whether they may add users, is settled before the password is typed twice: it used
     # to be asked first, and a missing --as failed only after both prompts.
-    by = who(actor) if actor or users.has_users(settings) else None
+    # The first user is added by nobody: a BROADCASTER_USER exported before it exists (as the help suggests)
+    # names no one yet, and must not stop the very command that adds them.
+    by = who(actor) if users.has_users(settings) else None
     secret = None
     if password:
         from ..people import auth

@@ -333,6 +333,16 @@ def test_a_subscriber_added_with_a_language_reads_updates_in_it(run):
         "error: subscriber: locale: 'español' is not a language tag like 'es' or 'pt-BR'"), proc.stderr
 
 
+def test_the_first_user_is_added_with_broadcaster_user_already_exported(run):
+    # The help says to export BROADCASTER_USER once for the shell; done before the first user exists, it names
+    # nobody yet, and the command that adds them must not refuse for that.
+    run("init")
+    assert run("user", "add", "root", "--role", "admin", user="root").stdout.startswith("user 1: root (admin)")
+    assert run("user", "add", "alice", "--role", "author", user="root").stdout.startswith("user 2")
+    refused = run("user", "add", "bob", "--role", "author", user="alice", ok=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr  # from then on, who acts counts
+
+
 def test_an_admin_finds_a_subscriber_and_removes_them(run):
     run("init")
     run("user", "add", "root", "--role", "admin")
