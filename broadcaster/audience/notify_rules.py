@@ -22,6 +22,12 @@ def event_of(s: Session, statement: Statement) -> str:
     return "update" if earlier else "open"
 
 
+def left_out(settings: Settings, channel: str, event: str) -> dict:
+    """Why this channel's recipients are not sent a statement of this `event`: its rule, in the shape
+    templates/_web/dashboard/_left_out.txt words (the Consistency page and `broadcaster publish`)."""
+    return {"why": "notify rules", "rule": getattr(settings, f"{channel}_notify_on", "all"), "event": event}
+
+
 def notifies(settings: Settings, s: Session, statement: Statement, channel: str, event: str | None = None) -> bool:
     """Whether this channel's recipients get this statement (live surfaces always do). `event`: the
     statement's `event_of`, when the caller has it already (asking for several channels)."""

@@ -31,7 +31,7 @@ from .base import (
 from .log import LogTransport
 
 __all__ = ["Channel", "Confirmation", "Kind", "Reconcilable", "SendContext", "SendResult", "SignUp", "Target",
-           "Transport", "TransportError", "all_channels", "channel", "check_limits", "names", "rate_for",
+           "Transport", "TransportError", "all_channels", "channel", "check_limits", "names", "rate_for", "simulated",
            "recipient_channels", "rendered_names", "signup_channels", "transport_for", "warm_up", "x_budget"]
 
 @cache
@@ -122,9 +122,16 @@ def warm_up(settings: Settings) -> None:
 
 
 def rate_for(name: str, settings: Settings) -> str | None:
-    """The provider rate a channel's sends are held to; None when simulated (nothing leaves)."""
+    """The provider rate a channel's sends are held to; None when simulated (nothing leaves) or when
+    its provider has no rate (the built-in surfaces: the banner, the status page, the phone line)."""
     ch = channel(name)
     return ch.rate(settings) if _uses_provider(ch, settings) else None
+
+
+def simulated(name: str, settings: Settings) -> bool:
+    """Whether this channel's sends only go to the log (`simulated`): no provider set up, or the whole
+    installation simulates. Not the same as no rate: a built-in surface has none and really sends."""
+    return not _uses_provider(channel(name), settings)
 
 
 def _uses_provider(ch: Channel, settings: Settings) -> bool:

@@ -108,7 +108,8 @@ def check_sms(fields: dict[str, str], settings: Settings) -> Iterator[LimitCheck
         detail += f"; UCS-2 because of {culprit!r} (U+{ord(culprit):04X})"
     yield LimitCheck("sms", "segments", sms_segments(text), settings.sms_max_segments, "segments", detail)
     # Carriers filter long concatenated messages; Twilio advises 320 characters at most.
-    yield LimitCheck("sms", "length", len(text), settings.sms_max_chars, "characters", "deliverability")
+    yield LimitCheck("sms", "length", len(text), settings.sms_max_chars, "characters",
+                     "carriers may filter longer texts")
     followup = fields.get("followup")
     if followup:  # what callers who asked to hear back get instead (a resolved incident): sent too
         encoding, _ = sms_encoding(followup)

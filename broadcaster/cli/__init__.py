@@ -27,6 +27,7 @@ from . import (  # noqa: F401 - each registers its commands
     wording,
 )
 from .common import app, err
+from .terminal import reader_gone
 
 __all__ = ["app", "main"]
 
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     except BroadcasterError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
+    except BrokenPipeError:  # a plain write (`log --csv | head`): the reader closed stdout
+        reader_gone()
     except Exception as exc:
         if not _explained(exc):
             raise

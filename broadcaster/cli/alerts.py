@@ -169,7 +169,8 @@ def rule_remove(rule: str, actor: As = None) -> None:
 
 
 @alert_app.command("groups")
-def alert_groups(limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: AsJson = False) -> None:
+def alert_groups(limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many groups.")] = 50,
+                 as_json: AsJson = False) -> None:
     """What came in, newest first: each group of alerts, its rule and its incident."""
     from ..alerts import service
 

@@ -8,7 +8,8 @@ import typer
 
 from .common import APPROVALS, ID_ARGUMENT, As, app, get_settings, out, who
 
-approval_app = typer.Typer(no_args_is_help=True, help="Approval from a phone: links and codes.")
+approval_app = typer.Typer(no_args_is_help=True, help="Approval from a phone, tried from the terminal: `link` prints "
+                                                        "the link an approver is emailed.")
 app.add_typer(approval_app, name="approval", rich_help_panel=APPROVALS)
 
 

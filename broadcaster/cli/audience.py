@@ -5,9 +5,10 @@ from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
 from ..domain.errors import InvalidInput
-from .common import AUDIENCE, As, app, err, get_settings, out, who
+from .common import AUDIENCE, As, AsJson, app, err, get_settings, out, print_json, who
 
 subscribers_app = typer.Typer(no_args_is_help=True, help="Customers who get updates by email, SMS or webhook.")
 app.add_typer(subscribers_app, name="subscribers", rich_help_panel=AUDIENCE)
@@ -15,8 +16,9 @@ app.add_typer(subscribers_app, name="subscribers", rich_help_panel=AUDIENCE)
 
 @subscribers_app.command("add")
 def subscribers_add(
-    email: Annotated[Optional[str], typer.Option()] = None,
-    phone: Annotated[Optional[str], typer.Option()] = None,
+    email: Annotated[Optional[str], typer.Option(help="Their email address: updates by email.")] = None,
+    phone: Annotated[Optional[str], typer.Option(help="Their mobile, international format, e.g. +14155550123: "
+                                                      "updates by SMS.")] = None,
     address: Annotated[Optional[list[str]], typer.Option(
         help="FIELD=VALUE for any other channel's address, e.g. webhook_url=https://example.com/hook.")] = None,
     component: Annotated[Optional[list[str]], typer.Option(help="Only incidents touching these.")] = None,
@@ -60,3 +62,47 @@ def subscribers_import(
         err.print(f"{file}: {escape(message)}", highlight=False, soft_wrap=True)
     if report.errors:
         raise typer.Exit(1)
+
+
+MOST_LISTED = 1000  # a page; `--offset` goes on from where one ends
+
+
+@subscribers_app.command("list")
+def subscribers_list(
+    search: Annotated[str, typer.Option(help="Only those with this in any address (email, phone, webhook URL).")] = "",
+    limit: Annotated[int, typer.Option(min=1, max=MOST_LISTED, help="How many to show.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="How many to skip (the next page starts where one ends).")] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Find subscribers: their id (for `remove`), addresses, language and components."""
+    from ..audience import subscribers
+
+    found = subscribers.list_subscribers(get_settings(), search.strip(), limit, offset)
+    if as_json:
+        return print_json(found)
+    table = Table("id", "addresses", "language", "components", "state")
+    for sub in found["items"]:
+        addresses = [str(value) for key, value in sub.items()
+                     if key not in ("id", "locale", "components", "opted_out") and value]
+        table.add_row(str(sub["id"]), escape("\n".join(addresses)), sub["locale"] or "",
+                      escape(", ".join(sub["components"]) or "every component"),
+                      "opted out" if sub["opted_out"] else "subscribed")
+    out.print(table)
+    shown = f"{offset + 1}-{offset + len(found['items'])}" if found["items"] else "none"
+    more = f"; the next page: --offset {found['next_offset']}" if found["next_offset"] is not None else ""
+    out.print(f"{shown} of {found['total']}" + (f" matching {search.strip()!r}" if search.strip() else "") + more,
+              highlight=False)
+
+
+@subscribers_app.command("remove")
+def subscribers_remove(
+    subscriber_id: Annotated[int, typer.Argument(help="Its id, from `broadcaster subscribers list --search ...`.")],
+    actor: As = None,
+) -> None:
+    """Forget a subscriber: nothing more is sent to them (admins only). Their past sends stay in the send log."""
+    from ..audience import subscribers
+
+    gone = subscribers.remove_subscriber(get_settings(), who(actor), subscriber_id)
+    shown = " ".join(f"{k}={v}" for k, v in gone.items() if k not in ("id", "locale") and v)
+    out.print(f"subscriber {gone['id']} removed ({escape(shown)}): nothing more is sent to them; their past "
+              "sends stay in the send log", highlight=False)

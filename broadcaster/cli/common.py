@@ -10,10 +10,11 @@ import json
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 from ..domain.approval import Actor
+from .helptext import Explained, explain
+from .terminal import Terminal
 
 # `broadcaster --help` groups the commands by task, in this order: what an outage needs first,
 # running the system last. Every command names its panel (`rich_help_panel=`).
@@ -31,9 +32,14 @@ FLOW = """incident statement preview submit publish withdraw template alert main
           phone export init serve worker beat status log audit retry sweep""".split()
 
 
-class ByTask(TyperGroup):
-    """Lists commands panel by panel in PANELS' order, each panel in FLOW's: rich prints the panels
-    in the order their first command comes."""
+class ByTask(Explained, TyperGroup):
+    """Lists commands panel by panel in PANELS' order, each panel in FLOW's: the help prints the panels
+    in the order their first command comes. Typer builds it last, with every command of the app under
+    it: each then gets the help `helptext` draws."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        explain(self)
 
     def list_commands(self, ctx) -> list[str]:
         def rank(name: str) -> tuple[int, int]:
@@ -45,10 +51,12 @@ class ByTask(TyperGroup):
 
 
 app = typer.Typer(cls=ByTask, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
-                  help="Broadcaster: approve one outage statement, say it verbatim on every channel.")
+                  help="Broadcaster: approve one outage statement, say it verbatim on every channel.\n\n"
+                       "Commands that change data act as a user: --as NAME on the command, or `export "
+                       "BROADCASTER_USER=NAME` once for the shell. `broadcaster COMMAND --help` says what each takes.")
 
-out = Console()
-err = Console(stderr=True)
+out = Terminal()
+err = Terminal(stderr=True)
 
 As = Annotated[Optional[str], typer.Option("--as", envvar="BROADCASTER_USER", help="Who you are (a user name).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

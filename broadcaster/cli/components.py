@@ -25,6 +25,7 @@ def component_add(name: str, actor: As = None,
 
 @component_app.command("list")
 def component_list(as_json: AsJson = False) -> None:
+    """Every component: its name (what --component takes), group, order on the status page, description."""
     from ..incidents import components
 
     rows = components.list_components(get_settings())

@@ -5,13 +5,15 @@ import sys
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from ..domain.delivery_status import DeliveryStatus
 from .common import ID_ARGUMENT, INCIDENTS, OPERATIONS, As, AsJson, Wait, app, err, get_settings, out, print_json, who
 from .run import embedded_worker
 from .sending import drain, follow, follow_statements, sender_settings
-from .views import plural, print_audit
+from .views import plural, print_audit, whole
+
+WIDE = 120  # columns from which `log` also shows the provider and its message id
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
@@ -55,9 +57,11 @@ def sweep(ctx: typer.Context, actor: As = None) -> None:
 
 
 @app.command("log", rich_help_panel=OPERATIONS)
-def log_(statement: Annotated[Optional[int], typer.Option()] = None,
-         channel: Annotated[Optional[str], typer.Option()] = None,
-         status: Annotated[Optional[str], typer.Option()] = None,
+def log_(statement: Annotated[Optional[int], typer.Option(help="Only this statement's sends (its id).")] = None,
+         channel: Annotated[Optional[str], typer.Option(
+             help="Only this channel, named as the log names it: email, sms, status_page...")] = None,
+         status: Annotated[Optional[str], typer.Option(
+             help=f"Only the changes to this status: {', '.join(DeliveryStatus)}.")] = None,
          recipient: Annotated[Optional[str], typer.Option(help="An email address or phone number.")] = None,
          limit: Annotated[Optional[int], typer.Option(help="At most this many events (a page).")] = None,
          after: Annotated[Optional[int], typer.Option(help="Events after this event id (the next page).")] = None,
@@ -83,14 +87,23 @@ def log_(statement: Annotated[Optional[int], typer.Option()] = None,
             writer.writeheader()
             writer.writerows(events)
         return
-    # The payload and error detail are in --json / --csv; the table is for scanning.
-    table = Table("id", "at (UTC)", "words", "channel", "target", "status", "try", "provider", "message id")
+    # The payload and error detail are in --json / --csv; the table is for scanning. The channel and the
+    # status (what the README says to look for: sent, simulated) are never cut; the words and the target
+    # wrap; the provider and its message id show only where there is room (at 80 columns they squeezed
+    # every column to "pendi…", "custom…").
+    wide = out.width >= WIDE
+    table = Table("id", "at (UTC)", Column("words", overflow="fold"), whole("channel", (e["channel"] for e in events)),
+                  Column("target", overflow="fold", ratio=1), whole("status", (e["status"] for e in events)),
+                  whole("try", ()), *(("provider", Column("message id", overflow="fold")) if wide else ()))
     for e in events:
         words = f"{e['statement_id']} v{e['version']}" if e["statement_id"] else f"{e['kind']} ({e['subject']})"
         words += f" {e['locale']}" if e["locale"] else ""  # the language of the words
         table.add_row(str(e["id"]), e["at"][11:19], words, e["channel"], e["target"], e["status"],
-                      str(e["attempt"]), e["provider"], e["provider_message_id"] or "")
+                      str(e["attempt"]), *((e["provider"], e["provider_message_id"] or "") if wide else ()))
     out.print(table)
+    if events and not wide:
+        out.print(f"(provider and message id: at {WIDE} columns or more, or with --json or --csv)", style="dim",
+                  highlight=False)
     if limit and len(events) == limit:
         out.print(f"more: --after {events[-1]['id']}")
     if verify and any(not e["verified"] for e in events):

@@ -18,7 +18,8 @@ app.add_typer(token_app, name="token", rich_help_panel=PEOPLE)
 def user_add(
     name: str,
     role: Annotated[list[str], typer.Option("--role", help="author, approver or admin; repeat for several.")],
-    email: Annotated[Optional[str], typer.Option()] = None,
+    email: Annotated[Optional[str], typer.Option(help="Where their approval requests (a link) and alert notices "
+                                                       "are emailed.")] = None,
     phone: Annotated[Optional[str], typer.Option(help="International format, e.g. +14155550100.")] = None,
     password: Annotated[bool, typer.Option("--password", help="Also set a dashboard password (prompted).")] = False,
     actor: As = None,
@@ -27,13 +28,20 @@ def user_add(
     after that only an admin adds users (--as ADMIN)."""
     from ..people import users
 
-    secret = prompt_password() if password else None  # asked first: a typo must not leave a half-made user
-    if secret is not None:
+    settings = get_settings()
+    # Who acts, and whether they may add users, is settled before the password is typed twice: it used
+    # to be asked first, and a missing --as failed only after both prompts.
+    # The first user is added by nobody: a BROADCASTER_USER exported before it exists (as the help suggests)
+    # names no one yet, and must not stop the very command that adds them.
+    by = who(actor) if users.has_users(settings) else None
+    secret = None
+    if password:
         from ..people import auth
 
+        if by is not None:
+            auth.authorize(settings, by, "manage users", f"user:{name}"[:200])
+        secret = prompt_password()  # before the user is added: a typo must not leave a half-made user
         auth.check_password(secret)
-    settings = get_settings()
-    by = who(actor) if actor or users.has_users(settings) else None
     user = users.add_user(settings, by, name, role, email, phone)
     out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
     if secret is not None:
@@ -72,6 +80,7 @@ def user_slack(
 
 @user_app.command("list")
 def user_list(as_json: AsJson = False) -> None:
+    """Every user: roles, email, phone, Slack member id."""
     from ..people import users
 
     people = users.list_users(get_settings())
@@ -146,6 +155,7 @@ def token_revoke(token_id: int, actor: As = None) -> None:
 
 @token_app.command("list")
 def token_list(as_json: AsJson = False) -> None:
+    """Every API token: its id (what `token revoke` takes), user, role, whether revoked, when last used."""
     from ..people import auth
 
     tokens = auth.list_tokens(get_settings())

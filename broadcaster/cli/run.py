@@ -70,7 +70,8 @@ def beat(schedule: Annotated[Path, typer.Option(help="Where beat keeps its state
 
 
 @app.command(rich_help_panel=OPERATIONS)
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
+def serve(host: Annotated[str, typer.Option(help="The address to listen on (0.0.0.0: every interface).")]
+          = "127.0.0.1",
           port: Annotated[Optional[int], typer.Option(help=f"Default: {APP_PORT}; with --public, {PUBLIC_PORT}.")]
           = None,
           public: Annotated[bool, typer.Option("--public", help="Only the public status surfaces.")] = False,

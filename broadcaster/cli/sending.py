@@ -11,11 +11,12 @@ import time
 from collections.abc import Callable
 
 import typer
+from rich.markup import escape
 
 from ..domain.delivery_status import PREPARING, DeliveryStatus
 from .common import get_settings, out
 from .run import embedded_worker
-from .views import plural, progress_table, published_line
+from .views import left_out_lines, plural, progress_table, published_line
 
 
 def sender_settings(command: typer.Context):
@@ -40,6 +41,8 @@ def queued_note(settings) -> str:
 def follow(settings, st: dict, wait: bool) -> None:
     """Say what a publish wrote; then send and watch the fan-out (--wait), or say it is queued."""
     out.print(published_line(st))
+    for line in left_out_lines(settings, st):
+        out.print(escape(line), highlight=False)
     follow_statements(settings, [st["id"]], wait)
 
 

@@ -51,7 +51,7 @@ def stakeholders_create(
 def stakeholders_add(
     audience: Annotated[str, typer.Argument(help="The audience's name or id.")],
     name: Annotated[str, typer.Argument(help="The person's name.")],
-    email: Annotated[Optional[str], typer.Option()] = None,
+    email: Annotated[Optional[str], typer.Option(help="Their email address.")] = None,
     phone: Annotated[Optional[str], typer.Option(help="International format, e.g. +14155550100.")] = None,
     actor: As = None,
 ) -> None:

@@ -14,7 +14,7 @@ from ..domain.delivery_status import REACHED
 from ..domain.errors import InvalidInput
 from .common import APPROVALS, ID_ARGUMENT, INCIDENTS, As, AsJson, Wait, app, get_settings, out, print_json, who
 from .sending import follow_deliveries, sender_settings
-from .views import plural, print_preview
+from .views import plural, print_preview, whole
 
 if TYPE_CHECKING:
     from ..incidents.statements import StatementInput
@@ -27,7 +27,7 @@ app.add_typer(statement_app, name="statement", rich_help_panel=INCIDENTS)
 
 @incident_app.command("open")
 def incident_open(
-    title: Annotated[str, typer.Option()],
+    title: Annotated[str, typer.Option(help="What is broken, in a few words, e.g. 'Login failures'.")],
     impact: Annotated[str, typer.Option(help="none, minor, major or critical.")],
     component: Annotated[Optional[list[str]], typer.Option(help="An affected service; repeat for several.")] = None,
     actor: As = None,
@@ -41,14 +41,18 @@ def incident_open(
 
 @incident_app.command("list")
 def incident_list(as_json: AsJson = False) -> None:
+    """Every incident: its id (what `statement draft` takes), title, impact, status, components."""
     from ..incidents import statements
 
     incidents = statements.list_incidents(get_settings())
     if as_json:
         return print_json(incidents)
-    table = Table("id", "title", "impact", "status", "components", "opened")
+    # The status whole; when it opened to the minute, in UTC (the full ISO time is in --json).
+    table = Table("id", "title", "impact", whole("status", (i["status"] for i in incidents)), "components",
+                  whole("opened (UTC)", ()))
     for i in incidents:
-        table.add_row(str(i["id"]), i["title"], i["impact"], i["status"], ", ".join(i["components"]), i["opened_at"])
+        table.add_row(str(i["id"]), i["title"], i["impact"], i["status"], ", ".join(i["components"]),
+                      i["opened_at"][:16].replace("T", " "))
     out.print(table)
 
 
@@ -159,6 +163,7 @@ def _say_what_else_changed(st: dict) -> None:
 
 @statement_app.command("show", context_settings=ID_ARGUMENT)
 def statement_show(statement_id: int, as_json: AsJson = False) -> None:
+    """One statement in full: its state, every field, its translations, who wrote it, its approvals."""
     from ..incidents import statements
 
     st = statements.get_statement(get_settings(), statement_id)
@@ -179,13 +184,17 @@ def statement_show(statement_id: int, as_json: AsJson = False) -> None:
 
 
 @statement_app.command("list")
-def statement_list(incident: Annotated[Optional[int], typer.Option()] = None, as_json: AsJson = False) -> None:
+def statement_list(incident: Annotated[Optional[int], typer.Option(help="Only this incident's (its id).")] = None,
+                   as_json: AsJson = False) -> None:
+    """Every statement: its id (what preview, submit, approve and publish take), incident, version, state,
+    status, headline, author."""
     from ..incidents import statements
 
     rows = statements.list_statements(get_settings(), incident)  # not `statements`: that is the module
     if as_json:
         return print_json(rows)
-    table = Table("id", "incident", "v", "state", "status", "headline", "author")
+    table = Table("id", "incident", "v", whole("state", (st["state"] for st in rows)),
+                  whole("status", (st["status"] for st in rows)), "headline", "author")
     for st in rows:
         table.add_row(str(st["id"]), str(st["incident_id"]), str(st["version"]), st["state"], st["status"],
                       st["headline"], st["author"])
@@ -199,7 +208,7 @@ def statement_list(incident: Annotated[Optional[int], typer.Option()] = None, as
 def preview(statement_id: int, as_json: AsJson = False,
             only_hash: Annotated[bool, typer.Option("--hash", help="Print only the content hash (12 characters), "
                                                     "for `approve --hash`.")] = False) -> None:
-    """Every channel side by side, with each limit and how close it is."""
+    """Every channel's words for a statement, one after another, each with its limits and how close it is."""
     from ..incidents import statements
 
     result = statements.preview(get_settings(), statement_id)
@@ -238,8 +247,11 @@ def _say_unsent(asked: list, shown: dict[int, str]) -> None:
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=APPROVALS)
 def approve(statement_id: int, actor: As = None,
-            content_hash: Annotated[Optional[str], typer.Option("--hash", help="The hash you previewed.")] = None,
-            comment: Annotated[str, typer.Option()] = "") -> None:
+            content_hash: Annotated[Optional[str], typer.Option("--hash", help=(
+                "The content hash of the words you read (`broadcaster preview N --hash` prints it): if they "
+                "changed since, nothing is approved. Without it, the words stored now are approved."))] = None,
+            comment: Annotated[str, typer.Option(help="A note kept with your approval (`statement show` "
+                                                      "lists it).")] = "") -> None:
     """Approve exactly the content you previewed."""
     from ..approvals import decisions
 
@@ -249,7 +261,8 @@ def approve(statement_id: int, actor: As = None,
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=APPROVALS)
-def reject(statement_id: int, reason: Annotated[str, typer.Option()], actor: As = None) -> None:
+def reject(statement_id: int, reason: Annotated[str, typer.Option(help="Why, so the author can fix it.")],
+           actor: As = None) -> None:
     """Send a statement back to its author, saying why."""
     from ..approvals import decisions
 

@@ -3,11 +3,12 @@
 from rich.columns import Columns
 from rich.console import Console
 from rich.panel import Panel
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from ..domain.delivery_status import PREPARING, REACHED, DeliveryStatus
 from ..domain.locales import plural_category
+from .common import out
 
 
 def channel_panel(name: str, channel: dict) -> Panel:
@@ -27,21 +28,33 @@ def channel_panel(name: str, channel: dict) -> Panel:
     return Panel(body, title=f"{name} {mark}", border_style=colour)
 
 
-def progress_table(statement_id: int, counts: dict[str, dict[str, int]]) -> Table:
-    table = Table("channel", "total", "done", DeliveryStatus.FAILED, "retrying", DeliveryStatus.UNKNOWN, "waiting", "",
-                  title=(
-        f"statement {statement_id} fan-out"))
+def whole(header: str, values, **options) -> Column:
+    """A column never cut to "…" (a channel's name, a status: what people look for in a table): as
+    wide as its longest value; the table's other columns wrap or give way instead."""
+    return Column(header, no_wrap=True, min_width=max([len(header), *(len(str(v)) for v in values)]), **options)
+
+
+def progress_table(statement_id: int, counts: dict[str, dict[str, int]], width: int | None = None) -> Table:
+    """The fan-out by channel, for a console `width` wide (default: the terminal's). The numbers' columns
+    are as wide as their headers and no channel's name is cut; the bar gets what is left, up to 20, and
+    is left out under 8 (at 80 columns the table used to read "status_p…" and a headless "████████…")."""
+    columns = [whole("channel", counts), *(whole(h, ()) for h in ("total", "done", DeliveryStatus.FAILED, "retrying",
+                                                                   DeliveryStatus.UNKNOWN, "waiting"))]
+    # Each column costs its width, a space either side and a rule: the bar's column one more rule and two spaces.
+    room = (width or out.width) - sum(c.min_width + 3 for c in columns) - 1 - 3
+    bar_width = min(20, room) if room >= 8 else 0
+    table = Table(*columns, *([Column("progress", width=bar_width, no_wrap=True)] if bar_width else []),
+                  title=f"statement {statement_id} fan-out")
     for channel, by_status in sorted(counts.items()):
         total = sum(by_status.values())
         done = sum(by_status.get(k, 0) for k in REACHED)
-        bar_width = 20
         filled = int(bar_width * done / total) if total else 0
         waiting = sum(by_status.get(k, 0) for k in (PREPARING, DeliveryStatus.PENDING, DeliveryStatus.SENDING))
         table.add_row(channel, str(total), Text(str(done), "green"),
                       Text(str(by_status.get(DeliveryStatus.FAILED, 0)), "red"),
                       Text(str(by_status.get(DeliveryStatus.RETRY, 0)), "yellow"),
                       str(by_status.get(DeliveryStatus.UNKNOWN, 0)), str(waiting),
-                      Text("█" * filled + "░" * (bar_width - filled), "green"))
+                      *([Text("█" * filled + "░" * (bar_width - filled), "green")] if bar_width else []))
     return table
 
 
@@ -77,7 +90,9 @@ def plural(count: int, one: str, other: str) -> str:
 
 def print_audit(out: Console, report: dict) -> None:
     for incident in report["incidents"]:
-        table = Table("channel", "shows", "state", "outstanding", DeliveryStatus.FAILED,
+        channels = incident["channels"]
+        table = Table(whole("channel", channels), "shows", whole("state", (ch["state"] for ch in channels.values())),
+                      "outstanding", DeliveryStatus.FAILED,
                       title=f"incident {incident['incident_id']}: {incident['title']} "
                             f"(live: v{incident['live_version']})")
         for name, ch in incident["channels"].items():
@@ -89,6 +104,18 @@ def print_audit(out: Console, report: dict) -> None:
     if not report["incidents"]:
         out.print("no published statements yet")
     out.print("[bold red]drift: some channels are behind[/]" if report["drift"] else "all channels current")
+
+
+def left_out_lines(settings, st: dict) -> list[str]:
+    """'not sent to sms subscribers: the notify rules leave it out: SMS gets open and resolved, ...', one
+    per subscribers' channel a publish left out, in the words the Consistency page uses (one template)."""
+    if not st.get("left_out"):
+        return []
+    from ..render.environment import environment
+
+    why = environment(settings.templates_dir).get_template("_web/dashboard/_left_out.txt").module
+    return [f"not sent to {channel} subscribers: {why.left_out(channel, reason)}"
+            for channel, reason in st["left_out"].items()]
 
 
 def published_line(st: dict) -> str:

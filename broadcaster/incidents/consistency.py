@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import channels as registry
-from ..audience.notify_rules import event_of, notifies
+from ..audience.notify_rules import event_of, left_out, notifies
 from ..config import Settings
 from ..delivery.fanout import not_yet_written
 from ..delivery.pause import paused_channels
@@ -74,8 +74,7 @@ def _absent(settings: Settings, live: Statement, audited: set[str], event: str) 
         if not registry.channel(name).delivered_at_publish:
             absent[name] = {"why": "on demand"}
         else:
-            absent[name] = {"why": "notify rules", "rule": getattr(settings, f"{name}_notify_on", "all"),
-                            "event": event}
+            absent[name] = left_out(settings, name, event)
     return absent
 
 

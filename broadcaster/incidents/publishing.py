@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import channels
 from ..approvals.decisions import approvals_needed, sealed_approvals, verified_hash
 from ..audience.followup import follow_up_callers
-from ..audience.notify_rules import event_of, notifies
+from ..audience.notify_rules import event_of, left_out, notifies
 from ..channels import transport_for
 from ..config import Settings
 from ..delivery import enqueue as broker
@@ -64,12 +64,16 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
         event = event_of(s, statement)
         delivery_ids += stakeholder_deliveries(settings, s, statement, event)  # leadership, the regulator, ...
         fanning_out = _recipient_channels(settings, s, statement, event)
+        # The subscribers' channels with words for this version that the notify rules keep quiet, and
+        # why: said by `broadcaster publish` (an update's "fanning out to email" is not read as SMS lost).
+        leaving_out = {r.channel: left_out(settings, r.channel, event) for r in statement.renditions
+                       if channels.channel(r.channel).kind is channels.Kind.RECIPIENT and r.channel not in fanning_out}
         jobs = fanout.plan(s, statement, fanning_out)
         log_action(s, actor, "publish", f"statement:{statement.id}",
                    {"content_hash": statement.content_hash, "deliveries": len(delivery_ids),
                     "fan_out": fanning_out, "cancelled": cancelled})
         result = {**statement_view(statement), "deliveries": len(delivery_ids), "fan_out": fanning_out,
-                  "cancelled": cancelled}
+                  "left_out": leaving_out, "cancelled": cancelled}
         agent_notes = agent_notes_event(statement)
     (dispatch or broker.enqueue)(settings, delivery_ids)
     raise_event(settings, EventType.STATEMENT_PUBLISHED, statement_event(result))  # after the live surfaces

@@ -126,10 +126,15 @@ def filters_for(locale: str) -> dict[str, Callable]:
         return domain_clock.stamp(value, _zone(_resolve(context, "tz")[0]), locale) if value else ""
 
     def duration(span: tuple | timedelta | None) -> str:
-        """(start, end) or a timedelta → '38 minutes', '1 hour and 40 minutes', '2 hours'."""
+        """(start, end) or a timedelta → '38 minutes', '1 hour and 40 minutes', '2 hours'. A span's length is
+        the one its times say: `span` shows each end to the minute, so 13:22:50 – 14:00:10 is '13:22 – 14:00'
+        and 38 minutes, not the 37 its seconds would round to."""
         if isinstance(span, timedelta):
             return _duration(span, locale)
-        return _duration(span[1] - span[0], locale) if span and span[0] and span[1] else ""
+        if not (span and span[0] and span[1]):
+            return ""
+        start, end = (at.replace(second=0, microsecond=0) for at in span[:2])
+        return _duration(end - start, locale)
 
     return {
         "clock": _time_filter(domain_clock.clock, locale),  # '13:25 EST', 'tomorrow at 13:25 EST'

@@ -1,5 +1,6 @@
 """Engines, sessions and migrations."""
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -184,14 +185,32 @@ def alembic_config(url: str):
 
 
 def migrate(url: str) -> str:
-    """Bring the schema to the newest migration; returns the revision now in force."""
+    """Bring the schema to the newest migration; returns the revision now in force. A new SQLite file
+    is made readable by its owner alone, as the secret key's file is: it holds subscribers' addresses
+    and the users' password hashes (SQLite gives its WAL files the database's permissions)."""
     from alembic import command
 
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # an empty file is an empty database
     command.upgrade(alembic_config(url), "head")
     return current_revision(url) or ""
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or SQLite in memory."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.get_backend_name() == "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def current_revision(url: str) -> str | None:
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        return None  # asking SQLite would leave an empty file behind, as if there were a database there
     with engine_for(url).connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None

@@ -155,6 +155,23 @@ def test_user_add_with_password_prompts_twice_and_never_echoes(cli, settings):
     assert auth.login(settings, "root", PASSWORD, "10.0.5.1").roles == {Role.ADMIN}
 
 
+def test_user_add_with_password_asks_who_you_are_before_the_password(cli, settings):
+    add_user(settings, "chief", ["admin"])
+    add_user(settings, "alice", ["author"])
+    typed = f"{PASSWORD}\n{PASSWORD}\n"
+    nobody = cli.invoke(cli_app, ["user", "add", "bob", "--role", "approver", "--password"], input=typed)
+    assert (nobody.exit_code, "password" in nobody.output.lower()) == (1, False)  # not prompted at all
+    assert str(nobody.exception) == "who: say who you are with --as NAME or BROADCASTER_USER"
+    author = cli.invoke(cli_app, ["user", "add", "bob", "--role", "approver", "--password", "--as", "alice"],
+                        input=typed)
+    assert (author.exit_code, "password" in author.output.lower()) == (1, False)
+    assert str(author.exception) == "alice cannot manage users: needs role admin (has author)"
+    admin = cli.invoke(cli_app, ["user", "add", "bob", "--role", "approver", "--password", "--as", "chief"],
+                       input=typed)
+    assert admin.exit_code == 0, admin.output
+    assert auth.login(settings, "bob", PASSWORD, "10.0.5.3").name == "bob"
+
+
 def test_user_passwd_changes_the_password(cli, settings):
     add_user(settings, "bob", ["approver"])
     result = cli.invoke(cli_app, ["user", "passwd", "bob", "--as", "bob"], input=f"{PASSWORD}\n{PASSWORD}\n")

@@ -333,6 +333,38 @@ def test_a_subscriber_added_with_a_language_reads_updates_in_it(run):
         "error: subscriber: locale: 'español' is not a language tag like 'es' or 'pt-BR'"), proc.stderr
 
 
+def test_the_first_user_is_added_with_broadcaster_user_already_exported(run):
+    # The help says to export BROADCASTER_USER once for the shell; done before the first user exists, it names
+    # nobody yet, and the command that adds them must not refuse for that.
+    run("init")
+    assert run("user", "add", "root", "--role", "admin", user="root").stdout.startswith("user 1: root (admin)")
+    assert run("user", "add", "alice", "--role", "author", user="root").stdout.startswith("user 2")
+    refused = run("user", "add", "bob", "--role", "author", user="alice", ok=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr  # from then on, who acts counts
+
+
+def test_an_admin_finds_a_subscriber_and_removes_them(run):
+    run("init")
+    run("user", "add", "root", "--role", "admin")
+    run("user", "add", "alice", "--role", "author", "--as", "root")
+    run("subscribers", "add", "--email", "ana@example.com", "--phone", "+14155550123", "--as", "root")
+    run("subscribers", "add", "--email", "bo@example.com", "--component", "Login", "--locale", "es", "--as", "root")
+    listed = run("subscribers", "list").stdout
+    assert "ana@example.com" in listed and "+14155550123" in listed and "every component" in listed
+    assert "1-2 of 2" in listed
+    found = run("subscribers", "list", "--search", "BO@").stdout
+    assert "bo@example.com" in found and "ana@" not in found and "1-1 of 1 matching 'BO@'" in found
+    assert "the next page: --offset 1" in run("subscribers", "list", "--limit", "1").stdout
+    refused = run("subscribers", "remove", "2", "--as", "alice", ok=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    removed = run("subscribers", "remove", "2", "--as", "root").stdout.replace("\n", " ")
+    assert removed.startswith("subscriber 2 removed (email=bo@example.com): nothing more is sent to them")
+    assert "bo@example.com" not in run("subscribers", "list").stdout
+    gone = run("subscribers", "remove", "2", "--as", "root", ok=False)
+    assert gone.returncode == 1 and gone.stderr.strip() == "error: subscriber 2 does not exist"
+    assert run("subscribers", "list", "--limit", "0", ok=False).returncode == 2  # bounded: 1 to 1,000
+
+
 def test_a_latin1_yaml_file_is_one_line_naming_the_line(run, tmp_path):
     _people(run)
     (tmp_path / "statement.yaml").write_bytes("headline: Pages slow\nbody: Caf\xe9 menu down\n".encode("latin-1"))

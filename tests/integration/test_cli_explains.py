@@ -23,7 +23,7 @@ WHO = "error: who: say who you are with --as NAME or BROADCASTER_USER"
 NO_ACTOR = {"init", "serve", "worker", "beat", "demo", "export", "log", "status", "audit", "preview",
             "incident list", "statement list", "statement show", "component list", "holding list", "social inbox",
             "user list", "token list", "phone call", "wording", "template list", "template show", "alert groups",
-            "alert source list", "alert rule list", "postmortem preview", "stakeholders list"}
+            "alert source list", "alert rule list", "postmortem preview", "stakeholders list", "subscribers list"}
 
 
 def _commands(group=None, prefix=""):
@@ -74,6 +74,7 @@ ASKS_WHO = [
      "2099-01-01T01:00+00:00", "--body", "B"],
     ["holding", "keep", "1"], ["holding", "links", "1"], ["holding", "activate", "1"],
     ["subscribers", "add", "--email", "c@example.com"], ["subscribers", "import", "subscribers.csv"],
+    ["subscribers", "remove", "1"],
     ["component", "add", "API"], ["user", "add", "zed", "--role", "author"],
     ["user", "roles", "bob", "--role", "author"], ["user", "slack", "bob", "UBOB000001"], ["user", "passwd"],
     ["user", "pin"],

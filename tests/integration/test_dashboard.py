@@ -227,6 +227,25 @@ def test_send_log_consistency_and_incident_pages_render(site):
         assert site.client.get(path).status_code == 200, path
 
 
+def test_only_channels_without_a_provider_are_called_simulated(site):
+    """The built-in surfaces (banner, status page, phone line, agent desk) send for real with nothing to set up;
+    email and SMS here have only the `log` provider."""
+    log_in(site.client, "alice")
+    statement = site.client.get(f"/dashboard/statements/{site.statement_id}").text
+    simulated = re.search(r"No provider is set up for ([^:]*): logged as simulated", statement)[1]
+    assert "Email" in simulated and "SMS" in simulated
+    assert not [name for name in ("Website banner", "Status page", "Phone line", "Agent desk") if name in simulated]
+    bob = log_in(site.client, "bob")
+    site.client.post(f"/dashboard/statements/{site.statement_id}/approve",
+                     data={"csrf_token": bob, "content_hash": site.content_hash})
+    alice = log_in(site.client, "alice")
+    site.client.post(f"/dashboard/statements/{site.statement_id}/publish", data={"csrf_token": alice})
+    rows = dict(re.findall(r'<tr data-channel="(\w+)"[^>]*>(.*?)</tr>', site.client.get("/dashboard/consistency").text,
+                           re.S))
+    assert "logged as simulated" in rows["email"]
+    assert not [name for name in ("status_page", "banner", "ivr") if "logged as simulated" in rows[name]], rows
+
+
 def test_the_admin_page_is_for_admins_and_shows_a_new_token_once(site):
     log_in(site.client, "alice")
     assert site.client.get("/dashboard/admin").status_code == 403

@@ -26,4 +26,8 @@ def test_reach_counts_the_subscribers_who_want_the_components_on_each_channel(se
     assert found["channels"]["email"] == {"live": False, "notified": True, "recipients": 2, "simulated": True}
     assert found["channels"]["sms"]["recipients"] == 2 and found["channels"]["sms"]["notified"]
     assert found["channels"]["status_page"]["live"] and found["channels"]["status_page"]["recipients"] is None
+    # The built-in surfaces send for real with no provider to set up (they have no rate either): never "simulated".
+    assert {name for name in ("status_page", "banner", "ivr", "agent") if found["channels"][name]["simulated"]} == set()
+    demo = reach(settings.model_copy(update={"simulate": True}), draft["id"])  # `broadcaster demo`: nothing leaves
+    assert demo["channels"]["status_page"]["simulated"] and demo["channels"]["banner"]["simulated"]
     assert "reply" not in found["channels"]  # sent on demand, never at publish

@@ -4,7 +4,8 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from broadcaster.store.db import SCHEMA_REVISION, alembic_config, engine_for, migrate
+from broadcaster.domain.errors import BroadcasterError
+from broadcaster.store.db import SCHEMA_REVISION, alembic_config, engine_for, migrate, require_current_schema
 from broadcaster.store.schema import Base
 
 
@@ -15,6 +16,20 @@ def test_schema_revision_constant_is_alembics_head():
 def test_migrations_create_exactly_the_models_tables(database_url):
     tables = set(inspect(engine_for(database_url)).get_table_names())
     assert tables == {t.name for t in Base.metadata.sorted_tables} | {"alembic_version"}
+
+
+def test_asking_for_a_sqlite_database_that_is_not_there_leaves_no_file_behind(tmp_path):
+    url = f"sqlite:///{tmp_path / 'broadcaster.db'}"
+    with pytest.raises(BroadcasterError, match="no Broadcaster database at .*: run `broadcaster init` first"):
+        require_current_schema(url)
+    assert list(tmp_path.iterdir()) == []  # a later `init` is not told a database is there
+
+
+def test_a_new_sqlite_database_is_its_owner_s_alone(tmp_path):
+    path = tmp_path / "broadcaster.db"
+    assert migrate(f"sqlite:///{path}") == SCHEMA_REVISION
+    engine_for(f"sqlite:///{path}").dispose()
+    assert path.stat().st_mode & 0o777 == 0o600  # subscribers' addresses, password hashes
 
 
 def test_migrate_twice_is_harmless(database_url):

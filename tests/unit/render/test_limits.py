@@ -57,7 +57,7 @@ def test_a_300_character_headline_fails_x_and_sms_with_the_measured_lengths():
     sms_len = len(rendered["sms"]["text"])
     assert broken["sms"].measured == sms_len
     assert broken["sms"].describe() == f"sms: length is {sms_len} characters, limit 320, over by {sms_len - 320} " \
-                                       "(deliverability)"
+                                       "(carriers may filter longer texts)"
 
 
 def test_x_counts_urls_as_23_and_cjk_as_two():

@@ -183,6 +183,13 @@ def test_resolved_sms_says_what_is_fixed_what_was_affected_and_for_how_long():
                     "https://status.example.com")
 
 
+def test_a_resolved_span_lasts_as_long_as_its_times_say():
+    # Shown to the minute, 13:22:50 – 14:00:10 reads 13:22 – 14:00: 38 minutes, though 37 min 20 s went by.
+    span = (datetime(2026, 11, 23, 13, 22, 50, tzinfo=UTC), datetime(2026, 11, 23, 14, 0, 10, tzinfo=UTC))
+    text = render_statement(TEMPLATES, context(status="resolved", affected_span=span))["sms"]["text"]
+    assert "Affected: Login, 13:22 - 14:00 UTC (38 minutes)." in text
+
+
 def test_the_resolved_banner_is_green_and_says_it_is_over():
     rendered = render_statement(TEMPLATES, context(status="resolved"))
     assert rendered["banner"]["severity"] == "none"
