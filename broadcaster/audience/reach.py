@@ -28,7 +28,7 @@ def reach(settings: Settings, statement_id: int) -> dict:
             notified = notifies(settings, s, statement, ch.name, event)
             recipients = _subscribers(s, ch.address, statement.components) if ch.address else None
             found[ch.name] = {"live": ch.is_live, "notified": notified, "recipients": recipients,
-                              "simulated": channels.simulated(ch.name, settings)}
+                              "simulated": channels.is_simulated(ch.name, settings)}
         return {"event": event, "channels": found}
 
 

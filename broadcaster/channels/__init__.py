@@ -31,8 +31,9 @@ from .base import (
 from .log import LogTransport
 
 __all__ = ["Channel", "Confirmation", "Kind", "Reconcilable", "SendContext", "SendResult", "SignUp", "Target",
-           "Transport", "TransportError", "all_channels", "channel", "check_limits", "names", "rate_for", "simulated",
-           "recipient_channels", "rendered_names", "signup_channels", "transport_for", "warm_up", "x_budget"]
+           "Transport", "TransportError", "all_channels", "channel", "check_limits", "is_simulated", "names",
+           "rate_for", "recipient_channels", "rendered_names", "signup_channels", "transport_for", "warm_up",
+           "x_budget"]
 
 @cache
 def _registry() -> dict[str, Channel]:
@@ -128,7 +129,7 @@ def rate_for(name: str, settings: Settings) -> str | None:
     return ch.rate(settings) if _uses_provider(ch, settings) else None
 
 
-def simulated(name: str, settings: Settings) -> bool:
+def is_simulated(name: str, settings: Settings) -> bool:
     """Whether this channel's sends only go to the log (`simulated`): no provider set up, or the whole
     installation simulates. Not the same as no rate: a built-in surface has none and really sends."""
     return not _uses_provider(channel(name), settings)

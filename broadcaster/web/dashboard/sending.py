@@ -49,5 +49,5 @@ def send_log_page(request: Request, statement_id: str = "", channel: Annotated[s
 def consistency_page(request: Request) -> HTMLResponse:
     reading(request)
     settings = settings_of(request)
-    simulated = [name for name in channels.names() if channels.simulated(name, settings)]
+    simulated = [name for name in channels.names() if channels.is_simulated(name, settings)]
     return page(request, "consistency", report=consistency.consistency_report(settings), simulated=simulated)
