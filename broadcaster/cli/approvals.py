@@ -6,7 +6,7 @@ who holds the database and the secret key: a fresh link for one approver, printe
 
 import typer
 
-from .common import APPROVALS, ID_ARGUMENT, As, app, get_settings, out, who
+from .common import APPROVALS, ID_ARGUMENT, As, StatementId, app, get_settings, out, who
 
 approval_app = typer.Typer(no_args_is_help=True, help="Approval from a phone, tried from the terminal: `link` prints "
                                                         "the link an approver is emailed.")
@@ -14,7 +14,7 @@ app.add_typer(approval_app, name="approval", rich_help_panel=APPROVALS)
 
 
 @approval_app.command("link", context_settings=ID_ARGUMENT)
-def approval_link(statement_id: int, actor: As = None) -> None:
+def approval_link(statement_id: StatementId, actor: As = None) -> None:
     """Mint a fresh approval link for a statement waiting for approval, for the approver named by
     --as, and print it. Open it where `broadcaster serve` answers (BROADCASTER_PUBLIC_URL, or
     http://127.0.0.1:8080); it is single-use and expires like an emailed one."""

@@ -60,6 +60,11 @@ err = Terminal(stderr=True)
 
 As = Annotated[Optional[str], typer.Option("--as", envvar="BROADCASTER_USER", help="Who you are (a user name).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+# The ids commands take: an incident's (`statement draft`) is not a statement's (everything after it).
+StatementId = Annotated[int, typer.Argument(
+    help="The statement's id, which `statement draft` prints (`statement list` lists them).")]
+IncidentId = Annotated[int, typer.Argument(
+    help="The incident's id, which `incident open` prints (`incident list` lists them).")]
 Wait = Annotated[bool, typer.Option(
     "--wait/--no-wait", help="Send it now and show how it goes (embedded: in this process), or only queue it "
                              "for the workers (embedded: for the next `broadcaster serve`).")]

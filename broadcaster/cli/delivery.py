@@ -8,7 +8,21 @@ import typer
 from rich.table import Column, Table
 
 from ..domain.delivery_status import DeliveryStatus
-from .common import ID_ARGUMENT, INCIDENTS, OPERATIONS, As, AsJson, Wait, app, err, get_settings, out, print_json, who
+from .common import (
+    ID_ARGUMENT,
+    INCIDENTS,
+    OPERATIONS,
+    As,
+    AsJson,
+    StatementId,
+    Wait,
+    app,
+    err,
+    get_settings,
+    out,
+    print_json,
+    who,
+)
 from .run import embedded_worker
 from .sending import drain, follow, follow_statements, sender_settings
 from .views import plural, print_audit, whole
@@ -17,7 +31,7 @@ WIDE = 120  # columns from which `log` also shows the provider and its message i
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
-def publish(ctx: typer.Context, statement_id: int, actor: As = None, wait: Wait = True) -> None:
+def publish(ctx: typer.Context, statement_id: StatementId, actor: As = None, wait: Wait = True) -> None:
     """Send the approved renditions, byte for byte, to every channel."""
     from ..incidents import publishing
 
@@ -26,7 +40,7 @@ def publish(ctx: typer.Context, statement_id: int, actor: As = None, wait: Wait 
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=OPERATIONS)
-def retry(ctx: typer.Context, statement_id: int, actor: As = None,
+def retry(ctx: typer.Context, statement_id: StatementId, actor: As = None,
           failed: Annotated[bool, typer.Option("--failed", help="Resend failed deliveries.")] = False,
           unknown: Annotated[bool, typer.Option("--unknown", help="Resend deliveries whose fate is unknown "
                                                 "(the worker died mid-call and the provider could not say).")] = False,

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from .common import HOLDING, ID_ARGUMENT, As, AsJson, Wait, app, get_settings, out, print_json, who
+from .common import HOLDING, ID_ARGUMENT, As, AsJson, StatementId, Wait, app, get_settings, out, print_json, who
 from .sending import follow, sender_settings
 from .views import plural
 
@@ -32,7 +32,7 @@ def holding_list(as_json: AsJson = False) -> None:
 
 
 @holding_app.command("keep", context_settings=ID_ARGUMENT)
-def holding_keep(statement_id: int, actor: As = None) -> None:
+def holding_keep(statement_id: StatementId, actor: As = None) -> None:
     """Keep an approved statement as a holding statement; email each person who may switch it on
     their standing link."""
     from ..holding import emailed_links, holding_statements

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..domain.errors import InvalidInput
-from .common import APPROVALS, ID_ARGUMENT, As, AsJson, app, get_settings, out, print_json, who
+from .common import APPROVALS, ID_ARGUMENT, As, AsJson, IncidentId, app, get_settings, out, print_json, who
 
 postmortem_app = typer.Typer(no_args_is_help=True, help="Postmortems: written after an incident, approved, published.")
 app.add_typer(postmortem_app, name="postmortem", rich_help_panel=APPROVALS)
@@ -37,7 +37,7 @@ def _say(view: dict) -> None:
 
 
 @postmortem_app.command("write", context_settings=ID_ARGUMENT)
-def write(incident_id: int, markdown: MarkdownFile, actor: As = None, json_: AsJson = False) -> None:
+def write(incident_id: IncidentId, markdown: MarkdownFile, actor: As = None, json_: AsJson = False) -> None:
     """Write (or rewrite) the postmortem of a resolved incident from a Markdown file. Rewriting
     makes new content: approvals of the old content no longer count."""
     from ..postmortems import workflow
@@ -47,7 +47,7 @@ def write(incident_id: int, markdown: MarkdownFile, actor: As = None, json_: AsJ
 
 
 @postmortem_app.command("preview", context_settings=ID_ARGUMENT)
-def preview(incident_id: int, markdown: Annotated[Optional[str], typer.Option(
+def preview(incident_id: IncidentId, markdown: Annotated[Optional[str], typer.Option(
         "--file", help="Preview this Markdown file instead of what is stored (nothing is stored).")] = None,
         json_: AsJson = False) -> None:
     """Show the sanitised HTML a postmortem shows (what is approved) and its content hash."""

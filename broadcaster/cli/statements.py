@@ -12,7 +12,21 @@ from rich.table import Table
 from ..domain.component_states import parse_assignments
 from ..domain.delivery_status import REACHED
 from ..domain.errors import InvalidInput
-from .common import APPROVALS, ID_ARGUMENT, INCIDENTS, As, AsJson, Wait, app, get_settings, out, print_json, who
+from .common import (
+    APPROVALS,
+    ID_ARGUMENT,
+    INCIDENTS,
+    As,
+    AsJson,
+    IncidentId,
+    StatementId,
+    Wait,
+    app,
+    get_settings,
+    out,
+    print_json,
+    who,
+)
 from .sending import follow_deliveries, sender_settings
 from .views import plural, print_preview, whole
 
@@ -113,7 +127,7 @@ ComponentStates = Annotated[Optional[list[str]], typer.Option(
 
 
 @statement_app.command("draft", context_settings=ID_ARGUMENT)
-def statement_draft(incident_id: int, actor: As = None, status: Status = None, impact: Impact = None,
+def statement_draft(incident_id: IncidentId, actor: As = None, status: Status = None, impact: Impact = None,
                     components: Components = None, headline: Headline = None, body: Body = None,
                     workaround: Workaround = None, resolution: Resolution = None, next_update: NextUpdate = None,
                     contact_centre: ContactCentre = None, file: File = None,
@@ -130,7 +144,7 @@ def statement_draft(incident_id: int, actor: As = None, status: Status = None, i
 
 
 @statement_app.command("edit", context_settings=ID_ARGUMENT)
-def statement_edit(statement_id: int, actor: As = None, status: Status = None, impact: Impact = None,
+def statement_edit(statement_id: StatementId, actor: As = None, status: Status = None, impact: Impact = None,
                    components: Components = None, headline: Headline = None, body: Body = None,
                    workaround: Workaround = None, resolution: Resolution = None, next_update: NextUpdate = None,
                    contact_centre: ContactCentre = None, file: File = None,
@@ -162,7 +176,7 @@ def _say_what_else_changed(st: dict) -> None:
 
 
 @statement_app.command("show", context_settings=ID_ARGUMENT)
-def statement_show(statement_id: int, as_json: AsJson = False) -> None:
+def statement_show(statement_id: StatementId, as_json: AsJson = False) -> None:
     """One statement in full: its state, every field, its translations, who wrote it, its approvals."""
     from ..incidents import statements
 
@@ -205,7 +219,7 @@ def statement_list(incident: Annotated[Optional[int], typer.Option(help="Only th
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
-def preview(statement_id: int, as_json: AsJson = False,
+def preview(statement_id: StatementId, as_json: AsJson = False,
             only_hash: Annotated[bool, typer.Option("--hash", help="Print only the content hash (12 characters), "
                                                     "for `approve --hash`.")] = False) -> None:
     """Every channel's words for a statement, one after another, each with its limits and how close it is."""
@@ -220,7 +234,7 @@ def preview(statement_id: int, as_json: AsJson = False,
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
-def submit(ctx: typer.Context, statement_id: int, actor: As = None, wait: Wait = True) -> None:
+def submit(ctx: typer.Context, statement_id: StatementId, actor: As = None, wait: Wait = True) -> None:
     """Freeze a draft's renditions and ask for approval (approvers are emailed a link and texted a code)."""
     from ..incidents import statements
 
@@ -246,7 +260,7 @@ def _say_unsent(asked: list, shown: dict[int, str]) -> None:
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=APPROVALS)
-def approve(statement_id: int, actor: As = None,
+def approve(statement_id: StatementId, actor: As = None,
             content_hash: Annotated[Optional[str], typer.Option("--hash", help=(
                 "The content hash of the words you read (`broadcaster preview N --hash` prints it): if they "
                 "changed since, nothing is approved. Without it, the words stored now are approved."))] = None,
@@ -261,7 +275,7 @@ def approve(statement_id: int, actor: As = None,
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=APPROVALS)
-def reject(statement_id: int, reason: Annotated[str, typer.Option(help="Why, so the author can fix it.")],
+def reject(statement_id: StatementId, reason: Annotated[str, typer.Option(help="Why, so the author can fix it.")],
            actor: As = None) -> None:
     """Send a statement back to its author, saying why."""
     from ..approvals import decisions
@@ -271,7 +285,7 @@ def reject(statement_id: int, reason: Annotated[str, typer.Option(help="Why, so 
 
 
 @app.command(context_settings=ID_ARGUMENT, rich_help_panel=INCIDENTS)
-def withdraw(statement_id: int, actor: As = None) -> None:
+def withdraw(statement_id: StatementId, actor: As = None) -> None:
     """Take back a draft, a submitted or an approved statement."""
     from ..incidents import statements
 

@@ -79,6 +79,15 @@ def test_every_command_says_what_it_does_and_every_option_what_it_takes():
     assert (silent, bare) == ([], [])
 
 
+def test_an_id_argument_says_whose_id_it_is():
+    # `statement draft` takes an incident's id, and every step after it a statement's: the help says which.
+    said = {" ".join(words): p.help for words, command in COMMANDS for p in command.params
+            if p.param_type_name == "argument" and p.name in ("statement_id", "incident_id")}
+    assert said["statement draft"].startswith("The incident's id, which `incident open` prints")
+    for step in ("preview", "submit", "approve", "reject", "withdraw", "publish", "retry", "statement edit"):
+        assert said[step].startswith("The statement's id, which `statement draft` prints"), step
+
+
 def test_the_top_help_says_who_you_are_and_approve_says_what_no_hash_means(monkeypatch, capsys):
     top = " ".join(_help(monkeypatch, capsys, [], 80).replace("│", " ").split())
     assert "act as a user: --as NAME on the command, or `export BROADCASTER_USER=NAME` once for the shell" in top
