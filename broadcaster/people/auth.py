@@ -152,12 +152,17 @@ def session_for(settings: Settings, cookie: str | None) -> Session:
     if not cookie:
         raise NotAuthenticated("not logged in")
     with unit_of_work(settings) as s:
-        # Its user in the same query, as a token's: every dashboard page and form reads both.
-        row = s.scalar(select(WebSession).options(joinedload(WebSession.user))
-                       .where(WebSession.token_hash == sha256_hex(cookie)))
+        row = _session_row(s, cookie)
         if row is None or row.ended_at is not None or row.expires_at <= utcnow():
             raise NotAuthenticated("your session has ended: log in again")
         return Session(actor_of(row.user), row.csrf_token, row.id)
+
+
+def _session_row(s, cookie: str) -> WebSession | None:
+    """The session this cookie names, with its user in the same query, as a token's: every dashboard
+    page and form reads both, and logging out names the user in the audit."""
+    return s.scalar(select(WebSession).options(joinedload(WebSession.user))
+                    .where(WebSession.token_hash == sha256_hex(cookie)))
 
 
 def check_csrf(settings: Settings, session: Session, token: str | None, refusal: str) -> None:
@@ -172,9 +177,7 @@ def end_session(settings: Settings, cookie: str | None) -> None:
     if not cookie:
         return
     with unit_of_work(settings) as s:
-        # Its user in the same query, as a token's: every dashboard page and form reads both.
-        row = s.scalar(select(WebSession).options(joinedload(WebSession.user))
-                       .where(WebSession.token_hash == sha256_hex(cookie)))
+        row = _session_row(s, cookie)
         if row is not None and row.ended_at is None:
             row.ended_at = utcnow()
             log_action(s, actor_of(row.user), "logout", f"user:{row.user_id}", {})
