@@ -29,10 +29,9 @@ def user_add(
     from ..people import users
 
     settings = get_settings()
-    # Who acts, and whether they may add users, is settled before the password is typed twice: it used
-    # to be asked first, and a missing --as failed only after both prompts.
-    # The first user is added by nobody: a BROADCASTER_USER exported before it exists (as the help suggests)
-    # names no one yet, and must not stop the very command that adds them.
+    # Who acts, and whether they may add users, is settled before the password is typed twice (a missing
+    # --as used to fail only after both prompts). The first user is added by nobody: a BROADCASTER_USER
+    # exported before anyone exists (as the help suggests) names no one yet, and must not stop this command.
     by = who(actor) if users.has_users(settings) else None
     secret = None
     if password:
