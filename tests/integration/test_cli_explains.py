@@ -16,6 +16,7 @@ from broadcaster.cli.common import PANELS
 from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, CallbackRequest
 from tests.conftest import make_settings
+from tests.integration.cli_tree import leaf_commands
 from tests.integration.test_cli import run  # noqa: F401 - the fixture: `broadcaster ...` in this process
 
 WHO = "error: who: say who you are with --as NAME or BROADCASTER_USER"
@@ -26,20 +27,11 @@ NO_ACTOR = {"init", "serve", "worker", "beat", "demo", "export", "log", "status"
             "alert source list", "alert rule list", "postmortem preview", "stakeholders list", "subscribers list"}
 
 
-def _commands(group=None, prefix=""):
-    group = group or typer.main.get_command(cli_app)
-    for name, command in group.commands.items():
-        if hasattr(command, "commands"):
-            yield from _commands(command, f"{prefix}{name} ")
-        else:
-            yield f"{prefix}{name}", command
-
-
 def test_every_command_either_takes_as_or_changes_no_data():
-    missing = [name for name, command in _commands()
+    missing = [name for name, command in leaf_commands()
                if name not in NO_ACTOR and not any("--as" in p.opts for p in command.params)]
     assert missing == []
-    assert {name for name, _ in _commands()} >= NO_ACTOR  # the list names real commands
+    assert {name for name, _ in leaf_commands()} >= NO_ACTOR  # the list names real commands
 
 
 def test_help_groups_every_command_by_task_operations_last(run):  # noqa: F811
@@ -102,7 +94,7 @@ def test_a_command_that_changes_data_asks_who_you_are_first(run, tmp_path, backe
     answers = {" ".join(args): run(*args, ok=False) for args in ASKS_WHO}
     assert {command: (proc.returncode, proc.stderr.strip()) for command, proc in answers.items()} == {
         command: (1, WHO) for command in answers}
-    assert {name for name, _ in _commands()} - NO_ACTOR == {" ".join(args[:3]) if args[0] == "alert" else
+    assert {name for name, _ in leaf_commands()} - NO_ACTOR == {" ".join(args[:3]) if args[0] == "alert" else
                                                             " ".join(args[:2]) if args[0] in (
         "incident", "statement", "maintenance", "holding", "subscribers", "component", "user", "token", "social",
         "approval", "template", "postmortem", "stakeholders", "events") else args[0]

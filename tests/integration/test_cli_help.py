@@ -5,21 +5,12 @@ source's line breaks used to show as broken sentences)."""
 import re
 
 import pytest
-import typer
 
-from broadcaster.cli import app as cli_app
 from broadcaster.cli import main
 from broadcaster.cli.helptext import paragraphs
+from tests.integration.cli_tree import every_command
 
-
-def _commands(group=None, words=()):
-    group = group or typer.main.get_command(cli_app)
-    yield words, group
-    for name, command in group.commands.items() if hasattr(group, "commands") else ():
-        yield from _commands(command, (*words, name))
-
-
-COMMANDS = [(words, command) for words, command in _commands()]
+COMMANDS = list(every_command())
 
 
 def _help(monkeypatch, capsys, words, columns) -> str:
