@@ -219,8 +219,7 @@ def _refuse_stale(request: ApprovalRequest) -> None:
         raise NotAllowed("this approval link or code has expired: open the dashboard to approve")
     statement = request.statement
     if statement.state != State.PENDING_APPROVAL.value or statement.content_hash != request.content_hash:
-        newer = max((st.version for st in statement.incident.statements if st.version > statement.version),
-                    default=None)
+        newer = statement.replaced_by
         if statement.state == State.WITHDRAWN.value and newer:  # an edit replaced it: say so, not just "withdrawn"
             raise NotAllowed(f"v{statement.version} was replaced by v{newer} before it was approved: nothing to "
                              f"approve with this link. If v{newer} needs you, it sends a request of its own")

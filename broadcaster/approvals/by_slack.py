@@ -173,8 +173,7 @@ def _explain(settings: Settings, click: Click, exc: BroadcasterError) -> Answer:
         statement = s.get(Statement, click.statement_id)
         if statement is None:
             return _answer(settings, click, "refused", reason=str(exc))
-        newer = max((st.version for st in statement.incident.statements if st.version > statement.version),
-                    default=None)
+        newer = statement.replaced_by
         hash_moved = statement.content_hash != click.content_hash
         state, version = statement.state, statement.version
     if newer is not None and state != State.PENDING_APPROVAL.value:

@@ -94,7 +94,7 @@ def show_withdrawn_once_committed(s, settings: Settings, withdrawn: list[dict]) 
     asked no one). Nothing happens if `s` rolls back."""
     asked = [version["id"] for version in withdrawn
              if version["was"] in (State.PENDING_APPROVAL.value, State.APPROVED.value)]
-    if asked and settings.slack_bot_token:
+    if asked:
         event.listen(s, "after_commit", lambda _: _show_all(settings, asked), once=True)
 
 
@@ -120,10 +120,9 @@ def _decision(statement: Statement, needed: int) -> dict:
     decided = [{"name": a.approver.name, "decision": a.decision, "at": a.created_at, "comment": a.comment}
                for a in sorted(statement.approvals, key=lambda a: a.id)
                if a.decision == REJECT or a.content_hash == statement.content_hash]
-    newer = [st.version for st in statement.incident.statements if st.version > statement.version]
     return {"state": statement.state, "waiting": statement.state == State.PENDING_APPROVAL.value,
             "by": decided, "approvals": sum(d["decision"] == APPROVE for d in decided),
-            "needed": needed, "replaced_by": max(newer) if newer else None}
+            "needed": needed, "replaced_by": statement.replaced_by}
 
 
 def _words(settings: Settings, statement: Statement, decision: dict | None) -> dict[str, str]:

@@ -136,6 +136,11 @@ class Statement(Base):
         """Everyone who wrote or changed a field of this version (or of the drafts it came from)."""
         return {self.author_id, *(e.user_id for e in self.editors)}
 
+    @property
+    def replaced_by(self) -> int | None:
+        """The newest version of its incident after this one (an edit or a new draft replaced it), if any."""
+        return max((st.version for st in self.incident.statements if st.version > self.version), default=None)
+
 
 class StatementEditor(Base):
     """One person who wrote or changed a version's words: none of them may approve it."""
