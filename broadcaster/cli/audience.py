@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..domain.errors import InvalidInput
 from .common import AUDIENCE, As, AsJson, app, err, get_settings, out, print_json, who
+from .views import fields_said
 
 subscribers_app = typer.Typer(no_args_is_help=True, help="Customers who get updates by email, SMS or webhook.")
 app.add_typer(subscribers_app, name="subscribers", rich_help_panel=AUDIENCE)
@@ -31,8 +32,7 @@ def subscribers_add(
 
     addresses = {"email": email, "phone": phone, **dict(_field_value(a) for a in address or [])}
     sub = subscribers.add_subscriber(get_settings(), who(actor), component or [], locale, **addresses)
-    shown = " ".join(f"{k}={v}" for k, v in sub.items() if k != "id" and v)
-    out.print(f"subscriber {sub['id']}: {escape(shown)}", highlight=False)
+    out.print(f"subscriber {sub['id']}: {escape(fields_said(sub))}", highlight=False)
     if any(k.endswith("secret") for k in sub):
         out.print("keep the secret above: it is shown only once, and the receiver needs it to verify signatures")
 
@@ -103,6 +103,5 @@ def subscribers_remove(
     from ..audience import subscribers
 
     gone = subscribers.remove_subscriber(get_settings(), who(actor), subscriber_id)
-    shown = " ".join(f"{k}={v}" for k, v in gone.items() if k not in ("id", "locale") and v)
-    out.print(f"subscriber {gone['id']} removed ({escape(shown)}): nothing more is sent to them; their past "
-              "sends stay in the send log", highlight=False)
+    out.print(f"subscriber {gone['id']} removed ({escape(fields_said(gone, 'locale'))}): nothing more is sent "
+              "to them; their past sends stay in the send log", highlight=False)

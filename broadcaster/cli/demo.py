@@ -15,7 +15,7 @@ import typer
 
 from ..domain.errors import InvalidInput
 from .common import OPERATIONS, app, get_settings, out
-from .views import plural, print_audit, print_preview, progress_table, published_line
+from .views import fields_said, plural, print_audit, print_preview, progress_table, published_line
 
 DEMO_DATABASE = Path("broadcaster-demo.db")
 # Written into the SQLite header (`PRAGMA application_id`, a field SQLite keeps for exactly this) of a
@@ -68,8 +68,7 @@ def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file
     _echo("subscribers", "add", *CUSTOMER, "--as", ADMIN)
     customer = subscribers.add_subscriber(settings, root, **{option.lstrip("-"): value for option, value
                                                             in zip(CUSTOMER[::2], CUSTOMER[1::2], strict=True)})
-    shown = " ".join(f"{k}={v}" for k, v in customer.items() if k != "id" and v)
-    out.print(f"subscriber {customer['id']}: {shown}", highlight=False, markup=False)
+    out.print(f"subscriber {customer['id']}: {fields_said(customer)}", highlight=False, markup=False)
 
     _echo("incident", "open", "--title", INCIDENT["title"], "--impact", INCIDENT["impact"],
           *[word for component in INCIDENT["components"] for word in ("--component", component)], "--as", "alice")

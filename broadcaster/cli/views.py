@@ -118,6 +118,12 @@ def left_out_lines(settings, st: dict) -> list[str]:
             for channel, reason in st["left_out"].items()]
 
 
+def fields_said(row: dict, *leave: str) -> str:
+    """'email=c@example.com phone=+14155550123 locale=en': a subscriber as the CLI says it, its id (and
+    the fields in `leave`) apart, empty ones left out."""
+    return " ".join(f"{k}={v}" for k, v in row.items() if k not in ("id", *leave) and v)
+
+
 def published_line(st: dict) -> str:
     """'statement 3 published: 4 live deliveries; fanning out to email, sms subscribers'."""
     return (f"statement {st['id']} published: {plural(st['deliveries'], 'live delivery', 'live deliveries')}"
