@@ -15,7 +15,7 @@ import typer
 
 from ..domain.errors import InvalidInput
 from .common import OPERATIONS, app, get_settings, out
-from .views import fields_said, plural, print_audit, print_preview, progress_table, published_line
+from .views import fields_said, plural, print_audit, print_preview, progress_table, published_line, user_said
 
 DEMO_DATABASE = Path("broadcaster-demo.db")
 # Written into the SQLite header (`PRAGMA application_id`, a field SQLite keeps for exactly this) of a
@@ -59,11 +59,12 @@ def demo(database: Annotated[Path, typer.Option(help="The demo's own SQLite file
     out.print(f"[dim]demo database: {database}, new{anew}; every channel simulated, nothing leaves this machine[/]")
 
     _echo("user", "add", ADMIN, "--role", "admin")  # the first user needs no --as: only an admin adds others
-    _said_user(users.add_user(settings, None, ADMIN, ["admin"]))
+    out.print(user_said(users.add_user(settings, None, ADMIN, ["admin"])), markup=False)
     root = users.actor_named(settings, ADMIN)
     for name, role, (option, address) in PEOPLE:
         _echo("user", "add", name, "--role", role, option, address, "--as", ADMIN)
-        _said_user(users.add_user(settings, root, name, [role], **{option.lstrip("-"): address}))
+        added = users.add_user(settings, root, name, [role], **{option.lstrip("-"): address})
+        out.print(user_said(added), markup=False)
     alice, bob = users.actor_named(settings, "alice"), users.actor_named(settings, "bob")
     _echo("subscribers", "add", *CUSTOMER, "--as", ADMIN)
     customer = subscribers.add_subscriber(settings, root, **{option.lstrip("-"): value for option, value
@@ -112,10 +113,6 @@ def _echo(*argv: str) -> None:
     import shlex
 
     out.print("$ " + shlex.join(["broadcaster", *argv]), style="dim", markup=False, highlight=False, soft_wrap=True)
-
-
-def _said_user(user: dict) -> None:
-    out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})", markup=False)
 
 
 def _fresh_database(database: Path, url: str) -> bool:

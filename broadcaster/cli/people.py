@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from .common import PEOPLE, As, AsJson, app, get_settings, out, print_json, who
+from .views import user_said
 
 user_app = typer.Typer(no_args_is_help=True, help="People who write, approve and publish statements.")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens for scripts: one role of one user, revocable.")
@@ -42,7 +43,7 @@ def user_add(
         secret = prompt_password()  # before the user is added: a typo must not leave a half-made user
         auth.check_password(secret)
     user = users.add_user(settings, by, name, role, email, phone)
-    out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
+    out.print(user_said(user), markup=False)
     if secret is not None:
         auth.set_password(get_settings(), user["name"], secret, by)
         out.print("password set")
@@ -58,7 +59,7 @@ def user_roles(
     from ..people import users
 
     user = users.set_roles(get_settings(), who(actor), name, role)
-    out.print(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
+    out.print(user_said(user), markup=False)
 
 
 @user_app.command("slack")

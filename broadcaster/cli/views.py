@@ -118,6 +118,11 @@ def left_out_lines(settings, st: dict) -> list[str]:
             for channel, reason in st["left_out"].items()]
 
 
+def user_said(user: dict) -> str:
+    """'user 2: alice (author)': a user as `user add`, `user roles` and the demo say it."""
+    return f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})"
+
+
 def fields_said(row: dict, *leave: str) -> str:
     """'email=c@example.com phone=+14155550123 locale=en': a subscriber as the CLI says it, its id (and
     the fields in `leave`) apart, empty ones left out."""
