@@ -33,10 +33,14 @@ def paragraphs(text: str | None) -> list[str]:
 
 
 class Explained:
-    """Mixed into the root group's class: its `--help` prints what `render` draws."""
+    """Mixed into the root group's class: its `--help` prints what `render` draws, and a usage error
+    names the arguments as the help does (Typer's own usage line writes `{statement_id}`)."""
 
     def format_help(self, ctx, formatter) -> None:
         render(self, ctx)
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return _usage_pieces(self, ctx.command.get_params(ctx))
 
 
 def explain(command) -> None:
@@ -45,6 +49,7 @@ def explain(command) -> None:
     and binding the method on each object leaves Typer's classes as they are."""
     for sub in getattr(command, "commands", {}).values():
         sub.format_help = MethodType(Explained.format_help, sub)
+        sub.collect_usage_pieces = MethodType(Explained.collect_usage_pieces, sub)
         explain(sub)
 
 
@@ -68,6 +73,11 @@ def render(command, ctx) -> None:
 
 
 def _usage(command, ctx, params) -> str:
+    return " ".join([ctx.command_path, *_usage_pieces(command, params)])
+
+
+def _usage_pieces(command, params) -> list[str]:
+    params = [p for p in params if not getattr(p, "hidden", False)]
     pieces = ["[OPTIONS]"] if any(p.param_type_name != "argument" for p in params) else []
     for p in params:
         if p.param_type_name == "argument":
@@ -75,7 +85,7 @@ def _usage(command, ctx, params) -> str:
             pieces.append(name if p.required else f"[{name}]")
     if hasattr(command, "commands"):
         pieces += ["COMMAND", "[ARGS]..."]
-    return " ".join([ctx.command_path, *pieces])
+    return pieces
 
 
 def _argument(p) -> tuple[Text, Text]:

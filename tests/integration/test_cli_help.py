@@ -94,3 +94,17 @@ def test_a_group_says_only_what_its_commands_do():
     # `approval` said "links and codes" with only `link` in it: its help names each command it has.
     group = dict(COMMANDS)[("approval",)]
     assert list(group.commands) == ["link"] and "`link`" in group.help and "code" not in group.help
+
+
+def test_a_usage_error_names_the_arguments_as_the_help_does(monkeypatch, capsys):
+    # Typer's own usage line wrote `approve [OPTIONS] {statement_id}`, unlike the help's STATEMENT_ID.
+    for words, usage in ((["approve"], "Usage: broadcaster approve [OPTIONS] STATEMENT_ID"),
+                         (["statement", "draft"], "Usage: broadcaster statement draft [OPTIONS] INCIDENT_ID"),
+                         (["approve", "abc"], "Usage: broadcaster approve [OPTIONS] STATEMENT_ID")):
+        monkeypatch.setenv("COLUMNS", "80")
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as done:
+            main(words)
+        said = capsys.readouterr().err
+        assert done.value.code == 2 and said.startswith(usage), said
+        assert "{" not in said
