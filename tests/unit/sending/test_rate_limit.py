@@ -49,15 +49,22 @@ def test_a_slow_rate_is_paced_not_cut_by_the_hard_cap():
     assert 2.4 < times[-1] - times[0] < 3.2
 
 
-def test_grants_are_spaced_evenly_under_the_rate_not_released_in_bursts():
+def test_grants_are_spaced_evenly_under_the_rate_not_released_in_bursts(monkeypatch):
     settings = Settings(twilio_rate="200/second", rate_headroom=0.02)
+    slots = []  # the moments the pacer gave each grant: what it decided, whatever the machine's load
+    sleep_until = ratelimit._sleep_until
+    monkeypatch.setattr(ratelimit, "_sleep_until", lambda moment: (slots.append(moment), sleep_until(moment)))
     times = grant_times(settings, Account(), grants=40, threads=8)
 
     interval = 1 / (200 * 0.98)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     # Eight threads all waiting would, unpaced, go together; paced, the first 40 take 39 intervals.
     assert times[-1] - times[0] >= 39 * interval * 0.95
-    assert sorted(gaps)[len(gaps) // 2] >= interval * 0.5
+    # Evenly, not in bursts: judged on the slots, not on when each thread woke. On a busy machine (CI's
+    # 2 cores under three test processes) threads woken late go out close together, which the hard cap
+    # bounds; the measured median gap was once 1.1 ms for a 5.1 ms interval there.
+    slots.sort()
+    gaps = [b - a for a, b in zip(slots, slots[1:], strict=False)]
+    assert len(slots) == 40 and sorted(gaps)[len(gaps) // 2] >= interval * 0.99
 
 
 def test_headroom_is_a_setting_that_slows_the_pace():
