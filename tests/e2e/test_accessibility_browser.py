@@ -51,7 +51,9 @@ def _something_on_every_page(settings) -> dict:
     auth.create_token(settings, "executive-communications-duty-officer", "approver")
     alice = actor(settings, "alice")
     holding = holding_statements.keep(settings, alice, approved_holding_statement(settings, "alice", "bob"))
-    emailed_links.send_links(settings, alice, holding["number"])  # the Holding page's links table
+    holding_statements.set_pin(settings, "executive-communications-duty-officer", "4821")  # a link asks for it
+    links = emailed_links.send_links(settings, alice, holding["number"])  # a row in the Holding page's links table
+    assert [one.user for one in links["sent"]] == ["executive-communications-duty-officer"], links
     root = actor(settings, "root")
     audiences.create_audience(settings, root, "leadership", "The executive team and the board's chair")
     for name, email, phone in (("Chris Okonkwo-Delacroix (Chief Executive Officer)", LONG_EMAIL, "+14155550177"),
