@@ -252,10 +252,11 @@ def clipped(page) -> list[str]:
                   + JSON.stringify(e.innerText.slice(0, 60)))""")
 
 
-def small_table_text(page) -> list[str]:
-    """Words in a table set under 16 px (what a phone wants), with their size; hidden cells left out."""
-    return page.evaluate("""() => [...document.querySelectorAll('main table *')]
+def small_text(page, within: str = "main table *") -> list[str]:
+    """Words under 16 px (what a phone wants) in the elements `within` selects (a table's, by default), with
+    their size; hidden ones left out."""
+    return page.evaluate("""within => [...document.querySelectorAll(within)]
         .filter(e => e.getBoundingClientRect().width > 1
                      && [...e.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim())
                      && parseFloat(getComputedStyle(e).fontSize) < 16)
-        .map(e => `${getComputedStyle(e).fontSize} ${JSON.stringify(e.textContent.trim().slice(0, 40))}`)""")
+        .map(e => `${getComputedStyle(e).fontSize} ${JSON.stringify(e.textContent.trim().slice(0, 40))}`)""", within)

@@ -4,9 +4,9 @@ link, button and field at least 24×24 px; nothing wider than the window (a phon
 table stacks its cells, and a long address wraps, so the page never scrolls sideways; and no words cut
 off or hidden in a box that scrolls sideways, the page may fit while a table in it does not. The phone's
 pass also looks at each page on a small phone (320×640) and on a phone on its side (844×390), by resizing
-the window (no second visit, no second axe run), and wants a table's words at 16 px or more on a phone
-standing up. (The approval, holding-link, home and public pages run axe in their own tests, after their
-actions.)"""
+the window (no second visit, no second axe run), and, on a phone standing up, wants the words of a table
+and of the home page's incident board at 16 px or more. (The approval, holding-link, home and public
+pages run axe in their own tests, after their actions.)"""
 
 import pytest
 
@@ -21,7 +21,7 @@ from broadcaster.playbooks.statement_templates import TemplateInput
 from broadcaster.stakeholders import audiences
 from tests import loopback
 from tests.conftest import actor, add_subscriber, add_user
-from tests.e2e.conftest import PASSWORD, accessible, clipped, log_in, small_table_text, small_targets
+from tests.e2e.conftest import PASSWORD, accessible, clipped, log_in, small_targets, small_text
 from tests.integration.alert_fixtures import TEMPLATE, alertmanager_payload
 from tests.integration.holding_data import approved_holding_statement
 from tests.integration.surfaces_data import open_incident, publish_update
@@ -68,6 +68,7 @@ def _something_on_every_page(settings) -> dict:
     return {"incident": incident_id, "live": live, "pending": pending["id"], "source_token": token}
 
 
+TABLES_AND_BOARD = "main table *, #board *"
 # A phone standing up, a small phone and a phone on its side: the window is resized to the others after the first.
 PHONES = ({"width": 390, "height": 844}, {"width": 320, "height": 640}, {"width": 844, "height": 390})
 
@@ -109,8 +110,8 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(embedded, b
             where = f"{path} at {size['width']}×{size['height']}"
             assert clipped(page) == [], (where, clipped(page))
             assert small_targets(page) == [], (where, small_targets(page))
-            if size["width"] < size["height"] < 1000:  # a phone standing up
-                assert small_table_text(page) == [], (where, small_table_text(page))
+            if size["width"] < size["height"] < 1000:  # a phone standing up: its tables and the incident board
+                assert small_text(page, TABLES_AND_BOARD) == [], (where, small_text(page, TABLES_AND_BOARD))
 
 
 def fits(page, path: str, width: int) -> None:
