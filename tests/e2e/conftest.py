@@ -237,3 +237,26 @@ def small_targets(page) -> list[str]:
                        return r.width > 0 && r.right > 0 && (r.width < 24 || r.height < 24)
                               && getComputedStyle(e).display !== 'inline'; })
         .map(e => e.outerHTML.slice(0, 80))""")
+
+
+def clipped(page) -> list[str]:
+    """Elements whose content is wider than their box where the box hides it or scrolls it sideways (overflow
+    hidden, clip, auto or scroll): words cut off, or behind a scroll region a phone's reader may not notice.
+    The page may fit its window while a table inside it does not. Fields are left out (a long value in a text
+    field scrolls in it by design), and so are boxes 1 px wide (.sr-only labels, clipped on purpose)."""
+    return page.evaluate("""() => [...document.querySelectorAll('main *')]
+        .filter(e => !['INPUT', 'SELECT', 'TEXTAREA'].includes(e.tagName) && e.clientWidth > 1
+                     && /hidden|clip|auto|scroll/.test(getComputedStyle(e).overflowX)
+                     && e.scrollWidth > e.clientWidth + 1)
+        .map(e => `${e.tagName.toLowerCase()}.${e.className}: ${e.scrollWidth} px of content in ${e.clientWidth} px, `
+                  + JSON.stringify(e.innerText.slice(0, 60)))""")
+
+
+def small_text(page, within: str = "main table *") -> list[str]:
+    """Words under 16 px (what a phone wants) in the elements `within` selects (a table's, by default), with
+    their size; hidden ones left out."""
+    return page.evaluate("""within => [...document.querySelectorAll(within)]
+        .filter(e => e.getBoundingClientRect().width > 1
+                     && [...e.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim())
+                     && parseFloat(getComputedStyle(e).fontSize) < 16)
+        .map(e => `${getComputedStyle(e).fontSize} ${JSON.stringify(e.textContent.trim().slice(0, 40))}`)""", within)
