@@ -49,6 +49,14 @@ BY_LINK, BY_CODE = "email", "sms"
 BY_SLACK = "slack"  # a Slack DM with buttons: no ApprovalRequest row, the click is proved by Slack's signature
 
 
+class LinkNotValid(NotAllowed):
+    """A link whose token is not the one signed for its request (mangled in copying, or forged)."""
+
+
+class LinkSpent(NotAllowed):
+    """A genuine link or code that no longer approves: used, expired, or its version no longer waits."""
+
+
 @dataclass(frozen=True)
 class Sent:
     """What one approver is sent (returned to the caller for tests and the CLI; never over HTTP)."""
@@ -206,7 +214,7 @@ def _valid_request(s, settings: Settings, request_id: int, token: str, lock: boo
     request = s.scalar(query.with_for_update() if lock else query)
     if request is None or not valid_token(settings, token, request.secret_hash, "approval", request.id,
                                           request.user_id, request.content_hash):
-        raise NotAllowed("this approval link is not valid: open the dashboard to approve")
+        raise LinkNotValid("this approval link is not valid: open the dashboard to approve")
     require_role(actor_of(request.user), "approve")  # the page is not shown to someone who lost the role
     _refuse_stale(request)
     return request
@@ -214,16 +222,16 @@ def _valid_request(s, settings: Settings, request_id: int, token: str, lock: boo
 
 def _refuse_stale(request: ApprovalRequest) -> None:
     if request.used_at is not None:
-        raise NotAllowed("this approval link or code has already been used")
+        raise LinkSpent("this approval link or code has already been used")
     if request.expires_at <= utcnow():
-        raise NotAllowed("this approval link or code has expired: open the dashboard to approve")
+        raise LinkSpent("this approval link or code has expired: open the dashboard to approve")
     statement = request.statement
     if statement.state != State.PENDING_APPROVAL.value or statement.content_hash != request.content_hash:
         newer = statement.replaced_by
         if statement.state == State.WITHDRAWN.value and newer:  # an edit replaced it: say so, not just "withdrawn"
-            raise NotAllowed(f"v{statement.version} was replaced by v{newer} before it was approved: nothing to "
-                             f"approve with this link. If v{newer} needs you, it sends a request of its own")
-        raise NotAllowed(f"v{statement.version} is no longer waiting for approval of these words "
+            raise LinkSpent(f"v{statement.version} was replaced by v{newer} before it was approved: nothing to "
+                            f"approve with this link. If v{newer} needs you, it sends a request of its own")
+        raise LinkSpent(f"v{statement.version} is no longer waiting for approval of these words "
                          f"(it is {statement.state.replace('_', ' ')}): open the dashboard")
 
 
