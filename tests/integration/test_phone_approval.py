@@ -214,3 +214,37 @@ def test_the_log_provider_records_the_approval_email_without_the_links_secret(pe
     nonce, signature = link.split("?t=")[1].split(".")
     assert "/approve/" in logged and "?t=[hidden]" in logged
     assert nonce not in logged and signature not in logged
+
+
+def message(response) -> str:
+    return ET.fromstring(response.text).find("Message").text
+
+
+def test_wrong_codes_are_limited_and_each_reply_says_what_to_do_and_when(pending, client, phone_settings):
+    """Five codes an hour per approver, right or wrong (BROADCASTER_SMS_CODE_RATE_PER_USER): each wrong one
+    says how many tries are left, the last when to try again; past the limit even the right code is refused,
+    saying when to try again. None of them sends the approver to a dashboard they may not have."""
+    sid, secrets, _ = pending
+    wrong = str((int(secrets["sms"]) + 1) % 10**6).zfill(6)
+    started = utcnow()
+    replies = [message(text(client, wrong, sid=f"SM-wrong-{n}")) for n in range(5)]
+    for reply_text, left in zip(replies[:4], ["4 more tries", "3 more tries", "2 more tries", "1 more try"],
+                                strict=True):
+        assert reply_text == ("That code is not right: nothing was approved. Check the digits in our text and reply "
+                              f"with them ({left} for now), or use the link in your approval email.")
+    last = re.fullmatch(r"That code is not right: nothing was approved\. That was the last try for now: try again "
+                        r"after (\d\d:\d\d) UTC, or use the link in your approval email\.", replies[4])
+    assert last, replies[4]
+    limited = message(text(client, secrets["sms"], sid="SM-right-but-late"))
+    assert re.fullmatch(r"Too many codes from this number, so this one was not checked and nothing was approved\. "
+                        rf"Try again after {last.group(1)} UTC, or use the link in your approval email\.", limited)
+    when = [(started + timedelta(hours=1, minutes=m)).strftime("%H:%M") for m in (-1, 0, 1)]
+    assert last.group(1) in when  # an hour after the first code counted
+    assert state(phone_settings, sid) == "pending_approval" and "dashboard" not in " ".join(replies + [limited])
+
+
+def test_a_used_code_says_it_no_longer_approves(pending, client):
+    _, secrets, _ = pending
+    assert reply(text(client, secrets["sms"], sid="SM1")) == "approved"
+    assert message(text(client, secrets["sms"], sid="SM2")).startswith("That code no longer approves anything: it was "
+                                                                      "used, it expired, or the version it asked")
