@@ -35,7 +35,7 @@ from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed
 from ..domain.hashing import sha256_hex
 from ..domain.lifecycle import State
 from ..domain.message_secrets import CODE, TOKEN, MessageKind
-from ..people.auth import actor_of, over_limit
+from ..people.auth import actor_of, limit_window, over_limit
 from ..people.users import user_with_number
 from ..render.environment import environment
 from ..store.access_models import ApprovalRequest
@@ -47,6 +47,14 @@ logger = logging.getLogger("broadcaster.approval")
 # ApprovalRequest.kind: an emailed link, or a texted code; the stored values name the channel that carries each.
 BY_LINK, BY_CODE = "email", "sms"
 BY_SLACK = "slack"  # a Slack DM with buttons: no ApprovalRequest row, the click is proved by Slack's signature
+
+
+class LinkNotValid(NotAllowed):
+    """A link whose token is not the one signed for its request (mangled in copying, or forged)."""
+
+
+class LinkSpent(NotAllowed):
+    """A genuine link or code that no longer approves: used, expired, or its version no longer waits."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +214,7 @@ def _valid_request(s, settings: Settings, request_id: int, token: str, lock: boo
     request = s.scalar(query.with_for_update() if lock else query)
     if request is None or not valid_token(settings, token, request.secret_hash, "approval", request.id,
                                           request.user_id, request.content_hash):
-        raise NotAllowed("this approval link is not valid: open the dashboard to approve")
+        raise LinkNotValid("this approval link is not valid: open the dashboard to approve")
     require_role(actor_of(request.user), "approve")  # the page is not shown to someone who lost the role
     _refuse_stale(request)
     return request
@@ -214,40 +222,52 @@ def _valid_request(s, settings: Settings, request_id: int, token: str, lock: boo
 
 def _refuse_stale(request: ApprovalRequest) -> None:
     if request.used_at is not None:
-        raise NotAllowed("this approval link or code has already been used")
+        raise LinkSpent("this approval link or code has already been used")
     if request.expires_at <= utcnow():
-        raise NotAllowed("this approval link or code has expired: open the dashboard to approve")
+        raise LinkSpent("this approval link or code has expired: open the dashboard to approve")
     statement = request.statement
     if statement.state != State.PENDING_APPROVAL.value or statement.content_hash != request.content_hash:
         newer = statement.replaced_by
         if statement.state == State.WITHDRAWN.value and newer:  # an edit replaced it: say so, not just "withdrawn"
-            raise NotAllowed(f"v{statement.version} was replaced by v{newer} before it was approved: nothing to "
-                             f"approve with this link. If v{newer} needs you, it sends a request of its own")
-        raise NotAllowed(f"v{statement.version} is no longer waiting for approval of these words "
+            raise LinkSpent(f"v{statement.version} was replaced by v{newer} before it was approved: nothing to "
+                            f"approve with this link. If v{newer} needs you, it sends a request of its own")
+        raise LinkSpent(f"v{statement.version} is no longer waiting for approval of these words "
                          f"(it is {statement.state.replace('_', ' ')}): open the dashboard")
 
 
 # --- the SMS code --------------------------------------------------------------------------
 
 
-def approve_by_sms(settings: Settings, sender: str | None, code: str, message_sid: str | None) -> str:
-    """Approve with a code texted from the approver's own number; returns the outcome as one of
-    the reply templates' names (templates/_web/approval/reply_*.txt). Refusals are audited."""
+def approve_by_sms(settings: Settings, sender: str | None, code: str, message_sid: str | None) -> tuple[str, dict]:
+    """Approve with a code texted from the approver's own number. Returns the reply: the name of its
+    template (templates/_web/approval/reply_*.txt) and what it says (when to try again, tries left). A
+    known approver's number is told why (a wrong code, too many, a spent code); any other sender only that
+    nothing was approved. The reply goes to the sending number, never to whoever spoofed it. Refusals are
+    audited."""
+    reply: tuple[str, dict] = ("refused", {})
     try:
         remember_inbound(settings, message_sid)
-        if over_limit(settings, settings.secret_rate_per_source, "sms-code", f"from:{sender}"):
+        source = (settings.secret_rate_per_source, "sms-code", f"from:{sender}")
+        if over_limit(settings, *source):
+            reply = ("too_many", {"retry_at": limit_window(settings, *source)[1]})
             raise NotAllowed(f"too many codes from {sender} (limit {settings.secret_rate_per_source})")
         with unit_of_work(settings) as s:
             user = _approver_with_number(s, sender)
-            if over_limit(settings, settings.sms_code_rate_per_user, "sms-code", f"user:{user.id}"):
+            per_user = (settings.sms_code_rate_per_user, "sms-code", f"user:{user.id}")
+            if over_limit(settings, *per_user):
+                reply = ("too_many", {"retry_at": limit_window(settings, *per_user)[1], "by_email": bool(user.email)})
                 raise NotAllowed(f"too many codes for {user.name} (limit {settings.sms_code_rate_per_user}): "
                                  "wait, or approve on the dashboard")
             request = s.scalar(select(ApprovalRequest).where(
                 ApprovalRequest.user_id == user.id, ApprovalRequest.kind == BY_CODE,
                 ApprovalRequest.secret_hash == sha256_hex(code)).order_by(ApprovalRequest.id.desc()))
             if request is None:
+                tries_left, retry_at = limit_window(settings, *per_user)
+                reply = ("wrong_code", {"tries_left": tries_left, "retry_at": retry_at, "by_email": bool(user.email)})
                 raise NotAllowed("wrong code")
+            reply = ("spent", {"by_email": bool(user.email)})
             _refuse_stale(request)
+            reply = ("refused", {})
             request.used_at = utcnow()
             actor, statement_id, content_hash = actor_of(user), request.statement_id, request.content_hash
         decisions.approve(settings, actor, statement_id, content_hash, "approved by SMS")
@@ -255,8 +275,8 @@ def approve_by_sms(settings: Settings, sender: str | None, code: str, message_si
         with unit_of_work(settings) as s:
             log_action(s, None, "refused: approve by SMS", f"sms:{(message_sid or '?')[:50]}",
                        {"from": sender, "reason": str(exc)})
-        return "refused"
-    return "approved"
+        return reply
+    return "approved", {}
 
 
 def _approver_with_number(s, sender: str | None) -> User:

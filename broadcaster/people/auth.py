@@ -10,7 +10,7 @@ the user takes it from the token too. Every refusal is written to the audit trai
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import select, update
@@ -127,6 +127,17 @@ def over_limit(settings: Settings, rate: str, scope: str, key: str, count: bool 
     storage, namespace = installation_counters(settings)
     limiter, args = MovingWindowRateLimiter(storage), (parse(rate), f"broadcaster-{scope}", namespace, key)
     return not (limiter.hit(*args) if count else limiter.test(*args))
+
+
+def limit_window(settings: Settings, rate: str, scope: str, key: str) -> tuple[int, datetime]:
+    """How many attempts of `scope` `key` has left under `rate`, and when the oldest one counted leaves
+    the window (so someone refused for too many tries can be told when to try again)."""
+    from limits import parse
+    from limits.strategies import MovingWindowRateLimiter
+
+    storage, namespace = installation_counters(settings)
+    stats = MovingWindowRateLimiter(storage).get_window_stats(parse(rate), f"broadcaster-{scope}", namespace, key)
+    return stats.remaining, datetime.fromtimestamp(stats.reset_time, UTC)
 
 
 # --- dashboard sessions ------------------------------------------------------------------

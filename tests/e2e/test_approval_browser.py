@@ -5,6 +5,8 @@ frame, the SMS as a bubble, the post as a post, the phone line's script with a p
 approver approves by keyboard alone, and the page after says what happens next. axe-core finds no
 serious or critical violation on either page. Screenshots: docs/screenshots/approve-*.png."""
 
+import re
+
 from broadcaster.approvals import by_phone, decisions
 from broadcaster.incidents import publishing, statements
 from broadcaster.incidents.statements import StatementInput
@@ -112,3 +114,40 @@ def test_rejecting_from_the_link_needs_a_reason_and_keeps_what_was_typed(embedde
     phone.click("#reject")
     phone.wait_for_selector("text=Rejected: v2")
     assert statements.get_statement(settings, statement_id)["state"] == "rejected"
+
+
+def test_a_spent_or_mangled_link_on_a_phone_says_what_happened_and_offers_only_working_links(embedded, browser,
+                                                                                             serve_app, tmp_path):
+    """Opened again after approving, after publishing, and mangled: each says what happened in the first
+    screen, with no dashboard link for bob (no password), and axe finds nothing serious."""
+    from broadcaster.web.app import create_app
+
+    settings = embedded
+    statement_id, path = second_version_waiting(settings)
+    base = serve_app(create_app(settings)).url
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    phone.goto(f"{base}/approve/{path}")
+    phone.click("#approve")
+    phone.wait_for_selector("#next-step")
+    assert phone.locator("main a").count() == 0  # no dashboard (no password); v1 never reached the status page
+    phone.goto(f"{base}/approve/{path}")
+    assert phone.text_content("#done-title") == "You approved v2 of “Login failures”"
+    assert phone.text_content("#where-it-stands").split()[:4] == ["It", "is", "not", "published"]
+    publishing.publish(settings, actor(settings, "alice"), statement_id, dispatch=lambda *_args, **_kw: None)
+    phone.reload()
+    # Published, but no worker sent it (dispatch did nothing): the page does not claim the status page shows it.
+    assert re.fullmatch(r"It was published at .+ UTC\. It is on its way to the status page\.",
+                        " ".join(phone.text_content("#where-it-stands").split()))
+    for part in ("#done-title", "#what-happened", "#where-it-stands", "#to-do"):
+        assert in_first_screen(phone, part), f"{part} is not in the first screen of a phone"
+    assert "/dashboard" not in (phone.evaluate("[...document.querySelectorAll('main a')].map(a => a.href).join()"))
+    accessible(phone, "a used approval link")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(shots / "approve-used-phone.png"))
+    phone.goto(f"{base}/approve/{path[:-6]}")
+    assert phone.text_content("#done-title") == "This approval link does not work"
+    accessible(phone, "a mangled approval link")
+    phone.screenshot(path=str(shots / "approve-mangled-phone.png"))
+    keep_screenshots(shots, "approve-used-phone.png")

@@ -155,7 +155,8 @@ def test_approval_codes_by_sms_are_attempt_limited_per_approver_and_audited(data
     settings = make_settings(database_url, sms_code_rate_per_user="3/hour")
     install(settings, dispatch=lambda settings_, ids: None)  # bob the approver texts from +14155550103
     outcomes = [by_phone.approve_by_sms(settings, "+14155550103", "000000", f"SM{i}") for i in range(4)]
-    assert outcomes == ["refused"] * 4
+    assert [outcome for outcome, _ in outcomes] == ["wrong_code"] * 3 + ["too_many"]
+    assert [said.get("tries_left") for _, said in outcomes] == [2, 1, 0, None]
     with transaction(settings.database_url) as s:
         reasons = [e.detail["reason"] for e in s.scalars(select(AuditEvent).where(
             AuditEvent.action == "refused: approve by SMS").order_by(AuditEvent.id))]

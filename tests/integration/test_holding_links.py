@@ -130,6 +130,7 @@ def test_the_link_opens_the_words_of_every_channel_and_only_the_post_with_the_pi
 
     again = client.post(path, data={"t": token, "pin": "4821"})
     assert again.status_code == 403 and "already been used" in again.text
+    assert 'href="/dashboard"' not in again.text  # no dashboard for someone who came by email, not logged in
     other_path, other_token = link_of(sent, "alice")
     late = client.post(other_path, data={"t": other_token, "pin": "1357"})
     assert late.status_code == 403 and "it is published" in late.text

@@ -83,7 +83,7 @@ def test_an_approval_sms_is_logged_retried_after_a_provider_500_and_sent_once_by
         assert sms.secret not in str(message.fields)  # the code is in no row: only its marker is stored
 
     # The code the real SMS carried approves, from Bob's phone.
-    assert by_phone.approve_by_sms(settings, BOB, sms.secret, "SM" + "a" * 32) == "approved"
+    assert by_phone.approve_by_sms(settings, BOB, sms.secret, "SM" + "a" * 32) == ("approved", {})
 
 
 def test_the_log_provider_records_the_words_with_their_secrets_hidden(settings):

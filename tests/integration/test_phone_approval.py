@@ -75,7 +75,7 @@ def test_the_link_opens_a_page_with_the_words_and_only_the_post_approves(pending
     approved = client.post(path_of(secrets["email"]).split("?")[0], data={"t": token})
     assert approved.status_code == 200 and state(phone_settings, sid) == "approved"
     again = client.post(path_of(secrets["email"]).split("?")[0], data={"t": token})
-    assert again.status_code == 403 and "already been used" in again.text
+    assert again.status_code == 403 and "You approved v1" in again.text
 
 
 def test_the_link_rejects_with_a_reason_and_a_missing_reason_keeps_the_link(pending, client, phone_settings):
@@ -88,18 +88,19 @@ def test_the_link_rejects_with_a_reason_and_a_missing_reason_keeps_the_link(pend
     assert rejected.status_code == 200 and "Rejected: v1" in rejected.text and "Nothing was published" in rejected.text
     assert state(phone_settings, sid) == "rejected"
     assert statements.get_statement(phone_settings, sid)["approvals"][0]["comment"] == "The cause is not confirmed"
-    assert "already been used" in client.post(path, data={"t": token}).text
+    assert "You rejected v1" in client.post(path, data={"t": token}).text
 
 
 def test_a_forged_or_expired_link_is_refused(pending, client, phone_settings):
     sid, secrets, _ = pending
     path, token = path_of(secrets["email"]).split("?t=")
     forged = client.post(path, data={"t": token[:-4] + "0000"})
-    assert forged.status_code == 403 and "not valid" in forged.text
+    assert forged.status_code == 403 and "This approval link does not work" in forged.text
     with transaction(phone_settings.database_url) as s:
         s.execute(update(ApprovalRequest).values(expires_at=utcnow() - timedelta(seconds=1)))
     expired = client.post(path, data={"t": token})
-    assert expired.status_code == 403 and "expired" in expired.text and state(phone_settings, sid) == "pending_approval"
+    assert expired.status_code == 403 and "has expired" in expired.text
+    assert state(phone_settings, sid) == "pending_approval"
 
 
 def test_an_edit_voids_the_link_and_the_code(pending, client, phone_settings):
@@ -108,7 +109,7 @@ def test_an_edit_voids_the_link_and_the_code(pending, client, phone_settings):
     path, token = path_of(secrets["email"]).split("?t=")
     refused = client.post(path, data={"t": token})
     assert refused.status_code == 403
-    assert "v1 was replaced by v2 before it was approved: nothing to approve with this link" in refused.text
+    assert "Version 1 of “Login failures” was replaced by v2" in refused.text
     assert reply(text(client, secrets["sms"], sid="SM1")) == "refused"
 
 
@@ -117,8 +118,8 @@ def test_a_withdrawn_version_s_link_says_it_no_longer_waits(pending, client, pho
     statements.withdraw(phone_settings, actor(phone_settings, "alice"), sid)
     path, token = path_of(secrets["email"]).split("?t=")
     refused = client.post(path, data={"t": token})
-    assert refused.status_code == 403 and "v1 is no longer waiting for approval" in refused.text
-    assert "(it is withdrawn)" in refused.text and state(phone_settings, sid) == "withdrawn"
+    assert refused.status_code == 403 and "Version 1 of “Login failures” was withdrawn" in refused.text
+    assert state(phone_settings, sid) == "withdrawn"
 
 
 def test_a_link_for_someone_no_longer_an_approver_is_refused(pending, client, phone_settings):
@@ -127,7 +128,8 @@ def test_a_link_for_someone_no_longer_an_approver_is_refused(pending, client, ph
     with transaction(phone_settings.database_url) as s:
         s.execute(update(User).where(User.name == "bob").values(roles="author"))
     path, token = path_of(secrets["email"]).split("?t=")
-    assert "bob cannot approve" in client.get(f"{path}?t={token}").text  # not even shown
+    refused = client.get(f"{path}?t={token}")
+    assert "Bob cannot approve" in refused.text and "Some customers" not in refused.text  # not even shown
     assert client.post(path, data={"t": token}).status_code == 403
     assert state(phone_settings, sid) == "pending_approval"
 
@@ -195,7 +197,7 @@ def test_a_link_whose_signature_is_not_ascii_is_refused_on_the_page(pending, cli
     nonce = token.split(".")[0]
     for response in (client.get(path, params={"t": f"{nonce}.{'é' * 32}"}),
                      client.post(path, data={"t": f"{nonce}.²"})):
-        assert response.status_code == 403 and "not valid" in response.text
+        assert response.status_code == 403 and "This approval link does not work" in response.text
     assert state(phone_settings, sid) == "pending_approval"
 
 
@@ -212,3 +214,37 @@ def test_the_log_provider_records_the_approval_email_without_the_links_secret(pe
     nonce, signature = link.split("?t=")[1].split(".")
     assert "/approve/" in logged and "?t=[hidden]" in logged
     assert nonce not in logged and signature not in logged
+
+
+def message(response) -> str:
+    return ET.fromstring(response.text).find("Message").text
+
+
+def test_wrong_codes_are_limited_and_each_reply_says_what_to_do_and_when(pending, client, phone_settings):
+    """Five codes an hour per approver, right or wrong (BROADCASTER_SMS_CODE_RATE_PER_USER): each wrong one
+    says how many tries are left, the last when to try again; past the limit even the right code is refused,
+    saying when to try again. None of them sends the approver to a dashboard they may not have."""
+    sid, secrets, _ = pending
+    wrong = str((int(secrets["sms"]) + 1) % 10**6).zfill(6)
+    started = utcnow()
+    replies = [message(text(client, wrong, sid=f"SM-wrong-{n}")) for n in range(5)]
+    for reply_text, left in zip(replies[:4], ["4 more tries", "3 more tries", "2 more tries", "1 more try"],
+                                strict=True):
+        assert reply_text == ("That code is not right: nothing was approved. Check the digits in our text and reply "
+                              f"with them ({left} for now), or use the link in your approval email.")
+    last = re.fullmatch(r"That code is not right: nothing was approved\. That was the last try for now: try again "
+                        r"after (\d\d:\d\d) UTC, or use the link in your approval email\.", replies[4])
+    assert last, replies[4]
+    limited = message(text(client, secrets["sms"], sid="SM-right-but-late"))
+    assert re.fullmatch(r"Too many codes from this number, so this one was not checked and nothing was approved\. "
+                        rf"Try again after {last.group(1)} UTC, or use the link in your approval email\.", limited)
+    when = [(started + timedelta(hours=1, minutes=m)).strftime("%H:%M") for m in (-1, 0, 1)]
+    assert last.group(1) in when  # an hour after the first code counted
+    assert state(phone_settings, sid) == "pending_approval" and "dashboard" not in " ".join(replies + [limited])
+
+
+def test_a_used_code_says_it_no_longer_approves(pending, client):
+    _, secrets, _ = pending
+    assert reply(text(client, secrets["sms"], sid="SM1")) == "approved"
+    assert message(text(client, secrets["sms"], sid="SM2")).startswith("That code no longer approves anything: it was "
+                                                                      "used, it expired, or the version it asked")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...approvals import by_phone
+from ...approvals.link_story import link_story
 from ...audience.reach import reach
 from ...domain.errors import BroadcasterError, InvalidInput
 from ...holding import emailed_links
@@ -26,7 +27,7 @@ async def confirm_page(request: Request, request_id: Id, t: str = "") -> HTMLRes
     try:
         asked = await run_in_threadpool(by_phone.check_link, settings_of(request), request_id, t)
     except BroadcasterError as exc:
-        return _refused(request, exc)
+        return await _link_refused(request, request_id, t, exc)
     return await _approve_form(request, asked, t)
 
 
@@ -56,12 +57,24 @@ async def approve(request: Request, request_id: Id, t: str = Form(""), comment: 
         try:
             asked = await run_in_threadpool(by_phone.check_link, settings, request_id, t)
         except BroadcasterError as refused:
-            return _refused(request, refused)
+            return await _link_refused(request, request_id, t, refused)
         return await _approve_form(request, asked, t, 422, str(exc), comment)
     except BroadcasterError as exc:
-        return _refused(request, exc)
-    return page(request, "approve", preview=None, result=result, decision=decision,
+        return await _link_refused(request, request_id, t, exc)
+    story = await run_in_threadpool(link_story, settings, request_id, t)  # whether the dashboard is theirs
+    return page(request, "approve", preview=None, result=result, decision=decision, story=story,
                 incident=incident_of(settings, result["incident_id"]))
+
+
+async def _link_refused(request: Request, request_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:
+    """A link that no longer approves says what became of its version (`link_story`); a link that is not
+    genuine, or whose approver lost the role, says only that, and why."""
+    story = None
+    if isinstance(exc, by_phone.LinkSpent):
+        story = await run_in_threadpool(link_story, settings_of(request), request_id, token)
+    reason = "not valid" if isinstance(exc, by_phone.LinkNotValid) else ""
+    return page(request, "approve_refused", _status(exc), story=story, reason=reason, refusal=str(exc),
+                tz=story["tz"] if story else None, now=story["now"] if story else None)
 
 
 @router.get("/hold/{link_id}")

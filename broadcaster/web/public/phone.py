@@ -29,6 +29,7 @@ from ...domain.errors import NotAllowed
 from ...holding import emailed_links, holding_statements
 from ...render.environment import environment
 from ...render.languages import ivr_speech
+from ...store.models import utcnow
 from ...surfaces import phone
 from ..common import settings_of, signed_url
 from ..webhooks import TWILIO_SIGNATURE, refused_unsigned
@@ -212,9 +213,10 @@ async def inbound_sms(request: Request) -> Response:
     response = MessagingResponse()
     body = (form.get("Body") or "").strip()
     if body.isdigit() and body.isascii():
-        outcome = await run_in_threadpool(by_phone.approve_by_sms, settings, form.get("From"), body,
-                                          form.get("MessageSid"))
-        response.message(_words(settings, f"approval/reply_{outcome}.txt"))
+        outcome, said = await run_in_threadpool(by_phone.approve_by_sms, settings, form.get("From"), body,
+                                                form.get("MessageSid"))
+        response.message(_words(settings, f"approval/reply_{outcome}.txt", tz=settings.zone, now=utcnow(),
+                                gsm=True, **said))
         return _twiml(response)
     if emailed_links.is_link_request(body):  # `HOLD 2`: email me a fresh link to switch it on
         outcome = await run_in_threadpool(emailed_links.send_link_by_sms, settings, form.get("From"), body,
