@@ -246,5 +246,5 @@ def test_wrong_codes_are_limited_and_each_reply_says_what_to_do_and_when(pending
 def test_a_used_code_says_it_no_longer_approves(pending, client):
     _, secrets, _ = pending
     assert reply(text(client, secrets["sms"], sid="SM1")) == "approved"
-    assert message(text(client, secrets["sms"], sid="SM2")).startswith("That code no longer approves anything: it was "
-                                                                      "used, it expired, or the version it asked")
+    assert message(text(client, secrets["sms"], sid="SM2")).startswith(
+        "That code no longer approves anything (used, expired, or the words changed), so nothing was approved.")
