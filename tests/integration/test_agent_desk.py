@@ -88,3 +88,24 @@ def test_agents_read_and_change_nothing(settings, agents):
     add_user(settings, "sam", ["social"])
     with pytest.raises(NotAllowed, match="sam cannot read agent desk"):
         desk.desk(settings, actor(settings, "sam"))
+
+
+def test_open_incidents_come_first_one_without_notes_is_named_and_the_changed_notes_are_listed(settings, agents):
+    """A caller asks about what is broken now: the open incident before one resolved since, though older;
+    an incident with nothing approved yet is named (callers ask about it too); the notes that differ from
+    the version before are listed, so an agent who read v1 rereads only those."""
+    ann, alice = actor(settings, "ann"), actor(settings, "alice")
+    publish_version(settings, agents)
+    payments = statements.open_incident(settings, alice, "Payments slow", "minor", ["API"])["id"]
+    publish_version(settings, payments)
+    publish_version(settings, payments, StatementInput(status="resolved", resolution="Payments are quick again.",
+                                                       body="We added capacity."))
+    email = statements.open_incident(settings, alice, "Email delays", "minor", ["API"])["id"]
+    statements.draft(settings, alice, email, FIELDS)  # a draft is not approved: nothing to say yet
+    shown = desk.desk(settings, ann)
+    assert [card["id"] for card in shown["incidents"]] == [agents, payments]
+    assert [(i["id"], i["title"]) for i in shown["waiting"]] == [(email, "Email delays")]
+    assert shown["signature"] == f"{agents}:1,{payments}:2,{email}:0"
+    login, resolved = shown["incidents"]
+    assert login["changed"] == []  # one version: nothing to compare
+    assert {"summary", "say", "next_update"} <= set(resolved["changed"]) and "answers" not in resolved["changed"]
