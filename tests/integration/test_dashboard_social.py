@@ -230,3 +230,19 @@ def test_free_text_proposed_on_the_page_is_approved_from_the_approvers_inbox(sit
 
     assert answer.url.path == "/dashboard/inbox" and "approved and queued" in answer.text
     assert [r["text"] for r in x.replies_to(post)] == [words]
+
+
+def test_a_refused_reply_is_said_in_the_posts_card_where_the_page_opens(site, x):
+    """After a Reply the browser scrolls to the post's card (#post-N); a refusal said only at the top of
+    the page is out of sight there, on a phone by several screens."""
+    post = x.mention("@acme is login down?")
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+    site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+    again = site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "2"},
+                             follow_redirects=False)
+    assert again.headers["location"] == f"/dashboard/social?refused={post}#post-{post}"
+    page = site.client.get(again.headers["location"]).text
+    card = re.search(rf'<article class="card"[^>]*id="post-{post}">(.*?)</article>', page, re.S).group(1)
+    assert re.search(r'<p class="flag refused">Refused: post \d+ already has a reply, queued by sam', card)
+    assert len(x.replies_to(post)) == 1
