@@ -9,7 +9,7 @@ page polling for news learns in one comparison whether anything changed.
 """
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
@@ -33,12 +33,16 @@ def desk(settings: Settings, actor: Actor, locale: str | None = None, now: datet
     agent notes in it (else its own language). Open incidents first, newest first: the ones callers ask
     about now; `waiting`: open incidents with nothing on the desk yet."""
     require_role(actor, "read agent desk")
-    since = (now or utcnow()) - RESOLVED_KEPT
+    now = now or utcnow()
+    since = now - RESOLVED_KEPT
     with unit_of_work(settings) as s:
         incidents = s.scalars(select(Incident).where(or_(Incident.resolved_at.is_(None), Incident.resolved_at > since))
                               .order_by(Incident.resolved_at.is_not(None), Incident.id.desc())).all()
         cards = {incident.id: _card(s, incident, locale) for incident in incidents}
     shown = [card for card in cards.values() if card]
+    for card in shown:  # the words still say "Next update by 05:10 UTC" after 05:10 until a new version is live
+        due = card["next_update_at"] and datetime.fromisoformat(card["next_update_at"])
+        card["next_update_passed"] = not card["resolved"] and bool(due) and due <= _aware(now)
     waiting = [{"id": i.id, "title": i.title, "opened_at": i.created_at.isoformat()} for i in incidents
                if cards[i.id] is None and i.resolved_at is None and i.kind == "incident"]
     return {"incidents": shown, "waiting": waiting, "signature": signature(shown, waiting)}
@@ -95,4 +99,14 @@ def _version(s, statement: Statement, locale: str | None) -> dict:
     notes["answers"] = json.loads(notes.get("answers", "[]") or "[]")
     return {"version": statement.version, "statement_id": statement.id, "content_hash": statement.content_hash,
             "published_at": statement.published_at.isoformat() if statement.published_at else None,
+            "next_update_at": _in_utc(statement.next_update_at),
             "language": (locale if rendition is not renditions.get("") else statement.language), "notes": notes}
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+
+
+def _in_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 with its offset, so a browser's Date.parse reads it as UTC, not as its own time zone."""
+    return None if moment is None else _aware(moment).isoformat()

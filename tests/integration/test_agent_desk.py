@@ -2,6 +2,8 @@
 submit, limit-checked, covered by the content hash; shown on the desk once published (the database
 says what the desk shows), version by version; read-only for the `agent` role."""
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from broadcaster.agents import desk
@@ -109,3 +111,15 @@ def test_open_incidents_come_first_one_without_notes_is_named_and_the_changed_no
     login, resolved = shown["incidents"]
     assert login["changed"] == []  # one version: nothing to compare
     assert {"summary", "say", "next_update"} <= set(resolved["changed"]) and "answers" not in resolved["changed"]
+
+
+def test_the_desk_says_when_the_next_update_time_has_passed_with_no_newer_version(settings, agents):
+    """The approved words keep "Next update by 05:10 UTC" after 05:10; an agent must not read it out as
+    still to come."""
+    ann = actor(settings, "ann")
+    publish_version(settings, agents)
+    (card,) = desk.desk(settings, ann)["incidents"]
+    due = datetime.fromisoformat(card["next_update_at"])
+    assert due.utcoffset() == timedelta(0) and not card["next_update_passed"]  # "30m": not yet
+    (card,) = desk.desk(settings, ann, now=due + timedelta(seconds=1))["incidents"]
+    assert card["next_update_passed"]
