@@ -9,7 +9,7 @@ page polling for news learns in one comparison whether anything changed.
 """
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
@@ -42,7 +42,7 @@ def desk(settings: Settings, actor: Actor, locale: str | None = None, now: datet
     shown = [card for card in cards.values() if card]
     for card in shown:  # the words still say "Next update by 05:10 UTC" after 05:10 until a new version is live
         due = card["next_update_at"] and datetime.fromisoformat(card["next_update_at"])
-        card["next_update_passed"] = not card["resolved"] and bool(due) and due <= _aware(now)
+        card["next_update_passed"] = not card["resolved"] and bool(due) and due <= now
     waiting = [{"id": i.id, "title": i.title, "opened_at": i.created_at.isoformat()} for i in incidents
                if cards[i.id] is None and i.resolved_at is None and i.kind == "incident"]
     return {"incidents": shown, "waiting": waiting, "signature": signature(shown, waiting)}
@@ -99,14 +99,6 @@ def _version(s, statement: Statement, locale: str | None) -> dict:
     notes["answers"] = json.loads(notes.get("answers", "[]") or "[]")
     return {"version": statement.version, "statement_id": statement.id, "content_hash": statement.content_hash,
             "published_at": statement.published_at.isoformat() if statement.published_at else None,
-            "next_update_at": _in_utc(statement.next_update_at),
+            # with its offset (+00:00), so that the page's Date.parse reads it as UTC, not in its own zone
+            "next_update_at": statement.next_update_at.isoformat() if statement.next_update_at else None,
             "language": (locale if rendition is not renditions.get("") else statement.language), "notes": notes}
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives back naive UTC
-
-
-def _in_utc(moment: datetime | None) -> str | None:
-    """ISO 8601 with its offset, so a browser's Date.parse reads it as UTC, not as its own time zone."""
-    return None if moment is None else _aware(moment).isoformat()
