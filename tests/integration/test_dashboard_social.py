@@ -261,3 +261,4 @@ def test_a_reply_that_failed_says_it_was_not_sent_and_why(site, x):
         delivery.status, delivery.error_message = "failed", "X refused the reply (403): the author blocked the account"
     queue = site.client.get("/dashboard/social").text.split('id="queue"')[1].split('id="sent"')[0]
     assert "Not sent: X refused the reply (403): the author blocked the account" in html.unescape(queue)
+    assert re.search(r"queued by sam \d{4}-\d\d-\d\d \d\d:\d\d UTC", queue)  # every time on the page says its zone
