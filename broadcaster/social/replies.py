@@ -270,7 +270,7 @@ def _claim(s: Session, row: SocialReply) -> SocialReply:
     existing = s.scalar(select(SocialReply).where(SocialReply.post_id == row.post_id))
     if existing is not None:
         raise NotAllowed(f"post {row.post_id} already has a reply, queued by {existing.queued_by.name} at "
-                         f"{existing.queued_at.isoformat(timespec='seconds')}: one reply per post")
+                         f"{existing.queued_at:%Y-%m-%d %H:%M:%S} UTC: one reply per post")
     try:  # the unique post id is the real guard: two team members, two processes, a double click
         s.add(row)
         s.flush()

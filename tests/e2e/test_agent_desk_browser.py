@@ -3,14 +3,18 @@ customers, and sees a new version arrive without a reload, marked as replacing t
 reading; on a phone too. The stakeholder audiences page and the editor's notes for agents and
 stakeholders, as an author sees them. Screenshots at 1280×900 and 390×844 (test artifacts)."""
 
+from datetime import timedelta
+
 from broadcaster.approvals import decisions
 from broadcaster.delivery.chunk import send_now
 from broadcaster.incidents import publishing, statements
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.people import auth
 from broadcaster.stakeholders import audiences as service
+from broadcaster.store.db import transaction
+from broadcaster.store.models import Statement, utcnow
 from tests.conftest import actor, add_user
-from tests.e2e.conftest import PASSWORD, log_in
+from tests.e2e.conftest import PASSWORD, accessible, log_in
 
 NOTES = {"answers": [{"question": "Is my data safe?", "answer": "Yes: only signing in is affected."}],
          "do_not_promise": "Do not say it is fixed before the status page does"}
@@ -106,3 +110,29 @@ def test_authors_keep_stakeholder_lists_and_write_notes_for_agents(embedded, bro
         page.wait_for_selector("#channel-stakeholder:has-text('Owner: Dana Reyes')")
         page.screenshot(path=str(shots / f"editor-notes-{width}.png"), full_page=True)
     assert [m["phone"] for m in service.list_audiences(settings)[0]["members"]] == ["+14155550177"]
+
+
+def test_the_desk_says_so_when_the_next_update_time_passes_while_it_is_open(embedded, browser, serve_app):
+    """No version changes when the time passes, so no new cards come: the open page itself reveals it."""
+    settings = embedded
+    for name, roles in (("alice", ["author"]), ("bob", ["approver"]), ("ann", ["agent"])):
+        add_user(settings, name, roles)
+    auth.set_password(settings, "ann", PASSWORD)
+    incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])
+    published = publish(settings, incident["id"], StatementInput(
+        status="investigating", headline="Some customers cannot log in", body="About 1 in 5 logins fail.",
+        next_update="30m"))
+    from broadcaster.web.app import create_app
+
+    base = serve_app(create_app(settings)).url
+    agent = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    log_in(agent, base, "ann", lands="/agent")
+    note = agent.locator(".passed")
+    assert note.is_hidden()  # 30 minutes to go
+    with transaction(settings.database_url) as s:  # the half hour is over (sooner than waiting for it)
+        s.get(Statement, published["id"]).next_update_at = utcnow() + timedelta(seconds=2)
+    agent.reload()
+    assert note.is_hidden()
+    note.wait_for(state="visible", timeout=20000)  # the page's own clock, at its next poll
+    assert "has passed and no newer version is live yet" in note.text_content()
+    accessible(agent, "desk, next update passed")

@@ -2,6 +2,8 @@
 submit, limit-checked, covered by the content hash; shown on the desk once published (the database
 says what the desk shows), version by version; read-only for the `agent` role."""
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from broadcaster.agents import desk
@@ -88,3 +90,36 @@ def test_agents_read_and_change_nothing(settings, agents):
     add_user(settings, "sam", ["social"])
     with pytest.raises(NotAllowed, match="sam cannot read agent desk"):
         desk.desk(settings, actor(settings, "sam"))
+
+
+def test_open_incidents_come_first_one_without_notes_is_named_and_the_changed_notes_are_listed(settings, agents):
+    """A caller asks about what is broken now: the open incident before one resolved since, though older;
+    an incident with nothing approved yet is named (callers ask about it too); the notes that differ from
+    the version before are listed, so an agent who read v1 rereads only those."""
+    ann, alice = actor(settings, "ann"), actor(settings, "alice")
+    publish_version(settings, agents)
+    payments = statements.open_incident(settings, alice, "Payments slow", "minor", ["API"])["id"]
+    publish_version(settings, payments)
+    publish_version(settings, payments, StatementInput(status="resolved", resolution="Payments are quick again.",
+                                                       body="We added capacity."))
+    email = statements.open_incident(settings, alice, "Email delays", "minor", ["API"])["id"]
+    statements.draft(settings, alice, email, FIELDS)  # a draft is not approved: nothing to say yet
+    shown = desk.desk(settings, ann)
+    assert [card["id"] for card in shown["incidents"]] == [agents, payments]
+    assert [(i["id"], i["title"]) for i in shown["waiting"]] == [(email, "Email delays")]
+    assert shown["signature"] == f"{agents}:1,{payments}:2,{email}:0"
+    login, resolved = shown["incidents"]
+    assert login["changed"] == []  # one version: nothing to compare
+    assert {"summary", "say", "next_update"} <= set(resolved["changed"]) and "answers" not in resolved["changed"]
+
+
+def test_the_desk_says_when_the_next_update_time_has_passed_with_no_newer_version(settings, agents):
+    """The approved words keep "Next update by 05:10 UTC" after 05:10; an agent must not read it out as
+    still to come."""
+    ann = actor(settings, "ann")
+    publish_version(settings, agents)
+    (card,) = desk.desk(settings, ann)["incidents"]
+    due = datetime.fromisoformat(card["next_update_at"])
+    assert due.utcoffset() == timedelta(0) and not card["next_update_passed"]  # "30m": not yet
+    (card,) = desk.desk(settings, ann, now=due + timedelta(seconds=1))["incidents"]
+    assert card["next_update_passed"]

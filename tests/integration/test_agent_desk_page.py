@@ -7,10 +7,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from broadcaster.agents import desk
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.people import auth
 from broadcaster.web.app import create_app
-from tests.conftest import add_user
+from tests.conftest import actor, add_user
 from tests.integration.test_agent_desk import publish_version
 
 PASSWORD = "correct horse battery"
@@ -53,3 +54,27 @@ def test_the_desk_page_updates_itself_and_marks_a_new_version(settings, agents):
     # Nothing on the desk changes anything, and the rest of the dashboard is not the agent's to read.
     assert client.get("/dashboard/inbox").status_code == 403
     assert client.get("/agent/live?seen=" + "x" * 5000).status_code == 422  # bounded
+
+
+def test_the_desk_page_says_what_changed_when_each_version_was_live_and_what_has_no_notes_yet(settings, agents):
+    auth.set_password(settings, "ann", PASSWORD)
+    client = TestClient(create_app(settings))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"name": "ann", "password": PASSWORD, "csrf_token": token, "next": "/dashboard"})
+    assert "Open, with no approved notes yet" in client.get("/agent").text  # the incident is open, nothing approved
+    waiting = client.get(f"/agent/live?seen={agents}:0")
+    assert waiting.status_code == 204  # the page already names it: nothing new
+    publish_version(settings, agents)
+    news = client.get(f"/agent/live?seen={agents}:0")
+    assert "The first approved notes for this incident." in news.text and "no approved notes yet" not in news.text
+    publish_version(settings, agents, StatementInput(status="identified", body="We found the cause.",
+                                                              next_update="30m"))
+    page = client.get("/agent").text
+    changed = re.search(r'<p class="changes">([^<]*)</p>', page).group(1)
+    # (and "The next update" when the two were published a minute apart: "30m" from each)
+    assert changed.startswith("Changed since v1: What happened, What to tell customers") and "answers" not in changed
+    versions = client.get(f"/agent/incidents/{agents}").text
+    until, live_from = (v["published_at"][:16].replace("T", " ")
+                        for v in desk.versions(settings, actor(settings, "ann"), agents)["versions"])
+    assert f"Live from {live_from} to {until} UTC, then replaced by v2" in versions
+    assert f"Live since {until} UTC" in versions and "changed in v2" in versions

@@ -14,7 +14,7 @@ from broadcaster.delivery.chunk import send_now
 from broadcaster.incidents import publishing
 from broadcaster.people import auth
 from broadcaster.store.db import transaction
-from broadcaster.store.models import AuditEvent
+from broadcaster.store.models import AuditEvent, Delivery
 from tests.conftest import actor
 from tests.integration.engine import approved_statement
 from tests.integration.test_dashboard import PASSWORD, csrf_of
@@ -230,3 +230,35 @@ def test_free_text_proposed_on_the_page_is_approved_from_the_approvers_inbox(sit
 
     assert answer.url.path == "/dashboard/inbox" and "approved and queued" in answer.text
     assert [r["text"] for r in x.replies_to(post)] == [words]
+
+
+def test_a_refused_reply_is_said_in_the_posts_card_where_the_page_opens(site, x):
+    """After a Reply the browser scrolls to the post's card (#post-N); a refusal said only at the top of
+    the page is out of sight there, on a phone by several screens."""
+    post = x.mention("@acme is login down?")
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+    site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+    again = site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "2"},
+                             follow_redirects=False)
+    assert again.headers["location"] == f"/dashboard/social?refused={post}#post-{post}"
+    page = site.client.get(again.headers["location"]).text
+    card = re.search(rf'<article class="card"[^>]*id="post-{post}">(.*?)</article>', page, re.S).group(1)
+    # when, as every time on the page says it (not 2026-12-07T04:42:49+00:00)
+    assert re.search(r'<p class="flag refused">Refused: post \d+ already has a reply, queued by sam at '
+                     r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: one reply per post</p>', card)
+    assert len(x.replies_to(post)) == 1
+
+
+def test_a_reply_that_failed_says_it_was_not_sent_and_why(site, x):
+    post = x.mention("@acme is login down?")
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+    queued = site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+    assert queued.status_code == 200
+    with transaction(site.settings.database_url) as s:  # as the engine records a refusal for good
+        delivery = s.scalar(select(Delivery).where(Delivery.channel == "reply", Delivery.target == post))
+        delivery.status, delivery.error_message = "failed", "X refused the reply (403): the author blocked the account"
+    queue = site.client.get("/dashboard/social").text.split('id="queue"')[1].split('id="sent"')[0]
+    assert "Not sent: X refused the reply (403): the author blocked the account" in html.unescape(queue)
+    assert re.search(r"queued by sam \d{4}-\d\d-\d\d \d\d:\d\d UTC", queue)  # every time on the page says its zone

@@ -25,9 +25,12 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 @router.get(HOME)
 def social_page(request: Request, state: Annotated[str, Query(max_length=20)] = "", offset: Offset = 0,
-                queue_offset: Offset = 0, sent_offset: Offset = 0, human_offset: Offset = 0) -> HTMLResponse:
+                queue_offset: Offset = 0, sent_offset: Offset = 0, human_offset: Offset = 0,
+                refused: Annotated[str, Query(max_length=30)] = "") -> HTMLResponse:
     """Each section is one page of its own (PAGE_SIZE rows, read and counted by the database): during an
-    outage the inbox holds thousands of posts, and a refresh reads only what it shows."""
+    outage the inbox holds thousands of posts, and a refresh reads only what it shows. `refused`: the post
+    a Reply or Skip was just refused for, whose card says why (the browser scrolls to the card, away from
+    the message at the top)."""
     reading(request, "read social")
     settings = settings_of(request)
     state = state if state in STATES else ""
@@ -37,7 +40,8 @@ def social_page(request: Request, state: Annotated[str, Query(max_length=20)] = 
                 queue=social.ledger(settings, QUEUE_STATES, limit=PAGE_SIZE, offset=queue_offset),
                 sent=social.ledger(settings, PostState.REPLIED, limit=PAGE_SIZE, offset=sent_offset),
                 human_only=social.posts(settings, lane=HUMAN_ONLY, limit=PAGE_SIZE, offset=human_offset),
-                human_offset=human_offset, budget=shown["budget"], offset=offset, page_size=PAGE_SIZE)
+                human_offset=human_offset, budget=shown["budget"], offset=offset, page_size=PAGE_SIZE,
+                refused=refused)
 
 
 @router.post(f"{HOME}/pull")
@@ -61,14 +65,19 @@ def reply(request: Request, post_id: PostId, csrf_token: str = Form(""),
     if another went live since, nothing is queued and the page says the new words."""
     return run_action(request, csrf_token, "social reply", lambda settings, actor: social.reply(
         settings, actor, post_id, variant, dispatch=request.app.state.dispatch, statement_id=statement_id),
-        HOME + "#post-{post_id}", f"{HOME}#post-{post_id}", "reply_queued")
+        HOME + "#post-{post_id}", _refused(post_id), "reply_queued")
 
 
 @router.post(HOME + "/posts/{post_id}/skip")
 def skip(request: Request, post_id: PostId, csrf_token: str = Form("")) -> Response:
     return run_action(request, csrf_token, "social reply",
                       lambda settings, actor: social.skip(settings, actor, post_id),
-                      HOME, HOME, "post_skipped")
+                      HOME, _refused(post_id), "post_skipped")
+
+
+def _refused(post_id: str) -> str:
+    """Back to the post's card, which says why its Reply or Skip was refused."""
+    return f"{HOME}?refused={post_id}#post-{post_id}"
 
 
 @router.post(HOME + "/posts/{post_id}/free-text")
