@@ -283,6 +283,12 @@ def list_incidents(settings: Settings) -> list[dict]:
         return [incident_view(i) for i in s.scalars(select(Incident).order_by(Incident.id))]
 
 
+def get_incident(settings: Settings, incident_id: int) -> dict:
+    """One incident, read by its id (its pages used to read every incident to find it)."""
+    with unit_of_work(settings) as s:
+        return incident_view(get(s, Incident, incident_id))
+
+
 def list_statements(settings: Settings, incident_id: int | None = None) -> list[dict]:
     with unit_of_work(settings) as s:
         query = select(Statement).order_by(Statement.id)

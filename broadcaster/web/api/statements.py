@@ -10,7 +10,6 @@ from ...approvals import decisions
 from ...domain import field_limits as limits
 from ...domain.approval import Actor
 from ...domain.component_states import ComponentState
-from ...domain.errors import NotFound
 from ...domain.field_limits import Line, Text
 from ...domain.incident import Impact, IncidentStatus
 from ...domain.locales import normalise_tag
@@ -103,10 +102,8 @@ def open_incident(request: Request, body: IncidentIn, actor: Actor = Depends(all
 def get_incident(request: Request, incident_id: Id, _: Actor = Depends(allowed("read"))) -> dict:
     """The incident and its statements, oldest first: its timeline."""
     settings = settings_of(request)
-    found = [i for i in statements.list_incidents(settings) if i["id"] == incident_id]
-    if not found:
-        raise NotFound(f"incident {incident_id} does not exist")
-    return {**found[0], "statements": statements.list_statements(settings, incident_id)}
+    return {**statements.get_incident(settings, incident_id),
+            "statements": statements.list_statements(settings, incident_id)}
 
 
 @incident_routes.post("/{incident_id}/statements", status_code=201)

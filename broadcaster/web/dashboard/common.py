@@ -124,71 +124,8 @@ def run_action(request: Request, csrf_token: str, action: str, do, then: str, fa
                 **({"notice": said(settings, notice, result)} if notice else {}))
 
 
-# --- login and logout ----------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-# --- incidents, the editor, a statement -----------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def incident_of(settings: Settings, incident_id: int) -> dict:
-    from ...domain.errors import NotFound
-
-    found = [i for i in statements.list_incidents(settings) if i["id"] == incident_id]
-    if not found:
-        raise NotFound(f"incident {incident_id} does not exist")
-    return found[0]
+    return statements.get_incident(settings, incident_id)
 
 
 def id_filter(text: str, what: str) -> int | None:
@@ -204,8 +141,6 @@ def id_filter(text: str, what: str) -> int | None:
 
 def split_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
 
 
 def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
