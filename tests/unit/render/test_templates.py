@@ -333,3 +333,15 @@ def test_a_template_using_clock_without_now_names_the_missing_variable():
     del ctx["now"]
     with pytest.raises(TemplateProblem, match=r"template banner/text.txt, line \d+: undefined variable 'now'"):
         render_statement(TEMPLATES, ctx, channels=["banner"])
+
+
+def test_a_reply_while_monitoring_says_a_fix_is_in_place_whatever_the_headline_says():
+    # "We know: Logins work again" and "We are on it: Logins work again" read as if nothing were done yet.
+    for headline in ("Logins work again", "Some customers cannot log in"):
+        reply = render_statement(TEMPLATES, context(status="monitoring", headline=headline))["reply"]
+        assert reply["variant2"].startswith(f"Thanks for telling us. {headline}. A fix is in place and we are "
+                                            "watching it."), reply["variant2"]
+        assert reply["variant3"].startswith(f"{headline}. A fix is in place and we are making sure it holds.")
+    still = render_statement(TEMPLATES, context(status="identified"))["reply"]
+    assert still["variant2"].startswith("Thanks for telling us. We know: Some customers cannot log in.")
+    assert still["variant3"].startswith("We are on it: Some customers cannot log in.")
