@@ -172,7 +172,7 @@ def own_redis(tmp_path):
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import redis
 
-        wait_until(lambda: _pings(redis.Redis(port=port)), 10, "redis to start")
+        wait_until(lambda: _pings(redis.Redis(port=port)), 60, "redis to start")
         return proc
 
     server = {"proc": start()}
