@@ -92,20 +92,22 @@ def test_after_a_sigkill_mid_fanout_every_sms_is_out_within_a_minute_and_none_tw
     try:
         add_subscribers(settings, 1500, email=False)
         fake.faults(delay_ms=3)
+        # The rest of the fleet is running when one worker dies, as in production: a replacement started
+        # after the kill put its start (fifteen seconds and more on a busy machine) into the minute.
         first = workers.start(concurrency=2)
+        workers.start(concurrency=2)
         sid = approved_statement(settings)
         publishing.publish(settings, actor(settings, "alice"), sid, dispatch=enqueue)
         wait_until(lambda: sum(fake.counts()["sms"].values()) >= 200, 60, "some SMS to go out")
         workers.kill(first)
         killed_at = time.monotonic()
         assert sum(fake.counts()["sms"].values()) < 1500, "the kill came too late to test anything"
-        workers.start(concurrency=2)
 
         def all_out() -> bool:
             sweeping.sweep(settings, enqueue_due)  # what beat does every interval
             return settled(settings, sid)
 
-        wait_until(all_out, 60, "every SMS to go out again after the SIGKILL", poll=1.0)
+        wait_until(all_out, 180, "every SMS to go out again after the SIGKILL", poll=1.0)
         recovered_in = time.monotonic() - killed_at
     finally:
         workers.stop_all()

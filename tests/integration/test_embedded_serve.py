@@ -58,7 +58,7 @@ def serve(tmp_path, monkeypatch):
                              str(port)], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _answers(f"{base}/healthz") or proc.poll() is not None, 60, "serve to start")
+        wait_until(lambda: _answers(f"{base}/healthz") or proc.poll() is not None, 120, "serve to start")
         assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
         yield base, make_settings(env["BROADCASTER_DATABASE_URL"], lease_seconds=2)
     finally:
