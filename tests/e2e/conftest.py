@@ -114,7 +114,7 @@ class LiveServer:
 
     def start(self) -> "LiveServer":
         self.thread.start()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # on a busy machine a thread may wait seconds for the GIL
         while not self.server.started:
             assert time.monotonic() < deadline and self.thread.is_alive(), "uvicorn did not start"
             time.sleep(0.05)

@@ -43,7 +43,7 @@ def test_a_social_user_queues_a_reply_to_a_mention_and_sees_it_sent(embedded, br
     submitted = statements.submit(settings, alice, draft["id"])
     decisions.approve(settings, actor(settings, "bob"), draft["id"], submitted["content_hash"])
     publishing.publish(settings, alice, draft["id"])  # the embedded worker posts it on X
-    wait_until(lambda: len(x.created) == 1, 15, "the statement's post on X")
+    wait_until(lambda: len(x.created) == 1, 30, "the statement's post on X")
     post = x.mention("@acme is login down? I can't get in")
     variant2 = statements.preview(settings, draft["id"])["channels"]["reply"]["variant2"]
     from broadcaster.web.app import create_app
@@ -71,7 +71,7 @@ def test_a_social_user_queues_a_reply_to_a_mention_and_sees_it_sent(embedded, br
         phone.reload()
         return phone.query_selector("#sent-replies a:has-text('Our reply on X')") is not None
 
-    wait_until(shown_sent, 15, "the reply to show as sent", poll=0.5)
+    wait_until(shown_sent, 30, "the reply to show as sent", poll=0.5)
     assert variant2 in phone.text_content("#sent-replies")
     phone.locator("#sent").scroll_into_view_if_needed()
     phone.screenshot(path=str(shots / "social-sent.png"))

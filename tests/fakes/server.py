@@ -89,7 +89,7 @@ def _read_ready_line(process: subprocess.Popen, deadline: float) -> str:
 
 @contextmanager
 def running_fake(port: int = 0, rate_limit: float | None = None, http: str = "auto",
-                 startup_timeout: float = 15.0) -> Iterator[FakeProviderServer]:
+                 startup_timeout: float = 60.0) -> Iterator[FakeProviderServer]:
     """Run ``python -m tests.fakes.provider`` on 127.0.0.1 (``port=0``: a free port the server picks itself,
     so parallel test workers never collide) until the block ends."""
     command = [sys.executable, "-m", "tests.fakes.provider", "--port", str(port), "--http", http]

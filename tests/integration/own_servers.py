@@ -73,7 +73,7 @@ class SentinelSet:
         command = [need("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
                    "no", "--dir", str(self.directory), "--dbfilename", f"dump{port}.rdb", *extra]
         self.processes[port] = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: _redis_answers(port, "PING"), 10, f"redis on {port}")
+        wait_until(lambda: _redis_answers(port, "PING"), 60, f"redis on {port}")
 
     def start(self) -> "SentinelSet":
         master, replica = free_port(), free_port()
@@ -81,7 +81,7 @@ class SentinelSet:
         self._redis(master, "--repl-diskless-sync-delay", "0")
         self._redis(replica, "--replicaof", "127.0.0.1", str(master), "--repl-diskless-sync-delay", "0")
         wait_until(lambda: (_redis_answers(replica, "INFO", "replication") or {}).get("master_link_status") == "up",
-                   15, "the replica to sync")
+                   60, "the replica to sync")
         for _ in range(3):
             port = free_port()
             conf = self.directory / f"sentinel{port}.conf"

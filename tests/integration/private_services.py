@@ -34,7 +34,7 @@ class PrivateRedis:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self.answers, 10, f"redis-server on {self.port}", poll=0.02)
+        wait_until(self.answers, 60, f"redis-server on {self.port}", poll=0.02)
         return self
 
     def answers(self) -> bool:

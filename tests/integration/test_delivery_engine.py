@@ -172,7 +172,7 @@ def own_redis(tmp_path):
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import redis
 
-        wait_until(lambda: _pings(redis.Redis(port=port)), 10, "redis to start")
+        wait_until(lambda: _pings(redis.Redis(port=port)), 60, "redis to start")
         return proc
 
     server = {"proc": start()}
@@ -281,14 +281,23 @@ def test_a_chunk_interrupted_by_its_time_limit_leaves_nothing_sending(engine_val
     sid = approved_statement(settings)
     publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda _, d: ids.extend(d))
     sms = [d for d in ids if delivery(settings, d).channel == "sms"]
-    real_next_outcomes = chunk.next_outcomes
+    real_next_outcomes, real_send_batch, batches = chunk.next_outcomes, send_threads.send_batch, []
 
     def interrupted_once(results):  # what Celery's soft time limit does to the waiting task
         monkeypatch.setattr(chunk, "next_outcomes", real_next_outcomes)
-        time.sleep(0.3)
+        wait_until(lambda: sum(fake.counts()["sms"].values()) >= 1, 60, "a first SMS")
         raise TimeoutError("soft time limit")
 
+    def send_batch(settings, batch, targets, fields, context, stop, wanted):
+        # Past the third batch, none starts before the chunk has stopped: a 0.3 s sleep before the
+        # interruption let a busy machine's send threads send all twenty first.
+        batches.append(1)
+        if len(batches) > 3:
+            wait_until(stop.is_set, 60, "the chunk to stop")
+        return real_send_batch(settings, batch, targets, fields, context, stop, wanted)
+
     monkeypatch.setattr(chunk, "next_outcomes", interrupted_once)
+    monkeypatch.setattr(send_threads, "send_batch", send_batch)
     with pytest.raises(TimeoutError):
         chunk.send_chunk(settings, sms)
 

@@ -3,13 +3,12 @@ never twice (ambiguous outcomes are reconciled, not resent), a claim records onl
 holds, never stale (a superseded version is never sent), one live version per incident."""
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
-from broadcaster.delivery import chunk, sendlog
+from broadcaster.delivery import chunk, send_threads, sendlog
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.records import Outcome, claim, record
@@ -19,6 +18,7 @@ from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, Statement, Subscriber, utcnow
 from tests.conftest import actor, make_settings
 from tests.fakes.server import running_fake
+from tests.harness import wait_until
 from tests.integration.engine import add_subscribers, approved_statement, provider_settings, status_counts
 
 
@@ -191,19 +191,32 @@ def test_a_v1_sms_unknown_but_delivered_is_logged_sent_after_v2_cancels_it(setti
     assert sum(fake.counts()["sms"].values()) == 2  # v1 once, v2 once
 
 
-def test_a_chunk_in_flight_stops_at_its_next_batch_when_v2_is_published(settings, fake):
+def test_a_chunk_in_flight_stops_at_its_next_batch_when_v2_is_published(settings, fake, monkeypatch):
     add_subscribers(settings, 60, email=False)
     fake.faults(delay_ms=40)
     settings = settings.model_copy(update={"send_threads": 1})
     v1 = approved_statement(settings)
     publish(settings, v1, dispatch=lambda *_: None)
     ids = [d.id for d in rows(settings, v1, "sms")]
+    # The sixth batch waits until v2 is published: on a busy machine the publish itself can take longer than
+    # the 25 sends the bound below allows (a second), and the chunk, doing right, sends them before it is told.
+    published, real_send_batch, batches = threading.Event(), send_threads.send_batch, []
+
+    def send_batch(*args, **kwargs):
+        batches.append(1)
+        if len(batches) > 5:
+            published.wait(60)
+        return real_send_batch(*args, **kwargs)
+
+    monkeypatch.setattr(send_threads, "send_batch", send_batch)
     sending = threading.Thread(target=chunk.send_chunk, args=(settings, ids))
     sending.start()
-    while sum(fake.counts()["sms"].values()) < 5:
-        time.sleep(0.02)
-    publish(settings, next_version(settings, v1), dispatch=lambda *_: None)
-    sending.join(30)
+    try:
+        wait_until(lambda: sum(fake.counts()["sms"].values()) >= 5, 60, "v1's first SMS")
+        publish(settings, next_version(settings, v1), dispatch=lambda *_: None)
+    finally:
+        published.set()
+        sending.join(60)
 
     sent = sum(fake.counts()["sms"].values())
     counts = status_counts(settings, v1)

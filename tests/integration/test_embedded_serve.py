@@ -27,9 +27,12 @@ from tests.integration.surfaces_data import ensure_users
 from tests.integration.test_cli_embedded import the_command_exits
 
 INTERVAL = 1  # seconds between the periodic jobs' runs (beat's, here serve's)
-ON_TIME = 6  # a notice published this long after its time is still on time on a loaded machine
+# A notice published this long after its time is still on time on a loaded machine (serve sweeps every
+# second; under load, the start notice was not shown within a 4 s window).
+ON_TIME = 10
 LOOK = 0.3  # seconds between looks at the page: each builds it in serve, whose one worker thread shares the GIL
-LEAD = 15  # seconds from scheduling to the start: the announcement goes first (measured 2-5 s at load 8-9)
+LEAD = 30  # seconds from scheduling to the start: the announcement goes first (measured 2-5 s at load 8-9; a
+# machine three times slower, as CI is at times, needs up to 15, and the notices must be approved before it)
 
 
 def free_port() -> int:
@@ -58,13 +61,13 @@ def serve(tmp_path, monkeypatch):
                              str(port)], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _answers(f"{base}/healthz") or proc.poll() is not None, 60, "serve to start")
+        wait_until(lambda: _answers(f"{base}/healthz") or proc.poll() is not None, 120, "serve to start")
         assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
         yield base, make_settings(env["BROADCASTER_DATABASE_URL"], lease_seconds=2)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(30)
+            proc.wait(60)  # it finishes the job its threads are running first
         except subprocess.TimeoutExpired:
             proc.kill()
         get_settings.cache_clear()
@@ -99,7 +102,7 @@ def test_a_maintenance_starts_and_ends_on_time_under_embedded_serve(serve, capsy
     # Ahead by enough for the announcement to go first on a loaded machine: the start and end notices
     # are approved only once it has, so neither can supersede it before serve's sweep sends it.
     start = utcnow() + timedelta(seconds=LEAD)
-    end = start + timedelta(seconds=4)
+    end = start + timedelta(seconds=ON_TIME + 2)  # long enough for the start notice to be on time before it
     scheduled = maintenance.schedule(settings, actor(settings, "alice"), "Database upgrade", start, end,
                                      ["Database"], "Saving may be slow for a few minutes.")
     ids = scheduled["statements"]
@@ -112,7 +115,8 @@ def test_a_maintenance_starts_and_ends_on_time_under_embedded_serve(serve, capsy
     assert exited.value.code in (None, 0)
     said = capsys.readouterr().out
     assert "queued, not sent yet: the next `broadcaster serve` sends it" in said.replace("\n", " ")
-    assert time.monotonic() - began < 5
+    # Not waiting for a worker (there is none here: waiting would never end); a busy machine may take seconds.
+    assert time.monotonic() - began < 30
     the_command_exits()  # what it left on its memory broker is gone: serve finds it in the database
     wait_until(lambda: [m["status"] for m in _maintenances(base, "/upcoming")] == ["scheduled"],
                (start - utcnow()).total_seconds(), "serve's sweep to send the announcement publish --no-wait left",
@@ -148,16 +152,29 @@ def test_embedded_serve_sends_every_periodic_job_beat_runs_at_its_interval(monke
 
     sent = []
     monkeypatch.setattr(enqueue, "send_periodic", lambda settings, job: sent.append((job.name, time.monotonic())))
+
+    def runs(began: float) -> dict[str, list[float]]:
+        return {job.name: [at - began for name, at in list(sent) if name == job.name] for job in PERIODIC_JOBS}
+
+    # At start: with intervals of an hour, any run within the (generous) wait is the one at start.
+    hourly = make_settings("sqlite://", sweep_interval_seconds=3600, social_pull_interval_seconds=3600,
+                           alert_holding_check_seconds=3600, update_reminder_interval_seconds=3600)
+    with run.embedded_beat(hourly):
+        wait_until(lambda: all(runs(0).values()), 60, "every periodic job to run at start")
+    assert set(runs(0)) == {"sweep", "social", "maintenance", "reminders", "alert holding"}
+    assert all(len(at) == 1 for at in runs(0).values()), runs(0)
+
+    # Then at its interval: again and again, never more often than it allows (a busy machine runs them late,
+    # never early, so the count is held to the time that really passed).
+    sent.clear()
     settings = make_settings("sqlite://", sweep_interval_seconds=0.2, social_pull_interval_seconds=0.5,
                              alert_holding_check_seconds=0.5, update_reminder_interval_seconds=0.5)
     began = time.monotonic()
     with run.embedded_beat(settings):
-        time.sleep(1.1)
-    runs = {job.name: [at - began for name, at in sent if name == job.name] for job in PERIODIC_JOBS}
-    assert set(runs) == {"sweep", "social", "maintenance", "reminders", "alert holding"}
+        wait_until(lambda: all(len(at) >= 3 for at in runs(began).values()), 60, "every job to run three times")
+    took = time.monotonic() - began
     for job in PERIODIC_JOBS:
-        assert runs[job.name][0] < 0.3, job.name  # at start
-        assert len(runs[job.name]) >= 2 and len(runs[job.name]) <= 1.1 / job.seconds(settings) + 1, (job.name, runs)
+        assert len(runs(began)[job.name]) <= took / job.seconds(settings) + 1, (job.name, took, runs(began))
 
     sent.clear()
     with run.embedded_beat(make_settings("sqlite://", broker_url="redis://127.0.0.1:1/0")):

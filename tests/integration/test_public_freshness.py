@@ -8,7 +8,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from broadcaster.surfaces import ROUTES, register_switch_hooks
+from broadcaster.surfaces import ROUTES, freshness, register_switch_hooks
 from broadcaster.web.public import create_public_app
 from broadcaster.web.public.status import not_modified
 from tests.conftest import make_settings
@@ -16,11 +16,16 @@ from tests.integration.private_services import PrivateRedis, free_port, until
 from tests.integration.surfaces_data import open_incident, publish_update
 
 POLL = 1.0
+# Long enough for a busy machine, never long enough for a timer that should not be there: a listener
+# that hears nothing asks again only after SAFETY_NET_SECONDS, set to an hour here, so a switch served
+# while it listens was announced, and one served with no notifier was polled for.
+SOON = 20.0
 
 
 @pytest.fixture(autouse=True)
-def _switches_announced():
+def _switches_announced(monkeypatch):
     register_switch_hooks()  # what the worker app does: this test process sends
+    monkeypatch.setattr(freshness, "SAFETY_NET_SECONDS", 3600.0)
 
 
 @pytest.fixture
@@ -43,25 +48,24 @@ def test_a_switch_is_served_at_once_and_a_server_whose_notifier_is_down_polls(da
     publish_update(settings, incident, headline="Logins fail")
     with TestClient(create_public_app(settings)) as client:
         listener = client.app.state.listener
-        until(listener.listening.is_set, 5)
+        until(listener.listening.is_set, SOON)
         assert "Logins fail" in headline_shown(client)
         turns = listener.turns
         publish_update(settings, incident, status="identified", headline="We found the cause")
-        # publish returned after the switch and its announcement: the words are already there
-        assert "We found the cause" in headline_shown(client) or until(
-            lambda: "We found the cause" in headline_shown(client), 0.5) < 0.5
+        # publish returned after the switch and its announcement: the listener reads at once (milliseconds,
+        # as bench/ measures; here, while it listens, nothing but the announcement makes it read)
+        until(lambda: "We found the cause" in headline_shown(client), SOON, poll=0.02)
         assert listener.turns > turns  # read again because it was told, not because a timer ran out
 
         notifier.stop()  # the notifier goes away: the server notices and polls the database
-        until(lambda: not listener.listening.is_set(), 5)
+        until(lambda: not listener.listening.is_set(), SOON)
         publish_update(settings, incident, status="monitoring", headline="A fix is in place")
-        waited = until(lambda: "A fix is in place" in headline_shown(client), POLL + 2.0, poll=0.02)
-        assert waited <= POLL + 2.0  # its polling interval, and the time one read takes on a busy machine
+        until(lambda: "A fix is in place" in headline_shown(client), SOON, poll=0.02)  # polled: no one told it
 
         notifier.start()  # back: it subscribes again and switches are announced again
-        until(listener.listening.is_set, POLL + 5)
+        until(listener.listening.is_set, SOON)
         publish_update(settings, incident, status="resolved", headline="Logins work again")
-        assert until(lambda: "Logins work again" in headline_shown(client), 0.5) < 0.5
+        until(lambda: "Logins work again" in headline_shown(client), SOON, poll=0.02)
 
 
 def test_with_no_notifier_at_all_the_server_polls(database_url):
@@ -72,7 +76,7 @@ def test_with_no_notifier_at_all_the_server_polls(database_url):
         assert client.get("/banner.json").json() is None
         assert not client.app.state.listener.listening.is_set()
         publish_update(settings, incident, headline="Logins fail")
-        assert until(lambda: "Logins fail" in headline_shown(client), 0.3 + 2.0, poll=0.02) <= 2.3
+        until(lambda: "Logins fail" in headline_shown(client), SOON, poll=0.02)  # polled: there is no notifier
 
 
 def test_every_public_document_has_an_etag_and_answers_a_conditional_request_with_304(database_url):
@@ -115,5 +119,5 @@ def test_the_public_server_serves_the_same_bytes_as_the_export_of_the_same_momen
     incident = open_incident(settings)
     with TestClient(create_public_app(settings)) as client:
         publish_update(settings, incident, headline="Logins fail")
-        until(lambda: "Logins fail" in headline_shown(client), POLL + 2.0, poll=0.02)
+        until(lambda: "Logins fail" in headline_shown(client), SOON, poll=0.02)
         assert json.loads((tmp_path / "site" / "banner.json").read_bytes()) == client.get("/banner.json").json()

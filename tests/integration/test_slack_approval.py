@@ -152,12 +152,12 @@ def test_a_signed_click_approves_exactly_the_hash_shown_and_the_messages_say_who
     (approval,) = approvals(slack_settings, sid)
     assert approval.content_hash == content_hash and approval.decision == "approve" and approval.seal
     assert state(slack_settings, sid) == "approved"
-    wait_until(lambda: len(chat.slack_updates) == 2, 10, "both DMs updated")
+    wait_until(lambda: len(chat.slack_updates) == 2, 30, "both DMs updated")
     for update in chat.slack_updates:
         words = json.dumps(blocks_of(update), ensure_ascii=False)
         assert "Approved by bob" in words and '"actions"' not in words  # the buttons are gone
         assert update["channel"] in (BOB, CAROL)  # the DM's channel as recorded (the fake echoes the member)
-    wait_until(lambda: chat.slack_ephemeral, 10, "the clicker told")
+    wait_until(lambda: chat.slack_ephemeral, 30, "the clicker told")
     assert chat.slack_ephemeral[0]["user"] == BOB and "You approved" in chat.slack_ephemeral[0]["text"]
 
 
@@ -172,7 +172,7 @@ def test_a_replayed_click_is_refused_and_changes_nothing(pending, chat, client, 
     (rejection,) = approvals(slack_settings, sid)  # once
     assert rejection.decision == "reject" and "Rejected in Slack by bob" in rejection.comment
     assert "replay" in refusals(slack_settings)[-1].detail["reason"]
-    wait_until(lambda: len(chat.slack_updates) == 2, 10, "both DMs updated")
+    wait_until(lambda: len(chat.slack_updates) == 2, 30, "both DMs updated")
     assert all("Rejected by bob" in json.dumps(blocks_of(u)) for u in chat.slack_updates)
 
 
@@ -193,7 +193,7 @@ def test_with_two_approvals_needed_the_first_shows_and_the_buttons_stay(database
         answer = click(client, payload(BOB, button(dm_to(chat, BOB), "approve")["value"]))
     assert "1 of 2; waiting for another approver" in answer.json()["text"]
     assert state(settings, draft["id"]) == "pending_approval"
-    wait_until(lambda: len(chat.slack_updates) == 2, 10, "both DMs updated")
+    wait_until(lambda: len(chat.slack_updates) == 2, 30, "both DMs updated")
     for update in chat.slack_updates:
         words = json.dumps(blocks_of(update), ensure_ascii=False)
         assert "Approved by bob" in words and "1 of 2 approvals" in words and '"actions"' in words
@@ -274,7 +274,7 @@ def test_a_click_on_words_a_newer_version_replaced_is_refused_and_says_so(pendin
 def test_a_click_after_the_statement_was_decided_says_so(pending, chat, client, slack_settings):
     sid, _, _ = pending
     decisions.approve(slack_settings, actor(slack_settings, "carol"), sid)
-    wait_until(lambda: len(chat.slack_updates) == 2, 10, "the DMs say carol approved")
+    wait_until(lambda: len(chat.slack_updates) == 2, 30, "the DMs say carol approved")
     answer = click(client, payload(BOB, button(dm_to(chat, BOB), "approve")["value"]))
     assert answer.status_code == 200 and answer.json()["text"] == "v1 is already approved: nothing changed."
     assert [a.approver_id for a in approvals(slack_settings, sid)] == [actor(slack_settings, "carol").id]
@@ -287,7 +287,7 @@ def updates_to(chat: FakeChat, member: str) -> list[dict]:
 def test_withdrawing_a_waiting_version_takes_the_buttons_off_its_requests(pending, chat, slack_settings):
     sid, _, _ = pending
     statements.withdraw(slack_settings, actor(slack_settings, "alice"), sid)
-    wait_until(lambda: len(chat.slack_updates) == 2, 10, "both DMs updated")
+    wait_until(lambda: len(chat.slack_updates) == 2, 30, "both DMs updated")
     for member in (BOB, CAROL):
         (update,) = updates_to(chat, member)
         words = json.dumps(blocks_of(update), ensure_ascii=False)
@@ -299,11 +299,11 @@ def test_withdrawing_a_waiting_version_takes_the_buttons_off_its_requests(pendin
 def test_an_edit_that_replaces_an_approved_version_says_so_under_who_approved(pending, chat, slack_settings):
     sid, _, _ = pending
     decisions.approve(slack_settings, actor(slack_settings, "carol"), sid)
-    wait_until(lambda: len(chat.slack_updates) == 2, 10, "the DMs say carol approved")
+    wait_until(lambda: len(chat.slack_updates) == 2, 30, "the DMs say carol approved")
     newer = statements.edit(slack_settings, actor(slack_settings, "alice"), sid,
                             StatementInput(body="About 1 in 3 logins fail."))
     assert newer["version"] == 2
-    wait_until(lambda: len(chat.slack_updates) == 4, 10, "the DMs say v2 replaced v1")
+    wait_until(lambda: len(chat.slack_updates) == 4, 30, "the DMs say v2 replaced v1")
     for member in (BOB, CAROL):
         update = updates_to(chat, member)[-1]
         words = json.dumps(blocks_of(update), ensure_ascii=False)
@@ -316,7 +316,7 @@ def test_a_draft_that_replaces_nothing_asked_updates_no_request(pending, chat, s
     sid, _, _ = pending
     alice = actor(slack_settings, "alice")
     statements.withdraw(slack_settings, alice, sid)
-    wait_until(lambda: len(chat.slack_updates) == 2, 10, "both DMs updated")
+    wait_until(lambda: len(chat.slack_updates) == 2, 30, "both DMs updated")
     incident_id = statements.get_statement(slack_settings, sid)["incident_id"]
     first = statements.draft(slack_settings, alice, incident_id, StatementInput(body="Still looking."))
     statements.draft(slack_settings, alice, incident_id, StatementInput(body="Found it."))  # voids only a draft

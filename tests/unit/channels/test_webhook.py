@@ -130,7 +130,8 @@ def test_a_receiver_that_drips_costs_one_deadline_and_waits_for_its_next_attempt
         with pytest.raises(TransportError) as error:
             SignedWebhook(settings).notify(FIELDS, [target(f"http://127.0.0.1:{drip.port}")], CONTEXT)
         took = time.monotonic() - started
-    assert 0.7 < took < 1.5 and error.value.code == "timeout" and not error.value.permanent
+    # The answer would take 11 s to drip; the bound leaves a busy machine room.
+    assert 0.7 < took < 5 and error.value.code == "timeout" and not error.value.permanent
     # Past the quick-retry limit: the send thread moves on, the row says when to try again.
     assert error.value.retry_after > settings.quick_retry_max_wait_seconds and not error.value.ambiguous
 

@@ -198,7 +198,9 @@ def test_delay_and_clear(fake):
 
 
 def test_rate_limit_rejects_over_n_per_second():
-    with running_fake(rate_limit=20) as fake, loopback.client(base_url=fake.url, auth=(ACCOUNT, "t")) as http:
+    # 3 a second: the 60 requests are refused in part unless a busy machine spaces them a third of a second
+    # apart (at 20 a second, 60 requests taking over 3 s on a loaded CI machine were all accepted).
+    with running_fake(rate_limit=3) as fake, loopback.client(base_url=fake.url, auth=(ACCOUNT, "t")) as http:
         url = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
         started = time.monotonic()
         responses = [http.post(url, data={"To": f"+1500555{i:04d}", "From": SENDER, "Body": "x"}) for i in range(60)]
@@ -208,7 +210,7 @@ def test_rate_limit_rejects_over_n_per_second():
         assert len(accepted) + len(rejected) == 60
         counts = fake.counts()
         if elapsed < 1:  # a burst inside one second: exactly the limit gets through
-            assert len(accepted) == 20 and counts["peak_window_1s"]["twilio"] == 60
+            assert len(accepted) == 3 and counts["peak_window_1s"]["twilio"] == 60
         assert rejected and all(r.headers["Retry-After"] == "1" and r.json()["code"] == 20429 for r in rejected)
         assert counts["rejected_429"] == len(rejected)
         assert sum(counts["sms"].values()) == len(accepted)

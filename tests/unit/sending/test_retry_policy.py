@@ -94,9 +94,11 @@ def test_quick_retries_stop_after_the_budget():
 def test_a_claim_whose_lease_may_have_lapsed_sends_nothing_more():
     """A worker starved past its lease (the sweep may already have handed its rows to reconciliation)
     wakes up: its next provider call does not start, and the delivery waits in its row unattempted."""
-    fence = Fence(lease_seconds=0.2)
+    # A lease of 30 s, its renewals dated: with a lease of 0.2 s and real sleeps, a busy machine that ran
+    # this thread a fraction of a second late saw the fence up where the test needed it down.
+    fence = Fence(lease_seconds=30)
     assert not fence.is_set()
-    time.sleep(0.2 - fence._margin + 0.02)  # renewed never since: within its margin of running out
+    fence.renewed(time.monotonic() - 30 + fence._margin - 0.02)  # renewed never since: within its margin
     assert fence.is_set()
     transport = ScriptedTransport()
     with pytest.raises(ClaimLapsed):  # send_batch hands its deliveries back to the queue, untried

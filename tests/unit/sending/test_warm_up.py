@@ -24,14 +24,15 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 def test_warm_up_loads_the_sdks_the_driver_and_the_transport_and_connects_to_nothing():
     # The database, the broker and every provider are a loopback port that only listens: whatever dials
     # it is queued there, to be found below (the DB driver dials from C, so a Python socket patch would miss
-    # it). A wall-clock bound stood for "connects to nothing" here and failed on a busy CI machine.
+    # it). A wall-clock bound stood for "connects to nothing" here and failed on a busy CI machine, where
+    # its imports can take minutes of waiting.
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
         values = {**provider_settings(f"http://127.0.0.1:{port}"), "secret_key": "k" * 40,
                   "database_url": f"postgresql+psycopg://nobody@127.0.0.1:{port}/none",
                   "broker_url": f"redis://127.0.0.1:{port}/0"}
         done = subprocess.run([sys.executable, "-c", CHILD], env={**as_env(values), "PATH": ""},
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=600)
         listener.setblocking(False)
         with pytest.raises(BlockingIOError):  # nothing is waiting to be accepted: nobody dialled
             listener.accept()
