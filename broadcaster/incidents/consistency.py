@@ -1,6 +1,7 @@
 """The consistency audit: for each incident, the version each channel shows against the live
 (latest approved) version. A channel behind is flagged in the dashboard and by `broadcaster audit`."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -34,11 +35,15 @@ class ChannelAudit:
         return "behind"
 
 
-def consistency_report(settings: Settings) -> dict:
-    """For each incident with a live statement: the version each channel shows against it."""
+def consistency_report(settings: Settings, incident_ids: Iterable[int] | None = None) -> dict:
+    """For each incident with a live statement (of `incident_ids` when given: the board asks for the open
+    ones, not a year of resolved ones): the version each channel shows against it."""
     with unit_of_work(settings) as s:
         incidents = []
-        for incident in s.scalars(select(Incident).order_by(Incident.id)):
+        query = select(Incident).order_by(Incident.id)
+        if incident_ids is not None:
+            query = query.where(Incident.id.in_(list(incident_ids)))
+        for incident in s.scalars(query):
             live = live_statement(s, incident.id)
             if live is None:
                 continue
