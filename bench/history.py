@@ -34,7 +34,8 @@ from tests.integration.history_data import add_history  # noqa: E402
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery"
 PAGES = ["/dashboard", "/dashboard/board", "/dashboard/inbox", "/dashboard/send-log", "/dashboard/consistency"]
-API = ["/api/v1/incidents?limit=100", "/api/v1/statements?limit=100", "/api/v1/statements?limit=100&cursor=o1000",
+API = ["/api/v1/consistency", "/api/v1/incidents?limit=100",
+       "/api/v1/statements?limit=100", "/api/v1/statements?limit=100&cursor=o1000",
        "/api/v1/incidents/1"]
 
 

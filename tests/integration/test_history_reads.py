@@ -15,8 +15,10 @@ from tests.integration.api_fixtures import install
 from tests.integration.history_data import VERSIONS, add_history
 
 PASSWORD = "correct horse battery"
-PAGES = ["/dashboard", "/dashboard/board", "/dashboard/inbox", "/dashboard/send-log"]
-LISTS = ["/api/v1/incidents?limit=10", "/api/v1/statements?limit=10", "/api/v1/statements?limit=10&cursor=o20"]
+PAGES = ["/dashboard", "/dashboard/board", "/dashboard/inbox", "/dashboard/send-log",
+         "/dashboard/consistency"]
+LISTS = ["/api/v1/consistency", "/api/v1/incidents?limit=10",
+         "/api/v1/statements?limit=10", "/api/v1/statements?limit=10&cursor=o20"]
 
 
 @pytest.fixture
