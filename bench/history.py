@@ -35,7 +35,7 @@ SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery"
 PAGES = ["/dashboard", "/dashboard/board", "/dashboard/inbox", "/dashboard/send-log", "/dashboard/consistency"]
 API = ["/api/v1/consistency", "/api/v1/incidents?limit=100",
-       "/api/v1/statements?limit=100", "/api/v1/statements?limit=100&cursor=o1000",
+       "/api/v1/statements?limit=100", "/api/v1/statements?limit=100&cursor=o300",
        "/api/v1/incidents/1"]
 
 
