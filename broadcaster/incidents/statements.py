@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
 
 from ..approvals.decisions import approvals_needed, show_withdrawn_in_slack, withdraw_requests
 from ..config import Settings
@@ -278,9 +279,20 @@ def withdraw(settings: Settings, actor: Actor, statement_id: int) -> dict:
         return statement_view(statement)
 
 
-def list_incidents(settings: Settings) -> list[dict]:
+def list_incidents(settings: Settings, limit: int | None = None, offset: int = 0,
+                   newest_first: bool = False) -> list[dict]:
+    """Incidents by id (oldest first unless `newest_first`); `limit` rows from `offset` when given, paged
+    in SQL: a page or a list must not read a year of history to show fifty."""
     with unit_of_work(settings) as s:
-        return [incident_view(i) for i in s.scalars(select(Incident).order_by(Incident.id))]
+        query = select(Incident).order_by(Incident.id.desc() if newest_first else Incident.id)
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
+        return [incident_view(i) for i in s.scalars(query)]
+
+
+def count_incidents(settings: Settings) -> int:
+    with unit_of_work(settings) as s:
+        return s.scalar(select(func.count()).select_from(Incident))
 
 
 def get_incident(settings: Settings, incident_id: int) -> dict:
@@ -289,12 +301,20 @@ def get_incident(settings: Settings, incident_id: int) -> dict:
         return incident_view(get(s, Incident, incident_id))
 
 
-def list_statements(settings: Settings, incident_id: int | None = None) -> list[dict]:
+def list_statements(settings: Settings, incident_id: int | None = None, *, states: Iterable[str] | None = None,
+                    limit: int | None = None, offset: int = 0, newest_first: bool = False) -> list[dict]:
+    """Statements by id (oldest first unless `newest_first`), of one incident or all, in `states` if given;
+    filtered and paged in SQL, each with its author read in the same few statements (not one per row)."""
     with unit_of_work(settings) as s:
-        query = select(Statement).order_by(Statement.id)
+        query = (select(Statement).options(selectinload(Statement.author))
+                 .order_by(Statement.id.desc() if newest_first else Statement.id))
         if incident_id is not None:
             get(s, Incident, incident_id)  # a clear error for an id that is not one, or not there
             query = query.where(Statement.incident_id == incident_id)
+        if states is not None:
+            query = query.where(Statement.state.in_(list(states)))
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
         return [statement_view(st) for st in s.scalars(query)]
 
 

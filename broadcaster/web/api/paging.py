@@ -44,7 +44,19 @@ def link_next(request: Request, response: Response, next_offset: int | None) -> 
 
 
 def page_of(request: Request, response: Response, items: list, chosen: Page) -> list:
-    """One page of a list the use case gives whole (a short one: users, tokens, holding statements)."""
+    """One page of a list the use case gives whole (a short one: users, tokens, holding statements); a list
+    that grows with history is paged in SQL instead (`read_one_more`, `page_read`)."""
     end = chosen.offset + chosen.limit
     link_next(request, response, end if len(items) > end else None)
     return items[chosen.offset:end]
+
+
+def read_one_more(chosen: Page) -> dict:
+    """The `limit` and `offset` to read a page in SQL: one row more than the page, to know if there is a next."""
+    return {"limit": chosen.limit + 1, "offset": chosen.offset}
+
+
+def page_read(request: Request, response: Response, rows: list, chosen: Page) -> list:
+    """The page of rows read with `read_one_more` (a long list, paged in SQL: incidents, statements)."""
+    link_next(request, response, chosen.offset + chosen.limit if len(rows) > chosen.limit else None)
+    return rows[:chosen.limit]

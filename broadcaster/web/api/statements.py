@@ -17,7 +17,7 @@ from ...incidents import drafting, publishing, statements
 from ...incidents.statements import StatementInput
 from ..common import settings_of
 from .common import Id, allowed
-from .paging import Page, page, page_of
+from .paging import Page, page, page_read, read_one_more
 
 # A resolved statement says what is fixed: its resolution line is required then.
 RESOLVED_NEEDS_RESOLUTION = {
@@ -90,7 +90,8 @@ statement_routes = APIRouter(tags=["statements"])
 @incident_routes.get("")
 def list_incidents(request: Request, response: Response, chosen: Page = Depends(page),
                    _: Actor = Depends(allowed("read"))) -> list[dict]:
-    return page_of(request, response, statements.list_incidents(settings_of(request)), chosen)
+    return page_read(request, response, statements.list_incidents(settings_of(request), **read_one_more(chosen)),
+                     chosen)
 
 
 @incident_routes.post("", status_code=201)
@@ -117,7 +118,8 @@ def list_statements(request: Request, response: Response,
                     incident_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
                     chosen: Page = Depends(page),
                     _: Actor = Depends(allowed("read"))) -> list[dict]:
-    return page_of(request, response, statements.list_statements(settings_of(request), incident_id), chosen)
+    return page_read(request, response, statements.list_statements(settings_of(request), incident_id,
+                                                                    **read_one_more(chosen)), chosen)
 
 
 @statement_routes.post("/preview")

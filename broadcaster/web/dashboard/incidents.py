@@ -14,6 +14,7 @@ from ...audience.reach import reach
 from ...domain.approval import Role, permits
 from ...domain.errors import BroadcasterError
 from ...domain.incident import Impact, IncidentStatus
+from ...domain.lifecycle import State
 from ...incidents import drafting, publishing, statements
 from ...incidents.audience_notes import MOST_ANSWERS
 from ...incidents.statements import StatementInput
@@ -245,7 +246,7 @@ _statement_action("publish", lambda request, settings, actor, sid, c, h: publish
 def inbox(request: Request) -> HTMLResponse:
     session = reading(request)
     settings = settings_of(request)
-    waiting = [st for st in statements.list_statements(settings) if st["state"] == "pending_approval"]
+    waiting = statements.list_statements(settings, states=[State.PENDING_APPROVAL.value])
     items = [{"st": statements.get_statement(settings, st["id"]), "preview": statements.preview(settings, st["id"]),
               "incident": incident_of(settings, st["incident_id"]), "reach": reach(settings, st["id"])}
              for st in waiting]

@@ -12,6 +12,7 @@ from ...delivery.delivery_rows import delivery_rows
 from ...delivery.sendlog import STATEMENT
 from ...domain.delivery_status import DeliveryStatus
 from ...domain.errors import InvalidInput
+from ...domain.lifecycle import State
 from ...domain.message_secrets import MessageKind
 from ...incidents import consistency, statements
 from ..common import settings_of
@@ -19,6 +20,8 @@ from .common import MAX_ID, id_filter, page, reading
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
+VERSION_CHOICES = 200
+SENT_STATES = (State.PUBLISHED.value, State.SUPERSEDED.value)
 
 
 @router.get("/dashboard/send-log")
@@ -38,10 +41,12 @@ def send_log_page(request: Request, statement_id: str = "", channel: Annotated[s
     rows = delivery_rows(settings, **filters, limit=PAGE + 1, offset=offset)
     query = urlencode({k: v for k, v in filters.items() if v is not None})
     csv_query = urlencode({k: v for k, v in filters.items() if v is not None and k != "kind"})
+    # The newest versions that went out, read in SQL: the filter's choices, not the installation's history.
     versions = [{"id": st["id"], "label": f"#{st['incident_id']} v{st['version']}: {st['headline'][:60]}"}
-                for st in reversed(statements.list_statements(settings)) if st["state"] in ("published", "superseded")]
+                for st in statements.list_statements(settings, states=SENT_STATES, limit=VERSION_CHOICES,
+                                                     newest_first=True)]
     return page(request, "send_log", rows=rows[:PAGE], more=len(rows) > PAGE, offset=offset, page_size=PAGE,
-                query=query, csv_query=csv_query, choices=choices, versions=versions[:200],
+                query=query, csv_query=csv_query, choices=choices, versions=versions,
                 filters={k: v if v is not None else "" for k, v in filters.items()})
 
 
