@@ -262,3 +262,22 @@ def test_a_reply_that_failed_says_it_was_not_sent_and_why(site, x):
     queue = site.client.get("/dashboard/social").text.split('id="queue"')[1].split('id="sent"')[0]
     assert "Not sent: X refused the reply (403): the author blocked the account" in html.unescape(queue)
     assert re.search(r"queued by sam \d{4}-\d\d-\d\d \d\d:\d\d UTC", queue)  # every time on the page says its zone
+
+
+def test_a_refused_skip_in_the_human_only_lane_goes_back_to_that_lanes_card(site, x):
+    stranger = x.stranger("acme login down again, ugh")
+    social.search(site.settings, actor(site.settings, "sam"), "login down")
+    csrf = log_in(site.client, "root")  # reads the page, may not mark posts answered (the social role's)
+    refused = site.client.post(f"/dashboard/social/posts/{stranger}/skip",
+                               data={"csrf_token": csrf, "lane": "human_only"}, follow_redirects=False)
+    assert refused.headers["location"] == f"/dashboard/social?refused={stranger}#human-{stranger}"
+    page = site.client.get(refused.headers["location"]).text
+    card = re.search(rf'<article class="card"[^>]*id="human-{stranger}">(.*?)</article>', page, re.S).group(1)
+    assert '<p class="flag refused">Refused:' in card
+    csrf = log_in(site.client, "sam")
+    done = site.client.post(f"/dashboard/social/posts/{stranger}/skip",
+                            data={"csrf_token": csrf, "lane": "human_only"}, follow_redirects=False)
+    assert done.headers["location"].endswith("#human-only")
+    page = site.client.get("/dashboard/social").text
+    lane = re.search(rf'id="human-{stranger}">(.*?)</article>', page, re.S).group(1)
+    assert 'name="lane" value="human_only"' not in lane and "answered by hand by sam" in lane
