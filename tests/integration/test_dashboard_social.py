@@ -281,3 +281,38 @@ def test_a_refused_skip_in_the_human_only_lane_goes_back_to_that_lanes_card(site
     page = site.client.get("/dashboard/social").text
     lane = re.search(rf'id="human-{stranger}">(.*?)</article>', page, re.S).group(1)
     assert 'name="lane" value="human_only"' not in lane and "answered by hand by sam" in lane
+
+
+def test_a_failed_reply_says_why_on_the_posts_card_where_the_inbox_shows_it(site, x):
+    post = x.mention("@acme is login down?")
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+    site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+    with transaction(site.settings.database_url) as s:
+        delivery = s.scalar(select(Delivery).where(Delivery.channel == "reply", Delivery.target == post))
+        delivery.status, delivery.error_message = "failed", "X refused the reply (403): the author blocked the account"
+    page = html.unescape(site.client.get("/dashboard/social?state=failed").text)
+    card = re.search(rf'<article class="card"[^>]*id="post-{post}">(.*?)</article>', page, re.S).group(1)
+    assert "Not sent: X refused the reply (403): the author blocked the account" in card
+
+
+def test_a_tampered_reply_is_said_in_plain_words_with_what_to_do_and_the_detail_one_click_away(site, x):
+    post = x.mention("@acme is login down?")
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+    site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+    detail = ("stored reply rendition no longer matches the approval: content hashes to 3f9a1c0b7e22, "
+              "sealed approvals cover 5bf9533450a5; refused")
+    with transaction(site.settings.database_url) as s:  # as the engine records a tampered rendition
+        delivery = s.scalar(select(Delivery).where(Delivery.channel == "reply", Delivery.target == post))
+        delivery.status, delivery.error_code, delivery.error_message = "failed", "tampered", detail
+    page = site.client.get("/dashboard/social").text
+    card = re.search(rf'<article class="card"[^>]*id="post-{post}">(.*?)</article>', page, re.S).group(1)
+    queued = re.search(rf'id="queued-{post}">(.*?)</article>', page, re.S).group(1)
+    for shown in (card, queued):
+        said = html.unescape(re.sub(r"<details>.*?</details>", "", shown, flags=re.S))
+        assert "no longer match the words an approver approved, so nothing went to X" in said
+        assert "Ask the comms team to have the statement approved again" in said
+        assert f"https://x.com/intent/post?in_reply_to={post}" in said  # the one way left to answer it
+        assert "hashes to" not in said and "sealed" not in said  # the engine's words only under "Technical detail"
+        assert re.search(r"<details><summary>Technical detail</summary>.*3f9a1c0b7e22", shown, re.S)
