@@ -298,7 +298,9 @@ def reply_budget(settings: Settings, queued: int) -> dict:
     else:
         done_at = now if not rest else None
     return {**budget, "queued": queued, "after_this_window": rest,
-            "window_resets_at": _iso(budget["window_resets_at"]), "all_sent_by": _iso(done_at) if done_at else None}
+            # whole seconds, rounded up: a reset said to the second is never said before it happens
+            "window_resets_at": _iso(math.ceil(budget["window_resets_at"])),
+            "all_sent_by": _iso(math.ceil(done_at)) if done_at else None}
 
 
 def _iso(epoch: float) -> str:

@@ -5,6 +5,7 @@ form carries the CSRF token; each action is the use case `broadcaster social ...
 the live statement whose words the page showed (a newer one live by the click: refused, with its words).
 What the page says after a form is worded in templates/_web/dashboard/notices.txt."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -41,7 +42,7 @@ def social_page(request: Request, state: Annotated[str, Query(max_length=20)] = 
                 sent=social.ledger(settings, PostState.REPLIED, limit=PAGE_SIZE, offset=sent_offset),
                 human_only=social.posts(settings, lane=HUMAN_ONLY, limit=PAGE_SIZE, offset=human_offset),
                 human_offset=human_offset, budget=shown["budget"], offset=offset, page_size=PAGE_SIZE,
-                refused=refused)
+                refused=refused, read_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 @router.post(f"{HOME}/pull")
