@@ -254,7 +254,7 @@ def _counts(s: Session, incident_id: int | None) -> dict[str, int]:
 def _post_views(s: Session, state: str | None, incident_id: int | None, lane: str | None, limit: int | None,
                 offset: int) -> list[dict]:
     picker, skipper = aliased(User), aliased(User)
-    query = (with_reply(select(SocialPost, SocialReply, Delivery.status, Statement, picker.name, skipper.name,
+    query = (with_reply(select(SocialPost, SocialReply, Delivery, Statement, picker.name, skipper.name,
                                post_state()))
              .outerjoin(picker, picker.id == SocialReply.queued_by_id)
              .outerjoin(skipper, skipper.id == SocialPost.skipped_by_id)
@@ -266,19 +266,22 @@ def _post_views(s: Session, state: str | None, incident_id: int | None, lane: st
     if lane is not None:
         query = query.where(SocialPost.lane == lane)
     open_now = open_incident_id(s)
-    return [_post_view(post, reply, status, statement, picked_by or skipped_by, state_now, open_now)
-            for post, reply, status, statement, picked_by, skipped_by, state_now in s.execute(query)]
+    return [_post_view(post, reply, delivery, statement, picked_by or skipped_by, state_now, open_now)
+            for post, reply, delivery, statement, picked_by, skipped_by, state_now in s.execute(query)]
 
 
-def _post_view(post: SocialPost, reply: SocialReply | None, status: str | None, statement: Statement | None,
+def _post_view(post: SocialPost, reply: SocialReply | None, delivery: Delivery | None, statement: Statement | None,
                picked_by: str | None, state: str, open_now: int | None) -> dict:
+    failed = delivery is not None and state == PostState.FAILED
     return {
         "id": post.id, "url": post_url(post), "author": post.author_username, "text": post.text,
         "posted_at": post.posted_at.isoformat() if post.posted_at else None, "incident_id": post.incident_id,
         # whose live statement a reply would use: the post's incident, else the one open now (as `reply` does)
         "reply_incident_id": post.incident_id or open_now,
         "lane": post.lane, "state": state,
-        "picked_by": picked_by, "delivery_status": status,
+        "picked_by": picked_by, "delivery_status": delivery.status if delivery else None,
+        # why a failed reply did not go: the engine's words, and its code (e.g. "tampered") to say it plainly
+        "error": delivery.error_message if failed else None, "error_code": delivery.error_code if failed else None,
         "version": statement.version if statement else None,
         "variant": reply.variant if reply else None, "free_text": reply.custom_text if reply else None,
         "note": reply.note if reply else "",
@@ -295,7 +298,9 @@ def reply_budget(settings: Settings, queued: int) -> dict:
     else:
         done_at = now if not rest else None
     return {**budget, "queued": queued, "after_this_window": rest,
-            "window_resets_at": _iso(budget["window_resets_at"]), "all_sent_by": _iso(done_at) if done_at else None}
+            # whole seconds, rounded up: a reset said to the second is never said before it happens
+            "window_resets_at": _iso(math.ceil(budget["window_resets_at"])),
+            "all_sent_by": _iso(math.ceil(done_at)) if done_at else None}
 
 
 def _iso(epoch: float) -> str:

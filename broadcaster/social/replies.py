@@ -178,6 +178,7 @@ def _ledger_view(row, words: dict[int, dict[str, str]]) -> dict:
         "rebased_from_version": first_version, "note": reply.note or "",
         "delivery_id": reply.delivery_id, "delivery_status": status,
         "error": delivery.error_message if delivery is not None and state == PostState.FAILED else None,
+        "error_code": delivery.error_code if delivery is not None and state == PostState.FAILED else None,
         "sent_at": delivery.updated_at.isoformat(timespec="seconds") if reached else None,
         "reply_id": delivery.provider_message_id if reached else None,
         "reply_url": f"https://x.com/i/web/status/{delivery.provider_message_id}"

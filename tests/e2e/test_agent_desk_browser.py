@@ -14,7 +14,7 @@ from broadcaster.stakeholders import audiences as service
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Statement, utcnow
 from tests.conftest import actor, add_user
-from tests.e2e.conftest import PASSWORD, accessible, log_in
+from tests.e2e.conftest import PASSWORD, accessible, in_first_screen, log_in, small_text
 
 NOTES = {"answers": [{"question": "Is my data safe?", "answer": "Yes: only signing in is affected."}],
          "do_not_promise": "Do not say it is fixed before the status page does"}
@@ -136,3 +136,39 @@ def test_the_desk_says_so_when_the_next_update_time_passes_while_it_is_open(embe
     note.wait_for(state="visible", timeout=20000)  # the page's own clock, at its next poll
     assert "has passed and no newer version is live yet" in note.text_content()
     accessible(agent, "desk, next update passed")
+
+
+def test_on_a_phone_the_words_to_say_are_in_the_first_screen_at_16_px(embedded, browser, serve_app, tmp_path):
+    """An agent on a call reads the card on a phone: what to tell the caller comes first, in the first
+    screen, and every word of the card is 16 px (headings were 13.6, Copy buttons 14.4). At a desk, the
+    incidents with no notes yet take a column beside the cards, not a mostly empty row of their own."""
+    settings = embedded
+    for name, roles in (("alice", ["author"]), ("bob", ["approver"]), ("ann", ["agent"])):
+        add_user(settings, name, roles)
+    auth.set_password(settings, "ann", PASSWORD)
+    incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])
+    publish(settings, incident["id"], StatementInput(
+        status="investigating", headline="Some customers cannot log in",
+        body="Since 14:05 UTC about 1 in 5 login attempts fail on the website and in the app. We are investigating.",
+        workaround="Use the mobile app.", next_update="30m", agent_notes=NOTES))
+    statements.open_incident(settings, actor(settings, "alice"), "Email delays", "minor", ["Email"])
+    from broadcaster.web.app import create_app
+
+    base = serve_app(create_app(settings)).url
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    log_in(phone, base, "ann", lands="/agent")
+    card = f"#incident-{incident['id']}"
+    assert in_first_screen(phone, f"#say-{incident['id']}") and in_first_screen(phone, f"{card} button.copy")
+    assert small_text(phone, "main *") == []
+    # the strong "Next update by ..." line starts where the card's words do, its second line too
+    assert phone.locator(f"{card} .next").bounding_box()["x"] == phone.locator(f"{card} h2").bounding_box()["x"]
+    phone.screenshot(path=str(shots / "agent-desk-phone-first-screen.png"))
+    accessible(phone, "desk on a phone")
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(desk, base, "ann", lands="/agent")
+    waiting, cards = desk.locator(".waiting").bounding_box(), desk.locator("#desk").bounding_box()
+    assert waiting["width"] < cards["width"] / 2 and waiting["y"] == desk.locator(card).bounding_box()["y"]
+    desk.screenshot(path=str(shots / "agent-desk-waiting.png"))
+    accessible(desk, "desk")

@@ -3,6 +3,8 @@ the mentions, sees a customer's post, queues a reply with a chosen approved vari
 (by the embedded worker, as `broadcaster serve` runs it, through tweepy to the fake X server). The
 screenshot is a test artifact; UPDATE_SCREENSHOTS=1 also copies it to docs/screenshots/."""
 
+import time
+
 import pytest
 
 from broadcaster.approvals import decisions
@@ -11,7 +13,7 @@ from broadcaster.incidents import publishing, statements
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.people import auth
 from tests.conftest import actor, add_user
-from tests.e2e.conftest import PASSWORD, keep_screenshots, log_in
+from tests.e2e.conftest import PASSWORD, accessible, keep_screenshots, log_in, small_text
 from tests.fakes.x_server import running_x, x_settings
 from tests.harness import wait_until
 from tests.integration.engine import as_env
@@ -78,3 +80,31 @@ def test_a_social_user_queues_a_reply_to_a_mention_and_sees_it_sent(embedded, br
     [reply] = x.replies_to(post)
     assert reply["text"] == variant2 and errors == []
     keep_screenshots(shots, "social.png", "social-sent.png")
+
+
+def test_the_budget_line_says_the_window_has_reset_once_its_time_passes_on_the_open_page(embedded, browser, serve_app,
+                                                                                          x, tmp_path):
+    """The page is read once; left open, "resets at 04:19:45 UTC" read at 04:21 was false. The open page
+    reveals that it has reset, by its own clock, and asks for a refresh. On a phone its words are 16 px."""
+    settings = embedded
+    add_user(settings, "sam", ["social"])
+    auth.set_password(settings, "sam", PASSWORD)
+    soon = time.time() + 4
+    _xbudget._store(settings).update(_xbudget._key(settings.x_access_token), lambda state: (
+        None, {"limit": 100.0, "remaining": 60.0, "reset": soon}))
+    from broadcaster.web.app import create_app
+
+    base = serve_app(create_app(settings)).url
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    log_in(phone, base, "sam", lands="/dashboard/social")
+    passed = phone.locator("#window-reset-passed")
+    if time.time() < soon - 1:  # (a busy machine may take longer than that to open the page)
+        assert phone.locator("#window-resets").is_visible() and passed.is_hidden()
+    passed.wait_for(state="visible", timeout=20000)
+    assert phone.locator("#window-resets").is_hidden()
+    assert "X's window has reset since this page was read" in passed.text_content()
+    assert small_text(phone, "main *") == []
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    phone.locator("#budget").screenshot(path=str(shots / "social-budget-reset.png"))
+    accessible(phone, "social page, window reset")

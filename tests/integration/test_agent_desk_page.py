@@ -72,9 +72,31 @@ def test_the_desk_page_says_what_changed_when_each_version_was_live_and_what_has
     page = client.get("/agent").text
     changed = re.search(r'<p class="changes">([^<]*)</p>', page).group(1)
     # (and "The next update" when the two were published a minute apart: "30m" from each)
-    assert changed.startswith("Changed since v1: What happened, What to tell customers") and "answers" not in changed
+    # in the card's order: the words to say first
+    assert changed.startswith("Changed since v1: What to tell customers, What happened") and "answers" not in changed
     versions = client.get(f"/agent/incidents/{agents}").text
     until, live_from = (v["published_at"][:16].replace("T", " ")
                         for v in desk.versions(settings, actor(settings, "ann"), agents)["versions"])
     assert f"Live from {live_from} to {until} UTC, then replaced by v2" in versions
     assert f"Live since {until} UTC" in versions and "changed in v2" in versions
+
+
+def log_in_ann(settings) -> TestClient:
+    auth.set_password(settings, "ann", PASSWORD)
+    client = TestClient(create_app(settings))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"name": "ann", "password": PASSWORD, "csrf_token": token, "next": "/dashboard"})
+    return client
+
+
+def test_a_card_gives_the_words_to_say_before_what_happened_and_says_resolved_once(settings, agents):
+    """An agent reads the card on a call: what to tell the caller comes first (on a phone the background
+    pushed it below the first screen). A resolved version's badge said "resolved · over"."""
+    client = log_in_ann(settings)
+    publish_version(settings, agents)
+    for page in (client.get("/agent").text, client.get(f"/agent/incidents/{agents}").text):
+        assert 0 < page.index("What to tell customers</h3>") < page.index("What happened</h3>")
+    publish_version(settings, agents, StatementInput(status="resolved", resolution="Logins work normally again.",
+                                                     body="We rolled back the change."))
+    badge = re.search(r'<span class="state">([^<]*)</span>', client.get("/agent").text).group(1)
+    assert badge == "v2 · resolved"

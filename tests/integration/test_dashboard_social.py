@@ -5,6 +5,7 @@ answer by hand, never an API reply), the budget; CSRF on every form; the page on
 
 import html
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -262,3 +263,75 @@ def test_a_reply_that_failed_says_it_was_not_sent_and_why(site, x):
     queue = site.client.get("/dashboard/social").text.split('id="queue"')[1].split('id="sent"')[0]
     assert "Not sent: X refused the reply (403): the author blocked the account" in html.unescape(queue)
     assert re.search(r"queued by sam \d{4}-\d\d-\d\d \d\d:\d\d UTC", queue)  # every time on the page says its zone
+
+
+def test_a_failed_reply_says_why_on_the_posts_card_where_the_inbox_shows_it(site, x):
+    post = x.mention("@acme is login down?")
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+    site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+    with transaction(site.settings.database_url) as s:
+        delivery = s.scalar(select(Delivery).where(Delivery.channel == "reply", Delivery.target == post))
+        delivery.status, delivery.error_message = "failed", "X refused the reply (403): the author blocked the account"
+    page = html.unescape(site.client.get("/dashboard/social?state=failed").text)
+    card = re.search(rf'<article class="card"[^>]*id="post-{post}">(.*?)</article>', page, re.S).group(1)
+    assert "Not sent: X refused the reply (403): the author blocked the account" in card
+
+
+def test_a_tampered_reply_is_said_in_plain_words_with_what_to_do_and_the_detail_one_click_away(site, x):
+    post = x.mention("@acme is login down?")
+    social.pull(site.settings)
+    csrf = log_in(site.client, "sam")
+    site.client.post(f"/dashboard/social/posts/{post}/reply", data={"csrf_token": csrf, "variant": "1"})
+    detail = ("stored reply rendition no longer matches the approval: content hashes to 3f9a1c0b7e22, "
+              "sealed approvals cover 5bf9533450a5; refused")
+    with transaction(site.settings.database_url) as s:  # as the engine records a tampered rendition
+        delivery = s.scalar(select(Delivery).where(Delivery.channel == "reply", Delivery.target == post))
+        delivery.status, delivery.error_code, delivery.error_message = "failed", "tampered", detail
+    page = site.client.get("/dashboard/social").text
+    card = re.search(rf'<article class="card"[^>]*id="post-{post}">(.*?)</article>', page, re.S).group(1)
+    queued = re.search(rf'id="queued-{post}">(.*?)</article>', page, re.S).group(1)
+    for shown in (card, queued):
+        said = html.unescape(re.sub(r"<details>.*?</details>", "", shown, flags=re.S))
+        assert "no longer match the words an approver approved, so nothing went to X" in said
+        assert "Ask the comms team to have the statement approved again" in said
+        assert f"https://x.com/intent/post?in_reply_to={post}" in said  # the one way left to answer it
+        assert "hashes to" not in said and "sealed" not in said  # the engine's words only under "Technical detail"
+        assert re.search(r"<details><summary>Technical detail</summary>.*3f9a1c0b7e22", shown, re.S)
+
+
+def test_a_refused_skip_in_the_human_only_lane_goes_back_to_that_lanes_card(site, x):
+    stranger = x.stranger("acme login down again, ugh")
+    social.search(site.settings, actor(site.settings, "sam"), "login down")
+    csrf = log_in(site.client, "root")  # reads the page, may not mark posts answered (the social role's)
+    refused = site.client.post(f"/dashboard/social/posts/{stranger}/skip",
+                               data={"csrf_token": csrf, "lane": "human_only"}, follow_redirects=False)
+    assert refused.headers["location"] == f"/dashboard/social?refused={stranger}#human-{stranger}"
+    page = site.client.get(refused.headers["location"]).text
+    card = re.search(rf'<article class="card"[^>]*id="human-{stranger}">(.*?)</article>', page, re.S).group(1)
+    assert '<p class="flag refused">Refused:' in card
+    csrf = log_in(site.client, "sam")
+    done = site.client.post(f"/dashboard/social/posts/{stranger}/skip",
+                            data={"csrf_token": csrf, "lane": "human_only"}, follow_redirects=False)
+    assert done.headers["location"].endswith("#human-only")
+    page = site.client.get("/dashboard/social").text
+    lane = re.search(rf'id="human-{stranger}">(.*?)</article>', page, re.S).group(1)
+    assert 'name="lane" value="human_only"' not in lane and "answered by hand by sam" in lane
+
+
+def test_the_budget_says_when_it_was_read_and_a_reset_to_the_second_never_before_it_comes(site, x, monkeypatch):
+    from datetime import datetime
+
+    from broadcaster.channels import _xbudget
+
+    reset = time.time() + 100.4
+    monkeypatch.setitem(_xbudget._memory.states, _xbudget._key(site.settings.x_access_token),
+                        {"limit": 100.0, "remaining": 60.0, "reset": reset})
+    log_in(site.client, "sam")
+    page = site.client.get("/dashboard/social").text
+    said = re.search(r"id=\"window-resets\" data-at=\"([^\"]+)\">X's window resets at (\d\d:\d\d:\d\d) UTC\.", page)
+    assert said, page.split('id="budget"')[1][:800]
+    assert datetime.fromisoformat(said.group(1)).timestamp() >= reset  # rounded up, not down
+    assert said.group(2) == said.group(1)[11:19]
+    assert re.search(r"\(at \d\d:\d\d:\d\d UTC, when this page was read; window 60 of 100 left", page)
+    assert 'id="window-reset-passed" hidden' in page  # the page's clock reveals it when the reset comes

@@ -5,6 +5,7 @@ form carries the CSRF token; each action is the use case `broadcaster social ...
 the live statement whose words the page showed (a newer one live by the click: refused, with its words).
 What the page says after a form is worded in templates/_web/dashboard/notices.txt."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -41,7 +42,7 @@ def social_page(request: Request, state: Annotated[str, Query(max_length=20)] = 
                 sent=social.ledger(settings, PostState.REPLIED, limit=PAGE_SIZE, offset=sent_offset),
                 human_only=social.posts(settings, lane=HUMAN_ONLY, limit=PAGE_SIZE, offset=human_offset),
                 human_offset=human_offset, budget=shown["budget"], offset=offset, page_size=PAGE_SIZE,
-                refused=refused)
+                refused=refused, read_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 @router.post(f"{HOME}/pull")
@@ -69,15 +70,20 @@ def reply(request: Request, post_id: PostId, csrf_token: str = Form(""),
 
 
 @router.post(HOME + "/posts/{post_id}/skip")
-def skip(request: Request, post_id: PostId, csrf_token: str = Form("")) -> Response:
+def skip(request: Request, post_id: PostId, csrf_token: str = Form(""),
+         lane: Annotated[str, Form(max_length=20)] = MENTION) -> Response:
+    """`lane`: the section the button was in; a human-only post's card is `#human-N`, not `#post-N`."""
+    human = lane == HUMAN_ONLY
     return run_action(request, csrf_token, "social reply",
                       lambda settings, actor: social.skip(settings, actor, post_id),
-                      HOME, _refused(post_id), "post_skipped")
+                      HOME + "#human-only" if human else HOME, _refused(post_id, "human" if human else "post"),
+                      "post_skipped")
 
 
-def _refused(post_id: str) -> str:
-    """Back to the post's card, which says why its Reply or Skip was refused."""
-    return f"{HOME}?refused={post_id}#post-{post_id}"
+def _refused(post_id: str, card: str = "post") -> str:
+    """Back to the post's card (`#post-N` in the inbox, `#human-N` in the human-only lane), which says why
+    its Reply or Skip was refused."""
+    return f"{HOME}?refused={post_id}#{card}-{post_id}"
 
 
 @router.post(HOME + "/posts/{post_id}/free-text")
