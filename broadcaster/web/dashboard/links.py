@@ -14,6 +14,7 @@ from ...approvals.link_story import link_story
 from ...audience.reach import reach
 from ...domain.errors import BroadcasterError, InvalidInput
 from ...holding import emailed_links
+from ...holding.link_story import link_story as holding_link_story
 from ...incidents import statements
 from ..api.common import STATUS
 from ..common import settings_of
@@ -82,7 +83,7 @@ async def hold_page(request: Request, link_id: Id, t: str = "") -> HTMLResponse:
     try:
         shown = await run_in_threadpool(emailed_links.check_link, settings_of(request), link_id, t)
     except BroadcasterError as exc:
-        return _refused(request, exc)
+        return await _hold_refused(request, link_id, t, exc)
     return _hold_form(request, shown, t)
 
 
@@ -97,7 +98,7 @@ async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form
     except BroadcasterError as exc:
         shown = await run_in_threadpool(emailed_links.still_usable, settings, link_id, t)
         if shown is None:
-            return _refused(request, exc)
+            return await _hold_refused(request, link_id, t, exc)
         return _hold_form(request, shown, t, _status(exc), str(exc))
     return page(request, "hold", preview=None, result=result)
 
@@ -108,8 +109,12 @@ def _hold_form(request: Request, shown: dict, token: str, status: int = 200, pro
                 incident_title=shown["incident_title"], token=token, problem=problem, reach=audience)
 
 
-def _refused(request: Request, exc: BroadcasterError) -> HTMLResponse:
-    return page(request, "error", _status(exc), problem=str(exc))
+async def _hold_refused(request: Request, link_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:
+    """A holding link that no longer switches anything on says what became of its holding statement and
+    what its person can still do (`holding.link_story`); a link that is not genuine says only that."""
+    story = await run_in_threadpool(holding_link_story, settings_of(request), link_id, token)
+    return page(request, "hold_refused", _status(exc), story=story, tz=story.get("tz") if story else None,
+                now=story.get("now") if story else None)
 
 
 def _status(exc: BroadcasterError) -> int:
