@@ -34,6 +34,7 @@ from tests.integration.holding_data import approved_holding_statement
 PUBLIC_URL = "https://broadcaster.example.com"
 TWILIO_TOKEN = "twilio-auth-token"
 BOB_PHONE = "+14155550142"
+READY = "Holding statement #1 (“Login problems”) is not live: it is still ready to be switched on."
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +171,7 @@ def test_an_expired_link_is_refused(calm, client):
     for page in refused(client, settings, *link_of(sent, "bob"), "4821", "expired", sid,
                         "This holding link has expired"):
         assert said(page, "what-happened").endswith("Nothing was switched on with it.")
-        assert said(page, "where-it-stands") == "It is not live: it is still ready to be switched on."
+        assert said(page, "where-it-stands") == READY
         assert said(page, "to-do") == (  # bob has a registered phone: both ways without a password
             "To switch it on now, text HOLD 1 and your PIN (for example HOLD 1 1234) to the Example Co Broadcaster "
             "number from your registered phone. To get a fresh link by email instead, text HOLD 1.")
@@ -208,7 +209,7 @@ def test_a_new_version_of_the_incident_voids_the_links(calm, client):
         assert said(page, "done-title") == "Holding statement #1 can no longer be switched on"
         assert said(page, "what-happened") == ("It was never switched on: a newer version of the incident (v2) "
                                                "was written instead, so nothing of it was sent.")
-        assert said(page, "where-it-stands") == "It is not live."
+        assert said(page, "where-it-stands") == "Holding statement #1 (“Login problems”) is not live."
 
 
 def test_a_link_for_someone_who_lost_the_role_is_refused(calm, client):
@@ -249,7 +250,7 @@ def test_a_wrong_pin_switches_nothing_on_shows_the_form_again_and_three_revoke_t
     assert said(third, "done-title") == "This holding link was closed after 3 wrong PINs"
     right = client.post(path, data={"t": token, "pin": "4821"})
     assert said(right, "done-title") == "This holding link was closed after 3 wrong PINs"
-    assert said(right, "where-it-stands") == "It is not live: it is still ready to be switched on."
+    assert said(right, "where-it-stands") == READY
     assert said(right, "to-do").startswith("To switch it on now, text HOLD 1 and your PIN")
     assert state(settings, sid) == "approved"
 
