@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...approvals import by_phone
 from ...approvals.link_story import link_story
+from ...approvals.renewal import renew_expired_link
 from ...audience.reach import reach
 from ...domain.errors import BroadcasterError, InvalidInput
 from ...holding import emailed_links
@@ -67,6 +68,18 @@ async def approve(request: Request, request_id: Id, t: str = Form(""), comment: 
                 incident=incident_of(settings, result["incident_id"]))
 
 
+@router.post("/approve/{request_id}/renew")
+async def renew(request: Request, request_id: Id, t: str = Form("")) -> HTMLResponse:
+    """An expired link's **Email me a new link**: the page says the same whatever became of the press
+    (`approvals.renewal`); only a mangled or forged link is told it does not work."""
+    settings = settings_of(request)
+    genuine = await run_in_threadpool(renew_expired_link, settings, request_id, t,
+                                      getattr(request.app.state, "dispatch", None))
+    if not genuine:
+        return await _link_refused(request, request_id, t, by_phone.LinkNotValid("this approval link is not valid"))
+    return page(request, "approve_renewed", hours=settings.approval_link_hours)
+
+
 async def _link_refused(request: Request, request_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:
     """A link that no longer approves says what became of its version (`link_story`); a link that is not
     genuine, or whose approver lost the role, says only that, and why."""
@@ -74,7 +87,7 @@ async def _link_refused(request: Request, request_id: int, token: str, exc: Broa
     if isinstance(exc, by_phone.LinkSpent):
         story = await run_in_threadpool(link_story, settings_of(request), request_id, token)
     reason = "not valid" if isinstance(exc, by_phone.LinkNotValid) else ""
-    return page(request, "approve_refused", _status(exc), story=story, reason=reason, refusal=str(exc),
+    return page(request, "approve_refused", _status(exc), story=story, reason=reason, refusal=str(exc), token=token,
                 tz=story["tz"] if story else None, now=story["now"] if story else None)
 
 
