@@ -35,7 +35,7 @@ def link_story(settings: Settings, request_id: int, token: str) -> dict | None:
                    if a.decision == "reject" or a.content_hash == request.content_hash]
         newer = statement.replaced_by
         return {
-            "approver": approver.name,
+            "request_id": request.id, "approver": approver.name,
             # No password: no dashboard. The page offers it only to someone who can log in.
             "may_log_in": approver.password_hash is not None,
             "statement_id": statement.id, "incident_title": statement.incident.title, "version": statement.version,

@@ -284,6 +284,8 @@ class Settings(FailoverSettings, AlertSettings, ReminderSettings, PublicServerSe
         "or its words change)."))
     pin_rate_per_user: str = Field("5/hour", description="PIN attempts per person (`HOLD n PIN` and links together).")
     holding_link_request_rate: str = Field("3/hour", description="`HOLD n` link requests by SMS per person.")
+    approval_link_renew_rate: str = Field("3/hour", description=(
+        "Fresh approval links an approver may have emailed from an expired link's page (to their own address)."))
     sms_code_rate_per_user: str = Field("5/hour", description=(
         "Approval codes texted back per approver, right or wrong: a short code cannot be guessed."))
     secret_rate_per_source: str = Field("20/hour", description=(

@@ -21,7 +21,7 @@ from ..domain.approval import Actor, Role
 from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
 from ..incidents import publishing
-from ..people.auth import actor_of, authorize_for, over_limit, secret_hasher
+from ..people.auth import actor_of, authorize_for, limit_window, over_limit, secret_hasher
 from ..people.users import user_with_number
 from ..store.access_models import HoldingStatement
 from ..store.models import Statement, User
@@ -95,32 +95,69 @@ def is_hold_request(text: str | None) -> bool:
 
 
 def activate_by_sms(settings: Settings, sender: str | None, text: str, message_sid: str | None,
-                    dispatch: Dispatch | None = None) -> str:
-    """`HOLD 2 4821` from the number of an author or approver with that PIN: "activated" or
-    "refused" (the reply template's name). Refusals are audited with the reason."""
+                    dispatch: Dispatch | None = None) -> tuple[str, dict]:
+    """`HOLD 2 4821` from the number of an author or approver with that PIN. Returns the reply: the name
+    of its template (templates/_web/holding/reply_*.txt) and what it says. Any sender who is not a known
+    holder's number (or a text not in the form) is told only how the form goes, never whether a number,
+    statement or PIN exists; a holder's own number is told why (a wrong PIN and the tries left, too many
+    tries and when to try again, a statement that cannot be switched on). The reply goes to the sending
+    number, never to whoever spoofed it. Refusals are audited with the reason."""
+    reply: tuple[str, dict] = ("refused", {})
     try:
         remember_inbound(settings, message_sid)
         match = HOLD_SMS.match(text or "")
         if not match:
             raise NotAllowed("not in the form HOLD <number> <pin>")
-        actor = _holder_with_number(settings, sender, match.group(2))
-        activate(settings, actor, int(match.group(1)), dispatch, via="sms")
+        number = int(match.group(1))
+        user = _holder_with_number(settings, sender)
+        limits = [(settings.pin_rate_per_user, "pin", f"user:{user.id}")]
+        if sender:
+            limits.append((settings.secret_rate_per_source, "pin", f"from:{sender}"))
+        try:
+            verify_pin(settings, user, match.group(2), source=sender or "")
+        except TooManyTries:
+            reply = ("too_many", {"retry_at": max(limit_window(settings, *one)[1] for one in limits)})
+            raise
+        except NotAllowed:
+            windows = [limit_window(settings, *one) for one in limits]
+            reply = ("wrong_pin", {"number": number, "tries_left": min(left for left, _ in windows),
+                                   "retry_at": max(at for _, at in windows)})
+            raise
+        try:
+            activate(settings, actor_of(user), number, dispatch, via="sms")
+        except BroadcasterError as exc:  # the PIN was right: its holder may know why
+            why = "missing" if isinstance(exc, NotFound) else _why_not_switchable(settings, number)
+            reply = ("not_switchable", {"number": number, "why": why})
+            raise
     except BroadcasterError as exc:  # every refusal, whatever the rule: answered and audited
         with unit_of_work(settings) as s:
             log_action(s, None, "refused: activate holding by SMS", f"sms:{(message_sid or '?')[:50]}",
                        {"from": sender, "reason": str(exc)})
-        return "refused"
-    return "activated"
+        return reply
+    return "activated", {}
 
 
-def _holder_with_number(settings: Settings, sender: str | None, pin: str) -> Actor:
+def _why_not_switchable(settings: Settings, number: int) -> str:
+    """What the reply says of a holding statement that publishing refused: its state (`published`: live
+    already; `superseded`; `withdrawn`...), or `refused` if it is still approved (a rule such as a broken
+    approval seal stopped it)."""
+    with unit_of_work(settings) as s:
+        state = s.get(HoldingStatement, number).statement.state
+    return "refused" if state == State.APPROVED.value else state
+
+
+def _holder_with_number(settings: Settings, sender: str | None) -> User:
     with unit_of_work(settings) as s:
         user = user_with_number(s, sender)
         allowed = {Role.AUTHOR.value, Role.APPROVER.value, Role.ADMIN.value}
         if user is None or not set(user.role_list) & allowed or not user.pin_hash:
             raise NotAllowed(f"{sender} is not the number of someone who may switch on a holding statement")
-        verify_pin(settings, user, pin, source=sender or "")
-        return actor_of(user)
+        s.expunge(user)
+        return user
+
+
+class TooManyTries(NotAllowed):
+    """Too many PIN attempts for a person or from a source: this one was not checked."""
 
 
 def verify_pin(settings: Settings, user: User, pin: str, source: str | None = None) -> None:
@@ -128,11 +165,11 @@ def verify_pin(settings: Settings, user: User, pin: str, source: str | None = No
     SMS and by link together), so a 4-digit PIN cannot be guessed, and per source (`source`: the
     sending number; by default the web request's client address)."""
     if over_limit(settings, settings.pin_rate_per_user, "pin", f"user:{user.id}"):
-        raise NotAllowed(f"too many PIN attempts for {user.name} (limit {settings.pin_rate_per_user}): "
+        raise TooManyTries(f"too many PIN attempts for {user.name} (limit {settings.pin_rate_per_user}): "
                          "wait, or use the dashboard")
     source = source if source is not None else request_client.get()
     if source and over_limit(settings, settings.secret_rate_per_source, "pin", f"from:{source}"):
-        raise NotAllowed(f"too many PIN attempts from {source} (limit {settings.secret_rate_per_source})")
+        raise TooManyTries(f"too many PIN attempts from {source} (limit {settings.secret_rate_per_source})")
     if not user.pin_hash or not secret_hasher().verify(pin, user.pin_hash):
         raise NotAllowed(f"wrong PIN for {user.name}")
 

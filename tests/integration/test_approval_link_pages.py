@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from broadcaster.approvals import by_phone, decisions
 from broadcaster.delivery.chunk import send_now
@@ -17,7 +17,7 @@ from broadcaster.incidents.statements import StatementInput
 from broadcaster.people.auth import set_password
 from broadcaster.store.access_models import ApprovalRequest
 from broadcaster.store.db import transaction
-from broadcaster.store.models import utcnow
+from broadcaster.store.models import Delivery, User, utcnow
 from broadcaster.web.app import create_app
 from tests.conftest import actor, add_user, make_settings
 
@@ -163,8 +163,55 @@ def test_an_expired_link_says_when_and_how_to_approve_now(settings, client, wait
         assert words["to-do"] == "To approve it now, open it in the dashboard."
         assert links(page) == [f"/dashboard/statements/{waiting}"]
     else:
-        assert words["to-do"] == "To approve it now, ask the person who runs Broadcaster for a new link."
-        assert links(page) == []
+        assert words["to-do"] == "To approve it now, have a new link emailed to the address we have for you."
+        assert links(page) == [] and f'action="{path}/renew"' in page.text
+    assert (f'action="{path}/renew"' in page.text) is not has_password  # a password: the dashboard instead
+
+
+def new_links_for(settings, who: str) -> list[ApprovalRequest]:
+    with transaction(settings.database_url) as s:
+        return list(s.scalars(select(ApprovalRequest).join(User, User.id == ApprovalRequest.user_id).where(
+            User.name == who, ApprovalRequest.kind == "email", ApprovalRequest.expires_at > utcnow())))
+
+
+def emails_to(settings, address: str) -> int:
+    with transaction(settings.database_url) as s:
+        return s.scalar(select(func.count()).select_from(Delivery).where(Delivery.target == address,
+                                                                          Delivery.channel == "email"))
+
+
+def test_an_expired_link_emails_a_fresh_one_to_the_approvers_own_address_a_few_times_and_says_the_same(
+        settings, client, waiting):
+    client.app.state.dispatch = lambda settings, ids: None  # written to the send log; no broker here
+    path, token = link(settings, waiting)
+    with transaction(settings.database_url) as s:
+        s.execute(update(ApprovalRequest).values(expires_at=utcnow() - timedelta(minutes=5)))
+    before = emails_to(settings, "bob@example.com")
+    pages = [client.post(f"{path}/renew", data={"t": token}) for _ in range(4)]
+    assert {page.status_code for page in pages} == {200}
+    assert {said(page)["done-title"] for page in pages} == {"Check your email"}
+    assert len({said(page)["what-happened"] for page in pages}) == 1  # the 4th, over the limit, reads the same
+    fresh = new_links_for(settings, "bob")
+    assert len(fresh) == 3 and emails_to(settings, "bob@example.com") == before + 3  # 3/hour, to bob's own address
+    assert {r.statement_id for r in fresh} == {waiting}
+
+    forged = client.post(f"{path}/renew", data={"t": token[:-6] + "abcdef"})
+    assert forged.status_code == 403 and said(forged)["done-title"] == "This approval link does not work"
+    assert len(new_links_for(settings, "bob")) == 3
+
+
+def test_a_fresh_link_is_not_sent_for_a_link_still_valid_or_a_version_that_no_longer_waits(settings, client, waiting):
+    client.app.state.dispatch = lambda settings, ids: None
+    path, token = link(settings, waiting)
+    valid = client.post(f"{path}/renew", data={"t": token})  # not expired: it still works, nothing to renew
+    assert said(valid)["done-title"] == "Check your email" and len(new_links_for(settings, "bob")) == 1
+    decisions.approve(settings, actor(settings, "carol"), waiting)
+    with transaction(settings.database_url) as s:
+        s.execute(update(ApprovalRequest).values(expires_at=utcnow() - timedelta(minutes=5)))
+    page = client.get(f"{path}?t={token}")
+    assert "/renew" not in page.text  # approved by carol: no button
+    late = client.post(f"{path}/renew", data={"t": token})
+    assert said(late)["done-title"] == "Check your email" and new_links_for(settings, "bob") == []
 
 
 def test_a_mangled_link_says_what_to_do_and_nothing_about_the_statement(settings, client, waiting):

@@ -1,6 +1,7 @@
 """Holding statements: approved in calm times, switched on with one click (API) or by SMS
 `HOLD <number> <pin>` from a registered number; refused otherwise, and audited."""
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -74,30 +75,38 @@ def client(calm):
         yield client
 
 
+REFUSED = ("Nothing was switched on. From your registered phone, text HOLD, the holding statement's number and "
+           "your PIN (HOLD 2 1234), or HOLD 2 for a link by email.")
+
+
 def test_hold_by_sms_with_the_right_pin_switches_it_on_once(calm, client):
     settings, sid = calm
     assert sms(client, "HOLD 1 4821").startswith("Switched on")
     assert statements.get_statement(settings, sid)["state"] == "published"
-    assert sms(client, "HOLD 1 4821", sid="SM2").startswith("Sorry")  # nothing left to switch on
+    again = sms(client, "HOLD 1 4821", sid="SM2")  # the right PIN: its holder is told why nothing happened
+    assert again == "Holding statement #1 is already live: nothing more to switch on."
 
 
-@pytest.mark.parametrize("body, sender, message_sid", [
-    ("HOLD 1 0000", BOB, "SM1"),  # wrong PIN
-    ("HOLD 1 4821", "+14155550199", "SM1"),  # unknown number
-    ("HOLD 1 4821", "+14155550141", "SM1"),  # alice has no PIN
-    ("HOLD 9 4821", BOB, "SM1"),  # no such holding statement
-    ("HOLD one 4821", BOB, "SM1"),  # not the form
+@pytest.mark.parametrize("body, sender, reply", [
+    ("HOLD 1 0000", BOB, "That PIN is not right: nothing was switched on. Check it and text HOLD 1 and your PIN "
+                         "again (4 more tries for now)."),
+    ("HOLD 1 4821", "+14155550199", REFUSED),  # unknown number: told nothing of numbers, statements or PINs
+    ("HOLD 1 4821", "+14155550141", REFUSED),  # alice has no PIN: the same as a stranger
+    ("HOLD 9 4821", BOB, "Your PIN is right, but there is no holding statement #9: nothing was switched on. The "
+                         "number is in your holding email."),
+    ("HOLD one 4821", BOB, REFUSED),  # not the form
 ])
-def test_hold_by_sms_is_refused_otherwise(calm, client, body, sender, message_sid):
+def test_hold_by_sms_is_refused_otherwise(calm, client, body, sender, reply):
     settings, sid = calm
-    assert sms(client, body, sender, message_sid).startswith("Sorry")
+    assert sms(client, body, sender) == reply
+    assert "dashboard" not in reply
     assert statements.get_statement(settings, sid)["state"] == "approved"
 
 
 def test_a_replayed_hold_message_is_refused(calm, client):
     settings, sid = calm
     sms(client, "HOLD 1 0000", sid="SM-same")
-    assert sms(client, "HOLD 1 4821", sid="SM-same").startswith("Sorry")
+    assert sms(client, "HOLD 1 4821", sid="SM-same") == REFUSED
     assert statements.get_statement(settings, sid)["state"] == "approved"
 
 
@@ -110,9 +119,14 @@ def test_the_pin_must_be_digits(calm):
 
 def test_pin_attempts_by_sms_are_limited_per_user_so_a_pin_cannot_be_guessed(calm, client):
     settings, sid = calm
-    for n in range(5):
-        assert sms(client, f"HOLD 1 000{n}", sid=f"SM-guess-{n}").startswith("Sorry")
-    assert sms(client, "HOLD 1 4821", sid="SM-right").startswith("Sorry")  # right, but over the limit
+    replies = [sms(client, f"HOLD 1 000{n}", sid=f"SM-guess-{n}") for n in range(5)]
+    assert [r.split("(")[-1] for r in replies[:4]] == [
+        "4 more tries for now).", "3 more tries for now).", "2 more tries for now).", "1 more try for now)."]
+    assert re.fullmatch(r"That PIN is not right: nothing was switched on\. That was the last try for now: try again "
+                        r"after \d\d:\d\d UTC\.", replies[4]), replies[4]
+    right = sms(client, "HOLD 1 4821", sid="SM-right")  # right, but over the limit: not even checked
+    assert re.fullmatch(r"Too many PIN tries for now, so this one was not checked and nothing was switched on\. "
+                        r"Try again after \d\d:\d\d UTC\.", right), right
     assert statements.get_statement(settings, sid)["state"] == "approved"
 
 

@@ -5,6 +5,7 @@ reused, revoked, for other words, for someone who lost the role or the address, 
 by GET only: refused, answered on the page, and audited. An email that fails leaves the person
 the link they had; with no email provider nothing is said to be sent, and no secret is logged."""
 
+import html
 import logging
 import re
 import threading
@@ -33,6 +34,7 @@ from tests.integration.holding_data import approved_holding_statement
 PUBLIC_URL = "https://broadcaster.example.com"
 TWILIO_TOKEN = "twilio-auth-token"
 BOB_PHONE = "+14155550142"
+READY = "Holding statement #1 (“Login problems”) is not live: it is still ready to be switched on."
 
 
 @pytest.fixture(scope="module")
@@ -129,44 +131,72 @@ def test_the_link_opens_the_words_of_every_channel_and_only_the_post_with_the_pi
     assert last_audit(settings)[0] == "activate holding" and last_audit(settings)[1]["via"] == "email link"
 
     again = client.post(path, data={"t": token, "pin": "4821"})
-    assert again.status_code == 403 and "already been used" in again.text
-    assert 'href="/dashboard"' not in again.text  # no dashboard for someone who came by email, not logged in
+    assert again.status_code == 403
+    assert said(again, "done-title") == "You switched on holding statement #1"
+    assert said(again, "where-it-stands") == "It is live now. The status page shows it."
+    assert 'href="/dashboard' not in again.text  # no dashboard for someone who came by email, not logged in
     other_path, other_token = link_of(sent, "alice")
     late = client.post(other_path, data={"t": other_token, "pin": "1357"})
-    assert late.status_code == 403 and "it is published" in late.text
+    assert late.status_code == 403 and said(late, "done-title") == "Holding statement #1 has been switched on"
+    assert said(late, "what-happened").startswith("bob switched on holding statement #1 (“Login problems”) "
+                                                  "with an emailed link at ")
+    assert said(late, "to-do") == "Nothing more is needed from you. The incident's authors write the next update."
 
 
-def refused(client, settings, path: str, token: str, pin: str, why: str, statement_id: int) -> None:
-    """Both the page and its POST are refused saying `why`, nothing goes live, and it is audited."""
-    for response in (client.get(f"{path}?t={token}"), client.post(path, data={"t": token, "pin": pin})):
-        assert response.status_code == 403 and why in response.text, response.text
+def said(response, part: str) -> str:
+    """The words of the page's element `part` (an id), as a reader reads them: tags dropped, spaces joined."""
+    found = re.search(rf'id="{part}"[^>]*>(.*?)</(?:h1|p)>', response.text, re.S)
+    assert found, f"no #{part} on the page"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).split())
+
+
+def refused(client, settings, path: str, token: str, pin: str, why: str, statement_id: int,
+            title: str = "") -> list:
+    """Both the page and its POST are refused (the page titled `title`), nothing goes live, and the
+    audit trail says `why`; returns both answers."""
+    answers = [client.get(f"{path}?t={token}"), client.post(path, data={"t": token, "pin": pin})]
+    for response in answers:
+        assert response.status_code == 403 and (not title or said(response, "done-title") == title), response.text
         assert state(settings, statement_id) == "approved"
         action, detail = last_audit(settings)
         assert action.startswith("refused: ") and why in detail["reason"]
+        assert "Please open the dashboard" not in response.text and 'href="/dashboard' not in response.text
+    return answers
 
 
 def test_an_expired_link_is_refused(calm, client):
     settings, sid, _, sent = calm
     with transaction(settings.database_url) as s:
         s.execute(update(HoldingLink).values(expires_at=utcnow() - timedelta(seconds=1)))
-    refused(client, settings, *link_of(sent, "bob"), "4821", "expired", sid)
+    for page in refused(client, settings, *link_of(sent, "bob"), "4821", "expired", sid,
+                        "This holding link has expired"):
+        assert said(page, "what-happened").endswith("Nothing was switched on with it.")
+        assert said(page, "where-it-stands") == READY
+        assert said(page, "to-do") == (  # bob has a registered phone: both ways without a password
+            "To switch it on now, text HOLD 1 and your PIN (for example HOLD 1 1234) to the Example Co Broadcaster "
+            "number from your registered phone. To get a fresh link by email instead, text HOLD 1.")
+    alice_path, alice_token = link_of(sent, "alice")  # no phone: she is told so, and who can help
+    assert said(client.get(f"{alice_path}?t={alice_token}"), "to-do").startswith(
+        "No phone number is registered for you, so you cannot switch it on by text message.")
 
 
 def test_a_forged_link_or_one_whose_row_was_rebound_to_other_words_is_refused(calm, client):
     settings, sid, _, sent = calm
     path, token = link_of(sent, "bob")
-    refused(client, settings, path, token[:-4] + "0000", "4821", "not valid", sid)
-    refused(client, settings, path.replace(path.rsplit("/", 1)[1], "999"), token, "4821", "not valid", sid)
+    mangled = "This holding link does not work"
+    for page in refused(client, settings, path, token[:-4] + "0000", "4821", "not valid", sid, mangled):
+        assert "Login problems" not in page.text and "statement #1" not in page.text  # nothing of any
+    refused(client, settings, path.replace(path.rsplit("/", 1)[1], "999"), token, "4821", "not valid", sid, mangled)
     with transaction(settings.database_url) as s:  # the link's bound hash rewritten: its signature breaks
         s.execute(update(HoldingLink).values(content_hash="0" * 64))
-    refused(client, settings, path, token, "4821", "not valid", sid)
+    refused(client, settings, path, token, "4821", "not valid", sid, mangled)
 
 
 def test_a_link_for_words_that_changed_behind_the_apps_back_is_refused(calm, client):
     settings, sid, _, sent = calm
     with transaction(settings.database_url) as s:
         s.execute(update(Statement).where(Statement.id == sid).values(content_hash="f" * 64))
-    refused(client, settings, *link_of(sent, "bob"), "4821", "other words", sid)
+    refused(client, settings, *link_of(sent, "bob"), "4821", "other words", sid, "Holding statement #1 has new words")
 
 
 def test_a_new_version_of_the_incident_voids_the_links(calm, client):
@@ -174,21 +204,29 @@ def test_a_new_version_of_the_incident_voids_the_links(calm, client):
     statements.draft(settings, actor(settings, "alice"), statements.get_statement(settings, sid)["incident_id"],
                      StatementInput(headline="Logins fail for some", next_update="none"))
     path, token = link_of(sent, "bob")
-    assert "it is withdrawn" in client.get(f"{path}?t={token}").text
-    assert client.post(path, data={"t": token, "pin": "4821"}).status_code == 403
+    for page in (client.get(f"{path}?t={token}"), client.post(path, data={"t": token, "pin": "4821"})):
+        assert page.status_code == 403
+        assert said(page, "done-title") == "Holding statement #1 can no longer be switched on"
+        assert said(page, "what-happened") == ("It was never switched on: a newer version of the incident (v2) "
+                                               "was written instead, so nothing of it was sent.")
+        assert said(page, "where-it-stands") == "Holding statement #1 (“Login problems”) is not live."
 
 
 def test_a_link_for_someone_who_lost_the_role_is_refused(calm, client):
     settings, sid, _, sent = calm
     users.set_roles(settings, actor(settings, "root"), "bob", ["social"])
-    refused(client, settings, *link_of(sent, "bob"), "4821", "bob cannot activate holding", sid)
+    for page in refused(client, settings, *link_of(sent, "bob"), "4821", "bob cannot activate holding", sid,
+                        "This holding link cannot be used"):
+        assert "Login problems" not in page.text  # no longer theirs: nothing of the statement is told
 
 
 def test_a_link_sent_to_an_address_the_user_no_longer_has_is_refused(calm, client):
     settings, sid, _, sent = calm
     with transaction(settings.database_url) as s:
         s.execute(update(User).where(User.name == "bob").values(email="bob@new.example.com"))
-    refused(client, settings, *link_of(sent, "bob"), "4821", "that is no longer bob", sid)
+    for page in refused(client, settings, *link_of(sent, "bob"), "4821", "that is no longer bob", sid,
+                        "This holding link cannot be used"):
+        assert "Login problems" not in page.text  # the old mailbox may be someone else's now
 
 
 def pin_form(page: str) -> str | None:
@@ -208,8 +246,12 @@ def test_a_wrong_pin_switches_nothing_on_shows_the_form_again_and_three_revoke_t
     assert last_audit(settings)[0] == "refused: activate holding by link"
     assert pin_form(client.post(path, data={"t": token, "pin": "0001"}).text)
     third = client.post(path, data={"t": token, "pin": "0002"})
-    assert "this link is revoked" in third.text and pin_form(third.text) is None
-    assert "revoked" in client.post(path, data={"t": token, "pin": "4821"}).text
+    assert pin_form(third.text) is None
+    assert said(third, "done-title") == "This holding link was closed after 3 wrong PINs"
+    right = client.post(path, data={"t": token, "pin": "4821"})
+    assert said(right, "done-title") == "This holding link was closed after 3 wrong PINs"
+    assert said(right, "where-it-stands") == READY
+    assert said(right, "to-do").startswith("To switch it on now, text HOLD 1 and your PIN")
     assert state(settings, sid) == "approved"
 
 
@@ -238,7 +280,10 @@ def test_a_fresh_link_revokes_the_older_one_and_revoke_ends_them_all(calm, clien
     old_path, old_token = link_of(sent, "bob")
     fresh = emailed_links.send_links(settings, actor(settings, "bob"), number, ["bob"])
     assert [s.user for s in fresh["sent"]] == ["bob"]
-    refused(client, settings, old_path, old_token, "4821", "revoked", sid)
+    replaced = "This holding link was replaced"
+    for page in refused(client, settings, old_path, old_token, "4821", "revoked", sid, replaced):
+        assert said(page, "what-happened").endswith(": a newer link was emailed to you, or the links were closed "
+                                                    "from the dashboard. Nothing was switched on with it.")
     assert emailed_links.revoke_links(settings, actor(settings, "alice"), number)["revoked"] == 2  # alice's, bob's new
     refused(client, settings, *link_of(fresh, "bob"), "4821", "revoked", sid)
     assert {link["state"] for link in emailed_links.list_links(settings, [number])} == {"revoked"}

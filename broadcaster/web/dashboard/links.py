@@ -11,9 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from ...approvals import by_phone
 from ...approvals.link_story import link_story
+from ...approvals.renewal import renew_expired_link
 from ...audience.reach import reach
 from ...domain.errors import BroadcasterError, InvalidInput
 from ...holding import emailed_links
+from ...holding.link_story import link_story as holding_link_story
 from ...incidents import statements
 from ..api.common import STATUS
 from ..common import settings_of
@@ -66,6 +68,18 @@ async def approve(request: Request, request_id: Id, t: str = Form(""), comment: 
                 incident=incident_of(settings, result["incident_id"]))
 
 
+@router.post("/approve/{request_id}/renew")
+async def renew(request: Request, request_id: Id, t: str = Form("")) -> HTMLResponse:
+    """An expired link's **Email me a new link**: the page says the same whatever became of the press
+    (`approvals.renewal`); only a mangled or forged link is told it does not work."""
+    settings = settings_of(request)
+    genuine = await run_in_threadpool(renew_expired_link, settings, request_id, t,
+                                      getattr(request.app.state, "dispatch", None))
+    if not genuine:
+        return await _link_refused(request, request_id, t, by_phone.LinkNotValid("this approval link is not valid"))
+    return page(request, "approve_renewed", hours=settings.approval_link_hours)
+
+
 async def _link_refused(request: Request, request_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:
     """A link that no longer approves says what became of its version (`link_story`); a link that is not
     genuine, or whose approver lost the role, says only that, and why."""
@@ -73,7 +87,7 @@ async def _link_refused(request: Request, request_id: int, token: str, exc: Broa
     if isinstance(exc, by_phone.LinkSpent):
         story = await run_in_threadpool(link_story, settings_of(request), request_id, token)
     reason = "not valid" if isinstance(exc, by_phone.LinkNotValid) else ""
-    return page(request, "approve_refused", _status(exc), story=story, reason=reason, refusal=str(exc),
+    return page(request, "approve_refused", _status(exc), story=story, reason=reason, refusal=str(exc), token=token,
                 tz=story["tz"] if story else None, now=story["now"] if story else None)
 
 
@@ -82,7 +96,7 @@ async def hold_page(request: Request, link_id: Id, t: str = "") -> HTMLResponse:
     try:
         shown = await run_in_threadpool(emailed_links.check_link, settings_of(request), link_id, t)
     except BroadcasterError as exc:
-        return _refused(request, exc)
+        return await _hold_refused(request, link_id, t, exc)
     return _hold_form(request, shown, t)
 
 
@@ -97,7 +111,7 @@ async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form
     except BroadcasterError as exc:
         shown = await run_in_threadpool(emailed_links.still_usable, settings, link_id, t)
         if shown is None:
-            return _refused(request, exc)
+            return await _hold_refused(request, link_id, t, exc)
         return _hold_form(request, shown, t, _status(exc), str(exc))
     return page(request, "hold", preview=None, result=result)
 
@@ -108,8 +122,12 @@ def _hold_form(request: Request, shown: dict, token: str, status: int = 200, pro
                 incident_title=shown["incident_title"], token=token, problem=problem, reach=audience)
 
 
-def _refused(request: Request, exc: BroadcasterError) -> HTMLResponse:
-    return page(request, "error", _status(exc), problem=str(exc))
+async def _hold_refused(request: Request, link_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:
+    """A holding link that no longer switches anything on says what became of its holding statement and
+    what its person can still do (`holding.link_story`); a link that is not genuine says only that."""
+    story = await run_in_threadpool(holding_link_story, settings_of(request), link_id, token)
+    return page(request, "hold_refused", _status(exc), story=story, tz=story.get("tz") if story else None,
+                now=story.get("now") if story else None)
 
 
 def _status(exc: BroadcasterError) -> int:

@@ -224,9 +224,11 @@ async def inbound_sms(request: Request) -> Response:
         response.message(_words(settings, f"holding/reply_{outcome}.txt"))
         return _twiml(response)
     if holding_statements.is_hold_request(body):  # `HOLD 2 <pin>`: switch on a holding statement
-        outcome = await run_in_threadpool(holding_statements.activate_by_sms, settings, form.get("From"), body,
-                                          form.get("MessageSid"), getattr(request.app.state, "dispatch", None))
-        response.message(_words(settings, f"holding/reply_{outcome}.txt"))
+        outcome, said = await run_in_threadpool(holding_statements.activate_by_sms, settings, form.get("From"),
+                                                body, form.get("MessageSid"),
+                                                getattr(request.app.state, "dispatch", None))
+        response.message(_words(settings, f"holding/reply_{outcome}.txt", tz=settings.zone, now=utcnow(),
+                                gsm=True, **said))
         return _twiml(response)
     return await _keyword_reply(request, settings, form, response)
 
