@@ -5,7 +5,7 @@ table stacks its cells, and a long address wraps, so the page never scrolls side
 off or hidden in a box that scrolls sideways, the page may fit while a table in it does not. The phone's
 pass also looks at each page on a small phone (320×640) and on a phone on its side (844×390), by resizing
 the window (no second visit, no second axe run), and, on a phone standing up, wants every word of the
-page at 16 px or more (notes, labels, chips, badges, previews; on the agent desk, its tables'). (The
+page at 16 px or more (notes, labels, chips, badges, previews, tables, the agent desk's cards). (The
 approval, holding-link, home and public pages run axe in their own tests, after their actions.)"""
 
 import pytest
@@ -68,9 +68,7 @@ def _something_on_every_page(settings) -> dict:
     return {"incident": incident_id, "live": live, "pending": pending["id"], "source_token": token}
 
 
-TABLES_AND_BOARD = "main table *, #board *"
 # On a phone standing up every word of a page is 16 px or more: notes, labels, chips, badges, previews, tables.
-# The agent desk's pages (/agent) are checked for their tables only: their own type is settled in their templates.
 EVERY_WORD = "main *"
 # A phone standing up, a small phone and a phone on its side: the window is resized to the others after the first.
 PHONES = ({"width": 390, "height": 844}, {"width": 320, "height": 640}, {"width": 844, "height": 390})
@@ -114,8 +112,7 @@ def test_every_dashboard_page_has_no_serious_accessibility_violation(embedded, b
             assert clipped(page) == [], (where, clipped(page))
             assert small_targets(page) == [], (where, small_targets(page))
             if size["width"] < size["height"] < 1000:  # a phone standing up
-                within = TABLES_AND_BOARD if path.startswith("/agent") else EVERY_WORD
-                assert small_text(page, within) == [], (where, small_text(page, within))
+                assert small_text(page, EVERY_WORD) == [], (where, small_text(page, EVERY_WORD))
 
 
 def fits(page, path: str, width: int) -> None:
