@@ -84,7 +84,7 @@ def notify_approvers(settings: Settings, statement_id: int, dispatch: Dispatch |
             if Role.APPROVER.value not in user.role_list:
                 continue
             if user.email:
-                sent.append(_ask_by_link(s, settings, statement, user, base, expires))
+                sent.append(ask_by_link(s, settings, statement, user, base, expires))
             if user.phone:
                 sent.append(_ask_by_code(s, settings, statement, user, base, expires))
             # Only to whom may approve these words (no one who wrote or edited them: four eyes).
@@ -123,7 +123,9 @@ def mint_link(settings: Settings, approver: Actor, statement_id: int) -> dict:
                 "approver": approver.name, "statement": label(statement), "expires_at": expires.isoformat()}
 
 
-def _ask_by_link(s, settings: Settings, statement: Statement, user: User, base: dict, expires) -> Sent:
+def ask_by_link(s, settings: Settings, statement: Statement, user: User, base: dict, expires) -> Sent:
+    """Mint an approval link for `user` and add its email to `s`: the request, and what an expired
+    link's "Email me a new link" sends again (approvals/renewal.py)."""
     request = _request(s, statement, user, BY_LINK, expires)
     url = f"{site(settings)}/approve/{request.id}?t={TOKEN}"
     fields = email_fields(settings, "_web/approval", {**base, "url": url})

@@ -48,13 +48,13 @@ def link_story(settings: Settings, request_id: int, token: str) -> dict | None:
             "published_at": statement.published_at, "replaced_by": newer,
             # Withdrawn with a newer version: an edit replaced it before it was published.
             "replaced_unpublished": statement.state == State.WITHDRAWN.value and newer is not None,
-            "public_shows": _public_version(s, statement.incident_id),
+            "public_shows": public_version(s, statement.incident_id),
             "status_page_url": settings.status_page_url, "link_hours": settings.approval_link_hours,
             "tz": settings.zone, "now": utcnow(),
         }
 
 
-def _public_version(s, incident_id: int) -> int | None:
+def public_version(s, incident_id: int) -> int | None:
     """The newest version of the incident the status page has been sent (what the public reads now), if any."""
     return s.scalar(select(func.max(Statement.version)).join(Delivery, Delivery.statement_id == Statement.id)
                     .where(Statement.incident_id == incident_id, Delivery.channel == PUBLIC_SURFACE,

@@ -23,7 +23,7 @@ from ..store.access_models import ApprovalRequest
 from ..store.models import utcnow
 from ..usecase import MAX_ID, log_action, unit_of_work
 from . import decisions
-from .by_phone import BY_LINK, _ask_by_link
+from .by_phone import BY_LINK, ask_by_link
 
 
 def renew_expired_link(settings: Settings, request_id: int, token: str, dispatch: Dispatch | None = None) -> bool:
@@ -54,7 +54,7 @@ def renew_expired_link(settings: Settings, request_id: int, token: str, dispatch
                     "version": statement.version, "headline": statement.headline,
                     "hours": settings.approval_link_hours}
             expires = utcnow() + timedelta(hours=settings.approval_link_hours)
-            sent = _ask_by_link(s, settings, statement, user, base, expires)
+            sent = ask_by_link(s, settings, statement, user, base, expires)
             log_action(s, None, "renew approval link", f"statement:{statement.id}",
                        {"approver": user.name, "from_request": request.id})
     except BroadcasterError as exc:

@@ -12,7 +12,7 @@ on learns nothing about any statement. The words are the template's (`_web/dashb
 
 from sqlalchemy import select
 
-from ..approvals.link_story import _public_version
+from ..approvals.link_story import public_version
 from ..config import Settings
 from ..delivery.links import valid_token
 from ..domain.approval import permits
@@ -48,7 +48,7 @@ def link_story(settings: Settings, link_id: int, token: str) -> dict | None:
             "revoked_at": link.revoked_at, "pin_locked": link.pin_failures >= MAX_PIN_FAILURES,
             "max_pin_failures": MAX_PIN_FAILURES, "published_at": statement.published_at,
             "switched_by": switched and switched[0], "switched_via": switched and switched[1],
-            "replaced_by": statement.replaced_by, "public_shows": _public_version(s, statement.incident_id),
+            "replaced_by": statement.replaced_by, "public_shows": public_version(s, statement.incident_id),
             "status_page_url": settings.status_page_url, "has_phone": bool(user.phone),
             "may_log_in": user.password_hash is not None, "company_name": settings.company_name,
             "tz": settings.zone, "now": utcnow(),
