@@ -224,7 +224,7 @@ def activate_by_link(settings: Settings, link_id: int, token: str, pin: str, dis
 def _valid_link(s, settings: Settings, link_id: int, token: str, lock: bool = False) -> HoldingLink:
     query = select(HoldingLink).where(HoldingLink.id == link_id)
     link = s.scalar(query.with_for_update() if lock else query) if 1 <= link_id <= MAX_ID else None
-    if link is None or not valid_token(settings, token, link.secret_hash, *_bound(link)):
+    if link is None or not valid_token(settings, token, link.secret_hash, *token_binding(link)):
         raise NotAllowed("this link is not valid: switch the holding statement on from the dashboard, or text "
                          "HOLD <number> <PIN> from your registered phone")
     if link.revoked_at is not None:
@@ -344,14 +344,15 @@ def _new_link(s, settings: Settings, kept: HoldingStatement, user: User, context
     url = f"{site(settings)}/hold/{link.id}?t={TOKEN}"
     fields = email_fields(settings, "_web/holding", {**context, "url": url, "expires_at": link.expires_at.isoformat()})
     (delivery,) = add_message(s, settings, MessageKind.HOLDING_LINK, f"holding:{kept.id}", "email", fields,
-                              [user.email], link.expires_at, _bound(link))
+                              [user.email], link.expires_at, token_binding(link))
     found = secrets_of(settings, delivery)
     link.secret_hash = sha256_hex(found.nonce)
     return _Outgoing(link.id, user.name, user.email, url.replace(TOKEN, found.token), link.expires_at.isoformat(),
                      delivery.id)
 
 
-def _bound(link: HoldingLink) -> tuple:
+def token_binding(link: HoldingLink) -> tuple:
+    """What a link's token is bound to: a token is valid only for this link, person, statement, words and address."""
     return ("holding", link.id, link.user_id, link.holding_id, link.content_hash, link.sent_to)
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from broadcaster.holding import emailed_links, holding_statements
-from broadcaster.holding.link_story import link_story
+from broadcaster.holding.holding_link_story import link_story
 from broadcaster.store.access_models import HoldingLink
 from broadcaster.store.db import transaction
 from broadcaster.store.models import User, utcnow

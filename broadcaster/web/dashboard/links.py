@@ -15,7 +15,7 @@ from ...approvals.renewal import renew_expired_link
 from ...audience.reach import reach
 from ...domain.errors import BroadcasterError, InvalidInput
 from ...holding import emailed_links
-from ...holding.link_story import link_story as holding_link_story
+from ...holding.holding_link_story import link_story as holding_link_story
 from ...incidents import statements
 from ..api.common import STATUS
 from ..common import settings_of
@@ -124,7 +124,7 @@ def _hold_form(request: Request, shown: dict, token: str, status: int = 200, pro
 
 async def _hold_refused(request: Request, link_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:
     """A holding link that no longer switches anything on says what became of its holding statement and
-    what its person can still do (`holding.link_story`); a link that is not genuine says only that."""
+    what its person can still do (`holding.holding_link_story`); a link that is not genuine says only that."""
     story = await run_in_threadpool(holding_link_story, settings_of(request), link_id, token)
     return page(request, "hold_refused", _status(exc), story=story, tz=story.get("tz") if story else None,
                 now=story.get("now") if story else None)

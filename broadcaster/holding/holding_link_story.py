@@ -21,7 +21,7 @@ from ..people.auth import actor_of
 from ..store.access_models import HoldingLink
 from ..store.models import AuditEvent, User, utcnow
 from ..usecase import MAX_ID, unit_of_work
-from .emailed_links import ACTION, MAX_PIN_FAILURES, _bound
+from .emailed_links import ACTION, MAX_PIN_FAILURES, token_binding
 
 
 def link_story(settings: Settings, link_id: int, token: str) -> dict | None:
@@ -30,7 +30,7 @@ def link_story(settings: Settings, link_id: int, token: str) -> dict | None:
     it on): then nothing else is told."""
     with unit_of_work(settings) as s:
         link = s.get(HoldingLink, link_id) if 1 <= link_id <= MAX_ID else None
-        if link is None or not valid_token(settings, token, link.secret_hash, *_bound(link)):
+        if link is None or not valid_token(settings, token, link.secret_hash, *token_binding(link)):
             return None
         user = link.user
         if user.email != link.sent_to or not permits(actor_of(user), ACTION):
