@@ -11,27 +11,24 @@ test server's), dropped at the end.
 """
 
 import argparse
-import os
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: tests.integration
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
+from bench.rig import scratch_database  # noqa: E402
 from broadcaster.people import auth  # noqa: E402
-from broadcaster.store.db import engine_for, migrate  # noqa: E402
+from broadcaster.store.db import migrate  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 from tests.integration.api_fixtures import seed, serve  # noqa: E402
 from tests.integration.history_data import add_history  # noqa: E402
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery"
 PAGES = ["/dashboard", "/dashboard/board", "/dashboard/inbox", "/dashboard/send-log", "/dashboard/consistency"]
 API = ["/api/v1/consistency", "/api/v1/incidents?limit=100",
@@ -107,22 +104,8 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    if args.backend == "sqlite":
-        run(f"sqlite:///{tempfile.mkdtemp()}/history.db", args.small, args.large, args.repeats)
-        return
-    server = os.environ.get("BROADCASTER_BENCH_POSTGRES", SERVER)
-    name = f"broadcaster_history_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with scratch_database(args.backend, "history") as url:
         run(url, args.small, args.large, args.repeats)
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
 
 if __name__ == "__main__":
     main()

@@ -44,6 +44,34 @@ def log(message: str) -> None:
 
 
 @contextlib.contextmanager
+def scratch_database(backend: str, prefix: str) -> Iterator[str]:
+    """A database of its own for one run: a SQLite file in a new folder, or a PostgreSQL database with a
+    random name on BROADCASTER_BENCH_POSTGRES's server, dropped at the end. Not migrated."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tempfile.mkdtemp()}/{prefix}.db"
+        return
+    from uuid import uuid4
+
+    from sqlalchemy import create_engine, text
+
+    from broadcaster.store.db import engine_for
+
+    server = os.environ.get("BROADCASTER_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    name = f"broadcaster_{prefix}_{uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
 def fresh_database() -> Iterator[str]:
     """A new, migrated `broadcaster_bench` database, dropped at the end."""
     from sqlalchemy import create_engine, text

@@ -11,24 +11,20 @@ database of its own on BROADCASTER_BENCH_POSTGRES (default the test server's), d
 
 import argparse
 import cProfile
-import os
 import pstats
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: tests.integration.surfaces_data
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from broadcaster.store.db import engine_for, migrate  # noqa: E402
+from bench.rig import scratch_database  # noqa: E402
+from broadcaster.store.db import migrate  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 from tests.integration.surfaces_data import open_incident, publish_update  # noqa: E402
-
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 class Counts:
@@ -83,22 +79,8 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=40)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    if args.backend == "sqlite":
-        run(f"sqlite:///{tempfile.mkdtemp()}/flow.db", args.flows, args.profile)
-        return
-    server = os.environ.get("BROADCASTER_BENCH_POSTGRES", SERVER)
-    name = f"broadcaster_flow_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with scratch_database(args.backend, "flow") as url:
         run(url, args.flows, args.profile)
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
 
 if __name__ == "__main__":
     main()
