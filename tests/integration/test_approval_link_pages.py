@@ -20,6 +20,7 @@ from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, User, utcnow
 from broadcaster.web.app import create_app
 from tests.conftest import actor, add_user, make_settings
+from tests.integration.approval_data import submitted_v1
 
 STATUS_PAGE = "https://status.acme.example"
 PARTS = ("done-title", "what-happened", "where-it-stands", "to-do")
@@ -42,12 +43,7 @@ def waiting(settings):
     add_user(settings, "alice", ["author"], email="alice@example.com")
     add_user(settings, "bob", ["approver"], email="bob@example.com")
     add_user(settings, "carol", ["approver"], email="carol@example.com")
-    alice = actor(settings, "alice")
-    incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login"])
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="Some customers cannot log in", body="About 1 in 5 logins fail.", next_update="30m"))
-    statements.submit(settings, alice, draft["id"])
-    return draft["id"]
+    return submitted_v1(settings)
 
 
 def link(settings, statement_id: int, who: str = "bob") -> tuple[str, str]:

@@ -21,6 +21,7 @@ from broadcaster.incidents.statements import StatementInput
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery, DeliveryEvent, Message
 from tests.conftest import actor, add_user, make_settings
+from tests.integration.approval_data import submitted_v1
 from tests.integration.engine import Workers, as_env, illegal_histories, provider_settings, wait_until
 
 BOB = "+14155550177"
@@ -29,12 +30,7 @@ BOB = "+14155550177"
 def submitted(settings) -> int:
     add_user(settings, "alice", ["author"], email="alice@example.com")
     add_user(settings, "bob", ["approver"], phone=BOB)
-    alice = actor(settings, "alice")
-    incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login"])
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="Some customers cannot log in", body="About 1 in 5 logins fail.", next_update="30m"))
-    statements.submit(settings, alice, draft["id"])
-    return draft["id"]
+    return submitted_v1(settings)
 
 
 def history(settings, delivery_id: int) -> list[str]:

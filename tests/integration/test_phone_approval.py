@@ -19,6 +19,7 @@ from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, utcnow
 from broadcaster.web.app import create_app
 from tests.conftest import actor, add_user, make_settings
+from tests.integration.approval_data import submitted_v1
 
 PUBLIC_URL = "https://broadcaster.example.com"
 TOKEN = "twilio-auth-token"
@@ -37,13 +38,9 @@ def pending(phone_settings):
     add_user(settings, "alice", ["author"], email="alice@example.com", phone="+14155550141")
     add_user(settings, "bob", ["approver"], email="bob@example.com", phone=BOB_PHONE)
     add_user(settings, "carol", ["author"], phone="+14155550143")
-    alice = actor(settings, "alice")
-    incident = statements.open_incident(settings, alice, "Login failures", "major", ["Login"])
-    draft = statements.draft(settings, alice, incident["id"], StatementInput(
-        headline="Some customers cannot log in", body="About 1 in 5 logins fail.", next_update="30m"))
-    statements.submit(settings, alice, draft["id"])
-    sent = by_phone.notify_approvers(settings, draft["id"], dispatch=send_now)
-    return draft["id"], {s.kind: s.secret for s in sent if s.user == "bob"}, sent
+    statement_id = submitted_v1(settings)
+    sent = by_phone.notify_approvers(settings, statement_id, dispatch=send_now)
+    return statement_id, {s.kind: s.secret for s in sent if s.user == "bob"}, sent
 
 
 @pytest.fixture
