@@ -118,7 +118,7 @@ def mint_link(settings: Settings, approver: Actor, statement_id: int) -> dict:
         request.secret_hash = sha256_hex(nonce)
         log_action(s, approver, "mint approval link", f"statement:{statement.id}",
                    {"request": request.id, "content_hash": hash_now, "expires_at": expires.isoformat()})
-        token = f"{nonce}.{link_signature(settings, *_binding(request), nonce)}"
+        token = f"{nonce}.{link_signature(settings, *token_binding(request), nonce)}"
         return {"url": f"{site(settings)}/approve/{request.id}?t={token}",
                 "approver": approver.name, "statement": label(statement), "expires_at": expires.isoformat()}
 
@@ -130,7 +130,7 @@ def ask_by_link(s, settings: Settings, statement: Statement, user: User, base: d
     url = f"{site(settings)}/approve/{request.id}?t={TOKEN}"
     fields = email_fields(settings, "_web/approval", {**base, "url": url})
     (delivery,) = add_message(s, settings, MessageKind.APPROVAL_REQUEST, f"statement:{statement.id}", "email",
-                              fields, [user.email], expires, _binding(request))
+                              fields, [user.email], expires, token_binding(request))
     found = secrets_of(settings, delivery)
     request.secret_hash = sha256_hex(found.nonce)
     return Sent(user.name, BY_LINK, url.replace(TOKEN, found.token), delivery.provider, delivery.id)
@@ -140,7 +140,7 @@ def _ask_by_code(s, settings: Settings, statement: Statement, user: User, base: 
     request = _request(s, statement, user, BY_CODE, expires)
     text = environment(settings.templates_dir).get_template("_web/approval/sms.txt").render(**base, code=CODE)
     (delivery,) = add_message(s, settings, MessageKind.APPROVAL_REQUEST, f"statement:{statement.id}", "sms",
-                              {"text": text.strip()}, [user.phone], expires, _binding(request))
+                              {"text": text.strip()}, [user.phone], expires, token_binding(request))
     taken = _live_codes(s, user, but=request.id)
     while sha256_hex(code := secrets_of(settings, delivery).code) in taken:  # the code says which statement
         new_nonce(s, delivery)
@@ -156,7 +156,7 @@ def _request(s, statement: Statement, user: User, kind: str, expires) -> Approva
     return request
 
 
-def _binding(request: ApprovalRequest) -> tuple:
+def token_binding(request: ApprovalRequest) -> tuple:
     """What a request's link or code is bound to: its approver and the exact words' hash."""
     return ("approval", request.id, request.user_id, request.content_hash)
 
@@ -214,8 +214,7 @@ def reject_by_link(settings: Settings, request_id: int, token: str, reason: str)
 def _valid_request(s, settings: Settings, request_id: int, token: str, lock: bool = False) -> ApprovalRequest:
     query = select(ApprovalRequest).where(ApprovalRequest.id == request_id, ApprovalRequest.kind == BY_LINK)
     request = s.scalar(query.with_for_update() if lock else query)
-    if request is None or not valid_token(settings, token, request.secret_hash, "approval", request.id,
-                                          request.user_id, request.content_hash):
+    if request is None or not valid_token(settings, token, request.secret_hash, *token_binding(request)):
         raise LinkNotValid("this approval link is not valid: open the dashboard to approve")
     require_role(actor_of(request.user), "approve")  # the page is not shown to someone who lost the role
     _refuse_stale(request)

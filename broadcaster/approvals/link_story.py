@@ -17,6 +17,7 @@ from ..store.access_models import ApprovalRequest
 from ..store.models import Delivery, Statement, utcnow
 from ..usecase import unit_of_work
 from . import decisions
+from .by_phone import token_binding
 
 # The customers' surface the page points the approver to: where anyone can check what was said.
 PUBLIC_SURFACE = "status_page"
@@ -26,8 +27,7 @@ def link_story(settings: Settings, request_id: int, token: str) -> dict | None:
     """The facts behind an approval link, if `token` is the link's own; None if it is not."""
     with unit_of_work(settings) as s:
         request = s.get(ApprovalRequest, request_id)
-        if request is None or not valid_token(settings, token, request.secret_hash, "approval", request.id,
-                                              request.user_id, request.content_hash):
+        if request is None or not valid_token(settings, token, request.secret_hash, *token_binding(request)):
             return None
         statement, approver = request.statement, request.user
         decided = [{"name": a.approver.name, "decision": a.decision, "at": a.created_at,

@@ -23,7 +23,7 @@ from ..store.access_models import ApprovalRequest
 from ..store.models import utcnow
 from ..usecase import MAX_ID, log_action, unit_of_work
 from . import decisions
-from .by_phone import BY_LINK, ask_by_link
+from .by_phone import BY_LINK, ask_by_link, token_binding
 
 
 def renew_expired_link(settings: Settings, request_id: int, token: str, dispatch: Dispatch | None = None) -> bool:
@@ -35,8 +35,7 @@ def renew_expired_link(settings: Settings, request_id: int, token: str, dispatch
         with unit_of_work(settings) as s:
             request = s.get(ApprovalRequest, request_id) if 1 <= request_id <= MAX_ID else None
             if request is None or request.kind != BY_LINK or not valid_token(
-                    settings, token, request.secret_hash, "approval", request.id, request.user_id,
-                    request.content_hash):
+                    settings, token, request.secret_hash, *token_binding(request)):
                 return False
             user, statement = request.user, request.statement
             if request.used_at is not None or request.expires_at > utcnow():
