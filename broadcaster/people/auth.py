@@ -121,23 +121,25 @@ def over_limit(settings: Settings, rate: str, scope: str, key: str, count: bool 
     """Count one attempt of `scope` (login, pin, ...) for `key`; True once `rate` is exceeded.
     Counted together by every process of the installation (see installation_counters). `count=False`
     only asks whether `key` is over already (a caller that counts failures alone)."""
-    from limits import parse
-    from limits.strategies import MovingWindowRateLimiter
-
-    storage, namespace = installation_counters(settings)
-    limiter, args = MovingWindowRateLimiter(storage), (parse(rate), f"broadcaster-{scope}", namespace, key)
+    limiter, args = _moving_window(settings, rate, scope, key)
     return not (limiter.hit(*args) if count else limiter.test(*args))
 
 
 def limit_window(settings: Settings, rate: str, scope: str, key: str) -> tuple[int, datetime]:
     """How many attempts of `scope` `key` has left under `rate`, and when the oldest one counted leaves
     the window (so someone refused for too many tries can be told when to try again)."""
+    limiter, args = _moving_window(settings, rate, scope, key)
+    stats = limiter.get_window_stats(*args)
+    return stats.remaining, datetime.fromtimestamp(stats.reset_time, UTC)
+
+
+def _moving_window(settings: Settings, rate: str, scope: str, key: str) -> tuple:
+    """The installation's moving-window limiter and the arguments naming `key`'s attempts of `scope`."""
     from limits import parse
     from limits.strategies import MovingWindowRateLimiter
 
     storage, namespace = installation_counters(settings)
-    stats = MovingWindowRateLimiter(storage).get_window_stats(parse(rate), f"broadcaster-{scope}", namespace, key)
-    return stats.remaining, datetime.fromtimestamp(stats.reset_time, UTC)
+    return MovingWindowRateLimiter(storage), (parse(rate), f"broadcaster-{scope}", namespace, key)
 
 
 # --- dashboard sessions ------------------------------------------------------------------
