@@ -2,13 +2,15 @@
 replayed in order, each once, the rest kept when one fails; the last snapshot) and the cache
 serving its last documents while the database raises."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from broadcaster.config import Settings
 from broadcaster.surfaces import SurfaceCache, cache
 from broadcaster.surfaces.spool import CALLBACK, SMS_KEYWORD, Spool
-from tests.unit.surfaces.test_documents import snapshot
+from tests.unit.surfaces.test_documents import T0, snapshot
 
 
 @pytest.fixture
@@ -46,7 +48,12 @@ def test_the_last_snapshot_outlives_the_process(spool, tmp_path):
 def test_the_cache_serves_its_last_documents_while_the_database_is_down(monkeypatch, tmp_path):
     settings = Settings(_env_file=None, public_cache_seconds=0)
     now = [0.0]
-    surfaces = SurfaceCache(settings, clock=lambda: now[0], spool=Spool(tmp_path / "spool.sqlite3"))
+    # one wall-clock moment for every render: the status page and uptime.json say "now" in minutes,
+    # so two renders either side of a minute's turn differ (CI saw it once in 2,851 tests)
+    def at_t0():
+        return T0 + timedelta(minutes=30)
+
+    surfaces = SurfaceCache(settings, clock=lambda: now[0], wall_clock=at_t0, spool=Spool(tmp_path / "spool.sqlite3"))
     monkeypatch.setattr(cache, "switch_marker", lambda _settings: (1, 1))
     monkeypatch.setattr(cache, "take_snapshot", lambda _settings: snapshot())
     before = surfaces.documents()
@@ -60,7 +67,7 @@ def test_the_cache_serves_its_last_documents_while_the_database_is_down(monkeypa
     assert surfaces.documents() == before and surfaces.database_down
     assert surfaces.poll() is False and surfaces.snapshot() == snapshot()
     # a new process during the outage: the spool's snapshot, the same bytes
-    fresh = SurfaceCache(settings, spool=Spool(tmp_path / "spool.sqlite3"))
+    fresh = SurfaceCache(settings, wall_clock=at_t0, spool=Spool(tmp_path / "spool.sqlite3"))
     assert fresh.documents() == before
     # and with nothing kept, the error stands (a 500, not an empty page)
     with pytest.raises(OperationalError):
