@@ -2,10 +2,14 @@
 talking HTTP to the fast fake provider, a real database. Nothing of ours is faked. The process
 machinery (`Workers`, `wait_until`, `add_subscribers`) is `tests/harness.py`, shared with bench/."""
 
+import threading
+from contextlib import contextmanager
+
 from sqlalchemy import func, select
 
 from broadcaster.approvals import decisions
 from broadcaster.config import Settings
+from broadcaster.delivery import chunk, send_threads
 from broadcaster.incidents import statements
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.people import users
@@ -21,8 +25,8 @@ LIVE = 8
 LIVE_SENT = 5
 UNCONFIGURED = {"simulated": 3}
 
-__all__ = ["ROOT", "Workers", "add_subscribers", "approved_statement", "as_env", "provider_settings", "settled",
-           "status_counts", "wait_until", "illegal_histories"]
+__all__ = ["ROOT", "Workers", "add_subscribers", "approved_statement", "as_env", "chunk_held_after",
+           "provider_settings", "settled", "status_counts", "wait_until", "illegal_histories"]
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 
 
@@ -85,3 +89,25 @@ def illegal_histories(settings: Settings) -> dict[int, list[str]]:
     for delivery_id, status in rows:
         histories.setdefault(delivery_id, []).append(status)
     return {d: h for d, h in histories.items() if not legal_history(h)}
+
+
+@contextmanager
+def chunk_held_after(monkeypatch, settings: Settings, ids: list[int], batches: int):
+    """Sends `ids` as one chunk in a thread (yielded) whose batches after the first `batches` wait until
+    the with-block ends: the test sees the chunk mid-way however late a busy machine runs the thread."""
+    released, real_send_batch, started = threading.Event(), send_threads.send_batch, []
+
+    def send_batch(*args, **kwargs):
+        started.append(1)
+        if len(started) > batches:
+            released.wait(60)
+        return real_send_batch(*args, **kwargs)
+
+    monkeypatch.setattr(send_threads, "send_batch", send_batch)
+    sending = threading.Thread(target=chunk.send_chunk, args=(settings, ids))
+    sending.start()
+    try:
+        yield sending
+    finally:
+        released.set()
+        sending.join(60)

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from broadcaster.delivery import chunk, send_threads
+from broadcaster.delivery import chunk
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.broker import Queue, TaskName
 from broadcaster.delivery.enqueue import enqueue, enqueue_due
@@ -24,6 +24,7 @@ from tests.integration.engine import (
     add_subscribers,
     approved_statement,
     as_env,
+    chunk_held_after,
     illegal_histories,
     provider_settings,
     settled,
@@ -47,23 +48,9 @@ def test_outcomes_are_recorded_as_batches_finish_not_when_the_chunk_ends(databas
     publishing.publish(settings, actor(settings, "alice"), sid, dispatch=lambda *_: None)
     # The chunk's eleventh batch waits until the test has looked: a busy machine that ran this thread late
     # found the two seconds of sends over, and the chunk with them.
-    looked, real_send_batch, batches = threading.Event(), send_threads.send_batch, []
-
-    def send_batch(*args, **kwargs):
-        batches.append(1)
-        if len(batches) > 10:
-            looked.wait(60)
-        return real_send_batch(*args, **kwargs)
-
-    monkeypatch.setattr(send_threads, "send_batch", send_batch)
-    sending = threading.Thread(target=chunk.send_chunk, args=(settings, sms_ids(settings, sid)))
-    sending.start()
-    try:
+    with chunk_held_after(monkeypatch, settings, sms_ids(settings, sid), batches=10) as sending:
         wait_until(lambda: status_counts(settings, sid).get("sent", 0) >= 5, 60, "sent rows while the chunk runs")
         assert sending.is_alive(), "the chunk finished before anything could be seen"
-    finally:
-        looked.set()
-        sending.join(60)
     assert status_counts(settings, sid).get("sent") == 40
 
 

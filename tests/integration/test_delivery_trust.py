@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from broadcaster.delivery import chunk, send_threads, sendlog
+from broadcaster.delivery import sendlog
 from broadcaster.delivery import sweep as sweeping
 from broadcaster.delivery.chunk import send_now
 from broadcaster.delivery.records import Outcome, claim, record
@@ -19,7 +19,13 @@ from broadcaster.store.models import Delivery, DeliveryEvent, Statement, Subscri
 from tests.conftest import actor, make_settings
 from tests.fakes.server import running_fake
 from tests.harness import wait_until
-from tests.integration.engine import add_subscribers, approved_statement, provider_settings, status_counts
+from tests.integration.engine import (
+    add_subscribers,
+    approved_statement,
+    chunk_held_after,
+    provider_settings,
+    status_counts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -200,23 +206,9 @@ def test_a_chunk_in_flight_stops_at_its_next_batch_when_v2_is_published(settings
     ids = [d.id for d in rows(settings, v1, "sms")]
     # The sixth batch waits until v2 is published: on a busy machine the publish itself can take longer than
     # the 25 sends the bound below allows (a second), and the chunk, doing right, sends them before it is told.
-    published, real_send_batch, batches = threading.Event(), send_threads.send_batch, []
-
-    def send_batch(*args, **kwargs):
-        batches.append(1)
-        if len(batches) > 5:
-            published.wait(60)
-        return real_send_batch(*args, **kwargs)
-
-    monkeypatch.setattr(send_threads, "send_batch", send_batch)
-    sending = threading.Thread(target=chunk.send_chunk, args=(settings, ids))
-    sending.start()
-    try:
+    with chunk_held_after(monkeypatch, settings, ids, batches=5):
         wait_until(lambda: sum(fake.counts()["sms"].values()) >= 5, 60, "v1's first SMS")
         publish(settings, next_version(settings, v1), dispatch=lambda *_: None)
-    finally:
-        published.set()
-        sending.join(60)
 
     sent = sum(fake.counts()["sms"].values())
     counts = status_counts(settings, v1)
