@@ -21,7 +21,7 @@ from ..domain.approval import Actor, Role
 from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
 from ..incidents import publishing
-from ..people.auth import actor_of, authorize_for, limit_window, over_limit, secret_hasher
+from ..people.auth import actor_of, authorize_for, over_limit, secret_hasher, tightest_window
 from ..people.users import user_with_number
 from ..store.access_models import HoldingStatement
 from ..store.models import Statement, User
@@ -116,12 +116,11 @@ def activate_by_sms(settings: Settings, sender: str | None, text: str, message_s
         try:
             verify_pin(settings, user, match.group(2), source=sender or "")
         except TooManyTries:
-            reply = ("too_many", {"retry_at": max(limit_window(settings, *one)[1] for one in limits)})
+            reply = ("too_many", {"retry_at": tightest_window(settings, limits)[1]})
             raise
         except NotAllowed:
-            windows = [limit_window(settings, *one) for one in limits]
-            reply = ("wrong_pin", {"number": number, "tries_left": min(left for left, _ in windows),
-                                   "retry_at": max(at for _, at in windows)})
+            tries_left, retry_at = tightest_window(settings, limits)
+            reply = ("wrong_pin", {"number": number, "tries_left": tries_left, "retry_at": retry_at})
             raise
         try:
             activate(settings, actor_of(user), number, dispatch, via="sms")

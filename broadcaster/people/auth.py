@@ -8,6 +8,7 @@ the user takes it from the token too. Every refusal is written to the audit trai
 """
 
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -127,10 +128,21 @@ def over_limit(settings: Settings, rate: str, scope: str, key: str, count: bool 
 
 def limit_window(settings: Settings, rate: str, scope: str, key: str) -> tuple[int, datetime]:
     """How many attempts of `scope` `key` has left under `rate`, and when the oldest one counted leaves
-    the window (so someone refused for too many tries can be told when to try again)."""
+    the window (so someone refused for too many tries can be told when to try again). That time is
+    rounded up to the minute: people are told a clock time, and at 08:23 a window freeing at 08:23:52
+    would refuse them again."""
     limiter, args = _moving_window(settings, rate, scope, key)
     stats = limiter.get_window_stats(*args)
-    return stats.remaining, datetime.fromtimestamp(stats.reset_time, UTC)
+    return stats.remaining, datetime.fromtimestamp(math.ceil(stats.reset_time / 60) * 60, UTC)
+
+
+def tightest_window(settings: Settings, limits: list[tuple[str, str, str]]) -> tuple[int, datetime]:
+    """Across several limits on one attempt (per person and per number, say): the fewest attempts left,
+    and when the limits leaving that few free a slot. Not the latest reset of all: `limits` puts an
+    empty window's reset a whole period away, though it refuses nothing."""
+    windows = [limit_window(settings, *one) for one in limits]
+    left = min(remaining for remaining, _ in windows)
+    return left, max(at for remaining, at in windows if remaining == left)
 
 
 def _moving_window(settings: Settings, rate: str, scope: str, key: str) -> tuple:
