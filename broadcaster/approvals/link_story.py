@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from ..config import Settings
 from ..delivery.links import valid_token
-from ..domain.delivery_status import REACHED
+from ..domain.delivery_status import FAILED_FOR_GOOD, REACHED
 from ..domain.lifecycle import State
 from ..store.access_models import ApprovalRequest
 from ..store.models import Delivery, Statement, utcnow
@@ -49,6 +49,8 @@ def link_story(settings: Settings, request_id: int, token: str) -> dict | None:
             # Withdrawn with a newer version: an edit replaced it before it was published.
             "replaced_unpublished": statement.state == State.WITHDRAWN.value and newer is not None,
             "public_shows": public_version(s, statement.incident_id),
+            # Not "on its way" when the status page's send of it failed for good: nothing will bring it there.
+            "public_failed": public_failed(s, statement.id),
             "status_page_url": settings.status_page_url, "link_hours": settings.approval_link_hours,
             "tz": settings.zone, "now": utcnow(),
         }
@@ -59,3 +61,10 @@ def public_version(s, incident_id: int) -> int | None:
     return s.scalar(select(func.max(Statement.version)).join(Delivery, Delivery.statement_id == Statement.id)
                     .where(Statement.incident_id == incident_id, Delivery.channel == PUBLIC_SURFACE,
                            Delivery.status.in_(REACHED)))
+
+
+def public_failed(s, statement_id: int) -> bool:
+    """Whether sending this version to the status page failed for good."""
+    return s.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.statement_id == statement_id, Delivery.channel == PUBLIC_SURFACE,
+        Delivery.status.in_(FAILED_FOR_GOOD))) > 0

@@ -138,7 +138,7 @@ def test_a_spent_or_mangled_link_on_a_phone_says_what_happened_and_offers_only_w
     publishing.publish(settings, actor(settings, "alice"), statement_id, dispatch=lambda *_args, **_kw: None)
     phone.reload()
     # Published, but no worker sent it (dispatch did nothing): the page does not claim the status page shows it.
-    assert re.fullmatch(r"It was published at .+ UTC\. It is on its way to the status page\.",
+    assert re.fullmatch(r"It was published at .+ UTC\. It is not on the status page yet: it is on its way\.",
                         " ".join(phone.text_content("#where-it-stands").split()))
     for part in ("#done-title", "#what-happened", "#where-it-stands", "#to-do"):
         assert in_first_screen(phone, part), f"{part} is not in the first screen of a phone"

@@ -89,6 +89,20 @@ def test_a_used_link_after_publishing_says_it_went_out_and_where(settings, clien
     assert links(page) == [STATUS_PAGE]
 
 
+def test_a_used_link_says_the_status_page_has_not_taken_it_when_that_send_failed_for_good(settings, client, waiting):
+    path, token = link(settings, waiting)
+    client.post(path, data={"t": token})
+    publishing.publish(settings, actor(settings, "alice"), waiting, dispatch=lambda *_args, **_kw: None)
+    assert said(client.get(f"{path}?t={token}"))["where-it-stands"].endswith(
+        "It is not on the status page yet: it is on its way.")  # published, not sent yet
+    with transaction(settings.database_url) as s:
+        s.execute(update(Delivery).where(Delivery.statement_id == waiting, Delivery.channel == "status_page")
+                  .values(status="failed"))
+    words = said(client.get(f"{path}?t={token}"))
+    assert re.fullmatch(r"It was published at .+ UTC\. It is not on the status page: sending it there failed\. The "
+                        r"comms team sees this on the dashboard's Consistency page\.", words["where-it-stands"]), words
+
+
 def test_the_page_after_approving_offers_the_dashboard_only_to_who_can_log_in(settings, client, waiting):
     path, token = link(settings, waiting)
     approved = client.post(path, data={"t": token})
