@@ -83,11 +83,21 @@ def _card(s, incident: Incident, locale: str | None) -> dict | None:
     if not shown:
         return None
     history = [_version(s, statement, locale) for statement in shown]
-    # What an agent who read the version before must learn: the notes whose words are not the same.
-    before = history[1]["notes"] if len(history) > 1 else None
-    changed = [name for name in NOTES if before is not None and history[0]["notes"].get(name) != before.get(name)]
+    for i, (newer, older) in enumerate(zip(history, [*history[1:], None], strict=True)):
+        newer["changed"] = _changed(s, shown[i:i + 2], newer, older)
     return {"id": incident.id, "title": incident.title, "status": shown[0].status,
-            "resolved": incident.resolved_at is not None, **history[0], "changed": changed, "versions": history}
+            "resolved": incident.resolved_at is not None, **history[0], "versions": history}
+
+
+def _changed(s, pair: list[Statement], newer: dict, older: dict | None) -> list[str]:
+    """What an agent who read the version before must learn: the notes whose words are not the same,
+    compared in one language. A version translated into the asked language beside one that is not would
+    differ in every note, so such a pair is compared in the statements' own language."""
+    if older is None:
+        return []
+    if newer["language"] != older["language"]:
+        newer, older = (_version(s, statement, None) for statement in pair)
+    return [name for name in NOTES if newer["notes"].get(name) != older["notes"].get(name)]
 
 
 def _version(s, statement: Statement, locale: str | None) -> dict:

@@ -12,7 +12,7 @@ from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from broadcaster.incidents import consistency, publishing, statements
 from broadcaster.incidents.statements import StatementInput
-from tests.conftest import actor, add_user
+from tests.conftest import actor, add_user, make_settings
 
 NOTES = {"answers": [{"question": "Is my data safe?", "answer": "Yes: only signing in is affected."},
                      {"question": "Can I get a refund?", "answer": "Billing will follow up if a credit applies."}],
@@ -123,3 +123,28 @@ def test_the_desk_says_when_the_next_update_time_has_passed_with_no_newer_versio
     assert due.utcoffset() == timedelta(0) and not card["next_update_passed"]  # "30m": not yet
     (card,) = desk.desk(settings, ann, now=due + timedelta(seconds=1))["incidents"]
     assert card["next_update_passed"]
+
+
+def fields(**changes) -> StatementInput:
+    return StatementInput.model_validate({**FIELDS.model_dump(exclude_unset=True), **changes})
+
+
+def test_a_version_translated_beside_one_that_is_not_is_compared_in_one_language(database_url):
+    """Asked in Spanish, v2 (translated) is read in Spanish and v1 (not) in English: compared as read, every
+    note would be marked changed. Compared in the statement's own language, only what changed is."""
+    settings = make_settings(database_url, locales=["es"])
+    add_user(settings, "alice", ["author"])
+    add_user(settings, "bob", ["approver"])
+    add_user(settings, "ann", ["agent"])
+    incident = statements.open_incident(settings, actor(settings, "alice"), "Login failures", "major", ["Login"])["id"]
+    publish_version(settings, incident)
+    spanish = {"es": {"headline": "Algunos clientes no pueden iniciar sesión", "body": "Falla 1 de cada 5 inicios.",
+                      "workaround": "Use la aplicación móvil."}}
+    publish_version(settings, incident, fields(translations=spanish))
+    card = desk.versions(settings, actor(settings, "ann"), incident, "es")
+    assert [v["language"] for v in card["versions"]] == ["es", "en"]
+    assert card["changed"] == [] and [v["changed"] for v in card["versions"]] == [[], []]
+    spanish["es"]["workaround"] = "Use la web."
+    publish_version(settings, incident, fields(translations=spanish, workaround="Use the web."))
+    card = desk.versions(settings, actor(settings, "ann"), incident, "es")
+    assert card["changed"] == ["say", "workaround"], card["changed"]  # v3 against v2, both in Spanish
