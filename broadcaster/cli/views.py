@@ -103,6 +103,11 @@ def print_audit(out: Console, report: dict) -> None:
         out.print(table)
     if not report["incidents"]:
         out.print("no published statements yet")
+    for name, paused in report["paused"].items():
+        out.print(f"[red]{name} is paused since {paused['since'][:16].replace('T', ' ')} UTC: {paused['reason']}[/]")
+    if report["unproven_sends"]:
+        out.print(f"[red]{plural(report['unproven_sends'], 'send', 'sends')} of the live versions logged with a "
+                  "content hash that is not the hash of the words stored now (broadcaster log --verify lists them)[/]")
     out.print("[bold red]drift: some channels are behind[/]" if report["drift"] else "all channels current")
 
 

@@ -41,3 +41,18 @@ def test_the_fan_out_bar_takes_what_is_left_and_has_a_header():
         assert "…" not in shown and "stakeholder_email" in shown
         assert ("progress" in shown) == bool(bar)
         assert shown.count("█" * (bar // 2)) >= 1 and "█" * (bar + 1) not in shown, width
+
+
+def test_the_audit_says_why_it_finds_drift_when_no_channel_is_behind():
+    """A paused channel or sends the log cannot prove make `audit` exit 1: it names them, not only 'drift'."""
+    from broadcaster.cli.views import print_audit
+
+    report = {"incidents": [], "paused": {"sms": {"since": "2026-12-07T08:01:02+00:00", "reason": "provider 503s"}},
+              "unproven_sends": 3, "drift": True}
+    console = Console(width=200, record=True)
+    print_audit(console, report)
+    shown = console.export_text()
+    assert "sms is paused since 2026-12-07 08:01 UTC: provider 503s" in shown
+    assert ("3 sends of the live versions logged with a content hash that is not the hash of the words stored now "
+            "(broadcaster log --verify lists them)") in shown
+    assert shown.rstrip().endswith("drift: some channels are behind")

@@ -2,15 +2,20 @@
 installation's whole history (the home page took 16 s and 8,015 SQL statements at 2,001 incidents).
 Nothing here times anything: the SQL statements of a request must not grow with the rows behind it."""
 
+import html
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
+from broadcaster.approvals import decisions
+from broadcaster.delivery.chunk import send_now
+from broadcaster.incidents import publishing
 from broadcaster.incidents.board import board
 from broadcaster.people import auth
 from broadcaster.store.db import engine_for, transaction
-from broadcaster.store.models import Delivery, Statement
+from broadcaster.store.models import Delivery, Rendition, Statement
+from tests.conftest import actor
 from tests.integration.api_fixtures import install
 from tests.integration.history_data import VERSIONS, add_history
 
@@ -113,3 +118,42 @@ def test_the_board_counts_failed_deliveries_of_resolved_incidents_live_versions(
     found = board(settings)
     assert found["failing"] == {"sms": 1}  # the live version's; the superseded one's is history
     assert [i["id"] for i in found["incidents"]] == [site.incident_id]  # the resolved ones are not on it
+
+
+def consistency_page(site, query: str = "") -> tuple[list[int], str, str]:
+    """The incidents' sections in order, the verdict as one line, and the page."""
+    page = site.client.get(f"/dashboard/consistency{query}").text
+    verdict = re.search(r'<p id="verdict">(.*?)</p>', page, re.S).group(1)
+    return ([int(n) for n in re.findall(r'<h2 id="consistency-(\d+)"', page)],
+            " ".join(html.unescape(re.sub(r"<[^>]+>", "", verdict)).split()), page)
+
+
+def test_the_consistency_page_puts_incidents_behind_first_then_the_newest_a_page_at_a_time(site, settings):
+    ids = add_history(settings, 60)
+    shown, verdict, _ = consistency_page(site)
+    assert shown == list(reversed(ids))[:50]
+    assert verdict == "Every channel of all 60 incidents with a live version shows it, or has nobody to reach."
+    decisions.approve(settings, actor(settings, "bob"), site.statement_id)
+    publishing.publish(settings, actor(settings, "alice"), site.statement_id, dispatch=lambda *_args, **_kw: None)
+    shown, verdict, first = consistency_page(site)  # published, nothing sent yet: behind, and the oldest incident
+    assert shown == [site.incident_id, *reversed(ids)][:50]
+    assert verdict == "1 incident has a channel behind (listed first): Login failures."
+    assert "Incidents 1–50 of 61" in first and '<a class="button" href="?offset=50" rel="next">' in first
+    shown, _, second = consistency_page(site, "?offset=50")
+    assert shown == list(reversed(ids))[49:] and "Incidents 51–61 of 61" in second
+    assert 'href="?offset=0" rel="prev"' in second and 'rel="next"' not in second
+    shown, _, beyond = consistency_page(site, "?offset=500")
+    assert shown == [] and "There are 61 incidents with a live version; none this far on." in beyond
+    assert site.client.get("/dashboard/consistency?offset=-1").status_code == 422
+
+
+def test_the_consistency_page_says_when_the_send_log_cannot_prove_what_was_sent(site, settings):
+    decisions.approve(settings, actor(settings, "bob"), site.statement_id)
+    publishing.publish(settings, actor(settings, "alice"), site.statement_id, dispatch=send_now)
+    assert "Sends the send log cannot prove" not in site.client.get("/dashboard/consistency").text
+    with engine_for(settings.database_url).begin() as connection:  # behind the app's back
+        connection.execute(update(Rendition).where(Rendition.statement_id == site.statement_id,
+                                                   Rendition.channel == "sms").values(fields={"text": "forged"}))
+    page = " ".join(html.unescape(re.sub(r"<[^>]+>", "", site.client.get("/dashboard/consistency").text)).split())
+    assert re.search(r"Sends the send log cannot prove \d+ sends? of the live versions (is|are) logged with a content "
+                     r"hash that is not the hash of the approved words stored now", page), page
