@@ -17,6 +17,7 @@ from ...domain.errors import BroadcasterError, InvalidInput
 from ...holding import emailed_links
 from ...holding.holding_link_story import link_story as holding_link_story
 from ...incidents import statements
+from ...store.models import utcnow
 from ..api.common import STATUS
 from ..common import settings_of
 from .common import Id, incident_of, page
@@ -102,8 +103,9 @@ async def hold_page(request: Request, link_id: Id, t: str = "") -> HTMLResponse:
 
 @router.post("/hold/{link_id}")
 async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form("")) -> HTMLResponse:
-    """A refused press that leaves the link usable (a wrong PIN: "2 tries left") shows the confirm page
-    again with why and the PIN field: on a phone in an outage there is no hunting for Back."""
+    """A refused press that leaves the link usable (a wrong PIN, the PIN limits, a publish rule) shows the
+    confirm page again with why, what is left and the PIN field: on a phone in an outage there is no
+    hunting for Back. The words are hold.html's, from the refusal's facts (`emailed_links.PinRefused`)."""
     settings = settings_of(request)
     try:
         result = await run_in_threadpool(emailed_links.activate_by_link, settings, link_id, t, pin,
@@ -112,14 +114,18 @@ async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form
         shown = await run_in_threadpool(emailed_links.still_usable, settings, link_id, t)
         if shown is None:
             return await _hold_refused(request, link_id, t, exc)
-        return _hold_form(request, shown, t, _status(exc), str(exc))
+        return _hold_form(request, shown, t, _status(exc), exc)
     return page(request, "hold", preview=None, result=result)
 
 
-def _hold_form(request: Request, shown: dict, token: str, status: int = 200, problem: str = "") -> HTMLResponse:
-    audience = reach(settings_of(request), shown["statement"]["id"])
+def _hold_form(request: Request, shown: dict, token: str, status: int = 200,
+               refusal: BroadcasterError | None = None) -> HTMLResponse:
+    settings = settings_of(request)
+    audience = reach(settings, shown["statement"]["id"])
+    pin = refusal if isinstance(refusal, emailed_links.PinRefused) else None
     return page(request, "hold", status, preview=shown, number=shown["number"], user=shown["user"],
-                incident_title=shown["incident_title"], token=token, problem=problem, reach=audience)
+                incident_title=shown["incident_title"], token=token, refused=refusal is not None, pin=pin,
+                reach=audience, tz=settings.zone, now=utcnow())
 
 
 async def _hold_refused(request: Request, link_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:
