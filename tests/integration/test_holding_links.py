@@ -218,3 +218,16 @@ def test_with_no_email_provider_the_cli_shows_you_your_own_link_and_nobody_elses
         assert client.get(f"{path}?t={token}").status_code == 200  # the link works
     assert "logged, not sent" in theirs.output and "your link" not in theirs.output and "?t=" not in theirs.output
 
+
+def test_with_no_email_provider_texting_hold_and_the_number_says_no_link_was_sent(database_url):
+    """`HOLD 1` asks for a link by email; with the `log` provider none can go, to anyone: the reply says so,
+    and what works instead, the same to a registered number and a stranger."""
+    settings = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TWILIO_TOKEN)
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"], email="bob@example.com", phone=BOB_PHONE)
+    holding_statements.set_pin(settings, "bob", "4821")
+    holding_statements.keep(settings, actor(settings, "alice"), approved_holding_statement(settings))
+    with TestClient(create_app(settings)) as app_client:
+        replies = {text(app_client, "HOLD 1"), text(app_client, "HOLD 1", sender="+14155550199", sid="SM2")}
+    assert replies == {"This Broadcaster cannot send email yet, so no link was sent. To switch it on, text HOLD, "
+                       "its number and your PIN (HOLD 2 1234)."}

@@ -13,6 +13,7 @@ from ...approvals import by_phone
 from ...approvals.link_story import link_story
 from ...approvals.renewal import renew_expired_link
 from ...audience.reach import reach
+from ...channels import is_simulated
 from ...domain.errors import BroadcasterError, InvalidInput
 from ...holding import emailed_links
 from ...holding.holding_link_story import link_story as holding_link_story
@@ -78,7 +79,7 @@ async def renew(request: Request, request_id: Id, t: str = Form("")) -> HTMLResp
                                       getattr(request.app.state, "dispatch", None))
     if not genuine:
         return await _link_refused(request, request_id, t, by_phone.LinkNotValid("this approval link is not valid"))
-    return page(request, "approve_renewed", hours=settings.approval_link_hours)
+    return page(request, "approve_renewed", hours=settings.approval_link_hours, emails=_emails(settings))
 
 
 async def _link_refused(request: Request, request_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:
@@ -89,7 +90,14 @@ async def _link_refused(request: Request, request_id: int, token: str, exc: Broa
         story = await run_in_threadpool(link_story, settings_of(request), request_id, token)
     reason = "not valid" if isinstance(exc, by_phone.LinkNotValid) else ""
     return page(request, "approve_refused", _status(exc), story=story, reason=reason, refusal=str(exc), token=token,
-                tz=story["tz"] if story else None, now=story["now"] if story else None)
+                tz=story["tz"] if story else None, now=story["now"] if story else None,
+                emails=_emails(settings_of(request)))
+
+
+def _emails(settings) -> bool:
+    """Whether this installation can email anyone: False with the `log` provider (no email provider set
+    up, or BROADCASTER_SIMULATE), which records each email, its links hidden, and sends nothing."""
+    return not is_simulated("email", settings)
 
 
 @router.get("/hold/{link_id}")
