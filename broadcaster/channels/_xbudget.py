@@ -167,9 +167,16 @@ def observe(settings: Settings, account: str, headers: Mapping[str, str]) -> Non
 
 
 def snapshot(settings: Settings, account: str) -> dict:
-    """How many replies may go now, and the window's shape (for the social inbox). Spends nothing."""
+    """How many replies may go now, and the window's shape (for the social inbox). Spends nothing.
+    `window_resets_at` is None while no window runs (no post since the last one ended, or ever): the
+    whole budget is there, and a window starts with the next post (`take`), or when X names one."""
     assumed = _assumed_window(settings)
-    state = _store(settings).update(_key(account), lambda state: (current(state, time.time(), assumed), {}))
+
+    def look(state: dict[str, float]) -> tuple[tuple[dict[str, float], bool], dict]:
+        now = time.time()
+        return (current(state, now, assumed), now < state.get("reset", 0) + RESET_MARGIN), {}
+
+    state, running = _store(settings).update(_key(account), look)
     limit, remaining = int(state["limit"]), int(state["remaining"])
     keep = reserve_of(limit, settings.x_statement_reserve)
     replies_now = max(remaining - keep, 0)
@@ -178,5 +185,5 @@ def snapshot(settings: Settings, account: str) -> dict:
         replies_now = min(replies_now, max(int(state["day_remaining"]) - day_keep, 0))
     return {"window_limit": limit, "window_remaining": remaining, "reserved_for_statements": keep,
             "replies_now": replies_now, "replies_per_window": max(limit - keep, 0),
-            "window_resets_at": state["reset"], "window_seconds": assumed[1],
+            "window_resets_at": state["reset"] if running else None, "window_seconds": assumed[1],
             "day_remaining": int(state["day_remaining"]) if "day_remaining" in state else None}

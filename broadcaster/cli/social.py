@@ -62,8 +62,10 @@ def social_inbox(state: Annotated[Optional[str], typer.Option(help="Only posts i
     out.print(table)
     b = result["budget"]
     rest = (f"; the other {b['after_this_window']} by {b['all_sent_by']}" if b["after_this_window"] else "")
+    window = (f"resets {b['window_resets_at']}" if b["window_resets_at"] else
+              "no post yet in a window: the next one starts it")
     out.print(f"replies that can go now: {b['replies_now']} (window {b['window_remaining']}/{b['window_limit']}, "
-              f"{b['reserved_for_statements']} kept for statements, resets {b['window_resets_at']}); "
+              f"{b['reserved_for_statements']} kept for statements, {window}); "
               f"queued {b['queued']}{rest}", highlight=False)
 
 

@@ -28,7 +28,7 @@ Every refusal is answered politely on the page and written to the audit trail.
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -53,7 +53,7 @@ from ..people.users import user_with_number
 from ..store.access_models import HoldingLink, HoldingStatement
 from ..store.db import lock_for_writing
 from ..store.models import Delivery, User, utcnow
-from ..usecase import MAX_ID, acting, log_action, refusal_audited, unit_of_work
+from ..usecase import MAX_ID, acting, log_action, refusal_audited, request_client, unit_of_work
 from . import holding_statements
 
 ACTION = "activate holding"  # sending, listing and revoking links is for those who may switch it on
@@ -192,10 +192,11 @@ def still_usable(settings: Settings, link_id: int, token: str) -> dict | None:
 def _confirm_page(settings: Settings, link_id: int, token: str) -> dict:
     with unit_of_work(settings) as s:
         link = _valid_link(s, settings, link_id, token)
-        number, statement_id, user = link.holding_id, link.holding.statement_id, link.user.name
-        title = link.holding.statement.incident.title
-    return {"link_id": link_id, "number": number, "user": user, "incident_title": title,
-            **statements.preview(settings, statement_id)}
+        number, statement_id, user = link.holding_id, link.holding.statement_id, link.user
+        title, ways = link.holding.statement.incident.title, {"user": user.name, "has_phone": bool(user.phone),
+                                                              "may_log_in": user.password_hash is not None}
+    return {"link_id": link_id, "number": number, "incident_title": title, **ways,
+            "company_name": settings.company_name, **statements.preview(settings, statement_id)}
 
 
 def activate_by_link(settings: Settings, link_id: int, token: str, pin: str, dispatch: Dispatch | None = None) -> dict:
@@ -211,7 +212,7 @@ def activate_by_link(settings: Settings, link_id: int, token: str, pin: str, dis
                 link.used_at = claimed = utcnow()
                 actor, number = actor_of(link.user), link.holding_id
         if failure:
-            raise NotAllowed(failure)
+            raise failure
     try:
         return holding_statements.activate(settings, actor, number, dispatch, via="email link")
     except BroadcasterError:  # refused (and audited) by publish: nothing went live
@@ -248,15 +249,34 @@ def _valid_link(s, settings: Settings, link_id: int, token: str, lock: bool = Fa
     return link
 
 
-def _pin_failure(settings: Settings, link: HoldingLink, pin: str) -> str | None:
+class PinRefused(NotAllowed):
+    """A press refused for its PIN, with the facts its page words (_web/dashboard/hold.html): `checked`
+    False when the PIN was not looked at (over the PIN limits); `link_tries_left`, wrong PINs the link
+    still takes; `tries_left` and `retry_at`, the limits' (`pin_tries`). The message is the audit's."""
+
+    def __init__(self, message: str, checked: bool, link_tries_left: int, tries_left: int, retry_at: datetime):
+        super().__init__(message)
+        self.checked, self.link_tries_left = checked, link_tries_left
+        self.tries_left, self.retry_at = tries_left, retry_at
+
+
+def _pin_failure(settings: Settings, link: HoldingLink, pin: str) -> PinRefused | None:
+    """A wrong PIN counts against the link (the third closes it); a press over the PIN limits does not:
+    its PIN was never checked, so it guessed nothing (and someone behind a busy office's one address must
+    not lose their link to other people's tries)."""
     try:
         holding_statements.verify_pin(settings, link.user, pin)
     except NotAllowed as exc:
-        link.pin_failures += 1
-        if link.pin_failures >= MAX_PIN_FAILURES:
+        checked = not isinstance(exc, holding_statements.TooManyTries)
+        if checked:
+            link.pin_failures += 1
+        left = MAX_PIN_FAILURES - link.pin_failures
+        message = f"{exc}: {left} tries left with this link"
+        if left <= 0:
             link.revoked_at = utcnow()
-            return f"{exc}; after {MAX_PIN_FAILURES} wrong PINs this link is revoked"
-        return f"{exc}: {MAX_PIN_FAILURES - link.pin_failures} tries left with this link"
+            message = f"{exc}; after {MAX_PIN_FAILURES} wrong PINs this link is revoked"
+        return PinRefused(message, checked, left, *holding_statements.pin_tries(settings, link.user,
+                                                                                 request_client.get()))
     return None
 
 

@@ -10,6 +10,7 @@ time fixed in calm times would be stale by the outage, so the wording says it in
 """
 
 import re
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -110,16 +111,13 @@ def activate_by_sms(settings: Settings, sender: str | None, text: str, message_s
             raise NotAllowed("not in the form HOLD <number> <pin>")
         number = int(match.group(1))
         user = _holder_with_number(settings, sender)
-        limits = [(settings.pin_rate_per_user, "pin", f"user:{user.id}")]
-        if sender:
-            limits.append((settings.secret_rate_per_source, "pin", f"from:{sender}"))
         try:
             verify_pin(settings, user, match.group(2), source=sender or "")
         except TooManyTries:
-            reply = ("too_many", {"retry_at": tightest_window(settings, limits)[1]})
+            reply = ("too_many", {"retry_at": pin_tries(settings, user, sender or "")[1]})
             raise
         except NotAllowed:
-            tries_left, retry_at = tightest_window(settings, limits)
+            tries_left, retry_at = pin_tries(settings, user, sender or "")
             reply = ("wrong_pin", {"number": number, "tries_left": tries_left, "retry_at": retry_at})
             raise
         try:
@@ -171,6 +169,16 @@ def verify_pin(settings: Settings, user: User, pin: str, source: str | None = No
         raise TooManyTries(f"too many PIN attempts from {source} (limit {settings.secret_rate_per_source})")
     if not user.pin_hash or not secret_hasher().verify(pin, user.pin_hash):
         raise NotAllowed(f"wrong PIN for {user.name}")
+
+
+def pin_tries(settings: Settings, user: User, source: str) -> tuple[int, datetime]:
+    """The PIN attempts `user` has left now, by SMS and link together, and from `source` (the sending
+    number, or the web request's client address), the lower of the two; and when the limit that leaves
+    that few has room again (`tightest_window`)."""
+    limits = [(settings.pin_rate_per_user, "pin", f"user:{user.id}")]
+    if source:
+        limits.append((settings.secret_rate_per_source, "pin", f"from:{source}"))
+    return tightest_window(settings, limits)
 
 
 def _view(holding: HoldingStatement) -> dict:

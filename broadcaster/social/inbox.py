@@ -289,17 +289,21 @@ def _post_view(post: SocialPost, reply: SocialReply | None, delivery: Delivery |
 
 
 def reply_budget(settings: Settings, queued: int) -> dict:
-    """How many replies X's window lets go now, and when the queued rest will (statements keep their reserve)."""
+    """How many replies X's window lets go now, and when the queued rest will (statements keep their reserve).
+    `window_resets_at` is None while no window runs (no post yet in one): the full budget is there, and
+    X's window (`window_seconds`) starts with the next post, so no reset time is true yet; the queued
+    rest is then reckoned from now."""
     budget = x_budget(settings)
-    now, per_window = time.time(), budget["replies_per_window"]
+    now, per_window, resets = time.time(), budget["replies_per_window"], budget["window_resets_at"]
     rest = max(queued - budget["replies_now"], 0)
     if rest and per_window:
-        done_at = budget["window_resets_at"] + (math.ceil(rest / per_window) - 1) * budget["window_seconds"]
+        first_ends = resets if resets is not None else now + budget["window_seconds"]
+        done_at = first_ends + (math.ceil(rest / per_window) - 1) * budget["window_seconds"]
     else:
         done_at = now if not rest else None
     return {**budget, "queued": queued, "after_this_window": rest,
             # whole seconds, rounded up: a reset said to the second is never said before it happens
-            "window_resets_at": _iso(math.ceil(budget["window_resets_at"])),
+            "window_resets_at": _iso(math.ceil(resets)) if resets is not None else None,
             "all_sent_by": _iso(math.ceil(done_at)) if done_at else None}
 
 

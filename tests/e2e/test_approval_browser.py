@@ -152,37 +152,3 @@ def test_a_spent_or_mangled_link_on_a_phone_says_what_happened_and_offers_only_w
     phone.screenshot(path=str(shots / "approve-mangled-phone.png"))
     keep_screenshots(shots, "approve-used-phone.png")
 
-
-def test_an_expired_link_offers_a_fresh_one_by_email_at_both_sizes(embedded, browser, serve_app, tmp_path):
-    """Bob (no password) opens his link after it expired: the page offers 'Email me a new link' by keyboard
-    and touch alike; the page after says to check his email. Both sizes; axe finds nothing serious."""
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
-    from broadcaster.store.access_models import ApprovalRequest
-    from broadcaster.store.db import transaction
-    from broadcaster.store.models import utcnow
-    from broadcaster.web.app import create_app
-
-    settings = embedded
-    _, path = second_version_waiting(settings)
-    with transaction(settings.database_url) as s:
-        s.execute(update(ApprovalRequest).values(expires_at=utcnow() - timedelta(minutes=5)))
-    base = serve_app(create_app(settings)).url
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
-    for size, viewport in {"phone": {"width": 390, "height": 844}, "wide": {"width": 1280, "height": 900}}.items():
-        page = browser.new_context(viewport=viewport, is_mobile=size == "phone").new_page()
-        page.goto(f"{base}/approve/{path}")
-        assert page.text_content("#done-title") == "This approval link has expired"
-        assert in_first_screen(page, "#renew") and page.locator("main a").count() == 0
-        page.screenshot(path=str(shots / f"approve-expired-{size}.png"))
-        accessible(page, f"an expired approval link, {size}")
-        page.click("#renew")
-        page.wait_for_selector("text=Check your email")
-        page.screenshot(path=str(shots / f"approve-renewed-{size}.png"))
-        accessible(page, f"after asking for a new approval link, {size}")
-        page.context.close()
-    keep_screenshots(shots, *(f"approve-{what}-{size}.png" for what in ("expired", "renewed")
-                              for size in ("phone", "wide")))

@@ -70,8 +70,22 @@ def test_a_closed_holding_link_says_what_happened_and_what_to_do_without_a_passw
         phone.fill("#pin", wrong)
         phone.click("#switch-on")
         phone.wait_for_selector("#done-title, #problem")
+        if wrong == "0000":  # the page again: why, what is left, what then, and the PIN field, in the first screen
+            said = " ".join(phone.text_content("#problem").split())
+            assert said == ("That PIN was not right, so nothing was switched on. This link stops working after 2 more "
+                            f"wrong PINs; if it does, text HOLD {number} and your PIN (for example HOLD {number} 1234) "
+                            f"to the {settings.company_name} Broadcaster number from your registered phone.")
+            for part in ("#problem", "#pin", "#switch-on"):
+                assert in_first_screen(phone, part), f"the wrong PIN's page: {part} is not in the first screen"
+            phone.screenshot(path=str(shots / "hold-wrong-pin-phone.png"))
+            accessible(phone, "the holding link's page after a wrong PIN, phone")
+            phone.set_viewport_size(SIZES["wide"])
+            phone.screenshot(path=str(shots / "hold-wrong-pin-wide.png"))
+            accessible(phone, "the holding link's page after a wrong PIN, wide")
+            phone.set_viewport_size(SIZES["phone"])
     assert phone.text_content("#done-title") == "This holding link was closed after 3 wrong PINs"
     phone.context.close()
+    keep_screenshots(shots, "hold-wrong-pin-phone.png", "hold-wrong-pin-wide.png")
     locked = look(browser, base, links["bob"], shots, "pin-locked")
     assert locked["where-it-stands"] == READY
     assert locked["to-do"].startswith(f"To switch it on now, text HOLD {number} and your PIN")

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from broadcaster.delivery.batches import words_of
+from broadcaster.delivery.messages import secrets_of
 from broadcaster.store.db import transaction
 from broadcaster.store.models import Delivery
 
@@ -12,9 +13,18 @@ from broadcaster.store.models import Delivery
 def words_sent_to(settings, address: str) -> str:
     """The newest message to `address` (compared case-insensitively), every field, secrets filled in."""
     with transaction(settings.database_url) as s:
-        deliveries = s.scalars(select(Delivery).where(Delivery.message_id.is_not(None))
-                               .options(selectinload(Delivery.message)).order_by(Delivery.id.desc())).all()
-        delivery = next((d for d in deliveries if d.target.lower() == address.lower()), None)
-        if delivery is None:
-            return ""
-        return "\n".join(words_of(settings, delivery, simulated=False).values())
+        delivery = _newest_to(s, address)
+        return "\n".join(words_of(settings, delivery, simulated=False).values()) if delivery else ""
+
+
+def token_sent_to(settings, address: str) -> str:
+    """The token of the newest message to `address`: a sign-up's request, which a code page posts back with
+    the code (the page asks for no code when nothing was sent, as with the `log` provider)."""
+    with transaction(settings.database_url) as s:
+        return secrets_of(settings, _newest_to(s, address)).token
+
+
+def _newest_to(s, address: str) -> Delivery | None:
+    deliveries = s.scalars(select(Delivery).where(Delivery.message_id.is_not(None))
+                           .options(selectinload(Delivery.message)).order_by(Delivery.id.desc())).all()
+    return next((d for d in deliveries if d.target.lower() == address.lower()), None)

@@ -205,9 +205,22 @@ def test_the_budget_says_how_many_replies_can_go_now_and_keeps_the_statements_re
     # The statement's post told us the window: 99 of 100 left; 20 are kept for statements.
     assert (budget["window_limit"], budget["window_remaining"], budget["reserved_for_statements"],
             budget["replies_now"], budget["queued"]) == (100, 99, 20, 79, 0)
+    assert budget["window_resets_at"] is not None  # the statement's post started a window: it ends at a fixed time
     in_inbox = call(site, "GET", "/inbox").json()["budget"]
     assert {k: v for k, v in in_inbox.items() if k != "all_sent_by"} == {  # "all sent by": now, a moment later
         k: v for k, v in budget.items() if k != "all_sent_by"}
+
+
+def test_before_any_post_in_a_window_the_budget_names_no_reset_time(site, x, monkeypatch):
+    """No window runs (no post since the last one ended): the full budget, and `window_resets_at` null
+    rather than 'now + 15 minutes', which moved with every read."""
+    from broadcaster.channels import _xbudget
+
+    monkeypatch.setitem(_xbudget._memory.states, _xbudget._key(site.settings.x_access_token), {})
+    reads = [call(site, "GET", "/budget").json() for _ in range(2)]
+    assert [b["window_resets_at"] for b in reads] == [None, None]
+    assert all(b["window_remaining"] == b["window_limit"] and b["replies_now"] == b["replies_per_window"] > 0
+               for b in reads)  # the whole window, less the statements' reserve
 
 
 def test_refusals_are_problem_details_in_the_cli_words(site, x):

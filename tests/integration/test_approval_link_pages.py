@@ -27,8 +27,10 @@ PARTS = ("done-title", "what-happened", "where-it-stands", "to-do")
 
 
 @pytest.fixture
-def settings(database_url):
-    return make_settings(database_url, status_page_url=STATUS_PAGE, secret_key="s" * 40)
+def settings(database_url, fake):
+    """An installation that can email (SendGrid's SDK, to the fake provider): approval links are emailed."""
+    return make_settings(database_url, status_page_url=STATUS_PAGE, secret_key="s" * 40, sendgrid_api_key="SG.test",
+                         sendgrid_host=fake.url, sendgrid_rate="100000/second")
 
 
 @pytest.fixture
@@ -232,3 +234,30 @@ def test_a_mangled_link_says_what_to_do_and_nothing_about_the_statement(settings
         assert words["to-do"].startswith("Open the link again from the email by tapping it.")
         assert "Login failures" not in page.text and links(page) == []
     assert statements.get_statement(settings, waiting)["state"] == "pending_approval"
+
+
+def test_with_no_email_provider_an_expired_link_offers_no_email_and_the_renew_page_says_none_was_sent(
+        database_url):
+    """The `log` provider (no email provider set up, the embedded default) sends nothing and logs each email
+    with its link hidden: no page may promise an email, or offer one."""
+    settings = make_settings(database_url, status_page_url=STATUS_PAGE, secret_key="s" * 40)
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"], email="bob@example.com")
+    path, token = link(settings, submitted_v1(settings))
+    with transaction(settings.database_url) as s:
+        s.execute(update(ApprovalRequest).values(expires_at=utcnow() - timedelta(minutes=5)))
+    with TestClient(create_app(settings)) as client:
+        client.app.state.dispatch = send_now
+        expired = client.get(f"{path}?t={token}")
+        renewed = client.post(f"{path}/renew", data={"t": token})  # a page loaded before, or a stale tab
+    assert said(expired)["to-do"] == ("To approve it now, ask the person who runs Broadcaster for a new link: this "
+                                      "Broadcaster has no email provider set up yet, so it cannot email you one.")
+    assert "/renew" not in expired.text and "emailed" not in expired.text
+    words = said(renewed)
+    assert renewed.status_code == 200 and words["done-title"] == "No email was sent"
+    assert words["what-happened"] == ("This Broadcaster has no email provider set up yet, so it sends no email: "
+                                      "no new approval link is on its way to you.")
+    assert words["to-do"] == ("If this version still waits for your approval, ask the person who runs Broadcaster "
+                              "for a new link: they can make one on the server ( broadcaster approval link ) and "
+                              "pass it to you.")
+    assert "Check your email" not in renewed.text

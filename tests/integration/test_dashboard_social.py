@@ -335,3 +335,23 @@ def test_the_budget_says_when_it_was_read_and_a_reset_to_the_second_never_before
     assert said.group(2) == said.group(1)[11:19]
     assert re.search(r"\(at \d\d:\d\d:\d\d UTC, when this page was read; window 60 of 100 left", page)
     assert 'id="window-reset-passed" hidden' in page  # the page's clock reveals it when the reset comes
+
+
+def test_before_any_post_in_a_window_the_budget_is_whole_and_names_no_reset_time(site, x, monkeypatch):
+    """No post since the last window ended: the page named 'now + 15 minutes' as the reset, a time that moved
+    with every refresh. It says the full budget is there and that the window starts with the next post."""
+    from broadcaster.channels import _xbudget
+
+    monkeypatch.setitem(_xbudget._memory.states, _xbudget._key(site.settings.x_access_token), {})
+    log_in(site.client, "sam")
+    pages = [site.client.get("/dashboard/social").text for _ in range(2)]
+    budgets = [re.search(r'<section class="card" id="budget">(.*?)</section>', page, re.S).group(1) for page in pages]
+    words = " ".join(html.unescape(re.sub(r"<[^>]+>", "", budgets[0])).split())
+    limit, seconds = _xbudget._assumed_window(site.settings)
+    assert f"window {limit} of {limit} left" in words
+    assert ("No post has gone out in X's current window, so the full budget is there. The window "
+            f"({'1 second' if seconds == 1 else f'{seconds / 60:.0f} minutes'}) starts with the next post, a reply "
+            "or a statement.") in words
+    assert "resets at" not in words and "data-at" not in budgets[0] and "window-reset-passed" not in pages[0]
+    at_read = re.compile(r"at \d\d:\d\d:\d\d UTC, when this page was read")
+    assert at_read.sub("", budgets[0]) == at_read.sub("", budgets[1])  # nothing in it moves with a refresh

@@ -1,92 +1,39 @@
-"""Switching on a holding statement from an emailed link: a standing link per person, emailed
-through SendGrid's SDK (to the fake provider, over HTTP), to a confirm page that shows every
-channel's words; only its POST with the person's PIN switches the statement on, once. Expired,
-reused, revoked, for other words, for someone who lost the role or the address, forged, or opened
-by GET only: refused, answered on the page, and audited. An email that fails leaves the person
-the link they had; with no email provider nothing is said to be sent, and no secret is logged."""
+"""Emailing the standing links that switch a holding statement on: a link per person who may use it,
+through SendGrid's SDK (to the fake provider, over HTTP), fresh on request (`HOLD n` by SMS, the API);
+never its secret in an API answer or a log. An email that fails leaves the person the link they had;
+with no email provider nothing is said to be sent, and no secret is logged. The page a link opens:
+test_holding_link_confirm.py and test_holding_link_refused.py."""
 
-import html
 import logging
 import re
 import threading
 import xml.etree.ElementTree as ET
-from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from broadcaster.delivery.chunk import send_now
 from broadcaster.domain.errors import InvalidInput
 from broadcaster.holding import emailed_links, holding_statements
-from broadcaster.incidents import consistency, statements
-from broadcaster.incidents.statements import StatementInput
-from broadcaster.people import users
 from broadcaster.store.access_models import HoldingLink
 from broadcaster.store.db import transaction
-from broadcaster.store.models import Approval, AuditEvent, Delivery, Statement, User, utcnow
 from broadcaster.web.app import create_app
-from tests.conftest import actor, add_subscriber, add_user, make_settings
-from tests.fakes.server import running_fake
+from tests.conftest import actor, add_user, make_settings
 from tests.integration.holding_data import approved_holding_statement
+from tests.integration.holding_link_data import (
+    BOB_PHONE,
+    PUBLIC_URL,
+    TWILIO_TOKEN,
+    calm,
+    client,
+    last_audit,
+    link_of,
+    sendgrid,
+    state,
+)
 
-PUBLIC_URL = "https://broadcaster.example.com"
-TWILIO_TOKEN = "twilio-auth-token"
-BOB_PHONE = "+14155550142"
-READY = "Holding statement #1 (“Login problems”) is not live: it is still ready to be switched on."
-
-
-@pytest.fixture(scope="module")
-def sendgrid():
-    """The fake provider, for SendGrid (the links' emails go through the official SDK)."""
-    with running_fake() as server:
-        yield server
-
-
-@pytest.fixture
-def calm(database_url, sendgrid):
-    """Alice (author) wrote a holding statement, Bob (approver) approved it; both have a PIN and an
-    email; Carol (author) has an email but no PIN; Sam (social) may not switch anything on."""
-    sendgrid.reset()
-    settings = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TWILIO_TOKEN,
-                             sendgrid_api_key="SG.test", sendgrid_host=sendgrid.url, sendgrid_rate="100000/second")
-    add_user(settings, "alice", ["author"], email="alice@example.com")
-    add_user(settings, "bob", ["approver"], email="bob@example.com", phone=BOB_PHONE)
-    add_user(settings, "carol", ["author"], email="carol@example.com")
-    add_user(settings, "sam", ["social"], email="sam@example.com")
-    holding_statements.set_pin(settings, "alice", "1357")
-    holding_statements.set_pin(settings, "bob", "4821")
-    add_subscriber(settings, email="customer@example.com", phone="+14155550123")
-    statement_id, alice = approved_holding_statement(settings), actor(settings, "alice")
-    number = holding_statements.keep(settings, alice, statement_id)["number"]
-    sent = emailed_links.send_links(settings, alice, number)
-    return settings, statement_id, number, sent
-
-
-@pytest.fixture
-def client(calm):
-    app = create_app(calm[0])
-    app.state.dispatch = send_now  # the live surfaces and the fan-out, sent in this process
-    with TestClient(app) as client:
-        yield client
-
-
-def link_of(sent: dict, user: str) -> tuple[str, str]:
-    """(path, token) of the link `user` was emailed."""
-    url = next(s.url for s in sent["sent"] if s.user == user)
-    path, token = url.removeprefix(PUBLIC_URL).split("?t=")
-    return path, token
-
-
-def state(settings, statement_id: int) -> str:
-    return statements.get_statement(settings, statement_id)["state"]
-
-
-def last_audit(settings) -> tuple[str, dict]:
-    with transaction(settings.database_url) as s:
-        row = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-        return row.action, row.detail
+FIXTURES = (calm, client, sendgrid)  # pytest finds them here (holding_link_data.py)
 
 
 def mailed_links(sendgrid, address: str) -> list[str]:
@@ -104,189 +51,6 @@ def test_each_person_who_may_switch_it_on_gets_a_link_and_the_others_are_told_wh
     assert "no PIN yet" in reasons["carol"] and reasons["root"] == "no email address"  # admins may switch it on
     assert "sam" not in reasons  # the social team is not asked
 
-
-def test_the_link_opens_the_words_of_every_channel_and_only_the_post_with_the_pin_switches_it_on_once(calm, client):
-    settings, sid, number, sent = calm
-    path, token = link_of(sent, "bob")
-    shown = client.get(f"{path}?t={token}")
-    assert shown.status_code == 200 and "We are aware of problems logging in" in shown.text
-    for channel in ("banner", "status_page", "x", "email", "sms", "ivr"):
-        assert f'id="channel-{channel}"' in shown.text
-    assert state(settings, sid) == "approved"  # opening it (a mail scanner, a preview) switched nothing on
-    assert shown.headers["referrer-policy"] == "no-referrer" and "frame-ancestors 'none'" in \
-        shown.headers["content-security-policy"]
-
-    switched = client.post(path, data={"t": token, "pin": "4821"})
-    assert switched.status_code == 200 and "Switched on" in switched.text
-    assert state(settings, sid) == "published"
-    report = consistency.consistency_report(settings)["incidents"][0]
-    assert report["live_statement_id"] == sid and not report["drift"]
-    current = {channel for channel, c in report["channels"].items() if c["state"] == "current"}
-    assert current >= {"banner", "status_page", "x", "ivr", "email", "sms"}, report["channels"]
-    with transaction(settings.database_url) as s:  # once on every channel, to every target
-        per_target = s.execute(select(Delivery.channel, Delivery.target, func.count()).where(
-            Delivery.statement_id == sid).group_by(Delivery.channel, Delivery.target)).all()
-        assert {count for _, _, count in per_target} == {1}
-        assert {"banner", "status_page", "ivr", "email", "sms"} <= {channel for channel, _, _ in per_target}
-    assert last_audit(settings)[0] == "activate holding" and last_audit(settings)[1]["via"] == "email link"
-
-    again = client.post(path, data={"t": token, "pin": "4821"})
-    assert again.status_code == 403
-    assert said(again, "done-title") == "You switched on holding statement #1"
-    assert said(again, "where-it-stands") == "It is live now. The status page shows it."
-    assert 'href="/dashboard' not in again.text  # no dashboard for someone who came by email, not logged in
-    other_path, other_token = link_of(sent, "alice")
-    late = client.post(other_path, data={"t": other_token, "pin": "1357"})
-    assert late.status_code == 403 and said(late, "done-title") == "Holding statement #1 has been switched on"
-    assert said(late, "what-happened").startswith("bob switched on holding statement #1 (“Login problems”) "
-                                                  "with an emailed link at ")
-    assert said(late, "to-do") == "Nothing more is needed from you. The incident's authors write the next update."
-
-
-def said(response, part: str) -> str:
-    """The words of the page's element `part` (an id), as a reader reads them: tags dropped, spaces joined."""
-    found = re.search(rf'id="{part}"[^>]*>(.*?)</(?:h1|p)>', response.text, re.S)
-    assert found, f"no #{part} on the page"
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).split())
-
-
-def refused(client, settings, path: str, token: str, pin: str, why: str, statement_id: int,
-            title: str = "") -> list:
-    """Both the page and its POST are refused (the page titled `title`), nothing goes live, and the
-    audit trail says `why`; returns both answers."""
-    answers = [client.get(f"{path}?t={token}"), client.post(path, data={"t": token, "pin": pin})]
-    for response in answers:
-        assert response.status_code == 403 and (not title or said(response, "done-title") == title), response.text
-        assert state(settings, statement_id) == "approved"
-        action, detail = last_audit(settings)
-        assert action.startswith("refused: ") and why in detail["reason"]
-        assert "Please open the dashboard" not in response.text and 'href="/dashboard' not in response.text
-    return answers
-
-
-def test_an_expired_link_is_refused(calm, client):
-    settings, sid, _, sent = calm
-    with transaction(settings.database_url) as s:
-        s.execute(update(HoldingLink).values(expires_at=utcnow() - timedelta(seconds=1)))
-    for page in refused(client, settings, *link_of(sent, "bob"), "4821", "expired", sid,
-                        "This holding link has expired"):
-        assert said(page, "what-happened").endswith("Nothing was switched on with it.")
-        assert said(page, "where-it-stands") == READY
-        assert said(page, "to-do") == (  # bob has a registered phone: both ways without a password
-            "To switch it on now, text HOLD 1 and your PIN (for example HOLD 1 1234) to the Example Co Broadcaster "
-            "number from your registered phone. To get a fresh link by email instead, text HOLD 1.")
-    alice_path, alice_token = link_of(sent, "alice")  # no phone: she is told so, and who can help
-    assert said(client.get(f"{alice_path}?t={alice_token}"), "to-do").startswith(
-        "No phone number is registered for you, so you cannot switch it on by text message.")
-
-
-def test_a_forged_link_or_one_whose_row_was_rebound_to_other_words_is_refused(calm, client):
-    settings, sid, _, sent = calm
-    path, token = link_of(sent, "bob")
-    mangled = "This holding link does not work"
-    for page in refused(client, settings, path, token[:-4] + "0000", "4821", "not valid", sid, mangled):
-        assert "Login problems" not in page.text and "statement #1" not in page.text  # nothing of any
-    refused(client, settings, path.replace(path.rsplit("/", 1)[1], "999"), token, "4821", "not valid", sid, mangled)
-    with transaction(settings.database_url) as s:  # the link's bound hash rewritten: its signature breaks
-        s.execute(update(HoldingLink).values(content_hash="0" * 64))
-    refused(client, settings, path, token, "4821", "not valid", sid, mangled)
-
-
-def test_a_link_for_words_that_changed_behind_the_apps_back_is_refused(calm, client):
-    settings, sid, _, sent = calm
-    with transaction(settings.database_url) as s:
-        s.execute(update(Statement).where(Statement.id == sid).values(content_hash="f" * 64))
-    refused(client, settings, *link_of(sent, "bob"), "4821", "other words", sid, "Holding statement #1 has new words")
-
-
-def test_a_new_version_of_the_incident_voids_the_links(calm, client):
-    settings, sid, _, sent = calm
-    statements.draft(settings, actor(settings, "alice"), statements.get_statement(settings, sid)["incident_id"],
-                     StatementInput(headline="Logins fail for some", next_update="none"))
-    path, token = link_of(sent, "bob")
-    for page in (client.get(f"{path}?t={token}"), client.post(path, data={"t": token, "pin": "4821"})):
-        assert page.status_code == 403
-        assert said(page, "done-title") == "Holding statement #1 can no longer be switched on"
-        assert said(page, "what-happened") == ("It was never switched on: a newer version of the incident (v2) "
-                                               "was written instead, so nothing of it was sent.")
-        assert said(page, "where-it-stands") == "Holding statement #1 (“Login problems”) is not live."
-
-
-def test_a_link_for_someone_who_lost_the_role_is_refused(calm, client):
-    settings, sid, _, sent = calm
-    users.set_roles(settings, actor(settings, "root"), "bob", ["social"])
-    for page in refused(client, settings, *link_of(sent, "bob"), "4821", "bob cannot activate holding", sid,
-                        "This holding link cannot be used"):
-        assert "Login problems" not in page.text  # no longer theirs: nothing of the statement is told
-
-
-def test_a_link_sent_to_an_address_the_user_no_longer_has_is_refused(calm, client):
-    settings, sid, _, sent = calm
-    with transaction(settings.database_url) as s:
-        s.execute(update(User).where(User.name == "bob").values(email="bob@new.example.com"))
-    for page in refused(client, settings, *link_of(sent, "bob"), "4821", "that is no longer bob", sid,
-                        "This holding link cannot be used"):
-        assert "Login problems" not in page.text  # the old mailbox may be someone else's now
-
-
-def pin_form(page: str) -> str | None:
-    """The confirm page's form with its PIN field, if the page has one."""
-    found = re.search(r'<form method="post".*?name="pin".*?</form>', page, re.S)
-    return found.group(0) if found else None
-
-
-def test_a_wrong_pin_switches_nothing_on_shows_the_form_again_and_three_revoke_the_link(calm, client):
-    settings, sid, _, sent = calm
-    path, token = link_of(sent, "bob")
-    first = client.post(path, data={"t": token, "pin": "0000"})
-    assert first.status_code == 403 and "wrong PIN for bob: 2 tries left" in first.text
-    form = pin_form(first.text)  # on a phone in an outage: the PIN field again, not a page to go Back from
-    assert form and f'value="{token}"' in form and "autofocus" in form
-    assert "We are aware of problems logging in" in first.text
-    assert last_audit(settings)[0] == "refused: activate holding by link"
-    assert pin_form(client.post(path, data={"t": token, "pin": "0001"}).text)
-    third = client.post(path, data={"t": token, "pin": "0002"})
-    assert pin_form(third.text) is None
-    assert said(third, "done-title") == "This holding link was closed after 3 wrong PINs"
-    right = client.post(path, data={"t": token, "pin": "4821"})
-    assert said(right, "done-title") == "This holding link was closed after 3 wrong PINs"
-    assert said(right, "where-it-stands") == READY
-    assert said(right, "to-do").startswith("To switch it on now, text HOLD 1 and your PIN")
-    assert state(settings, sid) == "approved"
-
-
-def test_a_switch_on_that_publishing_refuses_does_not_use_the_link_up(calm, client):
-    """The link's checks pass, the PIN is right, but publish refuses (here: the approval's seal no longer
-    verifies): nothing goes live, the page says why with the PIN field, and the link still works."""
-    settings, sid, _, sent = calm
-    with transaction(settings.database_url) as s:
-        seal = s.scalar(select(Approval.seal).where(Approval.statement_id == sid))
-        s.execute(update(Approval).where(Approval.statement_id == sid).values(seal="0" * 64))
-    path, token = link_of(sent, "bob")
-
-    refused = client.post(path, data={"t": token, "pin": "4821"})
-
-    assert refused.status_code == 403 and "has no valid seal" in refused.text and pin_form(refused.text)
-    assert state(settings, sid) == "approved"
-    assert {link["user"]: link["state"] for link in emailed_links.list_links(settings, [1])}["bob"] == "valid"
-    with transaction(settings.database_url) as s:  # the cause fixed: the same link switches it on
-        s.execute(update(Approval).where(Approval.statement_id == sid).values(seal=seal))
-    switched = client.post(path, data={"t": token, "pin": "4821"})
-    assert switched.status_code == 200 and "Switched on" in switched.text and state(settings, sid) == "published"
-
-
-def test_a_fresh_link_revokes_the_older_one_and_revoke_ends_them_all(calm, client):
-    settings, sid, number, sent = calm
-    old_path, old_token = link_of(sent, "bob")
-    fresh = emailed_links.send_links(settings, actor(settings, "bob"), number, ["bob"])
-    assert [s.user for s in fresh["sent"]] == ["bob"]
-    replaced = "This holding link was replaced"
-    for page in refused(client, settings, old_path, old_token, "4821", "revoked", sid, replaced):
-        assert said(page, "what-happened").endswith(": a newer link was emailed to you, or the links were closed "
-                                                    "from the dashboard. Nothing was switched on with it.")
-    assert emailed_links.revoke_links(settings, actor(settings, "alice"), number)["revoked"] == 2  # alice's, bob's new
-    refused(client, settings, *link_of(fresh, "bob"), "4821", "revoked", sid)
-    assert {link["state"] for link in emailed_links.list_links(settings, [number])} == {"revoked"}
 
 
 def test_a_link_is_sent_only_to_someone_who_may_use_it(calm):
@@ -453,3 +217,17 @@ def test_with_no_email_provider_the_cli_shows_you_your_own_link_and_nobody_elses
     with TestClient(create_app(settings)) as client:
         assert client.get(f"{path}?t={token}").status_code == 200  # the link works
     assert "logged, not sent" in theirs.output and "your link" not in theirs.output and "?t=" not in theirs.output
+
+
+def test_with_no_email_provider_texting_hold_and_the_number_says_no_link_was_sent(database_url):
+    """`HOLD 1` asks for a link by email; with the `log` provider none can go, to anyone: the reply says so,
+    and what works instead, the same to a registered number and a stranger."""
+    settings = make_settings(database_url, public_url=PUBLIC_URL, twilio_auth_token=TWILIO_TOKEN)
+    add_user(settings, "alice", ["author"], email="alice@example.com")
+    add_user(settings, "bob", ["approver"], email="bob@example.com", phone=BOB_PHONE)
+    holding_statements.set_pin(settings, "bob", "4821")
+    holding_statements.keep(settings, actor(settings, "alice"), approved_holding_statement(settings))
+    with TestClient(create_app(settings)) as app_client:
+        replies = {text(app_client, "HOLD 1"), text(app_client, "HOLD 1", sender="+14155550199", sid="SM2")}
+    assert replies == {"This Broadcaster cannot send email yet, so no link was sent. To switch it on, text HOLD, "
+                       "its number and your PIN (HOLD 2 1234)."}

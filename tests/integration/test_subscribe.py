@@ -15,7 +15,8 @@ from broadcaster.store.db import transaction
 from broadcaster.store.models import AuditEvent, Delivery, DeliveryEvent, Subscriber
 from broadcaster.web.public import create_public_app
 from tests.conftest import actor, make_settings
-from tests.integration.messages_sent import words_sent_to
+from tests.integration.engine import provider_settings
+from tests.integration.messages_sent import token_sent_to, words_sent_to
 from tests.integration.surfaces_data import ensure_users, open_incident, publish_update
 
 SITE = "https://status.example.com"
@@ -51,7 +52,10 @@ def test_email_sign_up_subscribes_only_when_the_confirm_page_is_posted(signup_se
     assert 'value="Login"' in client.get("/subscribe").text
     with caplog.at_level(logging.INFO, logger="broadcaster.send"):
         page = client.post("/subscribe", data={"email": "Ann@Example.com", "component": ["Login"]})
-    assert page.status_code == 200 and "Check your email" in page.text
+    assert page.status_code == 200 and "Check your email" not in page.text  # the `log` provider: nothing went
+    assert "No email was sent" in page.text and " ".join(re.sub(r"<[^>]+>", "", page.text).split()).count(
+        "This status page cannot send email yet, so no confirmation email went to Ann@example.com, and you are not "
+        "signed up. Until it can, every update is on the status page.") == 1
     assert "/subscribe/confirm?token=[hidden]" in sent_text(caplog)  # the log provider: the token is not in it
     link = re.search(re.escape(SITE) + r"/subscribe/confirm\?token=([\w.-]+)",
                      words_sent_to(signup_settings, "Ann@example.com"))
@@ -67,7 +71,8 @@ def test_email_sign_up_subscribes_only_when_the_confirm_page_is_posted(signup_se
 def test_sms_sign_up_is_confirmed_with_the_texted_code(signup_settings, client, caplog):
     with caplog.at_level(logging.INFO, logger="broadcaster.send"):
         page = client.post("/subscribe", data={"phone": "+1 415 555 0199"})
-    token = re.search(r'name="token" value="([\w.-]+)"', page.text).group(1)
+    assert "No text message was sent" in page.text and 'name="code"' not in page.text  # no code to type in
+    token = token_sent_to(signup_settings, "+14155550199")
     assert "your code is [hidden]" in sent_text(caplog)
     code = re.search(r"your code is (\d{6})", words_sent_to(signup_settings, "+14155550199")).group(1)
     wrong = client.post("/subscribe/verify", data={"token": token, "code": "000000" if code != "000000" else "1"})
@@ -92,7 +97,8 @@ def test_a_sign_up_on_the_spanish_page_is_confirmed_in_spanish_and_reads_its_upd
         assert client.post("/subscribe/confirm", data={"token": token}).status_code == 200
         page = client.post("/subscribe", data={"phone": "+1 415 555 0198", "lang": "ja"})
         code = re.search(r"確認コードは (\d{6}) です", words_sent_to(settings, "+14155550198")).group(1)
-        request = re.search(r'name="token" value="([\w.-]+)"', page.text).group(1)
+        assert page.status_code == 200
+        request = token_sent_to(settings, "+14155550198")
         assert client.post("/subscribe/verify", data={"token": request, "code": code}).status_code == 200
         # No language, or one the installation does not speak: its default.
         client.post("/subscribe", data={"email": "carl@example.com", "lang": "x" * 5000})
@@ -201,3 +207,18 @@ def test_an_existing_subscribers_manage_link_with_a_non_ascii_token_is_refused(s
         s.add(Subscriber(email="m@example.com", locale="en", components=[], manage_nonce="n" * 32))
     answer = client.get("/subscribe/manage", params={"s": "1", "t": "ü" * 40})
     assert answer.status_code == 403 and "use the newest link we sent" in answer.text
+
+
+def test_with_providers_set_up_the_page_after_signing_up_says_where_to_look(database_url, fake):
+    """SendGrid and Twilio (their SDKs, to the fake provider): the confirmation went, so the page says to
+    check the inbox, or asks for the texted code; the fake received each."""
+    settings = make_settings(database_url, status_page_url=SITE, secret_key="s" * 40,
+                             signup_rate_storage=f"memory://?{uuid.uuid4().hex}", **provider_settings(fake.url))
+    with TestClient(create_public_app(settings)) as client:
+        by_email = client.post("/subscribe", data={"email": "dana@example.com"})
+        by_text = client.post("/subscribe", data={"phone": "+1 415 555 0197"})
+    assert "Check your email" in by_email.text and "No email was sent" not in by_email.text
+    assert "We sent you an email with a link." in by_email.text
+    assert "Check your phone" in by_text.text and 'name="code"' in by_text.text
+    assert "No text message" not in by_text.text
+    assert fake.counts()["email"] == {"dana@example.com": 1} and fake.counts()["sms"] == {"+14155550197": 1}

@@ -145,7 +145,10 @@ def replies(request: Request, response: Response,
 @router.get("/budget")
 def budget(request: Request, _: Actor = Depends(allowed("read social"))) -> dict:
     """How many replies can go out now (X's window less the share kept for statements), and by when the
-    queued rest will have gone."""
+    queued rest will have gone. `window_resets_at`: when X's current window ends and its budget is whole
+    again; `null` while no window is running (no post since the last one ended): the full budget is
+    available (`window_remaining` = `window_limit`), and the window, `window_seconds` long, starts with the
+    next post. `all_sent_by`: when the last queued reply can have gone (now, with nothing queued)."""
     return social.budget(settings_of(request))
 
 

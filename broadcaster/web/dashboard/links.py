@@ -13,10 +13,12 @@ from ...approvals import by_phone
 from ...approvals.link_story import link_story
 from ...approvals.renewal import renew_expired_link
 from ...audience.reach import reach
+from ...channels import is_simulated
 from ...domain.errors import BroadcasterError, InvalidInput
 from ...holding import emailed_links
 from ...holding.holding_link_story import link_story as holding_link_story
 from ...incidents import statements
+from ...store.models import utcnow
 from ..api.common import STATUS
 from ..common import settings_of
 from .common import Id, incident_of, page
@@ -77,7 +79,7 @@ async def renew(request: Request, request_id: Id, t: str = Form("")) -> HTMLResp
                                       getattr(request.app.state, "dispatch", None))
     if not genuine:
         return await _link_refused(request, request_id, t, by_phone.LinkNotValid("this approval link is not valid"))
-    return page(request, "approve_renewed", hours=settings.approval_link_hours)
+    return page(request, "approve_renewed", hours=settings.approval_link_hours, emails=_emails(settings))
 
 
 async def _link_refused(request: Request, request_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:
@@ -88,7 +90,14 @@ async def _link_refused(request: Request, request_id: int, token: str, exc: Broa
         story = await run_in_threadpool(link_story, settings_of(request), request_id, token)
     reason = "not valid" if isinstance(exc, by_phone.LinkNotValid) else ""
     return page(request, "approve_refused", _status(exc), story=story, reason=reason, refusal=str(exc), token=token,
-                tz=story["tz"] if story else None, now=story["now"] if story else None)
+                tz=story["tz"] if story else None, now=story["now"] if story else None,
+                emails=_emails(settings_of(request)))
+
+
+def _emails(settings) -> bool:
+    """Whether this installation can email anyone: False with the `log` provider (no email provider set
+    up, or BROADCASTER_SIMULATE), which records each email, its links hidden, and sends nothing."""
+    return not is_simulated("email", settings)
 
 
 @router.get("/hold/{link_id}")
@@ -102,8 +111,9 @@ async def hold_page(request: Request, link_id: Id, t: str = "") -> HTMLResponse:
 
 @router.post("/hold/{link_id}")
 async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form("")) -> HTMLResponse:
-    """A refused press that leaves the link usable (a wrong PIN: "2 tries left") shows the confirm page
-    again with why and the PIN field: on a phone in an outage there is no hunting for Back."""
+    """A refused press that leaves the link usable (a wrong PIN, the PIN limits, a publish rule) shows the
+    confirm page again with why, what is left and the PIN field: on a phone in an outage there is no
+    hunting for Back. The words are hold.html's, from the refusal's facts (`emailed_links.PinRefused`)."""
     settings = settings_of(request)
     try:
         result = await run_in_threadpool(emailed_links.activate_by_link, settings, link_id, t, pin,
@@ -112,14 +122,18 @@ async def hold(request: Request, link_id: Id, t: str = Form(""), pin: str = Form
         shown = await run_in_threadpool(emailed_links.still_usable, settings, link_id, t)
         if shown is None:
             return await _hold_refused(request, link_id, t, exc)
-        return _hold_form(request, shown, t, _status(exc), str(exc))
+        return _hold_form(request, shown, t, _status(exc), exc)
     return page(request, "hold", preview=None, result=result)
 
 
-def _hold_form(request: Request, shown: dict, token: str, status: int = 200, problem: str = "") -> HTMLResponse:
-    audience = reach(settings_of(request), shown["statement"]["id"])
+def _hold_form(request: Request, shown: dict, token: str, status: int = 200,
+               refusal: BroadcasterError | None = None) -> HTMLResponse:
+    settings = settings_of(request)
+    audience = reach(settings, shown["statement"]["id"])
+    pin = refusal if isinstance(refusal, emailed_links.PinRefused) else None
     return page(request, "hold", status, preview=shown, number=shown["number"], user=shown["user"],
-                incident_title=shown["incident_title"], token=token, problem=problem, reach=audience)
+                incident_title=shown["incident_title"], token=token, refused=refusal is not None, pin=pin,
+                reach=audience, tz=settings.zone, now=utcnow())
 
 
 async def _hold_refused(request: Request, link_id: int, token: str, exc: BroadcasterError) -> HTMLResponse:

@@ -22,6 +22,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ...approvals import by_phone
 from ...audience.followup import follow_up_channels
+from ...channels import is_simulated
 from ...config import Settings
 from ...delivery import receipts
 from ...delivery.records import opt_out
@@ -221,7 +222,7 @@ async def inbound_sms(request: Request) -> Response:
     if emailed_links.is_link_request(body):  # `HOLD 2`: email me a fresh link to switch it on
         outcome = await run_in_threadpool(emailed_links.send_link_by_sms, settings, form.get("From"), body,
                                           form.get("MessageSid"))
-        response.message(_words(settings, f"holding/reply_{outcome}.txt"))
+        response.message(_words(settings, f"holding/reply_{outcome}.txt", emails=not is_simulated("email", settings)))
         return _twiml(response)
     if holding_statements.is_hold_request(body):  # `HOLD 2 <pin>`: switch on a holding statement
         outcome, said = await run_in_threadpool(holding_statements.activate_by_sms, settings, form.get("From"),

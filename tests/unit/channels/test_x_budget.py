@@ -64,3 +64,25 @@ def test_the_24_hour_allowance_keeps_its_reserve_too():
 def test_without_any_word_from_x_the_configured_window_is_assumed():
     granted, state = spend({}, STATEMENT, 12)
     assert granted == 10 and state["reset"] == NOW + 900
+
+
+def test_before_any_post_no_window_runs_so_no_reset_is_named_and_the_first_post_starts_one():
+    """A snapshot before any post used to name 'now + 15 minutes' as the reset: a time that moved with every
+    read. No window runs until a post (or X's word) starts one; once it ends, none runs again."""
+    import time
+    import uuid
+
+    from broadcaster.channels._xbudget import _key, _memory, snapshot, take
+    from tests.conftest import make_settings
+
+    settings, account = make_settings("sqlite://", x_rate="100/15minutes", x_statement_reserve=0.2), uuid.uuid4().hex
+    before = [snapshot(settings, account) for _ in range(2)]
+    assert [b["window_resets_at"] for b in before] == [None, None]  # the same however often it is read
+    assert (before[0]["window_remaining"], before[0]["replies_now"], before[0]["window_seconds"]) == (100, 80, 900.0)
+    assert take(settings, account, REPLY) == 0
+    started = snapshot(settings, account)
+    assert started["window_resets_at"] is not None and started["window_remaining"] == 99
+    assert snapshot(settings, account)["window_resets_at"] == started["window_resets_at"]  # a fixed time now
+    _memory.states[_key(account)] = {**_memory.states[_key(account)], "reset": time.time() - RESET_MARGIN - 1}
+    ended = snapshot(settings, account)  # that window is over, and nothing has posted since
+    assert ended["window_resets_at"] is None and ended["window_remaining"] == 100

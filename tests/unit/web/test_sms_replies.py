@@ -20,9 +20,10 @@ LATEST = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)  # the widest time and date 
 @pytest.mark.parametrize("name", REPLIES)
 @pytest.mark.parametrize("tries_left", [4, 1, 0])
 @pytest.mark.parametrize("why", ["missing", "published", "superseded", "refused", "pending_approval"])
-def test_every_reply_fits_one_plain_text_message(name, tries_left, why):
+@pytest.mark.parametrize("emails", [True, False])
+def test_every_reply_fits_one_plain_text_message(name, tries_left, why, emails):
     settings = make_settings("sqlite://", company_name="Example Telecommunications Co", timezone="America/Los_Angeles")
     said = _words(settings, name, tz=settings.zone, now=LATEST, gsm=True, tries_left=tries_left, retry_at=LATEST,
-                  by_email=True, number=999999, why=why)  # a holding statement's number: up to 6 digits
+                  by_email=True, number=999999, why=why, emails=emails)  # a holding statement's number: up to 6 digits
     assert said and sms_segments(said) == 1, (len(said), said)
     assert said.isascii(), said  # plain GSM-7: a curly quote or a dash would make it UCS-2, 70 characters
