@@ -355,3 +355,22 @@ def test_before_any_post_in_a_window_the_budget_is_whole_and_names_no_reset_time
     assert "resets at" not in words and "data-at" not in budgets[0] and "window-reset-passed" not in pages[0]
     at_read = re.compile(r"at \d\d:\d\d:\d\d UTC, when this page was read")
     assert at_read.sub("", budgets[0]) == at_read.sub("", budgets[1])  # nothing in it moves with a refresh
+
+
+def test_replies_queued_while_the_statements_reserve_takes_the_whole_budget_say_so(site, x, monkeypatch):
+    """X allows no replies at all in a window (its limit under the statements' reserve): no time is true for
+    the queued ones, and the page says why instead of failing on a time it does not have."""
+    import importlib
+
+    inbox = importlib.import_module("broadcaster.social.inbox")  # the package's `inbox` is its function
+    real = inbox.reply_budget
+    monkeypatch.setattr(inbox, "reply_budget", lambda settings, queued: real(settings, queued + 3))
+    real_x = inbox.x_budget
+    monkeypatch.setattr(inbox, "x_budget",
+                        lambda settings: {**real_x(settings), "replies_now": 0, "replies_per_window": 0})
+    log_in(site.client, "sam")
+    page = site.client.get("/dashboard/social")
+    assert page.status_code == 200
+    budget = re.search(r'<section class="card" id="budget">(.*?)</section>', page.text, re.S).group(1)
+    assert ("the other 3 none can go for now" not in budget
+            and "none can go for now: the statements' reserve takes all of X's budget" in " ".join(budget.split()))
