@@ -24,9 +24,11 @@ from ..domain.hashing import sha256_hex
 from ..domain.incident import parse_choice
 from ..store.access_models import ApiToken, WebSession
 from ..store.models import User, utcnow
-from ..usecase import installation_counters, log_action, unit_of_work
+from ..usecase import audit_unproven, installation_counters, log_action, unit_of_work
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # a passphrase fits; a megabyte posted to the login form is not hashed
+MAX_NAME_LENGTH = 100  # users.name
 TOKEN_PREFIX = "bct_"
 # A token's `last_used_at` is written when it last changed by this much or more: to the minute is what
 # anyone reads it for (is this token still in use?), and a read through the API stays a read instead of
@@ -71,6 +73,8 @@ def actor_of(user: User, roles: frozenset[Role] | None = None) -> Actor:
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password: at least {MIN_PASSWORD_LENGTH} characters, got {len(password)}")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"password: at most {MAX_PASSWORD_LENGTH} characters, got {len(password)}")
 
 
 def set_password(settings: Settings, name: str, password: str, actor: Actor | None = None) -> None:
@@ -107,13 +111,15 @@ def login(settings: Settings, name: str, password: str, address: str) -> Actor:
 
 
 def _count_login_attempt(settings: Settings, name: str, address: str) -> None:
-    checks = ((settings.login_rate_per_account, f"account:{name.lower()}"),
-              (settings.login_rate_per_address, f"address:{address}"))
+    # The address first: a flood from one address stops there, before it counts against any account.
+    # The name is the caller's own text, so its key is a hash of it: the same size whatever was posted.
+    checks = ((settings.login_rate_per_address, f"address:{address}"),
+              (settings.login_rate_per_account, f"account:{sha256_hex(name.lower())[:32]}"))
     for rate, key in checks:
         if over_limit(settings, rate, "login", key):
-            with unit_of_work(settings) as s:
-                log_action(s, None, "refused: login", f"user:{name[:50]}",
-                           {"address": address, "reason": f"over {rate} for {key.split(':')[0]}"})
+            # Anyone can post these in a loop: audited throttled per address, as other unproven refusals are.
+            audit_unproven(settings, "refused: login", f"user:{name[:50]}",
+                           {"address": address, "reason": f"over {rate} for {key.split(':')[0]}"}, address)
             raise TooManyAttempts(f"login: too many attempts for this {key.split(':')[0]} (limit {rate}); "
                                   "wait a minute and try again")
 

@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from broadcaster.people import auth
 from broadcaster.store.access_models import WebSession
@@ -64,6 +64,39 @@ def test_a_wrong_password_shows_the_login_again_with_why(site):
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
     response = site.client.post("/login", data={"name": "alice", "password": "nope nope nope", "csrf_token": token})
     assert response.status_code == 403 and "wrong name or password" in response.text
+
+
+def test_a_login_name_or_password_past_its_bound_is_refused_before_anything_counts_it(site, settings):
+    """A megabyte posted as a name became a rate-limit key, kept in the in-memory counters for good."""
+    form = site.client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    for field in ({"name": "x" * 900_000, "password": PASSWORD}, {"name": "alice", "password": "p" * 2000}):
+        response = site.client.post("/login", data={**field, "csrf_token": token})
+        assert response.status_code == 422 and "at most" in response.text, response.text[:300]
+    longest = "n" * auth.MAX_NAME_LENGTH  # within the bound: counted, under a hash of the name
+    assert site.client.post("/login", data={"name": longest, "password": PASSWORD, "csrf_token": token}
+                            ).status_code == 403
+    from broadcaster.usecase import installation_counters
+    storage, _ = installation_counters(settings)
+    keys = [*getattr(storage, "storage", {}), *getattr(storage, "events", {})]
+    assert any("broadcaster-login" in key for key in keys)  # the in-memory counters of the embedded default
+    assert not any(longest in key for key in keys)
+    assert site.client.post("/login", data={"name": "alice", "password": PASSWORD, "csrf_token": token},
+                            follow_redirects=False).status_code == 303
+
+
+def test_logins_over_the_limit_are_refused_and_audited_throttled(site, settings):
+    form = site.client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    with transaction(settings.database_url) as s:
+        before = s.scalar(select(func.count()).select_from(AuditEvent))
+    statuses = [site.client.post("/login", data={"name": f"nobody{n}", "password": "guess guess guess",
+                                                 "csrf_token": token}).status_code for n in range(60)]
+    assert statuses[:20] == [403] * 20 and set(statuses[20:]) == {429}  # 20 a minute from one address
+    with transaction(settings.database_url) as s:
+        written = s.scalar(select(func.count()).select_from(AuditEvent)) - before
+    # the 20 wrong passwords in full; of the 40 refused over the limit, the first 5 and one summary at the 10th
+    assert written == 20 + settings.audit_refusals_per_client + 1, written
 
 
 def test_a_form_post_without_the_csrf_token_is_refused(site):

@@ -28,8 +28,9 @@ def login_page(request: Request, next: str = "/dashboard") -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, name: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
-          next: str = Form("/dashboard")) -> Response:
+def login(request: Request, name: str = Form("", max_length=auth.MAX_NAME_LENGTH),
+          password: str = Form("", max_length=auth.MAX_PASSWORD_LENGTH), csrf_token: str = Form("", max_length=100),
+          next: str = Form("/dashboard", max_length=2000)) -> Response:
     settings = settings_of(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
