@@ -9,6 +9,7 @@ import typer
 
 from ..domain.errors import InvalidInput
 from .common import APPROVALS, ID_ARGUMENT, As, AsJson, IncidentId, app, get_settings, out, print_json, who
+from .views import plural
 
 postmortem_app = typer.Typer(no_args_is_help=True, help="Postmortems: written after an incident, approved, published.")
 app.add_typer(postmortem_app, name="postmortem", rich_help_panel=APPROVALS)
@@ -83,7 +84,8 @@ def publish(postmortem_id: int, actor: As = None, json_: AsJson = False) -> None
         print_json(view)
         return
     _say(view)
-    out.print(f"emailed to {view['emailed']} subscriber(s) (queued for the workers)", highlight=False)
+    out.print(f"emailed to {plural(view['emailed'], 'subscriber', 'subscribers')} (queued for the workers)",
+              highlight=False)
 
 
 @postmortem_app.command("emails")
