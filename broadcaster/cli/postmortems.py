@@ -32,9 +32,9 @@ def _read(path: str) -> str:
 
 
 def _say(view: dict) -> None:
+    needed = plural(view["approvals_needed"], "approval", "approvals")
     out.print(f"postmortem {view['id']} of incident {view['incident_id']}: {view['state']}, content "
-              f"{view['content_hash'][:12]}, {view['approvals']} of {view['approvals_needed']} approval(s)",
-              highlight=False)
+              f"{view['content_hash'][:12]}, {view['approvals']} of {needed}", highlight=False)
 
 
 @postmortem_app.command("write", context_settings=ID_ARGUMENT)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..stakeholders.sends_on import SendsOn
 from .common import AUDIENCE, As, AsJson, app, get_settings, out, print_json, who
+from .views import plural
 
 stakeholders_app = typer.Typer(no_args_is_help=True, help="Internal audiences: leadership, the regulator, "
                                                           "first responders, with their own detailed rendition.")
@@ -59,7 +60,7 @@ def stakeholders_add(
     from ..stakeholders import audiences as service
 
     found = service.add_member(get_settings(), who(actor), audience, name, email, phone)
-    out.print(f"{escape(found['name'])}: {len(found['members'])} member(s)")
+    out.print(f"{escape(found['name'])}: {plural(len(found['members']), 'member', 'members')}")
 
 
 @stakeholders_app.command("drop")
@@ -72,7 +73,7 @@ def stakeholders_drop(
     from ..stakeholders import audiences as service
 
     found = service.remove_member(get_settings(), who(actor), audience, name)
-    out.print(f"{escape(found['name'])}: {len(found['members'])} member(s)")
+    out.print(f"{escape(found['name'])}: {plural(len(found['members']), 'member', 'members')}")
 
 
 @stakeholders_app.command("remove")

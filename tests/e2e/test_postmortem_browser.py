@@ -102,7 +102,7 @@ def test_the_dashboard_previews_then_an_approver_approves_on_a_phone(live, brows
     assert approver.evaluate("document.documentElement.scrollWidth") <= 390
     approver.screenshot(path=str(tmp_path / "postmortem-approve-phone.png"))
     approver.click("button:has-text('Approve exactly')")
-    approver.wait_for_selector("text=1 of 1 approval(s) (bob)")
+    approver.wait_for_selector("text=1 of 1 approval (bob)")
     author.reload()
     author.click("button:has-text('Publish')")
     author.wait_for_selector("text=postmortem published")
