@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from .config import Settings
 from .domain.approval import Actor, require_role
+from .domain.client_address import limit_key
 from .domain.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from .domain.lifecycle import State
 from .store import reconnect
@@ -97,7 +98,7 @@ def audit_unproven(settings: Settings, action: str, subject: str, detail: dict, 
 
 def _refusals_this_hour(settings: Settings, action: str, client: str) -> int:
     storage, namespace = installation_counters(settings)
-    return storage.incr(f"broadcaster-refusals/{namespace}/{action}/{client}", HOUR)
+    return storage.incr(f"broadcaster-refusals/{namespace}/{action}/{limit_key(client)}", HOUR)
 
 
 def installation_counters(settings: Settings):

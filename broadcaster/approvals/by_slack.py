@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 from ..channels import slack
 from ..config import Settings
 from ..delivery.receipts import remember_inbound
+from ..domain.client_address import limit_key
 from ..domain.errors import BroadcasterError, NotAllowed
 from ..domain.lifecycle import State
 from ..people.auth import actor_of, over_limit
@@ -60,12 +61,13 @@ def take_click(settings: Settings, body: bytes, timestamp: str | None, signature
     """Verify one interaction request and act on it; never raises for what the request says."""
     if len(body) > MOST_BODY_BYTES:
         return _unsigned(settings, client, 413, f"body: at most {MOST_BODY_BYTES} bytes")
-    if over_limit(settings, settings.secret_rate_per_source, "slack-signature", f"from:{client}", count=False):
+    source = f"from:{limit_key(client)}"  # an IPv6 client by its /64
+    if over_limit(settings, settings.secret_rate_per_source, "slack-signature", source, count=False):
         return _unsigned(settings, client, 429, f"too many badly signed requests from {client}: wait")
     problem = signature_problem(settings, body, timestamp, signature, time.time() if now is None else now)
     if problem:
         if problem.startswith("bad"):
-            over_limit(settings, settings.secret_rate_per_source, "slack-signature", f"from:{client}")
+            over_limit(settings, settings.secret_rate_per_source, "slack-signature", source)
         return _unsigned(settings, client, 401, problem)
     try:  # only what Slack signed is remembered: a forged request cannot use up a real one
         remember_inbound(settings, "slack:" + hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()[:58])

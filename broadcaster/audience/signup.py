@@ -1,10 +1,11 @@
 """Public sign-ups with double opt-in, and one-time links to manage or cancel a subscription.
 
 The form offers every channel that declares a `SignUp` (channels/base.py); nothing here names one.
-- `request_signup`: checks the address as the channel says (a webhook URL before any request is
-  made), counts it against the sign-up rates per address, per client across channels, and the
-  channel's own keys (a webhook's domain and server, an SMS number's country, the channel as a
-  whole) with the `limits` library, so the form cannot be used to flood someone's inbox, phone or
+- `request_signup`: counts the try against the rates per client (across channels and the channel's
+  own; an IPv6 client by its /64), then checks the address as the channel says (a webhook URL before
+  any request is made), counts it against the sign-up rates per address and the channel's own keys
+  (a webhook's domain and server, an SMS number's country, the channel as a whole) with the `limits`
+  library, so the form cannot be used to flood someone's inbox, phone or
   server, or to run up an SMS bill; refuses it once the channel has as many self-service
   subscribers as it takes (`SignUp.most`); stores the request and sends the channel's
   confirmation: a link to a confirm page that subscribes only on POST (a mail scanner that
@@ -40,8 +41,9 @@ from ..config import Settings
 from ..delivery.chunk import send_now
 from ..delivery.messages import add_message, secrets_of
 from ..delivery.records import opt_out
+from ..domain.client_address import limit_key
 from ..domain.delivery_status import FAILED_FOR_GOOD, DeliveryStatus
-from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed
+from ..domain.errors import InvalidInput, LimitExceeded, NotAllowed, RefusedWithDetail
 from ..domain.message_secrets import CODE, TOKEN, MessageKind
 from ..render.environment import render_folder, say
 from ..render.languages import negotiate
@@ -89,8 +91,11 @@ def request_signup(settings: Settings, channel: str, address: str, components: l
     ch = signup_channel(settings, channel)
     locale = signup_language(settings, language)
     try:
+        # Every try counts against the client's rates before the address is looked at: a check may
+        # resolve a host name, and one refused as not public must still use up the client's tries.
+        _count_client(settings, ch, client)
         address = ch.signup.check(settings, address) if ch.signup.check else ch.normalise(address)
-        _count(settings, ch, address, client)
+        _count(settings, ch, address)
         _require_room(settings, ch)
     except (NotAllowed, LimitExceeded) as exc:
         _audit_refusal(settings, ch, address, exc, client)
@@ -171,14 +176,24 @@ def _by_the_channel(settings: Settings, ch: Channel, address: str, components: l
     return {**page, "token": token}
 
 
-def _count(settings: Settings, ch: Channel, address: str, client: str) -> None:
-    """One sign-up against the rate per address, per client (every channel together) and the
-    channel's own keys; LimitExceeded naming the first limit it is over."""
+def _count_client(settings: Settings, ch: Channel, client: str) -> None:
+    """One try from `client` (an IPv6 one by its /64: `limit_key`) against the rate per client across
+    channels and the channel's own; LimitExceeded naming the first it is over."""
+    key = f"client:{limit_key(client)}"
+    own = ch.signup.client_rate(settings)
+    _hit(settings, (("client", settings.signup_rate_per_client, "any channel", key),
+                    *((("client", own, ch.name, key),) if own else ())))
+
+
+def _count(settings: Settings, ch: Channel, address: str) -> None:
+    """One sign-up of a checked address against the rate per address and the channel's own keys
+    (a webhook's domain and server, the channel in all); LimitExceeded naming the first it is over."""
+    _hit(settings, (("address", settings.signup_rate, ch.name, _hash(address.lower())),
+                    *((key.split(":")[0], rate, ch.name, key) for rate, key in ch.signup.rate_keys(settings, address))))
+
+
+def _hit(settings: Settings, counted) -> None:
     limiter = _limiter(settings.signup_rate_storage, target_of(settings, settings.signup_rate_storage))
-    own = ch.signup.rate_keys(settings, address, client)
-    counted = (("address", settings.signup_rate, ch.name, _hash(address.lower())),
-               ("client", settings.signup_rate_per_client, "any channel", f"client:{client}"),
-               *((key.split(":")[0], rate, ch.name, key) for rate, key in own))
     for what, rate, scope, key in counted:
         if not limiter.hit(parse(rate), "signup", scope, key):
             raise LimitExceeded(message(settings, "too_many", what=what, rate=rate))
@@ -198,8 +213,10 @@ def _require_room(settings: Settings, ch: Channel) -> None:
 
 
 def _audit_refusal(settings: Settings, ch: Channel, address: str, exc: Exception, client: str | None) -> None:
+    # The whole reason: what the form left out for the public (the address a name resolves to) too.
+    reason = exc.detail if isinstance(exc, RefusedWithDetail) else str(exc)
     audit_unproven(settings, REFUSED, f"{ch.name}:{_hash(address.strip().lower())[:12]}",
-                   {"channel": ch.name, "address": address.strip()[:300], "reason": str(exc)}, client or None)
+                   {"channel": ch.name, "address": address.strip()[:300], "reason": reason}, client or None)
 
 
 def confirm_link(settings: Settings, token: str, now: datetime | None = None) -> dict:

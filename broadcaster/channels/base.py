@@ -188,8 +188,12 @@ def _one(_: Settings) -> int:
     return 1
 
 
-def _no_keys(_: Settings, __: str, ___: str) -> tuple[tuple[str, str], ...]:
+def _no_keys(_: Settings, __: str) -> tuple[tuple[str, str], ...]:
     return ()
+
+
+def _no_rate(_: Settings) -> None:
+    return None
 
 
 def _no_most(_: Settings) -> None:
@@ -222,11 +226,14 @@ class SignUp:
     # Delivers the message; returns what the "check your ..." page may say about it ({} if
     # nothing); raises InvalidInput when it could not. None: the channel's transport sends the fields.
     send: Callable[[Settings, Confirmation], dict] | None = None
-    # ((rate, "kind:key"), ...) that a sign-up of this address from this client (its IP address)
-    # also counts against, besides the address itself and the client across channels: a webhook's
-    # domain and server, so the form cannot make us hammer one server through many URLs; an SMS
-    # number's country; every sign-up of the channel together. The kind names the limit on the form.
-    rate_keys: Callable[[Settings, str, str], tuple[tuple[str, str], ...]] = _no_keys
+    # ((rate, "kind:key"), ...) that a sign-up of this (checked) address also counts against,
+    # besides the address itself: a webhook's domain and server, so the form cannot make us hammer
+    # one server through many URLs; an SMS number's country; every sign-up of the channel together
+    # (its cap in all). The kind names the limit on the form.
+    rate_keys: Callable[[Settings, str], tuple[tuple[str, str], ...]] = _no_keys
+    # The channel's own rate per client (None: only the rate across channels), counted with that
+    # one before the address is checked: a check may resolve a host name, so every try counts.
+    client_rate: Callable[[Settings], str | None] = _no_rate
     # The most subscribers the form may have confirmed on this channel (None: no cap): each
     # self-service webhook costs the fan-out a request to a server anyone chose.
     most: Callable[[Settings], int | None] = _no_most

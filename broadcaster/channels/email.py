@@ -152,7 +152,9 @@ def check_email(fields: dict[str, str], settings: Settings) -> Iterator[LimitChe
 
 CHANNEL = Channel(
     "email", Kind.RECIPIENT, SendGridEmail, address="email", normalise=normalise_email, limits=check_email,
-    signup=SignUp(by="link"),  # a link to a confirm page that subscribes on POST (a mail scanner only GETs)
+    # A link to a confirm page that subscribes on POST (a mail scanner only GETs); every confirmation
+    # together capped, so the form cannot make us mail thousands of strangers in an hour.
+    signup=SignUp(by="link", rate_keys=lambda s, _: ((s.email_signup_rate, "all:email"),)),
     configured=lambda s: bool(s.sendgrid_api_key), rate=lambda s: s.sendgrid_rate,
     batch_size=lambda s: min(s.email_batch_size, 1000),  # SendGrid rejects more personalizations
 )

@@ -121,12 +121,12 @@ def signup_number(settings: Settings, value: str) -> str:
     return normalise_phone(value, default_region=settings.default_phone_region)
 
 
-def signup_rate_keys(settings: Settings, number: str, client: str) -> tuple[tuple[str, str], ...]:
+def signup_rate_keys(settings: Settings, number: str) -> tuple[tuple[str, str], ...]:
     """Each code costs money, and a premium-rate number pays whoever owns it: codes are counted per
-    client, per country calling code (a script walks one premium range) and for all numbers."""
+    client (`sms_signup_rate_per_client`, before the number is checked), per country calling code (a
+    script walks one premium range) and for all numbers."""
     country = phonenumbers.parse(number).country_code
-    return ((settings.sms_signup_rate_per_client, f"client:{client}"),
-            (settings.sms_signup_rate_per_country, f"country:+{country}"),
+    return ((settings.sms_signup_rate_per_country, f"country:+{country}"),
             (settings.sms_signup_rate, "all:sms"))
 
 
@@ -134,7 +134,8 @@ CHANNEL = Channel(
     "sms", Kind.RECIPIENT, TwilioSms, address="phone", normalise=normalise_phone, limits=check_sms,
     configured=lambda s: bool(s.twilio_account_sid and s.twilio_auth_token),
     rate=lambda s: s.twilio_rate,
-    signup=SignUp(by="code", check=signup_number, rate_keys=signup_rate_keys),  # a code texted back
+    signup=SignUp(by="code", check=signup_number, rate_keys=signup_rate_keys,
+                  client_rate=lambda s: s.sms_signup_rate_per_client),  # a code texted back
     follows_up=lambda _: True,  # IVR callers who asked for a call-back get the resolved text
     follow_up_words=follow_up_words,
 )

@@ -36,7 +36,7 @@ from standardwebhooks import Webhook
 
 from ..config import Settings
 from ..domain.delivery_status import DeliveryStatus
-from ..domain.errors import InvalidInput, NotAllowed
+from ..domain.errors import InvalidInput, RefusedWithDetail
 from ..domain.message_secrets import MessageKind
 from ..render.environment import say
 from ..render.limits import LimitCheck
@@ -230,7 +230,10 @@ def checked_addresses(settings: Settings, to: "_outbound.Destination") -> list[s
         else:
             addresses = _outbound.public_addresses(to.host, to.port, deadline)
     except _outbound.NotPublic as exc:
-        raise NotAllowed(_say(settings, "not_public", host=exc.host, address=exc.address)) from None
+        # The form says that much only: naming the address would map the private network behind a name
+        # (`postgres`, `redis`) for anyone; the audit trail, read by an operator, keeps it.
+        raise RefusedWithDetail(_say(settings, "not_public", host=exc.host),
+                                _say(settings, "not_public_detail", host=exc.host, address=exc.address)) from None
     except _outbound.Unresolved as exc:
         raise InvalidInput(_say(settings, "unresolved", problem=str(exc))) from None
     with _checked_lock:
@@ -269,16 +272,19 @@ def send_verification(settings: Settings, confirmation: Confirmation) -> dict:
     return {"answered": answer.status}
 
 
-def rate_keys(settings: Settings, url: str, client: str) -> tuple[tuple[str, str], ...]:
+def rate_keys(settings: Settings, url: str) -> tuple[tuple[str, str], ...]:
     """Besides the URL itself: its domain (`example.com.`, `EXAMPLE.com` and `a1.example.com` count
     as one), the address the request would dial (wildcard DNS names on one server count as one),
-    the client, and every webhook sign-up together."""
+    and every webhook sign-up together. (Per client: `client_rate`, counted before the check.)"""
     to = _outbound.destination(url)
     server = checked_addresses(settings, to)[0]
     return ((settings.webhook_signup_rate_per_host, f"host:{registrable_domain(to.host)}"),
             (settings.webhook_signup_rate_per_server, f"server:{server}"),
-            (settings.webhook_signup_rate_per_client, f"client:{client}"),
             (settings.webhook_signup_rate, "all:webhook"))
+
+
+def client_rate(settings: Settings) -> str:
+    return settings.webhook_signup_rate_per_client
 
 
 # Second-level labels under which a country's registrants get names (example.co.uk, example.com.au):
@@ -304,7 +310,7 @@ def most_from_the_form(settings: Settings) -> int:
     return settings.webhook_signup_max_subscribers
 
 
-SIGNUP = SignUp(by="code", check=signup_url, send=send_verification, rate_keys=rate_keys,
+SIGNUP = SignUp(by="code", check=signup_url, send=send_verification, rate_keys=rate_keys, client_rate=client_rate,
                 credentials=secret_from_token, most=most_from_the_form)
 
 CHANNEL = Channel(

@@ -222,8 +222,8 @@ class Settings(FailoverSettings, AlertSettings, ReminderSettings, PublicServerSe
         "E.164; when nothing is live, callers are put through to this number instead."))
     signup_rate: str = Field("3/hour", description="Public sign-ups per address (email, number, URL).")
     signup_rate_per_client: str = Field("20/hour", description=(
-        "Public sign-ups per client address, all channels together (behind a proxy, set uvicorn's "
-        "`FORWARDED_ALLOW_IPS`)."))
+        "Public sign-ups per client address, all channels together, every try counted (an IPv6 client "
+        "by its /64; behind a proxy, set uvicorn's `FORWARDED_ALLOW_IPS`)."))
     signup_rate_storage: str = Field("memory://", description=(
         "Where sign-ups are counted, e.g. `redis://...`: shared by every public process."))
     signup_link_hours: int = Field(24, ge=1, description="How long a sign-up confirmation lives.")
@@ -231,6 +231,8 @@ class Settings(FailoverSettings, AlertSettings, ReminderSettings, PublicServerSe
         "Sign-ups of one channel checked and sent at once in one public process, on threads of their own."))
     signup_queue_seconds: float = Field(10.0, ge=0, description=(
         "How long a sign-up waits for a turn (holding no thread) before the form says to try again."))
+    email_signup_rate: str = Field("500/hour", description=(
+        "Email sign-up confirmations in all: each one mails an address anyone typed."))
     # Each SMS code costs money, and premium-rate numbers pay whoever owns them.
     sms_signup_rate_per_client: str = Field("5/hour", description="SMS sign-up codes per client.")
     sms_signup_rate_per_country: str = Field("50/hour", description="SMS sign-up codes per country calling code.")

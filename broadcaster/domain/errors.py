@@ -23,6 +23,16 @@ class NotAllowed(BroadcasterError):
     """The actor lacks the role, or the rule forbids it (e.g. approving one's own statement)."""
 
 
+class RefusedWithDetail(NotAllowed):
+    """A refusal of someone who proved nothing whose message leaves out what only an operator may read
+    (the address a webhook's host name resolves to: on the public form it would map a private network);
+    `detail` is the whole reason, for the audit trail."""
+
+    def __init__(self, message: str, detail: str):
+        super().__init__(message)
+        self.detail = detail
+
+
 class LimitExceeded(BroadcasterError):
     pass
 

@@ -19,6 +19,7 @@ from ..config import Settings
 from ..delivery.dispatch import Dispatch
 from ..delivery.receipts import remember_inbound
 from ..domain.approval import Actor, Role
+from ..domain.client_address import limit_key
 from ..domain.errors import BroadcasterError, InvalidInput, NotAllowed, NotFound
 from ..domain.lifecycle import State
 from ..incidents import publishing
@@ -165,7 +166,7 @@ def verify_pin(settings: Settings, user: User, pin: str, source: str | None = No
         raise TooManyTries(f"too many PIN attempts for {user.name} (limit {settings.pin_rate_per_user}): "
                          "wait, or use the dashboard")
     source = source if source is not None else request_client.get()
-    if source and over_limit(settings, settings.secret_rate_per_source, "pin", f"from:{source}"):
+    if source and over_limit(settings, settings.secret_rate_per_source, "pin", f"from:{limit_key(source)}"):
         raise TooManyTries(f"too many PIN attempts from {source} (limit {settings.secret_rate_per_source})")
     if not user.pin_hash or not secret_hasher().verify(pin, user.pin_hash):
         raise NotAllowed(f"wrong PIN for {user.name}")
@@ -177,7 +178,7 @@ def pin_tries(settings: Settings, user: User, source: str) -> tuple[int, datetim
     that few has room again (`tightest_window`)."""
     limits = [(settings.pin_rate_per_user, "pin", f"user:{user.id}")]
     if source:
-        limits.append((settings.secret_rate_per_source, "pin", f"from:{source}"))
+        limits.append((settings.secret_rate_per_source, "pin", f"from:{limit_key(source)}"))
     return tightest_window(settings, limits)
 
 

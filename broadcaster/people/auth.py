@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from ..config import Settings
 from ..domain.approval import Actor, Role, require_role
+from ..domain.client_address import limit_key
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..domain.hashing import sha256_hex
 from ..domain.incident import parse_choice
@@ -113,7 +114,7 @@ def login(settings: Settings, name: str, password: str, address: str) -> Actor:
 def _count_login_attempt(settings: Settings, name: str, address: str) -> None:
     # The address first: a flood from one address stops there, before it counts against any account.
     # The name is the caller's own text, so its key is a hash of it: the same size whatever was posted.
-    checks = ((settings.login_rate_per_address, f"address:{address}"),
+    checks = ((settings.login_rate_per_address, f"address:{limit_key(address)}"),
               (settings.login_rate_per_account, f"account:{sha256_hex(name.lower())[:32]}"))
     for rate, key in checks:
         if over_limit(settings, rate, "login", key):

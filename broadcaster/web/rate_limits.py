@@ -13,6 +13,7 @@ from limits.strategies import FixedWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings
+from ..domain.client_address import limit_key
 from ..store.redis_clients import shared_redis_url
 from ..usecase import installation_counters
 from .bounds import refuse
@@ -34,7 +35,8 @@ class RateLimited:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
-        credential = headers.get(b"authorization") or _session(headers) or (scope.get("client") or ("",))[0].encode()
+        credential = (headers.get(b"authorization") or _session(headers)
+                      or limit_key((scope.get("client") or ("",))[0] or "").encode())
         who = hashlib.sha256(credential).hexdigest()[:32]
         allowed, remaining, reset = self._hit(who) if self.counted_here else await run_in_threadpool(self._hit, who)
         window = self.rate.get_expiry()
