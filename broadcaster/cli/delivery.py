@@ -1,6 +1,5 @@
 """Sending and its record: `publish`, `retry`, `sweep`, `log`, `audit`."""
 
-import csv
 import sys
 from typing import Annotated, Optional
 
@@ -85,7 +84,9 @@ def log_(statement: Annotated[Optional[int], typer.Option(help="Only this statem
          verify: Annotated[bool, typer.Option("--verify", help="Recompute each line's content hash from the "
                                               "stored words; exit 1 on any difference.")] = False,
          as_json: AsJson = False,
-         as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False) -> None:
+         as_csv: Annotated[bool, typer.Option("--csv", help=(
+             "CSV on stdout; a cell that would start a spreadsheet formula (= + - @) gets a ' in front "
+             "(--json has the raw values)."))] = False) -> None:
     """The send log: every state change of every delivery, a statement's or a message's."""
     from ..delivery import sendlog
 
@@ -97,7 +98,9 @@ def log_(statement: Annotated[Optional[int], typer.Option(help="Only this statem
         return print_json(events)
     if as_csv:
         if events:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(events[0]))
+            from ..render.spreadsheet_csv import SafeDictWriter  # a formula-like cell gets a ' in front
+
+            writer = SafeDictWriter(sys.stdout, fieldnames=list(events[0]))
             writer.writeheader()
             writer.writerows(events)
         return

@@ -1,7 +1,6 @@
 """/api/v1: what sending did: a resend, fan-out progress, the send log (JSON and CSV), the
 deliveries' states and the consistency audit."""
 
-import csv
 import io
 from typing import Annotated, Literal
 
@@ -15,6 +14,7 @@ from ...delivery.progress import progress, totals
 from ...domain.approval import Actor
 from ...domain.delivery_status import IN_FLIGHT, PREPARING, UNSENT, DeliveryStatus
 from ...incidents import consistency, publishing
+from ...render.spreadsheet_csv import SafeDictWriter
 from ..common import settings_of
 from .common import Id, allowed
 from .paging import Page, link_next, page
@@ -83,14 +83,16 @@ def send_log(request: Request, response: Response, filters: dict = Depends(_send
 def send_log_csv(request: Request, filters: dict = Depends(_send_log_filters),
                  _: Actor = Depends(allowed("read"))) -> Response:
     """Every matching event, streamed a page at a time: a million-recipient fan-out's log is
-    never held in memory at once."""
+    never held in memory at once. A cell that would start a spreadsheet formula (`=`, `+`, `-`, `@`,
+    a tab or a carriage return: a target typed on the public form) gets a `'` in front; the JSON
+    `/send-log` has the raw values."""
     return StreamingResponse(_csv_pages(settings_of(request), filters), media_type="text/csv",
                              headers={"Content-Disposition": 'attachment; filename="send-log.csv"'})
 
 
 def _csv_pages(settings, filters: dict):
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CSV_COLUMNS, extrasaction="ignore")
+    writer = SafeDictWriter(buffer, CSV_COLUMNS, extrasaction="ignore")  # a cell that starts a formula: '
     writer.writeheader()
     after = None
     while True:
