@@ -13,6 +13,12 @@ from fastapi.routing import APIRoute
 from ..config import Settings, get_settings
 from ..usecase import request_client
 
+# A page whose URL carries a secret (an unsubscribe link's token) or that answers what someone typed (the
+# subscribe pages): never cached, never framed (a button under someone else's page is a click away from
+# being pressed), and its links send no Referer (the token would go with it, to the status page or beyond).
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+           "Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+
 
 def settings_of(request: Request) -> Settings:
     """The settings the app was made with (the environment's when it was made without)."""

@@ -16,7 +16,7 @@ from ..config import Settings
 from ..delivery import receipts
 from ..domain.errors import InvalidInput, NotAllowed, NotFound
 from ..render.environment import environment
-from .common import settings_of, signed_url
+from .common import PRIVATE, settings_of, signed_url
 
 router = APIRouter()
 logger = logging.getLogger("broadcaster.web")
@@ -120,6 +120,8 @@ def unsubscribe_confirmed(request: Request, d: str = "", t: str = "") -> HTMLRes
 
 
 def _page(settings: Settings, name: str, status: int = 200, **context) -> HTMLResponse:
-    """One of the customer pages in templates/_web/ (autoescaped: they are HTML)."""
+    """One of the customer pages in templates/_web/ (autoescaped: they are HTML): the unsubscribe link's
+    token is in the URL, so PRIVATE (not cached, not framed, no Referer on its /status link)."""
     template = environment(settings.templates_dir).get_template(f"_web/{name}.html")
-    return HTMLResponse(template.render(company_name=settings.company_name, **context), status_code=status)
+    return HTMLResponse(template.render(company_name=settings.company_name, **context), status_code=status,
+                        headers=PRIVATE)

@@ -19,6 +19,12 @@ from ...surfaces import ROUTES, SurfaceCache
 from ...surfaces.documents import CAP_ALERTS, LOCALIZED, localized_path
 
 router = APIRouter()
+# Every public document's: a browser takes each as the type it is served as (banner.json is never run as
+# a script, a feed never sniffed into HTML), and a link out of one sends no Referer. No frame-ancestors:
+# the status page may be framed (a help centre's), and it has nothing to click that acts (its links are
+# the feeds, its languages and the subscribe form, which refuses to be framed); banner.js and the JSON
+# are fetched cross-origin by design (CORS above). A static host adds the same: docs/guides/surfaces.md.
+PUBLIC_DOCUMENT_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
 def surface_cache(request: Request) -> SurfaceCache:
@@ -49,6 +55,7 @@ async def answer(cache: SurfaceCache, url_path: str, lang: str, accept: str | No
         # Anyone's widget or aggregator may read these, from any origin; they are public anyway.
         "Access-Control-Allow-Origin": "*",
         "Cache-Control": cache_control(cache.settings),
+        **PUBLIC_DOCUMENT_HEADERS,
     }
     if path in LOCALIZED:
         path = localized_path(path, reader_language(cache.settings, lang, accept), cache.settings)
@@ -123,7 +130,8 @@ async def cap_alert(request: Request, name: str) -> Response:
     if document is None:
         raise HTTPException(status_code=404)
     return Response(document.body, media_type=document.media_type, headers={
-        "Access-Control-Allow-Origin": "*", "Cache-Control": f"public, max-age={cache.settings.public_cache_seconds}"})
+        "Access-Control-Allow-Origin": "*", "Cache-Control": f"public, max-age={cache.settings.public_cache_seconds}",
+        **PUBLIC_DOCUMENT_HEADERS})
 
 
 @router.get("/status/", include_in_schema=False)

@@ -28,11 +28,9 @@ from ...domain.errors import InvalidInput, LimitExceeded, NotAllowed
 from ...incidents.components import list_components
 from ...render.environment import environment
 from ...usecase import MAX_ID
-from ..common import settings_of
+from ..common import PRIVATE, settings_of
 
 router = APIRouter()
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-           "Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
 
 
 def _page(settings: Settings, names: str | list[str], status: int = 200, **context) -> HTMLResponse:
