@@ -61,7 +61,7 @@ async def proven(settings: Settings, scope, bearer: bool = True) -> str | None:
     """Who the request's credentials prove it is, as a key: `token:<sha256 of the token>` or
     `session:<id>`; None when it sends none, or none that checks out. The bearer first, as the API
     reads them; `bearer=False` for the dashboard, which reads the session alone. No credentials: no
-    database read."""
+    database read. A check that fails (the database away) raises, answered as the route would (503)."""
     token, cookie = bearer_of(scope) if bearer else None, cookie_of(scope)
     if not token and not cookie:
         return None

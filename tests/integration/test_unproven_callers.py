@@ -71,3 +71,18 @@ def test_the_limit_and_the_route_read_a_token_once(settings):
         event.remove(Engine, "before_cursor_execute", seen)
     assert (answer.status_code, refused.status_code) == (200, 401)
     assert sum("FROM api_tokens" in s for s in statements) == 2, statements
+
+
+def test_a_database_away_during_the_check_is_answered_by_the_route(settings, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from broadcaster.people import auth
+
+    site = install(settings, dispatch=lambda settings_, ids: None)
+
+    def away(settings_, secret):
+        raise OperationalError("SELECT api_tokens", {}, ConnectionRefusedError("the server went away"))
+    monkeypatch.setattr(auth, "token_actor", away)
+    answer = site.client.get("/api/v1/incidents", headers=site.as_role("author"))
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5", answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
