@@ -157,6 +157,9 @@ class Settings(FailoverSettings, AlertSettings, ReminderSettings, PublicServerSe
     default_phone_region: str | None = Field(None, description=(
         "Country for imported numbers without `+code`, e.g. `US`."))
     worker_metrics_port: int | None = Field(None, description="Prometheus port of each worker process.")
+    metrics_token: str | None = Field(None, description=(
+        "Bearer token `GET /metrics` on the full app asks for (Prometheus: `authorization: {credentials_file: ...}`); "
+        "unset, /metrics answers only to clients on the same host (loopback)."))
 
     # Twilio (SMS, call-backs). Without an account SID and token, SMS uses the log provider.
     twilio_account_sid: str | None = Field(None, description="Twilio account SID: SMS and call-backs through Twilio.")

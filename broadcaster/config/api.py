@@ -18,5 +18,6 @@ class ApiSettings(BaseSettings):
     idempotency_hours: float = Field(24.0, ge=24, description=(
         "How long an API answer is kept for a retry with the same `Idempotency-Key` (at least a day)."))
     api_rate: str = Field("600/minute", description=(
-        "Requests per API token (or per client address without one), as `limits` reads it; over it, 429 "
-        "with `Retry-After`. Every answer carries `RateLimit` and `RateLimit-Policy` headers."))
+        "Requests per API token or session (per client address for requests whose credentials do not check "
+        "out, together), as `limits` reads it; over it, 429 with `Retry-After`. Every answer carries "
+        "`RateLimit` and `RateLimit-Policy` headers."))

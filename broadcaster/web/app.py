@@ -10,11 +10,9 @@ from functools import cache
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 
 from ..approvals import by_phone
 from ..config import Settings, get_settings
-from ..delivery import metrics
 from ..delivery.dispatch import Dispatch
 from ..events import register_event_hooks
 from ..store import reconnect
@@ -26,6 +24,7 @@ from .common import RememberClient, copy_routes, hide_link_secrets_in_access_log
 from .idempotency import IdempotentWrites
 from .rate_limits import RateLimited
 from .request_ids import RequestIds
+from .scrape import Scrapes
 
 logger = logging.getLogger("broadcaster.api")
 
@@ -88,10 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.extend(_assembled_routes())
     api.describe(app)
 
+    scrapes = Scrapes(settings)  # who may scrape (a token, else this host only), one query in 15 s
+
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
-        body, content_type = await run_in_threadpool(metrics.exposition, settings.database_url)
-        return Response(body, media_type=content_type)
+        return await scrapes.answer(request)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -6,8 +6,13 @@ recorded with its fingerprint (method, path, query, body) before it acts; its an
 BROADCASTER_IDEMPOTENCY_HOURS (at least a day). A retry with the same key and the same request gets
 that answer again, marked `Idempotent-Replayed: true`, without acting; with another request it is
 refused (409 Conflict: the key is taken). A retry that arrives while the first still runs waits for its answer, so two
-concurrent retries act once and answer the same. An answer that is a server error (5xx) or a
-refusal of the credentials is not kept: the retry acts.
+concurrent retries act once and answer the same.
+
+A record belongs to an authenticated caller: a request whose credentials do not check out
+(`credentials.proven`: the API's token or session, the dashboard's session) claims no key and
+writes nothing, so the public cannot fill the table. An answer where nothing happened is not kept
+either, and the retry acts: a server error (5xx), a refusal (401, 403, 429), no such route or
+method (404, 405), a request refused as invalid (422).
 """
 
 import asyncio
@@ -23,13 +28,14 @@ from ..config import Settings
 from ..store.api_models import IdempotentRequest
 from ..store.db import transaction
 from ..store.orm import utcnow
+from . import credentials
 from .bounds import refuse
 
 HEADER = b"idempotency-key"
 FORM_FIELD = "idempotency_key"
 KEY_MOST = 255
 WAIT_SECONDS = 30.0  # how long a retry waits for the first request's answer
-NOT_KEPT = {401, 429}  # answers that depend on the moment, not the request
+NOT_KEPT = {401, 403, 404, 405, 422, 429}  # nothing happened (or the answer depends on the moment)
 
 
 class IdempotentWrites:
@@ -48,6 +54,9 @@ class IdempotentWrites:
             key = (parse_qs(body.decode("utf-8", "replace")).get(FORM_FIELD) or [""])[0]
             from_form = bool(key)
         if not key and HEADER not in headers:
+            return await self.app(scope, _replaying(body, receive), send)
+        if await credentials.proven(self.settings, scope, bearer=not scope["path"].startswith("/dashboard/")) is None:
+            # Nobody proven: no key claimed, no row written; the route refuses them (401, or the login page).
             return await self.app(scope, _replaying(body, receive), send)
         if not 1 <= len(key) <= KEY_MOST or not all(0x21 <= ord(c) <= 0x7E for c in key):
             return await refuse(send, 422, "Invalid input", f"Idempotency-Key: 1 to {KEY_MOST} printable ASCII "

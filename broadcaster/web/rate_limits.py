@@ -1,8 +1,12 @@
-"""ASGI middleware: each API caller (a token, a session, else a client address) at most
-BROADCASTER_API_RATE requests, counted by every process of the installation together
-(`usecase.installation_counters`). Every API answer says where the caller stands, as the IETF
-draft has it (`RateLimit-Policy: "default";q=600;w=60`, `RateLimit: "default";r=599;t=42`); over the
-rate, 429 with a problem and `Retry-After`."""
+"""ASGI middleware: each API caller at most BROADCASTER_API_RATE requests, counted by every process
+of the installation together (`usecase.installation_counters`). A caller is what its credentials
+prove (`credentials.proven`: the token alone, however its scheme is spelt, or the session), checked
+before counting with the read the route's own check then reuses; credentials that prove nothing
+(none, or a made-up token) count on the client's address, so a flood of random tokens is one caller.
+
+Every API answer says where the caller stands, as the IETF draft has it
+(`RateLimit-Policy: "default";q=600;w=60`, `RateLimit: "default";r=599;t=42`); over the rate, 429
+with a problem and `Retry-After`."""
 
 import hashlib
 import math
@@ -16,6 +20,7 @@ from ..config import Settings
 from ..domain.client_address import limit_key
 from ..store.redis_clients import shared_redis_url
 from ..usecase import installation_counters
+from . import credentials
 from .bounds import refuse
 
 POLICY = "default"
@@ -34,10 +39,9 @@ class RateLimited:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        credential = (headers.get(b"authorization") or _session(headers)
-                      or limit_key((scope.get("client") or ("",))[0] or "").encode())
-        who = hashlib.sha256(credential).hexdigest()[:32]
+        caller = (await credentials.proven(self.settings, scope)
+                  or f"address:{limit_key((scope.get('client') or ('',))[0] or '')}")
+        who = hashlib.sha256(caller.encode()).hexdigest()[:32]
         allowed, remaining, reset = self._hit(who) if self.counted_here else await run_in_threadpool(self._hit, who)
         window = self.rate.get_expiry()
         left = max(0, math.ceil(reset - time.time()))
@@ -62,8 +66,3 @@ class RateLimited:
         reset, remaining = limiter.get_window_stats(self.rate, "broadcaster-api", namespace, who)
         return allowed, remaining, reset
 
-
-def _session(headers: dict) -> bytes:
-    cookie = headers.get(b"cookie", b"").decode("latin-1")
-    return next((part.split("=", 1)[1].encode() for part in cookie.split(";")
-                 if part.strip().startswith("broadcaster_session=")), b"")

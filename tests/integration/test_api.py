@@ -17,9 +17,12 @@ from tests.integration.rows import delivery, make_delivery, make_statement, make
 SID = "SM" + "b" * 32
 
 
+LOCAL = ("127.0.0.1", 50000)  # /metrics without BROADCASTER_METRICS_TOKEN answers on this host only
+
+
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), client=LOCAL) as client:
         yield client
 
 
@@ -52,11 +55,71 @@ def test_metrics_expose_the_outcome_counter_and_the_fleet_state_from_the_databas
 
 def test_metrics_still_answer_when_the_database_is_down(tmp_path):
     settings = make_settings(f"sqlite:///{tmp_path}/missing/dir/broadcaster.db")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), client=LOCAL) as client:
         response = client.get("/metrics")
 
     assert response.status_code == 200
     assert samples(response.text)[("broadcaster_metrics_database_up", ())] == 0
+
+
+def test_metrics_without_a_token_set_answer_only_on_this_host(settings):
+    with TestClient(create_app(settings), client=("203.0.113.9", 50000)) as remote:
+        assert remote.get("/metrics").status_code == 403
+    with TestClient(create_app(settings), client=LOCAL) as local:
+        assert local.get("/metrics").status_code == 200
+        # Through a proxy on this host, every client would look local: a forwarded request is not.
+        assert local.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
+
+
+def test_metrics_with_a_token_set_ask_for_it_and_limit_wrong_ones(database_url):
+    settings = make_settings(database_url, metrics_token="scrape-me-" + "s" * 30, login_rate_per_address="3/minute")
+    with TestClient(create_app(settings), client=LOCAL) as local:
+        assert local.get("/metrics").status_code == 401  # this host too, once a token is set
+    with TestClient(create_app(settings), client=("203.0.113.9", 50000)) as remote:
+        right = {"Authorization": f"bearer {settings.metrics_token}"}
+        assert remote.get("/metrics", headers=right).status_code == 200
+        missing = remote.get("/metrics")
+        assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
+        wrong = [remote.get("/metrics", headers={"Authorization": f"Bearer guess-{i}"}).status_code
+                 for i in range(4)]
+        assert wrong == [401, 401, 401, 429]
+        assert remote.get("/metrics", headers=right).status_code == 429  # the address waits, right or wrong
+    with TestClient(create_app(settings), client=("203.0.113.10", 50000)) as other:
+        assert other.get("/metrics", headers=right).status_code == 200
+
+
+def test_a_scrape_storm_counts_the_deliveries_once(client, settings):
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    counts = []
+
+    def seen(connection, cursor, statement, *args):
+        if "GROUP BY deliveries.channel" in statement:
+            counts.append(statement)
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        answers = [client.get("/metrics") for _ in range(8)]
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert [a.status_code for a in answers] == [200] * 8 and len(counts) == 1
+    assert len({a.text for a in answers}) == 1
+
+
+def test_the_kept_scrape_is_computed_again_after_fifteen_seconds(settings):
+    from broadcaster.web.scrape import CACHE_SECONDS, Scrapes
+
+    now = [1000.0]
+    scrapes = Scrapes(settings, clock=lambda: now[0])
+    statement = make_statement(settings)
+    make_delivery(settings, statement)
+    first = samples(scrapes.exposition()[0].decode())
+    make_delivery(settings, statement, target="+14155550199")
+    now[0] += CACHE_SECONDS - 0.1
+    assert samples(scrapes.exposition()[0].decode()) == first  # kept
+    now[0] += 0.1
+    counted = samples(scrapes.exposition()[0].decode())
+    assert sum(v for (name, _), v in counted.items() if name == "broadcaster_deliveries_by_status") == 2
 
 
 def test_healthz_reports_the_database(client):

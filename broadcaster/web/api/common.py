@@ -29,12 +29,13 @@ from ...domain.errors import (
 from ...domain.field_limits import CONTROL_CHARACTERS, NAMES
 from ...people import auth
 from ...store import reconnect
+from .. import credentials as checked
 from ..common import settings_of
 from ..request_ids import current_request_id
 
 logger = logging.getLogger("broadcaster.api")
 PREFIX = "/api/v1"
-SESSION_COOKIE = "broadcaster_session"
+SESSION_COOKIE = checked.SESSION_COOKIE
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PROBLEM = "application/problem+json"
@@ -49,12 +50,12 @@ bearer = HTTPBearer(auto_error=False, description="An API token from `broadcaste
 def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Actor:
     """The authenticated actor: a bearer token, else the dashboard session (with CSRF on writes)."""
     settings = settings_of(request)
-    if credentials is not None:
-        return auth.token_actor(settings, credentials.credentials)
+    if credentials is not None:  # read once a request: the rate limit may have checked it already
+        return checked.token_actor(settings, request.scope, credentials.credentials)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return auth.token_actor(settings, None)  # raises, saying how to authenticate
-    session = auth.session_for(settings, cookie)
+    session = checked.session(settings, request.scope, cookie)
     if request.method not in SAFE_METHODS:
         auth.check_csrf(settings, session, request.headers.get(CSRF_HEADER),
                         f"CSRF: a request with the session cookie must send the session's {CSRF_HEADER} header")

@@ -16,6 +16,7 @@ from ...domain.errors import BroadcasterError, InvalidInput
 from ...incidents import statements
 from ...people import auth
 from ...render.environment import environment
+from .. import credentials as checked
 from ..api.common import SESSION_COOKIE
 from ..common import settings_of
 
@@ -33,7 +34,8 @@ class LoginRequired(Exception):
 def logged_in(request: Request, action: str | None = None) -> auth.Session:
     """The logged-in session; with `action`, also checked against the permission table (audited)."""
     try:
-        session = auth.session_for(settings_of(request), request.cookies.get(SESSION_COOKIE))
+        # Read once a request: the idempotency record may have checked it already.
+        session = checked.session(settings_of(request), request.scope, request.cookies.get(SESSION_COOKIE))
     except auth.NotAuthenticated:
         raise LoginRequired(request.url.path) from None
     request.state.session = session
