@@ -218,3 +218,18 @@ def test_a_mangled_link_says_what_to_do_and_nothing_about_the_statement(settings
         assert words["to-do"].startswith("Open the link again from the email by tapping it.")
         assert "Login failures" not in page.text and links(page) == []
     assert statements.get_statement(settings, waiting)["state"] == "pending_approval"
+
+
+def test_a_links_story_is_told_at_one_moment(settings, waiting, monkeypatch):
+    """Whether the link has expired and the "now" its page tells times against are one reading of the
+    clock: read twice, a link expiring between them was told as working on a page already past it."""
+    from broadcaster.approvals import link_story
+
+    path, token = link(settings, waiting)
+    request_id = int(path.split("/")[2])
+    with transaction(settings.database_url) as s:
+        expires = s.get(ApprovalRequest, request_id).expires_at
+    readings = iter([expires - timedelta(milliseconds=1)])  # the clock ticks past the expiry as the story is read
+    monkeypatch.setattr(link_story, "utcnow", lambda: next(readings, expires + timedelta(milliseconds=1)))
+    story = link_story.link_story(settings, request_id, token)
+    assert (story["expired"], story["now"] >= story["expires_at"]) == (False, False)

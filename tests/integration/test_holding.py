@@ -3,6 +3,7 @@
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -157,3 +158,21 @@ def test_the_cli_keeps_emails_links_and_switches_a_holding_statement_on(calm, mo
     finally:
         get_settings.cache_clear()
     assert statements.get_statement(settings, sid)["state"] == "published"
+
+
+def test_a_holding_links_story_is_told_at_one_moment(calm, monkeypatch):
+    """Whether the link has expired and the "now" its page tells times against are one reading of the
+    clock: read twice, a link expiring between them was told as working on a page already past it."""
+    from broadcaster.holding import emailed_links, holding_link_story
+
+    settings, sid = calm
+    add_user(settings, "carol", ["approver"], email="carol@example.com")
+    holding_statements.set_pin(settings, "carol", "2468")
+    number = holding_statements.keep(settings, actor(settings, "alice"), sid)["number"]
+    (sent,) = emailed_links.send_links(settings, actor(settings, "alice"), number, ["carol"])["sent"]
+    link_id, token = int(sent.url.split("/hold/")[1].split("?")[0]), sent.url.split("?t=")[1]
+    expires = datetime.fromisoformat(sent.expires_at)
+    readings = iter([expires - timedelta(milliseconds=1)])  # the clock ticks past the expiry as the story is read
+    monkeypatch.setattr(holding_link_story, "utcnow", lambda: next(readings, expires + timedelta(milliseconds=1)))
+    story = holding_link_story.link_story(settings, link_id, token)
+    assert (story["expired"], story["now"] >= story["expires_at"]) == (False, False)
