@@ -34,6 +34,7 @@ def link_story(settings: Settings, request_id: int, token: str) -> dict | None:
                     "mine": a.approver_id == approver.id} for a in sorted(statement.approvals, key=lambda a: a.id)
                    if a.decision == "reject" or a.content_hash == request.content_hash]
         newer = statement.replaced_by
+        now = utcnow()  # one moment: whether it has expired, and the "now" its times are told against
         return {
             "request_id": request.id, "approver": approver.name,
             # No password: no dashboard. The page offers it only to someone who can log in.
@@ -41,7 +42,7 @@ def link_story(settings: Settings, request_id: int, token: str) -> dict | None:
             "statement_id": statement.id, "incident_title": statement.incident.title, "version": statement.version,
             "author": statement.author.name, "state": statement.state,
             "used_at": request.used_at, "expires_at": request.expires_at,
-            "expired": request.used_at is None and request.expires_at <= utcnow(),
+            "expired": request.used_at is None and request.expires_at <= now,
             "decided": decided, "mine": next((d for d in reversed(decided) if d["mine"]), None),
             "approvals": sum(d["decision"] == "approve" for d in decided),
             "needed": decisions.approvals_needed(settings, statement),
@@ -52,7 +53,7 @@ def link_story(settings: Settings, request_id: int, token: str) -> dict | None:
             # Not "on its way" when the status page's send of it failed for good: nothing will bring it there.
             "public_failed": public_failed(s, statement.id),
             "status_page_url": settings.status_page_url, "link_hours": settings.approval_link_hours,
-            "tz": settings.zone, "now": utcnow(),
+            "tz": settings.zone, "now": now,
         }
 
 

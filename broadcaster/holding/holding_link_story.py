@@ -37,6 +37,7 @@ def link_story(settings: Settings, link_id: int, token: str) -> dict | None:
             return {"trusted": False}
         statement = link.holding.statement
         switched = _switched_on(s, statement.id) if statement.published_at else None
+        now = utcnow()  # one moment: whether it has expired, and the "now" its times are told against
         return {
             "trusted": True, "number": link.holding_id, "user": user.name, "mine": bool(link.used_at),
             "incident_title": statement.incident.title, "headline": statement.headline,
@@ -44,14 +45,14 @@ def link_story(settings: Settings, link_id: int, token: str) -> dict | None:
             # Still approved with the words the link was sent for: a fresh link or `HOLD n <PIN>` can switch it on.
             "ready": statement.state == State.APPROVED.value and statement.content_hash == link.content_hash,
             "words_changed": statement.content_hash != link.content_hash,
-            "used_at": link.used_at, "expired": link.expires_at <= utcnow(), "expires_at": link.expires_at,
+            "used_at": link.used_at, "expired": link.expires_at <= now, "expires_at": link.expires_at,
             "revoked_at": link.revoked_at, "pin_locked": link.pin_failures >= MAX_PIN_FAILURES,
             "max_pin_failures": MAX_PIN_FAILURES, "published_at": statement.published_at,
             "switched_by": switched and switched[0], "switched_via": switched and switched[1],
             "replaced_by": statement.replaced_by, "public_shows": public_version(s, statement.incident_id),
             "status_page_url": settings.status_page_url, "has_phone": bool(user.phone),
             "may_log_in": user.password_hash is not None, "company_name": settings.company_name,
-            "tz": settings.zone, "now": utcnow(),
+            "tz": settings.zone, "now": now,
         }
 
 

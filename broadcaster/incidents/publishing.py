@@ -48,14 +48,16 @@ def publish(settings: Settings, actor: Actor, statement_id: int,
         statement = _locked_for_publish(s, statement_id)
         new_state = next_state(State(statement.state), Action.PUBLISH, label(statement))
         _refuse_void_approval(settings, statement)
-        # A customer must never read a promise already broken, or a "tomorrow" that is today.
-        refuse_stale_next_update(statement.next_update_at, utcnow(), settings.zone)
-        refuse_next_update_day_changed(statement.next_update_at, statement.submitted_at, utcnow(), settings.zone)
+        # A customer must never read a promise already broken, or a "tomorrow" that is today: both
+        # checked at the moment the statement goes live (one reading of the clock).
+        now = utcnow()
+        refuse_stale_next_update(statement.next_update_at, now, settings.zone)
+        refuse_next_update_day_changed(statement.next_update_at, statement.submitted_at, now, settings.zone)
         live = live_statement(s, statement.incident_id)
         _refuse_older_than_live(statement, live)
         cancelled = _supersede(s, live)
         statement.state = new_state.value
-        statement.published_at = utcnow()
+        statement.published_at = now
         _update_incident(statement)
         delivery_ids = _write_live_deliveries(settings, s, statement)
         delivery_ids += follow_up_callers(settings, s, statement)  # resolved: text (and call) IVR callers

@@ -244,7 +244,10 @@ def submit(settings: Settings, actor: Actor, statement_id: int) -> dict:
     with acting(settings, actor, "submit", f"statement:{statement_id}") as s:
         statement = get(s, Statement, statement_id, lock=True)
         new_state = next_state(State(statement.state), Action.SUBMIT, label(statement))
-        own, translated = languages.render_all(settings, statement, utcnow())
+        # One moment: the words are rendered at it, and publish checks their "today"/"tomorrow" against it
+        # (submitted_at); read twice, a midnight between them let a "tomorrow" out on the day it names.
+        now = utcnow()
+        own, translated = languages.render_all(settings, statement, now)
         _refuse_limit_violations(statement, languages.check_all(settings, own, translated))
         missing = languages.missing_required(settings, statement)
         if missing:
@@ -259,7 +262,7 @@ def submit(settings: Settings, actor: Actor, statement_id: int) -> dict:
         s.expire(statement, ["renditions", "translated_renditions"])
         statement.content_hash = content_hash_of(statement, own, translated)
         statement.state = new_state.value
-        statement.submitted_at = utcnow()
+        statement.submitted_at = now
         log_action(s, actor, "submit", f"statement:{statement.id}", {"content_hash": statement.content_hash,
                                                                      **({"languages": sorted(translated)}
                                                                         if translated else {})})

@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
+from broadcaster.alerts import service as alert_service
 from broadcaster.delivery.sendlog import send_log
 from broadcaster.incidents import statements
 from broadcaster.store.alert_models import Alert, AlertGroup
@@ -31,10 +32,14 @@ def counts(settings) -> dict:
                 (("incidents", Incident), ("statements", Statement), ("groups", AlertGroup), ("alerts", Alert))}
 
 
-def test_firing_again_and_resolved_make_one_draft_incident_and_a_resolved_draft(alert_site):
+def test_firing_again_and_resolved_make_one_draft_incident_and_a_resolved_draft(alert_site, monkeypatch):
     site = alert_site
     payload = alertmanager_payload("firing")
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    # The service words the start against its own "now": the test's moment is the service's, or a midnight
+    # between the two readings wrote "Since Thu, Dec 31, 23:54 UTC" (provoked at 23:59:59.7)
+    moment = datetime.now(UTC)
+    monkeypatch.setattr(alert_service, "utcnow", lambda: moment)
+    now = moment.replace(second=0, microsecond=0)
     # Five minutes ago, or midnight if that was yesterday: a start on another day is written with its
     # day ("Since Sun, Dec 6, 23:59 UTC"), which the words below do not expect.
     started = max(now - timedelta(minutes=5), now.replace(hour=0, minute=0))

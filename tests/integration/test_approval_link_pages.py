@@ -261,3 +261,18 @@ def test_with_no_email_provider_an_expired_link_offers_no_email_and_the_renew_pa
                               "for a new link: they can make one on the server ( broadcaster approval link ) and "
                               "pass it to you.")
     assert "Check your email" not in renewed.text
+
+
+def test_a_links_story_is_told_at_one_moment(settings, waiting, monkeypatch):
+    """Whether the link has expired and the "now" its page tells times against are one reading of the
+    clock: read twice, a link expiring between them was told as working on a page already past it."""
+    from broadcaster.approvals import link_story
+
+    path, token = link(settings, waiting)
+    request_id = int(path.split("/")[2])
+    with transaction(settings.database_url) as s:
+        expires = s.get(ApprovalRequest, request_id).expires_at
+    readings = iter([expires - timedelta(milliseconds=1)])  # the clock ticks past the expiry as the story is read
+    monkeypatch.setattr(link_story, "utcnow", lambda: next(readings, expires + timedelta(milliseconds=1)))
+    story = link_story.link_story(settings, request_id, token)
+    assert (story["expired"], story["now"] >= story["expires_at"]) == (False, False)

@@ -248,7 +248,13 @@ def _squeezed(text: str) -> str:
 
 def test_preview_shows_every_character_of_a_long_url_at_80_columns(run, monkeypatch):
     from broadcaster.cli import common
+    from broadcaster.incidents import statements
+    from broadcaster.store.models import utcnow
 
+    # A draft is rendered at each preview, and an X post says the minute: both previews at one moment, or
+    # a minute's turn between them compares "(23:59 UTC)" with "(00:00 UTC)" (provoked at 23:59:59.7)
+    moment = utcnow()
+    monkeypatch.setattr(statements, "utcnow", lambda: moment)
     _people(run)
     run("statement", "draft", "1", "--headline", "Slow pages", "--body", f"See {LONG_URL} for details", user="alice")
     monkeypatch.setattr(common.out, "_width", 80)

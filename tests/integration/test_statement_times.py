@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from broadcaster.domain.errors import InvalidInput
-from broadcaster.incidents import statements
+from broadcaster.approvals import decisions
+from broadcaster.delivery.chunk import send_now
+from broadcaster.domain.errors import InvalidInput, NotAllowed
+from broadcaster.incidents import publishing, statements
 from broadcaster.incidents.statements import StatementInput
 from broadcaster.store.models import utcnow
 from tests.conftest import actor, add_user, make_settings
@@ -59,3 +61,24 @@ def test_preview_shows_times_in_the_configured_zone(database_url, incident):
     sms = statements.preview(settings, statement["id"])["channels"]["sms"]["text"]
 
     assert " JST." in sms and " UTC." not in sms
+
+
+def test_a_tomorrow_submitted_a_moment_before_midnight_is_refused_a_moment_after(settings, incident, monkeypatch):
+    """Submit renders the words and stamps `submitted_at` at one moment, the one publish checks their
+    "tomorrow" against: read twice, a midnight between the readings let "tomorrow at 00:20" go out
+    on the day it names (the check compared it with a submission already on that day)."""
+    add_user(settings, "bob", ["approver"])
+    alice, midnight = actor(settings, "alice"), (utcnow() + timedelta(days=2)).replace(hour=0, minute=0, second=0,
+                                                                                        microsecond=0)
+    statement = statements.draft(settings, alice, incident, FIELDS, now=midnight - timedelta(minutes=10))
+    # the product's clock ticking across midnight inside submit, then a minute into the new day at publish
+    readings = iter([midnight - timedelta(milliseconds=1)])
+    monkeypatch.setattr(statements, "utcnow", lambda: next(readings, midnight + timedelta(milliseconds=1)))
+    statements.submit(settings, alice, statement["id"])
+    decisions.approve(settings, actor(settings, "bob"), statement["id"])
+    monkeypatch.setattr(publishing, "utcnow", lambda: midnight + timedelta(minutes=1))
+
+    with pytest.raises(NotAllowed, match=r"the statement says the next update is 'tomorrow at 00:20 UTC', but today "
+                                         r"that time is '00:20 UTC'"):
+        publishing.publish(settings, alice, statement["id"], dispatch=send_now)
+    assert statements.get_statement(settings, statement["id"])["state"] == "approved"
