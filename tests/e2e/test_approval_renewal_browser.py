@@ -41,16 +41,23 @@ def expired_link(settings, serve_app) -> str:
     return f"{serve_app(create_app(settings)).url}/approve/{path}"
 
 
-def test_an_expired_link_offers_a_fresh_one_by_email_at_both_sizes(embedded, browser, serve_app, tmp_path):
-    """Bob (no password) opens his link after it expired: the page offers 'Email me a new link' by keyboard
-    and touch alike; the page after says to check his email. Both sizes; axe finds nothing serious."""
-    url = expired_link(embedded, serve_app)
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+def expired_page_at_each_size(settings, browser, serve_app):
+    """Bob's expired link opened at each size: (size, the page), closed once the loop moves on."""
+    url = expired_link(settings, serve_app)
     for size, viewport in SIZES.items():
         page = browser.new_context(viewport=viewport, is_mobile=size == "phone").new_page()
         page.goto(url)
         assert page.text_content("#done-title") == "This approval link has expired"
+        yield size, page
+        page.context.close()
+
+
+def test_an_expired_link_offers_a_fresh_one_by_email_at_both_sizes(embedded, browser, serve_app, tmp_path):
+    """Bob (no password) opens his link after it expired: the page offers 'Email me a new link' by keyboard
+    and touch alike; the page after says to check his email. Both sizes; axe finds nothing serious."""
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    for size, page in expired_page_at_each_size(embedded, browser, serve_app):
         assert in_first_screen(page, "#renew") and page.locator("main a").count() == 0
         page.screenshot(path=str(shots / f"approve-expired-{size}.png"))
         accessible(page, f"an expired approval link, {size}")
@@ -58,7 +65,6 @@ def test_an_expired_link_offers_a_fresh_one_by_email_at_both_sizes(embedded, bro
         page.wait_for_selector("text=Check your email")
         page.screenshot(path=str(shots / f"approve-renewed-{size}.png"))
         accessible(page, f"after asking for a new approval link, {size}")
-        page.context.close()
     keep_screenshots(shots, *(f"approve-{what}-{size}.png" for what in ("expired", "renewed")
                               for size in ("phone", "wide")))
 
@@ -66,13 +72,9 @@ def test_an_expired_link_offers_a_fresh_one_by_email_at_both_sizes(embedded, bro
 @pytest.mark.parametrize("embedded_env", [{}])  # no email provider: the `log` provider sends nothing
 def test_with_no_email_provider_an_expired_link_offers_no_email_and_says_whom_to_ask(embedded, browser, serve_app,
                                                                                     tmp_path):
-    url = expired_link(embedded, serve_app)
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    for size, viewport in SIZES.items():
-        page = browser.new_context(viewport=viewport, is_mobile=size == "phone").new_page()
-        page.goto(url)
-        assert page.text_content("#done-title") == "This approval link has expired"
+    for size, page in expired_page_at_each_size(embedded, browser, serve_app):
         assert page.locator("#renew").count() == 0 and page.locator("main a").count() == 0
         assert " ".join(page.text_content("#to-do").split()) == (
             "To approve it now, ask the person who runs Broadcaster for a new link: this Broadcaster has no email "
@@ -80,5 +82,4 @@ def test_with_no_email_provider_an_expired_link_offers_no_email_and_says_whom_to
         assert in_first_screen(page, "#to-do")
         page.screenshot(path=str(shots / f"approve-expired-no-email-{size}.png"))
         accessible(page, f"an expired approval link with no email provider, {size}")
-        page.context.close()
     keep_screenshots(shots, *(f"approve-expired-no-email-{size}.png" for size in SIZES))
