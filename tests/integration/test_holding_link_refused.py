@@ -90,6 +90,15 @@ def test_a_new_version_of_the_incident_voids_the_links(calm, client):
         assert said(page, "where-it-stands") == "Holding statement #1 (“Login problems”) is not live."
 
 
+def test_a_holding_statement_withdrawn_by_hand_is_not_said_to_be_replaced(calm, client):
+    settings, sid, _, sent = calm
+    statements.withdraw(settings, actor(settings, "alice"), sid)
+    path, token = link_of(sent, "bob")
+    page = client.get(f"{path}?t={token}")
+    assert page.status_code == 403
+    assert said(page, "what-happened") == "It was never switched on: it was withdrawn, so nothing of it was sent."
+
+
 def test_a_link_for_someone_who_lost_the_role_is_refused(calm, client):
     settings, sid, _, sent = calm
     users.set_roles(settings, actor(settings, "root"), "bob", ["social"])
