@@ -14,6 +14,7 @@ import hashlib
 
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 
 from ..config import Settings
@@ -24,15 +25,25 @@ _KEPT = "broadcaster_credentials"  # in scope["state"]: {(kind, secret): Actor |
 
 
 def bearer_of(scope) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, else None."""
-    header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
-    scheme, token = get_authorization_scheme_param(header)
+    """The token of an `Authorization: Bearer <token>` header, else None. Of repeated headers the first,
+    as the route's own check (Starlette's `request.headers`) reads it: a second one must not make this
+    check and the route's see two callers."""
+    scheme, token = get_authorization_scheme_param(Headers(scope=scope).get("authorization", ""))
     return token if scheme.lower() == "bearer" and token else None
 
 
 def cookie_of(scope) -> str | None:
-    header = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
-    return cookie_parser(header).get(SESSION_COOKIE) or None
+    return cookie_parser(Headers(scope=scope).get("cookie", "")).get(SESSION_COOKIE) or None
+
+
+def claimed(scope, bearer: bool = True) -> str | None:
+    """The key `proven` gives these credentials if they check out, from the headers alone (nothing is
+    read): `token:<sha256 of the token>` or `session:<sha256 of the cookie>`. A limit already full
+    under it was filled by requests that proved it, so refusing one more needs no database read."""
+    token, cookie = bearer_of(scope) if bearer else None, cookie_of(scope)
+    if token:
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()
+    return "session:" + hashlib.sha256(cookie.encode()).hexdigest() if cookie else None
 
 
 def token_actor(settings: Settings, scope, token: str | None):
@@ -58,17 +69,19 @@ def _once(scope, key: tuple, check):
 
 
 async def proven(settings: Settings, scope, bearer: bool = True) -> str | None:
-    """Who the request's credentials prove it is, as a key: `token:<sha256 of the token>` or
-    `session:<id>`; None when it sends none, or none that checks out. The bearer first, as the API
-    reads them; `bearer=False` for the dashboard, which reads the session alone. No credentials: no
-    database read. A check that fails (the database away) raises, answered as the route would (503)."""
-    token, cookie = bearer_of(scope) if bearer else None, cookie_of(scope)
-    if not token and not cookie:
+    """Who the request's credentials prove it is, as a key (`claimed`); None when it sends none, or
+    none that checks out. The bearer first, as the API reads them; `bearer=False` for the dashboard,
+    which reads the session alone. No credentials: no database read. A check that fails (the database
+    away) raises, answered as the route would (503)."""
+    key = claimed(scope, bearer)
+    if key is None:
         return None
+    token = bearer_of(scope) if bearer else None
     try:
         if token:
             await run_in_threadpool(token_actor, settings, scope, token)
-            return "token:" + hashlib.sha256(token.encode()).hexdigest()
-        return f"session:{(await run_in_threadpool(session, settings, scope, cookie)).id}"
+        else:
+            await run_in_threadpool(session, settings, scope, cookie_of(scope))
     except auth.NotAuthenticated:
         return None
+    return key

@@ -39,10 +39,15 @@ class RateLimited:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             return await self.app(scope, receive, send)
-        caller = (await credentials.proven(self.settings, scope)
-                  or f"address:{limit_key((scope.get('client') or ('',))[0] or '')}")
-        who = hashlib.sha256(caller.encode()).hexdigest()[:32]
-        allowed, remaining, reset = self._hit(who) if self.counted_here else await run_in_threadpool(self._hit, who)
+        claimed = credentials.claimed(scope)
+        # Already over under the credentials it claims: refused from the counters alone, no database read
+        # (a runaway script repeating its token is refused as cheaply as it was before tokens were checked).
+        if claimed is not None and not await self._counting(self._test, _bucket(claimed)):
+            allowed, remaining, reset = await self._counting(self._hit, _bucket(claimed))
+        else:
+            caller = (await credentials.proven(self.settings, scope)
+                      or f"address:{limit_key((scope.get('client') or ('',))[0] or '')}")
+            allowed, remaining, reset = await self._counting(self._hit, _bucket(caller))
         window = self.rate.get_expiry()
         left = max(0, math.ceil(reset - time.time()))
         said = [(b"ratelimit-policy", f'"{POLICY}";q={self.rate.amount};w={window}'.encode()),
@@ -59,10 +64,22 @@ class RateLimited:
 
         await self.app(scope, receive, saying)
 
+    async def _counting(self, count, who: str):
+        return count(who) if self.counted_here else await run_in_threadpool(count, who)
+
+    def _test(self, who: str) -> bool:
+        """Whether `who` may make one more request (counts nothing)."""
+        storage, namespace = installation_counters(self.settings)
+        return FixedWindowRateLimiter(storage).test(self.rate, "broadcaster-api", namespace, who)
+
     def _hit(self, who: str) -> tuple[bool, int, float]:
         storage, namespace = installation_counters(self.settings)
         limiter = FixedWindowRateLimiter(storage)
         allowed = limiter.hit(self.rate, "broadcaster-api", namespace, who)
         reset, remaining = limiter.get_window_stats(self.rate, "broadcaster-api", namespace, who)
         return allowed, remaining, reset
+
+
+def _bucket(caller: str) -> str:
+    return hashlib.sha256(caller.encode()).hexdigest()[:32]
 

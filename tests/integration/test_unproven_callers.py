@@ -86,3 +86,33 @@ def test_a_database_away_during_the_check_is_answered_by_the_route(settings, mon
     answer = site.client.get("/api/v1/incidents", headers=site.as_role("author"))
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5", answer.text
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_a_token_already_over_its_limit_is_refused_without_reading_it(database_url):
+    site = install(make_settings(database_url, api_rate="3/minute"), dispatch=lambda settings_, ids: None)
+    author, statements = site.as_role("author"), []
+
+    def seen(connection, cursor, statement, *args):
+        statements.append(statement)
+    answers = [site.client.get("/api/v1/incidents", headers=author).status_code for _ in range(3)]
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        answers += [site.client.get("/api/v1/incidents", headers=author).status_code for _ in range(5)]
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert answers == [200] * 3 + [429] * 5
+    assert statements == []  # refused from the counters alone
+
+
+def test_a_second_authorization_header_is_not_a_second_caller(settings):
+    """The route reads the first header; the limit and the idempotency record read the same one. Read as
+    the last, a valid token then junk was an unproven caller to the middleware: the retry acted twice."""
+    site = install(settings, dispatch=lambda settings_, ids: None)
+    token = site.tokens["author"]
+    headers = [("Authorization", f"Bearer {token}"), ("Authorization", "Bearer junk"), ("Idempotency-Key", "k1")]
+    body = {"title": "Payments slow", "impact": "minor"}
+    first = site.client.post("/api/v1/incidents", json=body, headers=headers)
+    again = site.client.post("/api/v1/incidents", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json()["id"] == first.json()["id"]
+    assert kept_keys(settings) == 1
