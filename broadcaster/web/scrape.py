@@ -29,7 +29,8 @@ from .bounds import PROBLEM
 from .request_ids import current_request_id
 
 CACHE_SECONDS = 15.0  # Prometheus's default scrape interval
-FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+# Any sign that a proxy passed the request on: a client on this host may be a proxy for the internet.
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "via")
 
 
 class Scrapes:
@@ -78,9 +79,11 @@ class Scrapes:
 
 def _loopback(address: str) -> bool:
     try:
-        return ipaddress.ip_address(address).is_loopback
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    # A dual-stack socket (`--host ::`) reports 127.0.0.1 as ::ffff:127.0.0.1, which Python calls not loopback.
+    return (ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped else ip).is_loopback
 
 
 def _problem(status: int, title: str, detail: str) -> JSONResponse:

@@ -69,6 +69,10 @@ def test_metrics_without_a_token_set_answer_only_on_this_host(settings):
         assert local.get("/metrics").status_code == 200
         # Through a proxy on this host, every client would look local: a forwarded request is not.
         assert local.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
+        for sign in ({"Via": "1.1 nginx"}, {"X-Forwarded-Proto": "https"}):  # a proxy that names no client
+            assert local.get("/metrics", headers=sign).status_code == 403, sign
+    with TestClient(create_app(settings), client=("::ffff:127.0.0.1", 50000)) as dual_stack:  # serve --host ::
+        assert dual_stack.get("/metrics").status_code == 200
 
 
 def test_metrics_with_a_token_set_ask_for_it_and_limit_wrong_ones(database_url):
