@@ -235,7 +235,10 @@ def checked_addresses(settings: Settings, to: "_outbound.Destination") -> list[s
         raise RefusedWithDetail(_say(settings, "not_public", host=exc.host),
                                 _say(settings, "not_public_detail", host=exc.host, address=exc.address)) from None
     except _outbound.Unresolved as exc:
-        raise InvalidInput(_say(settings, "unresolved", problem=str(exc))) from None
+        # The same words as for a private name: "does not resolve" beside "not public" would tell anyone
+        # which names exist inside (`vault`, `postgres`). The audit trail keeps which it was.
+        raise RefusedWithDetail(_say(settings, "not_public", host=to.host),
+                                _say(settings, "unresolved", problem=str(exc))) from None
     with _checked_lock:
         for stale in [k for k, (_, until) in _checked.items() if until <= now]:
             del _checked[stale]

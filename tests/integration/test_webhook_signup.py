@@ -194,10 +194,23 @@ def test_a_url_on_a_private_address_is_refused_before_any_request_and_audited(da
         assert s.scalar(select(SubscriptionRequest.id)) is None
 
 
+def test_a_name_that_does_not_resolve_reads_as_a_private_one_and_the_audit_trail_tells_them_apart(database_url):
+    settings = signup_settings(database_url)
+    with client_for(settings) as client:
+        pages = [client.post("/subscribe", data={"webhook_url": f"https://{host}/hook"})
+                 for host in ("localhost", "example.invalid")]
+    said = [re.search(r'role="alert">(.*?)</p>', page.text).group(1) for page in pages]
+    assert [page.status_code for page in pages] == [400, 400]
+    assert said[0].replace("localhost", "HOST") == said[1].replace("example.invalid", "HOST")
+    reasons = [refusal["reason"] for refusal in refusals(settings)]
+    assert "resolves to" in reasons[0] and "does not resolve" in reasons[1], reasons
+
+
 @pytest.mark.parametrize("url, says", [("http://example.com/hook", "must be an https:// URL"),
                                        ("https://user:secret@example.com/hook", "without a user name or password"),
                                        ("ftp://example.com/", "must be an https:// URL"),
-                                       ("https://example.invalid/hook", "does not resolve"),
+                                       # as a private name is: which names exist inside is nobody's to learn
+                                       ("https://example.invalid/hook", "is not a public address we can reach"),
                                        ("https://example.com/" + "a" * 2000, "at most 2000")])
 def test_a_url_that_cannot_be_a_public_webhook_is_one_line_on_the_form(database_url, url, says):
     with client_for(signup_settings(database_url)) as client:
