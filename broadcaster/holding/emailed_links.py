@@ -193,8 +193,9 @@ def _confirm_page(settings: Settings, link_id: int, token: str) -> dict:
     with unit_of_work(settings) as s:
         link = _valid_link(s, settings, link_id, token)
         number, statement_id, user = link.holding_id, link.holding.statement_id, link.user
-        title, ways = link.holding.statement.incident.title, {"user": user.name, "has_phone": bool(user.phone),
-                                                              "may_log_in": user.password_hash is not None}
+        title = link.holding.statement.incident.title
+        ways = {"user": user.name, "has_phone": holding_statements.can_text(settings, user),
+                "may_log_in": user.password_hash is not None}
     return {"link_id": link_id, "number": number, "incident_title": title, **ways,
             "company_name": settings.company_name, **statements.preview(settings, statement_id)}
 
@@ -215,10 +216,11 @@ def activate_by_link(settings: Settings, link_id: int, token: str, pin: str, dis
             raise failure
     try:
         return holding_statements.activate(settings, actor, number, dispatch, via="email link")
-    except BroadcasterError:  # refused (and audited) by publish: nothing went live
+    except BroadcasterError as exc:  # refused (and audited) by publish: nothing went live
         with unit_of_work(settings) as s:
             s.execute(update(HoldingLink).where(HoldingLink.id == link_id, HoldingLink.used_at == claimed)
                       .values(used_at=None))
+        exc.pin_accepted = True  # the page may say the PIN was right: it was, and only publish refused
         raise
 
 

@@ -144,6 +144,13 @@ def _why_not_switchable(settings: Settings, number: int) -> str:
     return "refused" if state == State.APPROVED.value else state
 
 
+def can_text(settings: Settings, user: User) -> bool:
+    """Whether `user` can switch a holding statement on by texting HOLD: a registered phone, and a Twilio
+    number whose texts this installation takes (only with BROADCASTER_TWILIO_AUTH_TOKEN are they signed
+    and read; without it, the embedded default, there is no number to text, so no page may offer it)."""
+    return bool(user.phone) and bool(settings.twilio_auth_token)
+
+
 def _holder_with_number(settings: Settings, sender: str | None) -> User:
     with unit_of_work(settings) as s:
         user = user_with_number(s, sender)

@@ -7,6 +7,7 @@ dashboard link, and axe-core finds no serious or critical violation. Screenshots
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from broadcaster.holding import emailed_links, holding_statements
@@ -20,6 +21,12 @@ from tests.integration.holding_data import approved_holding_statement
 
 READY = "Holding statement #1 (“Login problems”) is not live: it is still ready to be switched on."
 SIZES = {"phone": {"width": 390, "height": 844}, "wide": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def embedded_env() -> dict[str, str]:
+    # Texts to the Twilio number are read (signed with this token): the pages may offer HOLD by text.
+    return {"BROADCASTER_TWILIO_AUTH_TOKEN": "twilio-auth-token"}
 
 
 def kept_with_links(settings) -> tuple[int, dict[str, str]]:

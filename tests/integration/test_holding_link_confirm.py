@@ -174,3 +174,36 @@ def test_a_wrong_pin_that_was_the_last_try_for_now_says_when_to_try_again(calm, 
     assert words.startswith("That PIN was not right, so nothing was switched on. That was the last PIN try for now: "
                             "try again at ")
     assert words.endswith(f"). This link stops working after 2 more wrong PINs; if it does, {BY_TEXT}.")
+
+
+def test_with_no_twilio_number_the_page_offers_no_hold_text(calm):
+    """Without BROADCASTER_TWILIO_AUTH_TOKEN no text to the Broadcaster number is read: the page must not send
+    bob to one (he has a phone, no password), but to the person who runs Broadcaster."""
+    from fastapi.testclient import TestClient
+
+    from broadcaster.web.app import create_app
+
+    settings, _, _, sent = calm
+    path, token = link_of(sent, "bob")
+    with TestClient(create_app(settings.model_copy(update={"twilio_auth_token": None}))) as client:
+        page = client.post(path, data={"t": token, "pin": "0000"})
+    assert said(page, "problem") == ("That PIN was not right, so nothing was switched on. This link stops working "
+                                     "after 2 more wrong PINs; if it does, ask the person who runs Broadcaster for a "
+                                     "fresh link.")
+
+
+def test_a_press_refused_before_its_pin_was_checked_does_not_say_the_pin_was_right(calm, client, monkeypatch):
+    """Another press holding the link (a double tap) is refused before the PIN is looked at; if the link is
+    free again by the time the page is drawn, the page must not claim the PIN was right."""
+    from broadcaster.domain.errors import NotAllowed
+
+    settings, sid, _, sent = calm
+    path, token = link_of(sent, "bob")
+
+    def held(*args, **kwargs):
+        raise NotAllowed("this link has already been used")
+    monkeypatch.setattr(emailed_links, "activate_by_link", held)
+    page = client.post(path, data={"t": token, "pin": "4821"})
+    assert pin_form(page.text) and "PIN was right" not in page.text
+    assert said(page, "problem").startswith("Nothing was switched on by this press")
+    assert state(settings, sid) == "approved"

@@ -133,6 +133,7 @@ def _hold_form(request: Request, shown: dict, token: str, status: int = 200,
     pin = refusal if isinstance(refusal, emailed_links.PinRefused) else None
     return page(request, "hold", status, preview=shown, number=shown["number"], user=shown["user"],
                 incident_title=shown["incident_title"], token=token, refused=refusal is not None, pin=pin,
+                pin_accepted=getattr(refusal, "pin_accepted", False),
                 reach=audience, tz=settings.zone, now=utcnow())
 
 
