@@ -349,7 +349,7 @@ def test_before_any_post_in_a_window_the_budget_is_whole_and_names_no_reset_time
     words = " ".join(html.unescape(re.sub(r"<[^>]+>", "", budgets[0])).split())
     limit, seconds = _xbudget._assumed_window(site.settings)
     assert f"window {limit} of {limit} left" in words
-    assert ("No post has gone out in X's current window, so the full budget is there. The window "
+    assert ("No post has gone out in X's current window, so the window's full budget is there. The window "
             f"({'1 second' if seconds == 1 else f'{seconds / 60:.0f} minutes'}) starts with the next post, a reply "
             "or a statement.") in words
     assert "resets at" not in words and "data-at" not in budgets[0] and "window-reset-passed" not in pages[0]
@@ -374,3 +374,22 @@ def test_replies_queued_while_the_statements_reserve_takes_the_whole_budget_say_
     budget = re.search(r'<section class="card" id="budget">(.*?)</section>', page.text, re.S).group(1)
     assert ("the other 3 none can go for now" not in budget
             and "none can go for now: the statements' reserve takes all of X's budget" in " ".join(budget.split()))
+
+
+def test_before_any_post_a_daily_cap_that_holds_replies_back_is_said(site, x, monkeypatch):
+    """The window's budget is whole, but X's daily cap lets fewer replies go: the page says both, not only
+    that the full budget is there beside "Replies that can go now: 0"."""
+    import importlib
+
+    from broadcaster.channels import _xbudget
+
+    monkeypatch.setitem(_xbudget._memory.states, _xbudget._key(site.settings.x_access_token),
+                        {"day_limit": 100.0, "day_remaining": 0.0, "day_reset": time.time() + 3600})
+    inbox = importlib.import_module("broadcaster.social.inbox")  # the package's `inbox` is its function
+    real_x = inbox.x_budget
+    monkeypatch.setattr(inbox, "x_budget", lambda settings: {**real_x(settings), "replies_now": 0,
+                                                             "day_remaining": 0, "window_resets_at": None})
+    log_in(site.client, "sam")
+    budget = re.search(r'<section class="card" id="budget">(.*?)</section>',
+                       site.client.get("/dashboard/social").text, re.S).group(1)
+    assert "though X's daily cap (0 posts left today) lets fewer replies go now" in " ".join(budget.split())
