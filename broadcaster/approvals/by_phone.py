@@ -20,7 +20,7 @@ hidden and nothing is sent; `broadcaster approval link` gives an approver a work
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -71,14 +71,13 @@ def notify_approvers(settings: Settings, statement_id: int, dispatch: Dispatch |
     """Email a link and text a code to every approver who may approve this version: each one a
     message through the delivery engine (logged with its hash, retried, reconciled), handed to
     `dispatch` (default: the broker) once written."""
-    expires = utcnow() + timedelta(hours=settings.approval_link_hours)
+    expires = link_expiry(settings)
     sent: list[Sent] = []
     with unit_of_work(settings) as s:
         statement = get(s, Statement, statement_id)
         if statement.state != State.PENDING_APPROVAL.value or not statement.content_hash:
             return []
-        base = {"company_name": settings.company_name, "incident_title": statement.incident.title,
-                "version": statement.version, "headline": statement.headline, "hours": settings.approval_link_hours}
+        base = request_words(settings, statement)
         in_slack = slack_messages.slack_approvals_on(settings)
         for user in s.scalars(select(User).where(User.id != statement.author_id).order_by(User.id)):
             if Role.APPROVER.value not in user.role_list:
@@ -109,10 +108,8 @@ def mint_link(settings: Settings, approver: Actor, statement_id: int) -> dict:
         statement = get(s, Statement, statement_id)
         if statement.state != State.PENDING_APPROVAL.value:
             raise NotAllowed(f"{label(statement)} is {statement.state.replace('_', ' ')}, not waiting for approval")
-        hash_now = decisions.verified_hash(statement)
-        approved_by = [a.approver_id for a in decisions.sealed_approvals(settings, statement, hash_now)]
-        check_can_approve(approver, statement.contributors, approved_by, hash_now, hash_now)
-        expires = utcnow() + timedelta(hours=settings.approval_link_hours)
+        hash_now = check_may_approve_now(settings, approver, statement)
+        expires = link_expiry(settings)
         request = _request(s, statement, s.get(User, approver.id), BY_LINK, expires)
         nonce = secrets.token_hex(16)  # random, not derived from a delivery: this link is sent by no provider
         request.secret_hash = sha256_hex(nonce)
@@ -121,6 +118,26 @@ def mint_link(settings: Settings, approver: Actor, statement_id: int) -> dict:
         token = f"{nonce}.{link_signature(settings, *token_binding(request), nonce)}"
         return {"url": f"{site(settings)}/approve/{request.id}?t={token}",
                 "approver": approver.name, "statement": label(statement), "expires_at": expires.isoformat()}
+
+
+def request_words(settings: Settings, statement: Statement) -> dict:
+    """What every approval request for `statement` says, by email and by text alike."""
+    return {"company_name": settings.company_name, "incident_title": statement.incident.title,
+            "version": statement.version, "headline": statement.headline, "hours": settings.approval_link_hours}
+
+
+def link_expiry(settings: Settings) -> datetime:
+    """When a request made now stops approving (BROADCASTER_APPROVAL_LINK_HOURS)."""
+    return utcnow() + timedelta(hours=settings.approval_link_hours)
+
+
+def check_may_approve_now(settings: Settings, approver: Actor, statement: Statement) -> str:
+    """NotAllowed unless `approver` may approve `statement`'s words as they stand (the role, four eyes,
+    not twice); returns their hash, verified."""
+    hash_now = decisions.verified_hash(statement)
+    approved_by = [a.approver_id for a in decisions.sealed_approvals(settings, statement, hash_now)]
+    check_can_approve(approver, statement.contributors, approved_by, hash_now, hash_now)
+    return hash_now
 
 
 def ask_by_link(s, settings: Settings, statement: Statement, user: User, base: dict, expires) -> Sent:

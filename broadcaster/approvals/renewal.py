@@ -9,21 +9,18 @@ whatever happened (sent; not needed; over the limit): it tells the holder of the
 the approver's address or standing. Every press is audited with what became of it.
 """
 
-from datetime import timedelta
 
 from ..config import Settings
 from ..delivery.dispatch import Dispatch
 from ..delivery.enqueue import enqueue
 from ..delivery.links import valid_token
-from ..domain.approval import check_can_approve
 from ..domain.errors import BroadcasterError, NotAllowed
 from ..domain.lifecycle import State
 from ..people.auth import actor_of, over_limit
 from ..store.access_models import ApprovalRequest
 from ..store.models import utcnow
 from ..usecase import MAX_ID, log_action, unit_of_work
-from . import decisions
-from .by_phone import BY_LINK, ask_by_link, token_binding
+from .by_phone import BY_LINK, ask_by_link, check_may_approve_now, link_expiry, request_words, token_binding
 
 
 def renew_expired_link(settings: Settings, request_id: int, token: str, dispatch: Dispatch | None = None) -> bool:
@@ -44,16 +41,11 @@ def renew_expired_link(settings: Settings, request_id: int, token: str, dispatch
                 raise NotAllowed(f"v{statement.version} no longer waits for approval of these words")
             if not user.email:
                 raise NotAllowed(f"{user.name} has no email address")
-            hash_now = decisions.verified_hash(statement)
-            approved_by = [a.approver_id for a in decisions.sealed_approvals(settings, statement, hash_now)]
-            check_can_approve(actor_of(user), statement.contributors, approved_by, hash_now, hash_now)
+            check_may_approve_now(settings, actor_of(user), statement)
             if over_limit(settings, settings.approval_link_renew_rate, "approval-renew", f"user:{user.id}"):
                 raise NotAllowed(f"too many fresh links for {user.name} (limit {settings.approval_link_renew_rate})")
-            base = {"company_name": settings.company_name, "incident_title": statement.incident.title,
-                    "version": statement.version, "headline": statement.headline,
-                    "hours": settings.approval_link_hours}
-            expires = utcnow() + timedelta(hours=settings.approval_link_hours)
-            sent = ask_by_link(s, settings, statement, user, base, expires)
+            sent = ask_by_link(s, settings, statement, user, request_words(settings, statement),
+                               link_expiry(settings))
             log_action(s, None, "renew approval link", f"statement:{statement.id}",
                        {"approver": user.name, "from_request": request.id})
     except BroadcasterError as exc:
