@@ -194,10 +194,9 @@ def _confirm_page(settings: Settings, link_id: int, token: str) -> dict:
         link = _valid_link(s, settings, link_id, token)
         number, statement_id, user = link.holding_id, link.holding.statement_id, link.user
         title = link.holding.statement.incident.title
-        ways = {"user": user.name, "has_phone": holding_statements.can_text(settings, user),
-                "may_log_in": user.password_hash is not None}
-    return {"link_id": link_id, "number": number, "incident_title": title, **ways,
-            "company_name": settings.company_name, **statements.preview(settings, statement_id)}
+        name, ways = user.name, holding_statements.other_ways(settings, user)
+    return {"link_id": link_id, "number": number, "user": name, "incident_title": title, **ways,
+            **statements.preview(settings, statement_id)}
 
 
 def activate_by_link(settings: Settings, link_id: int, token: str, pin: str, dispatch: Dispatch | None = None) -> dict:

@@ -22,7 +22,7 @@ from ..store.access_models import HoldingLink
 from ..store.models import AuditEvent, User, utcnow
 from ..usecase import MAX_ID, unit_of_work
 from .emailed_links import ACTION, MAX_PIN_FAILURES, token_binding
-from .holding_statements import can_text
+from .holding_statements import other_ways
 
 
 def link_story(settings: Settings, link_id: int, token: str) -> dict | None:
@@ -51,8 +51,7 @@ def link_story(settings: Settings, link_id: int, token: str) -> dict | None:
             "max_pin_failures": MAX_PIN_FAILURES, "published_at": statement.published_at,
             "switched_by": switched and switched[0], "switched_via": switched and switched[1],
             "replaced_by": statement.replaced_by, "public_shows": public_version(s, statement.incident_id),
-            "status_page_url": settings.status_page_url, "has_phone": can_text(settings, user),
-            "may_log_in": user.password_hash is not None, "company_name": settings.company_name,
+            "status_page_url": settings.status_page_url, **other_ways(settings, user),
             "tz": settings.zone, "now": now,
         }
 

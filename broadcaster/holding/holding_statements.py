@@ -144,11 +144,13 @@ def _why_not_switchable(settings: Settings, number: int) -> str:
     return "refused" if state == State.APPROVED.value else state
 
 
-def can_text(settings: Settings, user: User) -> bool:
-    """Whether `user` can switch a holding statement on by texting HOLD: a registered phone, and a Twilio
-    number whose texts this installation takes (only with BROADCASTER_TWILIO_AUTH_TOKEN are they signed
-    and read; without it, the embedded default, there is no number to text, so no page may offer it)."""
-    return bool(user.phone) and bool(settings.twilio_auth_token)
+def other_ways(settings: Settings, user: User) -> dict:
+    """What else `user` can do to switch a holding statement on, for a link's pages to offer: `has_phone`,
+    text HOLD (a registered phone, and a Twilio number whose texts this installation reads: only with
+    BROADCASTER_TWILIO_AUTH_TOKEN are they signed and read; without it, the embedded default, there is no
+    number to text); `may_log_in`, the dashboard (a password). `company_name` names the number."""
+    return {"has_phone": bool(user.phone) and bool(settings.twilio_auth_token),
+            "may_log_in": user.password_hash is not None, "company_name": settings.company_name}
 
 
 def _holder_with_number(settings: Settings, sender: str | None) -> User:
