@@ -17,7 +17,7 @@ import threading
 import time
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 
@@ -25,8 +25,7 @@ from ..config import Settings
 from ..delivery import metrics
 from ..domain.client_address import limit_key
 from ..people import auth
-from .bounds import PROBLEM
-from .request_ids import current_request_id
+from .api.common import problem
 
 CACHE_SECONDS = 15.0  # Prometheus's default scrape interval
 # Any sign that a proxy passed the request on: a client on this host may be a proxy for the internet.
@@ -62,19 +61,19 @@ class Scrapes:
         if not expected:
             if _loopback(address) and not any(h in request.headers for h in FORWARDING_HEADERS):
                 return None
-            return _problem(403, "Not allowed", "/metrics answers only on this host: set BROADCASTER_METRICS_TOKEN "
+            return problem(403, "Not allowed", "/metrics answers only on this host: set BROADCASTER_METRICS_TOKEN "
                                                 "to scrape from elsewhere")
         scheme, given = get_authorization_scheme_param(request.headers.get("authorization"))
         if scheme.lower() != "bearer" or not given:
-            return _problem(401, "Not authenticated", "send `Authorization: Bearer <BROADCASTER_METRICS_TOKEN>`")
+            return problem(401, "Not authenticated", "send `Authorization: Bearer <BROADCASTER_METRICS_TOKEN>`")
         rate, key = self.settings.login_rate_per_address, f"address:{limit_key(address)}"  # an IPv6 client by its /64
         if auth.over_limit(self.settings, rate, "metrics", key, count=False):
-            return _problem(429, "Too many attempts", f"over {rate} wrong metrics tokens from this address; "
+            return problem(429, "Too many attempts", f"over {rate} wrong metrics tokens from this address; "
                                                       "wait a minute and try again")
         if hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()):
             return None
         auth.over_limit(self.settings, rate, "metrics", key)  # a wrong token counts
-        return _problem(401, "Not authenticated", "the metrics token is wrong")
+        return problem(401, "Not authenticated", "the metrics token is wrong")
 
 
 def _loopback(address: str) -> bool:
@@ -84,10 +83,3 @@ def _loopback(address: str) -> bool:
         return False
     # A dual-stack socket (`--host ::`) reports 127.0.0.1 as ::ffff:127.0.0.1, which Python calls not loopback.
     return (ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped else ip).is_loopback
-
-
-def _problem(status: int, title: str, detail: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail,
-                         "request_id": current_request_id.get()}, status_code=status, media_type=PROBLEM,
-                        headers=headers)
